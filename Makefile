@@ -1,0 +1,99 @@
+# vnetlab — see README.md. `make`, `make check`, `make demo`, `make bench`, `make fuzz`.
+CC      ?= gcc
+BUILD   ?= build
+PREFIX  ?= /usr/local
+PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1
+DEB_PKGS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
+            libyaml-dev libcriterion-dev iproute2 nftables curl python3 clang libclang-rt-14-dev
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN     := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Werror
+OPT      ?= -O2 -g
+SAN      ?=
+CFLAGS   := -std=gnu11 $(WARN) $(OPT) $(SAN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE
+LDFLAGS  := $(SAN)
+LDLIBS   := $(PKG_LIBS)
+
+LIB_SRCS  := $(sort $(filter-out lab/cli/%,$(wildcard lab/*/*.c)))
+CLI_SRCS  := $(sort $(wildcard lab/cli/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+TEST_COMMON := $(sort $(wildcard tests/common/*.c))
+TEST_COMMON_OBJS := $(TEST_COMMON:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+LAB_SRCS  := $(sort $(wildcard tests/lab/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%)
+LAB_BINS  := $(LAB_SRCS:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps install check check-unit check-lab check-san contract demo bench fuzz clean format
+
+all: $(BUILD)/vnetlab
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/%.o: %.c $(wildcard include/vnetlab/*.h) $(wildcard lab/*/*.h) $(wildcard tests/common/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libvnetlab.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/vnetlab: $(CLI_OBJS) $(BUILD)/libvnetlab.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libvnetlab.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(wildcard include/vnetlab/*.h) $(wildcard tests/common/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(LDLIBS) -lcriterion
+
+install: $(BUILD)/vnetlab
+	install -D -m 0755 $(BUILD)/vnetlab $(DESTDIR)$(PREFIX)/bin/vnetlab
+
+# Pure tests: no root needed.
+check-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+
+# Lab tests build real namespaces: root only; each cleans up after itself.
+check-lab: $(LAB_BINS) $(BUILD)/vnetlab
+	@if [ "$$(id -u)" != 0 ]; then echo "check-lab: skipped (needs root)"; exit 0; fi; \
+	set -e; for t in $(LAB_BINS); do echo "== $$t"; VNETLAB=$(BUILD)/vnetlab $$t --jobs 1; done
+
+contract: $(BUILD)/vnetlab
+	@if [ "$$(id -u)" != 0 ]; then echo "contract: skipped (needs root)"; exit 0; fi; \
+	bash ../shared/acceptance/contract.sh all $(BUILD)/vnetlab
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer; leaks are errors.
+check-san:
+	$(MAKE) BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		check-unit check-lab
+check-san: export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
+check-san: export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
+
+check: deps
+	$(MAKE) all check-unit check-lab
+	@if [ -d ../shared/acceptance ]; then $(MAKE) contract; fi
+	$(MAKE) check-san
+
+demo: deps
+	$(MAKE) all
+	$(BUILD)/vnetlab run topologies/kubenet-outbound.yaml
+
+bench: deps all
+	bash bench/run.sh $(BUILD)/vnetlab
+
+fuzz:
+	$(MAKE) -C tests/fuzz
+
+format:
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) include/vnetlab/*.h
+
+clean:
+	rm -rf build build-san

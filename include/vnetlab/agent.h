@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-lab agent: one background process that serves the built-in apps
+ * (hello, echo) from listening sockets held inside each endpoint namespace,
+ * and reads the fabric's NFLOG group to attribute NSG drops.
+ *
+ * State files under dir (/run/vnetlab/<lab>): agent.pid, agent.log, agent.sock.
+ * agent.sock (SOCK_SEQPACKET): a client sends "watch\n"; the agent then sends
+ * one message per dropped packet: "drop <proto> <src> <sport> <dst> <dport> <nsg>/<rule>\n".
+ */
+#ifndef VNETLAB_AGENT_H
+#define VNETLAB_AGENT_H
+
+#include <sys/types.h>
+
+#include "vnetlab/model.h"
+
+/* Fork the agent (daemonised) for a lab that is up; returns once it is serving. 0 or -errno. */
+int vl_agent_start(const struct vl_lab *lab, const char *dir, char *why, size_t why_len);
+/* Stop the agent recorded in dir/agent.pid (SIGTERM, then wait). 0 if none ran. */
+int vl_agent_stop(const char *dir);
+
+/* The hello page and the echo reply, as the agent serves them (pure, for tests and probe parsing). */
+int vl_app_hello_page(char *buf, size_t len, const char *endpoint, const char *client_ip, int client_port);
+int vl_app_echo_reply(char *buf, size_t len, const char *endpoint, const char *client_ip, int client_port);
+/* Extract the client address an app reported from its reply; 0 or -ENOENT. */
+int vl_app_parse_seen(const char *reply, char *ip, size_t len);
+
+#endif

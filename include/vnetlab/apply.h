@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Apply a plan to the kernel through netlink (libnl-route-3) and libnftnl. */
+#ifndef VNETLAB_APPLY_H
+#define VNETLAB_APPLY_H
+
+#include "vnetlab/plan.h"
+
+/*
+ * Called with each namespace name just before it is created, so the caller
+ * can record it (crash safety: a killed `up` is finished by `down`).
+ * Returns 0 to go on, -errno to stop.
+ */
+typedef int (*vl_apply_record_fn)(const char *ns_name, void *arg);
+
+/*
+ * Build every object of the plan. On failure, namespaces already made are
+ * left for the caller to remove (it recorded them) and err says what failed
+ * and where (object, namespace). 0 or -errno.
+ */
+int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg, struct vl_error *err);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Topology loader: YAML (libyaml) → validated, resolved struct vl_lab.
+ * JSON is YAML too, so `az network nsg show -o json` exports (flattened or
+ * REST-shaped) load through the same parser with lines and columns intact.
+ */
+#ifndef VNETLAB_LOADER_H
+#define VNETLAB_LOADER_H
+
+#include "vnetlab/model.h"
+
+/*
+ * Load, validate and resolve a topology file. On success *out owns a lab
+ * (free with vl_lab_free). On failure returns -EINVAL (or -errno for I/O)
+ * and err says file:line:col and what is wrong; *out is NULL.
+ */
+int vl_load_file(const char *path, struct vl_lab **out, struct vl_error *err);
+/* Same, from memory; name is used in messages. */
+int vl_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_error *err);
+
+/*
+ * Import an NSG from an `az network nsg show -o json` or REST GET export
+ * (also a bare rule array as printed by `az network nsg rule list -o json`).
+ * Default rules in the export are checked against the built-in ones and not
+ * copied. On success *out holds the NSG (name from the export, or name_hint).
+ */
+int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *out, struct vl_error *err);
+int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint,
+			 struct vl_nsg *out, struct vl_error *err);
+
+#endif

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The validated topology of one lab. Pure data: no I/O.
+ *
+ * Ownership: a struct vl_lab owns every array and string reachable from it;
+ * vl_lab_free() releases all of it. Indexes (not pointers) link objects, so
+ * arrays can grow while the loader works.
+ */
+#ifndef VNETLAB_MODEL_H
+#define VNETLAB_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VL_LAB_NAME_MAX 12
+#define VL_ENDPOINT_NAME_MAX 63
+#define VL_ENDPOINTS_MAX 5000
+#define VL_NSG_RULES_MAX 1000
+#define VL_NONE (-1)
+
+/* Where something was written: 1-based line and column in lab->file. */
+struct vl_loc {
+	int line;
+	int col;
+};
+
+/* An IPv4 prefix in host byte order; addr has no bits set beyond len. */
+struct vl_prefix {
+	uint32_t addr;
+	uint8_t len;
+};
+
+enum vl_proto { VL_PROTO_ANY, VL_PROTO_TCP, VL_PROTO_UDP, VL_PROTO_ICMP, VL_PROTO_ESP, VL_PROTO_AH };
+enum vl_dir { VL_DIR_IN, VL_DIR_OUT };
+enum vl_access { VL_ALLOW, VL_DENY };
+
+/* One element of a rule's source or destination match set. */
+enum vl_addr_kind {
+	VL_ADDR_ANY,           /* "*", also 0.0.0.0/0 */
+	VL_ADDR_PREFIX,        /* an IP or a CIDR */
+	VL_ADDR_TAG_VNET,      /* VirtualNetwork: VNet spaces + UDR prefixes + 168.63.129.16 */
+	VL_ADDR_TAG_INTERNET,  /* Internet: everything outside VirtualNetwork */
+	VL_ADDR_TAG_LB,        /* AzureLoadBalancer: 168.63.129.16/32 */
+};
+
+struct vl_addr_match {
+	enum vl_addr_kind kind;
+	struct vl_prefix prefix; /* VL_ADDR_PREFIX only */
+};
+
+struct vl_port_range {
+	uint16_t lo;
+	uint16_t hi;
+};
+
+/* A list of strings as written in the file (kept for display and az JSON). */
+struct vl_strv {
+	char **v;
+	size_t n;
+};
+
+/*
+ * One NSG security rule. The *_prefix / *_port strings keep the ARM fields as
+ * written (NULL when absent); src/dst/sport/dport are the parsed match sets
+ * (singular ∪ plural), filled by vl_rule_parse().
+ */
+struct vl_rule {
+	char *name;
+	char *description;
+	int priority;
+	enum vl_dir dir;
+	enum vl_access access;
+	enum vl_proto proto;
+	char *src_prefix;
+	struct vl_strv src_prefixes;
+	char *dst_prefix;
+	struct vl_strv dst_prefixes;
+	char *src_port;
+	struct vl_strv src_ports;
+	char *dst_port;
+	struct vl_strv dst_ports;
+	bool is_default;
+	struct vl_loc loc;
+
+	struct vl_addr_match *src;
+	size_t n_src;
+	struct vl_addr_match *dst;
+	size_t n_dst;
+	struct vl_port_range *sport;
+	size_t n_sport;
+	struct vl_port_range *dport;
+	size_t n_dport;
+};
+
+struct vl_nsg {
+	char *name;
+	struct vl_rule *rules; /* custom rules, file order */
+	size_t n_rules;
+	struct vl_loc loc;
+};
+
+struct vl_route {
+	char *name;
+	struct vl_prefix prefix;
+	uint32_t next_hop; /* VirtualAppliance next hop; 0 = none */
+	struct vl_loc loc;
+};
+
+struct vl_route_table {
+	char *name;
+	struct vl_route *routes;
+	size_t n_routes;
+	struct vl_loc loc;
+};
+
+struct vl_subnet {
+	char *name;
+	struct vl_prefix prefix;
+	int vnet;        /* index into lab->vnets */
+	int nsg;         /* index into lab->nsgs or VL_NONE */
+	int route_table; /* index into lab->route_tables or VL_NONE */
+	char *delegation;
+	struct vl_loc loc;
+	struct vl_loc nsg_loc;
+};
+
+struct vl_vnet {
+	char *name;
+	struct vl_prefix *spaces;
+	size_t n_spaces;
+	int *subnets; /* indexes into lab->subnets */
+	size_t n_subnets;
+	struct vl_loc loc;
+};
+
+enum vl_app { VL_APP_NONE, VL_APP_HELLO, VL_APP_ECHO };
+
+struct vl_vm {
+	char *name;
+	int subnet;
+	uint32_t static_ip; /* privateIpAddress; 0 = dynamic */
+	int nsg;            /* NIC NSG or VL_NONE */
+	enum vl_app app;
+	uint16_t *ports;
+	size_t n_ports;
+	struct vl_loc loc;
+};
+
+struct vl_container_group {
+	char *name;
+	int subnet;
+	enum vl_app app;
+	uint16_t *ports;
+	size_t n_ports;
+	struct vl_loc loc;
+};
+
+enum vl_plugin { VL_PLUGIN_KUBENET, VL_PLUGIN_AZURE };
+
+struct vl_pod_spec {
+	char *name;
+	int replicas; /* default 1 */
+	int node;     /* node index, or VL_NONE to spread */
+	enum vl_app app;
+	uint16_t *ports;
+	size_t n_ports;
+	struct vl_loc loc;
+};
+
+struct vl_aks {
+	char *name;
+	int subnet;
+	enum vl_plugin plugin;
+	struct vl_prefix pod_cidr;     /* kubenet; default 10.244.0.0/16 */
+	struct vl_prefix service_cidr; /* default 10.0.0.0/16 */
+	int node_count;                /* default 3 */
+	int max_pods;                  /* default 110 kubenet, 30 azure */
+	int node_nsg;                  /* NIC NSG of every node or VL_NONE */
+	struct vl_prefix *non_masq;    /* NULL: plugin default */
+	size_t n_non_masq;
+	struct vl_pod_spec *pods;
+	size_t n_pods;
+	struct vl_loc loc;
+};
+
+enum vl_expect { VL_EXPECT_ALLOW, VL_EXPECT_DENY };
+
+struct vl_check {
+	char *name; /* NULL for an inline scenario check */
+	char *from;
+	char *to;   /* endpoint name or IPv4 address */
+	int port;   /* 0 = none (icmp) */
+	enum vl_proto proto;
+	enum vl_expect expect;
+	char *expect_source; /* IP, endpoint name, or "node"; NULL = not checked */
+	char *expect_rule;   /* "nsg/rule"; NULL = not checked */
+	struct vl_loc loc;
+};
+
+/* A live NSG edit: `nsg rule set|add|delete` and scenario set/add/delete. */
+enum vl_edit_kind { VL_EDIT_SET, VL_EDIT_ADD, VL_EDIT_DELETE };
+
+struct vl_rule_edit {
+	enum vl_edit_kind kind;
+	char *nsg;
+	char *rule;
+	/* Fields to change, as ARM field name / value strings, e.g.
+	 * {"priority","400"}, {"sourceAddressPrefixes","10.0.0.0/8 10.1.0.0/16"}. */
+	struct vl_strv keys;
+	struct vl_strv values;
+	struct vl_loc loc;
+};
+
+enum vl_step_kind { VL_STEP_SAY, VL_STEP_CHECK, VL_STEP_EDIT, VL_STEP_WAIT };
+
+struct vl_step {
+	enum vl_step_kind kind;
+	char *text;      /* say */
+	int check;       /* index into lab->checks (inline checks are appended there) */
+	struct vl_rule_edit edit;
+	int wait_ms;
+	struct vl_loc loc;
+};
+
+/* Endpoints are derived by vl_lab_resolve(): every namespace that has a name. */
+enum vl_ep_kind { VL_EP_VM, VL_EP_CG, VL_EP_NODE, VL_EP_POD };
+
+struct vl_endpoint {
+	char *name;
+	enum vl_ep_kind kind;
+	int subnet;  /* VM/CG/NODE, Azure CNI pods: their subnet; kubenet pods: node's subnet */
+	uint32_t ip; /* host order */
+	int nic_nsg; /* NSG on the NIC that carries this endpoint's traffic, or VL_NONE */
+	int owner;   /* index into vms / cgs / aks by kind; pods and nodes: cluster */
+	int node;    /* NODE: node index in its cluster; POD: endpoint index of its node */
+	int nic;     /* index of the endpoint whose NIC carries the traffic (itself for VM/CG/NODE) */
+	enum vl_app app;
+	uint16_t *ports; /* borrowed from the spec */
+	size_t n_ports;
+	struct vl_prefix pod_cidr; /* NODE (kubenet): its /24 */
+};
+
+struct vl_lab {
+	char *name;
+	char *file;
+	struct vl_vnet *vnets;
+	size_t n_vnets;
+	struct vl_subnet *subnets;
+	size_t n_subnets;
+	struct vl_nsg *nsgs;
+	size_t n_nsgs;
+	struct vl_route_table *route_tables;
+	size_t n_route_tables;
+	struct vl_vm *vms;
+	size_t n_vms;
+	struct vl_container_group *cgs;
+	size_t n_cgs;
+	struct vl_aks *aks;
+	size_t n_aks;
+	struct vl_check *checks;
+	size_t n_checks;
+	struct vl_step *steps;
+	size_t n_steps;
+
+	/* Derived by vl_lab_resolve(). */
+	struct vl_endpoint *eps;
+	size_t n_eps;
+};
+
+/* An error with its place in the file; the CLI prints "file:line:col: msg". */
+struct vl_error {
+	char file[256];
+	int line;
+	int col;
+	char msg[512];
+};
+
+void vl_error_set(struct vl_error *err, const char *file, struct vl_loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+struct vl_lab *vl_lab_new(void);
+void vl_lab_free(struct vl_lab *lab);
+void vl_rule_clear(struct vl_rule *r); /* frees a rule's members, not the rule */
+void vl_strv_free(struct vl_strv *sv);
+int vl_strv_push(struct vl_strv *sv, const char *s);
+
+/* Lookups by name; return the index or VL_NONE. */
+int vl_lab_find_subnet(const struct vl_lab *lab, const char *name);
+int vl_lab_find_nsg(const struct vl_lab *lab, const char *name);
+int vl_lab_find_endpoint(const struct vl_lab *lab, const char *name);
+int vl_lab_find_endpoint_by_ip(const struct vl_lab *lab, uint32_t ip);
+int vl_nsg_find_rule(const struct vl_nsg *nsg, const char *name);
+
+/*
+ * Derive endpoints and assign addresses as Azure does: per subnet .4 upward
+ * in file order, skipping static addresses; kubenet pods from their node's
+ * /24 (.2 upward); Azure CNI pods from the subnet after the nodes.
+ * Returns 0 or -EINVAL with err set.
+ */
+int vl_lab_resolve(struct vl_lab *lab, struct vl_error *err);
+
+/* Parse the ARM strings of r into its match sets; validates values. 0 or -EINVAL. */
+int vl_rule_parse(struct vl_rule *r, char *why, size_t why_len);
+
+/* The six default rules of every NSG (spec section 2), in priority order per direction. */
+const struct vl_rule *vl_default_rules(size_t *n);
+
+/* The prefixes that make up the VirtualNetwork tag (VNet spaces, UDR prefixes,
+ * kubenet pod /24 routes, 168.63.129.16/32). Caller frees *out. */
+int vl_lab_vnet_prefixes(const struct vl_lab *lab, struct vl_prefix **out, size_t *n);
+
+/*
+ * Validate one NSG as Azure does (rule count, names, priorities 100-4096,
+ * SecurityRuleConflict, singular+plural, tags in plural lists, ports, tags,
+ * protocols) and fill every rule's match sets. Errors are located at the
+ * offending rule's loc in `file`. 0 or -EINVAL.
+ */
+int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err);
+
+/* Apply a live edit to lab->nsgs, validated like the file. 0 or -errno with err set. */
+int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err);
+
+const char *vl_proto_name(enum vl_proto p);   /* "Tcp", "Udp", "Icmp", "Esp", "Ah", "*" */
+const char *vl_app_name(enum vl_app a);       /* "hello", "echo", "" */
+const char *vl_ep_kind_name(enum vl_ep_kind k);
+const char *vl_dir_name(enum vl_dir d);       /* "Inbound" / "Outbound" */
+const char *vl_access_name(enum vl_access a); /* "Allow" / "Deny" */
+
+#endif

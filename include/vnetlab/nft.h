@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nftables rulesets of a lab, built with libnftnl and committed with libmnl,
+ * one transaction (batch) per namespace per change.
+ *
+ * Fabric: table "ip vnetlab" with one base chain "forward" (hook forward):
+ *   ct state established,related accept; then per new flow, jumps to
+ *   "<nsg>-out" for the source NIC NSG and source subnet NSG (by iifname),
+ *   "<nsg>-in" for the destination subnet NSG and NIC NSG (by oifname).
+ *   In an NSG chain an Allow returns, a Deny logs to NFLOG group
+ *   VL_NFLOG_GROUP with prefix "<nsg>/<rule>" and drops.
+ * AKS node: table "ip vnetlab" with chain "postrouting" (nat): ip-masq-agent.
+ */
+#ifndef VNETLAB_NFT_H
+#define VNETLAB_NFT_H
+
+#include <stdio.h>
+
+#include "vnetlab/model.h"
+#include "vnetlab/plan.h"
+
+#define VL_NFT_TABLE "vnetlab"
+#define VL_NFLOG_GROUP 7
+
+/* Replace the fabric's NSG ruleset atomically inside namespace fabric_nsfd. 0 or -errno. */
+int vl_nft_nsg_commit(const struct vl_lab *lab, int fabric_nsfd, char *why, size_t why_len);
+/* Replace only the chains of one NSG (a live edit), atomically. 0 or -errno. */
+int vl_nft_nsg_commit_one(const struct vl_lab *lab, int nsg, int fabric_nsfd, char *why, size_t why_len);
+/* Install the masquerade ruleset of AKS node endpoint `node_ep` in its namespace. */
+int vl_nft_masq_commit(const struct vl_lab *lab, int node_ep, int node_nsfd, char *why, size_t why_len);
+/* The fabric ruleset (and a node's masquerade) in `nft list ruleset` syntax, for --dry-run. */
+void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f);
+void vl_nft_masq_print(const struct vl_lab *lab, int node_ep, FILE *f);
+
+#endif

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The plan: every kernel object a lab needs, per namespace. Pure data built
+ * from a resolved model; `up --dry-run` prints it and the apply layer makes it.
+ *
+ * Apply order: namespaces (with their sysctls, written before any link is
+ * made), links (bridges before veths), link up, addresses, routes, rulesets.
+ * A veth is created in `ns` with its peer moved into `peer_ns`; both ends
+ * start down and are brought up afterwards (see DESIGN.md, known traps).
+ */
+#ifndef VNETLAB_PLAN_H
+#define VNETLAB_PLAN_H
+
+#include <net/if.h>
+#include <stdio.h>
+
+#include "vnetlab/model.h"
+
+#define VL_NS_NAME_MAX 96
+
+enum vl_ns_role { VL_NS_FABRIC, VL_NS_ENDPOINT };
+
+struct vl_plan_ns {
+	char name[VL_NS_NAME_MAX]; /* "vl-<lab>-fabric", "vl-<lab>-<endpoint>" */
+	enum vl_ns_role role;
+	int endpoint; /* index into lab->eps, VL_NONE for the fabric */
+};
+
+enum vl_link_kind { VL_LINK_VETH, VL_LINK_BRIDGE };
+
+struct vl_plan_link {
+	enum vl_link_kind kind;
+	int ns;                   /* index into plan->ns */
+	char name[IFNAMSIZ];
+	char master[IFNAMSIZ];    /* bridge this end is enslaved to, "" if none */
+	int peer_ns;              /* veth only */
+	char peer_name[IFNAMSIZ]; /* veth only */
+};
+
+struct vl_plan_addr {
+	int ns;
+	char dev[IFNAMSIZ];
+	struct vl_prefix addr; /* addr.addr is the host address, len its prefix length */
+};
+
+struct vl_plan_route {
+	int ns;
+	struct vl_prefix dst;
+	uint32_t gateway; /* 0 = on-link through dev */
+	char dev[IFNAMSIZ];
+};
+
+struct vl_plan_sysctl {
+	int ns;
+	char key[96]; /* path under /proc/sys, e.g. "net/ipv4/conf/all/forwarding" */
+	char value[16];
+};
+
+enum vl_ruleset_kind {
+	VL_RULESET_NSG,  /* fabric: the lab's NSGs (vl_nft_* builds it from the model) */
+	VL_RULESET_MASQ, /* AKS node: ip-masq-agent */
+};
+
+struct vl_plan_ruleset {
+	int ns;
+	enum vl_ruleset_kind kind;
+	int endpoint; /* MASQ: the node endpoint */
+};
+
+struct vl_plan {
+	const struct vl_lab *lab; /* borrowed */
+	struct vl_plan_ns *ns;
+	size_t n_ns;
+	struct vl_plan_link *links;
+	size_t n_links;
+	struct vl_plan_addr *addrs;
+	size_t n_addrs;
+	struct vl_plan_route *routes;
+	size_t n_routes;
+	struct vl_plan_sysctl *sysctls;
+	size_t n_sysctls;
+	struct vl_plan_ruleset *rulesets;
+	size_t n_rulesets;
+};
+
+/* Build the plan of a resolved lab. 0 or -ENOMEM. The plan borrows lab. */
+int vl_plan_build(const struct vl_lab *lab, struct vl_plan **out);
+void vl_plan_free(struct vl_plan *plan);
+
+/* "vl-<lab>-<suffix>" into buf of VL_NS_NAME_MAX. */
+void vl_ns_name(char *buf, const char *lab, const char *suffix);
+/* The fabric-side interface of an endpoint's NIC: "n<endpoint index>". */
+void vl_fabric_ifname(char *buf, int endpoint);
+
+/* Human-readable listing, one object per line (for `up --dry-run`). */
+void vl_plan_print(const struct vl_plan *plan, FILE *f);
+
+#endif
