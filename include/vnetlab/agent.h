@@ -20,10 +20,33 @@ int vl_agent_start(const struct vl_lab *lab, const char *dir, char *why, size_t 
 /* Stop the agent recorded in dir/agent.pid (SIGTERM, then wait). 0 if none ran. */
 int vl_agent_stop(const char *dir);
 
-/* The hello page and the echo reply, as the agent serves them (pure, for tests and probe parsing). */
+/*
+ * The hello page and the echo reply, as the agent serves them (pure, for tests and probe parsing).
+ * hello_page writes the whole HTTP/1.0 response; both return the length written or -ENOSPC.
+ */
 int vl_app_hello_page(char *buf, size_t len, const char *endpoint, const char *client_ip, int client_port);
 int vl_app_echo_reply(char *buf, size_t len, const char *endpoint, const char *client_ip, int client_port);
 /* Extract the client address an app reported from its reply; 0 or -ENOENT. */
 int vl_app_parse_seen(const char *reply, char *ip, size_t len);
+
+/* One NSG drop as the agent broadcasts it; addresses and ports in host order. */
+struct vl_drop {
+	enum vl_proto proto; /* TCP, UDP, ICMP; ANY for anything else */
+	uint32_t src;
+	uint16_t sport;      /* ICMP echo: the echo id */
+	uint32_t dst;
+	uint16_t dport;      /* ICMP: 0 */
+	char nsg[96];
+	char rule[96];
+};
+
+/* "drop <proto> <src> <sport> <dst> <dport> <nsg>/<rule>\n"; length written or -ENOSPC. */
+int vl_drop_format(char *buf, size_t len, const struct vl_drop *d);
+/* Parse one such line (trailing newline optional). 0 or -EINVAL. */
+int vl_drop_parse(const char *line, struct vl_drop *d);
+/* Fill d's proto, addresses and ports from an IPv4 packet (as NFLOG copies it). 0 or -EINVAL. */
+int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d);
+/* Split an NFLOG prefix "<nsg>/<rule>" into d->nsg and d->rule. 0 or -EINVAL. */
+int vl_drop_set_prefix(struct vl_drop *d, const char *prefix);
 
 #endif

@@ -19,4 +19,10 @@ typedef int (*vl_apply_record_fn)(const char *ns_name, void *arg);
  */
 int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg, struct vl_error *err);
 
+/*
+ * Delete the named namespaces (vl_netns_delete each, going on past errors).
+ * Returns 0 or the first -errno.
+ */
+int vl_apply_delete_all(const char *const *names, size_t n);
+
 #endif

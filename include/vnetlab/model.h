@@ -100,11 +100,15 @@ struct vl_nsg {
 	struct vl_loc loc;
 };
 
+/* nextHopType of a UDR; 0 (VirtualAppliance) is what zeroed routes mean. */
+enum vl_next_hop { VL_HOP_APPLIANCE, VL_HOP_VNET_LOCAL, VL_HOP_INTERNET, VL_HOP_NONE };
+
 struct vl_route {
 	char *name;
 	struct vl_prefix prefix;
 	uint32_t next_hop; /* VirtualAppliance next hop; 0 = none */
 	struct vl_loc loc;
+	enum vl_next_hop type; /* nextHopType (added by the loader) */
 };
 
 struct vl_route_table {
@@ -282,6 +286,7 @@ void vl_error_set(struct vl_error *err, const char *file, struct vl_loc loc, con
 struct vl_lab *vl_lab_new(void);
 void vl_lab_free(struct vl_lab *lab);
 void vl_rule_clear(struct vl_rule *r); /* frees a rule's members, not the rule */
+void vl_rule_edit_clear(struct vl_rule_edit *e); /* frees an edit's members */
 void vl_strv_free(struct vl_strv *sv);
 int vl_strv_push(struct vl_strv *sv, const char *s);
 

@@ -69,7 +69,7 @@ void vl_rule_clear(struct vl_rule *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void edit_clear(struct vl_rule_edit *e)
+void vl_rule_edit_clear(struct vl_rule_edit *e)
 {
 	free(e->nsg);
 	free(e->rule);
@@ -140,7 +140,7 @@ void vl_lab_free(struct vl_lab *lab)
 	free(lab->checks);
 	for (size_t i = 0; i < lab->n_steps; i++) {
 		free(lab->steps[i].text);
-		edit_clear(&lab->steps[i].edit);
+		vl_rule_edit_clear(&lab->steps[i].edit);
 	}
 	free(lab->steps);
 	for (size_t i = 0; i < lab->n_eps; i++)

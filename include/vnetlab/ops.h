@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Whole-lab operations shared by the verbs: up, down, live edits.
+ * The caller holds the lab's lock (vl_state_lock).
+ */
+#ifndef VNETLAB_OPS_H
+#define VNETLAB_OPS_H
+
+#include "vnetlab/model.h"
+
+/*
+ * Build a loaded lab: state dir (with the topology copy), every kernel object,
+ * the agent. On failure, or when SIGINT/SIGTERM arrives meanwhile, everything
+ * made is removed again. -EEXIST when the lab is already up.
+ */
+int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content, size_t len,
+	      struct vl_error *err);
+/* Remove a lab (also a half-built one): agent, recorded namespaces, state. Idempotent. */
+int vl_ops_down(const char *name, struct vl_error *err);
+/* Apply a live NSG edit to a running lab: model, kernel (one transaction), journal. */
+int vl_ops_edit(const char *name, struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err);
+
+#endif

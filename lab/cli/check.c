@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+/* check and run: checks as real probes, scenarios step by step. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "vnetlab/eval.h"
+#include "vnetlab/ip.h"
+#include "vnetlab/loader.h"
+#include "vnetlab/ops.h"
+#include "vnetlab/probe.h"
+#include "vnetlab/state.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *proto_lc(enum vl_proto p)
+{
+	return p == VL_PROTO_UDP ? "udp" : p == VL_PROTO_ICMP ? "icmp" : "tcp";
+}
+
+/* expectSource: an IP, an endpoint name, or "node" (the node of `from`). */
+static int expected_source(const struct vl_lab *lab, const struct vl_check *c, int from, uint32_t *ip)
+{
+	int ep;
+
+	if (!strcmp(c->expect_source, "node")) {
+		if (lab->eps[from].kind != VL_EP_POD)
+			return -EINVAL;
+		*ip = lab->eps[lab->eps[from].node].ip;
+		return 0;
+	}
+	return resolve_target(lab, c->expect_source, ip, &ep);
+}
+
+int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, FILE *out, bool *pass)
+{
+	struct vl_probe_result r = {0};
+	struct vl_verdict v = {0};
+	char dir[256], dst_s[VL_IP_STRLEN], want_s[VL_IP_STRLEN], why[512] = "", got_rule[200] = "";
+	const char *name = c->name ? c->name : "(inline)";
+	bool allowed, ok;
+	uint32_t dst, want = 0;
+	int from, to, rc;
+	size_t n = 0;
+
+	*pass = false;
+	from = vl_lab_find_endpoint(lab, c->from);
+	if (from == VL_NONE || resolve_target(lab, c->to, &dst, &to)) {
+		fprintf(stderr, "vnetlab: check %s: unknown endpoint\n", name);
+		return -EINVAL;
+	}
+	vl_state_dir(dir, sizeof(dir), lab->name);
+	rc = vl_probe_run(lab, dir, from, dst, c->proto, (uint16_t)c->port, 2000, &r);
+	if (rc)
+		return rc;
+	vl_eval_path(lab, from, dst, c->proto, r.sport, (uint16_t)c->port, &v);
+	allowed = r.status == VL_PROBE_CONNECTED || r.status == VL_PROBE_REFUSED;
+	ok = allowed == (c->expect == VL_EXPECT_ALLOW);
+	if (!ok)
+		n += (size_t)snprintf(why + n, sizeof(why) - n, "; expected %s",
+				      c->expect == VL_EXPECT_ALLOW ? "allow" : "deny");
+	if (r.status == VL_PROBE_DROPPED)
+		snprintf(got_rule, sizeof(got_rule), "%s/%s", r.nsg, r.rule);
+	else if (v.rule && (allowed || r.status == VL_PROBE_TIMEOUT))
+		snprintf(got_rule, sizeof(got_rule), "%s/%s", lab->nsgs[v.nsg].name, v.rule->name);
+	if (c->expect_source) {
+		if (expected_source(lab, c, from, &want)) {
+			n += (size_t)snprintf(why + n, sizeof(why) - n, "; expectSource '%s' is not an address",
+					      c->expect_source);
+			ok = false;
+		} else if (strcmp(r.seen_source, vl_ip_fmt(want, want_s))) {
+			n += (size_t)snprintf(why + n, sizeof(why) - n, "; expected source %s, the app saw %s",
+					      want_s, r.seen_source[0] ? r.seen_source : "nothing");
+			ok = false;
+		}
+	}
+	if (c->expect_rule && strcmp(c->expect_rule, got_rule)) {
+		n += (size_t)snprintf(why + n, sizeof(why) - n, "; expected rule %s, got %s", c->expect_rule,
+				      got_rule[0] ? got_rule : "none");
+		ok = false;
+	}
+	if ((v.access == VL_ALLOW) != allowed && r.status != VL_PROBE_TIMEOUT)
+		n += (size_t)snprintf(why + n, sizeof(why) - n, "; note: the evaluator says %s",
+				      vl_access_name(v.access));
+	*pass = ok;
+	vl_ip_fmt(dst, dst_s);
+	if (json) {
+		fprintf(out, "{\"name\":");
+		json_str(out, c->name);
+		fprintf(out, ",\"from\":");
+		json_str(out, c->from);
+		fprintf(out, ",\"to\":");
+		json_str(out, c->to);
+		fprintf(out,
+			",\"ip\":\"%s\",\"port\":%d,\"protocol\":\"%s\",\"expect\":\"%s\",\"result\":\"%s\","
+			"\"seenSource\":",
+			dst_s, c->port, proto_lc(c->proto), c->expect == VL_EXPECT_ALLOW ? "allow" : "deny",
+			vl_probe_status_name(r.status));
+		json_str(out, r.seen_source[0] ? r.seen_source : NULL);
+		fprintf(out, ",\"rule\":");
+		json_str(out, got_rule[0] ? got_rule : NULL);
+		fprintf(out, ",\"pass\":%s,\"detail\":", ok ? "true" : "false");
+		json_str(out, why[0] ? why + 2 : NULL);
+		fprintf(out, "}");
+		return 0;
+	}
+	fprintf(out, "%s  %-28s %s -> %s:%d/%s  %s", ok ? "PASS" : "FAIL", name, c->from, c->to, c->port,
+		proto_lc(c->proto), vl_probe_status_name(r.status));
+	if (r.seen_source[0])
+		fprintf(out, ", seen as %s", r.seen_source);
+	if (got_rule[0])
+		fprintf(out, ", %s %s", r.status == VL_PROBE_DROPPED ? "dropped by" : "rule", got_rule);
+	fprintf(out, "%s\n", why);
+	return 0;
+}
+
+static int run_checks(const struct vl_lab *lab, bool json, int *failed)
+{
+	int rc = 0, passed = 0;
+
+	*failed = 0;
+	if (json)
+		printf("{\"lab\":\"%s\",\"checks\":[", lab->name);
+	for (size_t i = 0; i < lab->n_checks && !rc; i++) {
+		bool pass;
+
+		if (!lab->checks[i].name)
+			continue; /* scenario-only inline checks */
+		if (json && passed + *failed)
+			printf(",");
+		rc = run_check(lab, &lab->checks[i], json, stdout, &pass);
+		pass ? passed++ : (*failed)++;
+	}
+	if (json)
+		printf("],\"passed\":%d,\"failed\":%d}\n", passed, *failed);
+	else
+		printf("%d passed, %d failed\n", passed, *failed);
+	return rc;
+}
+
+static int up_from_file(const char *path, struct vl_lab **lab)
+{
+	struct vl_error err = {0};
+	char *content, *abs;
+	size_t len;
+	int rc, lock;
+
+	rc = slurp(path, &content, &len);
+	if (rc) {
+		die_errno(path, rc);
+		return rc;
+	}
+	rc = vl_load_buffer(path, content, len, lab, &err);
+	if (!rc) {
+		abs = realpath(path, NULL);
+		rc = vl_state_lock((*lab)->name, &lock);
+		if (!rc) {
+			rc = vl_ops_up(*lab, abs ? abs : path, content, len, &err);
+			vl_state_unlock(lock);
+		}
+		free(abs);
+	}
+	if (rc) {
+		print_error(&err);
+		vl_lab_free(*lab);
+		*lab = NULL;
+	}
+	free(content);
+	return rc;
+}
+
+static void down_quietly(const char *name)
+{
+	struct vl_error err = {0};
+	int lock;
+
+	if (vl_state_lock(name, &lock))
+		return;
+	if (vl_ops_down(name, &err))
+		print_error(&err);
+	vl_state_unlock(lock);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct vl_lab *lab = NULL;
+	bool json = false, ours = false;
+	char *name;
+	int failed = 0, rc;
+
+	if (argc == 4 && !strcmp(argv[2], "-o")) {
+		if (parse_output(argv[3], &json))
+			return usage("check");
+	} else if (argc != 2) {
+		return usage("check");
+	}
+	if (need_root("check"))
+		return EXIT_USAGE;
+	if (is_file(argv[1])) {
+		struct vl_error err = {0};
+
+		if (vl_load_file(argv[1], &lab, &err)) {
+			print_error(&err);
+			return 1;
+		}
+		if (!vl_state_exists(lab->name)) {
+			/* Not up yet: build it for the checks and remove it afterwards. */
+			name = argv[1];
+			vl_lab_free(lab);
+			if (up_from_file(name, &lab))
+				return 1;
+			ours = true;
+		} else {
+			char labname[VL_LAB_NAME_MAX + 1];
+
+			snprintf(labname, sizeof(labname), "%s", lab->name);
+			vl_lab_free(lab);
+			lab = load_lab_or_file(labname, NULL);
+		}
+	} else {
+		lab = load_lab_or_file(argv[1], NULL);
+	}
+	if (!lab)
+		return 1;
+	if (!lab->n_checks && !json)
+		printf("lab %s has no checks\n", lab->name);
+	rc = run_checks(lab, json, &failed);
+	if (ours)
+		down_quietly(lab->name);
+	vl_lab_free(lab);
+	return rc || failed ? 1 : 0;
+}
+
+static void describe_edit(const struct vl_rule_edit *e)
+{
+	static const char *const verbs[] = {"set", "add", "delete"};
+
+	printf(">> nsg rule %s %s/%s", verbs[e->kind], e->nsg, e->rule);
+	for (size_t i = 0; i < e->keys.n; i++)
+		printf(" %s=%s", e->keys.v[i], e->values.v[i]);
+	printf("\n");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct vl_lab *lab = NULL;
+	int passed = 0, failed = 0, rc = 0;
+
+	if (argc != 2)
+		return usage("run");
+	if (need_root("run"))
+		return EXIT_USAGE;
+	if (up_from_file(argv[1], &lab))
+		return 1;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	printf("== lab %s is up (%zu endpoints); %zu steps\n", lab->name, lab->n_eps, lab->n_steps);
+	fflush(stdout);
+	for (size_t i = 0; i < lab->n_steps && !stop && !rc; i++) {
+		const struct vl_step *s = &lab->steps[i];
+		struct vl_error err = {0};
+		bool pass;
+
+		switch (s->kind) {
+		case VL_STEP_SAY:
+			printf("\n-- %s\n", s->text);
+			break;
+		case VL_STEP_CHECK:
+			rc = run_check(lab, &lab->checks[s->check], false, stdout, &pass);
+			pass ? passed++ : failed++;
+			break;
+		case VL_STEP_EDIT:
+			describe_edit(&s->edit);
+			rc = vl_ops_edit(lab->name, lab, &s->edit, &err);
+			if (rc)
+				print_error(&err);
+			break;
+		case VL_STEP_WAIT: {
+			struct timespec ts = {s->wait_ms / 1000, (long)(s->wait_ms % 1000) * 1000000L};
+
+			while (nanosleep(&ts, &ts) && !stop)
+				;
+			break;
+		}
+		}
+		fflush(stdout);
+	}
+	if (stop)
+		printf("\ninterrupted\n");
+	down_quietly(lab->name);
+	printf("\n== lab %s is down: %d checks passed, %d failed\n", lab->name, passed, failed);
+	vl_lab_free(lab);
+	return rc || failed || stop ? 1 : 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the verbs: the only layer that prints. */
+#ifndef VNETLAB_CLI_H
+#define VNETLAB_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "vnetlab/model.h"
+
+#define EXIT_USAGE 2
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_nsg(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+
+/* Prints "usage: vnetlab <usage>" for the named verb to stderr; returns EXIT_USAGE. */
+int usage(const char *verb);
+/* Exit-2 refusal when not root; returns 0 when root. */
+int need_root(const char *verb);
+/* "file:line:col: msg" (or "vnetlab: msg") on stderr. */
+void print_error(const struct vl_error *err);
+void die_errno(const char *what, int rc);
+
+/* True when arg names an existing file rather than a lab. */
+bool is_file(const char *arg);
+/*
+ * Load the lab a verb is about: a running lab by name (with its live edits)
+ * or a topology file. Prints the error and returns NULL on failure.
+ */
+struct vl_lab *load_lab_or_file(const char *arg, bool *running);
+/* Read a whole file into memory (NUL-terminated). */
+int slurp(const char *path, char **out, size_t *len);
+
+/* -o json|table; returns -1 on a bad value. */
+int parse_output(const char *v, bool *json);
+
+void json_str(FILE *f, const char *s);
+
+/* Resolve "name" or "a.b.c.d" to an address; *ep set when it is an endpoint. */
+int resolve_target(const struct vl_lab *lab, const char *s, uint32_t *ip, int *ep);
+/* Parse "TO[:PORT]". */
+int split_target(char *s, char **to, int *port);
+int parse_proto(const char *s, enum vl_proto *p);
+
+/* A rule edit from `--priority 400 --access Deny …` style flags (az names). */
+int edit_from_flags(struct vl_rule_edit *e, int argc, char **argv);
+
+/* Checks and scenarios (check.c), shared by `check` and `run`. */
+int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, FILE *out, bool *pass);
+
+#endif

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/* probe and explain. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vnetlab/eval.h"
+#include "vnetlab/ip.h"
+#include "vnetlab/probe.h"
+#include "vnetlab/state.h"
+
+struct flow_args {
+	char *lab;
+	char *from;
+	char *to;
+	int port;
+	enum vl_proto proto;
+	int timeout_ms;
+	int sport;
+	bool json;
+};
+
+static int parse_flow_args(const char *verb, int argc, char **argv, struct flow_args *a)
+{
+	static const struct option longopts[] = {
+		{"proto", required_argument, NULL, 'p'},     {"protocol", required_argument, NULL, 'p'},
+		{"timeout", required_argument, NULL, 't'},   {"source-port", required_argument, NULL, 's'},
+		{"output", required_argument, NULL, 'o'},    {0},
+	};
+	char *end;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->proto = VL_PROTO_TCP;
+	a->timeout_ms = 2000;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_proto(optarg, &a->proto))
+				return usage(verb);
+			break;
+		case 't':
+			a->timeout_ms = (int)strtol(optarg, &end, 10);
+			if (*end || a->timeout_ms <= 0 || a->timeout_ms > 600000)
+				return usage(verb);
+			break;
+		case 's':
+			a->sport = (int)strtol(optarg, &end, 10);
+			if (*end || a->sport <= 0 || a->sport > 65535)
+				return usage(verb);
+			break;
+		case 'o':
+			if (parse_output(optarg, &a->json))
+				return usage(verb);
+			break;
+		default:
+			return usage(verb);
+		}
+	}
+	if (argc - optind != 3)
+		return usage(verb);
+	a->lab = argv[optind];
+	a->from = argv[optind + 1];
+	if (split_target(argv[optind + 2], &a->to, &a->port))
+		return usage(verb);
+	return 0;
+}
+
+/* A TCP/UDP flow needs a port: the target app's first port when none is given. */
+static int default_port(const struct vl_lab *lab, struct flow_args *a, int to_ep)
+{
+	if (a->proto == VL_PROTO_ICMP || a->port)
+		return 0;
+	if (to_ep != VL_NONE && lab->eps[to_ep].n_ports) {
+		a->port = lab->eps[to_ep].ports[0];
+		return 0;
+	}
+	fprintf(stderr, "vnetlab: give a port (TO:PORT): '%s' runs no app with a port\n", a->to);
+	return -EINVAL;
+}
+
+static const char *proto_lc(enum vl_proto p)
+{
+	return p == VL_PROTO_UDP ? "udp" : p == VL_PROTO_ICMP ? "icmp" : "tcp";
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	struct vl_probe_result r = {0};
+	struct flow_args a;
+	char dir[256], ip[VL_IP_STRLEN];
+	struct vl_lab *lab;
+	uint32_t dst;
+	int from, to, rc;
+
+	rc = parse_flow_args("probe", argc, argv, &a);
+	if (rc)
+		return rc;
+	if (need_root("probe"))
+		return EXIT_USAGE;
+	if (!vl_state_exists(a.lab)) {
+		fprintf(stderr, "vnetlab: lab '%s' is not up (see 'vnetlab ls')\n", a.lab);
+		return 1;
+	}
+	lab = load_lab_or_file(a.lab, NULL);
+	if (!lab)
+		return 1;
+	rc = 1;
+	from = vl_lab_find_endpoint(lab, a.from);
+	if (from == VL_NONE) {
+		fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", a.lab, a.from);
+		goto out;
+	}
+	if (resolve_target(lab, a.to, &dst, &to)) {
+		fprintf(stderr, "vnetlab: '%s' is neither an endpoint of lab '%s' nor an IPv4 address\n", a.to,
+			a.lab);
+		goto out;
+	}
+	if (default_port(lab, &a, to))
+		goto out;
+	vl_state_dir(dir, sizeof(dir), a.lab);
+	rc = vl_probe_run(lab, dir, from, dst, a.proto, (uint16_t)a.port, a.timeout_ms, &r);
+	if (rc) {
+		die_errno("probe", rc);
+		rc = 1;
+		goto out;
+	}
+	vl_ip_fmt(dst, ip);
+	if (a.json) {
+		printf("{\"lab\":");
+		json_str(stdout, a.lab);
+		printf(",\"from\":");
+		json_str(stdout, a.from);
+		printf(",\"to\":");
+		json_str(stdout, to != VL_NONE ? lab->eps[to].name : NULL);
+		printf(",\"ip\":\"%s\",\"protocol\":\"%s\",\"port\":%d,\"result\":\"%s\",\"seenSource\":", ip,
+		       proto_lc(a.proto), a.port, vl_probe_status_name(r.status));
+		json_str(stdout, r.seen_source[0] ? r.seen_source : NULL);
+		printf(",\"nsg\":");
+		json_str(stdout, r.nsg[0] ? r.nsg : NULL);
+		printf(",\"rule\":");
+		json_str(stdout, r.rule[0] ? r.rule : NULL);
+		printf(",\"sourcePort\":%u,\"ms\":%.1f}\n", r.sport, r.ms);
+	} else {
+		printf("%s -> %s", a.from, to != VL_NONE ? lab->eps[to].name : ip);
+		if (a.proto == VL_PROTO_ICMP)
+			printf(" (%s) icmp: ", ip);
+		else
+			printf(" (%s:%d/%s): ", ip, a.port, proto_lc(a.proto));
+		printf("%s", vl_probe_status_name(r.status));
+		if (r.status == VL_PROBE_DROPPED)
+			printf(" by NSG %s, rule %s", r.nsg, r.rule);
+		printf(" after %.1f ms", r.ms);
+		if (r.seen_source[0])
+			printf("; the app saw the client as %s", r.seen_source);
+		printf("\n");
+	}
+	rc = r.status == VL_PROBE_CONNECTED ? 0 : 1;
+out:
+	vl_lab_free(lab);
+	return rc;
+}
+
+static const char *hop_where(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len)
+{
+	const struct vl_endpoint *e = &lab->eps[h->endpoint];
+
+	if (h->level == VL_HOP_NIC)
+		snprintf(buf, len, "NIC of %s", e->name);
+	else
+		snprintf(buf, len, "subnet %s", lab->subnets[e->subnet].name);
+	return buf;
+}
+
+static const char *rule_ref(const struct vl_rule *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", r->is_default ? "defaultSecurityRules" : "securityRules", r->name);
+	return buf;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	struct vl_verdict v;
+	struct flow_args a;
+	char ip[VL_IP_STRLEN], s1[VL_IP_STRLEN], s2[VL_IP_STRLEN], where[128], ref[160];
+	struct vl_lab *lab;
+	uint32_t dst;
+	int from, to, rc;
+
+	rc = parse_flow_args("explain", argc, argv, &a);
+	if (rc)
+		return rc;
+	lab = load_lab_or_file(a.lab, NULL);
+	if (!lab)
+		return 1;
+	rc = 1;
+	from = vl_lab_find_endpoint(lab, a.from);
+	if (from == VL_NONE) {
+		fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", lab->name, a.from);
+		goto out;
+	}
+	if (resolve_target(lab, a.to, &dst, &to)) {
+		fprintf(stderr, "vnetlab: '%s' is neither an endpoint of lab '%s' nor an IPv4 address\n", a.to,
+			lab->name);
+		goto out;
+	}
+	if (default_port(lab, &a, to))
+		goto out;
+	if (vl_eval_path(lab, from, dst, a.proto, (uint16_t)a.sport, (uint16_t)a.port, &v)) {
+		fprintf(stderr, "vnetlab: cannot evaluate this flow\n");
+		goto out;
+	}
+	vl_ip_fmt(dst, ip);
+	if (a.json) {
+		printf("{\"access\":\"%s\",\"nsg\":", vl_access_name(v.access));
+		json_str(stdout, v.nsg != VL_NONE ? lab->nsgs[v.nsg].name : NULL);
+		printf(",\"rule\":");
+		json_str(stdout, v.rule ? v.rule->name : NULL);
+		printf(",\"ruleName\":");
+		json_str(stdout, v.rule ? rule_ref(v.rule, ref, sizeof(ref)) : NULL);
+		printf(",\"from\":");
+		json_str(stdout, a.from);
+		printf(",\"to\":\"%s\",\"protocol\":\"%s\",\"port\":%d,\"seenSource\":\"%s\",\"note\":", ip,
+		       proto_lc(a.proto), a.port, vl_ip_fmt(v.seen_src, s1));
+		json_str(stdout, v.note[0] ? v.note : NULL);
+		printf(",\"hops\":[");
+		for (size_t i = 0; i < v.n_hops; i++) {
+			const struct vl_hop *h = &v.hops[i];
+
+			printf("%s{\"nsg\":", i ? "," : "");
+			json_str(stdout, lab->nsgs[h->nsg].name);
+			printf(",\"level\":\"%s\",\"endpoint\":", h->level == VL_HOP_NIC ? "nic" : "subnet");
+			json_str(stdout, lab->eps[h->endpoint].name);
+			printf(",\"direction\":\"%s\",\"access\":\"%s\",\"rule\":", vl_dir_name(h->dir),
+			       vl_access_name(h->access));
+			json_str(stdout, h->rule ? h->rule->name : NULL);
+			printf(",\"priority\":%d,\"source\":\"%s:%u\",\"destination\":\"%s:%u\"}",
+			       h->rule ? h->rule->priority : 0, vl_ip_fmt(h->flow.src, s1), h->flow.sport,
+			       vl_ip_fmt(h->flow.dst, s2), h->flow.dport);
+		}
+		printf("]}\n");
+		rc = 0;
+		goto out;
+	}
+	printf("flow %s (%s) -> %s", a.from, vl_ip_fmt(lab->eps[from].ip, s1),
+	       to != VL_NONE ? lab->eps[to].name : ip);
+	if (a.proto == VL_PROTO_ICMP)
+		printf(" (%s) icmp\n", ip);
+	else
+		printf(" (%s:%d/%s)\n", ip, a.port, proto_lc(a.proto));
+	if (v.note[0])
+		printf("  %s\n", v.note);
+	printf("  the destination sees the source as %s\n", vl_ip_fmt(v.seen_src, s1));
+	for (size_t i = 0; i < v.n_hops; i++) {
+		const struct vl_hop *h = &v.hops[i];
+
+		printf("  %zu. %-9s %-18s %-28s %s by %s (priority %d)\n", i + 1, vl_dir_name(h->dir),
+		       lab->nsgs[h->nsg].name, hop_where(lab, h, where, sizeof(where)), vl_access_name(h->access),
+		       h->rule ? h->rule->name : "?", h->rule ? h->rule->priority : 0);
+	}
+	if (!v.n_hops)
+		printf("  no NSG on the path\n");
+	if (v.rule)
+		printf("verdict: %s (%s, %s)\n", vl_access_name(v.access), lab->nsgs[v.nsg].name,
+		       rule_ref(v.rule, ref, sizeof(ref)));
+	else
+		printf("verdict: %s\n", vl_access_name(v.access));
+	rc = 0;
+out:
+	vl_lab_free(lab);
+	return rc;
+}

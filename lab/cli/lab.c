@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/* up, down, ls, show, exec, validate, graph. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vnetlab/ip.h"
+#include "vnetlab/loader.h"
+#include "vnetlab/netns.h"
+#include "vnetlab/nft.h"
+#include "vnetlab/ops.h"
+#include "vnetlab/plan.h"
+#include "vnetlab/state.h"
+
+static const char *ep_nsg_name(const struct vl_lab *lab, const struct vl_endpoint *e)
+{
+	return e->nic_nsg != VL_NONE ? lab->nsgs[e->nic_nsg].name : NULL;
+}
+
+static void print_endpoints(const struct vl_lab *lab, FILE *f)
+{
+	char ip[VL_IP_STRLEN], ns[VL_NS_NAME_MAX], pc[VL_PREFIX_STRLEN];
+
+	fprintf(f, "%-24s %-15s %-16s %-15s %-14s %-18s %s\n", "ENDPOINT", "KIND", "SUBNET", "ADDRESS", "NIC NSG",
+		"NODE / POD CIDR", "NAMESPACE");
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+		const char *extra = "";
+
+		if (e->kind == VL_EP_POD)
+			extra = lab->eps[e->node].name;
+		else if (e->kind == VL_EP_NODE && e->pod_cidr.len)
+			extra = vl_prefix_fmt(e->pod_cidr, pc);
+		vl_ns_name(ns, lab->name, e->name);
+		fprintf(f, "%-24s %-15s %-16s %-15s %-14s %-18s %s\n", e->name, vl_ep_kind_name(e->kind),
+			lab->subnets[e->subnet].name, vl_ip_fmt(e->ip, ip),
+			ep_nsg_name(lab, e) ? ep_nsg_name(lab, e) : (e->kind == VL_EP_CG ? "n/a" : "-"), extra,
+			ns);
+	}
+}
+
+int cmd_up(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'}, {0}};
+	struct vl_error err = {0};
+	struct vl_lab *lab = NULL;
+	bool dry = false;
+	char *content = NULL, *abs = NULL;
+	size_t len;
+	int c, rc, lock;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'n')
+			return usage("up");
+		dry = true;
+	}
+	if (optind != argc - 1)
+		return usage("up");
+	if (!dry && need_root("up"))
+		return EXIT_USAGE;
+	rc = slurp(argv[optind], &content, &len);
+	if (rc) {
+		die_errno(argv[optind], rc);
+		return 1;
+	}
+	rc = vl_load_buffer(argv[optind], content, len, &lab, &err);
+	if (rc) {
+		print_error(&err);
+		free(content);
+		return 1;
+	}
+	if (dry) {
+		struct vl_plan *plan;
+
+		rc = vl_plan_build(lab, &plan);
+		if (!rc) {
+			printf("# lab %s: %zu endpoints (dry run: nothing is built)\n", lab->name, lab->n_eps);
+			vl_plan_print(plan, stdout);
+			printf("\n# fabric nftables ruleset\n");
+			vl_nft_nsg_print(lab, stdout);
+			for (size_t i = 0; i < plan->n_rulesets; i++)
+				if (plan->rulesets[i].kind == VL_RULESET_MASQ) {
+					printf("\n# %s\n", plan->ns[plan->rulesets[i].ns].name);
+					vl_nft_masq_print(lab, plan->rulesets[i].endpoint, stdout);
+				}
+			vl_plan_free(plan);
+		}
+		goto out;
+	}
+	abs = realpath(argv[optind], NULL);
+	rc = vl_state_lock(lab->name, &lock);
+	if (rc) {
+		die_errno("locking the lab", rc);
+		goto out;
+	}
+	rc = vl_ops_up(lab, abs ? abs : argv[optind], content, len, &err);
+	vl_state_unlock(lock);
+	if (rc) {
+		print_error(&err);
+		goto out;
+	}
+	printf("lab %s is up: %zu endpoints\n", lab->name, lab->n_eps);
+	print_endpoints(lab, stdout);
+out:
+	free(abs);
+	free(content);
+	vl_lab_free(lab);
+	return rc ? 1 : 0;
+}
+
+static int down_one(const char *name)
+{
+	struct vl_error err = {0};
+	int lock, rc;
+
+	rc = vl_state_lock(name, &lock);
+	if (rc) {
+		die_errno("locking the lab", rc);
+		return 1;
+	}
+	if (!vl_state_exists(name)) {
+		printf("lab %s is not up\n", name);
+		vl_state_unlock(lock);
+		return 0;
+	}
+	rc = vl_ops_down(name, &err);
+	vl_state_unlock(lock);
+	if (rc) {
+		print_error(&err);
+		return 1;
+	}
+	printf("lab %s is down\n", name);
+	return 0;
+}
+
+int cmd_down(int argc, char **argv)
+{
+	struct vl_strv labs = {0};
+	int rc = 0;
+
+	if (argc != 2)
+		return usage("down");
+	if (need_root("down"))
+		return EXIT_USAGE;
+	if (!strcmp(argv[1], "--all")) {
+		rc = vl_state_list_labs(&labs);
+		if (rc) {
+			die_errno("listing labs", rc);
+			return 1;
+		}
+		for (size_t i = 0; i < labs.n; i++)
+			rc |= down_one(labs.v[i]);
+		vl_strv_free(&labs);
+		return rc;
+	}
+	if (argv[1][0] == '-')
+		return usage("down");
+	if (is_file(argv[1])) {
+		struct vl_error err = {0};
+		struct vl_lab *lab;
+
+		/* A file names its lab; a broken file cannot, so say so instead of guessing. */
+		if (vl_load_file(argv[1], &lab, &err)) {
+			print_error(&err);
+			return 1;
+		}
+		rc = down_one(lab->name);
+		vl_lab_free(lab);
+		return rc;
+	}
+	return down_one(argv[1]);
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	struct vl_strv labs = {0};
+	bool json = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "o:")) != -1)
+		if (c != 'o' || parse_output(optarg, &json))
+			return usage("ls");
+	if (optind != argc)
+		return usage("ls");
+	if (vl_state_list_labs(&labs)) {
+		fprintf(stderr, "vnetlab: cannot read %s\n", VL_STATE_ROOT);
+		return 1;
+	}
+	if (json)
+		printf("[");
+	else if (labs.n)
+		printf("%-14s %-10s %s\n", "LAB", "ENDPOINTS", "SOURCE");
+	for (size_t i = 0; i < labs.n; i++) {
+		struct vl_error err = {0};
+		struct vl_lab *lab = NULL;
+		char src[4096] = "";
+
+		vl_state_source(labs.v[i], src, sizeof(src));
+		vl_state_load_lab(labs.v[i], &lab, &err);
+		if (json) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(stdout, labs.v[i]);
+			printf(",\"endpoints\":%zu,\"source\":", lab ? lab->n_eps : 0);
+			json_str(stdout, src);
+			printf("}");
+		} else {
+			printf("%-14s %-10zu %s\n", labs.v[i], lab ? lab->n_eps : 0, src);
+		}
+		vl_lab_free(lab);
+	}
+	if (json)
+		printf("]\n");
+	vl_strv_free(&labs);
+	return 0;
+}
+
+static void show_json(const struct vl_lab *lab, bool running)
+{
+	char a[VL_PREFIX_STRLEN], ns[VL_NS_NAME_MAX];
+
+	printf("{\"name\":");
+	json_str(stdout, lab->name);
+	printf(",\"running\":%s,\"source\":", running ? "true" : "false");
+	json_str(stdout, lab->file);
+	printf(",\"vnets\":[");
+	for (size_t v = 0; v < lab->n_vnets; v++) {
+		const struct vl_vnet *vn = &lab->vnets[v];
+
+		printf("%s{\"name\":", v ? "," : "");
+		json_str(stdout, vn->name);
+		printf(",\"addressSpace\":[");
+		for (size_t i = 0; i < vn->n_spaces; i++)
+			printf("%s\"%s\"", i ? "," : "", vl_prefix_fmt(vn->spaces[i], a));
+		printf("],\"subnets\":[");
+		for (size_t i = 0; i < vn->n_subnets; i++) {
+			const struct vl_subnet *s = &lab->subnets[vn->subnets[i]];
+
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(stdout, s->name);
+			printf(",\"addressPrefix\":\"%s\",\"networkSecurityGroup\":", vl_prefix_fmt(s->prefix, a));
+			json_str(stdout, s->nsg != VL_NONE ? lab->nsgs[s->nsg].name : NULL);
+			printf(",\"delegation\":");
+			json_str(stdout, s->delegation);
+			printf("}");
+		}
+		printf("]}");
+	}
+	printf("],\"networkSecurityGroups\":[");
+	for (size_t i = 0; i < lab->n_nsgs; i++) {
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(stdout, lab->nsgs[i].name);
+		printf(",\"rules\":%zu}", lab->nsgs[i].n_rules);
+	}
+	printf("],\"endpoints\":[");
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+
+		vl_ns_name(ns, lab->name, e->name);
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(stdout, e->name);
+		printf(",\"kind\":\"%s\",\"subnet\":", vl_ep_kind_name(e->kind));
+		json_str(stdout, lab->subnets[e->subnet].name);
+		printf(",\"ip\":\"%s\",\"namespace\":", vl_ip_fmt(e->ip, a));
+		json_str(stdout, ns);
+		printf(",\"nicNetworkSecurityGroup\":");
+		json_str(stdout, ep_nsg_name(lab, e));
+		printf(",\"app\":");
+		json_str(stdout, e->app ? vl_app_name(e->app) : NULL);
+		printf(",\"ports\":[");
+		for (size_t p = 0; p < e->n_ports; p++)
+			printf("%s%u", p ? "," : "", e->ports[p]);
+		printf("]");
+		if (e->kind == VL_EP_POD) {
+			printf(",\"node\":");
+			json_str(stdout, lab->eps[e->node].name);
+		}
+		if (e->kind == VL_EP_NODE || e->kind == VL_EP_POD) {
+			printf(",\"cluster\":");
+			json_str(stdout, lab->aks[e->owner].name);
+		}
+		if (e->kind == VL_EP_NODE && e->pod_cidr.len)
+			printf(",\"podCidr\":\"%s\"", vl_prefix_fmt(e->pod_cidr, a));
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+int cmd_show(int argc, char **argv)
+{
+	char a[VL_PREFIX_STRLEN];
+	struct vl_lab *lab;
+	bool json = false, running;
+	int c;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "o:")) != -1)
+		if (c != 'o' || parse_output(optarg, &json))
+			return usage("show");
+	if (optind != argc - 1)
+		return usage("show");
+	lab = load_lab_or_file(argv[optind], &running);
+	if (!lab)
+		return 1;
+	if (json) {
+		show_json(lab, running);
+		vl_lab_free(lab);
+		return 0;
+	}
+	printf("lab %s (%s)%s\n\n", lab->name, lab->file, running ? "" : " — not up");
+	printf("%-12s %-16s %-18s %-14s %s\n", "VNET", "SUBNET", "PREFIX", "NSG", "DELEGATION");
+	for (size_t i = 0; i < lab->n_subnets; i++) {
+		const struct vl_subnet *s = &lab->subnets[i];
+
+		printf("%-12s %-16s %-18s %-14s %s\n", lab->vnets[s->vnet].name, s->name,
+		       vl_prefix_fmt(s->prefix, a), s->nsg != VL_NONE ? lab->nsgs[s->nsg].name : "-",
+		       s->delegation ? s->delegation : "");
+	}
+	for (size_t i = 0; i < lab->n_aks; i++) {
+		const struct vl_aks *k = &lab->aks[i];
+
+		printf("\ncluster %s: %s, %d nodes, pod CIDR %s", k->name,
+		       k->plugin == VL_PLUGIN_KUBENET ? "kubenet" : "Azure CNI", k->node_count,
+		       k->plugin == VL_PLUGIN_KUBENET ? vl_prefix_fmt(k->pod_cidr, a) : "(subnet)");
+		printf(", service CIDR %s, maxPods %d\n", vl_prefix_fmt(k->service_cidr, a), k->max_pods);
+	}
+	printf("\n");
+	print_endpoints(lab, stdout);
+	vl_lab_free(lab);
+	return 0;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	char ns[VL_NS_NAME_MAX];
+	int fd, saved, rc;
+
+	if (argc < 5 || strcmp(argv[3], "--"))
+		return usage("exec");
+	if (need_root("exec"))
+		return EXIT_USAGE;
+	if (!vl_state_exists(argv[1])) {
+		fprintf(stderr, "vnetlab: lab '%s' is not up\n", argv[1]);
+		return 1;
+	}
+	if (!strcmp(argv[2], "fabric"))
+		vl_ns_name(ns, argv[1], "fabric");
+	else {
+		struct vl_lab *lab = load_lab_or_file(argv[1], NULL);
+
+		if (!lab)
+			return 1;
+		if (vl_lab_find_endpoint(lab, argv[2]) == VL_NONE) {
+			fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", argv[1], argv[2]);
+			vl_lab_free(lab);
+			return 1;
+		}
+		vl_lab_free(lab);
+		vl_ns_name(ns, argv[1], argv[2]);
+	}
+	rc = vl_netns_open(ns, &fd);
+	if (!rc)
+		rc = vl_netns_enter(fd, &saved);
+	if (rc) {
+		die_errno(ns, rc);
+		return 1;
+	}
+	execvp(argv[4], argv + 4);
+	fprintf(stderr, "vnetlab: %s: %s\n", argv[4], strerror(errno));
+	return 127;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	struct vl_error err = {0};
+	struct vl_lab *lab;
+	size_t rules = 0;
+
+	if (argc != 2)
+		return usage("validate");
+	if (vl_load_file(argv[1], &lab, &err)) {
+		print_error(&err);
+		return 1;
+	}
+	for (size_t i = 0; i < lab->n_nsgs; i++)
+		rules += lab->nsgs[i].n_rules;
+	printf("%s: lab %s is valid: %zu vnets, %zu subnets, %zu NSGs (%zu rules), %zu endpoints, %zu checks, "
+	       "%zu scenario steps\n",
+	       argv[1], lab->name, lab->n_vnets, lab->n_subnets, lab->n_nsgs, rules, lab->n_eps, lab->n_checks,
+	       lab->n_steps);
+	vl_lab_free(lab);
+	return 0;
+}
+
+int cmd_graph(int argc, char **argv)
+{
+	char a[VL_PREFIX_STRLEN];
+	struct vl_lab *lab;
+
+	if (argc != 2)
+		return usage("graph");
+	lab = load_lab_or_file(argv[1], NULL);
+	if (!lab)
+		return 1;
+	printf("graph \"%s\" {\n  node [shape=box];\n", lab->name);
+	for (size_t i = 0; i < lab->n_subnets; i++) {
+		const struct vl_subnet *s = &lab->subnets[i];
+
+		printf("  \"subnet:%s\" [shape=ellipse,label=\"%s\\n%s%s%s\"];\n", s->name, s->name,
+		       vl_prefix_fmt(s->prefix, a), s->nsg != VL_NONE ? "\\nNSG " : "",
+		       s->nsg != VL_NONE ? lab->nsgs[s->nsg].name : "");
+	}
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+
+		printf("  \"%s\" [label=\"%s\\n%s\"];\n", e->name, e->name, vl_ip_fmt(e->ip, a));
+		if (e->kind == VL_EP_POD)
+			printf("  \"%s\" -- \"%s\";\n", e->name, lab->eps[e->node].name);
+		else
+			printf("  \"%s\" -- \"subnet:%s\";\n", e->name, lab->subnets[e->subnet].name);
+	}
+	printf("}\n");
+	vl_lab_free(lab);
+	return 0;
+}

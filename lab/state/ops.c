@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vnetlab/agent.h"
+#include "vnetlab/apply.h"
+#include "vnetlab/netns.h"
+#include "vnetlab/nft.h"
+#include "vnetlab/ops.h"
+#include "vnetlab/plan.h"
+#include "vnetlab/state.h"
+
+static int record_ns(const char *ns, void *arg)
+{
+	return vl_state_record_ns(arg, ns);
+}
+
+static bool interrupted(void)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	return sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM);
+}
+
+int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content, size_t len,
+	      struct vl_error *err)
+{
+	char dir[256], why[512] = "";
+	struct vl_plan *plan = NULL;
+	sigset_t block, old;
+	int rc;
+
+	if (vl_state_exists(lab->name)) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0},
+			     "lab '%s' is already up; nothing changed (run 'vnetlab down %s' first)", lab->name,
+			     lab->name);
+		return -EEXIST;
+	}
+	rc = vl_plan_build(lab, &plan);
+	if (rc) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "planning lab '%s': %s", lab->name, strerror(-rc));
+		return rc;
+	}
+	/* SIGINT/SIGTERM wait until the kernel work is done, then roll it back. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	rc = vl_state_create(lab->name, source, content, len);
+	if (rc) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "creating %s/%s: %s", VL_STATE_ROOT, lab->name,
+			     strerror(-rc));
+		goto out;
+	}
+	rc = vl_apply_up(plan, record_ns, (void *)lab->name, err);
+	if (!rc && interrupted()) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "interrupted: lab '%s' rolled back", lab->name);
+		rc = -EINTR;
+	}
+	if (!rc) {
+		vl_state_dir(dir, sizeof(dir), lab->name);
+		rc = vl_agent_start(lab, dir, why, sizeof(why));
+		if (rc)
+			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "starting the agent of lab '%s': %s",
+				     lab->name, why[0] ? why : strerror(-rc));
+	}
+	if (!rc && interrupted()) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "interrupted: lab '%s' rolled back", lab->name);
+		rc = -EINTR;
+	}
+	if (rc)
+		vl_ops_down(lab->name, NULL);
+out:
+	if (rc) {
+		/* Drop what is pending: the rollback is the answer to it. */
+		struct timespec zero = {0, 0};
+
+		while (sigtimedwait(&block, NULL, &zero) > 0)
+			;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	vl_plan_free(plan);
+	return rc;
+}
+
+int vl_ops_down(const char *name, struct vl_error *err)
+{
+	struct vl_strv ns = {0};
+	char dir[256];
+	int rc, first = 0;
+
+	if (!vl_state_exists(name))
+		return 0;
+	vl_state_dir(dir, sizeof(dir), name);
+	vl_agent_stop(dir);
+	rc = vl_state_list_ns(name, &ns);
+	for (size_t i = 0; !rc && i < ns.n; i++) {
+		int r = vl_netns_delete(ns.v[i]);
+
+		if (r && !first) {
+			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "deleting namespace %s: %s", ns.v[i],
+				     strerror(-r));
+			first = r;
+		}
+	}
+	vl_strv_free(&ns);
+	rc = rc ?: first;
+	if (!rc) {
+		rc = vl_state_remove(name);
+		if (rc)
+			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "removing %s: %s", dir, strerror(-rc));
+	}
+	return rc;
+}
+
+int vl_ops_edit(const char *name, struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err)
+{
+	char ns[VL_NS_NAME_MAX], why[512] = "";
+	int nsg, fd, rc;
+
+	rc = vl_lab_apply_edit(lab, e, err);
+	if (rc)
+		return rc;
+	nsg = vl_lab_find_nsg(lab, e->nsg);
+	vl_ns_name(ns, name, "fabric");
+	rc = vl_netns_open(ns, &fd);
+	if (rc) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "opening %s: %s", ns, strerror(-rc));
+		return rc;
+	}
+	rc = vl_nft_nsg_commit_one(lab, nsg, fd, why, sizeof(why));
+	close(fd);
+	if (rc) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "committing NSG '%s' in %s: %s", e->nsg, ns,
+			     why[0] ? why : strerror(-rc));
+		return rc;
+	}
+	rc = vl_state_append_edit(name, e);
+	if (rc)
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "recording the edit of lab '%s': %s", name,
+			     strerror(-rc));
+	return rc;
+}

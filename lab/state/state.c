@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vnetlab/loader.h"
+#include "vnetlab/state.h"
+
+void vl_state_dir(char *buf, size_t len, const char *lab)
+{
+	snprintf(buf, len, "%s/%s", VL_STATE_ROOT, lab);
+}
+
+static void state_file(char *buf, size_t len, const char *lab, const char *name)
+{
+	snprintf(buf, len, "%s/%s/%s", VL_STATE_ROOT, lab, name);
+}
+
+int vl_state_lock(const char *lab, int *fd)
+{
+	char path[256];
+
+	if (mkdir(VL_STATE_ROOT, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/.%s.lock", VL_STATE_ROOT, lab);
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return -errno;
+	if (flock(*fd, LOCK_EX)) {
+		int rc = -errno;
+
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	return 0;
+}
+
+void vl_state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+bool vl_state_exists(const char *lab)
+{
+	char path[256];
+	struct stat st;
+
+	vl_state_dir(path, sizeof(path), lab);
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int write_file(const char *path, const char *data, size_t len, int flags)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) && !rc)
+		rc = -errno;
+	return rc;
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return -errno;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			char *p = realloc(buf, cap = (cap ? cap * 2 : 8192));
+
+			if (!p) {
+				free(buf);
+				fclose(f);
+				return -ENOMEM;
+			}
+			buf = p;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+
+		n += r;
+		if (r == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int vl_state_create(const char *lab, const char *source, const char *content, size_t len)
+{
+	char path[256];
+	int rc;
+
+	if (mkdir(VL_STATE_ROOT, 0755) && errno != EEXIST)
+		return -errno;
+	vl_state_dir(path, sizeof(path), lab);
+	if (mkdir(path, 0755))
+		return -errno;
+	state_file(path, sizeof(path), lab, "topology");
+	rc = write_file(path, content, len, O_TRUNC);
+	if (!rc) {
+		state_file(path, sizeof(path), lab, "source");
+		rc = write_file(path, source, strlen(source), O_TRUNC);
+	}
+	return rc;
+}
+
+int vl_state_record_ns(const char *lab, const char *ns)
+{
+	char path[256], line[128];
+
+	state_file(path, sizeof(path), lab, "namespaces");
+	snprintf(line, sizeof(line), "%s\n", ns);
+	return write_file(path, line, strlen(line), O_APPEND);
+}
+
+static int read_lines(const char *path, struct vl_strv *out)
+{
+	char *buf, *save = NULL;
+	int rc = read_file(path, &buf, NULL);
+
+	if (rc)
+		return rc;
+	for (char *l = strtok_r(buf, "\n", &save); l && !rc; l = strtok_r(NULL, "\n", &save))
+		if (*l)
+			rc = vl_strv_push(out, l);
+	free(buf);
+	return rc;
+}
+
+int vl_state_list_ns(const char *lab, struct vl_strv *out)
+{
+	char path[256];
+	int rc;
+
+	state_file(path, sizeof(path), lab, "namespaces");
+	rc = read_lines(path, out);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int vl_state_remove(const char *lab)
+{
+	static const char *const files[] = {"topology", "source", "namespaces", "edits",
+					    "agent.pid", "agent.log", "agent.sock"};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		state_file(path, sizeof(path), lab, files[i]);
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+	}
+	vl_state_dir(path, sizeof(path), lab);
+	if (rmdir(path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int vl_state_list_labs(struct vl_strv *out)
+{
+	DIR *d = opendir(VL_STATE_ROOT);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!rc && (de = readdir(d)))
+		if (de->d_name[0] != '.' && de->d_type == DT_DIR)
+			rc = vl_strv_push(out, de->d_name);
+	closedir(d);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	return rc;
+}
+
+int vl_state_source(const char *lab, char *buf, size_t len)
+{
+	char path[256], *s;
+	int rc;
+
+	state_file(path, sizeof(path), lab, "source");
+	rc = read_file(path, &s, NULL);
+	if (rc)
+		return rc;
+	snprintf(buf, len, "%s", s);
+	free(s);
+	return 0;
+}
+
+/* An edit is one line: kind \t nsg \t rule { \t key=value }. */
+int vl_state_append_edit(const char *lab, const struct vl_rule_edit *e)
+{
+	static const char *const kinds[] = {"set", "add", "delete"};
+	char path[256];
+	size_t cap = 256;
+	char *line;
+	int n, rc;
+
+	for (size_t i = 0; i < e->keys.n; i++)
+		cap += strlen(e->keys.v[i]) + strlen(e->values.v[i]) + 2;
+	line = malloc(cap);
+	if (!line)
+		return -ENOMEM;
+	n = snprintf(line, cap, "%s\t%s\t%s", kinds[e->kind], e->nsg, e->rule);
+	for (size_t i = 0; i < e->keys.n; i++)
+		n += snprintf(line + n, cap - (size_t)n, "\t%s=%s", e->keys.v[i], e->values.v[i]);
+	snprintf(line + n, cap - (size_t)n, "\n");
+	state_file(path, sizeof(path), lab, "edits");
+	rc = write_file(path, line, strlen(line), O_APPEND);
+	free(line);
+	return rc;
+}
+
+static int parse_edit(char *line, struct vl_rule_edit *e)
+{
+	char *save = NULL, *f[3];
+	int rc = 0;
+
+	memset(e, 0, sizeof(*e));
+	for (int i = 0; i < 3; i++)
+		if (!(f[i] = strtok_r(i ? NULL : line, "\t", &save)))
+			return -EINVAL;
+	e->kind = !strcmp(f[0], "set") ? VL_EDIT_SET : !strcmp(f[0], "add") ? VL_EDIT_ADD : VL_EDIT_DELETE;
+	e->nsg = strdup(f[1]);
+	e->rule = strdup(f[2]);
+	if (!e->nsg || !e->rule)
+		return -ENOMEM;
+	for (char *kv = strtok_r(NULL, "\t", &save); kv && !rc; kv = strtok_r(NULL, "\t", &save)) {
+		char *eq = strchr(kv, '=');
+
+		if (!eq)
+			return -EINVAL;
+		*eq = '\0';
+		rc = vl_strv_push(&e->keys, kv);
+		rc = rc ?: vl_strv_push(&e->values, eq + 1);
+	}
+	return rc;
+}
+
+int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err)
+{
+	char path[256], source[4096];
+	struct vl_strv edits = {0};
+	struct vl_lab *l = NULL;
+	char *buf;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	state_file(path, sizeof(path), lab, "topology");
+	rc = read_file(path, &buf, &len);
+	if (rc) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "lab '%s' is not up", lab);
+		return rc;
+	}
+	if (vl_state_source(lab, source, sizeof(source)))
+		snprintf(source, sizeof(source), "%s", path);
+	rc = vl_load_buffer(source, buf, len, &l, err);
+	free(buf);
+	if (rc)
+		return rc;
+	state_file(path, sizeof(path), lab, "edits");
+	rc = read_lines(path, &edits);
+	if (rc == -ENOENT)
+		rc = 0;
+	for (size_t i = 0; i < edits.n && !rc; i++) {
+		struct vl_rule_edit e;
+
+		rc = parse_edit(edits.v[i], &e);
+		if (!rc)
+			rc = vl_lab_apply_edit(l, &e, err);
+		else
+			vl_error_set(err, path, (struct vl_loc){(int)i + 1, 1}, "unreadable edit");
+		vl_rule_edit_clear(&e);
+	}
+	vl_strv_free(&edits);
+	if (rc) {
+		vl_lab_free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
