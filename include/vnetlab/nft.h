@@ -32,4 +32,12 @@ int vl_nft_masq_commit(const struct vl_lab *lab, int node_ep, int node_nsfd, cha
 void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f);
 void vl_nft_masq_print(const struct vl_lab *lab, int node_ep, FILE *f);
 
+/*
+ * The serialised transaction the commit functions send (batch begin … end),
+ * for tests and benchmarks. nsg = VL_NONE: the full fabric ruleset, else the
+ * live edit of that NSG. On success the caller frees *buf. 0 or -errno.
+ */
+int vl_nft_nsg_batch(const struct vl_lab *lab, int nsg, void **buf, size_t *len, char *why, size_t why_len);
+int vl_nft_masq_batch(const struct vl_lab *lab, int node_ep, void **buf, size_t *len, char *why, size_t why_len);
+
 #endif

@@ -1,0 +1,998 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The per-lab agent process: built-in apps served from sockets held inside
+ * each endpoint namespace, and NSG drops read from the fabric's NFLOG group
+ * and broadcast to watchers of agent.sock. One epoll loop serves all of it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nflog.h"
+#include "vnetlab/agent.h"
+#include "vnetlab/ip.h"
+#include "vnetlab/netns.h"
+#include "vnetlab/nft.h"
+#include "vnetlab/plan.h"
+
+#define START_WAIT_MS 10000
+#define HELLO_REQUEST_WAIT_MS 200
+#define HELLO_LINGER_MS 1000
+#define ECHO_IDLE_MS 60000
+#define NFLOG_COPY 128 /* IPv4 header with options + L4 ports */
+
+enum kind { K_TCP_LISTEN, K_UDP, K_CONN, K_CTL_LISTEN, K_CTL, K_NFLOG, K_SIGNAL };
+
+struct obj {
+	enum kind kind;
+	int fd;
+};
+
+struct listener {
+	struct obj o;
+	int ep;
+	enum vl_app app;
+	uint16_t port;
+};
+
+struct conn {
+	struct obj o;
+	int ep;
+	enum vl_app app;
+	char peer[VL_IP_STRLEN];
+	int peer_port;
+	bool answered; /* hello: response sent, write side shut */
+	uint32_t events;
+	int64_t deadline;
+	size_t in_len;
+	size_t out_off, out_len;
+	struct conn *prev, *next;
+	char in[1024];
+	char out[4096];
+};
+
+struct ctl {
+	struct obj o;
+	bool watching;
+	struct ctl *prev, *next;
+};
+
+struct agent {
+	const struct vl_lab *lab;
+	int epfd;
+	int logfd;
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char pid_path[4096];
+	struct listener *ls;
+	size_t n_ls;
+	struct conn *conns;
+	struct ctl *ctls;
+	struct obj ctl_listen, nflog_obj, sig_obj;
+	struct mnl_socket *nflog;
+	unsigned long drops;
+	bool accept_paused_logged;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void logf_(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(struct agent *a, const char *fmt, ...)
+{
+	char line[1024];
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ agent[%d]: ", ts.tv_nsec / 1000000, getpid());
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	if (write(a->logfd, line, (size_t)n) < 0) {
+		/* nowhere left to report it */
+	}
+}
+
+static int ep_add(struct agent *a, struct obj *o, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = o};
+
+	return epoll_ctl(a->epfd, EPOLL_CTL_ADD, o->fd, &ev) < 0 ? -errno : 0;
+}
+
+/* ---- startup: listeners inside each endpoint namespace ---- */
+
+static int listen_one(struct agent *a, struct listener *l, int type, char *why, size_t why_len)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(l->port)};
+	const char *name = a->lab->eps[l->ep].name;
+	int one = 1;
+	int fd, err;
+
+	fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, why_len, "%s: socket: %s", name, strerror(errno));
+		return err;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || (type == SOCK_STREAM && listen(fd, 128) < 0)) {
+		err = -errno;
+		snprintf(why, why_len, "%s: bind %s/%u: %s", name, type == SOCK_STREAM ? "tcp" : "udp", l->port,
+			 strerror(errno));
+		close(fd);
+		return err;
+	}
+	l->o.fd = fd;
+	l->o.kind = type == SOCK_STREAM ? K_TCP_LISTEN : K_UDP;
+	err = ep_add(a, &l->o, EPOLLIN);
+	if (err < 0) {
+		snprintf(why, why_len, "%s: epoll: %s", name, strerror(-err));
+		return err;
+	}
+	logf_(a, "listen %s %s/%u %s", name, type == SOCK_STREAM ? "tcp" : "udp", l->port, vl_app_name(l->app));
+	return 0;
+}
+
+static size_t count_listeners(const struct vl_lab *lab)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < lab->n_eps; i++)
+		if (lab->eps[i].app != VL_APP_NONE)
+			n += lab->eps[i].n_ports * (lab->eps[i].app == VL_APP_ECHO ? 2 : 1);
+	return n;
+}
+
+static void raise_nofile(size_t need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	need += 1024;
+	if (rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = need;
+	if (rl.rlim_max < need)
+		rl.rlim_max = need; /* root may raise the hard limit; otherwise fall back */
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int open_listeners(struct agent *a, char *why, size_t why_len)
+{
+	const struct vl_lab *lab = a->lab;
+	char ns[VL_NS_NAME_MAX];
+	int saved = -1, err = 0;
+	size_t k = 0;
+
+	a->n_ls = count_listeners(lab);
+	if (!a->n_ls)
+		return 0;
+	raise_nofile(a->n_ls);
+	a->ls = calloc(a->n_ls, sizeof(*a->ls));
+	if (!a->ls)
+		return -ENOMEM;
+	for (size_t i = 0; i < lab->n_eps && !err; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+		int nsfd, s;
+
+		if (e->app == VL_APP_NONE || !e->n_ports)
+			continue;
+		vl_ns_name(ns, lab->name, e->name);
+		err = vl_netns_open(ns, &nsfd);
+		if (err < 0) {
+			snprintf(why, why_len, "open namespace %s: %s", ns, strerror(-err));
+			break;
+		}
+		/* hop from namespace to namespace; return to ours once, at the end */
+		if (saved < 0) {
+			err = vl_netns_enter(nsfd, &saved);
+		} else if (setns(nsfd, CLONE_NEWNET) < 0) {
+			err = -errno;
+		}
+		close(nsfd);
+		if (err < 0) {
+			snprintf(why, why_len, "enter namespace %s: %s", ns, strerror(-err));
+			break;
+		}
+		for (size_t p = 0; p < e->n_ports && !err; p++) {
+			for (s = 0; s < (e->app == VL_APP_ECHO ? 2 : 1) && !err; s++) {
+				struct listener *l = &a->ls[k++];
+
+				l->ep = (int)i;
+				l->app = e->app;
+				l->port = e->ports[p];
+				err = listen_one(a, l, s == 0 ? SOCK_STREAM : SOCK_DGRAM, why, why_len);
+			}
+		}
+	}
+	if (saved >= 0 && vl_netns_leave(saved) < 0 && !err) {
+		err = -errno;
+		snprintf(why, why_len, "return to the agent's namespace: %s", strerror(errno));
+	}
+	a->n_ls = k;
+	return err;
+}
+
+static int open_nflog(struct agent *a, char *why, size_t why_len)
+{
+	char ns[VL_NS_NAME_MAX];
+	int nsfd, saved, err;
+
+	vl_ns_name(ns, a->lab->name, "fabric");
+	err = vl_netns_open(ns, &nsfd);
+	if (err == -ENOENT) {
+		logf_(a, "no namespace %s: drops will not be attributed", ns);
+		return 0;
+	}
+	if (err < 0) {
+		snprintf(why, why_len, "open namespace %s: %s", ns, strerror(-err));
+		return err;
+	}
+	err = vl_netns_enter(nsfd, &saved);
+	close(nsfd);
+	if (err < 0) {
+		snprintf(why, why_len, "enter namespace %s: %s", ns, strerror(-err));
+		return err;
+	}
+	err = vl_nflog_open(VL_NFLOG_GROUP, NFLOG_COPY, &a->nflog);
+	if (vl_netns_leave(saved) < 0 && !err)
+		err = -errno;
+	if (err < 0) {
+		snprintf(why, why_len, "NFLOG group %d in %s: %s", VL_NFLOG_GROUP, ns, strerror(-err));
+		return err;
+	}
+	a->nflog_obj.kind = K_NFLOG;
+	a->nflog_obj.fd = mnl_socket_get_fd(a->nflog);
+	logf_(a, "nflog group %d in %s", VL_NFLOG_GROUP, ns);
+	return ep_add(a, &a->nflog_obj, EPOLLIN);
+}
+
+static int open_ctl(struct agent *a, char *why, size_t why_len)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, err;
+
+	memcpy(sun.sun_path, a->sock_path, sizeof(sun.sun_path));
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(a->sock_path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 64) < 0) {
+		err = -errno;
+		snprintf(why, why_len, "%s: %s", a->sock_path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	a->ctl_listen.kind = K_CTL_LISTEN;
+	a->ctl_listen.fd = fd;
+	logf_(a, "control socket %s", a->sock_path);
+	return ep_add(a, &a->ctl_listen, EPOLLIN);
+}
+
+static int open_signals(struct agent *a)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	a->sig_obj.kind = K_SIGNAL;
+	a->sig_obj.fd = fd;
+	return ep_add(a, &a->sig_obj, EPOLLIN);
+}
+
+/* Field 22 of /proc/<pid>/stat: distinguishes our agent from a recycled PID. */
+static int proc_start_time(pid_t pid, unsigned long long *start, char *state)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	if (state)
+		*state = p[2];
+	/* after ") " come fields 3.. ; skip 19 of them to reach 22 */
+	p += 2;
+	for (int i = 3; i < 22; i++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EIO;
+		p++;
+	}
+	*start = strtoull(p, NULL, 10);
+	return 0;
+}
+
+static int write_pid(struct agent *a)
+{
+	unsigned long long start = 0;
+	char buf[64];
+	int fd, n;
+
+	proc_start_time(getpid(), &start, NULL);
+	n = snprintf(buf, sizeof(buf), "%d %llu\n", getpid(), start);
+	fd = open(a->pid_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---- serving ---- */
+
+static void conn_close(struct agent *a, struct conn *c)
+{
+	close(c->o.fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		a->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+}
+
+static void conn_events(struct agent *a, struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = c};
+
+	if (c->events == events)
+		return;
+	c->events = events;
+	epoll_ctl(a->epfd, EPOLL_CTL_MOD, c->o.fd, &ev);
+}
+
+/* Write what is pending; false if the connection was closed. */
+static bool conn_flush(struct agent *a, struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->o.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EAGAIN) {
+			conn_events(a, c, EPOLLOUT);
+			return true;
+		}
+		if (n < 0) {
+			conn_close(a, c);
+			return false;
+		}
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	if (c->app == VL_APP_HELLO && !c->answered) {
+		/* HTTP/1.0: the response ends at EOF; linger to drain the client, so close sends no RST */
+		shutdown(c->o.fd, SHUT_WR);
+		c->answered = true;
+		c->deadline = now_ms() + HELLO_LINGER_MS;
+	}
+	conn_events(a, c, EPOLLIN);
+	return true;
+}
+
+static void hello_answer(struct agent *a, struct conn *c)
+{
+	int n = vl_app_hello_page(c->out, sizeof(c->out), a->lab->eps[c->ep].name, c->peer, c->peer_port);
+
+	if (n < 0) {
+		conn_close(a, c);
+		return;
+	}
+	c->out_off = 0;
+	c->out_len = (size_t)n;
+	conn_flush(a, c);
+}
+
+static bool request_complete(const struct conn *c)
+{
+	return memmem(c->in, c->in_len, "\r\n\r\n", 4) || memmem(c->in, c->in_len, "\n\n", 2) ||
+	       c->in_len == sizeof(c->in);
+}
+
+static void conn_readable(struct agent *a, struct conn *c)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (c->app == VL_APP_HELLO) {
+		if (c->answered) {
+			n = recv(c->o.fd, buf, sizeof(buf), 0);
+			if (n <= 0 && !(n < 0 && errno == EAGAIN))
+				conn_close(a, c);
+			return;
+		}
+		n = recv(c->o.fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) {
+			conn_close(a, c);
+			return;
+		}
+		c->in_len += (size_t)n;
+		if (n == 0 || request_complete(c))
+			hello_answer(a, c);
+		return;
+	}
+	/* echo: read only when nothing is pending, so a slow reader is not buffered without bound */
+	n = recv(c->o.fd, c->out, sizeof(c->out), 0);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		conn_close(a, c);
+		return;
+	}
+	c->out_off = 0;
+	c->out_len = (size_t)n;
+	c->deadline = now_ms() + ECHO_IDLE_MS;
+	conn_flush(a, c);
+}
+
+static void peer_str(const struct sockaddr_in *sin, char *ip, int *port)
+{
+	vl_ip_fmt(ntohl(sin->sin_addr.s_addr), ip);
+	*port = ntohs(sin->sin_port);
+}
+
+static void tcp_accept(struct agent *a, struct listener *l)
+{
+	for (;;) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		struct conn *c;
+		int fd = accept4(l->o.fd, (struct sockaddr *)&sin, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && !a->accept_paused_logged) {
+				logf_(a, "accept on %s/%u: %s", a->lab->eps[l->ep].name, l->port, strerror(errno));
+				a->accept_paused_logged = true;
+			}
+			return;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return;
+		}
+		c->o.kind = K_CONN;
+		c->o.fd = fd;
+		c->ep = l->ep;
+		c->app = l->app;
+		peer_str(&sin, c->peer, &c->peer_port);
+		c->events = EPOLLIN;
+		c->next = a->conns;
+		if (a->conns)
+			a->conns->prev = c;
+		a->conns = c;
+		if (ep_add(a, &c->o, EPOLLIN) < 0) {
+			conn_close(a, c);
+			continue;
+		}
+		if (c->app == VL_APP_HELLO) {
+			/* answer a client that sends nothing too (nc, a bare connect) */
+			c->deadline = now_ms() + HELLO_REQUEST_WAIT_MS;
+			continue;
+		}
+		c->deadline = now_ms() + ECHO_IDLE_MS;
+		int n = vl_app_echo_reply(c->out, sizeof(c->out), a->lab->eps[c->ep].name, c->peer, c->peer_port);
+		if (n < 0) {
+			conn_close(a, c);
+			continue;
+		}
+		c->out_len = (size_t)n;
+		conn_flush(a, c);
+	}
+}
+
+static void udp_echo(struct agent *a, struct listener *l)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		char buf[2048], ip[VL_IP_STRLEN];
+		int port, n;
+
+		if (recvfrom(l->o.fd, buf, sizeof(buf), 0, (struct sockaddr *)&sin, &sl) < 0)
+			return;
+		peer_str(&sin, ip, &port);
+		n = vl_app_echo_reply(buf, sizeof(buf), a->lab->eps[l->ep].name, ip, port);
+		if (n > 0)
+			sendto(l->o.fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&sin, sl);
+	}
+}
+
+static void ctl_close(struct agent *a, struct ctl *c)
+{
+	close(c->o.fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		a->ctls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+}
+
+static void ctl_accept(struct agent *a)
+{
+	for (;;) {
+		int fd = accept4(a->ctl_listen.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ctl *c;
+
+		if (fd < 0)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->o.kind = K_CTL;
+		c->o.fd = fd;
+		c->next = a->ctls;
+		if (a->ctls)
+			a->ctls->prev = c;
+		a->ctls = c;
+		if (ep_add(a, &c->o, EPOLLIN) < 0)
+			ctl_close(a, c);
+	}
+}
+
+static void ctl_readable(struct agent *a, struct ctl *c)
+{
+	char buf[256];
+	ssize_t n = recv(c->o.fd, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		ctl_close(a, c);
+		return;
+	}
+	buf[n] = '\0';
+	if (!strcmp(buf, "watch\n") || !strcmp(buf, "watch")) {
+		c->watching = true;
+		/* the client waits for this, so no drop after it can be missed */
+		send(c->o.fd, "ok\n", 3, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} else if (!strcmp(buf, "ping\n") || !strcmp(buf, "ping")) {
+		send(c->o.fd, "pong\n", 5, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} else {
+		send(c->o.fd, "error unknown command\n", 22, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+}
+
+static void on_drop(const struct vl_drop *d, void *data)
+{
+	struct agent *a = data;
+	char line[512];
+	int n = vl_drop_format(line, sizeof(line), d);
+
+	if (n < 0)
+		return;
+	a->drops++;
+	logf_(a, "%.*s", n - 1, line);
+	for (struct ctl *c = a->ctls; c; c = c->next) {
+		if (!c->watching)
+			continue;
+		/*
+		 * A watcher that does not keep up loses records, it does not stall the agent.
+		 * A broken one is shut down, not freed: it may be in this epoll batch; its EOF frees it.
+		 */
+		if (send(c->o.fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
+			c->watching = false;
+			shutdown(c->o.fd, SHUT_RDWR);
+		}
+	}
+}
+
+static void nflog_readable(struct agent *a)
+{
+	static char buf[1 << 16];
+
+	for (;;) {
+		ssize_t n = recv(a->nflog_obj.fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				logf_(a, "nflog: receive queue overrun, some drops were not reported");
+				continue;
+			}
+			if (errno != EAGAIN && errno != EINTR)
+				logf_(a, "nflog: %s", strerror(errno));
+			return;
+		}
+		vl_nflog_parse(buf, (size_t)n, on_drop, a);
+	}
+}
+
+/* Returns true when the agent should stop. */
+static bool signal_readable(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	while (read(a->sig_obj.fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			continue;
+		logf_(a, "signal %u from pid %u: stopping (%lu drops seen)", si.ssi_signo, si.ssi_pid, a->drops);
+		return true;
+	}
+	return false;
+}
+
+static int next_timeout(struct agent *a, int64_t now)
+{
+	int64_t first = -1;
+
+	for (struct conn *c = a->conns; c; c = c->next)
+		if (first < 0 || c->deadline < first)
+			first = c->deadline;
+	if (first < 0)
+		return -1;
+	return first <= now ? 0 : (int)(first - now);
+}
+
+static void expire(struct agent *a, int64_t now)
+{
+	struct conn *c, *next;
+
+	for (c = a->conns; c; c = next) {
+		next = c->next;
+		if (c->deadline > now)
+			continue;
+		if (c->app == VL_APP_HELLO && !c->answered)
+			hello_answer(a, c);
+		else
+			conn_close(a, c);
+	}
+}
+
+static void serve(struct agent *a)
+{
+	struct epoll_event evs[256];
+
+	for (;;) {
+		int n = epoll_wait(a->epfd, evs, 256, next_timeout(a, now_ms()));
+
+		if (n < 0 && errno != EINTR) {
+			logf_(a, "epoll_wait: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			struct obj *o = evs[i].data.ptr;
+
+			switch (o->kind) {
+			case K_TCP_LISTEN:
+				tcp_accept(a, (struct listener *)o);
+				break;
+			case K_UDP:
+				udp_echo(a, (struct listener *)o);
+				break;
+			case K_CONN: {
+				struct conn *c = (struct conn *)o;
+
+				if (evs[i].events & EPOLLOUT)
+					conn_flush(a, c);
+				else
+					conn_readable(a, c);
+				break;
+			}
+			case K_CTL_LISTEN:
+				ctl_accept(a);
+				break;
+			case K_CTL:
+				ctl_readable(a, (struct ctl *)o);
+				break;
+			case K_NFLOG:
+				nflog_readable(a);
+				break;
+			case K_SIGNAL:
+				if (signal_readable(a))
+					return;
+				break;
+			}
+		}
+		expire(a, now_ms());
+	}
+}
+
+/* ---- process plumbing ---- */
+
+static void report(int pipefd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(int pipefd, const char *fmt, ...)
+{
+	char buf[600];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 1)
+		n = (int)sizeof(buf) - 1;
+	if (write(pipefd, buf, (size_t)n) < 0) {
+		/* the parent gave up waiting */
+	}
+}
+
+static void agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
+{
+	struct agent a = {.lab = lab, .epfd = -1};
+	char why[512] = "";
+	char path[4096];
+	int err, fd;
+
+	prctl(PR_SET_NAME, "vnetlab-agent");
+	snprintf(path, sizeof(path), "%s/agent.log", dir);
+	a.logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (a.logfd < 0) {
+		report(pipefd, "E%d %s: %s\n", errno, path, strerror(errno));
+		_exit(1);
+	}
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	dup2(a.logfd, 1);
+	dup2(a.logfd, 2);
+	snprintf(a.pid_path, sizeof(a.pid_path), "%s/agent.pid", dir);
+	if ((size_t)snprintf(a.sock_path, sizeof(a.sock_path), "%s/agent.sock", dir) >= sizeof(a.sock_path)) {
+		report(pipefd, "E%d %s/agent.sock: path too long\n", ENAMETOOLONG, dir);
+		_exit(1);
+	}
+	report(pipefd, "P%d\n", getpid());
+	logf_(&a, "starting for lab %s: %zu endpoints", lab->name, lab->n_eps);
+
+	a.epfd = epoll_create1(EPOLL_CLOEXEC);
+	err = a.epfd < 0 ? -errno : 0;
+	if (!err)
+		err = open_signals(&a);
+	if (!err)
+		err = open_listeners(&a, why, sizeof(why));
+	if (!err)
+		err = open_nflog(&a, why, sizeof(why));
+	if (!err)
+		err = open_ctl(&a, why, sizeof(why));
+	if (!err) {
+		err = write_pid(&a);
+		if (err < 0)
+			snprintf(why, sizeof(why), "%.300s: %s", a.pid_path, strerror(-err));
+	}
+	if (err < 0) {
+		if (!why[0])
+			snprintf(why, sizeof(why), "%s", strerror(-err));
+		logf_(&a, "startup failed: %s", why);
+		report(pipefd, "E%d %s\n", -err, why);
+		unlink(a.sock_path);
+		_exit(1);
+	}
+	logf_(&a, "ready: %zu listeners", a.n_ls);
+	report(pipefd, "OK\n");
+	close(pipefd);
+
+	serve(&a);
+	unlink(a.sock_path);
+	unlink(a.pid_path);
+	logf_(&a, "stopped");
+	_exit(0);
+}
+
+static int read_pidfile(const char *dir, pid_t *pid, unsigned long long *start)
+{
+	char path[4096], buf[128];
+	ssize_t n;
+	int fd, p;
+
+	snprintf(path, sizeof(path), "%s/agent.pid", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EINVAL;
+	buf[n] = '\0';
+	*start = 0;
+	if (sscanf(buf, "%d %llu", &p, start) < 1 || p <= 1)
+		return -EINVAL;
+	*pid = p;
+	return 0;
+}
+
+/* Is pid still the agent that wrote the pid file (alive, not a zombie, same start time)? */
+static bool agent_alive(pid_t pid, unsigned long long start)
+{
+	unsigned long long now_start;
+	char state = 0;
+
+	if (proc_start_time(pid, &now_start, &state) < 0)
+		return false;
+	if (state == 'Z' || state == 'X')
+		return false;
+	return start == 0 || now_start == start;
+}
+
+int vl_agent_start(const struct vl_lab *lab, const char *dir, char *why, size_t why_len)
+{
+	unsigned long long start;
+	char buf[1024];
+	size_t have = 0;
+	int64_t deadline;
+	pid_t pid, child = 0;
+	int pfd[2], status, err = 0;
+
+	snprintf(why, why_len, "%s", "");
+	if (read_pidfile(dir, &pid, &start) == 0 && agent_alive(pid, start)) {
+		snprintf(why, why_len, "an agent already runs for this lab (pid %d)", (int)pid);
+		return -EEXIST;
+	}
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		/* drop every descriptor of the caller (netlink sockets, test pipes) but the pipe */
+		if (pfd[1] > 3)
+			close_range(3, (unsigned)pfd[1] - 1, 0);
+		close_range((unsigned)pfd[1] + 1, ~0U, 0);
+		if (chdir("/") < 0) {
+			/* harmless: every path we use is absolute */
+		}
+		umask(022);
+		agent_main(lab, dir, pfd[1]);
+		_exit(1);
+	}
+	close(pfd[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+
+	deadline = now_ms() + START_WAIT_MS;
+	for (;;) {
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+		int64_t left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		if (poll(&p, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		n = read(pfd[0], buf + have, sizeof(buf) - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		if (have == sizeof(buf) - 1)
+			break;
+	}
+	close(pfd[0]);
+	buf[have] = '\0';
+
+	for (char *line = buf, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (line[0] == 'P') {
+			child = atoi(line + 1);
+		} else if (!strcmp(line, "OK")) {
+			return 0;
+		} else if (line[0] == 'E') {
+			char *sp = strchr(line, ' ');
+
+			snprintf(why, why_len, "agent: %s", sp ? sp + 1 : line);
+			return -(atoi(line + 1) ?: EIO);
+		}
+	}
+	if (err == -ETIMEDOUT) {
+		snprintf(why, why_len, "agent not ready after %d ms (see %s/agent.log)", START_WAIT_MS, dir);
+		if (child > 1)
+			kill(child, SIGKILL);
+		return err;
+	}
+	snprintf(why, why_len, "agent exited during startup (see %s/agent.log)", dir);
+	return err ?: -EIO;
+}
+
+int vl_agent_stop(const char *dir)
+{
+	unsigned long long start;
+	char path[4096];
+	pid_t pid;
+	int err;
+
+	err = read_pidfile(dir, &pid, &start);
+	if (err == -ENOENT)
+		return 0;
+	if (err == 0 && agent_alive(pid, start)) {
+		int64_t deadline = now_ms() + 2000;
+
+		kill(pid, SIGTERM);
+		while (agent_alive(pid, start) && now_ms() < deadline)
+			usleep(5000);
+		if (agent_alive(pid, start)) {
+			kill(pid, SIGKILL);
+			deadline = now_ms() + 1000;
+			while (agent_alive(pid, start) && now_ms() < deadline)
+				usleep(5000);
+			if (agent_alive(pid, start))
+				return -EBUSY;
+		}
+	}
+	/* the agent removes both itself; after SIGKILL or a crash we do */
+	snprintf(path, sizeof(path), "%s/agent.sock", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/agent.pid", dir);
+	unlink(path);
+	return 0;
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/* What the built-in apps say, and the drop records the agent broadcasts: pure text. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vnetlab/agent.h"
+#include "vnetlab/ip.h"
+
+#define HELLO_CLIENT "<b>Client:</b> "
+#define ECHO_SEEN "seen-source="
+
+static int put(size_t len, int n)
+{
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n >= len)
+		return -ENOSPC;
+	return n;
+}
+
+int vl_app_hello_page(char *buf, size_t len, const char *endpoint, const char *client_ip, int client_port)
+{
+	char body[512];
+	int n;
+
+	n = snprintf(body, sizeof(body),
+		     "<h3>Hello World!</h3><b>Hostname:</b> %s<br/>" HELLO_CLIENT "%s:%d\n",
+		     endpoint, client_ip, client_port);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return -ENOSPC;
+	return put(len,
+		   snprintf(buf, len,
+			    "HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n"
+			    "Server: vnetlab\r\nConnection: close\r\n\r\n%s",
+			    n, body));
+}
+
+int vl_app_echo_reply(char *buf, size_t len, const char *endpoint, const char *client_ip, int client_port)
+{
+	return put(len, snprintf(buf, len, "vnetlab-echo %s " ECHO_SEEN "%s:%d\n", endpoint, client_ip, client_port));
+}
+
+/* The dotted quad at s, followed by ':'. */
+static int take_ip(const char *s, char *ip, size_t len)
+{
+	char tmp[VL_IP_STRLEN];
+	size_t n = strspn(s, "0123456789.");
+	uint32_t a;
+
+	if (n == 0 || n >= sizeof(tmp) || s[n] != ':')
+		return -ENOENT;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (vl_ip_parse(tmp, &a) < 0 || n >= len)
+		return -ENOENT;
+	memcpy(ip, tmp, n + 1);
+	return 0;
+}
+
+int vl_app_parse_seen(const char *reply, char *ip, size_t len)
+{
+	const char *p;
+
+	if (!reply)
+		return -ENOENT;
+	p = strstr(reply, HELLO_CLIENT);
+	if (p)
+		return take_ip(p + strlen(HELLO_CLIENT), ip, len);
+	p = strstr(reply, ECHO_SEEN);
+	if (p)
+		return take_ip(p + strlen(ECHO_SEEN), ip, len);
+	return -ENOENT;
+}
+
+static const char *proto_word(enum vl_proto p)
+{
+	switch (p) {
+	case VL_PROTO_TCP:
+		return "tcp";
+	case VL_PROTO_UDP:
+		return "udp";
+	case VL_PROTO_ICMP:
+		return "icmp";
+	case VL_PROTO_ESP:
+		return "esp";
+	case VL_PROTO_AH:
+		return "ah";
+	default:
+		return "ip";
+	}
+}
+
+int vl_drop_format(char *buf, size_t len, const struct vl_drop *d)
+{
+	char src[VL_IP_STRLEN], dst[VL_IP_STRLEN];
+
+	return put(len,
+		   snprintf(buf, len, "drop %s %s %u %s %u %s/%s\n", proto_word(d->proto), vl_ip_fmt(d->src, src),
+			    d->sport, vl_ip_fmt(d->dst, dst), d->dport, d->nsg, d->rule));
+}
+
+int vl_drop_set_prefix(struct vl_drop *d, const char *prefix)
+{
+	const char *slash = strchr(prefix, '/');
+	size_t nl, rl;
+
+	if (!slash)
+		return -EINVAL;
+	nl = (size_t)(slash - prefix);
+	rl = strcspn(slash + 1, " \n");
+	if (nl == 0 || rl == 0 || nl >= sizeof(d->nsg) || rl >= sizeof(d->rule))
+		return -EINVAL;
+	memcpy(d->nsg, prefix, nl);
+	d->nsg[nl] = '\0';
+	memcpy(d->rule, slash + 1, rl);
+	d->rule[rl] = '\0';
+	return 0;
+}
+
+int vl_drop_parse(const char *line, struct vl_drop *d)
+{
+	char proto[8], src[VL_IP_STRLEN], dst[VL_IP_STRLEN], tag[200];
+	unsigned sport, dport;
+	int end = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (sscanf(line, "drop %7s %15s %u %15s %u %199s%n", proto, src, &sport, dst, &dport, tag, &end) != 6)
+		return -EINVAL;
+	if (line[end] != '\0' && strcmp(line + end, "\n") != 0)
+		return -EINVAL;
+	if (sport > 65535 || dport > 65535 || vl_ip_parse(src, &d->src) < 0 || vl_ip_parse(dst, &d->dst) < 0)
+		return -EINVAL;
+	if (!strcmp(proto, "tcp"))
+		d->proto = VL_PROTO_TCP;
+	else if (!strcmp(proto, "udp"))
+		d->proto = VL_PROTO_UDP;
+	else if (!strcmp(proto, "icmp"))
+		d->proto = VL_PROTO_ICMP;
+	else if (!strcmp(proto, "esp"))
+		d->proto = VL_PROTO_ESP;
+	else if (!strcmp(proto, "ah"))
+		d->proto = VL_PROTO_AH;
+	else if (!strcmp(proto, "ip"))
+		d->proto = VL_PROTO_ANY;
+	else
+		return -EINVAL;
+	d->sport = (uint16_t)sport;
+	d->dport = (uint16_t)dport;
+	return vl_drop_set_prefix(d, tag);
+}
+
+int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d)
+{
+	const uint8_t *p = pkt;
+	size_t ihl;
+	uint32_t a;
+
+	if (len < 20 || (p[0] >> 4) != 4)
+		return -EINVAL;
+	ihl = (size_t)(p[0] & 0x0f) * 4;
+	if (ihl < 20 || len < ihl)
+		return -EINVAL;
+	memcpy(&a, p + 12, 4);
+	d->src = ntohl(a);
+	memcpy(&a, p + 16, 4);
+	d->dst = ntohl(a);
+	d->sport = d->dport = 0;
+	p += ihl;
+	len -= ihl;
+	switch (((const uint8_t *)pkt)[9]) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		d->proto = ((const uint8_t *)pkt)[9] == IPPROTO_TCP ? VL_PROTO_TCP : VL_PROTO_UDP;
+		if (len >= 4) {
+			d->sport = (uint16_t)(p[0] << 8 | p[1]);
+			d->dport = (uint16_t)(p[2] << 8 | p[3]);
+		}
+		break;
+	case IPPROTO_ICMP:
+		d->proto = VL_PROTO_ICMP;
+		/* echo request/reply: the id plays the source port, as conntrack treats it */
+		if (len >= 6 && (p[0] == 8 || p[0] == 0))
+			d->sport = (uint16_t)(p[4] << 8 | p[5]);
+		break;
+	case IPPROTO_ESP:
+		d->proto = VL_PROTO_ESP;
+		break;
+	case IPPROTO_AH:
+		d->proto = VL_PROTO_AH;
+		break;
+	default:
+		d->proto = VL_PROTO_ANY;
+	}
+	return 0;
+}

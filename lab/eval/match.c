@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/* One NSG against one flow: Azure's first match by priority (spec §3.1, §3.4). */
+#include <stddef.h>
+
+#include "vnetlab/eval.h"
+#include "vnetlab/ip.h"
+
+#define LB_VIP 0xa83f8110u /* 168.63.129.16 */
+
+/* Tag membership is computed at most once per address per NSG evaluation. */
+struct match_ctx {
+	const struct vl_lab *lab;
+	const struct vl_flow *f;
+	signed char src_vnet; /* -1 unknown, 0 no, 1 yes */
+	signed char dst_vnet;
+};
+
+/* Same sets as vl_lab_vnet_prefixes(), without allocating. */
+static bool in_vnet(const struct vl_lab *lab, uint32_t ip)
+{
+	if (ip == LB_VIP)
+		return true;
+	for (size_t i = 0; i < lab->n_vnets; i++)
+		for (size_t j = 0; j < lab->vnets[i].n_spaces; j++)
+			if (vl_prefix_contains(lab->vnets[i].spaces[j], ip))
+				return true;
+	for (size_t i = 0; i < lab->n_route_tables; i++)
+		for (size_t j = 0; j < lab->route_tables[i].n_routes; j++)
+			if (vl_prefix_contains(lab->route_tables[i].routes[j].prefix, ip))
+				return true;
+	for (size_t i = 0; i < lab->n_eps; i++)
+		if (lab->eps[i].kind == VL_EP_NODE && lab->eps[i].pod_cidr.len &&
+		    vl_prefix_contains(lab->eps[i].pod_cidr, ip))
+			return true;
+	return false;
+}
+
+static bool ctx_in_vnet(struct match_ctx *c, bool src)
+{
+	signed char *cache = src ? &c->src_vnet : &c->dst_vnet;
+
+	if (*cache < 0)
+		*cache = in_vnet(c->lab, src ? c->f->src : c->f->dst) ? 1 : 0;
+	return *cache;
+}
+
+static bool addr_matches(struct match_ctx *c, const struct vl_addr_match *m, size_t n, bool src)
+{
+	uint32_t ip = src ? c->f->src : c->f->dst;
+
+	for (size_t i = 0; i < n; i++) {
+		switch (m[i].kind) {
+		case VL_ADDR_ANY:
+			return true;
+		case VL_ADDR_PREFIX:
+			if (vl_prefix_contains(m[i].prefix, ip))
+				return true;
+			break;
+		case VL_ADDR_TAG_VNET:
+			if (ctx_in_vnet(c, src))
+				return true;
+			break;
+		case VL_ADDR_TAG_INTERNET:
+			if (!ctx_in_vnet(c, src))
+				return true;
+			break;
+		case VL_ADDR_TAG_LB:
+			if (ip == LB_VIP)
+				return true;
+			break;
+		}
+	}
+	return false;
+}
+
+static bool port_matches(const struct vl_port_range *r, size_t n, uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (port >= r[i].lo && port <= r[i].hi)
+			return true;
+	return false;
+}
+
+static bool has_ports(enum vl_proto p)
+{
+	return p == VL_PROTO_TCP || p == VL_PROTO_UDP || p == VL_PROTO_ANY;
+}
+
+static bool rule_matches(struct match_ctx *c, const struct vl_rule *r)
+{
+	const struct vl_flow *f = c->f;
+
+	/* "*" matches every protocol, not only Tcp/Udp/Icmp */
+	if (r->proto != VL_PROTO_ANY && r->proto != f->proto)
+		return false;
+	if (has_ports(f->proto) &&
+	    (!port_matches(r->dport, r->n_dport, f->dport) || !port_matches(r->sport, r->n_sport, f->sport)))
+		return false;
+	return addr_matches(c, r->dst, r->n_dst, false) && addr_matches(c, r->src, r->n_src, true);
+}
+
+bool vl_eval_rule_matches(const struct vl_lab *lab, const struct vl_rule *r, const struct vl_flow *f)
+{
+	struct match_ctx c = {.lab = lab, .f = f, .src_vnet = -1, .dst_vnet = -1};
+
+	return rule_matches(&c, r);
+}
+
+const struct vl_rule *vl_eval_nsg(const struct vl_lab *lab, int nsg, enum vl_dir dir, const struct vl_flow *f)
+{
+	struct match_ctx c = {.lab = lab, .f = f, .src_vnet = -1, .dst_vnet = -1};
+	const struct vl_rule *best = NULL, *defs;
+	const struct vl_nsg *g;
+	size_t n_defs;
+
+	if (nsg < 0 || (size_t)nsg >= lab->n_nsgs)
+		return NULL;
+	g = &lab->nsgs[nsg];
+	/*
+	 * The lowest-priority matching rule is the first match of the sorted
+	 * list; scanning avoids sorting per flow. Priorities are unique per
+	 * direction once validated; on a tie, file order wins.
+	 */
+	for (size_t i = 0; i < g->n_rules; i++) {
+		const struct vl_rule *r = &g->rules[i];
+
+		if (r->dir != dir || (best && r->priority >= best->priority))
+			continue;
+		if (rule_matches(&c, r))
+			best = r;
+	}
+	if (best)
+		return best;
+	defs = vl_default_rules(&n_defs);
+	for (size_t i = 0; i < n_defs; i++)
+		if (defs[i].dir == dir && rule_matches(&c, &defs[i]))
+			return &defs[i];
+	return NULL;
+}

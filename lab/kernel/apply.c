@@ -1,0 +1,839 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Apply a plan. Every namespace gets one rtnetlink socket opened inside it.
+ * Requests are queued per socket and sent many to a sendmsg(); the kernel
+ * handles them in order and queues one ACK each, which we collect afterwards.
+ * Interface indexes are chosen by us (each namespace is new, lo is 1), so
+ * addresses, routes and masters can be queued without asking the kernel.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+#include <netlink/socket.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kernel.h"
+#include "vnetlab/apply.h"
+#include "vnetlab/netns.h"
+#include "vnetlab/nft.h"
+
+#define LOOPBACK_IFINDEX 1
+/* Outstanding requests per socket: their ACKs must fit the receive buffer. */
+#define WINDOW 128
+#define SEND_MAX (48 * 1024)
+#define SOCK_BUF (1 << 20)
+
+enum op { OP_LO_UP, OP_LINK_ADD, OP_LINK_UP, OP_PEER_UP, OP_ADDR, OP_ROUTE };
+
+struct pending {
+	uint32_t seq;
+	enum op op;
+	size_t idx;
+};
+
+struct dev {
+	const char *name;
+	int ifindex;
+};
+
+struct nsctx {
+	struct nl_sock *sk;
+	int fd;
+	int next_ifindex;
+	struct dev *devs;
+	size_t n_devs;
+	size_t cap_devs;
+	char *buf;
+	size_t len;
+	size_t cap;
+	struct pending *pend;
+	size_t n_pend;
+	uint32_t seq;
+};
+
+struct apply {
+	const struct vl_plan *plan;
+	struct nsctx *ns;
+	struct vl_error *err;
+	int first_err;
+};
+
+int vl_nlerr_to_errno(int nlerr)
+{
+	static const int map[] = {
+	    [NLE_SUCCESS] = 0,
+	    [NLE_FAILURE] = EIO,
+	    [NLE_INTR] = EINTR,
+	    [NLE_BAD_SOCK] = EBADF,
+	    [NLE_AGAIN] = EAGAIN,
+	    [NLE_NOMEM] = ENOMEM,
+	    [NLE_EXIST] = EEXIST,
+	    [NLE_INVAL] = EINVAL,
+	    [NLE_RANGE] = ERANGE,
+	    [NLE_MSGSIZE] = EMSGSIZE,
+	    [NLE_OPNOTSUPP] = EOPNOTSUPP,
+	    [NLE_AF_NOSUPPORT] = EAFNOSUPPORT,
+	    [NLE_OBJ_NOTFOUND] = ENOENT,
+	    [NLE_NOATTR] = ENOENT,
+	    [NLE_MISSING_ATTR] = EINVAL,
+	    [NLE_AF_MISMATCH] = EAFNOSUPPORT,
+	    [NLE_SEQ_MISMATCH] = EPROTO,
+	    [NLE_MSG_OVERFLOW] = EOVERFLOW,
+	    [NLE_MSG_TRUNC] = EMSGSIZE,
+	    [NLE_NOADDR] = EADDRNOTAVAIL,
+	    [NLE_SRCRT_NOSUPPORT] = EOPNOTSUPP,
+	    [NLE_MSG_TOOSHORT] = EPROTO,
+	    [NLE_MSGTYPE_NOSUPPORT] = EOPNOTSUPP,
+	    [NLE_OBJ_MISMATCH] = EINVAL,
+	    [NLE_NOCACHE] = ENOENT,
+	    [NLE_BUSY] = EBUSY,
+	    [NLE_PROTO_MISMATCH] = EPROTONOSUPPORT,
+	    [NLE_NOACCESS] = EACCES,
+	    [NLE_PERM] = EPERM,
+	    [NLE_PKTLOC_FILE] = ENOENT,
+	    [NLE_PARSE_ERR] = EINVAL,
+	    [NLE_NODEV] = ENODEV,
+	    [NLE_IMMUTABLE] = EPERM,
+	    [NLE_DUMP_INTR] = EINTR,
+	    [NLE_ATTRSIZE] = EINVAL,
+	};
+	int e = nlerr < 0 ? -nlerr : nlerr;
+
+	if (e == 0)
+		return 0;
+	if ((size_t)e >= sizeof(map) / sizeof(map[0]) || !map[e])
+		return -EIO;
+	return -map[e];
+}
+
+static const char *ns_name(const struct apply *a, int ns)
+{
+	return a->plan->ns[ns].name;
+}
+
+static void ip_str(char *buf, uint32_t host)
+{
+	struct in_addr in = {htonl(host)};
+
+	inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
+/* Describe the object a request was about, for an error message. */
+static void describe(const struct apply *a, int ns, enum op op, size_t idx, char *buf, size_t len)
+{
+	const struct vl_plan *p = a->plan;
+	char ip1[INET_ADDRSTRLEN], ip2[INET_ADDRSTRLEN];
+
+	switch (op) {
+	case OP_LO_UP:
+		snprintf(buf, len, "bringing up lo in %s", ns_name(a, ns));
+		break;
+	case OP_LINK_ADD:
+		snprintf(buf, len, "creating %s %s in %s",
+			 p->links[idx].kind == VL_LINK_BRIDGE ? "bridge" : "veth", p->links[idx].name,
+			 ns_name(a, ns));
+		break;
+	case OP_LINK_UP:
+		snprintf(buf, len, "bringing up %s in %s", p->links[idx].name, ns_name(a, ns));
+		break;
+	case OP_PEER_UP:
+		snprintf(buf, len, "bringing up %s in %s", p->links[idx].peer_name, ns_name(a, ns));
+		break;
+	case OP_ADDR:
+		ip_str(ip1, p->addrs[idx].addr.addr);
+		snprintf(buf, len, "adding address %s/%u to %s in %s", ip1, p->addrs[idx].addr.len,
+			 p->addrs[idx].dev, ns_name(a, ns));
+		break;
+	case OP_ROUTE:
+		ip_str(ip1, p->routes[idx].dst.addr);
+		ip_str(ip2, p->routes[idx].gateway);
+		snprintf(buf, len, "adding route %s/%u%s%s%s%s in %s", ip1, p->routes[idx].dst.len,
+			 p->routes[idx].gateway ? " via " : "", p->routes[idx].gateway ? ip2 : "",
+			 p->routes[idx].dev[0] ? " dev " : "", p->routes[idx].dev, ns_name(a, ns));
+		break;
+	}
+}
+
+static void fail(struct apply *a, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(struct apply *a, int ret, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+
+	if (a->first_err)
+		return;
+	a->first_err = ret;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	vl_error_set(a->err, NULL, (struct vl_loc){0, 0}, "%s", what);
+}
+
+static int dev_add(struct nsctx *c, const char *name, int ifindex)
+{
+	if (c->n_devs == c->cap_devs) {
+		size_t cap = c->cap_devs ? 2 * c->cap_devs : 4;
+		struct dev *d = realloc(c->devs, cap * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		c->devs = d;
+		c->cap_devs = cap;
+	}
+	c->devs[c->n_devs++] = (struct dev){name, ifindex};
+	return 0;
+}
+
+static int dev_index(const struct nsctx *c, const char *name)
+{
+	if (!strcmp(name, "lo"))
+		return LOOPBACK_IFINDEX;
+	for (size_t i = c->n_devs; i-- > 0;)
+		if (!strcmp(c->devs[i].name, name))
+			return c->devs[i].ifindex;
+	return 0;
+}
+
+static const char *nlmsgerr_text(const struct nlmsghdr *h)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	size_t off = NLMSG_HDRLEN + sizeof(*e);
+	const char *end = (const char *)h + h->nlmsg_len;
+
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NULL;
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	for (const char *p = (const char *)h + NLMSG_ALIGN(off); p + sizeof(struct nlattr) <= end;) {
+		const struct nlattr *at = (const void *)p;
+
+		if (at->nla_len < sizeof(*at) || p + at->nla_len > end)
+			break;
+		if ((at->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && at->nla_len > sizeof(*at))
+			return (const char *)(at + 1);
+		p += NLA_ALIGN(at->nla_len);
+	}
+	return NULL;
+}
+
+/* Send everything queued on one socket and collect one ACK per request. */
+static int flush(struct apply *a, int ns)
+{
+	struct nsctx *c = &a->ns[ns];
+	char rbuf[64 * 1024];
+	size_t got = 0;
+	int fd;
+
+	if (!c->n_pend)
+		return 0;
+	fd = nl_socket_get_fd(c->sk);
+	if (send(fd, c->buf, c->len, 0) < 0) {
+		int ret = -errno;
+
+		fail(a, ret, "sending netlink requests in %s: %s", ns_name(a, ns), strerror(-ret));
+		c->len = c->n_pend = 0;
+		return ret;
+	}
+	while (got < c->n_pend) {
+		ssize_t n = recv(fd, rbuf, sizeof(rbuf), 0);
+
+		if (n < 0) {
+			int ret = -errno;
+
+			if (ret == -EINTR)
+				continue;
+			fail(a, ret, "reading netlink acks in %s: %s", ns_name(a, ns), strerror(-ret));
+			c->len = c->n_pend = 0;
+			return ret;
+		}
+		for (struct nlmsghdr *h = (void *)rbuf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			uint32_t k = h->nlmsg_seq - c->pend[0].seq;
+			char what[300];
+			const char *ext;
+
+			if (h->nlmsg_type != NLMSG_ERROR || k >= c->n_pend)
+				continue;
+			got++;
+			if (!e->error)
+				continue;
+			describe(a, ns, c->pend[k].op, c->pend[k].idx, what, sizeof(what));
+			ext = nlmsgerr_text(h);
+			fail(a, e->error, "%s: %s%s%s%s", what, strerror(-e->error), ext ? " (" : "",
+			     ext ? ext : "", ext ? ")" : "");
+		}
+	}
+	c->len = c->n_pend = 0;
+	return a->first_err;
+}
+
+/* Queue msg on namespace ns's socket; takes ownership of msg. */
+static int queue(struct apply *a, int ns, struct nl_msg *msg, enum op op, size_t idx)
+{
+	struct nsctx *c = &a->ns[ns];
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	size_t len = NLMSG_ALIGN(h->nlmsg_len);
+	int ret = 0;
+
+	if (c->n_pend >= WINDOW || c->len + len > SEND_MAX) {
+		ret = flush(a, ns);
+		if (ret < 0)
+			goto out;
+	}
+	if (c->len + len > c->cap) {
+		size_t cap = c->cap ? c->cap : 4096;
+		char *b;
+
+		while (cap < c->len + len)
+			cap *= 2;
+		b = realloc(c->buf, cap);
+		if (!b) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		c->buf = b;
+		c->cap = cap;
+	}
+	if (!c->pend) {
+		c->pend = calloc(WINDOW, sizeof(*c->pend));
+		if (!c->pend) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	h->nlmsg_seq = ++c->seq;
+	h->nlmsg_pid = 0;
+	memcpy(c->buf + c->len, h, h->nlmsg_len);
+	memset(c->buf + c->len + h->nlmsg_len, 0, len - h->nlmsg_len);
+	c->len += len;
+	c->pend[c->n_pend++] = (struct pending){h->nlmsg_seq, op, idx};
+out:
+	nlmsg_free(msg);
+	if (ret == -ENOMEM)
+		fail(a, ret, "queueing a netlink request in %s: %s", ns_name(a, ns), strerror(ENOMEM));
+	return ret;
+}
+
+static int flush_all(struct apply *a)
+{
+	for (size_t i = 0; i < a->plan->n_ns; i++)
+		flush(a, (int)i);
+	return a->first_err;
+}
+
+/* A sysctl that names a device must wait until the device exists. */
+static bool sysctl_names_dev(const char *key)
+{
+	static const char *const prefixes[] = {"net/ipv4/conf/", "net/ipv6/conf/", "net/ipv4/neigh/",
+					       "net/ipv6/neigh/"};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t l = strlen(prefixes[i]);
+
+		if (!strncmp(key, prefixes[i], l))
+			return strncmp(key + l, "all/", 4) && strncmp(key + l, "default/", 8);
+	}
+	return false;
+}
+
+/* Write sysctls of namespace ns from inside it (the caller entered it). */
+static int write_sysctls(struct apply *a, int ns, bool dev_keys)
+{
+	const struct vl_plan *p = a->plan;
+
+	for (size_t i = 0; i < p->n_sysctls; i++) {
+		const struct vl_plan_sysctl *s = &p->sysctls[i];
+		char path[160];
+		size_t len = strlen(s->value);
+		ssize_t n;
+		int f, ret;
+
+		if (s->ns != ns || sysctl_names_dev(s->key) != dev_keys)
+			continue;
+		snprintf(path, sizeof(path), "/proc/sys/%s", s->key);
+		f = open(path, O_WRONLY | O_CLOEXEC);
+		if (f < 0) {
+			ret = -errno;
+			fail(a, ret, "writing sysctl %s=%s in %s: %s", s->key, s->value, ns_name(a, ns),
+			     strerror(-ret));
+			return ret;
+		}
+		n = write(f, s->value, len);
+		ret = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
+		close(f);
+		if (ret < 0) {
+			fail(a, ret, "writing sysctl %s=%s in %s: %s", s->key, s->value, ns_name(a, ns),
+			     strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+struct inside_arg {
+	struct apply *a;
+	int ns;
+};
+
+static int inside_new_ns(void *arg)
+{
+	struct inside_arg *ia = arg;
+	struct nsctx *c = &ia->a->ns[ia->ns];
+	int ret = write_sysctls(ia->a, ia->ns, false);
+
+	if (ret < 0)
+		return ret;
+	c->sk = nl_socket_alloc();
+	if (!c->sk)
+		return -ENOMEM;
+	ret = nl_connect(c->sk, NETLINK_ROUTE);
+	if (ret < 0) {
+		ret = vl_nlerr_to_errno(ret);
+		goto err;
+	}
+	ret = nl_socket_set_buffer_size(c->sk, SOCK_BUF, SOCK_BUF);
+	if (ret < 0) {
+		ret = vl_nlerr_to_errno(ret);
+		goto err;
+	}
+	int one = 1;
+	setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	return 0;
+err:
+	nl_socket_free(c->sk);
+	c->sk = NULL;
+	return ret;
+}
+
+static struct nl_msg *link_change_msg(int ifindex, int master)
+{
+	struct ifinfomsg ifi = {
+	    .ifi_family = AF_UNSPEC, .ifi_index = ifindex, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+
+	if (!msg)
+		return NULL;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    (master && nla_put_u32(msg, IFLA_MASTER, (uint32_t)master) < 0)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static struct nl_addr *ip4(uint32_t host, int len)
+{
+	uint32_t be = htonl(host);
+	struct nl_addr *ad = nl_addr_build(AF_INET, &be, sizeof(be));
+
+	if (ad)
+		nl_addr_set_prefixlen(ad, len);
+	return ad;
+}
+
+static int check_ns(struct apply *a, int ns, const char *what)
+{
+	if (ns < 0 || (size_t)ns >= a->plan->n_ns) {
+		fail(a, -EINVAL, "%s: namespace index %d out of range", what, ns);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int create_namespaces(struct apply *a, vl_apply_record_fn record, void *arg)
+{
+	const struct vl_plan *p = a->plan;
+
+	for (size_t i = 0; i < p->n_ns; i++) {
+		struct inside_arg ia = {a, (int)i};
+		int ret;
+
+		if (record) {
+			ret = record(p->ns[i].name, arg);
+			if (ret < 0) {
+				fail(a, ret, "recording namespace %s: %s", p->ns[i].name, strerror(-ret));
+				return ret;
+			}
+		}
+		ret = vl_netns_create_with(p->ns[i].name, &a->ns[i].fd, inside_new_ns, &ia);
+		if (ret < 0) {
+			fail(a, ret, "creating namespace %s: %s", p->ns[i].name, strerror(-ret));
+			return ret;
+		}
+		a->ns[i].next_ifindex = LOOPBACK_IFINDEX + 1;
+		struct nl_msg *msg = link_change_msg(LOOPBACK_IFINDEX, 0);
+
+		if (!msg) {
+			fail(a, -ENOMEM, "bringing up lo in %s: %s", p->ns[i].name, strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		ret = queue(a, (int)i, msg, OP_LO_UP, 0);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int add_link(struct apply *a, size_t idx)
+{
+	const struct vl_plan_link *l = &a->plan->links[idx];
+	struct rtnl_link *link = NULL, *peer = NULL;
+	struct nl_msg *msg = NULL;
+	int ret, ifindex;
+
+	ret = check_ns(a, l->ns, l->name);
+	if (ret < 0)
+		return ret;
+	if (l->kind == VL_LINK_BRIDGE) {
+		link = rtnl_link_bridge_alloc();
+	} else {
+		ret = check_ns(a, l->peer_ns, l->peer_name);
+		if (ret < 0)
+			return ret;
+		link = rtnl_link_veth_alloc();
+	}
+	if (!link) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ifindex = a->ns[l->ns].next_ifindex++;
+	rtnl_link_set_name(link, l->name);
+	rtnl_link_set_ifindex(link, ifindex);
+	ret = dev_add(&a->ns[l->ns], l->name, ifindex);
+	if (ret < 0)
+		goto out;
+	if (l->kind == VL_LINK_VETH) {
+		int pindex = a->ns[l->peer_ns].next_ifindex++;
+
+		peer = rtnl_link_veth_get_peer(link);
+		rtnl_link_set_name(peer, l->peer_name);
+		rtnl_link_set_ifindex(peer, pindex);
+		if (l->peer_ns != l->ns)
+			rtnl_link_set_ns_fd(peer, a->ns[l->peer_ns].fd);
+		ret = dev_add(&a->ns[l->peer_ns], l->peer_name, pindex);
+		if (ret < 0)
+			goto out;
+	}
+	ret = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	if (ret < 0) {
+		ret = vl_nlerr_to_errno(ret);
+		goto out;
+	}
+	ret = queue(a, l->ns, msg, OP_LINK_ADD, idx);
+	msg = NULL;
+	if (ret < 0)
+		return ret;
+out:
+	if (peer)
+		rtnl_link_put(peer);
+	rtnl_link_put(link);
+	if (ret < 0) {
+		char what[300];
+
+		describe(a, l->ns, OP_LINK_ADD, idx, what, sizeof(what));
+		fail(a, ret, "%s: %s", what, strerror(-ret));
+	}
+	return ret;
+}
+
+static int link_up(struct apply *a, size_t idx)
+{
+	const struct vl_plan_link *l = &a->plan->links[idx];
+	struct nsctx *c = &a->ns[l->ns];
+	int master = 0, ret;
+	struct nl_msg *msg;
+
+	if (l->master[0]) {
+		master = dev_index(c, l->master);
+		if (!master) {
+			fail(a, -ENODEV, "enslaving %s to %s in %s: no such bridge in the plan", l->name,
+			     l->master, ns_name(a, l->ns));
+			return -ENODEV;
+		}
+	}
+	msg = link_change_msg(dev_index(c, l->name), master);
+	if (!msg)
+		goto nomem;
+	ret = queue(a, l->ns, msg, OP_LINK_UP, idx);
+	if (ret < 0 || l->kind != VL_LINK_VETH)
+		return ret;
+	msg = link_change_msg(dev_index(&a->ns[l->peer_ns], l->peer_name), 0);
+	if (!msg)
+		goto nomem;
+	return queue(a, l->peer_ns, msg, OP_PEER_UP, idx);
+nomem:
+	fail(a, -ENOMEM, "bringing up %s: %s", l->name, strerror(ENOMEM));
+	return -ENOMEM;
+}
+
+static int add_addr(struct apply *a, size_t idx)
+{
+	const struct vl_plan_addr *pa = &a->plan->addrs[idx];
+	struct rtnl_addr *ra = NULL;
+	struct nl_addr *local = NULL;
+	struct nl_msg *msg = NULL;
+	char what[300];
+	int ret, ifindex;
+
+	ret = check_ns(a, pa->ns, pa->dev);
+	if (ret < 0)
+		return ret;
+	ifindex = dev_index(&a->ns[pa->ns], pa->dev);
+	if (!ifindex) {
+		ret = -ENODEV;
+		goto out;
+	}
+	ra = rtnl_addr_alloc();
+	local = ip4(pa->addr.addr, pa->addr.len);
+	if (!ra || !local) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rtnl_addr_set_family(ra, AF_INET);
+	rtnl_addr_set_ifindex(ra, ifindex);
+	ret = rtnl_addr_set_local(ra, local);
+	if (ret >= 0) {
+		rtnl_addr_set_prefixlen(ra, pa->addr.len);
+		ret = rtnl_addr_build_add_request(ra, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	}
+	if (ret < 0) {
+		ret = vl_nlerr_to_errno(ret);
+		goto out;
+	}
+	ret = queue(a, pa->ns, msg, OP_ADDR, idx);
+	rtnl_addr_put(ra);
+	nl_addr_put(local);
+	return ret;
+out:
+	rtnl_addr_put(ra);
+	nl_addr_put(local);
+	describe(a, pa->ns, OP_ADDR, idx, what, sizeof(what));
+	fail(a, ret, "%s: %s", what, strerror(-ret));
+	return ret;
+}
+
+static int add_route(struct apply *a, size_t idx)
+{
+	const struct vl_plan_route *pr = &a->plan->routes[idx];
+	struct rtnl_route *rt = NULL;
+	struct rtnl_nexthop *nh = NULL;
+	struct nl_addr *dst = NULL, *gw = NULL;
+	struct nl_msg *msg = NULL;
+	char what[300];
+	int ret, ifindex = 0;
+
+	ret = check_ns(a, pr->ns, "route");
+	if (ret < 0)
+		return ret;
+	if (pr->dev[0]) {
+		ifindex = dev_index(&a->ns[pr->ns], pr->dev);
+		if (!ifindex) {
+			ret = -ENODEV;
+			goto out;
+		}
+	} else if (!pr->gateway) {
+		ret = -EINVAL;
+		goto out;
+	}
+	rt = rtnl_route_alloc();
+	nh = rtnl_route_nh_alloc();
+	dst = ip4(pr->dst.addr, pr->dst.len);
+	if (pr->gateway)
+		gw = ip4(pr->gateway, 32);
+	if (!rt || !nh || !dst || (pr->gateway && !gw)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_protocol(rt, RTPROT_BOOT);
+	rtnl_route_set_type(rt, RTN_UNICAST);
+	rtnl_route_set_scope(rt, pr->gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+	ret = rtnl_route_set_dst(rt, dst);
+	if (ret < 0)
+		goto nlerr;
+	if (ifindex)
+		rtnl_route_nh_set_ifindex(nh, ifindex);
+	if (gw) {
+		rtnl_route_nh_set_gateway(nh, gw);
+		/* The fabric reaches NIC addresses by /32 link routes, not subnets. */
+		if (ifindex)
+			rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+	}
+	rtnl_route_add_nexthop(rt, nh);
+	nh = NULL;
+	ret = rtnl_route_build_add_request(rt, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	if (ret < 0)
+		goto nlerr;
+	ret = queue(a, pr->ns, msg, OP_ROUTE, idx);
+	rtnl_route_put(rt);
+	nl_addr_put(dst);
+	nl_addr_put(gw);
+	return ret;
+nlerr:
+	ret = vl_nlerr_to_errno(ret);
+out:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	rtnl_route_put(rt);
+	nl_addr_put(dst);
+	nl_addr_put(gw);
+	describe(a, pr->ns, OP_ROUTE, idx, what, sizeof(what));
+	fail(a, ret, "%s: %s", what, strerror(-ret));
+	return ret;
+}
+
+static int dev_sysctls(struct apply *a)
+{
+	const struct vl_plan *p = a->plan;
+	bool *todo = calloc(p->n_ns ? p->n_ns : 1, sizeof(*todo));
+	int ret = 0;
+
+	if (!todo) {
+		fail(a, -ENOMEM, "writing sysctls: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->n_sysctls; i++)
+		if (sysctl_names_dev(p->sysctls[i].key) && p->sysctls[i].ns >= 0 &&
+		    (size_t)p->sysctls[i].ns < p->n_ns)
+			todo[p->sysctls[i].ns] = true;
+	for (size_t ns = 0; ns < p->n_ns && !ret; ns++) {
+		int saved, r;
+
+		if (!todo[ns])
+			continue;
+		ret = vl_netns_enter(a->ns[ns].fd, &saved);
+		if (ret < 0) {
+			fail(a, ret, "entering %s: %s", ns_name(a, (int)ns), strerror(-ret));
+			break;
+		}
+		ret = write_sysctls(a, (int)ns, true);
+		r = vl_netns_leave(saved);
+		if (r < 0 && !ret) {
+			ret = r;
+			fail(a, ret, "leaving %s: %s", ns_name(a, (int)ns), strerror(-ret));
+		}
+	}
+	free(todo);
+	return ret;
+}
+
+static int commit_rulesets(struct apply *a)
+{
+	const struct vl_plan *p = a->plan;
+
+	for (size_t i = 0; i < p->n_rulesets; i++) {
+		const struct vl_plan_ruleset *rs = &p->rulesets[i];
+		char why[256] = "";
+		int ret;
+
+		ret = check_ns(a, rs->ns, "ruleset");
+		if (ret < 0)
+			return ret;
+		if (rs->kind == VL_RULESET_NSG)
+			ret = vl_nft_nsg_commit(p->lab, a->ns[rs->ns].fd, why, sizeof(why));
+		else
+			ret = vl_nft_masq_commit(p->lab, rs->endpoint, a->ns[rs->ns].fd, why, sizeof(why));
+		if (ret < 0) {
+			fail(a, ret, "committing the %s ruleset in %s: %s",
+			     rs->kind == VL_RULESET_NSG ? "NSG" : "masquerade", ns_name(a, rs->ns),
+			     why[0] ? why : strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Two fds per namespace (its file and its socket) stay open during apply. */
+static void raise_nofile(size_t n_ns)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)n_ns * 2 + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg, struct vl_error *err)
+{
+	struct apply a = {.plan = plan, .err = err};
+	int ret;
+
+	raise_nofile(plan->n_ns);
+	a.ns = calloc(plan->n_ns ? plan->n_ns : 1, sizeof(*a.ns));
+	if (!a.ns) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "applying the plan: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < plan->n_ns; i++)
+		a.ns[i].fd = -1;
+
+	ret = create_namespaces(&a, record, arg);
+	/* Bridges first: veths may name them as master. */
+	for (int pass = 0; pass < 2 && !ret; pass++)
+		for (size_t i = 0; i < plan->n_links && !ret; i++)
+			if ((plan->links[i].kind == VL_LINK_BRIDGE) == (pass == 0))
+				ret = add_link(&a, i);
+	if (!ret)
+		ret = flush_all(&a);
+	if (!ret)
+		ret = dev_sysctls(&a);
+	for (size_t i = 0; i < plan->n_links && !ret; i++)
+		ret = link_up(&a, i);
+	for (size_t i = 0; i < plan->n_addrs && !ret; i++)
+		ret = add_addr(&a, i);
+	for (size_t i = 0; i < plan->n_routes && !ret; i++)
+		ret = add_route(&a, i);
+	/* Collect what was sent even after a failure, so the message names the first one. */
+	flush_all(&a);
+	if (!ret)
+		ret = a.first_err;
+	if (!ret)
+		ret = commit_rulesets(&a);
+
+	for (size_t i = 0; i < plan->n_ns; i++) {
+		if (a.ns[i].sk)
+			nl_socket_free(a.ns[i].sk);
+		if (a.ns[i].fd >= 0)
+			close(a.ns[i].fd);
+		free(a.ns[i].devs);
+		free(a.ns[i].buf);
+		free(a.ns[i].pend);
+	}
+	free(a.ns);
+	if (ret < 0 && !a.first_err)
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "applying the plan: %s", strerror(-ret));
+	return ret;
+}
+
+int vl_apply_delete_all(const char *const *names, size_t n)
+{
+	int first = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int ret = vl_netns_delete(names[i]);
+
+		if (ret < 0 && !first)
+			first = ret;
+	}
+	return first;
+}

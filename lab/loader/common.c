@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: MIT
+/* Typed access to located YAML nodes, and NSG / security rule mapping shared by
+ * topology files and az JSON imports. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ld.h"
+#include "vnetlab/loader.h"
+
+int ld_fail(struct ld *c, const struct ynode *n, const char *fmt, ...)
+{
+	char msg[sizeof(c->err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vl_error_set(c->err, c->file, n ? n->loc : (struct vl_loc){1, 1}, "%s", msg);
+	return -EINVAL;
+}
+
+const char *ld_kind(const struct ynode *n)
+{
+	if (!n || n->null)
+		return "nothing";
+	switch (n->kind) {
+	case YN_SEQ:
+		return "a list";
+	case YN_MAP:
+		return "a mapping";
+	default:
+		return "a string";
+	}
+}
+
+static const struct ynode *find(const struct ynode *map, const char *key)
+{
+	if (!map || map->kind != YN_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n; i++)
+		if (!strcmp(map->kids[2 * i]->str, key))
+			return map->kids[2 * i + 1];
+	return NULL;
+}
+
+const struct ynode *ld_get(const struct ynode *map, const char *key)
+{
+	const struct ynode *v = find(map, key);
+
+	return v && !v->null ? v : NULL;
+}
+
+int ld_keys(struct ld *c, const struct ynode *map, const char *what, const char *const *allowed)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const struct ynode *k = map->kids[2 * i];
+		size_t j;
+
+		for (j = 0; allowed[j]; j++)
+			if (!strcmp(allowed[j], k->str))
+				break;
+		if (!allowed[j]) {
+			char list[400] = "";
+			size_t off = 0;
+
+			for (j = 0; allowed[j] && off < sizeof(list); j++)
+				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", j ? ", " : "",
+							allowed[j]);
+			return ld_fail(c, k, "unknown key '%s' in %s; expected one of: %s", k->str, what, list);
+		}
+	}
+	return 0;
+}
+
+int ld_map(struct ld *c, const struct ynode *n, const char *what)
+{
+	if (n->kind != YN_MAP || n->null)
+		return ld_fail(c, n, "expected a mapping for %s, got %s", what, ld_kind(n));
+	return 0;
+}
+
+int ld_seq(struct ld *c, const struct ynode *n, const char *what)
+{
+	if (n->kind != YN_SEQ)
+		return ld_fail(c, n, "expected a list for %s, got %s", what, ld_kind(n));
+	return 0;
+}
+
+int ld_str(struct ld *c, const struct ynode *n, const char *what, char **out)
+{
+	if (n->kind != YN_SCALAR || n->null)
+		return ld_fail(c, n, "expected a string for %s, got %s", what, ld_kind(n));
+	free(*out);
+	*out = strdup(n->str);
+	return *out ? 0 : -ENOMEM;
+}
+
+int ld_int(struct ld *c, const struct ynode *n, const char *what, long lo, long hi, int *out)
+{
+	const char *s = n->str;
+	char *end;
+	long v;
+
+	if (n->kind != YN_SCALAR || n->null)
+		return ld_fail(c, n, "expected a number for %s, got %s", what, ld_kind(n));
+	if (*s == '-' ? (s[1] < '0' || s[1] > '9') : (*s < '0' || *s > '9'))
+		return ld_fail(c, n, "expected a number for %s, got '%s'", what, s);
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end)
+		return ld_fail(c, n, "expected a number for %s, got '%s'", what, s);
+	if (errno || v < lo || v > hi)
+		return ld_fail(c, n, "%s must be between %ld and %ld, got %s", what, lo, hi, s);
+	*out = (int)v;
+	return 0;
+}
+
+int ld_need(struct ld *c, const struct ynode *map, const char *key, const char *what, const struct ynode **out)
+{
+	*out = ld_get(map, key);
+	if (!*out)
+		return ld_fail(c, map, "missing '%s' in %s", key, what);
+	return 0;
+}
+
+int ld_read_file(const char *path, char **buf, size_t *len)
+{
+	struct stat st;
+	size_t got = 0;
+	char *b;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > LD_FILE_MAX) {
+		r = -EFBIG;
+		goto out;
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			free(b);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	b[got] = '\0';
+	*buf = b;
+	*len = got;
+out:
+	close(fd);
+	return r;
+}
+
+/* ---- NSGs and rules ---- */
+
+/* A rule or NSG may be flat (az) or nest its fields under `properties` (REST). */
+struct view {
+	const struct ynode *outer;
+	const struct ynode *props;
+};
+
+static const struct ynode *vget(const struct view *v, const char *key)
+{
+	const struct ynode *n = ld_get(v->outer, key);
+
+	return n ? n : ld_get(v->props, key);
+}
+
+static const struct ynode *vfind(const struct view *v, const char *key)
+{
+	const struct ynode *n = find(v->outer, key);
+
+	return n ? n : find(v->props, key);
+}
+
+static int view_open(struct ld *c, const struct ynode *map, const char *what, const char *const *keys,
+		     struct view *v)
+{
+	int r;
+
+	v->outer = map;
+	v->props = NULL;
+	r = ld_map(c, map, what);
+	if (!r)
+		r = ld_keys(c, map, what, keys);
+	if (r)
+		return r;
+	v->props = ld_get(map, "properties");
+	if (!v->props)
+		return 0;
+	r = ld_map(c, v->props, "properties");
+	if (!r)
+		r = ld_keys(c, v->props, what, keys);
+	if (r)
+		return r;
+	for (size_t i = 0; i < v->props->n; i++) {
+		const struct ynode *k = v->props->kids[2 * i];
+
+		if (!strcmp(k->str, "properties"))
+			return ld_fail(c, k, "'properties' inside 'properties'");
+		if (find(map, k->str))
+			return ld_fail(c, k, "'%s' given both in the %s and in its properties", k->str, what);
+	}
+	return 0;
+}
+
+static const char *const rule_keys[] = {
+	"name", "priority", "direction", "access", "protocol", "description",
+	"sourceAddressPrefix", "sourceAddressPrefixes", "sourcePortRange", "sourcePortRanges",
+	"destinationAddressPrefix", "destinationAddressPrefixes", "destinationPortRange", "destinationPortRanges",
+	"sourceApplicationSecurityGroups", "destinationApplicationSecurityGroups",
+	"id", "etag", "type", "provisioningState", "resourceGroup", "properties", NULL,
+};
+
+static int word_opt(struct ld *c, const struct ynode *n, const char *what, const char *const *words, int *out)
+{
+	if (n->kind != YN_SCALAR || n->null)
+		return ld_fail(c, n, "expected a string for %s, got %s", what, ld_kind(n));
+	for (int i = 0; words[i]; i++) {
+		if (!strcasecmp(n->str, words[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	char list[200] = "";
+	size_t off = 0;
+
+	for (int i = 0; words[i] && off < sizeof(list); i++)
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", words[i]);
+	return ld_fail(c, n, "invalid %s '%s'; expected one of: %s", what, n->str, list);
+}
+
+static int strv_opt(struct ld *c, const struct ynode *n, const char *what, struct vl_strv *sv)
+{
+	if (n->kind == YN_SCALAR)
+		return vl_strv_push(sv, n->str);
+	if (n->kind != YN_SEQ)
+		return ld_fail(c, n, "expected a list for %s, got %s", what, ld_kind(n));
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *e = n->kids[i];
+		int r;
+
+		if (e->kind != YN_SCALAR || e->null)
+			return ld_fail(c, e, "expected a string in %s, got %s", what, ld_kind(e));
+		r = vl_strv_push(sv, e->str);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int str_opt(struct ld *c, const struct view *v, const char *key, char **out)
+{
+	const struct ynode *n = vget(v, key);
+
+	return n ? ld_str(c, n, key, out) : 0;
+}
+
+static int plural_opt(struct ld *c, const struct view *v, const char *key, struct vl_strv *sv)
+{
+	const struct ynode *n = vget(v, key);
+
+	return n ? strv_opt(c, n, key, sv) : 0;
+}
+
+static const char *const proto_words[] = {"*", "Tcp", "Udp", "Icmp", "Esp", "Ah", "Any", NULL};
+static const char *const dir_words[] = {"Inbound", "Outbound", NULL};
+static const char *const access_words[] = {"Allow", "Deny", NULL};
+
+static int rule_parse(struct ld *c, const struct ynode *map, struct vl_rule *r)
+{
+	struct view v;
+	const struct ynode *n;
+	int e, w;
+
+	e = view_open(c, map, "security rule", rule_keys, &v);
+	if (e)
+		return e;
+	r->loc = map->loc;
+	n = vget(&v, "name");
+	if (!n)
+		return ld_fail(c, map, "missing 'name' in security rule");
+	e = ld_str(c, n, "name", &r->name);
+	if (e)
+		return e;
+	n = vget(&v, "priority");
+	if (!n)
+		return ld_fail(c, map, "missing 'priority' in security rule '%s'", r->name);
+	e = ld_int(c, n, "priority", 0, 1000000, &r->priority);
+	if (e)
+		return e;
+	n = vget(&v, "direction");
+	if (!n)
+		return ld_fail(c, map, "missing 'direction' in security rule '%s'", r->name);
+	e = word_opt(c, n, "direction", dir_words, &w);
+	if (e)
+		return e;
+	r->dir = w ? VL_DIR_OUT : VL_DIR_IN;
+	n = vget(&v, "access");
+	if (!n)
+		return ld_fail(c, map, "missing 'access' in security rule '%s'", r->name);
+	e = word_opt(c, n, "access", access_words, &w);
+	if (e)
+		return e;
+	r->access = w ? VL_DENY : VL_ALLOW;
+	r->proto = VL_PROTO_ANY;
+	n = vget(&v, "protocol");
+	if (n) {
+		e = word_opt(c, n, "protocol", proto_words, &w);
+		if (e)
+			return e;
+		r->proto = w == 6 ? VL_PROTO_ANY : (enum vl_proto)w;
+	}
+	static const char *const asg_keys[] = {"sourceApplicationSecurityGroups",
+					       "destinationApplicationSecurityGroups"};
+	for (int i = 0; i < 2; i++) {
+		n = vget(&v, asg_keys[i]);
+		if (n && !(n->kind == YN_SEQ && n->n == 0))
+			return ld_fail(c, n, "%s are not supported; use address prefixes", asg_keys[i]);
+	}
+	if ((e = str_opt(c, &v, "description", &r->description)) ||
+	    (e = str_opt(c, &v, "sourceAddressPrefix", &r->src_prefix)) ||
+	    (e = str_opt(c, &v, "destinationAddressPrefix", &r->dst_prefix)) ||
+	    (e = str_opt(c, &v, "sourcePortRange", &r->src_port)) ||
+	    (e = str_opt(c, &v, "destinationPortRange", &r->dst_port)) ||
+	    (e = plural_opt(c, &v, "sourceAddressPrefixes", &r->src_prefixes)) ||
+	    (e = plural_opt(c, &v, "destinationAddressPrefixes", &r->dst_prefixes)) ||
+	    (e = plural_opt(c, &v, "sourcePortRanges", &r->src_ports)) ||
+	    (e = plural_opt(c, &v, "destinationPortRanges", &r->dst_ports)))
+		return e;
+	return 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return !a || !b || !strcasecmp(a, b);
+}
+
+/* Exports list the six defaults; they must be Azure's (they cannot be changed). */
+static int default_check(struct ld *c, const struct ynode *map, bool seen[], size_t nseen)
+{
+	struct vl_rule r = {0};
+	const struct vl_rule *d = NULL;
+	size_t nd = 0, i;
+	const struct vl_rule *defs = vl_default_rules(&nd);
+	int e = rule_parse(c, map, &r);
+
+	if (e)
+		goto out;
+	for (i = 0; i < nd && i < nseen; i++) {
+		if (!strcmp(defs[i].name, r.name)) {
+			d = &defs[i];
+			break;
+		}
+	}
+	if (!d) {
+		e = ld_fail(c, map, "'%s' is not one of Azure's default security rules", r.name);
+		goto out;
+	}
+	if (seen[i]) {
+		e = ld_fail(c, map, "default security rule '%s' is listed twice", r.name);
+		goto out;
+	}
+	seen[i] = true;
+	if (r.priority != d->priority || r.dir != d->dir || r.access != d->access || r.proto != d->proto ||
+	    !same_str(r.src_prefix, d->src_prefix) || !same_str(r.dst_prefix, d->dst_prefix))
+		e = ld_fail(c, map, "default security rule '%s' differs from Azure's (%s %s priority %d); "
+			    "default rules cannot be changed",
+			    r.name, vl_dir_name(d->dir), vl_access_name(d->access), d->priority);
+out:
+	vl_rule_clear(&r);
+	return e;
+}
+
+static bool is_default_rule(const struct ynode *map)
+{
+	const struct ynode *t = ld_get(map, "type");
+
+	return t && t->kind == YN_SCALAR && strlen(t->str) >= 21 &&
+	       !strcasecmp(t->str + strlen(t->str) - 21, "/defaultSecurityRules");
+}
+
+void ld_nsg_clear(struct vl_nsg *nsg)
+{
+	for (size_t i = 0; i < nsg->n_rules; i++)
+		vl_rule_clear(&nsg->rules[i]);
+	free(nsg->rules);
+	free(nsg->name);
+	memset(nsg, 0, sizeof(*nsg));
+}
+
+static int rules_fill(struct ld *c, const struct ynode *seq, const char *what, bool split_defaults,
+		      struct vl_nsg *nsg)
+{
+	bool seen[8] = {0};
+	size_t n = 0;
+	int e = ld_seq(c, seq, what);
+
+	if (e)
+		return e;
+	if (seq->n > VL_NSG_RULES_MAX)
+		return ld_fail(c, seq->kids[VL_NSG_RULES_MAX], "an NSG holds at most %d security rules",
+			       VL_NSG_RULES_MAX);
+	if (seq->n) {
+		nsg->rules = calloc(seq->n, sizeof(*nsg->rules));
+		if (!nsg->rules)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < seq->n; i++) {
+		const struct ynode *m = seq->kids[i];
+
+		if (split_defaults && m->kind == YN_MAP && is_default_rule(m)) {
+			e = default_check(c, m, seen, 8);
+		} else {
+			e = rule_parse(c, m, &nsg->rules[n]);
+			nsg->n_rules = ++n;
+		}
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+int ld_rule_array(struct ld *c, const struct ynode *seq, struct vl_nsg *nsg)
+{
+	return rules_fill(c, seq, "security rules", true, nsg);
+}
+
+static const char *const nsg_keys[] = {
+	"name", "securityRules", "defaultSecurityRules", "import", "properties", "id", "etag", "type",
+	"location", "resourceGroup", "resourceGuid", "provisioningState", "tags", "subnets",
+	"networkInterfaces", "flushConnection", NULL,
+};
+
+int ld_nsg(struct ld *c, const struct ynode *map, const char *import_dir, struct vl_nsg *nsg, bool *imported)
+{
+	const struct ynode *rules, *defs, *imp;
+	struct view v;
+	int e;
+
+	*imported = false;
+	e = view_open(c, map, "network security group", nsg_keys, &v);
+	if (e)
+		return e;
+	nsg->loc = map->loc;
+	if ((e = str_opt(c, &v, "name", &nsg->name)))
+		return e;
+	rules = vget(&v, "securityRules");
+	defs = vget(&v, "defaultSecurityRules");
+	imp = vget(&v, "import");
+	if (imp && !import_dir)
+		return ld_fail(c, vfind(&v, "import"), "'import' is only allowed in a topology file");
+	if (imp && (rules || defs))
+		return ld_fail(c, imp, "'import' replaces securityRules and defaultSecurityRules; give one or the other");
+	if (rules) {
+		e = rules_fill(c, rules, "securityRules", false, nsg);
+		if (e)
+			return e;
+	}
+	if (defs) {
+		bool seen[8] = {0};
+
+		e = ld_seq(c, defs, "defaultSecurityRules");
+		for (size_t i = 0; !e && i < defs->n; i++)
+			e = default_check(c, defs->kids[i], seen, 8);
+		if (e)
+			return e;
+	}
+	if (imp) {
+		struct vl_nsg got = {0};
+		char *path = NULL;
+
+		if (imp->kind != YN_SCALAR)
+			return ld_fail(c, imp, "expected a string for import, got %s", ld_kind(imp));
+		if (imp->str[0] == '/' || !*import_dir)
+			path = strdup(imp->str);
+		else if (asprintf(&path, "%s/%s", import_dir, imp->str) < 0)
+			path = NULL;
+		if (!path)
+			return -ENOMEM;
+		e = vl_nsg_import_file(path, nsg->name, &got, c->err);
+		if (e && e != -ENOMEM && c->err->line == 0) /* I/O: say where the import was asked for */
+			ld_fail(c, imp, "cannot import '%s': %s", path,
+				e == -EFBIG ? "file too large" : e == -EINVAL ? "not a regular file" : strerror(-e));
+		free(path);
+		if (e) {
+			ld_nsg_clear(&got);
+			return -EINVAL;
+		}
+		nsg->rules = got.rules;
+		nsg->n_rules = got.n_rules;
+		if (!nsg->name) {
+			nsg->name = got.name;
+			got.name = NULL;
+		}
+		free(got.name);
+		*imported = true;
+	}
+	return 0;
+}

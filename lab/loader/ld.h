@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loader internals shared by yaml.c, common.c, topology.c and import.c.
+ * A YAML document becomes a small tree of located nodes; the mappers walk it
+ * and report the first problem at the node that caused it.
+ */
+#ifndef VNETLAB_LOADER_LD_H
+#define VNETLAB_LOADER_LD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vnetlab/model.h"
+
+#define LD_FILE_MAX (16u << 20) /* larger inputs are not topologies */
+#define LD_DEPTH_MAX 64
+
+enum yn_kind { YN_SCALAR, YN_SEQ, YN_MAP };
+
+struct ynode {
+	enum yn_kind kind;
+	bool null;  /* plain empty, ~ or null */
+	bool plain; /* unquoted scalar */
+	struct vl_loc loc;
+	char *str;           /* scalar text, NUL-free */
+	struct ynode **kids; /* seq: items; map: key, value, key, value… */
+	size_t n;            /* items, or key/value pairs */
+};
+
+/* Parse exactly one YAML document. An empty input gives *out == NULL. */
+int yn_parse(const char *file, const char *buf, size_t len, struct ynode **out, struct vl_error *err);
+void yn_free(struct ynode *n);
+
+struct ld {
+	const char *file;
+	struct vl_error *err;
+};
+
+int ld_fail(struct ld *c, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *ld_kind(const struct ynode *n);
+/* Value for key, or NULL when absent or null. */
+const struct ynode *ld_get(const struct ynode *map, const char *key);
+int ld_keys(struct ld *c, const struct ynode *map, const char *what, const char *const *allowed);
+int ld_map(struct ld *c, const struct ynode *n, const char *what);
+int ld_seq(struct ld *c, const struct ynode *n, const char *what);
+int ld_str(struct ld *c, const struct ynode *n, const char *what, char **out);
+int ld_int(struct ld *c, const struct ynode *n, const char *what, long lo, long hi, int *out);
+int ld_need(struct ld *c, const struct ynode *map, const char *key, const char *what, const struct ynode **out);
+
+/* One NSG object (az flattened or REST `properties` shape), rules included.
+ * import_dir != NULL allows `import:` relative to that directory;
+ * *imported tells whether the rules came from an import (already validated). */
+int ld_nsg(struct ld *c, const struct ynode *map, const char *import_dir, struct vl_nsg *nsg, bool *imported);
+/* A bare array of rules as printed by `az network nsg rule list -o json`. */
+int ld_rule_array(struct ld *c, const struct ynode *seq, struct vl_nsg *nsg);
+void ld_nsg_clear(struct vl_nsg *nsg);
+
+/* Reads a regular file of at most LD_FILE_MAX bytes into a NUL-terminated buffer. */
+int ld_read_file(const char *path, char **buf, size_t *len);
+
+#endif

@@ -1,0 +1,787 @@
+// SPDX-License-Identifier: MIT
+/*
+ * NSG rules as Azure validates them: ARM strings → match sets, the six
+ * default rules, whole-NSG validation and live edits (spec §1–2).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "vnetlab/ip.h"
+#include "vnetlab/model.h"
+
+#define LB_VIP 0xa83f8110u /* 168.63.129.16 */
+#define NAME_MAX_LEN 80
+#define PREFIXES_PER_NSG_MAX 4000
+
+/* ---- default rules ---- */
+
+static struct vl_addr_match m_any[] = {{.kind = VL_ADDR_ANY}};
+static struct vl_addr_match m_vnet[] = {{.kind = VL_ADDR_TAG_VNET}};
+static struct vl_addr_match m_internet[] = {{.kind = VL_ADDR_TAG_INTERNET}};
+static struct vl_addr_match m_lb[] = {{.kind = VL_ADDR_TAG_LB}};
+static struct vl_port_range p_any[] = {{0, 65535}};
+
+#define DEFAULT_RULE(nm, dsc, pri, d, acc, sp, sm, dp, dm)                                                  \
+	{                                                                                                   \
+		.name = nm, .description = dsc, .priority = pri, .dir = d, .access = acc,                   \
+		.proto = VL_PROTO_ANY, .src_prefix = sp, .dst_prefix = dp, .src_port = "*",                 \
+		.dst_port = "*", .is_default = true, .src = sm, .n_src = 1, .dst = dm, .n_dst = 1,         \
+		.sport = p_any, .n_sport = 1, .dport = p_any, .n_dport = 1,                                 \
+	}
+
+static const struct vl_rule default_rules[] = {
+	DEFAULT_RULE("AllowVnetInBound", "Allow inbound traffic from all VMs in VNET", 65000, VL_DIR_IN, VL_ALLOW,
+		     "VirtualNetwork", m_vnet, "VirtualNetwork", m_vnet),
+	DEFAULT_RULE("AllowAzureLoadBalancerInBound", "Allow inbound traffic from azure load balancer", 65001,
+		     VL_DIR_IN, VL_ALLOW, "AzureLoadBalancer", m_lb, "*", m_any),
+	DEFAULT_RULE("DenyAllInBound", "Deny all inbound traffic", 65500, VL_DIR_IN, VL_DENY, "*", m_any, "*",
+		     m_any),
+	DEFAULT_RULE("AllowVnetOutBound", "Allow outbound traffic from all VMs to all VMs in VNET", 65000,
+		     VL_DIR_OUT, VL_ALLOW, "VirtualNetwork", m_vnet, "VirtualNetwork", m_vnet),
+	DEFAULT_RULE("AllowInternetOutBound", "Allow outbound traffic from all VMs to Internet", 65001, VL_DIR_OUT,
+		     VL_ALLOW, "*", m_any, "Internet", m_internet),
+	DEFAULT_RULE("DenyAllOutBound", "Deny all outbound traffic", 65500, VL_DIR_OUT, VL_DENY, "*", m_any, "*",
+		     m_any),
+};
+
+const struct vl_rule *vl_default_rules(size_t *n)
+{
+	if (n)
+		*n = sizeof(default_rules) / sizeof(default_rules[0]);
+	return default_rules;
+}
+
+static const struct vl_rule *find_default(const char *name)
+{
+	for (size_t i = 0; i < sizeof(default_rules) / sizeof(default_rules[0]); i++)
+		if (!strcasecmp(default_rules[i].name, name))
+			return &default_rules[i];
+	return NULL;
+}
+
+/* ---- parsing one rule ---- */
+
+static bool is_set(const char *s)
+{
+	return s && *s;
+}
+
+static int parse_tag(const char *s, enum vl_addr_kind *kind)
+{
+	if (!strcasecmp(s, "VirtualNetwork"))
+		*kind = VL_ADDR_TAG_VNET;
+	else if (!strcasecmp(s, "Internet"))
+		*kind = VL_ADDR_TAG_INTERNET;
+	else if (!strcasecmp(s, "AzureLoadBalancer"))
+		*kind = VL_ADDR_TAG_LB;
+	else
+		return -ENOENT;
+	return 0;
+}
+
+static bool looks_like_address(const char *s)
+{
+	return isdigit((unsigned char)s[0]);
+}
+
+static int parse_addr(const char *field, const char *s, bool plural, struct vl_addr_match *m, char *why,
+		      size_t why_len)
+{
+	enum vl_addr_kind kind;
+	struct vl_prefix p;
+
+	if (!strcmp(s, "*") || parse_tag(s, &kind) == 0) {
+		if (plural) {
+			snprintf(why, why_len,
+				 "SecurityRuleParameterContainsUnsupportedValue: %s may hold only IP addresses and "
+				 "CIDRs, not \"%s\" (put \"*\" or a service tag in the singular field)",
+				 field, s);
+			return -EINVAL;
+		}
+		m->kind = strcmp(s, "*") ? kind : VL_ADDR_ANY;
+		return 0;
+	}
+	if (vl_prefix_parse(s, true, &p) == 0) {
+		m->kind = p.len == 0 ? VL_ADDR_ANY : VL_ADDR_PREFIX;
+		m->prefix = p;
+		return 0;
+	}
+	if (vl_prefix_parse(s, false, &p) == 0) {
+		char buf[VL_PREFIX_STRLEN];
+
+		snprintf(why, why_len, "%s: \"%s\" has host bits set (did you mean %s?)", field, s,
+			 vl_prefix_fmt(p, buf));
+	} else if (!looks_like_address(s)) {
+		snprintf(why, why_len,
+			 "%s: unknown service tag \"%s\" (vnetlab knows VirtualNetwork, Internet, AzureLoadBalancer)",
+			 field, s);
+	} else {
+		snprintf(why, why_len, "%s: \"%s\" is not an IPv4 address or CIDR", field, s);
+	}
+	return -EINVAL;
+}
+
+static int parse_port_num(const char *s, const char *end, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (s == end || end - s > 5)
+		return -EINVAL;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v > 65535)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_port(const char *field, const char *s, bool plural, struct vl_port_range *r, char *why,
+		      size_t why_len)
+{
+	const char *dash;
+	unsigned lo, hi;
+
+	if (!strcmp(s, "*")) {
+		if (plural) {
+			snprintf(why, why_len,
+				 "SecurityRuleParameterContainsUnsupportedValue: %s may hold only ports and port "
+				 "ranges, not \"*\" (use the singular field)",
+				 field);
+			return -EINVAL;
+		}
+		r->lo = 0;
+		r->hi = 65535;
+		return 0;
+	}
+	dash = strchr(s, '-');
+	if (!dash) {
+		if (parse_port_num(s, s + strlen(s), &lo))
+			goto bad;
+		hi = lo;
+	} else {
+		if (parse_port_num(s, dash, &lo) || parse_port_num(dash + 1, dash + 1 + strlen(dash + 1), &hi))
+			goto bad;
+		if (lo > hi) {
+			snprintf(why, why_len, "%s: range \"%s\" runs backwards (want N-M with N <= M)", field, s);
+			return -EINVAL;
+		}
+	}
+	r->lo = (uint16_t)lo;
+	r->hi = (uint16_t)hi;
+	return 0;
+bad:
+	snprintf(why, why_len, "%s: \"%s\" is not a port (\"*\", N or N-M with 0 <= N <= M <= 65535)", field, s);
+	return -EINVAL;
+}
+
+/* Singular ∪ plural of one address dimension into a fresh array. */
+static int parse_addr_set(const char *sing_name, const char *sing, const char *plur_name,
+			  const struct vl_strv *plur, struct vl_addr_match **out, size_t *n, char *why,
+			  size_t why_len)
+{
+	struct vl_addr_match *v;
+	size_t k = 0;
+
+	if (is_set(sing) && plur->n) {
+		snprintf(why, why_len, "both %s and %s are set; use one of them", sing_name, plur_name);
+		return -EINVAL;
+	}
+	if (!is_set(sing) && !plur->n) {
+		snprintf(why, why_len, "no %s (or %s) given", sing_name, plur_name);
+		return -EINVAL;
+	}
+	v = calloc(plur->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (is_set(sing) && parse_addr(sing_name, sing, false, &v[k++], why, why_len))
+		goto fail;
+	for (size_t i = 0; i < plur->n; i++)
+		if (parse_addr(plur_name, plur->v[i], true, &v[k++], why, why_len))
+			goto fail;
+	*out = v;
+	*n = k;
+	return 0;
+fail:
+	free(v);
+	return -EINVAL;
+}
+
+static int parse_port_set(const char *sing_name, const char *sing, const char *plur_name,
+			  const struct vl_strv *plur, struct vl_port_range **out, size_t *n, char *why,
+			  size_t why_len)
+{
+	struct vl_port_range *v;
+	size_t k = 0;
+
+	if (is_set(sing) && plur->n) {
+		snprintf(why, why_len, "both %s and %s are set; use one of them", sing_name, plur_name);
+		return -EINVAL;
+	}
+	if (!is_set(sing) && !plur->n) {
+		snprintf(why, why_len, "no %s (or %s) given", sing_name, plur_name);
+		return -EINVAL;
+	}
+	v = calloc(plur->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (is_set(sing) && parse_port(sing_name, sing, false, &v[k++], why, why_len))
+		goto fail;
+	for (size_t i = 0; i < plur->n; i++)
+		if (parse_port(plur_name, plur->v[i], true, &v[k++], why, why_len))
+			goto fail;
+	*out = v;
+	*n = k;
+	return 0;
+fail:
+	free(v);
+	return -EINVAL;
+}
+
+int vl_rule_parse(struct vl_rule *r, char *why, size_t why_len)
+{
+	struct vl_addr_match *src = NULL, *dst = NULL;
+	struct vl_port_range *sp = NULL, *dp = NULL;
+	size_t nsrc = 0, ndst = 0, nsp = 0, ndp = 0;
+	char scratch[8];
+	int rc;
+
+	if (!why || !why_len) {
+		why = scratch;
+		why_len = sizeof(scratch);
+	}
+	why[0] = '\0';
+	if ((unsigned)r->proto > VL_PROTO_AH) {
+		snprintf(why, why_len, "protocol must be one of Tcp, Udp, Icmp, Esp, Ah, *");
+		return -EINVAL;
+	}
+	if ((unsigned)r->dir > VL_DIR_OUT) {
+		snprintf(why, why_len, "direction must be Inbound or Outbound");
+		return -EINVAL;
+	}
+	if ((unsigned)r->access > VL_DENY) {
+		snprintf(why, why_len, "access must be Allow or Deny");
+		return -EINVAL;
+	}
+	rc = parse_addr_set("sourceAddressPrefix", r->src_prefix, "sourceAddressPrefixes", &r->src_prefixes, &src,
+			    &nsrc, why, why_len);
+	if (!rc)
+		rc = parse_addr_set("destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes",
+				    &r->dst_prefixes, &dst, &ndst, why, why_len);
+	if (!rc)
+		rc = parse_port_set("sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports, &sp, &nsp, why,
+				    why_len);
+	if (!rc)
+		rc = parse_port_set("destinationPortRange", r->dst_port, "destinationPortRanges", &r->dst_ports, &dp,
+				    &ndp, why, why_len);
+	if (rc) {
+		free(src);
+		free(dst);
+		free(sp);
+		free(dp);
+		if (rc == -ENOMEM)
+			snprintf(why, why_len, "out of memory");
+		return rc;
+	}
+	free(r->src);
+	free(r->dst);
+	free(r->sport);
+	free(r->dport);
+	r->src = src;
+	r->n_src = nsrc;
+	r->dst = dst;
+	r->n_dst = ndst;
+	r->sport = sp;
+	r->n_sport = nsp;
+	r->dport = dp;
+	r->n_dport = ndp;
+	return 0;
+}
+
+/* ---- whole NSG ---- */
+
+static bool is_word(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+static bool name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 1 || n > NAME_MAX_LEN || !is_word(s[0]) || !is_word(s[n - 1]))
+		return false;
+	for (size_t i = 1; i + 1 < n; i++)
+		if (!is_word(s[i]) && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+static size_t prefix_count(const char *sing, const struct vl_strv *plur)
+{
+	return (is_set(sing) ? 1 : 0) + plur->n;
+}
+
+int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err)
+{
+	const char *nn = nsg->name ? nsg->name : "?";
+	size_t nsrc = 0, ndst = 0;
+	char why[400];
+	int rc;
+
+	if (nsg->n_rules > VL_NSG_RULES_MAX) {
+		vl_error_set(err, file, nsg->rules[VL_NSG_RULES_MAX].loc,
+			     "NSG %s: %zu security rules; Azure allows at most %d per NSG", nn, nsg->n_rules,
+			     VL_NSG_RULES_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < nsg->n_rules; i++) {
+		struct vl_rule *r = &nsg->rules[i];
+
+		if (!name_ok(r->name)) {
+			vl_error_set(err, file, r->loc,
+				     "NSG %s: invalid rule name \"%s\": 1-80 characters of letters, digits, '_', "
+				     "'.' and '-', starting with a letter, digit or '_' and ending with a letter, "
+				     "digit or '_'",
+				     nn, r->name ? r->name : "");
+			return -EINVAL;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (!strcasecmp(nsg->rules[j].name, r->name)) {
+				vl_error_set(err, file, r->loc,
+					     "NSG %s: duplicate rule name \"%s\" (same as \"%s\"; names are "
+					     "compared case-insensitively)",
+					     nn, r->name, nsg->rules[j].name);
+				return -EINVAL;
+			}
+		}
+		if (r->priority < 100 || r->priority > 4096) {
+			if (r->priority == 0)
+				vl_error_set(err, file, r->loc, "NSG %s: rule %s: missing priority (100-4096)", nn,
+					     r->name);
+			else
+				vl_error_set(err, file, r->loc,
+					     "NSG %s: rule %s: priority %d is out of range (100-4096)", nn, r->name,
+					     r->priority);
+			return -EINVAL;
+		}
+		rc = vl_rule_parse(r, why, sizeof(why));
+		if (rc) {
+			vl_error_set(err, file, r->loc, "NSG %s: rule %s: %s", nn, r->name, why);
+			return rc;
+		}
+		for (size_t j = 0; j < i; j++) {
+			const struct vl_rule *o = &nsg->rules[j];
+
+			if (o->priority == r->priority && o->dir == r->dir) {
+				vl_error_set(err, file, r->loc,
+					     "NSG %s: SecurityRuleConflict: rules \"%s\" and \"%s\" have the same "
+					     "priority %d and direction %s",
+					     nn, o->name, r->name, r->priority, vl_dir_name(r->dir));
+				return -EINVAL;
+			}
+		}
+		nsrc += prefix_count(r->src_prefix, &r->src_prefixes);
+		ndst += prefix_count(r->dst_prefix, &r->dst_prefixes);
+		if (nsrc > PREFIXES_PER_NSG_MAX || ndst > PREFIXES_PER_NSG_MAX) {
+			vl_error_set(err, file, r->loc, "NSG %s: more than %d %s address prefixes in one NSG", nn,
+				     PREFIXES_PER_NSG_MAX, nsrc > PREFIXES_PER_NSG_MAX ? "source" : "destination");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ---- VirtualNetwork tag ---- */
+
+static int push_prefix(struct vl_prefix **v, size_t *n, size_t *cap, struct vl_prefix p)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct vl_prefix *nv = realloc(*v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = p;
+	return 0;
+}
+
+int vl_lab_vnet_prefixes(const struct vl_lab *lab, struct vl_prefix **out, size_t *n)
+{
+	struct vl_prefix *v = NULL;
+	size_t k = 0, cap = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < lab->n_vnets && !rc; i++)
+		for (size_t j = 0; j < lab->vnets[i].n_spaces && !rc; j++)
+			rc = push_prefix(&v, &k, &cap, lab->vnets[i].spaces[j]);
+	for (size_t i = 0; i < lab->n_route_tables && !rc; i++)
+		for (size_t j = 0; j < lab->route_tables[i].n_routes && !rc; j++)
+			rc = push_prefix(&v, &k, &cap, lab->route_tables[i].routes[j].prefix);
+	for (size_t i = 0; i < lab->n_eps && !rc; i++)
+		if (lab->eps[i].kind == VL_EP_NODE && lab->eps[i].pod_cidr.len)
+			rc = push_prefix(&v, &k, &cap, lab->eps[i].pod_cidr);
+	if (!rc)
+		rc = push_prefix(&v, &k, &cap, (struct vl_prefix){.addr = LB_VIP, .len = 32});
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+/* ---- live edits ---- */
+
+static int strv_copy(struct vl_strv *dst, const struct vl_strv *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	for (size_t i = 0; i < src->n; i++)
+		if (vl_strv_push(dst, src->v[i]))
+			return -ENOMEM;
+	return 0;
+}
+
+static int str_copy(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* Deep copy of the ARM fields; match sets are left empty (validation refills them). */
+static int rule_copy(struct vl_rule *d, const struct vl_rule *s)
+{
+	int rc = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->priority = s->priority;
+	d->dir = s->dir;
+	d->access = s->access;
+	d->proto = s->proto;
+	d->is_default = s->is_default;
+	d->loc = s->loc;
+	rc |= str_copy(&d->name, s->name);
+	rc |= str_copy(&d->description, s->description);
+	rc |= str_copy(&d->src_prefix, s->src_prefix);
+	rc |= str_copy(&d->dst_prefix, s->dst_prefix);
+	rc |= str_copy(&d->src_port, s->src_port);
+	rc |= str_copy(&d->dst_port, s->dst_port);
+	rc |= strv_copy(&d->src_prefixes, &s->src_prefixes);
+	rc |= strv_copy(&d->dst_prefixes, &s->dst_prefixes);
+	rc |= strv_copy(&d->src_ports, &s->src_ports);
+	rc |= strv_copy(&d->dst_ports, &s->dst_ports);
+	return rc ? -ENOMEM : 0;
+}
+
+static void rules_free(struct vl_rule *rules, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vl_rule_clear(&rules[i]);
+	free(rules);
+}
+
+static int set_str(char **field, const char *v)
+{
+	char *d = strdup(v);
+
+	if (!d)
+		return -ENOMEM;
+	free(*field);
+	*field = d;
+	return 0;
+}
+
+/* Split a space-separated list into sv (emptied first). */
+static int split_list(struct vl_strv *sv, const char *v)
+{
+	char *tmp = strdup(v), *save = NULL;
+
+	if (!tmp)
+		return -ENOMEM;
+	vl_strv_free(sv);
+	for (char *t = strtok_r(tmp, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+		if (vl_strv_push(sv, t)) {
+			free(tmp);
+			return -ENOMEM;
+		}
+	}
+	free(tmp);
+	return 0;
+}
+
+/* az semantics: one value lands in the singular field, several in the plural. */
+static int set_pair(char **sing, struct vl_strv *plur, const char *v, bool plural_key)
+{
+	int rc;
+
+	if (!plural_key) {
+		rc = set_str(sing, v);
+		if (!rc)
+			vl_strv_free(plur);
+		return rc;
+	}
+	rc = split_list(plur, v);
+	if (rc)
+		return rc;
+	if (plur->n == 1) {
+		rc = set_str(sing, plur->v[0]);
+		vl_strv_free(plur);
+		return rc;
+	}
+	free(*sing);
+	*sing = NULL;
+	return 0;
+}
+
+static int parse_priority(const char *v, int *out)
+{
+	char *end;
+	long n;
+
+	if (!*v || !isdigit((unsigned char)*v))
+		return -EINVAL;
+	n = strtol(v, &end, 10);
+	if (*end || n > 1000000)
+		return -EINVAL;
+	*out = (int)n;
+	return 0;
+}
+
+static int parse_proto(const char *v, enum vl_proto *p)
+{
+	static const char *const names[] = {"*", "Tcp", "Udp", "Icmp", "Esp", "Ah"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcasecmp(v, names[i])) {
+			*p = (enum vl_proto)i;
+			return 0;
+		}
+	}
+	if (!strcasecmp(v, "Any")) {
+		*p = VL_PROTO_ANY;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+struct edit_ctx {
+	const char *file;
+	struct vl_loc loc;
+	const char *nsg;
+	const char *rule;
+	struct vl_error *err;
+};
+
+static int bad_value(const struct edit_ctx *c, const char *key, const char *v, const char *want)
+{
+	vl_error_set(c->err, c->file, c->loc, "NSG %s: rule %s: %s: invalid value \"%s\" (%s)", c->nsg, c->rule, key,
+		     v, want);
+	return -EINVAL;
+}
+
+static int apply_key(const struct edit_ctx *c, struct vl_rule *r, const char *key, const char *v)
+{
+	if (!strcasecmp(key, "priority")) {
+		if (parse_priority(v, &r->priority))
+			return bad_value(c, key, v, "a number, 100-4096");
+		return 0;
+	}
+	if (!strcasecmp(key, "access")) {
+		if (!strcasecmp(v, "Allow"))
+			r->access = VL_ALLOW;
+		else if (!strcasecmp(v, "Deny"))
+			r->access = VL_DENY;
+		else
+			return bad_value(c, key, v, "Allow or Deny");
+		return 0;
+	}
+	if (!strcasecmp(key, "direction")) {
+		if (!strcasecmp(v, "Inbound"))
+			r->dir = VL_DIR_IN;
+		else if (!strcasecmp(v, "Outbound"))
+			r->dir = VL_DIR_OUT;
+		else
+			return bad_value(c, key, v, "Inbound or Outbound");
+		return 0;
+	}
+	if (!strcasecmp(key, "protocol")) {
+		if (parse_proto(v, &r->proto))
+			return bad_value(c, key, v, "Tcp, Udp, Icmp, Esp, Ah or *");
+		return 0;
+	}
+	if (!strcasecmp(key, "description"))
+		return set_str(&r->description, v);
+	if (!strcasecmp(key, "sourceAddressPrefix"))
+		return set_pair(&r->src_prefix, &r->src_prefixes, v, false);
+	if (!strcasecmp(key, "sourceAddressPrefixes"))
+		return set_pair(&r->src_prefix, &r->src_prefixes, v, true);
+	if (!strcasecmp(key, "destinationAddressPrefix"))
+		return set_pair(&r->dst_prefix, &r->dst_prefixes, v, false);
+	if (!strcasecmp(key, "destinationAddressPrefixes"))
+		return set_pair(&r->dst_prefix, &r->dst_prefixes, v, true);
+	if (!strcasecmp(key, "sourcePortRange"))
+		return set_pair(&r->src_port, &r->src_ports, v, false);
+	if (!strcasecmp(key, "sourcePortRanges"))
+		return set_pair(&r->src_port, &r->src_ports, v, true);
+	if (!strcasecmp(key, "destinationPortRange"))
+		return set_pair(&r->dst_port, &r->dst_ports, v, false);
+	if (!strcasecmp(key, "destinationPortRanges"))
+		return set_pair(&r->dst_port, &r->dst_ports, v, true);
+	vl_error_set(c->err, c->file, c->loc,
+		     "NSG %s: rule %s: unknown field \"%s\" (priority, access, direction, protocol, "
+		     "sourceAddressPrefix(es), sourcePortRange(s), destinationAddressPrefix(es), "
+		     "destinationPortRange(s), description)",
+		     c->nsg, c->rule, key);
+	return -EINVAL;
+}
+
+static int find_rule_ci(const struct vl_nsg *nsg, const char *name)
+{
+	for (size_t i = 0; i < nsg->n_rules; i++)
+		if (!strcasecmp(nsg->rules[i].name, name))
+			return (int)i;
+	return VL_NONE;
+}
+
+static bool has_key(const struct vl_rule_edit *e, const char *key)
+{
+	for (size_t i = 0; i < e->keys.n; i++)
+		if (!strcasecmp(e->keys.v[i], key))
+			return true;
+	return false;
+}
+
+static int add_defaults(struct vl_rule *r, const char *name, struct vl_loc loc)
+{
+	/* `az network nsg rule create` defaults */
+	r->proto = VL_PROTO_ANY;
+	r->dir = VL_DIR_IN;
+	r->access = VL_ALLOW;
+	r->loc = loc;
+	if (!(r->name = strdup(name)) || !(r->src_prefix = strdup("*")) || !(r->src_port = strdup("*")) ||
+	    !(r->dst_prefix = strdup("*")) || !(r->dst_port = strdup("80")))
+		return -ENOMEM;
+	return 0;
+}
+
+int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err)
+{
+	struct edit_ctx c = {.file = lab->file, .loc = e->loc, .nsg = e->nsg, .rule = e->rule, .err = err};
+	struct vl_rule *rules = NULL;
+	struct vl_nsg tmp;
+	size_t n = 0;
+	int ni, ri, rc;
+
+	if (!e->nsg || !e->rule) {
+		vl_error_set(err, lab->file, e->loc, "rule edit needs an NSG and a rule name");
+		return -EINVAL;
+	}
+	if (e->keys.n != e->values.n) {
+		vl_error_set(err, lab->file, e->loc, "NSG %s: rule %s: %zu fields but %zu values", e->nsg, e->rule,
+			     e->keys.n, e->values.n);
+		return -EINVAL;
+	}
+	ni = vl_lab_find_nsg(lab, e->nsg);
+	if (ni == VL_NONE) {
+		vl_error_set(err, lab->file, e->loc, "no NSG named \"%s\" in lab %s", e->nsg,
+			     lab->name ? lab->name : "");
+		return -ENOENT;
+	}
+	ri = find_rule_ci(&lab->nsgs[ni], e->rule);
+	if (ri == VL_NONE && e->kind != VL_EDIT_ADD && find_default(e->rule)) {
+		vl_error_set(err, lab->file, e->loc,
+			     "NSG %s: %s is a default rule: default rules cannot be edited or deleted (add a "
+			     "custom rule with a priority below 65000 to override it)",
+			     e->nsg, find_default(e->rule)->name);
+		return -EPERM;
+	}
+	if (ri == VL_NONE && e->kind != VL_EDIT_ADD) {
+		vl_error_set(err, lab->file, e->loc, "NSG %s has no rule named \"%s\"", e->nsg, e->rule);
+		return -ENOENT;
+	}
+	if (ri != VL_NONE && e->kind == VL_EDIT_ADD) {
+		vl_error_set(err, lab->file, e->loc, "NSG %s already has a rule named \"%s\" (use set to change it)",
+			     e->nsg, lab->nsgs[ni].rules[ri].name);
+		return -EEXIST;
+	}
+	if (e->kind == VL_EDIT_ADD && find_default(e->rule)) {
+		vl_error_set(err, lab->file, e->loc,
+			     "NSG %s: %s is the name of a default rule; choose another name for a custom rule",
+			     e->nsg, find_default(e->rule)->name);
+		return -EINVAL;
+	}
+	if (e->kind == VL_EDIT_ADD && !has_key(e, "priority")) {
+		vl_error_set(err, lab->file, e->loc, "NSG %s: rule %s: adding a rule needs a priority (100-4096)",
+			     e->nsg, e->rule);
+		return -EINVAL;
+	}
+
+	/* Work on a copy; swap it in only once it validates. */
+	n = lab->nsgs[ni].n_rules;
+	rules = calloc(n + 1, sizeof(*rules));
+	if (!rules)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		rc = rule_copy(&rules[i], &lab->nsgs[ni].rules[i]);
+		if (rc) {
+			n = i + 1;
+			goto fail_nomem;
+		}
+	}
+	if (e->kind == VL_EDIT_DELETE) {
+		vl_rule_clear(&rules[ri]);
+		memmove(&rules[ri], &rules[ri + 1], (n - (size_t)ri - 1) * sizeof(*rules));
+		n--;
+	} else {
+		struct vl_rule *r;
+
+		if (e->kind == VL_EDIT_ADD) {
+			ri = (int)n++;
+			rc = add_defaults(&rules[ri], e->rule, e->loc);
+			if (rc)
+				goto fail_nomem;
+		}
+		r = &rules[ri];
+		for (size_t i = 0; i < e->keys.n; i++) {
+			rc = apply_key(&c, r, e->keys.v[i], e->values.v[i]);
+			if (rc == -ENOMEM)
+				goto fail_nomem;
+			if (rc)
+				goto fail;
+		}
+		/* errors about this rule point at the edit when it has a place */
+		if (e->loc.line)
+			r->loc = e->loc;
+	}
+	tmp = lab->nsgs[ni];
+	tmp.rules = rules;
+	tmp.n_rules = n;
+	rc = vl_nsg_validate(&tmp, lab->file, err);
+	if (rc)
+		goto fail;
+	if (e->kind != VL_EDIT_ADD && e->kind != VL_EDIT_DELETE)
+		rules[ri].loc = lab->nsgs[ni].rules[ri].loc;
+	rules_free(lab->nsgs[ni].rules, lab->nsgs[ni].n_rules);
+	lab->nsgs[ni].rules = rules;
+	lab->nsgs[ni].n_rules = n;
+	return 0;
+fail_nomem:
+	vl_error_set(err, lab->file, e->loc, "out of memory");
+	rc = -ENOMEM;
+fail:
+	rules_free(rules, n);
+	return rc;
+}

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One nftables transaction: a growable buffer of netlink messages between
+ * NFNL_MSG_BATCH_BEGIN and _END, sent with a single sendmsg on a socket
+ * bound to the target namespace. Only the last object message asks for an
+ * ACK; the kernel reports errors of any message regardless, so one receive
+ * pass after the (synchronous) send tells success or the first failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "nft-int.h"
+
+#define BATCH_HDR_ROOM 64
+
+static int reserve(struct vlnft_batch *b, size_t room)
+{
+	size_t cap;
+	char *p;
+
+	if (b->err)
+		return b->err;
+	if (b->cap - b->len >= room)
+		return 0;
+	cap = b->cap ? b->cap : 64 * 1024;
+	while (cap - b->len < room)
+		cap *= 2;
+	p = realloc(b->buf, cap);
+	if (!p)
+		return b->err = -ENOMEM;
+	/* libnftnl builders assume zeroed padding. */
+	memset(p + b->cap, 0, cap - b->cap);
+	b->buf = p;
+	b->cap = cap;
+	return 0;
+}
+
+int vlnft_batch_init(struct vlnft_batch *b)
+{
+	struct nlmsghdr *nlh;
+
+	memset(b, 0, sizeof(*b));
+	b->seq0 = b->seq = (uint32_t)time(NULL);
+	b->last_msg = (size_t)-1;
+	if (reserve(b, BATCH_HDR_ROOM))
+		return b->err;
+	nlh = nftnl_batch_begin(b->buf, b->seq++);
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	return 0;
+}
+
+void vlnft_batch_fini(struct vlnft_batch *b)
+{
+	free(b->buf);
+	free(b->labels);
+	memset(b, 0, sizeof(*b));
+}
+
+struct nlmsghdr *vlnft_batch_msg(struct vlnft_batch *b, size_t room, uint16_t type, uint16_t flags,
+				 const char *fmt, ...)
+{
+	size_t idx = b->seq - b->seq0;
+	va_list ap;
+
+	if (reserve(b, room))
+		return NULL;
+	if (idx >= b->cap_labels) {
+		size_t cap = b->cap_labels ? b->cap_labels * 2 : 256;
+		void *p;
+
+		while (cap <= idx)
+			cap *= 2;
+		p = realloc(b->labels, cap * sizeof(*b->labels));
+		if (!p) {
+			b->err = -ENOMEM;
+			return NULL;
+		}
+		b->labels = p;
+		b->cap_labels = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(b->labels[idx], sizeof(b->labels[idx]), fmt, ap);
+	va_end(ap);
+	if (idx + 1 > b->n_labels)
+		b->n_labels = idx + 1;
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_IPV4, flags, b->seq);
+}
+
+void vlnft_batch_done(struct vlnft_batch *b, struct nlmsghdr *nlh)
+{
+	if (b->len + nlh->nlmsg_len > b->cap) /* a room estimate was wrong: memory is already trampled */
+		abort();
+	b->last_msg = b->len;
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	b->seq++;
+}
+
+int vlnft_batch_finish(struct vlnft_batch *b)
+{
+	struct nlmsghdr *nlh;
+
+	if (reserve(b, BATCH_HDR_ROOM))
+		return b->err;
+	if (b->last_msg != (size_t)-1)
+		((struct nlmsghdr *)(b->buf + b->last_msg))->nlmsg_flags |= NLM_F_ACK;
+	nlh = nftnl_batch_end(b->buf + b->len, b->seq++);
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	return 0;
+}
+
+static const char *label_of(const struct vlnft_batch *b, uint32_t seq)
+{
+	size_t idx = seq - b->seq0;
+
+	if (idx < b->n_labels && b->labels[idx][0])
+		return b->labels[idx];
+	return "batch";
+}
+
+static bool same_ns(int a_fd, const char *b_path)
+{
+	struct stat a, b;
+
+	if (fstat(a_fd, &a) < 0 || stat(b_path, &b) < 0)
+		return false;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int open_in_ns(int nsfd, struct mnl_socket **out, char *why, size_t why_len)
+{
+	struct mnl_socket *nl;
+	int self, err = 0;
+
+	*out = NULL;
+	if (nsfd < 0) {
+		snprintf(why, why_len, "nftables: no namespace given");
+		return -EBADF;
+	}
+	/* The host stays untouched: never commit into init's namespace. */
+	if (same_ns(nsfd, "/proc/1/ns/net")) {
+		snprintf(why, why_len, "nftables: refusing to change the host namespace");
+		return -EPERM;
+	}
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0) {
+		err = -errno;
+		snprintf(why, why_len, "nftables: open own namespace: %s", strerror(errno));
+		return err;
+	}
+	if (setns(nsfd, CLONE_NEWNET) < 0) {
+		err = -errno;
+		snprintf(why, why_len, "nftables: enter namespace: %s", strerror(errno));
+		close(self);
+		return err;
+	}
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl) {
+		err = -errno;
+		snprintf(why, why_len, "nftables: netlink socket: %s", strerror(errno));
+	}
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort(); /* the thread would keep running in the lab's namespace */
+	close(self);
+	if (err)
+		return err;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		snprintf(why, why_len, "nftables: bind: %s", strerror(errno));
+		mnl_socket_close(nl);
+		return err;
+	}
+	*out = nl;
+	return 0;
+}
+
+int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
+	uint32_t last_seq = b->last_msg == (size_t)-1 ? 0 : ((struct nlmsghdr *)(b->buf + b->last_msg))->nlmsg_seq;
+	struct mnl_socket *nl;
+	int err, fd, first_err = 0, sndbuf;
+	uint32_t err_seq = 0;
+	bool acked = false;
+	ssize_t n;
+
+	if (b->err) {
+		snprintf(why, why_len, "nftables: building the batch: %s", strerror(-b->err));
+		return b->err;
+	}
+	if (b->last_msg == (size_t)-1)
+		return 0;
+	err = open_in_ns(nsfd, &nl, why, why_len);
+	if (err)
+		return err;
+	fd = mnl_socket_get_fd(nl);
+	/* The whole batch must fit one skb; root may exceed wmem_max. */
+	sndbuf = (int)(b->len + 4096);
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	n = mnl_socket_sendto(nl, b->buf, b->len);
+	if (n < 0 || (size_t)n != b->len) {
+		err = n < 0 ? -errno : -EMSGSIZE;
+		snprintf(why, why_len, "nftables: send %zu bytes: %s", b->len, strerror(-err));
+		goto out;
+	}
+	/* nfnetlink processes the batch inside sendmsg: every reply is queued now. */
+	while (!acked) {
+		struct nlmsghdr *nlh;
+		int left;
+
+		n = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				err = -errno;
+				snprintf(why, why_len, "nftables: receive: %s", strerror(errno));
+				goto out;
+			}
+			break;
+		}
+		left = (int)n;
+		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlmsgerr *e;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error && !first_err) {
+				first_err = e->error;
+				err_seq = e->msg.nlmsg_seq;
+			}
+			if (e->msg.nlmsg_seq == last_seq)
+				acked = true;
+		}
+	}
+	if (first_err) {
+		err = first_err;
+		snprintf(why, why_len, "nftables: %s: %s", label_of(b, err_seq), strerror(-first_err));
+	} else if (!acked) {
+		err = -EIO;
+		snprintf(why, why_len, "nftables: no acknowledgement for the transaction");
+	} else {
+		err = 0;
+	}
+out:
+	mnl_socket_close(nl);
+	return err;
+}

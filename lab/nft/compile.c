@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NSG rules → match intervals. Every address match set becomes a union of
+ * intervals (tags expanded against the VirtualNetwork prefixes), except a
+ * lone VirtualNetwork / Internet tag, which stays a lookup in the shared
+ * @vnet set so the ruleset reads like the NSG.
+ *
+ * Protocol choice: "*" with port ranges other than "*" matches TCP and UDP
+ * only (Azure has ports only for those); ports are ignored for ICMP/ESP/AH.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft-int.h"
+
+#define AZURE_LB_ADDR 0xa83f8110u /* 168.63.129.16 */
+
+const char *const vlnft_stage_map[VLNFT_N_STAGES] = {
+	[VLNFT_NIC_OUT] = "nic_out",
+	[VLNFT_SUBNET_OUT] = "subnet_out",
+	[VLNFT_SUBNET_IN] = "subnet_in",
+	[VLNFT_NIC_IN] = "nic_in",
+};
+
+int vlnft_ivals_push(struct vlnft_ivals *iv, uint32_t lo, uint32_t hi)
+{
+	if (iv->n == iv->cap) {
+		size_t cap = iv->cap ? iv->cap * 2 : 4;
+		struct vlnft_ival *v = realloc(iv->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		iv->v = v;
+		iv->cap = cap;
+	}
+	iv->v[iv->n].lo = lo;
+	iv->v[iv->n].hi = hi;
+	iv->n++;
+	return 0;
+}
+
+static int ival_cmp(const void *a, const void *b)
+{
+	const struct vlnft_ival *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	return 0;
+}
+
+void vlnft_ivals_merge(struct vlnft_ivals *iv)
+{
+	size_t i, o = 0;
+
+	if (iv->n < 2)
+		return;
+	qsort(iv->v, iv->n, sizeof(*iv->v), ival_cmp);
+	for (i = 1; i < iv->n; i++) {
+		struct vlnft_ival *cur = &iv->v[o];
+
+		if (cur->hi == UINT32_MAX || iv->v[i].lo <= cur->hi + 1) {
+			if (iv->v[i].hi > cur->hi)
+				cur->hi = iv->v[i].hi;
+		} else {
+			iv->v[++o] = iv->v[i];
+		}
+	}
+	iv->n = o + 1;
+}
+
+void vlnft_ivals_free(struct vlnft_ivals *iv)
+{
+	free(iv->v);
+	iv->v = NULL;
+	iv->n = iv->cap = 0;
+}
+
+int vlnft_ival_prefix_len(const struct vlnft_ival *i)
+{
+	uint32_t size = i->hi - i->lo; /* size - 1 */
+	int len;
+
+	if (i->lo == 0 && i->hi == UINT32_MAX)
+		return 0;
+	if ((size & (size + 1)) != 0 || (i->lo & size) != 0)
+		return -1;
+	for (len = 32; size; size >>= 1)
+		len--;
+	return len;
+}
+
+uint32_t vlnft_prefix_last(struct vl_prefix p)
+{
+	if (p.len == 0)
+		return UINT32_MAX;
+	return p.len >= 32 ? p.addr : p.addr | (UINT32_MAX >> p.len);
+}
+
+void vlnft_chain_name(char *buf, const char *nsg, enum vl_dir dir)
+{
+	snprintf(buf, VLNFT_CHAIN_NAME_MAX, "%s-%s", nsg, dir == VL_DIR_IN ? "in" : "out");
+}
+
+void vlnft_log_prefix(char *buf, const char *nsg, const char *rule)
+{
+	snprintf(buf, VLNFT_LOG_PREFIX_MAX + 1, "%s/%s", nsg, rule);
+}
+
+int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, char *why, size_t why_len)
+{
+	struct vl_prefix *p = NULL;
+	size_t i, n = 0;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	c->lab = lab;
+	c->defaults = vl_default_rules(&c->n_defaults);
+	err = vl_lab_vnet_prefixes(lab, &p, &n);
+	if (err) {
+		snprintf(why, why_len, "VirtualNetwork prefixes: %s", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < n && !err; i++)
+		err = vlnft_ivals_push(&c->vnet, p[i].addr, vlnft_prefix_last(p[i]));
+	free(p);
+	if (err) {
+		snprintf(why, why_len, "VirtualNetwork prefixes: %s", strerror(-err));
+		vlnft_ctx_fini(c);
+		return err;
+	}
+	vlnft_ivals_merge(&c->vnet);
+	return 0;
+}
+
+void vlnft_ctx_fini(struct vlnft_ctx *c)
+{
+	vlnft_ivals_free(&c->vnet);
+}
+
+static int push_complement(struct vlnft_ivals *out, const struct vlnft_ivals *in)
+{
+	uint64_t next = 0; /* first address not yet covered */
+	size_t i;
+	int err;
+
+	for (i = 0; i < in->n; i++) {
+		if (in->v[i].lo > next) {
+			err = vlnft_ivals_push(out, (uint32_t)next, in->v[i].lo - 1);
+			if (err)
+				return err;
+		}
+		next = (uint64_t)in->v[i].hi + 1;
+	}
+	if (next <= UINT32_MAX)
+		return vlnft_ivals_push(out, (uint32_t)next, UINT32_MAX);
+	return 0;
+}
+
+static int compile_addr(const struct vlnft_ctx *c, const struct vl_addr_match *m, size_t n, struct vlnft_addr *out)
+{
+	size_t i;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (m[i].kind == VL_ADDR_ANY)
+			return 0;
+	if (n == 1 && m[0].kind == VL_ADDR_TAG_VNET) {
+		out->kind = VLNFT_A_VNET;
+		return 0;
+	}
+	if (n == 1 && m[0].kind == VL_ADDR_TAG_INTERNET) {
+		out->kind = VLNFT_A_NOTVNET;
+		return 0;
+	}
+	for (i = 0; i < n && !err; i++) {
+		switch (m[i].kind) {
+		case VL_ADDR_PREFIX:
+			err = vlnft_ivals_push(&out->iv, m[i].prefix.addr, vlnft_prefix_last(m[i].prefix));
+			break;
+		case VL_ADDR_TAG_LB:
+			err = vlnft_ivals_push(&out->iv, AZURE_LB_ADDR, AZURE_LB_ADDR);
+			break;
+		case VL_ADDR_TAG_VNET:
+			for (size_t j = 0; j < c->vnet.n && !err; j++)
+				err = vlnft_ivals_push(&out->iv, c->vnet.v[j].lo, c->vnet.v[j].hi);
+			break;
+		case VL_ADDR_TAG_INTERNET:
+			err = push_complement(&out->iv, &c->vnet);
+			break;
+		case VL_ADDR_ANY:
+			break;
+		}
+	}
+	if (err) {
+		vlnft_ivals_free(&out->iv);
+		return err;
+	}
+	vlnft_ivals_merge(&out->iv);
+	if (out->iv.n == 1 && out->iv.v[0].lo == 0 && out->iv.v[0].hi == UINT32_MAX) {
+		vlnft_ivals_free(&out->iv);
+		return 0; /* everything */
+	}
+	/* An empty union (Internet when VirtualNetwork is everything) matches
+	 * nothing: keep kind IVALS with n == 0 and let the emitters say so. */
+	out->kind = VLNFT_A_IVALS;
+	return 0;
+}
+
+static int compile_ports(const struct vl_port_range *p, size_t n, struct vlnft_ivals *out)
+{
+	size_t i;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		err = vlnft_ivals_push(out, p[i].lo, p[i].hi);
+		if (err) {
+			vlnft_ivals_free(out);
+			return err;
+		}
+	}
+	vlnft_ivals_merge(out);
+	if (out->n == 1 && out->v[0].lo == 0 && out->v[0].hi >= 65535)
+		vlnft_ivals_free(out);
+	return 0;
+}
+
+static uint8_t proto_l4(enum vl_proto p)
+{
+	switch (p) {
+	case VL_PROTO_TCP:
+		return 6;
+	case VL_PROTO_UDP:
+		return 17;
+	case VL_PROTO_ICMP:
+		return 1;
+	case VL_PROTO_ESP:
+		return 50;
+	case VL_PROTO_AH:
+		return 51;
+	case VL_PROTO_ANY:
+		break;
+	}
+	return 0;
+}
+
+static int compile_rule(const struct vlnft_ctx *c, const struct vl_rule *r, struct vlnft_crule *out)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->rule = r;
+	err = compile_addr(c, r->src, r->n_src, &out->src);
+	if (!err)
+		err = compile_addr(c, r->dst, r->n_dst, &out->dst);
+	if (!err && (r->proto == VL_PROTO_ANY || r->proto == VL_PROTO_TCP || r->proto == VL_PROTO_UDP)) {
+		err = compile_ports(r->sport, r->n_sport, &out->sport);
+		if (!err)
+			err = compile_ports(r->dport, r->n_dport, &out->dport);
+	}
+	if (err)
+		return err;
+	if (r->proto != VL_PROTO_ANY) {
+		out->pk = VLNFT_P_ONE;
+		out->l4 = proto_l4(r->proto);
+	} else if (out->sport.n || out->dport.n) {
+		out->pk = VLNFT_P_TCPUDP;
+	}
+	return 0;
+}
+
+static void crule_clear(struct vlnft_crule *r)
+{
+	vlnft_ivals_free(&r->src.iv);
+	vlnft_ivals_free(&r->dst.iv);
+	vlnft_ivals_free(&r->sport);
+	vlnft_ivals_free(&r->dport);
+}
+
+void vlnft_crules_free(struct vlnft_crule *r, size_t n)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < n; i++)
+		crule_clear(&r[i]);
+	free(r);
+}
+
+static int rule_prio_cmp(const void *a, const void *b)
+{
+	const struct vl_rule *x = *(const struct vl_rule *const *)a, *y = *(const struct vl_rule *const *)b;
+
+	return (x->priority > y->priority) - (x->priority < y->priority);
+}
+
+int vlnft_compile_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, enum vl_dir dir,
+		      struct vlnft_crule **out, size_t *n, char *why, size_t why_len)
+{
+	const struct vl_rule **order;
+	struct vlnft_crule *cr = NULL;
+	size_t i, k = 0, max = nsg->n_rules + c->n_defaults;
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	order = calloc(max ? max : 1, sizeof(*order));
+	if (!order)
+		goto nomem;
+	for (i = 0; i < nsg->n_rules; i++)
+		if (nsg->rules[i].dir == dir)
+			order[k++] = &nsg->rules[i];
+	for (i = 0; i < c->n_defaults; i++)
+		if (c->defaults[i].dir == dir)
+			order[k++] = &c->defaults[i];
+	/* Stable enough: priorities are unique per direction (SecurityRuleConflict). */
+	qsort(order, k, sizeof(*order), rule_prio_cmp);
+	cr = calloc(k ? k : 1, sizeof(*cr));
+	if (!cr)
+		goto nomem;
+	for (i = 0; i < k; i++) {
+		err = compile_rule(c, order[i], &cr[i]);
+		if (err) {
+			snprintf(why, why_len, "NSG %s rule %s: %s", nsg->name, order[i]->name, strerror(-err));
+			vlnft_crules_free(cr, i + 1);
+			free(order);
+			return err;
+		}
+	}
+	free(order);
+	*out = cr;
+	*n = k;
+	return 0;
+nomem:
+	free(order);
+	snprintf(why, why_len, "NSG %s: out of memory", nsg->name);
+	return -ENOMEM;
+}

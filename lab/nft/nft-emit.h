@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to lab/nft: libnftnl object and expression emitters (fabric.c). */
+#ifndef VNETLAB_NFT_EMIT_H
+#define VNETLAB_NFT_EMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libnftnl/rule.h>
+
+#include "nft-int.h"
+
+struct vlnft_hook {
+	uint32_t hooknum;
+	int32_t prio;
+	const char *type;
+};
+
+struct vlnft_set_spec {
+	const char *name; /* NULL: anonymous ("__set%d", referenced by id) */
+	uint32_t flags;   /* NFT_SET_* */
+	uint32_t key_type;
+	uint32_t key_len;
+};
+
+struct vlnft_elem {
+	uint8_t key[16];
+	uint32_t flags; /* NFT_SET_ELEM_INTERVAL_END */
+	char *chain;    /* verdict maps: jump target */
+};
+
+/* A rule being built; the first failure sticks in err. */
+struct vlnft_rx {
+	struct nftnl_rule *r;
+	int err;
+};
+
+int vlnft_emit_table(struct vlnft_batch *b, bool replace);
+int vlnft_emit_chain(struct vlnft_batch *b, const char *name, const struct vlnft_hook *hook);
+int vlnft_emit_flush_chain(struct vlnft_batch *b, const char *name);
+int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const struct vlnft_elem *e, size_t n,
+		   uint32_t *id_out);
+int vlnft_ival_elems(const struct vlnft_ivals *iv, int key_len, struct vlnft_elem **out, size_t *n);
+void vlnft_key_be(uint8_t *key, uint32_t v, int len);
+
+int vlnft_rx_begin(struct vlnft_rx *x, const char *chain);
+int vlnft_rx_end(struct vlnft_rx *x, struct vlnft_batch *b, const char *label);
+void vlnft_rx_meta(struct vlnft_rx *x, uint32_t key);
+void vlnft_rx_payload(struct vlnft_rx *x, uint32_t base, uint32_t off, uint32_t len);
+void vlnft_rx_cmp(struct vlnft_rx *x, uint32_t op, const void *data, uint32_t len);
+void vlnft_rx_bitwise(struct vlnft_rx *x, const void *mask, uint32_t len);
+void vlnft_rx_lookup(struct vlnft_rx *x, const char *set, uint32_t id, bool inv, bool vmap);
+void vlnft_rx_counter(struct vlnft_rx *x);
+void vlnft_rx_verdict(struct vlnft_rx *x, int verdict);
+int vlnft_match_addr(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, const struct vlnft_addr *a);
+
+#endif

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal to lab/nft: the compiled form of NSG rules (shared by the netlink
+ * builder and the text printer, so both say the same thing) and the batch
+ * buffer that one transaction is serialised into.
+ */
+#ifndef VNETLAB_NFT_INTERNAL_H
+#define VNETLAB_NFT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/netlink.h>
+
+#include "vnetlab/model.h"
+
+/* Names inside table ip vnetlab. */
+#define VLNFT_SET_VNET "vnet"
+#define VLNFT_SET_NONMASQ "nonmasq"
+#define VLNFT_CHAIN_FORWARD "forward"
+#define VLNFT_CHAIN_POSTROUTING "postrouting"
+#define VLNFT_CHAIN_NAME_MAX 96
+#define VLNFT_LOG_PREFIX_MAX 127 /* NF_LOG_PREFIXLEN - 1 */
+
+/* nftables datatypes (nftables src/datatype.h), stored as set key types so
+ * that `nft list` shows keys the way it would have written them. */
+#define VLNFT_TYPE_IPADDR 7
+#define VLNFT_TYPE_INET_PROTOCOL 12
+#define VLNFT_TYPE_INET_SERVICE 13
+#define VLNFT_TYPE_IFNAME 41
+
+/* The four stages of the forward chain, in evaluation order. */
+enum vlnft_stage { VLNFT_NIC_OUT, VLNFT_SUBNET_OUT, VLNFT_SUBNET_IN, VLNFT_NIC_IN, VLNFT_N_STAGES };
+extern const char *const vlnft_stage_map[VLNFT_N_STAGES]; /* map names */
+
+/* Inclusive interval in host order. */
+struct vlnft_ival {
+	uint32_t lo;
+	uint32_t hi;
+};
+
+struct vlnft_ivals {
+	struct vlnft_ival *v;
+	size_t n;
+	size_t cap;
+};
+
+enum vlnft_addr_kind {
+	VLNFT_A_ANY,     /* no match needed */
+	VLNFT_A_VNET,    /* lookup @vnet */
+	VLNFT_A_NOTVNET, /* lookup != @vnet (Internet) */
+	VLNFT_A_IVALS,   /* one interval: cmp/prefix/range; more: anonymous set */
+};
+
+struct vlnft_addr {
+	enum vlnft_addr_kind kind;
+	struct vlnft_ivals iv;
+};
+
+enum vlnft_proto_kind {
+	VLNFT_P_ANY,    /* no match */
+	VLNFT_P_ONE,    /* meta l4proto <l4> */
+	VLNFT_P_TCPUDP, /* protocol "*" with ports: meta l4proto { tcp, udp } */
+};
+
+struct vlnft_crule {
+	const struct vl_rule *rule;
+	enum vlnft_proto_kind pk;
+	uint8_t l4;
+	struct vlnft_addr src;
+	struct vlnft_addr dst;
+	struct vlnft_ivals sport; /* n == 0: any (or not applicable) */
+	struct vlnft_ivals dport;
+};
+
+/* What every NSG chain needs: the VirtualNetwork prefixes, merged. */
+struct vlnft_ctx {
+	const struct vl_lab *lab;
+	struct vlnft_ivals vnet;
+	const struct vl_rule *defaults;
+	size_t n_defaults;
+};
+
+int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, char *why, size_t why_len);
+void vlnft_ctx_fini(struct vlnft_ctx *c);
+
+/* The rules of one NSG and direction in evaluation order (custom by priority,
+ * then the defaults), compiled. Caller frees with vlnft_crules_free(). */
+int vlnft_compile_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, enum vl_dir dir,
+		      struct vlnft_crule **out, size_t *n, char *why, size_t why_len);
+void vlnft_crules_free(struct vlnft_crule *r, size_t n);
+
+int vlnft_ivals_push(struct vlnft_ivals *iv, uint32_t lo, uint32_t hi);
+void vlnft_ivals_merge(struct vlnft_ivals *iv); /* sort, join overlapping and adjacent */
+void vlnft_ivals_free(struct vlnft_ivals *iv);
+uint32_t vlnft_prefix_last(struct vl_prefix p); /* last address of p */
+/* Prefix length if [lo,hi] is exactly one prefix, else -1. */
+int vlnft_ival_prefix_len(const struct vlnft_ival *i);
+
+void vlnft_chain_name(char *buf, const char *nsg, enum vl_dir dir); /* "<nsg>-in" / "<nsg>-out" */
+void vlnft_log_prefix(char *buf, const char *nsg, const char *rule);
+
+/* One transaction being serialised. */
+struct vlnft_batch {
+	char *buf;
+	size_t len;
+	size_t cap;
+	uint32_t seq0;
+	uint32_t seq;
+	uint32_t set_id;
+	size_t last_msg; /* offset of the last object message (gets NLM_F_ACK) */
+	char (*labels)[96];
+	size_t n_labels;
+	size_t cap_labels;
+	int err;
+};
+
+int vlnft_batch_init(struct vlnft_batch *b);
+void vlnft_batch_fini(struct vlnft_batch *b);
+/* Start a message of at most `room` bytes; NULL on allocation failure (b->err set). */
+struct nlmsghdr *vlnft_batch_msg(struct vlnft_batch *b, size_t room, uint16_t type, uint16_t flags,
+				 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Account for the message just built with vlnft_batch_msg(). */
+void vlnft_batch_done(struct vlnft_batch *b, struct nlmsghdr *nlh);
+/* Close the batch (NFNL_MSG_BATCH_END); 0 or b->err. */
+int vlnft_batch_finish(struct vlnft_batch *b);
+/* Send a finished batch on a NETLINK_NETFILTER socket opened inside nsfd. */
+int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len);
+
+/* Builders (lab/nft/fabric.c, masq.c): one finished batch each. */
+int vlnft_nsg_build(const struct vl_lab *lab, int nsg, struct vlnft_batch *b, char *why, size_t why_len);
+int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b, char *why, size_t why_len);
+
+/* Masquerade parameters of a node, shared by builder and printer. */
+struct vlnft_masq {
+	enum vl_plugin plugin;
+	uint32_t node_ip;
+	struct vl_prefix pod_cidr; /* kubenet: the node's /24 */
+	struct vlnft_ivals nonmasq;
+};
+int vlnft_masq_params(const struct vl_lab *lab, int node_ep, struct vlnft_masq *m, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The same rulesets in nft syntax, from the same compiled rules as the
+ * netlink builder. The output is valid `nft -f` input (it replaces the table).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vnetlab/nft.h"
+#include "vnetlab/plan.h"
+#include "nft-int.h"
+
+static void put_ip(FILE *f, uint32_t a)
+{
+	fprintf(f, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+}
+
+static void put_ival(FILE *f, const struct vlnft_ival *i, bool ip)
+{
+	int plen = ip ? vlnft_ival_prefix_len(i) : -1;
+
+	if (i->lo == i->hi) {
+		if (ip)
+			put_ip(f, i->lo);
+		else
+			fprintf(f, "%u", i->lo);
+	} else if (plen >= 0) {
+		put_ip(f, i->lo);
+		fprintf(f, "/%d", plen);
+	} else if (ip) {
+		put_ip(f, i->lo);
+		fputc('-', f);
+		put_ip(f, i->hi);
+	} else {
+		fprintf(f, "%u-%u", i->lo, i->hi);
+	}
+}
+
+static void put_ivals(FILE *f, const struct vlnft_ivals *iv, bool ip)
+{
+	size_t i;
+
+	if (iv->n == 1) {
+		put_ival(f, &iv->v[0], ip);
+		return;
+	}
+	fputs("{ ", f);
+	for (i = 0; i < iv->n; i++) {
+		if (i)
+			fputs(", ", f);
+		put_ival(f, &iv->v[i], ip);
+	}
+	fputs(" }", f);
+}
+
+static void put_addr(FILE *f, const char *what, const struct vlnft_addr *a)
+{
+	switch (a->kind) {
+	case VLNFT_A_ANY:
+		return;
+	case VLNFT_A_VNET:
+		fprintf(f, "ip %s @%s ", what, VLNFT_SET_VNET);
+		return;
+	case VLNFT_A_NOTVNET:
+		fprintf(f, "ip %s != @%s ", what, VLNFT_SET_VNET);
+		return;
+	case VLNFT_A_IVALS:
+		break;
+	}
+	fprintf(f, "ip %s ", what);
+	if (a->iv.n == 0)
+		fputs("< 0.0.0.0", f);
+	else
+		put_ivals(f, &a->iv, true);
+	fputc(' ', f);
+}
+
+static const char *l4_name(uint8_t l4)
+{
+	switch (l4) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 50:
+		return "esp";
+	case 51:
+		return "ah";
+	}
+	return "0";
+}
+
+static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
+{
+	char prefix[VLNFT_LOG_PREFIX_MAX + 1];
+	const char *p;
+
+	fputs("\t\t", f);
+	if (cr->pk == VLNFT_P_ONE)
+		fprintf(f, "meta l4proto %s ", l4_name(cr->l4));
+	else if (cr->pk == VLNFT_P_TCPUDP)
+		fputs("meta l4proto { tcp, udp } ", f);
+	put_addr(f, "saddr", &cr->src);
+	put_addr(f, "daddr", &cr->dst);
+	if (cr->sport.n) {
+		fputs("th sport ", f);
+		put_ivals(f, &cr->sport, false);
+		fputc(' ', f);
+	}
+	if (cr->dport.n) {
+		fputs("th dport ", f);
+		put_ivals(f, &cr->dport, false);
+		fputc(' ', f);
+	}
+	fputs("counter ", f);
+	if (cr->rule->access == VL_ALLOW) {
+		fprintf(f, "return comment \"%s\"\n", cr->rule->name);
+		return;
+	}
+	vlnft_log_prefix(prefix, nsg, cr->rule->name);
+	fputs("log prefix \"", f);
+	for (p = prefix; *p; p++)
+		if (*p != '"' && *p != '\\')
+			fputc(*p, f);
+	fprintf(f, "\" group %d drop comment \"%s\"\n", VL_NFLOG_GROUP, cr->rule->name);
+}
+
+static void put_map(FILE *f, const struct vl_lab *lab, int stage)
+{
+	char ifname[IFNAMSIZ + 16], chain[VLNFT_CHAIN_NAME_MAX];
+	bool first = true;
+	size_t i;
+
+	fprintf(f, "\tmap %s {\n\t\ttype ifname : verdict\n", vlnft_stage_map[stage]);
+	for (i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *ep = &lab->eps[i];
+		int g;
+
+		if (ep->nic != (int)i)
+			continue;
+		if (stage == VLNFT_NIC_OUT || stage == VLNFT_NIC_IN)
+			g = ep->nic_nsg;
+		else
+			g = ep->subnet >= 0 && (size_t)ep->subnet < lab->n_subnets ? lab->subnets[ep->subnet].nsg : VL_NONE;
+		if (g < 0)
+			continue;
+		vl_fabric_ifname(ifname, (int)i);
+		vlnft_chain_name(chain, lab->nsgs[g].name,
+				 stage == VLNFT_NIC_OUT || stage == VLNFT_SUBNET_OUT ? VL_DIR_OUT : VL_DIR_IN);
+		fprintf(f, "%s\"%s\" : jump \"%s\"", first ? "\t\telements = { " : ",\n\t\t\t     ", ifname, chain);
+		first = false;
+	}
+	if (!first)
+		fputs(" }\n", f);
+	fputs("\t}\n\n", f);
+}
+
+static void put_set(FILE *f, const char *name, const struct vlnft_ivals *iv)
+{
+	fprintf(f, "\tset %s {\n\t\ttype ipv4_addr\n\t\tflags interval\n", name);
+	if (iv->n) {
+		struct vlnft_ivals one = { 0 };
+		size_t i;
+
+		fputs("\t\telements = { ", f);
+		for (i = 0; i < iv->n; i++) {
+			if (i)
+				fputs(", ", f);
+			one.v = &iv->v[i];
+			one.n = 1;
+			put_ivals(f, &one, true);
+		}
+		fputs(" }\n", f);
+	}
+	fputs("\t}\n\n", f);
+}
+
+static void put_header(FILE *f)
+{
+	/* Replace atomically, as the netlink transaction does. */
+	fprintf(f, "table ip %s\ndelete table ip %s\n", VL_NFT_TABLE, VL_NFT_TABLE);
+	fprintf(f, "table ip %s {\n", VL_NFT_TABLE);
+}
+
+/**
+ * vl_nft_nsg_print - the fabric ruleset as `nft -f` input
+ */
+void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
+{
+	char why[256] = "", chain[VLNFT_CHAIN_NAME_MAX];
+	struct vlnft_ctx c;
+	size_t g, i, n;
+	int s, d;
+
+	if (vlnft_ctx_init(&c, lab, why, sizeof(why))) {
+		fprintf(f, "# error: %s\n", why);
+		return;
+	}
+	put_header(f);
+	put_set(f, VLNFT_SET_VNET, &c.vnet);
+	for (s = 0; s < VLNFT_N_STAGES; s++)
+		put_map(f, lab, s);
+	fprintf(f, "\tchain %s {\n\t\ttype filter hook forward priority filter; policy accept;\n", VLNFT_CHAIN_FORWARD);
+	fputs("\t\tct state established,related counter accept\n", f);
+	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_NIC_OUT]);
+	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_OUT]);
+	fprintf(f, "\t\toifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_IN]);
+	fprintf(f, "\t\toifname vmap @%s\n", vlnft_stage_map[VLNFT_NIC_IN]);
+	fputs("\t}\n", f);
+	for (g = 0; g < lab->n_nsgs; g++) {
+		static const enum vl_dir dirs[2] = { VL_DIR_IN, VL_DIR_OUT };
+
+		for (d = 0; d < 2; d++) {
+			struct vlnft_crule *cr;
+
+			vlnft_chain_name(chain, lab->nsgs[g].name, dirs[d]);
+			fprintf(f, "\n\tchain \"%s\" {\n", chain);
+			if (vlnft_compile_nsg(&c, &lab->nsgs[g], dirs[d], &cr, &n, why, sizeof(why)) == 0) {
+				for (i = 0; i < n; i++)
+					put_rule(f, lab->nsgs[g].name, &cr[i]);
+				vlnft_crules_free(cr, n);
+			} else {
+				fprintf(f, "\t\t# error: %s\n", why);
+			}
+			fputs("\t}\n", f);
+		}
+	}
+	fputs("}\n", f);
+	vlnft_ctx_fini(&c);
+}
+
+/**
+ * vl_nft_masq_print - a node's ip-masq-agent ruleset as `nft -f` input
+ */
+void vl_nft_masq_print(const struct vl_lab *lab, int node_ep, FILE *f)
+{
+	struct vlnft_masq m;
+	char why[256] = "";
+
+	if (vlnft_masq_params(lab, node_ep, &m, why, sizeof(why))) {
+		fprintf(f, "# error: %s\n", why);
+		return;
+	}
+	put_header(f);
+	put_set(f, VLNFT_SET_NONMASQ, &m.nonmasq);
+	fprintf(f, "\tchain %s {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n",
+		VLNFT_CHAIN_POSTROUTING);
+	fputs("\t\tip saddr ", f);
+	if (m.plugin == VL_PLUGIN_KUBENET) {
+		put_ip(f, m.pod_cidr.addr);
+		fprintf(f, "/%u", m.pod_cidr.len);
+	} else {
+		fputs("!= ", f);
+		put_ip(f, m.node_ip);
+	}
+	fprintf(f, " oifname \"eth0\" ip daddr != @%s counter masquerade\n\t}\n}\n", VLNFT_SET_NONMASQ);
+	vlnft_ivals_free(&m.nonmasq);
+}

@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One real connection attempt from inside an endpoint's namespace. The socket
+ * is created inside the namespace and used from ours; the agent's drop
+ * records (agent.sock) turn a silent NSG drop into an early, named result.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vnetlab/agent.h"
+#include "vnetlab/ip.h"
+#include "vnetlab/netns.h"
+#include "vnetlab/plan.h"
+#include "vnetlab/probe.h"
+
+#define WATCH_ACK_MS 500
+#define REPLY_WAIT_MS 1000
+#define DEFAULT_TIMEOUT_MS 3000
+
+/* What a drop record must look like to be ours. */
+struct match {
+	enum vl_proto proto;
+	uint32_t src;
+	uint16_t sport;
+	uint32_t dst;
+	uint16_t dport;
+	uint32_t node_ip; /* NIC address our traffic may be masqueraded to; 0 if none */
+};
+
+const char *vl_probe_status_name(enum vl_probe_status s)
+{
+	switch (s) {
+	case VL_PROBE_CONNECTED:
+		return "connected";
+	case VL_PROBE_REFUSED:
+		return "refused";
+	case VL_PROBE_TIMEOUT:
+		return "timeout";
+	case VL_PROBE_DROPPED:
+		return "dropped";
+	}
+	return "?";
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double now_fms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Subscribe to the agent's drop records; -1 when no agent answers (probe without attribution). */
+static int watch_open(const char *dir)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct pollfd p;
+	char buf[64];
+	int fd;
+
+	if (!dir || (size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/agent.sock", dir) >= sizeof(sun.sun_path))
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || send(fd, "watch\n", 6, MSG_NOSIGNAL) != 6)
+		goto fail;
+	/* wait for the ack: a drop logged before the agent saw "watch" would be lost */
+	p = (struct pollfd){.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, WATCH_ACK_MS) != 1 || recv(fd, buf, sizeof(buf), 0) < 2 || strncmp(buf, "ok", 2) != 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+static bool drop_matches(const struct vl_drop *d, const struct match *m)
+{
+	if (d->proto != m->proto || d->dst != m->dst)
+		return false;
+	if (m->proto != VL_PROTO_ICMP && d->dport != m->dport)
+		return false;
+	if (d->src == m->src && d->sport == m->sport)
+		return true;
+	/* masqueraded behind our node: the fabric sees the node address, maybe another port */
+	return m->node_ip && d->src == m->node_ip;
+}
+
+/* Drain drop records; true (and r filled) when one is ours. Closes *wfd when the agent went away. */
+static bool watch_read(int *wfd, const struct match *m, struct vl_probe_result *r)
+{
+	char buf[512];
+
+	for (;;) {
+		ssize_t n = recv(*wfd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		struct vl_drop d;
+
+		if (n <= 0) {
+			if (n == 0 || errno != EAGAIN) {
+				close(*wfd);
+				*wfd = -1;
+			}
+			return false;
+		}
+		buf[n] = '\0';
+		if (vl_drop_parse(buf, &d) == 0 && drop_matches(&d, m)) {
+			r->status = VL_PROBE_DROPPED;
+			snprintf(r->nsg, sizeof(r->nsg), "%s", d.nsg);
+			snprintf(r->rule, sizeof(r->rule), "%s", d.rule);
+			return true;
+		}
+	}
+}
+
+enum { WAIT_TIMEOUT, WAIT_READY, WAIT_DROPPED };
+
+/* Wait for `events` on fd, a matching drop, or the deadline. WAIT_* or -errno. */
+static int wait_fd(int fd, short events, int *wfd, const struct match *m, int64_t deadline,
+		   struct vl_probe_result *r)
+{
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = *wfd, .events = POLLIN}};
+		int64_t left = deadline - now_ms();
+		int n;
+
+		if (left <= 0)
+			return WAIT_TIMEOUT;
+		n = poll(p, *wfd >= 0 ? 2 : 1, (int)left);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[0].revents)
+			return WAIT_READY;
+		if (*wfd >= 0 && p[1].revents && watch_read(wfd, m, r))
+			return WAIT_DROPPED;
+	}
+}
+
+static int socket_in(const struct vl_lab *lab, int from, int type, int proto)
+{
+	char ns[VL_NS_NAME_MAX];
+	int nsfd, saved, fd, err, leave;
+
+	vl_ns_name(ns, lab->name, lab->eps[from].name);
+	err = vl_netns_open(ns, &nsfd);
+	if (err < 0)
+		return err;
+	err = vl_netns_enter(nsfd, &saved);
+	close(nsfd);
+	if (err < 0)
+		return err;
+	fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	err = fd < 0 ? -errno : 0;
+	leave = vl_netns_leave(saved);
+	if (leave < 0) {
+		/* the socket is fine, but the caller must not go on in the endpoint's namespace */
+		if (fd >= 0)
+			close(fd);
+		return leave;
+	}
+	return err < 0 ? err : fd;
+}
+
+static bool is_unreachable(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == ENONET;
+}
+
+/* Which app serves dst:port, as the lab file says: HELLO, ECHO, NONE; -1 when dst is no endpoint. */
+static int target_app(const struct vl_lab *lab, uint32_t dst, uint16_t port)
+{
+	int t = vl_lab_find_endpoint_by_ip(lab, dst);
+
+	if (t == VL_NONE)
+		return -1;
+	for (size_t i = 0; i < lab->eps[t].n_ports; i++)
+		if (lab->eps[t].ports[i] == port)
+			return (int)lab->eps[t].app;
+	return VL_APP_NONE;
+}
+
+/* Read what the app says (at most REPLY_WAIT_MS) and keep the client address it saw. */
+static void read_seen(int fd, int app, struct vl_probe_result *r)
+{
+	static const char get[] = "GET / HTTP/1.0\r\nHost: vnetlab\r\nUser-Agent: vnetlab-probe\r\n\r\n";
+	int64_t deadline = now_ms() + REPLY_WAIT_MS;
+	char buf[4096];
+	size_t have = 0;
+
+	if (app == VL_APP_NONE)
+		return;
+	if (app == VL_APP_HELLO && send(fd, get, sizeof(get) - 1, MSG_NOSIGNAL) < 0)
+		return;
+	/* app < 0 (a service or public address): both apps speak unprompted, hello after a short wait */
+	while (have < sizeof(buf) - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int64_t left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		n = recv(fd, buf + have, sizeof(buf) - 1 - have, MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		if (vl_app_parse_seen(buf, r->seen_source, sizeof(r->seen_source)) == 0)
+			return;
+	}
+	buf[have] = '\0';
+	if (vl_app_parse_seen(buf, r->seen_source, sizeof(r->seen_source)) < 0)
+		r->seen_source[0] = '\0';
+}
+
+static void local_addr(int fd, struct match *m)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &sl) == 0 && sin.sin_family == AF_INET) {
+		if (sin.sin_addr.s_addr)
+			m->src = ntohl(sin.sin_addr.s_addr);
+		m->sport = ntohs(sin.sin_port);
+	}
+}
+
+static int probe_tcp(int fd, const struct vl_lab *lab, struct match *m, int *wfd, int64_t deadline,
+		     struct vl_probe_result *r, double t0)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(m->dport), .sin_addr.s_addr = htonl(m->dst)};
+	socklen_t sl = sizeof(int);
+	int rc, soerr = 0;
+
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+		if (!is_unreachable(errno))
+			return -errno;
+		r->status = VL_PROBE_REFUSED;
+		return 0;
+	}
+	local_addr(fd, m);
+	r->sport = m->sport;
+	rc = wait_fd(fd, POLLOUT, wfd, m, deadline, r);
+	if (rc < 0)
+		return rc;
+	r->ms = now_fms() - t0;
+	if (rc == WAIT_TIMEOUT) {
+		r->status = VL_PROBE_TIMEOUT;
+		return 0;
+	}
+	if (rc == WAIT_DROPPED)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+		return -errno;
+	if (soerr == 0) {
+		r->status = VL_PROBE_CONNECTED;
+		read_seen(fd, target_app(lab, m->dst, m->dport), r);
+	} else if (is_unreachable(soerr)) {
+		r->status = VL_PROBE_REFUSED;
+	} else if (soerr == ETIMEDOUT) {
+		r->status = VL_PROBE_TIMEOUT;
+	} else {
+		return -soerr;
+	}
+	return 0;
+}
+
+static int probe_udp(int fd, struct match *m, int *wfd, int64_t deadline, struct vl_probe_result *r, double t0)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(m->dport), .sin_addr.s_addr = htonl(m->dst)};
+	char buf[2048];
+	ssize_t n;
+	int rc;
+
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -errno;
+	local_addr(fd, m);
+	r->sport = m->sport;
+	if (send(fd, "probe\n", 6, 0) < 0) {
+		if (!is_unreachable(errno))
+			return -errno;
+		r->status = VL_PROBE_REFUSED;
+		r->ms = now_fms() - t0;
+		return 0;
+	}
+	rc = wait_fd(fd, POLLIN, wfd, m, deadline, r);
+	r->ms = now_fms() - t0;
+	if (rc < 0)
+		return rc;
+	if (rc == WAIT_TIMEOUT)
+		r->status = VL_PROBE_TIMEOUT;
+	if (rc != WAIT_READY)
+		return 0;
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n < 0) {
+		if (!is_unreachable(errno))
+			return -errno;
+		r->status = VL_PROBE_REFUSED;
+		return 0;
+	}
+	buf[n] = '\0';
+	r->status = VL_PROBE_CONNECTED;
+	if (vl_app_parse_seen(buf, r->seen_source, sizeof(r->seen_source)) < 0)
+		r->seen_source[0] = '\0';
+	return 0;
+}
+
+static uint16_t csum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* An ICMP message for our echo: 1 reply, 2 unreachable about it, 0 anything else. */
+static int icmp_classify(const uint8_t *pkt, size_t len, uint32_t dst, uint16_t id)
+{
+	size_t ihl, iihl;
+	const uint8_t *ic, *in;
+	uint32_t src;
+
+	if (len < 20 || (pkt[0] >> 4) != 4)
+		return 0;
+	ihl = (size_t)(pkt[0] & 0x0f) * 4;
+	if (len < ihl + 8)
+		return 0;
+	ic = pkt + ihl;
+	memcpy(&src, pkt + 12, 4);
+	if (ic[0] == ICMP_ECHOREPLY)
+		return ntohl(src) == dst && (uint16_t)(ic[4] << 8 | ic[5]) == id ? 1 : 0;
+	if (ic[0] != ICMP_DEST_UNREACH)
+		return 0;
+	/* the unreachable quotes our IP header and the first 8 bytes of our echo */
+	in = ic + 8;
+	if (len < ihl + 8 + 20)
+		return 0;
+	iihl = (size_t)(in[0] & 0x0f) * 4;
+	if (in[9] != IPPROTO_ICMP || len < ihl + 8 + iihl + 8)
+		return 0;
+	memcpy(&src, in + 16, 4);
+	if (ntohl(src) != dst || in[iihl] != ICMP_ECHO || (uint16_t)(in[iihl + 4] << 8 | in[iihl + 5]) != id)
+		return 0;
+	return 2;
+}
+
+static int probe_icmp(int fd, struct match *m, int *wfd, int64_t deadline, struct vl_probe_result *r, double t0)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(m->dst)};
+	static unsigned counter;
+	uint8_t pkt[64] = {0};
+	uint16_t id;
+
+	id = (uint16_t)((unsigned)getpid() * 2654435761u + (unsigned)now_ms() + ++counter * 7919u);
+	m->sport = id;
+	r->sport = id;
+	pkt[0] = ICMP_ECHO;
+	pkt[4] = (uint8_t)(id >> 8);
+	pkt[5] = (uint8_t)id;
+	pkt[7] = 1;
+	memcpy(pkt + 8, "vnetlab-probe", 13);
+	{
+		uint16_t c = csum(pkt, sizeof(pkt));
+
+		memcpy(pkt + 2, &c, 2);
+	}
+	if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		if (!is_unreachable(errno))
+			return -errno;
+		r->status = VL_PROBE_REFUSED;
+		r->ms = now_fms() - t0;
+		return 0;
+	}
+	for (;;) {
+		uint8_t buf[1500];
+		ssize_t n;
+		int rc = wait_fd(fd, POLLIN, wfd, m, deadline, r), k;
+
+		r->ms = now_fms() - t0;
+		if (rc < 0)
+			return rc;
+		if (rc == WAIT_TIMEOUT)
+			r->status = VL_PROBE_TIMEOUT;
+		if (rc != WAIT_READY)
+			return 0;
+		/* a raw socket sees every ICMP message of the namespace: keep only ours */
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			k = icmp_classify(buf, (size_t)n, m->dst, id);
+			if (k) {
+				r->status = k == 1 ? VL_PROBE_CONNECTED : VL_PROBE_REFUSED;
+				r->ms = now_fms() - t0;
+				return 0;
+			}
+		}
+		if (n < 0 && errno != EAGAIN && !is_unreachable(errno))
+			return -errno;
+	}
+}
+
+int vl_probe_run(const struct vl_lab *lab, const char *dir, int from, uint32_t dst, enum vl_proto proto,
+		 uint16_t port, int timeout_ms, struct vl_probe_result *r)
+{
+	const struct vl_endpoint *e;
+	struct match m = {.proto = proto, .dst = dst, .dport = port};
+	int64_t deadline;
+	double t0;
+	int fd, wfd, err;
+
+	memset(r, 0, sizeof(*r));
+	if (from < 0 || (size_t)from >= lab->n_eps)
+		return -EINVAL;
+	if (proto != VL_PROTO_TCP && proto != VL_PROTO_UDP && proto != VL_PROTO_ICMP)
+		return -EPROTONOSUPPORT;
+	e = &lab->eps[from];
+	m.src = e->ip;
+	if (e->nic >= 0 && (size_t)e->nic < lab->n_eps && e->nic != from)
+		m.node_ip = lab->eps[e->nic].ip;
+	if (timeout_ms <= 0)
+		timeout_ms = DEFAULT_TIMEOUT_MS;
+
+	if (proto == VL_PROTO_TCP)
+		fd = socket_in(lab, from, SOCK_STREAM, 0);
+	else if (proto == VL_PROTO_UDP)
+		fd = socket_in(lab, from, SOCK_DGRAM, 0);
+	else
+		fd = socket_in(lab, from, SOCK_RAW, IPPROTO_ICMP);
+	if (fd < 0)
+		return fd;
+	wfd = watch_open(dir);
+
+	t0 = now_fms();
+	deadline = now_ms() + timeout_ms;
+	if (proto == VL_PROTO_TCP)
+		err = probe_tcp(fd, lab, &m, &wfd, deadline, r, t0);
+	else if (proto == VL_PROTO_UDP)
+		err = probe_udp(fd, &m, &wfd, deadline, r, t0);
+	else
+		err = probe_icmp(fd, &m, &wfd, deadline, r, t0);
+	if (r->ms == 0)
+		r->ms = now_fms() - t0;
+	close(fd);
+	if (wfd >= 0)
+		close(wfd);
+	return err;
+}

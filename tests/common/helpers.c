@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "vnetlab/loader.h"
+
+struct vl_lab *th_load(const char *yaml)
+{
+	struct vl_error err = {0};
+	struct vl_lab *lab = NULL;
+
+	if (vl_load_buffer("test.yaml", yaml, strlen(yaml), &lab, &err))
+		cr_assert_fail("topology did not load: %s:%d:%d: %s", err.file, err.line, err.col, err.msg);
+	return lab;
+}
+
+const char *th_load_error(const char *yaml)
+{
+	static char buf[700];
+	struct vl_error err = {0};
+	struct vl_lab *lab = NULL;
+
+	if (!vl_load_buffer("test.yaml", yaml, strlen(yaml), &lab, &err)) {
+		vl_lab_free(lab);
+		return "(loaded without error)";
+	}
+	cr_assert_null(lab);
+	snprintf(buf, sizeof(buf), "%d:%d: %s", err.line, err.col, err.msg);
+	return buf;
+}
+
+char *th_run(int *status, const char *fmt, ...)
+{
+	char cmd[4096], *out = NULL;
+	size_t len = 0;
+	va_list ap;
+	FILE *f, *mem;
+	int c, st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	cr_assert_not_null(f, "popen %s", cmd);
+	mem = open_memstream(&out, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, mem);
+	fclose(mem);
+	st = pclose(f);
+	if (status)
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	return out;
+}
+
+const char *th_vnetlab(void)
+{
+	const char *v = getenv("VNETLAB");
+
+	return v && *v ? v : "build/vnetlab";
+}
+
+char *th_root_snapshot(void)
+{
+	return th_run(NULL, "{ ip -o link | awk -F': ' '{print $2}' | sort; ip -o addr | awk '{print $2,$4}' | "
+			    "sort; ip route; nft list ruleset 2>/dev/null; } 2>&1");
+}
+
+char *th_write_temp(const char *text)
+{
+	char *path = strdup("/tmp/vnetlab-test-XXXXXX.yaml");
+	int fd = mkstemps(path, 5);
+
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+bool th_is_root(void)
+{
+	return geteuid() == 0;
+}
+
+char *th_json_get(const char *json, const char *key)
+{
+	char pat[128];
+	const char *p, *e;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = json ? strstr(json, pat) : NULL;
+	if (!p)
+		return strdup("");
+	p += strlen(pat);
+	if (*p == '"') {
+		e = strchr(++p, '"');
+	} else {
+		e = p;
+		while (*e && *e != ',' && *e != '}')
+			e++;
+	}
+	return strndup(p, e ? (size_t)(e - p) : strlen(p));
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared test helpers: load a lab from a string, run commands, snapshot the root namespace. */
+#ifndef VNETLAB_TEST_HELPERS_H
+#define VNETLAB_TEST_HELPERS_H
+
+#include <stdbool.h>
+
+#include "vnetlab/model.h"
+
+/* Load a topology from a string; the test fails (with the error) if it does not load. */
+struct vl_lab *th_load(const char *yaml);
+/* Load expecting failure; returns the formatted "line:col: msg". */
+const char *th_load_error(const char *yaml);
+/* Run a shell command; returns its stdout (malloc'd, trailing newline kept) and sets *status. */
+char *th_run(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The vnetlab binary under test ($VNETLAB or build/vnetlab). */
+const char *th_vnetlab(void);
+/* Links, addresses, routes and nftables ruleset of the root namespace. */
+char *th_root_snapshot(void);
+/* Write text to a new temporary file; returns its path (malloc'd). */
+char *th_write_temp(const char *text);
+bool th_is_root(void);
+/* A JSON value of a top-level key in a flat JSON object, as text ("" if absent). */
+char *th_json_get(const char *json, const char *key);
+
+#endif

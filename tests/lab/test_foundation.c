@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Lab tests of the foundation through the CLI: up → probe → down, the root
+ * namespace unchanged. Each test has its own lab name and removes it in .fini.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/helpers.h"
+
+static char lab[16];
+static char *file;
+static char *before;
+
+static const char *topo = "name: %s\n"
+			  "vnets:\n"
+			  "  - name: v\n"
+			  "    addressSpace: [10.61.0.0/16]\n"
+			  "    subnets:\n"
+			  "      - name: vms\n"
+			  "        addressPrefix: 10.61.1.0/24\n"
+			  "      - name: aci\n"
+			  "        addressPrefix: 10.61.2.0/24\n"
+			  "        delegation: Microsoft.ContainerInstance/containerGroups\n"
+			  "vms:\n"
+			  "  - name: vm1\n"
+			  "    subnet: vms\n"
+			  "    app: echo\n"
+			  "    ports: [7]\n"
+			  "containerGroups:\n"
+			  "  - name: cg\n"
+			  "    subnet: aci\n"
+			  "    app: hello\n"
+			  "    ports: [80]\n";
+
+static void setup(void)
+{
+	char text[2048];
+
+	if (!th_is_root())
+		cr_skip_test("needs root");
+	snprintf(lab, sizeof(lab), "tf%d", getpid() % 100000);
+	snprintf(text, sizeof(text), topo, lab);
+	file = th_write_temp(text);
+	before = th_root_snapshot();
+}
+
+static void teardown(void)
+{
+	if (!file)
+		return;
+	free(th_run(NULL, "%s down %s 2>&1", th_vnetlab(), lab));
+	unlink(file);
+	free(file);
+	free(before);
+	file = NULL;
+}
+
+static char *vl(int *st, const char *args)
+{
+	return th_run(st, "%s %s 2>&1", th_vnetlab(), args);
+}
+
+TestSuite(foundation, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(foundation, up_probe_down_leaves_host_untouched)
+{
+	char cmd[512], *out, *v, *after;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "up %s", file);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0, "up failed: %s", out);
+	free(out);
+
+	/* a second up of the same lab is refused and changes nothing */
+	out = vl(&st, cmd);
+	cr_assert_neq(st, 0);
+	cr_assert(strstr(out, "already up"), "%s", out);
+	free(out);
+
+	snprintf(cmd, sizeof(cmd), "probe %s vm1 cg:80 -o json", lab);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0, "%s", out);
+	v = th_json_get(out, "result");
+	cr_assert_str_eq(v, "connected", "%s", out);
+	free(v);
+	v = th_json_get(out, "seenSource");
+	cr_assert_str_eq(v, "10.61.1.4", "the hello app saw the VM: %s", out);
+	free(v);
+	free(out);
+
+	snprintf(cmd, sizeof(cmd), "probe %s vm1 cg:81 -o json", lab);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 1);
+	v = th_json_get(out, "result");
+	cr_assert_str_eq(v, "refused", "%s", out);
+	free(v);
+	free(out);
+
+	/* curl, an independent client, inside the namespace as iproute2 sees it */
+	out = th_run(&st, "ip netns exec vl-%s-vm1 curl -s --max-time 3 http://10.61.2.4/", lab);
+	cr_assert(strstr(out, "10.61.1.4"), "curl got: %s", out);
+	free(out);
+
+	snprintf(cmd, sizeof(cmd), "down %s", lab);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0, "down is idempotent: %s", out);
+	free(out);
+	out = th_run(NULL, "ls /run/netns | grep '^vl-%s-' || true", lab);
+	cr_assert_str_eq(out, "", "namespaces left: %s", out);
+	free(out);
+	after = th_root_snapshot();
+	cr_assert_str_eq(before, after, "the root namespace changed");
+	free(after);
+}
+
+Test(foundation, down_finishes_a_half_built_lab)
+{
+	char cmd[512], *out;
+	int st;
+
+	/* SIGKILL the up as soon as its state exists: down must still remove everything */
+	out = th_run(&st,
+		     "%s up %s >/dev/null 2>&1 & pid=$!; "
+		     "for i in $(seq 200); do [ -s /run/vnetlab/%s/namespaces ] && break; sleep 0.005; done; "
+		     "kill -9 $pid; wait $pid 2>/dev/null; echo killed",
+		     th_vnetlab(), file, lab);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "down %s", lab);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	out = th_run(NULL, "ls /run/netns | grep '^vl-%s-' || true; ls -d /run/vnetlab/%s 2>/dev/null", lab, lab);
+	cr_assert_str_eq(out, "", "left: %s", out);
+	free(out);
+}
+
+Test(foundation, udp_icmp_and_exec)
+{
+	char cmd[512], *out, *v;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "up %s", file);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0, "up failed: %s", out);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "probe %s cg vm1:7 --proto udp -o json", lab);
+	out = vl(&st, cmd);
+	v = th_json_get(out, "seenSource");
+	cr_assert_str_eq(v, "10.61.2.4", "udp echo saw the container group: %s", out);
+	free(v);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "probe %s vm1 cg --proto icmp", lab);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0, "icmp: %s", out);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "exec %s vm1 -- cat /proc/net/dev", lab);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0);
+	cr_assert(strstr(out, "eth0"), "exec runs inside the VM: %s", out);
+	free(out);
+}

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+/* The apps' replies, the drop records and NFLOG parsing: pure, no root. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <string.h>
+
+#include "../../lab/agent/nflog.h"
+#include "vnetlab/agent.h"
+#include "vnetlab/ip.h"
+#include "vnetlab/probe.h"
+
+TestSuite(app);
+
+Test(app, hello_page_is_http_with_client)
+{
+	char buf[1024], ip[16];
+	const char *body;
+	int n = vl_app_hello_page(buf, sizeof(buf), "cg", "10.123.1.4", 40123);
+
+	cr_assert_gt(n, 0);
+	cr_assert_eq((size_t)n, strlen(buf));
+	cr_assert(!strncmp(buf, "HTTP/1.0 200 OK\r\n", 17));
+	cr_assert_not_null(strstr(buf, "Content-Type: text/html"));
+	cr_assert_not_null(strstr(buf, "Server: vnetlab\r\n"));
+	body = strstr(buf, "\r\n\r\n");
+	cr_assert_not_null(body);
+	body += 4;
+	cr_assert_not_null(strstr(body, "<h3>Hello World!</h3><b>Hostname:</b> cg<br/>"));
+	cr_assert_not_null(strstr(body, "10.123.1.4:40123"));
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "Content-Length: %zu\r\n", strlen(body));
+		cr_assert_not_null(strstr(buf, want), "%s", buf);
+	}
+	cr_assert_eq(vl_app_parse_seen(buf, ip, sizeof(ip)), 0);
+	cr_assert_str_eq(ip, "10.123.1.4");
+}
+
+Test(app, echo_reply_round_trip)
+{
+	char buf[256], ip[16];
+	int n = vl_app_echo_reply(buf, sizeof(buf), "vm2", "10.244.1.2", 7);
+
+	cr_assert_gt(n, 0);
+	cr_assert_str_eq(buf, "vnetlab-echo vm2 seen-source=10.244.1.2:7\n");
+	cr_assert_eq(vl_app_parse_seen(buf, ip, sizeof(ip)), 0);
+	cr_assert_str_eq(ip, "10.244.1.2");
+}
+
+Test(app, small_buffers_are_refused)
+{
+	char buf[16];
+
+	cr_assert_eq(vl_app_echo_reply(buf, sizeof(buf), "vm2", "10.244.1.2", 7), -ENOSPC);
+	cr_assert_eq(vl_app_hello_page(buf, sizeof(buf), "vm2", "10.244.1.2", 7), -ENOSPC);
+}
+
+/* inline arrays, not pointers: criterion may run each parameter in a fresh process image */
+struct parse_case {
+	char reply[64];
+	int rc;
+	char ip[16];
+};
+
+static const struct parse_case parse_cases[] = {
+	{"vnetlab-echo a seen-source=1.2.3.4:5\n", 0, "1.2.3.4"},
+	{"<b>Client:</b> 255.255.255.255:65535", 0, "255.255.255.255"},
+	{"vnetlab-echo a seen-source=1.2.3.4\n", -ENOENT, ""},        /* no port */
+	{"vnetlab-echo a seen-source=1.2.3:5\n", -ENOENT, ""},        /* not an address */
+	{"vnetlab-echo a seen-source=300.2.3.4:5\n", -ENOENT, ""},    /* octet too big */
+	{"vnetlab-echo a seen-source=:5\n", -ENOENT, ""},
+	{"<b>Client:</b> 10.0.0.1.1.1.1.1.1:80", -ENOENT, ""},        /* too long */
+	{"HTTP/1.0 200 OK\r\n\r\n<h3>Hello World!</h3>", -ENOENT, ""}, /* nothing to find */
+	{"", -ENOENT, ""},
+};
+
+ParameterizedTestParameters(app, parse_seen)
+{
+	return cr_make_param_array(struct parse_case, parse_cases, sizeof(parse_cases) / sizeof(parse_cases[0]));
+}
+
+ParameterizedTest(const struct parse_case *c, app, parse_seen)
+{
+	char ip[16] = "";
+
+	cr_assert_eq(vl_app_parse_seen(c->reply, ip, sizeof(ip)), c->rc, "%s", c->reply);
+	if (c->ip[0])
+		cr_assert_str_eq(ip, c->ip);
+}
+
+Test(app, parse_seen_null_and_short_buffer)
+{
+	char ip[4];
+
+	cr_assert_eq(vl_app_parse_seen(NULL, ip, sizeof(ip)), -ENOENT);
+	cr_assert_eq(vl_app_parse_seen("seen-source=10.0.0.1:1", ip, sizeof(ip)), -ENOENT);
+}
+
+Test(app, probe_status_names)
+{
+	cr_assert_str_eq(vl_probe_status_name(VL_PROBE_CONNECTED), "connected");
+	cr_assert_str_eq(vl_probe_status_name(VL_PROBE_REFUSED), "refused");
+	cr_assert_str_eq(vl_probe_status_name(VL_PROBE_TIMEOUT), "timeout");
+	cr_assert_str_eq(vl_probe_status_name(VL_PROBE_DROPPED), "dropped");
+}
+
+TestSuite(drop);
+
+Test(drop, format_parse_round_trip)
+{
+	struct vl_drop d = {.proto = VL_PROTO_TCP, .sport = 40000, .dport = 9000}, back;
+	char line[256];
+
+	vl_ip_parse("10.123.2.4", &d.src);
+	vl_ip_parse("10.123.1.4", &d.dst);
+	strcpy(d.nsg, "vms-nsg");
+	strcpy(d.rule, "deny-9000");
+	cr_assert_gt(vl_drop_format(line, sizeof(line), &d), 0);
+	cr_assert_str_eq(line, "drop tcp 10.123.2.4 40000 10.123.1.4 9000 vms-nsg/deny-9000\n");
+	cr_assert_eq(vl_drop_parse(line, &back), 0);
+	cr_assert_eq(back.proto, d.proto);
+	cr_assert_eq(back.src, d.src);
+	cr_assert_eq(back.dst, d.dst);
+	cr_assert_eq(back.sport, d.sport);
+	cr_assert_eq(back.dport, d.dport);
+	cr_assert_str_eq(back.nsg, "vms-nsg");
+	cr_assert_str_eq(back.rule, "deny-9000");
+
+	d.proto = VL_PROTO_ICMP;
+	d.dport = 0;
+	vl_drop_format(line, sizeof(line), &d);
+	cr_assert_eq(vl_drop_parse(line, &back), 0);
+	cr_assert_eq(back.proto, VL_PROTO_ICMP);
+}
+
+Test(drop, parse_rejects)
+{
+	static const char *bad[] = {
+		"drop tcp 10.0.0.1 1 10.0.0.2 2 nsg\n",         /* no rule */
+		"drop tcp 10.0.0.1 1 10.0.0.2 2 /rule\n",       /* no nsg */
+		"drop xyz 10.0.0.1 1 10.0.0.2 2 n/r\n",         /* proto */
+		"drop tcp 10.0.0.1 70000 10.0.0.2 2 n/r\n",     /* port */
+		"drop tcp 10.0.0 1 10.0.0.2 2 n/r\n",           /* address */
+		"drop tcp 10.0.0.1 1 10.0.0.2 2 n/r trailing\n",
+		"watch\n",
+		"",
+	};
+	struct vl_drop d;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(vl_drop_parse(bad[i], &d), -EINVAL, "%s", bad[i]);
+}
+
+static size_t make_packet(uint8_t *p, uint8_t proto, const char *src, const char *dst, uint16_t a, uint16_t b)
+{
+	uint32_t s, d;
+
+	memset(p, 0, 48);
+	p[0] = 0x45;
+	p[9] = proto;
+	vl_ip_parse(src, &s);
+	vl_ip_parse(dst, &d);
+	s = htonl(s);
+	d = htonl(d);
+	memcpy(p + 12, &s, 4);
+	memcpy(p + 16, &d, 4);
+	if (proto == IPPROTO_ICMP) {
+		p[20] = 8;
+		p[24] = (uint8_t)(a >> 8);
+		p[25] = (uint8_t)a;
+	} else {
+		p[20] = (uint8_t)(a >> 8);
+		p[21] = (uint8_t)a;
+		p[22] = (uint8_t)(b >> 8);
+		p[23] = (uint8_t)b;
+	}
+	return 48;
+}
+
+Test(drop, from_packet)
+{
+	uint8_t p[48];
+	struct vl_drop d;
+	char ip[16];
+
+	cr_assert_eq(vl_drop_from_packet(p, make_packet(p, IPPROTO_UDP, "10.0.0.4", "10.0.1.4", 5353, 7), &d), 0);
+	cr_assert_eq(d.proto, VL_PROTO_UDP);
+	cr_assert_str_eq(vl_ip_fmt(d.src, ip), "10.0.0.4");
+	cr_assert_str_eq(vl_ip_fmt(d.dst, ip), "10.0.1.4");
+	cr_assert_eq(d.sport, 5353);
+	cr_assert_eq(d.dport, 7);
+	cr_assert_eq(vl_drop_from_packet(p, make_packet(p, IPPROTO_ICMP, "10.0.0.4", "10.0.1.4", 0xbeef, 0), &d), 0);
+	cr_assert_eq(d.proto, VL_PROTO_ICMP);
+	cr_assert_eq(d.sport, 0xbeef);
+	cr_assert_eq(d.dport, 0);
+	cr_assert_eq(vl_drop_from_packet(p, 10, &d), -EINVAL);
+	p[0] = 0x65;
+	cr_assert_eq(vl_drop_from_packet(p, 48, &d), -EINVAL);
+}
+
+static void collect(const struct vl_drop *d, void *data)
+{
+	struct vl_drop *out = data;
+
+	*out = *d;
+	out[1].sport++; /* count */
+}
+
+Test(drop, nflog_message)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct vl_drop got[2] = {0};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	uint8_t p[48];
+	char ip[16];
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->res_id = htons(7);
+	mnl_attr_put_strz(nlh, NFULA_PREFIX, "aciNsg/deny-aks");
+	mnl_attr_put(nlh, NFULA_PAYLOAD, make_packet(p, IPPROTO_TCP, "10.240.0.4", "10.241.0.4", 41000, 80), p);
+	cr_assert_eq(vl_nflog_parse(buf, nlh->nlmsg_len, collect, got), 0);
+	cr_assert_eq(got[1].sport, 1);
+	cr_assert_eq(got[0].proto, VL_PROTO_TCP);
+	cr_assert_str_eq(vl_ip_fmt(got[0].src, ip), "10.240.0.4");
+	cr_assert_eq(got[0].dport, 80);
+	cr_assert_str_eq(got[0].nsg, "aciNsg");
+	cr_assert_str_eq(got[0].rule, "deny-aks");
+}
