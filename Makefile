@@ -86,7 +86,14 @@ demo: deps
 	$(MAKE) all
 	$(BUILD)/vnetlab run topologies/kubenet-outbound.yaml
 
-bench: deps all
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libvnetlab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libvnetlab.a $(LDLIBS)
+
+bench: deps
+	$(MAKE) all $(BENCH_BINS)
 	bash bench/run.sh $(BUILD)/vnetlab
 
 fuzz:

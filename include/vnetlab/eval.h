@@ -31,6 +31,8 @@ struct vl_hop {
 	enum vl_access access;
 	const struct vl_rule *rule; /* deciding rule (points into the lab or the defaults) */
 	struct vl_flow flow;      /* the flow as this NSG sees it (after NAT) */
+	int subnet;               /* index into lab->subnets of this hop's subnet (NIC hops: the NIC's subnet);
+				   * endpoint is VL_NONE for a subnet hop toward an address no endpoint holds */
 };
 
 #define VL_MAX_HOPS 4

@@ -5,8 +5,9 @@
  *
  * Fabric: table "ip vnetlab" with one base chain "forward" (hook forward):
  *   ct state established,related accept; then per new flow, jumps to
- *   "<nsg>-out" for the source NIC NSG and source subnet NSG (by iifname),
- *   "<nsg>-in" for the destination subnet NSG and NIC NSG (by oifname).
+ *   "out-<nsg>" for the source NIC NSG and source subnet NSG (by iifname),
+ *   "in-<nsg>" for the destination subnet NSG and NIC NSG (by oifname),
+ *   through four ifname verdict maps (nic_out, subnet_out, subnet_in, nic_in).
  *   In an NSG chain an Allow returns, a Deny logs to NFLOG group
  *   VL_NFLOG_GROUP with prefix "<nsg>/<rule>" and drops.
  * AKS node: table "ip vnetlab" with chain "postrouting" (nat): ip-masq-agent.

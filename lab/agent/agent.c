@@ -310,6 +310,10 @@ static int open_signals(struct agent *a)
 	sigset_t set;
 	int fd;
 
+	/* the caller may ignore these (a blocked or ignored signal never reaches a signalfd) */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

@@ -114,12 +114,22 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, FIL
 		fprintf(out, "}");
 		return 0;
 	}
-	fprintf(out, "%s  %-28s %s -> %s:%d/%s  %s", ok ? "PASS" : "FAIL", name, c->from, c->to, c->port,
+	fprintf(out, "%s  %-24s %s -> %s:%d/%s: %s", ok ? "PASS" : "FAIL", name, c->from, c->to, c->port,
 		proto_lc(c->proto), vl_probe_status_name(r.status));
-	if (r.seen_source[0])
-		fprintf(out, ", seen as %s", r.seen_source);
-	if (got_rule[0])
-		fprintf(out, ", %s %s", r.status == VL_PROBE_DROPPED ? "dropped by" : "rule", got_rule);
+	if (r.status == VL_PROBE_DROPPED)
+		fprintf(out, " by %s after %.1f ms", got_rule, r.ms);
+	if (r.seen_source[0]) {
+		uint32_t seen;
+		int who = vl_ip_parse(r.seen_source, &seen) ? VL_NONE : vl_lab_find_endpoint_by_ip(lab, seen);
+
+		fprintf(out, "; the app saw %s", r.seen_source);
+		if (who != VL_NONE && who == lab->eps[from].node)
+			fprintf(out, " (%s, the node of %s)", lab->eps[who].name, c->from);
+		else if (who != VL_NONE)
+			fprintf(out, " (%s)", lab->eps[who].name);
+	}
+	if (got_rule[0] && r.status != VL_PROBE_DROPPED)
+		fprintf(out, "; rule %s", got_rule);
 	fprintf(out, "%s\n", why);
 	return 0;
 }

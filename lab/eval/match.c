@@ -86,12 +86,27 @@ static bool has_ports(enum vl_proto p)
 	return p == VL_PROTO_TCP || p == VL_PROTO_UDP || p == VL_PROTO_ANY;
 }
 
+static bool all_ports(const struct vl_port_range *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].lo == 0 && r[i].hi == 65535)
+			return true;
+	return false;
+}
+
 static bool rule_matches(struct match_ctx *c, const struct vl_rule *r)
 {
 	const struct vl_flow *f = c->f;
 
-	/* "*" matches every protocol, not only Tcp/Udp/Icmp */
+	/*
+	 * "*" matches every protocol, not only Tcp/Udp/Icmp; but a "*" rule
+	 * that names ports can only be about TCP and UDP (the kernel path
+	 * compiles it the same way, lab/nft/compile.c).
+	 */
 	if (r->proto != VL_PROTO_ANY && r->proto != f->proto)
+		return false;
+	if (r->proto == VL_PROTO_ANY && !has_ports(f->proto) &&
+	    (!all_ports(r->sport, r->n_sport) || !all_ports(r->dport, r->n_dport)))
 		return false;
 	if (has_ports(f->proto) &&
 	    (!port_matches(r->dport, r->n_dport, f->dport) || !port_matches(r->sport, r->n_sport, f->sport)))

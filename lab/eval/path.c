@@ -186,7 +186,7 @@ static int nic_nsg_of(const struct vl_lab *lab, int nic)
 }
 
 static bool hop(const struct vl_lab *lab, struct vl_verdict *v, int nsg, enum vl_dir dir, enum vl_hop_level lvl,
-		int ep, const struct vl_flow *f)
+		int ep, int subnet, const struct vl_flow *f)
 {
 	struct vl_hop *h;
 
@@ -197,6 +197,7 @@ static bool hop(const struct vl_lab *lab, struct vl_verdict *v, int nsg, enum vl
 	h->dir = dir;
 	h->level = lvl;
 	h->endpoint = ep;
+	h->subnet = subnet;
 	h->flow = *f;
 	h->rule = vl_eval_nsg(lab, nsg, dir, f);
 	h->access = h->rule ? h->rule->access : VL_DENY;
@@ -218,12 +219,13 @@ static void verdict_init(struct vl_verdict *v)
 static void evaluate(const struct vl_lab *lab, const struct path_end *s, const struct path_end *d,
 		     const struct vl_flow *f, struct vl_verdict *v)
 {
-	bool ok = hop(lab, v, nic_nsg_of(lab, s->nic), VL_DIR_OUT, VL_HOP_NIC, s->nic, f);
+	int d_ep = d->ep != VL_NONE ? d->ep : d->nic;
+	bool ok;
 
-	ok = ok && hop(lab, v, subnet_nsg(lab, s->subnet), VL_DIR_OUT, VL_HOP_SUBNET, s->ep, f);
-	ok = ok && hop(lab, v, subnet_nsg(lab, d->subnet), VL_DIR_IN, VL_HOP_SUBNET, d->ep != VL_NONE ? d->ep : d->nic,
-		       f);
-	ok = ok && hop(lab, v, nic_nsg_of(lab, d->nic), VL_DIR_IN, VL_HOP_NIC, d->nic, f);
+	ok = hop(lab, v, nic_nsg_of(lab, s->nic), VL_DIR_OUT, VL_HOP_NIC, s->nic, s->subnet, f);
+	ok = ok && hop(lab, v, subnet_nsg(lab, s->subnet), VL_DIR_OUT, VL_HOP_SUBNET, s->ep, s->subnet, f);
+	ok = ok && hop(lab, v, subnet_nsg(lab, d->subnet), VL_DIR_IN, VL_HOP_SUBNET, d_ep, d->subnet, f);
+	ok = ok && hop(lab, v, nic_nsg_of(lab, d->nic), VL_DIR_IN, VL_HOP_NIC, d->nic, d->subnet, f);
 	if (!v->n_hops)
 		note_add(v, "no NSG on the path");
 }

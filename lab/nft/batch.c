@@ -149,9 +149,10 @@ static int open_in_ns(int nsfd, struct mnl_socket **out, char *why, size_t why_l
 		snprintf(why, why_len, "nftables: no namespace given");
 		return -EBADF;
 	}
-	/* The host stays untouched: never commit into init's namespace. */
-	if (same_ns(nsfd, "/proc/1/ns/net")) {
-		snprintf(why, why_len, "nftables: refusing to change the host namespace");
+	/* The host stays untouched: rulesets go into a lab namespace, never the
+	 * caller's own (the host's, for the CLI) nor init's. */
+	if (same_ns(nsfd, "/proc/thread-self/ns/net") || same_ns(nsfd, "/proc/1/ns/net")) {
+		snprintf(why, why_len, "nftables: refusing to change the caller's own (host) namespace");
 		return -EPERM;
 	}
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

@@ -102,7 +102,8 @@ uint32_t vlnft_prefix_last(struct vl_prefix p)
 
 void vlnft_chain_name(char *buf, const char *nsg, enum vl_dir dir)
 {
-	snprintf(buf, VLNFT_CHAIN_NAME_MAX, "%s-%s", nsg, dir == VL_DIR_IN ? "in" : "out");
+	/* Prefixed so that the name is an nft identifier even when the NSG name starts with a digit. */
+	snprintf(buf, VLNFT_CHAIN_NAME_MAX, "%s-%s", dir == VL_DIR_IN ? "in" : "out", nsg);
 }
 
 void vlnft_log_prefix(char *buf, const char *nsg, const char *rule)

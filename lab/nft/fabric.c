@@ -4,8 +4,8 @@
  *
  *   table ip vnetlab
  *     set vnet            VirtualNetwork prefixes (interval)
- *     chain <nsg>-in/out  one rule per NSG rule, defaults last
- *     map nic_out, subnet_out, subnet_in, nic_in   ifname : jump <nsg>-dir
+ *     chain in-/out-<nsg> one rule per NSG rule, defaults last
+ *     map nic_out, subnet_out, subnet_in, nic_in   ifname : jump in-/out-<nsg>
  *     chain forward       ct established,related accept; then the four vmaps
  *
  * Maps keep the forward chain at six rules whatever the number of NICs.
@@ -148,6 +148,18 @@ int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const 
 	if (s->flags & NFT_SET_MAP) {
 		nftnl_set_set_u32(set, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftnl_set_set_u32(set, NFTNL_SET_DATA_LEN, 0);
+	}
+	if (s->name) {
+		/* nft shows keys by this byte order: ifname is host order, addresses and ports big. */
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
+
+		if (!u) {
+			nftnl_set_free(set);
+			return b->err = -ENOMEM;
+		}
+		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, s->key_type == VLNFT_TYPE_IFNAME ? 1 : 2);
+		nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
 	}
 	nlh = vlnft_batch_msg(b, ROOM_SMALL, NFT_MSG_NEWSET, NLM_F_CREATE, "set %s", s->name ? s->name : "(anonymous)");
 	if (nlh) {
@@ -666,13 +678,13 @@ static int build_full(const struct vlnft_ctx *c, struct vlnft_batch *b, char *wh
 	}
 	vlnft_emit_set(b, &vnet, e, n, NULL);
 	free(e);
+	vlnft_emit_chain(b, VLNFT_CHAIN_FORWARD, &fwd);
 	for (i = 0; i < lab->n_nsgs && !b->err; i++) {
 		vlnft_chain_name(chain, lab->nsgs[i].name, VL_DIR_IN);
 		vlnft_emit_chain(b, chain, NULL);
 		vlnft_chain_name(chain, lab->nsgs[i].name, VL_DIR_OUT);
 		vlnft_emit_chain(b, chain, NULL);
 	}
-	vlnft_emit_chain(b, VLNFT_CHAIN_FORWARD, &fwd);
 	emit_stage_maps(lab, b);
 	emit_forward(b);
 	for (i = 0; i < lab->n_nsgs && !b->err; i++) {

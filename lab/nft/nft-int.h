@@ -99,7 +99,7 @@ uint32_t vlnft_prefix_last(struct vl_prefix p); /* last address of p */
 /* Prefix length if [lo,hi] is exactly one prefix, else -1. */
 int vlnft_ival_prefix_len(const struct vlnft_ival *i);
 
-void vlnft_chain_name(char *buf, const char *nsg, enum vl_dir dir); /* "<nsg>-in" / "<nsg>-out" */
+void vlnft_chain_name(char *buf, const char *nsg, enum vl_dir dir); /* "in-<nsg>" / "out-<nsg>" */
 void vlnft_log_prefix(char *buf, const char *nsg, const char *rule);
 
 /* One transaction being serialised. */

@@ -150,7 +150,7 @@ static void put_map(FILE *f, const struct vl_lab *lab, int stage)
 		vl_fabric_ifname(ifname, (int)i);
 		vlnft_chain_name(chain, lab->nsgs[g].name,
 				 stage == VLNFT_NIC_OUT || stage == VLNFT_SUBNET_OUT ? VL_DIR_OUT : VL_DIR_IN);
-		fprintf(f, "%s\"%s\" : jump \"%s\"", first ? "\t\telements = { " : ",\n\t\t\t     ", ifname, chain);
+		fprintf(f, "%s\"%s\" : jump %s", first ? "\t\telements = { " : ",\n\t\t\t     ", ifname, chain);
 		first = false;
 	}
 	if (!first)
@@ -217,7 +217,7 @@ void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
 			struct vlnft_crule *cr;
 
 			vlnft_chain_name(chain, lab->nsgs[g].name, dirs[d]);
-			fprintf(f, "\n\tchain \"%s\" {\n", chain);
+			fprintf(f, "\n\tchain %s {\n", chain);
 			if (vlnft_compile_nsg(&c, &lab->nsgs[g], dirs[d], &cr, &n, why, sizeof(why)) == 0) {
 				for (i = 0; i < n; i++)
 					put_rule(f, lab->nsgs[g].name, &cr[i]);

@@ -15,26 +15,26 @@ static char lab[16];
 static char *file;
 static char *before;
 
-static const char *topo = "name: %s\n"
-			  "vnets:\n"
-			  "  - name: v\n"
-			  "    addressSpace: [10.61.0.0/16]\n"
-			  "    subnets:\n"
-			  "      - name: vms\n"
-			  "        addressPrefix: 10.61.1.0/24\n"
-			  "      - name: aci\n"
-			  "        addressPrefix: 10.61.2.0/24\n"
-			  "        delegation: Microsoft.ContainerInstance/containerGroups\n"
-			  "vms:\n"
-			  "  - name: vm1\n"
-			  "    subnet: vms\n"
-			  "    app: echo\n"
-			  "    ports: [7]\n"
-			  "containerGroups:\n"
-			  "  - name: cg\n"
-			  "    subnet: aci\n"
-			  "    app: hello\n"
-			  "    ports: [80]\n";
+#define TOPO "name: %s\n"\
+			  "vnets:\n"\
+			  "  - name: v\n"\
+			  "    addressSpace: [10.61.0.0/16]\n"\
+			  "    subnets:\n"\
+			  "      - name: vms\n"\
+			  "        addressPrefix: 10.61.1.0/24\n"\
+			  "      - name: aci\n"\
+			  "        addressPrefix: 10.61.2.0/24\n"\
+			  "        delegation: Microsoft.ContainerInstance/containerGroups\n"\
+			  "vms:\n"\
+			  "  - name: vm1\n"\
+			  "    subnet: vms\n"\
+			  "    app: echo\n"\
+			  "    ports: [7]\n"\
+			  "containerGroups:\n"\
+			  "  - name: cg\n"\
+			  "    subnet: aci\n"\
+			  "    app: hello\n"\
+			  "    ports: [80]\n"
 
 static void setup(void)
 {
@@ -43,7 +43,7 @@ static void setup(void)
 	if (!th_is_root())
 		cr_skip_test("needs root");
 	snprintf(lab, sizeof(lab), "tf%d", getpid() % 100000);
-	snprintf(text, sizeof(text), topo, lab);
+	snprintf(text, sizeof(text), TOPO, lab);
 	file = th_write_temp(text);
 	before = th_root_snapshot();
 }

@@ -334,8 +334,12 @@ static struct nsg_row nsg_rows[] = {
 	 "DenyAllInBound"},
 	{"ICMP ignores the rule's port", VL_DIR_IN, VL_PROTO_ICMP, "192.0.2.50", 0, "10.1.1.4", 0, VL_ALLOW,
 	 "allow-icmp-port"},
-	{"ICMP ignores ports of a * rule", VL_DIR_IN, VL_PROTO_ICMP, "192.0.2.60", 0, "10.1.1.4", 0, VL_ALLOW,
-	 "allow-any-443-from-60"},
+	{"a * rule with ports matches only TCP and UDP", VL_DIR_IN, VL_PROTO_ICMP, "192.0.2.60", 0, "10.1.1.4", 0,
+	 VL_DENY, "DenyAllInBound"},
+	{"a * rule with ports matches UDP on that port", VL_DIR_IN, VL_PROTO_UDP, "192.0.2.60", 50000, "10.1.1.4", 443,
+	 VL_ALLOW, "allow-any-443-from-60"},
+	{"a * rule without ports matches ICMP", VL_DIR_IN, VL_PROTO_ICMP, "198.51.100.66", 0, "10.1.1.4", 0, VL_DENY,
+	 "deny-any-proto"},
 	{"UDP honours ports of a * rule", VL_DIR_IN, VL_PROTO_UDP, "192.0.2.60", 50000, "10.1.1.4", 53, VL_DENY,
 	 "DenyAllInBound"},
 	{"source port range matches", VL_DIR_IN, VL_PROTO_TCP, "192.0.2.70", 1500, "10.1.1.4", 22, VL_ALLOW,
@@ -528,6 +532,27 @@ Test(eval, explicit_source_port)
 		     0);
 	cr_assert_eq(v.hops[0].flow.sport, 1234);
 	cr_assert_eq(v.dst_ep, vl_lab_find_endpoint(lab, "web2"));
+}
+
+Test(eval, hop_subnets)
+{
+	struct vl_verdict v;
+	int web1 = vl_lab_find_endpoint(lab, "web1"), web = vl_lab_find_subnet(lab, "web");
+
+	cr_assert_eq(vl_eval_path(lab, web1, IP("10.1.1.200"), VL_PROTO_TCP, 0, 80, &v), 0);
+	cr_assert_eq(v.n_hops, 3);
+	cr_assert_eq(v.dst_ep, VL_NONE);
+	cr_assert_eq(v.hops[0].endpoint, web1);
+	cr_assert_eq(v.hops[0].subnet, web);
+	cr_assert_eq(v.hops[2].level, VL_HOP_SUBNET);
+	cr_assert_eq(v.hops[2].endpoint, VL_NONE, "no endpoint holds the address");
+	cr_assert_eq(v.hops[2].subnet, web);
+	cr_assert_eq(vl_eval_path(lab, vl_lab_find_endpoint(lab, "kc"), addr_of(lab, "web1"), VL_PROTO_TCP, 0, 80, &v),
+		     0);
+	cr_assert_eq(v.hops[0].endpoint, vl_lab_find_endpoint(lab, "k-node-1"), "a pod's NIC is its node's");
+	cr_assert_eq(v.hops[0].subnet, vl_lab_find_subnet(lab, "aks"));
+	cr_assert_eq(v.hops[2].subnet, web);
+	cr_assert_eq(v.hops[3].endpoint, web1);
 }
 
 Test(eval, vnet_prefixes)

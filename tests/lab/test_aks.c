@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/* AKS in real namespaces: kubenet masquerade, Azure CNI pod addresses, pod-to-pod paths, the demo. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/helpers.h"
+
+static char lab[16];
+static char *file;
+
+#define TOPO "name: %s\n"\
+			  "vnets:\n"\
+			  "  - name: v\n"\
+			  "    addressSpace: [10.62.0.0/16]\n"\
+			  "    subnets:\n"\
+			  "      - {name: kube, addressPrefix: 10.62.1.0/24}\n"\
+			  "      - {name: cni, addressPrefix: 10.62.2.0/24}\n"\
+			  "      - name: aci\n"\
+			  "        addressPrefix: 10.62.3.0/24\n"\
+			  "        delegation: Microsoft.ContainerInstance/containerGroups\n"\
+			  "aksClusters:\n"\
+			  "  - name: kn\n"\
+			  "    subnet: kube\n"\
+			  "    networkPlugin: kubenet\n"\
+			  "    nodeCount: 2\n"\
+			  "    pods:\n"\
+			  "      - {name: a, node: 0, app: hello, ports: [8080]}\n"\
+			  "      - {name: b, node: 0, app: hello, ports: [8080]}\n"\
+			  "      - {name: c, node: 1, app: hello, ports: [8080]}\n"\
+			  "  - name: az\n"\
+			  "    subnet: cni\n"\
+			  "    networkPlugin: azure\n"\
+			  "    nodeCount: 2\n"\
+			  "    pods:\n"\
+			  "      - {name: d, node: 1, app: echo, ports: [7]}\n"\
+			  "containerGroups:\n"\
+			  "  - {name: cg, subnet: aci, app: hello, ports: [80]}\n"
+
+static void setup(void)
+{
+	char text[2048], *out;
+	int st;
+
+	if (!th_is_root())
+		cr_skip_test("needs root");
+	snprintf(lab, sizeof(lab), "ta%d", getpid() % 100000);
+	snprintf(text, sizeof(text), TOPO, lab);
+	file = th_write_temp(text);
+	out = th_run(&st, "%s up %s 2>&1", th_vnetlab(), file);
+	cr_assert_eq(st, 0, "up: %s", out);
+	free(out);
+}
+
+static void teardown(void)
+{
+	if (!file)
+		return;
+	free(th_run(NULL, "%s down %s 2>&1", th_vnetlab(), lab));
+	unlink(file);
+	free(file);
+	file = NULL;
+}
+
+TestSuite(aks, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Probe FROM → TO:PORT and return what the target's app saw (asserting it connected). */
+static char *seen(const char *from, const char *to)
+{
+	char *out, *res, *src;
+	int st;
+
+	out = th_run(&st, "%s probe %s %s %s -o json 2>&1", th_vnetlab(), lab, from, to);
+	res = th_json_get(out, "result");
+	cr_assert_str_eq(res, "connected", "%s -> %s: %s", from, to, out);
+	src = th_json_get(out, "seenSource");
+	free(res);
+	free(out);
+	return src;
+}
+
+static char *ip_of(const char *ep)
+{
+	char *out, *p, *ip;
+
+	out = th_run(NULL, "%s show %s -o json", th_vnetlab(), lab);
+	p = strstr(out, ep);
+	cr_assert_not_null(p);
+	p = strstr(p, "\"ip\":\"");
+	cr_assert_not_null(p);
+	ip = strndup(p + 6, strcspn(p + 6, "\""));
+	free(out);
+	return ip;
+}
+
+Test(aks, kubenet_pod_to_vnet_carries_the_node_address)
+{
+	char *s = seen("c", "cg:80"), *node = ip_of("kn-node-1");
+
+	cr_assert_str_eq(s, node, "kubenet masquerades to the node: saw %s, node is %s", s, node);
+	cr_assert_str_eq(node, "10.62.1.5");
+	free(s);
+	free(node);
+}
+
+Test(aks, kubenet_pod_to_pod_on_another_node_keeps_the_pod_address)
+{
+	char *s = seen("a", "c:8080");
+
+	cr_assert_str_eq(s, "10.244.0.2", "no NAT between pods: %s", s);
+	free(s);
+}
+
+Test(aks, kubenet_pod_reaches_its_neighbour_through_cbr0)
+{
+	char *s = seen("b", "a:8080"), *out;
+
+	cr_assert_str_eq(s, "10.244.0.3");
+	free(s);
+	/* witness: both pods hang off cbr0 on the node */
+	out = th_run(NULL, "ip netns exec vl-%s-kn-node-0 ip -o link show master cbr0 2>/dev/null | wc -l", lab);
+	cr_assert_str_eq(out, "2\n", "ports on cbr0: %s", out);
+	free(out);
+}
+
+Test(aks, azure_cni_pod_keeps_its_address_in_the_vnet)
+{
+	char *s = seen("d", "cg:80"), *pod = ip_of("\"d\"");
+
+	cr_assert_str_eq(s, pod, "Azure CNI: the VNet sees the pod IP (%s), got %s", pod, s);
+	free(s);
+	free(pod);
+	s = seen("cg", "d:7");
+	cr_assert_str_eq(s, "10.62.3.4", "the pod is reachable on its own address: %s", s);
+	free(s);
+}
+
+Test(aks, explain_agrees_with_the_kernel_on_the_source)
+{
+	char *out = th_run(NULL, "%s explain %s c cg:80 -o json", th_vnetlab(), lab), *v;
+
+	v = th_json_get(out, "seenSource");
+	cr_assert_str_eq(v, "10.62.1.5", "%s", out);
+	free(v);
+	free(out);
+}
+
+TestSuite(demo, .timeout = 120);
+
+Test(demo, kubenet_outbound_scenario_replays_the_article)
+{
+	char *out;
+	int st;
+
+	if (!th_is_root())
+		cr_skip_test("needs root");
+	out = th_run(&st, "%s run topologies/kubenet-outbound.yaml 2>&1", th_vnetlab());
+	cr_assert_eq(st, 0, "%s", out);
+	cr_assert(strstr(out, "the app saw 10.10.1.5 (aks-node-1, the node of observer)"), "%s", out);
+	cr_assert(strstr(out, "dropped by aciNsg/deny-all"), "%s", out);
+	cr_assert(strstr(out, "2 checks passed, 0 failed"), "%s", out);
+	free(out);
+	free(th_run(NULL, "%s down kubenet 2>&1", th_vnetlab()));
+}
