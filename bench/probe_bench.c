@@ -80,7 +80,8 @@ int main(int argc, char **argv)
 		    r.status == VL_PROBE_CONNECTED && !strcmp(r.seen_source, "127.0.0.1"))
 			ok++;
 	t = now() - t;
-	printf("tcp hello probes: %d/%d ok, %.0f probes/s (%.3f ms each)\n", ok, probes, probes / t, t * 1e3 / probes);
+	printf("tcp hello probes: %d/%d ok, %.0f probes/s (%.3f ms each)\n", ok, probes, probes / t,
+	       t * 1e3 / probes);
 
 	t = now();
 	vl_agent_stop(dir);

@@ -113,7 +113,8 @@ static void logf_(struct agent *a, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = (int)strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ agent[%d]: ", ts.tv_nsec / 1000000, getpid());
+	n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ agent[%d]: ", ts.tv_nsec / 1000000,
+		      getpid());
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
@@ -147,10 +148,11 @@ static int listen_one(struct agent *a, struct listener *l, int type, char *why, 
 		return err;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || (type == SOCK_STREAM && listen(fd, 128) < 0)) {
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 128) < 0)) {
 		err = -errno;
-		snprintf(why, why_len, "%s: bind %s/%u: %s", name, type == SOCK_STREAM ? "tcp" : "udp", l->port,
-			 strerror(errno));
+		snprintf(why, why_len, "%s: bind %s/%u: %s", name, type == SOCK_STREAM ? "tcp" : "udp",
+			 l->port, strerror(errno));
 		close(fd);
 		return err;
 	}
@@ -161,7 +163,8 @@ static int listen_one(struct agent *a, struct listener *l, int type, char *why, 
 		snprintf(why, why_len, "%s: epoll: %s", name, strerror(-err));
 		return err;
 	}
-	logf_(a, "listen %s %s/%u %s", name, type == SOCK_STREAM ? "tcp" : "udp", l->port, vl_app_name(l->app));
+	logf_(a, "listen %s %s/%u %s", name, type == SOCK_STREAM ? "tcp" : "udp", l->port,
+	      vl_app_name(l->app));
 	return 0;
 }
 
@@ -504,7 +507,8 @@ static void tcp_accept(struct agent *a, struct listener *l)
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && !a->accept_paused_logged) {
-				logf_(a, "accept on %s/%u: %s", a->lab->eps[l->ep].name, l->port, strerror(errno));
+				logf_(a, "accept on %s/%u: %s", a->lab->eps[l->ep].name, l->port,
+				      strerror(errno));
 				a->accept_paused_logged = true;
 			}
 			return;
@@ -534,7 +538,8 @@ static void tcp_accept(struct agent *a, struct listener *l)
 			continue;
 		}
 		c->deadline = now_ms() + ECHO_IDLE_MS;
-		int n = vl_app_echo_reply(c->out, sizeof(c->out), a->lab->eps[c->ep].name, c->peer, c->peer_port);
+		int n =
+		    vl_app_echo_reply(c->out, sizeof(c->out), a->lab->eps[c->ep].name, c->peer, c->peer_port);
 		if (n < 0) {
 			conn_close(a, c);
 			continue;
@@ -672,7 +677,8 @@ static bool signal_readable(struct agent *a)
 	while (read(a->sig_obj.fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
 			continue;
-		logf_(a, "signal %u from pid %u: stopping (%lu drops seen)", si.ssi_signo, si.ssi_pid, a->drops);
+		logf_(a, "signal %u from pid %u: stopping (%lu drops seen)", si.ssi_signo, si.ssi_pid,
+		      a->drops);
 		return true;
 	}
 	return false;

@@ -28,20 +28,22 @@ int vl_app_hello_page(char *buf, size_t len, const char *endpoint, const char *c
 	int n;
 
 	n = snprintf(body, sizeof(body),
-		     "<h3>Hello World!</h3><b>Hostname:</b> %s<br/>" HELLO_CLIENT "%s:%d\n",
-		     endpoint, client_ip, client_port);
+		     "<h3>Hello World!</h3><b>Hostname:</b> %s<br/>" HELLO_CLIENT "%s:%d\n", endpoint,
+		     client_ip, client_port);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		return -ENOSPC;
-	return put(len,
-		   snprintf(buf, len,
-			    "HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n"
-			    "Server: vnetlab\r\nConnection: close\r\n\r\n%s",
-			    n, body));
+	return put(
+	    len,
+	    snprintf(buf, len,
+		     "HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n"
+		     "Server: vnetlab\r\nConnection: close\r\n\r\n%s",
+		     n, body));
 }
 
 int vl_app_echo_reply(char *buf, size_t len, const char *endpoint, const char *client_ip, int client_port)
 {
-	return put(len, snprintf(buf, len, "vnetlab-echo %s " ECHO_SEEN "%s:%d\n", endpoint, client_ip, client_port));
+	return put(len, snprintf(buf, len, "vnetlab-echo %s " ECHO_SEEN "%s:%d\n", endpoint, client_ip,
+				 client_port));
 }
 
 /* The dotted quad at s, followed by ':'. */
@@ -98,9 +100,9 @@ int vl_drop_format(char *buf, size_t len, const struct vl_drop *d)
 {
 	char src[VL_IP_STRLEN], dst[VL_IP_STRLEN];
 
-	return put(len,
-		   snprintf(buf, len, "drop %s %s %u %s %u %s/%s\n", proto_word(d->proto), vl_ip_fmt(d->src, src),
-			    d->sport, vl_ip_fmt(d->dst, dst), d->dport, d->nsg, d->rule));
+	return put(len, snprintf(buf, len, "drop %s %s %u %s %u %s/%s\n", proto_word(d->proto),
+				 vl_ip_fmt(d->src, src), d->sport, vl_ip_fmt(d->dst, dst), d->dport, d->nsg,
+				 d->rule));
 }
 
 int vl_drop_set_prefix(struct vl_drop *d, const char *prefix)

@@ -136,12 +136,13 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (!tb[NFULA_PAYLOAD] || !tb[NFULA_PREFIX])
 		return MNL_CB_OK;
 	memset(&d, 0, sizeof(d));
-	if (vl_drop_from_packet(mnl_attr_get_payload(tb[NFULA_PAYLOAD]), mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]),
-				&d) < 0)
+	if (vl_drop_from_packet(mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
+				mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &d) < 0)
 		return MNL_CB_OK;
 	/* the kernel NUL-terminates the prefix, but do not trust the length blindly */
 	prefix = mnl_attr_get_payload(tb[NFULA_PREFIX]);
-	if (strnlen(prefix, mnl_attr_get_payload_len(tb[NFULA_PREFIX])) == mnl_attr_get_payload_len(tb[NFULA_PREFIX]))
+	if (strnlen(prefix, mnl_attr_get_payload_len(tb[NFULA_PREFIX])) ==
+	    mnl_attr_get_payload_len(tb[NFULA_PREFIX]))
 		return MNL_CB_OK;
 	if (vl_drop_set_prefix(&d, prefix) < 0)
 		return MNL_CB_OK;

@@ -237,7 +237,7 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 	const struct vl_aks *cluster;
 	struct path_end s, d;
 	struct vl_flow f;
-	char a[VL_IP_STRLEN], b[VL_IP_STRLEN];
+	char a[VL_IP_STRLEN], b[VL_IP_STRLEN], dnote[sizeof(v->note)];
 
 	if (!lab || !v || !valid_ep(lab, from) || proto == VL_PROTO_ANY || (unsigned)proto > VL_PROTO_AH)
 		return -EINVAL;
@@ -252,13 +252,15 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 
 	f = (struct vl_flow){.proto = proto, .src = src->ip, .sport = sport ? sport : EPHEMERAL_PORT, .dst = dst,
 			     .dport = dport};
+	/* the destination's note goes after the source's */
 	resolve_dst(lab, dst, cluster ? src->owner : VL_NONE, subnet_vnet(lab, s.subnet), &d, v);
+	snprintf(dnote, sizeof(dnote), "%s", v->note);
+	v->note[0] = '\0';
 	v->dst_ep = d.ep;
 
 	if (d.nic != VL_NONE && d.nic == s.nic) {
 		/* bridged or local inside one namespace: the fabric never sees it */
 		v->seen_src = src->ip;
-		v->note[0] = '\0';
 		if (src->kind == VL_EP_POD || (d.ep != VL_NONE && lab->eps[d.ep].kind == VL_EP_POD))
 			note_add(v, "same node %s: crosses no NSG", lab->eps[s.nic].name);
 		else
@@ -274,6 +276,8 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 		note_add(v, "pod address %s kept: %s is inside nonMasqueradeCIDRs", vl_ip_fmt(f.src, a),
 			 vl_ip_fmt(dst, b));
 	}
+	if (dnote[0])
+		note_add(v, "%s", dnote);
 	v->seen_src = f.src;
 	evaluate(lab, &s, &d, &f, v);
 	return 0;

@@ -128,6 +128,15 @@ static void router_sysctls(struct builder *b, int ns)
 	sysctl_add(b, ns, "net/ipv4/conf/default/rp_filter", "0");
 }
 
+/* Proxy ARP answers after a random delay of up to 0.8 s unless told otherwise, per device. */
+static void no_proxy_delay(struct builder *b, int ns, const char *dev)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "net/ipv4/neigh/%s/proxy_delay", dev);
+	sysctl_add(b, ns, key, "0");
+}
+
 static void plan_fabric(struct builder *b)
 {
 	const struct vl_lab *lab = b->p->lab;
@@ -148,6 +157,7 @@ static void plan_fabric(struct builder *b)
 			continue;
 		vl_fabric_ifname(ifn, (int)i);
 		veth_add(b, FABRIC, ifn, "", ep_ns((int)i));
+		no_proxy_delay(b, FABRIC, ifn);
 		addr_add(b, FABRIC, ifn, sn.addr + 1, 32);
 		route_add(b, FABRIC, (struct vl_prefix){e->ip, 32}, 0, ifn);
 	}
@@ -212,6 +222,7 @@ static void plan_endpoint(struct builder *b, int i)
 			route_add(b, ns, any, node->pod_cidr.addr + 1, "eth0");
 		} else { /* Azure CNI: routed to the pod; the node answers ARP for the subnet */
 			veth_add(b, node_ns, ifn, "", ns);
+			no_proxy_delay(b, node_ns, ifn);
 			addr_add(b, ns, "eth0", e->ip, sn.len);
 			route_add(b, ns, any, sn.addr + 1, "eth0");
 			route_add(b, node_ns, (struct vl_prefix){e->ip, 32}, 0, ifn);

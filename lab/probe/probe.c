@@ -78,12 +78,14 @@ static int watch_open(const char *dir)
 	char buf[64];
 	int fd;
 
-	if (!dir || (size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/agent.sock", dir) >= sizeof(sun.sun_path))
+	if (!dir || (size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/agent.sock", dir) >=
+			sizeof(sun.sun_path))
 		return -1;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || send(fd, "watch\n", 6, MSG_NOSIGNAL) != 6)
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    send(fd, "watch\n", 6, MSG_NOSIGNAL) != 6)
 		goto fail;
 	/* wait for the ack: a drop logged before the agent saw "watch" would be lost */
 	p = (struct pollfd){.fd = fd, .events = POLLIN};
@@ -252,7 +254,8 @@ static void local_addr(int fd, struct match *m)
 static int probe_tcp(int fd, const struct vl_lab *lab, struct match *m, int *wfd, int64_t deadline,
 		     struct vl_probe_result *r, double t0)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(m->dport), .sin_addr.s_addr = htonl(m->dst)};
+	struct sockaddr_in sin = {
+	    .sin_family = AF_INET, .sin_port = htons(m->dport), .sin_addr.s_addr = htonl(m->dst)};
 	socklen_t sl = sizeof(int);
 	int rc, soerr = 0;
 
@@ -289,9 +292,11 @@ static int probe_tcp(int fd, const struct vl_lab *lab, struct match *m, int *wfd
 	return 0;
 }
 
-static int probe_udp(int fd, struct match *m, int *wfd, int64_t deadline, struct vl_probe_result *r, double t0)
+static int probe_udp(int fd, struct match *m, int *wfd, int64_t deadline, struct vl_probe_result *r,
+		     double t0)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(m->dport), .sin_addr.s_addr = htonl(m->dst)};
+	struct sockaddr_in sin = {
+	    .sin_family = AF_INET, .sin_port = htons(m->dport), .sin_addr.s_addr = htonl(m->dst)};
 	char buf[2048];
 	ssize_t n;
 	int rc;
@@ -374,7 +379,8 @@ static int icmp_classify(const uint8_t *pkt, size_t len, uint32_t dst, uint16_t 
 	return 2;
 }
 
-static int probe_icmp(int fd, struct match *m, int *wfd, int64_t deadline, struct vl_probe_result *r, double t0)
+static int probe_icmp(int fd, struct match *m, int *wfd, int64_t deadline, struct vl_probe_result *r,
+		      double t0)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(m->dst)};
 	static unsigned counter;

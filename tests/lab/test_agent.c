@@ -44,7 +44,8 @@ static void teardown(void)
 		vl_agent_stop(dir);
 		sh("rm -rf %s", dir);
 	}
-	sh("ip netns del vl-%s-a 2>/dev/null; ip netns del vl-%s-b 2>/dev/null; ip netns del vl-%s-fabric 2>/dev/null",
+	sh("ip netns del vl-%s-a 2>/dev/null; ip netns del vl-%s-b 2>/dev/null; ip netns del vl-%s-fabric "
+	   "2>/dev/null",
 	   lab_name, lab_name, lab_name);
 }
 
@@ -57,39 +58,44 @@ static void setup(void)
 	cr_assert_not_null(mkdtemp(dir));
 	vl_ip_parse("10.77.1.4", &ip_a);
 	vl_ip_parse("10.77.2.4", &ip_b);
-	eps[0] = (struct vl_endpoint){.name = "a", .ip = ip_a, .nic = 0, .app = VL_APP_ECHO, .ports = echo_ports, .n_ports = 1};
-	eps[1] = (struct vl_endpoint){.name = "b", .ip = ip_b, .nic = 1, .app = VL_APP_HELLO, .ports = hello_ports, .n_ports = 1};
+	eps[0] = (struct vl_endpoint){
+	    .name = "a", .ip = ip_a, .nic = 0, .app = VL_APP_ECHO, .ports = echo_ports, .n_ports = 1};
+	eps[1] = (struct vl_endpoint){
+	    .name = "b", .ip = ip_b, .nic = 1, .app = VL_APP_HELLO, .ports = hello_ports, .n_ports = 1};
 	lab = (struct vl_lab){.name = lab_name, .eps = eps, .n_eps = 2};
 
-	int rc = sh("set -e; for n in a b fabric; do ip netns add vl-%s-$n; ip -n vl-%s-$n link set lo up; done;"
-		    "ip -n vl-%s-fabric link add n0 type veth peer name eth0 netns vl-%s-a;"
-		    "ip -n vl-%s-fabric link add n1 type veth peer name eth0 netns vl-%s-b;"
-		    "ip netns exec vl-%s-fabric sysctl -qw net.ipv4.ip_forward=1;"
-		    "ip -n vl-%s-fabric addr add 10.77.1.1/24 dev n0; ip -n vl-%s-fabric addr add 10.77.2.1/24 dev n1;"
-		    "ip -n vl-%s-fabric link set n0 up; ip -n vl-%s-fabric link set n1 up;"
-		    "ip -n vl-%s-a addr add 10.77.1.4/24 dev eth0; ip -n vl-%s-a link set eth0 up;"
-		    "ip -n vl-%s-b addr add 10.77.2.4/24 dev eth0; ip -n vl-%s-b link set eth0 up;"
-		    "ip -n vl-%s-a route add default via 10.77.1.1; ip -n vl-%s-b route add default via 10.77.2.1",
-		    l, l, l, l, l, l, l, l, l, l, l, l, l, l, l, l, l);
+	int rc =
+	    sh("set -e; for n in a b fabric; do ip netns add vl-%s-$n; ip -n vl-%s-$n link set lo up; done;"
+	       "ip -n vl-%s-fabric link add n0 type veth peer name eth0 netns vl-%s-a;"
+	       "ip -n vl-%s-fabric link add n1 type veth peer name eth0 netns vl-%s-b;"
+	       "ip netns exec vl-%s-fabric sysctl -qw net.ipv4.ip_forward=1;"
+	       "ip -n vl-%s-fabric addr add 10.77.1.1/24 dev n0; ip -n vl-%s-fabric addr add 10.77.2.1/24 "
+	       "dev n1;"
+	       "ip -n vl-%s-fabric link set n0 up; ip -n vl-%s-fabric link set n1 up;"
+	       "ip -n vl-%s-a addr add 10.77.1.4/24 dev eth0; ip -n vl-%s-a link set eth0 up;"
+	       "ip -n vl-%s-b addr add 10.77.2.4/24 dev eth0; ip -n vl-%s-b link set eth0 up;"
+	       "ip -n vl-%s-a route add default via 10.77.1.1; ip -n vl-%s-b route add default via 10.77.2.1",
+	       l, l, l, l, l, l, l, l, l, l, l, l, l, l, l, l, l);
 	cr_assert_eq(rc, 0, "lab setup with ip failed");
 }
 
 static void setup_nft(void)
 {
 	setup();
-	cr_assert_eq(sh("ip netns exec vl-%s-fabric nft -f - <<'EOF'\n"
-			"table ip vnetlab {\n"
-			" chain forward {\n"
-			"  type filter hook forward priority 0; policy accept;\n"
-			"  ct state established,related accept\n"
-			"  tcp dport 9000 log group 7 prefix \"nsg1/deny-x\" drop\n"
-			"  udp dport 9001 log group 7 prefix \"nsg1/deny-udp\" drop\n"
-			"  icmp type echo-request ip daddr 10.77.2.4 log group 7 prefix \"nsg2/deny-icmp\" drop\n"
-			" }\n"
-			"}\n"
-			"EOF",
-			lab_name),
-		     0, "nft setup failed");
+	cr_assert_eq(
+	    sh("ip netns exec vl-%s-fabric nft -f - <<'EOF'\n"
+	       "table ip vnetlab {\n"
+	       " chain forward {\n"
+	       "  type filter hook forward priority 0; policy accept;\n"
+	       "  ct state established,related accept\n"
+	       "  tcp dport 9000 log group 7 prefix \"nsg1/deny-x\" drop\n"
+	       "  udp dport 9001 log group 7 prefix \"nsg1/deny-udp\" drop\n"
+	       "  icmp type echo-request ip daddr 10.77.2.4 log group 7 prefix \"nsg2/deny-icmp\" drop\n"
+	       " }\n"
+	       "}\n"
+	       "EOF",
+	       lab_name),
+	    0, "nft setup failed");
 }
 
 static void start(void)
@@ -100,7 +106,8 @@ static void start(void)
 	cr_assert_eq(rc, 0, "agent start: %d %s", rc, why);
 }
 
-static void probe(int from, uint32_t dst, enum vl_proto proto, uint16_t port, int timeout, struct vl_probe_result *r)
+static void probe(int from, uint32_t dst, enum vl_proto proto, uint16_t port, int timeout,
+		  struct vl_probe_result *r)
 {
 	int rc = vl_probe_run(&lab, dir, from, dst, proto, port, timeout, r);
 

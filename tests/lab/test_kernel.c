@@ -92,6 +92,14 @@ static int sh(const char *fmt, ...)
 	return st == -1 ? -1 : WEXITSTATUS(st);
 }
 
+/* One retry: the machine is shared and a loaded host may miss a 1 s deadline. */
+static int ping_from(const char *ns, const char *ip)
+{
+	if (!sh("ip netns exec %s ping -c1 -W1 %s >/dev/null", ns, ip))
+		return 0;
+	return sh("ip netns exec %s ping -c1 -W2 %s >/dev/null", ns, ip);
+}
+
 static char *root_snapshot(void)
 {
 	return run("ip -o link show | sed 's/ state [A-Z]* / /'; ip -o addr show; ip route show; "
@@ -272,10 +280,13 @@ Test(kernel, apply_two_endpoints_ping)
 	cr_assert_eq(rec.n, 3);
 	cr_assert_str_eq(rec.last, t->ns[2].name);
 
-	cr_assert_eq(sh("ip netns exec %s ping -c1 -W1 10.9.1.5 >/dev/null", t->ns[1].name), 0,
-		     "e0 cannot ping e1");
-	cr_assert_eq(sh("ip netns exec %s ping -c1 -W1 10.9.1.1 >/dev/null", t->ns[2].name), 0,
-		     "e1 cannot ping its gateway");
+	if (ping_from(t->ns[1].name, "10.9.1.5")) {
+		sh("for n in %s %s %s; do echo == $n; ip -n $n -br link; ip -n $n -br addr; ip -n $n route; "
+		   "ip -n $n neigh; done >&2",
+		   t->ns[0].name, t->ns[1].name, t->ns[2].name);
+		cr_assert_fail("e0 cannot ping e1");
+	}
+	cr_assert_eq(ping_from(t->ns[2].name, "10.9.1.1"), 0, "e1 cannot ping its gateway");
 
 	out = runf("ip -n %s -o -4 addr show dev eth0 | awk '{print $4}'; ip -n %s route show", t->ns[1].name,
 		   t->ns[1].name);
@@ -328,7 +339,7 @@ Test(kernel, apply_200_endpoints_fast)
 	t0 = now();
 	cr_assert_eq(vl_apply_up(&t->plan, NULL, NULL, &err), 0, "apply: %s", err.msg);
 	t1 = now();
-	cr_assert_eq(sh("ip netns exec %s ping -c1 -W1 10.9.1.203 >/dev/null", t->ns[1].name), 0);
+	cr_assert_eq(ping_from(t->ns[1].name, "10.9.1.203"), 0, "e0 cannot ping e199");
 	for (size_t i = 0; i < t->plan.n_ns; i++)
 		names[i] = t->ns[i].name;
 	t2 = now();
@@ -382,10 +393,8 @@ Test(kernel, apply_bridge_with_ports)
 	t->addrs[p->n_addrs++] = (struct vl_plan_addr){.ns = 0, .dev = "cbr0", .addr = {0x0af40001u, 24}};
 
 	cr_assert_eq(vl_apply_up(p, NULL, NULL, &err), 0, "apply: %s", err.msg);
-	cr_assert_eq(sh("ip netns exec %s ping -c1 -W1 10.244.0.3 >/dev/null", t->ns[1].name), 0,
-		     "pod-0 cannot ping pod-1");
-	cr_assert_eq(sh("ip netns exec %s ping -c1 -W1 10.244.0.1 >/dev/null", t->ns[2].name), 0,
-		     "pod-1 cannot ping cbr0");
+	cr_assert_eq(ping_from(t->ns[1].name, "10.244.0.3"), 0, "pod-0 cannot ping pod-1");
+	cr_assert_eq(ping_from(t->ns[2].name, "10.244.0.1"), 0, "pod-1 cannot ping cbr0");
 	out = runf("ip -n %s -o link show veth1", t->ns[0].name);
 	cr_assert(strstr(out, "master cbr0") && strstr(out, "state UP"), "%s", out);
 	free(out);

@@ -69,20 +69,21 @@ struct parse_case {
 };
 
 static const struct parse_case parse_cases[] = {
-	{"vnetlab-echo a seen-source=1.2.3.4:5\n", 0, "1.2.3.4"},
-	{"<b>Client:</b> 255.255.255.255:65535", 0, "255.255.255.255"},
-	{"vnetlab-echo a seen-source=1.2.3.4\n", -ENOENT, ""},        /* no port */
-	{"vnetlab-echo a seen-source=1.2.3:5\n", -ENOENT, ""},        /* not an address */
-	{"vnetlab-echo a seen-source=300.2.3.4:5\n", -ENOENT, ""},    /* octet too big */
-	{"vnetlab-echo a seen-source=:5\n", -ENOENT, ""},
-	{"<b>Client:</b> 10.0.0.1.1.1.1.1.1:80", -ENOENT, ""},        /* too long */
-	{"HTTP/1.0 200 OK\r\n\r\n<h3>Hello World!</h3>", -ENOENT, ""}, /* nothing to find */
-	{"", -ENOENT, ""},
+    {"vnetlab-echo a seen-source=1.2.3.4:5\n", 0, "1.2.3.4"},
+    {"<b>Client:</b> 255.255.255.255:65535", 0, "255.255.255.255"},
+    {"vnetlab-echo a seen-source=1.2.3.4\n", -ENOENT, ""},     /* no port */
+    {"vnetlab-echo a seen-source=1.2.3:5\n", -ENOENT, ""},     /* not an address */
+    {"vnetlab-echo a seen-source=300.2.3.4:5\n", -ENOENT, ""}, /* octet too big */
+    {"vnetlab-echo a seen-source=:5\n", -ENOENT, ""},
+    {"<b>Client:</b> 10.0.0.1.1.1.1.1.1:80", -ENOENT, ""},	   /* too long */
+    {"HTTP/1.0 200 OK\r\n\r\n<h3>Hello World!</h3>", -ENOENT, ""}, /* nothing to find */
+    {"", -ENOENT, ""},
 };
 
 ParameterizedTestParameters(app, parse_seen)
 {
-	return cr_make_param_array(struct parse_case, parse_cases, sizeof(parse_cases) / sizeof(parse_cases[0]));
+	return cr_make_param_array(struct parse_case, parse_cases,
+				   sizeof(parse_cases) / sizeof(parse_cases[0]));
 }
 
 ParameterizedTest(const struct parse_case *c, app, parse_seen)
@@ -142,14 +143,14 @@ Test(drop, format_parse_round_trip)
 Test(drop, parse_rejects)
 {
 	static const char *bad[] = {
-		"drop tcp 10.0.0.1 1 10.0.0.2 2 nsg\n",         /* no rule */
-		"drop tcp 10.0.0.1 1 10.0.0.2 2 /rule\n",       /* no nsg */
-		"drop xyz 10.0.0.1 1 10.0.0.2 2 n/r\n",         /* proto */
-		"drop tcp 10.0.0.1 70000 10.0.0.2 2 n/r\n",     /* port */
-		"drop tcp 10.0.0 1 10.0.0.2 2 n/r\n",           /* address */
-		"drop tcp 10.0.0.1 1 10.0.0.2 2 n/r trailing\n",
-		"watch\n",
-		"",
+	    "drop tcp 10.0.0.1 1 10.0.0.2 2 nsg\n",	/* no rule */
+	    "drop tcp 10.0.0.1 1 10.0.0.2 2 /rule\n",	/* no nsg */
+	    "drop xyz 10.0.0.1 1 10.0.0.2 2 n/r\n",	/* proto */
+	    "drop tcp 10.0.0.1 70000 10.0.0.2 2 n/r\n", /* port */
+	    "drop tcp 10.0.0 1 10.0.0.2 2 n/r\n",	/* address */
+	    "drop tcp 10.0.0.1 1 10.0.0.2 2 n/r trailing\n",
+	    "watch\n",
+	    "",
 	};
 	struct vl_drop d;
 
@@ -189,13 +190,15 @@ Test(drop, from_packet)
 	struct vl_drop d;
 	char ip[16];
 
-	cr_assert_eq(vl_drop_from_packet(p, make_packet(p, IPPROTO_UDP, "10.0.0.4", "10.0.1.4", 5353, 7), &d), 0);
+	cr_assert_eq(vl_drop_from_packet(p, make_packet(p, IPPROTO_UDP, "10.0.0.4", "10.0.1.4", 5353, 7), &d),
+		     0);
 	cr_assert_eq(d.proto, VL_PROTO_UDP);
 	cr_assert_str_eq(vl_ip_fmt(d.src, ip), "10.0.0.4");
 	cr_assert_str_eq(vl_ip_fmt(d.dst, ip), "10.0.1.4");
 	cr_assert_eq(d.sport, 5353);
 	cr_assert_eq(d.dport, 7);
-	cr_assert_eq(vl_drop_from_packet(p, make_packet(p, IPPROTO_ICMP, "10.0.0.4", "10.0.1.4", 0xbeef, 0), &d), 0);
+	cr_assert_eq(
+	    vl_drop_from_packet(p, make_packet(p, IPPROTO_ICMP, "10.0.0.4", "10.0.1.4", 0xbeef, 0), &d), 0);
 	cr_assert_eq(d.proto, VL_PROTO_ICMP);
 	cr_assert_eq(d.sport, 0xbeef);
 	cr_assert_eq(d.dport, 0);
@@ -226,7 +229,8 @@ Test(drop, nflog_message)
 	nfg->nfgen_family = AF_INET;
 	nfg->res_id = htons(7);
 	mnl_attr_put_strz(nlh, NFULA_PREFIX, "aciNsg/deny-aks");
-	mnl_attr_put(nlh, NFULA_PAYLOAD, make_packet(p, IPPROTO_TCP, "10.240.0.4", "10.241.0.4", 41000, 80), p);
+	mnl_attr_put(nlh, NFULA_PAYLOAD, make_packet(p, IPPROTO_TCP, "10.240.0.4", "10.241.0.4", 41000, 80),
+		     p);
 	cr_assert_eq(vl_nflog_parse(buf, nlh->nlmsg_len, collect, got), 0);
 	cr_assert_eq(got[1].sport, 1);
 	cr_assert_eq(got[0].proto, VL_PROTO_TCP);

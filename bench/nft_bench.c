@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nftables commit speed: a lab whose subnet NSG has 1,000 rules, committed in
+ * a throwaway namespace (vlbench-nft-<pid>). Prints the medians of 10 full
+ * commits and of 10 one-rule live edits, and, for comparison, of `nft -f` of
+ * the same ruleset as text. Root only; the namespace is always removed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vnetlab/loader.h"
+#include "vnetlab/netns.h"
+#include "vnetlab/nft.h"
+
+#define RUNS 10
+#define N_RULES 1000
+#define N_VMS 200
+
+static char ns_name[64];
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), dbl_cmp);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static char *gen_yaml(size_t *len)
+{
+	static const char *const protos[] = { "Tcp", "Udp", "\"*\"", "Icmp" };
+	static const char *const dports[] = { "destinationPortRange: \"80\"", "destinationPortRange: 1000-2000",
+					      "destinationPortRanges: [\"22\", \"443\", 8000-8100]",
+					      "destinationPortRange: \"*\"" };
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	int i;
+
+	if (!f)
+		return NULL;
+	fprintf(f, "name: nftb\nvnets:\n  - name: v\n    addressSpace: [10.10.0.0/16]\n"
+		   "    subnets:\n      - name: s\n        addressPrefix: 10.10.0.0/22\n"
+		   "        networkSecurityGroup: big\n");
+	fprintf(f, "networkSecurityGroups:\n  - name: big\n    securityRules:\n");
+	for (i = 0; i < N_RULES; i++) {
+		fprintf(f, "      - name: r%d\n        priority: %d\n        direction: %s\n", i, 100 + i / 2,
+			i % 2 ? "Outbound" : "Inbound");
+		fprintf(f, "        access: %s\n        protocol: %s\n", i % 5 ? "Allow" : "Deny", protos[i % 4]);
+		switch (i % 3) {
+		case 0:
+			fprintf(f, "        sourceAddressPrefixes: [172.16.%d.0/24, 192.168.%d.%d]\n", i % 256, i / 256,
+				i % 256);
+			break;
+		case 1:
+			fprintf(f, "        sourceAddressPrefix: 172.17.%d.%d/32\n", i / 256, i % 256);
+			break;
+		default:
+			fprintf(f, "        sourceAddressPrefix: %s\n", i % 2 ? "VirtualNetwork" : "Internet");
+			break;
+		}
+		fprintf(f, "        sourcePortRange: \"*\"\n        destinationAddressPrefix: \"*\"\n        %s\n",
+			dports[i % 4]);
+	}
+	fprintf(f, "vms:\n");
+	for (i = 0; i < N_VMS; i++)
+		fprintf(f, "  - {name: vm%d, subnet: s}\n", i);
+	fclose(f);
+	return buf;
+}
+
+static void cleanup(void)
+{
+	if (ns_name[0])
+		vl_netns_delete(ns_name);
+}
+
+static void on_signal(int sig)
+{
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int main(void)
+{
+	double full[RUNS], edit[RUNS], text[RUNS], t;
+	struct vl_error err = { 0 };
+	struct vl_lab *lab = NULL;
+	char why[512] = "", path[] = "/tmp/vlbench-nft-XXXXXX", cmd[256];
+	size_t len;
+	char *yaml;
+	int fd = -1, i, rc = 1, have_nft;
+	FILE *f;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "nft: skipped (needs root)\n");
+		return 0;
+	}
+	yaml = gen_yaml(&len);
+	if (!yaml || vl_load_buffer("nft-bench.yaml", yaml, len, &lab, &err)) {
+		fprintf(stderr, "nft bench: topology: %d:%d: %s\n", err.line, err.col, err.msg);
+		free(yaml);
+		return 1;
+	}
+	free(yaml);
+	snprintf(ns_name, sizeof(ns_name), "vlbench-nft-%d", (int)getpid());
+	atexit(cleanup);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (vl_netns_create(ns_name, &fd)) {
+		fprintf(stderr, "nft bench: cannot create namespace %s\n", ns_name);
+		ns_name[0] = '\0';
+		goto out;
+	}
+	for (i = 0; i < RUNS; i++) {
+		t = now_ms();
+		if (vl_nft_nsg_commit(lab, fd, why, sizeof(why))) {
+			fprintf(stderr, "nft bench: commit: %s\n", why);
+			goto out;
+		}
+		full[i] = now_ms() - t;
+	}
+	for (i = 0; i < RUNS; i++) {
+		struct vl_rule *r = &lab->nsgs[0].rules[N_RULES / 2];
+
+		r->access = r->access == VL_ALLOW ? VL_DENY : VL_ALLOW;
+		t = now_ms();
+		if (vl_nft_nsg_commit_one(lab, 0, fd, why, sizeof(why))) {
+			fprintf(stderr, "nft bench: edit: %s\n", why);
+			goto out;
+		}
+		edit[i] = now_ms() - t;
+	}
+	printf("nft: commit-1000 %.2f ms, edit-1 %.2f ms", median(full, RUNS), median(edit, RUNS));
+
+	/* The same ruleset through the nft tool, for comparison (includes fork/exec). */
+	have_nft = system("command -v nft >/dev/null 2>&1") == 0;
+	i = mkstemp(path);
+	f = i >= 0 ? fdopen(i, "w") : NULL;
+	if (have_nft && f) {
+		vl_nft_nsg_print(lab, f);
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "ip netns exec %s nft -f %s", ns_name, path);
+		for (i = 0; i < RUNS; i++) {
+			t = now_ms();
+			if (system(cmd) != 0)
+				break;
+			text[i] = now_ms() - t;
+		}
+		if (i == RUNS)
+			printf(" (nft -f of the same text: %.2f ms)", median(text, RUNS));
+	} else if (f) {
+		fclose(f);
+	}
+	unlink(path);
+	printf("\n");
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	vl_lab_free(lab);
+	return rc;
+}
