@@ -107,7 +107,8 @@ int main(void)
 		t = now() - t0;
 	} while (t < 1.0);
 	printf("eval: %.0f flows/s\n", (double)flows / t);
-	fprintf(stderr, "eval_bench: %lu flows, %lu allowed, %d-rule NSG, %.2f s\n", flows, allowed, RULES, t);
+	fprintf(stderr, "eval_bench: %lu flows, %lu allowed, %d-rule NSG, %.2f s\n", flows, allowed, RULES,
+		t);
 	vl_lab_free(lab);
 	return 0;
 }

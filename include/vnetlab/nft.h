@@ -34,6 +34,13 @@ void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f);
 void vl_nft_masq_print(const struct vl_lab *lab, int node_ep, FILE *f);
 
 /*
+ * Commits keep the netfilter socket of the last namespace open (closing it
+ * right after a commit costs an RCU grace period). It pins that namespace:
+ * call this before deleting a namespace that rulesets were committed to.
+ */
+void vl_nft_release(void);
+
+/*
  * The serialised transaction the commit functions send (batch begin … end),
  * for tests and benchmarks. nsg = VL_NONE: the full fabric ruleset, else the
  * live edit of that NSG. On success the caller frees *buf. 0 or -errno.

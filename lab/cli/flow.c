@@ -167,12 +167,10 @@ out:
 
 static const char *hop_where(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len)
 {
-	const struct vl_endpoint *e = &lab->eps[h->endpoint];
-
 	if (h->level == VL_HOP_NIC)
-		snprintf(buf, len, "NIC of %s", e->name);
+		snprintf(buf, len, "NIC of %s", lab->eps[h->endpoint].name);
 	else
-		snprintf(buf, len, "subnet %s", lab->subnets[e->subnet].name);
+		snprintf(buf, len, "subnet %s", lab->subnets[h->subnet].name);
 	return buf;
 }
 
@@ -234,7 +232,9 @@ int cmd_explain(int argc, char **argv)
 			printf("%s{\"nsg\":", i ? "," : "");
 			json_str(stdout, lab->nsgs[h->nsg].name);
 			printf(",\"level\":\"%s\",\"endpoint\":", h->level == VL_HOP_NIC ? "nic" : "subnet");
-			json_str(stdout, lab->eps[h->endpoint].name);
+			json_str(stdout, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : NULL);
+			printf(",\"subnet\":");
+			json_str(stdout, lab->subnets[h->subnet].name);
 			printf(",\"direction\":\"%s\",\"access\":\"%s\",\"rule\":", vl_dir_name(h->dir),
 			       vl_access_name(h->access));
 			json_str(stdout, h->rule ? h->rule->name : NULL);

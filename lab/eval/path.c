@@ -140,7 +140,7 @@ static int find_subnet(const struct vl_lab *lab, uint32_t dst, int prefer_vnet)
 }
 
 struct path_end {
-	int ep;     /* the endpoint itself or VL_NONE */
+	int ep;	    /* the endpoint itself or VL_NONE */
 	int nic;    /* endpoint whose NIC carries it or VL_NONE */
 	int subnet; /* or VL_NONE */
 };
@@ -175,7 +175,8 @@ static void resolve_dst(const struct vl_lab *lab, uint32_t dst, int prefer_clust
 	if (d->subnet == VL_NONE)
 		note_add(v, "%s is outside every subnet: no inbound NSG applies", vl_ip_fmt(dst, ip));
 	else
-		note_add(v, "no endpoint holds %s in subnet %s", vl_ip_fmt(dst, ip), lab->subnets[d->subnet].name);
+		note_add(v, "no endpoint holds %s in subnet %s", vl_ip_fmt(dst, ip),
+			 lab->subnets[d->subnet].name);
 }
 
 static int nic_nsg_of(const struct vl_lab *lab, int nic)
@@ -185,8 +186,8 @@ static int nic_nsg_of(const struct vl_lab *lab, int nic)
 	return lab->eps[nic].nic_nsg;
 }
 
-static bool hop(const struct vl_lab *lab, struct vl_verdict *v, int nsg, enum vl_dir dir, enum vl_hop_level lvl,
-		int ep, int subnet, const struct vl_flow *f)
+static bool hop(const struct vl_lab *lab, struct vl_verdict *v, int nsg, enum vl_dir dir,
+		enum vl_hop_level lvl, int ep, int subnet, const struct vl_flow *f)
 {
 	struct vl_hop *h;
 
@@ -250,7 +251,10 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 	if (src->kind == VL_EP_POD && s.nic != from)
 		s.subnet = lab->eps[s.nic].subnet;
 
-	f = (struct vl_flow){.proto = proto, .src = src->ip, .sport = sport ? sport : EPHEMERAL_PORT, .dst = dst,
+	f = (struct vl_flow){.proto = proto,
+			     .src = src->ip,
+			     .sport = sport ? sport : EPHEMERAL_PORT,
+			     .dst = dst,
 			     .dport = dport};
 	/* the destination's note goes after the source's */
 	resolve_dst(lab, dst, cluster ? src->owner : VL_NONE, subnet_vnet(lab, s.subnet), &d, v);

@@ -25,27 +25,27 @@ static struct vl_addr_match m_internet[] = {{.kind = VL_ADDR_TAG_INTERNET}};
 static struct vl_addr_match m_lb[] = {{.kind = VL_ADDR_TAG_LB}};
 static struct vl_port_range p_any[] = {{0, 65535}};
 
-#define DEFAULT_RULE(nm, dsc, pri, d, acc, sp, sm, dp, dm)                                                  \
-	{                                                                                                   \
-		.name = nm, .description = dsc, .priority = pri, .dir = d, .access = acc,                   \
-		.proto = VL_PROTO_ANY, .src_prefix = sp, .dst_prefix = dp, .src_port = "*",                 \
-		.dst_port = "*", .is_default = true, .src = sm, .n_src = 1, .dst = dm, .n_dst = 1,         \
-		.sport = p_any, .n_sport = 1, .dport = p_any, .n_dport = 1,                                 \
+#define DEFAULT_RULE(nm, dsc, pri, d, acc, sp, sm, dp, dm)                                                   \
+	{                                                                                                    \
+		.name = nm, .description = dsc, .priority = pri, .dir = d, .access = acc,                    \
+		.proto = VL_PROTO_ANY, .src_prefix = sp, .dst_prefix = dp, .src_port = "*", .dst_port = "*", \
+		.is_default = true, .src = sm, .n_src = 1, .dst = dm, .n_dst = 1, .sport = p_any,            \
+		.n_sport = 1, .dport = p_any, .n_dport = 1,                                                  \
 	}
 
 static const struct vl_rule default_rules[] = {
-	DEFAULT_RULE("AllowVnetInBound", "Allow inbound traffic from all VMs in VNET", 65000, VL_DIR_IN, VL_ALLOW,
-		     "VirtualNetwork", m_vnet, "VirtualNetwork", m_vnet),
-	DEFAULT_RULE("AllowAzureLoadBalancerInBound", "Allow inbound traffic from azure load balancer", 65001,
-		     VL_DIR_IN, VL_ALLOW, "AzureLoadBalancer", m_lb, "*", m_any),
-	DEFAULT_RULE("DenyAllInBound", "Deny all inbound traffic", 65500, VL_DIR_IN, VL_DENY, "*", m_any, "*",
-		     m_any),
-	DEFAULT_RULE("AllowVnetOutBound", "Allow outbound traffic from all VMs to all VMs in VNET", 65000,
-		     VL_DIR_OUT, VL_ALLOW, "VirtualNetwork", m_vnet, "VirtualNetwork", m_vnet),
-	DEFAULT_RULE("AllowInternetOutBound", "Allow outbound traffic from all VMs to Internet", 65001, VL_DIR_OUT,
-		     VL_ALLOW, "*", m_any, "Internet", m_internet),
-	DEFAULT_RULE("DenyAllOutBound", "Deny all outbound traffic", 65500, VL_DIR_OUT, VL_DENY, "*", m_any, "*",
-		     m_any),
+    DEFAULT_RULE("AllowVnetInBound", "Allow inbound traffic from all VMs in VNET", 65000, VL_DIR_IN, VL_ALLOW,
+		 "VirtualNetwork", m_vnet, "VirtualNetwork", m_vnet),
+    DEFAULT_RULE("AllowAzureLoadBalancerInBound", "Allow inbound traffic from azure load balancer", 65001,
+		 VL_DIR_IN, VL_ALLOW, "AzureLoadBalancer", m_lb, "*", m_any),
+    DEFAULT_RULE("DenyAllInBound", "Deny all inbound traffic", 65500, VL_DIR_IN, VL_DENY, "*", m_any, "*",
+		 m_any),
+    DEFAULT_RULE("AllowVnetOutBound", "Allow outbound traffic from all VMs to all VMs in VNET", 65000,
+		 VL_DIR_OUT, VL_ALLOW, "VirtualNetwork", m_vnet, "VirtualNetwork", m_vnet),
+    DEFAULT_RULE("AllowInternetOutBound", "Allow outbound traffic from all VMs to Internet", 65001,
+		 VL_DIR_OUT, VL_ALLOW, "*", m_any, "Internet", m_internet),
+    DEFAULT_RULE("DenyAllOutBound", "Deny all outbound traffic", 65500, VL_DIR_OUT, VL_DENY, "*", m_any, "*",
+		 m_any),
 };
 
 const struct vl_rule *vl_default_rules(size_t *n)
@@ -97,7 +97,8 @@ static int parse_addr(const char *field, const char *s, bool plural, struct vl_a
 	if (!strcmp(s, "*") || parse_tag(s, &kind) == 0) {
 		if (plural) {
 			snprintf(why, why_len,
-				 "SecurityRuleParameterContainsUnsupportedValue: %s may hold only IP addresses and "
+				 "SecurityRuleParameterContainsUnsupportedValue: %s may hold only IP "
+				 "addresses and "
 				 "CIDRs, not \"%s\" (put \"*\" or a service tag in the singular field)",
 				 field, s);
 			return -EINVAL;
@@ -117,7 +118,8 @@ static int parse_addr(const char *field, const char *s, bool plural, struct vl_a
 			 vl_prefix_fmt(p, buf));
 	} else if (!looks_like_address(s)) {
 		snprintf(why, why_len,
-			 "%s: unknown service tag \"%s\" (vnetlab knows VirtualNetwork, Internet, AzureLoadBalancer)",
+			 "%s: unknown service tag \"%s\" (vnetlab knows VirtualNetwork, Internet, "
+			 "AzureLoadBalancer)",
 			 field, s);
 	} else {
 		snprintf(why, why_len, "%s: \"%s\" is not an IPv4 address or CIDR", field, s);
@@ -150,10 +152,11 @@ static int parse_port(const char *field, const char *s, bool plural, struct vl_p
 
 	if (!strcmp(s, "*")) {
 		if (plural) {
-			snprintf(why, why_len,
-				 "SecurityRuleParameterContainsUnsupportedValue: %s may hold only ports and port "
-				 "ranges, not \"*\" (use the singular field)",
-				 field);
+			snprintf(
+			    why, why_len,
+			    "SecurityRuleParameterContainsUnsupportedValue: %s may hold only ports and port "
+			    "ranges, not \"*\" (use the singular field)",
+			    field);
 			return -EINVAL;
 		}
 		r->lo = 0;
@@ -166,10 +169,12 @@ static int parse_port(const char *field, const char *s, bool plural, struct vl_p
 			goto bad;
 		hi = lo;
 	} else {
-		if (parse_port_num(s, dash, &lo) || parse_port_num(dash + 1, dash + 1 + strlen(dash + 1), &hi))
+		if (parse_port_num(s, dash, &lo) ||
+		    parse_port_num(dash + 1, dash + 1 + strlen(dash + 1), &hi))
 			goto bad;
 		if (lo > hi) {
-			snprintf(why, why_len, "%s: range \"%s\" runs backwards (want N-M with N <= M)", field, s);
+			snprintf(why, why_len, "%s: range \"%s\" runs backwards (want N-M with N <= M)",
+				 field, s);
 			return -EINVAL;
 		}
 	}
@@ -177,7 +182,8 @@ static int parse_port(const char *field, const char *s, bool plural, struct vl_p
 	r->hi = (uint16_t)hi;
 	return 0;
 bad:
-	snprintf(why, why_len, "%s: \"%s\" is not a port (\"*\", N or N-M with 0 <= N <= M <= 65535)", field, s);
+	snprintf(why, why_len, "%s: \"%s\" is not a port (\"*\", N or N-M with 0 <= N <= M <= 65535)", field,
+		 s);
 	return -EINVAL;
 }
 
@@ -269,17 +275,17 @@ int vl_rule_parse(struct vl_rule *r, char *why, size_t why_len)
 		snprintf(why, why_len, "access must be Allow or Deny");
 		return -EINVAL;
 	}
-	rc = parse_addr_set("sourceAddressPrefix", r->src_prefix, "sourceAddressPrefixes", &r->src_prefixes, &src,
-			    &nsrc, why, why_len);
+	rc = parse_addr_set("sourceAddressPrefix", r->src_prefix, "sourceAddressPrefixes", &r->src_prefixes,
+			    &src, &nsrc, why, why_len);
 	if (!rc)
 		rc = parse_addr_set("destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes",
 				    &r->dst_prefixes, &dst, &ndst, why, why_len);
 	if (!rc)
-		rc = parse_port_set("sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports, &sp, &nsp, why,
-				    why_len);
+		rc = parse_port_set("sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports, &sp,
+				    &nsp, why, why_len);
 	if (!rc)
-		rc = parse_port_set("destinationPortRange", r->dst_port, "destinationPortRanges", &r->dst_ports, &dp,
-				    &ndp, why, why_len);
+		rc = parse_port_set("destinationPortRange", r->dst_port, "destinationPortRanges",
+				    &r->dst_ports, &dp, &ndp, why, why_len);
 	if (rc) {
 		free(src);
 		free(dst);
@@ -345,11 +351,12 @@ int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err)
 		struct vl_rule *r = &nsg->rules[i];
 
 		if (!name_ok(r->name)) {
-			vl_error_set(err, file, r->loc,
-				     "NSG %s: invalid rule name \"%s\": 1-80 characters of letters, digits, '_', "
-				     "'.' and '-', starting with a letter, digit or '_' and ending with a letter, "
-				     "digit or '_'",
-				     nn, r->name ? r->name : "");
+			vl_error_set(
+			    err, file, r->loc,
+			    "NSG %s: invalid rule name \"%s\": 1-80 characters of letters, digits, '_', "
+			    "'.' and '-', starting with a letter, digit or '_' and ending with a letter, "
+			    "digit or '_'",
+			    nn, r->name ? r->name : "");
 			return -EINVAL;
 		}
 		for (size_t j = 0; j < i; j++) {
@@ -363,12 +370,12 @@ int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err)
 		}
 		if (r->priority < 100 || r->priority > 4096) {
 			if (r->priority == 0)
-				vl_error_set(err, file, r->loc, "NSG %s: rule %s: missing priority (100-4096)", nn,
-					     r->name);
+				vl_error_set(err, file, r->loc,
+					     "NSG %s: rule %s: missing priority (100-4096)", nn, r->name);
 			else
 				vl_error_set(err, file, r->loc,
-					     "NSG %s: rule %s: priority %d is out of range (100-4096)", nn, r->name,
-					     r->priority);
+					     "NSG %s: rule %s: priority %d is out of range (100-4096)", nn,
+					     r->name, r->priority);
 			return -EINVAL;
 		}
 		rc = vl_rule_parse(r, why, sizeof(why));
@@ -380,18 +387,20 @@ int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err)
 			const struct vl_rule *o = &nsg->rules[j];
 
 			if (o->priority == r->priority && o->dir == r->dir) {
-				vl_error_set(err, file, r->loc,
-					     "NSG %s: SecurityRuleConflict: rules \"%s\" and \"%s\" have the same "
-					     "priority %d and direction %s",
-					     nn, o->name, r->name, r->priority, vl_dir_name(r->dir));
+				vl_error_set(
+				    err, file, r->loc,
+				    "NSG %s: SecurityRuleConflict: rules \"%s\" and \"%s\" have the same "
+				    "priority %d and direction %s",
+				    nn, o->name, r->name, r->priority, vl_dir_name(r->dir));
 				return -EINVAL;
 			}
 		}
 		nsrc += prefix_count(r->src_prefix, &r->src_prefixes);
 		ndst += prefix_count(r->dst_prefix, &r->dst_prefixes);
 		if (nsrc > PREFIXES_PER_NSG_MAX || ndst > PREFIXES_PER_NSG_MAX) {
-			vl_error_set(err, file, r->loc, "NSG %s: more than %d %s address prefixes in one NSG", nn,
-				     PREFIXES_PER_NSG_MAX, nsrc > PREFIXES_PER_NSG_MAX ? "source" : "destination");
+			vl_error_set(err, file, r->loc, "NSG %s: more than %d %s address prefixes in one NSG",
+				     nn, PREFIXES_PER_NSG_MAX,
+				     nsrc > PREFIXES_PER_NSG_MAX ? "source" : "destination");
 			return -EINVAL;
 		}
 	}
@@ -587,8 +596,8 @@ struct edit_ctx {
 
 static int bad_value(const struct edit_ctx *c, const char *key, const char *v, const char *want)
 {
-	vl_error_set(c->err, c->file, c->loc, "NSG %s: rule %s: %s: invalid value \"%s\" (%s)", c->nsg, c->rule, key,
-		     v, want);
+	vl_error_set(c->err, c->file, c->loc, "NSG %s: rule %s: %s: invalid value \"%s\" (%s)", c->nsg,
+		     c->rule, key, v, want);
 	return -EINVAL;
 }
 
@@ -690,8 +699,8 @@ int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct v
 		return -EINVAL;
 	}
 	if (e->keys.n != e->values.n) {
-		vl_error_set(err, lab->file, e->loc, "NSG %s: rule %s: %zu fields but %zu values", e->nsg, e->rule,
-			     e->keys.n, e->values.n);
+		vl_error_set(err, lab->file, e->loc, "NSG %s: rule %s: %zu fields but %zu values", e->nsg,
+			     e->rule, e->keys.n, e->values.n);
 		return -EINVAL;
 	}
 	ni = vl_lab_find_nsg(lab, e->nsg);
@@ -713,19 +722,21 @@ int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct v
 		return -ENOENT;
 	}
 	if (ri != VL_NONE && e->kind == VL_EDIT_ADD) {
-		vl_error_set(err, lab->file, e->loc, "NSG %s already has a rule named \"%s\" (use set to change it)",
-			     e->nsg, lab->nsgs[ni].rules[ri].name);
+		vl_error_set(err, lab->file, e->loc,
+			     "NSG %s already has a rule named \"%s\" (use set to change it)", e->nsg,
+			     lab->nsgs[ni].rules[ri].name);
 		return -EEXIST;
 	}
 	if (e->kind == VL_EDIT_ADD && find_default(e->rule)) {
-		vl_error_set(err, lab->file, e->loc,
-			     "NSG %s: %s is the name of a default rule; choose another name for a custom rule",
-			     e->nsg, find_default(e->rule)->name);
+		vl_error_set(
+		    err, lab->file, e->loc,
+		    "NSG %s: %s is the name of a default rule; choose another name for a custom rule", e->nsg,
+		    find_default(e->rule)->name);
 		return -EINVAL;
 	}
 	if (e->kind == VL_EDIT_ADD && !has_key(e, "priority")) {
-		vl_error_set(err, lab->file, e->loc, "NSG %s: rule %s: adding a rule needs a priority (100-4096)",
-			     e->nsg, e->rule);
+		vl_error_set(err, lab->file, e->loc,
+			     "NSG %s: rule %s: adding a rule needs a priority (100-4096)", e->nsg, e->rule);
 		return -EINVAL;
 	}
 

@@ -187,6 +187,57 @@ static int open_in_ns(int nsfd, struct mnl_socket **out, char *why, size_t why_l
 	return 0;
 }
 
+/*
+ * Closing a netfilter socket right after a commit waits for the commit's
+ * deferred destroy work (an RCU grace period, ~15 ms here), longer than the
+ * commit itself. So the socket of the last namespace stays open for the next
+ * commit there; it is closed when another namespace is used (by then the
+ * work is done) or by vl_nft_release(). It holds a reference on that
+ * namespace, which is why teardown should call vl_nft_release().
+ */
+static struct {
+	struct mnl_socket *nl;
+	dev_t dev;
+	ino_t ino;
+} cached;
+
+/**
+ * vl_nft_release - close the netfilter socket kept for the last namespace
+ */
+void vl_nft_release(void)
+{
+	if (cached.nl)
+		mnl_socket_close(cached.nl);
+	memset(&cached, 0, sizeof(cached));
+}
+
+static int socket_for(int nsfd, struct mnl_socket **out, char *why, size_t why_len)
+{
+	struct stat st;
+	int err;
+
+	if (nsfd >= 0 && fstat(nsfd, &st) == 0 && cached.nl && st.st_dev == cached.dev && st.st_ino == cached.ino) {
+		*out = cached.nl;
+		return 0;
+	}
+	vl_nft_release();
+	err = open_in_ns(nsfd, out, why, why_len);
+	if (err)
+		return err;
+	cached.nl = *out;
+	cached.dev = st.st_dev;
+	cached.ino = st.st_ino;
+	return 0;
+}
+
+static void drain(int fd)
+{
+	char buf[8192];
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
 int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
@@ -203,10 +254,11 @@ int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len)
 	}
 	if (b->last_msg == (size_t)-1)
 		return 0;
-	err = open_in_ns(nsfd, &nl, why, why_len);
+	err = socket_for(nsfd, &nl, why, why_len);
 	if (err)
 		return err;
 	fd = mnl_socket_get_fd(nl);
+	drain(fd); /* leftovers of an earlier transaction */
 	/* The whole batch must fit one skb; root may exceed wmem_max. */
 	sndbuf = (int)(b->len + 4096);
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
@@ -258,6 +310,7 @@ int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len)
 		err = 0;
 	}
 out:
-	mnl_socket_close(nl);
+	if (err < 0 && err != first_err)
+		vl_nft_release(); /* the socket itself failed: start afresh next time */
 	return err;
 }

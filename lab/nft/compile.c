@@ -303,45 +303,141 @@ static int rule_prio_cmp(const void *a, const void *b)
 	return (x->priority > y->priority) - (x->priority < y->priority);
 }
 
+/* Growable output of compiled rules. */
+struct crules {
+	struct vlnft_crule *v;
+	size_t n;
+	size_t cap;
+};
+
+static struct vlnft_crule *crules_add(struct crules *o)
+{
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 16;
+		struct vlnft_crule *v = realloc(o->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		o->v = v;
+		o->cap = cap;
+	}
+	memset(&o->v[o->n], 0, sizeof(o->v[0]));
+	return &o->v[o->n++];
+}
+
+static size_t dim(const struct vlnft_ivals *iv)
+{
+	return iv->n > 1 ? iv->n : 1;
+}
+
+static int one_of(struct vlnft_ivals *dst, const struct vlnft_ivals *src, size_t i)
+{
+	if (src->n <= 1)
+		return src->n ? vlnft_ivals_push(dst, src->v[0].lo, src->v[0].hi) : 0;
+	return vlnft_ivals_push(dst, src->v[i].lo, src->v[i].hi);
+}
+
+static int copy_ivals(struct vlnft_ivals *dst, const struct vlnft_ivals *src)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < src->n && !err; i++)
+		err = vlnft_ivals_push(dst, src->v[i].lo, src->v[i].hi);
+	return err;
+}
+
+/*
+ * Every anonymous set costs the kernel a walk over all sets of the table
+ * (name allocation, lookups by name and id), so 1,000 rules with lists would
+ * commit in O(n²). A rule whose lists are small becomes one nft rule per
+ * combination instead (same verdict, consecutive, so first-match order is
+ * kept); `*` with ports becomes a tcp rule and a udp rule. Only big lists
+ * stay sets.
+ */
+#define EXPAND_MAX 64
+
+static int expand(const struct vlnft_crule *cr, struct crules *o)
+{
+	size_t np = cr->pk == VLNFT_P_TCPUDP ? 2 : 1;
+	size_t ns = cr->src.kind == VLNFT_A_IVALS ? dim(&cr->src.iv) : 1;
+	size_t nd = cr->dst.kind == VLNFT_A_IVALS ? dim(&cr->dst.iv) : 1;
+	size_t nsp = dim(&cr->sport), ndp = dim(&cr->dport);
+	bool lists = ns * nd * nsp * ndp <= EXPAND_MAX / np;
+	size_t p, a, b, c, d;
+	int err = 0;
+
+	if (!lists)
+		ns = nd = nsp = ndp = 1;
+	for (p = 0; p < np; p++)
+		for (a = 0; a < ns; a++)
+			for (b = 0; b < nd; b++)
+				for (c = 0; c < nsp; c++)
+					for (d = 0; d < ndp; d++) {
+						struct vlnft_crule *x = crules_add(o);
+
+						if (!x)
+							return -ENOMEM;
+						x->rule = cr->rule;
+						x->pk = cr->pk == VLNFT_P_TCPUDP ? VLNFT_P_ONE : cr->pk;
+						x->l4 = cr->pk == VLNFT_P_TCPUDP ? (p ? 17 : 6) : cr->l4;
+						x->src.kind = cr->src.kind;
+						x->dst.kind = cr->dst.kind;
+						if (lists) {
+							err = one_of(&x->src.iv, &cr->src.iv, a);
+							err = err ? err : one_of(&x->dst.iv, &cr->dst.iv, b);
+							err = err ? err : one_of(&x->sport, &cr->sport, c);
+							err = err ? err : one_of(&x->dport, &cr->dport, d);
+						} else {
+							err = copy_ivals(&x->src.iv, &cr->src.iv);
+							err = err ? err : copy_ivals(&x->dst.iv, &cr->dst.iv);
+							err = err ? err : copy_ivals(&x->sport, &cr->sport);
+							err = err ? err : copy_ivals(&x->dport, &cr->dport);
+						}
+						if (err)
+							return err;
+					}
+	return 0;
+}
+
 int vlnft_compile_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, enum vl_dir dir,
 		      struct vlnft_crule **out, size_t *n, char *why, size_t why_len)
 {
 	const struct vl_rule **order;
-	struct vlnft_crule *cr = NULL;
+	struct crules o = { 0 };
+	struct vlnft_crule cr;
 	size_t i, k = 0, max = nsg->n_rules + c->n_defaults;
 	int err = 0;
 
 	*out = NULL;
 	*n = 0;
 	order = calloc(max ? max : 1, sizeof(*order));
-	if (!order)
-		goto nomem;
+	if (!order) {
+		snprintf(why, why_len, "NSG %s: out of memory", nsg->name);
+		return -ENOMEM;
+	}
 	for (i = 0; i < nsg->n_rules; i++)
 		if (nsg->rules[i].dir == dir)
 			order[k++] = &nsg->rules[i];
 	for (i = 0; i < c->n_defaults; i++)
 		if (c->defaults[i].dir == dir)
 			order[k++] = &c->defaults[i];
-	/* Stable enough: priorities are unique per direction (SecurityRuleConflict). */
+	/* Priorities are unique per direction (SecurityRuleConflict). */
 	qsort(order, k, sizeof(*order), rule_prio_cmp);
-	cr = calloc(k ? k : 1, sizeof(*cr));
-	if (!cr)
-		goto nomem;
-	for (i = 0; i < k; i++) {
-		err = compile_rule(c, order[i], &cr[i]);
-		if (err) {
+	for (i = 0; i < k && !err; i++) {
+		err = compile_rule(c, order[i], &cr);
+		if (!err)
+			err = expand(&cr, &o);
+		crule_clear(&cr);
+		if (err)
 			snprintf(why, why_len, "NSG %s rule %s: %s", nsg->name, order[i]->name, strerror(-err));
-			vlnft_crules_free(cr, i + 1);
-			free(order);
-			return err;
-		}
 	}
 	free(order);
-	*out = cr;
-	*n = k;
+	if (err) {
+		vlnft_crules_free(o.v, o.n);
+		return err;
+	}
+	*out = o.v;
+	*n = o.n;
 	return 0;
-nomem:
-	free(order);
-	snprintf(why, why_len, "NSG %s: out of memory", nsg->name);
-	return -ENOMEM;
 }

@@ -12,26 +12,27 @@
 
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
+#include "vnetlab/loader.h"
 #include "vnetlab/model.h"
 
 /* ---- building a lab by hand ---- */
 
-#define GROW(arr, n)                                                \
-	do {                                                        \
-		arr = realloc(arr, ((n) + 1) * sizeof(*(arr)));     \
-		cr_assert(arr);                                     \
-		memset(&(arr)[n], 0, sizeof(*(arr)));               \
+#define GROW(arr, n)                                                                                         \
+	do {                                                                                                 \
+		arr = realloc(arr, ((n) + 1) * sizeof(*(arr)));                                              \
+		cr_assert(arr);                                                                              \
+		memset(&(arr)[n], 0, sizeof(*(arr)));                                                        \
 	} while (0)
 
-static struct vl_prefix P(const char *s)
-{
+static struct vl_prefix P(const char *s) {
 	struct vl_prefix p;
 
 	cr_assert_eq(vl_prefix_parse(s, true, &p), 0, "bad prefix %s", s);
 	return p;
 }
 
-static uint32_t IP(const char *s)
+static uint32_t
+IP(const char *s)
 {
 	uint32_t ip;
 
@@ -62,8 +63,9 @@ static int nsg_add(struct vl_lab *lab, const char *name)
 	return (int)lab->n_nsgs++;
 }
 
-static void rule_add(struct vl_lab *lab, int nsg, const char *name, int pri, enum vl_dir dir, enum vl_access acc,
-		     enum vl_proto proto, const char *src, const char *sport, const char *dst, const char *dport)
+static void rule_add(struct vl_lab *lab, int nsg, const char *name, int pri, enum vl_dir dir,
+		     enum vl_access acc, enum vl_proto proto, const char *src, const char *sport,
+		     const char *dst, const char *dport)
 {
 	struct vl_nsg *g = &lab->nsgs[nsg];
 	struct vl_rule *r;
@@ -131,7 +133,8 @@ static void cg_add(struct vl_lab *lab, const char *name, int subnet)
 	lab->n_cgs++;
 }
 
-static int aks_add(struct vl_lab *lab, const char *name, int subnet, enum vl_plugin plugin, int nodes, int nsg)
+static int aks_add(struct vl_lab *lab, const char *name, int subnet, enum vl_plugin plugin, int nodes,
+		   int nsg)
 {
 	struct vl_aks *a;
 
@@ -182,41 +185,50 @@ static struct vl_lab *build_lab(void)
 	vn = vnet_add(lab, "vnet", "10.1.0.0/16");
 
 	t = nsg_add(lab, "t-nsg");
-	rule_add(lab, t, "allow-http-internet", 100, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "Internet", "*", "*", "80");
+	rule_add(lab, t, "allow-http-internet", 100, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "Internet", "*", "*",
+		 "80");
 	rule_add(lab, t, "deny-8080", 200, VL_DIR_IN, VL_DENY, VL_PROTO_TCP, "*", "*", "*", "8080");
 	rule_add(lab, t, "allow-8080", 300, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "*", "*", "*", "8080");
 	rule_add(lab, t, "deny-9090", 310, VL_DIR_IN, VL_DENY, VL_PROTO_TCP, "*", "*", "*", "9090");
 	rule_add(lab, t, "allow-9090", 210, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "*", "*", "*", "9090");
-	rule_add(lab, t, "allow-partners", 400, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "198.51.100.0/24 192.0.2.7", "*",
-		 "*", "443 8000-8100");
-	rule_add(lab, t, "deny-any-proto", 600, VL_DIR_IN, VL_DENY, VL_PROTO_ANY, "198.51.100.66", "*", "*", "*");
-	rule_add(lab, t, "allow-icmp-port", 700, VL_DIR_IN, VL_ALLOW, VL_PROTO_ICMP, "192.0.2.50", "*", "*", "22");
+	rule_add(lab, t, "allow-partners", 400, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP,
+		 "198.51.100.0/24 192.0.2.7", "*", "*", "443 8000-8100");
+	rule_add(lab, t, "deny-any-proto", 600, VL_DIR_IN, VL_DENY, VL_PROTO_ANY, "198.51.100.66", "*", "*",
+		 "*");
+	rule_add(lab, t, "allow-icmp-port", 700, VL_DIR_IN, VL_ALLOW, VL_PROTO_ICMP, "192.0.2.50", "*", "*",
+		 "22");
 	rule_add(lab, t, "allow-vnet-3000", 800, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "VirtualNetwork", "*",
 		 "VirtualNetwork", "3000");
-	rule_add(lab, t, "deny-internet-3000", 810, VL_DIR_IN, VL_DENY, VL_PROTO_TCP, "Internet", "*", "*", "3000");
-	rule_add(lab, t, "allow-any-443-from-60", 900, VL_DIR_IN, VL_ALLOW, VL_PROTO_ANY, "192.0.2.60", "*", "*",
-		 "443");
-	rule_add(lab, t, "allow-sport", 950, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "192.0.2.70", "1000-2000", "*", "*");
-	rule_add(lab, t, "allow-lb-6000", 960, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "AzureLoadBalancer", "*", "*",
-		 "6000");
+	rule_add(lab, t, "deny-internet-3000", 810, VL_DIR_IN, VL_DENY, VL_PROTO_TCP, "Internet", "*", "*",
+		 "3000");
+	rule_add(lab, t, "allow-any-443-from-60", 900, VL_DIR_IN, VL_ALLOW, VL_PROTO_ANY, "192.0.2.60", "*",
+		 "*", "443");
+	rule_add(lab, t, "allow-sport", 950, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "192.0.2.70", "1000-2000",
+		 "*", "*");
+	rule_add(lab, t, "allow-lb-6000", 960, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "AzureLoadBalancer", "*",
+		 "*", "6000");
 	rule_add(lab, t, "deny-out-smtp", 100, VL_DIR_OUT, VL_DENY, VL_PROTO_TCP, "*", "*", "Internet", "25");
 
 	web_s = nsg_add(lab, "web-subnet-nsg");
-	rule_add(lab, web_s, "allow-http-internet", 100, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "Internet", "*", "*",
-		 "80");
-	rule_add(lab, web_s, "deny-from-app", 500, VL_DIR_IN, VL_DENY, VL_PROTO_ANY, "10.1.2.0/24", "*", "*", "*");
+	rule_add(lab, web_s, "allow-http-internet", 100, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "Internet", "*",
+		 "*", "80");
+	rule_add(lab, web_s, "deny-from-app", 500, VL_DIR_IN, VL_DENY, VL_PROTO_ANY, "10.1.2.0/24", "*", "*",
+		 "*");
 	rule_add(lab, web_s, "deny-out-6000", 100, VL_DIR_OUT, VL_DENY, VL_PROTO_TCP, "*", "*", "*", "6000");
 	web_n = nsg_add(lab, "web-nic-nsg");
 	rule_add(lab, web_n, "deny-ssh", 100, VL_DIR_IN, VL_DENY, VL_PROTO_TCP, "*", "*", "*", "22");
 	rule_add(lab, web_n, "deny-out-5000", 100, VL_DIR_OUT, VL_DENY, VL_PROTO_TCP, "*", "*", "*", "5000");
 	aci = nsg_add(lab, "aci-nsg");
-	rule_add(lab, aci, "deny-pod-cidr", 100, VL_DIR_IN, VL_DENY, VL_PROTO_ANY, "10.244.0.0/16", "*", "*", "*");
-	rule_add(lab, aci, "allow-aks-nodes", 200, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "10.1.8.0/22", "*", "*", "80");
-	rule_add(lab, aci, "deny-vnet", 300, VL_DIR_IN, VL_DENY, VL_PROTO_ANY, "VirtualNetwork", "*", "*", "*");
+	rule_add(lab, aci, "deny-pod-cidr", 100, VL_DIR_IN, VL_DENY, VL_PROTO_ANY, "10.244.0.0/16", "*", "*",
+		 "*");
+	rule_add(lab, aci, "allow-aks-nodes", 200, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "10.1.8.0/22", "*", "*",
+		 "80");
+	rule_add(lab, aci, "deny-vnet", 300, VL_DIR_IN, VL_DENY, VL_PROTO_ANY, "VirtualNetwork", "*", "*",
+		 "*");
 	aks = nsg_add(lab, "aks-nsg");
 	cni = nsg_add(lab, "cni-nsg");
-	rule_add(lab, cni, "allow-pods-only", 100, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "10.1.16.0/22", "*", "*",
-		 "8080");
+	rule_add(lab, cni, "allow-pods-only", 100, VL_DIR_IN, VL_ALLOW, VL_PROTO_TCP, "10.1.16.0/22", "*",
+		 "*", "8080");
 	rule_add(lab, cni, "deny-8080", 110, VL_DIR_IN, VL_DENY, VL_PROTO_TCP, "*", "*", "*", "8080");
 
 	int s_web = subnet_add(lab, vn, "web", "10.1.1.0/24", web_s);
@@ -265,7 +277,8 @@ static void cr_assert_str_or_null(const char *got, const char *want, const char 
 	if (!*want)
 		cr_assert_null(got, "%s: %s: want none, got %s", row, what, got);
 	else
-		cr_assert(got && !strcmp(got, want), "%s: %s: want %s, got %s", row, what, want, got ? got : "(none)");
+		cr_assert(got && !strcmp(got, want), "%s: %s: want %s, got %s", row, what, want,
+			  got ? got : "(none)");
 }
 
 /* ---- one NSG ---- */
@@ -284,68 +297,68 @@ struct nsg_row {
 };
 
 static struct nsg_row nsg_rows[] = {
-	{"default AllowVnetInBound", VL_DIR_IN, VL_PROTO_TCP, "10.1.2.4", 50000, "10.1.1.4", 5432, VL_ALLOW,
-	 "AllowVnetInBound"},
-	{"default DenyAllInBound from an Internet address", VL_DIR_IN, VL_PROTO_TCP, "203.0.113.5", 50000, "10.1.1.4",
-	 5432, VL_DENY, "DenyAllInBound"},
-	{"default AllowInternetOutBound", VL_DIR_OUT, VL_PROTO_TCP, "10.1.1.4", 50000, "203.0.113.5", 443, VL_ALLOW,
-	 "AllowInternetOutBound"},
-	{"default AllowVnetOutBound", VL_DIR_OUT, VL_PROTO_UDP, "10.1.1.4", 50000, "10.1.2.4", 53, VL_ALLOW,
-	 "AllowVnetOutBound"},
-	{"default AllowAzureLoadBalancerInBound (probe to a frontend IP)", VL_DIR_IN, VL_PROTO_TCP, "168.63.129.16",
-	 50000, "203.0.113.10", 8081, VL_ALLOW, "AllowAzureLoadBalancerInBound"},
-	{"168.63.129.16 is inside VirtualNetwork", VL_DIR_IN, VL_PROTO_TCP, "168.63.129.16", 50000, "10.1.1.4", 8081,
-	 VL_ALLOW, "AllowVnetInBound"},
-	{"tag AzureLoadBalancer in a custom rule", VL_DIR_IN, VL_PROTO_TCP, "168.63.129.16", 50000, "10.1.1.4", 6000,
-	 VL_ALLOW, "allow-lb-6000"},
-	{"default DenyAllOutBound (public source to a VNet address)", VL_DIR_OUT, VL_PROTO_TCP, "203.0.113.5", 50000,
-	 "10.1.2.4", 80, VL_DENY, "DenyAllOutBound"},
-	{"custom outbound deny before AllowInternetOutBound", VL_DIR_OUT, VL_PROTO_TCP, "10.1.1.4", 50000,
-	 "203.0.113.5", 25, VL_DENY, "deny-out-smtp"},
-	{"tag Internet matches a public source", VL_DIR_IN, VL_PROTO_TCP, "203.0.113.5", 50000, "10.1.1.4", 80,
-	 VL_ALLOW, "allow-http-internet"},
-	{"tag Internet does not match a VNet source", VL_DIR_IN, VL_PROTO_TCP, "10.1.2.4", 50000, "10.1.1.4", 80,
-	 VL_ALLOW, "AllowVnetInBound"},
-	{"tag VirtualNetwork covers kubenet pod /24 routes", VL_DIR_IN, VL_PROTO_TCP, "10.244.1.5", 50000, "10.1.1.4",
-	 3000, VL_ALLOW, "allow-vnet-3000"},
-	{"an unused pod CIDR address is Internet", VL_DIR_IN, VL_PROTO_TCP, "10.244.9.5", 50000, "10.1.1.4", 3000,
-	 VL_DENY, "deny-internet-3000"},
-	{"first match by priority: Deny 200 before Allow 300", VL_DIR_IN, VL_PROTO_TCP, "10.1.2.4", 50000, "10.1.1.4",
-	 8080, VL_DENY, "deny-8080"},
-	{"first match by priority: Allow 210 before Deny 310 (file order irrelevant)", VL_DIR_IN, VL_PROTO_TCP,
-	 "10.1.2.4", 50000, "10.1.1.4", 9090, VL_ALLOW, "allow-9090"},
-	{"plural source list, second element", VL_DIR_IN, VL_PROTO_TCP, "192.0.2.7", 50000, "10.1.1.4", 443, VL_ALLOW,
-	 "allow-partners"},
-	{"plural source list, address not listed", VL_DIR_IN, VL_PROTO_TCP, "192.0.2.8", 50000, "10.1.1.4", 443,
-	 VL_DENY, "DenyAllInBound"},
-	{"port range inside", VL_DIR_IN, VL_PROTO_TCP, "198.51.100.9", 50000, "10.1.1.4", 8050, VL_ALLOW,
-	 "allow-partners"},
-	{"port range low edge", VL_DIR_IN, VL_PROTO_TCP, "198.51.100.9", 50000, "10.1.1.4", 8000, VL_ALLOW,
-	 "allow-partners"},
-	{"port range high edge", VL_DIR_IN, VL_PROTO_TCP, "198.51.100.9", 50000, "10.1.1.4", 8100, VL_ALLOW,
-	 "allow-partners"},
-	{"port range just outside", VL_DIR_IN, VL_PROTO_TCP, "198.51.100.9", 50000, "10.1.1.4", 8101, VL_DENY,
-	 "DenyAllInBound"},
-	{"protocol * matches UDP", VL_DIR_IN, VL_PROTO_UDP, "198.51.100.66", 50000, "10.1.1.4", 53, VL_DENY,
-	 "deny-any-proto"},
-	{"protocol * matches ESP", VL_DIR_IN, VL_PROTO_ESP, "198.51.100.66", 0, "10.1.1.4", 0, VL_DENY,
-	 "deny-any-proto"},
-	{"protocol Tcp does not match UDP", VL_DIR_IN, VL_PROTO_UDP, "198.51.100.9", 50000, "10.1.1.4", 443, VL_DENY,
-	 "DenyAllInBound"},
-	{"ICMP ignores the rule's port", VL_DIR_IN, VL_PROTO_ICMP, "192.0.2.50", 0, "10.1.1.4", 0, VL_ALLOW,
-	 "allow-icmp-port"},
-	{"a * rule with ports matches only TCP and UDP", VL_DIR_IN, VL_PROTO_ICMP, "192.0.2.60", 0, "10.1.1.4", 0,
-	 VL_DENY, "DenyAllInBound"},
-	{"a * rule with ports matches UDP on that port", VL_DIR_IN, VL_PROTO_UDP, "192.0.2.60", 50000, "10.1.1.4", 443,
-	 VL_ALLOW, "allow-any-443-from-60"},
-	{"a * rule without ports matches ICMP", VL_DIR_IN, VL_PROTO_ICMP, "198.51.100.66", 0, "10.1.1.4", 0, VL_DENY,
-	 "deny-any-proto"},
-	{"UDP honours ports of a * rule", VL_DIR_IN, VL_PROTO_UDP, "192.0.2.60", 50000, "10.1.1.4", 53, VL_DENY,
-	 "DenyAllInBound"},
-	{"source port range matches", VL_DIR_IN, VL_PROTO_TCP, "192.0.2.70", 1500, "10.1.1.4", 22, VL_ALLOW,
-	 "allow-sport"},
-	{"source port range does not match an ephemeral port", VL_DIR_IN, VL_PROTO_TCP, "192.0.2.70", 50000,
-	 "10.1.1.4", 22, VL_DENY, "DenyAllInBound"},
+    {"default AllowVnetInBound", VL_DIR_IN, VL_PROTO_TCP, "10.1.2.4", 50000, "10.1.1.4", 5432, VL_ALLOW,
+     "AllowVnetInBound"},
+    {"default DenyAllInBound from an Internet address", VL_DIR_IN, VL_PROTO_TCP, "203.0.113.5", 50000,
+     "10.1.1.4", 5432, VL_DENY, "DenyAllInBound"},
+    {"default AllowInternetOutBound", VL_DIR_OUT, VL_PROTO_TCP, "10.1.1.4", 50000, "203.0.113.5", 443,
+     VL_ALLOW, "AllowInternetOutBound"},
+    {"default AllowVnetOutBound", VL_DIR_OUT, VL_PROTO_UDP, "10.1.1.4", 50000, "10.1.2.4", 53, VL_ALLOW,
+     "AllowVnetOutBound"},
+    {"default AllowAzureLoadBalancerInBound (probe to a frontend IP)", VL_DIR_IN, VL_PROTO_TCP,
+     "168.63.129.16", 50000, "203.0.113.10", 8081, VL_ALLOW, "AllowAzureLoadBalancerInBound"},
+    {"168.63.129.16 is inside VirtualNetwork", VL_DIR_IN, VL_PROTO_TCP, "168.63.129.16", 50000, "10.1.1.4",
+     8081, VL_ALLOW, "AllowVnetInBound"},
+    {"tag AzureLoadBalancer in a custom rule", VL_DIR_IN, VL_PROTO_TCP, "168.63.129.16", 50000, "10.1.1.4",
+     6000, VL_ALLOW, "allow-lb-6000"},
+    {"default DenyAllOutBound (public source to a VNet address)", VL_DIR_OUT, VL_PROTO_TCP, "203.0.113.5",
+     50000, "10.1.2.4", 80, VL_DENY, "DenyAllOutBound"},
+    {"custom outbound deny before AllowInternetOutBound", VL_DIR_OUT, VL_PROTO_TCP, "10.1.1.4", 50000,
+     "203.0.113.5", 25, VL_DENY, "deny-out-smtp"},
+    {"tag Internet matches a public source", VL_DIR_IN, VL_PROTO_TCP, "203.0.113.5", 50000, "10.1.1.4", 80,
+     VL_ALLOW, "allow-http-internet"},
+    {"tag Internet does not match a VNet source", VL_DIR_IN, VL_PROTO_TCP, "10.1.2.4", 50000, "10.1.1.4", 80,
+     VL_ALLOW, "AllowVnetInBound"},
+    {"tag VirtualNetwork covers kubenet pod /24 routes", VL_DIR_IN, VL_PROTO_TCP, "10.244.1.5", 50000,
+     "10.1.1.4", 3000, VL_ALLOW, "allow-vnet-3000"},
+    {"an unused pod CIDR address is Internet", VL_DIR_IN, VL_PROTO_TCP, "10.244.9.5", 50000, "10.1.1.4", 3000,
+     VL_DENY, "deny-internet-3000"},
+    {"first match by priority: Deny 200 before Allow 300", VL_DIR_IN, VL_PROTO_TCP, "10.1.2.4", 50000,
+     "10.1.1.4", 8080, VL_DENY, "deny-8080"},
+    {"first match by priority: Allow 210 before Deny 310 (file order irrelevant)", VL_DIR_IN, VL_PROTO_TCP,
+     "10.1.2.4", 50000, "10.1.1.4", 9090, VL_ALLOW, "allow-9090"},
+    {"plural source list, second element", VL_DIR_IN, VL_PROTO_TCP, "192.0.2.7", 50000, "10.1.1.4", 443,
+     VL_ALLOW, "allow-partners"},
+    {"plural source list, address not listed", VL_DIR_IN, VL_PROTO_TCP, "192.0.2.8", 50000, "10.1.1.4", 443,
+     VL_DENY, "DenyAllInBound"},
+    {"port range inside", VL_DIR_IN, VL_PROTO_TCP, "198.51.100.9", 50000, "10.1.1.4", 8050, VL_ALLOW,
+     "allow-partners"},
+    {"port range low edge", VL_DIR_IN, VL_PROTO_TCP, "198.51.100.9", 50000, "10.1.1.4", 8000, VL_ALLOW,
+     "allow-partners"},
+    {"port range high edge", VL_DIR_IN, VL_PROTO_TCP, "198.51.100.9", 50000, "10.1.1.4", 8100, VL_ALLOW,
+     "allow-partners"},
+    {"port range just outside", VL_DIR_IN, VL_PROTO_TCP, "198.51.100.9", 50000, "10.1.1.4", 8101, VL_DENY,
+     "DenyAllInBound"},
+    {"protocol * matches UDP", VL_DIR_IN, VL_PROTO_UDP, "198.51.100.66", 50000, "10.1.1.4", 53, VL_DENY,
+     "deny-any-proto"},
+    {"protocol * matches ESP", VL_DIR_IN, VL_PROTO_ESP, "198.51.100.66", 0, "10.1.1.4", 0, VL_DENY,
+     "deny-any-proto"},
+    {"protocol Tcp does not match UDP", VL_DIR_IN, VL_PROTO_UDP, "198.51.100.9", 50000, "10.1.1.4", 443,
+     VL_DENY, "DenyAllInBound"},
+    {"ICMP ignores the rule's port", VL_DIR_IN, VL_PROTO_ICMP, "192.0.2.50", 0, "10.1.1.4", 0, VL_ALLOW,
+     "allow-icmp-port"},
+    {"a * rule with ports matches only TCP and UDP", VL_DIR_IN, VL_PROTO_ICMP, "192.0.2.60", 0, "10.1.1.4", 0,
+     VL_DENY, "DenyAllInBound"},
+    {"a * rule with ports matches UDP on that port", VL_DIR_IN, VL_PROTO_UDP, "192.0.2.60", 50000, "10.1.1.4",
+     443, VL_ALLOW, "allow-any-443-from-60"},
+    {"a * rule without ports matches ICMP", VL_DIR_IN, VL_PROTO_ICMP, "198.51.100.66", 0, "10.1.1.4", 0,
+     VL_DENY, "deny-any-proto"},
+    {"UDP honours ports of a * rule", VL_DIR_IN, VL_PROTO_UDP, "192.0.2.60", 50000, "10.1.1.4", 53, VL_DENY,
+     "DenyAllInBound"},
+    {"source port range matches", VL_DIR_IN, VL_PROTO_TCP, "192.0.2.70", 1500, "10.1.1.4", 22, VL_ALLOW,
+     "allow-sport"},
+    {"source port range does not match an ephemeral port", VL_DIR_IN, VL_PROTO_TCP, "192.0.2.70", 50000,
+     "10.1.1.4", 22, VL_DENY, "DenyAllInBound"},
 };
 
 static struct vl_lab *lab;
@@ -370,7 +383,10 @@ ParameterizedTestParameters(eval, nsg)
 
 ParameterizedTest(struct nsg_row *row, eval, nsg)
 {
-	struct vl_flow f = {.proto = row->proto, .src = IP(row->src), .sport = row->sport, .dst = IP(row->dst),
+	struct vl_flow f = {.proto = row->proto,
+			    .src = IP(row->src),
+			    .sport = row->sport,
+			    .dst = IP(row->dst),
 			    .dport = row->dport};
 	const struct vl_rule *r = vl_eval_nsg(lab, vl_lab_find_nsg(lab, "t-nsg"), row->dir, &f);
 
@@ -393,60 +409,62 @@ struct path_row {
 	char rule[48]; /* deciding rule or "" */
 	size_t n_hops;
 	char hops[160]; /* "nsg:O|I:N|S:Allow|Deny" joined by spaces; "" = not checked */
-	char seen[24];  /* endpoint name or address the destination sees */
-	char note[32];  /* substring of the note or "" */
+	char seen[24];	/* endpoint name or address the destination sees */
+	char note[32];	/* substring of the note or "" */
 };
 
 static struct path_row path_rows[] = {
-	{"no NSG anywhere: Allow, no rule", "bare1", "bare2", VL_PROTO_TCP, 22, VL_ALLOW, "", "", 0, "", "bare1",
-	 "no NSG"},
-	{"inbound: subnet NSG, then NIC NSG", "bare1", "web1", VL_PROTO_TCP, 22, VL_DENY, "web-nic-nsg", "deny-ssh", 2,
-	 "web-subnet-nsg:I:S:Allow web-nic-nsg:I:N:Deny", "bare1", ""},
-	{"inbound: a subnet Deny ends before the NIC", "app1", "web1", VL_PROTO_TCP, 22, VL_DENY, "web-subnet-nsg",
-	 "deny-from-app", 1, "web-subnet-nsg:I:S:Deny", "app1", ""},
-	{"outbound: NIC NSG first", "web1", "bare1", VL_PROTO_TCP, 5000, VL_DENY, "web-nic-nsg", "deny-out-5000", 1,
-	 "web-nic-nsg:O:N:Deny", "web1", ""},
-	{"outbound: then the subnet NSG", "web1", "bare1", VL_PROTO_TCP, 6000, VL_DENY, "web-subnet-nsg",
-	 "deny-out-6000", 2, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Deny", "web1", ""},
-	{"intra-subnet traffic crosses all four NSGs", "web2", "web1", VL_PROTO_TCP, 22, VL_DENY, "web-nic-nsg",
-	 "deny-ssh", 4, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow web-subnet-nsg:I:S:Allow web-nic-nsg:I:N:Deny",
-	 "web2", ""},
-	{"all allow: the last evaluated rule is reported", "web2", "web1", VL_PROTO_TCP, 443, VL_ALLOW, "web-nic-nsg",
-	 "AllowVnetInBound", 4, "", "web2", ""},
-	{"to the Internet: only source hops", "web1", "203.0.113.5", VL_PROTO_TCP, 443, VL_ALLOW, "web-subnet-nsg",
-	 "AllowInternetOutBound", 2, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow", "web1", "outside every subnet"},
-	{"an unused address in a subnet: subnet NSG only", "web1", "10.1.1.200", VL_PROTO_TCP, 22, VL_ALLOW,
-	 "web-subnet-nsg", "AllowVnetInBound", 3, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow web-subnet-nsg:I:S:Allow",
-	 "web1", ""},
-	{"ICMP through defaults", "web1", "web2", VL_PROTO_ICMP, 0, VL_ALLOW, "web-nic-nsg", "AllowVnetInBound", 4, "",
-	 "web1", ""},
-	{"kubenet pod to ACI is seen as its node", "ka", "aci1", VL_PROTO_TCP, 80, VL_ALLOW, "aci-nsg",
-	 "allow-aks-nodes", 2, "aks-nsg:O:N:Allow aci-nsg:I:S:Allow", "k-node-0", "masqueraded"},
-	{"kubenet pod on node 1 is seen as node 1", "kc", "aci1", VL_PROTO_TCP, 80, VL_ALLOW, "aci-nsg",
-	 "allow-aks-nodes", 2, "", "k-node-1", "masqueraded"},
-	{"container group has no NIC NSG; subnet decides", "app1", "aci1", VL_PROTO_TCP, 443, VL_DENY, "aci-nsg",
-	 "deny-vnet", 1, "aci-nsg:I:S:Deny", "app1", ""},
-	{"kubenet pod to pod across nodes keeps its address (UDR, no NAT)", "ka", "kc", VL_PROTO_TCP, 80, VL_ALLOW,
-	 "aks-nsg", "AllowVnetInBound", 2, "aks-nsg:O:N:Allow aks-nsg:I:N:Allow", "ka", "kept"},
-	{"kubenet pods on the same node cross no NSG", "ka", "kb", VL_PROTO_TCP, 80, VL_ALLOW, "", "", 0, "", "ka",
-	 "same node"},
-	{"kubenet pod to its own node crosses no NSG", "ka", "k-node-0", VL_PROTO_TCP, 10250, VL_ALLOW, "", "", 0,
-	 "", "ka", "same node"},
-	{"kubenet pod to the Internet is seen as its node", "kb", "203.0.113.5", VL_PROTO_TCP, 443, VL_ALLOW, "aks-nsg",
-	 "AllowInternetOutBound", 1, "aks-nsg:O:N:Allow", "k-node-0", "masqueraded"},
-	{"VM to a kubenet pod: routed to its node, node NIC NSG applies", "web1", "kc", VL_PROTO_TCP, 80, VL_ALLOW,
-	 "aks-nsg", "AllowVnetInBound", 3, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow aks-nsg:I:N:Allow", "web1",
-	 ""},
-	{"Azure CNI pod keeps its IP inside the VNet", "ca", "cb", VL_PROTO_TCP, 8080, VL_ALLOW, "cni-nsg",
-	 "allow-pods-only", 2, "cni-nsg:O:N:Allow cni-nsg:I:N:Allow", "ca", "kept"},
-	{"Azure CNI pod keeps its IP toward a VM", "ca", "web1", VL_PROTO_TCP, 443, VL_ALLOW, "web-nic-nsg",
-	 "AllowVnetInBound", 3, "", "ca", ""},
-	{"Azure CNI pod is seen as its node outside the VNet", "cb", "203.0.113.5", VL_PROTO_TCP, 443, VL_ALLOW,
-	 "cni-nsg", "AllowInternetOutBound", 1, "", "c-node-1", "masqueraded"},
-	{"Azure CNI pod as destination: its node's NIC NSG", "web1", "cb", VL_PROTO_TCP, 8080, VL_DENY, "cni-nsg",
-	 "deny-8080", 3, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow cni-nsg:I:N:Deny", "web1", ""},
-	{"Azure CNI pods on the same node cross no NSG", "ca", "c-node-0", VL_PROTO_TCP, 8080, VL_ALLOW, "", "", 0,
-	 "", "ca", "same node"},
+    {"no NSG anywhere: Allow, no rule", "bare1", "bare2", VL_PROTO_TCP, 22, VL_ALLOW, "", "", 0, "", "bare1",
+     "no NSG"},
+    {"inbound: subnet NSG, then NIC NSG", "bare1", "web1", VL_PROTO_TCP, 22, VL_DENY, "web-nic-nsg",
+     "deny-ssh", 2, "web-subnet-nsg:I:S:Allow web-nic-nsg:I:N:Deny", "bare1", ""},
+    {"inbound: a subnet Deny ends before the NIC", "app1", "web1", VL_PROTO_TCP, 22, VL_DENY,
+     "web-subnet-nsg", "deny-from-app", 1, "web-subnet-nsg:I:S:Deny", "app1", ""},
+    {"outbound: NIC NSG first", "web1", "bare1", VL_PROTO_TCP, 5000, VL_DENY, "web-nic-nsg", "deny-out-5000",
+     1, "web-nic-nsg:O:N:Deny", "web1", ""},
+    {"outbound: then the subnet NSG", "web1", "bare1", VL_PROTO_TCP, 6000, VL_DENY, "web-subnet-nsg",
+     "deny-out-6000", 2, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Deny", "web1", ""},
+    {"intra-subnet traffic crosses all four NSGs", "web2", "web1", VL_PROTO_TCP, 22, VL_DENY, "web-nic-nsg",
+     "deny-ssh", 4,
+     "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow web-subnet-nsg:I:S:Allow web-nic-nsg:I:N:Deny", "web2",
+     ""},
+    {"all allow: the last evaluated rule is reported", "web2", "web1", VL_PROTO_TCP, 443, VL_ALLOW,
+     "web-nic-nsg", "AllowVnetInBound", 4, "", "web2", ""},
+    {"to the Internet: only source hops", "web1", "203.0.113.5", VL_PROTO_TCP, 443, VL_ALLOW,
+     "web-subnet-nsg", "AllowInternetOutBound", 2, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow", "web1",
+     "outside every subnet"},
+    {"an unused address in a subnet: subnet NSG only", "web1", "10.1.1.200", VL_PROTO_TCP, 22, VL_ALLOW,
+     "web-subnet-nsg", "AllowVnetInBound", 3,
+     "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow web-subnet-nsg:I:S:Allow", "web1", ""},
+    {"ICMP through defaults", "web1", "web2", VL_PROTO_ICMP, 0, VL_ALLOW, "web-nic-nsg", "AllowVnetInBound",
+     4, "", "web1", ""},
+    {"kubenet pod to ACI is seen as its node", "ka", "aci1", VL_PROTO_TCP, 80, VL_ALLOW, "aci-nsg",
+     "allow-aks-nodes", 2, "aks-nsg:O:N:Allow aci-nsg:I:S:Allow", "k-node-0", "masqueraded"},
+    {"kubenet pod on node 1 is seen as node 1", "kc", "aci1", VL_PROTO_TCP, 80, VL_ALLOW, "aci-nsg",
+     "allow-aks-nodes", 2, "", "k-node-1", "masqueraded"},
+    {"container group has no NIC NSG; subnet decides", "app1", "aci1", VL_PROTO_TCP, 443, VL_DENY, "aci-nsg",
+     "deny-vnet", 1, "aci-nsg:I:S:Deny", "app1", ""},
+    {"kubenet pod to pod across nodes keeps its address (UDR, no NAT)", "ka", "kc", VL_PROTO_TCP, 80,
+     VL_ALLOW, "aks-nsg", "AllowVnetInBound", 2, "aks-nsg:O:N:Allow aks-nsg:I:N:Allow", "ka", "kept"},
+    {"kubenet pods on the same node cross no NSG", "ka", "kb", VL_PROTO_TCP, 80, VL_ALLOW, "", "", 0, "",
+     "ka", "same node"},
+    {"kubenet pod to its own node crosses no NSG", "ka", "k-node-0", VL_PROTO_TCP, 10250, VL_ALLOW, "", "", 0,
+     "", "ka", "same node"},
+    {"kubenet pod to the Internet is seen as its node", "kb", "203.0.113.5", VL_PROTO_TCP, 443, VL_ALLOW,
+     "aks-nsg", "AllowInternetOutBound", 1, "aks-nsg:O:N:Allow", "k-node-0", "masqueraded"},
+    {"VM to a kubenet pod: routed to its node, node NIC NSG applies", "web1", "kc", VL_PROTO_TCP, 80,
+     VL_ALLOW, "aks-nsg", "AllowVnetInBound", 3,
+     "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow aks-nsg:I:N:Allow", "web1", ""},
+    {"Azure CNI pod keeps its IP inside the VNet", "ca", "cb", VL_PROTO_TCP, 8080, VL_ALLOW, "cni-nsg",
+     "allow-pods-only", 2, "cni-nsg:O:N:Allow cni-nsg:I:N:Allow", "ca", "kept"},
+    {"Azure CNI pod keeps its IP toward a VM", "ca", "web1", VL_PROTO_TCP, 443, VL_ALLOW, "web-nic-nsg",
+     "AllowVnetInBound", 3, "", "ca", ""},
+    {"Azure CNI pod is seen as its node outside the VNet", "cb", "203.0.113.5", VL_PROTO_TCP, 443, VL_ALLOW,
+     "cni-nsg", "AllowInternetOutBound", 1, "", "c-node-1", "masqueraded"},
+    {"Azure CNI pod as destination: its node's NIC NSG", "web1", "cb", VL_PROTO_TCP, 8080, VL_DENY, "cni-nsg",
+     "deny-8080", 3, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow cni-nsg:I:N:Deny", "web1", ""},
+    {"Azure CNI pods on the same node cross no NSG", "ca", "c-node-0", VL_PROTO_TCP, 8080, VL_ALLOW, "", "",
+     0, "", "ca", "same node"},
 };
 
 ParameterizedTestParameters(eval, path)
@@ -479,7 +497,8 @@ ParameterizedTest(struct path_row *row, eval, path)
 
 	cr_assert_neq(from, VL_NONE, "%s: no endpoint %s", row->what, row->from);
 	cr_assert_eq(vl_eval_path(lab, from, addr_of(lab, row->to), row->proto, 0, row->port, &v), 0);
-	cr_assert_eq(v.access, row->access, "%s: access %s (note: %s)", row->what, vl_access_name(v.access), v.note);
+	cr_assert_eq(v.access, row->access, "%s: access %s (note: %s)", row->what, vl_access_name(v.access),
+		     v.note);
 	cr_assert_str_or_null(nsg_name(lab, v.nsg), row->nsg, "nsg", row->what);
 	cr_assert_str_or_null(v.rule ? v.rule->name : NULL, row->rule, "rule", row->what);
 	cr_assert_eq(v.n_hops, row->n_hops, "%s: %zu hops, want %zu", row->what, v.n_hops, row->n_hops);
@@ -491,7 +510,8 @@ ParameterizedTest(struct path_row *row, eval, path)
 		cr_assert_eq(v.hops[i].flow.sport, 50000, "%s: ephemeral source port", row->what);
 	}
 	if (*row->note)
-		cr_assert(strstr(v.note, row->note), "%s: note \"%s\" lacks \"%s\"", row->what, v.note, row->note);
+		cr_assert(strstr(v.note, row->note), "%s: note \"%s\" lacks \"%s\"", row->what, v.note,
+			  row->note);
 }
 
 /* ---- the rest ---- */
@@ -506,8 +526,9 @@ Test(eval, nonmasq_override)
 	k->non_masq[0] = P("10.244.0.0/16");
 	k->non_masq[1] = P("10.1.0.0/16");
 	k->n_non_masq = 2;
-	cr_assert_eq(vl_eval_path(lab, vl_lab_find_endpoint(lab, "ka"), addr_of(lab, "aci1"), VL_PROTO_TCP, 0, 80, &v),
-		     0);
+	cr_assert_eq(
+	    vl_eval_path(lab, vl_lab_find_endpoint(lab, "ka"), addr_of(lab, "aci1"), VL_PROTO_TCP, 0, 80, &v),
+	    0);
 	cr_assert_eq(v.seen_src, addr_of(lab, "ka"));
 	cr_assert_eq(v.access, VL_DENY);
 	cr_assert_str_eq(v.rule->name, "deny-pod-cidr");
@@ -527,8 +548,8 @@ Test(eval, explicit_source_port)
 {
 	struct vl_verdict v;
 
-	cr_assert_eq(vl_eval_path(lab, vl_lab_find_endpoint(lab, "web1"), addr_of(lab, "web2"), VL_PROTO_TCP, 1234, 80,
-				  &v),
+	cr_assert_eq(vl_eval_path(lab, vl_lab_find_endpoint(lab, "web1"), addr_of(lab, "web2"), VL_PROTO_TCP,
+				  1234, 80, &v),
 		     0);
 	cr_assert_eq(v.hops[0].flow.sport, 1234);
 	cr_assert_eq(v.dst_ep, vl_lab_find_endpoint(lab, "web2"));
@@ -547,8 +568,9 @@ Test(eval, hop_subnets)
 	cr_assert_eq(v.hops[2].level, VL_HOP_SUBNET);
 	cr_assert_eq(v.hops[2].endpoint, VL_NONE, "no endpoint holds the address");
 	cr_assert_eq(v.hops[2].subnet, web);
-	cr_assert_eq(vl_eval_path(lab, vl_lab_find_endpoint(lab, "kc"), addr_of(lab, "web1"), VL_PROTO_TCP, 0, 80, &v),
-		     0);
+	cr_assert_eq(
+	    vl_eval_path(lab, vl_lab_find_endpoint(lab, "kc"), addr_of(lab, "web1"), VL_PROTO_TCP, 0, 80, &v),
+	    0);
 	cr_assert_eq(v.hops[0].endpoint, vl_lab_find_endpoint(lab, "k-node-1"), "a pod's NIC is its node's");
 	cr_assert_eq(v.hops[0].subnet, vl_lab_find_subnet(lab, "aks"));
 	cr_assert_eq(v.hops[2].subnet, web);
@@ -574,7 +596,10 @@ Test(eval, vnet_prefixes)
 Test(eval, udr_prefix_joins_vnet_tag)
 {
 	struct vl_route_table *rt;
-	struct vl_flow f = {.proto = VL_PROTO_TCP, .src = IP("192.168.50.7"), .sport = 50000, .dst = IP("10.1.1.4"),
+	struct vl_flow f = {.proto = VL_PROTO_TCP,
+			    .src = IP("192.168.50.7"),
+			    .sport = 50000,
+			    .dst = IP("10.1.1.4"),
 			    .dport = 3000};
 	const struct vl_rule *r = vl_eval_nsg(lab, vl_lab_find_nsg(lab, "t-nsg"), VL_DIR_IN, &f);
 
@@ -589,4 +614,24 @@ Test(eval, udr_prefix_joins_vnet_tag)
 	rt->routes[0].prefix = P("192.168.0.0/16");
 	r = vl_eval_nsg(lab, vl_lab_find_nsg(lab, "t-nsg"), VL_DIR_IN, &f);
 	cr_assert_str_eq(r->name, "allow-vnet-3000");
+}
+
+/* The first article's finding, through the real loader. */
+Test(eval, kubenet_outbound_topology)
+{
+	struct vl_lab *l = NULL;
+	struct vl_error e = {0};
+	struct vl_verdict v;
+	int obs;
+
+	cr_assert_eq(vl_load_file("topologies/kubenet-outbound.yaml", &l, &e), 0, "%s:%d: %s", e.file, e.line,
+		     e.msg);
+	obs = vl_lab_find_endpoint(l, "observer");
+	cr_assert_eq(vl_eval_path(l, obs, l->eps[vl_lab_find_endpoint(l, "myContainerGroup")].ip,
+				  VL_PROTO_TCP, 0, 80, &v),
+		     0);
+	cr_assert_eq(v.access, VL_ALLOW);
+	cr_assert_str_eq(v.rule->name, "allow-aks-subnet");
+	cr_assert_eq(v.seen_src, l->eps[l->eps[obs].node].ip, "the container group sees the node");
+	vl_lab_free(l);
 }

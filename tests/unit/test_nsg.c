@@ -87,18 +87,18 @@ Test(nsg, default_rules_exact)
 		enum vl_access access;
 		enum vl_addr_kind sk, dk;
 	} want[] = {
-		{"AllowVnetInBound", "Allow inbound traffic from all VMs in VNET", "VirtualNetwork", "VirtualNetwork",
-		 65000, VL_DIR_IN, VL_ALLOW, VL_ADDR_TAG_VNET, VL_ADDR_TAG_VNET},
-		{"AllowAzureLoadBalancerInBound", "Allow inbound traffic from azure load balancer", "AzureLoadBalancer",
-		 "*", 65001, VL_DIR_IN, VL_ALLOW, VL_ADDR_TAG_LB, VL_ADDR_ANY},
-		{"DenyAllInBound", "Deny all inbound traffic", "*", "*", 65500, VL_DIR_IN, VL_DENY, VL_ADDR_ANY,
-		 VL_ADDR_ANY},
-		{"AllowVnetOutBound", "Allow outbound traffic from all VMs to all VMs in VNET", "VirtualNetwork",
-		 "VirtualNetwork", 65000, VL_DIR_OUT, VL_ALLOW, VL_ADDR_TAG_VNET, VL_ADDR_TAG_VNET},
-		{"AllowInternetOutBound", "Allow outbound traffic from all VMs to Internet", "*", "Internet", 65001,
-		 VL_DIR_OUT, VL_ALLOW, VL_ADDR_ANY, VL_ADDR_TAG_INTERNET},
-		{"DenyAllOutBound", "Deny all outbound traffic", "*", "*", 65500, VL_DIR_OUT, VL_DENY, VL_ADDR_ANY,
-		 VL_ADDR_ANY},
+	    {"AllowVnetInBound", "Allow inbound traffic from all VMs in VNET", "VirtualNetwork",
+	     "VirtualNetwork", 65000, VL_DIR_IN, VL_ALLOW, VL_ADDR_TAG_VNET, VL_ADDR_TAG_VNET},
+	    {"AllowAzureLoadBalancerInBound", "Allow inbound traffic from azure load balancer",
+	     "AzureLoadBalancer", "*", 65001, VL_DIR_IN, VL_ALLOW, VL_ADDR_TAG_LB, VL_ADDR_ANY},
+	    {"DenyAllInBound", "Deny all inbound traffic", "*", "*", 65500, VL_DIR_IN, VL_DENY, VL_ADDR_ANY,
+	     VL_ADDR_ANY},
+	    {"AllowVnetOutBound", "Allow outbound traffic from all VMs to all VMs in VNET", "VirtualNetwork",
+	     "VirtualNetwork", 65000, VL_DIR_OUT, VL_ALLOW, VL_ADDR_TAG_VNET, VL_ADDR_TAG_VNET},
+	    {"AllowInternetOutBound", "Allow outbound traffic from all VMs to Internet", "*", "Internet",
+	     65001, VL_DIR_OUT, VL_ALLOW, VL_ADDR_ANY, VL_ADDR_TAG_INTERNET},
+	    {"DenyAllOutBound", "Deny all outbound traffic", "*", "*", 65500, VL_DIR_OUT, VL_DENY,
+	     VL_ADDR_ANY, VL_ADDR_ANY},
 	};
 	size_t n;
 	const struct vl_rule *d = vl_default_rules(&n);
@@ -204,31 +204,33 @@ struct bad_row {
 };
 
 static struct bad_row bad_rows[] = {
-	{"priority below 100", M_PRIORITY, "99", "priority 99 is out of range (100-4096)"},
-	{"priority above 4096", M_PRIORITY, "4097", "priority 4097 is out of range"},
-	{"missing priority", M_PRIORITY, "0", "missing priority"},
-	{"tag in a plural list", M_SRC, "10.0.0.0/8 VirtualNetwork", "SecurityRuleParameterContainsUnsupportedValue"},
-	{"* in a plural list", M_DST, "10.0.0.0/8 *", "SecurityRuleParameterContainsUnsupportedValue"},
-	{"* in a plural port list", M_DPORT, "80 *", "SecurityRuleParameterContainsUnsupportedValue"},
-	{"unknown service tag", M_SRC, "Storage", "unknown service tag \"Storage\""},
-	{"host bits set", M_DST, "10.1.1.5/24", "host bits set (did you mean 10.1.1.0/24?)"},
-	{"not an address", M_DST, "10.1.1", "not an IPv4 address or CIDR"},
-	{"port above 65535", M_DPORT, "65536", "\"65536\" is not a port"},
-	{"port range backwards", M_DPORT, "90-80", "runs backwards"},
-	{"port range half open", M_DPORT, "80-", "is not a port"},
-	{"port not a number", M_SPORT, "http", "sourcePortRange: \"http\" is not a port"},
-	{"port with sign", M_DPORT, "-5", "is not a port"},
-	{"name starting with -", M_NAME, "-bad", "invalid rule name \"-bad\""},
-	{"name ending with .", M_NAME, "bad.", "invalid rule name"},
-	{"name with a space", M_NAME, "a b", "invalid rule name"},
-	{"name of 81 characters", M_NAME,
-	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "invalid rule name"},
-	{"empty name", M_NAME, "", "invalid rule name \"\""},
-	{"duplicate name, other case", M_NAME, "ALLOW-WEB", "duplicate rule name \"ALLOW-WEB\""},
-	{"singular and plural together", M_BOTH_SRC, "", "both sourceAddressPrefix and sourceAddressPrefixes"},
-	{"no source prefix", M_NO_SRC, "", "no sourceAddressPrefix (or sourceAddressPrefixes) given"},
-	{"no destination port", M_NO_DPORT, "", "no destinationPortRange (or destinationPortRanges) given"},
-	{"bad protocol value", M_PROTO, "", "protocol must be one of"},
+    {"priority below 100", M_PRIORITY, "99", "priority 99 is out of range (100-4096)"},
+    {"priority above 4096", M_PRIORITY, "4097", "priority 4097 is out of range"},
+    {"missing priority", M_PRIORITY, "0", "missing priority"},
+    {"tag in a plural list", M_SRC, "10.0.0.0/8 VirtualNetwork",
+     "SecurityRuleParameterContainsUnsupportedValue"},
+    {"* in a plural list", M_DST, "10.0.0.0/8 *", "SecurityRuleParameterContainsUnsupportedValue"},
+    {"* in a plural port list", M_DPORT, "80 *", "SecurityRuleParameterContainsUnsupportedValue"},
+    {"unknown service tag", M_SRC, "Storage", "unknown service tag \"Storage\""},
+    {"host bits set", M_DST, "10.1.1.5/24", "host bits set (did you mean 10.1.1.0/24?)"},
+    {"not an address", M_DST, "10.1.1", "not an IPv4 address or CIDR"},
+    {"port above 65535", M_DPORT, "65536", "\"65536\" is not a port"},
+    {"port range backwards", M_DPORT, "90-80", "runs backwards"},
+    {"port range half open", M_DPORT, "80-", "is not a port"},
+    {"port not a number", M_SPORT, "http", "sourcePortRange: \"http\" is not a port"},
+    {"port with sign", M_DPORT, "-5", "is not a port"},
+    {"name starting with -", M_NAME, "-bad", "invalid rule name \"-bad\""},
+    {"name ending with .", M_NAME, "bad.", "invalid rule name"},
+    {"name with a space", M_NAME, "a b", "invalid rule name"},
+    {"name of 81 characters", M_NAME,
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "invalid rule name"},
+    {"empty name", M_NAME, "", "invalid rule name \"\""},
+    {"duplicate name, other case", M_NAME, "ALLOW-WEB", "duplicate rule name \"ALLOW-WEB\""},
+    {"singular and plural together", M_BOTH_SRC, "", "both sourceAddressPrefix and sourceAddressPrefixes"},
+    {"no source prefix", M_NO_SRC, "", "no sourceAddressPrefix (or sourceAddressPrefixes) given"},
+    {"no destination port", M_NO_DPORT, "", "no destinationPortRange (or destinationPortRanges) given"},
+    {"bad protocol value", M_PROTO, "", "protocol must be one of"},
 };
 
 ParameterizedTestParameters(nsg, invalid)
@@ -293,7 +295,8 @@ ParameterizedTest(struct bad_row *row, nsg, invalid)
 
 Test(nsg, good_names)
 {
-	static const char *const names[] = {"a", "_", "a_", "x.y-z", "Rule_1", "k8s-azure-lb_allow_IPv4_d39272f7"};
+	static const char *const names[] = {"a",     "_",      "a_",
+					    "x.y-z", "Rule_1", "k8s-azure-lb_allow_IPv4_d39272f7"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		free(nsg->rules[1].name);
@@ -494,7 +497,8 @@ Test(edit, add_conflicting_priority)
 {
 	edit_init(VL_EDIT_ADD, "dup", "priority", "300", NULL);
 	cr_assert_eq(apply(), -EINVAL);
-	cr_assert(strstr(err.msg, "SecurityRuleConflict") && strstr(err.msg, "dup") && strstr(err.msg, "allow-ssh"),
+	cr_assert(strstr(err.msg, "SecurityRuleConflict") && strstr(err.msg, "dup") &&
+		      strstr(err.msg, "allow-ssh"),
 		  "%s", err.msg);
 	cr_assert_eq(nsg->n_rules, 2);
 }
@@ -543,7 +547,8 @@ Test(edit, invalid_edit_leaves_nsg_unchanged)
 {
 	struct vl_rule *before = nsg->rules;
 
-	edit_init(VL_EDIT_SET, "allow-ssh", "priority", "150", "sourceAddressPrefixes", "10.0.0.0/8 Internet", NULL);
+	edit_init(VL_EDIT_SET, "allow-ssh", "priority", "150", "sourceAddressPrefixes", "10.0.0.0/8 Internet",
+		  NULL);
 	edit.loc = (struct vl_loc){42, 9};
 	cr_assert_eq(apply(), -EINVAL);
 	cr_assert(strstr(err.msg, "SecurityRuleParameterContainsUnsupportedValue"), "%s", err.msg);
