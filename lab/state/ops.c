@@ -25,7 +25,7 @@ static bool interrupted(void)
 	sigset_t pending;
 
 	sigpending(&pending);
-	return sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM);
+	return sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
 }
 
 int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content, size_t len,

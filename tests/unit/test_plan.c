@@ -7,6 +7,7 @@
 
 #include "common/helpers.h"
 #include "vnetlab/ip.h"
+#include "vnetlab/nft.h"
 #include "vnetlab/plan.h"
 
 static const char *basic = "name: t\n"
@@ -174,6 +175,19 @@ Test(plan, kubenet_cluster)
 	cr_assert(strstr(text, "nft    vl-k-c-node-0 masquerade\n"));
 	cr_assert(strstr(text, "nft    vl-k-c-node-1 masquerade\n"));
 	cr_assert_eq(p->n_rulesets, 3);
+	free(text);
+	/* ip-masq-agent of node 1: its pod /24 leaving eth0 for anything outside the pod CIDR */
+	{
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		vl_nft_masq_print(lab, 1, f);
+		fclose(f);
+	}
+	cr_assert(strstr(text, "elements = { 10.244.0.0/16 }"), "%s", text);
+	cr_assert(strstr(text, "type nat hook postrouting priority srcnat"), "%s", text);
+	cr_assert(strstr(text, "ip saddr 10.244.1.0/24 oifname \"eth0\" ip daddr != @nonmasq counter masquerade"),
+		  "%s", text);
 	free(text);
 	vl_plan_free(p);
 	vl_lab_free(lab);

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CLI contract without root: bad arguments get a "usage:" line and exit 2,
+ * validate/explain/graph work on files, and up/down/probe run by an unprivileged
+ * user say they need root (exit 2). Drives the built binary (build/vnetlab or
+ * $VNETLAB); nothing here builds a lab.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/helpers.h"
+
+/* stderr of `vnetlab ARGS` (stdout dropped); *st its exit status. */
+static char *vl_err(int *st, const char *args)
+{
+	return th_run(st, "%s %s 2>&1 >/dev/null", th_vnetlab(), args);
+}
+
+static char *vl_out(int *st, const char *args)
+{
+	return th_run(st, "%s %s 2>/dev/null", th_vnetlab(), args);
+}
+
+TestSuite(cli, .timeout = 60);
+
+Test(cli, bad_arguments_exit_2_with_usage)
+{
+	static const char *const bad[] = {
+		"",
+		"frobnicate",
+		"--frobnicate",
+		"up",
+		"up a.yaml b.yaml",
+		"up --bogus topologies/kubenet-outbound.yaml",
+		"down",
+		"down a b",
+		"down -x",
+		"ls extra",
+		"ls -o xml",
+		"show",
+		"show -o yaml topologies/kubenet-outbound.yaml",
+		"exec",
+		"exec lab ep",
+		"exec lab ep cmd",
+		"probe",
+		"probe lab",
+		"probe lab from",
+		"probe lab from to extra",
+		"probe lab from to:80 --proto sctp",
+		"probe lab from to:80 --proto",
+		"probe lab from to:80 --timeout abc",
+		"probe lab from to:80 --timeout -5",
+		"probe lab from to:80 --timeout 0",
+		"probe lab from to:80 --timeout 10ms",
+		"probe lab from to:80 -o yaml",
+		"probe lab from to:99999",
+		"probe lab from to:http",
+		"probe lab from to:80 --bogus",
+		"explain",
+		"explain topologies/kubenet-outbound.yaml observer",
+		"explain topologies/kubenet-outbound.yaml observer myContainerGroup:80 --proto gre",
+		"explain topologies/kubenet-outbound.yaml observer myContainerGroup:80 -o xml",
+		"explain topologies/kubenet-outbound.yaml observer myContainerGroup:-1",
+		"nsg",
+		"nsg frob",
+		"nsg show",
+		"nsg show topologies/kubenet-outbound.yaml",
+		"nsg show topologies/kubenet-outbound.yaml aciNsg extra",
+		"nsg show topologies/kubenet-outbound.yaml aciNsg -o xml",
+		"nsg rule",
+		"nsg rule set lab",
+		"nsg rule frob lab nsg rule",
+		"nsg rule set lab nsg rule --bogus 1",
+		"nsg rule set lab nsg rule --priority",
+		"nsg rule delete lab nsg rule --priority 100",
+		"check",
+		"check -o xml topologies/kubenet-outbound.yaml",
+		"run",
+		"validate",
+		"validate a.yaml b.yaml",
+		"graph",
+		"graph a b",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int st;
+		char *err = vl_err(&st, bad[i]);
+
+		cr_expect_eq(st, 2, "'vnetlab %s': exit %d (want 2): %s", bad[i], st, err);
+		cr_expect(strstr(err, "usage:"), "'vnetlab %s': no usage line: %s", bad[i], err);
+		free(err);
+	}
+}
+
+Test(cli, usage_names_the_verb)
+{
+	int st;
+	char *err = vl_err(&st, "probe lab from to:80 --proto sctp");
+
+	cr_assert_eq(st, 2);
+	cr_assert(strstr(err, "usage: vnetlab probe"), "%s", err);
+	free(err);
+	err = vl_err(&st, "frobnicate");
+	cr_assert_eq(st, 2);
+	cr_assert(strstr(err, "frobnicate"), "the unknown verb is named: %s", err);
+	free(err);
+}
+
+Test(cli, help_exits_0)
+{
+	int st;
+	char *out = vl_out(&st, "--help");
+
+	cr_assert_eq(st, 0);
+	cr_assert(strstr(out, "usage:"), "%s", out);
+	free(out);
+	out = vl_out(&st, "probe --help");
+	cr_assert_eq(st, 0);
+	cr_assert(strstr(out, "usage: vnetlab probe"), "%s", out);
+	free(out);
+}
+
+Test(cli, validate_good_files)
+{
+	char *list = th_run(NULL, "ls topologies/*.yaml tests/data/good/*.yaml 2>/dev/null"), *save = NULL;
+	int n = 0;
+
+	for (char *f = strtok_r(list, "\n", &save); f; f = strtok_r(NULL, "\n", &save)) {
+		char args[512], *out;
+		int st;
+
+		snprintf(args, sizeof(args), "validate %s", f);
+		out = th_run(&st, "%s %s 2>&1", th_vnetlab(), args);
+		cr_expect_eq(st, 0, "%s: %s", args, out);
+		cr_expect(strstr(out, "is valid"), "%s: %s", args, out);
+		free(out);
+		n++;
+	}
+	free(list);
+	cr_assert_geq(n, 3, "no topology files found (run from the repository root)");
+}
+
+Test(cli, validate_bad_file_exit_1_with_location)
+{
+	int st;
+	char *f = th_write_temp("name: x\nvnets:\n  - name: v\n    addressSpace: [10.0.0.0/33]\n");
+	char args[256], *err, want[256];
+
+	snprintf(args, sizeof(args), "validate %s", f);
+	err = vl_err(&st, args);
+	cr_assert_eq(st, 1, "%s", err);
+	snprintf(want, sizeof(want), "%s:4:", f);
+	cr_assert(!strncmp(err, want, strlen(want)), "want %s…, got %s", want, err);
+	free(err);
+	err = vl_err(&st, "validate /nonexistent/vnetlab.yaml");
+	cr_assert_eq(st, 1, "%s", err);
+	cr_assert(strstr(err, "/nonexistent/vnetlab.yaml"), "%s", err);
+	free(err);
+	unlink(f);
+	free(f);
+}
+
+static void check_explain(const char *prefix)
+{
+	char *out, *v;
+	int st;
+
+	out = th_run(&st, "%s%s explain topologies/kubenet-outbound.yaml observer myContainerGroup:80 -o json 2>&1",
+		     prefix, th_vnetlab());
+	cr_assert_eq(st, 0, "%s", out);
+	v = th_json_get(out, "access");
+	cr_assert_str_eq(v, "Allow", "%s", out);
+	free(v);
+	v = th_json_get(out, "nsg");
+	cr_assert_str_eq(v, "aciNsg", "%s", out);
+	free(v);
+	v = th_json_get(out, "rule");
+	cr_assert_str_eq(v, "allow-aks-subnet", "%s", out);
+	free(v);
+	cr_assert(strstr(out, "\"hops\":["), "%s", out);
+	free(out);
+}
+
+static void check_graph(const char *prefix)
+{
+	char *out;
+	int st;
+
+	out = th_run(&st, "%s%s graph topologies/kubenet-outbound.yaml 2>&1", prefix, th_vnetlab());
+	cr_assert_eq(st, 0, "%s", out);
+	cr_assert(!strncmp(out, "graph \"kubenet\" {\n", 18), "%s", out);
+	cr_assert(strstr(out, "\"observer\" --"), "pods hang off their node: %s", out);
+	cr_assert(strstr(out, "\"myContainerGroup\" -- \"subnet:aci\""), "%s", out);
+	cr_assert(strlen(out) >= 2 && !strcmp(out + strlen(out) - 2, "}\n"), "%s", out);
+	free(out);
+	/* dot accepts it, when installed */
+	out = th_run(&st, "command -v dot >/dev/null || exit 0; %s%s graph topologies/kubenet-outbound.yaml | dot -Tsvg >/dev/null 2>&1",
+		     prefix, th_vnetlab());
+	cr_assert_eq(st, 0, "dot rejected the graph");
+	free(out);
+}
+
+Test(cli, explain_and_graph_of_a_file)
+{
+	check_explain("");
+	check_graph("");
+}
+
+/* As an unprivileged user: run directly when not root, via setpriv when root. */
+static const char *unprivileged(void)
+{
+	int st;
+	char *out;
+
+	if (!th_is_root())
+		return "";
+	out = th_run(&st, "command -v setpriv");
+	free(out);
+	if (st)
+		return NULL;
+	out = th_run(&st, "setpriv --reuid=65534 --regid=65534 --clear-groups %s validate "
+			  "topologies/kubenet-outbound.yaml >/dev/null 2>&1", th_vnetlab());
+	free(out);
+	return st ? NULL : "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+}
+
+Test(cli, without_root_files_work_and_lab_verbs_need_root)
+{
+	static const char *const needs[] = {
+		"up topologies/kubenet-outbound.yaml",
+		"down kubenet",
+		"down topologies/kubenet-outbound.yaml",
+		"down --all",
+		"probe kubenet observer myContainerGroup:80",
+		"probe kubenet observer myContainerGroup:80 --proto udp -o json",
+		"exec kubenet observer -- true",
+		"nsg rule set kubenet aciNsg deny-all --priority 350",
+	};
+	const char *pre = unprivileged();
+	char *out;
+	int st;
+
+	if (!pre)
+		cr_skip_test("no way to run as an unprivileged user (setpriv missing or cannot run the binary)");
+	out = th_run(&st, "%s%s validate topologies/kubenet-outbound.yaml 2>&1", pre, th_vnetlab());
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	check_explain(pre);
+	check_graph(pre);
+	out = th_run(&st, "%s%s up --dry-run topologies/kubenet-outbound.yaml 2>&1", pre, th_vnetlab());
+	cr_expect_eq(st, 0, "up --dry-run needs no root: %s", out);
+	free(out);
+
+	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
+		out = th_run(&st, "%s%s %s 2>&1", pre, th_vnetlab(), needs[i]);
+		cr_expect_eq(st, 2, "'vnetlab %s' unprivileged: exit %d: %s", needs[i], st, out);
+		cr_expect(strstr(out, "needs root"), "'vnetlab %s' unprivileged: %s", needs[i], out);
+		free(out);
+	}
+}
