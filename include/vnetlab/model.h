@@ -164,7 +164,7 @@ enum vl_plugin { VL_PLUGIN_KUBENET, VL_PLUGIN_AZURE };
 
 struct vl_pod_spec {
 	char *name;
-	int replicas; /* default 1 */
+	int replicas; /* 0: omitted, one pod named `name`; N: pods name-0 … name-(N-1) */
 	int node;     /* node index, or VL_NONE to spread */
 	enum vl_app app;
 	uint16_t *ports;

@@ -74,7 +74,8 @@ int ld_keys(struct ld *c, const struct ynode *map, const char *what, const char 
 			for (j = 0; allowed[j] && off < sizeof(list); j++)
 				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", j ? ", " : "",
 							allowed[j]);
-			return ld_fail(c, k, "unknown key '%s' in %s; expected one of: %s", k->str, what, list);
+			return ld_fail(c, k, "unknown key '%s' in %s; expected one of: %s", k->str, what,
+				       list);
 		}
 	}
 	return 0;
@@ -123,7 +124,8 @@ int ld_int(struct ld *c, const struct ynode *n, const char *what, long lo, long 
 	return 0;
 }
 
-int ld_need(struct ld *c, const struct ynode *map, const char *key, const char *what, const struct ynode **out)
+int ld_need(struct ld *c, const struct ynode *map, const char *key, const char *what,
+	    const struct ynode **out)
 {
 	*out = ld_get(map, key);
 	if (!*out)
@@ -240,11 +242,29 @@ static int view_open(struct ld *c, const struct ynode *map, const char *what, co
 }
 
 static const char *const rule_keys[] = {
-	"name", "priority", "direction", "access", "protocol", "description",
-	"sourceAddressPrefix", "sourceAddressPrefixes", "sourcePortRange", "sourcePortRanges",
-	"destinationAddressPrefix", "destinationAddressPrefixes", "destinationPortRange", "destinationPortRanges",
-	"sourceApplicationSecurityGroups", "destinationApplicationSecurityGroups",
-	"id", "etag", "type", "provisioningState", "resourceGroup", "properties", NULL,
+    "name",
+    "priority",
+    "direction",
+    "access",
+    "protocol",
+    "description",
+    "sourceAddressPrefix",
+    "sourceAddressPrefixes",
+    "sourcePortRange",
+    "sourcePortRanges",
+    "destinationAddressPrefix",
+    "destinationAddressPrefixes",
+    "destinationPortRange",
+    "destinationPortRanges",
+    "sourceApplicationSecurityGroups",
+    "destinationApplicationSecurityGroups",
+    "id",
+    "etag",
+    "type",
+    "provisioningState",
+    "resourceGroup",
+    "properties",
+    NULL,
 };
 
 static int word_opt(struct ld *c, const struct ynode *n, const char *what, const char *const *words, int *out)
@@ -399,7 +419,8 @@ static int default_check(struct ld *c, const struct ynode *map, bool seen[], siz
 	seen[i] = true;
 	if (r.priority != d->priority || r.dir != d->dir || r.access != d->access || r.proto != d->proto ||
 	    !same_str(r.src_prefix, d->src_prefix) || !same_str(r.dst_prefix, d->dst_prefix))
-		e = ld_fail(c, map, "default security rule '%s' differs from Azure's (%s %s priority %d); "
+		e = ld_fail(c, map,
+			    "default security rule '%s' differs from Azure's (%s %s priority %d); "
 			    "default rules cannot be changed",
 			    r.name, vl_dir_name(d->dir), vl_access_name(d->access), d->priority);
 out:
@@ -462,9 +483,23 @@ int ld_rule_array(struct ld *c, const struct ynode *seq, struct vl_nsg *nsg)
 }
 
 static const char *const nsg_keys[] = {
-	"name", "securityRules", "defaultSecurityRules", "import", "properties", "id", "etag", "type",
-	"location", "resourceGroup", "resourceGuid", "provisioningState", "tags", "subnets",
-	"networkInterfaces", "flushConnection", NULL,
+    "name",
+    "securityRules",
+    "defaultSecurityRules",
+    "import",
+    "properties",
+    "id",
+    "etag",
+    "type",
+    "location",
+    "resourceGroup",
+    "resourceGuid",
+    "provisioningState",
+    "tags",
+    "subnets",
+    "networkInterfaces",
+    "flushConnection",
+    NULL,
 };
 
 int ld_nsg(struct ld *c, const struct ynode *map, const char *import_dir, struct vl_nsg *nsg, bool *imported)
@@ -486,7 +521,9 @@ int ld_nsg(struct ld *c, const struct ynode *map, const char *import_dir, struct
 	if (imp && !import_dir)
 		return ld_fail(c, vfind(&v, "import"), "'import' is only allowed in a topology file");
 	if (imp && (rules || defs))
-		return ld_fail(c, imp, "'import' replaces securityRules and defaultSecurityRules; give one or the other");
+		return ld_fail(
+		    c, imp,
+		    "'import' replaces securityRules and defaultSecurityRules; give one or the other");
 	if (rules) {
 		e = rules_fill(c, rules, "securityRules", false, nsg);
 		if (e)
@@ -516,7 +553,9 @@ int ld_nsg(struct ld *c, const struct ynode *map, const char *import_dir, struct
 		e = vl_nsg_import_file(path, nsg->name, &got, c->err);
 		if (e && e != -ENOMEM && c->err->line == 0) /* I/O: say where the import was asked for */
 			ld_fail(c, imp, "cannot import '%s': %s", path,
-				e == -EFBIG ? "file too large" : e == -EINVAL ? "not a regular file" : strerror(-e));
+				e == -EFBIG    ? "file too large"
+				: e == -EINVAL ? "not a regular file"
+					       : strerror(-e));
 		free(path);
 		if (e) {
 			ld_nsg_clear(&got);

@@ -48,7 +48,8 @@ int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const ch
 	if (r)
 		return r;
 	if (!root) {
-		vl_error_set(c.err, c.file, (struct vl_loc){1, 1}, "empty file; expected an NSG or a list of rules");
+		vl_error_set(c.err, c.file, (struct vl_loc){1, 1},
+			     "empty file; expected an NSG or a list of rules");
 		return -EINVAL;
 	}
 	if (root->kind == YN_SEQ) {
@@ -59,7 +60,8 @@ int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const ch
 		if (!r)
 			r = ld_nsg(&c, nsg, NULL, out, &imported);
 	} else {
-		r = ld_fail(&c, root, "expected an NSG object or a list of security rules, got %s", ld_kind(root));
+		r = ld_fail(&c, root, "expected an NSG object or a list of security rules, got %s",
+			    ld_kind(root));
 	}
 	if (!r && !out->name)
 		out->name = strdup(name_hint ? name_hint : "imported-nsg");
@@ -86,7 +88,9 @@ int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *o
 	r = ld_read_file(path, &buf, &len);
 	if (r) {
 		vl_error_set(err, path, (struct vl_loc){0, 0}, "cannot read NSG export: %s",
-			     r == -EFBIG ? "file too large" : r == -EINVAL ? "not a regular file" : strerror(-r));
+			     r == -EFBIG    ? "file too large"
+			     : r == -EINVAL ? "not a regular file"
+					    : strerror(-r));
 		return r;
 	}
 	r = vl_nsg_import_buffer(path, buf, len, name_hint, out, err);

@@ -22,9 +22,9 @@ struct ynode {
 	bool null;  /* plain empty, ~ or null */
 	bool plain; /* unquoted scalar */
 	struct vl_loc loc;
-	char *str;           /* scalar text, NUL-free */
+	char *str;	     /* scalar text, NUL-free */
 	struct ynode **kids; /* seq: items; map: key, value, key, value… */
-	size_t n;            /* items, or key/value pairs */
+	size_t n;	     /* items, or key/value pairs */
 };
 
 /* Parse exactly one YAML document. An empty input gives *out == NULL. */
@@ -45,7 +45,8 @@ int ld_map(struct ld *c, const struct ynode *n, const char *what);
 int ld_seq(struct ld *c, const struct ynode *n, const char *what);
 int ld_str(struct ld *c, const struct ynode *n, const char *what, char **out);
 int ld_int(struct ld *c, const struct ynode *n, const char *what, long lo, long hi, int *out);
-int ld_need(struct ld *c, const struct ynode *map, const char *key, const char *what, const struct ynode **out);
+int ld_need(struct ld *c, const struct ynode *map, const char *key, const char *what,
+	    const struct ynode **out);
 
 /* One NSG object (az flattened or REST `properties` shape), rules included.
  * import_dir != NULL allows `import:` relative to that directory;

@@ -26,6 +26,7 @@ struct tl {
 	char *dir;
 	struct epname *eps; /* endpoint names claimed so far */
 	size_t n_eps;
+	int *ep_hash;			 /* open addressing over eps: index + 1, 0 = empty */
 	const struct ynode **check_maps; /* parallel to lab->checks */
 };
 
@@ -80,9 +81,10 @@ static int resource_name(struct tl *t, const struct ynode *n, const char *what, 
 			goto bad;
 	return ld_str(&t->c, n, what, out);
 bad:
-	return ld_fail(&t->c, n,
-		       "invalid %s '%s': 1-%d letters, digits, '_', '.' or '-', starting with a letter or digit",
-		       what, s, RESOURCE_NAME_MAX);
+	return ld_fail(
+	    &t->c, n,
+	    "invalid %s '%s': 1-%d letters, digits, '_', '.' or '-', starting with a letter or digit", what,
+	    s, RESOURCE_NAME_MAX);
 }
 
 /* Endpoint names become namespace names and DNS-like labels:
@@ -113,18 +115,38 @@ static int endpoint_name(struct tl *t, const struct ynode *n, const char *what, 
 	return ld_str(&t->c, n, what, out);
 }
 
+#define EP_HASH_SLOTS 16384 /* > 2 * VL_ENDPOINTS_MAX, a power of two */
+
+static unsigned name_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
 /* Claims an endpoint name lab-wide (VMs, container groups, nodes, pods). */
 static int claim(struct tl *t, const char *name, const struct ynode *at, const char *what)
 {
 	struct epname *e;
+	unsigned slot;
 
 	if (!strcmp(name, "fabric") || !strcmp(name, "internet"))
-		return ld_fail(&t->c, at, "%s name '%s' is reserved for the lab's own namespaces", what, name);
-	for (size_t i = 0; i < t->n_eps; i++)
-		if (!strcmp(t->eps[i].name, name))
-			return ld_fail(&t->c, at, "endpoint name '%s' is already used (line %d); endpoint names "
+		return ld_fail(&t->c, at, "%s name '%s' is reserved for the lab's own namespaces", what,
+			       name);
+	if (!t->ep_hash && !(t->ep_hash = calloc(EP_HASH_SLOTS, sizeof(*t->ep_hash))))
+		return -ENOMEM;
+	for (slot = name_hash(name) & (EP_HASH_SLOTS - 1); t->ep_hash[slot];
+	     slot = (slot + 1) & (EP_HASH_SLOTS - 1)) {
+		const struct epname *o = &t->eps[t->ep_hash[slot] - 1];
+
+		if (!strcmp(o->name, name))
+			return ld_fail(&t->c, at,
+				       "endpoint name '%s' is already used (line %d); endpoint names "
 				       "are unique across VMs, container groups, nodes and pods",
-				       name, t->eps[i].at->loc.line);
+				       name, o->at->loc.line);
+	}
 	if (t->n_eps >= VL_ENDPOINTS_MAX)
 		return ld_fail(&t->c, at, "more than %d endpoints in one lab", VL_ENDPOINTS_MAX);
 	e = grow(&t->eps, &t->n_eps, sizeof(*t->eps));
@@ -132,7 +154,10 @@ static int claim(struct tl *t, const char *name, const struct ynode *at, const c
 		return -ENOMEM;
 	e->at = at;
 	e->name = strdup(name);
-	return e->name ? 0 : -ENOMEM;
+	if (!e->name)
+		return -ENOMEM;
+	t->ep_hash[slot] = (int)t->n_eps;
+	return 0;
 }
 
 static int cidr(struct tl *t, const struct ynode *n, const char *what, struct vl_prefix *p)
@@ -144,7 +169,8 @@ static int cidr(struct tl *t, const struct ynode *n, const char *what, struct vl
 	if (r)
 		return r;
 	if (!strchr(n->str, '/') || vl_prefix_parse(n->str, false, &loose))
-		return ld_fail(&t->c, n, "invalid %s '%s': expected an IPv4 CIDR like 10.0.0.0/16", what, n->str);
+		return ld_fail(&t->c, n, "invalid %s '%s': expected an IPv4 CIDR like 10.0.0.0/16", what,
+			       n->str);
 	if (vl_prefix_parse(n->str, true, p))
 		return ld_fail(&t->c, n, "%s is not a network address; did you mean %s?", n->str,
 			       vl_prefix_fmt(loose, buf));
@@ -242,7 +268,8 @@ static int subnet_ref(struct tl *t, const struct ynode *map, const char *what, c
 			       "; subnet '%s' is delegated to %s",
 			       name, s->name, s->delegation);
 	if (!for_aci && s->delegation)
-		return ld_fail(&t->c, n, "subnet '%s' is delegated to %s; only that service may use it, not %s '%s'",
+		return ld_fail(&t->c, n,
+			       "subnet '%s' is delegated to %s; only that service may use it, not %s '%s'",
 			       s->name, s->delegation, what, name);
 	return 0;
 }
@@ -262,14 +289,16 @@ static int lab_name(struct tl *t, const struct ynode *root)
 		return r;
 	s = n->str;
 	len = strlen(s);
-	bool ok = len >= 1 && len <= VL_LAB_NAME_MAX && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
+	bool ok = len >= 1 && len <= VL_LAB_NAME_MAX &&
+		  ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
 	for (size_t i = 0; ok && i < len; i++)
 		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-';
 	if (!ok)
-		return ld_fail(&t->c, n,
-			       "invalid lab name '%s': 1-%d characters of a-z, 0-9 and '-', starting with a letter "
-			       "or digit",
-			       s, VL_LAB_NAME_MAX);
+		return ld_fail(
+		    &t->c, n,
+		    "invalid lab name '%s': 1-%d characters of a-z, 0-9 and '-', starting with a letter "
+		    "or digit",
+		    s, VL_LAB_NAME_MAX);
 	return ld_str(&t->c, n, "name", &t->lab->name);
 }
 
@@ -306,8 +335,8 @@ static int nsgs(struct tl *t, const struct ynode *root)
 		}
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(lab->nsgs[j].name, g->name))
-				return ld_fail(&t->c, nn ? nn : m, "duplicate network security group name '%s'",
-					       g->name);
+				return ld_fail(&t->c, nn ? nn : m,
+					       "duplicate network security group name '%s'", g->name);
 		if (!imported) {
 			r = vl_nsg_validate(g, t->c.file, t->c.err);
 			if (r)
@@ -322,7 +351,8 @@ static const char *const hop_words[] = {"VirtualAppliance", "VnetLocal", "Intern
 static int route_tables(struct tl *t, const struct ynode *root)
 {
 	static const char *const rt_keys[] = {"name", "routes", NULL};
-	static const char *const route_keys[] = {"name", "addressPrefix", "nextHopType", "nextHopIpAddress", NULL};
+	static const char *const route_keys[] = {"name", "addressPrefix", "nextHopType", "nextHopIpAddress",
+						 NULL};
 	const struct ynode *seq;
 	struct vl_lab *lab = t->lab;
 	int r = list_of(t, root, "routeTables", &seq);
@@ -337,7 +367,8 @@ static int route_tables(struct tl *t, const struct ynode *root)
 		const struct ynode *m = seq->kids[i], *n, *routes;
 		struct vl_route_table *rt = &lab->route_tables[i];
 
-		if ((r = ld_map(&t->c, m, "route table")) || (r = ld_keys(&t->c, m, "route table", rt_keys)) ||
+		if ((r = ld_map(&t->c, m, "route table")) ||
+		    (r = ld_keys(&t->c, m, "route table", rt_keys)) ||
 		    (r = ld_need(&t->c, m, "name", "route table", &n)) ||
 		    (r = resource_name(t, n, "route table name", &rt->name)))
 			return r;
@@ -359,14 +390,16 @@ static int route_tables(struct tl *t, const struct ynode *root)
 			struct vl_route *ro = &rt->routes[j];
 			int w;
 
-			if ((r = ld_map(&t->c, rm, "route")) || (r = ld_keys(&t->c, rm, "route", route_keys)) ||
+			if ((r = ld_map(&t->c, rm, "route")) ||
+			    (r = ld_keys(&t->c, rm, "route", route_keys)) ||
 			    (r = ld_need(&t->c, rm, "name", "route", &n)) ||
 			    (r = resource_name(t, n, "route name", &ro->name)))
 				return r;
 			ro->loc = rm->loc;
 			for (size_t k = 0; k < j; k++)
 				if (!strcmp(rt->routes[k].name, ro->name))
-					return ld_fail(&t->c, n, "duplicate route name '%s' in route table '%s'",
+					return ld_fail(&t->c, n,
+						       "duplicate route name '%s' in route table '%s'",
 						       ro->name, rt->name);
 			if ((r = ld_need(&t->c, rm, "addressPrefix", "route", &n)) ||
 			    (r = cidr(t, n, "addressPrefix", &ro->prefix)) ||
@@ -384,11 +417,15 @@ static int route_tables(struct tl *t, const struct ynode *root)
 			ro->type = (enum vl_next_hop)w;
 			ip = ld_get(rm, "nextHopIpAddress");
 			if (ro->type == VL_HOP_APPLIANCE && !ip)
-				return ld_fail(&t->c, rm, "route '%s': nextHopType VirtualAppliance needs "
-					       "nextHopIpAddress", ro->name);
+				return ld_fail(&t->c, rm,
+					       "route '%s': nextHopType VirtualAppliance needs "
+					       "nextHopIpAddress",
+					       ro->name);
 			if (ro->type != VL_HOP_APPLIANCE && ip)
-				return ld_fail(&t->c, ip, "route '%s': nextHopIpAddress is only allowed with "
-					       "nextHopType VirtualAppliance", ro->name);
+				return ld_fail(&t->c, ip,
+					       "route '%s': nextHopIpAddress is only allowed with "
+					       "nextHopType VirtualAppliance",
+					       ro->name);
 			if (ip && (r = ipv4(t, ip, "nextHopIpAddress", &ro->next_hop)))
 				return r;
 		}
@@ -398,8 +435,8 @@ static int route_tables(struct tl *t, const struct ynode *root)
 
 static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 {
-	static const char *const keys[] = {"name", "addressPrefix", "networkSecurityGroup", "routeTable",
-					   "delegation", NULL};
+	static const char *const keys[] = {"name",	 "addressPrefix", "networkSecurityGroup",
+					   "routeTable", "delegation",	  NULL};
 	struct vl_lab *lab = t->lab;
 	struct vl_subnet *s = &lab->subnets[si];
 	struct vl_vnet *v = &lab->vnets[vi];
@@ -409,14 +446,17 @@ static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 	int r;
 
 	if ((r = ld_map(&t->c, m, "subnet")) || (r = ld_keys(&t->c, m, "subnet", keys)) ||
-	    (r = ld_need(&t->c, m, "name", "subnet", &n)) || (r = resource_name(t, n, "subnet name", &s->name)))
+	    (r = ld_need(&t->c, m, "name", "subnet", &n)) ||
+	    (r = resource_name(t, n, "subnet name", &s->name)))
 		return r;
 	s->loc = m->loc;
 	for (int j = 0; j < si; j++)
 		if (!strcmp(lab->subnets[j].name, s->name))
-			return ld_fail(&t->c, n, "duplicate subnet name '%s' (subnet names are unique in a lab)",
+			return ld_fail(&t->c, n,
+				       "duplicate subnet name '%s' (subnet names are unique in a lab)",
 				       s->name);
-	if ((r = ld_need(&t->c, m, "addressPrefix", "subnet", &n)) || (r = cidr(t, n, "addressPrefix", &s->prefix)))
+	if ((r = ld_need(&t->c, m, "addressPrefix", "subnet", &n)) ||
+	    (r = cidr(t, n, "addressPrefix", &s->prefix)))
 		return r;
 	if (s->prefix.len > 29)
 		return ld_fail(&t->c, n, "subnet '%s' is a /%u; Azure's smallest subnet is a /29", s->name,
@@ -424,8 +464,8 @@ static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 	for (size_t j = 0; j < v->n_spaces; j++)
 		inside |= vl_prefix_inside(s->prefix, v->spaces[j]);
 	if (!inside)
-		return ld_fail(&t->c, n, "subnet '%s' (%s) is not inside the address space of vnet '%s'", s->name,
-			       vl_prefix_fmt(s->prefix, buf), v->name);
+		return ld_fail(&t->c, n, "subnet '%s' (%s) is not inside the address space of vnet '%s'",
+			       s->name, vl_prefix_fmt(s->prefix, buf), v->name);
 	for (int j = 0; j < si; j++)
 		if (lab->subnets[j].vnet == vi && vl_prefix_overlaps(s->prefix, lab->subnets[j].prefix))
 			return ld_fail(&t->c, n, "subnet '%s' (%s) overlaps subnet '%s' (%s)", s->name,
@@ -449,8 +489,9 @@ static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 		if ((r = want_scalar(t, n, "delegation")))
 			return r;
 		if (!strchr(n->str, '/') || !n->str[0])
-			return ld_fail(&t->c, n, "invalid delegation '%s': expected a service name like " ACI_DELEGATION,
-				       n->str);
+			return ld_fail(
+			    &t->c, n, "invalid delegation '%s': expected a service name like " ACI_DELEGATION,
+			    n->str);
 		if ((r = ld_str(&t->c, n, "delegation", &s->delegation)))
 			return r;
 	}
@@ -495,9 +536,11 @@ static int vnet_spaces(struct tl *t, const struct ynode *m, int vi)
 
 			for (size_t j = 0; j < ns; j++)
 				if (vl_prefix_overlaps(p, o->spaces[j]))
-					return ld_fail(&t->c, e, "address space %s of vnet '%s' overlaps %s of vnet '%s'",
-						       vl_prefix_fmt(p, buf), v->name, vl_prefix_fmt(o->spaces[j], buf2),
-						       o->name);
+					return ld_fail(
+					    &t->c, e,
+					    "address space %s of vnet '%s' overlaps %s of vnet '%s'",
+					    vl_prefix_fmt(p, buf), v->name, vl_prefix_fmt(o->spaces[j], buf2),
+					    o->name);
 		}
 		v->spaces[v->n_spaces++] = p;
 	}
@@ -522,7 +565,8 @@ static int vnets(struct tl *t, const struct ynode *root)
 		struct vl_vnet *v = &lab->vnets[i];
 
 		if ((r = ld_map(&t->c, m, "vnet")) || (r = ld_keys(&t->c, m, "vnet", keys)) ||
-		    (r = ld_need(&t->c, m, "name", "vnet", &n)) || (r = resource_name(t, n, "vnet name", &v->name)))
+		    (r = ld_need(&t->c, m, "name", "vnet", &n)) ||
+		    (r = resource_name(t, n, "vnet name", &v->name)))
 			return r;
 		v->loc = m->loc;
 		for (size_t j = 0; j < i; j++)
@@ -560,8 +604,8 @@ static int vnets(struct tl *t, const struct ynode *root)
 
 static int vms(struct tl *t, const struct ynode *root)
 {
-	static const char *const keys[] = {"name", "subnet", "privateIpAddress", "networkSecurityGroup", "app",
-					   "ports", NULL};
+	static const char *const keys[] = {
+	    "name", "subnet", "privateIpAddress", "networkSecurityGroup", "app", "ports", NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
 	int r = list_of(t, root, "vms", &seq);
@@ -581,10 +625,12 @@ static int vms(struct tl *t, const struct ynode *root)
 		if ((r = ld_map(&t->c, m, "vm")) || (r = ld_keys(&t->c, m, "vm", keys)) ||
 		    (r = ld_need(&t->c, m, "name", "vm", &n)) ||
 		    (r = endpoint_name(t, n, "vm name", VL_ENDPOINT_NAME_MAX, &vm->name)) ||
-		    (r = claim(t, vm->name, n, "vm")) || (r = subnet_ref(t, m, "vm", vm->name, false, &vm->subnet)))
+		    (r = claim(t, vm->name, n, "vm")) ||
+		    (r = subnet_ref(t, m, "vm", vm->name, false, &vm->subnet)))
 			return r;
 		vm->loc = m->loc;
-		if ((n = ld_get(m, "privateIpAddress")) && (r = ipv4(t, n, "privateIpAddress", &vm->static_ip)))
+		if ((n = ld_get(m, "privateIpAddress")) &&
+		    (r = ipv4(t, n, "privateIpAddress", &vm->static_ip)))
 			return r;
 		if ((n = ld_get(m, "networkSecurityGroup")) && (r = nsg_ref(t, n, &vm->nsg)))
 			return r;
@@ -614,7 +660,8 @@ static int cgs(struct tl *t, const struct ynode *root)
 		struct vl_container_group *cg = &lab->cgs[i];
 
 		cg->subnet = VL_NONE;
-		if ((r = ld_map(&t->c, m, "container group")) || (r = ld_keys(&t->c, m, "container group", keys)) ||
+		if ((r = ld_map(&t->c, m, "container group")) ||
+		    (r = ld_keys(&t->c, m, "container group", keys)) ||
 		    (r = ld_need(&t->c, m, "name", "container group", &n)) ||
 		    (r = endpoint_name(t, n, "container group name", VL_ENDPOINT_NAME_MAX, &cg->name)) ||
 		    (r = claim(t, cg->name, n, "container group")) ||
@@ -629,7 +676,8 @@ static int cgs(struct tl *t, const struct ynode *root)
 	return 0;
 }
 
-static int cidr_list(struct tl *t, const struct ynode *n, const char *what, struct vl_prefix **out, size_t *count)
+static int cidr_list(struct tl *t, const struct ynode *n, const char *what, struct vl_prefix **out,
+		     size_t *count)
 {
 	size_t k;
 	int r = ld_seq(&t->c, n, what);
@@ -658,10 +706,12 @@ static int no_vnet_overlap(struct tl *t, const struct ynode *at, const char *wha
 	for (size_t i = 0; i < lab->n_vnets; i++)
 		for (size_t j = 0; j < lab->vnets[i].n_spaces; j++)
 			if (vl_prefix_overlaps(p, lab->vnets[i].spaces[j]))
-				return ld_fail(&t->c, at, "%s%s %s of cluster '%s' overlaps address space %s of vnet '%s'%s",
-					       dflt ? "default " : "", what, vl_prefix_fmt(p, buf), cluster,
-					       vl_prefix_fmt(lab->vnets[i].spaces[j], buf2), lab->vnets[i].name,
-					       dflt ? "; set another one" : "");
+				return ld_fail(
+				    &t->c, at,
+				    "%s%s %s of cluster '%s' overlaps address space %s of vnet '%s'%s",
+				    dflt ? "default " : "", what, vl_prefix_fmt(p, buf), cluster,
+				    vl_prefix_fmt(lab->vnets[i].spaces[j], buf2), lab->vnets[i].name,
+				    dflt ? "; set another one" : "");
 	return 0;
 }
 
@@ -689,18 +739,22 @@ static int pods(struct tl *t, const struct ynode *seq, struct vl_aks *a)
 		p->loc = m->loc;
 		/* replicas == 0 means "not given": one endpoint named like the pod.
 		 * Given replicas make endpoints name-0, name-1, … */
-		if ((n = ld_get(m, "replicas")) && (r = ld_int(&t->c, n, "replicas", 1, VL_ENDPOINTS_MAX, &p->replicas)))
+		if ((n = ld_get(m, "replicas")) &&
+		    (r = ld_int(&t->c, n, "replicas", 1, VL_ENDPOINTS_MAX, &p->replicas)))
 			break;
 		if ((r = endpoint_name(t, nn, "pod name",
-				       p->replicas ? VL_ENDPOINT_NAME_MAX - 1 - (size_t)snprintf(name, sizeof(name), "%d",
-											p->replicas - 1)
-						   : VL_ENDPOINT_NAME_MAX,
+				       p->replicas
+					   ? VL_ENDPOINT_NAME_MAX - 1 -
+						 (size_t)snprintf(name, sizeof(name), "%d", p->replicas - 1)
+					   : VL_ENDPOINT_NAME_MAX,
 				       &p->name)))
 			break;
-		if ((n = ld_get(m, "node")) && (r = ld_int(&t->c, n, "node", 0, a->node_count - 1, &p->node))) {
-			snprintf(t->c.err->msg, sizeof(t->c.err->msg),
-				 "node must be a node index from 0 to %d (cluster '%s' has nodeCount %d), got %s",
-				 a->node_count - 1, a->name, a->node_count, n->str);
+		if ((n = ld_get(m, "node")) &&
+		    (r = ld_int(&t->c, n, "node", 0, a->node_count - 1, &p->node))) {
+			snprintf(
+			    t->c.err->msg, sizeof(t->c.err->msg),
+			    "node must be a node index from 0 to %d (cluster '%s' has nodeCount %d), got %s",
+			    a->node_count - 1, a->name, a->node_count, n->str);
 			break;
 		}
 		if ((n = ld_get(m, "app")) && (r = app(t, n, &p->app)))
@@ -717,7 +771,8 @@ static int pods(struct tl *t, const struct ynode *seq, struct vl_aks *a)
 				snprintf(name, sizeof(name), "%s", p->name);
 			r = claim(t, name, nn, "pod");
 			if (!r && ++on_node[node] > a->max_pods)
-				r = ld_fail(&t->c, m, "node %d of cluster '%s' would run more than maxPods (%d) pods",
+				r = ld_fail(&t->c, m,
+					    "node %d of cluster '%s' would run more than maxPods (%d) pods",
 					    node, a->name, a->max_pods);
 		}
 	}
@@ -727,9 +782,17 @@ static int pods(struct tl *t, const struct ynode *seq, struct vl_aks *a)
 
 static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 {
-	static const char *const keys[] = {"name", "subnet", "networkPlugin", "podCidr", "serviceCidr",
-					   "nodeCount", "maxPods", "nodeNetworkSecurityGroup", "nonMasqueradeCidrs",
-					   "pods", NULL};
+	static const char *const keys[] = {"name",
+					   "subnet",
+					   "networkPlugin",
+					   "podCidr",
+					   "serviceCidr",
+					   "nodeCount",
+					   "maxPods",
+					   "nodeNetworkSecurityGroup",
+					   "nonMasqueradeCidrs",
+					   "pods",
+					   NULL};
 	struct vl_lab *lab = t->lab;
 	struct vl_aks *a = &lab->aks[i];
 	const struct ynode *n, *nn, *pc;
@@ -755,7 +818,8 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 		if (!strcasecmp(n->str, "azure"))
 			a->plugin = VL_PLUGIN_AZURE;
 		else if (strcasecmp(n->str, "kubenet"))
-			return ld_fail(&t->c, n, "invalid networkPlugin '%s'; expected one of: kubenet, azure", n->str);
+			return ld_fail(&t->c, n,
+				       "invalid networkPlugin '%s'; expected one of: kubenet, azure", n->str);
 	}
 	a->node_count = 3;
 	if ((n = ld_get(m, "nodeCount")) && (r = ld_int(&t->c, n, "nodeCount", 1, 100, &a->node_count)))
@@ -769,22 +833,27 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 	pc = ld_get(m, "podCidr");
 	a->pod_cidr = (struct vl_prefix){0x0af40000u, 16}; /* 10.244.0.0/16 */
 	if (pc && a->plugin == VL_PLUGIN_AZURE)
-		return ld_fail(&t->c, pc, "podCidr applies to networkPlugin kubenet only (Azure CNI pods take "
+		return ld_fail(&t->c, pc,
+			       "podCidr applies to networkPlugin kubenet only (Azure CNI pods take "
 			       "addresses from the subnet)");
 	if (pc && (r = cidr(t, pc, "podCidr", &a->pod_cidr)))
 		return r;
 	if (a->plugin == VL_PLUGIN_KUBENET) {
-		if (a->pod_cidr.len > 24 || (a->pod_cidr.len > 17 && (1 << (24 - a->pod_cidr.len)) < a->node_count))
-			return ld_fail(&t->c, pc ? pc : m, "podCidr %s of cluster '%s' has no room for %d node /24s",
+		if (a->pod_cidr.len > 24 ||
+		    (a->pod_cidr.len > 17 && (1 << (24 - a->pod_cidr.len)) < a->node_count))
+			return ld_fail(&t->c, pc ? pc : m,
+				       "podCidr %s of cluster '%s' has no room for %d node /24s",
 				       vl_prefix_fmt(a->pod_cidr, buf), a->name, a->node_count);
 		if ((r = no_vnet_overlap(t, pc ? pc : m, "podCidr", a->name, a->pod_cidr, !pc)))
 			return r;
 		for (size_t j = 0; j < i; j++)
-			if (lab->aks[j].plugin == VL_PLUGIN_KUBENET && vl_prefix_overlaps(a->pod_cidr, lab->aks[j].pod_cidr))
-				return ld_fail(&t->c, pc ? pc : m,
-					       "podCidr %s of cluster '%s' overlaps the podCidr of cluster '%s'; "
-					       "kubenet clusters in one lab need their own pod CIDRs",
-					       vl_prefix_fmt(a->pod_cidr, buf), a->name, lab->aks[j].name);
+			if (lab->aks[j].plugin == VL_PLUGIN_KUBENET &&
+			    vl_prefix_overlaps(a->pod_cidr, lab->aks[j].pod_cidr))
+				return ld_fail(
+				    &t->c, pc ? pc : m,
+				    "podCidr %s of cluster '%s' overlaps the podCidr of cluster '%s'; "
+				    "kubenet clusters in one lab need their own pod CIDRs",
+				    vl_prefix_fmt(a->pod_cidr, buf), a->name, lab->aks[j].name);
 	}
 	n = ld_get(m, "serviceCidr");
 	a->service_cidr = (struct vl_prefix){0x0a000000u, 16}; /* 10.0.0.0/16 */
@@ -831,8 +900,8 @@ static int aks(struct tl *t, const struct ynode *root)
 
 static int check_one(struct tl *t, const struct ynode *m, bool inline_check, int *idx)
 {
-	static const char *const keys[] = {"name", "from", "to", "port", "protocol", "expect", "expectSource",
-					   "expectRule", NULL};
+	static const char *const keys[] = {"name",   "from",	     "to",	   "port", "protocol",
+					   "expect", "expectSource", "expectRule", NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *n, *pn;
 	struct vl_check *c;
@@ -876,13 +945,15 @@ static int check_one(struct tl *t, const struct ynode *m, bool inline_check, int
 		else if (!strcasecmp(n->str, "icmp"))
 			c->proto = VL_PROTO_ICMP;
 		else
-			return ld_fail(&t->c, n, "invalid protocol '%s'; expected one of: tcp, udp, icmp", n->str);
+			return ld_fail(&t->c, n, "invalid protocol '%s'; expected one of: tcp, udp, icmp",
+				       n->str);
 	}
 	pn = ld_get(m, "port");
 	if (c->proto == VL_PROTO_ICMP && pn)
 		return ld_fail(&t->c, pn, "an icmp check has no port");
 	if (c->proto != VL_PROTO_ICMP && !pn)
-		return ld_fail(&t->c, m, "missing 'port' in %s (%s needs one)", what, c->proto == VL_PROTO_TCP ? "tcp" : "udp");
+		return ld_fail(&t->c, m, "missing 'port' in %s (%s needs one)", what,
+			       c->proto == VL_PROTO_TCP ? "tcp" : "udp");
 	if (pn && (r = ld_int(&t->c, pn, "port", 1, 65535, &c->port)))
 		return r;
 	if ((r = ld_need(&t->c, m, "expect", what, &n)) || (r = want_scalar(t, n, "expect")))
@@ -902,12 +973,14 @@ static int check_one(struct tl *t, const struct ynode *m, bool inline_check, int
 			return r;
 		slash = strchr(c->expect_rule, '/');
 		if (!slash || slash == c->expect_rule || !slash[1] || strchr(slash + 1, '/'))
-			return ld_fail(&t->c, n, "invalid expectRule '%s': expected nsg/rule", c->expect_rule);
+			return ld_fail(&t->c, n, "invalid expectRule '%s': expected nsg/rule",
+				       c->expect_rule);
 		*(char *)slash = '\0';
 		bool known = vl_lab_find_nsg(lab, c->expect_rule) != VL_NONE;
 		*(char *)slash = '/';
 		if (!known)
-			return ld_fail(&t->c, n, "unknown network security group in expectRule '%s'", c->expect_rule);
+			return ld_fail(&t->c, n, "unknown network security group in expectRule '%s'",
+				       c->expect_rule);
 	}
 	return 0;
 }
@@ -923,10 +996,20 @@ static int checks(struct tl *t, const struct ynode *root)
 }
 
 static const char *const edit_fields[] = {
-	"priority", "direction", "access", "protocol", "description",
-	"sourceAddressPrefix", "sourceAddressPrefixes", "sourcePortRange", "sourcePortRanges",
-	"destinationAddressPrefix", "destinationAddressPrefixes", "destinationPortRange", "destinationPortRanges",
-	NULL,
+    "priority",
+    "direction",
+    "access",
+    "protocol",
+    "description",
+    "sourceAddressPrefix",
+    "sourceAddressPrefixes",
+    "sourcePortRange",
+    "sourcePortRanges",
+    "destinationAddressPrefix",
+    "destinationAddressPrefixes",
+    "destinationPortRange",
+    "destinationPortRanges",
+    NULL,
 };
 
 /* Rules as the scenario changes them, to catch set/delete of a rule that is not there. */
@@ -953,7 +1036,8 @@ static int edit_value(struct tl *t, const struct ynode *v, char **out)
 		return ld_fail(&t->c, v, "expected a string or a list, got a mapping");
 	for (size_t i = 0; i < v->n; i++) {
 		if (v->kids[i]->kind != YN_SCALAR || v->kids[i]->null)
-			return ld_fail(&t->c, v->kids[i], "expected a string in the list, got %s", ld_kind(v->kids[i]));
+			return ld_fail(&t->c, v->kids[i], "expected a string in the list, got %s",
+				       ld_kind(v->kids[i]));
 		len += strlen(v->kids[i]->str) + 1;
 	}
 	s = calloc(1, len + 1);
@@ -993,10 +1077,22 @@ static int edit(struct tl *t, const struct ynode *m, enum vl_edit_kind kind, str
 		if (kind == VL_EDIT_DELETE || !edit_fields[j]) {
 			static const char *const del_keys[] = {"nsg", "rule", NULL};
 			static const char *const all_keys[] = {
-				"nsg", "rule", "priority", "direction", "access", "protocol", "description",
-				"sourceAddressPrefix", "sourceAddressPrefixes", "sourcePortRange", "sourcePortRanges",
-				"destinationAddressPrefix", "destinationAddressPrefixes", "destinationPortRange",
-				"destinationPortRanges", NULL,
+			    "nsg",
+			    "rule",
+			    "priority",
+			    "direction",
+			    "access",
+			    "protocol",
+			    "description",
+			    "sourceAddressPrefix",
+			    "sourceAddressPrefixes",
+			    "sourcePortRange",
+			    "sourcePortRanges",
+			    "destinationAddressPrefix",
+			    "destinationAddressPrefixes",
+			    "destinationPortRange",
+			    "destinationPortRanges",
+			    NULL,
 			};
 			return ld_keys(&t->c, m, kind == VL_EDIT_DELETE ? "delete" : what,
 				       kind == VL_EDIT_DELETE ? del_keys : all_keys);
@@ -1016,7 +1112,8 @@ static int edit(struct tl *t, const struct ynode *m, enum vl_edit_kind kind, str
 	    (r = ld_str(&t->c, rn, "rule", &e->rule)))
 		return r;
 	if (kind == VL_EDIT_SET && !e->keys.n)
-		return ld_fail(&t->c, m, "set of rule '%s' changes nothing; give the fields to change", e->rule);
+		return ld_fail(&t->c, m, "set of rule '%s' changes nothing; give the fields to change",
+			       e->rule);
 	for (size_t i = 0; i < *n_rs; i++)
 		if ((*rs)[i].nsg == nsg && !strcasecmp((*rs)[i].name, e->rule))
 			st = &(*rs)[i];
@@ -1034,8 +1131,8 @@ static int edit(struct tl *t, const struct ynode *m, enum vl_edit_kind kind, str
 		st->present = in_file;
 	}
 	if (kind == VL_EDIT_ADD && st->present)
-		return ld_fail(&t->c, rn, "add: rule '%s' already exists in NSG '%s'; use set to change it", e->rule,
-			       e->nsg);
+		return ld_fail(&t->c, rn, "add: rule '%s' already exists in NSG '%s'; use set to change it",
+			       e->rule, e->nsg);
 	if (kind != VL_EDIT_ADD && !st->present)
 		return ld_fail(&t->c, rn, "%s: no rule '%s' in NSG '%s' at this step", what, e->rule, e->nsg);
 	st->present = kind != VL_EDIT_DELETE;
@@ -1053,7 +1150,8 @@ static int step_one(struct tl *t, const struct ynode *m, struct rule_state **rs,
 	if ((r = ld_map(&t->c, m, "scenario step")) || (r = ld_keys(&t->c, m, "scenario step", keys)))
 		return r;
 	if (m->n != 1)
-		return ld_fail(&t->c, m, "a scenario step has exactly one of: say, check, set, add, delete, wait");
+		return ld_fail(&t->c, m,
+			       "a scenario step has exactly one of: say, check, set, add, delete, wait");
 	k = m->kids[0];
 	v = m->kids[1];
 	s = grow(&lab->steps, &lab->n_steps, sizeof(*lab->steps));
@@ -1089,7 +1187,10 @@ static int step_one(struct tl *t, const struct ynode *m, struct rule_state **rs,
 		return 0;
 	}
 	s->kind = VL_STEP_EDIT;
-	return edit(t, v, !strcmp(k->str, "set") ? VL_EDIT_SET : !strcmp(k->str, "add") ? VL_EDIT_ADD : VL_EDIT_DELETE,
+	return edit(t, v,
+		    !strcmp(k->str, "set")   ? VL_EDIT_SET
+		    : !strcmp(k->str, "add") ? VL_EDIT_ADD
+					     : VL_EDIT_DELETE,
 		    &s->edit, rs, n_rs);
 }
 
@@ -1106,6 +1207,47 @@ static int scenario(struct tl *t, const struct ynode *root)
 	return r;
 }
 
+/* expectRule names a rule of the file, a default rule, or one a scenario step adds. */
+static int check_expect_rules(struct tl *t)
+{
+	const struct vl_lab *lab = t->lab;
+	size_t n_defs;
+	const struct vl_rule *defs = vl_default_rules(&n_defs);
+
+	for (size_t i = 0; i < lab->n_checks; i++) {
+		const char *er = lab->checks[i].expect_rule, *rule;
+		const struct vl_nsg *g = NULL;
+		size_t nlen;
+		bool found = false;
+
+		if (!er)
+			continue;
+		rule = strchr(er, '/') + 1;
+		nlen = (size_t)(rule - 1 - er);
+		for (size_t j = 0; j < lab->n_nsgs; j++)
+			if (strlen(lab->nsgs[j].name) == nlen && !strncmp(lab->nsgs[j].name, er, nlen))
+				g = &lab->nsgs[j];
+		if (!g) /* checked when the check was read */
+			continue;
+		for (size_t j = 0; !found && j < g->n_rules; j++)
+			found = !strcasecmp(g->rules[j].name, rule);
+		for (size_t j = 0; !found && j < n_defs; j++)
+			found = !strcasecmp(defs[j].name, rule);
+		for (size_t j = 0; !found && j < lab->n_steps; j++) {
+			const struct vl_rule_edit *e = &lab->steps[j].edit;
+
+			found = lab->steps[j].kind == VL_STEP_EDIT && e->kind == VL_EDIT_ADD &&
+				!strcmp(e->nsg, g->name) && !strcasecmp(e->rule, rule);
+		}
+		if (!found)
+			return ld_fail(
+			    &t->c, ld_get(t->check_maps[i], "expectRule"),
+			    "expectRule '%s': NSG '%s' has no rule '%s' (nor does the scenario add one)", er,
+			    g->name, rule);
+	}
+	return 0;
+}
+
 /* Endpoint names exist only after vl_lab_resolve(). */
 static int check_targets(struct tl *t)
 {
@@ -1120,21 +1262,29 @@ static int check_targets(struct tl *t)
 
 		for (int f = 0; f < 3; f++) {
 			const char *s = fields[f];
+			int ep = s ? vl_lab_find_endpoint(lab, s) : VL_NONE;
 
-			if (!s || vl_lab_find_endpoint(lab, s) != VL_NONE || !vl_ip_parse(s, &ip) ||
-			    !strcmp(s, "internet") || (f == 2 && !strcmp(s, "node")))
+			/* A probe starts inside an endpoint, so `from` must name one. */
+			if (!s || ep != VL_NONE || (f > 0 && !vl_ip_parse(s, &ip)) || (f == 2 && !strcmp(s, "node")))
 				continue;
 			return ld_fail(&t->c, ld_get(m, keys[f]), "unknown endpoint '%s' in %s; expected %s", s,
 				       keys[f],
-				       f == 2 ? "an endpoint name, an IPv4 address or 'node'"
-					      : "an endpoint name, an IPv4 address or 'internet'");
+				       f == 0   ? "the name of an endpoint of this lab"
+				       : f == 2 ? "an endpoint name, an IPv4 address or 'node'"
+						: "an endpoint name or an IPv4 address");
 		}
+		if (c->expect_source && !strcmp(c->expect_source, "node") &&
+		    lab->eps[vl_lab_find_endpoint(lab, c->from)].kind != VL_EP_POD)
+			return ld_fail(&t->c, ld_get(m, "expectSource"),
+				       "expectSource 'node' needs a pod in from ('%s' is not a pod)", c->from);
 	}
 	return 0;
 }
 
-static const char *const top_keys[] = {"name", "vnets", "networkSecurityGroups", "routeTables", "vms",
-				       "containerGroups", "aksClusters", "checks", "scenario", NULL};
+static const char *const top_keys[] = {"name",	      "vnets",	"networkSecurityGroups",
+				       "routeTables", "vms",	"containerGroups",
+				       "aksClusters", "checks", "scenario",
+				       NULL};
 
 static char *dir_of(const char *file)
 {
@@ -1172,7 +1322,7 @@ int vl_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab 
 	if ((r = ld_map(&t.c, root, "the topology")) || (r = ld_keys(&t.c, root, "topology", top_keys)) ||
 	    (r = lab_name(&t, root)) || (r = nsgs(&t, root)) || (r = route_tables(&t, root)) ||
 	    (r = vnets(&t, root)) || (r = vms(&t, root)) || (r = cgs(&t, root)) || (r = aks(&t, root)) ||
-	    (r = checks(&t, root)) || (r = scenario(&t, root)))
+	    (r = checks(&t, root)) || (r = scenario(&t, root)) || (r = check_expect_rules(&t)))
 		goto out;
 	r = vl_lab_resolve(t.lab, t.c.err);
 	if (!r)
@@ -1183,6 +1333,7 @@ out:
 	for (size_t i = 0; i < t.n_eps; i++)
 		free(t.eps[i].name);
 	free(t.eps);
+	free(t.ep_hash);
 	free(t.check_maps);
 	free(t.dir);
 	yn_free(root);
@@ -1204,7 +1355,9 @@ int vl_load_file(const char *path, struct vl_lab **out, struct vl_error *err)
 	r = ld_read_file(path, &buf, &len);
 	if (r) {
 		vl_error_set(err, path, (struct vl_loc){0, 0}, "cannot read topology: %s",
-			     r == -EFBIG ? "file too large" : r == -EINVAL ? "not a regular file" : strerror(-r));
+			     r == -EFBIG    ? "file too large"
+			     : r == -EINVAL ? "not a regular file"
+					    : strerror(-r));
 		return r;
 	}
 	r = vl_load_buffer(path, buf, len, out, err);

@@ -54,14 +54,16 @@ static int parser_error(struct yp *p)
 		return -ENOMEM;
 	case YAML_READER_ERROR:
 		vl_error_set(p->err, p->file, offset_loc(p->buf, p->len, ps->problem_offset),
-			     "not a text file: %s (byte 0x%02x)", problem, (unsigned)ps->problem_value & 0xff);
+			     "not a text file: %s (byte 0x%02x)", problem,
+			     (unsigned)ps->problem_value & 0xff);
 		return -EINVAL;
 	default:
 		if (ps->context)
 			vl_error_set(p->err, p->file, mark_loc(ps->problem_mark), "YAML syntax error: %s %s",
 				     problem, ps->context);
 		else
-			vl_error_set(p->err, p->file, mark_loc(ps->problem_mark), "YAML syntax error: %s", problem);
+			vl_error_set(p->err, p->file, mark_loc(ps->problem_mark), "YAML syntax error: %s",
+				     problem);
 		return -EINVAL;
 	}
 }
@@ -174,8 +176,8 @@ static int parse_map(struct yp *p, struct ynode *n, int depth)
 			return 0;
 		}
 		if (n->n >= MAP_PAIRS_MAX) {
-			vl_error_set(p->err, p->file, mark_loc(ev.start_mark), "mapping has more than %d keys",
-				     MAP_PAIRS_MAX);
+			vl_error_set(p->err, p->file, mark_loc(ev.start_mark),
+				     "mapping has more than %d keys", MAP_PAIRS_MAX);
 			yaml_event_delete(&ev);
 			return -EINVAL;
 		}
@@ -191,8 +193,8 @@ static int parse_map(struct yp *p, struct ynode *n, int depth)
 			const struct ynode *k = n->kids[2 * i];
 
 			if (!strcmp(k->str, key->str)) {
-				vl_error_set(p->err, p->file, key->loc, "duplicate key '%s' (first at line %d)",
-					     key->str, k->loc.line);
+				vl_error_set(p->err, p->file, key->loc,
+					     "duplicate key '%s' (first at line %d)", key->str, k->loc.line);
 				yn_free(key);
 				return -EINVAL;
 			}
@@ -225,19 +227,21 @@ static int parse_node(struct yp *p, yaml_event_t *ev, int depth, struct ynode **
 
 	*out = NULL;
 	if (depth > LD_DEPTH_MAX) {
-		vl_error_set(p->err, p->file, mark_loc(ev->start_mark), "nesting deeper than %d levels", LD_DEPTH_MAX);
+		vl_error_set(p->err, p->file, mark_loc(ev->start_mark), "nesting deeper than %d levels",
+			     LD_DEPTH_MAX);
 		yaml_event_delete(ev);
 		return -EINVAL;
 	}
 	if (ev->type == YAML_ALIAS_EVENT) {
-		vl_error_set(p->err, p->file, mark_loc(ev->start_mark), "YAML aliases (*%s) are not supported",
-			     (const char *)ev->data.alias.anchor);
+		vl_error_set(p->err, p->file, mark_loc(ev->start_mark),
+			     "YAML aliases (*%s) are not supported", (const char *)ev->data.alias.anchor);
 		yaml_event_delete(ev);
 		return -EINVAL;
 	}
 	if (ev->type != YAML_SCALAR_EVENT && ev->type != YAML_SEQUENCE_START_EVENT &&
 	    ev->type != YAML_MAPPING_START_EVENT) {
-		vl_error_set(p->err, p->file, mark_loc(ev->start_mark), "YAML syntax error: unexpected event");
+		vl_error_set(p->err, p->file, mark_loc(ev->start_mark),
+			     "YAML syntax error: unexpected event");
 		yaml_event_delete(ev);
 		return -EINVAL;
 	}

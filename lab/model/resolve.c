@@ -207,29 +207,49 @@ out:
 	return rc;
 }
 
+static int cmp_ep_name(const void *a, const void *b, void *arg)
+{
+	const struct vl_endpoint *eps = arg;
+
+	return strcmp(eps[*(const int *)a].name, eps[*(const int *)b].name);
+}
+
 static int check_names(struct vl_lab *lab, struct vl_error *err)
 {
+	int *order = malloc((lab->n_eps ? lab->n_eps : 1) * sizeof(*order));
+	int rc = 0;
+
+	if (!order)
+		return -ENOMEM;
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const char *n = lab->eps[i].name;
 
+		order[i] = (int)i;
 		if (!strcmp(n, "fabric") || !strcmp(n, "internet")) {
 			vl_error_set(err, lab->file, (struct vl_loc){0, 0},
 				     "endpoint name '%s' is reserved for the lab's own namespaces", n);
-			return -EINVAL;
+			rc = -EINVAL;
+			goto out;
 		}
 		if (strlen(n) > VL_ENDPOINT_NAME_MAX) {
 			vl_error_set(err, lab->file, (struct vl_loc){0, 0},
 				     "endpoint name '%s' is longer than %d characters", n, VL_ENDPOINT_NAME_MAX);
-			return -EINVAL;
+			rc = -EINVAL;
+			goto out;
 		}
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(lab->eps[j].name, n)) {
-				vl_error_set(err, lab->file, (struct vl_loc){0, 0},
-					     "two endpoints are named '%s' (names are unique in a lab)", n);
-				return -EINVAL;
-			}
 	}
-	return 0;
+	qsort_r(order, lab->n_eps, sizeof(*order), cmp_ep_name, lab->eps);
+	for (size_t i = 1; i < lab->n_eps; i++)
+		if (!strcmp(lab->eps[order[i - 1]].name, lab->eps[order[i]].name)) {
+			vl_error_set(err, lab->file, (struct vl_loc){0, 0},
+				     "two endpoints are named '%s' (names are unique in a lab)",
+				     lab->eps[order[i]].name);
+			rc = -EINVAL;
+			goto out;
+		}
+out:
+	free(order);
+	return rc;
 }
 
 int vl_lab_resolve(struct vl_lab *lab, struct vl_error *err)

@@ -19,9 +19,12 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "vnetlab/nft.h"
 #include "nft-int.h"
 
 #define BATCH_HDR_ROOM 64
@@ -313,4 +316,128 @@ out:
 	if (err < 0 && err != first_err)
 		vl_nft_release(); /* the socket itself failed: start afresh next time */
 	return err;
+}
+
+struct dump_state {
+	struct vlnft_krule *v;
+	size_t n;
+	size_t cap;
+	int err;
+};
+
+static int rule_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, NFTA_RULE_MAX) >= 0)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static void dump_one(const struct nlmsghdr *nlh, struct dump_state *d)
+{
+	const struct nlattr *tb[NFTA_RULE_MAX + 1] = { 0 };
+	struct vlnft_krule k = { 0 };
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr_cb, tb) < 0 || !tb[NFTA_RULE_HANDLE])
+		return;
+	k.handle = be64toh(mnl_attr_get_u64(tb[NFTA_RULE_HANDLE]));
+	if (tb[NFTA_RULE_USERDATA]) {
+		const uint8_t *u = mnl_attr_get_payload(tb[NFTA_RULE_USERDATA]);
+		size_t len = mnl_attr_get_payload_len(tb[NFTA_RULE_USERDATA]), off = 0;
+
+		while (off + 2 <= len && off + 2 + u[off + 1] <= len) {
+			if (u[off] == VLNFT_UDATA_RULE_FP && u[off + 1] == sizeof(k.fp))
+				memcpy(&k.fp, u + off + 2, sizeof(k.fp));
+			off += 2 + u[off + 1];
+		}
+	}
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct vlnft_krule *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v) {
+			d->err = -ENOMEM;
+			return;
+		}
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n++] = k;
+}
+
+/**
+ * vlnft_dump_chain - handles and fingerprints of one chain's rules, in order
+ */
+int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why, size_t why_len)
+{
+	char req[512], rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
+	struct dump_state d = { 0 };
+	struct mnl_socket *nl;
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	uint32_t seq = (uint32_t)time(NULL);
+	bool done = false;
+	int err, fd;
+
+	*out = NULL;
+	*n = 0;
+	err = socket_for(nsfd, &nl, why, why_len);
+	if (err)
+		return err;
+	fd = mnl_socket_get_fd(nl);
+	drain(fd);
+	r = nftnl_rule_alloc();
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VL_NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP, seq);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		err = -errno;
+		snprintf(why, why_len, "nftables: list chain %s: %s", chain, strerror(errno));
+		vl_nft_release();
+		return err;
+	}
+	while (!done && !d.err) {
+		ssize_t got = recv(fd, rbuf, sizeof(rbuf), 0);
+		int left;
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			d.err = -errno;
+			break;
+		}
+		left = (int)got;
+		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+				d.err = e->error ? e->error : -EIO;
+				break;
+			}
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				d.err = -EINTR;
+			dump_one(nlh, &d);
+		}
+	}
+	if (d.err) {
+		snprintf(why, why_len, "nftables: list chain %s: %s", chain, strerror(-d.err));
+		free(d.v);
+		return d.err;
+	}
+	*out = d.v;
+	*n = d.n;
+	return 0;
 }

@@ -441,3 +441,36 @@ int vlnft_compile_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, enum 
 	*n = o.n;
 	return 0;
 }
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+
+	while (n--)
+		h = (h ^ *c++) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t fnv_ivals(uint64_t h, const struct vlnft_ivals *iv)
+{
+	h = fnv(h, &iv->n, sizeof(iv->n));
+	return iv->n ? fnv(h, iv->v, iv->n * sizeof(*iv->v)) : h;
+}
+
+uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_crule *cr)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	int v[4] = { cr->rule->access, cr->pk, cr->l4, 0 };
+
+	h = fnv(h, chain, strlen(chain) + 1);
+	h = fnv(h, nsg, strlen(nsg) + 1);
+	h = fnv(h, cr->rule->name, strlen(cr->rule->name) + 1);
+	h = fnv(h, v, sizeof(v));
+	v[0] = cr->src.kind;
+	v[1] = cr->dst.kind;
+	h = fnv(h, v, sizeof(v));
+	h = fnv_ivals(h, &cr->src.iv);
+	h = fnv_ivals(h, &cr->dst.iv);
+	h = fnv_ivals(h, &cr->sport);
+	return fnv_ivals(h, &cr->dport);
+}

@@ -117,6 +117,27 @@ int vlnft_emit_flush_chain(struct vlnft_batch *b, const char *name)
 	return b->err;
 }
 
+static int emit_del_rule(struct vlnft_batch *b, const char *chain, uint64_t handle)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!r)
+		return b->err = -ENOMEM;
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VL_NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+	nlh = vlnft_batch_msg(b, ROOM_SMALL, NFT_MSG_DELRULE, 0, "delete rule %s handle %llu", chain,
+			      (unsigned long long)handle);
+	if (nlh) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		vlnft_batch_done(b, nlh);
+	}
+	nftnl_rule_free(r);
+	return b->err;
+}
+
 /* A set and its elements. keys: n_keys * key_len bytes; for interval sets the
  * caller passes start/end pairs already encoded with end flags in `eflags`. */
 static struct nftnl_set *set_new(const struct vlnft_set_spec *s, uint32_t id)
@@ -370,7 +391,7 @@ static void rx_log(struct vlnft_rx *x, const char *prefix)
 }
 
 /* The rule name as the rule's comment, so `nft list` shows which NSG rule it is. */
-static void rx_comment(struct vlnft_rx *x, const char *text)
+static void rx_comment(struct vlnft_rx *x, const char *text, uint64_t fp)
 {
 	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(256);
 
@@ -378,7 +399,8 @@ static void rx_comment(struct vlnft_rx *x, const char *text)
 		x->err = -ENOMEM;
 		return;
 	}
-	if (nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, text))
+	if (nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, text) &&
+	    (!fp || nftnl_udata_put(u, VLNFT_UDATA_RULE_FP, sizeof(fp), &fp)))
 		nftnl_rule_set_data(x->r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
 	nftnl_udata_buf_free(u);
 }
@@ -402,7 +424,10 @@ int vlnft_rx_end(struct vlnft_rx *x, struct vlnft_batch *b, const char *label)
 	if (x->err) {
 		b->err = b->err ? b->err : x->err;
 	} else {
-		nlh = vlnft_batch_msg(b, ROOM_RULE, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, "%s", label);
+		/* With a position: insert before that rule; else append. */
+		uint16_t where = nftnl_rule_is_set(x->r, NFTNL_RULE_POSITION) ? 0 : NLM_F_APPEND;
+
+		nlh = vlnft_batch_msg(b, ROOM_RULE, NFT_MSG_NEWRULE, NLM_F_CREATE | where, "%s", label);
 		if (nlh) {
 			nftnl_rule_nlmsg_build_payload(nlh, x->r);
 			vlnft_batch_done(b, nlh);
@@ -482,13 +507,17 @@ static int match_ports(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, 
 	return 0;
 }
 
-static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *chain, const struct vlnft_crule *cr)
+/* One nft rule of an NSG chain; before = handle to insert before, 0 = append. */
+static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *chain, const struct vlnft_crule *cr,
+			 uint64_t before)
 {
 	char prefix[VLNFT_LOG_PREFIX_MAX + 1];
 	struct vlnft_rx x;
 
 	if (vlnft_rx_begin(&x, chain))
 		return b->err = x.err;
+	if (before)
+		nftnl_rule_set_u64(x.r, NFTNL_RULE_POSITION, before);
 	if (cr->pk == VLNFT_P_ONE) {
 		vlnft_rx_meta(&x, NFT_META_L4PROTO);
 		vlnft_rx_cmp(&x, NFT_CMP_EQ, &cr->l4, 1);
@@ -511,7 +540,7 @@ static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *cha
 	match_ports(b, &x, 0, &cr->sport);
 	match_ports(b, &x, 2, &cr->dport);
 	vlnft_rx_counter(&x);
-	rx_comment(&x, cr->rule->name);
+	rx_comment(&x, cr->rule->name, vlnft_crule_fp(chain, nsg, cr));
 	if (cr->rule->access == VL_ALLOW) {
 		vlnft_rx_verdict(&x, NFT_RETURN);
 	} else {
@@ -522,8 +551,57 @@ static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *cha
 	return vlnft_rx_end(&x, b, chain);
 }
 
-static int emit_nsg_rules(const struct vlnft_ctx *c, struct vlnft_batch *b, const struct vl_nsg *nsg, char *why,
-			  size_t why_len)
+/*
+ * The rules of one NSG. Without `old` (a full commit, or no knowledge of the
+ * kernel's rules) every rule is appended; with it, a live edit: the rules
+ * that differ between the common head and the common tail (by fingerprint)
+ * are deleted by handle and the new ones inserted before the tail, so a
+ * one-rule edit of a 1,000-rule NSG sends a handful of messages. The tail
+ * is never empty when the chain came from us: the default rules end it.
+ */
+struct old_rules {
+	const struct vlnft_krule *v[2]; /* by direction: [VL_DIR_IN], [VL_DIR_OUT] */
+	size_t n[2];
+	bool known; /* false: the kernel's rules are unknown, flush and refill */
+};
+
+static int edit_chain(struct vlnft_batch *b, const struct vl_nsg *nsg, const char *chain,
+		      const struct vlnft_crule *cr, size_t n, const struct vlnft_krule *old, size_t n_old, bool known)
+{
+	uint64_t *fp = calloc(n ? n : 1, sizeof(*fp));
+	size_t head = 0, tail = 0, i;
+
+	if (!fp)
+		return b->err = -ENOMEM;
+	for (i = 0; i < n; i++)
+		fp[i] = vlnft_crule_fp(chain, nsg->name, &cr[i]);
+	while (head < n && head < n_old && old[head].fp == fp[head])
+		head++;
+	while (tail < n - head && tail < n_old - head && old[n_old - 1 - tail].fp == fp[n - 1 - tail])
+		tail++;
+	for (i = 0; i < n_old; i++)
+		if (!old[i].fp)
+			break;
+	if (i < n_old || !known) {
+		/* Rules we did not write (or no knowledge of them): rewrite the chain. */
+		vlnft_emit_flush_chain(b, chain);
+		for (i = 0; i < n && !b->err; i++)
+			emit_nsg_rule(b, nsg->name, chain, &cr[i], 0);
+	} else {
+		/* Insert before the common tail, or append when there is none. */
+		uint64_t before = tail ? old[n_old - tail].handle : 0;
+
+		for (i = head; i < n_old - tail && !b->err; i++)
+			emit_del_rule(b, chain, old[i].handle);
+		for (i = head; i < n - tail && !b->err; i++)
+			emit_nsg_rule(b, nsg->name, chain, &cr[i], before);
+	}
+	free(fp);
+	return b->err;
+}
+
+static int emit_nsg_rules(const struct vlnft_ctx *c, struct vlnft_batch *b, const struct vl_nsg *nsg,
+			  const struct old_rules *old, char *why, size_t why_len)
 {
 	static const enum vl_dir dirs[2] = { VL_DIR_IN, VL_DIR_OUT };
 	char chain[VLNFT_CHAIN_NAME_MAX];
@@ -536,8 +614,11 @@ static int emit_nsg_rules(const struct vlnft_ctx *c, struct vlnft_batch *b, cons
 		if (err)
 			return err;
 		vlnft_chain_name(chain, nsg->name, dirs[d]);
-		for (i = 0; i < n && !b->err; i++)
-			emit_nsg_rule(b, nsg->name, chain, &cr[i]);
+		if (old)
+			edit_chain(b, nsg, chain, cr, n, old->v[dirs[d]], old->n[dirs[d]], old->known);
+		else
+			for (i = 0; i < n && !b->err; i++)
+				emit_nsg_rule(b, nsg->name, chain, &cr[i], 0);
 		vlnft_crules_free(cr, n);
 		if (b->err) {
 			snprintf(why, why_len, "NSG %s: building rules: %s", nsg->name, strerror(-b->err));
@@ -688,7 +769,7 @@ static int build_full(const struct vlnft_ctx *c, struct vlnft_batch *b, char *wh
 	emit_stage_maps(lab, b);
 	emit_forward(b);
 	for (i = 0; i < lab->n_nsgs && !b->err; i++) {
-		err = emit_nsg_rules(c, b, &lab->nsgs[i], why, why_len);
+		err = emit_nsg_rules(c, b, &lab->nsgs[i], NULL, why, why_len);
 		if (err)
 			return err;
 	}
@@ -699,19 +780,17 @@ static int build_full(const struct vlnft_ctx *c, struct vlnft_batch *b, char *wh
 	return 0;
 }
 
-static int build_one(const struct vlnft_ctx *c, int nsg, struct vlnft_batch *b, char *why, size_t why_len)
+static int build_one(const struct vlnft_ctx *c, int nsg, const struct old_rules *old, struct vlnft_batch *b,
+		     char *why, size_t why_len)
 {
-	const struct vl_nsg *g = &c->lab->nsgs[nsg];
-	char chain[VLNFT_CHAIN_NAME_MAX];
+	static const struct old_rules none = { { NULL, NULL }, { 0, 0 }, false };
 
-	vlnft_chain_name(chain, g->name, VL_DIR_IN);
-	vlnft_emit_flush_chain(b, chain);
-	vlnft_chain_name(chain, g->name, VL_DIR_OUT);
-	vlnft_emit_flush_chain(b, chain);
-	return emit_nsg_rules(c, b, g, why, why_len);
+	/* No knowledge of the kernel's rules: flush both chains and refill. */
+	return emit_nsg_rules(c, b, &c->lab->nsgs[nsg], old ? old : &none, why, why_len);
 }
 
-int vlnft_nsg_build(const struct vl_lab *lab, int nsg, struct vlnft_batch *b, char *why, size_t why_len)
+static int build(const struct vl_lab *lab, int nsg, const struct old_rules *old, struct vlnft_batch *b, char *why,
+		 size_t why_len)
 {
 	struct vlnft_ctx c;
 	int err;
@@ -725,7 +804,7 @@ int vlnft_nsg_build(const struct vl_lab *lab, int nsg, struct vlnft_batch *b, ch
 		return err;
 	err = vlnft_batch_init(b);
 	if (!err)
-		err = nsg == VL_NONE ? build_full(&c, b, why, why_len) : build_one(&c, nsg, b, why, why_len);
+		err = nsg == VL_NONE ? build_full(&c, b, why, why_len) : build_one(&c, nsg, old, b, why, why_len);
 	if (!err)
 		err = vlnft_batch_finish(b);
 	if (err && !why[0])
@@ -734,6 +813,11 @@ int vlnft_nsg_build(const struct vl_lab *lab, int nsg, struct vlnft_batch *b, ch
 	if (err)
 		vlnft_batch_fini(b);
 	return err;
+}
+
+int vlnft_nsg_build(const struct vl_lab *lab, int nsg, struct vlnft_batch *b, char *why, size_t why_len)
+{
+	return build(lab, nsg, NULL, b, why, why_len);
 }
 
 static int batch_copy(struct vlnft_batch *b, void **buf, size_t *len)
@@ -750,8 +834,7 @@ int vl_nft_nsg_batch(const struct vl_lab *lab, int nsg, void **buf, size_t *len,
 	struct vlnft_batch b;
 	int err;
 
-	if (why_len)
-		why[0] = '\0';
+	VLNFT_WHY_INIT(why, why_len);
 	err = vlnft_nsg_build(lab, nsg, &b, why, why_len);
 	if (err)
 		return err;
@@ -763,26 +846,53 @@ int vl_nft_masq_batch(const struct vl_lab *lab, int node_ep, void **buf, size_t 
 	struct vlnft_batch b;
 	int err;
 
-	if (why_len)
-		why[0] = '\0';
+	VLNFT_WHY_INIT(why, why_len);
 	err = vlnft_masq_build(lab, node_ep, &b, why, why_len);
 	if (err)
 		return err;
 	return batch_copy(&b, buf, len);
 }
 
-static int commit(const struct vl_lab *lab, int nsg, int nsfd, char *why, size_t why_len)
+static int send_built(const struct vl_lab *lab, int nsg, const struct old_rules *old, int nsfd, char *why,
+		      size_t why_len)
 {
 	struct vlnft_batch b;
 	int err;
 
-	if (why_len)
-		why[0] = '\0';
-	err = vlnft_nsg_build(lab, nsg, &b, why, why_len);
+	why[0] = '\0';
+	err = build(lab, nsg, old, &b, why, why_len);
 	if (err)
 		return err;
 	err = vlnft_batch_send(&b, nsfd, why, why_len);
 	vlnft_batch_fini(&b);
+	return err;
+}
+
+static int commit(const struct vl_lab *lab, int nsg, int nsfd, char *why, size_t why_len)
+{
+	struct vlnft_krule *k[2] = { NULL, NULL };
+	struct old_rules old = { { NULL, NULL }, { 0, 0 }, true };
+	char chain[VLNFT_CHAIN_NAME_MAX];
+	int d, err = 0;
+
+	if (nsg == VL_NONE)
+		return send_built(lab, nsg, NULL, nsfd, why, why_len);
+	if (nsg < 0 || (size_t)nsg >= lab->n_nsgs) {
+		snprintf(why, why_len, "no NSG #%d", nsg);
+		return -EINVAL;
+	}
+	for (d = 0; d < 2 && !err; d++) {
+		vlnft_chain_name(chain, lab->nsgs[nsg].name, d == VL_DIR_IN ? VL_DIR_IN : VL_DIR_OUT);
+		err = vlnft_dump_chain(nsfd, chain, &k[d], &old.n[d], why, why_len);
+		old.v[d] = k[d];
+	}
+	if (!err)
+		err = send_built(lab, nsg, &old, nsfd, why, why_len);
+	/* Rules changed under us (another editor): rewrite both chains whole. */
+	if (err == -ENOENT && old.n[0] + old.n[1] > 0)
+		err = send_built(lab, nsg, NULL, nsfd, why, why_len);
+	free(k[0]);
+	free(k[1]);
 	return err;
 }
 
@@ -793,6 +903,7 @@ static int commit(const struct vl_lab *lab, int nsg, int nsfd, char *why, size_t
  */
 int vl_nft_nsg_commit(const struct vl_lab *lab, int fabric_nsfd, char *why, size_t why_len)
 {
+	VLNFT_WHY_INIT(why, why_len);
 	return commit(lab, VL_NONE, fabric_nsfd, why, why_len);
 }
 
@@ -801,9 +912,9 @@ int vl_nft_nsg_commit(const struct vl_lab *lab, int fabric_nsfd, char *why, size
  */
 int vl_nft_nsg_commit_one(const struct vl_lab *lab, int nsg, int fabric_nsfd, char *why, size_t why_len)
 {
+	VLNFT_WHY_INIT(why, why_len);
 	if (nsg < 0) {
-		if (why_len)
-			snprintf(why, why_len, "no NSG #%d", nsg);
+		snprintf(why, why_len, "no NSG #%d", nsg);
 		return -EINVAL;
 	}
 	return commit(lab, nsg, fabric_nsfd, why, why_len);

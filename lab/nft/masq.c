@@ -141,8 +141,7 @@ int vl_nft_masq_commit(const struct vl_lab *lab, int node_ep, int node_nsfd, cha
 	struct vlnft_batch b;
 	int err;
 
-	if (why_len)
-		why[0] = '\0';
+	VLNFT_WHY_INIT(why, why_len);
 	err = vlnft_masq_build(lab, node_ep, &b, why, why_len);
 	if (err)
 		return err;

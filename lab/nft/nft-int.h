@@ -16,6 +16,15 @@
 
 #include "vnetlab/model.h"
 
+/* Public entry points accept why == NULL or why_len == 0. */
+#define VLNFT_WHY_INIT(why, why_len)                  \
+	char why##_own[256];                          \
+	if (!(why) || !(why_len)) {                   \
+		(why) = why##_own;                    \
+		(why_len) = sizeof(why##_own);        \
+	}                                             \
+	(why)[0] = '\0'
+
 /* Names inside table ip vnetlab. */
 #define VLNFT_SET_VNET "vnet"
 #define VLNFT_SET_NONMASQ "nonmasq"
@@ -91,6 +100,20 @@ void vlnft_ctx_fini(struct vlnft_ctx *c);
 int vlnft_compile_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, enum vl_dir dir,
 		      struct vlnft_crule **out, size_t *n, char *why, size_t why_len);
 void vlnft_crules_free(struct vlnft_crule *r, size_t n);
+/* What a compiled rule does, as 64 bits; kept in the rule's userdata so a
+ * live edit can tell which kernel rules still match the model. */
+uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_crule *cr);
+#define VLNFT_UDATA_RULE_FP 0x7f /* nft ignores udata types it does not know */
+
+/* A rule of a chain as the kernel has it. */
+struct vlnft_krule {
+	uint64_t handle;
+	uint64_t fp; /* 0: none */
+};
+
+/* Handles and fingerprints of the rules of table ip vnetlab chain `chain`,
+ * in order. Caller frees *out. 0 or -errno. */
+int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why, size_t why_len);
 
 int vlnft_ivals_push(struct vlnft_ivals *iv, uint32_t lo, uint32_t hi);
 void vlnft_ivals_merge(struct vlnft_ivals *iv); /* sort, join overlapping and adjacent */

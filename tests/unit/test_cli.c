@@ -261,3 +261,16 @@ Test(cli, without_root_files_work_and_lab_verbs_need_root)
 		free(out);
 	}
 }
+
+Test(cli, the_documented_topology_example_loads)
+{
+	char *out;
+	int st;
+
+	out = th_run(&st, "f=$(mktemp /tmp/vnetlab-doc-XXXXXX.yaml); "
+			  "awk '/^```yaml/{f=1;next}/^```/{f=0}f' docs/topology.md > $f; %s validate $f 2>&1; "
+			  "rc=$?; rm -f $f; exit $rc",
+		     th_vnetlab());
+	cr_assert_eq(st, 0, "docs/topology.md's example: %s", out);
+	free(out);
+}

@@ -88,7 +88,7 @@ Test(import, az_rule_list_array)
 	cr_expect_eq(g.rules[0].proto, VL_PROTO_TCP); /* "TCP" */
 	cr_expect_eq(g.rules[0].access, VL_DENY);
 	cr_expect_null(g.rules[0].description);
-	cr_expect_eq(g.rules[1].priority, 310); /* "310" */
+	cr_expect_eq(g.rules[1].priority, 310);	      /* "310" */
 	cr_expect_eq(g.rules[1].proto, VL_PROTO_TCP); /* "tcp" */
 	cr_expect_eq(g.rules[1].dst_prefixes.n, 1);
 	nsg_clear(&g);
@@ -122,7 +122,8 @@ Test(import, error_located_in_export)
 {
 	struct vl_lab *lab = (struct vl_lab *)1;
 	struct vl_error err = {0};
-	const char *t = "name: t\nnetworkSecurityGroups:\n  - name: n\n    import: ../azure/bad-default.json\n";
+	const char *t =
+	    "name: t\nnetworkSecurityGroups:\n  - name: n\n    import: ../azure/bad-default.json\n";
 
 	cr_assert_eq(vl_load_buffer("tests/data/good/inline.yaml", t, strlen(t), &lab, &err), -EINVAL);
 	cr_expect_null(lab);
@@ -140,40 +141,47 @@ struct bad {
 };
 
 static const struct bad bad_cases[] = {
-	{"syntax", "{\"name\": \"n\", \"securityRules\": [}", 1, 33, "YAML syntax error"},
-	{"scalar", "\"hello\"", 1, 1, "expected an NSG object or a list of security rules, got a string"},
-	{"empty", "", 1, 1, "empty file"},
-	{"no-200", "{\"parameters\": {}, \"responses\": {\"404\": {}}}", 1, 33, "no \"200\" response"},
-	{"no-body", "{\"responses\": {\"200\": {\"headers\": {}}}}", 1, 23, "missing 'body' in response 200"},
-	{"unknown-nsg-key", "{\"name\": \"n\", \"securityRulez\": []}", 1, 15,
-	 "unknown key 'securityRulez' in network security group"},
-	{"import-in-export", "{\"name\": \"n\", \"import\": \"x.json\"}", 1, 25, "'import' is only allowed in a topology"},
-	{"rule-not-map", "[1]", 1, 2, "expected a mapping for security rule, got a string"},
-	{"rule-asg", "[{\"name\": \"r\", \"priority\": 100, \"direction\": \"Inbound\", \"access\": \"Allow\",\n"
-		     "  \"sourceApplicationSecurityGroups\": [{\"id\": \"/x\"}]}]",
-	 2, 38, "sourceApplicationSecurityGroups are not supported"},
-	{"rule-access", "[{\"name\": \"r\", \"priority\": 100, \"direction\": \"Inbound\", \"access\": \"Permit\"}]", 1, 67,
-	 "invalid access 'Permit'; expected one of: Allow, Deny"},
-	{"rule-direction", "[{\"name\": \"r\", \"priority\": 100, \"direction\": \"In\", \"access\": \"Allow\"}]", 1, 46,
-	 "invalid direction 'In'"},
-	{"rule-priority-float", "[{\"name\": \"r\", \"priority\": 100.5}]", 1, 28,
-	 "expected a number for priority, got '100.5'"},
-	{"rule-both-levels", "[{\"name\": \"r\", \"priority\": 100, \"properties\": {\"priority\": 200}}]", 1, 48,
-	 "'priority' given both in the security rule and in its properties"},
-	{"duplicate-rule-names",
-	 "[{\"name\": \"r\", \"priority\": 100, \"direction\": \"Inbound\", \"access\": \"Allow\", \"protocol\": \"*\",\n"
-	 "  \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\", \"sourcePortRange\": \"*\",\n"
-	 "  \"destinationPortRange\": \"*\"},\n"
-	 " {\"name\": \"R\", \"priority\": 101, \"direction\": \"Inbound\", \"access\": \"Allow\", \"protocol\": \"*\",\n"
-	 "  \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\", \"sourcePortRange\": \"*\",\n"
-	 "  \"destinationPortRange\": \"*\"}]",
-	 4, 2, "duplicate rule name"},
-	{"default-twice",
-	 "{\"defaultSecurityRules\": [\n"
-	 " {\"name\": \"DenyAllOutBound\", \"priority\": 65500, \"direction\": \"Outbound\", \"access\": \"Deny\"},\n"
-	 " {\"name\": \"DenyAllOutBound\", \"priority\": 65500, \"direction\": \"Outbound\", \"access\": \"Deny\"}]}",
-	 3, 2, "default security rule 'DenyAllOutBound' is listed twice"},
-	{"duplicate-json-key", "{\"name\": \"a\", \"name\": \"b\"}", 1, 15, "duplicate key 'name'"},
+    {"syntax", "{\"name\": \"n\", \"securityRules\": [}", 1, 33, "YAML syntax error"},
+    {"scalar", "\"hello\"", 1, 1, "expected an NSG object or a list of security rules, got a string"},
+    {"empty", "", 1, 1, "empty file"},
+    {"no-200", "{\"parameters\": {}, \"responses\": {\"404\": {}}}", 1, 33, "no \"200\" response"},
+    {"no-body", "{\"responses\": {\"200\": {\"headers\": {}}}}", 1, 23, "missing 'body' in response 200"},
+    {"unknown-nsg-key", "{\"name\": \"n\", \"securityRulez\": []}", 1, 15,
+     "unknown key 'securityRulez' in network security group"},
+    {"import-in-export", "{\"name\": \"n\", \"import\": \"x.json\"}", 1, 25,
+     "'import' is only allowed in a topology"},
+    {"rule-not-map", "[1]", 1, 2, "expected a mapping for security rule, got a string"},
+    {"rule-asg",
+     "[{\"name\": \"r\", \"priority\": 100, \"direction\": \"Inbound\", \"access\": \"Allow\",\n"
+     "  \"sourceApplicationSecurityGroups\": [{\"id\": \"/x\"}]}]",
+     2, 38, "sourceApplicationSecurityGroups are not supported"},
+    {"rule-access",
+     "[{\"name\": \"r\", \"priority\": 100, \"direction\": \"Inbound\", \"access\": \"Permit\"}]", 1, 67,
+     "invalid access 'Permit'; expected one of: Allow, Deny"},
+    {"rule-direction", "[{\"name\": \"r\", \"priority\": 100, \"direction\": \"In\", \"access\": \"Allow\"}]",
+     1, 46, "invalid direction 'In'"},
+    {"rule-priority-float", "[{\"name\": \"r\", \"priority\": 100.5}]", 1, 28,
+     "expected a number for priority, got '100.5'"},
+    {"rule-both-levels", "[{\"name\": \"r\", \"priority\": 100, \"properties\": {\"priority\": 200}}]", 1, 48,
+     "'priority' given both in the security rule and in its properties"},
+    {"duplicate-rule-names",
+     "[{\"name\": \"r\", \"priority\": 100, \"direction\": \"Inbound\", \"access\": \"Allow\", \"protocol\": "
+     "\"*\",\n"
+     "  \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\", \"sourcePortRange\": \"*\",\n"
+     "  \"destinationPortRange\": \"*\"},\n"
+     " {\"name\": \"R\", \"priority\": 101, \"direction\": \"Inbound\", \"access\": \"Allow\", \"protocol\": "
+     "\"*\",\n"
+     "  \"sourceAddressPrefix\": \"*\", \"destinationAddressPrefix\": \"*\", \"sourcePortRange\": \"*\",\n"
+     "  \"destinationPortRange\": \"*\"}]",
+     4, 2, "duplicate rule name"},
+    {"default-twice",
+     "{\"defaultSecurityRules\": [\n"
+     " {\"name\": \"DenyAllOutBound\", \"priority\": 65500, \"direction\": \"Outbound\", \"access\": "
+     "\"Deny\"},\n"
+     " {\"name\": \"DenyAllOutBound\", \"priority\": 65500, \"direction\": \"Outbound\", \"access\": "
+     "\"Deny\"}]}",
+     3, 2, "default security rule 'DenyAllOutBound' is listed twice"},
+    {"duplicate-json-key", "{\"name\": \"a\", \"name\": \"b\"}", 1, 15, "duplicate key 'name'"},
 };
 
 #define N_BAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
@@ -192,8 +200,8 @@ Test(import, bad_exports)
 		else
 			nsg_clear(&g);
 		cr_expect(strstr(err.msg, c->msg), "%s: message \"%s\" lacks \"%s\"", c->id, err.msg, c->msg);
-		cr_expect(err.line == c->line && err.col == c->col, "%s: at %d:%d, want %d:%d (%s)", c->id, err.line,
-			  err.col, c->line, c->col, err.msg);
+		cr_expect(err.line == c->line && err.col == c->col, "%s: at %d:%d, want %d:%d (%s)", c->id,
+			  err.line, err.col, c->line, c->col, err.msg);
 		cr_expect_str_eq(err.file, "bad.json");
 	}
 }

@@ -54,8 +54,8 @@ TestSuite(loader);
 
 Test(loader, good_files_load)
 {
-	static const char *const files[] = {"basic.yaml", "nsg.yaml", "full.yaml", "kubenet.yaml", "flow.json",
-					    "minimal.yaml"};
+	static const char *const files[] = {"basic.yaml",   "nsg.yaml",	 "full.yaml",
+					    "kubenet.yaml", "flow.json", "minimal.yaml"};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[256];
@@ -167,7 +167,7 @@ Test(loader, full_maps_every_field)
 	cr_expect_null(a->non_masq);
 
 	/* endpoints from vl_lab_resolve */
-	static const char *const eps[] = {"jump", "Web01", "cg", "k1-node-0", "k1-node-1", "client",
+	static const char *const eps[] = {"jump",  "Web01", "cg",    "k1-node-0", "k1-node-1", "client",
 					  "web-0", "web-1", "web-2", "k2-node-0", "api"};
 	for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++)
 		cr_expect_neq(vl_lab_find_endpoint(lab, eps[i]), VL_NONE, "no endpoint %s", eps[i]);
@@ -252,257 +252,318 @@ Test(loader, missing_file)
 struct bad {
 	const char *id;
 	const char *text; /* inline topology, or NULL to load `file` */
-	size_t len;       /* 0: strlen(text) */
+	size_t len;	  /* 0: strlen(text) */
 	const char *file;
 	int line, col;
 	const char *msg;
 };
 
 /* 10 lines: a VNet with a plain subnet `s` and a delegated subnet `aci`. */
-#define HDR                                                                                                   \
-	"name: t\n"                                                                                           \
-	"vnets:\n"                                                                                            \
-	"  - name: v\n"                                                                                       \
-	"    addressSpace: [10.1.0.0/16]\n"                                                                   \
-	"    subnets:\n"                                                                                      \
-	"      - name: s\n"                                                                                   \
-	"        addressPrefix: 10.1.1.0/24\n"                                                                \
-	"      - name: aci\n"                                                                                 \
-	"        addressPrefix: 10.1.2.0/24\n"                                                                \
+#define HDR                                                                                                  \
+	"name: t\n"                                                                                          \
+	"vnets:\n"                                                                                           \
+	"  - name: v\n"                                                                                      \
+	"    addressSpace: [10.1.0.0/16]\n"                                                                  \
+	"    subnets:\n"                                                                                     \
+	"      - name: s\n"                                                                                  \
+	"        addressPrefix: 10.1.1.0/24\n"                                                               \
+	"      - name: aci\n"                                                                                \
+	"        addressPrefix: 10.1.2.0/24\n"                                                               \
 	"        delegation: Microsoft.ContainerInstance/containerGroups\n"
 /* 11 lines: NSG n with one rule r (priority 100), after HDR (lines 11-21). */
-#define NSG                                                                                                   \
-	"networkSecurityGroups:\n"                                                                            \
-	"  - name: n\n"                                                                                       \
-	"    securityRules:\n"                                                                                \
-	"      - name: r\n"                                                                                   \
-	"        priority: 100\n"                                                                             \
-	"        direction: Inbound\n"                                                                        \
-	"        access: Deny\n"                                                                              \
-	"        protocol: Tcp\n"                                                                             \
-	"        sourceAddressPrefix: '*'\n"                                                                  \
-	"        sourcePortRange: '*'\n"                                                                      \
+#define NSG                                                                                                  \
+	"networkSecurityGroups:\n"                                                                           \
+	"  - name: n\n"                                                                                      \
+	"    securityRules:\n"                                                                               \
+	"      - name: r\n"                                                                                  \
+	"        priority: 100\n"                                                                            \
+	"        direction: Inbound\n"                                                                       \
+	"        access: Deny\n"                                                                             \
+	"        protocol: Tcp\n"                                                                            \
+	"        sourceAddressPrefix: '*'\n"                                                                 \
+	"        sourcePortRange: '*'\n"                                                                     \
 	"        destinationAddressPrefix: '*'\n"
 #define RULE_END "        destinationPortRange: '80'\n" /* line 22 */
 /* a VM and a check around it */
 #define VM "vms:\n  - name: a\n    subnet: s\n  - name: b\n    subnet: s\n"
-#define AKS(extra)                                                                                            \
-	"aksClusters:\n  - name: k\n    subnet: s\n    serviceCidr: 10.2.0.0/16\n    podCidr: 10.244.0.0/16\n" extra
+#define AKS(extra)                                                                                           \
+	"aksClusters:\n  - name: k\n    subnet: s\n    serviceCidr: 10.2.0.0/16\n    podCidr: "              \
+	"10.244.0.0/16\n" extra
 
 static const struct bad bad_cases[] = {
-	/* YAML itself */
-	{"syntax-unclosed-flow", "name: t\nvnets: [\n  {name: v\n", 0, NULL, 4, 1, "YAML syntax error"},
-	{"syntax-indent", "name: t\n  vnets: x\n", 0, NULL, 2, 8, "mapping values are not allowed"},
-	{"syntax-quote", "name: \"t\nvnets: []\n", 0, NULL, 3, 1, "found unexpected end of stream"},
-	{"syntax-json", "{\"name\": \"t\" \"vnets\": []}", 0, NULL, 1, 14, "did not find expected ',' or '}'"},
-	{"truncated", NULL, 0, DATA "bad/truncated.yaml", 8, 1, "YAML syntax error"},
-	{"binary-control", "name: t\nvnets: \x01\x02\x03\n", 0, NULL, 2, 8, "not a text file"},
-	{"binary-nul", "name: t\n\0\0\0\0", 12, NULL, 2, 1, "NUL byte"},
-	{"binary-utf8", "name: t\x80\xff\n", 0, NULL, 1, 8, "not a text file"},
-	{"binary-file", NULL, 0, DATA "bad/binary.yaml", 1, 8, "not a text file"},
-	{"empty", "", 0, NULL, 1, 1, "empty topology file"},
-	{"comments-only", "# nothing\n", 0, NULL, 1, 1, "empty topology file"},
-	{"top-list", "- name: t\n", 0, NULL, 1, 1, "expected a mapping for the topology, got a list"},
-	{"two-documents", "name: a\n---\nname: b\n", 0, NULL, 2, 1, "one YAML document"},
-	{"duplicate-key", "name: a\nvnets: []\nname: b\n", 0, NULL, 3, 1, "duplicate key 'name' (first at line 1)"},
-	{"alias", "name: &x t\nvnets: *x\n", 0, NULL, 2, 8, "aliases"},
-	{"deep-nesting", "name: t\nvnets: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]"
-			 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
-	 0, NULL, 2, 72, "nesting deeper than 64"},
-	{"non-scalar-key", "name: t\n[a]: 1\n", 0, NULL, 2, 1, "mapping keys must be strings"},
-	/* top level */
-	{"unknown-top-key", "name: t\nvnet: []\n", 0, NULL, 2, 1,
-	 "unknown key 'vnet' in topology; expected one of: name, vnets, networkSecurityGroups"},
-	{"missing-name", "vnets: []\n", 0, NULL, 1, 1, "missing 'name' in topology"},
-	{"lab-name-chars", "name: Lab_1\n", 0, NULL, 1, 7, "invalid lab name 'Lab_1'"},
-	{"lab-name-long", "name: abcdefghijklm\n", 0, NULL, 1, 7, "1-12 characters"},
-	{"name-not-string", "name: [t]\n", 0, NULL, 1, 7, "expected a string for name, got a list"},
-	{"vnets-not-list", "name: t\nvnets: {name: v}\n", 0, NULL, 2, 8, "expected a list for vnets, got a mapping"},
-	/* vnets and subnets */
-	{"cidr-host-bits", "name: t\nvnets:\n  - name: v\n    addressSpace: [10.0.0.1/16]\n", 0, NULL, 4, 20,
-	 "10.0.0.1/16 is not a network address; did you mean 10.0.0.0/16?"},
-	{"cidr-garbage", "name: t\nvnets:\n  - name: v\n    addressSpace: 10.0.0/16\n", 0, NULL, 4, 19,
-	 "invalid addressSpace '10.0.0/16'"},
-	{"cidr-no-len", "name: t\nvnets:\n  - name: v\n    addressSpace: [10.0.0.0]\n", 0, NULL, 4, 20,
-	 "expected an IPv4 CIDR"},
-	{"vnet-no-space", "name: t\nvnets:\n  - name: v\n", 0, NULL, 3, 5, "missing 'addressSpace' in vnet"},
-	{"vnet-unknown-key", "name: t\nvnets:\n  - name: v\n    addressSpaces: [10.0.0.0/16]\n", 0, NULL, 4, 5,
-	 "unknown key 'addressSpaces' in vnet; expected one of: name, addressSpace, subnets"},
-	{"vnets-overlap", HDR "  - name: w\n    addressSpace: [10.1.128.0/17]\n", 0, NULL, 12, 20,
-	 "address space 10.1.128.0/17 of vnet 'w' overlaps 10.1.0.0/16 of vnet 'v'"},
-	{"vnet-dup-name", HDR "  - name: v\n    addressSpace: [10.3.0.0/16]\n", 0, NULL, 11, 11, "duplicate vnet name 'v'"},
-	{"subnet-outside", HDR "      - name: x\n        addressPrefix: 10.9.0.0/24\n", 0, NULL, 12, 24,
-	 "subnet 'x' (10.9.0.0/24) is not inside the address space of vnet 'v'"},
-	{"subnet-overlap", HDR "      - name: x\n        addressPrefix: 10.1.1.128/25\n", 0, NULL, 12, 24,
-	 "subnet 'x' (10.1.1.128/25) overlaps subnet 's' (10.1.1.0/24)"},
-	{"subnet-dup-name", HDR "  - name: w\n    addressSpace: [10.3.0.0/16]\n    subnets:\n      - name: s\n"
-			    "        addressPrefix: 10.3.0.0/24\n",
-	 0, NULL, 14, 15, "duplicate subnet name 's'"},
-	{"subnet-too-small", HDR "      - name: x\n        addressPrefix: 10.1.3.0/30\n", 0, NULL, 12, 24,
-	 "Azure's smallest subnet is a /29"},
-	{"subnet-unknown-nsg", HDR "        networkSecurityGroup: nope\n", 0, NULL, 11, 31,
-	 "unknown network security group 'nope'"},
-	{"subnet-unknown-rt", HDR "        routeTable: rt\n", 0, NULL, 11, 21, "unknown route table 'rt'"},
-	{"subnet-unknown-key", HDR "        delegations: []\n", 0, NULL, 11, 9, "unknown key 'delegations' in subnet"},
-	/* NSGs and rules */
-	{"rule-unknown-key", HDR NSG "        destinationPort: '80'\n", 0, NULL, 22, 9,
-	 "unknown key 'destinationPort' in security rule"},
-	{"rule-priority-text", HDR NSG RULE_END "      - name: r2\n        priority: high\n", 0, NULL, 24, 19,
-	 "expected a number for priority, got 'high'"},
-	{"rule-protocol", HDR "networkSecurityGroups:\n  - name: n\n    securityRules:\n      - {name: r, priority: "
-			  "100, direction: Inbound, access: Allow, protocol: Sctp}\n",
-	 0, NULL, 14, 79, "invalid protocol 'Sctp'; expected one of: *, Tcp, Udp, Icmp, Esp, Ah"},
-	{"rule-no-direction", HDR "networkSecurityGroups:\n  - name: n\n    securityRules:\n      - {name: r, "
-			      "priority: 100}\n",
-	 0, NULL, 14, 9, "missing 'direction' in security rule 'r'"},
-	{"rule-conflict", HDR NSG RULE_END "      - name: r2\n        priority: 100\n        direction: inbound\n"
-			  "        access: Allow\n        protocol: '*'\n        sourceAddressPrefix: '*'\n"
-			  "        sourcePortRange: '*'\n        destinationAddressPrefix: '*'\n"
-			  "        destinationPortRange: '*'\n",
-	 0, NULL, 23, 9, "SecurityRuleConflict"},
-	{"rule-asg", HDR NSG RULE_END "        sourceApplicationSecurityGroups: [{id: x}]\n", 0, NULL, 23, 42,
-	 "sourceApplicationSecurityGroups are not supported"},
-	{"rule-no-ports", HDR "networkSecurityGroups:\n  - name: n\n    securityRules:\n      - {name: r, "
-			  "priority: 100, direction: Inbound, access: Allow, sourceAddressPrefix: '*', "
-			  "destinationAddressPrefix: '*', sourcePortRange: '*'}\n",
-	 0, NULL, 14, 9, "no destinationPortRange"},
-	{"nsg-dup-name", HDR NSG RULE_END "  - name: n\n", 0, NULL, 23, 11, "duplicate network security group name 'n'"},
-	{"nsg-default-changed", HDR NSG RULE_END "    defaultSecurityRules:\n      - {name: DenyAllInBound, priority: "
-				"65500, direction: Inbound, access: Allow}\n",
-	 0, NULL, 24, 9, "default security rule 'DenyAllInBound' differs from Azure's"},
-	{"nsg-default-unknown", HDR NSG RULE_END "    defaultSecurityRules:\n      - {name: AllowAll, priority: "
-				"65000, direction: Inbound, access: Allow}\n",
-	 0, NULL, 24, 9, "'AllowAll' is not one of Azure's default security rules"},
-	{"nsg-import-missing", HDR "networkSecurityGroups:\n  - name: n\n    import: nope.json\n", 0, NULL, 13, 13,
-	 "cannot import 'tests/data/bad/nope.json': No such file or directory"},
-	{"nsg-import-and-rules", HDR "networkSecurityGroups:\n  - name: n\n    import: x.json\n    securityRules: []\n",
-	 0, NULL, 13, 13, "'import' replaces securityRules"},
-		{"nsg-unknown-key", HDR "networkSecurityGroups:\n  - name: n\n    rules: []\n", 0, NULL, 13, 5,
-	 "unknown key 'rules' in network security group"},
-	{"nsg-properties-twice", HDR "networkSecurityGroups:\n  - name: n\n    securityRules: []\n    properties:\n"
-				 "      securityRules: []\n",
-	 0, NULL, 15, 7, "'securityRules' given both in the network security group and in its properties"},
-	/* route tables */
-	{"route-no-next-hop-ip", HDR "routeTables:\n  - name: rt\n    routes:\n      - name: r\n        addressPrefix: "
-				 "0.0.0.0/0\n        nextHopType: VirtualAppliance\n",
-	 0, NULL, 14, 9, "nextHopType VirtualAppliance needs nextHopIpAddress"},
-	{"route-bad-hop-type", HDR "routeTables:\n  - name: rt\n    routes:\n      - name: r\n        addressPrefix: "
-			       "0.0.0.0/0\n        nextHopType: Gateway\n",
-	 0, NULL, 16, 22, "invalid nextHopType 'Gateway'"},
-	{"route-ip-not-allowed", HDR "routeTables:\n  - name: rt\n    routes:\n      - name: r\n        addressPrefix: "
-				 "0.0.0.0/0\n        nextHopType: Internet\n        nextHopIpAddress: 10.1.1.4\n",
-	 0, NULL, 17, 27, "nextHopIpAddress is only allowed with nextHopType VirtualAppliance"},
-	/* VMs and container groups */
-	{"vm-unknown-subnet", HDR "vms:\n  - name: a\n    subnet: nope\n", 0, NULL, 13, 13, "unknown subnet 'nope'"},
-	{"vm-no-subnet", HDR "vms:\n  - name: a\n", 0, NULL, 12, 5, "missing 'subnet' in vm"},
-	{"vm-bad-name", HDR "vms:\n  - name: web_1\n    subnet: s\n", 0, NULL, 12, 11, "invalid vm name 'web_1'"},
-	{"vm-name-hyphen-end", HDR "vms:\n  - name: web-\n    subnet: s\n", 0, NULL, 12, 11, "invalid vm name 'web-'"},
-	{"vm-name-long", HDR "vms:\n  - name: a123456789012345678901234567890123456789012345678901234567890123\n"
-			 "    subnet: s\n",
-	 0, NULL, 12, 11, "1-63 letters"},
-	{"vm-reserved", HDR "vms:\n  - name: fabric\n    subnet: s\n", 0, NULL, 12, 11,
-	 "vm name 'fabric' is reserved"},
-	{"vm-dup", HDR VM "  - name: a\n    subnet: s\n", 0, NULL, 16, 11, "endpoint name 'a' is already used (line 12)"},
-	{"vm-cg-dup", HDR VM "containerGroups:\n  - name: b\n    subnet: aci\n", 0, NULL, 17, 11,
-	 "endpoint name 'b' is already used (line 14)"},
-	{"vm-unknown-key", HDR "vms:\n  - name: a\n    subnet: s\n    image: ubuntu\n", 0, NULL, 14, 5,
-	 "unknown key 'image' in vm; expected one of: name, subnet, privateIpAddress, networkSecurityGroup, app, "
-	 "ports"},
-	{"vm-in-delegated", HDR "vms:\n  - name: a\n    subnet: aci\n", 0, NULL, 13, 13,
-	 "subnet 'aci' is delegated to Microsoft.ContainerInstance/containerGroups; only that service may use it, "
-	 "not vm 'a'"},
-	{"cg-not-delegated", HDR "containerGroups:\n  - name: c\n    subnet: s\n", 0, NULL, 13, 13,
-	 "container group 'c' needs a subnet delegated to Microsoft.ContainerInstance/containerGroups; subnet 's' has "
-	 "no delegation"},
-	{"vm-port-range", HDR "vms:\n  - name: a\n    subnet: s\n    ports: [80, 70000]\n", 0, NULL, 14, 17,
-	 "port must be between 1 and 65535, got 70000"},
-	{"vm-port-dup", HDR "vms:\n  - name: a\n    subnet: s\n    ports: [80, 80]\n", 0, NULL, 14, 17,
-	 "port 80 is listed twice"},
-	{"vm-ports-map", HDR "vms:\n  - name: a\n    subnet: s\n    ports: {http: 80}\n", 0, NULL, 14, 12,
-	 "expected a list of ports"},
-	{"vm-bad-ip", HDR "vms:\n  - name: a\n    subnet: s\n    privateIpAddress: 10.1.1.300\n", 0, NULL, 14, 23,
-	 "invalid privateIpAddress '10.1.1.300'"},
-	{"vm-ip-outside", HDR "vms:\n  - name: a\n    subnet: s\n    privateIpAddress: 10.1.2.10\n", 0, NULL, 12, 5,
-	 "10.1.2.10"},
-	{"vm-unknown-app", HDR "vms:\n  - name: a\n    subnet: s\n    app: nginx\n", 0, NULL, 14, 10,
-	 "unknown app 'nginx'; expected one of: hello, echo"},
-	{"vm-unknown-nsg", HDR "vms:\n  - name: a\n    subnet: s\n    networkSecurityGroup: n\n", 0, NULL, 14, 27,
-	 "unknown network security group 'n'"},
-	/* AKS */
-	{"aks-default-service-cidr", "name: t\nvnets:\n  - name: v\n    addressSpace: [10.0.0.0/8]\n    subnets:\n"
-				     "      - name: s\n        addressPrefix: 10.240.0.0/16\naksClusters:\n  - name: k\n"
-				     "    subnet: s\n    podCidr: 192.168.0.0/16\n",
-	 0, NULL, 9, 5, "default serviceCidr 10.0.0.0/16 of cluster 'k' overlaps address space 10.0.0.0/8 of vnet 'v'"},
-	{"aks-pod-cidr-overlap", HDR AKS("") "    networkPlugin: kubenet\n", 0, NULL, 0, 0, NULL}, /* fine: control */
-	{"aks-pod-cidr-vnet", HDR "aksClusters:\n  - name: k\n    subnet: s\n    serviceCidr: 10.2.0.0/16\n"
-			      "    podCidr: 10.1.128.0/17\n",
-	 0, NULL, 15, 14, "podCidr 10.1.128.0/17 of cluster 'k' overlaps address space 10.1.0.0/16 of vnet 'v'"},
-	{"aks-service-cidr-vnet", HDR "aksClusters:\n  - name: k\n    subnet: s\n    serviceCidr: 10.1.0.0/16\n", 0,
-	 NULL, 14, 18, "serviceCidr 10.1.0.0/16 of cluster 'k' overlaps address space 10.1.0.0/16 of vnet 'v'"},
-	{"aks-plugin", HDR AKS("    networkPlugin: cilium\n"), 0, NULL, 16, 20,
-	 "invalid networkPlugin 'cilium'; expected one of: kubenet, azure"},
-	{"aks-pod-cidr-azure", HDR AKS("    networkPlugin: azure\n"), 0, NULL, 15, 14,
-	 "podCidr applies to networkPlugin kubenet only"},
-	{"aks-node-count", HDR AKS("    nodeCount: 101\n"), 0, NULL, 16, 16, "nodeCount must be between 1 and 100"},
-	{"aks-node-index", HDR AKS("    nodeCount: 2\n    pods:\n      - name: p\n        node: 2\n"), 0, NULL, 19, 15,
-	 "node must be a node index from 0 to 1 (cluster 'k' has nodeCount 2), got 2"},
-	{"aks-max-pods", HDR AKS("    nodeCount: 2\n    maxPods: 3\n    pods:\n      - name: p\n        replicas: 7\n"),
-	 0, NULL, 19, 9, "node 0 of cluster 'k' would run more than maxPods (3) pods"},
-	{"aks-max-pods-pinned", HDR AKS("    nodeCount: 2\n    maxPods: 1\n    pods:\n      - name: p\n        replicas: 2\n"
-					"      - name: q\n        node: 0\n"),
-	 0, NULL, 21, 9, "node 0 of cluster 'k' would run more than maxPods (1) pods"},
-	{"aks-pod-node-name", HDR AKS("    pods:\n      - name: k-node-1\n"), 0, NULL, 17, 15,
-	 "endpoint name 'k-node-1' is already used"},
-	{"aks-replica-name", HDR VM AKS("    pods:\n      - name: a\n        replicas: 2\n      - name: a-1\n"), 0, NULL, 24, 15, "endpoint name 'a-1' is already used (line 22)"},
-	{"aks-replicas-zero", HDR AKS("    pods:\n      - name: p\n        replicas: 0\n"), 0, NULL, 18, 19,
-	 "replicas must be between 1 and 5000"},
-	{"aks-pod-unknown-key", HDR AKS("    pods:\n      - name: p\n        image: nginx\n"), 0, NULL, 18, 9,
-	 "unknown key 'image' in pod"},
-	{"aks-no-room", HDR AKS("    nodeCount: 2\n") "  - name: k2\n    subnet: s\n    serviceCidr: 10.3.0.0/16\n"
-			"    podCidr: 10.244.5.0/24\n    nodeCount: 2\n",
-	 0, NULL, 20, 14, "podCidr 10.244.5.0/24 of cluster 'k2' has no room for 2 node /24s"},
-	{"aks-pod-cidr-clusters", HDR AKS("    nodeCount: 1\n") "  - name: k2\n    subnet: s\n    serviceCidr: 10.3.0.0/16\n"
-				  "    podCidr: 10.244.0.0/24\n    nodeCount: 1\n",
-	 0, NULL, 20, 14, "overlaps the podCidr of cluster 'k'"},
-	/* checks */
-	{"check-unknown-from", HDR VM "checks:\n  - {name: c, from: x, to: b, port: 80, expect: allow}\n", 0, NULL, 17, 21, "unknown endpoint 'x' in from"},
-	{"check-unknown-to", HDR VM "checks:\n  - {name: c, from: a, to: 10.1.1, port: 80, expect: allow}\n", 0, NULL, 17, 28, "unknown endpoint '10.1.1' in to"},
-	{"check-expect", HDR VM "checks:\n  - {name: c, from: a, to: b, port: 80, expect: maybe}\n", 0, NULL, 17, 49,
-	 "invalid expect 'maybe'; expected one of: allow, deny"},
-	{"check-no-port", HDR VM "checks:\n  - {name: c, from: a, to: b, expect: deny}\n", 0, NULL, 17, 5,
-	 "missing 'port' in check (tcp needs one)"},
-	{"check-icmp-port", HDR VM "checks:\n  - {name: c, from: a, to: b, protocol: ICMP, port: 1, expect: deny}\n", 0,
-	 NULL, 17, 53, "an icmp check has no port"},
-	{"check-protocol", HDR VM "checks:\n  - {name: c, from: a, to: b, protocol: sctp, port: 1, expect: deny}\n", 0,
-	 NULL, 17, 41, "invalid protocol 'sctp'; expected one of: tcp, udp, icmp"},
-	{"check-dup", HDR VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny}\n"
-			  "  - {name: c, from: a, to: b, port: 2, expect: deny}\n",
-	 0, NULL, 18, 12, "duplicate check name 'c'"},
-	{"check-expect-rule", HDR VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny, expectRule: r}\n",
-	 0, NULL, 17, 66, "invalid expectRule 'r': expected nsg/rule"},
-	{"check-expect-rule-nsg", HDR VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny, expectRule: "
-				      "x/r}\n",
-	 0, NULL, 17, 66, "unknown network security group in expectRule 'x/r'"},
-	{"check-expect-source", HDR VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny, expectSource: "
-				   "pod}\n",
-	 0, NULL, 17, 68, "unknown endpoint 'pod' in expectSource"},
-	/* scenario */
-	{"step-two-keys", HDR "scenario:\n  - {say: hi, wait: 10}\n", 0, NULL, 12, 5,
-	 "a scenario step has exactly one of"},
-	{"step-unknown", HDR "scenario:\n  - sleep: 10\n", 0, NULL, 12, 5,
-	 "unknown key 'sleep' in scenario step; expected one of: say, check, set, add, delete, wait"},
-	{"step-unknown-check", HDR "scenario:\n  - check: nope\n", 0, NULL, 12, 12, "unknown check 'nope'"},
-	{"step-wait", HDR "scenario:\n  - wait: -5\n", 0, NULL, 12, 11, "wait (milliseconds) must be between 0"},
-	{"step-inline-name", HDR VM "scenario:\n  - check: {name: x, from: a, to: b, port: 1, expect: deny}\n", 0, NULL, 17, 13, "unknown key 'name' in scenario check"},
-	{"step-set-unknown-rule", HDR NSG RULE_END "scenario:\n  - set: {nsg: n, rule: zz, priority: 200}\n", 0, NULL, 24, 25, "set: no rule 'zz' in NSG 'n' at this step"},
-	{"step-set-unknown-nsg", HDR NSG RULE_END "scenario:\n  - set: {nsg: m, rule: r, priority: 200}\n", 0, NULL, 24, 16, "unknown network security group 'm'"},
-	{"step-add-existing", HDR NSG RULE_END "scenario:\n  - add: {nsg: n, rule: R, priority: 200}\n", 0, NULL, 24, 25, "add: rule 'R' already exists in NSG 'n'"},
-	{"step-delete-twice", HDR NSG RULE_END "scenario:\n  - delete: {nsg: n, rule: r}\n  - delete: {nsg: n, rule: r}\n",
-	 0, NULL, 25, 28, "delete: no rule 'r' in NSG 'n' at this step"},
-	{"step-edit-field", HDR NSG RULE_END "scenario:\n  - set: {nsg: n, rule: r, prio: 200}\n", 0, NULL, 24, 28,
-	 "unknown key 'prio' in set"},
-	{"step-set-nothing", HDR NSG RULE_END "scenario:\n  - set: {nsg: n, rule: r}\n", 0, NULL, 24, 10,
-	 "changes nothing"},
+    /* YAML itself */
+    {"syntax-unclosed-flow", "name: t\nvnets: [\n  {name: v\n", 0, NULL, 4, 1, "YAML syntax error"},
+    {"syntax-indent", "name: t\n  vnets: x\n", 0, NULL, 2, 8, "mapping values are not allowed"},
+    {"syntax-quote", "name: \"t\nvnets: []\n", 0, NULL, 3, 1, "found unexpected end of stream"},
+    {"syntax-json", "{\"name\": \"t\" \"vnets\": []}", 0, NULL, 1, 14, "did not find expected ',' or '}'"},
+    {"truncated", NULL, 0, DATA "bad/truncated.yaml", 8, 1, "YAML syntax error"},
+    {"binary-control", "name: t\nvnets: \x01\x02\x03\n", 0, NULL, 2, 8, "not a text file"},
+    {"binary-nul", "name: t\n\0\0\0\0", 12, NULL, 2, 1, "NUL byte"},
+    {"binary-utf8", "name: t\x80\xff\n", 0, NULL, 1, 8, "not a text file"},
+    {"binary-file", NULL, 0, DATA "bad/binary.yaml", 1, 8, "not a text file"},
+    {"empty", "", 0, NULL, 1, 1, "empty topology file"},
+    {"comments-only", "# nothing\n", 0, NULL, 1, 1, "empty topology file"},
+    {"top-list", "- name: t\n", 0, NULL, 1, 1, "expected a mapping for the topology, got a list"},
+    {"two-documents", "name: a\n---\nname: b\n", 0, NULL, 2, 1, "one YAML document"},
+    {"duplicate-key", "name: a\nvnets: []\nname: b\n", 0, NULL, 3, 1,
+     "duplicate key 'name' (first at line 1)"},
+    {"alias", "name: &x t\nvnets: *x\n", 0, NULL, 2, 8, "aliases"},
+    {"deep-nesting",
+     "name: t\nvnets: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]"
+     "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+     0, NULL, 2, 72, "nesting deeper than 64"},
+    {"non-scalar-key", "name: t\n[a]: 1\n", 0, NULL, 2, 1, "mapping keys must be strings"},
+    /* top level */
+    {"unknown-top-key", "name: t\nvnet: []\n", 0, NULL, 2, 1,
+     "unknown key 'vnet' in topology; expected one of: name, vnets, networkSecurityGroups"},
+    {"missing-name", "vnets: []\n", 0, NULL, 1, 1, "missing 'name' in topology"},
+    {"lab-name-chars", "name: Lab_1\n", 0, NULL, 1, 7, "invalid lab name 'Lab_1'"},
+    {"lab-name-long", "name: abcdefghijklm\n", 0, NULL, 1, 7, "1-12 characters"},
+    {"name-not-string", "name: [t]\n", 0, NULL, 1, 7, "expected a string for name, got a list"},
+    {"vnets-not-list", "name: t\nvnets: {name: v}\n", 0, NULL, 2, 8,
+     "expected a list for vnets, got a mapping"},
+    /* vnets and subnets */
+    {"cidr-host-bits", "name: t\nvnets:\n  - name: v\n    addressSpace: [10.0.0.1/16]\n", 0, NULL, 4, 20,
+     "10.0.0.1/16 is not a network address; did you mean 10.0.0.0/16?"},
+    {"cidr-garbage", "name: t\nvnets:\n  - name: v\n    addressSpace: 10.0.0/16\n", 0, NULL, 4, 19,
+     "invalid addressSpace '10.0.0/16'"},
+    {"cidr-no-len", "name: t\nvnets:\n  - name: v\n    addressSpace: [10.0.0.0]\n", 0, NULL, 4, 20,
+     "expected an IPv4 CIDR"},
+    {"vnet-no-space", "name: t\nvnets:\n  - name: v\n", 0, NULL, 3, 5, "missing 'addressSpace' in vnet"},
+    {"vnet-unknown-key", "name: t\nvnets:\n  - name: v\n    addressSpaces: [10.0.0.0/16]\n", 0, NULL, 4, 5,
+     "unknown key 'addressSpaces' in vnet; expected one of: name, addressSpace, subnets"},
+    {"vnets-overlap", HDR "  - name: w\n    addressSpace: [10.1.128.0/17]\n", 0, NULL, 12, 20,
+     "address space 10.1.128.0/17 of vnet 'w' overlaps 10.1.0.0/16 of vnet 'v'"},
+    {"vnet-dup-name", HDR "  - name: v\n    addressSpace: [10.3.0.0/16]\n", 0, NULL, 11, 11,
+     "duplicate vnet name 'v'"},
+    {"subnet-outside", HDR "      - name: x\n        addressPrefix: 10.9.0.0/24\n", 0, NULL, 12, 24,
+     "subnet 'x' (10.9.0.0/24) is not inside the address space of vnet 'v'"},
+    {"subnet-overlap", HDR "      - name: x\n        addressPrefix: 10.1.1.128/25\n", 0, NULL, 12, 24,
+     "subnet 'x' (10.1.1.128/25) overlaps subnet 's' (10.1.1.0/24)"},
+    {"subnet-dup-name",
+     HDR "  - name: w\n    addressSpace: [10.3.0.0/16]\n    subnets:\n      - name: s\n"
+	 "        addressPrefix: 10.3.0.0/24\n",
+     0, NULL, 14, 15, "duplicate subnet name 's'"},
+    {"subnet-too-small", HDR "      - name: x\n        addressPrefix: 10.1.3.0/30\n", 0, NULL, 12, 24,
+     "Azure's smallest subnet is a /29"},
+    {"subnet-unknown-nsg", HDR "        networkSecurityGroup: nope\n", 0, NULL, 11, 31,
+     "unknown network security group 'nope'"},
+    {"subnet-unknown-rt", HDR "        routeTable: rt\n", 0, NULL, 11, 21, "unknown route table 'rt'"},
+    {"subnet-unknown-key", HDR "        delegations: []\n", 0, NULL, 11, 9,
+     "unknown key 'delegations' in subnet"},
+    /* NSGs and rules */
+    {"rule-unknown-key", HDR NSG "        destinationPort: '80'\n", 0, NULL, 22, 9,
+     "unknown key 'destinationPort' in security rule"},
+    {"rule-priority-text", HDR NSG RULE_END "      - name: r2\n        priority: high\n", 0, NULL, 24, 19,
+     "expected a number for priority, got 'high'"},
+    {"rule-protocol",
+     HDR "networkSecurityGroups:\n  - name: n\n    securityRules:\n      - {name: r, priority: "
+	 "100, direction: Inbound, access: Allow, protocol: Sctp}\n",
+     0, NULL, 14, 79, "invalid protocol 'Sctp'; expected one of: *, Tcp, Udp, Icmp, Esp, Ah"},
+    {"rule-no-direction",
+     HDR "networkSecurityGroups:\n  - name: n\n    securityRules:\n      - {name: r, "
+	 "priority: 100}\n",
+     0, NULL, 14, 9, "missing 'direction' in security rule 'r'"},
+    {"rule-conflict",
+     HDR NSG RULE_END "      - name: r2\n        priority: 100\n        direction: inbound\n"
+		      "        access: Allow\n        protocol: '*'\n        sourceAddressPrefix: '*'\n"
+		      "        sourcePortRange: '*'\n        destinationAddressPrefix: '*'\n"
+		      "        destinationPortRange: '*'\n",
+     0, NULL, 23, 9, "SecurityRuleConflict"},
+    {"rule-asg", HDR NSG RULE_END "        sourceApplicationSecurityGroups: [{id: x}]\n", 0, NULL, 23, 42,
+     "sourceApplicationSecurityGroups are not supported"},
+    {"rule-no-ports",
+     HDR "networkSecurityGroups:\n  - name: n\n    securityRules:\n      - {name: r, "
+	 "priority: 100, direction: Inbound, access: Allow, sourceAddressPrefix: '*', "
+	 "destinationAddressPrefix: '*', sourcePortRange: '*'}\n",
+     0, NULL, 14, 9, "no destinationPortRange"},
+    {"nsg-dup-name", HDR NSG RULE_END "  - name: n\n", 0, NULL, 23, 11,
+     "duplicate network security group name 'n'"},
+    {"nsg-default-changed",
+     HDR NSG RULE_END "    defaultSecurityRules:\n      - {name: DenyAllInBound, priority: "
+		      "65500, direction: Inbound, access: Allow}\n",
+     0, NULL, 24, 9, "default security rule 'DenyAllInBound' differs from Azure's"},
+    {"nsg-default-unknown",
+     HDR NSG RULE_END "    defaultSecurityRules:\n      - {name: AllowAll, priority: "
+		      "65000, direction: Inbound, access: Allow}\n",
+     0, NULL, 24, 9, "'AllowAll' is not one of Azure's default security rules"},
+    {"nsg-import-missing", HDR "networkSecurityGroups:\n  - name: n\n    import: nope.json\n", 0, NULL, 13,
+     13, "cannot import 'tests/data/bad/nope.json': No such file or directory"},
+    {"nsg-import-and-rules",
+     HDR "networkSecurityGroups:\n  - name: n\n    import: x.json\n    securityRules: []\n", 0, NULL, 13, 13,
+     "'import' replaces securityRules"},
+    {"nsg-unknown-key", HDR "networkSecurityGroups:\n  - name: n\n    rules: []\n", 0, NULL, 13, 5,
+     "unknown key 'rules' in network security group"},
+    {"nsg-properties-twice",
+     HDR "networkSecurityGroups:\n  - name: n\n    securityRules: []\n    properties:\n"
+	 "      securityRules: []\n",
+     0, NULL, 15, 7, "'securityRules' given both in the network security group and in its properties"},
+    /* route tables */
+    {"route-no-next-hop-ip",
+     HDR "routeTables:\n  - name: rt\n    routes:\n      - name: r\n        addressPrefix: "
+	 "0.0.0.0/0\n        nextHopType: VirtualAppliance\n",
+     0, NULL, 14, 9, "nextHopType VirtualAppliance needs nextHopIpAddress"},
+    {"route-bad-hop-type",
+     HDR "routeTables:\n  - name: rt\n    routes:\n      - name: r\n        addressPrefix: "
+	 "0.0.0.0/0\n        nextHopType: Gateway\n",
+     0, NULL, 16, 22, "invalid nextHopType 'Gateway'"},
+    {"route-ip-not-allowed",
+     HDR "routeTables:\n  - name: rt\n    routes:\n      - name: r\n        addressPrefix: "
+	 "0.0.0.0/0\n        nextHopType: Internet\n        nextHopIpAddress: 10.1.1.4\n",
+     0, NULL, 17, 27, "nextHopIpAddress is only allowed with nextHopType VirtualAppliance"},
+    /* VMs and container groups */
+    {"vm-unknown-subnet", HDR "vms:\n  - name: a\n    subnet: nope\n", 0, NULL, 13, 13,
+     "unknown subnet 'nope'"},
+    {"vm-no-subnet", HDR "vms:\n  - name: a\n", 0, NULL, 12, 5, "missing 'subnet' in vm"},
+    {"vm-bad-name", HDR "vms:\n  - name: web_1\n    subnet: s\n", 0, NULL, 12, 11, "invalid vm name 'web_1'"},
+    {"vm-name-hyphen-end", HDR "vms:\n  - name: web-\n    subnet: s\n", 0, NULL, 12, 11,
+     "invalid vm name 'web-'"},
+    {"vm-name-long",
+     HDR "vms:\n  - name: a123456789012345678901234567890123456789012345678901234567890123\n"
+	 "    subnet: s\n",
+     0, NULL, 12, 11, "1-63 letters"},
+    {"vm-reserved", HDR "vms:\n  - name: fabric\n    subnet: s\n", 0, NULL, 12, 11,
+     "vm name 'fabric' is reserved"},
+    {"vm-dup", HDR VM "  - name: a\n    subnet: s\n", 0, NULL, 16, 11,
+     "endpoint name 'a' is already used (line 12)"},
+    {"vm-cg-dup", HDR VM "containerGroups:\n  - name: b\n    subnet: aci\n", 0, NULL, 17, 11,
+     "endpoint name 'b' is already used (line 14)"},
+    {"vm-unknown-key", HDR "vms:\n  - name: a\n    subnet: s\n    image: ubuntu\n", 0, NULL, 14, 5,
+     "unknown key 'image' in vm; expected one of: name, subnet, privateIpAddress, networkSecurityGroup, app, "
+     "ports"},
+    {"vm-in-delegated", HDR "vms:\n  - name: a\n    subnet: aci\n", 0, NULL, 13, 13,
+     "subnet 'aci' is delegated to Microsoft.ContainerInstance/containerGroups; only that service may use "
+     "it, "
+     "not vm 'a'"},
+    {"cg-not-delegated", HDR "containerGroups:\n  - name: c\n    subnet: s\n", 0, NULL, 13, 13,
+     "container group 'c' needs a subnet delegated to Microsoft.ContainerInstance/containerGroups; subnet "
+     "'s' has "
+     "no delegation"},
+    {"vm-port-range", HDR "vms:\n  - name: a\n    subnet: s\n    ports: [80, 70000]\n", 0, NULL, 14, 17,
+     "port must be between 1 and 65535, got 70000"},
+    {"vm-port-dup", HDR "vms:\n  - name: a\n    subnet: s\n    ports: [80, 80]\n", 0, NULL, 14, 17,
+     "port 80 is listed twice"},
+    {"vm-ports-map", HDR "vms:\n  - name: a\n    subnet: s\n    ports: {http: 80}\n", 0, NULL, 14, 12,
+     "expected a list of ports"},
+    {"vm-bad-ip", HDR "vms:\n  - name: a\n    subnet: s\n    privateIpAddress: 10.1.1.300\n", 0, NULL, 14, 23,
+     "invalid privateIpAddress '10.1.1.300'"},
+    {"vm-ip-outside", HDR "vms:\n  - name: a\n    subnet: s\n    privateIpAddress: 10.1.2.10\n", 0, NULL, 12,
+     5, "10.1.2.10"},
+    {"vm-unknown-app", HDR "vms:\n  - name: a\n    subnet: s\n    app: nginx\n", 0, NULL, 14, 10,
+     "unknown app 'nginx'; expected one of: hello, echo"},
+    {"vm-unknown-nsg", HDR "vms:\n  - name: a\n    subnet: s\n    networkSecurityGroup: n\n", 0, NULL, 14, 27,
+     "unknown network security group 'n'"},
+    /* AKS */
+    {"aks-default-service-cidr",
+     "name: t\nvnets:\n  - name: v\n    addressSpace: [10.0.0.0/8]\n    subnets:\n"
+     "      - name: s\n        addressPrefix: 10.240.0.0/16\naksClusters:\n  - name: k\n"
+     "    subnet: s\n    podCidr: 192.168.0.0/16\n",
+     0, NULL, 9, 5,
+     "default serviceCidr 10.0.0.0/16 of cluster 'k' overlaps address space 10.0.0.0/8 of vnet 'v'"},
+    {"aks-pod-cidr-overlap", HDR AKS("") "    networkPlugin: kubenet\n", 0, NULL, 0, 0,
+     NULL}, /* fine: control */
+    {"aks-pod-cidr-vnet",
+     HDR "aksClusters:\n  - name: k\n    subnet: s\n    serviceCidr: 10.2.0.0/16\n"
+	 "    podCidr: 10.1.128.0/17\n",
+     0, NULL, 15, 14, "podCidr 10.1.128.0/17 of cluster 'k' overlaps address space 10.1.0.0/16 of vnet 'v'"},
+    {"aks-service-cidr-vnet", HDR "aksClusters:\n  - name: k\n    subnet: s\n    serviceCidr: 10.1.0.0/16\n",
+     0, NULL, 14, 18,
+     "serviceCidr 10.1.0.0/16 of cluster 'k' overlaps address space 10.1.0.0/16 of vnet 'v'"},
+    {"aks-plugin", HDR AKS("    networkPlugin: cilium\n"), 0, NULL, 16, 20,
+     "invalid networkPlugin 'cilium'; expected one of: kubenet, azure"},
+    {"aks-pod-cidr-azure", HDR AKS("    networkPlugin: azure\n"), 0, NULL, 15, 14,
+     "podCidr applies to networkPlugin kubenet only"},
+    {"aks-node-count", HDR AKS("    nodeCount: 101\n"), 0, NULL, 16, 16,
+     "nodeCount must be between 1 and 100"},
+    {"aks-node-index", HDR AKS("    nodeCount: 2\n    pods:\n      - name: p\n        node: 2\n"), 0, NULL,
+     19, 15, "node must be a node index from 0 to 1 (cluster 'k' has nodeCount 2), got 2"},
+    {"aks-max-pods",
+     HDR AKS("    nodeCount: 2\n    maxPods: 3\n    pods:\n      - name: p\n        replicas: 7\n"), 0, NULL,
+     19, 9, "node 0 of cluster 'k' would run more than maxPods (3) pods"},
+    {"aks-max-pods-pinned",
+     HDR AKS("    nodeCount: 2\n    maxPods: 1\n    pods:\n      - name: p\n        replicas: 2\n"
+	     "      - name: q\n        node: 0\n"),
+     0, NULL, 21, 9, "node 0 of cluster 'k' would run more than maxPods (1) pods"},
+    {"aks-pod-node-name", HDR AKS("    pods:\n      - name: k-node-1\n"), 0, NULL, 17, 15,
+     "endpoint name 'k-node-1' is already used"},
+    {"aks-replica-name", HDR VM AKS("    pods:\n      - name: a\n        replicas: 2\n      - name: a-1\n"),
+     0, NULL, 24, 15, "endpoint name 'a-1' is already used (line 22)"},
+    {"aks-replicas-zero", HDR AKS("    pods:\n      - name: p\n        replicas: 0\n"), 0, NULL, 18, 19,
+     "replicas must be between 1 and 5000"},
+    {"aks-pod-unknown-key", HDR AKS("    pods:\n      - name: p\n        image: nginx\n"), 0, NULL, 18, 9,
+     "unknown key 'image' in pod"},
+    {"aks-no-room",
+     HDR AKS("    nodeCount: 2\n") "  - name: k2\n    subnet: s\n    serviceCidr: 10.3.0.0/16\n"
+				   "    podCidr: 10.244.5.0/24\n    nodeCount: 2\n",
+     0, NULL, 20, 14, "podCidr 10.244.5.0/24 of cluster 'k2' has no room for 2 node /24s"},
+    {"aks-pod-cidr-clusters",
+     HDR AKS("    nodeCount: 1\n") "  - name: k2\n    subnet: s\n    serviceCidr: 10.3.0.0/16\n"
+				   "    podCidr: 10.244.0.0/24\n    nodeCount: 1\n",
+     0, NULL, 20, 14, "overlaps the podCidr of cluster 'k'"},
+    /* checks */
+    {"check-unknown-from", HDR VM "checks:\n  - {name: c, from: x, to: b, port: 80, expect: allow}\n", 0,
+     NULL, 17, 21, "unknown endpoint 'x' in from"},
+    {"check-unknown-to", HDR VM "checks:\n  - {name: c, from: a, to: 10.1.1, port: 80, expect: allow}\n", 0,
+     NULL, 17, 28, "unknown endpoint '10.1.1' in to"},
+    {"check-expect", HDR VM "checks:\n  - {name: c, from: a, to: b, port: 80, expect: maybe}\n", 0, NULL, 17,
+     49, "invalid expect 'maybe'; expected one of: allow, deny"},
+    {"check-no-port", HDR VM "checks:\n  - {name: c, from: a, to: b, expect: deny}\n", 0, NULL, 17, 5,
+     "missing 'port' in check (tcp needs one)"},
+    {"check-icmp-port",
+     HDR VM "checks:\n  - {name: c, from: a, to: b, protocol: ICMP, port: 1, expect: deny}\n", 0, NULL, 17,
+     53, "an icmp check has no port"},
+    {"check-protocol",
+     HDR VM "checks:\n  - {name: c, from: a, to: b, protocol: sctp, port: 1, expect: deny}\n", 0, NULL, 17,
+     41, "invalid protocol 'sctp'; expected one of: tcp, udp, icmp"},
+    {"check-dup",
+     HDR VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny}\n"
+	    "  - {name: c, from: a, to: b, port: 2, expect: deny}\n",
+     0, NULL, 18, 12, "duplicate check name 'c'"},
+    {"check-expect-rule",
+     HDR VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny, expectRule: r}\n", 0, NULL, 17, 66,
+     "invalid expectRule 'r': expected nsg/rule"},
+    {"check-expect-rule-nsg",
+     HDR VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny, expectRule: "
+	    "x/r}\n",
+     0, NULL, 17, 66, "unknown network security group in expectRule 'x/r'"},
+    {"check-expect-source",
+     HDR VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny, expectSource: "
+	    "pod}\n",
+     0, NULL, 17, 68, "unknown endpoint 'pod' in expectSource"},
+    {"check-expect-rule-name",
+     HDR NSG RULE_END VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny, "
+			 "expectRule: n/x}\n",
+     0, NULL, 29, 66, "expectRule 'n/x': NSG 'n' has no rule 'x'"},
+    {"check-expect-rule-default",
+     HDR NSG RULE_END VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny, "
+			 "expectRule: n/DenyAllInBound}\n",
+     0, NULL, 0, 0, NULL},
+    {"check-expect-rule-added",
+     HDR NSG RULE_END VM "checks:\n  - {name: c, from: a, to: b, port: 1, expect: deny, "
+			 "expectRule: n/later}\nscenario:\n  - add: {nsg: n, rule: later, priority: 300}\n",
+     0, NULL, 0, 0, NULL},
+    /* scenario */
+    {"step-two-keys", HDR "scenario:\n  - {say: hi, wait: 10}\n", 0, NULL, 12, 5,
+     "a scenario step has exactly one of"},
+    {"step-unknown", HDR "scenario:\n  - sleep: 10\n", 0, NULL, 12, 5,
+     "unknown key 'sleep' in scenario step; expected one of: say, check, set, add, delete, wait"},
+    {"step-unknown-check", HDR "scenario:\n  - check: nope\n", 0, NULL, 12, 12, "unknown check 'nope'"},
+    {"step-wait", HDR "scenario:\n  - wait: -5\n", 0, NULL, 12, 11, "wait (milliseconds) must be between 0"},
+    {"step-inline-name", HDR VM "scenario:\n  - check: {name: x, from: a, to: b, port: 1, expect: deny}\n", 0,
+     NULL, 17, 13, "unknown key 'name' in scenario check"},
+    {"step-set-unknown-rule", HDR NSG RULE_END "scenario:\n  - set: {nsg: n, rule: zz, priority: 200}\n", 0,
+     NULL, 24, 25, "set: no rule 'zz' in NSG 'n' at this step"},
+    {"step-set-unknown-nsg", HDR NSG RULE_END "scenario:\n  - set: {nsg: m, rule: r, priority: 200}\n", 0,
+     NULL, 24, 16, "unknown network security group 'm'"},
+    {"step-add-existing", HDR NSG RULE_END "scenario:\n  - add: {nsg: n, rule: R, priority: 200}\n", 0, NULL,
+     24, 25, "add: rule 'R' already exists in NSG 'n'"},
+    {"step-delete-twice",
+     HDR NSG RULE_END "scenario:\n  - delete: {nsg: n, rule: r}\n  - delete: {nsg: n, rule: r}\n", 0, NULL,
+     25, 28, "delete: no rule 'r' in NSG 'n' at this step"},
+    {"step-edit-field", HDR NSG RULE_END "scenario:\n  - set: {nsg: n, rule: r, prio: 200}\n", 0, NULL, 24,
+     28, "unknown key 'prio' in set"},
+    {"step-set-nothing", HDR NSG RULE_END "scenario:\n  - set: {nsg: n, rule: r}\n", 0, NULL, 24, 10,
+     "changes nothing"},
 };
 
 #define N_BAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
@@ -525,7 +586,8 @@ ParameterizedTest(size_t *i, loader, bad)
 	int r;
 
 	if (c->text)
-		r = vl_load_buffer(DATA "bad/inline.yaml", c->text, c->len ? c->len : strlen(c->text), &lab, &err);
+		r = vl_load_buffer(DATA "bad/inline.yaml", c->text, c->len ? c->len : strlen(c->text), &lab,
+				   &err);
 	else
 		r = vl_load_file(c->file, &lab, &err);
 	if (!c->msg) { /* control rows: must load */

@@ -1,0 +1,682 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nftables serialisation without a kernel: build the transaction of a small
+ * lab, parse every message back with libnftnl, and check tables, chains,
+ * maps and the expressions of the NSG rules (libnftnl's tests style).
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "common/helpers.h"
+#include "vnetlab/nft.h"
+
+static const char *topo =
+	"name: nftu\n"
+	"vnets:\n"
+	"  - name: v1\n"
+	"    addressSpace: [10.1.0.0/16]\n"
+	"    subnets:\n"
+	"      - {name: web, addressPrefix: 10.1.0.0/24, networkSecurityGroup: web-nsg}\n"
+	"      - {name: aks, addressPrefix: 10.1.2.0/24}\n"
+	"      - {name: cni, addressPrefix: 10.1.3.0/24}\n"
+	"networkSecurityGroups:\n"
+	"  - name: web-nsg\n"
+	"    securityRules:\n"
+	"      - {name: allow-http, priority: 100, direction: Inbound, access: Allow, protocol: Tcp,\n"
+	"         sourceAddressPrefix: Internet, sourcePortRange: '*', destinationAddressPrefix: '*',\n"
+	"         destinationPortRange: '80'}\n"
+	"      - {name: deny-ssh, priority: 110, direction: Inbound, access: Deny, protocol: '*',\n"
+	"         sourceAddressPrefix: 10.1.0.0/24, sourcePortRange: '*', destinationAddressPrefix: '*',\n"
+	"         destinationPortRange: '22'}\n"
+	"      - {name: icmp, priority: 120, direction: Outbound, access: Allow, protocol: Icmp,\n"
+	"         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: 10.1.0.4,\n"
+	"         destinationPortRange: '7'}\n"
+	"  - name: nic-nsg\n"
+	"    securityRules: []\n"
+	"vms:\n"
+	"  - {name: vm1, subnet: web, networkSecurityGroup: nic-nsg}\n"
+	"  - {name: vm2, subnet: web}\n"
+	"aksClusters:\n"
+	"  - {name: k1, subnet: aks, networkPlugin: kubenet, nodeCount: 1}\n"
+	"  - {name: k2, subnet: cni, networkPlugin: azure, nodeCount: 1}\n";
+
+struct elem {
+	uint8_t key[16];
+	uint32_t key_len;
+	uint32_t flags;
+	int verdict;      /* NFT_JUMP for map elements, 0 otherwise */
+	char chain[128];
+};
+
+/* One parsed message of a batch. */
+struct msg {
+	uint16_t type; /* NFT_MSG_* or NFNL_MSG_BATCH_* */
+	uint16_t flags;
+	struct nftnl_table *table;
+	struct nftnl_chain *chain;
+	struct nftnl_rule *rule;
+	struct nftnl_set *set;
+	/* NEWSETELEM, parsed with libmnl (set name and elements) */
+	char set_name[64];
+	struct elem *elems;
+	size_t n_elems;
+};
+
+struct parsed {
+	struct msg *m;
+	size_t n;
+};
+
+static void parse_verdict(const struct nlattr *data, struct elem *e)
+{
+	const struct nlattr *v, *a;
+
+	mnl_attr_for_each_nested(v, data) {
+		if (mnl_attr_get_type(v) != NFTA_DATA_VERDICT)
+			continue;
+		mnl_attr_for_each_nested(a, v) {
+			if (mnl_attr_get_type(a) == NFTA_VERDICT_CODE)
+				e->verdict = (int)ntohl(mnl_attr_get_u32(a));
+			else if (mnl_attr_get_type(a) == NFTA_VERDICT_CHAIN)
+				snprintf(e->chain, sizeof(e->chain), "%s", mnl_attr_get_str(a));
+		}
+	}
+}
+
+/* Elements by hand with libmnl: an independent reading of what libnftnl built. */
+static void parse_elems(const struct nlmsghdr *nlh, struct msg *m)
+{
+	const struct nlattr *attr, *el, *a, *k;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_LIST_SET)
+			snprintf(m->set_name, sizeof(m->set_name), "%s", mnl_attr_get_str(attr));
+		if (mnl_attr_get_type(attr) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(el, attr) {
+			struct elem *e;
+
+			m->elems = realloc(m->elems, (m->n_elems + 1) * sizeof(*m->elems));
+			cr_assert(m->elems);
+			e = &m->elems[m->n_elems++];
+			memset(e, 0, sizeof(*e));
+			mnl_attr_for_each_nested(a, el) {
+				switch (mnl_attr_get_type(a)) {
+				case NFTA_SET_ELEM_KEY:
+					mnl_attr_for_each_nested(k, a) {
+						e->key_len = mnl_attr_get_payload_len(k);
+						cr_assert_leq(e->key_len, sizeof(e->key));
+						memcpy(e->key, mnl_attr_get_payload(k), e->key_len);
+					}
+					break;
+				case NFTA_SET_ELEM_FLAGS:
+					e->flags = ntohl(mnl_attr_get_u32(a));
+					break;
+				case NFTA_SET_ELEM_DATA:
+					parse_verdict(a, e);
+					break;
+				}
+			}
+		}
+	}
+}
+
+static struct parsed parse_batch(const void *buf, size_t len)
+{
+	struct parsed p = { 0 };
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		struct msg *m;
+
+		p.m = realloc(p.m, (p.n + 1) * sizeof(*p.m));
+		cr_assert(p.m);
+		m = &p.m[p.n++];
+		memset(m, 0, sizeof(*m));
+		m->flags = nlh->nlmsg_flags;
+		if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN || nlh->nlmsg_type == NFNL_MSG_BATCH_END) {
+			m->type = nlh->nlmsg_type;
+			continue;
+		}
+		cr_assert_eq(NFNL_SUBSYS_ID(nlh->nlmsg_type), NFNL_SUBSYS_NFTABLES);
+		m->type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+		switch (m->type) {
+		case NFT_MSG_NEWTABLE:
+		case NFT_MSG_DELTABLE:
+			m->table = nftnl_table_alloc();
+			cr_assert_eq(nftnl_table_nlmsg_parse(nlh, m->table), 0);
+			break;
+		case NFT_MSG_NEWCHAIN:
+			m->chain = nftnl_chain_alloc();
+			cr_assert_eq(nftnl_chain_nlmsg_parse(nlh, m->chain), 0);
+			break;
+		case NFT_MSG_NEWRULE:
+		case NFT_MSG_DELRULE:
+			m->rule = nftnl_rule_alloc();
+			cr_assert_eq(nftnl_rule_nlmsg_parse(nlh, m->rule), 0);
+			break;
+		case NFT_MSG_NEWSET:
+			m->set = nftnl_set_alloc();
+			cr_assert_eq(nftnl_set_nlmsg_parse(nlh, m->set), 0);
+			break;
+		case NFT_MSG_NEWSETELEM:
+			parse_elems(nlh, m);
+			break;
+		default:
+			cr_assert_fail("unexpected message type %u", m->type);
+		}
+	}
+	cr_assert_eq(left, 0, "trailing bytes in batch");
+	return p;
+}
+
+static void parsed_free(struct parsed *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->m[i].table)
+			nftnl_table_free(p->m[i].table);
+		if (p->m[i].chain)
+			nftnl_chain_free(p->m[i].chain);
+		if (p->m[i].rule)
+			nftnl_rule_free(p->m[i].rule);
+		if (p->m[i].set)
+			nftnl_set_free(p->m[i].set);
+		free(p->m[i].elems);
+	}
+	free(p->m);
+}
+
+static struct parsed nsg_batch(const struct vl_lab *lab, int nsg)
+{
+	char why[256] = "";
+	void *buf = NULL;
+	size_t len = 0;
+	struct parsed p;
+
+	cr_assert_eq(vl_nft_nsg_batch(lab, nsg, &buf, &len, why, sizeof(why)), 0, "%s", why);
+	p = parse_batch(buf, len);
+	free(buf);
+	return p;
+}
+
+/* "meta,cmp,payload,..." of a rule. */
+static void expr_names(const struct nftnl_rule *r, char *out, size_t len)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e;
+
+	out[0] = '\0';
+	while ((e = nftnl_expr_iter_next(it))) {
+		if (out[0])
+			strncat(out, ",", len - strlen(out) - 1);
+		strncat(out, nftnl_expr_get_str(e, NFTNL_EXPR_NAME), len - strlen(out) - 1);
+	}
+	nftnl_expr_iter_destroy(it);
+}
+
+static struct nftnl_expr *nth_expr(const struct nftnl_rule *r, const char *name, int nth)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e, *found = NULL;
+
+	while ((e = nftnl_expr_iter_next(it)))
+		if (!strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), name) && nth-- == 0) {
+			found = e;
+			break;
+		}
+	nftnl_expr_iter_destroy(it);
+	return found;
+}
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT)
+		*(const struct nftnl_udata **)data = attr;
+	return 0;
+}
+
+static const char *comment_of(const struct nftnl_rule *r, char *buf, size_t len)
+{
+	const struct nftnl_udata *c = NULL;
+	const void *data;
+	uint32_t dlen;
+
+	buf[0] = '\0';
+	if (!nftnl_rule_is_set(r, NFTNL_RULE_USERDATA))
+		return buf;
+	data = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &dlen);
+	nftnl_udata_parse(data, dlen, comment_cb, &c);
+	if (c)
+		snprintf(buf, len, "%s", (const char *)nftnl_udata_get(c));
+	return buf;
+}
+
+/* The i-th NEWRULE of a chain. */
+static const struct nftnl_rule *rule_in(const struct parsed *p, const char *chain, int i)
+{
+	for (size_t k = 0; k < p->n; k++)
+		if (p->m[k].type == NFT_MSG_NEWRULE &&
+		    !strcmp(nftnl_rule_get_str(p->m[k].rule, NFTNL_RULE_CHAIN), chain) && i-- == 0)
+			return p->m[k].rule;
+	return NULL;
+}
+
+static int rules_in(const struct parsed *p, const char *chain)
+{
+	int n = 0;
+
+	while (rule_in(p, chain, n))
+		n++;
+	return n;
+}
+
+static uint32_t be32_data(const struct nftnl_expr *e, uint16_t attr)
+{
+	uint32_t len, v;
+	const void *d = nftnl_expr_get(e, attr, &len);
+
+	cr_assert_eq(len, 4);
+	memcpy(&v, d, 4);
+	return ntohl(v);
+}
+
+static struct vl_lab *lab;
+
+static void setup(void)
+{
+	lab = th_load(topo);
+}
+
+static void teardown(void)
+{
+	vl_lab_free(lab);
+	lab = NULL;
+}
+
+TestSuite(nft, .init = setup, .fini = teardown);
+
+Test(nft, full_batch_replaces_table_atomically)
+{
+	struct parsed p = nsg_batch(lab, VL_NONE);
+	size_t last_obj = p.n - 2;
+
+	cr_assert_eq(p.m[0].type, NFNL_MSG_BATCH_BEGIN);
+	cr_assert_eq(p.m[p.n - 1].type, NFNL_MSG_BATCH_END);
+	cr_assert_eq(p.m[1].type, NFT_MSG_NEWTABLE);
+	cr_assert_eq(p.m[2].type, NFT_MSG_DELTABLE);
+	cr_assert_eq(p.m[3].type, NFT_MSG_NEWTABLE);
+	cr_assert(p.m[3].flags & NLM_F_EXCL);
+	for (int i = 1; i <= 3; i++) {
+		cr_assert_str_eq(nftnl_table_get_str(p.m[i].table, NFTNL_TABLE_NAME), VL_NFT_TABLE);
+		cr_assert_eq(nftnl_table_get_u32(p.m[i].table, NFTNL_TABLE_FAMILY), NFPROTO_IPV4);
+	}
+	/* Only the last object message asks for an ACK. */
+	for (size_t i = 1; i < last_obj; i++)
+		cr_assert_not(p.m[i].flags & NLM_F_ACK, "message %zu has NLM_F_ACK", i);
+	cr_assert(p.m[last_obj].flags & NLM_F_ACK);
+	parsed_free(&p);
+}
+
+Test(nft, forward_base_chain_and_stages)
+{
+	struct parsed p = nsg_batch(lab, VL_NONE);
+	const struct nftnl_chain *fwd = NULL;
+	const struct nftnl_rule *r;
+	char names[256];
+	int nsg_chains = 0;
+
+	for (size_t i = 0; i < p.n; i++) {
+		if (p.m[i].type != NFT_MSG_NEWCHAIN)
+			continue;
+		const char *name = nftnl_chain_get_str(p.m[i].chain, NFTNL_CHAIN_NAME);
+
+		if (!strcmp(name, "forward"))
+			fwd = p.m[i].chain;
+		else
+			nsg_chains++;
+		if (strcmp(name, "forward"))
+			cr_assert_not(nftnl_chain_is_set(p.m[i].chain, NFTNL_CHAIN_HOOKNUM), "%s is a base chain", name);
+	}
+	cr_assert_eq(nsg_chains, 4, "in-/out- chains of two NSGs");
+	cr_assert_not_null(fwd);
+	cr_assert_eq(nftnl_chain_get_u32(fwd, NFTNL_CHAIN_HOOKNUM), NF_INET_FORWARD);
+	cr_assert_eq(nftnl_chain_get_s32(fwd, NFTNL_CHAIN_PRIO), 0);
+	cr_assert_str_eq(nftnl_chain_get_str(fwd, NFTNL_CHAIN_TYPE), "filter");
+	cr_assert_eq(nftnl_chain_get_u32(fwd, NFTNL_CHAIN_POLICY), NF_ACCEPT);
+
+	cr_assert_eq(rules_in(&p, "forward"), 5);
+	r = rule_in(&p, "forward", 0);
+	expr_names(r, names, sizeof(names));
+	cr_assert_str_eq(names, "ct,bitwise,cmp,counter,immediate");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "immediate", 0), NFTNL_EXPR_IMM_VERDICT), NF_ACCEPT);
+	static const char *const maps[] = { "nic_out", "subnet_out", "subnet_in", "nic_in" };
+	static const uint32_t keys[] = { NFT_META_IIFNAME, NFT_META_IIFNAME, NFT_META_OIFNAME, NFT_META_OIFNAME };
+	for (int s = 0; s < 4; s++) {
+		r = rule_in(&p, "forward", s + 1);
+		expr_names(r, names, sizeof(names));
+		cr_assert_str_eq(names, "meta,lookup");
+		cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", 0), NFTNL_EXPR_META_KEY), keys[s]);
+		cr_assert_str_eq(nftnl_expr_get_str(nth_expr(r, "lookup", 0), NFTNL_EXPR_LOOKUP_SET), maps[s]);
+		cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "lookup", 0), NFTNL_EXPR_LOOKUP_DREG), NFT_REG_VERDICT);
+	}
+	parsed_free(&p);
+}
+
+/* ifname → chain of every element of map `name`, as "n0:out-x n1:out-y". */
+static void map_elems(const struct parsed *p, const char *name, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->m[i].type != NFT_MSG_NEWSETELEM || strcmp(p->m[i].set_name, name))
+			continue;
+		for (size_t j = 0; j < p->m[i].n_elems; j++) {
+			const struct elem *e = &p->m[i].elems[j];
+			char one[160];
+
+			cr_assert_eq(e->key_len, IFNAMSIZ);
+			cr_assert_eq(e->verdict, NFT_JUMP);
+			snprintf(one, sizeof(one), "%s%s:%s", out[0] ? " " : "", (const char *)e->key, e->chain);
+			strncat(out, one, len - strlen(out) - 1);
+		}
+	}
+}
+
+Test(nft, stage_maps_send_each_nic_to_its_nsgs)
+{
+	struct parsed p = nsg_batch(lab, VL_NONE);
+	char buf[512];
+	int vm1 = vl_lab_find_endpoint(lab, "vm1"), vm2 = vl_lab_find_endpoint(lab, "vm2");
+	char want[256];
+
+	cr_assert(vm1 >= 0 && vm2 >= 0);
+	map_elems(&p, "nic_out", buf, sizeof(buf));
+	snprintf(want, sizeof(want), "n%d:out-nic-nsg", vm1);
+	cr_assert_str_eq(buf, want);
+	map_elems(&p, "nic_in", buf, sizeof(buf));
+	snprintf(want, sizeof(want), "n%d:in-nic-nsg", vm1);
+	cr_assert_str_eq(buf, want);
+	map_elems(&p, "subnet_in", buf, sizeof(buf));
+	snprintf(want, sizeof(want), "n%d:in-web-nsg n%d:in-web-nsg", vm1, vm2);
+	cr_assert_str_eq(buf, want);
+	map_elems(&p, "subnet_out", buf, sizeof(buf));
+	snprintf(want, sizeof(want), "n%d:out-web-nsg n%d:out-web-nsg", vm1, vm2);
+	cr_assert_str_eq(buf, want);
+	for (size_t i = 0; i < p.n; i++)
+		if (p.m[i].type == NFT_MSG_NEWSET && !strcmp(nftnl_set_get_str(p.m[i].set, NFTNL_SET_NAME), "nic_out")) {
+			cr_assert(nftnl_set_get_u32(p.m[i].set, NFTNL_SET_FLAGS) & NFT_SET_MAP);
+			cr_assert_eq(nftnl_set_get_u32(p.m[i].set, NFTNL_SET_KEY_LEN), IFNAMSIZ);
+			cr_assert_eq(nftnl_set_get_u32(p.m[i].set, NFTNL_SET_DATA_TYPE), NFT_DATA_VERDICT);
+		}
+	parsed_free(&p);
+}
+
+Test(nft, nsg_chain_rules_in_priority_order_then_defaults)
+{
+	struct parsed p = nsg_batch(lab, VL_NONE);
+	static const char *const in[] = { "allow-http", "deny-ssh", "deny-ssh", "AllowVnetInBound",
+					  "AllowAzureLoadBalancerInBound", "DenyAllInBound" };
+	static const char *const out[] = { "icmp", "AllowVnetOutBound", "AllowInternetOutBound", "DenyAllOutBound" };
+	char c[128];
+
+	/* deny-ssh has protocol * with a port: one tcp and one udp rule. */
+	cr_assert_eq(rules_in(&p, "in-web-nsg"), 6);
+	for (int i = 0; i < 6; i++)
+		cr_assert_str_eq(comment_of(rule_in(&p, "in-web-nsg", i), c, sizeof(c)), in[i]);
+	cr_assert_eq(rules_in(&p, "out-web-nsg"), 4);
+	for (int i = 0; i < 4; i++)
+		cr_assert_str_eq(comment_of(rule_in(&p, "out-web-nsg", i), c, sizeof(c)), out[i]);
+	cr_assert_eq(rules_in(&p, "in-nic-nsg"), 3, "an empty NSG still ends with its default rules");
+	parsed_free(&p);
+}
+
+Test(nft, allow_rule_expressions)
+{
+	struct parsed p = nsg_batch(lab, VL_NONE);
+	const struct nftnl_rule *r = rule_in(&p, "in-web-nsg", 0);
+	struct nftnl_expr *e;
+	char names[256];
+	uint32_t len;
+
+	expr_names(r, names, sizeof(names));
+	/* meta l4proto tcp ip saddr != @vnet th dport 80 counter return */
+	cr_assert_str_eq(names, "meta,cmp,payload,lookup,payload,cmp,counter,immediate");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_L4PROTO);
+	cr_assert_eq(*(const uint8_t *)nftnl_expr_get(nth_expr(r, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len), 6);
+	e = nth_expr(r, "payload", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), NFT_PAYLOAD_NETWORK_HEADER);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), 12);
+	e = nth_expr(r, "lookup", 0);
+	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "vnet");
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS), NFT_LOOKUP_F_INV, "Internet = not VirtualNetwork");
+	e = nth_expr(r, "payload", 1);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), NFT_PAYLOAD_TRANSPORT_HEADER);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), 2);
+	cr_assert_eq(ntohs(*(const uint16_t *)nftnl_expr_get(nth_expr(r, "cmp", 1), NFTNL_EXPR_CMP_DATA, &len)), 80);
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "immediate", 0), NFTNL_EXPR_IMM_VERDICT), (uint32_t)NFT_RETURN);
+	parsed_free(&p);
+}
+
+Test(nft, deny_rule_logs_then_drops)
+{
+	struct parsed p = nsg_batch(lab, VL_NONE);
+	const struct nftnl_rule *tcp = rule_in(&p, "in-web-nsg", 1), *udp = rule_in(&p, "in-web-nsg", 2);
+	struct nftnl_expr *e;
+	char names[256];
+	uint32_t len;
+
+	expr_names(tcp, names, sizeof(names));
+	/* meta l4proto tcp ip saddr 10.1.0.0/24 th dport 22 counter log drop */
+	cr_assert_str_eq(names, "meta,cmp,payload,bitwise,cmp,payload,cmp,counter,log,immediate");
+	cr_assert_eq(*(const uint8_t *)nftnl_expr_get(nth_expr(tcp, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len), 6);
+	cr_assert_eq(*(const uint8_t *)nftnl_expr_get(nth_expr(udp, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len), 17);
+	cr_assert_eq(be32_data(nth_expr(tcp, "bitwise", 0), NFTNL_EXPR_BITWISE_MASK), 0xffffff00);
+	cr_assert_eq(be32_data(nth_expr(tcp, "cmp", 1), NFTNL_EXPR_CMP_DATA), 0x0a010000);
+	e = nth_expr(tcp, "log", 0);
+	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX), "web-nsg/deny-ssh");
+	cr_assert_eq(nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP), VL_NFLOG_GROUP);
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(tcp, "immediate", 0), NFTNL_EXPR_IMM_VERDICT), NF_DROP);
+
+	/* Ports are ignored for ICMP; a /32 is a plain compare. */
+	const struct nftnl_rule *icmp = rule_in(&p, "out-web-nsg", 0);
+	expr_names(icmp, names, sizeof(names));
+	cr_assert_str_eq(names, "meta,cmp,payload,cmp,counter,immediate");
+	cr_assert_eq(*(const uint8_t *)nftnl_expr_get(nth_expr(icmp, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len), 1);
+	cr_assert_eq(be32_data(nth_expr(icmp, "cmp", 1), NFTNL_EXPR_CMP_DATA), 0x0a010004);
+	parsed_free(&p);
+}
+
+Test(nft, vnet_set_holds_the_virtual_network_prefixes)
+{
+	struct parsed p = nsg_batch(lab, VL_NONE);
+	char got[512] = "";
+
+	for (size_t i = 0; i < p.n; i++) {
+		if (p.m[i].type != NFT_MSG_NEWSETELEM || strcmp(p.m[i].set_name, "vnet"))
+			continue;
+		for (size_t j = 0; j < p.m[i].n_elems; j++) {
+			const struct elem *e = &p.m[i].elems[j];
+			uint32_t k;
+			char one[64];
+
+			cr_assert_eq(e->key_len, 4);
+			memcpy(&k, e->key, 4);
+			k = ntohl(k);
+			snprintf(one, sizeof(one), "%s%s%u.%u.%u.%u", got[0] ? " " : "",
+				 e->flags & NFT_SET_ELEM_INTERVAL_END ? "end:" : "", k >> 24, (k >> 16) & 255,
+				 (k >> 8) & 255, k & 255);
+			strncat(got, one, sizeof(got) - strlen(got) - 1);
+		}
+	}
+	/* VNet space, the kubenet node's pod /24 (a UDR), the platform VIP; intervals end one past. */
+	cr_assert_str_eq(got, "10.1.0.0 end:10.2.0.0 10.244.0.0 end:10.244.1.0 168.63.129.16 end:168.63.129.17");
+	parsed_free(&p);
+}
+
+Test(nft, live_edit_flushes_and_refills_one_nsg)
+{
+	int g = vl_lab_find_nsg(lab, "web-nsg");
+	struct parsed p = nsg_batch(lab, g);
+	int flushed = 0;
+	char seen[2][32] = { "", "" };
+
+	for (size_t i = 0; i < p.n; i++) {
+		cr_assert(p.m[i].type != NFT_MSG_NEWTABLE && p.m[i].type != NFT_MSG_DELTABLE &&
+			  p.m[i].type != NFT_MSG_NEWCHAIN,
+			  "a live edit must not touch the table or chains");
+		if (p.m[i].type == NFT_MSG_DELRULE) {
+			/* Without the kernel's rule handles (no kernel here), the edit is a flush. */
+			cr_assert_not(nftnl_rule_is_set(p.m[i].rule, NFTNL_RULE_HANDLE));
+			cr_assert_lt(flushed, 2);
+			snprintf(seen[flushed++], sizeof(seen[0]), "%s", nftnl_rule_get_str(p.m[i].rule, NFTNL_RULE_CHAIN));
+		}
+		if (p.m[i].type == NFT_MSG_NEWRULE) {
+			const char *c = nftnl_rule_get_str(p.m[i].rule, NFTNL_RULE_CHAIN);
+
+			cr_assert(!strcmp(c, "in-web-nsg") || !strcmp(c, "out-web-nsg"), "rule in %s", c);
+			cr_assert(!strcmp(c, seen[0]) || !strcmp(c, seen[1]), "rule in %s before its flush", c);
+		}
+	}
+	cr_assert_eq(flushed, 2);
+	cr_assert_eq(rules_in(&p, "in-web-nsg"), 6);
+	cr_assert_eq(rules_in(&p, "out-web-nsg"), 4);
+	parsed_free(&p);
+}
+
+static struct parsed masq_batch(int ep)
+{
+	char why[256] = "";
+	void *buf = NULL;
+	size_t len = 0;
+	struct parsed p;
+
+	cr_assert_eq(vl_nft_masq_batch(lab, ep, &buf, &len, why, sizeof(why)), 0, "%s", why);
+	p = parse_batch(buf, len);
+	free(buf);
+	return p;
+}
+
+static int node_of(int cluster)
+{
+	for (size_t i = 0; i < lab->n_eps; i++)
+		if (lab->eps[i].kind == VL_EP_NODE && lab->eps[i].owner == cluster)
+			return (int)i;
+	cr_assert_fail("no node in cluster %d", cluster);
+	return -1;
+}
+
+Test(nft, masquerade_kubenet)
+{
+	int node = node_of(0);
+	struct parsed p = masq_batch(node);
+	const struct nftnl_rule *r = rule_in(&p, "postrouting", 0);
+	const struct nftnl_chain *c = NULL;
+	char names[256];
+	uint32_t len;
+
+	for (size_t i = 0; i < p.n; i++)
+		if (p.m[i].type == NFT_MSG_NEWCHAIN)
+			c = p.m[i].chain;
+	cr_assert_not_null(c);
+	cr_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), "nat");
+	cr_assert_eq(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), NF_INET_POST_ROUTING);
+	cr_assert_eq(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), 100);
+	expr_names(r, names, sizeof(names));
+	/* ip saddr <pod /24> oifname "eth0" ip daddr != @nonmasq counter masquerade */
+	cr_assert_str_eq(names, "payload,bitwise,cmp,meta,cmp,payload,lookup,counter,masq");
+	cr_assert_eq(be32_data(nth_expr(r, "cmp", 0), NFTNL_EXPR_CMP_DATA), lab->eps[node].pod_cidr.addr);
+	cr_assert_str_eq((const char *)nftnl_expr_get(nth_expr(r, "cmp", 1), NFTNL_EXPR_CMP_DATA, &len), "eth0");
+	cr_assert_eq(len, IFNAMSIZ);
+	cr_assert_str_eq(nftnl_expr_get_str(nth_expr(r, "lookup", 0), NFTNL_EXPR_LOOKUP_SET), "nonmasq");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "lookup", 0), NFTNL_EXPR_LOOKUP_FLAGS), NFT_LOOKUP_F_INV);
+	parsed_free(&p);
+}
+
+Test(nft, masquerade_azure_cni)
+{
+	int node = node_of(1);
+	struct parsed p = masq_batch(node);
+	const struct nftnl_rule *r = rule_in(&p, "postrouting", 0);
+	struct nftnl_expr *e;
+	char names[256];
+
+	expr_names(r, names, sizeof(names));
+	/* ip saddr != <node ip> oifname "eth0" ip daddr != @nonmasq counter masquerade */
+	cr_assert_str_eq(names, "payload,cmp,meta,cmp,payload,lookup,counter,masq");
+	e = nth_expr(r, "cmp", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP), NFT_CMP_NEQ);
+	cr_assert_eq(be32_data(e, NFTNL_EXPR_CMP_DATA), lab->eps[node].ip);
+	parsed_free(&p);
+}
+
+Test(nft, masquerade_refuses_a_non_node)
+{
+	char why[256] = "";
+	void *buf = NULL;
+	size_t len;
+
+	cr_assert_eq(vl_nft_masq_batch(lab, vl_lab_find_endpoint(lab, "vm1"), &buf, &len, why, sizeof(why)), -EINVAL);
+	cr_assert(strstr(why, "not an AKS node"), "%s", why);
+}
+
+static char *print_nsg(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	vl_nft_nsg_print(lab, f);
+	fclose(f);
+	return text;
+}
+
+Test(nft, print_matches_the_transaction)
+{
+	char *t = print_nsg();
+
+	cr_assert(strstr(t, "table ip vnetlab\ndelete table ip vnetlab\ntable ip vnetlab {\n"), "%s", t);
+	cr_assert(strstr(t, "ct state established,related counter accept\n"), "%s", t);
+	cr_assert(strstr(t, "iifname vmap @nic_out\n\t\tiifname vmap @subnet_out\n\t\toifname vmap @subnet_in\n"
+			    "\t\toifname vmap @nic_in\n"),
+		  "%s", t);
+	cr_assert(strstr(t, "\t\tmeta l4proto tcp ip saddr != @vnet th dport 80 counter return comment \"allow-http\"\n"),
+		  "%s", t);
+	cr_assert(strstr(t, "\t\tmeta l4proto udp ip saddr 10.1.0.0/24 th dport 22 counter log prefix "
+			    "\"web-nsg/deny-ssh\" group 7 drop comment \"deny-ssh\"\n"),
+		  "%s", t);
+	cr_assert(strstr(t, "\t\tmeta l4proto icmp ip daddr 10.1.0.4 counter return comment \"icmp\"\n"), "%s", t);
+	cr_assert(strstr(t, "\t\tcounter log prefix \"nic-nsg/DenyAllInBound\" group 7 drop comment \"DenyAllInBound\"\n"),
+		  "%s", t);
+	free(t);
+}
+
+Test(nft, print_masquerade)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	vl_nft_masq_print(lab, node_of(1), f);
+	fclose(f);
+	cr_assert(strstr(text, "type nat hook postrouting priority srcnat; policy accept;"), "%s", text);
+	cr_assert(strstr(text, "elements = { 10.1.0.0/16 }"), "%s", text);
+	cr_assert(strstr(text, "ip saddr != 10.1.3.4 oifname \"eth0\" ip daddr != @nonmasq counter masquerade"), "%s",
+		  text);
+	free(text);
+}
