@@ -192,45 +192,74 @@ static int open_in_ns(int nsfd, struct mnl_socket **out, char *why, size_t why_l
 
 /*
  * Closing a netfilter socket right after a commit waits for the commit's
- * deferred destroy work (an RCU grace period, ~15 ms here), longer than the
- * commit itself. So the socket of the last namespace stays open for the next
- * commit there; it is closed when another namespace is used (by then the
- * work is done) or by vl_nft_release(). It holds a reference on that
- * namespace, which is why teardown should call vl_nft_release().
+ * deferred destroy work (an RCU grace period, ~12 ms here), far longer than
+ * a small commit (~0.3 ms). So sockets stay open, one per namespace, for the
+ * next commit there; with more namespaces than slots the least recently used
+ * is closed (its work is long done by then). An open socket pins its
+ * namespace: vl_nft_release() closes them all (process exit does too).
  */
-static struct {
+#define SOCKET_SLOTS 16
+
+static struct slot {
 	struct mnl_socket *nl;
 	dev_t dev;
 	ino_t ino;
-} cached;
+	unsigned long used;
+} slots[SOCKET_SLOTS];
+static unsigned long slot_clock;
+
+static void slot_close(struct slot *s)
+{
+	if (s->nl)
+		mnl_socket_close(s->nl);
+	memset(s, 0, sizeof(*s));
+}
 
 /**
- * vl_nft_release - close the netfilter socket kept for the last namespace
+ * vl_nft_release - close the netfilter sockets kept open between commits
  */
 void vl_nft_release(void)
 {
-	if (cached.nl)
-		mnl_socket_close(cached.nl);
-	memset(&cached, 0, sizeof(cached));
+	size_t i;
+
+	for (i = 0; i < SOCKET_SLOTS; i++)
+		slot_close(&slots[i]);
 }
 
-static int socket_for(int nsfd, struct mnl_socket **out, char *why, size_t why_len)
+static struct slot *socket_for(int nsfd, struct mnl_socket **out, char *why, size_t why_len, int *err)
 {
+	struct slot *victim = &slots[0];
 	struct stat st;
-	int err;
+	size_t i;
 
-	if (nsfd >= 0 && fstat(nsfd, &st) == 0 && cached.nl && st.st_dev == cached.dev && st.st_ino == cached.ino) {
-		*out = cached.nl;
-		return 0;
+	*err = 0;
+	if (nsfd >= 0 && fstat(nsfd, &st) == 0) {
+		for (i = 0; i < SOCKET_SLOTS; i++)
+			if (slots[i].nl && slots[i].dev == st.st_dev && slots[i].ino == st.st_ino) {
+				slots[i].used = ++slot_clock;
+				*out = slots[i].nl;
+				return &slots[i];
+			}
+	} else {
+		memset(&st, 0, sizeof(st));
 	}
-	vl_nft_release();
-	err = open_in_ns(nsfd, out, why, why_len);
-	if (err)
-		return err;
-	cached.nl = *out;
-	cached.dev = st.st_dev;
-	cached.ino = st.st_ino;
-	return 0;
+	for (i = 0; i < SOCKET_SLOTS; i++) {
+		if (!slots[i].nl) {
+			victim = &slots[i];
+			break;
+		}
+		if (slots[i].used < victim->used)
+			victim = &slots[i];
+	}
+	*err = open_in_ns(nsfd, out, why, why_len);
+	if (*err)
+		return NULL;
+	slot_close(victim);
+	victim->nl = *out;
+	victim->dev = st.st_dev;
+	victim->ino = st.st_ino;
+	victim->used = ++slot_clock;
+	return victim;
 }
 
 static void drain(int fd)
@@ -246,6 +275,7 @@ int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len)
 	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
 	uint32_t last_seq = b->last_msg == (size_t)-1 ? 0 : ((struct nlmsghdr *)(b->buf + b->last_msg))->nlmsg_seq;
 	struct mnl_socket *nl;
+	struct slot *slot;
 	int err, fd, first_err = 0, sndbuf;
 	uint32_t err_seq = 0;
 	bool acked = false;
@@ -257,8 +287,8 @@ int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len)
 	}
 	if (b->last_msg == (size_t)-1)
 		return 0;
-	err = socket_for(nsfd, &nl, why, why_len);
-	if (err)
+	slot = socket_for(nsfd, &nl, why, why_len, &err);
+	if (!slot)
 		return err;
 	fd = mnl_socket_get_fd(nl);
 	drain(fd); /* leftovers of an earlier transaction */
@@ -314,7 +344,7 @@ int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len)
 	}
 out:
 	if (err < 0 && err != first_err)
-		vl_nft_release(); /* the socket itself failed: start afresh next time */
+		slot_close(slot); /* the socket itself failed: start afresh next time */
 	return err;
 }
 
@@ -377,14 +407,15 @@ int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size
 	struct mnl_socket *nl;
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
+	struct slot *slot;
 	uint32_t seq = (uint32_t)time(NULL);
 	bool done = false;
 	int err, fd;
 
 	*out = NULL;
 	*n = 0;
-	err = socket_for(nsfd, &nl, why, why_len);
-	if (err)
+	slot = socket_for(nsfd, &nl, why, why_len, &err);
+	if (!slot)
 		return err;
 	fd = mnl_socket_get_fd(nl);
 	drain(fd);
@@ -400,7 +431,7 @@ int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		err = -errno;
 		snprintf(why, why_len, "nftables: list chain %s: %s", chain, strerror(errno));
-		vl_nft_release();
+		slot_close(slot);
 		return err;
 	}
 	while (!done && !d.err) {

@@ -552,12 +552,13 @@ static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *cha
 }
 
 /*
- * The rules of one NSG. Without `old` (a full commit, or no knowledge of the
- * kernel's rules) every rule is appended; with it, a live edit: the rules
- * that differ between the common head and the common tail (by fingerprint)
- * are deleted by handle and the new ones inserted before the tail, so a
- * one-rule edit of a 1,000-rule NSG sends a handful of messages. The tail
- * is never empty when the chain came from us: the default rules end it.
+ * The rules of one NSG. A full commit appends them all. A live edit compares
+ * the kernel's rules (handle + fingerprint, from a dump) with the new ones:
+ * the rules between the common head and the common tail are deleted by
+ * handle and the new ones inserted before the tail (the default rules end
+ * every chain, so there nearly always is one), so a one-rule edit of a
+ * 1,000-rule NSG is a handful of messages and the kernel keeps the other
+ * rules (and their counters). Unknown kernel rules: flush and refill.
  */
 struct old_rules {
 	const struct vlnft_krule *v[2]; /* by direction: [VL_DIR_IN], [VL_DIR_OUT] */

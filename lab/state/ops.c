@@ -100,6 +100,7 @@ int vl_ops_down(const char *name, struct vl_error *err)
 		return 0;
 	vl_state_dir(dir, sizeof(dir), name);
 	vl_agent_stop(dir);
+	vl_nft_release(); /* cached netfilter sockets keep their namespaces alive */
 	rc = vl_state_list_ns(name, &ns);
 	for (size_t i = 0; !rc && i < ns.n; i++) {
 		int r = vl_netns_delete(ns.v[i]);
