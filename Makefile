@@ -26,6 +26,9 @@ LAB_SRCS  := $(sort $(wildcard tests/lab/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/%.c=$(BUILD)/tests/%)
 LAB_BINS  := $(LAB_SRCS:tests/%.c=$(BUILD)/tests/%)
 
+# Objects are prerequisites of pattern rules only; keep them between runs.
+.SECONDARY:
+
 .PHONY: all deps install check check-unit check-lab check-san contract demo bench fuzz clean format
 
 all: $(BUILD)/vnetlab
@@ -57,8 +60,8 @@ install: $(BUILD)/vnetlab
 	install -D -m 0755 $(BUILD)/vnetlab $(DESTDIR)$(PREFIX)/bin/vnetlab
 
 # Pure tests: no root needed.
-check-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+check-unit: $(UNIT_BINS) $(BUILD)/vnetlab
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; VNETLAB=$(BUILD)/vnetlab $$t --jobs 2; done
 
 # Lab tests build real namespaces: root only; each cleans up after itself.
 check-lab: $(LAB_BINS) $(BUILD)/vnetlab

@@ -532,7 +532,7 @@ Test(robust, concurrent_nsg_edits_are_serialised_none_lost)
 		pid_t pid[5];
 
 		for (int i = 0; i < 5; i++) {
-			char rule[8];
+			char rule[16];
 			const char *argv[] = {"nsg", "rule", "set", a, "vms-nsg", rule, "--priority", prio[i], NULL};
 
 			snprintf(rule, sizeof(rule), "r%d", i + 1);
