@@ -43,18 +43,22 @@ deps:
 
 $(BUILD)/%.o: %.c $(wildcard include/vnetlab/*.h) $(wildcard lab/*/*.h) $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libvnetlab.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	@ar rcs $@ $^
 
 $(BUILD)/vnetlab: $(CLI_OBJS) $(BUILD)/libvnetlab.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libvnetlab.a $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libvnetlab.a $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(wildcard include/vnetlab/*.h) $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(LDLIBS) -lcriterion
+	@echo "  TEST    $@"
+	@$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(LDLIBS) -lcriterion
 
 install: $(BUILD)/vnetlab
 	install -D -m 0755 $(BUILD)/vnetlab $(DESTDIR)$(PREFIX)/bin/vnetlab
