@@ -24,13 +24,12 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static char *fmt(const char *f, int a, int b)
-{
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), f, a, b);
-	return strdup(buf);
-}
+#define fmt(...)                                                                                             \
+	({                                                                                                   \
+		char _b[64];                                                                                 \
+		snprintf(_b, sizeof(_b), __VA_ARGS__);                                                       \
+		strdup(_b);                                                                                  \
+	})
 
 static struct vl_lab *build(void)
 {
@@ -49,7 +48,7 @@ static struct vl_lab *build(void)
 	lab->subnets = calloc(2, sizeof(*lab->subnets));
 	lab->n_subnets = 2;
 	for (int i = 0; i < 2; i++) {
-		lab->subnets[i].name = fmt("s%d", i, 0);
+		lab->subnets[i].name = fmt("s%d", i);
 		lab->subnets[i].prefix = (struct vl_prefix){0x0a010000u | (uint32_t)(i + 1) << 8, 24};
 		lab->subnets[i].vnet = 0;
 		lab->subnets[i].nsg = i == 1 ? 0 : VL_NONE;
@@ -64,7 +63,7 @@ static struct vl_lab *build(void)
 	for (int i = 0; i < RULES; i++) {
 		struct vl_rule *r = &g->rules[i];
 
-		r->name = fmt("rule-%d", i, 0);
+		r->name = fmt("rule-%d", i);
 		r->priority = 100 + i;
 		r->dir = i % 10 ? VL_DIR_IN : VL_DIR_OUT;
 		r->access = i % 2 ? VL_ALLOW : VL_DENY;
@@ -77,7 +76,7 @@ static struct vl_lab *build(void)
 	lab->vms = calloc(2, sizeof(*lab->vms));
 	lab->n_vms = 2;
 	for (int i = 0; i < 2; i++) {
-		lab->vms[i].name = fmt("vm%d", i, 0);
+		lab->vms[i].name = fmt("vm%d", i);
 		lab->vms[i].subnet = i;
 		lab->vms[i].nsg = VL_NONE;
 		lab->vms[i].loc = (struct vl_loc){i + 1, 1};

@@ -18,6 +18,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <netlink/socket.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -71,6 +72,7 @@ struct apply {
 	struct nsctx *ns;
 	struct vl_error *err;
 	int first_err;
+	pthread_mutex_t lock; /* first_err/err and record() while namespaces are made in parallel */
 };
 
 int vl_nlerr_to_errno(int nlerr)
@@ -176,13 +178,15 @@ static void fail(struct apply *a, int ret, const char *fmt, ...)
 	char what[400];
 	va_list ap;
 
-	if (a->first_err)
-		return;
-	a->first_err = ret;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	vl_error_set(a->err, NULL, (struct vl_loc){0, 0}, "%s", what);
+	pthread_mutex_lock(&a->lock);
+	if (!a->first_err) {
+		a->first_err = ret;
+		va_start(ap, fmt);
+		vsnprintf(what, sizeof(what), fmt, ap);
+		va_end(ap);
+		vl_error_set(a->err, NULL, (struct vl_loc){0, 0}, "%s", what);
+	}
+	pthread_mutex_unlock(&a->lock);
 }
 
 static int dev_add(struct nsctx *c, const char *name, int ifindex)
@@ -457,38 +461,92 @@ static int check_ns(struct apply *a, int ns, const char *what)
 	return 0;
 }
 
+struct creator {
+	struct apply *a;
+	vl_apply_record_fn record;
+	void *arg;
+	size_t first;
+	size_t stride;
+	int ret;
+};
+
+static int create_one(struct creator *cr, size_t i)
+{
+	struct apply *a = cr->a;
+	const struct vl_plan *p = a->plan;
+	struct inside_arg ia = {a, (int)i};
+	struct nl_msg *msg;
+	int ret = 0;
+
+	if (cr->record) {
+		pthread_mutex_lock(&a->lock);
+		ret = cr->record(p->ns[i].name, cr->arg);
+		pthread_mutex_unlock(&a->lock);
+		if (ret < 0) {
+			fail(a, ret, "recording namespace %s: %s", p->ns[i].name, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = vl_netns_create_with(p->ns[i].name, &a->ns[i].fd, inside_new_ns, &ia);
+	if (ret < 0) {
+		fail(a, ret, "creating namespace %s: %s", p->ns[i].name, strerror(-ret));
+		return ret;
+	}
+	a->ns[i].next_ifindex = LOOPBACK_IFINDEX + 1;
+	msg = link_change_msg(LOOPBACK_IFINDEX, 0);
+	if (!msg) {
+		fail(a, -ENOMEM, "bringing up lo in %s: %s", p->ns[i].name, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return queue(a, (int)i, msg, OP_LO_UP, 0);
+}
+
+static void *create_some(void *arg)
+{
+	struct creator *cr = arg;
+
+	for (size_t i = cr->first; i < cr->a->plan->n_ns && !cr->ret; i += cr->stride) {
+		if (cr->a->first_err)
+			break;
+		cr->ret = create_one(cr, i);
+	}
+	return NULL;
+}
+
+/*
+ * Making a namespace is mostly kernel time (unshare, the first /proc/sys
+ * access), per thread and independent: large labs use one thread per core.
+ * Each thread touches only its own namespaces' contexts.
+ */
 static int create_namespaces(struct apply *a, vl_apply_record_fn record, void *arg)
 {
-	const struct vl_plan *p = a->plan;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = a->plan->n_ns < 64 ? 1 : cpus < 1 ? 1 : cpus > 4 ? 4 : (size_t)cpus;
+	struct creator cr[4];
+	pthread_t tid[4];
+	bool running[4] = {false};
+	int ret;
 
-	for (size_t i = 0; i < p->n_ns; i++) {
-		struct inside_arg ia = {a, (int)i};
-		int ret;
-
-		if (record) {
-			ret = record(p->ns[i].name, arg);
-			if (ret < 0) {
-				fail(a, ret, "recording namespace %s: %s", p->ns[i].name, strerror(-ret));
-				return ret;
-			}
-		}
-		ret = vl_netns_create_with(p->ns[i].name, &a->ns[i].fd, inside_new_ns, &ia);
-		if (ret < 0) {
-			fail(a, ret, "creating namespace %s: %s", p->ns[i].name, strerror(-ret));
-			return ret;
-		}
-		a->ns[i].next_ifindex = LOOPBACK_IFINDEX + 1;
-		struct nl_msg *msg = link_change_msg(LOOPBACK_IFINDEX, 0);
-
-		if (!msg) {
-			fail(a, -ENOMEM, "bringing up lo in %s: %s", p->ns[i].name, strerror(ENOMEM));
-			return -ENOMEM;
-		}
-		ret = queue(a, (int)i, msg, OP_LO_UP, 0);
-		if (ret < 0)
-			return ret;
+	ret = vl_netns_prepare();
+	if (ret < 0) {
+		fail(a, ret, "preparing %s: %s", VL_NETNS_DIR, strerror(-ret));
+		return ret;
 	}
-	return 0;
+	for (size_t t = 0; t < n; t++)
+		cr[t] = (struct creator){a, record, arg, t, n, 0};
+	for (size_t t = 1; t < n; t++)
+		running[t] = !pthread_create(&tid[t], NULL, create_some, &cr[t]);
+	create_some(&cr[0]);
+	for (size_t t = 1; t < n; t++) {
+		if (running[t])
+			pthread_join(tid[t], NULL);
+		else
+			create_some(&cr[t]); /* a thread that could not start: its share here */
+	}
+	for (size_t t = 0; t < n; t++)
+		if (cr[t].ret)
+			return cr[t].ret;
+	return a->first_err;
 }
 
 static int add_link(struct apply *a, size_t idx)
@@ -775,7 +833,7 @@ static void raise_nofile(size_t n_ns)
 
 int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg, struct vl_error *err)
 {
-	struct apply a = {.plan = plan, .err = err};
+	struct apply a = {.plan = plan, .err = err, .lock = PTHREAD_MUTEX_INITIALIZER};
 	int ret;
 
 	raise_nofile(plan->n_ns);

@@ -9,6 +9,9 @@
  * files opened there belong to it). A failure of inside() undoes the
  * namespace and is returned.
  */
+/* Make /run/netns a shared mount as iproute2 does; once per process. */
+int vl_netns_prepare(void);
+
 int vl_netns_create_with(const char *name, int *fd, int (*inside)(void *arg), void *arg);
 
 /* Map a libnl -NLE_* code to -errno. */

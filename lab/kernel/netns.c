@@ -32,7 +32,7 @@ static int ns_path(char *buf, size_t len, const char *name)
  * files bind-mounted into it propagate to every mount namespace. If it is
  * not a mount point yet, MS_SHARED fails with EINVAL: bind it onto itself.
  */
-static int prepare_run_dir(void)
+int vl_netns_prepare(void)
 {
 	bool bound = false;
 
@@ -60,7 +60,7 @@ int vl_netns_create_with(const char *name, int *fd, int (*inside)(void *arg), vo
 	ret = ns_path(path, sizeof(path), name);
 	if (ret < 0)
 		return ret;
-	ret = prepare_run_dir();
+	ret = vl_netns_prepare();
 	if (ret < 0)
 		return ret;
 	saved = open(SELF_NET, O_RDONLY | O_CLOEXEC);
