@@ -29,7 +29,7 @@ LAB_BINS  := $(LAB_SRCS:tests/%.c=$(BUILD)/tests/%)
 # Objects are prerequisites of pattern rules only; keep them between runs.
 .SECONDARY:
 
-.PHONY: all deps install check check-unit check-lab check-san contract demo bench fuzz clean format
+.PHONY: all deps install check check-unit check-lab check-san check-fuzz contract demo bench fuzz clean format
 
 all: $(BUILD)/vnetlab
 
@@ -88,6 +88,7 @@ check: deps
 	$(MAKE) all check-unit check-lab
 	@if [ -d ../shared/acceptance ]; then $(MAKE) contract; fi
 	$(MAKE) check-san
+	$(MAKE) check-fuzz
 
 demo: deps
 	$(MAKE) all
@@ -105,6 +106,13 @@ bench: deps
 
 fuzz:
 	$(MAKE) -C tests/fuzz
+
+# The fuzz targets built and replayed over the seed corpus and every kept bad input
+# (deterministic: no new inputs are generated here; `make -C tests/fuzz run` fuzzes).
+check-fuzz:
+	$(MAKE) -C tests/fuzz
+	build/fuzz/fuzz_loader -runs=0 tests/data/good tests/data/bad
+	build/fuzz/fuzz_import -runs=0 tests/data/azure
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) include/vnetlab/*.h
