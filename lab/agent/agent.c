@@ -55,8 +55,14 @@ struct listener {
 	uint16_t port;
 };
 
-struct conn {
+/* A connection or a control client: on its list from accept to close. */
+struct node {
 	struct obj o;
+	struct node *prev, *next;
+};
+
+struct conn {
+	struct node n; /* first: a conn is its node */
 	int ep;
 	enum vl_app app;
 	char peer[VL_IP_STRLEN];
@@ -66,15 +72,13 @@ struct conn {
 	int64_t deadline;
 	size_t in_len;
 	size_t out_off, out_len;
-	struct conn *prev, *next;
 	char in[1024];
 	char out[4096];
 };
 
 struct ctl {
-	struct obj o;
+	struct node n; /* first: a ctl is its node */
 	bool watching;
-	struct ctl *prev, *next;
 };
 
 struct agent {
@@ -85,8 +89,8 @@ struct agent {
 	char pid_path[4096];
 	struct listener *ls;
 	size_t n_ls;
-	struct conn *conns;
-	struct ctl *ctls;
+	struct node *conns; /* struct conn */
+	struct node *ctls;  /* struct ctl */
 	struct obj ctl_listen, nflog_obj, sig_obj;
 	struct mnl_socket *nflog;
 	unsigned long drops;
@@ -385,33 +389,55 @@ static int write_pid(struct agent *a)
 
 /* ---- serving ---- */
 
+static void node_close(struct node **head, struct node *x)
+{
+	close(x->o.fd);
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		*head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	free(x);
+}
+
+/* Put x (fd open) on the list at *head and into epoll; on failure it is closed and freed. */
+static int node_add(struct agent *a, struct node **head, struct node *x, enum kind kind, int fd, uint32_t events)
+{
+	x->o.kind = kind;
+	x->o.fd = fd;
+	x->prev = NULL;
+	x->next = *head;
+	if (*head)
+		(*head)->prev = x;
+	*head = x;
+	if (ep_add(a, &x->o, events) < 0) {
+		node_close(head, x);
+		return -1;
+	}
+	return 0;
+}
+
 static void conn_close(struct agent *a, struct conn *c)
 {
-	close(c->o.fd);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		a->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	free(c);
+	node_close(&a->conns, &c->n);
 }
 
 static void conn_events(struct agent *a, struct conn *c, uint32_t events)
 {
-	struct epoll_event ev = {.events = events, .data.ptr = c};
+	struct epoll_event ev = {.events = events, .data.ptr = &c->n.o};
 
 	if (c->events == events)
 		return;
 	c->events = events;
-	epoll_ctl(a->epfd, EPOLL_CTL_MOD, c->o.fd, &ev);
+	epoll_ctl(a->epfd, EPOLL_CTL_MOD, c->n.o.fd, &ev);
 }
 
 /* Write what is pending; false if the connection was closed. */
 static bool conn_flush(struct agent *a, struct conn *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->o.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		ssize_t n = send(c->n.o.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EAGAIN) {
 			conn_events(a, c, EPOLLOUT);
@@ -426,7 +452,7 @@ static bool conn_flush(struct agent *a, struct conn *c)
 	c->out_off = c->out_len = 0;
 	if (c->app == VL_APP_HELLO && !c->answered) {
 		/* HTTP/1.0: the response ends at EOF; linger to drain the client, so close sends no RST */
-		shutdown(c->o.fd, SHUT_WR);
+		shutdown(c->n.o.fd, SHUT_WR);
 		c->answered = true;
 		c->deadline = now_ms() + HELLO_LINGER_MS;
 	}
@@ -460,12 +486,12 @@ static void conn_readable(struct agent *a, struct conn *c)
 
 	if (c->app == VL_APP_HELLO) {
 		if (c->answered) {
-			n = recv(c->o.fd, buf, sizeof(buf), 0);
+			n = recv(c->n.o.fd, buf, sizeof(buf), 0);
 			if (n <= 0 && !(n < 0 && errno == EAGAIN))
 				conn_close(a, c);
 			return;
 		}
-		n = recv(c->o.fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+		n = recv(c->n.o.fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n < 0) {
@@ -478,7 +504,7 @@ static void conn_readable(struct agent *a, struct conn *c)
 		return;
 	}
 	/* echo: read only when nothing is pending, so a slow reader is not buffered without bound */
-	n = recv(c->o.fd, c->out, sizeof(c->out), 0);
+	n = recv(c->n.o.fd, c->out, sizeof(c->out), 0);
 	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n <= 0) {
@@ -518,20 +544,12 @@ static void tcp_accept(struct agent *a, struct listener *l)
 			close(fd);
 			return;
 		}
-		c->o.kind = K_CONN;
-		c->o.fd = fd;
 		c->ep = l->ep;
 		c->app = l->app;
 		peer_str(&sin, c->peer, &c->peer_port);
 		c->events = EPOLLIN;
-		c->next = a->conns;
-		if (a->conns)
-			a->conns->prev = c;
-		a->conns = c;
-		if (ep_add(a, &c->o, EPOLLIN) < 0) {
-			conn_close(a, c);
+		if (node_add(a, &a->conns, &c->n, K_CONN, fd, EPOLLIN) < 0)
 			continue;
-		}
 		if (c->app == VL_APP_HELLO) {
 			/* answer a client that sends nothing too (nc, a bare connect) */
 			c->deadline = now_ms() + HELLO_REQUEST_WAIT_MS;
@@ -568,14 +586,7 @@ static void udp_echo(struct agent *a, struct listener *l)
 
 static void ctl_close(struct agent *a, struct ctl *c)
 {
-	close(c->o.fd);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		a->ctls = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	free(c);
+	node_close(&a->ctls, &c->n);
 }
 
 static void ctl_accept(struct agent *a)
@@ -591,21 +602,14 @@ static void ctl_accept(struct agent *a)
 			close(fd);
 			continue;
 		}
-		c->o.kind = K_CTL;
-		c->o.fd = fd;
-		c->next = a->ctls;
-		if (a->ctls)
-			a->ctls->prev = c;
-		a->ctls = c;
-		if (ep_add(a, &c->o, EPOLLIN) < 0)
-			ctl_close(a, c);
+		node_add(a, &a->ctls, &c->n, K_CTL, fd, EPOLLIN);
 	}
 }
 
 static void ctl_readable(struct agent *a, struct ctl *c)
 {
 	char buf[256];
-	ssize_t n = recv(c->o.fd, buf, sizeof(buf) - 1, 0);
+	ssize_t n = recv(c->n.o.fd, buf, sizeof(buf) - 1, 0);
 
 	if (n < 0 && errno == EAGAIN)
 		return;
@@ -617,11 +621,11 @@ static void ctl_readable(struct agent *a, struct ctl *c)
 	if (!strcmp(buf, "watch\n") || !strcmp(buf, "watch")) {
 		c->watching = true;
 		/* the client waits for this, so no drop after it can be missed */
-		send(c->o.fd, "ok\n", 3, MSG_DONTWAIT | MSG_NOSIGNAL);
+		send(c->n.o.fd, "ok\n", 3, MSG_DONTWAIT | MSG_NOSIGNAL);
 	} else if (!strcmp(buf, "ping\n") || !strcmp(buf, "ping")) {
-		send(c->o.fd, "pong\n", 5, MSG_DONTWAIT | MSG_NOSIGNAL);
+		send(c->n.o.fd, "pong\n", 5, MSG_DONTWAIT | MSG_NOSIGNAL);
 	} else {
-		send(c->o.fd, "error unknown command\n", 22, MSG_DONTWAIT | MSG_NOSIGNAL);
+		send(c->n.o.fd, "error unknown command\n", 22, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 }
 
@@ -635,16 +639,18 @@ static void on_drop(const struct vl_drop *d, void *data)
 		return;
 	a->drops++;
 	logf_(a, "%.*s", n - 1, line);
-	for (struct ctl *c = a->ctls; c; c = c->next) {
+	for (struct node *x = a->ctls; x; x = x->next) {
+		struct ctl *c = (struct ctl *)x;
+
 		if (!c->watching)
 			continue;
 		/*
 		 * A watcher that does not keep up loses records, it does not stall the agent.
 		 * A broken one is shut down, not freed: it may be in this epoll batch; its EOF frees it.
 		 */
-		if (send(c->o.fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
+		if (send(c->n.o.fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
 			c->watching = false;
-			shutdown(c->o.fd, SHUT_RDWR);
+			shutdown(c->n.o.fd, SHUT_RDWR);
 		}
 	}
 }
@@ -688,9 +694,12 @@ static int next_timeout(struct agent *a, int64_t now)
 {
 	int64_t first = -1;
 
-	for (struct conn *c = a->conns; c; c = c->next)
+	for (struct node *x = a->conns; x; x = x->next) {
+		const struct conn *c = (const struct conn *)x;
+
 		if (first < 0 || c->deadline < first)
 			first = c->deadline;
+	}
 	if (first < 0)
 		return -1;
 	return first <= now ? 0 : (int)(first - now);
@@ -698,10 +707,12 @@ static int next_timeout(struct agent *a, int64_t now)
 
 static void expire(struct agent *a, int64_t now)
 {
-	struct conn *c, *next;
+	struct node *x, *next;
 
-	for (c = a->conns; c; c = next) {
-		next = c->next;
+	for (x = a->conns; x; x = next) {
+		struct conn *c = (struct conn *)x;
+
+		next = x->next;
 		if (c->deadline > now)
 			continue;
 		if (c->app == VL_APP_HELLO && !c->answered)

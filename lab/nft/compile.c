@@ -352,51 +352,49 @@ static int copy_ivals(struct vlnft_ivals *dst, const struct vlnft_ivals *src)
  * (name allocation, lookups by name and id), so 1,000 rules with lists would
  * commit in O(n²). A rule whose lists are small becomes one nft rule per
  * combination instead (same verdict, consecutive, so first-match order is
- * kept); `*` with ports becomes a tcp rule and a udp rule. Only big lists
- * stay sets.
+ * kept); `*` with ports looks its protocol up in the one shared set
+ * @tcpudp. Only big lists stay sets.
  */
 #define EXPAND_MAX 64
 
 static int expand(const struct vlnft_crule *cr, struct crules *o)
 {
-	size_t np = cr->pk == VLNFT_P_TCPUDP ? 2 : 1;
 	size_t ns = cr->src.kind == VLNFT_A_IVALS ? dim(&cr->src.iv) : 1;
 	size_t nd = cr->dst.kind == VLNFT_A_IVALS ? dim(&cr->dst.iv) : 1;
 	size_t nsp = dim(&cr->sport), ndp = dim(&cr->dport);
-	bool lists = ns * nd * nsp * ndp <= EXPAND_MAX / np;
-	size_t p, a, b, c, d;
+	bool lists = ns * nd * nsp * ndp <= EXPAND_MAX;
+	size_t a, b, c, d;
 	int err = 0;
 
 	if (!lists)
 		ns = nd = nsp = ndp = 1;
-	for (p = 0; p < np; p++)
-		for (a = 0; a < ns; a++)
-			for (b = 0; b < nd; b++)
-				for (c = 0; c < nsp; c++)
-					for (d = 0; d < ndp; d++) {
-						struct vlnft_crule *x = crules_add(o);
+	for (a = 0; a < ns; a++)
+		for (b = 0; b < nd; b++)
+			for (c = 0; c < nsp; c++)
+				for (d = 0; d < ndp; d++) {
+					struct vlnft_crule *x = crules_add(o);
 
-						if (!x)
-							return -ENOMEM;
-						x->rule = cr->rule;
-						x->pk = cr->pk == VLNFT_P_TCPUDP ? VLNFT_P_ONE : cr->pk;
-						x->l4 = cr->pk == VLNFT_P_TCPUDP ? (p ? 17 : 6) : cr->l4;
-						x->src.kind = cr->src.kind;
-						x->dst.kind = cr->dst.kind;
-						if (lists) {
-							err = one_of(&x->src.iv, &cr->src.iv, a);
-							err = err ? err : one_of(&x->dst.iv, &cr->dst.iv, b);
-							err = err ? err : one_of(&x->sport, &cr->sport, c);
-							err = err ? err : one_of(&x->dport, &cr->dport, d);
-						} else {
-							err = copy_ivals(&x->src.iv, &cr->src.iv);
-							err = err ? err : copy_ivals(&x->dst.iv, &cr->dst.iv);
-							err = err ? err : copy_ivals(&x->sport, &cr->sport);
-							err = err ? err : copy_ivals(&x->dport, &cr->dport);
-						}
-						if (err)
-							return err;
+					if (!x)
+						return -ENOMEM;
+					x->rule = cr->rule;
+					x->pk = cr->pk;
+					x->l4 = cr->l4;
+					x->src.kind = cr->src.kind;
+					x->dst.kind = cr->dst.kind;
+					if (lists) {
+						err = one_of(&x->src.iv, &cr->src.iv, a);
+						err = err ? err : one_of(&x->dst.iv, &cr->dst.iv, b);
+						err = err ? err : one_of(&x->sport, &cr->sport, c);
+						err = err ? err : one_of(&x->dport, &cr->dport, d);
+					} else {
+						err = copy_ivals(&x->src.iv, &cr->src.iv);
+						err = err ? err : copy_ivals(&x->dst.iv, &cr->dst.iv);
+						err = err ? err : copy_ivals(&x->sport, &cr->sport);
+						err = err ? err : copy_ivals(&x->dport, &cr->dport);
 					}
+					if (err)
+						return err;
+				}
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  *
  *   table ip vnetlab
  *     set vnet            VirtualNetwork prefixes (interval)
+ *     set tcpudp          { tcp, udp }: protocol `*` with ports
  *     chain in-/out-<nsg> one rule per NSG rule, defaults last
  *     map nic_out, subnet_out, subnet_in, nic_in   ifname : jump in-/out-<nsg>
  *     chain forward       ct established,related accept; then the four vmaps
@@ -522,18 +523,8 @@ static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *cha
 		vlnft_rx_meta(&x, NFT_META_L4PROTO);
 		vlnft_rx_cmp(&x, NFT_CMP_EQ, &cr->l4, 1);
 	} else if (cr->pk == VLNFT_P_TCPUDP) {
-		static const struct vlnft_elem tcpudp[2] = { { .key = { 6 } }, { .key = { 17 } } };
-		static const struct vlnft_set_spec s = {
-			.flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT,
-			.key_type = VLNFT_TYPE_INET_PROTOCOL,
-			.key_len = 1,
-		};
-		uint32_t id;
-
-		if (!vlnft_emit_set(b, &s, tcpudp, 2, &id)) {
-			vlnft_rx_meta(&x, NFT_META_L4PROTO);
-			vlnft_rx_lookup(&x, "__set%d", id, false, false);
-		}
+		vlnft_rx_meta(&x, NFT_META_L4PROTO);
+		vlnft_rx_lookup(&x, VLNFT_SET_TCPUDP, 0, false, false);
 	}
 	vlnft_match_addr(b, &x, 12, &cr->src);
 	vlnft_match_addr(b, &x, 16, &cr->dst);
@@ -747,6 +738,15 @@ static int build_full(const struct vlnft_ctx *c, struct vlnft_batch *b, char *wh
 		.key_type = VLNFT_TYPE_IPADDR,
 		.key_len = 4,
 	};
+	/* Shared by every `*` rule with ports: an anonymous set per rule would
+	 * cost the kernel a walk over all sets of the table each. */
+	static const struct vlnft_set_spec tcpudp = {
+		.name = VLNFT_SET_TCPUDP,
+		.flags = NFT_SET_CONSTANT,
+		.key_type = VLNFT_TYPE_INET_PROTOCOL,
+		.key_len = 1,
+	};
+	static const struct vlnft_elem tcpudp_elems[2] = { { .key = { 6 } }, { .key = { 17 } } };
 	char chain[VLNFT_CHAIN_NAME_MAX];
 	struct vlnft_elem *e;
 	size_t i, n;
@@ -760,6 +760,7 @@ static int build_full(const struct vlnft_ctx *c, struct vlnft_batch *b, char *wh
 	}
 	vlnft_emit_set(b, &vnet, e, n, NULL);
 	free(e);
+	vlnft_emit_set(b, &tcpudp, tcpudp_elems, 2, NULL);
 	vlnft_emit_chain(b, VLNFT_CHAIN_FORWARD, &fwd);
 	for (i = 0; i < lab->n_nsgs && !b->err; i++) {
 		vlnft_chain_name(chain, lab->nsgs[i].name, VL_DIR_IN);
@@ -821,8 +822,11 @@ int vlnft_nsg_build(const struct vl_lab *lab, int nsg, struct vlnft_batch *b, ch
 	return build(lab, nsg, NULL, b, why, why_len);
 }
 
-static int batch_copy(struct vlnft_batch *b, void **buf, size_t *len)
+/* Hand a batch just built (err: the builder's result) to the caller. */
+static int hand_out(struct vlnft_batch *b, int err, void **buf, size_t *len)
 {
+	if (err)
+		return err; /* the builder freed it */
 	*buf = b->buf;
 	*len = b->len;
 	b->buf = NULL;
@@ -830,43 +834,50 @@ static int batch_copy(struct vlnft_batch *b, void **buf, size_t *len)
 	return 0;
 }
 
+/* Send a batch just built (err: the builder's result) and free it. */
+static int send_and_free(struct vlnft_batch *b, int err, int nsfd, char *why, size_t why_len)
+{
+	if (err)
+		return err; /* the builder freed it */
+	err = vlnft_batch_send(b, nsfd, why, why_len);
+	vlnft_batch_fini(b);
+	return err;
+}
+
 int vl_nft_nsg_batch(const struct vl_lab *lab, int nsg, void **buf, size_t *len, char *why, size_t why_len)
 {
 	struct vlnft_batch b;
-	int err;
 
 	VLNFT_WHY_INIT(why, why_len);
-	err = vlnft_nsg_build(lab, nsg, &b, why, why_len);
-	if (err)
-		return err;
-	return batch_copy(&b, buf, len);
+	return hand_out(&b, vlnft_nsg_build(lab, nsg, &b, why, why_len), buf, len);
 }
 
 int vl_nft_masq_batch(const struct vl_lab *lab, int node_ep, void **buf, size_t *len, char *why, size_t why_len)
 {
 	struct vlnft_batch b;
-	int err;
 
 	VLNFT_WHY_INIT(why, why_len);
-	err = vlnft_masq_build(lab, node_ep, &b, why, why_len);
-	if (err)
-		return err;
-	return batch_copy(&b, buf, len);
+	return hand_out(&b, vlnft_masq_build(lab, node_ep, &b, why, why_len), buf, len);
+}
+
+/**
+ * vl_nft_masq_commit - install the ip-masq-agent ruleset of an AKS node
+ */
+int vl_nft_masq_commit(const struct vl_lab *lab, int node_ep, int node_nsfd, char *why, size_t why_len)
+{
+	struct vlnft_batch b;
+
+	VLNFT_WHY_INIT(why, why_len);
+	return send_and_free(&b, vlnft_masq_build(lab, node_ep, &b, why, why_len), node_nsfd, why, why_len);
 }
 
 static int send_built(const struct vl_lab *lab, int nsg, const struct old_rules *old, int nsfd, char *why,
 		      size_t why_len)
 {
 	struct vlnft_batch b;
-	int err;
 
 	why[0] = '\0';
-	err = build(lab, nsg, old, &b, why, why_len);
-	if (err)
-		return err;
-	err = vlnft_batch_send(&b, nsfd, why, why_len);
-	vlnft_batch_fini(&b);
-	return err;
+	return send_and_free(&b, build(lab, nsg, old, &b, why, why_len), nsfd, why, why_len);
 }
 
 static int commit(const struct vl_lab *lab, int nsg, int nsfd, char *why, size_t why_len)

@@ -132,20 +132,3 @@ out:
 	}
 	return err;
 }
-
-/**
- * vl_nft_masq_commit - install the ip-masq-agent ruleset of an AKS node
- */
-int vl_nft_masq_commit(const struct vl_lab *lab, int node_ep, int node_nsfd, char *why, size_t why_len)
-{
-	struct vlnft_batch b;
-	int err;
-
-	VLNFT_WHY_INIT(why, why_len);
-	err = vlnft_masq_build(lab, node_ep, &b, why, why_len);
-	if (err)
-		return err;
-	err = vlnft_batch_send(&b, node_nsfd, why, why_len);
-	vlnft_batch_fini(&b);
-	return err;
-}

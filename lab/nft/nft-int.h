@@ -28,6 +28,7 @@
 /* Names inside table ip vnetlab. */
 #define VLNFT_SET_VNET "vnet"
 #define VLNFT_SET_NONMASQ "nonmasq"
+#define VLNFT_SET_TCPUDP "tcpudp"
 #define VLNFT_CHAIN_FORWARD "forward"
 #define VLNFT_CHAIN_POSTROUTING "postrouting"
 #define VLNFT_CHAIN_NAME_MAX 96
@@ -71,7 +72,7 @@ struct vlnft_addr {
 enum vlnft_proto_kind {
 	VLNFT_P_ANY,    /* no match */
 	VLNFT_P_ONE,    /* meta l4proto <l4> */
-	VLNFT_P_TCPUDP, /* protocol "*" with ports: meta l4proto { tcp, udp } */
+	VLNFT_P_TCPUDP, /* protocol "*" with ports: meta l4proto @tcpudp */
 };
 
 struct vlnft_crule {

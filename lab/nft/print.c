@@ -102,7 +102,7 @@ static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
 	if (cr->pk == VLNFT_P_ONE)
 		fprintf(f, "meta l4proto %s ", l4_name(cr->l4));
 	else if (cr->pk == VLNFT_P_TCPUDP)
-		fputs("meta l4proto { tcp, udp } ", f);
+		fprintf(f, "meta l4proto @%s ", VLNFT_SET_TCPUDP);
 	put_addr(f, "saddr", &cr->src);
 	put_addr(f, "daddr", &cr->dst);
 	if (cr->sport.n) {
@@ -201,6 +201,8 @@ void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
 	}
 	put_header(f);
 	put_set(f, VLNFT_SET_VNET, &c.vnet);
+	fprintf(f, "\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
+		VLNFT_SET_TCPUDP);
 	for (s = 0; s < VLNFT_N_STAGES; s++)
 		put_map(f, lab, s);
 	fprintf(f, "\tchain %s {\n\t\ttype filter hook forward priority filter; policy accept;\n", VLNFT_CHAIN_FORWARD);

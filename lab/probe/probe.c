@@ -103,10 +103,12 @@ static bool drop_matches(const struct vl_drop *d, const struct match *m)
 		return false;
 	if (m->proto != VL_PROTO_ICMP && d->dport != m->dport)
 		return false;
-	if (d->src == m->src && d->sport == m->sport)
-		return true;
-	/* masqueraded behind our node: the fabric sees the node address, maybe another port */
-	return m->node_ip && d->src == m->node_ip;
+	if (d->sport != m->sport)
+		return false;
+	/* Masqueraded behind our node, the fabric sees the node address. NAT keeps
+	 * the port (the echo id) unless it clashes, so the port still tells our
+	 * packet from the node's or another pod's to the same destination. */
+	return d->src == m->src || (m->node_ip && d->src == m->node_ip);
 }
 
 /* Drain drop records; true (and r filled) when one is ours. Closes *wfd when the agent went away. */
@@ -191,6 +193,16 @@ static bool is_unreachable(int e)
 	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == ENONET;
 }
 
+/* A connect or send that failed at once (errno e): refused when the network said so, else -e. */
+static int failed_at_once(int e, struct vl_probe_result *r, double t0)
+{
+	if (!is_unreachable(e))
+		return -e;
+	r->status = VL_PROBE_REFUSED;
+	r->ms = now_fms() - t0;
+	return 0;
+}
+
 /* Which app serves dst:port, as the lab file says: HELLO, ECHO, NONE; -1 when dst is no endpoint. */
 static int target_app(const struct vl_lab *lab, uint32_t dst, uint16_t port)
 {
@@ -259,12 +271,8 @@ static int probe_tcp(int fd, const struct vl_lab *lab, struct match *m, int *wfd
 	socklen_t sl = sizeof(int);
 	int rc, soerr = 0;
 
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
-		if (!is_unreachable(errno))
-			return -errno;
-		r->status = VL_PROBE_REFUSED;
-		return 0;
-	}
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS)
+		return failed_at_once(errno, r, t0);
 	local_addr(fd, m);
 	r->sport = m->sport;
 	rc = wait_fd(fd, POLLOUT, wfd, m, deadline, r);
@@ -305,13 +313,8 @@ static int probe_udp(int fd, struct match *m, int *wfd, int64_t deadline, struct
 		return -errno;
 	local_addr(fd, m);
 	r->sport = m->sport;
-	if (send(fd, "probe\n", 6, 0) < 0) {
-		if (!is_unreachable(errno))
-			return -errno;
-		r->status = VL_PROBE_REFUSED;
-		r->ms = now_fms() - t0;
-		return 0;
-	}
+	if (send(fd, "probe\n", 6, 0) < 0)
+		return failed_at_once(errno, r, t0);
 	rc = wait_fd(fd, POLLIN, wfd, m, deadline, r);
 	r->ms = now_fms() - t0;
 	if (rc < 0)
@@ -400,13 +403,8 @@ static int probe_icmp(int fd, struct match *m, int *wfd, int64_t deadline, struc
 
 		memcpy(pkt + 2, &c, 2);
 	}
-	if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		if (!is_unreachable(errno))
-			return -errno;
-		r->status = VL_PROBE_REFUSED;
-		r->ms = now_fms() - t0;
-		return 0;
-	}
+	if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return failed_at_once(errno, r, t0);
 	for (;;) {
 		uint8_t buf[1500];
 		ssize_t n;

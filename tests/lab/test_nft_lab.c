@@ -111,6 +111,7 @@ Test(nft_lab, full_commit_is_what_nft_lists)
 	cr_assert(strstr(js, "\"name\": \"in-web-nsg\""), "%s", js);
 	cr_assert(strstr(js, "\"name\": \"out-web-nsg\""), "%s", js);
 	cr_assert(strstr(js, "\"name\": \"vnet\""), "%s", js);
+	cr_assert(strstr(js, "\"name\": \"tcpudp\""), "%s", js);
 	cr_assert(strstr(js, "\"name\": \"nic_out\""), "%s", js);
 	/* allow-http: one rule per port range; deny-lists (9x9) stays one rule with two sets. */
 	cr_assert_eq(count(js, "\"comment\": \"allow-http\""), 2, "%s", js);

@@ -430,14 +430,14 @@ Test(nft, stage_maps_send_each_nic_to_its_nsgs)
 Test(nft, nsg_chain_rules_in_priority_order_then_defaults)
 {
 	struct parsed p = nsg_batch(lab, VL_NONE);
-	static const char *const in[] = { "allow-http", "deny-ssh", "deny-ssh", "AllowVnetInBound",
-					  "AllowAzureLoadBalancerInBound", "DenyAllInBound" };
+	static const char *const in[] = { "allow-http", "deny-ssh", "AllowVnetInBound", "AllowAzureLoadBalancerInBound",
+					  "DenyAllInBound" };
 	static const char *const out[] = { "icmp", "AllowVnetOutBound", "AllowInternetOutBound", "DenyAllOutBound" };
 	char c[128];
 
-	/* deny-ssh has protocol * with a port: one tcp and one udp rule. */
-	cr_assert_eq(rules_in(&p, "in-web-nsg"), 6);
-	for (int i = 0; i < 6; i++)
+	/* deny-ssh has protocol * with a port: one rule, matching tcp and udp through @tcpudp. */
+	cr_assert_eq(rules_in(&p, "in-web-nsg"), 5);
+	for (int i = 0; i < 5; i++)
 		cr_assert_str_eq(comment_of(rule_in(&p, "in-web-nsg", i), c, sizeof(c)), in[i]);
 	cr_assert_eq(rules_in(&p, "out-web-nsg"), 4);
 	for (int i = 0; i < 4; i++)
@@ -476,22 +476,43 @@ Test(nft, allow_rule_expressions)
 Test(nft, deny_rule_logs_then_drops)
 {
 	struct parsed p = nsg_batch(lab, VL_NONE);
-	const struct nftnl_rule *tcp = rule_in(&p, "in-web-nsg", 1), *udp = rule_in(&p, "in-web-nsg", 2);
+	const struct nftnl_rule *any = rule_in(&p, "in-web-nsg", 1);
 	struct nftnl_expr *e;
-	char names[256];
+	char names[256], l4[64] = "";
 	uint32_t len;
 
-	expr_names(tcp, names, sizeof(names));
-	/* meta l4proto tcp ip saddr 10.1.0.0/24 th dport 22 counter log drop */
-	cr_assert_str_eq(names, "meta,cmp,payload,bitwise,cmp,payload,cmp,counter,log,immediate");
-	cr_assert_eq(*(const uint8_t *)nftnl_expr_get(nth_expr(tcp, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len), 6);
-	cr_assert_eq(*(const uint8_t *)nftnl_expr_get(nth_expr(udp, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len), 17);
-	cr_assert_eq(be32_data(nth_expr(tcp, "bitwise", 0), NFTNL_EXPR_BITWISE_MASK), 0xffffff00);
-	cr_assert_eq(be32_data(nth_expr(tcp, "cmp", 1), NFTNL_EXPR_CMP_DATA), 0x0a010000);
-	e = nth_expr(tcp, "log", 0);
+	expr_names(any, names, sizeof(names));
+	/* meta l4proto @tcpudp ip saddr 10.1.0.0/24 th dport 22 counter log drop */
+	cr_assert_str_eq(names, "meta,lookup,payload,bitwise,cmp,payload,cmp,counter,log,immediate");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(any, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_L4PROTO);
+	e = nth_expr(any, "lookup", 0);
+	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "tcpudp");
+	cr_assert_not(nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) && nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS));
+	/* @tcpudp: a constant set of exactly tcp and udp. */
+	for (size_t i = 0; i < p.n; i++) {
+		if (p.m[i].type == NFT_MSG_NEWSET && !strcmp(nftnl_set_get_str(p.m[i].set, NFTNL_SET_NAME), "tcpudp")) {
+			cr_assert(nftnl_set_get_u32(p.m[i].set, NFTNL_SET_FLAGS) & NFT_SET_CONSTANT);
+			cr_assert_eq(nftnl_set_get_u32(p.m[i].set, NFTNL_SET_KEY_LEN), 1);
+		}
+		if (p.m[i].type != NFT_MSG_NEWSETELEM || strcmp(p.m[i].set_name, "tcpudp"))
+			continue;
+		for (size_t j = 0; j < p.m[i].n_elems; j++) {
+			cr_assert_eq(p.m[i].elems[j].key_len, 1);
+			cr_assert_eq(p.m[i].elems[j].flags, 0);
+			snprintf(l4 + strlen(l4), sizeof(l4) - strlen(l4), "%s%u", l4[0] ? "," : "", p.m[i].elems[j].key[0]);
+		}
+	}
+	cr_assert_str_eq(l4, "6,17");
+	cr_assert_eq(be32_data(nth_expr(any, "bitwise", 0), NFTNL_EXPR_BITWISE_MASK), 0xffffff00);
+	cr_assert_eq(be32_data(nth_expr(any, "cmp", 0), NFTNL_EXPR_CMP_DATA), 0x0a010000);
+	e = nth_expr(any, "payload", 1);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), NFT_PAYLOAD_TRANSPORT_HEADER);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), 2);
+	cr_assert_eq(ntohs(*(const uint16_t *)nftnl_expr_get(nth_expr(any, "cmp", 1), NFTNL_EXPR_CMP_DATA, &len)), 22);
+	e = nth_expr(any, "log", 0);
 	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX), "web-nsg/deny-ssh");
 	cr_assert_eq(nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP), VL_NFLOG_GROUP);
-	cr_assert_eq(nftnl_expr_get_u32(nth_expr(tcp, "immediate", 0), NFTNL_EXPR_IMM_VERDICT), NF_DROP);
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(any, "immediate", 0), NFTNL_EXPR_IMM_VERDICT), NF_DROP);
 
 	/* Ports are ignored for ICMP; a /32 is a plain compare. */
 	const struct nftnl_rule *icmp = rule_in(&p, "out-web-nsg", 0);
@@ -554,7 +575,7 @@ Test(nft, live_edit_flushes_and_refills_one_nsg)
 		}
 	}
 	cr_assert_eq(flushed, 2);
-	cr_assert_eq(rules_in(&p, "in-web-nsg"), 6);
+	cr_assert_eq(rules_in(&p, "in-web-nsg"), 5);
 	cr_assert_eq(rules_in(&p, "out-web-nsg"), 4);
 	parsed_free(&p);
 }
@@ -657,7 +678,9 @@ Test(nft, print_matches_the_transaction)
 		  "%s", t);
 	cr_assert(strstr(t, "\t\tmeta l4proto tcp ip saddr != @vnet th dport 80 counter return comment \"allow-http\"\n"),
 		  "%s", t);
-	cr_assert(strstr(t, "\t\tmeta l4proto udp ip saddr 10.1.0.0/24 th dport 22 counter log prefix "
+	cr_assert(strstr(t, "\tset tcpudp {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n"),
+		  "%s", t);
+	cr_assert(strstr(t, "\t\tmeta l4proto @tcpudp ip saddr 10.1.0.0/24 th dport 22 counter log prefix "
 			    "\"web-nsg/deny-ssh\" group 7 drop comment \"deny-ssh\"\n"),
 		  "%s", t);
 	cr_assert(strstr(t, "\t\tmeta l4proto icmp ip daddr 10.1.0.4 counter return comment \"icmp\"\n"), "%s", t);
