@@ -23,11 +23,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static const char *proto_lc(enum vl_proto p)
-{
-	return p == VL_PROTO_UDP ? "udp" : p == VL_PROTO_ICMP ? "icmp" : "tcp";
-}
-
 /* expectSource: an IP, an endpoint name, or "node" (the node of `from`). */
 static int expected_source(const struct vl_lab *lab, const struct vl_check *c, int from, uint32_t *ip)
 {
@@ -42,7 +37,8 @@ static int expected_source(const struct vl_lab *lab, const struct vl_check *c, i
 	return resolve_target(lab, c->expect_source, ip, &ep);
 }
 
-int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, FILE *out, bool *pass)
+int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, const char *sep, FILE *out,
+	      bool *pass)
 {
 	struct vl_probe_result r = {0};
 	struct vl_verdict v = {0};
@@ -61,8 +57,10 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, FIL
 	}
 	vl_state_dir(dir, sizeof(dir), lab->name);
 	rc = vl_probe_run(lab, dir, from, dst, c->proto, (uint16_t)c->port, 2000, &r);
-	if (rc)
+	if (rc) {
+		fprintf(stderr, "vnetlab: check %s: probe: %s\n", name, strerror(-rc));
 		return rc;
+	}
 	vl_eval_path(lab, from, dst, c->proto, r.sport, (uint16_t)c->port, &v);
 	allowed = r.status == VL_PROBE_CONNECTED || r.status == VL_PROBE_REFUSED;
 	ok = allowed == (c->expect == VL_EXPECT_ALLOW);
@@ -95,7 +93,7 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, FIL
 	*pass = ok;
 	vl_ip_fmt(dst, dst_s);
 	if (json) {
-		fprintf(out, "{\"name\":");
+		fprintf(out, "%s{\"name\":", sep);
 		json_str(out, c->name);
 		fprintf(out, ",\"from\":");
 		json_str(out, c->from);
@@ -139,16 +137,17 @@ static int run_checks(const struct vl_lab *lab, bool json, int *failed)
 	int rc = 0, passed = 0;
 
 	*failed = 0;
-	if (json)
-		printf("{\"lab\":\"%s\",\"checks\":[", lab->name);
+	if (json) {
+		printf("{\"lab\":");
+		json_str(stdout, lab->name);
+		printf(",\"checks\":[");
+	}
 	for (size_t i = 0; i < lab->n_checks && !rc; i++) {
 		bool pass;
 
 		if (!lab->checks[i].name)
 			continue; /* scenario-only inline checks */
-		if (json && passed + *failed)
-			printf(",");
-		rc = run_check(lab, &lab->checks[i], json, stdout, &pass);
+		rc = run_check(lab, &lab->checks[i], json, passed + *failed ? "," : "", stdout, &pass);
 		pass ? passed++ : (*failed)++;
 	}
 	if (json)
@@ -287,7 +286,7 @@ int cmd_run(int argc, char **argv)
 			printf("\n-- %s\n", s->text);
 			break;
 		case VL_STEP_CHECK:
-			rc = run_check(lab, &lab->checks[s->check], false, stdout, &pass);
+			rc = run_check(lab, &lab->checks[s->check], false, "", stdout, &pass);
 			pass ? passed++ : failed++;
 			break;
 		case VL_STEP_EDIT:

@@ -45,7 +45,9 @@ bool is_file(const char *arg);
  * or a topology file. Prints the error and returns NULL on failure.
  */
 struct vl_lab *load_lab_or_file(const char *arg, bool *running);
-/* Read a whole file into memory (NUL-terminated). */
+/* The loader refuses larger topologies; reading stops there. */
+#define SLURP_MAX (16u << 20)
+/* Read a whole file into memory (NUL-terminated); -EFBIG past SLURP_MAX. */
 int slurp(const char *path, char **out, size_t *len);
 
 /* -o json|table; returns -1 on a bad value. */
@@ -58,11 +60,17 @@ int resolve_target(const struct vl_lab *lab, const char *s, uint32_t *ip, int *e
 /* Parse "TO[:PORT]". */
 int split_target(char *s, char **to, int *port);
 int parse_proto(const char *s, enum vl_proto *p);
+/* "tcp", "udp" or "icmp", as the verbs take and print them. */
+const char *proto_lc(enum vl_proto p);
 
 /* A rule edit from `--priority 400 --access Deny …` style flags (az names). */
 int edit_from_flags(struct vl_rule_edit *e, int argc, char **argv);
 
-/* Checks and scenarios (check.c), shared by `check` and `run`. */
-int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, FILE *out, bool *pass);
+/*
+ * One check as a real probe (check.c), shared by `check` and `run`. With json,
+ * one object preceded by sep; on an error (reported on stderr) nothing is printed.
+ */
+int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, const char *sep, FILE *out,
+	      bool *pass);
 
 #endif

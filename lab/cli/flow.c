@@ -31,6 +31,7 @@ static int parse_flow_args(const char *verb, int argc, char **argv, struct flow_
 		{"output", required_argument, NULL, 'o'},    {0},
 	};
 	char *end;
+	long v;
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -44,14 +45,16 @@ static int parse_flow_args(const char *verb, int argc, char **argv, struct flow_
 				return usage(verb);
 			break;
 		case 't':
-			a->timeout_ms = (int)strtol(optarg, &end, 10);
-			if (*end || a->timeout_ms <= 0 || a->timeout_ms > 600000)
+			v = strtol(optarg, &end, 10);
+			if (*end || v <= 0 || v > 600000)
 				return usage(verb);
+			a->timeout_ms = (int)v;
 			break;
 		case 's':
-			a->sport = (int)strtol(optarg, &end, 10);
-			if (*end || a->sport <= 0 || a->sport > 65535)
+			v = strtol(optarg, &end, 10);
+			if (*end || v <= 0 || v > 65535)
 				return usage(verb);
+			a->sport = (int)v;
 			break;
 		case 'o':
 			if (parse_output(optarg, &a->json))
@@ -70,22 +73,37 @@ static int parse_flow_args(const char *verb, int argc, char **argv, struct flow_
 	return 0;
 }
 
-/* A TCP/UDP flow needs a port: the target app's first port when none is given. */
-static int default_port(const struct vl_lab *lab, struct flow_args *a, int to_ep)
+/*
+ * The lab and the two ends of a flow. A TCP/UDP flow needs a port: the
+ * target app's first port when none is given. Prints what is wrong and
+ * returns NULL on failure.
+ */
+static struct vl_lab *flow_open(struct flow_args *a, int *from, uint32_t *dst, int *to)
 {
+	struct vl_lab *lab = load_lab_or_file(a->lab, NULL);
+
+	if (!lab)
+		return NULL;
+	*from = vl_lab_find_endpoint(lab, a->from);
+	if (*from == VL_NONE) {
+		fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", lab->name, a->from);
+		goto fail;
+	}
+	if (resolve_target(lab, a->to, dst, to)) {
+		fprintf(stderr, "vnetlab: '%s' is neither an endpoint of lab '%s' nor an IPv4 address\n", a->to,
+			lab->name);
+		goto fail;
+	}
 	if (a->proto == VL_PROTO_ICMP || a->port)
-		return 0;
-	if (to_ep != VL_NONE && lab->eps[to_ep].n_ports) {
-		a->port = lab->eps[to_ep].ports[0];
-		return 0;
+		return lab;
+	if (*to != VL_NONE && lab->eps[*to].n_ports) {
+		a->port = lab->eps[*to].ports[0];
+		return lab;
 	}
 	fprintf(stderr, "vnetlab: give a port (TO:PORT): '%s' runs no app with a port\n", a->to);
-	return -EINVAL;
-}
-
-static const char *proto_lc(enum vl_proto p)
-{
-	return p == VL_PROTO_UDP ? "udp" : p == VL_PROTO_ICMP ? "icmp" : "tcp";
+fail:
+	vl_lab_free(lab);
+	return NULL;
 }
 
 int cmd_probe(int argc, char **argv)
@@ -106,22 +124,9 @@ int cmd_probe(int argc, char **argv)
 		fprintf(stderr, "vnetlab: lab '%s' is not up (see 'vnetlab ls')\n", a.lab);
 		return 1;
 	}
-	lab = load_lab_or_file(a.lab, NULL);
+	lab = flow_open(&a, &from, &dst, &to);
 	if (!lab)
 		return 1;
-	rc = 1;
-	from = vl_lab_find_endpoint(lab, a.from);
-	if (from == VL_NONE) {
-		fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", a.lab, a.from);
-		goto out;
-	}
-	if (resolve_target(lab, a.to, &dst, &to)) {
-		fprintf(stderr, "vnetlab: '%s' is neither an endpoint of lab '%s' nor an IPv4 address\n", a.to,
-			a.lab);
-		goto out;
-	}
-	if (default_port(lab, &a, to))
-		goto out;
 	vl_state_dir(dir, sizeof(dir), a.lab);
 	rc = vl_probe_run(lab, dir, from, dst, a.proto, (uint16_t)a.port, a.timeout_ms, &r);
 	if (rc) {
@@ -192,22 +197,10 @@ int cmd_explain(int argc, char **argv)
 	rc = parse_flow_args("explain", argc, argv, &a);
 	if (rc)
 		return rc;
-	lab = load_lab_or_file(a.lab, NULL);
+	lab = flow_open(&a, &from, &dst, &to);
 	if (!lab)
 		return 1;
 	rc = 1;
-	from = vl_lab_find_endpoint(lab, a.from);
-	if (from == VL_NONE) {
-		fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", lab->name, a.from);
-		goto out;
-	}
-	if (resolve_target(lab, a.to, &dst, &to)) {
-		fprintf(stderr, "vnetlab: '%s' is neither an endpoint of lab '%s' nor an IPv4 address\n", a.to,
-			lab->name);
-		goto out;
-	}
-	if (default_port(lab, &a, to))
-		goto out;
 	if (vl_eval_path(lab, from, dst, a.proto, (uint16_t)a.sport, (uint16_t)a.port, &v)) {
 		fprintf(stderr, "vnetlab: cannot evaluate this flow\n");
 		goto out;

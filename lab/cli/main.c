@@ -91,6 +91,11 @@ int slurp(const char *path, char **out, size_t *len)
 	if (!f)
 		return -errno;
 	do {
+		if (n > SLURP_MAX) { /* a FIFO or /dev/zero would otherwise fill memory */
+			free(buf);
+			fclose(f);
+			return -EFBIG;
+		}
 		if (cap - n < 4096) {
 			char *p = realloc(buf, cap = cap ? cap * 2 : 16384);
 
@@ -215,6 +220,11 @@ int parse_proto(const char *s, enum vl_proto *p)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+const char *proto_lc(enum vl_proto p)
+{
+	return p == VL_PROTO_UDP ? "udp" : p == VL_PROTO_ICMP ? "icmp" : "tcp";
 }
 
 int main(int argc, char **argv)

@@ -77,41 +77,41 @@ static void strv_join(const struct vl_strv *sv, const char *single, char *buf, s
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : "", sv->v[i]);
 }
 
-static void json_field(FILE *f, const char *key, const char *single, const struct vl_strv *plural)
+/* An ARM field pair: the singular value and the plural list, as `az` prints both. */
+static void json_field(FILE *f, const char *key, const char *single, const char *plural_key,
+		       const struct vl_strv *plural)
 {
-	char k[64];
-
-	printf("\"%s\":", key);
+	fprintf(f, "\"%s\":", key);
 	json_str(f, single);
-	snprintf(k, sizeof(k), "%ss", key);
-	printf(",\"%s\":[", k);
-	for (size_t i = 0; plural && i < plural->n; i++) {
-		printf("%s", i ? "," : "");
+	fprintf(f, ",\"%s\":[", plural_key);
+	for (size_t i = 0; i < plural->n; i++) {
+		fprintf(f, "%s", i ? "," : "");
 		json_str(f, plural->v[i]);
 	}
-	printf("]");
+	fprintf(f, "]");
 }
 
-static void rule_json(const struct vl_nsg *nsg, const struct vl_rule *r)
+static void rule_json(FILE *f, const struct vl_nsg *nsg, const struct vl_rule *r)
 {
-	printf("{\"name\":");
-	json_str(stdout, r->name);
-	printf(",\"priority\":%d,\"direction\":\"%s\",\"access\":\"%s\",\"protocol\":\"%s\",", r->priority,
-	       vl_dir_name(r->dir), vl_access_name(r->access), vl_proto_name(r->proto));
-	json_field(stdout, "sourceAddressPrefix", r->src_prefix, &r->src_prefixes);
-	printf(",");
-	json_field(stdout, "sourcePortRange", r->src_port, &r->src_ports);
-	printf(",");
-	json_field(stdout, "destinationAddressPrefix", r->dst_prefix, &r->dst_prefixes);
-	printf(",");
-	json_field(stdout, "destinationPortRange", r->dst_port, &r->dst_ports);
-	printf(",\"description\":");
-	json_str(stdout, r->description);
-	printf(",\"provisioningState\":\"Succeeded\",\"type\":\"Microsoft.Network/networkSecurityGroups/%s\","
-	       "\"networkSecurityGroup\":",
-	       r->is_default ? "defaultSecurityRules" : "securityRules");
-	json_str(stdout, nsg->name);
-	printf("}");
+	fprintf(f, "{\"name\":");
+	json_str(f, r->name);
+	fprintf(f, ",\"priority\":%d,\"direction\":\"%s\",\"access\":\"%s\",\"protocol\":\"%s\",", r->priority,
+		vl_dir_name(r->dir), vl_access_name(r->access), vl_proto_name(r->proto));
+	json_field(f, "sourceAddressPrefix", r->src_prefix, "sourceAddressPrefixes", &r->src_prefixes);
+	fprintf(f, ",");
+	json_field(f, "sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports);
+	fprintf(f, ",");
+	json_field(f, "destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes", &r->dst_prefixes);
+	fprintf(f, ",");
+	json_field(f, "destinationPortRange", r->dst_port, "destinationPortRanges", &r->dst_ports);
+	fprintf(f, ",\"description\":");
+	json_str(f, r->description);
+	fprintf(f,
+		",\"provisioningState\":\"Succeeded\",\"type\":\"Microsoft.Network/networkSecurityGroups/%s\","
+		"\"networkSecurityGroup\":",
+		r->is_default ? "defaultSecurityRules" : "securityRules");
+	json_str(f, nsg->name);
+	fprintf(f, "}");
 }
 
 static void rule_row(const struct vl_rule *r)
@@ -183,7 +183,7 @@ static int nsg_show(int argc, char **argv)
 		printf("[");
 		for (size_t i = 0; i < n; i++) {
 			printf("%s", i ? "," : "");
-			rule_json(&lab->nsgs[nsg], rules[i]);
+			rule_json(stdout, &lab->nsgs[nsg], rules[i]);
 		}
 		printf("]\n");
 	} else {

@@ -58,6 +58,17 @@ const struct ynode *ld_get(const struct ynode *map, const char *key)
 	return v && !v->null ? v : NULL;
 }
 
+/* "a, b, c" for messages; cut short when buf is full. */
+static const char *word_list(char *buf, size_t len, const char *const *words)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; words[i] && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", words[i]);
+	return buf;
+}
+
 int ld_keys(struct ld *c, const struct ynode *map, const char *what, const char *const *allowed)
 {
 	for (size_t i = 0; i < map->n; i++) {
@@ -68,14 +79,10 @@ int ld_keys(struct ld *c, const struct ynode *map, const char *what, const char 
 			if (!strcmp(allowed[j], k->str))
 				break;
 		if (!allowed[j]) {
-			char list[400] = "";
-			size_t off = 0;
+			char list[400];
 
-			for (j = 0; allowed[j] && off < sizeof(list); j++)
-				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", j ? ", " : "",
-							allowed[j]);
 			return ld_fail(c, k, "unknown key '%s' in %s; expected one of: %s", k->str, what,
-				       list);
+				       word_list(list, sizeof(list), allowed));
 		}
 	}
 	return 0;
@@ -133,12 +140,18 @@ int ld_need(struct ld *c, const struct ynode *map, const char *key, const char *
 	return 0;
 }
 
-int ld_read_file(const char *path, char **buf, size_t *len)
+const char *ld_read_reason(int e)
+{
+	return e == -EFBIG ? "file too large" : e == -EINVAL ? "not a regular file" : strerror(-e);
+}
+
+static int read_regular(const char *path, char **buf, size_t *len)
 {
 	struct stat st;
 	size_t got = 0;
 	char *b;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO without a writer is refused below instead of blocking here */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	int r = 0;
 
 	*buf = NULL;
@@ -185,6 +198,15 @@ int ld_read_file(const char *path, char **buf, size_t *len)
 	*len = got;
 out:
 	close(fd);
+	return r;
+}
+
+int ld_read_file(const char *path, const char *what, char **buf, size_t *len, struct vl_error *err)
+{
+	int r = read_regular(path, buf, len);
+
+	if (r)
+		vl_error_set(err, path, (struct vl_loc){0, 0}, "cannot read %s: %s", what, ld_read_reason(r));
 	return r;
 }
 
@@ -243,19 +265,7 @@ static int view_open(struct ld *c, const struct ynode *map, const char *what, co
 
 static const char *const rule_keys[] = {
     "name",
-    "priority",
-    "direction",
-    "access",
-    "protocol",
-    "description",
-    "sourceAddressPrefix",
-    "sourceAddressPrefixes",
-    "sourcePortRange",
-    "sourcePortRanges",
-    "destinationAddressPrefix",
-    "destinationAddressPrefixes",
-    "destinationPortRange",
-    "destinationPortRanges",
+    LD_RULE_FIELDS,
     "sourceApplicationSecurityGroups",
     "destinationApplicationSecurityGroups",
     "id",
@@ -277,12 +287,10 @@ static int word_opt(struct ld *c, const struct ynode *n, const char *what, const
 			return 0;
 		}
 	}
-	char list[200] = "";
-	size_t off = 0;
+	char list[200];
 
-	for (int i = 0; words[i] && off < sizeof(list); i++)
-		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", words[i]);
-	return ld_fail(c, n, "invalid %s '%s'; expected one of: %s", what, n->str, list);
+	return ld_fail(c, n, "invalid %s '%s'; expected one of: %s", what, n->str,
+		       word_list(list, sizeof(list), words));
 }
 
 static int strv_opt(struct ld *c, const struct ynode *n, const char *what, struct vl_strv *sv)
@@ -318,9 +326,17 @@ static int plural_opt(struct ld *c, const struct view *v, const char *key, struc
 	return n ? strv_opt(c, n, key, sv) : 0;
 }
 
+/* In enum vl_proto order; "Any" is what older exports say for "*". */
 static const char *const proto_words[] = {"*", "Tcp", "Udp", "Icmp", "Esp", "Ah", "Any", NULL};
 static const char *const dir_words[] = {"Inbound", "Outbound", NULL};
 static const char *const access_words[] = {"Allow", "Deny", NULL};
+
+static int rule_need(struct ld *c, const struct view *v, const struct ynode *map, const char *key,
+		     const char *rule, const struct ynode **out)
+{
+	*out = vget(v, key);
+	return *out ? 0 : ld_fail(c, map, "missing '%s' in security rule '%s'", key, rule);
+}
 
 static int rule_parse(struct ld *c, const struct ynode *map, struct vl_rule *r)
 {
@@ -335,27 +351,13 @@ static int rule_parse(struct ld *c, const struct ynode *map, struct vl_rule *r)
 	n = vget(&v, "name");
 	if (!n)
 		return ld_fail(c, map, "missing 'name' in security rule");
-	e = ld_str(c, n, "name", &r->name);
-	if (e)
-		return e;
-	n = vget(&v, "priority");
-	if (!n)
-		return ld_fail(c, map, "missing 'priority' in security rule '%s'", r->name);
-	e = ld_int(c, n, "priority", 0, 1000000, &r->priority);
-	if (e)
-		return e;
-	n = vget(&v, "direction");
-	if (!n)
-		return ld_fail(c, map, "missing 'direction' in security rule '%s'", r->name);
-	e = word_opt(c, n, "direction", dir_words, &w);
-	if (e)
+	if ((e = ld_str(c, n, "name", &r->name)) || (e = rule_need(c, &v, map, "priority", r->name, &n)) ||
+	    (e = ld_int(c, n, "priority", 0, 1000000, &r->priority)) ||
+	    (e = rule_need(c, &v, map, "direction", r->name, &n)) ||
+	    (e = word_opt(c, n, "direction", dir_words, &w)))
 		return e;
 	r->dir = w ? VL_DIR_OUT : VL_DIR_IN;
-	n = vget(&v, "access");
-	if (!n)
-		return ld_fail(c, map, "missing 'access' in security rule '%s'", r->name);
-	e = word_opt(c, n, "access", access_words, &w);
-	if (e)
+	if ((e = rule_need(c, &v, map, "access", r->name, &n)) || (e = word_opt(c, n, "access", access_words, &w)))
 		return e;
 	r->access = w ? VL_DENY : VL_ALLOW;
 	r->proto = VL_PROTO_ANY;
@@ -552,10 +554,7 @@ int ld_nsg(struct ld *c, const struct ynode *map, const char *import_dir, struct
 			return -ENOMEM;
 		e = vl_nsg_import_file(path, nsg->name, &got, c->err);
 		if (e && e != -ENOMEM && c->err->line == 0) /* I/O: say where the import was asked for */
-			ld_fail(c, imp, "cannot import '%s': %s", path,
-				e == -EFBIG    ? "file too large"
-				: e == -EINVAL ? "not a regular file"
-					       : strerror(-e));
+			ld_fail(c, imp, "cannot import '%s': %s", path, ld_read_reason(e));
 		free(path);
 		if (e) {
 			ld_nsg_clear(&got);

@@ -85,14 +85,9 @@ int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *o
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = ld_read_file(path, &buf, &len);
-	if (r) {
-		vl_error_set(err, path, (struct vl_loc){0, 0}, "cannot read NSG export: %s",
-			     r == -EFBIG    ? "file too large"
-			     : r == -EINVAL ? "not a regular file"
-					    : strerror(-r));
+	r = ld_read_file(path, "NSG export", &buf, &len, err);
+	if (r)
 		return r;
-	}
 	r = vl_nsg_import_buffer(path, buf, len, name_hint, out, err);
 	free(buf);
 	return r;

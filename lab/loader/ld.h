@@ -56,7 +56,18 @@ int ld_nsg(struct ld *c, const struct ynode *map, const char *import_dir, struct
 int ld_rule_array(struct ld *c, const struct ynode *seq, struct vl_nsg *nsg);
 void ld_nsg_clear(struct vl_nsg *nsg);
 
-/* Reads a regular file of at most LD_FILE_MAX bytes into a NUL-terminated buffer. */
-int ld_read_file(const char *path, char **buf, size_t *len);
+/* The ARM fields of a security rule that a file or a live edit may set, besides its name. */
+#define LD_RULE_FIELDS                                                                                       \
+	"priority", "direction", "access", "protocol", "description", "sourceAddressPrefix",                 \
+	    "sourceAddressPrefixes", "sourcePortRange", "sourcePortRanges", "destinationAddressPrefix",      \
+	    "destinationAddressPrefixes", "destinationPortRange", "destinationPortRanges"
+
+/*
+ * Reads a regular file of at most LD_FILE_MAX bytes into a NUL-terminated
+ * buffer. On failure err says "cannot read <what>: <reason>" (no line).
+ */
+int ld_read_file(const char *path, const char *what, char **buf, size_t *len, struct vl_error *err);
+/* Why ld_read_file failed, in words. */
+const char *ld_read_reason(int e);
 
 #endif

@@ -51,6 +51,28 @@ static int list_of(struct tl *t, const struct ynode *map, const char *key, const
 	return *seq ? ld_seq(&t->c, *seq, key) : 0;
 }
 
+/*
+ * A list of objects under key: *seq is its node (NULL when absent or empty)
+ * and *arr gets one zeroed element of `size` per item, counted in *n.
+ */
+static int objects(struct tl *t, const struct ynode *map, const char *key, void *arr, size_t *n, size_t size,
+		   const struct ynode **seq)
+{
+	void *v;
+	int r = list_of(t, map, key, seq);
+
+	if (r || !*seq || !(*seq)->n) {
+		*seq = NULL;
+		return r;
+	}
+	v = calloc((*seq)->n, size);
+	if (!v)
+		return -ENOMEM;
+	memcpy(arr, &v, sizeof(v)); /* arr points to a T *, as in grow() */
+	*n = (*seq)->n;
+	return 0;
+}
+
 static int want_scalar(struct tl *t, const struct ynode *n, const char *what)
 {
 	if (n->kind != YN_SCALAR || n->null)
@@ -160,6 +182,24 @@ static int claim(struct tl *t, const char *name, const struct ynode *at, const c
 	return 0;
 }
 
+/*
+ * An object: a mapping with only `keys` and a "name", a resource name or,
+ * when ep_max is not 0, an endpoint name of at most ep_max characters.
+ * *at is the name's node.
+ */
+static int named(struct tl *t, const struct ynode *m, const char *what, const char *const *keys, size_t ep_max,
+		 char **name, const struct ynode **at)
+{
+	char label[64];
+	int r;
+
+	if ((r = ld_map(&t->c, m, what)) || (r = ld_keys(&t->c, m, what, keys)) ||
+	    (r = ld_need(&t->c, m, "name", what, at)))
+		return r;
+	snprintf(label, sizeof(label), "%s name", what);
+	return ep_max ? endpoint_name(t, *at, label, ep_max, name) : resource_name(t, *at, label, name);
+}
+
 static int cidr(struct tl *t, const struct ynode *n, const char *what, struct vl_prefix *p)
 {
 	struct vl_prefix loose;
@@ -188,7 +228,7 @@ static int ipv4(struct tl *t, const struct ynode *n, const char *what, uint32_t 
 	return 0;
 }
 
-static int ports(struct tl *t, const struct ynode *n, uint16_t **out, size_t *count)
+static int port_list(struct tl *t, const struct ynode *n, uint16_t **out, size_t *count)
 {
 	size_t k = n->kind == YN_SEQ ? n->n : 1;
 	int r;
@@ -214,19 +254,24 @@ static int ports(struct tl *t, const struct ynode *n, uint16_t **out, size_t *co
 	return 0;
 }
 
-static int app(struct tl *t, const struct ynode *n, enum vl_app *a)
+/* The optional app and ports of a VM, a container group or a pod. */
+static int app_ports(struct tl *t, const struct ynode *m, enum vl_app *a, uint16_t **ports, size_t *n_ports)
 {
-	int r = want_scalar(t, n, "app");
+	const struct ynode *n = ld_get(m, "app");
+	int r;
 
-	if (r)
-		return r;
-	if (!strcasecmp(n->str, "hello"))
-		*a = VL_APP_HELLO;
-	else if (!strcasecmp(n->str, "echo"))
-		*a = VL_APP_ECHO;
-	else
-		return ld_fail(&t->c, n, "unknown app '%s'; expected one of: hello, echo", n->str);
-	return 0;
+	if (n) {
+		if ((r = want_scalar(t, n, "app")))
+			return r;
+		if (!strcasecmp(n->str, "hello"))
+			*a = VL_APP_HELLO;
+		else if (!strcasecmp(n->str, "echo"))
+			*a = VL_APP_ECHO;
+		else
+			return ld_fail(&t->c, n, "unknown app '%s'; expected one of: hello, echo", n->str);
+	}
+	n = ld_get(m, "ports");
+	return n ? port_list(t, n, ports, n_ports) : 0;
 }
 
 static int nsg_ref(struct tl *t, const struct ynode *n, int *idx)
@@ -306,14 +351,10 @@ static int nsgs(struct tl *t, const struct ynode *root)
 {
 	const struct ynode *seq;
 	struct vl_lab *lab = t->lab;
-	int r = list_of(t, root, "networkSecurityGroups", &seq);
+	int r = objects(t, root, "networkSecurityGroups", &lab->nsgs, &lab->n_nsgs, sizeof(*lab->nsgs), &seq);
 
-	if (r || !seq || !seq->n)
+	if (r || !seq)
 		return r;
-	lab->nsgs = calloc(seq->n, sizeof(*lab->nsgs));
-	if (!lab->nsgs)
-		return -ENOMEM;
-	lab->n_nsgs = seq->n;
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct ynode *m = seq->kids[i], *nn;
 		struct vl_nsg *g = &lab->nsgs[i];
@@ -355,45 +396,30 @@ static int route_tables(struct tl *t, const struct ynode *root)
 						 NULL};
 	const struct ynode *seq;
 	struct vl_lab *lab = t->lab;
-	int r = list_of(t, root, "routeTables", &seq);
+	int r = objects(t, root, "routeTables", &lab->route_tables, &lab->n_route_tables, sizeof(*lab->route_tables),
+			&seq);
 
-	if (r || !seq || !seq->n)
+	if (r || !seq)
 		return r;
-	lab->route_tables = calloc(seq->n, sizeof(*lab->route_tables));
-	if (!lab->route_tables)
-		return -ENOMEM;
-	lab->n_route_tables = seq->n;
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct ynode *m = seq->kids[i], *n, *routes;
 		struct vl_route_table *rt = &lab->route_tables[i];
 
-		if ((r = ld_map(&t->c, m, "route table")) ||
-		    (r = ld_keys(&t->c, m, "route table", rt_keys)) ||
-		    (r = ld_need(&t->c, m, "name", "route table", &n)) ||
-		    (r = resource_name(t, n, "route table name", &rt->name)))
+		if ((r = named(t, m, "route table", rt_keys, 0, &rt->name, &n)))
 			return r;
 		rt->loc = m->loc;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(lab->route_tables[j].name, rt->name))
 				return ld_fail(&t->c, n, "duplicate route table name '%s'", rt->name);
-		r = list_of(t, m, "routes", &routes);
+		r = objects(t, m, "routes", &rt->routes, &rt->n_routes, sizeof(*rt->routes), &routes);
 		if (r)
 			return r;
-		if (!routes || !routes->n)
-			continue;
-		rt->routes = calloc(routes->n, sizeof(*rt->routes));
-		if (!rt->routes)
-			return -ENOMEM;
-		rt->n_routes = routes->n;
-		for (size_t j = 0; j < routes->n; j++) {
+		for (size_t j = 0; routes && j < routes->n; j++) {
 			const struct ynode *rm = routes->kids[j], *hop, *ip;
 			struct vl_route *ro = &rt->routes[j];
 			int w;
 
-			if ((r = ld_map(&t->c, rm, "route")) ||
-			    (r = ld_keys(&t->c, rm, "route", route_keys)) ||
-			    (r = ld_need(&t->c, rm, "name", "route", &n)) ||
-			    (r = resource_name(t, n, "route name", &ro->name)))
+			if ((r = named(t, rm, "route", route_keys, 0, &ro->name, &n)))
 				return r;
 			ro->loc = rm->loc;
 			for (size_t k = 0; k < j; k++)
@@ -445,9 +471,7 @@ static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 	bool inside = false;
 	int r;
 
-	if ((r = ld_map(&t->c, m, "subnet")) || (r = ld_keys(&t->c, m, "subnet", keys)) ||
-	    (r = ld_need(&t->c, m, "name", "subnet", &n)) ||
-	    (r = resource_name(t, n, "subnet name", &s->name)))
+	if ((r = named(t, m, "subnet", keys, 0, &s->name, &n)))
 		return r;
 	s->loc = m->loc;
 	for (int j = 0; j < si; j++)
@@ -552,21 +576,15 @@ static int vnets(struct tl *t, const struct ynode *root)
 	static const char *const keys[] = {"name", "addressSpace", "subnets", NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
-	int r = list_of(t, root, "vnets", &seq);
+	int r = objects(t, root, "vnets", &lab->vnets, &lab->n_vnets, sizeof(*lab->vnets), &seq);
 
-	if (r || !seq || !seq->n)
+	if (r || !seq)
 		return r;
-	lab->vnets = calloc(seq->n, sizeof(*lab->vnets));
-	if (!lab->vnets)
-		return -ENOMEM;
-	lab->n_vnets = seq->n;
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct ynode *m = seq->kids[i], *n, *subs;
 		struct vl_vnet *v = &lab->vnets[i];
 
-		if ((r = ld_map(&t->c, m, "vnet")) || (r = ld_keys(&t->c, m, "vnet", keys)) ||
-		    (r = ld_need(&t->c, m, "name", "vnet", &n)) ||
-		    (r = resource_name(t, n, "vnet name", &v->name)))
+		if ((r = named(t, m, "vnet", keys, 0, &v->name, &n)))
 			return r;
 		v->loc = m->loc;
 		for (size_t j = 0; j < i; j++)
@@ -608,23 +626,17 @@ static int vms(struct tl *t, const struct ynode *root)
 	    "name", "subnet", "privateIpAddress", "networkSecurityGroup", "app", "ports", NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
-	int r = list_of(t, root, "vms", &seq);
+	int r = objects(t, root, "vms", &lab->vms, &lab->n_vms, sizeof(*lab->vms), &seq);
 
-	if (r || !seq || !seq->n)
+	if (r || !seq)
 		return r;
-	lab->vms = calloc(seq->n, sizeof(*lab->vms));
-	if (!lab->vms)
-		return -ENOMEM;
-	lab->n_vms = seq->n;
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct ynode *m = seq->kids[i], *n;
 		struct vl_vm *vm = &lab->vms[i];
 
 		vm->subnet = VL_NONE;
 		vm->nsg = VL_NONE;
-		if ((r = ld_map(&t->c, m, "vm")) || (r = ld_keys(&t->c, m, "vm", keys)) ||
-		    (r = ld_need(&t->c, m, "name", "vm", &n)) ||
-		    (r = endpoint_name(t, n, "vm name", VL_ENDPOINT_NAME_MAX, &vm->name)) ||
+		if ((r = named(t, m, "vm", keys, VL_ENDPOINT_NAME_MAX, &vm->name, &n)) ||
 		    (r = claim(t, vm->name, n, "vm")) ||
 		    (r = subnet_ref(t, m, "vm", vm->name, false, &vm->subnet)))
 			return r;
@@ -634,9 +646,7 @@ static int vms(struct tl *t, const struct ynode *root)
 			return r;
 		if ((n = ld_get(m, "networkSecurityGroup")) && (r = nsg_ref(t, n, &vm->nsg)))
 			return r;
-		if ((n = ld_get(m, "app")) && (r = app(t, n, &vm->app)))
-			return r;
-		if ((n = ld_get(m, "ports")) && (r = ports(t, n, &vm->ports, &vm->n_ports)))
+		if ((r = app_ports(t, m, &vm->app, &vm->ports, &vm->n_ports)))
 			return r;
 	}
 	return 0;
@@ -647,30 +657,21 @@ static int cgs(struct tl *t, const struct ynode *root)
 	static const char *const keys[] = {"name", "subnet", "app", "ports", NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
-	int r = list_of(t, root, "containerGroups", &seq);
+	int r = objects(t, root, "containerGroups", &lab->cgs, &lab->n_cgs, sizeof(*lab->cgs), &seq);
 
-	if (r || !seq || !seq->n)
+	if (r || !seq)
 		return r;
-	lab->cgs = calloc(seq->n, sizeof(*lab->cgs));
-	if (!lab->cgs)
-		return -ENOMEM;
-	lab->n_cgs = seq->n;
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct ynode *m = seq->kids[i], *n;
 		struct vl_container_group *cg = &lab->cgs[i];
 
 		cg->subnet = VL_NONE;
-		if ((r = ld_map(&t->c, m, "container group")) ||
-		    (r = ld_keys(&t->c, m, "container group", keys)) ||
-		    (r = ld_need(&t->c, m, "name", "container group", &n)) ||
-		    (r = endpoint_name(t, n, "container group name", VL_ENDPOINT_NAME_MAX, &cg->name)) ||
+		if ((r = named(t, m, "container group", keys, VL_ENDPOINT_NAME_MAX, &cg->name, &n)) ||
 		    (r = claim(t, cg->name, n, "container group")) ||
 		    (r = subnet_ref(t, m, "container group", cg->name, true, &cg->subnet)))
 			return r;
 		cg->loc = m->loc;
-		if ((n = ld_get(m, "app")) && (r = app(t, n, &cg->app)))
-			return r;
-		if ((n = ld_get(m, "ports")) && (r = ports(t, n, &cg->ports, &cg->n_ports)))
+		if ((r = app_ports(t, m, &cg->app, &cg->ports, &cg->n_ports)))
 			return r;
 	}
 	return 0;
@@ -757,9 +758,7 @@ static int pods(struct tl *t, const struct ynode *seq, struct vl_aks *a)
 			    a->node_count - 1, a->name, a->node_count, n->str);
 			break;
 		}
-		if ((n = ld_get(m, "app")) && (r = app(t, n, &p->app)))
-			break;
-		if ((n = ld_get(m, "ports")) && (r = ports(t, n, &p->ports, &p->n_ports)))
+		if ((r = app_ports(t, m, &p->app, &p->ports, &p->n_ports)))
 			break;
 		int reps = p->replicas ? p->replicas : 1;
 		for (int k = 0; k < reps && !r; k++) {
@@ -801,9 +800,8 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 
 	a->subnet = VL_NONE;
 	a->node_nsg = VL_NONE;
-	if ((r = ld_map(&t->c, m, "AKS cluster")) || (r = ld_keys(&t->c, m, "AKS cluster", keys)) ||
-	    (r = ld_need(&t->c, m, "name", "AKS cluster", &nn)) ||
-	    (r = endpoint_name(t, nn, "AKS cluster name", VL_ENDPOINT_NAME_MAX - 9, &a->name)))
+	/* room for the node endpoints "<name>-node-<i>", i < 100 */
+	if ((r = named(t, m, "AKS cluster", keys, VL_ENDPOINT_NAME_MAX - 9, &a->name, &nn)))
 		return r;
 	a->loc = m->loc;
 	for (size_t j = 0; j < i; j++)
@@ -882,18 +880,11 @@ static int aks(struct tl *t, const struct ynode *root)
 {
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
-	int r = list_of(t, root, "aksClusters", &seq);
+	int r = objects(t, root, "aksClusters", &lab->aks, &lab->n_aks, sizeof(*lab->aks), &seq);
 
-	if (r || !seq || !seq->n)
-		return r;
-	lab->aks = calloc(seq->n, sizeof(*lab->aks));
-	if (!lab->aks)
-		return -ENOMEM;
-	lab->n_aks = seq->n;
-	for (size_t i = 0; i < seq->n; i++)
-		if ((r = aks_one(t, seq->kids[i], i)))
-			return r;
-	return 0;
+	for (size_t i = 0; !r && seq && i < seq->n; i++)
+		r = aks_one(t, seq->kids[i], i);
+	return r;
 }
 
 /* ---- checks and scenario ---- */
@@ -995,22 +986,9 @@ static int checks(struct tl *t, const struct ynode *root)
 	return r;
 }
 
-static const char *const edit_fields[] = {
-    "priority",
-    "direction",
-    "access",
-    "protocol",
-    "description",
-    "sourceAddressPrefix",
-    "sourceAddressPrefixes",
-    "sourcePortRange",
-    "sourcePortRanges",
-    "destinationAddressPrefix",
-    "destinationAddressPrefixes",
-    "destinationPortRange",
-    "destinationPortRanges",
-    NULL,
-};
+/* A scenario edit names its rule and sets ARM fields; a delete only names it. */
+static const char *const edit_keys[] = {"nsg", "rule", LD_RULE_FIELDS, NULL};
+static const char *const delete_keys[] = {"nsg", "rule", NULL};
 
 /* Rules as the scenario changes them, to catch set/delete of a rule that is not there. */
 struct rule_state {
@@ -1065,38 +1043,13 @@ static int edit(struct tl *t, const struct ynode *m, enum vl_edit_kind kind, str
 	e->loc = m->loc;
 	if ((r = ld_map(&t->c, m, what)))
 		return r;
+	if ((r = ld_keys(&t->c, m, what, kind == VL_EDIT_DELETE ? delete_keys : edit_keys)))
+		return r;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct ynode *k = m->kids[2 * i], *v = m->kids[2 * i + 1];
-		size_t j;
 
 		if (!strcmp(k->str, "nsg") || !strcmp(k->str, "rule"))
 			continue;
-		for (j = 0; edit_fields[j]; j++)
-			if (!strcmp(edit_fields[j], k->str))
-				break;
-		if (kind == VL_EDIT_DELETE || !edit_fields[j]) {
-			static const char *const del_keys[] = {"nsg", "rule", NULL};
-			static const char *const all_keys[] = {
-			    "nsg",
-			    "rule",
-			    "priority",
-			    "direction",
-			    "access",
-			    "protocol",
-			    "description",
-			    "sourceAddressPrefix",
-			    "sourceAddressPrefixes",
-			    "sourcePortRange",
-			    "sourcePortRanges",
-			    "destinationAddressPrefix",
-			    "destinationAddressPrefixes",
-			    "destinationPortRange",
-			    "destinationPortRanges",
-			    NULL,
-			};
-			return ld_keys(&t->c, m, kind == VL_EDIT_DELETE ? "delete" : what,
-				       kind == VL_EDIT_DELETE ? del_keys : all_keys);
-		}
 		char *val = NULL;
 		if ((r = edit_value(t, v, &val)))
 			return r;
@@ -1352,14 +1305,9 @@ int vl_load_file(const char *path, struct vl_lab **out, struct vl_error *err)
 	int r;
 
 	*out = NULL;
-	r = ld_read_file(path, &buf, &len);
-	if (r) {
-		vl_error_set(err, path, (struct vl_loc){0, 0}, "cannot read topology: %s",
-			     r == -EFBIG    ? "file too large"
-			     : r == -EINVAL ? "not a regular file"
-					    : strerror(-r));
+	r = ld_read_file(path, "topology", &buf, &len, err);
+	if (r)
 		return r;
-	}
 	r = vl_load_buffer(path, buf, len, out, err);
 	free(buf);
 	return r;

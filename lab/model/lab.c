@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "vnetlab/model.h"
 
@@ -183,10 +184,11 @@ int vl_lab_find_endpoint_by_ip(const struct vl_lab *lab, uint32_t ip)
 	return VL_NONE;
 }
 
+/* Rule names are unique case-insensitively in an NSG, as ARM resource names are. */
 int vl_nsg_find_rule(const struct vl_nsg *nsg, const char *name)
 {
 	for (size_t i = 0; i < nsg->n_rules; i++)
-		if (!strcmp(nsg->rules[i].name, name))
+		if (!strcasecmp(nsg->rules[i].name, name))
 			return (int)i;
 	return VL_NONE;
 }

@@ -88,9 +88,9 @@ static bool looks_like_address(const char *s)
 	return isdigit((unsigned char)s[0]);
 }
 
-static int parse_addr(const char *field, const char *s, bool plural, struct vl_addr_match *m, char *why,
-		      size_t why_len)
+static int parse_addr(const char *field, const char *s, bool plural, void *out, char *why, size_t why_len)
 {
+	struct vl_addr_match *m = out;
 	enum vl_addr_kind kind;
 	struct vl_prefix p;
 
@@ -144,9 +144,9 @@ static int parse_port_num(const char *s, const char *end, unsigned *out)
 	return 0;
 }
 
-static int parse_port(const char *field, const char *s, bool plural, struct vl_port_range *r, char *why,
-		      size_t why_len)
+static int parse_port(const char *field, const char *s, bool plural, void *out, char *why, size_t why_len)
 {
+	struct vl_port_range *r = out;
 	const char *dash;
 	unsigned lo, hi;
 
@@ -187,12 +187,14 @@ bad:
 	return -EINVAL;
 }
 
-/* Singular ∪ plural of one address dimension into a fresh array. */
-static int parse_addr_set(const char *sing_name, const char *sing, const char *plur_name,
-			  const struct vl_strv *plur, struct vl_addr_match **out, size_t *n, char *why,
-			  size_t why_len)
+/* parse_addr and parse_port: one element of a match set into *out. */
+typedef int (*parse_one_fn)(const char *field, const char *s, bool plural, void *out, char *why, size_t why_len);
+
+/* Singular ∪ plural of one dimension (addresses or ports) into a fresh array of `size` elements. */
+static int parse_set(const char *sing_name, const char *sing, const char *plur_name, const struct vl_strv *plur,
+		     parse_one_fn parse, size_t size, void **out, size_t *n, char *why, size_t why_len)
 {
-	struct vl_addr_match *v;
+	char *v;
 	size_t k = 0;
 
 	if (is_set(sing) && plur->n) {
@@ -203,44 +205,13 @@ static int parse_addr_set(const char *sing_name, const char *sing, const char *p
 		snprintf(why, why_len, "no %s (or %s) given", sing_name, plur_name);
 		return -EINVAL;
 	}
-	v = calloc(plur->n + 1, sizeof(*v));
+	v = calloc(plur->n + 1, size);
 	if (!v)
 		return -ENOMEM;
-	if (is_set(sing) && parse_addr(sing_name, sing, false, &v[k++], why, why_len))
+	if (is_set(sing) && parse(sing_name, sing, false, v + size * k++, why, why_len))
 		goto fail;
 	for (size_t i = 0; i < plur->n; i++)
-		if (parse_addr(plur_name, plur->v[i], true, &v[k++], why, why_len))
-			goto fail;
-	*out = v;
-	*n = k;
-	return 0;
-fail:
-	free(v);
-	return -EINVAL;
-}
-
-static int parse_port_set(const char *sing_name, const char *sing, const char *plur_name,
-			  const struct vl_strv *plur, struct vl_port_range **out, size_t *n, char *why,
-			  size_t why_len)
-{
-	struct vl_port_range *v;
-	size_t k = 0;
-
-	if (is_set(sing) && plur->n) {
-		snprintf(why, why_len, "both %s and %s are set; use one of them", sing_name, plur_name);
-		return -EINVAL;
-	}
-	if (!is_set(sing) && !plur->n) {
-		snprintf(why, why_len, "no %s (or %s) given", sing_name, plur_name);
-		return -EINVAL;
-	}
-	v = calloc(plur->n + 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (is_set(sing) && parse_port(sing_name, sing, false, &v[k++], why, why_len))
-		goto fail;
-	for (size_t i = 0; i < plur->n; i++)
-		if (parse_port(plur_name, plur->v[i], true, &v[k++], why, why_len))
+		if (parse(plur_name, plur->v[i], true, v + size * k++, why, why_len))
 			goto fail;
 	*out = v;
 	*n = k;
@@ -252,8 +223,7 @@ fail:
 
 int vl_rule_parse(struct vl_rule *r, char *why, size_t why_len)
 {
-	struct vl_addr_match *src = NULL, *dst = NULL;
-	struct vl_port_range *sp = NULL, *dp = NULL;
+	void *src = NULL, *dst = NULL, *sp = NULL, *dp = NULL;
 	size_t nsrc = 0, ndst = 0, nsp = 0, ndp = 0;
 	char scratch[8];
 	int rc;
@@ -275,17 +245,17 @@ int vl_rule_parse(struct vl_rule *r, char *why, size_t why_len)
 		snprintf(why, why_len, "access must be Allow or Deny");
 		return -EINVAL;
 	}
-	rc = parse_addr_set("sourceAddressPrefix", r->src_prefix, "sourceAddressPrefixes", &r->src_prefixes,
-			    &src, &nsrc, why, why_len);
+	rc = parse_set("sourceAddressPrefix", r->src_prefix, "sourceAddressPrefixes", &r->src_prefixes,
+		       parse_addr, sizeof(*r->src), &src, &nsrc, why, why_len);
 	if (!rc)
-		rc = parse_addr_set("destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes",
-				    &r->dst_prefixes, &dst, &ndst, why, why_len);
+		rc = parse_set("destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes",
+			       &r->dst_prefixes, parse_addr, sizeof(*r->dst), &dst, &ndst, why, why_len);
 	if (!rc)
-		rc = parse_port_set("sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports, &sp,
-				    &nsp, why, why_len);
+		rc = parse_set("sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports, parse_port,
+			       sizeof(*r->sport), &sp, &nsp, why, why_len);
 	if (!rc)
-		rc = parse_port_set("destinationPortRange", r->dst_port, "destinationPortRanges",
-				    &r->dst_ports, &dp, &ndp, why, why_len);
+		rc = parse_set("destinationPortRange", r->dst_port, "destinationPortRanges", &r->dst_ports,
+			       parse_port, sizeof(*r->dport), &dp, &ndp, why, why_len);
 	if (rc) {
 		free(src);
 		free(dst);
@@ -571,11 +541,9 @@ static int parse_priority(const char *v, int *out)
 
 static int parse_proto(const char *v, enum vl_proto *p)
 {
-	static const char *const names[] = {"*", "Tcp", "Udp", "Icmp", "Esp", "Ah"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcasecmp(v, names[i])) {
-			*p = (enum vl_proto)i;
+	for (enum vl_proto i = VL_PROTO_ANY; i <= VL_PROTO_AH; i++) {
+		if (!strcasecmp(v, vl_proto_name(i))) {
+			*p = i;
 			return 0;
 		}
 	}
@@ -657,14 +625,6 @@ static int apply_key(const struct edit_ctx *c, struct vl_rule *r, const char *ke
 	return -EINVAL;
 }
 
-static int find_rule_ci(const struct vl_nsg *nsg, const char *name)
-{
-	for (size_t i = 0; i < nsg->n_rules; i++)
-		if (!strcasecmp(nsg->rules[i].name, name))
-			return (int)i;
-	return VL_NONE;
-}
-
 static bool has_key(const struct vl_rule_edit *e, const char *key)
 {
 	for (size_t i = 0; i < e->keys.n; i++)
@@ -709,7 +669,7 @@ int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct v
 			     lab->name ? lab->name : "");
 		return -ENOENT;
 	}
-	ri = find_rule_ci(&lab->nsgs[ni], e->rule);
+	ri = vl_nsg_find_rule(&lab->nsgs[ni], e->rule);
 	if (ri == VL_NONE && e->kind != VL_EDIT_ADD && find_default(e->rule)) {
 		vl_error_set(err, lab->file, e->loc,
 			     "NSG %s: %s is a default rule: default rules cannot be edited or deleted (add a "

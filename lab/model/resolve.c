@@ -8,13 +8,16 @@
 #include "vnetlab/ip.h"
 #include "vnetlab/model.h"
 
+/* Where an endpoint that needs a subnet address was written: addresses go in file order. */
 struct claim {
 	int line;
-	int seq;
+	int col;
+	int seq; /* within one object: node index, Azure CNI pods after the nodes */
 	int ep;
 };
 
-static int add_ep(struct vl_lab *lab, const char *name, enum vl_ep_kind kind, int subnet, int owner)
+static int add_ep(struct vl_lab *lab, const char *name, enum vl_ep_kind kind, int subnet, int owner,
+		  enum vl_app app, uint16_t *ports, size_t n_ports)
 {
 	struct vl_endpoint *e;
 
@@ -31,6 +34,9 @@ static int add_ep(struct vl_lab *lab, const char *name, enum vl_ep_kind kind, in
 	e->nic = (int)lab->n_eps;
 	e->nic_nsg = VL_NONE;
 	e->node = VL_NONE;
+	e->app = app;
+	e->ports = ports;
+	e->n_ports = n_ports;
 	return (int)lab->n_eps++;
 }
 
@@ -55,7 +61,11 @@ static int cmp_claim(const void *a, const void *b)
 
 	if (x->line != y->line)
 		return x->line < y->line ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	if (x->col != y->col) /* flow style puts several objects on one line */
+		return x->col < y->col ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->ep < y->ep ? -1 : x->ep > y->ep;
 }
 
 static bool reserved(struct vl_prefix p, uint32_t ip)
@@ -75,7 +85,7 @@ static int assign_subnet(struct vl_lab *lab, int s, struct claim *claims, size_t
 
 		for (;;) {
 			if (next >= vl_prefix_last(p)) {
-				vl_error_set(err, lab->file, (struct vl_loc){claims[i].line, 1},
+				vl_error_set(err, lab->file, (struct vl_loc){claims[i].line, claims[i].col},
 					     "subnet '%s' (%u usable addresses) has no free address left for '%s'",
 					     lab->subnets[s].name,
 					     p.len >= 30 ? 0 : (unsigned)(vl_prefix_last(p) - p.addr - 4), e->name);
@@ -96,14 +106,11 @@ static int resolve_vms(struct vl_lab *lab, struct vl_error *err)
 		struct vl_vm *vm = &lab->vms[i];
 		struct vl_prefix p = lab->subnets[vm->subnet].prefix;
 		char a[VL_IP_STRLEN], b[VL_PREFIX_STRLEN];
-		int ep = add_ep(lab, vm->name, VL_EP_VM, vm->subnet, (int)i);
+		int ep = add_ep(lab, vm->name, VL_EP_VM, vm->subnet, (int)i, vm->app, vm->ports, vm->n_ports);
 
 		if (ep < 0)
 			return ep;
 		lab->eps[ep].nic_nsg = vm->nsg;
-		lab->eps[ep].app = vm->app;
-		lab->eps[ep].ports = vm->ports;
-		lab->eps[ep].n_ports = vm->n_ports;
 		if (!vm->static_ip)
 			continue;
 		if (!vl_prefix_contains(p, vm->static_ip) || reserved(p, vm->static_ip)) {
@@ -124,13 +131,10 @@ static int resolve_vms(struct vl_lab *lab, struct vl_error *err)
 	}
 	for (size_t i = 0; i < lab->n_cgs; i++) {
 		struct vl_container_group *cg = &lab->cgs[i];
-		int ep = add_ep(lab, cg->name, VL_EP_CG, cg->subnet, (int)i);
+		int ep = add_ep(lab, cg->name, VL_EP_CG, cg->subnet, (int)i, cg->app, cg->ports, cg->n_ports);
 
 		if (ep < 0)
 			return ep;
-		lab->eps[ep].app = cg->app;
-		lab->eps[ep].ports = cg->ports;
-		lab->eps[ep].n_ports = cg->n_ports;
 	}
 	return 0;
 }
@@ -156,7 +160,7 @@ static int resolve_cluster(struct vl_lab *lab, int c, struct vl_error *err)
 		int ep;
 
 		snprintf(name, sizeof(name), "%s-node-%d", a->name, n);
-		ep = add_ep(lab, name, VL_EP_NODE, a->subnet, c);
+		ep = add_ep(lab, name, VL_EP_NODE, a->subnet, c, VL_APP_NONE, NULL, 0);
 		if (ep < 0) {
 			rc = ep;
 			goto out;
@@ -185,7 +189,7 @@ static int resolve_cluster(struct vl_lab *lab, int c, struct vl_error *err)
 				rc = -EINVAL;
 				goto out;
 			}
-			ep = add_ep(lab, name, VL_EP_POD, a->subnet, c);
+			ep = add_ep(lab, name, VL_EP_POD, a->subnet, c, ps->app, ps->ports, ps->n_ports);
 			if (ep < 0) {
 				rc = ep;
 				goto out;
@@ -193,9 +197,6 @@ static int resolve_cluster(struct vl_lab *lab, int c, struct vl_error *err)
 			lab->eps[ep].node = first_node + node;
 			lab->eps[ep].nic = first_node + node;
 			lab->eps[ep].nic_nsg = a->node_nsg;
-			lab->eps[ep].app = ps->app;
-			lab->eps[ep].ports = ps->ports;
-			lab->eps[ep].n_ports = ps->n_ports;
 			if (a->plugin == VL_PLUGIN_KUBENET) {
 				/* host-local IPAM: .1 is cbr0, pods from .2 */
 				lab->eps[ep].ip = lab->eps[first_node + node].pod_cidr.addr + 1 + (uint32_t)on_node[node];
@@ -279,21 +280,22 @@ int vl_lab_resolve(struct vl_lab *lab, struct vl_error *err)
 
 		for (size_t i = 0; i < lab->n_eps; i++) {
 			struct vl_endpoint *e = &lab->eps[i];
-			int line = 0, seq = 0;
+			struct vl_loc at;
+			int seq = 0;
 
 			if (e->subnet != (int)s || e->ip)
 				continue;
 			if (e->kind == VL_EP_VM)
-				line = lab->vms[e->owner].loc.line;
+				at = lab->vms[e->owner].loc;
 			else if (e->kind == VL_EP_CG)
-				line = lab->cgs[e->owner].loc.line;
+				at = lab->cgs[e->owner].loc;
 			else if (e->kind == VL_EP_NODE)
-				line = lab->aks[e->owner].loc.line, seq = e->node;
+				at = lab->aks[e->owner].loc, seq = e->node;
 			else if (lab->aks[e->owner].plugin == VL_PLUGIN_AZURE)
-				line = lab->aks[e->owner].loc.line, seq = 1000000 + (int)i; /* after the nodes */
+				at = lab->aks[e->owner].loc, seq = 1000000 + (int)i; /* after the nodes */
 			else
 				continue;
-			claims[n++] = (struct claim){line, seq, (int)i};
+			claims[n++] = (struct claim){at.line, at.col, seq, (int)i};
 		}
 		rc = assign_subnet(lab, (int)s, claims, n, err);
 	}

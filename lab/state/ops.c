@@ -102,6 +102,9 @@ int vl_ops_down(const char *name, struct vl_error *err)
 	vl_agent_stop(dir);
 	vl_nft_release(); /* cached netfilter sockets keep their namespaces alive */
 	rc = vl_state_list_ns(name, &ns);
+	if (rc)
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "reading the namespaces of lab '%s': %s", name,
+			     strerror(-rc));
 	for (size_t i = 0; !rc && i < ns.n; i++) {
 		int r = vl_netns_delete(ns.v[i]);
 

@@ -219,26 +219,70 @@ int vl_state_source(const char *lab, char *buf, size_t len)
 	return 0;
 }
 
+static const char *const edit_kinds[] = {"set", "add", "delete"};
+
+/* Tabs and newlines separate fields and edits, so a value (a description) must not carry them raw. */
+static void put_field(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '\t')
+			fputs("\\t", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else if (*s == '\r')
+			fputs("\\r", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* Undoes put_field in place. */
+static char *get_field(char *s)
+{
+	char *d = s, *start = s;
+
+	for (; *s; s++) {
+		if (*s == '\\' && s[1]) {
+			s++;
+			*d++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s == 'r' ? '\r' : *s;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+	return start;
+}
+
 /* An edit is one line: kind \t nsg \t rule { \t key=value }. */
 int vl_state_append_edit(const char *lab, const struct vl_rule_edit *e)
 {
-	static const char *const kinds[] = {"set", "add", "delete"};
-	char path[256];
-	size_t cap = 256;
-	char *line;
-	int n, rc;
+	char path[256], *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	int rc;
 
-	for (size_t i = 0; i < e->keys.n; i++)
-		cap += strlen(e->keys.v[i]) + strlen(e->values.v[i]) + 2;
-	line = malloc(cap);
-	if (!line)
+	if (!f)
 		return -ENOMEM;
-	n = snprintf(line, cap, "%s\t%s\t%s", kinds[e->kind], e->nsg, e->rule);
-	for (size_t i = 0; i < e->keys.n; i++)
-		n += snprintf(line + n, cap - (size_t)n, "\t%s=%s", e->keys.v[i], e->values.v[i]);
-	snprintf(line + n, cap - (size_t)n, "\n");
+	fputs(edit_kinds[e->kind], f);
+	fputc('\t', f);
+	put_field(f, e->nsg);
+	fputc('\t', f);
+	put_field(f, e->rule);
+	for (size_t i = 0; i < e->keys.n; i++) {
+		fputc('\t', f);
+		put_field(f, e->keys.v[i]);
+		fputc('=', f);
+		put_field(f, e->values.v[i]);
+	}
+	fputc('\n', f);
+	if (fclose(f)) {
+		free(line);
+		return -ENOMEM;
+	}
 	state_file(path, sizeof(path), lab, "edits");
-	rc = write_file(path, line, strlen(line), O_APPEND);
+	rc = write_file(path, line, len, O_APPEND);
 	free(line);
 	return rc;
 }
@@ -246,15 +290,19 @@ int vl_state_append_edit(const char *lab, const struct vl_rule_edit *e)
 static int parse_edit(char *line, struct vl_rule_edit *e)
 {
 	char *save = NULL, *f[3];
-	int rc = 0;
+	int kind, rc = 0;
 
 	memset(e, 0, sizeof(*e));
 	for (int i = 0; i < 3; i++)
 		if (!(f[i] = strtok_r(i ? NULL : line, "\t", &save)))
 			return -EINVAL;
-	e->kind = !strcmp(f[0], "set") ? VL_EDIT_SET : !strcmp(f[0], "add") ? VL_EDIT_ADD : VL_EDIT_DELETE;
-	e->nsg = strdup(f[1]);
-	e->rule = strdup(f[2]);
+	for (kind = 0; kind < 3 && strcmp(f[0], edit_kinds[kind]); kind++)
+		;
+	if (kind == 3)
+		return -EINVAL;
+	e->kind = (enum vl_edit_kind)kind;
+	e->nsg = strdup(get_field(f[1]));
+	e->rule = strdup(get_field(f[2]));
 	if (!e->nsg || !e->rule)
 		return -ENOMEM;
 	for (char *kv = strtok_r(NULL, "\t", &save); kv && !rc; kv = strtok_r(NULL, "\t", &save)) {
@@ -263,8 +311,8 @@ static int parse_edit(char *line, struct vl_rule_edit *e)
 		if (!eq)
 			return -EINVAL;
 		*eq = '\0';
-		rc = vl_strv_push(&e->keys, kv);
-		rc = rc ?: vl_strv_push(&e->values, eq + 1);
+		rc = vl_strv_push(&e->keys, get_field(kv));
+		rc = rc ?: vl_strv_push(&e->values, get_field(eq + 1));
 	}
 	return rc;
 }

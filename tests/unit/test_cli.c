@@ -262,6 +262,31 @@ Test(cli, without_root_files_work_and_lab_verbs_need_root)
 	}
 }
 
+/* Every -o json of a file is one valid JSON document; rules carry the ARM plural field names. */
+Test(cli, json_output_of_a_file_is_valid)
+{
+	static const char *const verbs[] = {
+		"show topologies/kubenet-outbound.yaml -o json",
+		"explain topologies/kubenet-outbound.yaml observer myContainerGroup:80 -o json",
+		"nsg show topologies/kubenet-outbound.yaml aciNsg --include-default -o json",
+	};
+	char *out;
+	int st;
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		out = th_run(&st, "command -v python3 >/dev/null || exit 0; %s %s | python3 -m json.tool >/dev/null 2>&1",
+			     th_vnetlab(), verbs[i]);
+		cr_expect_eq(st, 0, "'vnetlab %s' is not valid JSON", verbs[i]);
+		free(out);
+	}
+	out = vl_out(&st, "nsg show topologies/kubenet-outbound.yaml aciNsg -o json");
+	cr_assert_eq(st, 0);
+	cr_expect(strstr(out, "\"sourceAddressPrefixes\":"), "%s", out);
+	cr_expect(strstr(out, "\"destinationAddressPrefixes\":"), "%s", out);
+	cr_expect_null(strstr(out, "Prefixs"), "%s", out);
+	free(out);
+}
+
 Test(cli, the_documented_topology_example_loads)
 {
 	char *out;

@@ -236,6 +236,38 @@ Test(loader, json_topology_and_static_ip)
 	vl_lab_free(lab);
 }
 
+/* Several objects on one line (flow style) still get addresses in the order written. */
+Test(loader, flow_style_addresses_follow_the_text)
+{
+	static const char t[] = "name: flow\n"
+				"vnets: [{name: v, addressSpace: [10.9.0.0/16], subnets: [{name: s, addressPrefix: "
+				"10.9.1.0/24}]}]\n"
+				"vms: [{name: c, subnet: s}, {name: a, subnet: s}, {name: b, subnet: s}]\n";
+	static const char *const order[] = {"c", "a", "b"};
+	struct vl_lab *lab = NULL;
+	struct vl_error err = {0};
+
+	cr_assert_eq(vl_load_buffer("flow.yaml", t, strlen(t), &lab, &err), 0, "%s", err.msg);
+	for (int i = 0; i < 3; i++) {
+		int ep = vl_lab_find_endpoint(lab, order[i]);
+
+		cr_assert_neq(ep, VL_NONE);
+		cr_expect_eq(lab->eps[ep].ip, IP("10.9.1.4") + (uint32_t)i, "%s", order[i]);
+	}
+	vl_lab_free(lab);
+}
+
+/* Rule names are unique case-insensitively, so lookups ignore case too. */
+Test(loader, rule_lookup_ignores_case)
+{
+	struct vl_lab *lab = load_ok(DATA "good/full.yaml");
+	const struct vl_nsg *g = nsg(lab, "vm-nsg");
+
+	cr_expect_eq(vl_nsg_find_rule(g, "ALLOW-SSH"), vl_nsg_find_rule(g, "allow-ssh"));
+	cr_expect_neq(vl_nsg_find_rule(g, "ALLOW-SSH"), VL_NONE);
+	vl_lab_free(lab);
+}
+
 Test(loader, missing_file)
 {
 	struct vl_lab *lab = (struct vl_lab *)1;
