@@ -3,14 +3,18 @@
 #ifndef VNETLAB_APPLY_H
 #define VNETLAB_APPLY_H
 
+#include <stdbool.h>
+
 #include "vnetlab/plan.h"
 
 /*
- * Called with each namespace name just before it is created, so the caller
- * can record it (crash safety: a killed `up` is finished by `down`).
- * Returns 0 to go on, -errno to stop.
+ * Called with claim=true and each namespace name just before it is created,
+ * so the caller can record it (crash safety: a killed `up` is finished by
+ * `down`); and with claim=false when that name turned out to be taken by
+ * someone else (nothing was made), so the record is dropped and `down` never
+ * deletes a namespace the lab did not make. Returns 0 to go on, -errno to stop.
  */
-typedef int (*vl_apply_record_fn)(const char *ns_name, void *arg);
+typedef int (*vl_apply_record_fn)(const char *ns_name, bool claim, void *arg);
 
 /*
  * Build every object of the plan. On failure, namespaces already made are

@@ -17,7 +17,11 @@
 
 #define VL_STATE_ROOT "/run/vnetlab"
 
+#define VL_FILE_MAX (16u << 20) /* topology files and state files: 16 MiB at most */
+
 void vl_state_dir(char *buf, size_t len, const char *lab);
+/* Read a whole file (NUL-terminated, *len without the NUL); -EFBIG past max bytes. */
+int vl_state_read_file(const char *path, size_t max, char **out, size_t *len);
 /* Take the lab's lock (blocking). *fd is released by vl_state_unlock. */
 int vl_state_lock(const char *lab, int *fd);
 void vl_state_unlock(int fd);
@@ -25,6 +29,8 @@ bool vl_state_exists(const char *lab);
 /* Create the state dir with the topology copy; -EEXIST when the lab exists. */
 int vl_state_create(const char *lab, const char *source, const char *content, size_t len);
 int vl_state_record_ns(const char *lab, const char *ns);
+/* Drop a recorded name that turned out not to be ours. */
+int vl_state_forget_ns(const char *lab, const char *ns);
 int vl_state_list_ns(const char *lab, struct vl_strv *out);
 /* Remove the state dir (after the namespaces are gone). */
 int vl_state_remove(const char *lab);

@@ -164,7 +164,7 @@ static int up_from_file(const char *path, struct vl_lab **lab)
 	size_t len;
 	int rc, lock;
 
-	rc = slurp(path, &content, &len);
+	rc = vl_state_read_file(path, VL_FILE_MAX, &content, &len);
 	if (rc) {
 		die_errno(path, rc);
 		return rc;

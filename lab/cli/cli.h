@@ -46,9 +46,6 @@ bool is_file(const char *arg);
  */
 struct vl_lab *load_lab_or_file(const char *arg, bool *running);
 /* The loader refuses larger topologies; reading stops there. */
-#define SLURP_MAX (16u << 20)
-/* Read a whole file into memory (NUL-terminated); -EFBIG past SLURP_MAX. */
-int slurp(const char *path, char **out, size_t *len);
 
 /* -o json|table; returns -1 on a bad value. */
 int parse_output(const char *v, bool *json);

@@ -215,7 +215,9 @@ int cmd_explain(int argc, char **argv)
 		json_str(stdout, v.rule ? rule_ref(v.rule, ref, sizeof(ref)) : NULL);
 		printf(",\"from\":");
 		json_str(stdout, a.from);
-		printf(",\"to\":\"%s\",\"protocol\":\"%s\",\"port\":%d,\"seenSource\":\"%s\",\"note\":", ip,
+		printf(",\"to\":");
+		json_str(stdout, to != VL_NONE ? lab->eps[to].name : NULL);
+		printf(",\"ip\":\"%s\",\"protocol\":\"%s\",\"port\":%d,\"seenSource\":\"%s\",\"note\":", ip,
 		       proto_lc(a.proto), a.port, vl_ip_fmt(v.seen_src, s1));
 		json_str(stdout, v.note[0] ? v.note : NULL);
 		printf(",\"hops\":[");

@@ -62,7 +62,7 @@ int cmd_up(int argc, char **argv)
 		return usage("up");
 	if (!dry && need_root("up"))
 		return EXIT_USAGE;
-	rc = slurp(argv[optind], &content, &len);
+	rc = vl_state_read_file(argv[optind], VL_FILE_MAX, &content, &len);
 	if (rc) {
 		die_errno(argv[optind], rc);
 		return 1;

@@ -82,39 +82,6 @@ bool is_file(const char *arg)
 	return (strchr(arg, '/') || strchr(arg, '.')) && stat(arg, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int slurp(const char *path, char **out, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
-
-	if (!f)
-		return -errno;
-	do {
-		if (n > SLURP_MAX) { /* a FIFO or /dev/zero would otherwise fill memory */
-			free(buf);
-			fclose(f);
-			return -EFBIG;
-		}
-		if (cap - n < 4096) {
-			char *p = realloc(buf, cap = cap ? cap * 2 : 16384);
-
-			if (!p) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = p;
-		}
-		r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-	} while (r);
-	fclose(f);
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
 
 struct vl_lab *load_lab_or_file(const char *arg, bool *running)
 {
@@ -200,13 +167,10 @@ int split_target(char *s, char **to, int *port)
 	if (!colon)
 		return 0;
 	*colon = '\0';
-	char *end;
-	long p = strtol(colon + 1, &end, 10);
-
-	if (*end || end == colon + 1 || p < 0 || p > 65535)
+	if (!colon[1] || strlen(colon + 1) > 5 || strspn(colon + 1, "0123456789") != strlen(colon + 1))
 		return -EINVAL;
-	*port = (int)p;
-	return 0;
+	*port = atoi(colon + 1);
+	return *port <= 65535 ? 0 : -EINVAL;
 }
 
 int parse_proto(const char *s, enum vl_proto *p)

@@ -91,7 +91,7 @@ static void json_field(FILE *f, const char *key, const char *single, const char 
 	fprintf(f, "]");
 }
 
-static void rule_json(FILE *f, const struct vl_nsg *nsg, const struct vl_rule *r)
+static void rule_json(FILE *f, const struct vl_rule *r)
 {
 	fprintf(f, "{\"name\":");
 	json_str(f, r->name);
@@ -107,11 +107,8 @@ static void rule_json(FILE *f, const struct vl_nsg *nsg, const struct vl_rule *r
 	fprintf(f, ",\"description\":");
 	json_str(f, r->description);
 	fprintf(f,
-		",\"provisioningState\":\"Succeeded\",\"type\":\"Microsoft.Network/networkSecurityGroups/%s\","
-		"\"networkSecurityGroup\":",
+		",\"provisioningState\":\"Succeeded\",\"type\":\"Microsoft.Network/networkSecurityGroups/%s\"}",
 		r->is_default ? "defaultSecurityRules" : "securityRules");
-	json_str(f, nsg->name);
-	fprintf(f, "}");
 }
 
 static void rule_row(const struct vl_rule *r)
@@ -183,7 +180,7 @@ static int nsg_show(int argc, char **argv)
 		printf("[");
 		for (size_t i = 0; i < n; i++) {
 			printf("%s", i ? "," : "");
-			rule_json(stdout, &lab->nsgs[nsg], rules[i]);
+			rule_json(stdout, rules[i]);
 		}
 		printf("]\n");
 	} else {

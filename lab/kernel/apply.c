@@ -480,7 +480,7 @@ static int create_one(struct creator *cr, size_t i)
 
 	if (cr->record) {
 		pthread_mutex_lock(&a->lock);
-		ret = cr->record(p->ns[i].name, cr->arg);
+		ret = cr->record(p->ns[i].name, true, cr->arg);
 		pthread_mutex_unlock(&a->lock);
 		if (ret < 0) {
 			fail(a, ret, "recording namespace %s: %s", p->ns[i].name, strerror(-ret));
@@ -488,6 +488,15 @@ static int create_one(struct creator *cr, size_t i)
 		}
 	}
 	ret = vl_netns_create_with(p->ns[i].name, &a->ns[i].fd, inside_new_ns, &ia);
+	if (ret == -EEXIST) {
+		if (cr->record) {
+			pthread_mutex_lock(&a->lock);
+			cr->record(p->ns[i].name, false, cr->arg);
+			pthread_mutex_unlock(&a->lock);
+		}
+		fail(a, ret, "namespace %s already exists and is not this lab's: left alone", p->ns[i].name);
+		return ret;
+	}
 	if (ret < 0) {
 		fail(a, ret, "creating namespace %s: %s", p->ns[i].name, strerror(-ret));
 		return ret;

@@ -336,14 +336,13 @@ static int lab_name(struct tl *t, const struct ynode *root)
 	len = strlen(s);
 	bool ok = len >= 1 && len <= VL_LAB_NAME_MAX &&
 		  ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
+	/* No '-': namespaces are vl-<lab>-<endpoint>, and lab "a-b" with endpoint "c" would
+	 * collide with lab "a" and endpoint "b-c". */
 	for (size_t i = 0; ok && i < len; i++)
-		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-';
+		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
 	if (!ok)
-		return ld_fail(
-		    &t->c, n,
-		    "invalid lab name '%s': 1-%d characters of a-z, 0-9 and '-', starting with a letter "
-		    "or digit",
-		    s, VL_LAB_NAME_MAX);
+		return ld_fail(&t->c, n, "invalid lab name '%s': 1-%d characters of a-z and 0-9 (no '-': namespaces are vl-<lab>-<endpoint>)",
+			       s, VL_LAB_NAME_MAX);
 	return ld_str(&t->c, n, "name", &t->lab->name);
 }
 

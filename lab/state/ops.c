@@ -15,9 +15,26 @@
 #include "vnetlab/plan.h"
 #include "vnetlab/state.h"
 
-static int record_ns(const char *ns, void *arg)
+static int record_ns(const char *ns, bool claim, void *arg)
 {
-	return vl_state_record_ns(arg, ns);
+	return claim ? vl_state_record_ns(arg, ns) : vl_state_forget_ns(arg, ns);
+}
+
+/* A clear refusal up front; apply still handles a name taken in the meantime. */
+static int check_names_free(const struct vl_plan *plan, struct vl_error *err)
+{
+	char path[VL_NS_NAME_MAX + 16];
+
+	for (size_t i = 0; i < plan->n_ns; i++) {
+		snprintf(path, sizeof(path), "%s/%s", VL_NETNS_DIR, plan->ns[i].name);
+		if (access(path, F_OK) == 0) {
+			vl_error_set(err, NULL, (struct vl_loc){0, 0},
+				     "namespace %s already exists and is not part of lab '%s'; nothing was built",
+				     plan->ns[i].name, plan->lab->name);
+			return -EEXIST;
+		}
+	}
+	return 0;
 }
 
 static bool interrupted(void)
@@ -45,6 +62,11 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 	rc = vl_plan_build(lab, &plan);
 	if (rc) {
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "planning lab '%s': %s", lab->name, strerror(-rc));
+		return rc;
+	}
+	rc = check_names_free(plan, err);
+	if (rc) {
+		vl_plan_free(plan);
 		return rc;
 	}
 	/* SIGINT/SIGTERM wait until the kernel work is done, then roll it back. */

@@ -81,17 +81,22 @@ static int write_file(const char *path, const char *data, size_t len, int flags)
 	return rc;
 }
 
-static int read_file(const char *path, char **out, size_t *len)
+int vl_state_read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	FILE *f = fopen(path, "re");
 	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	size_t cap = 0, n = 0, r;
 
 	if (!f)
 		return -errno;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *p = realloc(buf, cap = (cap ? cap * 2 : 8192));
+	do {
+		if (n > max) { /* a FIFO or /dev/zero would otherwise fill memory */
+			free(buf);
+			fclose(f);
+			return -EFBIG;
+		}
+		if (cap - n < 4096) {
+			char *p = realloc(buf, cap = cap ? cap * 2 : 16384);
 
 			if (!p) {
 				free(buf);
@@ -100,18 +105,20 @@ static int read_file(const char *path, char **out, size_t *len)
 			}
 			buf = p;
 		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-
+		r = fread(buf + n, 1, cap - n - 1, f);
 		n += r;
-		if (r == 0)
-			break;
-	}
+	} while (r);
 	fclose(f);
 	buf[n] = '\0';
 	*out = buf;
 	if (len)
 		*len = n;
 	return 0;
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+	return vl_state_read_file(path, VL_FILE_MAX, out, len);
 }
 
 int vl_state_create(const char *lab, const char *source, const char *content, size_t len)
@@ -156,6 +163,33 @@ static int read_lines(const char *path, struct vl_strv *out)
 	return rc;
 }
 
+int vl_state_forget_ns(const char *lab, const char *ns)
+{
+	struct vl_strv names = {0};
+	char path[256], tmp[280];
+	FILE *f;
+	int rc;
+
+	state_file(path, sizeof(path), lab, "namespaces");
+	rc = read_lines(path, &names);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "we");
+	if (!f) {
+		rc = -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < names.n; i++)
+		if (strcmp(names.v[i], ns))
+			fprintf(f, "%s\n", names.v[i]);
+	if (fclose(f) || rename(tmp, path))
+		rc = -errno;
+out:
+	vl_strv_free(&names);
+	return rc;
+}
+
 int vl_state_list_ns(const char *lab, struct vl_strv *out)
 {
 	char path[256];
@@ -169,7 +203,7 @@ int vl_state_list_ns(const char *lab, struct vl_strv *out)
 int vl_state_remove(const char *lab)
 {
 	static const char *const files[] = {"topology", "source", "namespaces", "edits",
-					    "agent.pid", "agent.log", "agent.sock"};
+					    "agent.pid", "agent.log", "agent.sock", "namespaces.new"};
 	char path[256];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/helpers.h"
+#include "vnetlab/state.h"
 
 static char lab[16];
 static char *file;
@@ -166,4 +167,52 @@ Test(foundation, udp_icmp_and_exec)
 	cr_assert_eq(st, 0);
 	cr_assert(strstr(out, "eth0"), "exec runs inside the VM: %s", out);
 	free(out);
+}
+
+Test(foundation, up_leaves_a_namespace_it_did_not_make_alone)
+{
+	char cmd[512], *out;
+	int st;
+
+	/* someone else's namespace with the name one of the lab's would get */
+	free(th_run(&st, "ip netns add vl-%s-cg", lab));
+	cr_assert_eq(st, 0);
+	snprintf(cmd, sizeof(cmd), "up %s", file);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 1, "%s", out);
+	cr_assert(strstr(out, "vl-"), "%s", out);
+	cr_assert(strstr(out, "already exists"), "the refusal names the namespace: %s", out);
+	free(out);
+	out = th_run(NULL, "ls /run/netns | grep '^vl-%s-' | tr '\\n' ' '; ls -d /run/vnetlab/%s 2>/dev/null", lab,
+		     lab);
+	cr_assert(strstr(out, "-cg "), "the other namespace is intact: %s", out);
+	cr_assert(!strstr(out, "-fabric"), "nothing of the lab was built: %s", out);
+	cr_assert(!strstr(out, "/run/vnetlab"), "no state left: %s", out);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "down %s", lab);
+	free(vl(&st, cmd));
+	out = th_run(&st, "ip netns list | grep -c '^vl-%s-cg'", lab);
+	cr_assert_str_eq(out, "1\n", "down did not touch it");
+	free(out);
+	free(th_run(NULL, "ip netns del vl-%s-cg", lab));
+}
+
+Test(foundation, a_name_taken_meanwhile_is_forgotten_not_deleted)
+{
+	struct vl_strv ns = {0};
+	char a[96], b[96];
+
+	/* what apply does when creating a recorded name fails with EEXIST */
+	snprintf(a, sizeof(a), "vl-%s-fabric", lab);
+	snprintf(b, sizeof(b), "vl-%s-cg", lab);
+	cr_assert_eq(vl_state_create(lab, file, "x", 1), 0);
+	cr_assert_eq(vl_state_record_ns(lab, a), 0);
+	cr_assert_eq(vl_state_record_ns(lab, b), 0);
+	cr_assert_eq(vl_state_forget_ns(lab, b), 0);
+	cr_assert_eq(vl_state_list_ns(lab, &ns), 0);
+	cr_assert_eq(ns.n, 1);
+	cr_assert_str_eq(ns.v[0], a);
+	vl_strv_free(&ns);
+	cr_assert_eq(vl_state_remove(lab), 0);
+	cr_assert_not(vl_state_exists(lab));
 }

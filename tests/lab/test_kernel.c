@@ -255,10 +255,12 @@ struct recorded {
 	char last[VL_NS_NAME_MAX];
 };
 
-static int record(const char *name, void *arg)
+static int record(const char *name, bool claim, void *arg)
 {
 	struct recorded *r = arg;
 
+	if (!claim)
+		return 0;
 	r->n++;
 	snprintf(r->last, sizeof(r->last), "%s", name);
 	return 0;

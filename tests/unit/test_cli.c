@@ -299,3 +299,25 @@ Test(cli, the_documented_topology_example_loads)
 	cr_assert_eq(st, 0, "docs/topology.md's example: %s", out);
 	free(out);
 }
+
+Test(cli, nsg_show_json_imports_back_unchanged)
+{
+	char *first, *again;
+	int st;
+
+	first = th_run(&st, "%s nsg show topologies/kubenet-outbound.yaml aciNsg --include-default -o json",
+		       th_vnetlab());
+	cr_assert_eq(st, 0);
+	again = th_run(&st,
+		       "d=$(mktemp -d /tmp/vnetlab-imp-XXXXXX); %s nsg show topologies/kubenet-outbound.yaml aciNsg "
+		       "--include-default -o json > $d/rules.json; "
+		       "printf 'name: imp\\nvnets: [{name: v, addressSpace: [10.9.0.0/16], subnets: [{name: s, "
+		       "addressPrefix: 10.9.1.0/24, networkSecurityGroup: aciNsg}]}]\\n"
+		       "networkSecurityGroups: [{name: aciNsg, import: rules.json}]\\n' > $d/t.yaml; "
+		       "%s nsg show $d/t.yaml aciNsg --include-default -o json 2>&1; rc=$?; rm -rf $d; exit $rc",
+		       th_vnetlab(), th_vnetlab());
+	cr_assert_eq(st, 0, "%s", again);
+	cr_assert_str_eq(again, first, "az-shaped rules round-trip through import");
+	free(first);
+	free(again);
+}

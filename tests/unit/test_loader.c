@@ -350,6 +350,7 @@ static const struct bad bad_cases[] = {
      "unknown key 'vnet' in topology; expected one of: name, vnets, networkSecurityGroups"},
     {"missing-name", "vnets: []\n", 0, NULL, 1, 1, "missing 'name' in topology"},
     {"lab-name-chars", "name: Lab_1\n", 0, NULL, 1, 7, "invalid lab name 'Lab_1'"},
+    {"lab-name-hyphen", "name: my-lab\n", 0, NULL, 1, 7, "no '-'"},
     {"lab-name-long", "name: abcdefghijklm\n", 0, NULL, 1, 7, "1-12 characters"},
     {"name-not-string", "name: [t]\n", 0, NULL, 1, 7, "expected a string for name, got a list"},
     {"vnets-not-list", "name: t\nvnets: {name: v}\n", 0, NULL, 2, 8,
