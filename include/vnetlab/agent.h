@@ -19,6 +19,8 @@
 int vl_agent_start(const struct vl_lab *lab, const char *dir, char *why, size_t why_len);
 /* Stop the agent recorded in dir/agent.pid (SIGTERM, then wait). 0 if none ran. */
 int vl_agent_stop(const char *dir);
+/* Is the agent recorded in dir/agent.pid alive? */
+bool vl_agent_running(const char *dir);
 
 /*
  * The hello page and the echo reply, as the agent serves them (pure, for tests and probe parsing).

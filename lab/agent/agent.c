@@ -888,6 +888,14 @@ static bool agent_alive(pid_t pid, unsigned long long start)
 	return start == 0 || now_start == start;
 }
 
+bool vl_agent_running(const char *dir)
+{
+	unsigned long long start;
+	pid_t pid;
+
+	return read_pidfile(dir, &pid, &start) == 0 && agent_alive(pid, start);
+}
+
 int vl_agent_start(const struct vl_lab *lab, const char *dir, char *why, size_t why_len)
 {
 	unsigned long long start;

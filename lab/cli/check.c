@@ -37,6 +37,24 @@ static int expected_source(const struct vl_lab *lab, const struct vl_check *c, i
 	return resolve_target(lab, c->expect_source, ip, &ep);
 }
 
+/* The evaluator's account of the flow under the result, like IP flow verify but hop by hop. */
+static void print_path(const struct vl_lab *lab, const struct vl_verdict *v, FILE *out)
+{
+	char where[128];
+
+	if (v->note[0])
+		fprintf(out, "      %s\n", v->note);
+	for (size_t i = 0; i < v->n_hops; i++) {
+		const struct vl_hop *h = &v->hops[i];
+
+		fprintf(out, "      %s %s (%s): %s by %s (priority %d)\n", vl_dir_name(h->dir), lab->nsgs[h->nsg].name,
+			hop_where(lab, h, where, sizeof(where)), vl_access_name(h->access),
+			h->rule ? h->rule->name : "?", h->rule ? h->rule->priority : 0);
+	}
+	if (!v->n_hops && !v->note[0])
+		fprintf(out, "      no NSG on the path\n");
+}
+
 int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, const char *sep, FILE *out,
 	      bool *pass)
 {
@@ -129,6 +147,7 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 	if (got_rule[0] && r.status != VL_PROBE_DROPPED)
 		fprintf(out, "; rule %s", got_rule);
 	fprintf(out, "%s\n", why);
+	print_path(lab, &v, out);
 	return 0;
 }
 

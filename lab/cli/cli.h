@@ -57,6 +57,9 @@ int resolve_target(const struct vl_lab *lab, const char *s, uint32_t *ip, int *e
 /* Parse "TO[:PORT]". */
 int split_target(char *s, char **to, int *port);
 int parse_proto(const char *s, enum vl_proto *p);
+/* "NIC of vm1" / "subnet aci": where an evaluated NSG sits. */
+struct vl_hop;
+const char *hop_where(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len);
 /* "tcp", "udp" or "icmp", as the verbs take and print them. */
 const char *proto_lc(enum vl_proto p);
 

@@ -170,7 +170,7 @@ out:
 	return rc;
 }
 
-static const char *hop_where(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len)
+const char *hop_where(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len)
 {
 	if (h->level == VL_HOP_NIC)
 		snprintf(buf, len, "NIC of %s", lab->eps[h->endpoint].name);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "vnetlab/agent.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
 #include "vnetlab/netns.h"
@@ -194,22 +195,26 @@ int cmd_ls(int argc, char **argv)
 	if (json)
 		printf("[");
 	else if (labs.n)
-		printf("%-14s %-10s %s\n", "LAB", "ENDPOINTS", "SOURCE");
+		printf("%-14s %-10s %-10s %s\n", "LAB", "STATUS", "ENDPOINTS", "SOURCE");
 	for (size_t i = 0; i < labs.n; i++) {
 		struct vl_error err = {0};
 		struct vl_lab *lab = NULL;
-		char src[4096] = "";
+		char src[4096] = "", dir[256];
+		const char *status;
 
 		vl_state_source(labs.v[i], src, sizeof(src));
 		vl_state_load_lab(labs.v[i], &lab, &err);
+		vl_state_dir(dir, sizeof(dir), labs.v[i]);
+		/* An up that was killed leaves state but no agent: `down` finishes it. */
+		status = vl_agent_running(dir) ? "up" : "broken";
 		if (json) {
 			printf("%s{\"name\":", i ? "," : "");
 			json_str(stdout, labs.v[i]);
-			printf(",\"endpoints\":%zu,\"source\":", lab ? lab->n_eps : 0);
+			printf(",\"status\":\"%s\",\"endpoints\":%zu,\"source\":", status, lab ? lab->n_eps : 0);
 			json_str(stdout, src);
 			printf("}");
 		} else {
-			printf("%-14s %-10zu %s\n", labs.v[i], lab ? lab->n_eps : 0, src);
+			printf("%-14s %-10s %-10zu %s\n", labs.v[i], status, lab ? lab->n_eps : 0, src);
 		}
 		vl_lab_free(lab);
 	}

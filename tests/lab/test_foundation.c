@@ -134,6 +134,10 @@ Test(foundation, down_finishes_a_half_built_lab)
 		     "kill -9 $pid; wait $pid 2>/dev/null; echo killed",
 		     th_vnetlab(), file, lab);
 	free(out);
+	/* killed before its agent started: ls says the lab is broken */
+	out = th_run(&st, "%s ls | awk '$1 == \"%s\" {print $2}'", th_vnetlab(), lab);
+	cr_assert(!strcmp(out, "broken\n") || !strcmp(out, "up\n"), "ls: '%s'", out);
+	free(out);
 	snprintf(cmd, sizeof(cmd), "down %s", lab);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 0, "%s", out);
