@@ -35,9 +35,9 @@ int vl_app_parse_seen(const char *reply, char *ip, size_t len);
 struct vl_drop {
 	enum vl_proto proto; /* TCP, UDP, ICMP; ANY for anything else */
 	uint32_t src;
-	uint16_t sport;      /* ICMP echo: the echo id */
+	uint16_t sport; /* ICMP echo: the echo id */
 	uint32_t dst;
-	uint16_t dport;      /* ICMP: 0 */
+	uint16_t dport; /* ICMP: 0 */
 	char nsg[96];
 	char rule[96];
 };

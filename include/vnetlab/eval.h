@@ -17,35 +17,37 @@ struct vl_flow {
 };
 
 /* First matching rule of one NSG for one direction (custom rules by priority, then defaults). */
-const struct vl_rule *vl_eval_nsg(const struct vl_lab *lab, int nsg, enum vl_dir dir, const struct vl_flow *f);
+const struct vl_rule *vl_eval_nsg(const struct vl_lab *lab, int nsg, enum vl_dir dir,
+				  const struct vl_flow *f);
 /* Does rule r match flow f? (tags expand with vl_lab_vnet_prefixes semantics) */
 bool vl_eval_rule_matches(const struct vl_lab *lab, const struct vl_rule *r, const struct vl_flow *f);
 
 enum vl_hop_level { VL_HOP_NIC, VL_HOP_SUBNET };
 
 struct vl_hop {
-	int nsg;                  /* index into lab->nsgs */
+	int nsg; /* index into lab->nsgs */
 	enum vl_dir dir;
 	enum vl_hop_level level;
-	int endpoint;             /* endpoint whose NIC or subnet this is */
+	int endpoint; /* endpoint whose NIC or subnet this is */
 	enum vl_access access;
 	const struct vl_rule *rule; /* deciding rule (points into the lab or the defaults) */
-	struct vl_flow flow;      /* the flow as this NSG sees it (after NAT) */
-	int subnet;               /* index into lab->subnets of this hop's subnet (NIC hops: the NIC's subnet);
-				   * endpoint is VL_NONE for a subnet hop toward an address no endpoint holds */
+	struct vl_flow flow;	    /* the flow as this NSG sees it (after NAT) */
+	int subnet; /* index into lab->subnets of this hop's subnet (NIC hops: the NIC's subnet);
+		     * endpoint is VL_NONE for a subnet hop toward an address no endpoint holds */
 };
 
 #define VL_MAX_HOPS 4
 
 struct vl_verdict {
 	enum vl_access access;
-	int nsg;                    /* deciding NSG or VL_NONE when no NSG is on the path */
+	int nsg;		    /* deciding NSG or VL_NONE when no NSG is on the path */
 	const struct vl_rule *rule; /* deciding rule or NULL */
 	struct vl_hop hops[VL_MAX_HOPS];
 	size_t n_hops;
-	uint32_t seen_src;  /* source address the destination sees */
-	int dst_ep;         /* destination endpoint or VL_NONE */
-	char note[256];     /* e.g. "masqueraded to node 10.1.0.4 by ip-masq-agent", "same node: crosses no NSG" */
+	uint32_t seen_src; /* source address the destination sees */
+	int dst_ep;	   /* destination endpoint or VL_NONE */
+	char
+	    note[256]; /* e.g. "masqueraded to node 10.1.0.4 by ip-masq-agent", "same node: crosses no NSG" */
 };
 
 /*

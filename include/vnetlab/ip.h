@@ -9,7 +9,7 @@
 
 #include "vnetlab/model.h"
 
-#define VL_IP_STRLEN 16    /* "255.255.255.255" + NUL */
+#define VL_IP_STRLEN 16	    /* "255.255.255.255" + NUL */
 #define VL_PREFIX_STRLEN 20 /* "255.255.255.255/32" + NUL, with room for the compiler */
 
 /* Strict dotted quad; 0 or -EINVAL. */

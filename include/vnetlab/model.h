@@ -37,11 +37,11 @@ enum vl_access { VL_ALLOW, VL_DENY };
 
 /* One element of a rule's source or destination match set. */
 enum vl_addr_kind {
-	VL_ADDR_ANY,           /* "*", also 0.0.0.0/0 */
-	VL_ADDR_PREFIX,        /* an IP or a CIDR */
-	VL_ADDR_TAG_VNET,      /* VirtualNetwork: VNet spaces + UDR prefixes + 168.63.129.16 */
-	VL_ADDR_TAG_INTERNET,  /* Internet: everything outside VirtualNetwork */
-	VL_ADDR_TAG_LB,        /* AzureLoadBalancer: 168.63.129.16/32 */
+	VL_ADDR_ANY,	      /* "*", also 0.0.0.0/0 */
+	VL_ADDR_PREFIX,	      /* an IP or a CIDR */
+	VL_ADDR_TAG_VNET,     /* VirtualNetwork: VNet spaces + UDR prefixes + 168.63.129.16 */
+	VL_ADDR_TAG_INTERNET, /* Internet: everything outside VirtualNetwork */
+	VL_ADDR_TAG_LB,	      /* AzureLoadBalancer: 168.63.129.16/32 */
 };
 
 struct vl_addr_match {
@@ -121,8 +121,8 @@ struct vl_route_table {
 struct vl_subnet {
 	char *name;
 	struct vl_prefix prefix;
-	int vnet;        /* index into lab->vnets */
-	int nsg;         /* index into lab->nsgs or VL_NONE */
+	int vnet;	 /* index into lab->vnets */
+	int nsg;	 /* index into lab->nsgs or VL_NONE */
 	int route_table; /* index into lab->route_tables or VL_NONE */
 	char *delegation;
 	struct vl_loc loc;
@@ -144,7 +144,7 @@ struct vl_vm {
 	char *name;
 	int subnet;
 	uint32_t static_ip; /* privateIpAddress; 0 = dynamic */
-	int nsg;            /* NIC NSG or VL_NONE */
+	int nsg;	    /* NIC NSG or VL_NONE */
 	enum vl_app app;
 	uint16_t *ports;
 	size_t n_ports;
@@ -178,9 +178,9 @@ struct vl_aks {
 	enum vl_plugin plugin;
 	struct vl_prefix pod_cidr;     /* kubenet; default 10.244.0.0/16 */
 	struct vl_prefix service_cidr; /* default 10.0.0.0/16 */
-	int node_count;                /* default 3 */
-	int max_pods;                  /* default 110 kubenet, 30 azure */
-	int node_nsg;                  /* NIC NSG of every node or VL_NONE */
+	int node_count;		       /* default 3 */
+	int max_pods;		       /* default 110 kubenet, 30 azure */
+	int node_nsg;		       /* NIC NSG of every node or VL_NONE */
 	struct vl_prefix *non_masq;    /* NULL: plugin default */
 	size_t n_non_masq;
 	struct vl_pod_spec *pods;
@@ -193,8 +193,8 @@ enum vl_expect { VL_EXPECT_ALLOW, VL_EXPECT_DENY };
 struct vl_check {
 	char *name; /* NULL for an inline scenario check */
 	char *from;
-	char *to;   /* endpoint name or IPv4 address */
-	int port;   /* 0 = none (icmp) */
+	char *to; /* endpoint name or IPv4 address */
+	int port; /* 0 = none (icmp) */
 	enum vl_proto proto;
 	enum vl_expect expect;
 	char *expect_source; /* IP, endpoint name, or "node"; NULL = not checked */
@@ -220,8 +220,8 @@ enum vl_step_kind { VL_STEP_SAY, VL_STEP_CHECK, VL_STEP_EDIT, VL_STEP_WAIT };
 
 struct vl_step {
 	enum vl_step_kind kind;
-	char *text;      /* say */
-	int check;       /* index into lab->checks (inline checks are appended there) */
+	char *text; /* say */
+	int check;  /* index into lab->checks (inline checks are appended there) */
 	struct vl_rule_edit edit;
 	int wait_ms;
 	struct vl_loc loc;
@@ -281,11 +281,11 @@ struct vl_error {
 };
 
 void vl_error_set(struct vl_error *err, const char *file, struct vl_loc loc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 struct vl_lab *vl_lab_new(void);
 void vl_lab_free(struct vl_lab *lab);
-void vl_rule_clear(struct vl_rule *r); /* frees a rule's members, not the rule */
+void vl_rule_clear(struct vl_rule *r);		 /* frees a rule's members, not the rule */
 void vl_rule_edit_clear(struct vl_rule_edit *e); /* frees an edit's members */
 void vl_strv_free(struct vl_strv *sv);
 int vl_strv_push(struct vl_strv *sv, const char *s);
@@ -326,10 +326,10 @@ int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err);
 /* Apply a live edit to lab->nsgs, validated like the file. 0 or -errno with err set. */
 int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err);
 
-const char *vl_proto_name(enum vl_proto p);   /* "Tcp", "Udp", "Icmp", "Esp", "Ah", "*" */
-const char *vl_app_name(enum vl_app a);       /* "hello", "echo", "" */
+const char *vl_proto_name(enum vl_proto p); /* "Tcp", "Udp", "Icmp", "Esp", "Ah", "*" */
+const char *vl_app_name(enum vl_app a);	    /* "hello", "echo", "" */
 const char *vl_ep_kind_name(enum vl_ep_kind k);
-const char *vl_dir_name(enum vl_dir d);       /* "Inbound" / "Outbound" */
+const char *vl_dir_name(enum vl_dir d);	      /* "Inbound" / "Outbound" */
 const char *vl_access_name(enum vl_access a); /* "Allow" / "Deny" */
 
 #endif

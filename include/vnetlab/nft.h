@@ -47,6 +47,7 @@ void vl_nft_release(void);
  * live edit of that NSG. On success the caller frees *buf. 0 or -errno.
  */
 int vl_nft_nsg_batch(const struct vl_lab *lab, int nsg, void **buf, size_t *len, char *why, size_t why_len);
-int vl_nft_masq_batch(const struct vl_lab *lab, int node_ep, void **buf, size_t *len, char *why, size_t why_len);
+int vl_nft_masq_batch(const struct vl_lab *lab, int node_ep, void **buf, size_t *len, char *why,
+		      size_t why_len);
 
 #endif

@@ -30,10 +30,10 @@ enum vl_link_kind { VL_LINK_VETH, VL_LINK_BRIDGE };
 
 struct vl_plan_link {
 	enum vl_link_kind kind;
-	int ns;                   /* index into plan->ns */
+	int ns; /* index into plan->ns */
 	char name[IFNAMSIZ];
-	char master[IFNAMSIZ];    /* bridge this end is enslaved to, "" if none */
-	int peer_ns;              /* veth only */
+	char master[IFNAMSIZ];	  /* bridge this end is enslaved to, "" if none */
+	int peer_ns;		  /* veth only */
 	char peer_name[IFNAMSIZ]; /* veth only */
 };
 
@@ -57,7 +57,7 @@ struct vl_plan_sysctl {
 };
 
 enum vl_ruleset_kind {
-	VL_RULESET_NSG,  /* fabric: the lab's NSGs (vl_nft_* builds it from the model) */
+	VL_RULESET_NSG,	 /* fabric: the lab's NSGs (vl_nft_* builds it from the model) */
 	VL_RULESET_MASQ, /* AKS node: ip-masq-agent */
 };
 

@@ -10,10 +10,10 @@ enum vl_probe_status { VL_PROBE_CONNECTED, VL_PROBE_REFUSED, VL_PROBE_TIMEOUT, V
 struct vl_probe_result {
 	enum vl_probe_status status;
 	char seen_source[16]; /* what the target's app reported, "" if none */
-	char nsg[96];         /* when dropped */
+	char nsg[96];	      /* when dropped */
 	char rule[96];
-	double ms;            /* time to the result */
-	uint16_t sport;       /* local port used */
+	double ms;	/* time to the result */
+	uint16_t sport; /* local port used */
 };
 
 const char *vl_probe_status_name(enum vl_probe_status s); /* "connected", "refused", "timeout", "dropped" */

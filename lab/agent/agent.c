@@ -402,7 +402,8 @@ static void node_close(struct node **head, struct node *x)
 }
 
 /* Put x (fd open) on the list at *head and into epoll; on failure it is closed and freed. */
-static int node_add(struct agent *a, struct node **head, struct node *x, enum kind kind, int fd, uint32_t events)
+static int node_add(struct agent *a, struct node **head, struct node *x, enum kind kind, int fd,
+		    uint32_t events)
 {
 	x->o.kind = kind;
 	x->o.fd = fd;

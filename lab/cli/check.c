@@ -47,9 +47,10 @@ static void print_path(const struct vl_lab *lab, const struct vl_verdict *v, FIL
 	for (size_t i = 0; i < v->n_hops; i++) {
 		const struct vl_hop *h = &v->hops[i];
 
-		fprintf(out, "      %s %s (%s): %s by %s (priority %d)\n", vl_dir_name(h->dir), lab->nsgs[h->nsg].name,
-			hop_where(lab, h, where, sizeof(where)), vl_access_name(h->access),
-			h->rule ? h->rule->name : "?", h->rule ? h->rule->priority : 0);
+		fprintf(out, "      %s %s (%s): %s by %s (priority %d)\n", vl_dir_name(h->dir),
+			lab->nsgs[h->nsg].name, hop_where(lab, h, where, sizeof(where)),
+			vl_access_name(h->access), h->rule ? h->rule->name : "?",
+			h->rule ? h->rule->priority : 0);
 	}
 	if (!v->n_hops && !v->note[0])
 		fprintf(out, "      no NSG on the path\n");
@@ -91,12 +92,13 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 		snprintf(got_rule, sizeof(got_rule), "%s/%s", lab->nsgs[v.nsg].name, v.rule->name);
 	if (c->expect_source) {
 		if (expected_source(lab, c, from, &want)) {
-			n += (size_t)snprintf(why + n, sizeof(why) - n, "; expectSource '%s' is not an address",
-					      c->expect_source);
+			n += (size_t)snprintf(why + n, sizeof(why) - n,
+					      "; expectSource '%s' is not an address", c->expect_source);
 			ok = false;
 		} else if (strcmp(r.seen_source, vl_ip_fmt(want, want_s))) {
-			n += (size_t)snprintf(why + n, sizeof(why) - n, "; expected source %s, the app saw %s",
-					      want_s, r.seen_source[0] ? r.seen_source : "nothing");
+			n +=
+			    (size_t)snprintf(why + n, sizeof(why) - n, "; expected source %s, the app saw %s",
+					     want_s, r.seen_source[0] ? r.seen_source : "nothing");
 			ok = false;
 		}
 	}

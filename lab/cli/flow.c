@@ -26,9 +26,9 @@ struct flow_args {
 static int parse_flow_args(const char *verb, int argc, char **argv, struct flow_args *a)
 {
 	static const struct option longopts[] = {
-		{"proto", required_argument, NULL, 'p'},     {"protocol", required_argument, NULL, 'p'},
-		{"timeout", required_argument, NULL, 't'},   {"source-port", required_argument, NULL, 's'},
-		{"output", required_argument, NULL, 'o'},    {0},
+	    {"proto", required_argument, NULL, 'p'},   {"protocol", required_argument, NULL, 'p'},
+	    {"timeout", required_argument, NULL, 't'}, {"source-port", required_argument, NULL, 's'},
+	    {"output", required_argument, NULL, 'o'},  {0},
 	};
 	char *end;
 	long v;
@@ -90,8 +90,8 @@ static struct vl_lab *flow_open(struct flow_args *a, int *from, uint32_t *dst, i
 		goto fail;
 	}
 	if (resolve_target(lab, a->to, dst, to)) {
-		fprintf(stderr, "vnetlab: '%s' is neither an endpoint of lab '%s' nor an IPv4 address\n", a->to,
-			lab->name);
+		fprintf(stderr, "vnetlab: '%s' is neither an endpoint of lab '%s' nor an IPv4 address\n",
+			a->to, lab->name);
 		goto fail;
 	}
 	if (a->proto == VL_PROTO_ICMP || a->port)
@@ -254,8 +254,9 @@ int cmd_explain(int argc, char **argv)
 		const struct vl_hop *h = &v.hops[i];
 
 		printf("  %zu. %-9s %-18s %-28s %s by %s (priority %d)\n", i + 1, vl_dir_name(h->dir),
-		       lab->nsgs[h->nsg].name, hop_where(lab, h, where, sizeof(where)), vl_access_name(h->access),
-		       h->rule ? h->rule->name : "?", h->rule ? h->rule->priority : 0);
+		       lab->nsgs[h->nsg].name, hop_where(lab, h, where, sizeof(where)),
+		       vl_access_name(h->access), h->rule ? h->rule->name : "?",
+		       h->rule ? h->rule->priority : 0);
 	}
 	if (!v.n_hops)
 		printf("  no NSG on the path\n");

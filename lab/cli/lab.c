@@ -26,8 +26,8 @@ static void print_endpoints(const struct vl_lab *lab, FILE *f)
 {
 	char ip[VL_IP_STRLEN], ns[VL_NS_NAME_MAX], pc[VL_PREFIX_STRLEN];
 
-	fprintf(f, "%-24s %-15s %-16s %-15s %-14s %-18s %s\n", "ENDPOINT", "KIND", "SUBNET", "ADDRESS", "NIC NSG",
-		"NODE / POD CIDR", "NAMESPACE");
+	fprintf(f, "%-24s %-15s %-16s %-15s %-14s %-18s %s\n", "ENDPOINT", "KIND", "SUBNET", "ADDRESS",
+		"NIC NSG", "NODE / POD CIDR", "NAMESPACE");
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 		const char *extra = "";
@@ -39,8 +39,8 @@ static void print_endpoints(const struct vl_lab *lab, FILE *f)
 		vl_ns_name(ns, lab->name, e->name);
 		fprintf(f, "%-24s %-15s %-16s %-15s %-14s %-18s %s\n", e->name, vl_ep_kind_name(e->kind),
 			lab->subnets[e->subnet].name, vl_ip_fmt(e->ip, ip),
-			ep_nsg_name(lab, e) ? ep_nsg_name(lab, e) : (e->kind == VL_EP_CG ? "n/a" : "-"), extra,
-			ns);
+			ep_nsg_name(lab, e) ? ep_nsg_name(lab, e) : (e->kind == VL_EP_CG ? "n/a" : "-"),
+			extra, ns);
 	}
 }
 
@@ -79,7 +79,8 @@ int cmd_up(int argc, char **argv)
 
 		rc = vl_plan_build(lab, &plan);
 		if (!rc) {
-			printf("# lab %s: %zu endpoints (dry run: nothing is built)\n", lab->name, lab->n_eps);
+			printf("# lab %s: %zu endpoints (dry run: nothing is built)\n", lab->name,
+			       lab->n_eps);
 			vl_plan_print(plan, stdout);
 			printf("\n# fabric nftables ruleset\n");
 			vl_nft_nsg_print(lab, stdout);
@@ -210,7 +211,8 @@ int cmd_ls(int argc, char **argv)
 		if (json) {
 			printf("%s{\"name\":", i ? "," : "");
 			json_str(stdout, labs.v[i]);
-			printf(",\"status\":\"%s\",\"endpoints\":%zu,\"source\":", status, lab ? lab->n_eps : 0);
+			printf(",\"status\":\"%s\",\"endpoints\":%zu,\"source\":", status,
+			       lab ? lab->n_eps : 0);
 			json_str(stdout, src);
 			printf("}");
 		} else {
@@ -247,7 +249,8 @@ static void show_json(const struct vl_lab *lab, bool running)
 
 			printf("%s{\"name\":", i ? "," : "");
 			json_str(stdout, s->name);
-			printf(",\"addressPrefix\":\"%s\",\"networkSecurityGroup\":", vl_prefix_fmt(s->prefix, a));
+			printf(",\"addressPrefix\":\"%s\",\"networkSecurityGroup\":",
+			       vl_prefix_fmt(s->prefix, a));
 			json_str(stdout, s->nsg != VL_NONE ? lab->nsgs[s->nsg].name : NULL);
 			printf(",\"delegation\":");
 			json_str(stdout, s->delegation);
@@ -393,10 +396,11 @@ int cmd_validate(int argc, char **argv)
 	}
 	for (size_t i = 0; i < lab->n_nsgs; i++)
 		rules += lab->nsgs[i].n_rules;
-	printf("%s: lab %s is valid: %zu vnets, %zu subnets, %zu NSGs (%zu rules), %zu endpoints, %zu checks, "
-	       "%zu scenario steps\n",
-	       argv[1], lab->name, lab->n_vnets, lab->n_subnets, lab->n_nsgs, rules, lab->n_eps, lab->n_checks,
-	       lab->n_steps);
+	printf(
+	    "%s: lab %s is valid: %zu vnets, %zu subnets, %zu NSGs (%zu rules), %zu endpoints, %zu checks, "
+	    "%zu scenario steps\n",
+	    argv[1], lab->name, lab->n_vnets, lab->n_subnets, lab->n_nsgs, rules, lab->n_eps, lab->n_checks,
+	    lab->n_steps);
 	vl_lab_free(lab);
 	return 0;
 }

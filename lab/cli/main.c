@@ -12,26 +12,25 @@
 #include "vnetlab/state.h"
 
 static const struct cli_cmd cmds[] = {
-	{"up", cmd_up, "up FILE [--dry-run]", "build the lab of a topology file"},
-	{"down", cmd_down, "down LAB|FILE | down --all", "remove a lab (idempotent)"},
-	{"ls", cmd_ls, "ls [-o json]", "list the labs that are up"},
-	{"show", cmd_show, "show LAB|FILE [-o json]", "endpoints, addresses, NSG associations"},
-	{"exec", cmd_exec, "exec LAB ENDPOINT -- CMD...", "run a command inside an endpoint"},
-	{"probe", cmd_probe,
-	 "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o json]",
-	 "one real connection attempt"},
-	{"explain", cmd_explain, "explain LAB|FILE FROM TO[:PORT] [--proto tcp|udp|icmp] [-o json]",
-	 "static NSG verdict, hop by hop"},
-	{"nsg", cmd_nsg,
-	 "nsg show LAB|FILE NSG [--include-default] [-o json] | nsg rule set|add|delete LAB NSG RULE "
-	 "[--priority N] [--access Allow|Deny] [--direction Inbound|Outbound] [--protocol P] "
-	 "[--source-address-prefixes ...] [--source-port-ranges ...] [--destination-address-prefixes ...] "
-	 "[--destination-port-ranges ...] [--description TEXT]",
-	 "show NSG rules; edit them live"},
-	{"check", cmd_check, "check LAB|FILE [-o json]", "run the file's checks: PASS/FAIL each"},
-	{"run", cmd_run, "run FILE", "up, the scenario step by step, down"},
-	{"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
-	{"graph", cmd_graph, "graph LAB|FILE", "the topology as a Graphviz dot graph"},
+    {"up", cmd_up, "up FILE [--dry-run]", "build the lab of a topology file"},
+    {"down", cmd_down, "down LAB|FILE | down --all", "remove a lab (idempotent)"},
+    {"ls", cmd_ls, "ls [-o json]", "list the labs that are up"},
+    {"show", cmd_show, "show LAB|FILE [-o json]", "endpoints, addresses, NSG associations"},
+    {"exec", cmd_exec, "exec LAB ENDPOINT -- CMD...", "run a command inside an endpoint"},
+    {"probe", cmd_probe, "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o json]",
+     "one real connection attempt"},
+    {"explain", cmd_explain, "explain LAB|FILE FROM TO[:PORT] [--proto tcp|udp|icmp] [-o json]",
+     "static NSG verdict, hop by hop"},
+    {"nsg", cmd_nsg,
+     "nsg show LAB|FILE NSG [--include-default] [-o json] | nsg rule set|add|delete LAB NSG RULE "
+     "[--priority N] [--access Allow|Deny] [--direction Inbound|Outbound] [--protocol P] "
+     "[--source-address-prefixes ...] [--source-port-ranges ...] [--destination-address-prefixes ...] "
+     "[--destination-port-ranges ...] [--description TEXT]",
+     "show NSG rules; edit them live"},
+    {"check", cmd_check, "check LAB|FILE [-o json]", "run the file's checks: PASS/FAIL each"},
+    {"run", cmd_run, "run FILE", "up, the scenario step by step, down"},
+    {"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
+    {"graph", cmd_graph, "graph LAB|FILE", "the topology as a Graphviz dot graph"},
 };
 
 static void help(FILE *f)
@@ -82,7 +81,6 @@ bool is_file(const char *arg)
 	return (strchr(arg, '/') || strchr(arg, '.')) && stat(arg, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-
 struct vl_lab *load_lab_or_file(const char *arg, bool *running)
 {
 	struct vl_error err = {0};
@@ -95,7 +93,8 @@ struct vl_lab *load_lab_or_file(const char *arg, bool *running)
 		rc = vl_load_file(arg, &lab, &err);
 	} else {
 		if (!vl_state_exists(arg)) {
-			fprintf(stderr, "vnetlab: no lab '%s' is up and no file '%s' exists (see 'vnetlab ls')\n",
+			fprintf(stderr,
+				"vnetlab: no lab '%s' is up and no file '%s' exists (see 'vnetlab ls')\n",
 				arg, arg);
 			return NULL;
 		}

@@ -14,18 +14,18 @@ static const struct {
 	const char *flag;
 	const char *key;
 } flags[] = {
-	{"--priority", "priority"},
-	{"--access", "access"},
-	{"--direction", "direction"},
-	{"--protocol", "protocol"},
-	{"--description", "description"},
-	{"--source-address-prefixes", "sourceAddressPrefixes"},
-	{"--source", "sourceAddressPrefixes"},
-	{"--source-port-ranges", "sourcePortRanges"},
-	{"--destination-address-prefixes", "destinationAddressPrefixes"},
-	{"--destination", "destinationAddressPrefixes"},
-	{"--destination-port-ranges", "destinationPortRanges"},
-	{"--port", "destinationPortRanges"},
+    {"--priority", "priority"},
+    {"--access", "access"},
+    {"--direction", "direction"},
+    {"--protocol", "protocol"},
+    {"--description", "description"},
+    {"--source-address-prefixes", "sourceAddressPrefixes"},
+    {"--source", "sourceAddressPrefixes"},
+    {"--source-port-ranges", "sourcePortRanges"},
+    {"--destination-address-prefixes", "destinationAddressPrefixes"},
+    {"--destination", "destinationAddressPrefixes"},
+    {"--destination-port-ranges", "destinationPortRanges"},
+    {"--port", "destinationPortRanges"},
 };
 
 int edit_from_flags(struct vl_rule_edit *e, int argc, char **argv)
@@ -95,20 +95,22 @@ static void rule_json(FILE *f, const struct vl_rule *r)
 {
 	fprintf(f, "{\"name\":");
 	json_str(f, r->name);
-	fprintf(f, ",\"priority\":%d,\"direction\":\"%s\",\"access\":\"%s\",\"protocol\":\"%s\",", r->priority,
-		vl_dir_name(r->dir), vl_access_name(r->access), vl_proto_name(r->proto));
+	fprintf(f, ",\"priority\":%d,\"direction\":\"%s\",\"access\":\"%s\",\"protocol\":\"%s\",",
+		r->priority, vl_dir_name(r->dir), vl_access_name(r->access), vl_proto_name(r->proto));
 	json_field(f, "sourceAddressPrefix", r->src_prefix, "sourceAddressPrefixes", &r->src_prefixes);
 	fprintf(f, ",");
 	json_field(f, "sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports);
 	fprintf(f, ",");
-	json_field(f, "destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes", &r->dst_prefixes);
+	json_field(f, "destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes",
+		   &r->dst_prefixes);
 	fprintf(f, ",");
 	json_field(f, "destinationPortRange", r->dst_port, "destinationPortRanges", &r->dst_ports);
 	fprintf(f, ",\"description\":");
 	json_str(f, r->description);
-	fprintf(f,
-		",\"provisioningState\":\"Succeeded\",\"type\":\"Microsoft.Network/networkSecurityGroups/%s\"}",
-		r->is_default ? "defaultSecurityRules" : "securityRules");
+	fprintf(
+	    f,
+	    ",\"provisioningState\":\"Succeeded\",\"type\":\"Microsoft.Network/networkSecurityGroups/%s\"}",
+	    r->is_default ? "defaultSecurityRules" : "securityRules");
 }
 
 static void rule_row(const struct vl_rule *r)
@@ -187,8 +189,8 @@ static int nsg_show(int argc, char **argv)
 		printf("%-30s %-10s %-18s %-24s %-8s %-10s %-11s %-23s %s\n", "Name", "Priority",
 		       "SourcePortRanges", "SourceAddressPrefixes", "Access", "Protocol", "Direction",
 		       "DestinationPortRanges", "DestinationAddressPrefixes");
-		printf("%-30s %-10s %-18s %-24s %-8s %-10s %-11s %-23s %s\n", "-----", "--------", "---------",
-		       "---------", "------", "--------", "---------", "---------", "---------");
+		printf("%-30s %-10s %-18s %-24s %-8s %-10s %-11s %-23s %s\n", "-----", "--------",
+		       "---------", "---------", "------", "--------", "---------", "---------", "---------");
 		for (size_t i = 0; i < n; i++)
 			rule_row(rules[i]);
 	}
@@ -247,8 +249,8 @@ static int nsg_rule(int argc, char **argv)
 	} else {
 		const struct vl_nsg *g = &lab->nsgs[vl_lab_find_nsg(lab, e.nsg)];
 
-		printf("%s rule %s of NSG %s (live, one transaction):\n", e.kind == VL_EDIT_ADD ? "added" : "set",
-		       e.rule, e.nsg);
+		printf("%s rule %s of NSG %s (live, one transaction):\n",
+		       e.kind == VL_EDIT_ADD ? "added" : "set", e.rule, e.nsg);
 		rule_row(&g->rules[vl_nsg_find_rule(g, e.rule)]);
 	}
 out:

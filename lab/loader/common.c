@@ -357,7 +357,8 @@ static int rule_parse(struct ld *c, const struct ynode *map, struct vl_rule *r)
 	    (e = word_opt(c, n, "direction", dir_words, &w)))
 		return e;
 	r->dir = w ? VL_DIR_OUT : VL_DIR_IN;
-	if ((e = rule_need(c, &v, map, "access", r->name, &n)) || (e = word_opt(c, n, "access", access_words, &w)))
+	if ((e = rule_need(c, &v, map, "access", r->name, &n)) ||
+	    (e = word_opt(c, n, "access", access_words, &w)))
 		return e;
 	r->access = w ? VL_DENY : VL_ALLOW;
 	r->proto = VL_PROTO_ANY;

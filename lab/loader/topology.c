@@ -187,8 +187,8 @@ static int claim(struct tl *t, const char *name, const struct ynode *at, const c
  * when ep_max is not 0, an endpoint name of at most ep_max characters.
  * *at is the name's node.
  */
-static int named(struct tl *t, const struct ynode *m, const char *what, const char *const *keys, size_t ep_max,
-		 char **name, const struct ynode **at)
+static int named(struct tl *t, const struct ynode *m, const char *what, const char *const *keys,
+		 size_t ep_max, char **name, const struct ynode **at)
 {
 	char label[64];
 	int r;
@@ -341,7 +341,9 @@ static int lab_name(struct tl *t, const struct ynode *root)
 	for (size_t i = 0; ok && i < len; i++)
 		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
 	if (!ok)
-		return ld_fail(&t->c, n, "invalid lab name '%s': 1-%d characters of a-z and 0-9 (no '-': namespaces are vl-<lab>-<endpoint>)",
+		return ld_fail(&t->c, n,
+			       "invalid lab name '%s': 1-%d characters of a-z and 0-9 (no '-': namespaces "
+			       "are vl-<lab>-<endpoint>)",
 			       s, VL_LAB_NAME_MAX);
 	return ld_str(&t->c, n, "name", &t->lab->name);
 }
@@ -395,8 +397,8 @@ static int route_tables(struct tl *t, const struct ynode *root)
 						 NULL};
 	const struct ynode *seq;
 	struct vl_lab *lab = t->lab;
-	int r = objects(t, root, "routeTables", &lab->route_tables, &lab->n_route_tables, sizeof(*lab->route_tables),
-			&seq);
+	int r = objects(t, root, "routeTables", &lab->route_tables, &lab->n_route_tables,
+			sizeof(*lab->route_tables), &seq);
 
 	if (r || !seq)
 		return r;
@@ -1217,18 +1219,20 @@ static int check_targets(struct tl *t)
 			int ep = s ? vl_lab_find_endpoint(lab, s) : VL_NONE;
 
 			/* A probe starts inside an endpoint, so `from` must name one. */
-			if (!s || ep != VL_NONE || (f > 0 && !vl_ip_parse(s, &ip)) || (f == 2 && !strcmp(s, "node")))
+			if (!s || ep != VL_NONE || (f > 0 && !vl_ip_parse(s, &ip)) ||
+			    (f == 2 && !strcmp(s, "node")))
 				continue;
-			return ld_fail(&t->c, ld_get(m, keys[f]), "unknown endpoint '%s' in %s; expected %s", s,
-				       keys[f],
-				       f == 0   ? "the name of an endpoint of this lab"
+			return ld_fail(&t->c, ld_get(m, keys[f]), "unknown endpoint '%s' in %s; expected %s",
+				       s, keys[f],
+				       f == 0	? "the name of an endpoint of this lab"
 				       : f == 2 ? "an endpoint name, an IPv4 address or 'node'"
 						: "an endpoint name or an IPv4 address");
 		}
 		if (c->expect_source && !strcmp(c->expect_source, "node") &&
 		    lab->eps[vl_lab_find_endpoint(lab, c->from)].kind != VL_EP_POD)
 			return ld_fail(&t->c, ld_get(m, "expectSource"),
-				       "expectSource 'node' needs a pod in from ('%s' is not a pod)", c->from);
+				       "expectSource 'node' needs a pod in from ('%s' is not a pod)",
+				       c->from);
 	}
 	return 0;
 }

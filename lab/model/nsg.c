@@ -188,11 +188,13 @@ bad:
 }
 
 /* parse_addr and parse_port: one element of a match set into *out. */
-typedef int (*parse_one_fn)(const char *field, const char *s, bool plural, void *out, char *why, size_t why_len);
+typedef int (*parse_one_fn)(const char *field, const char *s, bool plural, void *out, char *why,
+			    size_t why_len);
 
 /* Singular ∪ plural of one dimension (addresses or ports) into a fresh array of `size` elements. */
-static int parse_set(const char *sing_name, const char *sing, const char *plur_name, const struct vl_strv *plur,
-		     parse_one_fn parse, size_t size, void **out, size_t *n, char *why, size_t why_len)
+static int parse_set(const char *sing_name, const char *sing, const char *plur_name,
+		     const struct vl_strv *plur, parse_one_fn parse, size_t size, void **out, size_t *n,
+		     char *why, size_t why_len)
 {
 	char *v;
 	size_t k = 0;

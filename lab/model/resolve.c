@@ -85,10 +85,11 @@ static int assign_subnet(struct vl_lab *lab, int s, struct claim *claims, size_t
 
 		for (;;) {
 			if (next >= vl_prefix_last(p)) {
-				vl_error_set(err, lab->file, (struct vl_loc){claims[i].line, claims[i].col},
-					     "subnet '%s' (%u usable addresses) has no free address left for '%s'",
-					     lab->subnets[s].name,
-					     p.len >= 30 ? 0 : (unsigned)(vl_prefix_last(p) - p.addr - 4), e->name);
+				vl_error_set(
+				    err, lab->file, (struct vl_loc){claims[i].line, claims[i].col},
+				    "subnet '%s' (%u usable addresses) has no free address left for '%s'",
+				    lab->subnets[s].name,
+				    p.len >= 30 ? 0 : (unsigned)(vl_prefix_last(p) - p.addr - 4), e->name);
 				return -EINVAL;
 			}
 			if (vl_lab_find_endpoint_by_ip(lab, next) == VL_NONE)
@@ -114,16 +115,18 @@ static int resolve_vms(struct vl_lab *lab, struct vl_error *err)
 		if (!vm->static_ip)
 			continue;
 		if (!vl_prefix_contains(p, vm->static_ip) || reserved(p, vm->static_ip)) {
-			vl_error_set(err, lab->file, vm->loc,
-				     "privateIpAddress %s of vm '%s' is %s subnet '%s' (%s); Azure reserves the "
-				     "first four and the last address",
-				     vl_ip_fmt(vm->static_ip, a), vm->name,
-				     vl_prefix_contains(p, vm->static_ip) ? "reserved in" : "outside",
-				     lab->subnets[vm->subnet].name, vl_prefix_fmt(p, b));
+			vl_error_set(
+			    err, lab->file, vm->loc,
+			    "privateIpAddress %s of vm '%s' is %s subnet '%s' (%s); Azure reserves the "
+			    "first four and the last address",
+			    vl_ip_fmt(vm->static_ip, a), vm->name,
+			    vl_prefix_contains(p, vm->static_ip) ? "reserved in" : "outside",
+			    lab->subnets[vm->subnet].name, vl_prefix_fmt(p, b));
 			return -EINVAL;
 		}
 		if (vl_lab_find_endpoint_by_ip(lab, vm->static_ip) != VL_NONE) {
-			vl_error_set(err, lab->file, vm->loc, "privateIpAddress %s of vm '%s' is already taken",
+			vl_error_set(err, lab->file, vm->loc,
+				     "privateIpAddress %s of vm '%s' is already taken",
 				     vl_ip_fmt(vm->static_ip, a), vm->name);
 			return -EINVAL;
 		}
@@ -184,8 +187,8 @@ static int resolve_cluster(struct vl_lab *lab, int c, struct vl_error *err)
 				snprintf(name, sizeof(name), "%s", ps->name);
 			if (++on_node[node] > a->max_pods) {
 				vl_error_set(err, lab->file, ps->loc,
-					     "node %d of cluster '%s' would run more than maxPods (%d) pods", node,
-					     a->name, a->max_pods);
+					     "node %d of cluster '%s' would run more than maxPods (%d) pods",
+					     node, a->name, a->max_pods);
 				rc = -EINVAL;
 				goto out;
 			}
@@ -199,7 +202,8 @@ static int resolve_cluster(struct vl_lab *lab, int c, struct vl_error *err)
 			lab->eps[ep].nic_nsg = a->node_nsg;
 			if (a->plugin == VL_PLUGIN_KUBENET) {
 				/* host-local IPAM: .1 is cbr0, pods from .2 */
-				lab->eps[ep].ip = lab->eps[first_node + node].pod_cidr.addr + 1 + (uint32_t)on_node[node];
+				lab->eps[ep].ip =
+				    lab->eps[first_node + node].pod_cidr.addr + 1 + (uint32_t)on_node[node];
 			}
 		}
 	}
@@ -234,7 +238,8 @@ static int check_names(struct vl_lab *lab, struct vl_error *err)
 		}
 		if (strlen(n) > VL_ENDPOINT_NAME_MAX) {
 			vl_error_set(err, lab->file, (struct vl_loc){0, 0},
-				     "endpoint name '%s' is longer than %d characters", n, VL_ENDPOINT_NAME_MAX);
+				     "endpoint name '%s' is longer than %d characters", n,
+				     VL_ENDPOINT_NAME_MAX);
 			rc = -EINVAL;
 			goto out;
 		}

@@ -273,7 +273,8 @@ static void drain(int fd)
 int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
-	uint32_t last_seq = b->last_msg == (size_t)-1 ? 0 : ((struct nlmsghdr *)(b->buf + b->last_msg))->nlmsg_seq;
+	uint32_t last_seq =
+	    b->last_msg == (size_t)-1 ? 0 : ((struct nlmsghdr *)(b->buf + b->last_msg))->nlmsg_seq;
 	struct mnl_socket *nl;
 	struct slot *slot;
 	int err, fd, first_err = 0, sndbuf;
@@ -319,7 +320,8 @@ int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len)
 			break;
 		}
 		left = (int)n;
-		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
 			const struct nlmsgerr *e;
 
 			if (nlh->nlmsg_type != NLMSG_ERROR)
@@ -367,8 +369,8 @@ static int rule_attr_cb(const struct nlattr *attr, void *data)
 
 static void dump_one(const struct nlmsghdr *nlh, struct dump_state *d)
 {
-	const struct nlattr *tb[NFTA_RULE_MAX + 1] = { 0 };
-	struct vlnft_krule k = { 0 };
+	const struct nlattr *tb[NFTA_RULE_MAX + 1] = {0};
+	struct vlnft_krule k = {0};
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr_cb, tb) < 0 || !tb[NFTA_RULE_HANDLE])
 		return;
@@ -400,10 +402,11 @@ static void dump_one(const struct nlmsghdr *nlh, struct dump_state *d)
 /**
  * vlnft_dump_chain - handles and fingerprints of one chain's rules, in order
  */
-int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why, size_t why_len)
+int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why,
+		     size_t why_len)
 {
 	char req[512], rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
-	struct dump_state d = { 0 };
+	struct dump_state d = {0};
 	struct mnl_socket *nl;
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
@@ -445,7 +448,8 @@ int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size
 			break;
 		}
 		left = (int)got;
-		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
 			if (nlh->nlmsg_seq != seq)
 				continue;
 			if (nlh->nlmsg_type == NLMSG_DONE) {

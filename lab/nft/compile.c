@@ -18,10 +18,10 @@
 #define AZURE_LB_ADDR 0xa83f8110u /* 168.63.129.16 */
 
 const char *const vlnft_stage_map[VLNFT_N_STAGES] = {
-	[VLNFT_NIC_OUT] = "nic_out",
-	[VLNFT_SUBNET_OUT] = "subnet_out",
-	[VLNFT_SUBNET_IN] = "subnet_in",
-	[VLNFT_NIC_IN] = "nic_in",
+    [VLNFT_NIC_OUT] = "nic_out",
+    [VLNFT_SUBNET_OUT] = "subnet_out",
+    [VLNFT_SUBNET_IN] = "subnet_in",
+    [VLNFT_NIC_IN] = "nic_in",
 };
 
 int vlnft_ivals_push(struct vlnft_ivals *iv, uint32_t lo, uint32_t hi)
@@ -161,7 +161,8 @@ static int push_complement(struct vlnft_ivals *out, const struct vlnft_ivals *in
 	return 0;
 }
 
-static int compile_addr(const struct vlnft_ctx *c, const struct vl_addr_match *m, size_t n, struct vlnft_addr *out)
+static int compile_addr(const struct vlnft_ctx *c, const struct vl_addr_match *m, size_t n,
+			struct vlnft_addr *out)
 {
 	size_t i;
 	int err = 0;
@@ -402,7 +403,7 @@ int vlnft_compile_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, enum 
 		      struct vlnft_crule **out, size_t *n, char *why, size_t why_len)
 {
 	const struct vl_rule **order;
-	struct crules o = { 0 };
+	struct crules o = {0};
 	struct vlnft_crule cr;
 	size_t i, k = 0, max = nsg->n_rules + c->n_defaults;
 	int err = 0;
@@ -428,7 +429,8 @@ int vlnft_compile_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, enum 
 			err = expand(&cr, &o);
 		crule_clear(&cr);
 		if (err)
-			snprintf(why, why_len, "NSG %s rule %s: %s", nsg->name, order[i]->name, strerror(-err));
+			snprintf(why, why_len, "NSG %s rule %s: %s", nsg->name, order[i]->name,
+				 strerror(-err));
 	}
 	free(order);
 	if (err) {
@@ -458,7 +460,7 @@ static uint64_t fnv_ivals(uint64_t h, const struct vlnft_ivals *iv)
 uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_crule *cr)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
-	int v[4] = { cr->rule->access, cr->pk, cr->l4, 0 };
+	int v[4] = {cr->rule->access, cr->pk, cr->l4, 0};
 
 	h = fnv(h, chain, strlen(chain) + 1);
 	h = fnv(h, nsg, strlen(nsg) + 1);

@@ -53,7 +53,8 @@ int vlnft_emit_table(struct vlnft_batch *b, bool replace)
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, VL_NFT_TABLE);
 	if (replace) {
 		/* add (no-op if present), delete, add: an atomic replace. */
-		nlh = vlnft_batch_msg(b, ROOM_SMALL, NFT_MSG_NEWTABLE, NLM_F_CREATE, "table ip %s", VL_NFT_TABLE);
+		nlh = vlnft_batch_msg(b, ROOM_SMALL, NFT_MSG_NEWTABLE, NLM_F_CREATE, "table ip %s",
+				      VL_NFT_TABLE);
 		if (nlh) {
 			nftnl_table_nlmsg_build_payload(nlh, t);
 			vlnft_batch_done(b, nlh);
@@ -154,8 +155,8 @@ static struct nftnl_set *set_new(const struct vlnft_set_spec *s, uint32_t id)
 	return set;
 }
 
-int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const struct vlnft_elem *e, size_t n,
-		   uint32_t *id_out)
+int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const struct vlnft_elem *e,
+		   size_t n, uint32_t *id_out)
 {
 	uint32_t id = ++b->set_id;
 	struct nftnl_set *set = set_new(s, id);
@@ -179,11 +180,13 @@ int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const 
 			nftnl_set_free(set);
 			return b->err = -ENOMEM;
 		}
-		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, s->key_type == VLNFT_TYPE_IFNAME ? 1 : 2);
+		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
+				    s->key_type == VLNFT_TYPE_IFNAME ? 1 : 2);
 		nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
 		nftnl_udata_buf_free(u);
 	}
-	nlh = vlnft_batch_msg(b, ROOM_SMALL, NFT_MSG_NEWSET, NLM_F_CREATE, "set %s", s->name ? s->name : "(anonymous)");
+	nlh = vlnft_batch_msg(b, ROOM_SMALL, NFT_MSG_NEWSET, NLM_F_CREATE, "set %s",
+			      s->name ? s->name : "(anonymous)");
 	if (nlh) {
 		nftnl_set_nlmsg_build_payload(nlh, set);
 		vlnft_batch_done(b, nlh);
@@ -256,10 +259,10 @@ static int emit_anon_ivals(struct vlnft_batch *b, const struct vlnft_ivals *iv, 
 			   uint32_t *id)
 {
 	struct vlnft_set_spec s = {
-		.name = NULL,
-		.flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL,
-		.key_type = (uint32_t)key_type,
-		.key_len = (uint32_t)key_len,
+	    .name = NULL,
+	    .flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL,
+	    .key_type = (uint32_t)key_type,
+	    .key_len = (uint32_t)key_len,
 	};
 	struct vlnft_elem *e;
 	size_t n;
@@ -402,7 +405,8 @@ static void rx_comment(struct vlnft_rx *x, const char *text, uint64_t fp)
 	}
 	if (nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, text) &&
 	    (!fp || nftnl_udata_put(u, VLNFT_UDATA_RULE_FP, sizeof(fp), &fp)))
-		nftnl_rule_set_data(x->r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+		nftnl_rule_set_data(x->r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
+				    nftnl_udata_buf_len(u));
 	nftnl_udata_buf_free(u);
 }
 
@@ -509,8 +513,8 @@ static int match_ports(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, 
 }
 
 /* One nft rule of an NSG chain; before = handle to insert before, 0 = append. */
-static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *chain, const struct vlnft_crule *cr,
-			 uint64_t before)
+static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *chain,
+			 const struct vlnft_crule *cr, uint64_t before)
 {
 	char prefix[VLNFT_LOG_PREFIX_MAX + 1];
 	struct vlnft_rx x;
@@ -558,7 +562,8 @@ struct old_rules {
 };
 
 static int edit_chain(struct vlnft_batch *b, const struct vl_nsg *nsg, const char *chain,
-		      const struct vlnft_crule *cr, size_t n, const struct vlnft_krule *old, size_t n_old, bool known)
+		      const struct vlnft_crule *cr, size_t n, const struct vlnft_krule *old, size_t n_old,
+		      bool known)
 {
 	uint64_t *fp = calloc(n ? n : 1, sizeof(*fp));
 	size_t head = 0, tail = 0, i;
@@ -595,7 +600,7 @@ static int edit_chain(struct vlnft_batch *b, const struct vl_nsg *nsg, const cha
 static int emit_nsg_rules(const struct vlnft_ctx *c, struct vlnft_batch *b, const struct vl_nsg *nsg,
 			  const struct old_rules *old, char *why, size_t why_len)
 {
-	static const enum vl_dir dirs[2] = { VL_DIR_IN, VL_DIR_OUT };
+	static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
 	char chain[VLNFT_CHAIN_NAME_MAX];
 	struct vlnft_crule *cr;
 	size_t i, n;
@@ -636,8 +641,8 @@ static int ifname_elem(struct vlnft_elem *e, int ep, const char *nsg, enum vl_di
 
 static int emit_stage_maps(const struct vl_lab *lab, struct vlnft_batch *b)
 {
-	struct vlnft_elem *e[VLNFT_N_STAGES] = { 0 };
-	size_t n[VLNFT_N_STAGES] = { 0 };
+	struct vlnft_elem *e[VLNFT_N_STAGES] = {0};
+	size_t n[VLNFT_N_STAGES] = {0};
 	size_t i;
 	int s, err = 0;
 
@@ -657,24 +662,26 @@ static int emit_stage_maps(const struct vl_lab *lab, struct vlnft_batch *b)
 		if (ep->subnet >= 0 && (size_t)ep->subnet < lab->n_subnets)
 			sub = lab->subnets[ep->subnet].nsg;
 		if (nic >= 0) {
-			err = ifname_elem(&e[VLNFT_NIC_OUT][n[VLNFT_NIC_OUT]++], (int)i, lab->nsgs[nic].name, VL_DIR_OUT);
-			if (!err)
-				err = ifname_elem(&e[VLNFT_NIC_IN][n[VLNFT_NIC_IN]++], (int)i, lab->nsgs[nic].name, VL_DIR_IN);
-		}
-		if (!err && sub >= 0) {
-			err = ifname_elem(&e[VLNFT_SUBNET_OUT][n[VLNFT_SUBNET_OUT]++], (int)i, lab->nsgs[sub].name,
+			err = ifname_elem(&e[VLNFT_NIC_OUT][n[VLNFT_NIC_OUT]++], (int)i, lab->nsgs[nic].name,
 					  VL_DIR_OUT);
 			if (!err)
-				err = ifname_elem(&e[VLNFT_SUBNET_IN][n[VLNFT_SUBNET_IN]++], (int)i, lab->nsgs[sub].name,
-						  VL_DIR_IN);
+				err = ifname_elem(&e[VLNFT_NIC_IN][n[VLNFT_NIC_IN]++], (int)i,
+						  lab->nsgs[nic].name, VL_DIR_IN);
+		}
+		if (!err && sub >= 0) {
+			err = ifname_elem(&e[VLNFT_SUBNET_OUT][n[VLNFT_SUBNET_OUT]++], (int)i,
+					  lab->nsgs[sub].name, VL_DIR_OUT);
+			if (!err)
+				err = ifname_elem(&e[VLNFT_SUBNET_IN][n[VLNFT_SUBNET_IN]++], (int)i,
+						  lab->nsgs[sub].name, VL_DIR_IN);
 		}
 	}
 	for (s = 0; s < VLNFT_N_STAGES && !err; s++) {
 		struct vlnft_set_spec spec = {
-			.name = vlnft_stage_map[s],
-			.flags = NFT_SET_MAP,
-			.key_type = VLNFT_TYPE_IFNAME,
-			.key_len = IFNAMSIZ,
+		    .name = vlnft_stage_map[s],
+		    .flags = NFT_SET_MAP,
+		    .key_type = VLNFT_TYPE_IFNAME,
+		    .key_len = IFNAMSIZ,
 		};
 
 		err = vlnft_emit_set(b, &spec, e[s], n[s], NULL);
@@ -693,10 +700,10 @@ out:
 static int emit_forward(struct vlnft_batch *b)
 {
 	static const uint32_t stage_meta[VLNFT_N_STAGES] = {
-		[VLNFT_NIC_OUT] = NFT_META_IIFNAME,
-		[VLNFT_SUBNET_OUT] = NFT_META_IIFNAME,
-		[VLNFT_SUBNET_IN] = NFT_META_OIFNAME,
-		[VLNFT_NIC_IN] = NFT_META_OIFNAME,
+	    [VLNFT_NIC_OUT] = NFT_META_IIFNAME,
+	    [VLNFT_SUBNET_OUT] = NFT_META_IIFNAME,
+	    [VLNFT_SUBNET_IN] = NFT_META_OIFNAME,
+	    [VLNFT_NIC_IN] = NFT_META_OIFNAME,
 	};
 	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
 	struct nftnl_expr *e;
@@ -730,23 +737,23 @@ static int emit_forward(struct vlnft_batch *b)
 
 static int build_full(const struct vlnft_ctx *c, struct vlnft_batch *b, char *why, size_t why_len)
 {
-	static const struct vlnft_hook fwd = { NF_INET_FORWARD, 0, "filter" };
+	static const struct vlnft_hook fwd = {NF_INET_FORWARD, 0, "filter"};
 	const struct vl_lab *lab = c->lab;
 	struct vlnft_set_spec vnet = {
-		.name = VLNFT_SET_VNET,
-		.flags = NFT_SET_INTERVAL,
-		.key_type = VLNFT_TYPE_IPADDR,
-		.key_len = 4,
+	    .name = VLNFT_SET_VNET,
+	    .flags = NFT_SET_INTERVAL,
+	    .key_type = VLNFT_TYPE_IPADDR,
+	    .key_len = 4,
 	};
 	/* Shared by every `*` rule with ports: an anonymous set per rule would
 	 * cost the kernel a walk over all sets of the table each. */
 	static const struct vlnft_set_spec tcpudp = {
-		.name = VLNFT_SET_TCPUDP,
-		.flags = NFT_SET_CONSTANT,
-		.key_type = VLNFT_TYPE_INET_PROTOCOL,
-		.key_len = 1,
+	    .name = VLNFT_SET_TCPUDP,
+	    .flags = NFT_SET_CONSTANT,
+	    .key_type = VLNFT_TYPE_INET_PROTOCOL,
+	    .key_len = 1,
 	};
-	static const struct vlnft_elem tcpudp_elems[2] = { { .key = { 6 } }, { .key = { 17 } } };
+	static const struct vlnft_elem tcpudp_elems[2] = {{.key = {6}}, {.key = {17}}};
 	char chain[VLNFT_CHAIN_NAME_MAX];
 	struct vlnft_elem *e;
 	size_t i, n;
@@ -785,14 +792,14 @@ static int build_full(const struct vlnft_ctx *c, struct vlnft_batch *b, char *wh
 static int build_one(const struct vlnft_ctx *c, int nsg, const struct old_rules *old, struct vlnft_batch *b,
 		     char *why, size_t why_len)
 {
-	static const struct old_rules none = { { NULL, NULL }, { 0, 0 }, false };
+	static const struct old_rules none = {{NULL, NULL}, {0, 0}, false};
 
 	/* No knowledge of the kernel's rules: flush both chains and refill. */
 	return emit_nsg_rules(c, b, &c->lab->nsgs[nsg], old ? old : &none, why, why_len);
 }
 
-static int build(const struct vl_lab *lab, int nsg, const struct old_rules *old, struct vlnft_batch *b, char *why,
-		 size_t why_len)
+static int build(const struct vl_lab *lab, int nsg, const struct old_rules *old, struct vlnft_batch *b,
+		 char *why, size_t why_len)
 {
 	struct vlnft_ctx c;
 	int err;
@@ -806,7 +813,8 @@ static int build(const struct vl_lab *lab, int nsg, const struct old_rules *old,
 		return err;
 	err = vlnft_batch_init(b);
 	if (!err)
-		err = nsg == VL_NONE ? build_full(&c, b, why, why_len) : build_one(&c, nsg, old, b, why, why_len);
+		err = nsg == VL_NONE ? build_full(&c, b, why, why_len)
+				     : build_one(&c, nsg, old, b, why, why_len);
 	if (!err)
 		err = vlnft_batch_finish(b);
 	if (err && !why[0])
@@ -852,7 +860,8 @@ int vl_nft_nsg_batch(const struct vl_lab *lab, int nsg, void **buf, size_t *len,
 	return hand_out(&b, vlnft_nsg_build(lab, nsg, &b, why, why_len), buf, len);
 }
 
-int vl_nft_masq_batch(const struct vl_lab *lab, int node_ep, void **buf, size_t *len, char *why, size_t why_len)
+int vl_nft_masq_batch(const struct vl_lab *lab, int node_ep, void **buf, size_t *len, char *why,
+		      size_t why_len)
 {
 	struct vlnft_batch b;
 
@@ -882,8 +891,8 @@ static int send_built(const struct vl_lab *lab, int nsg, const struct old_rules 
 
 static int commit(const struct vl_lab *lab, int nsg, int nsfd, char *why, size_t why_len)
 {
-	struct vlnft_krule *k[2] = { NULL, NULL };
-	struct old_rules old = { { NULL, NULL }, { 0, 0 }, true };
+	struct vlnft_krule *k[2] = {NULL, NULL};
+	struct old_rules old = {{NULL, NULL}, {0, 0}, true};
 	char chain[VLNFT_CHAIN_NAME_MAX];
 	int d, err = 0;
 

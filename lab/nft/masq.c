@@ -43,14 +43,16 @@ int vlnft_masq_params(const struct vl_lab *lab, int node_ep, struct vlnft_masq *
 	m->pod_cidr = ep->pod_cidr;
 	if (aks->non_masq) {
 		for (i = 0; i < aks->n_non_masq && !err; i++)
-			err = vlnft_ivals_push(&m->nonmasq, aks->non_masq[i].addr, vlnft_prefix_last(aks->non_masq[i]));
+			err = vlnft_ivals_push(&m->nonmasq, aks->non_masq[i].addr,
+					       vlnft_prefix_last(aks->non_masq[i]));
 	} else if (aks->plugin == VL_PLUGIN_KUBENET) {
 		err = vlnft_ivals_push(&m->nonmasq, aks->pod_cidr.addr, vlnft_prefix_last(aks->pod_cidr));
 	} else if (aks->subnet >= 0 && (size_t)aks->subnet < lab->n_subnets) {
 		const struct vl_vnet *v = &lab->vnets[lab->subnets[aks->subnet].vnet];
 
 		for (i = 0; i < v->n_spaces && !err; i++)
-			err = vlnft_ivals_push(&m->nonmasq, v->spaces[i].addr, vlnft_prefix_last(v->spaces[i]));
+			err =
+			    vlnft_ivals_push(&m->nonmasq, v->spaces[i].addr, vlnft_prefix_last(v->spaces[i]));
 	}
 	if (err) {
 		vlnft_ivals_free(&m->nonmasq);
@@ -63,14 +65,14 @@ int vlnft_masq_params(const struct vl_lab *lab, int node_ep, struct vlnft_masq *
 
 int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b, char *why, size_t why_len)
 {
-	static const struct vlnft_hook post = { NF_INET_POST_ROUTING, 100, "nat" };
+	static const struct vlnft_hook post = {NF_INET_POST_ROUTING, 100, "nat"};
 	struct vlnft_set_spec spec = {
-		.name = VLNFT_SET_NONMASQ,
-		.flags = NFT_SET_INTERVAL,
-		.key_type = VLNFT_TYPE_IPADDR,
-		.key_len = 4,
+	    .name = VLNFT_SET_NONMASQ,
+	    .flags = NFT_SET_INTERVAL,
+	    .key_type = VLNFT_TYPE_IPADDR,
+	    .key_len = 4,
 	};
-	struct vlnft_addr saddr = { .kind = VLNFT_A_IVALS };
+	struct vlnft_addr saddr = {.kind = VLNFT_A_IVALS};
 	char ifname[IFNAMSIZ] = "eth0";
 	struct vlnft_masq m;
 	struct vlnft_elem *e = NULL;
@@ -127,7 +129,8 @@ out:
 	vlnft_ivals_free(&m.nonmasq);
 	if (err) {
 		if (!why[0])
-			snprintf(why, why_len, "masquerade of %s: %s", lab->eps[node_ep].name, strerror(-err));
+			snprintf(why, why_len, "masquerade of %s: %s", lab->eps[node_ep].name,
+				 strerror(-err));
 		vlnft_batch_fini(b);
 	}
 	return err;

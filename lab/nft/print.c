@@ -144,13 +144,17 @@ static void put_map(FILE *f, const struct vl_lab *lab, int stage)
 		if (stage == VLNFT_NIC_OUT || stage == VLNFT_NIC_IN)
 			g = ep->nic_nsg;
 		else
-			g = ep->subnet >= 0 && (size_t)ep->subnet < lab->n_subnets ? lab->subnets[ep->subnet].nsg : VL_NONE;
+			g = ep->subnet >= 0 && (size_t)ep->subnet < lab->n_subnets
+				? lab->subnets[ep->subnet].nsg
+				: VL_NONE;
 		if (g < 0)
 			continue;
 		vl_fabric_ifname(ifname, (int)i);
 		vlnft_chain_name(chain, lab->nsgs[g].name,
-				 stage == VLNFT_NIC_OUT || stage == VLNFT_SUBNET_OUT ? VL_DIR_OUT : VL_DIR_IN);
-		fprintf(f, "%s\"%s\" : jump %s", first ? "\t\telements = { " : ",\n\t\t\t     ", ifname, chain);
+				 stage == VLNFT_NIC_OUT || stage == VLNFT_SUBNET_OUT ? VL_DIR_OUT
+										     : VL_DIR_IN);
+		fprintf(f, "%s\"%s\" : jump %s", first ? "\t\telements = { " : ",\n\t\t\t     ", ifname,
+			chain);
 		first = false;
 	}
 	if (!first)
@@ -162,7 +166,7 @@ static void put_set(FILE *f, const char *name, const struct vlnft_ivals *iv)
 {
 	fprintf(f, "\tset %s {\n\t\ttype ipv4_addr\n\t\tflags interval\n", name);
 	if (iv->n) {
-		struct vlnft_ivals one = { 0 };
+		struct vlnft_ivals one = {0};
 		size_t i;
 
 		fputs("\t\telements = { ", f);
@@ -201,11 +205,13 @@ void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
 	}
 	put_header(f);
 	put_set(f, VLNFT_SET_VNET, &c.vnet);
-	fprintf(f, "\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
+	fprintf(f,
+		"\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
 		VLNFT_SET_TCPUDP);
 	for (s = 0; s < VLNFT_N_STAGES; s++)
 		put_map(f, lab, s);
-	fprintf(f, "\tchain %s {\n\t\ttype filter hook forward priority filter; policy accept;\n", VLNFT_CHAIN_FORWARD);
+	fprintf(f, "\tchain %s {\n\t\ttype filter hook forward priority filter; policy accept;\n",
+		VLNFT_CHAIN_FORWARD);
 	fputs("\t\tct state established,related counter accept\n", f);
 	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_NIC_OUT]);
 	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_OUT]);
@@ -213,7 +219,7 @@ void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
 	fprintf(f, "\t\toifname vmap @%s\n", vlnft_stage_map[VLNFT_NIC_IN]);
 	fputs("\t}\n", f);
 	for (g = 0; g < lab->n_nsgs; g++) {
-		static const enum vl_dir dirs[2] = { VL_DIR_IN, VL_DIR_OUT };
+		static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
 
 		for (d = 0; d < 2; d++) {
 			struct vlnft_crule *cr;

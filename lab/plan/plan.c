@@ -26,22 +26,22 @@ static void pod_ifname(char *buf, int endpoint)
 }
 
 /* Grow-by-doubling append; `cap` tracks capacity beside the count. */
-#define PUSH(arr, n, cap, val)                                                                       \
-	({                                                                                           \
-		int _rc = 0;                                                                         \
-		if ((n) == (cap)) {                                                                  \
-			size_t _c = (cap) ? (cap)*2 : 64;                                            \
-			void *_p = realloc((arr), _c * sizeof(*(arr)));                              \
-			if (_p) {                                                                    \
-				(arr) = _p;                                                          \
-				(cap) = _c;                                                          \
-			} else {                                                                     \
-				_rc = -ENOMEM;                                                       \
-			}                                                                            \
-		}                                                                                    \
-		if (!_rc)                                                                            \
-			(arr)[(n)++] = (val);                                                        \
-		_rc;                                                                                 \
+#define PUSH(arr, n, cap, val)                                                                               \
+	({                                                                                                   \
+		int _rc = 0;                                                                                 \
+		if ((n) == (cap)) {                                                                          \
+			size_t _c = (cap) ? (cap)*2 : 64;                                                    \
+			void *_p = realloc((arr), _c * sizeof(*(arr)));                                      \
+			if (_p) {                                                                            \
+				(arr) = _p;                                                                  \
+				(cap) = _c;                                                                  \
+			} else {                                                                             \
+				_rc = -ENOMEM;                                                               \
+			}                                                                                    \
+		}                                                                                            \
+		if (!_rc)                                                                                    \
+			(arr)[(n)++] = (val);                                                                \
+		_rc;                                                                                         \
 	})
 
 struct builder {
@@ -280,8 +280,9 @@ void vl_plan_print(const struct vl_plan *p, FILE *f)
 		if (l->kind == VL_LINK_BRIDGE)
 			fprintf(f, "link   %s %s type bridge\n", p->ns[l->ns].name, l->name);
 		else
-			fprintf(f, "link   %s %s type veth peer %s netns %s%s%s\n", p->ns[l->ns].name, l->name,
-				l->peer_name, p->ns[l->peer_ns].name, l->master[0] ? " master " : "", l->master);
+			fprintf(f, "link   %s %s type veth peer %s netns %s%s%s\n", p->ns[l->ns].name,
+				l->name, l->peer_name, p->ns[l->peer_ns].name, l->master[0] ? " master " : "",
+				l->master);
 	}
 	for (size_t i = 0; i < p->n_addrs; i++)
 		fprintf(f, "addr   %s %s %s\n", p->ns[p->addrs[i].ns].name, p->addrs[i].dev,
@@ -289,7 +290,8 @@ void vl_plan_print(const struct vl_plan *p, FILE *f)
 	for (size_t i = 0; i < p->n_routes; i++) {
 		const struct vl_plan_route *r = &p->routes[i];
 
-		fprintf(f, "route  %s %s", p->ns[r->ns].name, r->dst.len ? vl_prefix_fmt(r->dst, a) : "default");
+		fprintf(f, "route  %s %s", p->ns[r->ns].name,
+			r->dst.len ? vl_prefix_fmt(r->dst, a) : "default");
 		if (r->gateway)
 			fprintf(f, " via %s", vl_ip_fmt(r->gateway, g));
 		fprintf(f, " dev %s\n", r->dev);

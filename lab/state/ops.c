@@ -28,9 +28,10 @@ static int check_names_free(const struct vl_plan *plan, struct vl_error *err)
 	for (size_t i = 0; i < plan->n_ns; i++) {
 		snprintf(path, sizeof(path), "%s/%s", VL_NETNS_DIR, plan->ns[i].name);
 		if (access(path, F_OK) == 0) {
-			vl_error_set(err, NULL, (struct vl_loc){0, 0},
-				     "namespace %s already exists and is not part of lab '%s'; nothing was built",
-				     plan->ns[i].name, plan->lab->name);
+			vl_error_set(
+			    err, NULL, (struct vl_loc){0, 0},
+			    "namespace %s already exists and is not part of lab '%s'; nothing was built",
+			    plan->ns[i].name, plan->lab->name);
 			return -EEXIST;
 		}
 	}
@@ -42,7 +43,8 @@ static bool interrupted(void)
 	sigset_t pending;
 
 	sigpending(&pending);
-	return sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP);
+	return sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+	       sigismember(&pending, SIGHUP);
 }
 
 int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content, size_t len,
@@ -55,13 +57,14 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 
 	if (vl_state_exists(lab->name)) {
 		vl_error_set(err, NULL, (struct vl_loc){0, 0},
-			     "lab '%s' is already up; nothing changed (run 'vnetlab down %s' first)", lab->name,
-			     lab->name);
+			     "lab '%s' is already up; nothing changed (run 'vnetlab down %s' first)",
+			     lab->name, lab->name);
 		return -EEXIST;
 	}
 	rc = vl_plan_build(lab, &plan);
 	if (rc) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "planning lab '%s': %s", lab->name, strerror(-rc));
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "planning lab '%s': %s", lab->name,
+			     strerror(-rc));
 		return rc;
 	}
 	rc = check_names_free(plan, err);
@@ -83,7 +86,8 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 	}
 	rc = vl_apply_up(plan, record_ns, (void *)lab->name, err);
 	if (!rc && interrupted()) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "interrupted: lab '%s' rolled back", lab->name);
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "interrupted: lab '%s' rolled back",
+			     lab->name);
 		rc = -EINTR;
 	}
 	if (!rc) {
@@ -94,7 +98,8 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 				     lab->name, why[0] ? why : strerror(-rc));
 	}
 	if (!rc && interrupted()) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "interrupted: lab '%s' rolled back", lab->name);
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "interrupted: lab '%s' rolled back",
+			     lab->name);
 		rc = -EINTR;
 	}
 	if (rc)

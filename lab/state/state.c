@@ -202,7 +202,7 @@ int vl_state_list_ns(const char *lab, struct vl_strv *out)
 
 int vl_state_remove(const char *lab)
 {
-	static const char *const files[] = {"topology", "source", "namespaces", "edits",
+	static const char *const files[] = {"topology",	 "source",    "namespaces", "edits",
 					    "agent.pid", "agent.log", "agent.sock", "namespaces.new"};
 	char path[256];
 

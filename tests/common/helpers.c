@@ -67,8 +67,9 @@ const char *th_vnetlab(void)
 
 char *th_root_snapshot(void)
 {
-	return th_run(NULL, "{ ip -o link | awk -F': ' '{print $2}' | sort; ip -o addr | awk '{print $2,$4}' | "
-			    "sort; ip route; nft list ruleset 2>/dev/null; } 2>&1");
+	return th_run(NULL,
+		      "{ ip -o link | awk -F': ' '{print $2}' | sort; ip -o addr | awk '{print $2,$4}' | "
+		      "sort; ip route; nft list ruleset 2>/dev/null; } 2>&1");
 }
 
 char *th_write_temp(const char *text)
@@ -105,4 +106,47 @@ char *th_json_get(const char *json, const char *key)
 			e++;
 	}
 	return strndup(p, e ? (size_t)(e - p) : strlen(p));
+}
+
+struct th_lab th_lab;
+
+void th_lab_write(const char *prefix, const char *body)
+{
+	char *text;
+
+	if (!th_is_root())
+		cr_skip_test("needs root");
+	snprintf(th_lab.name, sizeof(th_lab.name), "%s%d", prefix, getpid() % 100000);
+	cr_assert(asprintf(&text, "name: %s\n%s", th_lab.name, body) > 0);
+	th_lab.file = th_write_temp(text);
+	free(text);
+	th_lab.before = th_root_snapshot();
+}
+
+void th_lab_up(const char *prefix, const char *body)
+{
+	char *out;
+	int st;
+
+	th_lab_write(prefix, body);
+	out = th_run(&st, "%s up %s 2>&1", th_vnetlab(), th_lab.file);
+	cr_assert_eq(st, 0, "up: %s", out);
+	free(out);
+}
+
+void th_lab_down(void)
+{
+	char *after;
+
+	if (!th_lab.file)
+		return;
+	free(th_run(NULL, "%s down %s 2>&1", th_vnetlab(), th_lab.name));
+	unlink(th_lab.file);
+	free(th_lab.file);
+	th_lab.file = NULL;
+	after = th_root_snapshot();
+	cr_expect_str_eq(after, th_lab.before, "the root namespace changed");
+	free(after);
+	free(th_lab.before);
+	th_lab.before = NULL;
 }

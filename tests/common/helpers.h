@@ -20,6 +20,22 @@ char *th_root_snapshot(void);
 /* Write text to a new temporary file; returns its path (malloc'd). */
 char *th_write_temp(const char *text);
 bool th_is_root(void);
+
+/*
+ * A lab for one test suite: th_lab_write() names it "<prefix><pid>", writes
+ * "name: <lab>\n" + body to a temporary file and snapshots the root namespace
+ * (skipping the test when not root); th_lab_up() also brings it up;
+ * th_lab_down() removes it and asserts the root namespace is unchanged.
+ */
+struct th_lab {
+	char name[16];
+	char *file;
+	char *before;
+};
+extern struct th_lab th_lab;
+void th_lab_write(const char *prefix, const char *body);
+void th_lab_up(const char *prefix, const char *body);
+void th_lab_down(void);
 /* A JSON value of a top-level key in a flat JSON object, as text ("" if absent). */
 char *th_json_get(const char *json, const char *key);
 

@@ -8,63 +8,39 @@
 
 #include "common/helpers.h"
 
-static char lab[16];
-static char *file;
-
-#define TOPO "name: %s\n"\
-			  "vnets:\n"\
-			  "  - name: v\n"\
-			  "    addressSpace: [10.62.0.0/16]\n"\
-			  "    subnets:\n"\
-			  "      - {name: kube, addressPrefix: 10.62.1.0/24}\n"\
-			  "      - {name: cni, addressPrefix: 10.62.2.0/24}\n"\
-			  "      - name: aci\n"\
-			  "        addressPrefix: 10.62.3.0/24\n"\
-			  "        delegation: Microsoft.ContainerInstance/containerGroups\n"\
-			  "aksClusters:\n"\
-			  "  - name: kn\n"\
-			  "    subnet: kube\n"\
-			  "    networkPlugin: kubenet\n"\
-			  "    nodeCount: 2\n"\
-			  "    pods:\n"\
-			  "      - {name: a, node: 0, app: hello, ports: [8080]}\n"\
-			  "      - {name: b, node: 0, app: hello, ports: [8080]}\n"\
-			  "      - {name: c, node: 1, app: hello, ports: [8080]}\n"\
-			  "  - name: az\n"\
-			  "    subnet: cni\n"\
-			  "    networkPlugin: azure\n"\
-			  "    nodeCount: 2\n"\
-			  "    pods:\n"\
-			  "      - {name: d, node: 1, app: echo, ports: [7]}\n"\
-			  "containerGroups:\n"\
-			  "  - {name: cg, subnet: aci, app: hello, ports: [80]}\n"
+static const char *const topo = "vnets:\n"
+				"  - name: v\n"
+				"    addressSpace: [10.62.0.0/16]\n"
+				"    subnets:\n"
+				"      - {name: kube, addressPrefix: 10.62.1.0/24}\n"
+				"      - {name: cni, addressPrefix: 10.62.2.0/24}\n"
+				"      - name: aci\n"
+				"        addressPrefix: 10.62.3.0/24\n"
+				"        delegation: Microsoft.ContainerInstance/containerGroups\n"
+				"aksClusters:\n"
+				"  - name: kn\n"
+				"    subnet: kube\n"
+				"    networkPlugin: kubenet\n"
+				"    nodeCount: 2\n"
+				"    pods:\n"
+				"      - {name: a, node: 0, app: hello, ports: [8080]}\n"
+				"      - {name: b, node: 0, app: hello, ports: [8080]}\n"
+				"      - {name: c, node: 1, app: hello, ports: [8080]}\n"
+				"  - name: az\n"
+				"    subnet: cni\n"
+				"    networkPlugin: azure\n"
+				"    nodeCount: 2\n"
+				"    pods:\n"
+				"      - {name: d, node: 1, app: echo, ports: [7]}\n"
+				"containerGroups:\n"
+				"  - {name: cg, subnet: aci, app: hello, ports: [80]}\n";
 
 static void setup(void)
 {
-	char text[2048], *out;
-	int st;
-
-	if (!th_is_root())
-		cr_skip_test("needs root");
-	snprintf(lab, sizeof(lab), "ta%d", getpid() % 100000);
-	snprintf(text, sizeof(text), TOPO, lab);
-	file = th_write_temp(text);
-	out = th_run(&st, "%s up %s 2>&1", th_vnetlab(), file);
-	cr_assert_eq(st, 0, "up: %s", out);
-	free(out);
+	th_lab_up("ta", topo);
 }
 
-static void teardown(void)
-{
-	if (!file)
-		return;
-	free(th_run(NULL, "%s down %s 2>&1", th_vnetlab(), lab));
-	unlink(file);
-	free(file);
-	file = NULL;
-}
-
-TestSuite(aks, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(aks, .init = setup, .fini = th_lab_down, .timeout = 60);
 
 /* Probe FROM → TO:PORT and return what the target's app saw (asserting it connected). */
 static char *seen(const char *from, const char *to)
@@ -72,7 +48,7 @@ static char *seen(const char *from, const char *to)
 	char *out, *res, *src;
 	int st;
 
-	out = th_run(&st, "%s probe %s %s %s -o json 2>&1", th_vnetlab(), lab, from, to);
+	out = th_run(&st, "%s probe %s %s %s -o json 2>&1", th_vnetlab(), th_lab.name, from, to);
 	res = th_json_get(out, "result");
 	cr_assert_str_eq(res, "connected", "%s -> %s: %s", from, to, out);
 	src = th_json_get(out, "seenSource");
@@ -85,7 +61,7 @@ static char *ip_of(const char *ep)
 {
 	char *out, *p, *ip;
 
-	out = th_run(NULL, "%s show %s -o json", th_vnetlab(), lab);
+	out = th_run(NULL, "%s show %s -o json", th_vnetlab(), th_lab.name);
 	p = strstr(out, ep);
 	cr_assert_not_null(p);
 	p = strstr(p, "\"ip\":\"");
@@ -120,7 +96,8 @@ Test(aks, kubenet_pod_reaches_its_neighbour_through_cbr0)
 	cr_assert_str_eq(s, "10.244.0.3");
 	free(s);
 	/* witness: both pods hang off cbr0 on the node */
-	out = th_run(NULL, "ip netns exec vl-%s-kn-node-0 ip -o link show master cbr0 2>/dev/null | wc -l", lab);
+	out = th_run(NULL, "ip netns exec vl-%s-kn-node-0 ip -o link show master cbr0 2>/dev/null | wc -l",
+		     th_lab.name);
 	cr_assert_str_eq(out, "2\n", "ports on cbr0: %s", out);
 	free(out);
 }
@@ -139,7 +116,7 @@ Test(aks, azure_cni_pod_keeps_its_address_in_the_vnet)
 
 Test(aks, explain_agrees_with_the_kernel_on_the_source)
 {
-	char *out = th_run(NULL, "%s explain %s c cg:80 -o json", th_vnetlab(), lab), *v;
+	char *out = th_run(NULL, "%s explain %s c cg:80 -o json", th_vnetlab(), th_lab.name), *v;
 
 	v = th_json_get(out, "seenSource");
 	cr_assert_str_eq(v, "10.62.1.5", "%s", out);

@@ -12,67 +12,44 @@
 #include "common/helpers.h"
 #include "vnetlab/state.h"
 
-static char lab[16];
-static char *file;
-static char *before;
-
-#define TOPO "name: %s\n"\
-			  "vnets:\n"\
-			  "  - name: v\n"\
-			  "    addressSpace: [10.61.0.0/16]\n"\
-			  "    subnets:\n"\
-			  "      - name: vms\n"\
-			  "        addressPrefix: 10.61.1.0/24\n"\
-			  "      - name: aci\n"\
-			  "        addressPrefix: 10.61.2.0/24\n"\
-			  "        delegation: Microsoft.ContainerInstance/containerGroups\n"\
-			  "vms:\n"\
-			  "  - name: vm1\n"\
-			  "    subnet: vms\n"\
-			  "    app: echo\n"\
-			  "    ports: [7]\n"\
-			  "containerGroups:\n"\
-			  "  - name: cg\n"\
-			  "    subnet: aci\n"\
-			  "    app: hello\n"\
-			  "    ports: [80]\n"
+static const char *const topo = "vnets:\n"
+				"  - name: v\n"
+				"    addressSpace: [10.61.0.0/16]\n"
+				"    subnets:\n"
+				"      - name: vms\n"
+				"        addressPrefix: 10.61.1.0/24\n"
+				"      - name: aci\n"
+				"        addressPrefix: 10.61.2.0/24\n"
+				"        delegation: Microsoft.ContainerInstance/containerGroups\n"
+				"vms:\n"
+				"  - name: vm1\n"
+				"    subnet: vms\n"
+				"    app: echo\n"
+				"    ports: [7]\n"
+				"containerGroups:\n"
+				"  - name: cg\n"
+				"    subnet: aci\n"
+				"    app: hello\n"
+				"    ports: [80]\n";
 
 static void setup(void)
 {
-	char text[2048];
-
-	if (!th_is_root())
-		cr_skip_test("needs root");
-	snprintf(lab, sizeof(lab), "tf%d", getpid() % 100000);
-	snprintf(text, sizeof(text), TOPO, lab);
-	file = th_write_temp(text);
-	before = th_root_snapshot();
+	th_lab_write("tf", topo);
 }
 
-static void teardown(void)
-{
-	if (!file)
-		return;
-	free(th_run(NULL, "%s down %s 2>&1", th_vnetlab(), lab));
-	unlink(file);
-	free(file);
-	free(before);
-	file = NULL;
-}
+TestSuite(foundation, .init = setup, .fini = th_lab_down, .timeout = 60);
 
 static char *vl(int *st, const char *args)
 {
 	return th_run(st, "%s %s 2>&1", th_vnetlab(), args);
 }
 
-TestSuite(foundation, .init = setup, .fini = teardown, .timeout = 60);
-
 Test(foundation, up_probe_down_leaves_host_untouched)
 {
 	char cmd[512], *out, *v, *after;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "up %s", file);
+	snprintf(cmd, sizeof(cmd), "up %s", th_lab.file);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 0, "up failed: %s", out);
 	free(out);
@@ -83,7 +60,7 @@ Test(foundation, up_probe_down_leaves_host_untouched)
 	cr_assert(strstr(out, "already up"), "%s", out);
 	free(out);
 
-	snprintf(cmd, sizeof(cmd), "probe %s vm1 cg:80 -o json", lab);
+	snprintf(cmd, sizeof(cmd), "probe %s vm1 cg:80 -o json", th_lab.name);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 0, "%s", out);
 	v = th_json_get(out, "result");
@@ -94,7 +71,7 @@ Test(foundation, up_probe_down_leaves_host_untouched)
 	free(v);
 	free(out);
 
-	snprintf(cmd, sizeof(cmd), "probe %s vm1 cg:81 -o json", lab);
+	snprintf(cmd, sizeof(cmd), "probe %s vm1 cg:81 -o json", th_lab.name);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 1);
 	v = th_json_get(out, "result");
@@ -103,22 +80,22 @@ Test(foundation, up_probe_down_leaves_host_untouched)
 	free(out);
 
 	/* curl, an independent client, inside the namespace as iproute2 sees it */
-	out = th_run(&st, "ip netns exec vl-%s-vm1 curl -s --max-time 3 http://10.61.2.4/", lab);
+	out = th_run(&st, "ip netns exec vl-%s-vm1 curl -s --max-time 3 http://10.61.2.4/", th_lab.name);
 	cr_assert(strstr(out, "10.61.1.4"), "curl got: %s", out);
 	free(out);
 
-	snprintf(cmd, sizeof(cmd), "down %s", lab);
+	snprintf(cmd, sizeof(cmd), "down %s", th_lab.name);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 0, "%s", out);
 	free(out);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 0, "down is idempotent: %s", out);
 	free(out);
-	out = th_run(NULL, "ls /run/netns | grep '^vl-%s-' || true", lab);
+	out = th_run(NULL, "ls /run/netns | grep '^vl-%s-' || true", th_lab.name);
 	cr_assert_str_eq(out, "", "namespaces left: %s", out);
 	free(out);
 	after = th_root_snapshot();
-	cr_assert_str_eq(before, after, "the root namespace changed");
+	cr_assert_str_eq(th_lab.before, after, "the root namespace changed");
 	free(after);
 }
 
@@ -132,17 +109,18 @@ Test(foundation, down_finishes_a_half_built_lab)
 		     "%s up %s >/dev/null 2>&1 & pid=$!; "
 		     "for i in $(seq 200); do [ -s /run/vnetlab/%s/namespaces ] && break; sleep 0.005; done; "
 		     "kill -9 $pid; wait $pid 2>/dev/null; echo killed",
-		     th_vnetlab(), file, lab);
+		     th_vnetlab(), th_lab.file, th_lab.name);
 	free(out);
 	/* killed before its agent started: ls says the lab is broken */
-	out = th_run(&st, "%s ls | awk '$1 == \"%s\" {print $2}'", th_vnetlab(), lab);
+	out = th_run(&st, "%s ls | awk '$1 == \"%s\" {print $2}'", th_vnetlab(), th_lab.name);
 	cr_assert(!strcmp(out, "broken\n") || !strcmp(out, "up\n"), "ls: '%s'", out);
 	free(out);
-	snprintf(cmd, sizeof(cmd), "down %s", lab);
+	snprintf(cmd, sizeof(cmd), "down %s", th_lab.name);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 0, "%s", out);
 	free(out);
-	out = th_run(NULL, "ls /run/netns | grep '^vl-%s-' || true; ls -d /run/vnetlab/%s 2>/dev/null", lab, lab);
+	out = th_run(NULL, "ls /run/netns | grep '^vl-%s-' || true; ls -d /run/vnetlab/%s 2>/dev/null",
+		     th_lab.name, th_lab.name);
 	cr_assert_str_eq(out, "", "left: %s", out);
 	free(out);
 }
@@ -152,21 +130,21 @@ Test(foundation, udp_icmp_and_exec)
 	char cmd[512], *out, *v;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "up %s", file);
+	snprintf(cmd, sizeof(cmd), "up %s", th_lab.file);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 0, "up failed: %s", out);
 	free(out);
-	snprintf(cmd, sizeof(cmd), "probe %s cg vm1:7 --proto udp -o json", lab);
+	snprintf(cmd, sizeof(cmd), "probe %s cg vm1:7 --proto udp -o json", th_lab.name);
 	out = vl(&st, cmd);
 	v = th_json_get(out, "seenSource");
 	cr_assert_str_eq(v, "10.61.2.4", "udp echo saw the container group: %s", out);
 	free(v);
 	free(out);
-	snprintf(cmd, sizeof(cmd), "probe %s vm1 cg --proto icmp", lab);
+	snprintf(cmd, sizeof(cmd), "probe %s vm1 cg --proto icmp", th_lab.name);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 0, "icmp: %s", out);
 	free(out);
-	snprintf(cmd, sizeof(cmd), "exec %s vm1 -- cat /proc/net/dev", lab);
+	snprintf(cmd, sizeof(cmd), "exec %s vm1 -- cat /proc/net/dev", th_lab.name);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 0);
 	cr_assert(strstr(out, "eth0"), "exec runs inside the VM: %s", out);
@@ -179,26 +157,26 @@ Test(foundation, up_leaves_a_namespace_it_did_not_make_alone)
 	int st;
 
 	/* someone else's namespace with the name one of the lab's would get */
-	free(th_run(&st, "ip netns add vl-%s-cg", lab));
+	free(th_run(&st, "ip netns add vl-%s-cg", th_lab.name));
 	cr_assert_eq(st, 0);
-	snprintf(cmd, sizeof(cmd), "up %s", file);
+	snprintf(cmd, sizeof(cmd), "up %s", th_lab.file);
 	out = vl(&st, cmd);
 	cr_assert_eq(st, 1, "%s", out);
 	cr_assert(strstr(out, "vl-"), "%s", out);
 	cr_assert(strstr(out, "already exists"), "the refusal names the namespace: %s", out);
 	free(out);
-	out = th_run(NULL, "ls /run/netns | grep '^vl-%s-' | tr '\\n' ' '; ls -d /run/vnetlab/%s 2>/dev/null", lab,
-		     lab);
+	out = th_run(NULL, "ls /run/netns | grep '^vl-%s-' | tr '\\n' ' '; ls -d /run/vnetlab/%s 2>/dev/null",
+		     th_lab.name, th_lab.name);
 	cr_assert(strstr(out, "-cg "), "the other namespace is intact: %s", out);
 	cr_assert(!strstr(out, "-fabric"), "nothing of the lab was built: %s", out);
 	cr_assert(!strstr(out, "/run/vnetlab"), "no state left: %s", out);
 	free(out);
-	snprintf(cmd, sizeof(cmd), "down %s", lab);
+	snprintf(cmd, sizeof(cmd), "down %s", th_lab.name);
 	free(vl(&st, cmd));
-	out = th_run(&st, "ip netns list | grep -c '^vl-%s-cg'", lab);
+	out = th_run(&st, "ip netns list | grep -c '^vl-%s-cg'", th_lab.name);
 	cr_assert_str_eq(out, "1\n", "down did not touch it");
 	free(out);
-	free(th_run(NULL, "ip netns del vl-%s-cg", lab));
+	free(th_run(NULL, "ip netns del vl-%s-cg", th_lab.name));
 }
 
 Test(foundation, a_name_taken_meanwhile_is_forgotten_not_deleted)
@@ -207,16 +185,16 @@ Test(foundation, a_name_taken_meanwhile_is_forgotten_not_deleted)
 	char a[96], b[96];
 
 	/* what apply does when creating a recorded name fails with EEXIST */
-	snprintf(a, sizeof(a), "vl-%s-fabric", lab);
-	snprintf(b, sizeof(b), "vl-%s-cg", lab);
-	cr_assert_eq(vl_state_create(lab, file, "x", 1), 0);
-	cr_assert_eq(vl_state_record_ns(lab, a), 0);
-	cr_assert_eq(vl_state_record_ns(lab, b), 0);
-	cr_assert_eq(vl_state_forget_ns(lab, b), 0);
-	cr_assert_eq(vl_state_list_ns(lab, &ns), 0);
+	snprintf(a, sizeof(a), "vl-%s-fabric", th_lab.name);
+	snprintf(b, sizeof(b), "vl-%s-cg", th_lab.name);
+	cr_assert_eq(vl_state_create(th_lab.name, th_lab.file, "x", 1), 0);
+	cr_assert_eq(vl_state_record_ns(th_lab.name, a), 0);
+	cr_assert_eq(vl_state_record_ns(th_lab.name, b), 0);
+	cr_assert_eq(vl_state_forget_ns(th_lab.name, b), 0);
+	cr_assert_eq(vl_state_list_ns(th_lab.name, &ns), 0);
 	cr_assert_eq(ns.n, 1);
 	cr_assert_str_eq(ns.v[0], a);
 	vl_strv_free(&ns);
-	cr_assert_eq(vl_state_remove(lab), 0);
-	cr_assert_not(vl_state_exists(lab));
+	cr_assert_eq(vl_state_remove(th_lab.name), 0);
+	cr_assert_not(vl_state_exists(th_lab.name));
 }

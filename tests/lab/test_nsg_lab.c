@@ -23,33 +23,9 @@
 
 #define PROBE_TIMEOUT_MS 1500
 
-static char lab[16];
-static char *file;
-
 static void lab_up(const char *prefix, const char *topo)
 {
-	char *text, *out;
-	int st;
-
-	if (!th_is_root())
-		cr_skip_test("needs root");
-	snprintf(lab, sizeof(lab), "%s%d", prefix, getpid() % 100000);
-	cr_assert(asprintf(&text, "name: %s\n%s", lab, topo) > 0);
-	file = th_write_temp(text);
-	free(text);
-	out = th_run(&st, "%s up %s 2>&1", th_vnetlab(), file);
-	cr_assert_eq(st, 0, "up: %s", out);
-	free(out);
-}
-
-static void lab_down(void)
-{
-	if (!file)
-		return;
-	free(th_run(NULL, "%s down %s 2>&1", th_vnetlab(), lab));
-	unlink(file);
-	free(file);
-	file = NULL;
+	th_lab_up(prefix, topo);
 }
 
 /* FROM → TO[:PORT]; port 0 = none (icmp). */
@@ -66,7 +42,7 @@ static char *probe(const char *from, const char *to, int port, const char *proto
 {
 	char t[96];
 
-	return th_run(NULL, "%s probe %s %s %s --proto %s --timeout %d -o json 2>&1", th_vnetlab(), lab,
+	return th_run(NULL, "%s probe %s %s %s --proto %s --timeout %d -o json 2>&1", th_vnetlab(), th_lab.name,
 		      from, target(t, sizeof(t), to, port), proto, PROBE_TIMEOUT_MS);
 }
 
@@ -74,7 +50,7 @@ static char *explain(const char *from, const char *to, int port, const char *pro
 {
 	char t[96];
 
-	return th_run(NULL, "%s explain %s %s %s --proto %s -o json 2>&1", th_vnetlab(), lab, from,
+	return th_run(NULL, "%s explain %s %s %s --proto %s -o json 2>&1", th_vnetlab(), th_lab.name, from,
 		      target(t, sizeof(t), to, port), proto);
 }
 
@@ -227,7 +203,7 @@ static void table_setup(void)
 	lab_up("tn", TABLE_TOPO);
 }
 
-TestSuite(nsg_table, .init = table_setup, .fini = lab_down, .timeout = 120);
+TestSuite(nsg_table, .init = table_setup, .fini = th_lab_down, .timeout = 120);
 
 Test(nsg_table, explain_and_kernel_agree_on_every_flow)
 {
@@ -285,12 +261,12 @@ static void edit_setup(void)
 	lab_up("te", EDIT_TOPO);
 }
 
-TestSuite(nsg_edit, .init = edit_setup, .fini = lab_down, .timeout = 60);
+TestSuite(nsg_edit, .init = edit_setup, .fini = th_lab_down, .timeout = 60);
 
 /* vnetlab nsg rule VERB LAB n2 RULE ARGS */
 static char *edit(int *st, const char *verb, const char *rule, const char *args)
 {
-	return th_run(st, "%s nsg rule %s %s n2 %s %s 2>&1", th_vnetlab(), verb, lab, rule, args);
+	return th_run(st, "%s nsg rule %s %s n2 %s %s 2>&1", th_vnetlab(), verb, th_lab.name, rule, args);
 }
 
 static void expect_probe(const char *result, const char *rule)
@@ -349,7 +325,7 @@ static int connect_from_vm1(void)
 	struct timeval tv = {.tv_sec = 3};
 	int self, ns, fd, r, err;
 
-	snprintf(path, sizeof(path), "/run/netns/vl-%s-vm1", lab);
+	snprintf(path, sizeof(path), "/run/netns/vl-%s-vm1", th_lab.name);
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	cr_assert(self >= 0, "open own netns: %s", strerror(errno));
 	ns = open(path, O_RDONLY | O_CLOEXEC);

@@ -84,10 +84,11 @@ Test(resolve, reserved_and_outside_static_addresses_refused)
 Test(resolve, full_subnet_refused)
 {
 	/* a /29 has 8 addresses: .0-.3 and .7 reserved, so three NICs fit */
-	const char *y = "name: t\nvnets:\n  - name: v\n    addressSpace: [10.5.0.0/16]\n    subnets:\n"
-			"      - name: a\n        addressPrefix: 10.5.1.0/29\n"
-			"vms:\n  - {name: a1, subnet: a}\n  - {name: a2, subnet: a}\n  - {name: a3, subnet: a}\n"
-			"  - {name: a4, subnet: a}\n";
+	const char *y =
+	    "name: t\nvnets:\n  - name: v\n    addressSpace: [10.5.0.0/16]\n    subnets:\n"
+	    "      - name: a\n        addressPrefix: 10.5.1.0/29\n"
+	    "vms:\n  - {name: a1, subnet: a}\n  - {name: a2, subnet: a}\n  - {name: a3, subnet: a}\n"
+	    "  - {name: a4, subnet: a}\n";
 	const char *e = th_load_error(y);
 
 	cr_assert(strstr(e, "no free address"), "got %s", e);
@@ -105,7 +106,8 @@ Test(plan, basic_topology_objects)
 	cr_assert_str_eq(p->ns[0].name, "vl-t-fabric");
 	cr_assert_eq(p->n_links, 4, "one veth per NIC");
 	cr_assert_eq(p->n_rulesets, 1, "the fabric's NSG ruleset only");
-	/* every NIC: veth in the fabric, peer eth0 in the endpoint, gateway .1/32, /32 route, default via .1 */
+	/* every NIC: veth in the fabric, peer eth0 in the endpoint, gateway .1/32, /32 route, default via .1
+	 */
 	cr_assert(strstr(text, "link   vl-t-fabric n0 type veth peer eth0 netns vl-t-vm1\n"), "%s", text);
 	cr_assert(strstr(text, "link   vl-t-fabric n3 type veth peer eth0 netns vl-t-cg\n"), "%s", text);
 	cr_assert(strstr(text, "addr   vl-t-fabric n0 10.5.1.1/32\n"));
@@ -186,8 +188,9 @@ Test(plan, kubenet_cluster)
 	}
 	cr_assert(strstr(text, "elements = { 10.244.0.0/16 }"), "%s", text);
 	cr_assert(strstr(text, "type nat hook postrouting priority srcnat"), "%s", text);
-	cr_assert(strstr(text, "ip saddr 10.244.1.0/24 oifname \"eth0\" ip daddr != @nonmasq counter masquerade"),
-		  "%s", text);
+	cr_assert(
+	    strstr(text, "ip saddr 10.244.1.0/24 oifname \"eth0\" ip daddr != @nonmasq counter masquerade"),
+	    "%s", text);
 	free(text);
 	vl_plan_free(p);
 	vl_lab_free(lab);
@@ -195,11 +198,12 @@ Test(plan, kubenet_cluster)
 
 Test(plan, azure_cni_cluster)
 {
-	const char *y = "name: z\nvnets:\n  - name: v\n    addressSpace: [10.13.0.0/16]\n    subnets:\n"
-			"      - name: aks\n        addressPrefix: 10.13.0.0/24\n"
-			"vms:\n  - {name: vm, subnet: aks}\n"
-			"aksClusters:\n  - name: c\n    subnet: aks\n    networkPlugin: azure\n    nodeCount: 2\n"
-			"    pods:\n      - {name: p, replicas: 3}\n";
+	const char *y =
+	    "name: z\nvnets:\n  - name: v\n    addressSpace: [10.13.0.0/16]\n    subnets:\n"
+	    "      - name: aks\n        addressPrefix: 10.13.0.0/24\n"
+	    "vms:\n  - {name: vm, subnet: aks}\n"
+	    "aksClusters:\n  - name: c\n    subnet: aks\n    networkPlugin: azure\n    nodeCount: 2\n"
+	    "    pods:\n      - {name: p, replicas: 3}\n";
 	struct vl_lab *lab = th_load(y);
 	struct vl_plan *p;
 	char *text;
