@@ -356,7 +356,7 @@ static int copy_ivals(struct vlnft_ivals *dst, const struct vlnft_ivals *src)
  * kept); `*` with ports looks its protocol up in the one shared set
  * @tcpudp. Only big lists stay sets.
  */
-#define EXPAND_MAX 64
+#define EXPAND_MAX 1
 
 static int expand(const struct vlnft_crule *cr, struct crules *o)
 {

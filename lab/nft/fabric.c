@@ -258,9 +258,11 @@ void vlnft_key_be(uint8_t *key, uint32_t v, int len)
 static int emit_anon_ivals(struct vlnft_batch *b, const struct vlnft_ivals *iv, int key_type, int key_len,
 			   uint32_t *id)
 {
+	static unsigned ctr;
+	char nm[32];
 	struct vlnft_set_spec s = {
-	    .name = NULL,
-	    .flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT | NFT_SET_INTERVAL,
+	    .name = nm,
+	    .flags = NFT_SET_CONSTANT | NFT_SET_INTERVAL,
 	    .key_type = (uint32_t)key_type,
 	    .key_len = (uint32_t)key_len,
 	};
@@ -268,9 +270,11 @@ static int emit_anon_ivals(struct vlnft_batch *b, const struct vlnft_ivals *iv, 
 	size_t n;
 	int err = vlnft_ival_elems(iv, key_len, &e, &n);
 
+	snprintf(nm, sizeof nm, "x%u", ctr++);
+	*id = ctr - 1;
 	if (err)
 		return b->err = err;
-	err = vlnft_emit_set(b, &s, e, n, id);
+	err = vlnft_emit_set(b, &s, e, n, NULL);
 	free(e);
 	return err;
 }
@@ -471,7 +475,7 @@ int vlnft_match_addr(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, co
 	if (a->iv.n > 1) {
 		if (emit_anon_ivals(b, &a->iv, VLNFT_TYPE_IPADDR, 4, &id))
 			return b->err;
-		vlnft_rx_lookup(x, "__set%d", id, false, false);
+		{ char nm[32]; snprintf(nm, sizeof nm, "x%u", id); vlnft_rx_lookup(x, nm, 0, false, false); }
 		return 0;
 	}
 	vlnft_key_be(lo, a->iv.v[0].lo, 4);
@@ -500,7 +504,7 @@ static int match_ports(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, 
 	if (p->n > 1) {
 		if (emit_anon_ivals(b, p, VLNFT_TYPE_INET_SERVICE, 2, &id))
 			return b->err;
-		vlnft_rx_lookup(x, "__set%d", id, false, false);
+		{ char nm[32]; snprintf(nm, sizeof nm, "x%u", id); vlnft_rx_lookup(x, nm, 0, false, false); }
 		return 0;
 	}
 	vlnft_key_be(lo, p->v[0].lo, 2);

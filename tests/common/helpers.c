@@ -150,3 +150,34 @@ void th_lab_down(void)
 	free(th_lab.before);
 	th_lab.before = NULL;
 }
+
+/*
+ * Every test binary, as root, compares the root namespace before its first
+ * test and after its last: links, addresses, routes and nftables ruleset.
+ */
+static char *root_at_start;
+
+ReportHook(PRE_ALL)(struct criterion_test_set *tests)
+{
+	(void)tests;
+	if (th_is_root())
+		root_at_start = th_root_snapshot();
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	char *now;
+
+	(void)stats;
+	if (!root_at_start)
+		return;
+	now = th_root_snapshot();
+	if (strcmp(now, root_at_start)) {
+		fprintf(stderr, "FAIL: the root network namespace changed during these tests\n--- before\n%s--- after\n%s",
+			root_at_start, now);
+		fflush(stderr);
+		_exit(1);
+	}
+	free(now);
+	free(root_at_start);
+}
