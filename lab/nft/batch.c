@@ -20,6 +20,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -472,6 +473,124 @@ int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size
 		free(d.v);
 		return d.err;
 	}
+	*out = d.v;
+	*n = d.n;
+	return 0;
+}
+
+struct set_names {
+	char (*v)[VLNFT_SET_NAME_MAX];
+	size_t n;
+	size_t cap;
+	int err;
+};
+
+static int set_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, NFTA_SET_MAX) >= 0)
+		tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/**
+ * vlnft_dump_sets - names of the list sets of table ip vnetlab, sorted
+ */
+int vlnft_dump_sets(int nsfd, char (**out)[VLNFT_SET_NAME_MAX], size_t *n, char *why, size_t why_len)
+{
+	char req[512], rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
+	struct set_names d = {0};
+	struct mnl_socket *nl;
+	struct nftnl_set *set;
+	struct nlmsghdr *nlh;
+	struct slot *slot;
+	uint32_t seq = (uint32_t)time(NULL) ^ 0x5e7u;
+	bool done = false;
+	int err, fd;
+
+	*out = NULL;
+	*n = 0;
+	slot = socket_for(nsfd, &nl, why, why_len, &err);
+	if (!slot)
+		return err;
+	fd = mnl_socket_get_fd(nl);
+	drain(fd);
+	set = nftnl_set_alloc();
+	if (!set)
+		return -ENOMEM;
+	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, VL_NFT_TABLE);
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETSET, NFPROTO_IPV4, NLM_F_DUMP, seq);
+	nftnl_set_nlmsg_build_payload(nlh, set);
+	nftnl_set_free(set);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		err = -errno;
+		snprintf(why, why_len, "nftables: list sets: %s", strerror(errno));
+		slot_close(slot);
+		return err;
+	}
+	while (!done && !d.err) {
+		ssize_t got = recv(fd, rbuf, sizeof(rbuf), 0);
+		int left;
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			d.err = -errno;
+			break;
+		}
+		left = (int)got;
+		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlattr *tb[NFTA_SET_MAX + 1] = {0};
+			const char *name;
+
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+				d.err = e->error ? e->error : -EIO;
+				break;
+			}
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				d.err = -EINTR;
+			if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), set_attr_cb, tb) < 0 || !tb[NFTA_SET_NAME] ||
+			    !tb[NFTA_SET_TABLE] || strcmp(mnl_attr_get_str(tb[NFTA_SET_TABLE]), VL_NFT_TABLE))
+				continue;
+			name = mnl_attr_get_str(tb[NFTA_SET_NAME]);
+			if (!vlnft_is_list_set(name))
+				continue;
+			if (d.n == d.cap) {
+				size_t cap = d.cap ? d.cap * 2 : 64;
+				char(*v)[VLNFT_SET_NAME_MAX] = realloc(d.v, cap * sizeof(*v));
+
+				if (!v) {
+					d.err = -ENOMEM;
+					break;
+				}
+				d.v = v;
+				d.cap = cap;
+			}
+			snprintf(d.v[d.n++], VLNFT_SET_NAME_MAX, "%s", name);
+		}
+	}
+	if (d.err) {
+		snprintf(why, why_len, "nftables: list sets: %s", strerror(-d.err));
+		free(d.v);
+		return d.err;
+	}
+	if (d.n > 1)
+		qsort(d.v, d.n, sizeof(*d.v), cmp_name);
 	*out = d.v;
 	*n = d.n;
 	return 0;

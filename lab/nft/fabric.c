@@ -9,9 +9,15 @@
  *     map nic_out, subnet_out, subnet_in, nic_in   ifname : jump in-/out-<nsg>
  *     chain forward       ct established,related accept; then the four vmaps
  *
+ *     set a<hash>/p<hash> an address or port list of 3+ intervals, one per
+ *                         distinct content, shared by the rules that have it
+ *
  * Maps keep the forward chain at six rules whatever the number of NICs.
- * A live edit flushes and refills the two chains of one NSG; the anonymous
- * sets of the old rules go with them.
+ * A live edit rewrites the changed rules of one NSG; in the same transaction
+ * it creates the list sets the lab now needs that the kernel lacks (before
+ * the rules) and deletes those no rule of the lab uses any more (after), so
+ * the table is the same as after a fresh full commit (set order aside: new
+ * sets are listed last).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -254,29 +260,43 @@ void vlnft_key_be(uint8_t *key, uint32_t v, int len)
 		key[i] = (uint8_t)v;
 }
 
-/* An anonymous constant interval set of `iv`; *id gets its set id. */
-static int emit_anon_ivals(struct vlnft_batch *b, const struct vlnft_ivals *iv, int key_type, int key_len,
-			   uint32_t *id)
+/* A list set (nft-int.h): constant, interval, named after its content. */
+static int emit_list_set(struct vlnft_batch *b, const struct vlnft_named *l)
 {
-	static unsigned ctr;
-	char nm[32];
 	struct vlnft_set_spec s = {
-	    .name = nm,
+	    .name = l->name,
 	    .flags = NFT_SET_CONSTANT | NFT_SET_INTERVAL,
-	    .key_type = (uint32_t)key_type,
-	    .key_len = (uint32_t)key_len,
+	    .key_type = l->addr ? VLNFT_TYPE_IPADDR : VLNFT_TYPE_INET_SERVICE,
+	    .key_len = l->addr ? 4 : 2,
 	};
 	struct vlnft_elem *e;
 	size_t n;
-	int err = vlnft_ival_elems(iv, key_len, &e, &n);
+	int err = vlnft_ival_elems(&l->iv, (int)s.key_len, &e, &n);
 
-	snprintf(nm, sizeof nm, "x%u", ctr++);
-	*id = ctr - 1;
 	if (err)
 		return b->err = err;
 	err = vlnft_emit_set(b, &s, e, n, NULL);
 	free(e);
 	return err;
+}
+
+static int emit_del_set(struct vlnft_batch *b, const char *name)
+{
+	struct nftnl_set *set = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!set)
+		return b->err = -ENOMEM;
+	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, VL_NFT_TABLE);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, name);
+	nlh = vlnft_batch_msg(b, ROOM_SMALL, NFT_MSG_DELSET, 0, "delete set %s", name);
+	if (nlh) {
+		nftnl_set_nlmsg_build_payload(nlh, set);
+		vlnft_batch_done(b, nlh);
+	}
+	nftnl_set_free(set);
+	return b->err;
 }
 
 /* --- expressions --- */
@@ -450,10 +470,11 @@ int vlnft_rx_end(struct vlnft_rx *x, struct vlnft_batch *b, const char *label)
 /* ip saddr/daddr (off 12/16) against a compiled address match. */
 int vlnft_match_addr(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, const struct vlnft_addr *a)
 {
+	char name[VLNFT_SET_NAME_MAX];
 	uint8_t lo[4], hi[4], mask[4];
-	uint32_t id;
 	int plen;
 
+	(void)b; /* list sets are emitted ahead of the rules (build_full, build_one) */
 	switch (a->kind) {
 	case VLNFT_A_ANY:
 		return 0;
@@ -473,9 +494,9 @@ int vlnft_match_addr(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, co
 		return 0;
 	}
 	if (a->iv.n > 1) {
-		if (emit_anon_ivals(b, &a->iv, VLNFT_TYPE_IPADDR, 4, &id))
-			return b->err;
-		{ char nm[32]; snprintf(nm, sizeof nm, "x%u", id); vlnft_rx_lookup(x, nm, 0, false, false); }
+		/* Only lists of VLNFT_SET_MIN or more get here (compile.c); the set is in the batch or the kernel. */
+		vlnft_set_name(name, true, &a->iv);
+		vlnft_rx_lookup(x, name, 0, false, false);
 		return 0;
 	}
 	vlnft_key_be(lo, a->iv.v[0].lo, 4);
@@ -493,18 +514,17 @@ int vlnft_match_addr(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, co
 	return 0;
 }
 
-static int match_ports(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, const struct vlnft_ivals *p)
+static int match_ports(struct vlnft_rx *x, uint32_t off, const struct vlnft_ivals *p)
 {
+	char name[VLNFT_SET_NAME_MAX];
 	uint8_t lo[2], hi[2];
-	uint32_t id;
 
 	if (p->n == 0)
 		return 0;
 	vlnft_rx_payload(x, NFT_PAYLOAD_TRANSPORT_HEADER, off, 2);
 	if (p->n > 1) {
-		if (emit_anon_ivals(b, p, VLNFT_TYPE_INET_SERVICE, 2, &id))
-			return b->err;
-		{ char nm[32]; snprintf(nm, sizeof nm, "x%u", id); vlnft_rx_lookup(x, nm, 0, false, false); }
+		vlnft_set_name(name, false, p);
+		vlnft_rx_lookup(x, name, 0, false, false);
 		return 0;
 	}
 	vlnft_key_be(lo, p->v[0].lo, 2);
@@ -536,8 +556,8 @@ static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *cha
 	}
 	vlnft_match_addr(b, &x, 12, &cr->src);
 	vlnft_match_addr(b, &x, 16, &cr->dst);
-	match_ports(b, &x, 0, &cr->sport);
-	match_ports(b, &x, 2, &cr->dport);
+	match_ports(&x, 0, &cr->sport);
+	match_ports(&x, 2, &cr->dport);
 	vlnft_rx_counter(&x);
 	rx_comment(&x, cr->rule->name, vlnft_crule_fp(chain, nsg, cr));
 	if (cr->rule->access == VL_ALLOW) {
@@ -563,6 +583,11 @@ struct old_rules {
 	const struct vlnft_krule *v[2]; /* by direction: [VL_DIR_IN], [VL_DIR_OUT] */
 	size_t n[2];
 	bool known; /* false: the kernel's rules are unknown, flush and refill */
+	/* The kernel's list sets; sets_known false (an offline batch): assume
+	 * those of the last full commit, create and delete none. */
+	const char (*sets)[VLNFT_SET_NAME_MAX];
+	size_t n_sets;
+	bool sets_known;
 };
 
 static int edit_chain(struct vlnft_batch *b, const struct vl_nsg *nsg, const char *chain,
@@ -759,19 +784,27 @@ static int build_full(const struct vlnft_ctx *c, struct vlnft_batch *b, char *wh
 	};
 	static const struct vlnft_elem tcpudp_elems[2] = {{.key = {6}}, {.key = {17}}};
 	char chain[VLNFT_CHAIN_NAME_MAX];
+	struct vlnft_named *lists;
 	struct vlnft_elem *e;
-	size_t i, n;
+	size_t i, n, n_lists;
 	int err;
 
+	err = vlnft_lab_sets(c, &lists, &n_lists, why, why_len);
+	if (err)
+		return err;
 	vlnft_emit_table(b, true);
 	err = vlnft_ival_elems(&c->vnet, 4, &e, &n);
 	if (err) {
+		vlnft_named_free(lists, n_lists);
 		snprintf(why, why_len, "set vnet: %s", strerror(-err));
 		return err;
 	}
 	vlnft_emit_set(b, &vnet, e, n, NULL);
 	free(e);
 	vlnft_emit_set(b, &tcpudp, tcpudp_elems, 2, NULL);
+	for (i = 0; i < n_lists && !b->err; i++)
+		emit_list_set(b, &lists[i]);
+	vlnft_named_free(lists, n_lists);
 	vlnft_emit_chain(b, VLNFT_CHAIN_FORWARD, &fwd);
 	for (i = 0; i < lab->n_nsgs && !b->err; i++) {
 		vlnft_chain_name(chain, lab->nsgs[i].name, VL_DIR_IN);
@@ -796,10 +829,39 @@ static int build_full(const struct vlnft_ctx *c, struct vlnft_batch *b, char *wh
 static int build_one(const struct vlnft_ctx *c, int nsg, const struct old_rules *old, struct vlnft_batch *b,
 		     char *why, size_t why_len)
 {
-	static const struct old_rules none = {{NULL, NULL}, {0, 0}, false};
+	static const struct old_rules none = {{NULL, NULL}, {0, 0}, false, NULL, 0, false};
+	struct vlnft_named *lists = NULL;
+	size_t i, j, n_lists = 0;
+	int err;
 
 	/* No knowledge of the kernel's rules: flush both chains and refill. */
-	return emit_nsg_rules(c, b, &c->lab->nsgs[nsg], old ? old : &none, why, why_len);
+	if (!old)
+		old = &none;
+	if (!old->sets_known)
+		return emit_nsg_rules(c, b, &c->lab->nsgs[nsg], old, why, why_len);
+	err = vlnft_lab_sets(c, &lists, &n_lists, why, why_len);
+	if (err)
+		return err;
+	/* Both sorted by name: create what the kernel lacks, rules, delete what the lab no longer uses. */
+	for (i = j = 0; i < n_lists && !b->err; i++) {
+		while (j < old->n_sets && strcmp(old->sets[j], lists[i].name) < 0)
+			j++;
+		if (j == old->n_sets || strcmp(old->sets[j], lists[i].name))
+			emit_list_set(b, &lists[i]);
+	}
+	err = b->err ? b->err : emit_nsg_rules(c, b, &c->lab->nsgs[nsg], old, why, why_len);
+	for (i = j = 0; i < old->n_sets && !err && !b->err; i++) {
+		while (j < n_lists && strcmp(lists[j].name, old->sets[i]) < 0)
+			j++;
+		if (j == n_lists || strcmp(lists[j].name, old->sets[i]))
+			emit_del_set(b, old->sets[i]);
+	}
+	vlnft_named_free(lists, n_lists);
+	if (!err && b->err) {
+		snprintf(why, why_len, "NSG %s: list sets: %s", c->lab->nsgs[nsg].name, strerror(-b->err));
+		err = b->err;
+	}
+	return err;
 }
 
 static int build(const struct vl_lab *lab, int nsg, const struct old_rules *old, struct vlnft_batch *b,
@@ -893,11 +955,26 @@ static int send_built(const struct vl_lab *lab, int nsg, const struct old_rules 
 	return send_and_free(&b, build(lab, nsg, old, &b, why, why_len), nsfd, why, why_len);
 }
 
+/* The kernel's list sets into old; no table: unknown (the edit then fails naming its chain). */
+static int dump_sets(int nsfd, struct old_rules *old, char (**sets)[VLNFT_SET_NAME_MAX], char *why,
+		     size_t why_len)
+{
+	int err = vlnft_dump_sets(nsfd, sets, &old->n_sets, why, why_len);
+
+	old->sets = (const char(*)[VLNFT_SET_NAME_MAX]) * sets;
+	old->sets_known = err == 0;
+	if (err == -ENOENT) {
+		why[0] = '\0';
+		return 0;
+	}
+	return err;
+}
+
 static int commit(const struct vl_lab *lab, int nsg, int nsfd, char *why, size_t why_len)
 {
 	struct vlnft_krule *k[2] = {NULL, NULL};
-	struct old_rules old = {{NULL, NULL}, {0, 0}, true};
-	char chain[VLNFT_CHAIN_NAME_MAX];
+	struct old_rules old = {{NULL, NULL}, {0, 0}, true, NULL, 0, true};
+	char chain[VLNFT_CHAIN_NAME_MAX], (*sets)[VLNFT_SET_NAME_MAX] = NULL;
 	int d, err = 0;
 
 	if (nsg == VL_NONE)
@@ -912,10 +989,19 @@ static int commit(const struct vl_lab *lab, int nsg, int nsfd, char *why, size_t
 		old.v[d] = k[d];
 	}
 	if (!err)
+		err = dump_sets(nsfd, &old, &sets, why, why_len);
+	if (!err)
 		err = send_built(lab, nsg, &old, nsfd, why, why_len);
-	/* Rules changed under us (another editor): rewrite both chains whole. */
-	if (err == -ENOENT && old.n[0] + old.n[1] > 0)
-		err = send_built(lab, nsg, NULL, nsfd, why, why_len);
+	/* Rules or sets changed under us (another editor): rewrite both chains whole. */
+	if (err == -ENOENT && old.n[0] + old.n[1] > 0) {
+		free(sets);
+		sets = NULL;
+		old.known = false;
+		err = dump_sets(nsfd, &old, &sets, why, why_len);
+		if (!err)
+			err = send_built(lab, nsg, &old, nsfd, why, why_len);
+	}
+	free(sets);
 	free(k[0]);
 	free(k[1]);
 	return err;

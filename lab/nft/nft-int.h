@@ -61,7 +61,7 @@ enum vlnft_addr_kind {
 	VLNFT_A_ANY,     /* no match needed */
 	VLNFT_A_VNET,    /* lookup @vnet */
 	VLNFT_A_NOTVNET, /* lookup != @vnet (Internet) */
-	VLNFT_A_IVALS,   /* one interval: cmp/prefix/range; more: anonymous set */
+	VLNFT_A_IVALS,   /* one interval: cmp/prefix/range; more: shared named set */
 };
 
 struct vlnft_addr {
@@ -106,6 +106,25 @@ void vlnft_crules_free(struct vlnft_crule *r, size_t n);
 uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_crule *cr);
 #define VLNFT_UDATA_RULE_FP 0x7f /* nft ignores udata types it does not know */
 
+/*
+ * Lists of at least VLNFT_SET_MIN intervals become a named set, one per
+ * distinct content, named after it ("a" + 16 hex digits for addresses, "p"
+ * for ports) and shared by every rule of the table that has that list.
+ * Shorter lists are expanded into one nft rule per combination.
+ */
+#define VLNFT_SET_MIN 3
+#define VLNFT_SET_NAME_MAX 20
+struct vlnft_named {
+	char name[VLNFT_SET_NAME_MAX];
+	bool addr; /* ipv4_addr, else inet_service */
+	struct vlnft_ivals iv;
+};
+void vlnft_set_name(char *buf, bool addr, const struct vlnft_ivals *iv);
+bool vlnft_is_list_set(const char *name); /* a name vlnft_set_name() makes */
+/* Every list set the lab's NSG rules use, sorted by name. Caller frees with vlnft_named_free(). */
+int vlnft_lab_sets(const struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
+void vlnft_named_free(struct vlnft_named *v, size_t n);
+
 /* A rule of a chain as the kernel has it. */
 struct vlnft_krule {
 	uint64_t handle;
@@ -115,6 +134,8 @@ struct vlnft_krule {
 /* Handles and fingerprints of the rules of table ip vnetlab chain `chain`,
  * in order. Caller frees *out. 0 or -errno. */
 int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why, size_t why_len);
+/* Names of the list sets (vlnft_is_list_set) of table ip vnetlab. Caller frees *out. 0 or -errno. */
+int vlnft_dump_sets(int nsfd, char (**out)[VLNFT_SET_NAME_MAX], size_t *n, char *why, size_t why_len);
 
 int vlnft_ivals_push(struct vlnft_ivals *iv, uint32_t lo, uint32_t hi);
 void vlnft_ivals_merge(struct vlnft_ivals *iv); /* sort, join overlapping and adjacent */

@@ -54,6 +54,19 @@ static void put_ivals(FILE *f, const struct vlnft_ivals *iv, bool ip)
 	fputs(" }", f);
 }
 
+/* One interval, or a list set (compile.c leaves only lists of VLNFT_SET_MIN or more). */
+static void put_list(FILE *f, const struct vlnft_ivals *iv, bool ip)
+{
+	char name[VLNFT_SET_NAME_MAX];
+
+	if (iv->n == 1) {
+		put_ivals(f, iv, ip);
+		return;
+	}
+	vlnft_set_name(name, ip, iv);
+	fprintf(f, "@%s", name);
+}
+
 static void put_addr(FILE *f, const char *what, const struct vlnft_addr *a)
 {
 	switch (a->kind) {
@@ -72,7 +85,7 @@ static void put_addr(FILE *f, const char *what, const struct vlnft_addr *a)
 	if (a->iv.n == 0)
 		fputs("< 0.0.0.0", f);
 	else
-		put_ivals(f, &a->iv, true);
+		put_list(f, &a->iv, true);
 	fputc(' ', f);
 }
 
@@ -107,12 +120,12 @@ static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
 	put_addr(f, "daddr", &cr->dst);
 	if (cr->sport.n) {
 		fputs("th sport ", f);
-		put_ivals(f, &cr->sport, false);
+		put_list(f, &cr->sport, false);
 		fputc(' ', f);
 	}
 	if (cr->dport.n) {
 		fputs("th dport ", f);
-		put_ivals(f, &cr->dport, false);
+		put_list(f, &cr->dport, false);
 		fputc(' ', f);
 	}
 	fputs("counter ", f);
@@ -195,12 +208,18 @@ static void put_header(FILE *f)
 void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
 {
 	char why[256] = "", chain[VLNFT_CHAIN_NAME_MAX];
+	struct vlnft_named *lists;
 	struct vlnft_ctx c;
-	size_t g, i, n;
+	size_t g, i, n, n_lists;
 	int s, d;
 
 	if (vlnft_ctx_init(&c, lab, why, sizeof(why))) {
 		fprintf(f, "# error: %s\n", why);
+		return;
+	}
+	if (vlnft_lab_sets(&c, &lists, &n_lists, why, sizeof(why))) {
+		fprintf(f, "# error: %s\n", why);
+		vlnft_ctx_fini(&c);
 		return;
 	}
 	put_header(f);
@@ -208,6 +227,13 @@ void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
 	fprintf(f,
 		"\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
 		VLNFT_SET_TCPUDP);
+	for (i = 0; i < n_lists; i++) {
+		fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags constant,interval\n\t\telements = ", lists[i].name,
+			lists[i].addr ? "ipv4_addr" : "inet_service");
+		put_ivals(f, &lists[i].iv, lists[i].addr);
+		fputs("\n\t}\n\n", f);
+	}
+	vlnft_named_free(lists, n_lists);
 	for (s = 0; s < VLNFT_N_STAGES; s++)
 		put_map(f, lab, s);
 	fprintf(f, "\tchain %s {\n\t\ttype filter hook forward priority filter; policy accept;\n",

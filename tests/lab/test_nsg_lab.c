@@ -427,3 +427,38 @@ Test(nsg_edit, refused_edits_change_nothing_and_add_delete_take_effect)
 	cr_assert_neq(st, 0, "deleting a missing rule succeeded: %s", out);
 	free(out);
 }
+
+/* Lists of three or more ranges live in shared named sets: edits create and remove them. */
+static void expect_list_sets(const char *n, const char *what)
+{
+	char *sets = th_run(NULL, "ip netns exec vl-%s-fabric nft list sets ip 2>&1 | grep -c 'set [ap][0-9a-f]'",
+			    th_lab.name);
+
+	cr_assert_str_eq(sets, n, "%s: %s", what, sets);
+	free(sets);
+}
+
+Test(nsg_edit, edits_bring_in_and_drop_list_sets)
+{
+	char *out;
+	int st;
+
+	expect_list_sets("0\n", "no list sets before");
+	out = edit(&st, "set", "allow-echo", "--destination-port-ranges 5 7 9-11");
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	expect_list_sets("1\n", "the port list became one set");
+	expect_probe("connected", NULL);
+	expect_explain("Allow", "allow-echo");
+	out = edit(&st, "set", "allow-echo", "--destination-port-ranges 5 9 12");
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	expect_list_sets("1\n", "the old set replaced by the new one");
+	expect_probe("dropped", "deny-all");
+	expect_explain("Deny", "deny-all");
+	out = edit(&st, "set", "allow-echo", "--destination-port-ranges 7");
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	expect_list_sets("0\n", "the unused set is gone");
+	expect_probe("connected", NULL);
+}
