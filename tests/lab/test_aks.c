@@ -141,3 +141,21 @@ Test(demo, kubenet_outbound_scenario_replays_the_article)
 	free(out);
 	free(th_run(NULL, "%s down kubenet 2>&1", th_vnetlab()));
 }
+
+Test(demo, every_shipped_topology_passes_its_checks)
+{
+	char *out;
+	int st;
+
+	if (!th_is_root())
+		cr_skip_test("needs root");
+	/* `check FILE` builds each lab, runs its checks as real probes, and removes it */
+	out = th_run(&st,
+		     "rc=0; for f in topologies/*.yaml tests/data/good/*.yaml; do "
+		     "grep -q '^checks:' $f || continue; echo \"== $f\"; %s check $f 2>&1 || rc=1; done; exit $rc",
+		     th_vnetlab());
+	cr_assert_eq(st, 0, "%s", out);
+	cr_assert(strstr(out, "== topologies/azure-cni-nsg.yaml"), "%s", out);
+	cr_assert_not(strstr(out, "FAIL"), "%s", out);
+	free(out);
+}

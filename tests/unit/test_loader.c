@@ -183,7 +183,7 @@ Test(loader, full_maps_every_field)
 	cr_expect_eq(lab->checks[2].proto, VL_PROTO_ICMP);
 	cr_expect_eq(lab->checks[2].port, 0);
 	cr_expect_null(lab->checks[3].name); /* inline scenario check */
-	cr_expect_str_eq(lab->checks[3].expect_rule, "aci-nsg/deny-pods");
+	cr_expect_str_eq(lab->checks[3].expect_rule, "aci-nsg/deny-aks-nodes");
 
 	cr_assert_eq(lab->n_steps, 7);
 	cr_expect_eq(lab->steps[0].kind, VL_STEP_SAY);
