@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +159,8 @@ int vl_drop_parse(const char *line, struct vl_drop *d)
 int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d)
 {
 	const uint8_t *p = pkt;
-	size_t ihl;
+	size_t ihl, tot;
+	bool later_frag;
 	uint32_t a;
 
 	if (len < 20 || (p[0] >> 4) != 4)
@@ -166,6 +168,12 @@ int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d)
 	ihl = (size_t)(p[0] & 0x0f) * 4;
 	if (ihl < 20 || len < ihl)
 		return -EINVAL;
+	/* Bytes past the IP total length are not the packet's; 0 (GSO) says nothing. */
+	tot = (size_t)(p[2] << 8 | p[3]);
+	if (tot >= ihl && tot < len)
+		len = tot;
+	/* A fragment other than the first carries no transport header: no ports to read. */
+	later_frag = (p[6] << 8 | p[7]) & 0x1fff;
 	memcpy(&a, p + 12, 4);
 	d->src = ntohl(a);
 	memcpy(&a, p + 16, 4);
@@ -177,7 +185,7 @@ int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d)
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
 		d->proto = ((const uint8_t *)pkt)[9] == IPPROTO_TCP ? VL_PROTO_TCP : VL_PROTO_UDP;
-		if (len >= 4) {
+		if (len >= 4 && !later_frag) {
 			d->sport = (uint16_t)(p[0] << 8 | p[1]);
 			d->dport = (uint16_t)(p[2] << 8 | p[3]);
 		}
@@ -185,7 +193,7 @@ int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d)
 	case IPPROTO_ICMP:
 		d->proto = VL_PROTO_ICMP;
 		/* echo request/reply: the id plays the source port, as conntrack treats it */
-		if (len >= 6 && (p[0] == 8 || p[0] == 0))
+		if (len >= 6 && !later_frag && (p[0] == 8 || p[0] == 0))
 			d->sport = (uint16_t)(p[4] << 8 | p[5]);
 		break;
 	case IPPROTO_ESP:

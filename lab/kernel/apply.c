@@ -266,7 +266,8 @@ static int flush(struct apply *a, int ns)
 			c->len = c->n_pend = 0;
 			return ret;
 		}
-		for (struct nlmsghdr *h = (void *)rbuf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		/* n > 0 first: NLMSG_NEXT may take n below zero after an unpadded last message. */
+		for (struct nlmsghdr *h = (void *)rbuf; n > 0 && NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
 			const struct nlmsgerr *e = NLMSG_DATA(h);
 			uint32_t k = h->nlmsg_seq - c->pend[0].seq;
 			char what[300];
@@ -510,12 +511,23 @@ static int create_one(struct creator *cr, size_t i)
 	return queue(a, (int)i, msg, OP_LO_UP, 0);
 }
 
+/* first_err is written under the lock by any thread: read it there too. */
+static bool failed(struct apply *a)
+{
+	bool f;
+
+	pthread_mutex_lock(&a->lock);
+	f = a->first_err != 0;
+	pthread_mutex_unlock(&a->lock);
+	return f;
+}
+
 static void *create_some(void *arg)
 {
 	struct creator *cr = arg;
 
 	for (size_t i = cr->first; i < cr->a->plan->n_ns && !cr->ret; i += cr->stride) {
-		if (cr->a->first_err)
+		if (failed(cr->a))
 			break;
 		cr->ret = create_one(cr, i);
 	}
@@ -563,6 +575,7 @@ static int add_link(struct apply *a, size_t idx)
 	const struct vl_plan_link *l = &a->plan->links[idx];
 	struct rtnl_link *link = NULL, *peer = NULL;
 	struct nl_msg *msg = NULL;
+	bool queued = false;
 	int ret, ifindex;
 
 	ret = check_ns(a, l->ns, l->name);
@@ -603,15 +616,15 @@ static int add_link(struct apply *a, size_t idx)
 		ret = vl_nlerr_to_errno(ret);
 		goto out;
 	}
+	/* queue() reports its own failure; the link objects are ours either way. */
 	ret = queue(a, l->ns, msg, OP_LINK_ADD, idx);
 	msg = NULL;
-	if (ret < 0)
-		return ret;
+	queued = true;
 out:
 	if (peer)
 		rtnl_link_put(peer);
 	rtnl_link_put(link);
-	if (ret < 0) {
+	if (ret < 0 && !queued) {
 		char what[300];
 
 		describe(a, l->ns, OP_LINK_ADD, idx, what, sizeof(what));

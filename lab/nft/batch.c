@@ -489,8 +489,14 @@ static int set_attr_cb(const struct nlattr *attr, void *data)
 {
 	const struct nlattr **tb = data;
 
-	if (mnl_attr_type_valid(attr, NFTA_SET_MAX) >= 0)
-		tb[mnl_attr_get_type(attr)] = attr;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, NFTA_SET_MAX) < 0)
+		return MNL_CB_OK;
+	/* The names are read as C strings (strlen, strcmp): only NUL-terminated ones. */
+	if ((type == NFTA_SET_NAME || type == NFTA_SET_TABLE) && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_OK;
+	tb[type] = attr;
 	return MNL_CB_OK;
 }
 

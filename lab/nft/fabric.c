@@ -857,10 +857,11 @@ static int build_one(const struct vlnft_ctx *c, int nsg, const struct old_rules 
 			emit_del_set(b, old->sets[i]);
 	}
 	vlnft_named_free(lists, n_lists);
-	if (!err && b->err) {
-		snprintf(why, why_len, "NSG %s: list sets: %s", c->lab->nsgs[nsg].name, strerror(-b->err));
+	if (!err)
 		err = b->err;
-	}
+	/* A failure while making or dropping list sets has not said so yet. */
+	if (err && !why[0])
+		snprintf(why, why_len, "NSG %s: list sets: %s", c->lab->nsgs[nsg].name, strerror(-err));
 	return err;
 }
 

@@ -402,3 +402,60 @@ Test(kernel, apply_bridge_with_ports)
 	free(out);
 	free(t);
 }
+
+struct claimed {
+	int n;
+	char names[260][VL_NS_NAME_MAX];
+};
+
+static int claim_all(const char *name, bool claim, void *arg)
+{
+	struct claimed *c = arg;
+
+	if (claim)
+		snprintf(c->names[c->n++], VL_NS_NAME_MAX, "%s", name);
+	return 0;
+}
+
+/*
+ * More links in one namespace than a send window: the duplicate's EEXIST
+ * comes back while the 128th link is queued. The failed run frees what it
+ * built (the ASan build checks) and leaves only namespaces it recorded.
+ */
+Test(kernel, apply_failure_past_a_window_leaves_only_recorded)
+{
+	struct vl_error err = {0};
+	struct claimed *c = calloc(1, sizeof(*c));
+	char lab[80], want[200];
+	struct test_plan *t;
+	struct dirent *e;
+	DIR *d;
+	int left = 0;
+
+	skip_unless_root();
+	cr_assert_not_null(c);
+	snprintf(lab, sizeof(lab), "%sw-", prefix);
+	t = make_plan(lab, 140);
+	snprintf(t->links[1].name, IFNAMSIZ, "n0");
+	cr_assert_lt(vl_apply_up(&t->plan, claim_all, c, &err), 0);
+	snprintf(want, sizeof(want), "creating veth n0 in %sfabric: File exists", lab);
+	cr_assert(strstr(err.msg, want), "got \"%s\"", err.msg);
+	d = opendir(VL_NETNS_DIR);
+	cr_assert_not_null(d);
+	while ((e = readdir(d))) {
+		bool recorded = false;
+
+		if (strncmp(e->d_name, lab, strlen(lab)))
+			continue;
+		left++;
+		for (int i = 0; i < c->n && !recorded; i++)
+			recorded = !strcmp(c->names[i], e->d_name);
+		cr_assert(recorded, "%s exists but was not recorded", e->d_name);
+	}
+	closedir(d);
+	cr_assert_eq(left, (int)t->plan.n_ns);
+	for (int i = 0; i < c->n; i++)
+		cr_assert_eq(vl_netns_delete(c->names[i]), 0);
+	free(c);
+	free(t);
+}

@@ -239,3 +239,50 @@ Test(drop, nflog_message)
 	cr_assert_str_eq(got[0].nsg, "aciNsg");
 	cr_assert_str_eq(got[0].rule, "deny-aks");
 }
+
+Test(drop, from_packet_later_fragment_has_no_ports)
+{
+	uint8_t p[48];
+	struct vl_drop d;
+
+	make_packet(p, IPPROTO_UDP, "10.0.0.4", "10.0.1.4", 5353, 7);
+	p[6] = 0x00; /* fragment offset 185 * 8: payload bytes, not a UDP header */
+	p[7] = 0xb9;
+	cr_assert_eq(vl_drop_from_packet(p, 48, &d), 0);
+	cr_assert_eq(d.proto, VL_PROTO_UDP);
+	cr_assert_eq(d.sport, 0);
+	cr_assert_eq(d.dport, 0);
+	p[6] = 0x20; /* MF only: the first fragment has the header */
+	p[7] = 0x00;
+	cr_assert_eq(vl_drop_from_packet(p, 48, &d), 0);
+	cr_assert_eq(d.sport, 5353);
+	cr_assert_eq(d.dport, 7);
+}
+
+Test(drop, from_packet_stops_at_total_length)
+{
+	uint8_t p[48];
+	struct vl_drop d;
+
+	make_packet(p, IPPROTO_TCP, "10.0.0.4", "10.0.1.4", 41000, 80);
+	p[3] = 22; /* total length 22: two bytes of TCP; the rest is not the packet's */
+	cr_assert_eq(vl_drop_from_packet(p, 48, &d), 0);
+	cr_assert_eq(d.proto, VL_PROTO_TCP);
+	cr_assert_eq(d.sport, 0);
+	cr_assert_eq(d.dport, 0);
+	p[3] = 0; /* 0 (GSO): the captured length rules */
+	cr_assert_eq(vl_drop_from_packet(p, 48, &d), 0);
+	cr_assert_eq(d.dport, 80);
+}
+
+Test(drop, nflog_message_without_header_is_ignored)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct vl_drop got[2] = {0};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	/* No nfgenmsg: nothing to parse, nothing reported, no read past the message. */
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+	cr_assert_eq(vl_nflog_parse(buf, nlh->nlmsg_len, collect, got), 0);
+	cr_assert_eq(got[1].sport, 0);
+}

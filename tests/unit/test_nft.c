@@ -703,3 +703,97 @@ Test(nft, print_masquerade)
 		  text);
 	free(text);
 }
+
+/* Two rules with the same three-port list, one with another; an address list of three. */
+static const char *lists_topo =
+	"name: nftls\n"
+	"vnets:\n"
+	"  - name: v1\n"
+	"    addressSpace: [10.1.0.0/16]\n"
+	"    subnets:\n"
+	"      - {name: web, addressPrefix: 10.1.0.0/24, networkSecurityGroup: a-nsg}\n"
+	"networkSecurityGroups:\n"
+	"  - name: a-nsg\n"
+	"    securityRules:\n"
+	"      - {name: r1, priority: 100, direction: Inbound, access: Allow, protocol: Tcp,\n"
+	"         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*',\n"
+	"         destinationPortRanges: ['80', '443', '8000-8080']}\n"
+	"      - {name: r2, priority: 110, direction: Outbound, access: Deny, protocol: Udp,\n"
+	"         sourceAddressPrefixes: [10.1.0.4, 10.1.0.16/28, 10.1.0.40], sourcePortRange: '*',\n"
+	"         destinationAddressPrefix: '*', destinationPortRanges: ['443', '80', '8000-8080']}\n"
+	"      - {name: r3, priority: 120, direction: Inbound, access: Deny, protocol: Tcp,\n"
+	"         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*',\n"
+	"         destinationPortRanges: ['1', '5', '9']}\n"
+	"vms:\n"
+	"  - {name: vm1, subnet: web}\n";
+
+/* Names of the list sets a full batch creates (sorted, space-separated) and the sets its rules look up. */
+static void list_sets_of(const struct vl_lab *l, char *made, size_t made_len, char *used, size_t used_len)
+{
+	struct parsed p = nsg_batch(l, VL_NONE);
+
+	made[0] = used[0] = '\0';
+	for (size_t i = 0; i < p.n; i++) {
+		if (p.m[i].type == NFT_MSG_NEWSET) {
+			const char *name = nftnl_set_get_str(p.m[i].set, NFTNL_SET_NAME);
+
+			if ((name[0] == 'a' || name[0] == 'p') && strlen(name) == 17) {
+				cr_assert(nftnl_set_get_u32(p.m[i].set, NFTNL_SET_FLAGS) & NFT_SET_CONSTANT);
+				if (made[0])
+					strncat(made, " ", made_len - strlen(made) - 1);
+				strncat(made, name, made_len - strlen(made) - 1);
+			}
+		}
+		if (p.m[i].type == NFT_MSG_NEWRULE) {
+			for (int k = 0; k < 4; k++) {
+				struct nftnl_expr *e = nth_expr(p.m[i].rule, "lookup", k);
+				const char *name;
+
+				if (!e)
+					break;
+				name = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+				if ((name[0] == 'a' || name[0] == 'p') && strlen(name) == 17) {
+					strncat(used, name, used_len - strlen(used) - 1);
+					strncat(used, " ", used_len - strlen(used) - 1);
+				}
+			}
+		}
+	}
+	parsed_free(&p);
+}
+
+Test(nft, list_sets_are_deterministic_and_shared)
+{
+	struct vl_lab *l1 = th_load(lists_topo), *l2 = th_load(lists_topo);
+	char made1[256], used1[512], made2[256], used2[512], shared[18], *t = NULL, *p, *q;
+	size_t len = 0;
+	FILE *f;
+
+	list_sets_of(l1, made1, sizeof(made1), used1, sizeof(used1));
+	list_sets_of(l2, made2, sizeof(made2), used2, sizeof(used2));
+	/* r1 and r2 share one port set (same list, other order), r3 has its own, r2 an address set. */
+	cr_assert_eq(strlen(made1), 3 * 17 + 2, "%s", made1);
+	cr_assert_str_eq(made1, made2, "same lists, same names across builds");
+	cr_assert_str_eq(used1, used2);
+	p = strchr(made1, 'a');
+	cr_assert(p && p == made1, "the address set sorts first: %s", made1);
+	snprintf(shared, sizeof(shared), "%.17s", made1 + 18);
+	q = strstr(used1, shared);
+	cr_assert_not_null(q, "%s / %s", made1, used1);
+	cr_assert_not_null(strstr(q + 17, shared), "two rules look up one shared set: %s", used1);
+	/* The printed ruleset names the same sets. */
+	f = open_memstream(&t, &len);
+	vl_nft_nsg_print(l1, f);
+	fclose(f);
+	for (int k = 0; k < 3; k++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "\tset %.17s {", made1 + 18 * k);
+		cr_assert_not_null(strstr(t, want), "%s", t);
+		snprintf(want, sizeof(want), "@%.17s", made1 + 18 * k);
+		cr_assert_not_null(strstr(t, want), "%s", t);
+	}
+	free(t);
+	vl_lab_free(l1);
+	vl_lab_free(l2);
+}
