@@ -355,7 +355,6 @@ struct dump_state {
 	struct vlnft_krule *v;
 	size_t n;
 	size_t cap;
-	int err;
 };
 
 static int rule_attr_cb(const struct nlattr *attr, void *data)
@@ -368,13 +367,14 @@ static int rule_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static void dump_one(const struct nlmsghdr *nlh, struct dump_state *d)
+static int rule_one(const struct nlmsghdr *nlh, void *arg)
 {
+	struct dump_state *d = arg;
 	const struct nlattr *tb[NFTA_RULE_MAX + 1] = {0};
 	struct vlnft_krule k = {0};
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr_cb, tb) < 0 || !tb[NFTA_RULE_HANDLE])
-		return;
+		return 0;
 	k.handle = be64toh(mnl_attr_get_u64(tb[NFTA_RULE_HANDLE]));
 	if (tb[NFTA_RULE_USERDATA]) {
 		const uint8_t *u = mnl_attr_get_payload(tb[NFTA_RULE_USERDATA]);
@@ -390,68 +390,53 @@ static void dump_one(const struct nlmsghdr *nlh, struct dump_state *d)
 		size_t cap = d->cap ? d->cap * 2 : 64;
 		struct vlnft_krule *v = realloc(d->v, cap * sizeof(*v));
 
-		if (!v) {
-			d->err = -ENOMEM;
-			return;
-		}
+		if (!v)
+			return -ENOMEM;
 		d->v = v;
 		d->cap = cap;
 	}
 	d->v[d->n++] = k;
+	return 0;
 }
 
-/**
- * vlnft_dump_chain - handles and fingerprints of one chain's rules, in order
+/*
+ * Send a dump request on the namespace's cached socket and hand every reply
+ * message to one(); stops at NLMSG_DONE or the first error. 0 or -errno.
  */
-int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why,
-		     size_t why_len)
+static int run_dump(int nsfd, const struct nlmsghdr *req, const char *what,
+		    int (*one)(const struct nlmsghdr *nlh, void *arg), void *arg, char *why, size_t why_len)
 {
-	char req[512], rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
-	struct dump_state d = {0};
+	char rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
 	struct mnl_socket *nl;
-	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
 	struct slot *slot;
-	uint32_t seq = (uint32_t)time(NULL);
 	bool done = false;
-	int err, fd;
+	int err = 0, fd;
 
-	*out = NULL;
-	*n = 0;
 	slot = socket_for(nsfd, &nl, why, why_len, &err);
 	if (!slot)
 		return err;
 	fd = mnl_socket_get_fd(nl);
 	drain(fd);
-	r = nftnl_rule_alloc();
-	if (!r)
-		return -ENOMEM;
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VL_NFT_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP, seq);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+	if (mnl_socket_sendto(nl, req, req->nlmsg_len) < 0) {
 		err = -errno;
-		snprintf(why, why_len, "nftables: list chain %s: %s", chain, strerror(errno));
+		snprintf(why, why_len, "nftables: %s: %s", what, strerror(-err));
 		slot_close(slot);
 		return err;
 	}
-	while (!done && !d.err) {
+	while (!done && !err) {
 		ssize_t got = recv(fd, rbuf, sizeof(rbuf), 0);
+		struct nlmsghdr *nlh;
 		int left;
 
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			d.err = -errno;
+			err = -errno;
 			break;
 		}
 		left = (int)got;
-		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
-			if (nlh->nlmsg_seq != seq)
+		for (nlh = (struct nlmsghdr *)rbuf; !err && mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_seq != req->nlmsg_seq)
 				continue;
 			if (nlh->nlmsg_type == NLMSG_DONE) {
 				done = true;
@@ -460,18 +445,46 @@ int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 
-				d.err = e->error ? e->error : -EIO;
+				err = e->error ? e->error : -EIO;
 				break;
 			}
-			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-				d.err = -EINTR;
-			dump_one(nlh, &d);
+			/* An interrupted dump is incomplete: the caller retries from a full commit. */
+			err = nlh->nlmsg_flags & NLM_F_DUMP_INTR ? -EINTR : one(nlh, arg);
 		}
 	}
-	if (d.err) {
-		snprintf(why, why_len, "nftables: list chain %s: %s", chain, strerror(-d.err));
+	if (err)
+		snprintf(why, why_len, "nftables: %s: %s", what, strerror(-err));
+	return err;
+}
+
+/**
+ * vlnft_dump_chain - handles and fingerprints of one chain's rules, in order
+ */
+int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why,
+		     size_t why_len)
+{
+	char req[512], what[300];
+	struct dump_state d = {0};
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	r = nftnl_rule_alloc();
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VL_NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP, (uint32_t)time(NULL));
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	snprintf(what, sizeof(what), "list chain %s", chain);
+	err = run_dump(nsfd, nlh, what, rule_one, &d, why, why_len);
+	if (err) {
 		free(d.v);
-		return d.err;
+		return err;
 	}
 	*out = d.v;
 	*n = d.n;
@@ -482,7 +495,6 @@ struct set_names {
 	char (*v)[VLNFT_SET_NAME_MAX];
 	size_t n;
 	size_t cap;
-	int err;
 };
 
 static int set_attr_cb(const struct nlattr *attr, void *data)
@@ -505,95 +517,56 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+static int set_one(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[NFTA_SET_MAX + 1] = {0};
+	struct set_names *d = arg;
+	const char *name;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), set_attr_cb, tb) < 0 || !tb[NFTA_SET_NAME] ||
+	    !tb[NFTA_SET_TABLE] || strcmp(mnl_attr_get_str(tb[NFTA_SET_TABLE]), VL_NFT_TABLE))
+		return 0;
+	name = mnl_attr_get_str(tb[NFTA_SET_NAME]);
+	if (!vlnft_is_list_set(name))
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		char(*v)[VLNFT_SET_NAME_MAX] = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	snprintf(d->v[d->n++], VLNFT_SET_NAME_MAX, "%s", name);
+	return 0;
+}
+
 /**
  * vlnft_dump_sets - names of the list sets of table ip vnetlab, sorted
  */
 int vlnft_dump_sets(int nsfd, char (**out)[VLNFT_SET_NAME_MAX], size_t *n, char *why, size_t why_len)
 {
-	char req[512], rbuf[MNL_SOCKET_BUFFER_SIZE * 4];
+	char req[512];
 	struct set_names d = {0};
-	struct mnl_socket *nl;
 	struct nftnl_set *set;
 	struct nlmsghdr *nlh;
-	struct slot *slot;
-	uint32_t seq = (uint32_t)time(NULL) ^ 0x5e7u;
-	bool done = false;
-	int err, fd;
+	int err;
 
 	*out = NULL;
 	*n = 0;
-	slot = socket_for(nsfd, &nl, why, why_len, &err);
-	if (!slot)
-		return err;
-	fd = mnl_socket_get_fd(nl);
-	drain(fd);
 	set = nftnl_set_alloc();
 	if (!set)
 		return -ENOMEM;
 	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_IPV4);
 	nftnl_set_set_str(set, NFTNL_SET_TABLE, VL_NFT_TABLE);
-	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETSET, NFPROTO_IPV4, NLM_F_DUMP, seq);
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETSET, NFPROTO_IPV4, NLM_F_DUMP, (uint32_t)time(NULL) ^ 0x5e7u);
 	nftnl_set_nlmsg_build_payload(nlh, set);
 	nftnl_set_free(set);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		err = -errno;
-		snprintf(why, why_len, "nftables: list sets: %s", strerror(errno));
-		slot_close(slot);
-		return err;
-	}
-	while (!done && !d.err) {
-		ssize_t got = recv(fd, rbuf, sizeof(rbuf), 0);
-		int left;
-
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			d.err = -errno;
-			break;
-		}
-		left = (int)got;
-		for (nlh = (struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			const struct nlattr *tb[NFTA_SET_MAX + 1] = {0};
-			const char *name;
-
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-				d.err = e->error ? e->error : -EIO;
-				break;
-			}
-			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-				d.err = -EINTR;
-			if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), set_attr_cb, tb) < 0 || !tb[NFTA_SET_NAME] ||
-			    !tb[NFTA_SET_TABLE] || strcmp(mnl_attr_get_str(tb[NFTA_SET_TABLE]), VL_NFT_TABLE))
-				continue;
-			name = mnl_attr_get_str(tb[NFTA_SET_NAME]);
-			if (!vlnft_is_list_set(name))
-				continue;
-			if (d.n == d.cap) {
-				size_t cap = d.cap ? d.cap * 2 : 64;
-				char(*v)[VLNFT_SET_NAME_MAX] = realloc(d.v, cap * sizeof(*v));
-
-				if (!v) {
-					d.err = -ENOMEM;
-					break;
-				}
-				d.v = v;
-				d.cap = cap;
-			}
-			snprintf(d.v[d.n++], VLNFT_SET_NAME_MAX, "%s", name);
-		}
-	}
-	if (d.err) {
-		snprintf(why, why_len, "nftables: list sets: %s", strerror(-d.err));
+	err = run_dump(nsfd, nlh, "list sets", set_one, &d, why, why_len);
+	if (err) {
 		free(d.v);
-		return d.err;
+		return err;
 	}
 	if (d.n > 1)
 		qsort(d.v, d.n, sizeof(*d.v), cmp_name);
