@@ -6,7 +6,8 @@
  *   namespaces  every namespace of the lab, appended *before* it is created
  *   edits       the live NSG edits, one per line, replayed over the topology
  *   agent.*     the agent's pid, log and socket
- * Commands on one lab are serialised by an flock on /run/vnetlab/.<lab>.lock.
+ * Commands on one lab are serialised by an flock on /run/vnetlab/.<lab>.lock,
+ * which exists only while a command holds it or the lab is up.
  */
 #ifndef VNETLAB_STATE_H
 #define VNETLAB_STATE_H
@@ -24,7 +25,8 @@ void vl_state_dir(char *buf, size_t len, const char *lab);
 int vl_state_read_file(const char *path, size_t max, char **out, size_t *len);
 /* Take the lab's lock (blocking). *fd is released by vl_state_unlock. */
 int vl_state_lock(const char *lab, int *fd);
-void vl_state_unlock(int fd);
+/* Release it; the lock file is removed when the lab no longer exists. */
+void vl_state_unlock(const char *lab, int fd);
 bool vl_state_exists(const char *lab);
 /* Create the state dir with the topology copy; -EEXIST when the lab exists. */
 int vl_state_create(const char *lab, const char *source, const char *content, size_t len);

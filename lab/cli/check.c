@@ -196,7 +196,7 @@ static int up_from_file(const char *path, struct vl_lab **lab)
 		rc = vl_state_lock((*lab)->name, &lock);
 		if (!rc) {
 			rc = vl_ops_up(*lab, abs ? abs : path, content, len, &err);
-			vl_state_unlock(lock);
+			vl_state_unlock((*lab)->name, lock);
 		}
 		free(abs);
 	}
@@ -218,7 +218,7 @@ static void down_quietly(const char *name)
 		return;
 	if (vl_ops_down(name, &err))
 		print_error(&err);
-	vl_state_unlock(lock);
+	vl_state_unlock(name, lock);
 }
 
 int cmd_check(int argc, char **argv)

@@ -100,7 +100,7 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	rc = vl_ops_up(lab, abs ? abs : argv[optind], content, len, &err);
-	vl_state_unlock(lock);
+	vl_state_unlock(lab->name, lock);
 	if (rc) {
 		print_error(&err);
 		goto out;
@@ -126,11 +126,11 @@ static int down_one(const char *name)
 	}
 	if (!vl_state_exists(name)) {
 		printf("lab %s is not up\n", name);
-		vl_state_unlock(lock);
+		vl_state_unlock(name, lock);
 		return 0;
 	}
 	rc = vl_ops_down(name, &err);
-	vl_state_unlock(lock);
+	vl_state_unlock(name, lock);
 	if (rc) {
 		print_error(&err);
 		return 1;

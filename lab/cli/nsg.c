@@ -254,7 +254,7 @@ static int nsg_rule(int argc, char **argv)
 		rule_row(&g->rules[vl_nsg_find_rule(g, e.rule)]);
 	}
 out:
-	vl_state_unlock(lock);
+	vl_state_unlock(argv[2], lock);
 	vl_lab_free(lab);
 	vl_rule_edit_clear(&e);
 	return rc ? 1 : 0;

@@ -22,30 +22,52 @@ static void state_file(char *buf, size_t len, const char *lab, const char *name)
 	snprintf(buf, len, "%s/%s/%s", VL_STATE_ROOT, lab, name);
 }
 
+static void lock_path(char *buf, size_t len, const char *lab)
+{
+	snprintf(buf, len, "%s/.%s.lock", VL_STATE_ROOT, lab);
+}
+
+/*
+ * The lock file goes away with its lab (vl_state_unlock), so a waiter may wake
+ * up holding a lock on a file that was just unlinked: it then tries again.
+ */
 int vl_state_lock(const char *lab, int *fd)
 {
+	struct stat held, now;
 	char path[256];
 
 	if (mkdir(VL_STATE_ROOT, 0755) && errno != EEXIST)
 		return -errno;
-	snprintf(path, sizeof(path), "%s/.%s.lock", VL_STATE_ROOT, lab);
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (*fd < 0)
-		return -errno;
-	if (flock(*fd, LOCK_EX)) {
-		int rc = -errno;
+	lock_path(path, sizeof(path), lab);
+	for (;;) {
+		*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (*fd < 0)
+			return -errno;
+		if (flock(*fd, LOCK_EX)) {
+			int rc = -errno;
 
+			close(*fd);
+			*fd = -1;
+			return rc;
+		}
+		if (!fstat(*fd, &held) && !stat(path, &now) && held.st_dev == now.st_dev &&
+		    held.st_ino == now.st_ino)
+			return 0;
 		close(*fd);
-		*fd = -1;
-		return rc;
 	}
-	return 0;
 }
 
-void vl_state_unlock(int fd)
+void vl_state_unlock(const char *lab, int fd)
 {
-	if (fd >= 0)
-		close(fd);
+	char path[256];
+
+	if (fd < 0)
+		return;
+	if (!vl_state_exists(lab)) {
+		lock_path(path, sizeof(path), lab);
+		unlink(path);
+	}
+	close(fd);
 }
 
 bool vl_state_exists(const char *lab)

@@ -94,6 +94,9 @@ Test(foundation, up_probe_down_leaves_host_untouched)
 	out = th_run(NULL, "ls /run/netns | grep '^vl-%s-' || true", th_lab.name);
 	cr_assert_str_eq(out, "", "namespaces left: %s", out);
 	free(out);
+	out = th_run(NULL, "ls -a /run/vnetlab | grep -F '%s' || true", th_lab.name);
+	cr_assert_str_eq(out, "", "state or lock file left in /run/vnetlab: %s", out);
+	free(out);
 	after = th_root_snapshot();
 	cr_assert_str_eq(th_lab.before, after, "the root namespace changed");
 	free(after);
