@@ -2,6 +2,7 @@
 /* up, down, ls, show, exec, validate, graph. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ int cmd_up(int argc, char **argv)
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'}, {0}};
 	struct vl_error err = {0};
 	struct vl_lab *lab = NULL;
+	sigset_t block;
 	bool dry = false;
 	char *content = NULL, *abs = NULL;
 	size_t len;
@@ -94,6 +96,15 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	abs = realpath(argv[optind], NULL);
+	/*
+	 * Once the lab is built (vl_ops_up rolls back on a signal until then), a signal
+	 * must not kill us while printing: keep them blocked; pending ones die with us.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, NULL);
 	rc = vl_state_lock(lab->name, &lock);
 	if (rc) {
 		die_errno("locking the lab", rc);

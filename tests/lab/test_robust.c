@@ -182,7 +182,7 @@ static char *probe(const char *name, const char *from, const char *to, char **se
 	if (seen)
 		*seen = th_json_get(out, "seenSource");
 	if (strcmp(res, "connected"))
-		cr_log_warn("probe %s %s→%s: %s", name, from, to, out);
+		cr_log_info("probe %s %s→%s: %s", name, from, to, out);
 	free(out);
 	return res;
 }
@@ -439,7 +439,7 @@ static void signal_during_up(int sig)
 		} else if (WIFSIGNALED(st) && state_exists(a)) {
 			/* killed after the kernel work, while printing: the lab must be whole */
 			died_up++;
-			cr_log_warn("%s: up died of the signal and left the lab up", when);
+			cr_log_info("%s: up died of the signal and left the lab up", when);
 			assert_connected(a, "vm1", "cg:80", "10.61.1.44");
 		} else {
 			/* rolled back, or died before building anything: nothing is left */
