@@ -23,6 +23,16 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* Ctrl-C, SIGTERM or SIGHUP end a run or check between steps; the lab it built is removed. */
+static void catch_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 /* expectSource: an IP, an endpoint name, or "node" (the node of `from`). */
 static int expected_source(const struct vl_lab *lab, const struct vl_check *c, int from, uint32_t *ip)
 {
@@ -163,7 +173,7 @@ static int run_checks(const struct vl_lab *lab, bool json, int *failed)
 		json_str(stdout, lab->name);
 		printf(",\"checks\":[");
 	}
-	for (size_t i = 0; i < lab->n_checks && !rc; i++) {
+	for (size_t i = 0; i < lab->n_checks && !rc && !stop; i++) {
 		bool pass;
 
 		if (!lab->checks[i].name)
@@ -247,6 +257,7 @@ int cmd_check(int argc, char **argv)
 			/* Not up yet: build it for the checks and remove it afterwards. */
 			name = argv[1];
 			vl_lab_free(lab);
+			catch_signals();
 			if (up_from_file(name, &lab))
 				return 1;
 			ours = true;
@@ -268,7 +279,7 @@ int cmd_check(int argc, char **argv)
 	if (ours)
 		down_quietly(lab->name);
 	vl_lab_free(lab);
-	return rc || failed ? 1 : 0;
+	return rc || failed || stop ? 1 : 0;
 }
 
 static void describe_edit(const struct vl_rule_edit *e)
@@ -283,7 +294,6 @@ static void describe_edit(const struct vl_rule_edit *e)
 
 int cmd_run(int argc, char **argv)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
 	struct vl_lab *lab = NULL;
 	int passed = 0, failed = 0, rc = 0;
 
@@ -291,10 +301,9 @@ int cmd_run(int argc, char **argv)
 		return usage("run");
 	if (need_root("run"))
 		return EXIT_USAGE;
+	catch_signals(); /* before up: a signal right after it must still lead to down */
 	if (up_from_file(argv[1], &lab))
 		return 1;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	printf("== lab %s is up (%zu endpoints); %zu steps\n", lab->name, lab->n_eps, lab->n_steps);
 	fflush(stdout);
 	for (size_t i = 0; i < lab->n_steps && !stop && !rc; i++) {
