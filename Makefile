@@ -4,7 +4,7 @@ BUILD   ?= build
 PREFIX  ?= /usr/local
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1
 DEB_PKGS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-            libyaml-dev libcriterion-dev iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev
+            libyaml-dev libcriterion-dev iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
