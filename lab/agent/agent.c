@@ -335,22 +335,32 @@ static int open_signals(struct agent *a)
 	return ep_add(a, &a->sig_obj, EPOLLIN);
 }
 
+/* Read a small text file whole into buf (NUL-terminated); its length, or -errno. */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -EIO : -EINVAL;
+	buf[n] = '\0';
+	return n;
+}
+
 /* Field 22 of /proc/<pid>/stat: distinguishes our agent from a recycled PID. */
 static int proc_start_time(pid_t pid, unsigned long long *start, char *state)
 {
 	char path[64], buf[1024], *p;
 	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENOENT ? -ENOENT : -EIO;
 	p = strrchr(buf, ')');
 	if (!p)
 		return -EIO;
@@ -858,17 +868,12 @@ static int read_pidfile(const char *dir, pid_t *pid, unsigned long long *start)
 {
 	char path[4096], buf[128];
 	ssize_t n;
-	int fd, p;
+	int p;
 
 	snprintf(path, sizeof(path), "%s/agent.pid", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EINVAL;
-	buf[n] = '\0';
+	n = read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
 	*start = 0;
 	if (sscanf(buf, "%d %llu", &p, start) < 1 || p <= 1)
 		return -EINVAL;
