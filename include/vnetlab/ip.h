@@ -12,6 +12,10 @@
 #define VL_IP_STRLEN 16	    /* "255.255.255.255" + NUL */
 #define VL_PREFIX_STRLEN 20 /* "255.255.255.255/32" + NUL, with room for the compiler */
 
+/* Azure's platform addresses (spec section 19.4): the one place they are written. */
+#define VL_IP_AZURE_PLATFORM 0xa83f8110u /* 168.63.129.16: DNS, health probes, AzureLoadBalancer */
+#define VL_IP_IMDS 0xa9fea9feu		 /* 169.254.169.254: instance metadata */
+
 /* Strict dotted quad; 0 or -EINVAL. */
 int vl_ip_parse(const char *s, uint32_t *ip);
 /* "a.b.c.d/len" or a bare address (/32). With strict, host bits must be zero. */

@@ -39,8 +39,8 @@ enum vl_access { VL_ALLOW, VL_DENY };
 enum vl_addr_kind {
 	VL_ADDR_ANY,	      /* "*", also 0.0.0.0/0 */
 	VL_ADDR_PREFIX,	      /* an IP or a CIDR */
-	VL_ADDR_TAG_VNET,     /* VirtualNetwork: VNet spaces + UDR prefixes + 168.63.129.16 */
-	VL_ADDR_TAG_INTERNET, /* Internet: everything outside VirtualNetwork */
+	VL_ADDR_TAG_VNET,     /* VirtualNetwork: per subnet, vl_eff_in_vnet_tag() (spec section 23.5) */
+	VL_ADDR_TAG_INTERNET, /* Internet: lab-wide, vl_eff_is_internet() (spec section 23.6) */
 	VL_ADDR_TAG_LB,	      /* AzureLoadBalancer: 168.63.129.16/32 */
 };
 
@@ -101,7 +101,7 @@ struct vl_nsg {
 };
 
 /* nextHopType of a UDR; 0 (VirtualAppliance) is what zeroed routes mean. */
-enum vl_next_hop { VL_HOP_APPLIANCE, VL_HOP_VNET_LOCAL, VL_HOP_INTERNET, VL_HOP_NONE };
+enum vl_next_hop { VL_HOP_APPLIANCE, VL_HOP_VNET_LOCAL, VL_HOP_INTERNET, VL_HOP_NONE, VL_HOP_GATEWAY };
 
 struct vl_route {
 	char *name;
@@ -115,6 +115,7 @@ struct vl_route_table {
 	char *name;
 	struct vl_route *routes;
 	size_t n_routes;
+	bool disable_bgp; /* disableBgpRoutePropagation: no gateway routes in its subnets */
 	struct vl_loc loc;
 };
 
@@ -129,12 +130,25 @@ struct vl_subnet {
 	struct vl_loc nsg_loc;
 };
 
+/* One side of a VNet peering (each side is its own resource, spec section 12.1). */
+struct vl_peering {
+	char *name;
+	int remote;		/* index into lab->vnets */
+	bool allow_vnet_access; /* allowVirtualNetworkAccess; default true (portal, REST) */
+	bool allow_forwarded;	/* allowForwardedTraffic; default false */
+	bool allow_gateway_transit;
+	bool use_remote_gateways;
+	struct vl_loc loc;
+};
+
 struct vl_vnet {
 	char *name;
 	struct vl_prefix *spaces;
 	size_t n_spaces;
 	int *subnets; /* indexes into lab->subnets */
 	size_t n_subnets;
+	struct vl_peering *peerings; /* virtualNetworkPeerings */
+	size_t n_peerings;
 	struct vl_loc loc;
 };
 
@@ -145,6 +159,7 @@ struct vl_vm {
 	int subnet;
 	uint32_t static_ip; /* privateIpAddress; 0 = dynamic */
 	int nsg;	    /* NIC NSG or VL_NONE */
+	bool ip_forwarding; /* enableIpForwarding: the NIC may send and receive others' packets */
 	enum vl_app app;
 	uint16_t *ports;
 	size_t n_ports;
@@ -188,6 +203,48 @@ struct vl_aks {
 	struct vl_loc loc;
 };
 
+/* A host outside Azure: on the Internet or on-premises (behind a local network gateway). */
+struct vl_host_spec {
+	char *name;
+	uint32_t address; /* 0 = assigned (Internet: 203.0.113.4 upward; on-premises: prefix .4 upward) */
+	enum vl_app app;
+	uint16_t *ports;
+	size_t n_ports;
+	struct vl_loc loc;
+};
+
+enum vl_gw_type { VL_GW_VPN, VL_GW_EXPRESSROUTE };
+
+/* virtualNetworkGateways: a router in its VNet's GatewaySubnet. */
+struct vl_vnet_gateway {
+	char *name;
+	int vnet;
+	int subnet; /* the VNet's GatewaySubnet */
+	enum vl_gw_type type;
+	uint32_t ip; /* derived by vl_lab_resolve(): the GatewaySubnet's first address (.4) */
+	struct vl_loc loc;
+};
+
+/* localNetworkGateways: an on-premises network, its prefixes and its hosts. */
+struct vl_local_gateway {
+	char *name;
+	struct vl_prefix *prefixes; /* addressPrefixes / localNetworkAddressSpace.addressPrefixes */
+	size_t n_prefixes;
+	struct vl_host_spec *hosts;
+	size_t n_hosts;
+	struct vl_loc loc;
+};
+
+enum vl_conn_type { VL_CONN_IPSEC, VL_CONN_EXPRESSROUTE };
+
+struct vl_connection {
+	char *name;
+	int gateway;	   /* index into lab->gateways */
+	int local_gateway; /* index into lab->local_gateways */
+	enum vl_conn_type type;
+	struct vl_loc loc;
+};
+
 enum vl_expect { VL_EXPECT_ALLOW, VL_EXPECT_DENY };
 
 struct vl_check {
@@ -228,15 +285,17 @@ struct vl_step {
 };
 
 /* Endpoints are derived by vl_lab_resolve(): every namespace that has a name. */
-enum vl_ep_kind { VL_EP_VM, VL_EP_CG, VL_EP_NODE, VL_EP_POD };
+enum vl_ep_kind { VL_EP_VM, VL_EP_CG, VL_EP_NODE, VL_EP_POD, VL_EP_INTERNET, VL_EP_ONPREM };
 
 struct vl_endpoint {
 	char *name;
 	enum vl_ep_kind kind;
-	int subnet;  /* VM/CG/NODE, Azure CNI pods: their subnet; kubenet pods: node's subnet */
+	int subnet;  /* VM/CG/NODE, Azure CNI pods: their subnet; kubenet pods: node's subnet;
+		      * VL_NONE for Internet and on-premises hosts */
 	uint32_t ip; /* host order */
 	int nic_nsg; /* NSG on the NIC that carries this endpoint's traffic, or VL_NONE */
-	int owner;   /* index into vms / cgs / aks by kind; pods and nodes: cluster */
+	int owner;   /* index into vms / cgs / aks by kind; pods and nodes: cluster;
+		      * INTERNET: index into internet_hosts; ONPREM: index into local_gateways */
 	int node;    /* NODE: node index in its cluster; POD: endpoint index of its node */
 	int nic;     /* index of the endpoint whose NIC carries the traffic (itself for VM/CG/NODE) */
 	enum vl_app app;
@@ -244,6 +303,8 @@ struct vl_endpoint {
 	size_t n_ports;
 	struct vl_prefix pod_cidr; /* NODE (kubenet): its /24 */
 };
+
+struct vl_effective;
 
 struct vl_lab {
 	char *name;
@@ -262,6 +323,14 @@ struct vl_lab {
 	size_t n_cgs;
 	struct vl_aks *aks;
 	size_t n_aks;
+	struct vl_vnet_gateway *gateways; /* virtualNetworkGateways */
+	size_t n_gateways;
+	struct vl_local_gateway *local_gateways; /* localNetworkGateways */
+	size_t n_local_gateways;
+	struct vl_connection *connections;
+	size_t n_connections;
+	struct vl_host_spec *internet_hosts; /* internet: {hosts: [...]} */
+	size_t n_internet_hosts;
 	struct vl_check *checks;
 	size_t n_checks;
 	struct vl_step *steps;
@@ -270,6 +339,7 @@ struct vl_lab {
 	/* Derived by vl_lab_resolve(). */
 	struct vl_endpoint *eps;
 	size_t n_eps;
+	struct vl_effective *eff; /* what Azure computes from the rest (vnetlab/effective.h) */
 };
 
 /* An error with its place in the file; the CLI prints "file:line:col: msg". */
@@ -290,8 +360,10 @@ void vl_rule_edit_clear(struct vl_rule_edit *e); /* frees an edit's members */
 void vl_strv_free(struct vl_strv *sv);
 int vl_strv_push(struct vl_strv *sv, const char *s);
 
-/* Lookups by name; return the index or VL_NONE. */
+/* Lookups by name; return the index or VL_NONE. A subnet may be named
+ * "VNET/SUBNET"; a bare name must be unique in the lab. */
 int vl_lab_find_subnet(const struct vl_lab *lab, const char *name);
+int vl_lab_find_vnet(const struct vl_lab *lab, const char *name);
 int vl_lab_find_nsg(const struct vl_lab *lab, const char *name);
 int vl_lab_find_endpoint(const struct vl_lab *lab, const char *name);
 int vl_lab_find_endpoint_by_ip(const struct vl_lab *lab, uint32_t ip);
@@ -305,15 +377,15 @@ int vl_nsg_find_rule(const struct vl_nsg *nsg, const char *name);
  */
 int vl_lab_resolve(struct vl_lab *lab, struct vl_error *err);
 
+/* Transitional: the lab-wide VirtualNetwork prefixes (replaced by the effective model). */
+int vl_lab_vnet_prefixes(const struct vl_lab *lab, struct vl_prefix **out, size_t *n);
+
 /* Parse the ARM strings of r into its match sets; validates values. 0 or -EINVAL. */
 int vl_rule_parse(struct vl_rule *r, char *why, size_t why_len);
 
 /* The six default rules of every NSG (spec section 2), in priority order per direction. */
 const struct vl_rule *vl_default_rules(size_t *n);
 
-/* The prefixes that make up the VirtualNetwork tag (VNet spaces, UDR prefixes,
- * kubenet pod /24 routes, 168.63.129.16/32). Caller frees *out. */
-int vl_lab_vnet_prefixes(const struct vl_lab *lab, struct vl_prefix **out, size_t *n);
 
 /*
  * Validate one NSG as Azure does (rule count, names, priorities 100-4096,

@@ -16,14 +16,23 @@
 
 #include "vnetlab/model.h"
 
-#define VL_NS_NAME_MAX 96
+#define VL_NS_NAME_MAX 128
 
-enum vl_ns_role { VL_NS_FABRIC, VL_NS_ENDPOINT };
+/*
+ * Namespaces by role. Names: an endpoint's is "vl-<lab>-<endpoint>"; the
+ * lab's own contain a '.', which endpoint names never do:
+ *   FABRIC   "vl-<lab>-fabric.<vnet>"   one routing domain per VNet (its SDN, its NSGs)
+ *   INTERNET "vl-<lab>-internet"        the edge routers' far side and the Internet hosts' router
+ *   GATEWAY  "vl-<lab>-gw.<gateway>"    a virtual network gateway in its VNet's GatewaySubnet
+ *   ONPREM   "vl-<lab>-onprem.<lng>"    the on-premises router of a local network gateway
+ */
+enum vl_ns_role { VL_NS_FABRIC, VL_NS_ENDPOINT, VL_NS_INTERNET, VL_NS_GATEWAY, VL_NS_ONPREM };
 
 struct vl_plan_ns {
-	char name[VL_NS_NAME_MAX]; /* "vl-<lab>-fabric", "vl-<lab>-<endpoint>" */
+	char name[VL_NS_NAME_MAX];
 	enum vl_ns_role role;
-	int endpoint; /* index into lab->eps, VL_NONE for the fabric */
+	int endpoint; /* ENDPOINT: index into lab->eps, else VL_NONE */
+	int index;    /* FABRIC: vnet; GATEWAY: gateway; ONPREM: local gateway; else VL_NONE */
 };
 
 enum vl_link_kind { VL_LINK_VETH, VL_LINK_BRIDGE };
@@ -89,6 +98,8 @@ void vl_plan_free(struct vl_plan *plan);
 
 /* "vl-<lab>-<suffix>" into buf of VL_NS_NAME_MAX. */
 void vl_ns_name(char *buf, const char *lab, const char *suffix);
+/* The namespace of VNet `vnet`'s routing domain, "vl-<lab>-fabric.<vnet name>". */
+void vl_fabric_ns_name(char *buf, const struct vl_lab *lab, int vnet);
 /* The fabric-side interface of an endpoint's NIC: "n<endpoint index>". */
 void vl_fabric_ifname(char *buf, int endpoint);
 
