@@ -377,9 +377,6 @@ int vl_nsg_find_rule(const struct vl_nsg *nsg, const char *name);
  */
 int vl_lab_resolve(struct vl_lab *lab, struct vl_error *err);
 
-/* Transitional: the lab-wide VirtualNetwork prefixes (replaced by the effective model). */
-int vl_lab_vnet_prefixes(const struct vl_lab *lab, struct vl_prefix **out, size_t *n);
-
 /* Parse the ARM strings of r into its match sets; validates values. 0 or -EINVAL. */
 int vl_rule_parse(struct vl_rule *r, char *why, size_t why_len);
 

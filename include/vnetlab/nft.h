@@ -3,13 +3,18 @@
  * nftables rulesets of a lab, built with libnftnl and committed with libmnl,
  * one transaction (batch) per namespace per change.
  *
- * Fabric: table "ip vnetlab" with one base chain "forward" (hook forward):
- *   ct state established,related accept; then per new flow, jumps to
- *   "out-<nsg>" for the source NIC NSG and source subnet NSG (by iifname),
+ * Fabric (one per VNet): table "ip vnetlab" with base chains
+ *   "forward": ct state established,related accept; then per new flow, jumps
+ *   to "out-<nsg>" for the source NIC NSG and source subnet NSG (by iifname),
  *   "in-<nsg>" for the destination subnet NSG and NIC NSG (by oifname),
- *   through four ifname verdict maps (nic_out, subnet_out, subnet_in, nic_in).
+ *   through four ifname verdict maps (nic_out, subnet_out, subnet_in,
+ *   nic_in); then appliances without IP forwarding reject what is not theirs.
  *   In an NSG chain an Allow returns, a Deny logs to NFLOG group
- *   VL_NFLOG_GROUP with prefix "<nsg>/<rule>" and drops.
+ *   VL_NFLOG_GROUP with prefix "<nsg>/<rule>" and drops. An NSG used with a
+ *   scope other than the VNet's system scope has chains "in-<nsg>/<scope>"
+ *   matching VirtualNetwork against set "vnet/<scope>".
+ *   "prerouting": meta mark set iifname map @route_marks (per-subnet route tables).
+ *   "postrouting" (nat): oifname "edge" snat to the VNet's default outbound address.
  * AKS node: table "ip vnetlab" with chain "postrouting" (nat): ip-masq-agent.
  */
 #ifndef VNETLAB_NFT_H
@@ -23,14 +28,19 @@
 #define VL_NFT_TABLE "vnetlab"
 #define VL_NFLOG_GROUP 7
 
-/* Replace the fabric's NSG ruleset atomically inside namespace fabric_nsfd. 0 or -errno. */
-int vl_nft_nsg_commit(const struct vl_lab *lab, int fabric_nsfd, char *why, size_t why_len);
-/* Replace only the chains of one NSG (a live edit), atomically. 0 or -errno. */
-int vl_nft_nsg_commit_one(const struct vl_lab *lab, int nsg, int fabric_nsfd, char *why, size_t why_len);
+/* Replace VNet `vnet`'s fabric ruleset atomically inside namespace fabric_nsfd. 0 or -errno. */
+int vl_nft_fabric_commit(const struct vl_lab *lab, int vnet, int fabric_nsfd, char *why, size_t why_len);
+/* Replace only the chains of one NSG in one fabric (a live edit), atomically. 0 or -errno. */
+int vl_nft_nsg_commit_one(const struct vl_lab *lab, int vnet, int nsg, int fabric_nsfd, char *why,
+			  size_t why_len);
+/* Commit a ruleset of the plan, whatever its kind, in its namespace. 0 or -errno. */
+int vl_nft_ruleset_commit(const struct vl_lab *lab, const struct vl_plan_ruleset *rs, int nsfd, char *why,
+			  size_t why_len);
+const char *vl_nft_ruleset_name(enum vl_ruleset_kind kind); /* "fabric", "masquerade" */
 /* Install the masquerade ruleset of AKS node endpoint `node_ep` in its namespace. */
 int vl_nft_masq_commit(const struct vl_lab *lab, int node_ep, int node_nsfd, char *why, size_t why_len);
 /* The fabric ruleset (and a node's masquerade) in `nft list ruleset` syntax, for --dry-run. */
-void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f);
+void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f);
 void vl_nft_masq_print(const struct vl_lab *lab, int node_ep, FILE *f);
 
 /*
@@ -43,10 +53,11 @@ void vl_nft_release(void);
 
 /*
  * The serialised transaction the commit functions send (batch begin … end),
- * for tests and benchmarks. nsg = VL_NONE: the full fabric ruleset, else the
- * live edit of that NSG. On success the caller frees *buf. 0 or -errno.
+ * for tests and benchmarks. nsg = VL_NONE: VNet vnet's full fabric ruleset, else
+ * the live edit of that NSG there. On success the caller frees *buf. 0 or -errno.
  */
-int vl_nft_nsg_batch(const struct vl_lab *lab, int nsg, void **buf, size_t *len, char *why, size_t why_len);
+int vl_nft_nsg_batch(const struct vl_lab *lab, int vnet, int nsg, void **buf, size_t *len, char *why,
+		     size_t why_len);
 int vl_nft_masq_batch(const struct vl_lab *lab, int node_ep, void **buf, size_t *len, char *why,
 		      size_t why_len);
 

@@ -43,7 +43,7 @@ struct vl_plan_link {
 	char name[IFNAMSIZ];
 	char master[IFNAMSIZ];	  /* bridge this end is enslaved to, "" if none */
 	int peer_ns;		  /* veth only */
-	char peer_name[IFNAMSIZ]; /* veth only */
+	char peer_name[IFNAMSIZ]; /* veth only: "eth0" for a NIC, else the far end's own name */
 };
 
 struct vl_plan_addr {
@@ -52,11 +52,25 @@ struct vl_plan_addr {
 	struct vl_prefix addr; /* addr.addr is the host address, len its prefix length */
 };
 
+enum vl_route_type { VL_RT_UNICAST, VL_RT_BLACKHOLE, VL_RT_UNREACHABLE, VL_RT_THROW };
+
+#define VL_RT_MAIN 254 /* RT_TABLE_MAIN */
+
 struct vl_plan_route {
 	int ns;
 	struct vl_prefix dst;
 	uint32_t gateway; /* 0 = on-link through dev */
-	char dev[IFNAMSIZ];
+	char dev[IFNAMSIZ]; /* unicast only */
+	enum vl_route_type type;
+	uint32_t table; /* VL_RT_MAIN or a scope's table */
+};
+
+/* A policy rule: packets with fwmark `mark` look up `table` first (per-subnet route tables). */
+struct vl_plan_rule {
+	int ns;
+	uint32_t mark;
+	uint32_t table;
+	uint32_t priority;
 };
 
 struct vl_plan_sysctl {
@@ -66,14 +80,15 @@ struct vl_plan_sysctl {
 };
 
 enum vl_ruleset_kind {
-	VL_RULESET_NSG,	 /* fabric: the lab's NSGs (vl_nft_* builds it from the model) */
-	VL_RULESET_MASQ, /* AKS node: ip-masq-agent */
+	VL_RULESET_FABRIC, /* a VNet's routing domain: NSGs, route marks, edge SNAT */
+	VL_RULESET_MASQ,   /* AKS node: ip-masq-agent */
+	VL_RULESET_N_KINDS,
 };
 
 struct vl_plan_ruleset {
 	int ns;
 	enum vl_ruleset_kind kind;
-	int endpoint; /* MASQ: the node endpoint */
+	int index; /* FABRIC: the vnet; MASQ: the node endpoint */
 };
 
 struct vl_plan {
@@ -86,6 +101,8 @@ struct vl_plan {
 	size_t n_addrs;
 	struct vl_plan_route *routes;
 	size_t n_routes;
+	struct vl_plan_rule *rules;
+	size_t n_rules;
 	struct vl_plan_sysctl *sysctls;
 	size_t n_sysctls;
 	struct vl_plan_ruleset *rulesets;
@@ -102,6 +119,14 @@ void vl_ns_name(char *buf, const char *lab, const char *suffix);
 void vl_fabric_ns_name(char *buf, const struct vl_lab *lab, int vnet);
 /* The fabric-side interface of an endpoint's NIC: "n<endpoint index>". */
 void vl_fabric_ifname(char *buf, int endpoint);
+/* A fabric's interface toward the Internet namespace. */
+#define VL_EDGE_IFNAME "edge"
+/* The kernel routing table and fwmark of a scope that is not its VNet's system scope. */
+uint32_t vl_scope_table(int scope);
+uint32_t vl_scope_mark(int scope);
+
+/* The network an Internet or on-premises host's eth0 is on (its router holds .1). */
+struct vl_prefix vl_outside_net(const struct vl_lab *lab, int ep);
 
 /* Human-readable listing, one object per line (for `up --dry-run`). */
 void vl_plan_print(const struct vl_plan *plan, FILE *f);

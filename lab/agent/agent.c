@@ -261,7 +261,9 @@ static int open_nflog(struct agent *a, char *why, size_t why_len)
 	char ns[VL_NS_NAME_MAX];
 	int nsfd, saved, err;
 
-	vl_ns_name(ns, a->lab->name, "fabric");
+	if (!a->lab->n_vnets)
+		return 0;
+	vl_fabric_ns_name(ns, a->lab, 0);
 	err = vl_netns_open(ns, &nsfd);
 	if (err == -ENOENT) {
 		logf_(a, "no namespace %s: drops will not be attributed", ns);

@@ -84,13 +84,15 @@ int cmd_up(int argc, char **argv)
 			printf("# lab %s: %zu endpoints (dry run: nothing is built)\n", lab->name,
 			       lab->n_eps);
 			vl_plan_print(plan, stdout);
-			printf("\n# fabric nftables ruleset\n");
-			vl_nft_nsg_print(lab, stdout);
-			for (size_t i = 0; i < plan->n_rulesets; i++)
-				if (plan->rulesets[i].kind == VL_RULESET_MASQ) {
-					printf("\n# %s\n", plan->ns[plan->rulesets[i].ns].name);
-					vl_nft_masq_print(lab, plan->rulesets[i].endpoint, stdout);
-				}
+			for (size_t i = 0; i < plan->n_rulesets; i++) {
+				const struct vl_plan_ruleset *rs = &plan->rulesets[i];
+
+				printf("\n# %s: %s ruleset\n", plan->ns[rs->ns].name, vl_nft_ruleset_name(rs->kind));
+				if (rs->kind == VL_RULESET_FABRIC)
+					vl_nft_fabric_print(lab, rs->index, stdout);
+				else
+					vl_nft_masq_print(lab, rs->index, stdout);
+			}
 			vl_plan_free(plan);
 		}
 		goto out;
@@ -366,20 +368,24 @@ int cmd_exec(int argc, char **argv)
 		fprintf(stderr, "vnetlab: lab '%s' is not up\n", argv[1]);
 		return 1;
 	}
-	if (!strcmp(argv[2], "fabric"))
-		vl_ns_name(ns, argv[1], "fabric");
-	else {
+	{
 		struct vl_lab *lab = load_lab_or_file(argv[1], NULL);
 
 		if (!lab)
 			return 1;
-		if (vl_lab_find_endpoint(lab, argv[2]) == VL_NONE) {
+		/* The lab's own namespaces: "fabric" (the first VNet's), "fabric.<vnet>", "internet",
+		 * "gw.<gateway>", "onprem.<local gateway>" (names with a '.' are never endpoints). */
+		if (!strcmp(argv[2], "fabric") && lab->n_vnets)
+			vl_fabric_ns_name(ns, lab, 0);
+		else if (!strcmp(argv[2], "internet") || strchr(argv[2], '.'))
+			vl_ns_name(ns, argv[1], argv[2]);
+		else if (vl_lab_find_endpoint(lab, argv[2]) == VL_NONE) {
 			fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", argv[1], argv[2]);
 			vl_lab_free(lab);
 			return 1;
-		}
+		} else
+			vl_ns_name(ns, argv[1], argv[2]);
 		vl_lab_free(lab);
-		vl_ns_name(ns, argv[1], argv[2]);
 	}
 	rc = vl_netns_open(ns, &fd);
 	if (!rc)

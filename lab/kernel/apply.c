@@ -17,6 +17,7 @@
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rule.h>
 #include <netlink/socket.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -39,7 +40,7 @@
 #define SEND_MAX (48 * 1024)
 #define SOCK_BUF (1 << 20)
 
-enum op { OP_LO_UP, OP_LINK_ADD, OP_LINK_UP, OP_PEER_UP, OP_ADDR, OP_ROUTE };
+enum op { OP_LO_UP, OP_LINK_ADD, OP_LINK_UP, OP_PEER_UP, OP_ADDR, OP_ROUTE, OP_RULE };
 
 struct pending {
 	uint32_t seq;
@@ -164,9 +165,14 @@ static void describe(const struct apply *a, int ns, enum op op, size_t idx, char
 	case OP_ROUTE:
 		ip_str(ip1, p->routes[idx].dst.addr);
 		ip_str(ip2, p->routes[idx].gateway);
-		snprintf(buf, len, "adding route %s/%u%s%s%s%s in %s", ip1, p->routes[idx].dst.len,
+		snprintf(buf, len, "adding route %s/%u%s%s%s%s table %u in %s", ip1, p->routes[idx].dst.len,
 			 p->routes[idx].gateway ? " via " : "", p->routes[idx].gateway ? ip2 : "",
-			 p->routes[idx].dev[0] ? " dev " : "", p->routes[idx].dev, ns_name(a, ns));
+			 p->routes[idx].dev[0] ? " dev " : "", p->routes[idx].dev, p->routes[idx].table,
+			 ns_name(a, ns));
+		break;
+	case OP_RULE:
+		snprintf(buf, len, "adding rule fwmark %u lookup %u in %s", p->rules[idx].mark,
+			 p->rules[idx].table, ns_name(a, ns));
 		break;
 	}
 }
@@ -709,9 +715,17 @@ out:
 	return ret;
 }
 
+static const uint8_t route_types[] = {
+    [VL_RT_UNICAST] = RTN_UNICAST,
+    [VL_RT_BLACKHOLE] = RTN_BLACKHOLE,
+    [VL_RT_UNREACHABLE] = RTN_UNREACHABLE,
+    [VL_RT_THROW] = RTN_THROW,
+};
+
 static int add_route(struct apply *a, size_t idx)
 {
 	const struct vl_plan_route *pr = &a->plan->routes[idx];
+	bool unicast = pr->type == VL_RT_UNICAST;
 	struct rtnl_route *rt = NULL;
 	struct rtnl_nexthop *nh = NULL;
 	struct nl_addr *dst = NULL, *gw = NULL;
@@ -722,43 +736,51 @@ static int add_route(struct apply *a, size_t idx)
 	ret = check_ns(a, pr->ns, "route");
 	if (ret < 0)
 		return ret;
-	if (pr->dev[0]) {
+	if ((unsigned)pr->type >= sizeof(route_types)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (unicast && pr->dev[0]) {
 		ifindex = dev_index(&a->ns[pr->ns], pr->dev);
 		if (!ifindex) {
 			ret = -ENODEV;
 			goto out;
 		}
-	} else if (!pr->gateway) {
+	} else if (unicast && !pr->gateway) {
 		ret = -EINVAL;
 		goto out;
 	}
 	rt = rtnl_route_alloc();
-	nh = rtnl_route_nh_alloc();
 	dst = ip4(pr->dst.addr, pr->dst.len);
-	if (pr->gateway)
-		gw = ip4(pr->gateway, 32);
-	if (!rt || !nh || !dst || (pr->gateway && !gw)) {
+	if (unicast) {
+		nh = rtnl_route_nh_alloc();
+		if (pr->gateway)
+			gw = ip4(pr->gateway, 32);
+	}
+	if (!rt || !dst || (unicast && !nh) || (pr->gateway && unicast && !gw)) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	rtnl_route_set_family(rt, AF_INET);
-	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_table(rt, pr->table ? pr->table : RT_TABLE_MAIN);
 	rtnl_route_set_protocol(rt, RTPROT_BOOT);
-	rtnl_route_set_type(rt, RTN_UNICAST);
-	rtnl_route_set_scope(rt, pr->gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
+	rtnl_route_set_type(rt, route_types[pr->type]);
+	rtnl_route_set_scope(rt, !unicast || pr->gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
 	ret = rtnl_route_set_dst(rt, dst);
 	if (ret < 0)
 		goto nlerr;
-	if (ifindex)
-		rtnl_route_nh_set_ifindex(nh, ifindex);
-	if (gw) {
-		rtnl_route_nh_set_gateway(nh, gw);
-		/* The fabric reaches NIC addresses by /32 link routes, not subnets. */
+	if (unicast) {
 		if (ifindex)
-			rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+			rtnl_route_nh_set_ifindex(nh, ifindex);
+		if (gw) {
+			rtnl_route_nh_set_gateway(nh, gw);
+			/* The fabric reaches NIC addresses by /32 link routes, not subnets. */
+			if (ifindex)
+				rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+		}
+		rtnl_route_add_nexthop(rt, nh);
+		nh = NULL;
 	}
-	rtnl_route_add_nexthop(rt, nh);
-	nh = NULL;
 	ret = rtnl_route_build_add_request(rt, NLM_F_CREATE | NLM_F_EXCL, &msg);
 	if (ret < 0)
 		goto nlerr;
@@ -776,6 +798,40 @@ out:
 	nl_addr_put(dst);
 	nl_addr_put(gw);
 	describe(a, pr->ns, OP_ROUTE, idx, what, sizeof(what));
+	fail(a, ret, "%s: %s", what, strerror(-ret));
+	return ret;
+}
+
+static int add_rule(struct apply *a, size_t idx)
+{
+	const struct vl_plan_rule *pr = &a->plan->rules[idx];
+	struct rtnl_rule *r;
+	struct nl_msg *msg = NULL;
+	char what[300];
+	int ret = check_ns(a, pr->ns, "rule");
+
+	if (ret < 0)
+		return ret;
+	r = rtnl_rule_alloc();
+	if (!r) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rtnl_rule_set_family(r, AF_INET);
+	rtnl_rule_set_mark(r, pr->mark);
+	rtnl_rule_set_mask(r, UINT32_MAX);
+	rtnl_rule_set_table(r, pr->table);
+	rtnl_rule_set_prio(r, pr->priority);
+	rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+	ret = rtnl_rule_build_add_request(r, NLM_F_CREATE | NLM_F_EXCL, &msg);
+	rtnl_rule_put(r);
+	if (ret < 0) {
+		ret = vl_nlerr_to_errno(ret);
+		goto out;
+	}
+	return queue(a, pr->ns, msg, OP_RULE, idx);
+out:
+	describe(a, pr->ns, OP_RULE, idx, what, sizeof(what));
 	fail(a, ret, "%s: %s", what, strerror(-ret));
 	return ret;
 }
@@ -827,14 +883,10 @@ static int commit_rulesets(struct apply *a)
 		ret = check_ns(a, rs->ns, "ruleset");
 		if (ret < 0)
 			return ret;
-		if (rs->kind == VL_RULESET_NSG)
-			ret = vl_nft_nsg_commit(p->lab, a->ns[rs->ns].fd, why, sizeof(why));
-		else
-			ret = vl_nft_masq_commit(p->lab, rs->endpoint, a->ns[rs->ns].fd, why, sizeof(why));
+		ret = vl_nft_ruleset_commit(p->lab, rs, a->ns[rs->ns].fd, why, sizeof(why));
 		if (ret < 0) {
-			fail(a, ret, "committing the %s ruleset in %s: %s",
-			     rs->kind == VL_RULESET_NSG ? "NSG" : "masquerade", ns_name(a, rs->ns),
-			     why[0] ? why : strerror(-ret));
+			fail(a, ret, "committing the %s ruleset in %s: %s", vl_nft_ruleset_name(rs->kind),
+			     ns_name(a, rs->ns), why[0] ? why : strerror(-ret));
 			return ret;
 		}
 	}
@@ -881,6 +933,8 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 		ret = link_up(&a, i);
 	for (size_t i = 0; i < plan->n_addrs && !ret; i++)
 		ret = add_addr(&a, i);
+	for (size_t i = 0; i < plan->n_rules && !ret; i++)
+		ret = add_rule(&a, i);
 	for (size_t i = 0; i < plan->n_routes && !ret; i++)
 		ret = add_route(&a, i);
 	/* Collect what was sent even after a failure, so the message names the first one. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vnetlab/effective.h"
 #include "vnetlab/model.h"
 
 void vl_error_set(struct vl_error *err, const char *file, struct vl_loc loc, const char *fmt, ...)
@@ -144,6 +145,7 @@ void vl_lab_free(struct vl_lab *lab)
 		vl_rule_edit_clear(&lab->steps[i].edit);
 	}
 	free(lab->steps);
+	vl_eff_free(lab->eff, lab);
 	for (size_t i = 0; i < lab->n_eps; i++)
 		free(lab->eps[i].name);
 	free(lab->eps);

@@ -13,7 +13,6 @@
 #include "vnetlab/ip.h"
 #include "vnetlab/model.h"
 
-#define LB_VIP 0xa83f8110u /* 168.63.129.16 */
 #define NAME_MAX_LEN 80
 #define PREFIXES_PER_NSG_MAX 4000
 
@@ -376,49 +375,6 @@ int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err)
 			return -EINVAL;
 		}
 	}
-	return 0;
-}
-
-/* ---- VirtualNetwork tag ---- */
-
-static int push_prefix(struct vl_prefix **v, size_t *n, size_t *cap, struct vl_prefix p)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct vl_prefix *nv = realloc(*v, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = nc;
-	}
-	(*v)[(*n)++] = p;
-	return 0;
-}
-
-int vl_lab_vnet_prefixes(const struct vl_lab *lab, struct vl_prefix **out, size_t *n)
-{
-	struct vl_prefix *v = NULL;
-	size_t k = 0, cap = 0;
-	int rc = 0;
-
-	for (size_t i = 0; i < lab->n_vnets && !rc; i++)
-		for (size_t j = 0; j < lab->vnets[i].n_spaces && !rc; j++)
-			rc = push_prefix(&v, &k, &cap, lab->vnets[i].spaces[j]);
-	for (size_t i = 0; i < lab->n_route_tables && !rc; i++)
-		for (size_t j = 0; j < lab->route_tables[i].n_routes && !rc; j++)
-			rc = push_prefix(&v, &k, &cap, lab->route_tables[i].routes[j].prefix);
-	for (size_t i = 0; i < lab->n_eps && !rc; i++)
-		if (lab->eps[i].kind == VL_EP_NODE && lab->eps[i].pod_cidr.len)
-			rc = push_prefix(&v, &k, &cap, lab->eps[i].pod_cidr);
-	if (!rc)
-		rc = push_prefix(&v, &k, &cap, (struct vl_prefix){.addr = LB_VIP, .len = 32});
-	if (rc) {
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = k;
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vnetlab/effective.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/model.h"
 
@@ -304,6 +305,8 @@ int vl_lab_resolve(struct vl_lab *lab, struct vl_error *err)
 		}
 		rc = assign_subnet(lab, (int)s, claims, n, err);
 	}
+	if (!rc)
+		rc = vl_eff_build(lab, err);
 out:
 	free(claims);
 	return rc;

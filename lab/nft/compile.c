@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "nft-int.h"
+#include "vnetlab/ip.h"
 
-#define AZURE_LB_ADDR 0xa83f8110u /* 168.63.129.16 */
 
 const char *const vlnft_stage_map[VLNFT_N_STAGES] = {
     [VLNFT_NIC_OUT] = "nic_out",
@@ -100,10 +100,22 @@ uint32_t vlnft_prefix_last(struct vl_prefix p)
 	return p.len >= 32 ? p.addr : p.addr | (UINT32_MAX >> p.len);
 }
 
-void vlnft_chain_name(char *buf, const char *nsg, enum vl_dir dir)
+void vlnft_chain_name(char *buf, const struct vlnft_ctx *c, const char *nsg, int scope, enum vl_dir dir)
 {
-	/* Prefixed so that the name is an nft identifier even when the NSG name starts with a digit. */
-	snprintf(buf, VLNFT_CHAIN_NAME_MAX, "%s-%s", dir == VL_DIR_IN ? "in" : "out", nsg);
+	/* Prefixed so that the name is an nft identifier even when the NSG name starts with a digit;
+	 * '/' is in no NSG name, so "<nsg>/<scope>" cannot meet another NSG's chain. */
+	if (scope == c->vnet)
+		snprintf(buf, VLNFT_CHAIN_NAME_MAX, "%s-%s", dir == VL_DIR_IN ? "in" : "out", nsg);
+	else
+		snprintf(buf, VLNFT_CHAIN_NAME_MAX, "%s-%s/%d", dir == VL_DIR_IN ? "in" : "out", nsg, scope);
+}
+
+void vlnft_vnet_set_name(char *buf, const struct vlnft_ctx *c, int scope)
+{
+	if (scope == c->vnet)
+		snprintf(buf, VLNFT_VNET_SET_MAX, "%s", VLNFT_SET_VNET);
+	else
+		snprintf(buf, VLNFT_VNET_SET_MAX, "%s/%d", VLNFT_SET_VNET, scope);
 }
 
 void vlnft_log_prefix(char *buf, const char *nsg, const char *rule)
@@ -111,35 +123,120 @@ void vlnft_log_prefix(char *buf, const char *nsg, const char *rule)
 	snprintf(buf, VLNFT_LOG_PREFIX_MAX + 1, "%s/%s", nsg, rule);
 }
 
-int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, char *why, size_t why_len)
+int vlnft_ep_scope(const struct vl_lab *lab, int ep)
 {
-	struct vl_prefix *p = NULL;
-	size_t i, n = 0;
+	return vl_eff_endpoint_scope(lab, ep);
+}
+
+static int prefixes_ivals(struct vlnft_ivals *iv, const struct vl_prefix *p, size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i++)
+		err = vlnft_ivals_push(iv, p[i].addr, vlnft_prefix_last(p[i]));
+	vlnft_ivals_merge(iv);
+	return err;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct vlnft_pair *x = a, *y = b;
+
+	return x->scope != y->scope ? x->scope - y->scope : x->nsg - y->nsg;
+}
+
+static int pairs_add(struct vlnft_ctx *c, int nsg, int scope, size_t *cap)
+{
+	if (nsg < 0 || scope < 0)
+		return 0;
+	for (size_t i = 0; i < c->n_pairs; i++)
+		if (c->pairs[i].nsg == nsg && c->pairs[i].scope == scope)
+			return 0;
+	if (c->n_pairs == *cap) {
+		size_t n = *cap ? *cap * 2 : 16;
+		struct vlnft_pair *p = realloc(c->pairs, n * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		c->pairs = p;
+		*cap = n;
+	}
+	c->pairs[c->n_pairs++] = (struct vlnft_pair){nsg, scope};
+	return 0;
+}
+
+static int fabric_pairs(struct vlnft_ctx *c)
+{
+	const struct vl_lab *lab = c->lab;
+	size_t cap = 0;
+	int err = 0;
+
+	for (size_t g = 0; g < lab->n_nsgs && !err; g++)
+		err = pairs_add(c, (int)g, c->vnet, &cap);
+	for (size_t s = 0; s < lab->n_subnets && !err; s++)
+		if (lab->subnets[s].vnet == c->vnet)
+			err = pairs_add(c, lab->subnets[s].nsg, lab->eff->subnet_scope[s], &cap);
+	for (size_t i = 0; i < lab->n_eps && !err; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+
+		if (e->nic == (int)i && e->subnet >= 0 && lab->subnets[e->subnet].vnet == c->vnet)
+			err = pairs_add(c, e->nic_nsg, vlnft_ep_scope(lab, (int)i), &cap);
+	}
+	if (!err && c->n_pairs > 1)
+		qsort(c->pairs, c->n_pairs, sizeof(*c->pairs), pair_cmp);
+	return err;
+}
+
+int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, int vnet, char *why, size_t why_len)
+{
+	const struct vl_effective *e = lab->eff;
 	int err;
 
 	memset(c, 0, sizeof(*c));
 	c->lab = lab;
+	c->vnet = vnet;
+	c->scope = VL_NONE;
 	c->defaults = vl_default_rules(&c->n_defaults);
-	err = vl_lab_vnet_prefixes(lab, &p, &n);
-	if (err) {
-		snprintf(why, why_len, "VirtualNetwork prefixes: %s", strerror(-err));
-		return err;
+	if (!e || vnet < 0 || (size_t)vnet >= lab->n_vnets) {
+		snprintf(why, why_len, "no VNet #%d", vnet);
+		return -EINVAL;
 	}
-	for (i = 0; i < n && !err; i++)
-		err = vlnft_ivals_push(&c->vnet, p[i].addr, vlnft_prefix_last(p[i]));
-	free(p);
+	err = prefixes_ivals(&c->notinet, e->not_internet, e->n_not_internet);
+	if (!err)
+		err = fabric_pairs(c);
+	if (!err)
+		err = vlnft_ctx_scope(c, vnet, why, why_len);
 	if (err) {
-		snprintf(why, why_len, "VirtualNetwork prefixes: %s", strerror(-err));
+		if (!why[0])
+			snprintf(why, why_len, "fabric of vnet %s: %s", lab->vnets[vnet].name, strerror(-err));
 		vlnft_ctx_fini(c);
-		return err;
 	}
-	vlnft_ivals_merge(&c->vnet);
-	return 0;
+	return err;
+}
+
+int vlnft_ctx_scope(struct vlnft_ctx *c, int scope, char *why, size_t why_len)
+{
+	const struct vl_scope *s;
+	int err;
+
+	if (scope == c->scope)
+		return 0;
+	vlnft_ivals_free(&c->vnet_tag);
+	c->scope = scope;
+	s = &c->lab->eff->scopes[scope];
+	err = prefixes_ivals(&c->vnet_tag, s->vnet_tag, s->n_vnet_tag);
+	if (err)
+		snprintf(why, why_len, "VirtualNetwork prefixes: %s", strerror(-err));
+	return err;
 }
 
 void vlnft_ctx_fini(struct vlnft_ctx *c)
 {
-	vlnft_ivals_free(&c->vnet);
+	vlnft_ivals_free(&c->vnet_tag);
+	vlnft_ivals_free(&c->notinet);
+	free(c->pairs);
+	c->pairs = NULL;
+	c->n_pairs = 0;
 }
 
 static int push_complement(struct vlnft_ivals *out, const struct vlnft_ivals *in)
@@ -175,10 +272,11 @@ static int compile_addr(const struct vlnft_ctx *c, const struct vl_addr_match *m
 			return 0;
 	if (n == 1 && m[0].kind == VL_ADDR_TAG_VNET) {
 		out->kind = VLNFT_A_VNET;
+		vlnft_vnet_set_name(out->set, c, c->scope);
 		return 0;
 	}
 	if (n == 1 && m[0].kind == VL_ADDR_TAG_INTERNET) {
-		out->kind = VLNFT_A_NOTVNET;
+		out->kind = VLNFT_A_INTERNET;
 		return 0;
 	}
 	for (i = 0; i < n && !err; i++) {
@@ -187,14 +285,14 @@ static int compile_addr(const struct vlnft_ctx *c, const struct vl_addr_match *m
 			err = vlnft_ivals_push(&out->iv, m[i].prefix.addr, vlnft_prefix_last(m[i].prefix));
 			break;
 		case VL_ADDR_TAG_LB:
-			err = vlnft_ivals_push(&out->iv, AZURE_LB_ADDR, AZURE_LB_ADDR);
+			err = vlnft_ivals_push(&out->iv, VL_IP_AZURE_PLATFORM, VL_IP_AZURE_PLATFORM);
 			break;
 		case VL_ADDR_TAG_VNET:
-			for (size_t j = 0; j < c->vnet.n && !err; j++)
-				err = vlnft_ivals_push(&out->iv, c->vnet.v[j].lo, c->vnet.v[j].hi);
+			for (size_t j = 0; j < c->vnet_tag.n && !err; j++)
+				err = vlnft_ivals_push(&out->iv, c->vnet_tag.v[j].lo, c->vnet_tag.v[j].hi);
 			break;
 		case VL_ADDR_TAG_INTERNET:
-			err = push_complement(&out->iv, &c->vnet);
+			err = push_complement(&out->iv, &c->notinet);
 			break;
 		case VL_ADDR_ANY:
 			break;
@@ -536,7 +634,7 @@ static bool ivals_eq(const struct vlnft_ivals *a, const struct vlnft_ivals *b)
 	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(*a->v));
 }
 
-int vlnft_lab_sets(const struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
+int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
 {
 	static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
 	struct named_list l = {0};
@@ -546,9 +644,12 @@ int vlnft_lab_sets(const struct vlnft_ctx *c, struct vlnft_named **out, size_t *
 
 	*out = NULL;
 	*n = 0;
-	for (g = 0; g < c->lab->n_nsgs && !err; g++)
+	for (g = 0; g < c->n_pairs && !err; g++)
 		for (d = 0; d < 2 && !err; d++) {
-			err = vlnft_compile_nsg(c, &c->lab->nsgs[g], dirs[d], &cr, &k, why, why_len);
+			err = vlnft_ctx_scope(c, c->pairs[g].scope, why, why_len);
+			if (!err)
+				err = vlnft_compile_nsg(c, &c->lab->nsgs[c->pairs[g].nsg], dirs[d], &cr, &k, why,
+							why_len);
 			if (err)
 				break;
 			for (i = 0; i < k && !err; i++) {

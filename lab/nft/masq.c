@@ -3,8 +3,7 @@
  * ip-masq-agent of an AKS node, in the node's namespace:
  *   kubenet: ip saddr <node pod /24> oifname "eth0" ip daddr != @nonmasq masquerade
  *   azure:   ip saddr != <node ip>   oifname "eth0" ip daddr != @nonmasq masquerade
- * nonmasq: the cluster's nonMasqueradeCIDRs, else kubenet the pod CIDR,
- * Azure CNI the address spaces of the node subnet's VNet.
+ * nonmasq: the cluster's list in the effective model (vnetlab/effective.h).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -16,6 +15,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "vnetlab/effective.h"
 #include "vnetlab/nft.h"
 #include "nft-emit.h"
 #include "nft-int.h"
@@ -41,18 +41,10 @@ int vlnft_masq_params(const struct vl_lab *lab, int node_ep, struct vlnft_masq *
 	m->plugin = aks->plugin;
 	m->node_ip = ep->ip;
 	m->pod_cidr = ep->pod_cidr;
-	if (aks->non_masq) {
-		for (i = 0; i < aks->n_non_masq && !err; i++)
-			err = vlnft_ivals_push(&m->nonmasq, aks->non_masq[i].addr,
-					       vlnft_prefix_last(aks->non_masq[i]));
-	} else if (aks->plugin == VL_PLUGIN_KUBENET) {
-		err = vlnft_ivals_push(&m->nonmasq, aks->pod_cidr.addr, vlnft_prefix_last(aks->pod_cidr));
-	} else if (aks->subnet >= 0 && (size_t)aks->subnet < lab->n_subnets) {
-		const struct vl_vnet *v = &lab->vnets[lab->subnets[aks->subnet].vnet];
+	for (i = 0; i < lab->eff->n_nonmasq[ep->owner] && !err; i++) {
+		struct vl_prefix p = lab->eff->nonmasq[ep->owner][i];
 
-		for (i = 0; i < v->n_spaces && !err; i++)
-			err =
-			    vlnft_ivals_push(&m->nonmasq, v->spaces[i].addr, vlnft_prefix_last(v->spaces[i]));
+		err = vlnft_ivals_push(&m->nonmasq, p.addr, vlnft_prefix_last(p));
 	}
 	if (err) {
 		vlnft_ivals_free(&m->nonmasq);

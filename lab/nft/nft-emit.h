@@ -21,12 +21,15 @@ struct vlnft_set_spec {
 	uint32_t flags;   /* NFT_SET_* */
 	uint32_t key_type;
 	uint32_t key_len;
+	uint32_t data_type; /* data maps (NFT_SET_MAP without verdicts): type and length of values */
+	uint32_t data_len;
 };
 
 struct vlnft_elem {
 	uint8_t key[16];
 	uint32_t flags; /* NFT_SET_ELEM_INTERVAL_END */
 	char *chain;    /* verdict maps: jump target */
+	uint32_t data;  /* data maps: the value (host order, 4 bytes) */
 };
 
 /* A rule being built; the first failure sticks in err. */
@@ -38,6 +41,9 @@ struct vlnft_rx {
 int vlnft_emit_table(struct vlnft_batch *b, bool replace);
 int vlnft_emit_chain(struct vlnft_batch *b, const char *name, const struct vlnft_hook *hook);
 int vlnft_emit_flush_chain(struct vlnft_batch *b, const char *name);
+int vlnft_emit_del_rule(struct vlnft_batch *b, const char *chain, uint64_t handle);
+int vlnft_emit_list_set(struct vlnft_batch *b, const struct vlnft_named *l);
+int vlnft_emit_del_set(struct vlnft_batch *b, const char *name);
 int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const struct vlnft_elem *e, size_t n,
 		   uint32_t *id_out);
 int vlnft_ival_elems(const struct vlnft_ivals *iv, int key_len, struct vlnft_elem **out, size_t *n);
@@ -52,6 +58,20 @@ void vlnft_rx_bitwise(struct vlnft_rx *x, const void *mask, uint32_t len);
 void vlnft_rx_lookup(struct vlnft_rx *x, const char *set, uint32_t id, bool inv, bool vmap);
 void vlnft_rx_counter(struct vlnft_rx *x);
 void vlnft_rx_verdict(struct vlnft_rx *x, int verdict);
+void vlnft_rx_add(struct vlnft_rx *x, struct nftnl_expr *e);
+void vlnft_rx_log(struct vlnft_rx *x, const char *prefix);
+void vlnft_rx_comment(struct vlnft_rx *x, const char *text, uint64_t fp);
+/* Load a 4-byte value into register 1. */
+void vlnft_rx_imm(struct vlnft_rx *x, uint32_t host_value);
+/* meta <key> set <register 1> (e.g. NFT_META_MARK). */
+void vlnft_rx_meta_set(struct vlnft_rx *x, uint32_t key);
+/* A lookup in data map `set` whose value lands in register 1. */
+void vlnft_rx_map(struct vlnft_rx *x, const char *set);
+/* reject with icmp type host-unreachable. */
+void vlnft_rx_reject_host_unreach(struct vlnft_rx *x);
+/* snat to the address in register 1. */
+void vlnft_rx_snat(struct vlnft_rx *x);
 int vlnft_match_addr(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, const struct vlnft_addr *a);
+int vlnft_match_ports(struct vlnft_rx *x, uint32_t off, const struct vlnft_ivals *p);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <linux/netlink.h>
 
+#include "vnetlab/effective.h"
 #include "vnetlab/model.h"
 
 /* Public entry points accept why == NULL or why_len == 0. */
@@ -26,7 +27,10 @@
 	(why)[0] = '\0'
 
 /* Names inside table ip vnetlab. */
-#define VLNFT_SET_VNET "vnet"
+#define VLNFT_SET_VNET "vnet"	    /* VirtualNetwork of the fabric's system scope; others "vnet/<scope>" */
+#define VLNFT_SET_NOTINET "notinet" /* everything that is not the Internet tag (lab-wide) */
+#define VLNFT_MAP_MARKS "route_marks" /* ifname : fwmark of the NIC's scope (per-subnet route tables) */
+#define VLNFT_CHAIN_PREROUTING "prerouting"
 #define VLNFT_SET_NONMASQ "nonmasq"
 #define VLNFT_SET_TCPUDP "tcpudp"
 #define VLNFT_CHAIN_FORWARD "forward"
@@ -40,6 +44,7 @@
 #define VLNFT_TYPE_INET_PROTOCOL 12
 #define VLNFT_TYPE_INET_SERVICE 13
 #define VLNFT_TYPE_IFNAME 41
+#define VLNFT_TYPE_MARK 19
 
 /* The four stages of the forward chain, in evaluation order. */
 enum vlnft_stage { VLNFT_NIC_OUT, VLNFT_SUBNET_OUT, VLNFT_SUBNET_IN, VLNFT_NIC_IN, VLNFT_N_STAGES };
@@ -58,14 +63,17 @@ struct vlnft_ivals {
 };
 
 enum vlnft_addr_kind {
-	VLNFT_A_ANY,     /* no match needed */
-	VLNFT_A_VNET,    /* lookup @vnet */
-	VLNFT_A_NOTVNET, /* lookup != @vnet (Internet) */
-	VLNFT_A_IVALS,   /* one interval: cmp/prefix/range; more: shared named set */
+	VLNFT_A_ANY,	  /* no match needed */
+	VLNFT_A_VNET,	  /* lookup @<set> (the scope's VirtualNetwork) */
+	VLNFT_A_INTERNET, /* lookup != @notinet */
+	VLNFT_A_IVALS,	  /* one interval: cmp/prefix/range; more: shared named set */
 };
+
+#define VLNFT_VNET_SET_MAX 24
 
 struct vlnft_addr {
 	enum vlnft_addr_kind kind;
+	char set[VLNFT_VNET_SET_MAX]; /* VLNFT_A_VNET */
 	struct vlnft_ivals iv;
 };
 
@@ -85,16 +93,37 @@ struct vlnft_crule {
 	struct vlnft_ivals dport;
 };
 
-/* What every NSG chain needs: the VirtualNetwork prefixes, merged. */
-struct vlnft_ctx {
-	const struct vl_lab *lab;
-	struct vlnft_ivals vnet;
-	const struct vl_rule *defaults;
-	size_t n_defaults;
+/* One NSG chain pair of a fabric: an NSG evaluated with the VirtualNetwork tag of a scope. */
+struct vlnft_pair {
+	int nsg;
+	int scope;
 };
 
-int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, char *why, size_t why_len);
+/*
+ * A fabric's ruleset in the making: its VNet, the (NSG, scope) pairs it has
+ * chains for (every NSG with the system scope, plus those its subnets and
+ * NICs use with another scope), and the tag sets of the scope compiled now.
+ */
+struct vlnft_ctx {
+	const struct vl_lab *lab;
+	int vnet;
+	int scope;		      /* set by vlnft_ctx_scope() */
+	struct vlnft_ivals vnet_tag;  /* VirtualNetwork of `scope` */
+	struct vlnft_ivals notinet;   /* not the Internet tag */
+	const struct vl_rule *defaults;
+	size_t n_defaults;
+	struct vlnft_pair *pairs; /* sorted by scope, then nsg */
+	size_t n_pairs;
+};
+
+int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, int vnet, char *why, size_t why_len);
+/* Compile from now on with the VirtualNetwork tag of `scope`. */
+int vlnft_ctx_scope(struct vlnft_ctx *c, int scope, char *why, size_t why_len);
 void vlnft_ctx_fini(struct vlnft_ctx *c);
+/* "vnet" for the fabric's system scope, "vnet/<scope>" for the others. */
+void vlnft_vnet_set_name(char *buf, const struct vlnft_ctx *c, int scope);
+/* The scope of a NIC endpoint's subnet. */
+int vlnft_ep_scope(const struct vl_lab *lab, int ep);
 
 /* The rules of one NSG and direction in evaluation order (custom by priority,
  * then the defaults), compiled. Caller frees with vlnft_crules_free(). */
@@ -122,7 +151,7 @@ struct vlnft_named {
 void vlnft_set_name(char *buf, bool addr, const struct vlnft_ivals *iv);
 bool vlnft_is_list_set(const char *name); /* a name vlnft_set_name() makes */
 /* Every list set the lab's NSG rules use, sorted by name. Caller frees with vlnft_named_free(). */
-int vlnft_lab_sets(const struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
+int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
 void vlnft_named_free(struct vlnft_named *v, size_t n);
 
 /* A rule of a chain as the kernel has it. */
@@ -144,7 +173,8 @@ uint32_t vlnft_prefix_last(struct vl_prefix p); /* last address of p */
 /* Prefix length if [lo,hi] is exactly one prefix, else -1. */
 int vlnft_ival_prefix_len(const struct vlnft_ival *i);
 
-void vlnft_chain_name(char *buf, const char *nsg, enum vl_dir dir); /* "in-<nsg>" / "out-<nsg>" */
+/* "in-<nsg>" / "out-<nsg>" for the fabric's system scope, "in-<nsg>/<scope>" for others. */
+void vlnft_chain_name(char *buf, const struct vlnft_ctx *c, const char *nsg, int scope, enum vl_dir dir);
 void vlnft_log_prefix(char *buf, const char *nsg, const char *rule);
 
 /* One transaction being serialised. */
@@ -175,8 +205,39 @@ int vlnft_batch_finish(struct vlnft_batch *b);
 int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len);
 
 /* Builders (lab/nft/fabric.c, masq.c): one finished batch each. */
-int vlnft_nsg_build(const struct vl_lab *lab, int nsg, struct vlnft_batch *b, char *why, size_t why_len);
+int vlnft_nsg_build(const struct vl_lab *lab, int vnet, int nsg, struct vlnft_batch *b, char *why,
+		    size_t why_len);
 int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b, char *why, size_t why_len);
+
+/*
+ * What a fabric's ruleset holds besides the NSG rules, shared by the builder
+ * (fabric.c) and the printer (print.c) so that both say the same thing.
+ */
+struct vlnft_jump {
+	char ifname[16];
+	char chain[VLNFT_CHAIN_NAME_MAX];
+};
+
+struct vlnft_ifval {
+	char ifname[16];
+	uint32_t value;
+};
+
+struct vlnft_shape {
+	struct vlnft_jump *stage[VLNFT_N_STAGES]; /* ifname : jump <chain>, per stage map */
+	size_t n_stage[VLNFT_N_STAGES];
+	struct vlnft_ifval *marks; /* NIC : fwmark of its scope's routing table */
+	size_t n_marks;
+	struct vlnft_ifval *nofwd; /* NICs that VirtualAppliance routes target but that do not forward:
+				    * packets to them for another address are rejected (host unreachable) */
+	size_t n_nofwd;
+	int *scopes; /* scopes whose VirtualNetwork set the fabric holds (its system scope first) */
+	size_t n_scopes;
+	uint32_t outbound; /* SNAT address on the edge */
+};
+
+int vlnft_shape_init(struct vlnft_shape *s, const struct vlnft_ctx *c);
+void vlnft_shape_fini(struct vlnft_shape *s);
 
 /* Masquerade parameters of a node, shared by builder and printer. */
 struct vlnft_masq {

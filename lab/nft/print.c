@@ -73,10 +73,10 @@ static void put_addr(FILE *f, const char *what, const struct vlnft_addr *a)
 	case VLNFT_A_ANY:
 		return;
 	case VLNFT_A_VNET:
-		fprintf(f, "ip %s @%s ", what, VLNFT_SET_VNET);
+		fprintf(f, "ip %s @%s ", what, a->set);
 		return;
-	case VLNFT_A_NOTVNET:
-		fprintf(f, "ip %s != @%s ", what, VLNFT_SET_VNET);
+	case VLNFT_A_INTERNET:
+		fprintf(f, "ip %s != @%s ", what, VLNFT_SET_NOTINET);
 		return;
 	case VLNFT_A_IVALS:
 		break;
@@ -141,36 +141,24 @@ static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
 	fprintf(f, "\" group %d drop comment \"%s\"\n", VL_NFLOG_GROUP, cr->rule->name);
 }
 
-static void put_map(FILE *f, const struct vl_lab *lab, int stage)
+static void put_map(FILE *f, const struct vlnft_shape *sh, int stage)
 {
-	char ifname[IFNAMSIZ + 16], chain[VLNFT_CHAIN_NAME_MAX];
-	bool first = true;
-	size_t i;
-
 	fprintf(f, "\tmap %s {\n\t\ttype ifname : verdict\n", vlnft_stage_map[stage]);
-	for (i = 0; i < lab->n_eps; i++) {
-		const struct vl_endpoint *ep = &lab->eps[i];
-		int g;
+	for (size_t i = 0; i < sh->n_stage[stage]; i++)
+		fprintf(f, "%s\"%s\" : jump %s", i ? ",\n\t\t\t     " : "\t\telements = { ",
+			sh->stage[stage][i].ifname, sh->stage[stage][i].chain);
+	if (sh->n_stage[stage])
+		fputs(" }\n", f);
+	fputs("\t}\n\n", f);
+}
 
-		if (ep->nic != (int)i)
-			continue;
-		if (stage == VLNFT_NIC_OUT || stage == VLNFT_NIC_IN)
-			g = ep->nic_nsg;
-		else
-			g = ep->subnet >= 0 && (size_t)ep->subnet < lab->n_subnets
-				? lab->subnets[ep->subnet].nsg
-				: VL_NONE;
-		if (g < 0)
-			continue;
-		vl_fabric_ifname(ifname, (int)i);
-		vlnft_chain_name(chain, lab->nsgs[g].name,
-				 stage == VLNFT_NIC_OUT || stage == VLNFT_SUBNET_OUT ? VL_DIR_OUT
-										     : VL_DIR_IN);
-		fprintf(f, "%s\"%s\" : jump %s", first ? "\t\telements = { " : ",\n\t\t\t     ", ifname,
-			chain);
-		first = false;
-	}
-	if (!first)
+static void put_marks(FILE *f, const struct vlnft_shape *sh)
+{
+	fprintf(f, "\tmap %s {\n\t\ttype ifname : mark\n", VLNFT_MAP_MARKS);
+	for (size_t i = 0; i < sh->n_marks; i++)
+		fprintf(f, "%s\"%s\" : 0x%08x", i ? ",\n\t\t\t     " : "\t\telements = { ", sh->marks[i].ifname,
+			sh->marks[i].value);
+	if (sh->n_marks)
 		fputs(" }\n", f);
 	fputs("\t}\n\n", f);
 }
@@ -203,27 +191,37 @@ static void put_header(FILE *f)
 }
 
 /**
- * vl_nft_nsg_print - the fabric ruleset as `nft -f` input
+ * vl_nft_fabric_print - a VNet fabric's ruleset as `nft -f` input
  */
-void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
+void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 {
-	char why[256] = "", chain[VLNFT_CHAIN_NAME_MAX];
+	char why[256] = "", chain[VLNFT_CHAIN_NAME_MAX], set[VLNFT_VNET_SET_MAX];
 	struct vlnft_named *lists;
+	struct vlnft_shape sh;
 	struct vlnft_ctx c;
 	size_t g, i, n, n_lists;
 	int s, d;
 
-	if (vlnft_ctx_init(&c, lab, why, sizeof(why))) {
+	if (vlnft_ctx_init(&c, lab, vnet, why, sizeof(why))) {
 		fprintf(f, "# error: %s\n", why);
+		return;
+	}
+	if (vlnft_shape_init(&sh, &c)) {
+		fprintf(f, "# error: out of memory\n");
+		vlnft_ctx_fini(&c);
 		return;
 	}
 	if (vlnft_lab_sets(&c, &lists, &n_lists, why, sizeof(why))) {
 		fprintf(f, "# error: %s\n", why);
-		vlnft_ctx_fini(&c);
-		return;
+		goto out;
 	}
 	put_header(f);
-	put_set(f, VLNFT_SET_VNET, &c.vnet);
+	for (i = 0; i < sh.n_scopes; i++) {
+		vlnft_ctx_scope(&c, sh.scopes[i], why, sizeof(why));
+		vlnft_vnet_set_name(set, &c, sh.scopes[i]);
+		put_set(f, set, &c.vnet_tag);
+	}
+	put_set(f, VLNFT_SET_NOTINET, &c.notinet);
 	fprintf(f,
 		"\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
 		VLNFT_SET_TCPUDP);
@@ -235,7 +233,8 @@ void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
 	}
 	vlnft_named_free(lists, n_lists);
 	for (s = 0; s < VLNFT_N_STAGES; s++)
-		put_map(f, lab, s);
+		put_map(f, &sh, s);
+	put_marks(f, &sh);
 	fprintf(f, "\tchain %s {\n\t\ttype filter hook forward priority filter; policy accept;\n",
 		VLNFT_CHAIN_FORWARD);
 	fputs("\t\tct state established,related counter accept\n", f);
@@ -243,18 +242,33 @@ void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
 	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_OUT]);
 	fprintf(f, "\t\toifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_IN]);
 	fprintf(f, "\t\toifname vmap @%s\n", vlnft_stage_map[VLNFT_NIC_IN]);
-	fputs("\t}\n", f);
-	for (g = 0; g < lab->n_nsgs; g++) {
+	for (i = 0; i < sh.n_nofwd; i++) {
+		fprintf(f, "\t\toifname \"%s\" ip daddr != ", sh.nofwd[i].ifname);
+		put_ip(f, sh.nofwd[i].value);
+		fputs(" counter reject with icmp host-unreachable\n", f);
+	}
+	fputs("\t}\n\n", f);
+	fprintf(f, "\tchain %s {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n",
+		VLNFT_CHAIN_PREROUTING);
+	fprintf(f, "\t\tmeta mark set iifname map @%s\n\t}\n\n", VLNFT_MAP_MARKS);
+	fprintf(f, "\tchain %s {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n",
+		VLNFT_CHAIN_POSTROUTING);
+	fprintf(f, "\t\toifname \"%s\" counter snat to ", VL_EDGE_IFNAME);
+	put_ip(f, sh.outbound);
+	fputs("\n\t}\n", f);
+	for (g = 0; g < c.n_pairs; g++) {
 		static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
+		const struct vl_nsg *nsg = &lab->nsgs[c.pairs[g].nsg];
 
+		vlnft_ctx_scope(&c, c.pairs[g].scope, why, sizeof(why));
 		for (d = 0; d < 2; d++) {
 			struct vlnft_crule *cr;
 
-			vlnft_chain_name(chain, lab->nsgs[g].name, dirs[d]);
+			vlnft_chain_name(chain, &c, nsg->name, c.pairs[g].scope, dirs[d]);
 			fprintf(f, "\n\tchain %s {\n", chain);
-			if (vlnft_compile_nsg(&c, &lab->nsgs[g], dirs[d], &cr, &n, why, sizeof(why)) == 0) {
+			if (vlnft_compile_nsg(&c, nsg, dirs[d], &cr, &n, why, sizeof(why)) == 0) {
 				for (i = 0; i < n; i++)
-					put_rule(f, lab->nsgs[g].name, &cr[i]);
+					put_rule(f, nsg->name, &cr[i]);
 				vlnft_crules_free(cr, n);
 			} else {
 				fprintf(f, "\t\t# error: %s\n", why);
@@ -263,6 +277,8 @@ void vl_nft_nsg_print(const struct vl_lab *lab, FILE *f)
 		}
 	}
 	fputs("}\n", f);
+out:
+	vlnft_shape_fini(&sh);
 	vlnft_ctx_fini(&c);
 }
 

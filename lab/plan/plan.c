@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: MIT
 /* Model → plan: the kernel objects of a lab, per namespace. Pure. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vnetlab/effective.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/plan.h"
-
-#define FABRIC 0
 
 void vl_ns_name(char *buf, const char *lab, const char *suffix)
 {
 	snprintf(buf, VL_NS_NAME_MAX, "vl-%s-%s", lab, suffix);
+}
+
+void vl_fabric_ns_name(char *buf, const struct vl_lab *lab, int vnet)
+{
+	snprintf(buf, VL_NS_NAME_MAX, "vl-%s-fabric.%s", lab->name, lab->vnets[vnet].name);
 }
 
 void vl_fabric_ifname(char *buf, int endpoint)
@@ -46,16 +51,31 @@ static void pod_ifname(char *buf, int endpoint)
 
 struct builder {
 	struct vl_plan *p;
-	size_t c_ns, c_links, c_addrs, c_routes, c_sysctls, c_rulesets;
+	size_t c_ns, c_links, c_addrs, c_routes, c_rules, c_sysctls, c_rulesets;
+	int *ep_ns;	 /* namespace of each endpoint */
+	int *fabric_ns;	 /* namespace of each VNet's routing domain */
+	int *gw_ns;	 /* namespace of each gateway */
+	int *onprem_ns;	 /* namespace of each local network gateway */
+	int internet_ns; /* the Internet namespace */
+	uint32_t links;	 /* point-to-point links numbered so far */
 	int rc;
 };
 
-static void ns_add(struct builder *b, enum vl_ns_role role, int ep, const char *suffix)
-{
-	struct vl_plan_ns ns = {.role = role, .endpoint = ep};
+static int ns_add(struct builder *b, enum vl_ns_role role, int ep, int index, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
+static int ns_add(struct builder *b, enum vl_ns_role role, int ep, int index, const char *fmt, ...)
+{
+	struct vl_plan_ns ns = {.role = role, .endpoint = ep, .index = index};
+	char suffix[VL_NS_NAME_MAX - 16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(suffix, sizeof(suffix), fmt, ap);
+	va_end(ap);
 	vl_ns_name(ns.name, b->p->lab->name, suffix);
 	b->rc = b->rc ?: PUSH(b->p->ns, b->p->n_ns, b->c_ns, ns);
+	return (int)b->p->n_ns - 1;
 }
 
 static void sysctl_add(struct builder *b, int ns, const char *key, const char *value)
@@ -67,13 +87,14 @@ static void sysctl_add(struct builder *b, int ns, const char *key, const char *v
 	b->rc = b->rc ?: PUSH(b->p->sysctls, b->p->n_sysctls, b->c_sysctls, s);
 }
 
-static void veth_add(struct builder *b, int ns, const char *name, const char *master, int peer_ns)
+static void veth_add(struct builder *b, int ns, const char *name, const char *master, int peer_ns,
+		     const char *peer_name)
 {
 	struct vl_plan_link l = {.kind = VL_LINK_VETH, .ns = ns, .peer_ns = peer_ns};
 
 	snprintf(l.name, IFNAMSIZ, "%s", name);
 	snprintf(l.master, IFNAMSIZ, "%s", master);
-	snprintf(l.peer_name, IFNAMSIZ, "eth0");
+	snprintf(l.peer_name, IFNAMSIZ, "%s", peer_name);
 	b->rc = b->rc ?: PUSH(b->p->links, b->p->n_links, b->c_links, l);
 }
 
@@ -93,24 +114,32 @@ static void addr_add(struct builder *b, int ns, const char *dev, uint32_t ip, ui
 	b->rc = b->rc ?: PUSH(b->p->addrs, b->p->n_addrs, b->c_addrs, a);
 }
 
-static void route_add(struct builder *b, int ns, struct vl_prefix dst, uint32_t gw, const char *dev)
+static void route_full(struct builder *b, int ns, uint32_t table, enum vl_route_type type, struct vl_prefix dst,
+		       uint32_t gw, const char *dev)
 {
-	struct vl_plan_route r = {.ns = ns, .dst = dst, .gateway = gw};
+	struct vl_plan_route r = {.ns = ns, .dst = dst, .gateway = gw, .type = type, .table = table};
 
-	snprintf(r.dev, IFNAMSIZ, "%s", dev);
+	snprintf(r.dev, IFNAMSIZ, "%s", dev ? dev : "");
 	b->rc = b->rc ?: PUSH(b->p->routes, b->p->n_routes, b->c_routes, r);
 }
 
-static void ruleset_add(struct builder *b, int ns, enum vl_ruleset_kind kind, int ep)
+static void route_add(struct builder *b, int ns, struct vl_prefix dst, uint32_t gw, const char *dev)
 {
-	struct vl_plan_ruleset r = {.ns = ns, .kind = kind, .endpoint = ep};
-
-	b->rc = b->rc ?: PUSH(b->p->rulesets, b->p->n_rulesets, b->c_rulesets, r);
+	route_full(b, ns, VL_RT_MAIN, VL_RT_UNICAST, dst, gw, dev);
 }
 
-static int ep_ns(int ep)
+static void rule_add(struct builder *b, int ns, uint32_t mark, uint32_t table, uint32_t prio)
 {
-	return ep + 1;
+	struct vl_plan_rule r = {.ns = ns, .mark = mark, .table = table, .priority = prio};
+
+	b->rc = b->rc ?: PUSH(b->p->rules, b->p->n_rules, b->c_rules, r);
+}
+
+static void ruleset_add(struct builder *b, int ns, enum vl_ruleset_kind kind, int index)
+{
+	struct vl_plan_ruleset r = {.ns = ns, .kind = kind, .index = index};
+
+	b->rc = b->rc ?: PUSH(b->p->rulesets, b->p->n_rulesets, b->c_rulesets, r);
 }
 
 /*
@@ -130,6 +159,16 @@ static void router_sysctls(struct builder *b, int ns)
 	sysctl_add(b, ns, "net/ipv4/conf/default/rp_filter", "0");
 }
 
+/* A router that answers ARP for what it routes elsewhere, and never redirects. */
+static void proxy_router_sysctls(struct builder *b, int ns)
+{
+	router_sysctls(b, ns);
+	sysctl_add(b, ns, "net/ipv4/conf/all/proxy_arp", "1");
+	sysctl_add(b, ns, "net/ipv4/conf/default/proxy_arp", "1");
+	sysctl_add(b, ns, "net/ipv4/conf/all/send_redirects", "0");
+	sysctl_add(b, ns, "net/ipv4/conf/default/send_redirects", "0");
+}
+
 /* Proxy ARP answers after a random delay of up to 0.8 s unless told otherwise, per device. */
 static void no_proxy_delay(struct builder *b, int ns, const char *dev)
 {
@@ -139,70 +178,306 @@ static void no_proxy_delay(struct builder *b, int ns, const char *dev)
 	sysctl_add(b, ns, key, "0");
 }
 
-static void plan_fabric(struct builder *b)
+uint32_t vl_scope_table(int scope)
 {
-	const struct vl_lab *lab = b->p->lab;
+	return 1000u + (uint32_t)scope;
+}
+
+uint32_t vl_scope_mark(int scope)
+{
+	return 1u + (uint32_t)scope;
+}
+
+/* Point-to-point links between routers: 169.254.0.0/17, a /31 each (never an Azure address space). */
+#define LINK_BASE 0xa9fe0000u
+#define LINKS_MAX 16384u
+
+struct p2p {
+	uint32_t a, z; /* the two ends' addresses */
+};
+
+static struct p2p p2p_add(struct builder *b, int ns_a, const char *name_a, int ns_z, const char *name_z)
+{
+	struct p2p l = {LINK_BASE + 2 * b->links, LINK_BASE + 2 * b->links + 1};
+
+	if (++b->links > LINKS_MAX && !b->rc)
+		b->rc = -E2BIG;
+	veth_add(b, ns_a, name_a, "", ns_z, name_z);
+	addr_add(b, ns_a, name_a, l.a, 31);
+	addr_add(b, ns_z, name_z, l.z, 31);
+	return l;
+}
+
+/* A host or NIC attached to a router like an Azure NIC: the router's end holds the gateway
+ * address as a /32 (proxy ARP answers for the rest) and a /32 route to the host. */
+static void attach(struct builder *b, int router, int ep, struct vl_prefix net)
+{
+	const struct vl_endpoint *e = &b->p->lab->eps[ep];
 	char ifn[IFNAMSIZ];
 
-	ns_add(b, VL_NS_FABRIC, VL_NONE, "fabric");
-	base_sysctls(b, FABRIC);
-	router_sysctls(b, FABRIC);
-	sysctl_add(b, FABRIC, "net/ipv4/conf/all/proxy_arp", "1");
-	sysctl_add(b, FABRIC, "net/ipv4/conf/default/proxy_arp", "1");
-	sysctl_add(b, FABRIC, "net/ipv4/conf/all/send_redirects", "0");
-	sysctl_add(b, FABRIC, "net/ipv4/conf/default/send_redirects", "0");
-	for (size_t i = 0; i < lab->n_eps; i++) {
-		const struct vl_endpoint *e = &lab->eps[i];
-		struct vl_prefix sn = lab->subnets[e->subnet].prefix;
+	vl_fabric_ifname(ifn, ep);
+	veth_add(b, router, ifn, "", b->ep_ns[ep], "eth0");
+	no_proxy_delay(b, router, ifn);
+	addr_add(b, router, ifn, net.addr + 1, 32);
+	route_add(b, router, (struct vl_prefix){e->ip, 32}, 0, ifn);
+}
 
-		if (e->nic != (int)i)
-			continue;
-		vl_fabric_ifname(ifn, (int)i);
-		veth_add(b, FABRIC, ifn, "", ep_ns((int)i));
-		no_proxy_delay(b, FABRIC, ifn);
-		addr_add(b, FABRIC, ifn, sn.addr + 1, 32);
-		route_add(b, FABRIC, (struct vl_prefix){e->ip, 32}, 0, ifn);
-	}
-	/* The cluster route tables: kubenet pod /24 and Azure CNI pod /32 via the node. */
-	for (size_t i = 0; i < lab->n_eps; i++) {
-		const struct vl_endpoint *e = &lab->eps[i];
+static bool in_vnet(const struct vl_lab *lab, const struct vl_endpoint *e, int v)
+{
+	return e->subnet >= 0 && lab->subnets[e->subnet].vnet == v;
+}
 
-		vl_fabric_ifname(ifn, e->nic);
-		if (e->kind == VL_EP_NODE && e->pod_cidr.len)
-			route_add(b, FABRIC, e->pod_cidr, e->ip, ifn);
-		else if (e->kind == VL_EP_POD && lab->aks[e->owner].plugin == VL_PLUGIN_AZURE)
-			route_add(b, FABRIC, (struct vl_prefix){e->ip, 32}, lab->eps[e->nic].ip, ifn);
-	}
-	/* User route tables: VirtualAppliance next hops that are lab endpoints. */
-	for (size_t t = 0; t < lab->n_route_tables; t++)
-		for (size_t r = 0; r < lab->route_tables[t].n_routes; r++) {
-			const struct vl_route *rt = &lab->route_tables[t].routes[r];
-			int hop = rt->next_hop ? vl_lab_find_endpoint_by_ip(lab, rt->next_hop) : VL_NONE;
+static void peer_ifname(char *buf, int vnet)
+{
+	snprintf(buf, IFNAMSIZ, "pr%d", vnet % 1000);
+}
 
-			if (hop == VL_NONE || lab->eps[hop].nic != hop)
-				continue;
-			vl_fabric_ifname(ifn, hop);
-			route_add(b, FABRIC, rt->prefix, rt->next_hop, ifn);
+struct fabric_links {
+	uint32_t *peer;	  /* per remote VNet: the far end of our link to it, 0 if none */
+	uint32_t edge;	  /* the Internet namespace's end of our edge link */
+};
+
+/* One route of a scope in table `table` of VNet v's fabric. */
+static void scope_route(struct builder *b, int v, uint32_t table, const struct vl_eroute *r,
+			const struct fabric_links *fl)
+{
+	const struct vl_lab *lab = b->p->lab;
+	int ns = b->fabric_ns[v];
+	char ifn[IFNAMSIZ];
+	int hop;
+
+	switch (r->hop) {
+	case VL_NH_VNET_LOCAL:
+		/* The NICs' /32s live in main: a scope's table hands VNet-local lookups over to it. */
+		route_full(b, ns, table, table == VL_RT_MAIN ? VL_RT_BLACKHOLE : VL_RT_THROW, r->prefix, 0, NULL);
+		return;
+	case VL_NH_PEERING:
+		peer_ifname(ifn, r->remote_vnet);
+		route_full(b, ns, table, VL_RT_UNICAST, r->prefix, fl->peer[r->remote_vnet], ifn);
+		return;
+	case VL_NH_GATEWAY:
+		if (r->gateway == VL_NONE)
+			break;
+		if (r->remote_vnet != v) { /* gateway transit: the hub's fabric routes it on */
+			peer_ifname(ifn, r->remote_vnet);
+			route_full(b, ns, table, VL_RT_UNICAST, r->prefix, fl->peer[r->remote_vnet], ifn);
+		} else {
+			snprintf(ifn, IFNAMSIZ, "g%d", r->gateway % 100000);
+			route_full(b, ns, table, VL_RT_UNICAST, r->prefix, r->hop_ip, ifn);
 		}
-	ruleset_add(b, FABRIC, VL_RULESET_NSG, VL_NONE);
+		return;
+	case VL_NH_INTERNET:
+		route_full(b, ns, table, VL_RT_UNICAST, r->prefix, fl->edge, VL_EDGE_IFNAME);
+		return;
+	case VL_NH_APPLIANCE:
+		hop = vl_eff_appliance(lab, v, r->hop_ip);
+		if (hop == VL_NONE)
+			break;
+		vl_fabric_ifname(ifn, hop);
+		route_full(b, ns, table, VL_RT_UNICAST, r->prefix, r->hop_ip, ifn);
+		return;
+	case VL_NH_NONE:
+		break;
+	}
+	route_full(b, ns, table, VL_RT_UNREACHABLE, r->prefix, 0, NULL);
+}
+
+static void plan_fabric(struct builder *b, int v, struct fabric_links *fl)
+{
+	const struct vl_lab *lab = b->p->lab;
+	const struct vl_effective *eff = lab->eff;
+	int ns = b->fabric_ns[v];
+	char ifn[IFNAMSIZ];
+	bool *table_done;
+
+	base_sysctls(b, ns);
+	proxy_router_sysctls(b, ns);
+	/* Azure-provided DNS and the metadata service answer here (spec 19.4): local, never forwarded,
+	 * so no NSG sees them. */
+	addr_add(b, ns, "lo", VL_IP_AZURE_PLATFORM, 32);
+	addr_add(b, ns, "lo", VL_IP_IMDS, 32);
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+
+		if (e->nic == (int)i && in_vnet(lab, e, v))
+			attach(b, ns, (int)i, lab->subnets[e->subnet].prefix);
+	}
+	/* Azure CNI pods: secondary addresses of their node's NIC. */
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+
+		if (e->kind != VL_EP_POD || !in_vnet(lab, e, v) || lab->aks[e->owner].plugin != VL_PLUGIN_AZURE)
+			continue;
+		vl_fabric_ifname(ifn, e->nic);
+		route_add(b, ns, (struct vl_prefix){e->ip, 32}, lab->eps[e->nic].ip, ifn);
+	}
+	for (size_t g = 0; g < lab->n_gateways; g++) {
+		const struct vl_vnet_gateway *gw = &lab->gateways[g];
+
+		if (gw->vnet != v)
+			continue;
+		snprintf(ifn, IFNAMSIZ, "g%d", (int)(g % 100000));
+		veth_add(b, ns, ifn, "", b->gw_ns[g], "eth0");
+		no_proxy_delay(b, ns, ifn);
+		addr_add(b, ns, ifn, lab->subnets[gw->subnet].prefix.addr + 1, 32);
+		route_add(b, ns, (struct vl_prefix){gw->ip, 32}, 0, ifn);
+	}
+	/* Unsolicited packets to the default outbound address end here; replies are un-NATed before. */
+	route_full(b, ns, VL_RT_MAIN, VL_RT_BLACKHOLE, (struct vl_prefix){eff->outbound_ip[v], 32}, 0, NULL);
+	for (size_t i = 0; i < eff->scopes[v].n_routes; i++)
+		if (eff->scopes[v].routes[i].active)
+			scope_route(b, v, VL_RT_MAIN, &eff->scopes[v].routes[i], fl);
+	/* Subnets with their own route table: marked by NIC in prerouting, one table each. */
+	table_done = calloc(eff->n_scopes, sizeof(*table_done));
+	if (!table_done) {
+		b->rc = b->rc ?: -ENOMEM;
+		return;
+	}
+	for (size_t s = 0; s < lab->n_subnets; s++) {
+		int k = eff->subnet_scope[s];
+		const struct vl_scope *sc = &eff->scopes[k];
+
+		if (lab->subnets[s].vnet != v || k == v || table_done[k])
+			continue;
+		table_done[k] = true;
+		rule_add(b, ns, vl_scope_mark(k), vl_scope_table(k), 1000u + (uint32_t)k);
+		for (size_t i = 0; i < sc->n_routes; i++)
+			if (sc->routes[i].active)
+				scope_route(b, v, vl_scope_table(k), &sc->routes[i], fl);
+	}
+	free(table_done);
+	ruleset_add(b, ns, VL_RULESET_FABRIC, v);
+}
+
+/* Peerings (both sides declared), each VNet's edge, gateways and on-premises networks. */
+static void plan_links(struct builder *b, struct fabric_links *fl)
+{
+	const struct vl_lab *lab = b->p->lab;
+	char an[IFNAMSIZ], zn[IFNAMSIZ];
+	struct p2p l;
+
+	for (size_t v = 0; v < lab->n_vnets; v++)
+		for (size_t w = v + 1; w < lab->n_vnets; w++) {
+			if (!vl_eff_peered(lab, (int)v, (int)w))
+				continue;
+			peer_ifname(an, (int)w);
+			peer_ifname(zn, (int)v);
+			l = p2p_add(b, b->fabric_ns[v], an, b->fabric_ns[w], zn);
+			fl[v].peer[w] = l.z;
+			fl[w].peer[v] = l.a;
+		}
+	for (size_t v = 0; v < lab->n_vnets; v++) {
+		snprintf(zn, IFNAMSIZ, "v%d", (int)(v % 100000));
+		l = p2p_add(b, b->fabric_ns[v], VL_EDGE_IFNAME, b->internet_ns, zn);
+		fl[v].edge = l.z;
+		route_add(b, b->internet_ns, (struct vl_prefix){lab->eff->outbound_ip[v], 32}, l.a, zn);
+	}
+	for (size_t c = 0; c < lab->n_connections; c++) {
+		const struct vl_connection *cn = &lab->connections[c];
+		const struct vl_vnet_gateway *gw = &lab->gateways[cn->gateway];
+		const struct vl_local_gateway *lg = &lab->local_gateways[cn->local_gateway];
+		int gns = b->gw_ns[cn->gateway], ons = b->onprem_ns[cn->local_gateway];
+
+		snprintf(an, IFNAMSIZ, "c%d", (int)(c % 100000));
+		l = p2p_add(b, gns, an, ons, an);
+		for (size_t i = 0; i < lg->n_prefixes; i++)
+			route_add(b, gns, lg->prefixes[i], l.z, an);
+		/* The on-premises router learns the hub's and its transit spokes' spaces (spec 12.5). */
+		for (size_t v = 0; v < lab->n_vnets; v++) {
+			int via;
+
+			if (vl_eff_vnet_gateway(lab, (int)v, &via) != cn->gateway)
+				continue;
+			for (size_t i = 0; i < lab->vnets[v].n_spaces; i++)
+				route_add(b, ons, lab->vnets[v].spaces[i], l.a, an);
+		}
+		(void)gw;
+	}
+}
+
+static void plan_gateway(struct builder *b, int g)
+{
+	const struct vl_lab *lab = b->p->lab;
+	const struct vl_vnet_gateway *gw = &lab->gateways[g];
+	struct vl_prefix sn = lab->subnets[gw->subnet].prefix;
+	int ns = b->gw_ns[g];
+
+	base_sysctls(b, ns);
+	router_sysctls(b, ns);
+	sysctl_add(b, ns, "net/ipv4/conf/all/send_redirects", "0");
+	sysctl_add(b, ns, "net/ipv4/conf/default/send_redirects", "0");
+	addr_add(b, ns, "eth0", gw->ip, sn.len);
+	route_add(b, ns, (struct vl_prefix){0, 0}, sn.addr + 1, "eth0");
+}
+
+/* The on-premises router and the Internet: a router with its hosts attached like NICs. */
+static void plan_outside(struct builder *b)
+{
+	const struct vl_lab *lab = b->p->lab;
+	int ns = b->internet_ns;
+
+	base_sysctls(b, ns);
+	proxy_router_sysctls(b, ns);
+	/* An Internet address no host holds: silently dropped at the edge (spec 23.7). */
+	route_full(b, ns, VL_RT_MAIN, VL_RT_BLACKHOLE, (struct vl_prefix){0, 0}, 0, NULL);
+	for (size_t g = 0; g < lab->n_local_gateways; g++) {
+		const struct vl_local_gateway *lg = &lab->local_gateways[g];
+
+		base_sysctls(b, b->onprem_ns[g]);
+		proxy_router_sysctls(b, b->onprem_ns[g]);
+		for (size_t i = 0; i < lg->n_prefixes; i++)
+			route_full(b, b->onprem_ns[g], VL_RT_MAIN, VL_RT_BLACKHOLE, lg->prefixes[i], 0, NULL);
+	}
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+
+		if (e->kind == VL_EP_INTERNET)
+			attach(b, ns, (int)i, vl_outside_net(lab, (int)i));
+		else if (e->kind == VL_EP_ONPREM)
+			attach(b, b->onprem_ns[e->owner], (int)i, vl_outside_net(lab, (int)i));
+	}
+}
+
+struct vl_prefix vl_outside_net(const struct vl_lab *lab, int ep)
+{
+	const struct vl_endpoint *e = &lab->eps[ep];
+
+	if (e->kind == VL_EP_ONPREM) {
+		const struct vl_local_gateway *lg = &lab->local_gateways[e->owner];
+
+		for (size_t i = 0; i < lg->n_prefixes; i++)
+			if (vl_prefix_contains(lg->prefixes[i], e->ip))
+				return lg->prefixes[i];
+	}
+	return (struct vl_prefix){e->ip & 0xffffff00u, 24}; /* a documentation /24 */
 }
 
 static void plan_endpoint(struct builder *b, int i)
 {
 	const struct vl_lab *lab = b->p->lab;
 	const struct vl_endpoint *e = &lab->eps[i];
-	struct vl_prefix sn = lab->subnets[e->subnet].prefix;
 	struct vl_prefix any = {0, 0};
-	int ns = ep_ns(i);
+	int ns = b->ep_ns[i];
 	char ifn[IFNAMSIZ];
 
-	ns_add(b, VL_NS_ENDPOINT, i, e->name);
 	base_sysctls(b, ns);
-	if (e->kind == VL_EP_NODE) {
-		router_sysctls(b, ns);
-		if (lab->aks[e->owner].plugin == VL_PLUGIN_AZURE)
-			sysctl_add(b, ns, "net/ipv4/conf/default/proxy_arp", "1");
+	if (e->kind == VL_EP_INTERNET || e->kind == VL_EP_ONPREM) {
+		struct vl_prefix net = vl_outside_net(lab, i);
+
+		addr_add(b, ns, "eth0", e->ip, net.len);
+		route_add(b, ns, any, net.addr + 1, "eth0");
+		return;
 	}
+	struct vl_prefix sn = lab->subnets[e->subnet].prefix;
+
+	if (e->kind == VL_EP_NODE ||
+	    (e->kind == VL_EP_VM && lab->vms[e->owner].ip_forwarding)) {
+		router_sysctls(b, ns);
+		sysctl_add(b, ns, "net/ipv4/conf/all/send_redirects", "0");
+		sysctl_add(b, ns, "net/ipv4/conf/default/send_redirects", "0");
+	}
+	if (e->kind == VL_EP_NODE && lab->aks[e->owner].plugin == VL_PLUGIN_AZURE)
+		sysctl_add(b, ns, "net/ipv4/conf/default/proxy_arp", "1");
 	if (e->kind != VL_EP_POD) {
 		addr_add(b, ns, "eth0", e->ip, sn.len);
 		route_add(b, ns, any, sn.addr + 1, "eth0");
@@ -214,16 +489,16 @@ static void plan_endpoint(struct builder *b, int i)
 		}
 		ruleset_add(b, ns, VL_RULESET_MASQ, i);
 	} else if (e->kind == VL_EP_POD) {
-		int node_ns = ep_ns(e->node);
+		int node_ns = b->ep_ns[e->node];
 		const struct vl_endpoint *node = &lab->eps[e->node];
 
 		pod_ifname(ifn, i);
 		if (node->pod_cidr.len) { /* kubenet: a port of cbr0, gateway cbr0's .1 */
-			veth_add(b, node_ns, ifn, "cbr0", ns);
+			veth_add(b, node_ns, ifn, "cbr0", ns, "eth0");
 			addr_add(b, ns, "eth0", e->ip, 24);
 			route_add(b, ns, any, node->pod_cidr.addr + 1, "eth0");
 		} else { /* Azure CNI: routed to the pod; the node answers ARP for the subnet */
-			veth_add(b, node_ns, ifn, "", ns);
+			veth_add(b, node_ns, ifn, "", ns, "eth0");
 			no_proxy_delay(b, node_ns, ifn);
 			addr_add(b, ns, "eth0", e->ip, sn.len);
 			route_add(b, ns, any, sn.addr + 1, "eth0");
@@ -232,18 +507,67 @@ static void plan_endpoint(struct builder *b, int i)
 	}
 }
 
+/* The namespace table: fabrics, the Internet, gateways, on-premises routers, then endpoints. */
+static void plan_namespaces(struct builder *b)
+{
+	const struct vl_lab *lab = b->p->lab;
+
+	for (size_t v = 0; v < lab->n_vnets; v++)
+		b->fabric_ns[v] = ns_add(b, VL_NS_FABRIC, VL_NONE, (int)v, "fabric.%s", lab->vnets[v].name);
+	b->internet_ns = ns_add(b, VL_NS_INTERNET, VL_NONE, VL_NONE, "internet");
+	for (size_t g = 0; g < lab->n_gateways; g++)
+		b->gw_ns[g] = ns_add(b, VL_NS_GATEWAY, VL_NONE, (int)g, "gw.%s", lab->gateways[g].name);
+	for (size_t g = 0; g < lab->n_local_gateways; g++)
+		b->onprem_ns[g] =
+		    ns_add(b, VL_NS_ONPREM, VL_NONE, (int)g, "onprem.%s", lab->local_gateways[g].name);
+	for (size_t i = 0; i < lab->n_eps; i++)
+		b->ep_ns[i] = ns_add(b, VL_NS_ENDPOINT, (int)i, VL_NONE, "%s", lab->eps[i].name);
+}
+
+static void *zalloc(size_t n, size_t size)
+{
+	return calloc(n ? n : 1, size);
+}
+
 int vl_plan_build(const struct vl_lab *lab, struct vl_plan **out)
 {
 	struct builder b = {0};
+	struct fabric_links *fl = NULL;
 
 	*out = NULL;
+	if (!lab->eff)
+		return -EINVAL;
 	b.p = calloc(1, sizeof(*b.p));
-	if (!b.p)
-		return -ENOMEM;
+	b.ep_ns = zalloc(lab->n_eps, sizeof(int));
+	b.fabric_ns = zalloc(lab->n_vnets, sizeof(int));
+	b.gw_ns = zalloc(lab->n_gateways, sizeof(int));
+	b.onprem_ns = zalloc(lab->n_local_gateways, sizeof(int));
+	fl = zalloc(lab->n_vnets, sizeof(*fl));
+	if (!b.p || !b.ep_ns || !b.fabric_ns || !b.gw_ns || !b.onprem_ns || !fl) {
+		b.rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t v = 0; v < lab->n_vnets && !b.rc; v++)
+		if (!(fl[v].peer = zalloc(lab->n_vnets, sizeof(uint32_t))))
+			b.rc = -ENOMEM;
 	b.p->lab = lab;
-	plan_fabric(&b);
+	plan_namespaces(&b);
+	plan_links(&b, fl);
+	for (size_t v = 0; v < lab->n_vnets; v++)
+		plan_fabric(&b, (int)v, &fl[v]);
+	for (size_t g = 0; g < lab->n_gateways; g++)
+		plan_gateway(&b, (int)g);
+	plan_outside(&b);
 	for (size_t i = 0; i < lab->n_eps; i++)
 		plan_endpoint(&b, (int)i);
+out:
+	for (size_t v = 0; fl && v < lab->n_vnets; v++)
+		free(fl[v].peer);
+	free(fl);
+	free(b.ep_ns);
+	free(b.fabric_ns);
+	free(b.gw_ns);
+	free(b.onprem_ns);
 	if (b.rc) {
 		vl_plan_free(b.p);
 		return b.rc;
@@ -260,6 +584,7 @@ void vl_plan_free(struct vl_plan *plan)
 	free(plan->links);
 	free(plan->addrs);
 	free(plan->routes);
+	free(plan->rules);
 	free(plan->sysctls);
 	free(plan->rulesets);
 	free(plan);
@@ -287,16 +612,24 @@ void vl_plan_print(const struct vl_plan *p, FILE *f)
 	for (size_t i = 0; i < p->n_addrs; i++)
 		fprintf(f, "addr   %s %s %s\n", p->ns[p->addrs[i].ns].name, p->addrs[i].dev,
 			vl_prefix_fmt(p->addrs[i].addr, a));
+	for (size_t i = 0; i < p->n_rules; i++)
+		fprintf(f, "rule   %s pref %u fwmark %u lookup %u\n", p->ns[p->rules[i].ns].name,
+			p->rules[i].priority, p->rules[i].mark, p->rules[i].table);
 	for (size_t i = 0; i < p->n_routes; i++) {
+		static const char *const types[] = {"", "blackhole ", "unreachable ", "throw "};
 		const struct vl_plan_route *r = &p->routes[i];
 
-		fprintf(f, "route  %s %s", p->ns[r->ns].name,
+		fprintf(f, "route  %s %s%s", p->ns[r->ns].name, types[r->type],
 			r->dst.len ? vl_prefix_fmt(r->dst, a) : "default");
 		if (r->gateway)
 			fprintf(f, " via %s", vl_ip_fmt(r->gateway, g));
-		fprintf(f, " dev %s\n", r->dev);
+		if (r->dev[0])
+			fprintf(f, " dev %s", r->dev);
+		if (r->table != VL_RT_MAIN)
+			fprintf(f, " table %u", r->table);
+		fprintf(f, "\n");
 	}
 	for (size_t i = 0; i < p->n_rulesets; i++)
 		fprintf(f, "nft    %s %s\n", p->ns[p->rulesets[i].ns].name,
-			p->rulesets[i].kind == VL_RULESET_NSG ? "nsg" : "masquerade");
+			p->rulesets[i].kind == VL_RULESET_FABRIC ? "fabric" : "masquerade");
 }

@@ -160,18 +160,21 @@ int vl_ops_edit(const char *name, struct vl_lab *lab, const struct vl_rule_edit 
 	if (rc)
 		return rc;
 	nsg = vl_lab_find_nsg(lab, e->nsg);
-	vl_ns_name(ns, name, "fabric");
-	rc = vl_netns_open(ns, &fd);
-	if (rc) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "opening %s: %s", ns, strerror(-rc));
-		return rc;
-	}
-	rc = vl_nft_nsg_commit_one(lab, nsg, fd, why, sizeof(why));
-	close(fd);
-	if (rc) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "committing NSG '%s' in %s: %s", e->nsg, ns,
-			     why[0] ? why : strerror(-rc));
-		return rc;
+	/* Every fabric has the NSG's chains: one transaction in each. */
+	for (size_t v = 0; v < lab->n_vnets; v++) {
+		vl_fabric_ns_name(ns, lab, (int)v);
+		rc = vl_netns_open(ns, &fd);
+		if (rc) {
+			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "opening %s: %s", ns, strerror(-rc));
+			return rc;
+		}
+		rc = vl_nft_nsg_commit_one(lab, (int)v, nsg, fd, why, sizeof(why));
+		close(fd);
+		if (rc) {
+			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "committing NSG '%s' in %s: %s", e->nsg,
+				     ns, why[0] ? why : strerror(-rc));
+			return rc;
+		}
 	}
 	rc = vl_state_append_edit(name, e);
 	if (rc)

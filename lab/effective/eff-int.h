@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to lab/effective: the parts of vl_eff_build() in other files. */
+#ifndef VNETLAB_EFF_INTERNAL_H
+#define VNETLAB_EFF_INTERNAL_H
+
+#include "vnetlab/effective.h"
+
+/* Fill s->routes (sorted, precedence applied) for a scope whose vnet, route_table, cluster are set. */
+int vleff_scope_routes(const struct vl_lab *lab, struct vl_scope *s);
+
+/* A growable list of prefixes, merged on demand. */
+struct vleff_plist {
+	struct vl_prefix *v;
+	size_t n;
+	size_t cap;
+};
+int vleff_plist_push(struct vleff_plist *l, struct vl_prefix p);
+/* Sort and drop prefixes inside another. */
+void vleff_plist_merge(struct vleff_plist *l);
+bool vleff_plist_contains(const struct vl_prefix *v, size_t n, uint32_t ip);
+
+#endif

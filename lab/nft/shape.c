@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The shape of a fabric's ruleset (nft-int.h): which NIC jumps to which NSG
+ * chain at each stage, which NICs are marked for a subnet's route table,
+ * which appliances do not forward, which VirtualNetwork sets exist. Read
+ * from the effective model; the builder and the printer both use it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft-int.h"
+#include "vnetlab/plan.h"
+
+static void *grow(void *v, size_t n, size_t size)
+{
+	/* Capacity doubles at powers of two. */
+	if (n && (n & (n - 1)))
+		return v;
+	return realloc(v, (n ? n * 2 : 8) * size);
+}
+
+static int jump_add(struct vlnft_shape *s, const struct vlnft_ctx *c, int stage, int ep, int nsg)
+{
+	struct vlnft_jump *j;
+	enum vl_dir dir = stage == VLNFT_NIC_OUT || stage == VLNFT_SUBNET_OUT ? VL_DIR_OUT : VL_DIR_IN;
+
+	if (nsg < 0)
+		return 0;
+	j = grow(s->stage[stage], s->n_stage[stage], sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	s->stage[stage] = j;
+	j = &j[s->n_stage[stage]++];
+	vl_fabric_ifname(j->ifname, ep);
+	vlnft_chain_name(j->chain, c, c->lab->nsgs[nsg].name, vlnft_ep_scope(c->lab, ep), dir);
+	return 0;
+}
+
+static int ifval_add(struct vlnft_ifval **v, size_t *n, int ep, uint32_t value)
+{
+	struct vlnft_ifval *x = grow(*v, *n, sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+	*v = x;
+	vl_fabric_ifname(x[*n].ifname, ep);
+	x[*n].value = value;
+	(*n)++;
+	return 0;
+}
+
+/* Is endpoint ep the target of a VirtualAppliance route of some scope of this fabric? */
+static bool appliance_target(const struct vlnft_ctx *c, int ep)
+{
+	const struct vl_effective *e = c->lab->eff;
+
+	for (size_t k = 0; k < e->n_scopes; k++) {
+		if (e->scopes[k].vnet != c->vnet)
+			continue;
+		for (size_t i = 0; i < e->scopes[k].n_routes; i++) {
+			const struct vl_eroute *r = &e->scopes[k].routes[i];
+
+			if (r->hop == VL_NH_APPLIANCE && r->cluster == VL_NONE && r->hop_ip == c->lab->eps[ep].ip)
+				return true;
+		}
+	}
+	return false;
+}
+
+int vlnft_shape_init(struct vlnft_shape *s, const struct vlnft_ctx *c)
+{
+	const struct vl_lab *lab = c->lab;
+	int err = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->outbound = lab->eff->outbound_ip[c->vnet];
+	for (size_t i = 0; i < lab->n_eps && !err; i++) {
+		const struct vl_endpoint *ep = &lab->eps[i];
+		int sub, k;
+
+		if (ep->nic != (int)i || ep->subnet < 0 || lab->subnets[ep->subnet].vnet != c->vnet)
+			continue; /* another endpoint's NIC carries it, or another fabric has it */
+		sub = lab->subnets[ep->subnet].nsg;
+		err = jump_add(s, c, VLNFT_NIC_OUT, (int)i, ep->nic_nsg);
+		if (!err)
+			err = jump_add(s, c, VLNFT_NIC_IN, (int)i, ep->nic_nsg);
+		if (!err)
+			err = jump_add(s, c, VLNFT_SUBNET_OUT, (int)i, sub);
+		if (!err)
+			err = jump_add(s, c, VLNFT_SUBNET_IN, (int)i, sub);
+		k = vlnft_ep_scope(lab, (int)i);
+		if (!err && k != c->vnet)
+			err = ifval_add(&s->marks, &s->n_marks, (int)i, vl_scope_mark(k));
+		if (!err && ep->kind == VL_EP_VM && !lab->vms[ep->owner].ip_forwarding && appliance_target(c, (int)i))
+			err = ifval_add(&s->nofwd, &s->n_nofwd, (int)i, ep->ip);
+	}
+	for (size_t i = 0; i < c->n_pairs && !err; i++) {
+		int k = c->pairs[i].scope;
+		bool seen = false;
+
+		for (size_t j = 0; j < s->n_scopes; j++)
+			seen |= s->scopes[j] == k;
+		if (seen)
+			continue;
+		int *v = grow(s->scopes, s->n_scopes, sizeof(*v));
+
+		if (!v) {
+			err = -ENOMEM;
+			break;
+		}
+		s->scopes = v;
+		v[s->n_scopes++] = k;
+	}
+	if (err)
+		vlnft_shape_fini(s);
+	return err;
+}
+
+void vlnft_shape_fini(struct vlnft_shape *s)
+{
+	for (int i = 0; i < VLNFT_N_STAGES; i++)
+		free(s->stage[i]);
+	free(s->marks);
+	free(s->nofwd);
+	free(s->scopes);
+	memset(s, 0, sizeof(*s));
+}
