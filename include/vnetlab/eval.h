@@ -16,49 +16,86 @@ struct vl_flow {
 	uint16_t dport;
 };
 
-/* First matching rule of one NSG for one direction (custom rules by priority, then defaults). */
-const struct vl_rule *vl_eval_nsg(const struct vl_lab *lab, int nsg, enum vl_dir dir,
+/* First matching rule of one NSG for one direction (custom rules by priority, then defaults),
+ * VirtualNetwork read from the effective model's scope `scope` (vnetlab/effective.h). */
+const struct vl_rule *vl_eval_nsg(const struct vl_lab *lab, int nsg, int scope, enum vl_dir dir,
 				  const struct vl_flow *f);
-/* Does rule r match flow f? (tags expand with vl_lab_vnet_prefixes semantics) */
-bool vl_eval_rule_matches(const struct vl_lab *lab, const struct vl_rule *r, const struct vl_flow *f);
+/* Does rule r match flow f, with the VirtualNetwork tag of `scope`? */
+bool vl_eval_rule_matches(const struct vl_lab *lab, int scope, const struct vl_rule *r, const struct vl_flow *f);
 
 enum vl_hop_level { VL_HOP_NIC, VL_HOP_SUBNET };
 
+/* A step of a flow's way through the lab, like Network Watcher's hops. */
+enum vl_hop_type {
+	VL_HT_NSG,	 /* an NSG evaluated (nsg, dir, level, rule...) */
+	VL_HT_ROUTE,	 /* a route chosen: `route` of scope `scope` */
+	VL_HT_PEERING,	 /* across the peering from vnet to remote_vnet */
+	VL_HT_GATEWAY,	 /* through virtual network gateway `gateway` to local network gateway `local_gateway` */
+	VL_HT_APPLIANCE, /* through the NIC of endpoint `endpoint` (a VirtualAppliance next hop) */
+	VL_HT_NAT,	 /* source address nat_from rewritten to nat_to (`endpoint`: the node that masquerades,
+			  * VL_NONE: the VNet's edge, default outbound access) */
+	VL_HT_EDGE,	 /* out of vnet's edge to the Internet */
+};
+
 struct vl_hop {
+	enum vl_hop_type type;
+	/* NSG */
 	int nsg; /* index into lab->nsgs */
 	enum vl_dir dir;
 	enum vl_hop_level level;
-	int endpoint; /* endpoint whose NIC or subnet this is */
+	int endpoint; /* NSG: endpoint whose NIC or subnet this is; APPLIANCE, NAT: that endpoint */
 	enum vl_access access;
 	const struct vl_rule *rule; /* deciding rule (points into the lab or the defaults) */
-	struct vl_flow flow;	    /* the flow as this NSG sees it (after NAT) */
-	int subnet; /* index into lab->subnets of this hop's subnet (NIC hops: the NIC's subnet);
+	struct vl_flow flow;	    /* the flow as this hop sees it (after NAT) */
+	int subnet; /* NSG: index into lab->subnets of this hop's subnet (NIC hops: the NIC's subnet);
 		     * endpoint is VL_NONE for a subnet hop toward an address no endpoint holds */
+	int scope;  /* NSG: whose VirtualNetwork tag; ROUTE: whose route table */
+	const struct vl_eroute *route; /* ROUTE */
+	int vnet;		       /* ROUTE, PEERING, EDGE, GATEWAY: the VNet it happens in */
+	int remote_vnet;	       /* PEERING */
+	int gateway;		       /* GATEWAY */
+	int local_gateway;	       /* GATEWAY */
+	uint32_t nat_from, nat_to;     /* NAT */
 };
 
-#define VL_MAX_HOPS 4
+#define VL_MAX_HOPS 32
+
+/* How the flow ends. */
+enum vl_outcome {
+	VL_OUT_DELIVERED,   /* reaches its destination (which may still refuse it) */
+	VL_OUT_DENIED,	    /* an NSG rule drops it */
+	VL_OUT_UNREACHABLE, /* the routing drops it: a None route, an appliance that does not forward,
+			     * no route at all */
+	VL_OUT_NO_HOST,	    /* routed, but nobody holds the destination address: silently lost */
+};
 
 struct vl_verdict {
-	enum vl_access access;
+	enum vl_access access; /* Deny when DENIED or UNREACHABLE */
+	enum vl_outcome outcome;
 	int nsg;		    /* deciding NSG or VL_NONE when no NSG is on the path */
 	const struct vl_rule *rule; /* deciding rule or NULL */
 	struct vl_hop hops[VL_MAX_HOPS];
 	size_t n_hops;
 	uint32_t seen_src; /* source address the destination sees */
 	int dst_ep;	   /* destination endpoint or VL_NONE */
+	char why[160];	   /* UNREACHABLE, NO_HOST: where and why, e.g. "route None 10.0.0.0/8 (Default)" */
 	char
 	    note[256]; /* e.g. "masqueraded to node 10.1.0.4 by ip-masq-agent", "same node: crosses no NSG" */
 };
 
 /*
- * Evaluate a flow from endpoint `from` to address `dst` (an endpoint's IP or
- * any other address) as Azure sees it: the source address after the node's
- * masquerade (kubenet, Azure CNI outside the VNet), NSGs in order source NIC
- * out, source subnet out, destination subnet in, destination NIC in; the
- * first Deny decides; when all allow, the last evaluated rule is reported.
+ * Evaluate a flow from endpoint `from` (any endpoint: VM, pod, node, container
+ * group, Internet or on-premises host) to address `dst` as Azure sees it: the
+ * source address after the node's masquerade; each trip through a VNet's
+ * fabric reads the effective route of the sending subnet, then the NSGs on the
+ * way (source NIC out, source subnet out, destination subnet in, destination
+ * NIC in); peerings, gateways, appliances and the edge are hops of their own.
+ * The first Deny decides; when all allow, the last evaluated rule is reported.
  * sport 0 means "an ephemeral port" (evaluated as 50000). 0 or -EINVAL.
  */
 int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
 		 uint16_t dport, struct vl_verdict *v);
+
+const char *vl_outcome_name(enum vl_outcome o); /* "delivered", "denied", "unreachable", "nohost" */
 
 #endif

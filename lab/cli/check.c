@@ -50,18 +50,27 @@ static int expected_source(const struct vl_lab *lab, const struct vl_check *c, i
 /* The evaluator's account of the flow under the result, like IP flow verify but hop by hop. */
 static void print_path(const struct vl_lab *lab, const struct vl_verdict *v, FILE *out)
 {
-	char where[128];
+	char words[256];
 
 	if (v->note[0])
 		fprintf(out, "      %s\n", v->note);
 	for (size_t i = 0; i < v->n_hops; i++) {
 		const struct vl_hop *h = &v->hops[i];
 
-		fprintf(out, "      %s %s (%s): %s by %s (priority %d)\n", vl_dir_name(h->dir),
-			lab->nsgs[h->nsg].name, hop_where(lab, h, where, sizeof(where)),
-			vl_access_name(h->access), h->rule ? h->rule->name : "?",
-			h->rule ? h->rule->priority : 0);
+		if (h->type == VL_HT_NSG)
+			fprintf(out, "      %s %s (%s): %s by %s (priority %d)\n", vl_dir_name(h->dir),
+				lab->nsgs[h->nsg].name, hop_where(lab, h, words, sizeof(words)),
+				vl_access_name(h->access), h->rule ? h->rule->name : "?",
+				h->rule ? h->rule->priority : 0);
+		else if (v->hops[i].type == VL_HT_PEERING ||
+		    v->hops[i].type == VL_HT_GATEWAY || v->hops[i].type == VL_HT_APPLIANCE ||
+		    (v->hops[i].type == VL_HT_NAT && v->hops[i].endpoint == VL_NONE)) {
+			hop_words(lab, &v->hops[i], words, sizeof(words));
+			fprintf(out, "      %s\n", words);
+		}
 	}
+	if (v->why[0])
+		fprintf(out, "      %s: %s\n", vl_outcome_name(v->outcome), v->why);
 	if (!v->n_hops && !v->note[0])
 		fprintf(out, "      no NSG on the path\n");
 }

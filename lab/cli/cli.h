@@ -60,6 +60,9 @@ int parse_proto(const char *s, enum vl_proto *p);
 /* "NIC of vm1" / "subnet aci": where an evaluated NSG sits. */
 struct vl_hop;
 const char *hop_where(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len);
+/* One hop of a verdict in words (one line, no newline) and as a JSON object (hops.c). */
+void hop_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len);
+void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out);
 /* "tcp", "udp" or "icmp", as the verbs take and print them. */
 const char *proto_lc(enum vl_proto p);
 

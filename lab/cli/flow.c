@@ -86,6 +86,13 @@ static struct vl_lab *flow_open(struct flow_args *a, int *from, uint32_t *dst, i
 		return NULL;
 	*from = vl_lab_find_endpoint(lab, a->from);
 	if (*from == VL_NONE) {
+		uint32_t ip;
+
+		/* As IP flow verify takes an address: the endpoint that holds it. */
+		if (!vl_ip_parse(a->from, &ip))
+			*from = vl_lab_find_endpoint_by_ip(lab, ip);
+	}
+	if (*from == VL_NONE) {
 		fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", lab->name, a->from);
 		goto fail;
 	}
@@ -170,15 +177,6 @@ out:
 	return rc;
 }
 
-const char *hop_where(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len)
-{
-	if (h->level == VL_HOP_NIC)
-		snprintf(buf, len, "NIC of %s", lab->eps[h->endpoint].name);
-	else
-		snprintf(buf, len, "subnet %s", lab->subnets[h->subnet].name);
-	return buf;
-}
-
 static const char *rule_ref(const struct vl_rule *r, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", r->is_default ? "defaultSecurityRules" : "securityRules", r->name);
@@ -189,7 +187,7 @@ int cmd_explain(int argc, char **argv)
 {
 	struct vl_verdict v;
 	struct flow_args a;
-	char ip[VL_IP_STRLEN], s1[VL_IP_STRLEN], s2[VL_IP_STRLEN], where[128], ref[160];
+	char ip[VL_IP_STRLEN], s1[VL_IP_STRLEN], where[256], ref[160];
 	struct vl_lab *lab;
 	uint32_t dst;
 	int from, to, rc;
@@ -220,22 +218,12 @@ int cmd_explain(int argc, char **argv)
 		printf(",\"ip\":\"%s\",\"protocol\":\"%s\",\"port\":%d,\"seenSource\":\"%s\",\"note\":", ip,
 		       proto_lc(a.proto), a.port, vl_ip_fmt(v.seen_src, s1));
 		json_str(stdout, v.note[0] ? v.note : NULL);
+		printf(",\"outcome\":\"%s\",\"why\":", vl_outcome_name(v.outcome));
+		json_str(stdout, v.why[0] ? v.why : NULL);
 		printf(",\"hops\":[");
 		for (size_t i = 0; i < v.n_hops; i++) {
-			const struct vl_hop *h = &v.hops[i];
-
-			printf("%s{\"nsg\":", i ? "," : "");
-			json_str(stdout, lab->nsgs[h->nsg].name);
-			printf(",\"level\":\"%s\",\"endpoint\":", h->level == VL_HOP_NIC ? "nic" : "subnet");
-			json_str(stdout, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : NULL);
-			printf(",\"subnet\":");
-			json_str(stdout, lab->subnets[h->subnet].name);
-			printf(",\"direction\":\"%s\",\"access\":\"%s\",\"rule\":", vl_dir_name(h->dir),
-			       vl_access_name(h->access));
-			json_str(stdout, h->rule ? h->rule->name : NULL);
-			printf(",\"priority\":%d,\"source\":\"%s:%u\",\"destination\":\"%s:%u\"}",
-			       h->rule ? h->rule->priority : 0, vl_ip_fmt(h->flow.src, s1), h->flow.sport,
-			       vl_ip_fmt(h->flow.dst, s2), h->flow.dport);
+			printf("%s", i ? "," : "");
+			hop_json(lab, &v.hops[i], stdout);
 		}
 		printf("]}\n");
 		rc = 0;
@@ -251,20 +239,18 @@ int cmd_explain(int argc, char **argv)
 		printf("  %s\n", v.note);
 	printf("  the destination sees the source as %s\n", vl_ip_fmt(v.seen_src, s1));
 	for (size_t i = 0; i < v.n_hops; i++) {
-		const struct vl_hop *h = &v.hops[i];
-
-		printf("  %zu. %-9s %-18s %-28s %s by %s (priority %d)\n", i + 1, vl_dir_name(h->dir),
-		       lab->nsgs[h->nsg].name, hop_where(lab, h, where, sizeof(where)),
-		       vl_access_name(h->access), h->rule ? h->rule->name : "?",
-		       h->rule ? h->rule->priority : 0);
+		hop_words(lab, &v.hops[i], where, sizeof(where));
+		printf("  %zu. %s\n", i + 1, where);
 	}
-	if (!v.n_hops)
-		printf("  no NSG on the path\n");
-	if (v.rule)
-		printf("verdict: %s (%s, %s)\n", vl_access_name(v.access), lab->nsgs[v.nsg].name,
-		       rule_ref(v.rule, ref, sizeof(ref)));
+	if (v.why[0])
+		printf("  %s: %s\n", vl_outcome_name(v.outcome), v.why);
+	if (v.outcome == VL_OUT_UNREACHABLE)
+		printf("verdict: %s (unreachable: %s)\n", vl_access_name(v.access), v.why);
+	else if (v.rule)
+		printf("verdict: %s (%s, %s)%s\n", vl_access_name(v.access), lab->nsgs[v.nsg].name,
+		       rule_ref(v.rule, ref, sizeof(ref)), v.outcome == VL_OUT_NO_HOST ? "; but nobody answers" : "");
 	else
-		printf("verdict: %s\n", vl_access_name(v.access));
+		printf("verdict: %s%s\n", vl_access_name(v.access), v.outcome == VL_OUT_NO_HOST ? "; but nobody answers" : "");
 	rc = 0;
 out:
 	vl_lab_free(lab);

@@ -2,45 +2,25 @@
 /* One NSG against one flow: Azure's first match by priority (spec §3.1, §3.4). */
 #include <stddef.h>
 
+#include "vnetlab/effective.h"
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
-
-#define LB_VIP 0xa83f8110u /* 168.63.129.16 */
 
 /* Tag membership is computed at most once per address per NSG evaluation. */
 struct match_ctx {
 	const struct vl_lab *lab;
+	int scope;
 	const struct vl_flow *f;
 	signed char src_vnet; /* -1 unknown, 0 no, 1 yes */
 	signed char dst_vnet;
 };
-
-/* Same sets as vl_lab_vnet_prefixes(), without allocating. */
-static bool in_vnet(const struct vl_lab *lab, uint32_t ip)
-{
-	if (ip == LB_VIP)
-		return true;
-	for (size_t i = 0; i < lab->n_vnets; i++)
-		for (size_t j = 0; j < lab->vnets[i].n_spaces; j++)
-			if (vl_prefix_contains(lab->vnets[i].spaces[j], ip))
-				return true;
-	for (size_t i = 0; i < lab->n_route_tables; i++)
-		for (size_t j = 0; j < lab->route_tables[i].n_routes; j++)
-			if (vl_prefix_contains(lab->route_tables[i].routes[j].prefix, ip))
-				return true;
-	for (size_t i = 0; i < lab->n_eps; i++)
-		if (lab->eps[i].kind == VL_EP_NODE && lab->eps[i].pod_cidr.len &&
-		    vl_prefix_contains(lab->eps[i].pod_cidr, ip))
-			return true;
-	return false;
-}
 
 static bool ctx_in_vnet(struct match_ctx *c, bool src)
 {
 	signed char *cache = src ? &c->src_vnet : &c->dst_vnet;
 
 	if (*cache < 0)
-		*cache = in_vnet(c->lab, src ? c->f->src : c->f->dst) ? 1 : 0;
+		*cache = vl_eff_in_vnet_tag(c->lab->eff, c->scope, src ? c->f->src : c->f->dst) ? 1 : 0;
 	return *cache;
 }
 
@@ -61,11 +41,11 @@ static bool addr_matches(struct match_ctx *c, const struct vl_addr_match *m, siz
 				return true;
 			break;
 		case VL_ADDR_TAG_INTERNET:
-			if (!ctx_in_vnet(c, src))
+			if (vl_eff_is_internet(c->lab->eff, ip))
 				return true;
 			break;
 		case VL_ADDR_TAG_LB:
-			if (ip == LB_VIP)
+			if (ip == VL_IP_AZURE_PLATFORM)
 				return true;
 			break;
 		}
@@ -114,16 +94,17 @@ static bool rule_matches(struct match_ctx *c, const struct vl_rule *r)
 	return addr_matches(c, r->dst, r->n_dst, false) && addr_matches(c, r->src, r->n_src, true);
 }
 
-bool vl_eval_rule_matches(const struct vl_lab *lab, const struct vl_rule *r, const struct vl_flow *f)
+bool vl_eval_rule_matches(const struct vl_lab *lab, int scope, const struct vl_rule *r, const struct vl_flow *f)
 {
-	struct match_ctx c = {.lab = lab, .f = f, .src_vnet = -1, .dst_vnet = -1};
+	struct match_ctx c = {.lab = lab, .scope = scope, .f = f, .src_vnet = -1, .dst_vnet = -1};
 
 	return rule_matches(&c, r);
 }
 
-const struct vl_rule *vl_eval_nsg(const struct vl_lab *lab, int nsg, enum vl_dir dir, const struct vl_flow *f)
+const struct vl_rule *vl_eval_nsg(const struct vl_lab *lab, int nsg, int scope, enum vl_dir dir,
+				  const struct vl_flow *f)
 {
-	struct match_ctx c = {.lab = lab, .f = f, .src_vnet = -1, .dst_vnet = -1};
+	struct match_ctx c = {.lab = lab, .scope = scope, .f = f, .src_vnet = -1, .dst_vnet = -1};
 	const struct vl_rule *best = NULL, *defs;
 	const struct vl_nsg *g;
 	size_t n_defs;

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
- * A flow across the lab as Azure sees it (spec §3.3, §5, §6, §7): the
- * source address after the node's masquerade, then source NIC out, source
- * subnet out, destination subnet in, destination NIC in.
+ * A flow across the lab as Azure sees it (spec §3.3, §5-7, §12, §13, §19,
+ * §23), on the effective model alone: the source address after the node's
+ * masquerade; then trip by trip through each VNet, the sending subnet's
+ * effective route, the NSGs out of the sending NIC, the next hop (deliver,
+ * appliance, peering, gateway, the edge), the NSGs into the receiving NIC.
+ * The kernel plan reads the same routes (lab/plan): the two agree by design.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "vnetlab/effective.h"
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
 
 #define EPHEMERAL_PORT 50000
+#define MAX_TRIPS 8
 
 static void note_add(struct vl_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -32,47 +37,30 @@ static void note_add(struct vl_verdict *v, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void end(struct vl_verdict *v, enum vl_outcome o, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void end(struct vl_verdict *v, enum vl_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->outcome = o;
+	if (o == VL_OUT_UNREACHABLE)
+		v->access = VL_DENY;
+	va_start(ap, fmt);
+	vsnprintf(v->why, sizeof(v->why), fmt, ap);
+	va_end(ap);
+}
+
 static bool valid_ep(const struct vl_lab *lab, int i)
 {
 	return i >= 0 && (size_t)i < lab->n_eps;
 }
 
-static bool valid_subnet(const struct vl_lab *lab, int i)
+static int ep_vnet(const struct vl_lab *lab, int ep)
 {
-	return i >= 0 && (size_t)i < lab->n_subnets;
-}
+	int s = lab->eps[ep].subnet;
 
-static int subnet_nsg(const struct vl_lab *lab, int s)
-{
-	return valid_subnet(lab, s) ? lab->subnets[s].nsg : VL_NONE;
-}
-
-static int subnet_vnet(const struct vl_lab *lab, int s)
-{
-	return valid_subnet(lab, s) ? lab->subnets[s].vnet : VL_NONE;
-}
-
-static bool in_prefixes(const struct vl_prefix *p, size_t n, uint32_t ip)
-{
-	for (size_t i = 0; i < n; i++)
-		if (vl_prefix_contains(p[i], ip))
-			return true;
-	return false;
-}
-
-/* ip-masq-agent: is dst inside the cluster's nonMasqueradeCIDRs? */
-static bool non_masq(const struct vl_lab *lab, const struct vl_aks *a, uint32_t dst)
-{
-	int vn;
-
-	if (a->non_masq)
-		return in_prefixes(a->non_masq, a->n_non_masq, dst);
-	if (a->plugin == VL_PLUGIN_KUBENET)
-		return vl_prefix_contains(a->pod_cidr, dst);
-	vn = subnet_vnet(lab, a->subnet);
-	if (vn < 0 || (size_t)vn >= lab->n_vnets)
-		return false;
-	return in_prefixes(lab->vnets[vn].spaces, lab->vnets[vn].n_spaces, dst);
+	return s >= 0 && (size_t)s < lab->n_subnets ? lab->subnets[s].vnet : VL_NONE;
 }
 
 static const struct vl_aks *ep_cluster(const struct vl_lab *lab, const struct vl_endpoint *e)
@@ -89,94 +77,36 @@ static bool is_kubenet_pod(const struct vl_lab *lab, const struct vl_endpoint *e
 	return e->kind == VL_EP_POD && a && a->plugin == VL_PLUGIN_KUBENET;
 }
 
-/*
- * The endpoint that owns dst. VNet addresses are unique; kubenet pod
- * addresses may repeat across clusters, so the source's own cluster wins.
- */
-static int find_owner(const struct vl_lab *lab, uint32_t dst, int prefer_cluster)
+/* The endpoint of VNet `vnet` that the fabric delivers dst to: a NIC or an Azure CNI pod. */
+static int vnet_holder(const struct vl_lab *lab, int vnet, uint32_t dst)
 {
-	int pod = VL_NONE;
-
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 
-		if (e->ip != dst)
-			continue;
-		if (!is_kubenet_pod(lab, e))
+		if (e->ip == dst && !is_kubenet_pod(lab, e) && ep_vnet(lab, (int)i) == vnet)
 			return (int)i;
-		if (pod == VL_NONE || e->owner == prefer_cluster)
-			pod = (int)i;
 	}
-	return pod;
+	return VL_NONE;
 }
 
-/* The kubenet node whose pod /24 holds dst: where the cluster's UDR sends it. */
-static int find_udr_node(const struct vl_lab *lab, uint32_t dst, int prefer_cluster)
+static int outside_holder(const struct vl_lab *lab, enum vl_ep_kind kind, int owner, uint32_t dst)
 {
-	int node = VL_NONE;
-
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 
-		if (e->kind != VL_EP_NODE || !e->pod_cidr.len || !vl_prefix_contains(e->pod_cidr, dst))
-			continue;
-		if (node == VL_NONE || e->owner == prefer_cluster)
-			node = (int)i;
+		if (e->ip == dst && e->kind == kind && (kind == VL_EP_INTERNET || e->owner == owner))
+			return (int)i;
 	}
-	return node;
+	return VL_NONE;
 }
 
-static int find_subnet(const struct vl_lab *lab, uint32_t dst, int prefer_vnet)
+/* A kubenet pod of node `node` holding dst. */
+static int pod_on_node(const struct vl_lab *lab, int node, uint32_t dst)
 {
-	int s = VL_NONE;
-
-	for (size_t i = 0; i < lab->n_subnets; i++) {
-		if (!vl_prefix_contains(lab->subnets[i].prefix, dst))
-			continue;
-		if (s == VL_NONE || lab->subnets[i].vnet == prefer_vnet)
-			s = (int)i;
-	}
-	return s;
-}
-
-struct path_end {
-	int ep;	    /* the endpoint itself or VL_NONE */
-	int nic;    /* endpoint whose NIC carries it or VL_NONE */
-	int subnet; /* or VL_NONE */
-};
-
-static void resolve_dst(const struct vl_lab *lab, uint32_t dst, int prefer_cluster, int prefer_vnet,
-			struct path_end *d, struct vl_verdict *v)
-{
-	char ip[VL_IP_STRLEN];
-
-	d->ep = find_owner(lab, dst, prefer_cluster);
-	d->nic = VL_NONE;
-	d->subnet = VL_NONE;
-	if (d->ep != VL_NONE) {
-		const struct vl_endpoint *e = &lab->eps[d->ep];
-
-		d->subnet = e->subnet;
-		d->nic = valid_ep(lab, e->nic) ? e->nic : d->ep;
-		if (is_kubenet_pod(lab, e) && valid_ep(lab, e->node))
-			d->nic = e->node;
-		if (e->kind == VL_EP_POD && valid_ep(lab, d->nic) && d->nic != d->ep)
-			d->subnet = lab->eps[d->nic].subnet;
-		return;
-	}
-	d->nic = find_udr_node(lab, dst, prefer_cluster);
-	if (d->nic != VL_NONE) {
-		d->subnet = lab->eps[d->nic].subnet;
-		note_add(v, "%s is in the pod range of %s (routed there by the cluster's route table)",
-			 vl_ip_fmt(dst, ip), lab->eps[d->nic].name);
-		return;
-	}
-	d->subnet = find_subnet(lab, dst, prefer_vnet);
-	if (d->subnet == VL_NONE)
-		note_add(v, "%s is outside every subnet: no inbound NSG applies", vl_ip_fmt(dst, ip));
-	else
-		note_add(v, "no endpoint holds %s in subnet %s", vl_ip_fmt(dst, ip),
-			 lab->subnets[d->subnet].name);
+	for (size_t i = 0; i < lab->n_eps; i++)
+		if (lab->eps[i].ip == dst && lab->eps[i].kind == VL_EP_POD && lab->eps[i].node == node)
+			return (int)i;
+	return VL_NONE;
 }
 
 static int nic_nsg_of(const struct vl_lab *lab, int nic)
@@ -186,49 +116,339 @@ static int nic_nsg_of(const struct vl_lab *lab, int nic)
 	return lab->eps[nic].nic_nsg;
 }
 
-static bool hop(const struct vl_lab *lab, struct vl_verdict *v, int nsg, enum vl_dir dir,
-		enum vl_hop_level lvl, int ep, int subnet, const struct vl_flow *f)
+static int subnet_nsg(const struct vl_lab *lab, int s)
+{
+	return s >= 0 && (size_t)s < lab->n_subnets ? lab->subnets[s].nsg : VL_NONE;
+}
+
+static struct vl_hop *hop_new(struct vl_verdict *v, enum vl_hop_type t)
+{
+	static struct vl_hop spare; /* past VL_MAX_HOPS: written, never reported */
+	struct vl_hop *h = v->n_hops < VL_MAX_HOPS ? &v->hops[v->n_hops++] : &spare;
+
+	memset(h, 0, sizeof(*h));
+	h->type = t;
+	h->nsg = h->endpoint = h->subnet = h->scope = h->vnet = h->remote_vnet = VL_NONE;
+	h->gateway = h->local_gateway = VL_NONE;
+	return h;
+}
+
+static bool nsg_hop(const struct vl_lab *lab, struct vl_verdict *v, int nsg, int scope, enum vl_dir dir,
+		    enum vl_hop_level lvl, int ep, int subnet, const struct vl_flow *f)
 {
 	struct vl_hop *h;
 
-	if (nsg < 0 || (size_t)nsg >= lab->n_nsgs || v->n_hops >= VL_MAX_HOPS)
+	if (nsg < 0 || (size_t)nsg >= lab->n_nsgs)
 		return true;
-	h = &v->hops[v->n_hops++];
+	h = hop_new(v, VL_HT_NSG);
 	h->nsg = nsg;
 	h->dir = dir;
 	h->level = lvl;
 	h->endpoint = ep;
 	h->subnet = subnet;
+	h->scope = scope;
 	h->flow = *f;
-	h->rule = vl_eval_nsg(lab, nsg, dir, f);
+	h->rule = vl_eval_nsg(lab, nsg, scope, dir, f);
 	h->access = h->rule ? h->rule->access : VL_DENY;
 	v->nsg = nsg;
 	v->rule = h->rule;
 	v->access = h->access;
+	if (h->access == VL_DENY)
+		v->outcome = VL_OUT_DENIED;
 	return h->access == VL_ALLOW;
+}
+
+/* Out of the NIC of endpoint nic (its own NSG, then its subnet's). */
+static bool nsgs_out(const struct vl_lab *lab, struct vl_verdict *v, int nic, int src_ep, const struct vl_flow *f)
+{
+	int s = lab->eps[nic].subnet, k = vl_eff_endpoint_scope(lab, nic);
+
+	return nsg_hop(lab, v, nic_nsg_of(lab, nic), k, VL_DIR_OUT, VL_HOP_NIC, nic, s, f) &&
+	       nsg_hop(lab, v, subnet_nsg(lab, s), k, VL_DIR_OUT, VL_HOP_SUBNET, src_ep, s, f);
+}
+
+/* Into the NIC of endpoint nic for endpoint dst_ep (itself or a pod behind it). */
+static bool nsgs_in(const struct vl_lab *lab, struct vl_verdict *v, int nic, int dst_ep, const struct vl_flow *f)
+{
+	int s = lab->eps[nic].subnet, k = vl_eff_endpoint_scope(lab, nic);
+
+	return nsg_hop(lab, v, subnet_nsg(lab, s), k, VL_DIR_IN, VL_HOP_SUBNET, dst_ep, s, f) &&
+	       nsg_hop(lab, v, nic_nsg_of(lab, nic), k, VL_DIR_IN, VL_HOP_NIC, nic, s, f);
+}
+
+static void deliver(const struct vl_lab *lab, struct vl_verdict *v, int nic, int dst_ep, const struct vl_flow *f)
+{
+	if (!nsgs_in(lab, v, nic, dst_ep, f))
+		return;
+	v->dst_ep = dst_ep;
+	v->outcome = VL_OUT_DELIVERED;
+}
+
+static void route_hop(struct vl_verdict *v, int vnet, int scope, const struct vl_eroute *r, const struct vl_flow *f)
+{
+	struct vl_hop *h = hop_new(v, VL_HT_ROUTE);
+
+	h->vnet = vnet;
+	h->scope = scope;
+	h->route = r;
+	h->flow = *f;
+}
+
+static const char *route_words(const struct vl_lab *lab, const struct vl_eroute *r, char *buf, size_t len)
+{
+	char p[VL_PREFIX_STRLEN];
+
+	if (r->table != VL_NONE)
+		snprintf(buf, len, "route '%s' of route table '%s' (%s %s)",
+			 lab->route_tables[r->table].routes[r->route].name, lab->route_tables[r->table].name,
+			 vl_prefix_fmt(r->prefix, p), vl_nh_name(r->hop));
+	else
+		snprintf(buf, len, "%s route %s %s", vl_route_src_name(r->source), vl_prefix_fmt(r->prefix, p),
+			 vl_nh_name(r->hop));
+	return buf;
+}
+
+/* Through gateway g to the on-premises network that holds dst. */
+static void to_onprem(const struct vl_lab *lab, struct vl_verdict *v, int g, int vnet, const struct vl_flow *f)
+{
+	struct vl_hop *h = hop_new(v, VL_HT_GATEWAY);
+	char ip[VL_IP_STRLEN];
+
+	h->vnet = vnet;
+	h->gateway = g;
+	h->flow = *f;
+	for (size_t c = 0; c < lab->n_connections; c++) {
+		const struct vl_local_gateway *lg = &lab->local_gateways[lab->connections[c].local_gateway];
+		int host;
+
+		if (lab->connections[c].gateway != g)
+			continue;
+		for (size_t i = 0; i < lg->n_prefixes; i++) {
+			if (!vl_prefix_contains(lg->prefixes[i], f->dst))
+				continue;
+			h->local_gateway = lab->connections[c].local_gateway;
+			host = outside_holder(lab, VL_EP_ONPREM, h->local_gateway, f->dst);
+			if (host == VL_NONE) {
+				end(v, VL_OUT_NO_HOST, "no host of on-premises network %s holds %s", lg->name,
+				    vl_ip_fmt(f->dst, ip));
+				return;
+			}
+			v->dst_ep = host;
+			v->outcome = VL_OUT_DELIVERED;
+			return;
+		}
+	}
+	end(v, VL_OUT_NO_HOST, "gateway %s has no connection toward %s", lab->gateways[g].name, vl_ip_fmt(f->dst, ip));
+}
+
+static void to_internet(const struct vl_lab *lab, struct vl_verdict *v, int vnet, struct vl_flow *f)
+{
+	struct vl_hop *h = hop_new(v, VL_HT_EDGE);
+	char ip[VL_IP_STRLEN];
+	int host;
+
+	h->vnet = vnet;
+	h->flow = *f;
+	h = hop_new(v, VL_HT_NAT);
+	h->nat_from = f->src;
+	h->nat_to = lab->eff->outbound_ip[vnet];
+	f->src = h->nat_to;
+	h->flow = *f;
+	v->seen_src = f->src;
+	host = outside_holder(lab, VL_EP_INTERNET, VL_NONE, f->dst);
+	if (host == VL_NONE) {
+		end(v, VL_OUT_NO_HOST, "no Internet host holds %s: dropped at the edge", vl_ip_fmt(f->dst, ip));
+		return;
+	}
+	v->dst_ep = host;
+	v->outcome = VL_OUT_DELIVERED;
+}
+
+/*
+ * Trips through the fabrics, starting in `vnet` from the NIC of endpoint `nic`
+ * (VL_NONE: the packet enters the VNet from a peering or a gateway, and its
+ * system scope routes it).
+ */
+static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int nic, int src_ep, struct vl_flow *f)
+{
+	char words[200], ip[VL_IP_STRLEN];
+
+	for (int trip = 0; trip < MAX_TRIPS; trip++) {
+		int scope = nic != VL_NONE ? vl_eff_endpoint_scope(lab, nic) : vnet;
+		const struct vl_eroute *r = vl_eff_route(lab->eff, scope, f->dst);
+		int to;
+
+		if (!r) {
+			end(v, VL_OUT_UNREACHABLE, "no route to %s in vnet %s", vl_ip_fmt(f->dst, ip),
+			    lab->vnets[vnet].name);
+			return;
+		}
+		route_hop(v, vnet, scope, r, f);
+		if (r->hop == VL_NH_NONE || (r->hop == VL_NH_GATEWAY && r->gateway == VL_NONE)) {
+			end(v, VL_OUT_UNREACHABLE, "dropped by %s", route_words(lab, r, words, sizeof(words)));
+			return;
+		}
+		if (nic != VL_NONE && !nsgs_out(lab, v, nic, src_ep, f))
+			return;
+		switch (r->hop) {
+		case VL_NH_VNET_LOCAL:
+			to = vnet_holder(lab, vnet, f->dst);
+			if (to == VL_NONE) {
+				end(v, VL_OUT_NO_HOST, "no endpoint of vnet %s holds %s", lab->vnets[vnet].name,
+				    vl_ip_fmt(f->dst, ip));
+				return;
+			}
+			deliver(lab, v, lab->eps[to].nic, to, f);
+			return;
+		case VL_NH_APPLIANCE: {
+			int nva = r->cluster != VL_NONE ? r->route : vl_eff_appliance(lab, vnet, r->hop_ip);
+			struct vl_hop *h;
+
+			if (!valid_ep(lab, nva)) {
+				end(v, VL_OUT_UNREACHABLE, "no NIC holds next hop %s", vl_ip_fmt(r->hop_ip, ip));
+				return;
+			}
+			if (r->cluster != VL_NONE) { /* the cluster's route table: the node bridges to its pod */
+				int pod = pod_on_node(lab, nva, f->dst);
+
+				if (pod == VL_NONE) {
+					if (nsgs_in(lab, v, nva, nva, f))
+						end(v, VL_OUT_NO_HOST, "no pod of %s holds %s", lab->eps[nva].name,
+						    vl_ip_fmt(f->dst, ip));
+					return;
+				}
+				deliver(lab, v, nva, pod, f);
+				return;
+			}
+			h = hop_new(v, VL_HT_APPLIANCE);
+			h->endpoint = nva;
+			h->vnet = vnet;
+			h->flow = *f;
+			if (f->dst == lab->eps[nva].ip) {
+				deliver(lab, v, nva, nva, f);
+				return;
+			}
+			if (!nsgs_in(lab, v, nva, nva, f))
+				return;
+			if (lab->eps[nva].kind == VL_EP_VM && !lab->vms[lab->eps[nva].owner].ip_forwarding) {
+				end(v, VL_OUT_UNREACHABLE,
+				    "appliance %s does not forward (enableIpForwarding is off on its NIC), next hop of %s",
+				    lab->eps[nva].name, route_words(lab, r, words, sizeof(words)));
+				return;
+			}
+			nic = src_ep = nva;
+			continue;
+		}
+		case VL_NH_PEERING: {
+			struct vl_hop *h = hop_new(v, VL_HT_PEERING);
+
+			h->vnet = vnet;
+			h->remote_vnet = r->remote_vnet;
+			h->flow = *f;
+			vnet = r->remote_vnet;
+			nic = VL_NONE;
+			continue;
+		}
+		case VL_NH_GATEWAY:
+			if (r->remote_vnet != vnet) { /* gateway transit: through the hub first */
+				struct vl_hop *h = hop_new(v, VL_HT_PEERING);
+
+				h->vnet = vnet;
+				h->remote_vnet = r->remote_vnet;
+				h->flow = *f;
+			}
+			to_onprem(lab, v, r->gateway, r->remote_vnet, f);
+			return;
+		case VL_NH_INTERNET:
+			to_internet(lab, v, vnet, f);
+			return;
+		case VL_NH_NONE:
+			break;
+		}
+	}
+	end(v, VL_OUT_UNREACHABLE, "routing loop: more than %d trips", MAX_TRIPS);
+}
+
+/* From the Internet: only the hosts there, and replies to the VNets' outbound addresses. */
+static void from_internet(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_flow *f)
+{
+	char ip[VL_IP_STRLEN];
+	int host = outside_holder(lab, VL_EP_INTERNET, VL_NONE, f->dst);
+
+	if (host != VL_NONE) {
+		v->dst_ep = host;
+		v->outcome = VL_OUT_DELIVERED;
+		return;
+	}
+	end(v, VL_OUT_NO_HOST, "nothing on the Internet answers for %s (no inbound path to private addresses)",
+	    vl_ip_fmt(f->dst, ip));
+}
+
+/* From on-premises: its own hosts, or through its gateway to the hub and its transit spokes. */
+static void from_onprem(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_endpoint *src,
+			struct vl_flow *f)
+{
+	const struct vl_local_gateway *lg = &lab->local_gateways[src->owner];
+	char ip[VL_IP_STRLEN];
+	int host = outside_holder(lab, VL_EP_ONPREM, src->owner, f->dst);
+
+	if (host != VL_NONE) {
+		v->dst_ep = host;
+		v->outcome = VL_OUT_DELIVERED;
+		return;
+	}
+	for (size_t i = 0; i < lg->n_prefixes; i++)
+		if (vl_prefix_contains(lg->prefixes[i], f->dst)) {
+			end(v, VL_OUT_NO_HOST, "no host of %s holds %s", lg->name, vl_ip_fmt(f->dst, ip));
+			return;
+		}
+	for (size_t c = 0; c < lab->n_connections; c++) {
+		int g = lab->connections[c].gateway;
+
+		if (lab->connections[c].local_gateway != src->owner)
+			continue;
+		for (size_t w = 0; w < lab->n_vnets; w++) {
+			const struct vl_vnet *vn = &lab->vnets[w];
+			int via;
+
+			if (vl_eff_vnet_gateway(lab, (int)w, &via) != g)
+				continue;
+			for (size_t i = 0; i < vn->n_spaces; i++) {
+				struct vl_hop *h;
+
+				if (!vl_prefix_contains(vn->spaces[i], f->dst))
+					continue;
+				h = hop_new(v, VL_HT_GATEWAY);
+				h->vnet = lab->gateways[g].vnet;
+				h->gateway = g;
+				h->local_gateway = src->owner;
+				h->flow = *f;
+				travel(lab, v, lab->gateways[g].vnet, VL_NONE, VL_NONE, f);
+				return;
+			}
+		}
+	}
+	end(v, VL_OUT_UNREACHABLE, "on-premises network %s has no route to %s", lg->name, vl_ip_fmt(f->dst, ip));
 }
 
 static void verdict_init(struct vl_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->access = VL_ALLOW;
+	v->outcome = VL_OUT_DELIVERED;
 	v->nsg = VL_NONE;
 	v->rule = NULL;
 	v->dst_ep = VL_NONE;
 }
 
-static void evaluate(const struct vl_lab *lab, const struct path_end *s, const struct path_end *d,
-		     const struct vl_flow *f, struct vl_verdict *v)
+/* The endpoint sharing the source's NIC that holds dst: bridged or local, the fabric never sees it. */
+static int same_nic(const struct vl_lab *lab, int nic, uint32_t dst)
 {
-	int d_ep = d->ep != VL_NONE ? d->ep : d->nic;
-	bool ok;
-
-	ok = hop(lab, v, nic_nsg_of(lab, s->nic), VL_DIR_OUT, VL_HOP_NIC, s->nic, s->subnet, f);
-	ok = ok && hop(lab, v, subnet_nsg(lab, s->subnet), VL_DIR_OUT, VL_HOP_SUBNET, s->ep, s->subnet, f);
-	ok = ok && hop(lab, v, subnet_nsg(lab, d->subnet), VL_DIR_IN, VL_HOP_SUBNET, d_ep, d->subnet, f);
-	ok = ok && hop(lab, v, nic_nsg_of(lab, d->nic), VL_DIR_IN, VL_HOP_NIC, d->nic, d->subnet, f);
-	if (!v->n_hops)
-		note_add(v, "no NSG on the path");
+	for (size_t i = 0; i < lab->n_eps; i++)
+		if (lab->eps[i].ip == dst && lab->eps[i].nic == nic && lab->eps[i].kind != VL_EP_INTERNET &&
+		    lab->eps[i].kind != VL_EP_ONPREM)
+			return (int)i;
+	return VL_NONE;
 }
 
 int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
@@ -236,53 +456,75 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 {
 	const struct vl_endpoint *src;
 	const struct vl_aks *cluster;
-	struct path_end s, d;
 	struct vl_flow f;
-	char a[VL_IP_STRLEN], b[VL_IP_STRLEN], dnote[sizeof(v->note)];
+	char a[VL_IP_STRLEN], b[VL_IP_STRLEN];
+	int nic, here, vnet;
 
-	if (!lab || !v || !valid_ep(lab, from) || proto == VL_PROTO_ANY || (unsigned)proto > VL_PROTO_AH)
+	if (!lab || !lab->eff || !v || !valid_ep(lab, from) || proto == VL_PROTO_ANY ||
+	    (unsigned)proto > VL_PROTO_AH)
 		return -EINVAL;
 	verdict_init(v);
 	src = &lab->eps[from];
-	cluster = ep_cluster(lab, src);
-	s.ep = from;
-	s.nic = valid_ep(lab, src->nic) ? src->nic : from;
-	s.subnet = src->subnet;
-	if (src->kind == VL_EP_POD && s.nic != from)
-		s.subnet = lab->eps[s.nic].subnet;
-
 	f = (struct vl_flow){.proto = proto,
 			     .src = src->ip,
 			     .sport = sport ? sport : EPHEMERAL_PORT,
 			     .dst = dst,
 			     .dport = dport};
-	/* the destination's note goes after the source's */
-	resolve_dst(lab, dst, cluster ? src->owner : VL_NONE, subnet_vnet(lab, s.subnet), &d, v);
-	snprintf(dnote, sizeof(dnote), "%s", v->note);
-	v->note[0] = '\0';
-	v->dst_ep = d.ep;
-
-	if (d.nic != VL_NONE && d.nic == s.nic) {
-		/* bridged or local inside one namespace: the fabric never sees it */
-		v->seen_src = src->ip;
-		if (src->kind == VL_EP_POD || (d.ep != VL_NONE && lab->eps[d.ep].kind == VL_EP_POD))
-			note_add(v, "same node %s: crosses no NSG", lab->eps[s.nic].name);
+	v->seen_src = src->ip;
+	if (src->kind == VL_EP_INTERNET) {
+		from_internet(lab, v, &f);
+		return 0;
+	}
+	if (src->kind == VL_EP_ONPREM) {
+		from_onprem(lab, v, src, &f);
+		v->seen_src = f.src;
+		return 0;
+	}
+	nic = valid_ep(lab, src->nic) ? src->nic : from;
+	vnet = ep_vnet(lab, nic);
+	here = same_nic(lab, nic, dst);
+	if (here != VL_NONE) {
+		v->dst_ep = here;
+		if (src->kind == VL_EP_POD || lab->eps[here].kind == VL_EP_POD)
+			note_add(v, "same node %s: crosses no NSG", lab->eps[nic].name);
 		else
 			note_add(v, "own address: crosses no NSG");
 		return 0;
 	}
+	if (dst == VL_IP_AZURE_PLATFORM || dst == VL_IP_IMDS) {
+		note_add(v, "%s is an Azure platform address: answered by the platform, no NSG applies",
+			 vl_ip_fmt(dst, a));
+		return 0;
+	}
+	cluster = ep_cluster(lab, src);
+	if (src->kind == VL_EP_POD && cluster && nic != from && !vl_eff_non_masq(lab->eff, src->owner, dst)) {
+		struct vl_hop *h = hop_new(v, VL_HT_NAT);
 
-	if (src->kind == VL_EP_POD && cluster && s.nic != from && !non_masq(lab, cluster, dst)) {
-		f.src = lab->eps[s.nic].ip;
+		h->endpoint = nic;
+		h->nat_from = f.src;
+		h->nat_to = lab->eps[nic].ip;
+		f.src = h->nat_to;
+		h->flow = f;
 		note_add(v, "masqueraded to node %s (%s) by ip-masq-agent: %s is outside nonMasqueradeCIDRs",
-			 vl_ip_fmt(f.src, a), lab->eps[s.nic].name, vl_ip_fmt(dst, b));
+			 vl_ip_fmt(f.src, a), lab->eps[nic].name, vl_ip_fmt(dst, b));
 	} else if (src->kind == VL_EP_POD && cluster) {
 		note_add(v, "pod address %s kept: %s is inside nonMasqueradeCIDRs", vl_ip_fmt(f.src, a),
 			 vl_ip_fmt(dst, b));
 	}
-	if (dnote[0])
-		note_add(v, "%s", dnote);
 	v->seen_src = f.src;
-	evaluate(lab, &s, &d, &f, v);
+	travel(lab, v, vnet, nic, from, &f);
+	if (v->outcome == VL_OUT_DELIVERED && v->dst_ep != VL_NONE && lab->eps[v->dst_ep].kind == VL_EP_POD &&
+	    is_kubenet_pod(lab, &lab->eps[v->dst_ep]))
+		note_add(v, "%s is in the pod range of %s (routed there by the cluster's route table)",
+			 vl_ip_fmt(dst, a), lab->eps[lab->eps[v->dst_ep].node].name);
+	if (!v->n_hops || v->nsg == VL_NONE)
+		note_add(v, "no NSG on the path");
 	return 0;
+}
+
+const char *vl_outcome_name(enum vl_outcome o)
+{
+	static const char *const names[] = {"delivered", "denied", "unreachable", "nohost"};
+
+	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
 }

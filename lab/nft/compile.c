@@ -478,6 +478,8 @@ static int expand(const struct vlnft_crule *cr, struct crules *o)
 					x->l4 = cr->l4;
 					x->src.kind = cr->src.kind;
 					x->dst.kind = cr->dst.kind;
+					memcpy(x->src.set, cr->src.set, sizeof(x->src.set));
+					memcpy(x->dst.set, cr->dst.set, sizeof(x->dst.set));
 					err = es ? one_of(&x->src.iv, &cr->src.iv, a) : copy_ivals(&x->src.iv, &cr->src.iv);
 					if (!err)
 						err = ed ? one_of(&x->dst.iv, &cr->dst.iv, b)

@@ -407,7 +407,16 @@ static void plan_gateway(struct builder *b, int g)
 	sysctl_add(b, ns, "net/ipv4/conf/all/send_redirects", "0");
 	sysctl_add(b, ns, "net/ipv4/conf/default/send_redirects", "0");
 	addr_add(b, ns, "eth0", gw->ip, sn.len);
-	route_add(b, ns, (struct vl_prefix){0, 0}, sn.addr + 1, "eth0");
+	/* Back into Azure only for the spaces whose routes use this gateway; nothing else leaves it. */
+	route_full(b, ns, VL_RT_MAIN, VL_RT_BLACKHOLE, (struct vl_prefix){0, 0}, 0, NULL);
+	for (size_t v = 0; v < lab->n_vnets; v++) {
+		int via;
+
+		if (vl_eff_vnet_gateway(lab, (int)v, &via) != g)
+			continue;
+		for (size_t i = 0; i < lab->vnets[v].n_spaces; i++)
+			route_add(b, ns, lab->vnets[v].spaces[i], sn.addr + 1, "eth0");
+	}
 }
 
 /* The on-premises router and the Internet: a router with its hosts attached like NICs. */

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/* The evaluator's hops in words and in JSON, shared by explain, check and run. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vnetlab/effective.h"
+#include "vnetlab/eval.h"
+#include "vnetlab/ip.h"
+
+const char *hop_where(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len)
+{
+	if (h->level == VL_HOP_NIC)
+		snprintf(buf, len, "NIC of %s", lab->eps[h->endpoint].name);
+	else
+		snprintf(buf, len, "subnet %s", lab->subnets[h->subnet].name);
+	return buf;
+}
+
+static const char *route_name(const struct vl_lab *lab, const struct vl_eroute *r)
+{
+	if (r->table != VL_NONE)
+		return lab->route_tables[r->table].routes[r->route].name;
+	if (r->cluster != VL_NONE)
+		return lab->eps[r->route].name; /* cloud-provider-azure names a node's route after the node */
+	return NULL;
+}
+
+static const char *route_table_name(const struct vl_lab *lab, const struct vl_eroute *r)
+{
+	if (r->table != VL_NONE)
+		return lab->route_tables[r->table].name;
+	if (r->cluster != VL_NONE)
+		return lab->aks[r->cluster].name;
+	return NULL;
+}
+
+void hop_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len)
+{
+	char where[128], p[VL_PREFIX_STRLEN], a[VL_IP_STRLEN], b[VL_IP_STRLEN];
+
+	switch (h->type) {
+	case VL_HT_NSG:
+		snprintf(buf, len, "%-9s %-18s %-28s %s by %s (priority %d)", vl_dir_name(h->dir), lab->nsgs[h->nsg].name,
+			 hop_where(lab, h, where, sizeof(where)), vl_access_name(h->access),
+			 h->rule ? h->rule->name : "?", h->rule ? h->rule->priority : 0);
+		return;
+	case VL_HT_ROUTE: {
+		const struct vl_eroute *r = h->route;
+		const char *rt = route_table_name(lab, r);
+
+		snprintf(buf, len, "route     %s -> %s%s%s in vnet %s (%s%s%s%s%s)", vl_prefix_fmt(r->prefix, p),
+			 vl_nh_name(r->hop), r->hop_ip ? " " : "", r->hop_ip ? vl_ip_fmt(r->hop_ip, a) : "",
+			 lab->vnets[h->vnet].name, vl_route_src_name(r->source), rt ? ", table " : "", rt ? rt : "",
+			 rt ? ", route " : "", rt ? route_name(lab, r) : "");
+		return;
+	}
+	case VL_HT_PEERING:
+		snprintf(buf, len, "peering   %s -> %s (%s)", lab->vnets[h->vnet].name, lab->vnets[h->remote_vnet].name,
+			 vl_eff_peering(lab, h->vnet, h->remote_vnet) ? vl_eff_peering(lab, h->vnet, h->remote_vnet)->name
+								      : "?");
+		return;
+	case VL_HT_GATEWAY:
+		snprintf(buf, len, "gateway   %s (%s)%s%s", lab->gateways[h->gateway].name,
+			 lab->gateways[h->gateway].type == VL_GW_VPN ? "Vpn" : "ExpressRoute",
+			 h->local_gateway != VL_NONE ? " <-> on-premises " : "",
+			 h->local_gateway != VL_NONE ? lab->local_gateways[h->local_gateway].name : "");
+		return;
+	case VL_HT_APPLIANCE:
+		snprintf(buf, len, "appliance %s (%s)", lab->eps[h->endpoint].name, vl_ip_fmt(lab->eps[h->endpoint].ip, a));
+		return;
+	case VL_HT_NAT:
+		if (h->endpoint != VL_NONE)
+			snprintf(buf, len, "nat       %s -> %s (ip-masq-agent on %s)", vl_ip_fmt(h->nat_from, a),
+				 vl_ip_fmt(h->nat_to, b), lab->eps[h->endpoint].name);
+		else
+			snprintf(buf, len, "nat       %s -> %s (default outbound access)", vl_ip_fmt(h->nat_from, a),
+				 vl_ip_fmt(h->nat_to, b));
+		return;
+	case VL_HT_EDGE:
+		snprintf(buf, len, "edge      vnet %s -> Internet", lab->vnets[h->vnet].name);
+		return;
+	}
+	snprintf(buf, len, "?");
+}
+
+static const char *const hop_type_names[] = {
+    [VL_HT_NSG] = "nsg",	     [VL_HT_ROUTE] = "route", [VL_HT_PEERING] = "peering", [VL_HT_GATEWAY] = "gateway",
+    [VL_HT_APPLIANCE] = "appliance", [VL_HT_NAT] = "nat",     [VL_HT_EDGE] = "edge",
+};
+
+void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out)
+{
+	char s1[VL_IP_STRLEN], s2[VL_IP_STRLEN], p[VL_PREFIX_STRLEN];
+
+	fprintf(out, "{\"type\":\"%s\"", hop_type_names[h->type]);
+	switch (h->type) {
+	case VL_HT_NSG:
+		fprintf(out, ",\"nsg\":");
+		json_str(out, lab->nsgs[h->nsg].name);
+		fprintf(out, ",\"level\":\"%s\",\"endpoint\":", h->level == VL_HOP_NIC ? "nic" : "subnet");
+		json_str(out, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : NULL);
+		fprintf(out, ",\"subnet\":");
+		json_str(out, lab->subnets[h->subnet].name);
+		fprintf(out, ",\"direction\":\"%s\",\"access\":\"%s\",\"rule\":", vl_dir_name(h->dir),
+			vl_access_name(h->access));
+		json_str(out, h->rule ? h->rule->name : NULL);
+		fprintf(out, ",\"priority\":%d", h->rule ? h->rule->priority : 0);
+		break;
+	case VL_HT_ROUTE:
+		fprintf(out, ",\"vnet\":");
+		json_str(out, lab->vnets[h->vnet].name);
+		fprintf(out, ",\"addressPrefix\":\"%s\",\"nextHopType\":\"%s\",\"nextHopIpAddress\":",
+			vl_prefix_fmt(h->route->prefix, p), vl_nh_name(h->route->hop));
+		json_str(out, h->route->hop_ip ? vl_ip_fmt(h->route->hop_ip, s1) : NULL);
+		fprintf(out, ",\"source\":\"%s\",\"routeTable\":", vl_route_src_name(h->route->source));
+		json_str(out, route_table_name(lab, h->route));
+		fprintf(out, ",\"route\":");
+		json_str(out, route_name(lab, h->route));
+		break;
+	case VL_HT_PEERING:
+		fprintf(out, ",\"vnet\":");
+		json_str(out, lab->vnets[h->vnet].name);
+		fprintf(out, ",\"remoteVirtualNetwork\":");
+		json_str(out, lab->vnets[h->remote_vnet].name);
+		break;
+	case VL_HT_GATEWAY:
+		fprintf(out, ",\"virtualNetworkGateway\":");
+		json_str(out, lab->gateways[h->gateway].name);
+		fprintf(out, ",\"localNetworkGateway\":");
+		json_str(out, h->local_gateway != VL_NONE ? lab->local_gateways[h->local_gateway].name : NULL);
+		break;
+	case VL_HT_APPLIANCE:
+		fprintf(out, ",\"endpoint\":");
+		json_str(out, lab->eps[h->endpoint].name);
+		break;
+	case VL_HT_NAT:
+		fprintf(out, ",\"from\":\"%s\",\"to\":\"%s\",\"by\":", vl_ip_fmt(h->nat_from, s1), vl_ip_fmt(h->nat_to, s2));
+		json_str(out, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : "defaultOutboundAccess");
+		break;
+	case VL_HT_EDGE:
+		fprintf(out, ",\"vnet\":");
+		json_str(out, lab->vnets[h->vnet].name);
+		break;
+	}
+	fprintf(out, ",\"source\":\"%s:%u\",\"destination\":\"%s:%u\"}", vl_ip_fmt(h->flow.src, s1), h->flow.sport,
+		vl_ip_fmt(h->flow.dst, s2), h->flow.dport);
+}
