@@ -118,7 +118,7 @@ static int measure(struct vl_lab *lab, int fd, double *full_ms, double *edit_ms)
 
 	for (i = 0; i < RUNS; i++) {
 		t = now_ms();
-		if (vl_nft_nsg_commit(lab, fd, why, sizeof(why))) {
+		if (vl_nft_fabric_commit(lab, 0, fd, why, sizeof(why))) {
 			fprintf(stderr, "nft bench: commit: %s\n", why);
 			return -1;
 		}
@@ -129,7 +129,7 @@ static int measure(struct vl_lab *lab, int fd, double *full_ms, double *edit_ms)
 
 		r->access = r->access == VL_ALLOW ? VL_DENY : VL_ALLOW;
 		t = now_ms();
-		if (vl_nft_nsg_commit_one(lab, 0, fd, why, sizeof(why))) {
+		if (vl_nft_nsg_commit_one(lab, 0, 0, fd, why, sizeof(why))) {
 			fprintf(stderr, "nft bench: edit: %s\n", why);
 			return -1;
 		}
@@ -154,7 +154,7 @@ static double nft_text_ms(const struct vl_lab *lab)
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f)
 		return -1;
-	vl_nft_nsg_print(lab, f);
+	vl_nft_fabric_print(lab, 0, f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "ip netns exec %s nft -f %s", ns_name, path);
 	for (i = 0; i < RUNS; i++) {

@@ -104,7 +104,7 @@ Test(nft_lab, full_commit_is_what_nft_lists)
 	char *js;
 
 	skip_unless_root();
-	cr_assert_eq(vl_nft_nsg_commit(lab, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(vl_nft_fabric_commit(lab, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	js = witness(ns_fabric, "ruleset");
 	cr_assert(strstr(js, "\"name\": \"forward\""), "%s", js);
 	cr_assert(strstr(js, "\"hook\": \"forward\""), "%s", js);
@@ -122,7 +122,7 @@ Test(nft_lab, full_commit_is_what_nft_lists)
 	free(js);
 
 	/* A second full commit replaces, it does not add. */
-	cr_assert_eq(vl_nft_nsg_commit(lab, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(vl_nft_fabric_commit(lab, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	js = witness(ns_fabric, "ruleset");
 	cr_assert_eq(count(js, "\"comment\": \"allow-http\""), 2, "%s", js);
 	cr_assert_eq(count(js, "\"table\": {"), 1, "%s", js);
@@ -135,7 +135,7 @@ Test(nft_lab, ifname_maps_show_as_names)
 	char *js;
 
 	skip_unless_root();
-	cr_assert_eq(vl_nft_nsg_commit(lab, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(vl_nft_fabric_commit(lab, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	js = witness(ns_fabric, "map ip vnetlab subnet_in");
 	cr_assert(strstr(js, "\"n0\""), "%s", js);
 	cr_assert(strstr(js, "\"target\": \"in-web-nsg\""), "%s", js);
@@ -149,10 +149,10 @@ Test(nft_lab, live_edit_of_one_nsg)
 	char *js;
 
 	skip_unless_root();
-	cr_assert_eq(vl_nft_nsg_commit(lab, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(vl_nft_fabric_commit(lab, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	r = vl_nsg_find_rule(&lab->nsgs[g], "allow-http");
 	lab->nsgs[g].rules[r].access = VL_DENY;
-	cr_assert_eq(vl_nft_nsg_commit_one(lab, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(vl_nft_nsg_commit_one(lab, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	js = witness(ns_fabric, "chain ip vnetlab in-web-nsg");
 	cr_assert_eq(count(js, "\"prefix\": \"web-nsg/allow-http\""), 2, "%s", js);
 	cr_assert_eq(count(js, "\"comment\": \"allow-http\""), 2, "the edit replaced, not appended: %s", js);
@@ -189,7 +189,7 @@ Test(nft_lab, errors_name_the_object)
 
 	skip_unless_root();
 	/* No table yet: the live edit fails and says which chain. */
-	cr_assert_eq(vl_nft_nsg_commit_one(lab, g, fd_fabric, why, sizeof(why)), -ENOENT);
+	cr_assert_eq(vl_nft_nsg_commit_one(lab, 0, g, fd_fabric, why, sizeof(why)), -ENOENT);
 	cr_assert(strstr(why, "in-web-nsg"), "%s", why);
 }
 
@@ -201,7 +201,7 @@ Test(nft_lab, refuses_the_callers_own_namespace)
 	skip_unless_root();
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	cr_assert(self >= 0);
-	cr_assert_eq(vl_nft_nsg_commit(lab, self, why, sizeof(why)), -EPERM);
+	cr_assert_eq(vl_nft_fabric_commit(lab, 0, self, why, sizeof(why)), -EPERM);
 	close(self);
 }
 
@@ -214,7 +214,7 @@ Test(nft_lab, print_is_valid_nft_input)
 	skip_unless_root();
 	cr_assert(fd >= 0);
 	f = fdopen(fd, "w");
-	vl_nft_nsg_print(lab, f);
+	vl_nft_fabric_print(lab, 0, f);
 	fclose(f);
 	out = th_run(&st, "ip netns exec %s nft -f %s 2>&1", ns_fabric, path);
 	unlink(path);
@@ -243,15 +243,15 @@ Test(nft_lab, incremental_edit_equals_a_full_commit)
 	int http = vl_nsg_find_rule(nsg, "allow-http"), lists = vl_nsg_find_rule(nsg, "deny-lists");
 
 	skip_unless_root();
-	cr_assert_eq(vl_nft_nsg_commit(lab, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(vl_nft_fabric_commit(lab, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	/* Move deny-lists ahead of allow-http, then flip allow-http, one live edit each. */
 	nsg->rules[lists].priority = 90;
-	cr_assert_eq(vl_nft_nsg_commit_one(lab, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(vl_nft_nsg_commit_one(lab, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	nsg->rules[http].access = VL_DENY;
-	cr_assert_eq(vl_nft_nsg_commit_one(lab, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	cr_assert_eq(vl_nft_nsg_commit_one(lab, g, fd_fabric, why, sizeof(why)), 0, "a no-op edit: %s", why);
+	cr_assert_eq(vl_nft_nsg_commit_one(lab, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(vl_nft_nsg_commit_one(lab, 0, g, fd_fabric, why, sizeof(why)), 0, "a no-op edit: %s", why);
 	edited = listing(ns_fabric);
-	cr_assert_eq(vl_nft_nsg_commit(lab, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(vl_nft_fabric_commit(lab, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	full = listing(ns_fabric);
 	cr_assert_str_eq(edited, full);
 	cr_assert(strstr(full, "drop comment \"deny-lists\"\n\t\tip saddr != @vnet tcp dport 80 counter "

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vnetlab/effective.h"
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
@@ -319,10 +320,10 @@ static struct nsg_row nsg_rows[] = {
      VL_ALLOW, "allow-http-internet"},
     {"tag Internet does not match a VNet source", VL_DIR_IN, VL_PROTO_TCP, "10.1.2.4", 50000, "10.1.1.4", 80,
      VL_ALLOW, "AllowVnetInBound"},
-    {"tag VirtualNetwork covers kubenet pod /24 routes", VL_DIR_IN, VL_PROTO_TCP, "10.244.1.5", 50000,
-     "10.1.1.4", 3000, VL_ALLOW, "allow-vnet-3000"},
-    {"an unused pod CIDR address is Internet", VL_DIR_IN, VL_PROTO_TCP, "10.244.9.5", 50000, "10.1.1.4", 3000,
-     VL_DENY, "deny-internet-3000"},
+    {"tag VirtualNetwork covers kubenet pod /24 routes (in the cluster subnet)", VL_DIR_IN, VL_PROTO_TCP,
+     "10.244.1.5", 50000, "10.1.1.4", 3000, VL_ALLOW, "allow-vnet-3000"},
+    {"an unused pod CIDR address is neither VirtualNetwork nor Internet (private)", VL_DIR_IN, VL_PROTO_TCP,
+     "10.244.9.5", 50000, "10.1.1.4", 3000, VL_DENY, "DenyAllInBound"},
     {"first match by priority: Deny 200 before Allow 300", VL_DIR_IN, VL_PROTO_TCP, "10.1.2.4", 50000,
      "10.1.1.4", 8080, VL_DENY, "deny-8080"},
     {"first match by priority: Allow 210 before Deny 310 (file order irrelevant)", VL_DIR_IN, VL_PROTO_TCP,
@@ -388,12 +389,14 @@ ParameterizedTest(struct nsg_row *row, eval, nsg)
 			    .sport = row->sport,
 			    .dst = IP(row->dst),
 			    .dport = row->dport};
-	const struct vl_rule *r = vl_eval_nsg(lab, vl_lab_find_nsg(lab, "t-nsg"), row->dir, &f);
+	/* The VirtualNetwork tag of the cluster subnet: it holds the cluster's pod routes. */
+	int scope = lab->eff->subnet_scope[vl_lab_find_subnet(lab, "aks")];
+	const struct vl_rule *r = vl_eval_nsg(lab, vl_lab_find_nsg(lab, "t-nsg"), scope, row->dir, &f);
 
 	cr_assert(r, "%s: no rule matched", row->what);
 	cr_assert_str_eq(r->name, row->rule, "%s: want %s, got %s", row->what, row->rule, r->name);
 	cr_assert_eq(r->access, row->access, "%s: access", row->what);
-	cr_assert(vl_eval_rule_matches(lab, r, &f), "%s: vl_eval_rule_matches disagrees", row->what);
+	cr_assert(vl_eval_rule_matches(lab, scope, r, &f), "%s: vl_eval_rule_matches disagrees", row->what);
 }
 
 /* ---- whole paths ---- */
@@ -432,10 +435,10 @@ static struct path_row path_rows[] = {
      "web-nic-nsg", "AllowVnetInBound", 4, "", "web2", ""},
     {"to the Internet: only source hops", "web1", "203.0.113.5", VL_PROTO_TCP, 443, VL_ALLOW,
      "web-subnet-nsg", "AllowInternetOutBound", 2, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow", "web1",
-     "outside every subnet"},
-    {"an unused address in a subnet: subnet NSG only", "web1", "10.1.1.200", VL_PROTO_TCP, 22, VL_ALLOW,
-     "web-subnet-nsg", "AllowVnetInBound", 3,
-     "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow web-subnet-nsg:I:S:Allow", "web1", ""},
+     ""},
+    {"an unused address in a subnet: lost after the source NSGs", "web1", "10.1.1.200", VL_PROTO_TCP, 22,
+     VL_ALLOW, "web-subnet-nsg", "AllowVnetOutBound", 2, "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow",
+     "web1", ""},
     {"ICMP through defaults", "web1", "web2", VL_PROTO_ICMP, 0, VL_ALLOW, "web-nic-nsg", "AllowVnetInBound",
      4, "", "web1", ""},
     {"kubenet pod to ACI is seen as its node", "ka", "aci1", VL_PROTO_TCP, 80, VL_ALLOW, "aci-nsg",
@@ -452,9 +455,11 @@ static struct path_row path_rows[] = {
      "", "ka", "same node"},
     {"kubenet pod to the Internet is seen as its node", "kb", "203.0.113.5", VL_PROTO_TCP, 443, VL_ALLOW,
      "aks-nsg", "AllowInternetOutBound", 1, "aks-nsg:O:N:Allow", "k-node-0", "masqueraded"},
-    {"VM to a kubenet pod: routed to its node, node NIC NSG applies", "web1", "kc", VL_PROTO_TCP, 80,
-     VL_ALLOW, "aks-nsg", "AllowVnetInBound", 3,
-     "web-nic-nsg:O:N:Allow web-subnet-nsg:O:S:Allow aks-nsg:I:N:Allow", "web1", ""},
+    {"VM of another subnet to a kubenet pod: the None route of 10/8 drops it (spec 23.4)", "web1", "kc",
+     VL_PROTO_TCP, 80, VL_DENY, "", "", 0, "", "web1", ""},
+    {"kubenet node to a pod of another node: routed by the cluster's table, node NIC NSG applies",
+     "k-node-0", "kc", VL_PROTO_TCP, 80, VL_ALLOW, "aks-nsg", "AllowVnetInBound", 2,
+     "aks-nsg:O:N:Allow aks-nsg:I:N:Allow", "k-node-0", ""},
     {"Azure CNI pod keeps its IP inside the VNet", "ca", "cb", VL_PROTO_TCP, 8080, VL_ALLOW, "cni-nsg",
      "allow-pods-only", 2, "cni-nsg:O:N:Allow cni-nsg:I:N:Allow", "ca", "kept"},
     {"Azure CNI pod keeps its IP toward a VM", "ca", "web1", VL_PROTO_TCP, 443, VL_ALLOW, "web-nic-nsg",
@@ -482,11 +487,31 @@ static void check_hops(const struct vl_verdict *v, const char *want, const char 
 		const struct vl_hop *h = &v->hops[i];
 		size_t n = strlen(got);
 
-		snprintf(got + n, sizeof(got) - n, "%s%s:%c:%c:%s", i ? " " : "", lab->nsgs[h->nsg].name,
+		if (h->type != VL_HT_NSG)
+			continue;
+		snprintf(got + n, sizeof(got) - n, "%s%s:%c:%c:%s", n ? " " : "", lab->nsgs[h->nsg].name,
 			 h->dir == VL_DIR_IN ? 'I' : 'O', h->level == VL_HOP_NIC ? 'N' : 'S',
 			 vl_access_name(h->access));
 	}
 	cr_assert_str_eq(got, want, "%s: hops\n  got  %s\n  want %s", row, got, want);
+}
+
+static size_t nsg_hops(const struct vl_verdict *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->n_hops; i++)
+		n += v->hops[i].type == VL_HT_NSG;
+	return n;
+}
+
+/* The source the NSGs saw: what the destination sees, unless the edge translated it after them. */
+static uint32_t nsg_src(const struct vl_verdict *v)
+{
+	for (size_t i = 0; i < v->n_hops; i++)
+		if (v->hops[i].type == VL_HT_EDGE && i + 1 < v->n_hops && v->hops[i + 1].type == VL_HT_NAT)
+			return v->hops[i + 1].nat_from;
+	return v->seen_src;
 }
 
 ParameterizedTest(struct path_row *row, eval, path)
@@ -501,12 +526,15 @@ ParameterizedTest(struct path_row *row, eval, path)
 		     v.note);
 	cr_assert_str_or_null(nsg_name(lab, v.nsg), row->nsg, "nsg", row->what);
 	cr_assert_str_or_null(v.rule ? v.rule->name : NULL, row->rule, "rule", row->what);
-	cr_assert_eq(v.n_hops, row->n_hops, "%s: %zu hops, want %zu", row->what, v.n_hops, row->n_hops);
+	cr_assert_eq(nsg_hops(&v), row->n_hops, "%s: %zu NSG hops, want %zu", row->what, nsg_hops(&v),
+		     row->n_hops);
 	check_hops(&v, row->hops, row->what);
-	cr_assert_eq(v.seen_src, addr_of(lab, row->seen), "%s: seen %s, want %s (%s)", row->what,
-		     vl_ip_fmt(v.seen_src, a), vl_ip_fmt(addr_of(lab, row->seen), b), row->seen);
+	cr_assert_eq(nsg_src(&v), addr_of(lab, row->seen), "%s: NSGs saw %s, want %s (%s)", row->what,
+		     vl_ip_fmt(nsg_src(&v), a), vl_ip_fmt(addr_of(lab, row->seen), b), row->seen);
 	for (size_t i = 0; i < v.n_hops; i++) {
-		cr_assert_eq(v.hops[i].flow.src, v.seen_src, "%s: hop %zu sees another source", row->what, i);
+		if (v.hops[i].type != VL_HT_NSG)
+			continue;
+		cr_assert_eq(v.hops[i].flow.src, nsg_src(&v), "%s: hop %zu sees another source", row->what, i);
 		cr_assert_eq(v.hops[i].flow.sport, 50000, "%s: ephemeral source port", row->what);
 	}
 	if (*row->note)
@@ -526,6 +554,7 @@ Test(eval, nonmasq_override)
 	k->non_masq[0] = P("10.244.0.0/16");
 	k->non_masq[1] = P("10.1.0.0/16");
 	k->n_non_masq = 2;
+	cr_assert_eq(vl_eff_build(lab, NULL), 0);
 	cr_assert_eq(
 	    vl_eval_path(lab, vl_lab_find_endpoint(lab, "ka"), addr_of(lab, "aci1"), VL_PROTO_TCP, 0, 80, &v),
 	    0);
@@ -541,7 +570,7 @@ Test(eval, bad_arguments)
 	cr_assert_eq(vl_eval_path(lab, -1, 1, VL_PROTO_TCP, 0, 80, &v), -EINVAL);
 	cr_assert_eq(vl_eval_path(lab, (int)lab->n_eps, 1, VL_PROTO_TCP, 0, 80, &v), -EINVAL);
 	cr_assert_eq(vl_eval_path(lab, 0, 1, VL_PROTO_ANY, 0, 80, &v), -EINVAL);
-	cr_assert_null(vl_eval_nsg(lab, VL_NONE, VL_DIR_IN, &(struct vl_flow){.proto = VL_PROTO_TCP}));
+	cr_assert_null(vl_eval_nsg(lab, VL_NONE, 0, VL_DIR_IN, &(struct vl_flow){.proto = VL_PROTO_TCP}));
 }
 
 Test(eval, explicit_source_port)
@@ -555,55 +584,76 @@ Test(eval, explicit_source_port)
 	cr_assert_eq(v.dst_ep, vl_lab_find_endpoint(lab, "web2"));
 }
 
+static const struct vl_hop *nth_nsg_hop(const struct vl_verdict *v, size_t n)
+{
+	for (size_t i = 0; i < v->n_hops; i++)
+		if (v->hops[i].type == VL_HT_NSG && !n--)
+			return &v->hops[i];
+	cr_assert_fail("no NSG hop #%zu", n);
+	return NULL;
+}
+
 Test(eval, hop_subnets)
 {
 	struct vl_verdict v;
 	int web1 = vl_lab_find_endpoint(lab, "web1"), web = vl_lab_find_subnet(lab, "web");
 
+	/* Nobody holds the address: the route is VnetLocal, the packet is lost after the source NSGs. */
 	cr_assert_eq(vl_eval_path(lab, web1, IP("10.1.1.200"), VL_PROTO_TCP, 0, 80, &v), 0);
-	cr_assert_eq(v.n_hops, 3);
+	cr_assert_eq(nsg_hops(&v), 2);
+	cr_assert_eq(v.outcome, VL_OUT_NO_HOST);
 	cr_assert_eq(v.dst_ep, VL_NONE);
-	cr_assert_eq(v.hops[0].endpoint, web1);
-	cr_assert_eq(v.hops[0].subnet, web);
-	cr_assert_eq(v.hops[2].level, VL_HOP_SUBNET);
-	cr_assert_eq(v.hops[2].endpoint, VL_NONE, "no endpoint holds the address");
-	cr_assert_eq(v.hops[2].subnet, web);
+	cr_assert_eq(v.hops[0].type, VL_HT_ROUTE, "the route is chosen before the NSGs");
+	cr_assert_eq(v.hops[0].route->hop, VL_NH_VNET_LOCAL);
+	cr_assert_eq(nth_nsg_hop(&v, 0)->endpoint, web1);
+	cr_assert_eq(nth_nsg_hop(&v, 0)->subnet, web);
 	cr_assert_eq(
 	    vl_eval_path(lab, vl_lab_find_endpoint(lab, "kc"), addr_of(lab, "web1"), VL_PROTO_TCP, 0, 80, &v),
 	    0);
-	cr_assert_eq(v.hops[0].endpoint, vl_lab_find_endpoint(lab, "k-node-1"), "a pod's NIC is its node's");
-	cr_assert_eq(v.hops[0].subnet, vl_lab_find_subnet(lab, "aks"));
-	cr_assert_eq(v.hops[2].subnet, web);
-	cr_assert_eq(v.hops[3].endpoint, web1);
+	cr_assert_eq(nth_nsg_hop(&v, 0)->endpoint, vl_lab_find_endpoint(lab, "k-node-1"), "a pod's NIC is its node's");
+	cr_assert_eq(nth_nsg_hop(&v, 0)->subnet, vl_lab_find_subnet(lab, "aks"));
+	cr_assert_eq(nth_nsg_hop(&v, 1)->subnet, web);
+	cr_assert_eq(nth_nsg_hop(&v, 2)->endpoint, web1);
 }
 
-Test(eval, vnet_prefixes)
+static void tag_of(const char *subnet, char *all)
 {
-	struct vl_prefix *p = NULL;
-	size_t n = 0;
+	const struct vl_scope *sc = &lab->eff->scopes[lab->eff->subnet_scope[vl_lab_find_subnet(lab, subnet)]];
 	char buf[VL_PREFIX_STRLEN];
-	char all[512] = "";
 
-	cr_assert_eq(vl_lab_vnet_prefixes(lab, &p, &n), 0);
-	for (size_t i = 0; i < n; i++) {
-		strcat(all, vl_prefix_fmt(p[i], buf));
+	all[0] = '\0';
+	for (size_t i = 0; i < sc->n_vnet_tag; i++) {
+		strcat(all, vl_prefix_fmt(sc->vnet_tag[i], buf));
 		strcat(all, " ");
 	}
-	free(p);
-	cr_assert_str_eq(all, "10.1.0.0/16 10.244.0.0/24 10.244.1.0/24 168.63.129.16/32 ");
 }
 
+/* VirtualNetwork is per subnet (spec 23.5): the kubenet routes are in the cluster subnet's only. */
+Test(eval, vnet_prefixes)
+{
+	char all[512];
+
+	tag_of("aks", all);
+	cr_assert_str_eq(all, "10.1.0.0/16 10.244.0.0/24 10.244.1.0/24 168.63.129.16/32 ");
+	tag_of("web", all);
+	cr_assert_str_eq(all, "10.1.0.0/16 168.63.129.16/32 ");
+}
+
+/* A route table's prefixes join the VirtualNetwork tag of its subnets only (spec 23.5). */
 Test(eval, udr_prefix_joins_vnet_tag)
 {
 	struct vl_route_table *rt;
+	struct vl_error err = {0};
 	struct vl_flow f = {.proto = VL_PROTO_TCP,
 			    .src = IP("192.168.50.7"),
 			    .sport = 50000,
 			    .dst = IP("10.1.1.4"),
 			    .dport = 3000};
-	const struct vl_rule *r = vl_eval_nsg(lab, vl_lab_find_nsg(lab, "t-nsg"), VL_DIR_IN, &f);
+	int web = vl_lab_find_subnet(lab, "web"), app = vl_lab_find_subnet(lab, "app");
+	int g = vl_lab_find_nsg(lab, "t-nsg");
+	const struct vl_rule *r = vl_eval_nsg(lab, g, lab->eff->subnet_scope[web], VL_DIR_IN, &f);
 
-	cr_assert_str_eq(r->name, "deny-internet-3000");
+	cr_assert_str_eq(r->name, "DenyAllInBound", "a private address outside the VNet is not Internet either");
 	lab->route_tables = calloc(1, sizeof(*lab->route_tables));
 	lab->n_route_tables = 1;
 	rt = &lab->route_tables[0];
@@ -612,8 +662,13 @@ Test(eval, udr_prefix_joins_vnet_tag)
 	rt->n_routes = 1;
 	rt->routes[0].name = strdup("onprem");
 	rt->routes[0].prefix = P("192.168.0.0/16");
-	r = vl_eval_nsg(lab, vl_lab_find_nsg(lab, "t-nsg"), VL_DIR_IN, &f);
+	rt->routes[0].type = VL_HOP_NONE;
+	lab->subnets[web].route_table = 0;
+	cr_assert_eq(vl_eff_build(lab, &err), 0, "%s", err.msg);
+	r = vl_eval_nsg(lab, g, lab->eff->subnet_scope[web], VL_DIR_IN, &f);
 	cr_assert_str_eq(r->name, "allow-vnet-3000");
+	r = vl_eval_nsg(lab, g, lab->eff->subnet_scope[app], VL_DIR_IN, &f);
+	cr_assert_str_eq(r->name, "DenyAllInBound", "another subnet's tag is unchanged");
 }
 
 /* The first article's finding, through the real loader. */

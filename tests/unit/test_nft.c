@@ -210,7 +210,7 @@ static struct parsed nsg_batch(const struct vl_lab *lab, int nsg)
 	size_t len = 0;
 	struct parsed p;
 
-	cr_assert_eq(vl_nft_nsg_batch(lab, nsg, &buf, &len, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(vl_nft_nsg_batch(lab, 0, nsg, &buf, &len, why, sizeof(why)), 0, "%s", why);
 	p = parse_batch(buf, len);
 	free(buf);
 	return p;
@@ -662,7 +662,7 @@ static char *print_nsg(void)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
-	vl_nft_nsg_print(lab, f);
+	vl_nft_fabric_print(lab, 0, f);
 	fclose(f);
 	return text;
 }
@@ -783,7 +783,7 @@ Test(nft, list_sets_are_deterministic_and_shared)
 	cr_assert_not_null(strstr(q + 17, shared), "two rules look up one shared set: %s", used1);
 	/* The printed ruleset names the same sets. */
 	f = open_memstream(&t, &len);
-	vl_nft_nsg_print(l1, f);
+	vl_nft_fabric_print(l1, 0, f);
 	fclose(f);
 	for (int k = 0; k < 3; k++) {
 		char want[32];

@@ -343,20 +343,6 @@ Test(nsg, thousand_rules)
 	cr_assert_eq(err.line, 10010);
 }
 
-/* ---- VirtualNetwork prefixes ---- */
-
-Test(nsg, vnet_prefixes_without_vnets)
-{
-	struct vl_prefix *p;
-	size_t n;
-	char buf[VL_PREFIX_STRLEN];
-
-	cr_assert_eq(vl_lab_vnet_prefixes(lab, &p, &n), 0);
-	cr_assert_eq(n, 1);
-	cr_assert_str_eq(vl_prefix_fmt(p[0], buf), "168.63.129.16/32");
-	free(p);
-}
-
 /* ---- live edits ---- */
 
 static struct vl_rule_edit edit;
