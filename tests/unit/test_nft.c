@@ -24,6 +24,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "common/helpers.h"
+#include "vnetlab/effective.h"
 #include "vnetlab/nft.h"
 
 static const char *topo =
@@ -53,7 +54,7 @@ static const char *topo =
 	"  - {name: vm1, subnet: web, networkSecurityGroup: nic-nsg}\n"
 	"  - {name: vm2, subnet: web}\n"
 	"aksClusters:\n"
-	"  - {name: k1, subnet: aks, networkPlugin: kubenet, nodeCount: 1}\n"
+	"  - {name: k1, subnet: aks, networkPlugin: kubenet, nodeCount: 1, nodeNetworkSecurityGroup: nic-nsg}\n"
 	"  - {name: k2, subnet: cni, networkPlugin: azure, nodeCount: 1}\n";
 
 struct elem {
@@ -349,12 +350,16 @@ Test(nft, forward_base_chain_and_stages)
 
 		if (!strcmp(name, "forward"))
 			fwd = p.m[i].chain;
+		else if (!strcmp(name, "prerouting"))
+			cr_assert_eq(nftnl_chain_get_u32(p.m[i].chain, NFTNL_CHAIN_HOOKNUM), NF_INET_PRE_ROUTING);
+		else if (!strcmp(name, "postrouting"))
+			cr_assert_eq(nftnl_chain_get_u32(p.m[i].chain, NFTNL_CHAIN_HOOKNUM), NF_INET_POST_ROUTING);
 		else
 			nsg_chains++;
-		if (strcmp(name, "forward"))
+		if (strcmp(name, "forward") && strcmp(name, "prerouting") && strcmp(name, "postrouting"))
 			cr_assert_not(nftnl_chain_is_set(p.m[i].chain, NFTNL_CHAIN_HOOKNUM), "%s is a base chain", name);
 	}
-	cr_assert_eq(nsg_chains, 4, "in-/out- chains of two NSGs");
+	cr_assert_eq(nsg_chains, 6, "in-/out- chains of two NSGs, and of nic-nsg with the cluster subnet's tag");
 	cr_assert_not_null(fwd);
 	cr_assert_eq(nftnl_chain_get_u32(fwd, NFTNL_CHAIN_HOOKNUM), NF_INET_FORWARD);
 	cr_assert_eq(nftnl_chain_get_s32(fwd, NFTNL_CHAIN_PRIO), 0);
@@ -405,12 +410,16 @@ Test(nft, stage_maps_send_each_nic_to_its_nsgs)
 	int vm1 = vl_lab_find_endpoint(lab, "vm1"), vm2 = vl_lab_find_endpoint(lab, "vm2");
 	char want[256];
 
-	cr_assert(vm1 >= 0 && vm2 >= 0);
+	int node = vl_lab_find_endpoint(lab, "k1-node-0");
+	int aks = lab->eff->subnet_scope[vl_lab_find_subnet(lab, "aks")];
+
+	cr_assert(vm1 >= 0 && vm2 >= 0 && node >= 0);
+	/* The node's NIC NSG is evaluated with the cluster subnet's VirtualNetwork: its own chains. */
 	map_elems(&p, "nic_out", buf, sizeof(buf));
-	snprintf(want, sizeof(want), "n%d:out-nic-nsg", vm1);
+	snprintf(want, sizeof(want), "n%d:out-nic-nsg n%d:out-nic-nsg/%d", vm1, node, aks);
 	cr_assert_str_eq(buf, want);
 	map_elems(&p, "nic_in", buf, sizeof(buf));
-	snprintf(want, sizeof(want), "n%d:in-nic-nsg", vm1);
+	snprintf(want, sizeof(want), "n%d:in-nic-nsg n%d:in-nic-nsg/%d", vm1, node, aks);
 	cr_assert_str_eq(buf, want);
 	map_elems(&p, "subnet_in", buf, sizeof(buf));
 	snprintf(want, sizeof(want), "n%d:in-web-nsg n%d:in-web-nsg", vm1, vm2);
@@ -455,7 +464,7 @@ Test(nft, allow_rule_expressions)
 	uint32_t len;
 
 	expr_names(r, names, sizeof(names));
-	/* meta l4proto tcp ip saddr != @vnet th dport 80 counter return */
+	/* meta l4proto tcp ip saddr != @notinet th dport 80 counter return */
 	cr_assert_str_eq(names, "meta,cmp,payload,lookup,payload,cmp,counter,immediate");
 	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_L4PROTO);
 	cr_assert_eq(*(const uint8_t *)nftnl_expr_get(nth_expr(r, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len), 6);
@@ -463,8 +472,9 @@ Test(nft, allow_rule_expressions)
 	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), NFT_PAYLOAD_NETWORK_HEADER);
 	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), 12);
 	e = nth_expr(r, "lookup", 0);
-	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "vnet");
-	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS), NFT_LOOKUP_F_INV, "Internet = not VirtualNetwork");
+	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "notinet");
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS), NFT_LOOKUP_F_INV,
+		     "Internet = outside the private, reserved and lab ranges");
 	e = nth_expr(r, "payload", 1);
 	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), NFT_PAYLOAD_TRANSPORT_HEADER);
 	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), 2);
@@ -523,16 +533,14 @@ Test(nft, deny_rule_logs_then_drops)
 	parsed_free(&p);
 }
 
-Test(nft, vnet_set_holds_the_virtual_network_prefixes)
+static void set_elems(const struct parsed *p, const char *set, char *got, size_t len)
 {
-	struct parsed p = nsg_batch(lab, VL_NONE);
-	char got[512] = "";
-
-	for (size_t i = 0; i < p.n; i++) {
-		if (p.m[i].type != NFT_MSG_NEWSETELEM || strcmp(p.m[i].set_name, "vnet"))
+	got[0] = '\0';
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->m[i].type != NFT_MSG_NEWSETELEM || strcmp(p->m[i].set_name, set))
 			continue;
-		for (size_t j = 0; j < p.m[i].n_elems; j++) {
-			const struct elem *e = &p.m[i].elems[j];
+		for (size_t j = 0; j < p->m[i].n_elems; j++) {
+			const struct elem *e = &p->m[i].elems[j];
 			uint32_t k;
 			char one[64];
 
@@ -542,10 +550,23 @@ Test(nft, vnet_set_holds_the_virtual_network_prefixes)
 			snprintf(one, sizeof(one), "%s%s%u.%u.%u.%u", got[0] ? " " : "",
 				 e->flags & NFT_SET_ELEM_INTERVAL_END ? "end:" : "", k >> 24, (k >> 16) & 255,
 				 (k >> 8) & 255, k & 255);
-			strncat(got, one, sizeof(got) - strlen(got) - 1);
+			strncat(got, one, len - strlen(got) - 1);
 		}
 	}
-	/* VNet space, the kubenet node's pod /24 (a UDR), the platform VIP; intervals end one past. */
+}
+
+Test(nft, vnet_set_holds_the_virtual_network_prefixes)
+{
+	struct parsed p = nsg_batch(lab, VL_NONE);
+	char got[512], name[32];
+	int aks = lab->eff->subnet_scope[vl_lab_find_subnet(lab, "aks")];
+
+	/* The VNet's system scope: its space and the platform VIP; intervals end one past. */
+	set_elems(&p, "vnet", got, sizeof(got));
+	cr_assert_str_eq(got, "10.1.0.0 end:10.2.0.0 168.63.129.16 end:168.63.129.17");
+	/* The cluster subnet's scope adds the kubenet node's pod /24 (its route table). */
+	snprintf(name, sizeof(name), "vnet/%d", aks);
+	set_elems(&p, name, got, sizeof(got));
 	cr_assert_str_eq(got, "10.1.0.0 end:10.2.0.0 10.244.0.0 end:10.244.1.0 168.63.129.16 end:168.63.129.17");
 	parsed_free(&p);
 }
@@ -676,7 +697,7 @@ Test(nft, print_matches_the_transaction)
 	cr_assert(strstr(t, "iifname vmap @nic_out\n\t\tiifname vmap @subnet_out\n\t\toifname vmap @subnet_in\n"
 			    "\t\toifname vmap @nic_in\n"),
 		  "%s", t);
-	cr_assert(strstr(t, "\t\tmeta l4proto tcp ip saddr != @vnet th dport 80 counter return comment \"allow-http\"\n"),
+	cr_assert(strstr(t, "\t\tmeta l4proto tcp ip saddr != @notinet th dport 80 counter return comment \"allow-http\"\n"),
 		  "%s", t);
 	cr_assert(strstr(t, "\tset tcpudp {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n"),
 		  "%s", t);
