@@ -65,6 +65,21 @@ static bool alnum(char ch)
 }
 
 /* Azure resource names: 1-80 of letters, digits, '_', '.', '-'; starts with a letter or digit. */
+int tl_bool(struct tl *t, const struct ynode *n, const char *what, bool *out)
+{
+	int r = tl_want_scalar(t, n, what);
+
+	if (r)
+		return r;
+	if (!strcasecmp(n->str, "true"))
+		*out = true;
+	else if (!strcasecmp(n->str, "false"))
+		*out = false;
+	else
+		return ld_fail(&t->c, n, "expected true or false for %s, got '%s'", what, n->str);
+	return 0;
+}
+
 int tl_resource_name(struct tl *t, const struct ynode *n, const char *what, char **out)
 {
 	const char *s;
@@ -145,7 +160,7 @@ int tl_claim(struct tl *t, const char *name, const struct ynode *at, const char 
 		if (!strcmp(o->name, name))
 			return ld_fail(&t->c, at,
 				       "endpoint name '%s' is already used (line %d); endpoint names "
-				       "are unique across VMs, container groups, nodes and pods",
+				       "are unique across VMs, container groups, nodes, pods and hosts",
 				       name, o->at->loc.line);
 	}
 	if (t->n_eps >= VL_ENDPOINTS_MAX)
@@ -194,6 +209,45 @@ int tl_cidr(struct tl *t, const struct ynode *n, const char *what, struct vl_pre
 		return ld_fail(&t->c, n, "%s is not a network address; did you mean %s?", n->str,
 			       vl_prefix_fmt(loose, buf));
 	return 0;
+}
+
+int tl_cidrs(struct tl *t, const struct ynode *n, const char *what, struct vl_prefix **out, size_t *count)
+{
+	size_t k = n->kind == YN_SEQ ? n->n : 1;
+	int r;
+
+	if (n->kind == YN_MAP)
+		return ld_fail(&t->c, n, "expected a list of CIDRs for %s, got a mapping", what);
+	if (!k)
+		return ld_fail(&t->c, n, "%s needs at least one CIDR", what);
+	*out = calloc(k, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < k; i++) {
+		if ((r = tl_cidr(t, n->kind == YN_SEQ ? n->kids[i] : n, what, &(*out)[i])))
+			return r;
+		*count = i + 1;
+	}
+	return 0;
+}
+
+const char *tl_reserved_overlap(struct vl_prefix p)
+{
+	static const struct {
+		struct vl_prefix p;
+		const char *what;
+	} reserved[] = {
+	    {{VL_IP_AZURE_PLATFORM, 32}, "168.63.129.16/32 (Azure's platform address)"},
+	    {{0xa9fe0000u, 16}, "169.254.0.0/16 (link-local)"},
+	    {{0x7f000000u, 8}, "127.0.0.0/8 (loopback)"},
+	    {{0xe0000000u, 4}, "224.0.0.0/4 (multicast)"},
+	    {{0xffffffffu, 32}, "255.255.255.255/32 (broadcast)"},
+	};
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (vl_prefix_overlaps(p, reserved[i].p))
+			return reserved[i].what;
+	return NULL;
 }
 
 int tl_ipv4(struct tl *t, const struct ynode *n, const char *what, uint32_t *ip)
@@ -265,22 +319,32 @@ int tl_nsg_ref(struct tl *t, const struct ynode *n, int *idx)
 	return 0;
 }
 
-/* Subnets hold either container groups (delegated) or NICs, never both. */
 int tl_subnet_ref(struct tl *t, const struct ynode *map, const char *what, const char *name, bool for_aci,
-		      int *idx)
+		  int *idx)
 {
 	const struct ynode *n;
 	const struct vl_subnet *s;
-	int r = ld_need(&t->c, map, "subnet", what, &n);
+	int found[2], r = ld_need(&t->c, map, "subnet", what, &n);
 
 	if (!r)
 		r = tl_want_scalar(t, n, "subnet");
 	if (r)
 		return r;
-	*idx = vl_lab_find_subnet(t->lab, n->str);
-	if (*idx == VL_NONE)
+	switch (vl_lab_match_subnet(t->lab, n->str, found)) {
+	case 0:
 		return ld_fail(&t->c, n, "unknown subnet '%s'", n->str);
+	case 2:
+		return ld_fail(&t->c, n,
+			       "subnet name '%s' is in vnet '%s' and in vnet '%s'; write VNET/SUBNET, e.g. '%s/%s'",
+			       n->str, t->lab->vnets[t->lab->subnets[found[0]].vnet].name,
+			       t->lab->vnets[t->lab->subnets[found[1]].vnet].name,
+			       t->lab->vnets[t->lab->subnets[found[0]].vnet].name, n->str);
+	}
+	*idx = found[0];
 	s = &t->lab->subnets[*idx];
+	if (!strcmp(s->name, GATEWAY_SUBNET))
+		return ld_fail(&t->c, n, GATEWAY_SUBNET " holds only virtual network gateways, not %s '%s'", what,
+			       name);
 	if (for_aci && !s->delegation)
 		return ld_fail(&t->c, n,
 			       "container group '%s' needs a subnet delegated to " ACI_DELEGATION

@@ -49,11 +49,13 @@ int tl_nsgs(struct tl *t, const struct ynode *root)
 	return 0;
 }
 
-static const char *const hop_words[] = {"VirtualAppliance", "VnetLocal", "Internet", "None", NULL};
+/* In enum vl_next_hop order. */
+static const char *const hop_words[] = {"VirtualAppliance", "VnetLocal", "Internet", "None",
+					"VirtualNetworkGateway", NULL};
 
 int tl_route_tables(struct tl *t, const struct ynode *root)
 {
-	static const char *const rt_keys[] = {"name", "routes", NULL};
+	static const char *const rt_keys[] = {"name", "routes", "disableBgpRoutePropagation", NULL};
 	static const char *const route_keys[] = {"name", "addressPrefix", "nextHopType", "nextHopIpAddress",
 						 NULL};
 	const struct ynode *seq;
@@ -73,6 +75,9 @@ int tl_route_tables(struct tl *t, const struct ynode *root)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(lab->route_tables[j].name, rt->name))
 				return ld_fail(&t->c, n, "duplicate route table name '%s'", rt->name);
+		if ((n = ld_get(m, "disableBgpRoutePropagation")) &&
+		    (r = tl_bool(t, n, "disableBgpRoutePropagation", &rt->disable_bgp)))
+			return r;
 		r = tl_objects(t, m, "routes", &rt->routes, &rt->n_routes, sizeof(*rt->routes), &routes);
 		if (r)
 			return r;
@@ -100,7 +105,7 @@ int tl_route_tables(struct tl *t, const struct ynode *root)
 			if (!hop_words[w])
 				return ld_fail(&t->c, hop,
 					       "invalid nextHopType '%s'; expected one of: VirtualAppliance, "
-					       "VnetLocal, Internet, None",
+					       "VirtualNetworkGateway, VnetLocal, Internet, None",
 					       hop->str);
 			ro->type = (enum vl_next_hop)w;
 			ip = ld_get(rm, "nextHopIpAddress");
@@ -137,10 +142,8 @@ static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 		return r;
 	s->loc = m->loc;
 	for (int j = 0; j < si; j++)
-		if (!strcmp(lab->subnets[j].name, s->name))
-			return ld_fail(&t->c, n,
-				       "duplicate subnet name '%s' (subnet names are unique in a lab)",
-				       s->name);
+		if (lab->subnets[j].vnet == vi && !strcmp(lab->subnets[j].name, s->name))
+			return ld_fail(&t->c, n, "duplicate subnet name '%s' in vnet '%s'", s->name, v->name);
 	if ((r = ld_need(&t->c, m, "addressPrefix", "subnet", &n)) ||
 	    (r = tl_cidr(t, n, "addressPrefix", &s->prefix)))
 		return r;
@@ -161,6 +164,10 @@ static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 		s->nsg_loc = n->loc;
 		if ((r = tl_nsg_ref(t, n, &s->nsg)))
 			return r;
+		if (!strcmp(s->name, GATEWAY_SUBNET))
+			return ld_fail(&t->c, n,
+				       "an NSG on " GATEWAY_SUBNET " blocks the gateway; Azure refuses it (vnet '%s')",
+				       v->name);
 	}
 	if ((n = ld_get(m, "routeTable"))) {
 		if ((r = tl_want_scalar(t, n, "routeTable")))
@@ -170,6 +177,13 @@ static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 				s->route_table = (int)j;
 		if (s->route_table == VL_NONE)
 			return ld_fail(&t->c, n, "unknown route table '%s'", n->str);
+		const struct vl_route_table *rt = &lab->route_tables[s->route_table];
+		for (size_t j = 0; !strcmp(s->name, GATEWAY_SUBNET) && j < rt->n_routes; j++)
+			if (!rt->routes[j].prefix.len)
+				return ld_fail(&t->c, n,
+					       "route table '%s' has a 0.0.0.0/0 route ('%s'); on " GATEWAY_SUBNET
+					       " it breaks the gateway and Azure refuses it",
+					       rt->name, rt->routes[j].name);
 	}
 	if ((n = ld_get(m, "delegation"))) {
 		if ((r = tl_want_scalar(t, n, "delegation")))
@@ -184,12 +198,44 @@ static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 	return 0;
 }
 
+static int vnet_subnets(struct tl *t, const struct ynode *subs, size_t i)
+{
+	struct vl_lab *lab = t->lab;
+	struct vl_vnet *v = &lab->vnets[i];
+	struct vl_subnet *ns = realloc(lab->subnets, (lab->n_subnets + subs->n) * sizeof(*ns));
+	size_t first = lab->n_subnets;
+	int r;
+
+	if (!ns)
+		return -ENOMEM;
+	lab->subnets = ns;
+	v->subnets = calloc(subs->n, sizeof(*v->subnets));
+	if (!v->subnets)
+		return -ENOMEM;
+	for (size_t j = 0; j < subs->n; j++) {
+		struct vl_subnet *s = &lab->subnets[first + j];
+
+		memset(s, 0, sizeof(*s));
+		s->vnet = (int)i;
+		s->nsg = VL_NONE;
+		s->route_table = VL_NONE;
+		v->subnets[j] = (int)(first + j);
+	}
+	lab->n_subnets += subs->n;
+	v->n_subnets = subs->n;
+	for (size_t j = 0; j < subs->n; j++)
+		if ((r = subnet(t, subs->kids[j], (int)i, (int)(first + j))))
+			return r;
+	return 0;
+}
+
 static int vnet_spaces(struct tl *t, const struct ynode *m, int vi)
 {
 	struct vl_lab *lab = t->lab;
 	struct vl_vnet *v = &lab->vnets[vi];
 	const struct ynode *n, *list;
 	char buf[VL_PREFIX_STRLEN], buf2[VL_PREFIX_STRLEN];
+	const char *why;
 	int r = ld_need(&t->c, m, "addressSpace", "vnet", &n);
 
 	if (r)
@@ -216,18 +262,14 @@ static int vnet_spaces(struct tl *t, const struct ynode *m, int vi)
 
 		if ((r = tl_cidr(t, e, "addressSpace", &p)))
 			return r;
-		for (int w = 0; w <= vi; w++) {
-			const struct vl_vnet *o = &lab->vnets[w];
-			size_t ns = w == vi ? v->n_spaces : o->n_spaces;
-
-			for (size_t j = 0; j < ns; j++)
-				if (vl_prefix_overlaps(p, o->spaces[j]))
-					return ld_fail(
-					    &t->c, e,
-					    "address space %s of vnet '%s' overlaps %s of vnet '%s'",
-					    vl_prefix_fmt(p, buf), v->name, vl_prefix_fmt(o->spaces[j], buf2),
-					    o->name);
-		}
+		if ((why = tl_reserved_overlap(p)))
+			return ld_fail(&t->c, e, "address space %s of vnet '%s' overlaps %s, which Azure reserves",
+				       vl_prefix_fmt(p, buf), v->name, why);
+		/* Other VNets may overlap this one unless a peering joins them (tl_peerings). */
+		for (size_t j = 0; j < v->n_spaces; j++)
+			if (vl_prefix_overlaps(p, v->spaces[j]))
+				return ld_fail(&t->c, e, "address space %s of vnet '%s' overlaps its %s",
+					       vl_prefix_fmt(p, buf), v->name, vl_prefix_fmt(v->spaces[j], buf2));
 		v->spaces[v->n_spaces++] = p;
 	}
 	return 0;
@@ -235,13 +277,16 @@ static int vnet_spaces(struct tl *t, const struct ynode *m, int vi)
 
 int tl_vnets(struct tl *t, const struct ynode *root)
 {
-	static const char *const keys[] = {"name", "addressSpace", "subnets", NULL};
+	static const char *const keys[] = {"name", "addressSpace", "subnets", "virtualNetworkPeerings", NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
 	int r = tl_objects(t, root, "vnets", &lab->vnets, &lab->n_vnets, sizeof(*lab->vnets), &seq);
 
 	if (r || !seq)
 		return r;
+	t->vnet_maps = calloc(seq->n, sizeof(*t->vnet_maps));
+	if (!t->vnet_maps)
+		return -ENOMEM;
 	for (size_t i = 0; i < seq->n; i++) {
 		const struct ynode *m = seq->kids[i], *n, *subs;
 		struct vl_vnet *v = &lab->vnets[i];
@@ -249,43 +294,31 @@ int tl_vnets(struct tl *t, const struct ynode *root)
 		if ((r = tl_named(t, m, "vnet", keys, 0, &v->name, &n)))
 			return r;
 		v->loc = m->loc;
+		t->vnet_maps[i] = m;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(lab->vnets[j].name, v->name))
 				return ld_fail(&t->c, n, "duplicate vnet name '%s'", v->name);
 		if ((r = vnet_spaces(t, m, (int)i)) || (r = tl_list_of(t, m, "subnets", &subs)))
 			return r;
-		if (!subs || !subs->n)
-			continue;
-		struct vl_subnet *ns = realloc(lab->subnets, (lab->n_subnets + subs->n) * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		lab->subnets = ns;
-		v->subnets = calloc(subs->n, sizeof(*v->subnets));
-		if (!v->subnets)
-			return -ENOMEM;
-		size_t first = lab->n_subnets;
-		for (size_t j = 0; j < subs->n; j++) {
-			struct vl_subnet *s = &lab->subnets[first + j];
-
-			memset(s, 0, sizeof(*s));
-			s->vnet = (int)i;
-			s->nsg = VL_NONE;
-			s->route_table = VL_NONE;
-			v->subnets[j] = (int)(first + j);
-		}
-		lab->n_subnets += subs->n;
-		v->n_subnets = subs->n;
-		for (size_t j = 0; j < subs->n; j++)
-			if ((r = subnet(t, subs->kids[j], (int)i, (int)(first + j))))
-				return r;
+		if (subs && subs->n && (r = vnet_subnets(t, subs, i)))
+			return r;
+		if ((r = tl_vnet_peerings(t, m, (int)i)))
+			return r;
 	}
 	return 0;
 }
 
 int tl_vms(struct tl *t, const struct ynode *root)
 {
-	static const char *const keys[] = {
-	    "name", "subnet", "privateIpAddress", "networkSecurityGroup", "app", "ports", NULL};
+	static const char *const keys[] = {"name",
+					   "subnet",
+					   "privateIpAddress",
+					   "networkSecurityGroup",
+					   "app",
+					   "ports",
+					   "enableIpForwarding",
+					   "enableIPForwarding", /* ARM's spelling */
+					   NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
 	int r = tl_objects(t, root, "vms", &lab->vms, &lab->n_vms, sizeof(*lab->vms), &seq);
@@ -309,6 +342,14 @@ int tl_vms(struct tl *t, const struct ynode *root)
 		if ((n = ld_get(m, "networkSecurityGroup")) && (r = tl_nsg_ref(t, n, &vm->nsg)))
 			return r;
 		if ((r = tl_app_ports(t, m, &vm->app, &vm->ports, &vm->n_ports)))
+			return r;
+		const struct ynode *fwd = ld_get(m, "enableIpForwarding"), *fwd2 = ld_get(m, "enableIPForwarding");
+		if (fwd && fwd2)
+			return ld_fail(&t->c, fwd2,
+				       "enableIpForwarding and enableIPForwarding are one setting; give it once");
+		if ((fwd || fwd2) &&
+		    (r = tl_bool(t, fwd ? fwd : fwd2, fwd ? "enableIpForwarding" : "enableIPForwarding",
+				 &vm->ip_forwarding)))
 			return r;
 	}
 	return 0;
@@ -460,6 +501,13 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 			return ld_fail(&t->c, n,
 				       "invalid networkPlugin '%s'; expected one of: kubenet, azure", n->str);
 	}
+	/* A kubenet cluster owns its subnet's route table (its pod CIDR routes): one per subnet. */
+	for (size_t j = 0; a->plugin == VL_PLUGIN_KUBENET && j < i; j++)
+		if (lab->aks[j].plugin == VL_PLUGIN_KUBENET && lab->aks[j].subnet == a->subnet)
+			return ld_fail(&t->c, ld_get(m, "subnet"),
+				       "subnet '%s' already holds kubenet cluster '%s'; Azure allows one kubenet "
+				       "cluster per subnet",
+				       lab->subnets[a->subnet].name, lab->aks[j].name);
 	a->node_count = 3;
 	if ((n = ld_get(m, "nodeCount")) && (r = ld_int(&t->c, n, "nodeCount", 1, 100, &a->node_count)))
 		return r;

@@ -35,9 +35,19 @@ static int lab_name(struct tl *t, const struct ynode *root)
 	return ld_str(&t->c, n, "name", &t->lab->name);
 }
 
-static const char *const top_keys[] = {"name",	      "vnets",	"networkSecurityGroups",
-				       "routeTables", "vms",	"containerGroups",
-				       "aksClusters", "checks", "scenario",
+static const char *const top_keys[] = {"name",
+				       "vnets",
+				       "networkSecurityGroups",
+				       "routeTables",
+				       "virtualNetworkGateways",
+				       "localNetworkGateways",
+				       "connections",
+				       "vms",
+				       "containerGroups",
+				       "aksClusters",
+				       "internet",
+				       "checks",
+				       "scenario",
 				       NULL};
 
 static char *dir_of(const char *file)
@@ -75,7 +85,9 @@ int vl_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab 
 	}
 	if ((r = ld_map(&t.c, root, "the topology")) || (r = ld_keys(&t.c, root, "topology", top_keys)) ||
 	    (r = lab_name(&t, root)) || (r = tl_nsgs(&t, root)) || (r = tl_route_tables(&t, root)) ||
-	    (r = tl_vnets(&t, root)) || (r = tl_vms(&t, root)) || (r = tl_cgs(&t, root)) || (r = tl_aks(&t, root)) ||
+	    (r = tl_vnets(&t, root)) || (r = tl_gateways(&t, root)) || (r = tl_peerings(&t)) ||
+	    (r = tl_vms(&t, root)) || (r = tl_cgs(&t, root)) || (r = tl_aks(&t, root)) ||
+	    (r = tl_local_gateways(&t, root)) || (r = tl_connections(&t, root)) || (r = tl_internet(&t, root)) ||
 	    (r = tl_checks(&t, root)) || (r = tl_scenario(&t, root)) || (r = tl_check_expect_rules(&t)))
 		goto out;
 	r = vl_lab_resolve(t.lab, t.c.err);
@@ -89,6 +101,7 @@ out:
 	free(t.eps);
 	free(t.ep_hash);
 	free(t.check_maps);
+	free(t.vnet_maps);
 	free(t.dir);
 	yn_free(root);
 	if (r) {

@@ -54,8 +54,8 @@ TestSuite(loader);
 
 Test(loader, good_files_load)
 {
-	static const char *const files[] = {"basic.yaml",   "nsg.yaml",	 "full.yaml",
-					    "kubenet.yaml", "flow.json", "minimal.yaml"};
+	static const char *const files[] = {"basic.yaml", "nsg.yaml",	  "full.yaml",	  "kubenet.yaml",
+					    "flow.json",  "minimal.yaml", "routing.yaml"};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[256];
@@ -211,6 +211,151 @@ Test(loader, full_maps_every_field)
 	vl_lab_free(lab);
 }
 
+static uint32_t ep_ip(const struct vl_lab *lab, const char *name)
+{
+	int i = vl_lab_find_endpoint(lab, name);
+
+	cr_assert_neq(i, VL_NONE, "no endpoint %s", name);
+	return lab->eps[i].ip;
+}
+
+/* Peerings, gateways, on-premises and Internet hosts, overlapping unpeered VNets. */
+Test(loader, routing_maps_every_field)
+{
+	struct vl_lab *lab = load_ok(DATA "good/routing.yaml");
+	int hub = vl_lab_find_vnet(lab, "hub"), spoke = vl_lab_find_vnet(lab, "spoke");
+	int iso = vl_lab_find_vnet(lab, "isolated");
+	const struct vl_peering *p;
+	char buf[VL_PREFIX_STRLEN];
+
+	cr_assert(hub == 0 && spoke == 1 && iso == 2);
+	cr_expect_eq(vl_lab_find_vnet(lab, "nope"), VL_NONE);
+
+	/* peerings: the id form, flags and defaults */
+	cr_assert_eq(lab->vnets[hub].n_peerings, 1);
+	p = &lab->vnets[hub].peerings[0];
+	cr_expect_str_eq(p->name, "hub-to-spoke");
+	cr_expect_eq(p->remote, spoke); /* a forward reference, by id */
+	cr_expect(p->allow_vnet_access);  /* default */
+	cr_expect(p->allow_forwarded);
+	cr_expect(p->allow_gateway_transit);
+	cr_expect_not(p->use_remote_gateways);
+	cr_expect_eq(p->loc.line, 14);
+	cr_assert_eq(lab->vnets[spoke].n_peerings, 1);
+	p = &lab->vnets[spoke].peerings[0];
+	cr_expect_eq(p->remote, hub);
+	cr_expect_not(p->allow_vnet_access);
+	cr_expect_not(p->allow_forwarded);	 /* default */
+	cr_expect_not(p->allow_gateway_transit); /* default */
+	cr_expect(p->use_remote_gateways);
+	cr_expect_eq(lab->vnets[iso].n_peerings, 0);
+
+	/* subnets: names are per VNet; VNET/SUBNET picks one, a bare name in two VNets none */
+	int ws = vl_lab_find_subnet(lab, "spoke/workload"), wi = vl_lab_find_subnet(lab, "isolated/workload");
+	int found[2];
+	cr_assert_neq(ws, VL_NONE);
+	cr_assert_neq(wi, VL_NONE);
+	cr_expect_neq(ws, wi);
+	cr_expect_eq(lab->subnets[ws].vnet, spoke);
+	cr_expect_eq(lab->subnets[wi].vnet, iso);
+	cr_expect_eq(vl_lab_find_subnet(lab, "workload"), VL_NONE);
+	cr_expect_eq(vl_lab_match_subnet(lab, "workload", found), 2);
+	cr_expect(found[0] == ws && found[1] == wi);
+	cr_expect_eq(vl_lab_match_subnet(lab, "hub/workload", found), 0);
+	cr_expect_eq(vl_lab_match_subnet(lab, "nope/nva", found), 0);
+	cr_expect_eq(vl_lab_find_subnet(lab, "nva"), vl_lab_find_subnet(lab, "hub/nva"));
+
+	/* route table */
+	const struct vl_route_table *rt = &lab->route_tables[0];
+	cr_expect(rt->disable_bgp);
+	cr_assert_eq(rt->n_routes, 2);
+	cr_expect_eq(rt->routes[0].type, VL_HOP_GATEWAY);
+	cr_expect_eq(rt->routes[0].next_hop, 0);
+	cr_expect_eq(rt->routes[1].type, VL_HOP_APPLIANCE);
+	cr_expect_eq(lab->subnets[ws].route_table, 0);
+
+	/* gateways */
+	cr_assert_eq(lab->n_gateways, 2);
+	cr_expect_str_eq(lab->gateways[0].name, "hub-vpn");
+	cr_expect_eq(lab->gateways[0].vnet, hub);
+	cr_expect_eq(lab->gateways[0].subnet, vl_lab_find_subnet(lab, "hub/GatewaySubnet"));
+	cr_expect_eq(lab->gateways[0].type, VL_GW_VPN);
+	cr_expect_eq(lab->gateways[0].ip, IP("10.0.255.4"));
+	cr_expect_eq(lab->gateways[1].type, VL_GW_EXPRESSROUTE);
+	cr_expect_eq(lab->gateways[1].ip, IP("10.0.255.4"));
+
+	/* local network gateways: both spellings of the prefixes; hosts given and assigned */
+	cr_assert_eq(lab->n_local_gateways, 2);
+	const struct vl_local_gateway *lg = &lab->local_gateways[0];
+	cr_expect_str_eq(lg->name, "branch");
+	cr_assert_eq(lg->n_prefixes, 2);
+	cr_expect_str_eq(vl_prefix_fmt(lg->prefixes[1], buf), "192.168.20.0/24");
+	cr_assert_eq(lg->n_hosts, 3);
+	cr_expect_eq(lg->hosts[0].address, IP("192.168.20.10"));
+	cr_expect_eq(lg->hosts[0].app, VL_APP_HELLO);
+	cr_expect_eq(lg->hosts[1].address, 0); /* the spec keeps "assigned" */
+	lg = &lab->local_gateways[1];
+	cr_assert_eq(lg->n_prefixes, 1);
+	cr_expect_str_eq(vl_prefix_fmt(lg->prefixes[0], buf), "172.16.0.0/24");
+	cr_expect_eq(ep_ip(lab, "branch-srv"), IP("192.168.20.10"));
+	cr_expect_eq(ep_ip(lab, "branch-pc"), IP("192.168.10.4")); /* first prefix, .4 upward */
+	cr_expect_eq(ep_ip(lab, "branch-pc2"), IP("192.168.10.5"));
+	cr_expect_eq(ep_ip(lab, "dc-a"), IP("172.16.0.4"));
+	cr_expect_eq(ep_ip(lab, "dc-b"), IP("172.16.0.5")); /* skips the given .4 */
+
+	/* connections */
+	cr_assert_eq(lab->n_connections, 2);
+	cr_expect_eq(lab->connections[0].gateway, 0);
+	cr_expect_eq(lab->connections[0].local_gateway, 0);
+	cr_expect_eq(lab->connections[0].type, VL_CONN_IPSEC);
+	cr_expect_eq(lab->connections[1].gateway, 1);
+	cr_expect_eq(lab->connections[1].local_gateway, 1);
+	cr_expect_eq(lab->connections[1].type, VL_CONN_EXPRESSROUTE);
+
+	/* Internet hosts: 203.0.113.4 upward, skipping given addresses */
+	cr_assert_eq(lab->n_internet_hosts, 4);
+	cr_expect_eq(ep_ip(lab, "web"), IP("203.0.113.4"));
+	cr_expect_eq(ep_ip(lab, "client"), IP("203.0.113.5"));
+	cr_expect_eq(ep_ip(lab, "docs"), IP("192.0.2.10"));
+	cr_expect_eq(ep_ip(lab, "client2"), IP("203.0.113.6"));
+
+	/* VMs: forwarding in both spellings; the overlapping VNets reuse one address */
+	cr_assert_eq(lab->n_vms, 5);
+	cr_expect(lab->vms[0].ip_forwarding);
+	cr_expect_not(lab->vms[1].ip_forwarding);
+	cr_expect_not(lab->vms[4].ip_forwarding);
+	cr_expect_eq(ep_ip(lab, "nva1"), IP("10.0.1.4"));
+	cr_expect_eq(ep_ip(lab, "nva2"), IP("10.0.1.5"));
+	cr_expect_eq(ep_ip(lab, "plain"), IP("10.0.1.6"));
+	cr_expect_eq(ep_ip(lab, "app1"), IP("10.1.1.4"));
+	cr_expect_eq(ep_ip(lab, "iso1"), IP("10.1.1.4"));
+
+	/* endpoints: VMs, then Internet hosts, then on-premises hosts, in file order */
+	static const char *const order[] = {"nva1", "nva2",	  "app1",	"iso1", "plain",
+					    "web",  "client",	  "docs",	"client2", "branch-srv",
+					    "branch-pc", "branch-pc2", "dc-a", "dc-b"};
+	cr_assert_eq(lab->n_eps, sizeof(order) / sizeof(order[0]));
+	for (size_t i = 0; i < lab->n_eps; i++)
+		cr_expect_str_eq(lab->eps[i].name, order[i]);
+	const struct vl_endpoint *e = &lab->eps[vl_lab_find_endpoint(lab, "client2")];
+	cr_expect_eq(e->kind, VL_EP_INTERNET);
+	cr_expect_eq(e->subnet, VL_NONE);
+	cr_expect_eq(e->owner, 3);
+	cr_expect_eq(e->nic, vl_lab_find_endpoint(lab, "client2"));
+	cr_expect_eq(e->nic_nsg, VL_NONE);
+	cr_expect_str_eq(vl_ep_kind_name(e->kind), "internet");
+	e = &lab->eps[vl_lab_find_endpoint(lab, "dc-b")];
+	cr_expect_eq(e->kind, VL_EP_ONPREM);
+	cr_expect_eq(e->subnet, VL_NONE);
+	cr_expect_eq(e->owner, 1);
+	cr_expect_eq(e->nic_nsg, VL_NONE);
+	cr_expect_str_eq(vl_ep_kind_name(e->kind), "onprem");
+	e = &lab->eps[vl_lab_find_endpoint(lab, "branch-srv")];
+	cr_expect_eq(e->app, VL_APP_HELLO);
+	cr_expect_eq(e->n_ports, 1);
+	vl_lab_free(lab);
+}
+
 Test(loader, kubenet_defaults)
 {
 	struct vl_lab *lab = load_ok(DATA "good/kubenet.yaml");
@@ -316,6 +461,8 @@ struct bad {
 	"        sourcePortRange: '*'\n"                                                                     \
 	"        destinationAddressPrefix: '*'\n"
 #define RULE_END "        destinationPortRange: '80'\n" /* line 22 */
+/* 2 lines: a third subnet s2 in v, right after HDR (lines 11-12). */
+#define S2 "      - name: s2\n        addressPrefix: 10.1.3.0/24\n"
 /* a VM and a check around it */
 #define VM "vms:\n  - name: a\n    subnet: s\n  - name: b\n    subnet: s\n"
 #define AKS(extra)                                                                                           \
@@ -365,18 +512,32 @@ static const struct bad bad_cases[] = {
     {"vnet-no-space", "name: t\nvnets:\n  - name: v\n", 0, NULL, 3, 5, "missing 'addressSpace' in vnet"},
     {"vnet-unknown-key", "name: t\nvnets:\n  - name: v\n    addressSpaces: [10.0.0.0/16]\n", 0, NULL, 4, 5,
      "unknown key 'addressSpaces' in vnet; expected one of: name, addressSpace, subnets"},
-    {"vnets-overlap", HDR "  - name: w\n    addressSpace: [10.1.128.0/17]\n", 0, NULL, 12, 20,
-     "address space 10.1.128.0/17 of vnet 'w' overlaps 10.1.0.0/16 of vnet 'v'"},
+    /* VNets that nothing joins may overlap (each is its own routing domain); peered ones may not */
+    {"vnets-overlap-unpeered", HDR "  - name: w\n    addressSpace: [10.1.128.0/17]\n", 0, NULL, 0, 0, NULL},
+    {"vnets-overlap-peered",
+     HDR "  - name: w\n    addressSpace: [10.1.128.0/17]\n    virtualNetworkPeerings:\n"
+	 "      - {name: p, remoteVirtualNetwork: v}\n",
+     0, NULL, 14, 41,
+     "address space 10.1.128.0/17 of vnet 'w' overlaps 10.1.0.0/16 of vnet 'v'; peered VNets need address "
+     "spaces that do not overlap"},
+    {"vnets-overlap-peered-forward",
+     "name: t\nvnets:\n  - {name: a, addressSpace: [10.0.0.0/16], virtualNetworkPeerings: [{name: p, "
+     "remoteVirtualNetwork: b}]}\n  - {name: b, addressSpace: [10.0.128.0/17]}\n",
+     0, NULL, 3, 101, "address space 10.0.0.0/16 of vnet 'a' overlaps 10.0.128.0/17 of vnet 'b'"},
+    {"vnet-space-overlaps-itself", "name: t\nvnets:\n  - {name: a, addressSpace: [10.0.0.0/16, 10.0.1.0/24]}\n",
+     0, NULL, 3, 43, "address space 10.0.1.0/24 of vnet 'a' overlaps its 10.0.0.0/16"},
     {"vnet-dup-name", HDR "  - name: v\n    addressSpace: [10.3.0.0/16]\n", 0, NULL, 11, 11,
      "duplicate vnet name 'v'"},
     {"subnet-outside", HDR "      - name: x\n        addressPrefix: 10.9.0.0/24\n", 0, NULL, 12, 24,
      "subnet 'x' (10.9.0.0/24) is not inside the address space of vnet 'v'"},
     {"subnet-overlap", HDR "      - name: x\n        addressPrefix: 10.1.1.128/25\n", 0, NULL, 12, 24,
      "subnet 'x' (10.1.1.128/25) overlaps subnet 's' (10.1.1.0/24)"},
-    {"subnet-dup-name",
+    {"subnet-dup-name", HDR "      - name: s\n        addressPrefix: 10.1.3.0/24\n", 0, NULL, 11, 15,
+     "duplicate subnet name 's' in vnet 'v'"},
+    {"subnet-name-in-two-vnets", /* subnet names are unique per VNet */
      HDR "  - name: w\n    addressSpace: [10.3.0.0/16]\n    subnets:\n      - name: s\n"
 	 "        addressPrefix: 10.3.0.0/24\n",
-     0, NULL, 14, 15, "duplicate subnet name 's'"},
+     0, NULL, 0, 0, NULL},
     {"subnet-too-small", HDR "      - name: x\n        addressPrefix: 10.1.3.0/30\n", 0, NULL, 12, 24,
      "Azure's smallest subnet is a /29"},
     {"subnet-unknown-nsg", HDR "        networkSecurityGroup: nope\n", 0, NULL, 11, 31,
@@ -526,13 +687,22 @@ static const struct bad bad_cases[] = {
     {"aks-pod-unknown-key", HDR AKS("    pods:\n      - name: p\n        image: nginx\n"), 0, NULL, 18, 9,
      "unknown key 'image' in pod"},
     {"aks-no-room",
-     HDR AKS("    nodeCount: 2\n") "  - name: k2\n    subnet: s\n    serviceCidr: 10.3.0.0/16\n"
-				   "    podCidr: 10.244.5.0/24\n    nodeCount: 2\n",
-     0, NULL, 20, 14, "podCidr 10.244.5.0/24 of cluster 'k2' has no room for 2 node /24s"},
+     HDR S2 AKS("    nodeCount: 2\n") "  - name: k2\n    subnet: s2\n    serviceCidr: 10.3.0.0/16\n"
+				      "    podCidr: 10.244.5.0/24\n    nodeCount: 2\n",
+     0, NULL, 22, 14, "podCidr 10.244.5.0/24 of cluster 'k2' has no room for 2 node /24s"},
     {"aks-pod-cidr-clusters",
+     HDR S2 AKS("    nodeCount: 1\n") "  - name: k2\n    subnet: s2\n    serviceCidr: 10.3.0.0/16\n"
+				      "    podCidr: 10.244.0.0/24\n    nodeCount: 1\n",
+     0, NULL, 22, 14, "overlaps the podCidr of cluster 'k'"},
+    {"aks-kubenet-shared-subnet", /* spec 23.9: a kubenet cluster owns its subnet's route table */
      HDR AKS("    nodeCount: 1\n") "  - name: k2\n    subnet: s\n    serviceCidr: 10.3.0.0/16\n"
-				   "    podCidr: 10.244.0.0/24\n    nodeCount: 1\n",
-     0, NULL, 20, 14, "overlaps the podCidr of cluster 'k'"},
+				   "    podCidr: 10.245.0.0/16\n    nodeCount: 1\n",
+     0, NULL, 18, 13,
+     "subnet 's' already holds kubenet cluster 'k'; Azure allows one kubenet cluster per subnet"},
+    {"aks-azure-shares-subnet",
+     HDR AKS("    nodeCount: 1\n") "  - name: k2\n    subnet: s\n    networkPlugin: azure\n"
+				   "    serviceCidr: 10.3.0.0/16\n    nodeCount: 1\n",
+     0, NULL, 0, 0, NULL},
     /* checks */
     {"check-unknown-from", HDR VM "checks:\n  - {name: c, from: x, to: b, port: 80, expect: allow}\n", 0,
      NULL, 17, 21, "unknown endpoint 'x' in from"},
