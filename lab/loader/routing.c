@@ -34,9 +34,8 @@ static int remote_name(struct tl *t, const struct ynode *n, const struct ynode *
 	int r;
 
 	*at = n;
-	if (n->kind == YN_MAP &&
-	    ((r = ld_keys(&t->c, n, "remoteVirtualNetwork", keys)) ||
-	     (r = ld_need(&t->c, n, "id", "remoteVirtualNetwork", at))))
+	if (n->kind == YN_MAP && ((r = ld_keys(&t->c, n, "remoteVirtualNetwork", keys)) ||
+				  (r = ld_need(&t->c, n, "id", "remoteVirtualNetwork", at))))
 		return r;
 	if ((r = tl_want_scalar(t, *at, n == *at ? "remoteVirtualNetwork" : "remoteVirtualNetwork id")))
 		return r;
@@ -132,11 +131,12 @@ static int peered_disjoint(struct tl *t, const struct ynode *at, int a, int b)
 	for (size_t i = 0; i < x->n_spaces; i++)
 		for (size_t j = 0; j < y->n_spaces; j++)
 			if (vl_prefix_overlaps(x->spaces[i], y->spaces[j]))
-				return ld_fail(&t->c, at,
-					       "address space %s of vnet '%s' overlaps %s of vnet '%s'; peered "
-					       "VNets need address spaces that do not overlap",
-					       vl_prefix_fmt(x->spaces[i], buf), x->name,
-					       vl_prefix_fmt(y->spaces[j], buf2), y->name);
+				return ld_fail(
+				    &t->c, at,
+				    "address space %s of vnet '%s' overlaps %s of vnet '%s'; peered "
+				    "VNets need address spaces that do not overlap",
+				    vl_prefix_fmt(x->spaces[i], buf), x->name,
+				    vl_prefix_fmt(y->spaces[j], buf2), y->name);
 	return 0;
 }
 
@@ -158,41 +158,47 @@ int tl_peerings(struct tl *t)
 			if ((r = remote_name(t, ld_get(pm, "remoteVirtualNetwork"), &at, &name, &len)))
 				return r;
 			for (size_t k = 0; p->remote == VL_NONE && k < lab->n_vnets; k++)
-				if (strlen(lab->vnets[k].name) == len && !strncmp(lab->vnets[k].name, name, len))
+				if (strlen(lab->vnets[k].name) == len &&
+				    !strncmp(lab->vnets[k].name, name, len))
 					p->remote = (int)k;
 			if (p->remote == VL_NONE)
-				return ld_fail(&t->c, at, "unknown vnet '%.*s' in remoteVirtualNetwork of peering '%s'",
+				return ld_fail(&t->c, at,
+					       "unknown vnet '%.*s' in remoteVirtualNetwork of peering '%s'",
 					       (int)len, name, p->name);
 			if (p->remote == (int)vi)
-				return ld_fail(&t->c, at, "peering '%s': vnet '%s' cannot peer with itself", p->name,
-					       v->name);
+				return ld_fail(&t->c, at, "peering '%s': vnet '%s' cannot peer with itself",
+					       p->name, v->name);
 			for (size_t k = 0; k < j; k++)
 				if (v->peerings[k].remote == p->remote)
-					return ld_fail(&t->c, at,
-						       "vnet '%s' already has peering '%s' to vnet '%s'; one peering "
-						       "per remote VNet",
-						       v->name, v->peerings[k].name, lab->vnets[p->remote].name);
+					return ld_fail(
+					    &t->c, at,
+					    "vnet '%s' already has peering '%s' to vnet '%s'; one peering "
+					    "per remote VNet",
+					    v->name, v->peerings[k].name, lab->vnets[p->remote].name);
 			if ((r = peered_disjoint(t, at, (int)vi, p->remote)))
 				return r;
 			if (!p->use_remote_gateways)
 				continue;
 			urg = ld_get(pm, "useRemoteGateways");
 			if (uses != VL_NONE)
-				return ld_fail(&t->c, urg,
-					       "vnet '%s' already uses the remote gateways of peering '%s'; a VNet "
-					       "may set useRemoteGateways on one peering only",
-					       v->name, v->peerings[uses].name);
+				return ld_fail(
+				    &t->c, urg,
+				    "vnet '%s' already uses the remote gateways of peering '%s'; a VNet "
+				    "may set useRemoteGateways on one peering only",
+				    v->name, v->peerings[uses].name);
 			uses = (int)j;
 			if ((own = any_gateway_of(lab, (int)vi)) != VL_NONE)
-				return ld_fail(&t->c, urg,
-					       "vnet '%s' has its own virtual network gateway '%s'; it cannot use "
-					       "remote gateways",
-					       v->name, lab->gateways[own].name);
+				return ld_fail(
+				    &t->c, urg,
+				    "vnet '%s' has its own virtual network gateway '%s'; it cannot use "
+				    "remote gateways",
+				    v->name, lab->gateways[own].name);
 			if (any_gateway_of(lab, p->remote) == VL_NONE)
-				return ld_fail(&t->c, urg,
-					       "useRemoteGateways: vnet '%s' has no virtual network gateway; Azure "
-					       "refuses the peering",
-					       lab->vnets[p->remote].name);
+				return ld_fail(
+				    &t->c, urg,
+				    "useRemoteGateways: vnet '%s' has no virtual network gateway; Azure "
+				    "refuses the peering",
+				    lab->vnets[p->remote].name);
 		}
 	}
 	return 0;
@@ -239,7 +245,8 @@ int tl_gateways(struct tl *t, const struct ynode *root)
 		g->loc = m->loc;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(lab->gateways[j].name, g->name))
-				return ld_fail(&t->c, n, "duplicate virtual network gateway name '%s'", g->name);
+				return ld_fail(&t->c, n, "duplicate virtual network gateway name '%s'",
+					       g->name);
 		if ((r = ld_need(&t->c, m, "vnet", "virtual network gateway", &vn)) ||
 		    (r = tl_want_scalar(t, vn, "vnet")))
 			return r;
@@ -335,8 +342,9 @@ static int repeated(struct tl *t, const struct ynode *seq, const struct vl_host_
 	i = first_repeat(h, n, &earlier, &r);
 	if (r || i == n)
 		return r;
-	return ld_fail(&t->c, ld_get(seq->kids[i], "address"), "address %s of %s '%s' is already taken by '%s'",
-		       vl_ip_fmt(h[i].address, a), what, h[i].name, h[earlier].name);
+	return ld_fail(&t->c, ld_get(seq->kids[i], "address"),
+		       "address %s of %s '%s' is already taken by '%s'", vl_ip_fmt(h[i].address, a), what,
+		       h[i].name, h[earlier].name);
 }
 
 static int lng_prefixes(struct tl *t, const struct ynode *m, size_t gi)
@@ -344,7 +352,8 @@ static int lng_prefixes(struct tl *t, const struct ynode *m, size_t gi)
 	static const char *const space_keys[] = {"addressPrefixes", NULL};
 	struct vl_lab *lab = t->lab;
 	struct vl_local_gateway *g = &lab->local_gateways[gi];
-	const struct ynode *flat = ld_get(m, "addressPrefixes"), *arm = ld_get(m, "localNetworkAddressSpace"), *n;
+	const struct ynode *flat = ld_get(m, "addressPrefixes"), *arm = ld_get(m, "localNetworkAddressSpace"),
+			   *n;
 	char buf[VL_PREFIX_STRLEN], buf2[VL_PREFIX_STRLEN];
 	const char *why;
 	int r;
@@ -357,7 +366,8 @@ static int lng_prefixes(struct tl *t, const struct ynode *m, size_t gi)
 		    (r = ld_need(&t->c, arm, "addressPrefixes", "localNetworkAddressSpace", &flat))))
 		return r;
 	if (!flat)
-		return ld_fail(&t->c, m, "local network gateway '%s' needs addressPrefixes (its on-premises ranges)",
+		return ld_fail(&t->c, m,
+			       "local network gateway '%s' needs addressPrefixes (its on-premises ranges)",
 			       g->name);
 	if ((r = tl_cidrs(t, flat, "addressPrefixes", &g->prefixes, &g->n_prefixes)))
 		return r;
@@ -401,15 +411,16 @@ static int onprem_address(struct tl *t, const struct ynode *at, const struct vl_
 				       vl_ip_fmt(h->address, a), h->name, vl_prefix_fmt(p, buf));
 		return 0;
 	}
-	return ld_fail(&t->c, at, "address %s of on-premises host '%s' is outside the addressPrefixes of local "
-				  "network gateway '%s'",
+	return ld_fail(&t->c, at,
+		       "address %s of on-premises host '%s' is outside the addressPrefixes of local "
+		       "network gateway '%s'",
 		       vl_ip_fmt(h->address, a), h->name, g->name);
 }
 
 int tl_local_gateways(struct tl *t, const struct ynode *root)
 {
-	static const char *const keys[] = {"name",		"addressPrefixes", "localNetworkAddressSpace",
-					   "gatewayIpAddress", "hosts",		   NULL};
+	static const char *const keys[] = {
+	    "name", "addressPrefixes", "localNetworkAddressSpace", "gatewayIpAddress", "hosts", NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
 	int r = tl_objects(t, root, "localNetworkGateways", &lab->local_gateways, &lab->n_local_gateways,
@@ -425,7 +436,8 @@ int tl_local_gateways(struct tl *t, const struct ynode *root)
 		g->loc = m->loc;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(lab->local_gateways[j].name, g->name))
-				return ld_fail(&t->c, n, "duplicate local network gateway name '%s'", g->name);
+				return ld_fail(&t->c, n, "duplicate local network gateway name '%s'",
+					       g->name);
 		if ((r = lng_prefixes(t, m, i)))
 			return r;
 		if ((n = ld_get(m, "gatewayIpAddress")) && (r = tl_ipv4(t, n, "gatewayIpAddress", &ignored)))
@@ -500,7 +512,8 @@ static int onprem_disjoint(struct tl *t, const struct ynode *at, const struct vl
 				if (vl_prefix_overlaps(g->prefixes[i], lab->vnets[v].spaces[j]))
 					return ld_fail(
 					    &t->c, at,
-					    "on-premises prefix %s of local network gateway '%s' overlaps address "
+					    "on-premises prefix %s of local network gateway '%s' overlaps "
+					    "address "
 					    "space %s of vnet '%s', which connection '%s' joins to it",
 					    vl_prefix_fmt(g->prefixes[i], buf), g->name,
 					    vl_prefix_fmt(lab->vnets[v].spaces[j], buf2), lab->vnets[v].name,
@@ -511,8 +524,8 @@ static int onprem_disjoint(struct tl *t, const struct ynode *at, const struct vl
 
 int tl_connections(struct tl *t, const struct ynode *root)
 {
-	static const char *const keys[] = {"name",	     "virtualNetworkGateway", "localNetworkGateway",
-					   "connectionType", "sharedKey",	      NULL};
+	static const char *const keys[] = {
+	    "name", "virtualNetworkGateway", "localNetworkGateway", "connectionType", "sharedKey", NULL};
 	static const char *const conn_words[] = {"IPsec", "ExpressRoute", NULL}; /* enum vl_conn_type */
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
@@ -532,18 +545,22 @@ int tl_connections(struct tl *t, const struct ynode *root)
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(lab->connections[j].name, c->name))
 				return ld_fail(&t->c, n, "duplicate connection name '%s'", c->name);
-		if ((r = named_ref(t, m, "virtualNetworkGateway", "virtual network gateway", &c->gateway, &gn)) ||
-		    (r = named_ref(t, m, "localNetworkGateway", "local network gateway", &c->local_gateway, &ln)))
+		if ((r = named_ref(t, m, "virtualNetworkGateway", "virtual network gateway", &c->gateway,
+				   &gn)) ||
+		    (r = named_ref(t, m, "localNetworkGateway", "local network gateway", &c->local_gateway,
+				   &ln)))
 			return r;
 		gw = &lab->gateways[c->gateway];
-		if ((tn = ld_get(m, "connectionType")) && (r = word(t, tn, "connectionType", conn_words, &type)))
+		if ((tn = ld_get(m, "connectionType")) &&
+		    (r = word(t, tn, "connectionType", conn_words, &type)))
 			return r;
 		c->type = (enum vl_conn_type)type;
 		if ((c->type == VL_CONN_IPSEC) != (gw->type == VL_GW_VPN))
-			return ld_fail(&t->c, tn ? tn : m,
-				       "connection '%s' is %s but gateway '%s' is an %s gateway (IPsec needs a "
-				       "Vpn gateway, ExpressRoute an ExpressRoute gateway)",
-				       c->name, conn_words[c->type], gw->name, gw_type_words[gw->type]);
+			return ld_fail(
+			    &t->c, tn ? tn : m,
+			    "connection '%s' is %s but gateway '%s' has gatewayType %s (IPsec needs "
+			    "a Vpn gateway, ExpressRoute an ExpressRoute gateway)",
+			    c->name, conn_words[c->type], gw->name, gw_type_words[gw->type]);
 		if ((n = ld_get(m, "sharedKey")) && (r = tl_want_scalar(t, n, "sharedKey")))
 			return r;
 		for (size_t j = 0; j < i; j++)
@@ -586,26 +603,29 @@ static int internet_address(struct tl *t, const struct ynode *at, const struct v
 			       "router, .255 the broadcast address)",
 			       a, h->name);
 	if (vl_prefix_contains(lab_public, h->address))
-		return ld_fail(&t->c, at,
-			       "address %s of Internet host '%s' is in 198.51.100.0/25, which the lab keeps for "
-			       "its Azure public addresses",
-			       a, h->name);
+		return ld_fail(
+		    &t->c, at,
+		    "address %s of Internet host '%s' is in 198.51.100.0/25, which the lab keeps for "
+		    "its Azure public addresses",
+		    a, h->name);
 	for (size_t v = 0; v < lab->n_vnets; v++)
 		for (size_t j = 0; j < lab->vnets[v].n_spaces; j++)
 			if (vl_prefix_contains(lab->vnets[v].spaces[j], h->address))
-				return ld_fail(&t->c, at,
-					       "address %s of Internet host '%s' is inside address space %s of "
-					       "vnet '%s'",
-					       a, h->name, vl_prefix_fmt(lab->vnets[v].spaces[j], buf),
-					       lab->vnets[v].name);
+				return ld_fail(
+				    &t->c, at,
+				    "address %s of Internet host '%s' is inside address space %s of "
+				    "vnet '%s'",
+				    a, h->name, vl_prefix_fmt(lab->vnets[v].spaces[j], buf),
+				    lab->vnets[v].name);
 	for (size_t g = 0; g < lab->n_local_gateways; g++)
 		for (size_t j = 0; j < lab->local_gateways[g].n_prefixes; j++)
 			if (vl_prefix_contains(lab->local_gateways[g].prefixes[j], h->address))
-				return ld_fail(&t->c, at,
-					       "address %s of Internet host '%s' is inside on-premises prefix %s "
-					       "of local network gateway '%s'",
-					       a, h->name, vl_prefix_fmt(lab->local_gateways[g].prefixes[j], buf),
-					       lab->local_gateways[g].name);
+				return ld_fail(
+				    &t->c, at,
+				    "address %s of Internet host '%s' is inside on-premises prefix %s "
+				    "of local network gateway '%s'",
+				    a, h->name, vl_prefix_fmt(lab->local_gateways[g].prefixes[j], buf),
+				    lab->local_gateways[g].name);
 	return 0;
 }
 
