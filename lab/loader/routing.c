@@ -513,11 +513,33 @@ static int onprem_disjoint(struct tl *t, const struct ynode *at, const struct vl
 					return ld_fail(
 					    &t->c, at,
 					    "on-premises prefix %s of local network gateway '%s' overlaps "
-					    "address "
-					    "space %s of vnet '%s', which connection '%s' joins to it",
+					    "address space %s of vnet '%s', which connection '%s' joins to "
+					    "it",
 					    vl_prefix_fmt(g->prefixes[i], buf), g->name,
 					    vl_prefix_fmt(lab->vnets[v].spaces[j], buf2), lab->vnets[v].name,
 					    c->name);
+	}
+	/* Spec 13.3: a cluster's pod and service CIDRs must not overlap on-premises ranges. */
+	for (size_t k = 0; k < lab->n_aks; k++) {
+		const struct vl_aks *a = &lab->aks[k];
+		int v = lab->subnets[a->subnet].vnet;
+
+		if (v != gv && !peered_either_way(lab, gv, v))
+			continue;
+		for (size_t i = 0; i < g->n_prefixes; i++) {
+			bool pod =
+			    a->plugin == VL_PLUGIN_KUBENET && vl_prefix_overlaps(g->prefixes[i], a->pod_cidr);
+
+			if (pod || vl_prefix_overlaps(g->prefixes[i], a->service_cidr))
+				return ld_fail(
+				    &t->c, at,
+				    "on-premises prefix %s of local network gateway '%s' overlaps %s %s "
+				    "of cluster '%s', which connection '%s' joins to it",
+				    vl_prefix_fmt(g->prefixes[i], buf), g->name,
+				    pod ? "podCidr" : "serviceCidr",
+				    vl_prefix_fmt(pod ? a->pod_cidr : a->service_cidr, buf2), a->name,
+				    c->name);
+		}
 	}
 	return 0;
 }

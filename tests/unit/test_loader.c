@@ -857,6 +857,9 @@ static const struct bad bad_cases[] = {
     {"inet-host-key", HDR "internet:\n  hosts:\n    - {name: w, ip: 203.0.113.9}\n", 0, NULL, 13, 17, "unknown key 'ip' in Internet host"},
     {"inet-bad-ip", HDR "internet:\n  hosts:\n    - {name: w, address: 203.0.113}\n", 0, NULL, 13, 26, "invalid address '203.0.113': expected an IPv4 address"},
     {"inet-check-target", HDR "vms:\n  - {name: a, subnet: s}\ninternet:\n  hosts:\n    - {name: w, app: hello, ports: [80]}\nchecks:\n  - {name: c, from: a, to: w, port: 80, expect: allow}\n", 0, NULL, 0, 0, NULL},
+    {"conn-overlap-pod-cidr", HUB PEERS TO_HUB GW "localNetworkGateways:\n  - {name: branch, addressPrefixes: [10.244.0.0/24]}\naksClusters:\n  - {name: k, subnet: spoke/s, serviceCidr: 10.9.0.0/16}\nconnections:\n  - {name: c, virtualNetworkGateway: gw, localNetworkGateway: branch}\n", 0, NULL, 25, 63, "on-premises prefix 10.244.0.0/24 of local network gateway 'branch' overlaps podCidr 10.244.0.0/16 of cluster 'k', which connection 'c' joins to it"},
+    {"conn-overlap-service-cidr", HUB GW "localNetworkGateways:\n  - {name: branch, addressPrefixes: [10.9.0.0/24]}\naksClusters:\n  - {name: k, subnet: hub/s, networkPlugin: azure, serviceCidr: 10.9.0.0/16}\nconnections:\n  - {name: c, virtualNetworkGateway: gw, localNetworkGateway: branch}\n", 0, NULL, 22, 63, "overlaps serviceCidr 10.9.0.0/16 of cluster 'k'"},
+    {"conn-pod-cidr-unjoined", HUB GW "localNetworkGateways:\n  - {name: branch, addressPrefixes: [10.244.0.0/24]}\naksClusters:\n  - {name: k, subnet: spoke/s, serviceCidr: 10.9.0.0/16}\nconnections:\n  - {name: c, virtualNetworkGateway: gw, localNetworkGateway: branch}\n", 0, NULL, 0, 0, NULL},
     /* checks */
     {"check-unknown-from", HDR VM "checks:\n  - {name: c, from: x, to: b, port: 80, expect: allow}\n", 0,
      NULL, 17, 21, "unknown endpoint 'x' in from"},
