@@ -363,6 +363,10 @@ int vl_strv_push(struct vl_strv *sv, const char *s);
 /* Lookups by name; return the index or VL_NONE. A subnet may be named
  * "VNET/SUBNET"; a bare name must be unique in the lab. */
 int vl_lab_find_subnet(const struct vl_lab *lab, const char *name);
+/* The subnets `name` ("NAME" or "VNET/SUBNET") may mean: returns 0, 1 or 2
+ * (two: a bare name in more than one VNet; the search stops there) and
+ * fills found[] with their indexes, VL_NONE for the rest. */
+size_t vl_lab_match_subnet(const struct vl_lab *lab, const char *name, int found[2]);
 int vl_lab_find_vnet(const struct vl_lab *lab, const char *name);
 int vl_lab_find_nsg(const struct vl_lab *lab, const char *name);
 int vl_lab_find_endpoint(const struct vl_lab *lab, const char *name);

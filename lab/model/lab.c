@@ -79,6 +79,16 @@ void vl_rule_edit_clear(struct vl_rule_edit *e)
 	vl_strv_free(&e->values);
 }
 
+static void hosts_free(struct vl_host_spec *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].name);
+		free(h[i].ports);
+	}
+	free(h);
+}
+
+/* lab->eff belongs to the effective model (vnetlab/effective.h), not to this file. */
 void vl_lab_free(struct vl_lab *lab)
 {
 	if (!lab)
@@ -87,6 +97,9 @@ void vl_lab_free(struct vl_lab *lab)
 		free(lab->vnets[i].name);
 		free(lab->vnets[i].spaces);
 		free(lab->vnets[i].subnets);
+		for (size_t j = 0; j < lab->vnets[i].n_peerings; j++)
+			free(lab->vnets[i].peerings[j].name);
+		free(lab->vnets[i].peerings);
 	}
 	free(lab->vnets);
 	for (size_t i = 0; i < lab->n_subnets; i++) {
@@ -130,6 +143,21 @@ void vl_lab_free(struct vl_lab *lab)
 		free(a->name);
 	}
 	free(lab->aks);
+	for (size_t i = 0; i < lab->n_gateways; i++)
+		free(lab->gateways[i].name);
+	free(lab->gateways);
+	for (size_t i = 0; i < lab->n_local_gateways; i++) {
+		struct vl_local_gateway *g = &lab->local_gateways[i];
+
+		hosts_free(g->hosts, g->n_hosts);
+		free(g->prefixes);
+		free(g->name);
+	}
+	free(lab->local_gateways);
+	for (size_t i = 0; i < lab->n_connections; i++)
+		free(lab->connections[i].name);
+	free(lab->connections);
+	hosts_free(lab->internet_hosts, lab->n_internet_hosts);
 	for (size_t i = 0; i < lab->n_checks; i++) {
 		struct vl_check *c = &lab->checks[i];
 
@@ -154,10 +182,43 @@ void vl_lab_free(struct vl_lab *lab)
 	free(lab);
 }
 
+size_t vl_lab_match_subnet(const struct vl_lab *lab, const char *name, int found[2])
+{
+	const char *slash = strchr(name, '/');
+	size_t n = 0;
+
+	found[0] = found[1] = VL_NONE;
+	if (slash) {
+		const struct vl_vnet *v = NULL;
+		size_t vlen = (size_t)(slash - name);
+
+		for (size_t i = 0; !v && i < lab->n_vnets; i++)
+			if (strlen(lab->vnets[i].name) == vlen && !strncmp(lab->vnets[i].name, name, vlen))
+				v = &lab->vnets[i];
+		for (size_t j = 0; v && j < v->n_subnets; j++)
+			if (!strcmp(lab->subnets[v->subnets[j]].name, slash + 1)) {
+				found[0] = v->subnets[j];
+				return 1;
+			}
+		return 0;
+	}
+	for (size_t i = 0; i < lab->n_subnets && n < 2; i++)
+		if (!strcmp(lab->subnets[i].name, name))
+			found[n++] = (int)i;
+	return n;
+}
+
 int vl_lab_find_subnet(const struct vl_lab *lab, const char *name)
 {
-	for (size_t i = 0; i < lab->n_subnets; i++)
-		if (!strcmp(lab->subnets[i].name, name))
+	int found[2];
+
+	return vl_lab_match_subnet(lab, name, found) == 1 ? found[0] : VL_NONE;
+}
+
+int vl_lab_find_vnet(const struct vl_lab *lab, const char *name)
+{
+	for (size_t i = 0; i < lab->n_vnets; i++)
+		if (!strcmp(lab->vnets[i].name, name))
 			return (int)i;
 	return VL_NONE;
 }
@@ -209,7 +270,7 @@ const char *vl_app_name(enum vl_app a)
 
 const char *vl_ep_kind_name(enum vl_ep_kind k)
 {
-	static const char *const names[] = {"vm", "containerGroup", "node", "pod"};
+	static const char *const names[] = {"vm", "containerGroup", "node", "pod", "internet", "onprem"};
 
 	return names[k];
 }

@@ -292,11 +292,14 @@ Test(cli, the_documented_topology_example_loads)
 	char *out;
 	int st;
 
-	out = th_run(&st, "f=$(mktemp /tmp/vnetlab-doc-XXXXXX.yaml); "
-			  "awk '/^```yaml/{f=1;next}/^```/{f=0}f' docs/topology.md > $f; %s validate $f 2>&1; "
-			  "rc=$?; rm -f $f; exit $rc",
+	/* each ```yaml block is a topology of its own */
+	out = th_run(&st,
+		     "d=$(mktemp -d /tmp/vnetlab-doc-XXXXXX); "
+		     "awk -v d=$d '/^```yaml/{n++;f=1;next}/^```/{f=0}f{print > (d \"/\" n \".yaml\")}' "
+		     "docs/topology.md; rc=0; n=0; for f in $d/*.yaml; do n=$((n+1)); %s validate $f 2>&1 || rc=1; "
+		     "done; rm -rf $d; [ $n -ge 2 ] || { echo \"$n examples\"; rc=1; }; exit $rc",
 		     th_vnetlab());
-	cr_assert_eq(st, 0, "docs/topology.md's example: %s", out);
+	cr_assert_eq(st, 0, "docs/topology.md's examples: %s", out);
 	free(out);
 }
 
