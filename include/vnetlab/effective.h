@@ -85,7 +85,8 @@ bool vl_eff_is_internet(const struct vl_effective *e, uint32_t ip);
 bool vl_eff_non_masq(const struct vl_effective *e, int cluster, uint32_t dst);
 /* The scope of an endpoint's traffic (its NIC's subnet), VL_NONE for hosts outside Azure. */
 int vl_eff_endpoint_scope(const struct vl_lab *lab, int ep);
-/* The endpoint (VM or node NIC) of `vnet` holding ip, the target of a VirtualAppliance route; or VL_NONE. */
+/* The endpoint (VM or node NIC) holding ip in `vnet`, else in a VNet peered with it: the target
+ * of a VirtualAppliance route; or VL_NONE. */
 int vl_eff_appliance(const struct vl_lab *lab, int vnet, uint32_t ip);
 /* The gateway a VNet's routes use (its own, else its hub's by gateway transit), VL_NONE if
  * none; *via_vnet is the gateway's VNet. */

@@ -65,10 +65,12 @@ struct vl_plan_route {
 	uint32_t table; /* VL_RT_MAIN or a scope's table */
 };
 
-/* A policy rule: packets with fwmark `mark` look up `table` first (per-subnet route tables). */
+/* A policy rule: packets with fwmark `mark` (per-subnet route tables), or arriving on `iif`
+ * (a spoke's packets for the hub's appliance), look up `table` first. */
 struct vl_plan_rule {
 	int ns;
-	uint32_t mark;
+	uint32_t mark;	    /* 0: none */
+	char iif[IFNAMSIZ]; /* "": any */
 	uint32_t table;
 	uint32_t priority;
 };
@@ -124,6 +126,8 @@ void vl_fabric_ifname(char *buf, int endpoint);
 /* The kernel routing table and fwmark of a scope that is not its VNet's system scope. */
 uint32_t vl_scope_table(int scope);
 uint32_t vl_scope_mark(int scope);
+/* The table a hub's fabric reads for packets from spoke `vnet` (its appliance routes). */
+uint32_t vl_transit_table(int vnet);
 
 /* The network an Internet or on-premises host's eth0 is on (its router holds .1). */
 struct vl_prefix vl_outside_net(const struct vl_lab *lab, int ep);

@@ -194,7 +194,7 @@ static int nonmasq(const struct vl_lab *lab, struct vl_effective *e)
 	return 0;
 }
 
-int vl_eff_appliance(const struct vl_lab *lab, int vnet, uint32_t ip)
+static int nic_in_vnet(const struct vl_lab *lab, int vnet, uint32_t ip)
 {
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *n = &lab->eps[i];
@@ -204,6 +204,17 @@ int vl_eff_appliance(const struct vl_lab *lab, int vnet, uint32_t ip)
 			return (int)i;
 	}
 	return VL_NONE;
+}
+
+int vl_eff_appliance(const struct vl_lab *lab, int vnet, uint32_t ip)
+{
+	int ep = nic_in_vnet(lab, vnet, ip);
+
+	/* A hub's appliance serves its spokes through their peerings (spec 12.2.3). */
+	for (size_t p = 0; ep == VL_NONE && p < lab->vnets[vnet].n_peerings; p++)
+		if (vl_eff_peered(lab, vnet, lab->vnets[vnet].peerings[p].remote))
+			ep = nic_in_vnet(lab, lab->vnets[vnet].peerings[p].remote, ip);
+	return ep;
 }
 
 static int check_appliances(const struct vl_lab *lab, const struct vl_scope *s, struct vl_error *err)
@@ -220,7 +231,7 @@ static int check_appliances(const struct vl_lab *lab, const struct vl_scope *s, 
 		ro = &lab->route_tables[r->table].routes[r->route];
 		vl_error_set(err, lab->file, ro->loc,
 			     "route '%s' of route table '%s': nextHopIpAddress %s is not the address of a VM "
-			     "or node NIC in vnet '%s'",
+			     "or node NIC in vnet '%s' or a VNet peered with it",
 			     ro->name, lab->route_tables[r->table].name, vl_ip_fmt(r->hop_ip, a),
 			     lab->vnets[s->vnet].name);
 		return -EINVAL;

@@ -320,6 +320,13 @@ static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int
 				deliver(lab, v, nva, pod, f);
 				return;
 			}
+			if (ep_vnet(lab, nva) != vnet) { /* the hub's appliance, across the peering */
+				h = hop_new(v, VL_HT_PEERING);
+				h->vnet = vnet;
+				h->remote_vnet = ep_vnet(lab, nva);
+				h->flow = *f;
+				vnet = h->remote_vnet;
+			}
 			h = hop_new(v, VL_HT_APPLIANCE);
 			h->endpoint = nva;
 			h->vnet = vnet;

@@ -171,8 +171,8 @@ static void describe(const struct apply *a, int ns, enum op op, size_t idx, char
 			 ns_name(a, ns));
 		break;
 	case OP_RULE:
-		snprintf(buf, len, "adding rule fwmark %u lookup %u in %s", p->rules[idx].mark,
-			 p->rules[idx].table, ns_name(a, ns));
+		snprintf(buf, len, "adding rule fwmark %u iif %s lookup %u in %s", p->rules[idx].mark,
+			 p->rules[idx].iif[0] ? p->rules[idx].iif : "any", p->rules[idx].table, ns_name(a, ns));
 		break;
 	}
 }
@@ -818,8 +818,12 @@ static int add_rule(struct apply *a, size_t idx)
 		goto out;
 	}
 	rtnl_rule_set_family(r, AF_INET);
-	rtnl_rule_set_mark(r, pr->mark);
-	rtnl_rule_set_mask(r, UINT32_MAX);
+	if (pr->mark) {
+		rtnl_rule_set_mark(r, pr->mark);
+		rtnl_rule_set_mask(r, UINT32_MAX);
+	}
+	if (pr->iif[0])
+		rtnl_rule_set_iif(r, pr->iif);
 	rtnl_rule_set_table(r, pr->table);
 	rtnl_rule_set_prio(r, pr->priority);
 	rtnl_rule_set_action(r, FR_ACT_TO_TBL);

@@ -88,7 +88,7 @@ static void hosts_free(struct vl_host_spec *h, size_t n)
 	free(h);
 }
 
-/* lab->eff belongs to the effective model (vnetlab/effective.h), not to this file. */
+/* Frees everything reachable from lab, the effective model (lab->eff) included. */
 void vl_lab_free(struct vl_lab *lab)
 {
 	if (!lab)

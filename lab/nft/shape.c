@@ -51,21 +51,19 @@ static int ifval_add(struct vlnft_ifval **v, size_t *n, int ep, uint32_t value)
 	return 0;
 }
 
-/* Is endpoint ep the target of a VirtualAppliance route of some scope of this fabric? */
+/* Is endpoint ep the target of a VirtualAppliance route (of this VNet or of a spoke of it)? */
 static bool appliance_target(const struct vlnft_ctx *c, int ep)
 {
 	const struct vl_effective *e = c->lab->eff;
 
-	for (size_t k = 0; k < e->n_scopes; k++) {
-		if (e->scopes[k].vnet != c->vnet)
-			continue;
+	for (size_t k = 0; k < e->n_scopes; k++)
 		for (size_t i = 0; i < e->scopes[k].n_routes; i++) {
 			const struct vl_eroute *r = &e->scopes[k].routes[i];
 
-			if (r->hop == VL_NH_APPLIANCE && r->cluster == VL_NONE && r->hop_ip == c->lab->eps[ep].ip)
+			if (r->hop == VL_NH_APPLIANCE && r->cluster == VL_NONE && r->hop_ip == c->lab->eps[ep].ip &&
+			    vl_eff_appliance(c->lab, e->scopes[k].vnet, r->hop_ip) == ep)
 				return true;
 		}
-	}
 	return false;
 }
 

@@ -128,10 +128,11 @@ static void route_add(struct builder *b, int ns, struct vl_prefix dst, uint32_t 
 	route_full(b, ns, VL_RT_MAIN, VL_RT_UNICAST, dst, gw, dev);
 }
 
-static void rule_add(struct builder *b, int ns, uint32_t mark, uint32_t table, uint32_t prio)
+static void rule_add(struct builder *b, int ns, uint32_t mark, const char *iif, uint32_t table, uint32_t prio)
 {
 	struct vl_plan_rule r = {.ns = ns, .mark = mark, .table = table, .priority = prio};
 
+	snprintf(r.iif, IFNAMSIZ, "%s", iif ? iif : "");
 	b->rc = b->rc ?: PUSH(b->p->rules, b->p->n_rules, b->c_rules, r);
 }
 
@@ -186,6 +187,11 @@ uint32_t vl_scope_table(int scope)
 uint32_t vl_scope_mark(int scope)
 {
 	return 1u + (uint32_t)scope;
+}
+
+uint32_t vl_transit_table(int vnet)
+{
+	return 100000u + (uint32_t)vnet;
 }
 
 /* Point-to-point links between routers: 169.254.0.0/17, a /31 each (never an Azure address space). */
@@ -273,6 +279,13 @@ static void scope_route(struct builder *b, int v, uint32_t table, const struct v
 		hop = vl_eff_appliance(lab, v, r->hop_ip);
 		if (hop == VL_NONE)
 			break;
+		if (!in_vnet(lab, &lab->eps[hop], v)) { /* the hub's appliance: the hub's fabric takes it on */
+			int hub = lab->subnets[lab->eps[hop].subnet].vnet;
+
+			peer_ifname(ifn, hub);
+			route_full(b, ns, table, VL_RT_UNICAST, r->prefix, fl->peer[hub], ifn);
+			return;
+		}
 		vl_fabric_ifname(ifn, hop);
 		route_full(b, ns, table, VL_RT_UNICAST, r->prefix, r->hop_ip, ifn);
 		return;
@@ -280,6 +293,66 @@ static void scope_route(struct builder *b, int v, uint32_t table, const struct v
 		break;
 	}
 	route_full(b, ns, table, VL_RT_UNREACHABLE, r->prefix, 0, NULL);
+}
+
+/*
+ * A spoke's packets for an appliance of this hub arrive by the peering with
+ * their final destination: the hub reads the spoke's routes again, in a table
+ * for that peering, where the appliance routes lead to the appliance and the
+ * others hand over to the hub's own routes.
+ */
+static void plan_transit(struct builder *b, int v)
+{
+	const struct vl_lab *lab = b->p->lab;
+	const struct vl_effective *eff = lab->eff;
+	char ifn[IFNAMSIZ], nic[IFNAMSIZ];
+
+	for (size_t w = 0; w < lab->n_vnets; w++) {
+		size_t first = b->p->n_routes;
+		bool any = false;
+
+		if (!vl_eff_peered(lab, v, (int)w))
+			continue;
+		for (size_t k = 0; k < eff->n_scopes; k++) {
+			const struct vl_scope *sc = &eff->scopes[k];
+			bool uses = false;
+
+			if (sc->vnet != (int)w)
+				continue;
+			for (size_t i = 0; i < sc->n_routes; i++) {
+				int hop = sc->routes[i].hop == VL_NH_APPLIANCE && sc->routes[i].active
+					      ? vl_eff_appliance(lab, (int)w, sc->routes[i].hop_ip)
+					      : VL_NONE;
+
+				uses |= hop != VL_NONE && in_vnet(lab, &lab->eps[hop], v);
+			}
+			for (size_t i = 0; uses && i < sc->n_routes; i++) {
+				const struct vl_eroute *r = &sc->routes[i];
+				int hop = r->hop == VL_NH_APPLIANCE ? vl_eff_appliance(lab, (int)w, r->hop_ip) : VL_NONE;
+				bool seen = false;
+
+				/* Two scopes of the spoke with one prefix: the first one's route is the table's. */
+				for (size_t j = first; j < b->p->n_routes; j++)
+					seen |= b->p->routes[j].dst.addr == r->prefix.addr &&
+						b->p->routes[j].dst.len == r->prefix.len;
+				if (!r->active || seen)
+					continue;
+				if (hop != VL_NONE && in_vnet(lab, &lab->eps[hop], v)) {
+					vl_fabric_ifname(nic, hop);
+					route_full(b, b->fabric_ns[v], vl_transit_table((int)w), VL_RT_UNICAST, r->prefix,
+						   r->hop_ip, nic);
+				} else {
+					route_full(b, b->fabric_ns[v], vl_transit_table((int)w), VL_RT_THROW, r->prefix, 0,
+						   NULL);
+				}
+				any = true;
+			}
+		}
+		if (any) {
+			peer_ifname(ifn, (int)w);
+			rule_add(b, b->fabric_ns[v], 0, ifn, vl_transit_table((int)w), 2000u + (uint32_t)w);
+		}
+	}
 }
 
 static void plan_fabric(struct builder *b, int v, struct fabric_links *fl)
@@ -340,12 +413,13 @@ static void plan_fabric(struct builder *b, int v, struct fabric_links *fl)
 		if (lab->subnets[s].vnet != v || k == v || table_done[k])
 			continue;
 		table_done[k] = true;
-		rule_add(b, ns, vl_scope_mark(k), vl_scope_table(k), 1000u + (uint32_t)k);
+		rule_add(b, ns, vl_scope_mark(k), NULL, vl_scope_table(k), 1000u + (uint32_t)k);
 		for (size_t i = 0; i < sc->n_routes; i++)
 			if (sc->routes[i].active)
 				scope_route(b, v, vl_scope_table(k), &sc->routes[i], fl);
 	}
 	free(table_done);
+	plan_transit(b, v);
 	ruleset_add(b, ns, VL_RULESET_FABRIC, v);
 }
 
@@ -621,9 +695,14 @@ void vl_plan_print(const struct vl_plan *p, FILE *f)
 	for (size_t i = 0; i < p->n_addrs; i++)
 		fprintf(f, "addr   %s %s %s\n", p->ns[p->addrs[i].ns].name, p->addrs[i].dev,
 			vl_prefix_fmt(p->addrs[i].addr, a));
-	for (size_t i = 0; i < p->n_rules; i++)
-		fprintf(f, "rule   %s pref %u fwmark %u lookup %u\n", p->ns[p->rules[i].ns].name,
-			p->rules[i].priority, p->rules[i].mark, p->rules[i].table);
+	for (size_t i = 0; i < p->n_rules; i++) {
+		fprintf(f, "rule   %s pref %u", p->ns[p->rules[i].ns].name, p->rules[i].priority);
+		if (p->rules[i].mark)
+			fprintf(f, " fwmark %u", p->rules[i].mark);
+		if (p->rules[i].iif[0])
+			fprintf(f, " iif %s", p->rules[i].iif);
+		fprintf(f, " lookup %u\n", p->rules[i].table);
+	}
 	for (size_t i = 0; i < p->n_routes; i++) {
 		static const char *const types[] = {"", "blackhole ", "unreachable ", "throw "};
 		const struct vl_plan_route *r = &p->routes[i];
