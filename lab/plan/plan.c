@@ -15,6 +15,11 @@ void vl_ns_name(char *buf, const char *lab, const char *suffix)
 	snprintf(buf, VL_NS_NAME_MAX, "vl-%s-%s", lab, suffix);
 }
 
+void vl_fabric_ns_name(char *buf, const struct vl_lab *lab, int vnet)
+{
+	snprintf(buf, VL_NS_NAME_MAX, "vl-%s-fabric.%s", lab->name, lab->vnets[vnet].name);
+}
+
 void vl_fabric_ifname(char *buf, int endpoint)
 {
 	snprintf(buf, IFNAMSIZ, "n%d", endpoint % 100000);
@@ -151,6 +156,8 @@ static void plan_fabric(struct builder *b)
 	sysctl_add(b, FABRIC, "net/ipv4/conf/default/proxy_arp", "1");
 	sysctl_add(b, FABRIC, "net/ipv4/conf/all/send_redirects", "0");
 	sysctl_add(b, FABRIC, "net/ipv4/conf/default/send_redirects", "0");
+	/* Azure-provided DNS: the agent answers at this address inside the fabric */
+	addr_add(b, FABRIC, "lo", VL_IP_AZURE_PLATFORM, 32);
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 		struct vl_prefix sn = lab->subnets[e->subnet].prefix;
