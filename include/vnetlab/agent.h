@@ -102,13 +102,15 @@ int vl_dns_lookup(const struct vl_lab *lab, int vnet, const char *name, uint32_t
  * NXDOMAIN for an unknown one, FORMERR or NOTIMP (header only) for a bad query.
  * The response length, -EINVAL when nothing should be sent, or -ENOSPC.
  */
-int vl_dns_answer(const struct vl_lab *lab, int vnet, const void *query, size_t len, void *out, size_t out_len);
+int vl_dns_answer(const struct vl_lab *lab, int vnet, const void *query, size_t len, void *out,
+		  size_t out_len);
 /*
  * The same over TCP: in holds what the connection sent so far (a 2-byte length,
  * then the query); out gets the framed response. Its length, -EAGAIN while the
  * query is incomplete, -EINVAL when nothing should be sent, or -ENOSPC.
  */
-int vl_dns_answer_tcp(const struct vl_lab *lab, int vnet, const void *in, size_t len, void *out, size_t out_len);
+int vl_dns_answer_tcp(const struct vl_lab *lab, int vnet, const void *in, size_t len, void *out,
+		      size_t out_len);
 /* A query (recursion desired, class IN) for name (trailing dot allowed). Its length, -EINVAL, -ENOSPC. */
 int vl_dns_query_build(void *buf, size_t len, uint16_t id, const char *name, uint16_t qtype);
 /* Parse a response (header, questions, answers; other sections ignored). 0 or -EINVAL. */

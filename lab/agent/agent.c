@@ -554,7 +554,7 @@ static bool conn_flush(struct agent *a, struct conn *c)
 	}
 	c->out_off = c->out_len = 0;
 	if ((c->app == VL_APP_HELLO || c->dns) && !c->answered) {
-		/* HTTP/1.0 and DNS: one answer, then EOF; linger to drain the client, so close sends no RST */
+		/* HTTP/1.0, DNS: one answer, then EOF; linger to drain the client, so close sends no RST */
 		shutdown(c->n.o.fd, SHUT_WR);
 		c->answered = true;
 		c->deadline = now_ms() + HELLO_LINGER_MS;
@@ -674,8 +674,8 @@ static void tcp_accept(struct agent *a, struct listener *l)
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && !a->accept_paused_logged) {
-				logf_(a, "accept on %s/%u: %s", l->dns ? "dns" : a->lab->eps[l->ep].name, l->port,
-				      strerror(errno));
+				logf_(a, "accept on %s/%u: %s", l->dns ? "dns" : a->lab->eps[l->ep].name,
+				      l->port, strerror(errno));
 				a->accept_paused_logged = true;
 			}
 			return;

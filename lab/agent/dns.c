@@ -121,14 +121,16 @@ int vl_dns_lookup(const struct vl_lab *lab, int vnet, const char *name, uint32_t
 
 	if (n && name[n - 1] == '.')
 		n--;
-	if (n > sizeof(suffix) - 1 && !strncasecmp(name + n - (sizeof(suffix) - 1), suffix, sizeof(suffix) - 1))
+	if (n > sizeof(suffix) - 1 &&
+	    !strncasecmp(name + n - (sizeof(suffix) - 1), suffix, sizeof(suffix) - 1))
 		n -= sizeof(suffix) - 1;
 	if (!n || vnet < 0 || (size_t)vnet >= lab->n_vnets)
 		return -ENOENT;
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 
-		if (e->subnet < 0 || (size_t)e->subnet >= lab->n_subnets || lab->subnets[e->subnet].vnet != vnet)
+		if (e->subnet < 0 || (size_t)e->subnet >= lab->n_subnets ||
+		    lab->subnets[e->subnet].vnet != vnet)
 			continue;
 		if (strlen(e->name) == n && !strncasecmp(e->name, name, n)) {
 			*ip = e->ip;
@@ -173,7 +175,8 @@ static int bare_response(const uint8_t *m, uint8_t *o, size_t out_len, int rcode
 	return HDR;
 }
 
-int vl_dns_answer(const struct vl_lab *lab, int vnet, const void *query, size_t len, void *out, size_t out_len)
+int vl_dns_answer(const struct vl_lab *lab, int vnet, const void *query, size_t len, void *out,
+		  size_t out_len)
 {
 	const uint8_t *m = query;
 	uint8_t *o = out;
@@ -200,7 +203,8 @@ int vl_dns_answer(const struct vl_lab *lab, int vnet, const void *query, size_t 
 		return -ENOSPC;
 	memset(o, 0, HDR);
 	memcpy(o, m, 2);
-	put16(o + 2, (uint16_t)(F_QR | F_AA | (q.flags & F_RD) | F_RA | (known ? VL_DNS_NOERROR : VL_DNS_NXDOMAIN)));
+	put16(o + 2,
+	      (uint16_t)(F_QR | F_AA | (q.flags & F_RD) | F_RA | (known ? VL_DNS_NOERROR : VL_DNS_NXDOMAIN)));
 	put16(o + 4, 1);
 	put16(o + 6, give_a ? 1 : 0);
 	name_write(o + HDR, q.name); /* as asked, case and all */
@@ -221,7 +225,8 @@ int vl_dns_answer(const struct vl_lab *lab, int vnet, const void *query, size_t 
 	return (int)need;
 }
 
-int vl_dns_answer_tcp(const struct vl_lab *lab, int vnet, const void *in, size_t len, void *out, size_t out_len)
+int vl_dns_answer_tcp(const struct vl_lab *lab, int vnet, const void *in, size_t len, void *out,
+		      size_t out_len)
 {
 	const uint8_t *m = in;
 	size_t l;

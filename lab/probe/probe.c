@@ -355,7 +355,8 @@ static int udp_icmp_error(int fd, uint32_t dst)
 		if (ee->ee_origin == SO_EE_ORIGIN_ICMP) {
 			off = (const void *)SO_EE_OFFENDER(ee);
 			return vl_probe_icmp_status(ee->ee_type, ee->ee_code,
-						    off->sin_family == AF_INET && ntohl(off->sin_addr.s_addr) == dst);
+						    off->sin_family == AF_INET &&
+							ntohl(off->sin_addr.s_addr) == dst);
 		}
 		return vl_probe_errno_status((int)ee->ee_errno);
 	}
