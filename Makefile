@@ -4,7 +4,7 @@ BUILD   ?= build
 PREFIX  ?= /usr/local
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1
 DEB_PKGS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-            libyaml-dev libcriterion-dev iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time
+            libyaml-dev libcriterion-dev iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -113,6 +113,7 @@ check-fuzz:
 	$(MAKE) -C tests/fuzz
 	build/fuzz/fuzz_loader -runs=0 tests/data/good tests/data/bad
 	build/fuzz/fuzz_import -runs=0 tests/data/azure
+	build/fuzz/fuzz_dns -runs=0 tests/data/dns
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) include/vnetlab/*.h

@@ -2,7 +2,8 @@
 /*
  * The per-lab agent: one background process that serves the built-in apps
  * (hello, echo) from listening sockets held inside each endpoint namespace,
- * and reads the fabric's NFLOG group to attribute NSG drops.
+ * reads every VNet fabric's NFLOG group to attribute NSG drops, and answers
+ * Azure-provided DNS at 168.63.129.16:53 (UDP and TCP) in each VNet fabric.
  *
  * State files under dir (/run/vnetlab/<lab>): agent.pid, agent.log, agent.sock.
  * agent.sock (SOCK_SEQPACKET): a client sends "watch\n"; the agent then sends
@@ -50,5 +51,69 @@ int vl_drop_parse(const char *line, struct vl_drop *d);
 int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d);
 /* Split an NFLOG prefix "<nsg>/<rule>" into d->nsg and d->rule. 0 or -EINVAL. */
 int vl_drop_set_prefix(struct vl_drop *d, const char *prefix);
+
+/*
+ * Azure-provided DNS (pure; the agent serves it, the probe asks it). It answers A
+ * queries for the endpoint names of one VNet, NAME and NAME.internal.cloudapp.net,
+ * case-insensitively; names do not resolve across a peering (spec section 12.2.5).
+ */
+#define VL_DNS_PORT 53
+#define VL_DNS_TTL 10
+#define VL_DNS_SUFFIX "internal.cloudapp.net"
+#define VL_DNS_NAME_MAX 256 /* a name in dotted form, NUL included */
+
+enum { VL_DNS_TYPE_A = 1, VL_DNS_TYPE_AAAA = 28, VL_DNS_TYPE_ANY = 255 };
+enum { VL_DNS_CLASS_IN = 1, VL_DNS_CLASS_ANY = 255 };
+enum { VL_DNS_NOERROR = 0, VL_DNS_FORMERR = 1, VL_DNS_NXDOMAIN = 3, VL_DNS_NOTIMP = 4 };
+
+struct vl_dns_query {
+	uint16_t id;
+	uint16_t flags;
+	char name[VL_DNS_NAME_MAX]; /* dotted, no trailing dot */
+	uint16_t qtype, qclass;
+	size_t qend; /* offset just past the question */
+};
+
+struct vl_dns_reply {
+	uint16_t id;
+	int rcode;
+	char name[VL_DNS_NAME_MAX]; /* of the first question, "" if none */
+	unsigned n_answers;
+	bool has_a; /* the first A record of the answer section */
+	uint32_t a; /* host order */
+	uint32_t ttl;
+};
+
+/*
+ * Parse a query's header and its one question. 0; -EINVAL when it is no query
+ * at all (shorter than a header, or a response): send nothing back; -EOPNOTSUPP
+ * for an opcode other than QUERY; -EBADMSG when the question is malformed.
+ */
+int vl_dns_query_parse(const void *msg, size_t len, struct vl_dns_query *q);
+/*
+ * The address of `name` (NAME or NAME.internal.cloudapp.net, trailing dot
+ * allowed, any case) among the endpoints whose subnet is in VNet `vnet`;
+ * hosts outside Azure (subnet VL_NONE) have no name. 0 or -ENOENT.
+ */
+int vl_dns_lookup(const struct vl_lab *lab, int vnet, const char *name, uint32_t *ip);
+/*
+ * The response to one UDP query, written to out: an A record (TTL VL_DNS_TTL)
+ * for a known name, NOERROR without answer for another type of a known name,
+ * NXDOMAIN for an unknown one, FORMERR or NOTIMP (header only) for a bad query.
+ * The response length, -EINVAL when nothing should be sent, or -ENOSPC.
+ */
+int vl_dns_answer(const struct vl_lab *lab, int vnet, const void *query, size_t len, void *out,
+		  size_t out_len);
+/*
+ * The same over TCP: in holds what the connection sent so far (a 2-byte length,
+ * then the query); out gets the framed response. Its length, -EAGAIN while the
+ * query is incomplete, -EINVAL when nothing should be sent, or -ENOSPC.
+ */
+int vl_dns_answer_tcp(const struct vl_lab *lab, int vnet, const void *in, size_t len, void *out,
+		      size_t out_len);
+/* A query (recursion desired, class IN) for name (trailing dot allowed). Its length, -EINVAL, -ENOSPC. */
+int vl_dns_query_build(void *buf, size_t len, uint16_t id, const char *name, uint16_t qtype);
+/* Parse a response (header, questions, answers; other sections ignored). 0 or -EINVAL. */
+int vl_dns_reply_parse(const void *msg, size_t len, struct vl_dns_reply *r);
 
 #endif

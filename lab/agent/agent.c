@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The per-lab agent process: built-in apps served from sockets held inside
- * each endpoint namespace, and NSG drops read from the fabric's NFLOG group
- * and broadcast to watchers of agent.sock. One epoll loop serves all of it.
+ * each endpoint namespace; in each VNet fabric, NSG drops read from its NFLOG
+ * group and broadcast to watchers of agent.sock, and Azure-provided DNS at
+ * 168.63.129.16:53. One epoll loop serves all of it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,8 +41,9 @@
 #define HELLO_LINGER_MS 1000
 #define ECHO_IDLE_MS 60000
 #define NFLOG_COPY 128 /* IPv4 header with options + L4 ports */
+#define DNS_QUERY_WAIT_MS 5000
 
-enum kind { K_TCP_LISTEN, K_UDP, K_CONN, K_CTL_LISTEN, K_CTL, K_NFLOG, K_SIGNAL };
+enum kind { K_TCP_LISTEN, K_UDP, K_DNS_UDP, K_CONN, K_CTL_LISTEN, K_CTL, K_NFLOG, K_SIGNAL };
 
 struct obj {
 	enum kind kind;
@@ -50,9 +52,11 @@ struct obj {
 
 struct listener {
 	struct obj o;
-	int ep;
+	int ep; /* VL_NONE for DNS */
 	enum vl_app app;
 	uint16_t port;
+	bool dns;
+	int vnet; /* DNS: the VNet whose names it answers */
 };
 
 /* A connection or a control client: on its list from accept to close. */
@@ -65,6 +69,8 @@ struct conn {
 	struct node n; /* first: a conn is its node */
 	int ep;
 	enum vl_app app;
+	bool dns;
+	int vnet; /* DNS: as its listener's, resolved */
 	char peer[VL_IP_STRLEN];
 	int peer_port;
 	bool answered; /* hello: response sent, write side shut */
@@ -81,6 +87,14 @@ struct ctl {
 	bool watching;
 };
 
+/* A VNet's fabric namespace: its NFLOG group and its DNS sockets. */
+struct fabric {
+	char ns[VL_NS_NAME_MAX];
+	struct obj nflog_obj;
+	struct mnl_socket *nflog;
+	struct listener dns_udp, dns_tcp; /* fd -1: not served */
+};
+
 struct agent {
 	const struct vl_lab *lab;
 	int epfd;
@@ -91,9 +105,10 @@ struct agent {
 	size_t n_ls;
 	struct node *conns; /* struct conn */
 	struct node *ctls;  /* struct ctl */
-	struct obj ctl_listen, nflog_obj, sig_obj;
-	struct mnl_socket *nflog;
-	unsigned long drops;
+	struct obj ctl_listen, sig_obj;
+	struct fabric *fabrics;
+	size_t n_fabrics;
+	unsigned long drops, dns_queries;
 	bool accept_paused_logged;
 };
 
@@ -256,40 +271,107 @@ static int open_listeners(struct agent *a, char *why, size_t why_len)
 	return err;
 }
 
-static int open_nflog(struct agent *a, char *why, size_t why_len)
+/* One DNS socket bound to 168.63.129.16:53 in the current namespace; 1 if the address is not here. */
+static int dns_listen(struct agent *a, struct fabric *f, struct listener *l, int type, int vnet, char *why,
+		      size_t why_len)
 {
-	char ns[VL_NS_NAME_MAX];
-	int nsfd, saved, err;
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(VL_DNS_PORT),
+				  .sin_addr.s_addr = htonl(VL_IP_AZURE_PLATFORM)};
+	const char *t = type == SOCK_STREAM ? "tcp" : "udp";
+	int one = 1;
+	int fd, err;
 
-	if (!a->lab->n_vnets)
-		return 0;
-	vl_fabric_ns_name(ns, a->lab, 0);
-	err = vl_netns_open(ns, &nsfd);
-	if (err == -ENOENT) {
-		logf_(a, "no namespace %s: drops will not be attributed", ns);
-		return 0;
+	*l = (struct listener){.o.fd = -1, .ep = VL_NONE, .port = VL_DNS_PORT, .dns = true, .vnet = vnet};
+	fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, why_len, "%s: DNS socket: %s", f->ns, strerror(errno));
+		return err;
 	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 128) < 0)) {
+		err = -errno;
+		close(fd);
+		if (err == -EADDRNOTAVAIL) /* a plan without the platform address */
+			return 1;
+		snprintf(why, why_len, "%s: bind DNS %s/%d: %s", f->ns, t, VL_DNS_PORT, strerror(-err));
+		return err;
+	}
+	l->o.fd = fd;
+	l->o.kind = type == SOCK_STREAM ? K_TCP_LISTEN : K_DNS_UDP;
+	err = ep_add(a, &l->o, EPOLLIN);
+	if (err < 0)
+		snprintf(why, why_len, "%s: epoll: %s", f->ns, strerror(-err));
+	return err;
+}
+
+/* NFLOG and DNS in fabric namespace f->ns (answering for `vnet`). -ENOENT when it does not exist. */
+static int open_fabric(struct agent *a, struct fabric *f, int vnet, char *why, size_t why_len)
+{
+	int nsfd, saved, err, u = 0, t = 0;
+
+	f->dns_udp.o.fd = f->dns_tcp.o.fd = -1;
+	err = vl_netns_open(f->ns, &nsfd);
+	if (err == -ENOENT)
+		return err;
 	if (err < 0) {
-		snprintf(why, why_len, "open namespace %s: %s", ns, strerror(-err));
+		snprintf(why, why_len, "open namespace %s: %s", f->ns, strerror(-err));
 		return err;
 	}
 	err = vl_netns_enter(nsfd, &saved);
 	close(nsfd);
 	if (err < 0) {
-		snprintf(why, why_len, "enter namespace %s: %s", ns, strerror(-err));
+		snprintf(why, why_len, "enter namespace %s: %s", f->ns, strerror(-err));
 		return err;
 	}
-	err = vl_nflog_open(VL_NFLOG_GROUP, NFLOG_COPY, &a->nflog);
-	if (vl_netns_leave(saved) < 0 && !err)
+	err = vl_nflog_open(VL_NFLOG_GROUP, NFLOG_COPY, &f->nflog);
+	if (err < 0)
+		snprintf(why, why_len, "NFLOG group %d in %s: %s", VL_NFLOG_GROUP, f->ns, strerror(-err));
+	if (!err)
+		err = u = dns_listen(a, f, &f->dns_udp, SOCK_DGRAM, vnet, why, why_len);
+	if (err >= 0)
+		err = t = dns_listen(a, f, &f->dns_tcp, SOCK_STREAM, vnet, why, why_len);
+	if (vl_netns_leave(saved) < 0 && err >= 0) {
 		err = -errno;
-	if (err < 0) {
-		snprintf(why, why_len, "NFLOG group %d in %s: %s", VL_NFLOG_GROUP, ns, strerror(-err));
-		return err;
+		snprintf(why, why_len, "return to the agent's namespace: %s", strerror(errno));
 	}
-	a->nflog_obj.kind = K_NFLOG;
-	a->nflog_obj.fd = mnl_socket_get_fd(a->nflog);
-	logf_(a, "nflog group %d in %s", VL_NFLOG_GROUP, ns);
-	return ep_add(a, &a->nflog_obj, EPOLLIN);
+	if (err < 0)
+		return err;
+	f->nflog_obj.kind = K_NFLOG;
+	f->nflog_obj.fd = mnl_socket_get_fd(f->nflog);
+	logf_(a, "nflog group %d in %s", VL_NFLOG_GROUP, f->ns);
+	if (u || t)
+		logf_(a, "no 168.63.129.16 in %s: Azure-provided DNS not served there", f->ns);
+	else
+		logf_(a, "dns 168.63.129.16:%d udp+tcp in %s", VL_DNS_PORT, f->ns);
+	return ep_add(a, &f->nflog_obj, EPOLLIN);
+}
+
+/* Every VNet's fabric; a lab built before they were split has one shared "vl-<lab>-fabric". */
+static int open_fabrics(struct agent *a, char *why, size_t why_len)
+{
+	const struct vl_lab *lab = a->lab;
+	int err;
+
+	a->fabrics = calloc(lab->n_vnets + 1, sizeof(*a->fabrics));
+	if (!a->fabrics)
+		return -ENOMEM;
+	for (size_t v = 0; v < lab->n_vnets; v++) {
+		struct fabric *f = &a->fabrics[a->n_fabrics];
+
+		vl_fabric_ns_name(f->ns, lab, (int)v);
+		err = open_fabric(a, f, (int)v, why, why_len);
+		if (err == -ENOENT)
+			continue;
+		if (err < 0)
+			return err;
+		a->n_fabrics++;
+	}
+	if (!a->n_fabrics)
+		logf_(a, "no fabric namespace: drops will not be attributed, DNS not served");
+	return 0;
 }
 
 static int open_ctl(struct agent *a, char *why, size_t why_len)
@@ -463,8 +545,8 @@ static bool conn_flush(struct agent *a, struct conn *c)
 		c->out_off += (size_t)n;
 	}
 	c->out_off = c->out_len = 0;
-	if (c->app == VL_APP_HELLO && !c->answered) {
-		/* HTTP/1.0: the response ends at EOF; linger to drain the client, so close sends no RST */
+	if ((c->app == VL_APP_HELLO || c->dns) && !c->answered) {
+		/* HTTP/1.0, DNS: one answer, then EOF; linger to drain the client, so close sends no RST */
 		shutdown(c->n.o.fd, SHUT_WR);
 		c->answered = true;
 		c->deadline = now_ms() + HELLO_LINGER_MS;
@@ -497,7 +579,31 @@ static void conn_readable(struct agent *a, struct conn *c)
 	char buf[4096];
 	ssize_t n;
 
-	if (c->app == VL_APP_HELLO) {
+	if (c->dns && !c->answered) {
+		int m;
+
+		n = recv(c->n.o.fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			conn_close(a, c);
+			return;
+		}
+		c->in_len += (size_t)n;
+		m = vl_dns_answer_tcp(a->lab, c->vnet, c->in, c->in_len, c->out, sizeof(c->out));
+		if (m == -EAGAIN && c->in_len < sizeof(c->in))
+			return;
+		a->dns_queries++;
+		if (m < 0) {
+			conn_close(a, c);
+			return;
+		}
+		c->out_off = 0;
+		c->out_len = (size_t)m;
+		conn_flush(a, c);
+		return;
+	}
+	if (c->app == VL_APP_HELLO || c->dns) {
 		if (c->answered) {
 			n = recv(c->n.o.fd, buf, sizeof(buf), 0);
 			if (n <= 0 && !(n < 0 && errno == EAGAIN))
@@ -546,8 +652,8 @@ static void tcp_accept(struct agent *a, struct listener *l)
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && !a->accept_paused_logged) {
-				logf_(a, "accept on %s/%u: %s", a->lab->eps[l->ep].name, l->port,
-				      strerror(errno));
+				logf_(a, "accept on %s/%u: %s", l->dns ? "dns" : a->lab->eps[l->ep].name,
+				      l->port, strerror(errno));
 				a->accept_paused_logged = true;
 			}
 			return;
@@ -563,6 +669,12 @@ static void tcp_accept(struct agent *a, struct listener *l)
 		c->events = EPOLLIN;
 		if (node_add(a, &a->conns, &c->n, K_CONN, fd, EPOLLIN) < 0)
 			continue;
+		if (l->dns) {
+			c->dns = true;
+			c->vnet = l->vnet;
+			c->deadline = now_ms() + DNS_QUERY_WAIT_MS;
+			continue;
+		}
 		if (c->app == VL_APP_HELLO) {
 			/* answer a client that sends nothing too (nc, a bare connect) */
 			c->deadline = now_ms() + HELLO_REQUEST_WAIT_MS;
@@ -594,6 +706,24 @@ static void udp_echo(struct agent *a, struct listener *l)
 		n = vl_app_echo_reply(buf, sizeof(buf), a->lab->eps[l->ep].name, ip, port);
 		if (n > 0)
 			sendto(l->o.fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&sin, sl);
+	}
+}
+
+static void dns_udp(struct agent *a, struct listener *l)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		uint8_t in[1500], out[1024];
+		ssize_t n = recvfrom(l->o.fd, in, sizeof(in), 0, (struct sockaddr *)&sin, &sl);
+		int m;
+
+		if (n < 0)
+			return;
+		a->dns_queries++;
+		m = vl_dns_answer(a->lab, l->vnet, in, (size_t)n, out, sizeof(out));
+		if (m > 0)
+			sendto(l->o.fd, out, (size_t)m, MSG_DONTWAIT, (struct sockaddr *)&sin, sl);
 	}
 }
 
@@ -668,12 +798,12 @@ static void on_drop(const struct vl_drop *d, void *data)
 	}
 }
 
-static void nflog_readable(struct agent *a)
+static void nflog_readable(struct agent *a, int fd)
 {
 	static char buf[1 << 16];
 
 	for (;;) {
-		ssize_t n = recv(a->nflog_obj.fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 		if (n < 0) {
 			if (errno == ENOBUFS) {
@@ -696,8 +826,8 @@ static bool signal_readable(struct agent *a)
 	while (read(a->sig_obj.fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
 			continue;
-		logf_(a, "signal %u from pid %u: stopping (%lu drops seen)", si.ssi_signo, si.ssi_pid,
-		      a->drops);
+		logf_(a, "signal %u from pid %u: stopping (%lu drops seen, %lu DNS queries)", si.ssi_signo,
+		      si.ssi_pid, a->drops, a->dns_queries);
 		return true;
 	}
 	return false;
@@ -771,8 +901,11 @@ static void serve(struct agent *a)
 			case K_CTL:
 				ctl_readable(a, (struct ctl *)o);
 				break;
+			case K_DNS_UDP:
+				dns_udp(a, (struct listener *)o);
+				break;
 			case K_NFLOG:
-				nflog_readable(a);
+				nflog_readable(a, o->fd);
 				break;
 			case K_SIGNAL:
 				if (signal_readable(a))
@@ -839,7 +972,7 @@ static void agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 	if (!err)
 		err = open_listeners(&a, why, sizeof(why));
 	if (!err)
-		err = open_nflog(&a, why, sizeof(why));
+		err = open_fabrics(&a, why, sizeof(why));
 	if (!err)
 		err = open_ctl(&a, why, sizeof(why));
 	if (!err) {

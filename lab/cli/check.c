@@ -100,6 +100,7 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 		return rc;
 	}
 	vl_eval_path(lab, from, dst, c->proto, r.sport, (uint16_t)c->port, &v);
+	/* refused: the packet got there; dropped, timeout and unreachable: it did not */
 	allowed = r.status == VL_PROBE_CONNECTED || r.status == VL_PROBE_REFUSED;
 	ok = allowed == (c->expect == VL_EXPECT_ALLOW);
 	if (!ok)
@@ -107,7 +108,7 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 				      c->expect == VL_EXPECT_ALLOW ? "allow" : "deny");
 	if (r.status == VL_PROBE_DROPPED)
 		snprintf(got_rule, sizeof(got_rule), "%s/%s", r.nsg, r.rule);
-	else if (v.rule && (allowed || r.status == VL_PROBE_TIMEOUT))
+	else if (v.rule && (allowed || r.status == VL_PROBE_TIMEOUT || r.status == VL_PROBE_UNREACHABLE))
 		snprintf(got_rule, sizeof(got_rule), "%s/%s", lab->nsgs[v.nsg].name, v.rule->name);
 	if (c->expect_source) {
 		if (expected_source(lab, c, from, &want)) {

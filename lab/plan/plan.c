@@ -168,6 +168,8 @@ static void proxy_router_sysctls(struct builder *b, int ns)
 	sysctl_add(b, ns, "net/ipv4/conf/default/proxy_arp", "1");
 	sysctl_add(b, ns, "net/ipv4/conf/all/send_redirects", "0");
 	sysctl_add(b, ns, "net/ipv4/conf/default/send_redirects", "0");
+	/* Routing drops answer every probe (host unreachable), not the first few of a burst. */
+	sysctl_add(b, ns, "net/ipv4/icmp_ratemask", "0");
 }
 
 /* Proxy ARP answers after a random delay of up to 0.8 s unless told otherwise, per device. */

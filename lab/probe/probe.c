@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
@@ -50,6 +51,8 @@ const char *vl_probe_status_name(enum vl_probe_status s)
 		return "timeout";
 	case VL_PROBE_DROPPED:
 		return "dropped";
+	case VL_PROBE_UNREACHABLE:
+		return "unreachable";
 	}
 	return "?";
 }
@@ -188,17 +191,41 @@ static int socket_in(const struct vl_lab *lab, int from, int type, int proto)
 	return err < 0 ? err : fd;
 }
 
-static bool is_unreachable(int e)
+int vl_probe_errno_status(int e)
 {
-	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN || e == ENONET;
+	switch (e) {
+	case ECONNREFUSED:
+		return VL_PROBE_REFUSED;
+	case EHOSTUNREACH: /* ICMP host unreachable, admin prohibited; an unreachable route */
+	case ENETUNREACH:  /* ICMP net unreachable; no route */
+	case EACCES:	   /* a prohibit route */
+	case EHOSTDOWN:
+	case ENONET:
+	case ENOPROTOOPT: /* ICMP protocol unreachable */
+		return VL_PROBE_UNREACHABLE;
+	case ETIMEDOUT:
+		return VL_PROBE_TIMEOUT;
+	}
+	return -1;
 }
 
-/* A connect or send that failed at once (errno e): refused when the network said so, else -e. */
+int vl_probe_icmp_status(uint8_t type, uint8_t code, bool from_target)
+{
+	if (type == ICMP_DEST_UNREACH)
+		return code == ICMP_PORT_UNREACH && from_target ? VL_PROBE_REFUSED : VL_PROBE_UNREACHABLE;
+	if (type == ICMP_TIME_EXCEEDED)
+		return VL_PROBE_UNREACHABLE;
+	return -1;
+}
+
+/* A connect or send that failed at once (errno e): what the network said, else -e. */
 static int failed_at_once(int e, struct vl_probe_result *r, double t0)
 {
-	if (!is_unreachable(e))
+	int s = vl_probe_errno_status(e);
+
+	if (s < 0)
 		return -e;
-	r->status = VL_PROBE_REFUSED;
+	r->status = (enum vl_probe_status)s;
 	r->ms = now_fms() - t0;
 	return 0;
 }
@@ -208,6 +235,8 @@ static int target_app(const struct vl_lab *lab, uint32_t dst, uint16_t port)
 {
 	int t = vl_lab_find_endpoint_by_ip(lab, dst);
 
+	if (dst == VL_IP_AZURE_PLATFORM) /* DNS and the agent ports: nothing says who it saw */
+		return VL_APP_NONE;
 	if (t == VL_NONE)
 		return -1;
 	for (size_t i = 0; i < lab->eps[t].n_ports; i++)
@@ -290,30 +319,85 @@ static int probe_tcp(int fd, const struct vl_lab *lab, struct match *m, int *wfd
 	if (soerr == 0) {
 		r->status = VL_PROBE_CONNECTED;
 		read_seen(fd, target_app(lab, m->dst, m->dport), r);
-	} else if (is_unreachable(soerr)) {
-		r->status = VL_PROBE_REFUSED;
-	} else if (soerr == ETIMEDOUT) {
-		r->status = VL_PROBE_TIMEOUT;
+	} else if (vl_probe_errno_status(soerr) >= 0) {
+		r->status = (enum vl_probe_status)vl_probe_errno_status(soerr);
 	} else {
 		return -soerr;
 	}
 	return 0;
 }
 
-static int probe_udp(int fd, struct match *m, int *wfd, int64_t deadline, struct vl_probe_result *r,
-		     double t0)
+/*
+ * The ICMP error queued on a UDP socket (IP_RECVERR): its verdict, or -1 if none
+ * is queued. It tells port unreachable from the target from a router's.
+ */
+static int udp_icmp_error(int fd, uint32_t dst)
+{
+	char data[64], ctl[512];
+	struct sockaddr_in from;
+	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	struct msghdr mh = {.msg_name = &from,
+			    .msg_namelen = sizeof(from),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl)};
+
+	if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		const struct sock_extended_err *ee;
+		const struct sockaddr_in *off;
+
+		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR)
+			continue;
+		ee = (const void *)CMSG_DATA(c);
+		if (ee->ee_origin == SO_EE_ORIGIN_ICMP) {
+			off = (const void *)SO_EE_OFFENDER(ee);
+			return vl_probe_icmp_status(ee->ee_type, ee->ee_code,
+						    off->sin_family == AF_INET &&
+							ntohl(off->sin_addr.s_addr) == dst);
+		}
+		return vl_probe_errno_status((int)ee->ee_errno);
+	}
+	return -1;
+}
+
+static uint16_t fresh_id(void)
+{
+	static unsigned counter;
+
+	return (uint16_t)((unsigned)getpid() * 2654435761u + (unsigned)now_ms() + ++counter * 7919u);
+}
+
+static int probe_udp(int fd, const struct vl_lab *lab, int from, struct match *m, int *wfd, int64_t deadline,
+		     struct vl_probe_result *r, double t0)
 {
 	struct sockaddr_in sin = {
 	    .sin_family = AF_INET, .sin_port = htons(m->dport), .sin_addr.s_addr = htonl(m->dst)};
+	struct vl_dns_reply dr;
 	char buf[2048];
+	size_t len = 6;
+	uint16_t id = 0;
+	int one = 1;
 	ssize_t n;
-	int rc;
+	int rc, s;
 
+	/* ICMP net and host unreachable reach a UDP socket only with IP_RECVERR */
+	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-		return -errno;
+		return failed_at_once(errno, r, t0);
 	local_addr(fd, m);
 	r->sport = m->sport;
-	if (send(fd, "probe\n", 6, 0) < 0)
+	memcpy(buf, "probe\n", 6);
+	if (m->dport == VL_DNS_PORT) {
+		id = fresh_id();
+		rc = vl_dns_query_build(buf, sizeof(buf), id, lab->eps[from].name, VL_DNS_TYPE_A);
+		if (rc < 0)
+			return rc;
+		len = (size_t)rc;
+	}
+	if (send(fd, buf, len, 0) < 0)
 		return failed_at_once(errno, r, t0);
 	rc = wait_fd(fd, POLLIN, wfd, m, deadline, r);
 	r->ms = now_fms() - t0;
@@ -323,15 +407,24 @@ static int probe_udp(int fd, struct match *m, int *wfd, int64_t deadline, struct
 		r->status = VL_PROBE_TIMEOUT;
 	if (rc != WAIT_READY)
 		return 0;
-	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-	if (n < 0) {
-		if (!is_unreachable(errno))
-			return -errno;
-		r->status = VL_PROBE_REFUSED;
+	s = udp_icmp_error(fd, m->dst);
+	if (s >= 0) {
+		r->status = (enum vl_probe_status)s;
 		return 0;
 	}
-	buf[n] = '\0';
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n < 0) {
+		s = vl_probe_errno_status(errno);
+		if (s < 0)
+			return -errno;
+		r->status = (enum vl_probe_status)s;
+		return 0;
+	}
 	r->status = VL_PROBE_CONNECTED;
+	/* a DNS response says nothing about who asked */
+	if (m->dport == VL_DNS_PORT && vl_dns_reply_parse(buf, (size_t)n, &dr) == 0 && dr.id == id)
+		return 0;
+	buf[n] = '\0';
 	if (vl_app_parse_seen(buf, r->seen_source, sizeof(r->seen_source)) < 0)
 		r->seen_source[0] = '\0';
 	return 0;
@@ -351,46 +444,44 @@ static uint16_t csum(const void *data, size_t len)
 	return htons((uint16_t)~sum);
 }
 
-/* An ICMP message for our echo: 1 reply, 2 unreachable about it, 0 anything else. */
-static int icmp_classify(const uint8_t *pkt, size_t len, uint32_t dst, uint16_t id)
+int vl_probe_icmp_verdict(const void *msg, size_t len, uint32_t dst, uint16_t id)
 {
+	const uint8_t *pkt = msg, *ic, *in;
 	size_t ihl, iihl;
-	const uint8_t *ic, *in;
-	uint32_t src;
+	uint32_t src, qdst;
 
 	if (len < 20 || (pkt[0] >> 4) != 4)
-		return 0;
+		return -1;
 	ihl = (size_t)(pkt[0] & 0x0f) * 4;
-	if (len < ihl + 8)
-		return 0;
+	if (ihl < 20 || len < ihl + 8)
+		return -1;
 	ic = pkt + ihl;
 	memcpy(&src, pkt + 12, 4);
 	if (ic[0] == ICMP_ECHOREPLY)
-		return ntohl(src) == dst && (uint16_t)(ic[4] << 8 | ic[5]) == id ? 1 : 0;
-	if (ic[0] != ICMP_DEST_UNREACH)
-		return 0;
-	/* the unreachable quotes our IP header and the first 8 bytes of our echo */
+		return ntohl(src) == dst && (uint16_t)(ic[4] << 8 | ic[5]) == id ? VL_PROBE_CONNECTED : -1;
+	if (ic[0] != ICMP_DEST_UNREACH && ic[0] != ICMP_TIME_EXCEEDED)
+		return -1;
+	/* the error quotes our IP header and the first 8 bytes of our echo */
 	in = ic + 8;
 	if (len < ihl + 8 + 20)
-		return 0;
+		return -1;
 	iihl = (size_t)(in[0] & 0x0f) * 4;
-	if (in[9] != IPPROTO_ICMP || len < ihl + 8 + iihl + 8)
-		return 0;
-	memcpy(&src, in + 16, 4);
-	if (ntohl(src) != dst || in[iihl] != ICMP_ECHO || (uint16_t)(in[iihl + 4] << 8 | in[iihl + 5]) != id)
-		return 0;
-	return 2;
+	if (iihl < 20 || in[9] != IPPROTO_ICMP || len < ihl + 8 + iihl + 8)
+		return -1;
+	memcpy(&qdst, in + 16, 4);
+	if (ntohl(qdst) != dst || in[iihl] != ICMP_ECHO || (uint16_t)(in[iihl + 4] << 8 | in[iihl + 5]) != id)
+		return -1;
+	return vl_probe_icmp_status(ic[0], ic[1], ntohl(src) == dst);
 }
 
 static int probe_icmp(int fd, struct match *m, int *wfd, int64_t deadline, struct vl_probe_result *r,
 		      double t0)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(m->dst)};
-	static unsigned counter;
 	uint8_t pkt[64] = {0};
 	uint16_t id;
 
-	id = (uint16_t)((unsigned)getpid() * 2654435761u + (unsigned)now_ms() + ++counter * 7919u);
+	id = fresh_id();
 	m->sport = id;
 	r->sport = id;
 	pkt[0] = ICMP_ECHO;
@@ -419,14 +510,14 @@ static int probe_icmp(int fd, struct match *m, int *wfd, int64_t deadline, struc
 			return 0;
 		/* a raw socket sees every ICMP message of the namespace: keep only ours */
 		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			k = icmp_classify(buf, (size_t)n, m->dst, id);
-			if (k) {
-				r->status = k == 1 ? VL_PROBE_CONNECTED : VL_PROBE_REFUSED;
+			k = vl_probe_icmp_verdict(buf, (size_t)n, m->dst, id);
+			if (k >= 0) {
+				r->status = (enum vl_probe_status)k;
 				r->ms = now_fms() - t0;
 				return 0;
 			}
 		}
-		if (n < 0 && errno != EAGAIN && !is_unreachable(errno))
+		if (n < 0 && errno != EAGAIN && vl_probe_errno_status(errno) < 0)
 			return -errno;
 	}
 }
@@ -467,7 +558,7 @@ int vl_probe_run(const struct vl_lab *lab, const char *dir, int from, uint32_t d
 	if (proto == VL_PROTO_TCP)
 		err = probe_tcp(fd, lab, &m, &wfd, deadline, r, t0);
 	else if (proto == VL_PROTO_UDP)
-		err = probe_udp(fd, &m, &wfd, deadline, r, t0);
+		err = probe_udp(fd, lab, from, &m, &wfd, deadline, r, t0);
 	else
 		err = probe_icmp(fd, &m, &wfd, deadline, r, t0);
 	if (r->ms == 0)

@@ -201,3 +201,87 @@ Test(foundation, a_name_taken_meanwhile_is_forgotten_not_deleted)
 	cr_assert_eq(vl_state_remove(th_lab.name), 0);
 	cr_assert_not(vl_state_exists(th_lab.name));
 }
+
+/* Platform DNS and unreachable routes through the CLI, with NSGs that deny everything. */
+static const char *const topo_platform =
+    "vnets:\n"
+    "  - name: v\n"
+    "    addressSpace: [10.66.0.0/16]\n"
+    "    subnets:\n"
+    "      - {name: s, addressPrefix: 10.66.1.0/24, networkSecurityGroup: closed}\n"
+    "networkSecurityGroups:\n"
+    "  - name: closed\n"
+    "    securityRules:\n"
+    "      - {name: deny-out, priority: 100, direction: Outbound, access: Deny, protocol: '*', "
+    "sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '*'}\n"
+    "      - {name: deny-in, priority: 100, direction: Inbound, access: Deny, protocol: '*', "
+    "sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '*'}\n"
+    "vms:\n"
+    "  - {name: vm1, subnet: s, app: echo, ports: [7]}\n"
+    "  - {name: vm2, subnet: s, app: echo, ports: [7]}\n"
+    "checks:\n"
+    "  - {name: no-way-there, from: vm1, to: 10.66.9.9, port: 80, expect: deny}\n";
+
+static void setup_platform(void)
+{
+	th_lab_write("tp", topo_platform);
+}
+
+TestSuite(platform, .init = setup_platform, .fini = th_lab_down, .timeout = 60);
+
+Test(platform, dns_whatever_the_nsgs_and_unreachable)
+{
+	char cmd[512], *out, *v;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "up %s", th_lab.file);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0, "up failed: %s", out);
+	free(out);
+
+	/* the NSG is there: VM to VM is dropped */
+	snprintf(cmd, sizeof(cmd), "probe %s vm1 vm2:7 -o json", th_lab.name);
+	out = vl(&st, cmd);
+	v = th_json_get(out, "result");
+	cr_assert_str_eq(v, "dropped", "%s", out);
+	free(v);
+	free(out);
+
+	/* Azure-provided DNS is not: a UDP probe to 53 is a DNS query, answered */
+	snprintf(cmd, sizeof(cmd), "probe %s vm1 168.63.129.16:53 --proto udp -o json", th_lab.name);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0, "%s", out);
+	v = th_json_get(out, "result");
+	cr_assert_str_eq(v, "connected", "%s", out);
+	free(v);
+	v = th_json_get(out, "seenSource");
+	cr_assert(!strcmp(v, "") || !strcmp(v, "null"), "no client address from DNS: %s", out);
+	free(v);
+	free(out);
+	out = th_run(&st, "ip netns exec vl-%s-vm1 dig +short +time=1 +tries=1 @168.63.129.16 -q vm2 2>&1",
+		     th_lab.name);
+	cr_assert_str_eq(out, "10.66.1.5\n", "%s", out);
+	free(out);
+	out = th_run(&st,
+		     "ip netns exec vl-%s-vm2 dig +tcp +short +time=1 +tries=1 @168.63.129.16 "
+		     "VM1.internal.cloudapp.net 2>&1",
+		     th_lab.name);
+	cr_assert_str_eq(out, "10.66.1.4\n", "over TCP: %s", out);
+	free(out);
+
+	/* an unreachable route in the VM: the probe says so, and a check counts it as deny */
+	free(th_run(&st, "ip -n vl-%s-vm1 route add unreachable 10.66.9.0/24", th_lab.name));
+	cr_assert_eq(st, 0);
+	snprintf(cmd, sizeof(cmd), "probe %s vm1 10.66.9.9:80 -o json", th_lab.name);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 1, "%s", out);
+	v = th_json_get(out, "result");
+	cr_assert_str_eq(v, "unreachable", "%s", out);
+	free(v);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "check %s", th_lab.name);
+	out = vl(&st, cmd);
+	cr_assert_eq(st, 0, "%s", out);
+	cr_assert(strstr(out, "PASS  no-way-there") && strstr(out, "unreachable"), "%s", out);
+	free(out);
+}

@@ -121,7 +121,8 @@ Test(plan, basic_topology_objects)
 	cr_assert(strstr(text, "sysctl vl-t-fabric net/ipv4/ip_forward=1\n"));
 	cr_assert(strstr(text, "sysctl vl-t-vm1 net/ipv6/conf/default/disable_ipv6=1\n"));
 	cr_assert(strstr(text, "sysctl vl-t-fabric net/ipv4/neigh/n3/proxy_delay=0\n"), "%s", text);
-	cr_assert_eq(p->n_addrs, 8);
+	cr_assert(strstr(text, "addr   vl-t-fabric lo 168.63.129.16/32\n"), "%s", text);
+	cr_assert_eq(p->n_addrs, 9);
 	cr_assert_eq(p->n_routes, 8);
 	free(text);
 	vl_plan_free(p);
