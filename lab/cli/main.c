@@ -20,13 +20,15 @@ static const struct cli_cmd cmds[] = {
     {"probe", cmd_probe, "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o json]",
      "one real connection attempt"},
     {"explain", cmd_explain, "explain LAB|FILE FROM TO[:PORT] [--proto tcp|udp|icmp] [-o json]",
-     "static NSG verdict, hop by hop"},
+     "static verdict hop by hop: routes, NSGs, peerings, gateways, NAT"},
     {"nsg", cmd_nsg,
      "nsg show LAB|FILE NSG [--include-default] [-o json] | nsg rule set|add|delete LAB NSG RULE "
      "[--priority N] [--access Allow|Deny] [--direction Inbound|Outbound] [--protocol P] "
      "[--source-address-prefixes ...] [--source-port-ranges ...] [--destination-address-prefixes ...] "
      "[--destination-port-ranges ...] [--description TEXT]",
      "show NSG rules; edit them live"},
+    {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o json]",
+     "effective routes of an endpoint's NIC, like az network nic show-effective-route-table"},
     {"check", cmd_check, "check LAB|FILE [-o json]", "run the file's checks: PASS/FAIL each"},
     {"run", cmd_run, "run FILE", "up, the scenario step by step, down"},
     {"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
