@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * Apply a plan. Every namespace gets one rtnetlink socket opened inside it.
- * Requests are queued per socket and sent many to a sendmsg(); the kernel
- * handles them in order and queues one ACK each, which we collect afterwards.
- * Interface indexes are chosen by us (each namespace is new, lo is 1), so
- * addresses, routes and masters can be queued without asking the kernel.
+ * Apply a plan: make its namespaces (several threads for large labs), then
+ * build links, bring them up, add addresses, rules and routes, write sysctls
+ * and commit nft rulesets, in the order the kernel needs them. Requests go
+ * through rtnl.c, which batches them per namespace; since it chooses
+ * interface indexes itself, nothing here waits for the kernel between steps.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -18,15 +17,12 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
-#include <netlink/socket.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "kernel.h"
@@ -34,95 +30,15 @@
 #include "vnetlab/netns.h"
 #include "vnetlab/nft.h"
 
-#define LOOPBACK_IFINDEX 1
-/* Outstanding requests per socket: their ACKs must fit the receive buffer. */
-#define WINDOW 128
-#define SEND_MAX (48 * 1024)
-#define SOCK_BUF (1 << 20)
-
 enum op { OP_LO_UP, OP_LINK_ADD, OP_LINK_UP, OP_PEER_UP, OP_ADDR, OP_ROUTE, OP_RULE };
-
-struct pending {
-	uint32_t seq;
-	enum op op;
-	size_t idx;
-};
-
-struct dev {
-	const char *name;
-	int ifindex;
-};
-
-struct nsctx {
-	struct nl_sock *sk;
-	int fd;
-	int next_ifindex;
-	struct dev *devs;
-	size_t n_devs;
-	size_t cap_devs;
-	char *buf;
-	size_t len;
-	size_t cap;
-	struct pending *pend;
-	size_t n_pend;
-	uint32_t seq;
-};
 
 struct apply {
 	const struct vl_plan *plan;
-	struct nsctx *ns;
-	struct vl_error *err;
-	int first_err;
-	pthread_mutex_t lock; /* first_err/err and record() while namespaces are made in parallel */
+	struct vlk_ns *ns;
+	/* The transport's shared state; its lock also serialises record() while namespaces are made in
+	 * parallel. */
+	struct vlk_rtnl rt;
 };
-
-int vl_nlerr_to_errno(int nlerr)
-{
-	static const int map[] = {
-	    [NLE_SUCCESS] = 0,
-	    [NLE_FAILURE] = EIO,
-	    [NLE_INTR] = EINTR,
-	    [NLE_BAD_SOCK] = EBADF,
-	    [NLE_AGAIN] = EAGAIN,
-	    [NLE_NOMEM] = ENOMEM,
-	    [NLE_EXIST] = EEXIST,
-	    [NLE_INVAL] = EINVAL,
-	    [NLE_RANGE] = ERANGE,
-	    [NLE_MSGSIZE] = EMSGSIZE,
-	    [NLE_OPNOTSUPP] = EOPNOTSUPP,
-	    [NLE_AF_NOSUPPORT] = EAFNOSUPPORT,
-	    [NLE_OBJ_NOTFOUND] = ENOENT,
-	    [NLE_NOATTR] = ENOENT,
-	    [NLE_MISSING_ATTR] = EINVAL,
-	    [NLE_AF_MISMATCH] = EAFNOSUPPORT,
-	    [NLE_SEQ_MISMATCH] = EPROTO,
-	    [NLE_MSG_OVERFLOW] = EOVERFLOW,
-	    [NLE_MSG_TRUNC] = EMSGSIZE,
-	    [NLE_NOADDR] = EADDRNOTAVAIL,
-	    [NLE_SRCRT_NOSUPPORT] = EOPNOTSUPP,
-	    [NLE_MSG_TOOSHORT] = EPROTO,
-	    [NLE_MSGTYPE_NOSUPPORT] = EOPNOTSUPP,
-	    [NLE_OBJ_MISMATCH] = EINVAL,
-	    [NLE_NOCACHE] = ENOENT,
-	    [NLE_BUSY] = EBUSY,
-	    [NLE_PROTO_MISMATCH] = EPROTONOSUPPORT,
-	    [NLE_NOACCESS] = EACCES,
-	    [NLE_PERM] = EPERM,
-	    [NLE_PKTLOC_FILE] = ENOENT,
-	    [NLE_PARSE_ERR] = EINVAL,
-	    [NLE_NODEV] = ENODEV,
-	    [NLE_IMMUTABLE] = EPERM,
-	    [NLE_DUMP_INTR] = EINTR,
-	    [NLE_ATTRSIZE] = EINVAL,
-	};
-	int e = nlerr < 0 ? -nlerr : nlerr;
-
-	if (e == 0)
-		return 0;
-	if ((size_t)e >= sizeof(map) / sizeof(map[0]) || !map[e])
-		return -EIO;
-	return -map[e];
-}
 
 static const char *ns_name(const struct apply *a, int ns)
 {
@@ -137,216 +53,42 @@ static void ip_str(char *buf, uint32_t host)
 }
 
 /* Describe the object a request was about, for an error message. */
-static void describe(const struct apply *a, int ns, enum op op, size_t idx, char *buf, size_t len)
+static void describe(const void *plan, const char *ns, int op, size_t idx, char *buf, size_t len)
 {
-	const struct vl_plan *p = a->plan;
+	const struct vl_plan *p = plan;
 	char ip1[INET_ADDRSTRLEN], ip2[INET_ADDRSTRLEN];
 
-	switch (op) {
+	switch ((enum op)op) {
 	case OP_LO_UP:
-		snprintf(buf, len, "bringing up lo in %s", ns_name(a, ns));
+		snprintf(buf, len, "bringing up lo in %s", ns);
 		break;
 	case OP_LINK_ADD:
 		snprintf(buf, len, "creating %s %s in %s",
-			 p->links[idx].kind == VL_LINK_BRIDGE ? "bridge" : "veth", p->links[idx].name,
-			 ns_name(a, ns));
+			 p->links[idx].kind == VL_LINK_BRIDGE ? "bridge" : "veth", p->links[idx].name, ns);
 		break;
 	case OP_LINK_UP:
-		snprintf(buf, len, "bringing up %s in %s", p->links[idx].name, ns_name(a, ns));
+		snprintf(buf, len, "bringing up %s in %s", p->links[idx].name, ns);
 		break;
 	case OP_PEER_UP:
-		snprintf(buf, len, "bringing up %s in %s", p->links[idx].peer_name, ns_name(a, ns));
+		snprintf(buf, len, "bringing up %s in %s", p->links[idx].peer_name, ns);
 		break;
 	case OP_ADDR:
 		ip_str(ip1, p->addrs[idx].addr.addr);
 		snprintf(buf, len, "adding address %s/%u to %s in %s", ip1, p->addrs[idx].addr.len,
-			 p->addrs[idx].dev, ns_name(a, ns));
+			 p->addrs[idx].dev, ns);
 		break;
 	case OP_ROUTE:
 		ip_str(ip1, p->routes[idx].dst.addr);
 		ip_str(ip2, p->routes[idx].gateway);
 		snprintf(buf, len, "adding route %s/%u%s%s%s%s table %u in %s", ip1, p->routes[idx].dst.len,
 			 p->routes[idx].gateway ? " via " : "", p->routes[idx].gateway ? ip2 : "",
-			 p->routes[idx].dev[0] ? " dev " : "", p->routes[idx].dev, p->routes[idx].table,
-			 ns_name(a, ns));
+			 p->routes[idx].dev[0] ? " dev " : "", p->routes[idx].dev, p->routes[idx].table, ns);
 		break;
 	case OP_RULE:
 		snprintf(buf, len, "adding rule fwmark %u iif %s lookup %u in %s", p->rules[idx].mark,
-			 p->rules[idx].iif[0] ? p->rules[idx].iif : "any", p->rules[idx].table, ns_name(a, ns));
+			 p->rules[idx].iif[0] ? p->rules[idx].iif : "any", p->rules[idx].table, ns);
 		break;
 	}
-}
-
-static void fail(struct apply *a, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void fail(struct apply *a, int ret, const char *fmt, ...)
-{
-	char what[400];
-	va_list ap;
-
-	pthread_mutex_lock(&a->lock);
-	if (!a->first_err) {
-		a->first_err = ret;
-		va_start(ap, fmt);
-		vsnprintf(what, sizeof(what), fmt, ap);
-		va_end(ap);
-		vl_error_set(a->err, NULL, (struct vl_loc){0, 0}, "%s", what);
-	}
-	pthread_mutex_unlock(&a->lock);
-}
-
-static int dev_add(struct nsctx *c, const char *name, int ifindex)
-{
-	if (c->n_devs == c->cap_devs) {
-		size_t cap = c->cap_devs ? 2 * c->cap_devs : 4;
-		struct dev *d = realloc(c->devs, cap * sizeof(*d));
-
-		if (!d)
-			return -ENOMEM;
-		c->devs = d;
-		c->cap_devs = cap;
-	}
-	c->devs[c->n_devs++] = (struct dev){name, ifindex};
-	return 0;
-}
-
-static int dev_index(const struct nsctx *c, const char *name)
-{
-	if (!strcmp(name, "lo"))
-		return LOOPBACK_IFINDEX;
-	for (size_t i = c->n_devs; i-- > 0;)
-		if (!strcmp(c->devs[i].name, name))
-			return c->devs[i].ifindex;
-	return 0;
-}
-
-static const char *nlmsgerr_text(const struct nlmsghdr *h)
-{
-	const struct nlmsgerr *e = NLMSG_DATA(h);
-	size_t off = NLMSG_HDRLEN + sizeof(*e);
-	const char *end = (const char *)h + h->nlmsg_len;
-
-	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
-		return NULL;
-	if (!(h->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-	for (const char *p = (const char *)h + NLMSG_ALIGN(off); p + sizeof(struct nlattr) <= end;) {
-		const struct nlattr *at = (const void *)p;
-
-		if (at->nla_len < sizeof(*at) || p + at->nla_len > end)
-			break;
-		if ((at->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && at->nla_len > sizeof(*at))
-			return (const char *)(at + 1);
-		p += NLA_ALIGN(at->nla_len);
-	}
-	return NULL;
-}
-
-/* Send everything queued on one socket and collect one ACK per request. */
-static int flush(struct apply *a, int ns)
-{
-	struct nsctx *c = &a->ns[ns];
-	char rbuf[64 * 1024];
-	size_t got = 0;
-	int fd;
-
-	if (!c->n_pend)
-		return 0;
-	fd = nl_socket_get_fd(c->sk);
-	if (send(fd, c->buf, c->len, 0) < 0) {
-		int ret = -errno;
-
-		fail(a, ret, "sending netlink requests in %s: %s", ns_name(a, ns), strerror(-ret));
-		c->len = c->n_pend = 0;
-		return ret;
-	}
-	while (got < c->n_pend) {
-		ssize_t n = recv(fd, rbuf, sizeof(rbuf), 0);
-
-		if (n < 0) {
-			int ret = -errno;
-
-			if (ret == -EINTR)
-				continue;
-			fail(a, ret, "reading netlink acks in %s: %s", ns_name(a, ns), strerror(-ret));
-			c->len = c->n_pend = 0;
-			return ret;
-		}
-		/* n > 0 first: NLMSG_NEXT may take n below zero after an unpadded last message. */
-		for (struct nlmsghdr *h = (void *)rbuf; n > 0 && NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			const struct nlmsgerr *e = NLMSG_DATA(h);
-			uint32_t k = h->nlmsg_seq - c->pend[0].seq;
-			char what[300];
-			const char *ext;
-
-			if (h->nlmsg_type != NLMSG_ERROR || k >= c->n_pend)
-				continue;
-			got++;
-			if (!e->error)
-				continue;
-			describe(a, ns, c->pend[k].op, c->pend[k].idx, what, sizeof(what));
-			ext = nlmsgerr_text(h);
-			fail(a, e->error, "%s: %s%s%s%s", what, strerror(-e->error), ext ? " (" : "",
-			     ext ? ext : "", ext ? ")" : "");
-		}
-	}
-	c->len = c->n_pend = 0;
-	return a->first_err;
-}
-
-/* Queue msg on namespace ns's socket; takes ownership of msg. */
-static int queue(struct apply *a, int ns, struct nl_msg *msg, enum op op, size_t idx)
-{
-	struct nsctx *c = &a->ns[ns];
-	struct nlmsghdr *h = nlmsg_hdr(msg);
-	size_t len = NLMSG_ALIGN(h->nlmsg_len);
-	int ret = 0;
-
-	if (c->n_pend >= WINDOW || c->len + len > SEND_MAX) {
-		ret = flush(a, ns);
-		if (ret < 0)
-			goto out;
-	}
-	if (c->len + len > c->cap) {
-		size_t cap = c->cap ? c->cap : 4096;
-		char *b;
-
-		while (cap < c->len + len)
-			cap *= 2;
-		b = realloc(c->buf, cap);
-		if (!b) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		c->buf = b;
-		c->cap = cap;
-	}
-	if (!c->pend) {
-		c->pend = calloc(WINDOW, sizeof(*c->pend));
-		if (!c->pend) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	h->nlmsg_seq = ++c->seq;
-	h->nlmsg_pid = 0;
-	memcpy(c->buf + c->len, h, h->nlmsg_len);
-	memset(c->buf + c->len + h->nlmsg_len, 0, len - h->nlmsg_len);
-	c->len += len;
-	c->pend[c->n_pend++] = (struct pending){h->nlmsg_seq, op, idx};
-out:
-	nlmsg_free(msg);
-	if (ret == -ENOMEM)
-		fail(a, ret, "queueing a netlink request in %s: %s", ns_name(a, ns), strerror(ENOMEM));
-	return ret;
-}
-
-static int flush_all(struct apply *a)
-{
-	for (size_t i = 0; i < a->plan->n_ns; i++)
-		flush(a, (int)i);
-	return a->first_err;
 }
 
 /* A sysctl that names a device must wait until the device exists. */
@@ -382,16 +124,16 @@ static int write_sysctls(struct apply *a, int ns, bool dev_keys)
 		f = open(path, O_WRONLY | O_CLOEXEC);
 		if (f < 0) {
 			ret = -errno;
-			fail(a, ret, "writing sysctl %s=%s in %s: %s", s->key, s->value, ns_name(a, ns),
-			     strerror(-ret));
+			vlk_fail(&a->rt, ret, "writing sysctl %s=%s in %s: %s", s->key, s->value,
+				 ns_name(a, ns), strerror(-ret));
 			return ret;
 		}
 		n = write(f, s->value, len);
 		ret = n < 0 ? -errno : (size_t)n != len ? -EIO : 0;
 		close(f);
 		if (ret < 0) {
-			fail(a, ret, "writing sysctl %s=%s in %s: %s", s->key, s->value, ns_name(a, ns),
-			     strerror(-ret));
+			vlk_fail(&a->rt, ret, "writing sysctl %s=%s in %s: %s", s->key, s->value,
+				 ns_name(a, ns), strerror(-ret));
 			return ret;
 		}
 	}
@@ -406,31 +148,11 @@ struct inside_arg {
 static int inside_new_ns(void *arg)
 {
 	struct inside_arg *ia = arg;
-	struct nsctx *c = &ia->a->ns[ia->ns];
 	int ret = write_sysctls(ia->a, ia->ns, false);
 
 	if (ret < 0)
 		return ret;
-	c->sk = nl_socket_alloc();
-	if (!c->sk)
-		return -ENOMEM;
-	ret = nl_connect(c->sk, NETLINK_ROUTE);
-	if (ret < 0) {
-		ret = vl_nlerr_to_errno(ret);
-		goto err;
-	}
-	ret = nl_socket_set_buffer_size(c->sk, SOCK_BUF, SOCK_BUF);
-	if (ret < 0) {
-		ret = vl_nlerr_to_errno(ret);
-		goto err;
-	}
-	int one = 1;
-	setsockopt(nl_socket_get_fd(c->sk), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	return 0;
-err:
-	nl_socket_free(c->sk);
-	c->sk = NULL;
-	return ret;
+	return vlk_ns_open(&ia->a->ns[ia->ns]);
 }
 
 static struct nl_msg *link_change_msg(int ifindex, int master)
@@ -462,7 +184,7 @@ static struct nl_addr *ip4(uint32_t host, int len)
 static int check_ns(struct apply *a, int ns, const char *what)
 {
 	if (ns < 0 || (size_t)ns >= a->plan->n_ns) {
-		fail(a, -EINVAL, "%s: namespace index %d out of range", what, ns);
+		vlk_fail(&a->rt, -EINVAL, "%s: namespace index %d out of range", what, ns);
 		return -EINVAL;
 	}
 	return 0;
@@ -486,46 +208,35 @@ static int create_one(struct creator *cr, size_t i)
 	int ret = 0;
 
 	if (cr->record) {
-		pthread_mutex_lock(&a->lock);
+		pthread_mutex_lock(&a->rt.lock);
 		ret = cr->record(p->ns[i].name, true, cr->arg);
-		pthread_mutex_unlock(&a->lock);
+		pthread_mutex_unlock(&a->rt.lock);
 		if (ret < 0) {
-			fail(a, ret, "recording namespace %s: %s", p->ns[i].name, strerror(-ret));
+			vlk_fail(&a->rt, ret, "recording namespace %s: %s", p->ns[i].name, strerror(-ret));
 			return ret;
 		}
 	}
 	ret = vl_netns_create_with(p->ns[i].name, &a->ns[i].fd, inside_new_ns, &ia);
 	if (ret == -EEXIST) {
 		if (cr->record) {
-			pthread_mutex_lock(&a->lock);
+			pthread_mutex_lock(&a->rt.lock);
 			cr->record(p->ns[i].name, false, cr->arg);
-			pthread_mutex_unlock(&a->lock);
+			pthread_mutex_unlock(&a->rt.lock);
 		}
-		fail(a, ret, "namespace %s already exists and is not this lab's: left alone", p->ns[i].name);
+		vlk_fail(&a->rt, ret, "namespace %s already exists and is not this lab's: left alone",
+			 p->ns[i].name);
 		return ret;
 	}
 	if (ret < 0) {
-		fail(a, ret, "creating namespace %s: %s", p->ns[i].name, strerror(-ret));
+		vlk_fail(&a->rt, ret, "creating namespace %s: %s", p->ns[i].name, strerror(-ret));
 		return ret;
 	}
-	a->ns[i].next_ifindex = LOOPBACK_IFINDEX + 1;
-	msg = link_change_msg(LOOPBACK_IFINDEX, 0);
+	msg = link_change_msg(VLK_LOOPBACK_IFINDEX, 0);
 	if (!msg) {
-		fail(a, -ENOMEM, "bringing up lo in %s: %s", p->ns[i].name, strerror(ENOMEM));
+		vlk_fail(&a->rt, -ENOMEM, "bringing up lo in %s: %s", p->ns[i].name, strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	return queue(a, (int)i, msg, OP_LO_UP, 0);
-}
-
-/* first_err is written under the lock by any thread: read it there too. */
-static bool failed(struct apply *a)
-{
-	bool f;
-
-	pthread_mutex_lock(&a->lock);
-	f = a->first_err != 0;
-	pthread_mutex_unlock(&a->lock);
-	return f;
+	return vlk_rtnl_queue(&a->rt, &a->ns[i], msg, OP_LO_UP, 0);
 }
 
 static void *create_some(void *arg)
@@ -533,7 +244,7 @@ static void *create_some(void *arg)
 	struct creator *cr = arg;
 
 	for (size_t i = cr->first; i < cr->a->plan->n_ns && !cr->ret; i += cr->stride) {
-		if (failed(cr->a))
+		if (vlk_failed(&cr->a->rt))
 			break;
 		cr->ret = create_one(cr, i);
 	}
@@ -556,7 +267,7 @@ static int create_namespaces(struct apply *a, vl_apply_record_fn record, void *a
 
 	ret = vl_netns_prepare();
 	if (ret < 0) {
-		fail(a, ret, "preparing %s: %s", VL_NETNS_DIR, strerror(-ret));
+		vlk_fail(&a->rt, ret, "preparing %s: %s", VL_NETNS_DIR, strerror(-ret));
 		return ret;
 	}
 	for (size_t t = 0; t < n; t++)
@@ -573,7 +284,7 @@ static int create_namespaces(struct apply *a, vl_apply_record_fn record, void *a
 	for (size_t t = 0; t < n; t++)
 		if (cr[t].ret)
 			return cr[t].ret;
-	return a->first_err;
+	return a->rt.first_err;
 }
 
 static int add_link(struct apply *a, size_t idx)
@@ -599,31 +310,33 @@ static int add_link(struct apply *a, size_t idx)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ifindex = a->ns[l->ns].next_ifindex++;
+	ifindex = vlk_dev_add(&a->ns[l->ns], l->name);
+	if (ifindex < 0) {
+		ret = ifindex;
+		goto out;
+	}
 	rtnl_link_set_name(link, l->name);
 	rtnl_link_set_ifindex(link, ifindex);
-	ret = dev_add(&a->ns[l->ns], l->name, ifindex);
-	if (ret < 0)
-		goto out;
 	if (l->kind == VL_LINK_VETH) {
-		int pindex = a->ns[l->peer_ns].next_ifindex++;
+		int pindex = vlk_dev_add(&a->ns[l->peer_ns], l->peer_name);
 
 		peer = rtnl_link_veth_get_peer(link);
+		if (pindex < 0) {
+			ret = pindex;
+			goto out;
+		}
 		rtnl_link_set_name(peer, l->peer_name);
 		rtnl_link_set_ifindex(peer, pindex);
 		if (l->peer_ns != l->ns)
 			rtnl_link_set_ns_fd(peer, a->ns[l->peer_ns].fd);
-		ret = dev_add(&a->ns[l->peer_ns], l->peer_name, pindex);
-		if (ret < 0)
-			goto out;
 	}
 	ret = rtnl_link_build_add_request(link, NLM_F_CREATE | NLM_F_EXCL, &msg);
 	if (ret < 0) {
-		ret = vl_nlerr_to_errno(ret);
+		ret = vlk_nlerr_to_errno(ret);
 		goto out;
 	}
-	/* queue() reports its own failure; the link objects are ours either way. */
-	ret = queue(a, l->ns, msg, OP_LINK_ADD, idx);
+	/* The transport reports its own failure; the link objects are ours either way. */
+	ret = vlk_rtnl_queue(&a->rt, &a->ns[l->ns], msg, OP_LINK_ADD, idx);
 	msg = NULL;
 	queued = true;
 out:
@@ -633,8 +346,8 @@ out:
 	if (ret < 0 && !queued) {
 		char what[300];
 
-		describe(a, l->ns, OP_LINK_ADD, idx, what, sizeof(what));
-		fail(a, ret, "%s: %s", what, strerror(-ret));
+		describe(a->plan, ns_name(a, l->ns), OP_LINK_ADD, idx, what, sizeof(what));
+		vlk_fail(&a->rt, ret, "%s: %s", what, strerror(-ret));
 	}
 	return ret;
 }
@@ -642,30 +355,30 @@ out:
 static int link_up(struct apply *a, size_t idx)
 {
 	const struct vl_plan_link *l = &a->plan->links[idx];
-	struct nsctx *c = &a->ns[l->ns];
+	struct vlk_ns *c = &a->ns[l->ns];
 	int master = 0, ret;
 	struct nl_msg *msg;
 
 	if (l->master[0]) {
-		master = dev_index(c, l->master);
+		master = vlk_dev_index(c, l->master);
 		if (!master) {
-			fail(a, -ENODEV, "enslaving %s to %s in %s: no such bridge in the plan", l->name,
-			     l->master, ns_name(a, l->ns));
+			vlk_fail(&a->rt, -ENODEV, "enslaving %s to %s in %s: no such bridge in the plan",
+				 l->name, l->master, ns_name(a, l->ns));
 			return -ENODEV;
 		}
 	}
-	msg = link_change_msg(dev_index(c, l->name), master);
+	msg = link_change_msg(vlk_dev_index(c, l->name), master);
 	if (!msg)
 		goto nomem;
-	ret = queue(a, l->ns, msg, OP_LINK_UP, idx);
+	ret = vlk_rtnl_queue(&a->rt, &a->ns[l->ns], msg, OP_LINK_UP, idx);
 	if (ret < 0 || l->kind != VL_LINK_VETH)
 		return ret;
-	msg = link_change_msg(dev_index(&a->ns[l->peer_ns], l->peer_name), 0);
+	msg = link_change_msg(vlk_dev_index(&a->ns[l->peer_ns], l->peer_name), 0);
 	if (!msg)
 		goto nomem;
-	return queue(a, l->peer_ns, msg, OP_PEER_UP, idx);
+	return vlk_rtnl_queue(&a->rt, &a->ns[l->peer_ns], msg, OP_PEER_UP, idx);
 nomem:
-	fail(a, -ENOMEM, "bringing up %s: %s", l->name, strerror(ENOMEM));
+	vlk_fail(&a->rt, -ENOMEM, "bringing up %s: %s", l->name, strerror(ENOMEM));
 	return -ENOMEM;
 }
 
@@ -681,7 +394,7 @@ static int add_addr(struct apply *a, size_t idx)
 	ret = check_ns(a, pa->ns, pa->dev);
 	if (ret < 0)
 		return ret;
-	ifindex = dev_index(&a->ns[pa->ns], pa->dev);
+	ifindex = vlk_dev_index(&a->ns[pa->ns], pa->dev);
 	if (!ifindex) {
 		ret = -ENODEV;
 		goto out;
@@ -700,18 +413,18 @@ static int add_addr(struct apply *a, size_t idx)
 		ret = rtnl_addr_build_add_request(ra, NLM_F_CREATE | NLM_F_EXCL, &msg);
 	}
 	if (ret < 0) {
-		ret = vl_nlerr_to_errno(ret);
+		ret = vlk_nlerr_to_errno(ret);
 		goto out;
 	}
-	ret = queue(a, pa->ns, msg, OP_ADDR, idx);
+	ret = vlk_rtnl_queue(&a->rt, &a->ns[pa->ns], msg, OP_ADDR, idx);
 	rtnl_addr_put(ra);
 	nl_addr_put(local);
 	return ret;
 out:
 	rtnl_addr_put(ra);
 	nl_addr_put(local);
-	describe(a, pa->ns, OP_ADDR, idx, what, sizeof(what));
-	fail(a, ret, "%s: %s", what, strerror(-ret));
+	describe(a->plan, ns_name(a, pa->ns), OP_ADDR, idx, what, sizeof(what));
+	vlk_fail(&a->rt, ret, "%s: %s", what, strerror(-ret));
 	return ret;
 }
 
@@ -741,7 +454,7 @@ static int add_route(struct apply *a, size_t idx)
 		goto out;
 	}
 	if (unicast && pr->dev[0]) {
-		ifindex = dev_index(&a->ns[pr->ns], pr->dev);
+		ifindex = vlk_dev_index(&a->ns[pr->ns], pr->dev);
 		if (!ifindex) {
 			ret = -ENODEV;
 			goto out;
@@ -784,21 +497,21 @@ static int add_route(struct apply *a, size_t idx)
 	ret = rtnl_route_build_add_request(rt, NLM_F_CREATE | NLM_F_EXCL, &msg);
 	if (ret < 0)
 		goto nlerr;
-	ret = queue(a, pr->ns, msg, OP_ROUTE, idx);
+	ret = vlk_rtnl_queue(&a->rt, &a->ns[pr->ns], msg, OP_ROUTE, idx);
 	rtnl_route_put(rt);
 	nl_addr_put(dst);
 	nl_addr_put(gw);
 	return ret;
 nlerr:
-	ret = vl_nlerr_to_errno(ret);
+	ret = vlk_nlerr_to_errno(ret);
 out:
 	if (nh)
 		rtnl_route_nh_free(nh);
 	rtnl_route_put(rt);
 	nl_addr_put(dst);
 	nl_addr_put(gw);
-	describe(a, pr->ns, OP_ROUTE, idx, what, sizeof(what));
-	fail(a, ret, "%s: %s", what, strerror(-ret));
+	describe(a->plan, ns_name(a, pr->ns), OP_ROUTE, idx, what, sizeof(what));
+	vlk_fail(&a->rt, ret, "%s: %s", what, strerror(-ret));
 	return ret;
 }
 
@@ -830,13 +543,13 @@ static int add_rule(struct apply *a, size_t idx)
 	ret = rtnl_rule_build_add_request(r, NLM_F_CREATE | NLM_F_EXCL, &msg);
 	rtnl_rule_put(r);
 	if (ret < 0) {
-		ret = vl_nlerr_to_errno(ret);
+		ret = vlk_nlerr_to_errno(ret);
 		goto out;
 	}
-	return queue(a, pr->ns, msg, OP_RULE, idx);
+	return vlk_rtnl_queue(&a->rt, &a->ns[pr->ns], msg, OP_RULE, idx);
 out:
-	describe(a, pr->ns, OP_RULE, idx, what, sizeof(what));
-	fail(a, ret, "%s: %s", what, strerror(-ret));
+	describe(a->plan, ns_name(a, pr->ns), OP_RULE, idx, what, sizeof(what));
+	vlk_fail(&a->rt, ret, "%s: %s", what, strerror(-ret));
 	return ret;
 }
 
@@ -847,7 +560,7 @@ static int dev_sysctls(struct apply *a)
 	int ret = 0;
 
 	if (!todo) {
-		fail(a, -ENOMEM, "writing sysctls: %s", strerror(ENOMEM));
+		vlk_fail(&a->rt, -ENOMEM, "writing sysctls: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < p->n_sysctls; i++)
@@ -861,14 +574,14 @@ static int dev_sysctls(struct apply *a)
 			continue;
 		ret = vl_netns_enter(a->ns[ns].fd, &saved);
 		if (ret < 0) {
-			fail(a, ret, "entering %s: %s", ns_name(a, (int)ns), strerror(-ret));
+			vlk_fail(&a->rt, ret, "entering %s: %s", ns_name(a, (int)ns), strerror(-ret));
 			break;
 		}
 		ret = write_sysctls(a, (int)ns, true);
 		r = vl_netns_leave(saved);
 		if (r < 0 && !ret) {
 			ret = r;
-			fail(a, ret, "leaving %s: %s", ns_name(a, (int)ns), strerror(-ret));
+			vlk_fail(&a->rt, ret, "leaving %s: %s", ns_name(a, (int)ns), strerror(-ret));
 		}
 	}
 	free(todo);
@@ -889,8 +602,9 @@ static int commit_rulesets(struct apply *a)
 			return ret;
 		ret = vl_nft_ruleset_commit(p->lab, rs, a->ns[rs->ns].fd, why, sizeof(why));
 		if (ret < 0) {
-			fail(a, ret, "committing the %s ruleset in %s: %s", vl_nft_ruleset_name(rs->kind),
-			     ns_name(a, rs->ns), why[0] ? why : strerror(-ret));
+			vlk_fail(&a->rt, ret, "committing the %s ruleset in %s: %s",
+				 vl_nft_ruleset_name(rs->kind), ns_name(a, rs->ns),
+				 why[0] ? why : strerror(-ret));
 			return ret;
 		}
 	}
@@ -909,9 +623,15 @@ static void raise_nofile(size_t n_ns)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/**
+ * vl_apply_up - build every object of a plan in new namespaces
+ */
 int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg, struct vl_error *err)
 {
-	struct apply a = {.plan = plan, .err = err, .lock = PTHREAD_MUTEX_INITIALIZER};
+	struct apply a = {
+	    .plan = plan,
+	    .rt = {
+		.err = err, .lock = PTHREAD_MUTEX_INITIALIZER, .describe = describe, .describe_arg = plan}};
 	int ret;
 
 	raise_nofile(plan->n_ns);
@@ -921,7 +641,7 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < plan->n_ns; i++)
-		a.ns[i].fd = -1;
+		vlk_ns_init(&a.ns[i], plan->ns[i].name);
 
 	ret = create_namespaces(&a, record, arg);
 	/* Bridges first: veths may name them as master. */
@@ -930,7 +650,7 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 			if ((plan->links[i].kind == VL_LINK_BRIDGE) == (pass == 0))
 				ret = add_link(&a, i);
 	if (!ret)
-		ret = flush_all(&a);
+		ret = vlk_rtnl_flush_all(&a.rt, a.ns, plan->n_ns);
 	if (!ret)
 		ret = dev_sysctls(&a);
 	for (size_t i = 0; i < plan->n_links && !ret; i++)
@@ -942,27 +662,23 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 	for (size_t i = 0; i < plan->n_routes && !ret; i++)
 		ret = add_route(&a, i);
 	/* Collect what was sent even after a failure, so the message names the first one. */
-	flush_all(&a);
+	vlk_rtnl_flush_all(&a.rt, a.ns, plan->n_ns);
 	if (!ret)
-		ret = a.first_err;
+		ret = a.rt.first_err;
 	if (!ret)
 		ret = commit_rulesets(&a);
 
-	for (size_t i = 0; i < plan->n_ns; i++) {
-		if (a.ns[i].sk)
-			nl_socket_free(a.ns[i].sk);
-		if (a.ns[i].fd >= 0)
-			close(a.ns[i].fd);
-		free(a.ns[i].devs);
-		free(a.ns[i].buf);
-		free(a.ns[i].pend);
-	}
+	for (size_t i = 0; i < plan->n_ns; i++)
+		vlk_ns_close(&a.ns[i]);
 	free(a.ns);
-	if (ret < 0 && !a.first_err)
+	if (ret < 0 && !a.rt.first_err)
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "applying the plan: %s", strerror(-ret));
 	return ret;
 }
 
+/**
+ * vl_apply_delete_all - delete a lab's namespaces, going on past errors
+ */
 int vl_apply_delete_all(const char *const *names, size_t n)
 {
 	int first = 0;
