@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # make bench: medians of several runs, side by side with a plain `ip` script in the same run.
 # Usage: bench/run.sh BUILD/vnetlab   (root; every lab and namespace it makes is removed)
+# BASELINE=OTHER/vnetlab (say, a build of an older commit) times that binary too, on the labs it
+# can load, its runs interleaved with this one's so that both see the same machine.
 set -euo pipefail
 VL=${1:-build/vnetlab}
+BASE=${BASELINE:-}
 BIN=$(dirname "$VL")/bench
 RUNS=${RUNS:-5}
+LABS="bench200 bench1k bench1v bench5v"
 tmp=$(mktemp -d /tmp/vnetlab-bench.XXXXXX)
-cleanup() { $VL down bench200 >/dev/null 2>&1 || true; $VL down bench1k >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+cleanup() {
+	local v l
+	for v in $VL $BASE; do
+		for l in $LABS; do $v down "$l" >/dev/null 2>&1 || true; done
+	done
+	rm -rf "$tmp"
+}
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then echo "make bench needs root (it builds labs)"; exit 2; fi
+if [ -n "$BASE" ] && [ ! -x "$BASE" ]; then echo "BASELINE=$BASE: not an executable"; exit 2; fi
 
 median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
 now() { date +%s.%N; }
@@ -26,24 +37,63 @@ gen_kubenet() { # NODES PODS_PER_NODE
 	echo "aksClusters:"
 	echo "  - {name: k, subnet: aks, networkPlugin: kubenet, nodeCount: $1, pods: [{name: p, replicas: $(($1 * $2))}]}"
 }
-
-time_lab() { # FILE LAB → "up down" medians; also peak RSS of up in KiB
-	local ups="" downs="" rss=0 s e
-	for _ in $(seq "$RUNS"); do
-		s=$(now); /usr/bin/time -f %M -o "$tmp/rss" $VL up "$1" >/dev/null; e=$(now)
-		ups+="$(elapsed "$s" "$e")"$'\n'
-		r=$(cat "$tmp/rss"); [ "$r" -gt "$rss" ] && rss=$r
-		s=$(now); $VL down "$2" >/dev/null; e=$(now)
-		downs+="$(elapsed "$s" "$e")"$'\n'
-		sleep 0.5 # let the kernel finish freeing the namespaces
+gen_peered() { # LAB VNETS VMS_PER_VNET: one subnet each, every pair peered (both sides declared)
+	local v w i
+	echo "name: $1"
+	echo "vnets:"
+	for v in $(seq 0 $(($2 - 1))); do
+		echo "  - name: v$v"
+		echo "    addressSpace: [10.$((210 + v)).0.0/16]"
+		echo "    subnets: [{name: s, addressPrefix: 10.$((210 + v)).0.0/22}]"
+		[ "$2" -gt 1 ] && echo "    virtualNetworkPeerings:"
+		for w in $(seq 0 $(($2 - 1))); do
+			[ "$w" = "$v" ] || echo "      - {name: v$v-to-v$w, remoteVirtualNetwork: v$w}"
+		done
 	done
-	echo "$(printf %s "$ups" | median) $(printf %s "$downs" | median) $rss"
+	echo "vms:"
+	for v in $(seq 0 $(($2 - 1))); do
+		for i in $(seq 0 $(($3 - 1))); do echo "  - {name: v${v}vm$i, subnet: v$v/s}"; done
+	done
 }
 
+# time_labs NAME:BIN:FILE:LAB ... → one line per lab, "NAME up down rss": medians of RUNS rounds;
+# each round ups and downs every lab in turn, so noise from other work on the machine and the
+# kernel's freeing of the last lab's namespaces fall on all of them alike. rss: peak of up, KiB.
+time_labs() {
+	local spec name bin file lab s e r
+	declare -A ups downs rss
+	for _ in $(seq "$RUNS"); do
+		for spec in "$@"; do
+			IFS=: read -r name bin file lab <<<"$spec"
+			s=$(now); /usr/bin/time -f %M -o "$tmp/rss" "$bin" up "$file" >/dev/null; e=$(now)
+			ups[$name]+="$(elapsed "$s" "$e")"$'\n'
+			r=$(cat "$tmp/rss"); [ "$r" -gt "${rss[$name]:-0}" ] && rss[$name]=$r
+			s=$(now); "$bin" down "$lab" >/dev/null; e=$(now)
+			downs[$name]+="$(elapsed "$s" "$e")"$'\n'
+			sleep 0.5 # let the kernel finish freeing the namespaces
+		done
+	done
+	for spec in "$@"; do
+		name=${spec%%:*}
+		echo "$name $(printf %s "${ups[$name]}" | median) $(printf %s "${downs[$name]}" | median) ${rss[$name]}"
+	done
+}
+# The same lab timed with this build and, if given, the baseline build.
+with_base() { # FILE LAB
+	echo "new:$VL:$1:$2"
+	[ -z "$BASE" ] || echo "base:$BASE:$1:$2"
+}
+per_ep() { awk -v t="$1" -v n="$2" 'BEGIN {printf "%.2f", t * 1000 / n}'; } # SECONDS ENDPOINTS → ms
+
 echo "== vnetlab bench ($(nproc) cores, $RUNS runs each, medians)"
+[ -z "$BASE" ] || echo "baseline: $BASE (its runs interleaved with this build's)"
 gen_vms 200 >"$tmp/vms.yaml"
-read -r up down rss < <(time_lab "$tmp/vms.yaml" bench200)
-echo "200 VMs, one subnet:        up ${up} s   down ${down} s   (peak RSS of up: ${rss} KiB)"
+while read -r who up down rss; do
+	case $who in
+	new) echo "200 VMs, one subnet:        up ${up} s   down ${down} s   (peak RSS of up: ${rss} KiB)" ;;
+	base) echo "  baseline:                 up ${up} s   down ${down} s   (peak RSS of up: ${rss} KiB)" ;;
+	esac
+done < <(time_labs $(with_base "$tmp/vms.yaml" bench200))
 
 ipu=""; ipd=""
 for _ in $(seq 3); do
@@ -61,8 +111,22 @@ echo "probes (CLI, one process each): $(awk -v n=$n -v t="$(elapsed "$s" "$e")" 
 $VL down bench200 >/dev/null
 
 gen_kubenet 10 100 >"$tmp/k.yaml"
-read -r up down rss < <(RUNS=3 time_lab "$tmp/k.yaml" bench1k)
-echo "kubenet 10 nodes x 100 pods: up ${up} s   down ${down} s   (peak RSS of up: ${rss} KiB)"
+while read -r who up down rss; do
+	case $who in
+	new) echo "kubenet 10 nodes x 100 pods: up ${up} s   down ${down} s   (peak RSS of up: ${rss} KiB)" ;;
+	base) echo "  baseline:                 up ${up} s   down ${down} s   (peak RSS of up: ${rss} KiB)" ;;
+	esac
+done < <(RUNS=3 time_labs $(with_base "$tmp/k.yaml" bench1k))
+
+# Routing domains: one fabric per VNet must not cost more per endpoint than one big VNet.
+gen_peered bench1v 1 1000 >"$tmp/1v.yaml"
+gen_peered bench5v 5 200 >"$tmp/5v.yaml"
+while read -r who up down rss; do
+	case $who in
+	1v) echo "1 VNet x 1,000 VMs:          up ${up} s   down ${down} s   (per endpoint: up $(per_ep "$up" 1000) ms, down $(per_ep "$down" 1000) ms; peak RSS ${rss} KiB)" ;;
+	5v) echo "5 peered VNets x 200 VMs:    up ${up} s   down ${down} s   (per endpoint: up $(per_ep "$up" 1000) ms, down $(per_ep "$down" 1000) ms; peak RSS ${rss} KiB)" ;;
+	esac
+done < <(RUNS=3 time_labs "1v:$VL:$tmp/1v.yaml:bench1v" "5v:$VL:$tmp/5v.yaml:bench5v")
 
 # The kernel frees torn-down namespaces in the background (kworker netns cleanup); let it finish
 # so it does not compete with the micro-benchmarks below.
