@@ -38,7 +38,7 @@ gen_kubenet() { # NODES PODS_PER_NODE
 	echo "  - {name: k, subnet: aks, networkPlugin: kubenet, nodeCount: $1, pods: [{name: p, replicas: $(($1 * $2))}]}"
 }
 gen_peered() { # LAB VNETS VMS_PER_VNET: one subnet each, every pair peered (both sides declared)
-	local v w i
+	local v w i ref=s # one VNet: a bare subnet name, which builds from before routing domains load too
 	echo "name: $1"
 	echo "vnets:"
 	for v in $(seq 0 $(($2 - 1))); do
@@ -52,7 +52,8 @@ gen_peered() { # LAB VNETS VMS_PER_VNET: one subnet each, every pair peered (bot
 	done
 	echo "vms:"
 	for v in $(seq 0 $(($2 - 1))); do
-		for i in $(seq 0 $(($3 - 1))); do echo "  - {name: v${v}vm$i, subnet: v$v/s}"; done
+		[ "$2" -gt 1 ] && ref=v$v/s
+		for i in $(seq 0 $(($3 - 1))); do echo "  - {name: v${v}vm$i, subnet: $ref}"; done
 	done
 }
 
@@ -124,9 +125,11 @@ gen_peered bench5v 5 200 >"$tmp/5v.yaml"
 while read -r who up down rss; do
 	case $who in
 	1v) echo "1 VNet x 1,000 VMs:          up ${up} s   down ${down} s   (per endpoint: up $(per_ep "$up" 1000) ms, down $(per_ep "$down" 1000) ms; peak RSS ${rss} KiB)" ;;
+	base) echo "  baseline:                  up ${up} s   down ${down} s   (per endpoint: up $(per_ep "$up" 1000) ms, down $(per_ep "$down" 1000) ms; peak RSS ${rss} KiB)" ;;
 	5v) echo "5 peered VNets x 200 VMs:    up ${up} s   down ${down} s   (per endpoint: up $(per_ep "$up" 1000) ms, down $(per_ep "$down" 1000) ms; peak RSS ${rss} KiB)" ;;
 	esac
-done < <(RUNS=3 time_labs "1v:$VL:$tmp/1v.yaml:bench1v" "5v:$VL:$tmp/5v.yaml:bench5v")
+done < <(RUNS=3 time_labs "1v:$VL:$tmp/1v.yaml:bench1v" ${BASE:+"base:$BASE:$tmp/1v.yaml:bench1v"} \
+	"5v:$VL:$tmp/5v.yaml:bench5v")
 
 # The kernel frees torn-down namespaces in the background (kworker netns cleanup); let it finish
 # so it does not compete with the micro-benchmarks below.
