@@ -78,7 +78,7 @@ struct vl_verdict {
 	size_t n_hops;
 	uint32_t seen_src; /* source address the destination sees */
 	int dst_ep;	   /* destination endpoint or VL_NONE */
-	char why[160];	   /* UNREACHABLE, NO_HOST: where and why, e.g. "route None 10.0.0.0/8 (Default)" */
+	char why[320];	   /* UNREACHABLE, NO_HOST: where and why, e.g. "route None 10.0.0.0/8 (Default)" */
 	char
 	    note[256]; /* e.g. "masqueraded to node 10.1.0.4 by ip-masq-agent", "same node: crosses no NSG" */
 };

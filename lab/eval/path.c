@@ -272,6 +272,7 @@ static void to_internet(const struct vl_lab *lab, struct vl_verdict *v, int vnet
 static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int nic, int src_ep, struct vl_flow *f)
 {
 	char words[200], ip[VL_IP_STRLEN];
+	int forwarded_by = VL_NONE; /* the last appliance that forwarded the packet */
 
 	for (int trip = 0; trip < MAX_TRIPS; trip++) {
 		int scope = nic != VL_NONE ? vl_eff_endpoint_scope(lab, nic) : vnet;
@@ -343,7 +344,7 @@ static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int
 				    lab->eps[nva].name, route_words(lab, r, words, sizeof(words)));
 				return;
 			}
-			nic = src_ep = nva;
+			nic = src_ep = forwarded_by = nva;
 			continue;
 		}
 		case VL_NH_PEERING: {
@@ -367,6 +368,15 @@ static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int
 			to_onprem(lab, v, r->gateway, r->remote_vnet, f);
 			return;
 		case VL_NH_INTERNET:
+			if (forwarded_by != VL_NONE && f->src != lab->eps[forwarded_by].ip) {
+				/* The SDN translates a NIC's own address only (spec 19.2: the NVA must SNAT). */
+				hop_new(v, VL_HT_EDGE)->vnet = vnet;
+				end(v, VL_OUT_NO_HOST,
+				    "appliance %s forwards with source %s, not its own address: the default outbound "
+				    "SNAT covers a NIC's own address only, so no reply comes back (the appliance must SNAT)",
+				    lab->eps[forwarded_by].name, vl_ip_fmt(f->src, ip));
+				return;
+			}
 			to_internet(lab, v, vnet, f);
 			return;
 		case VL_NH_NONE:

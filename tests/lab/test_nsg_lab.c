@@ -431,7 +431,7 @@ Test(nsg_edit, refused_edits_change_nothing_and_add_delete_take_effect)
 /* Lists of three or more ranges live in shared named sets: edits create and remove them. */
 static void expect_list_sets(const char *n, const char *what)
 {
-	char *sets = th_run(NULL, "ip netns exec vl-%s-fabric nft list sets ip 2>&1 | grep -c 'set [ap][0-9a-f]'",
+	char *sets = th_run(NULL, "ip netns exec vl-%s-fabric.v nft list sets ip 2>&1 | grep -c 'set [ap][0-9a-f]'",
 			    th_lab.name);
 
 	cr_assert_str_eq(sets, n, "%s: %s", what, sets);
