@@ -93,6 +93,14 @@ int vl_eff_appliance(const struct vl_lab *lab, int vnet, uint32_t ip);
 int vl_eff_vnet_gateway(const struct vl_lab *lab, int vnet, int *via_vnet);
 /* The peering of vnet `from` to vnet `to`, or NULL. */
 const struct vl_peering *vl_eff_peering(const struct vl_lab *lab, int from, int to);
+/*
+ * Does VNet `to` admit a packet from source `src` arriving over its peering with `from`?
+ * Without allowForwardedTraffic on `to`'s side, only sources in `from`'s address spaces and
+ * behind `from`'s gateway (a VPN gateway's forwarding needs no flag) get in (spec 12.4).
+ */
+bool vl_eff_peering_admits(const struct vl_lab *lab, int from, int to, uint32_t src);
+/* The prefixes vl_eff_peering_admits() admits from `from`: appended to *out (caller frees). */
+int vl_eff_peering_sources(const struct vl_lab *lab, int from, struct vl_prefix **out, size_t *n);
 /* Both sides exist: traffic flows. */
 bool vl_eff_peered(const struct vl_lab *lab, int a, int b);
 

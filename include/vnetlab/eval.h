@@ -66,7 +66,8 @@ enum vl_outcome {
 	VL_OUT_DENIED,	    /* an NSG rule drops it */
 	VL_OUT_UNREACHABLE, /* the routing drops it: a None route, an appliance that does not forward,
 			     * no route at all */
-	VL_OUT_NO_HOST,	    /* routed, but nobody holds the destination address: silently lost */
+	VL_OUT_NO_HOST,	    /* silently lost: nobody holds the destination address, or a peering without
+			     * allowForwardedTraffic drops it, or no reply can come back */
 };
 
 struct vl_verdict {

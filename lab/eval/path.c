@@ -264,6 +264,23 @@ static void to_internet(const struct vl_lab *lab, struct vl_verdict *v, int vnet
 	v->outcome = VL_OUT_DELIVERED;
 }
 
+/* Into VNet `to` over its peering with `from`, if that peering admits the source (spec 12.4). */
+static bool cross_peering(const struct vl_lab *lab, struct vl_verdict *v, int from, int to, const struct vl_flow *f)
+{
+	struct vl_hop *h = hop_new(v, VL_HT_PEERING);
+	char ip[VL_IP_STRLEN];
+
+	h->vnet = from;
+	h->remote_vnet = to;
+	h->flow = *f;
+	if (vl_eff_peering_admits(lab, from, to, f->src))
+		return true;
+	end(v, VL_OUT_NO_HOST,
+	    "dropped silently: peering %s of vnet %s does not allow forwarded traffic, and %s is not an address of vnet %s",
+	    vl_eff_peering(lab, to, from)->name, lab->vnets[to].name, vl_ip_fmt(f->src, ip), lab->vnets[from].name);
+	return false;
+}
+
 /*
  * Trips through the fabrics, starting in `vnet` from the NIC of endpoint `nic`
  * (VL_NONE: the packet enters the VNet from a peering or a gateway, and its
@@ -322,11 +339,9 @@ static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int
 				return;
 			}
 			if (ep_vnet(lab, nva) != vnet) { /* the hub's appliance, across the peering */
-				h = hop_new(v, VL_HT_PEERING);
-				h->vnet = vnet;
-				h->remote_vnet = ep_vnet(lab, nva);
-				h->flow = *f;
-				vnet = h->remote_vnet;
+				if (!cross_peering(lab, v, vnet, ep_vnet(lab, nva), f))
+					return;
+				vnet = ep_vnet(lab, nva);
 			}
 			h = hop_new(v, VL_HT_APPLIANCE);
 			h->endpoint = nva;
@@ -347,24 +362,16 @@ static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int
 			nic = src_ep = forwarded_by = nva;
 			continue;
 		}
-		case VL_NH_PEERING: {
-			struct vl_hop *h = hop_new(v, VL_HT_PEERING);
-
-			h->vnet = vnet;
-			h->remote_vnet = r->remote_vnet;
-			h->flow = *f;
+		case VL_NH_PEERING:
+			if (!cross_peering(lab, v, vnet, r->remote_vnet, f))
+				return;
 			vnet = r->remote_vnet;
 			nic = VL_NONE;
 			continue;
-		}
 		case VL_NH_GATEWAY:
-			if (r->remote_vnet != vnet) { /* gateway transit: through the hub first */
-				struct vl_hop *h = hop_new(v, VL_HT_PEERING);
-
-				h->vnet = vnet;
-				h->remote_vnet = r->remote_vnet;
-				h->flow = *f;
-			}
+			/* gateway transit: through the hub first */
+			if (r->remote_vnet != vnet && !cross_peering(lab, v, vnet, r->remote_vnet, f))
+				return;
 			to_onprem(lab, v, r->gateway, r->remote_vnet, f);
 			return;
 		case VL_NH_INTERNET:
