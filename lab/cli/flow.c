@@ -96,7 +96,7 @@ static struct vl_lab *flow_open(struct flow_args *a, int *from, uint32_t *dst, i
 		fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", lab->name, a->from);
 		goto fail;
 	}
-	if (resolve_target(lab, a->to, dst, to)) {
+	if (resolve_target(lab, *from, a->to, dst, to)) {
 		fprintf(stderr, "vnetlab: '%s' is neither an endpoint of lab '%s' nor an IPv4 address\n",
 			a->to, lab->name);
 		goto fail;
