@@ -45,25 +45,33 @@
 	"  - {name: nva1, subnet: nva, enableIpForwarding: true}\n"
 
 /* Peerings: a-b and b-c both sides, a-e both sides with a's access off, a to d one side only. */
-#define PEER_VNET(n, space, peerings)                                                                        \
-	"  - name: " n "\n"                                                                                  \
-	"    addressSpace: [" space "]\n"                                                                    \
-	"    subnets:\n"                                                                                     \
-	"      - {name: s, addressPrefix: " space "}\n"                                                      \
-	"    virtualNetworkPeerings:\n" peerings
 #define PEERS                                                                                                \
 	"name: peers\n"                                                                                      \
-	"vnets:\n" PEER_VNET("a", "10.1.0.0/24",                                                             \
-			     "      - {name: to-b, remoteVirtualNetwork: b}\n"                               \
-			     "      - {name: to-d, remoteVirtualNetwork: d}\n"                               \
-			     "      - {name: to-e, remoteVirtualNetwork: e, allowVirtualNetworkAccess: false}\n")  \
-	    PEER_VNET("b", "10.2.0.0/24",                                                                    \
-		      "      - {name: to-a, remoteVirtualNetwork: a}\n"                                      \
-		      "      - {name: to-c, remoteVirtualNetwork: c}\n")                                     \
-		PEER_VNET("c", "10.3.0.0/24", "      - {name: to-b, remoteVirtualNetwork: b}\n")             \
-		    "  - name: d\n    addressSpace: [10.4.0.0/24]\n"                                         \
-		    "    subnets: [{name: s, addressPrefix: 10.4.0.0/24}]\n" PEER_VNET(                   \
-			"e", "10.5.0.0/24", "      - {name: to-a, remoteVirtualNetwork: a}\n")
+	"vnets:\n"                                                                                           \
+	"  - name: a\n"                                                                                      \
+	"    addressSpace: [10.1.0.0/24]\n"                                                                  \
+	"    subnets: [{name: s, addressPrefix: 10.1.0.0/24}]\n"                                             \
+	"    virtualNetworkPeerings:\n"                                                                      \
+	"      - {name: to-b, remoteVirtualNetwork: b}\n"                                                    \
+	"      - {name: to-d, remoteVirtualNetwork: d}\n"                                                    \
+	"      - {name: to-e, remoteVirtualNetwork: e, allowVirtualNetworkAccess: false}\n"                  \
+	"  - name: b\n"                                                                                      \
+	"    addressSpace: [10.2.0.0/24]\n"                                                                  \
+	"    subnets: [{name: s, addressPrefix: 10.2.0.0/24}]\n"                                             \
+	"    virtualNetworkPeerings:\n"                                                                      \
+	"      - {name: to-a, remoteVirtualNetwork: a}\n"                                                    \
+	"      - {name: to-c, remoteVirtualNetwork: c}\n"                                                    \
+	"  - name: c\n"                                                                                      \
+	"    addressSpace: [10.3.0.0/24]\n"                                                                  \
+	"    subnets: [{name: s, addressPrefix: 10.3.0.0/24}]\n"                                             \
+	"    virtualNetworkPeerings: [{name: to-b, remoteVirtualNetwork: b}]\n"                              \
+	"  - name: d\n"                                                                                      \
+	"    addressSpace: [10.4.0.0/24]\n"                                                                  \
+	"    subnets: [{name: s, addressPrefix: 10.4.0.0/24}]\n"                                             \
+	"  - name: e\n"                                                                                      \
+	"    addressSpace: [10.5.0.0/24]\n"                                                                  \
+	"    subnets: [{name: s, addressPrefix: 10.5.0.0/24}]\n"                                             \
+	"    virtualNetworkPeerings: [{name: to-a, remoteVirtualNetwork: a}]\n"
 
 /* A hub with a VPN gateway and two on-premises networks (one of them a whole reserved range);
  * spoke uses the hub's gateway by transit, spoke2 is peered without it; in the hub, u's table
@@ -120,7 +128,8 @@
 	"  - {name: dc, addressPrefixes: [172.16.0.0/24]}\n"                                                 \
 	"connections:\n"                                                                                     \
 	"  - {name: to-branch, virtualNetworkGateway: vpn, localNetworkGateway: branch}\n"                   \
-	"  - {name: to-dc, virtualNetworkGateway: er, localNetworkGateway: dc, connectionType: ExpressRoute}\n"
+	"  - {name: to-dc, virtualNetworkGateway: er, localNetworkGateway: dc, connectionType: "             \
+	"ExpressRoute}\n"
 
 /* A kubenet cluster in subnet aks; subnet other and the peered VNet p have no pod routes. */
 #define KUBE                                                                                                 \
@@ -227,8 +236,8 @@ static const struct route_row route_rows[] = {
     {"local network gateway prefix: VirtualNetworkGateway via the gateway's .4", GW, "hub/s", "192.168.10.5",
      "192.168.10.0/24", "VirtualNetworkGateway", "VirtualNetworkGateway", "10.0.255.4", "hub", NULL, NULL},
     {"tie User > gateway: a None UDR on a branch prefix, the gateway route inactive", GW, "hub/u",
-     "192.168.10.5", "192.168.10.0/24", "None", "User", NULL, NULL, "VirtualNetworkGateway VirtualNetworkGateway",
-     NULL},
+     "192.168.10.5", "192.168.10.0/24", "None", "User", NULL, NULL,
+     "VirtualNetworkGateway VirtualNetworkGateway", NULL},
     {"a route table without disableBgpRoutePropagation keeps the other gateway routes", GW, "hub/u",
      "192.168.20.5", "192.168.20.0/24", "VirtualNetworkGateway", "VirtualNetworkGateway", "10.0.255.4", NULL,
      NULL, NULL},
@@ -242,8 +251,9 @@ static const struct route_row route_rows[] = {
     {"no transit (spoke2 without useRemoteGateways): no gateway routes", GW, "spoke2/s", "192.168.20.5",
      "192.168.0.0/16", "None", "Default", NULL, NULL, NULL,
      "192.168.20.0/24 VirtualNetworkGateway VirtualNetworkGateway"},
-    {"VPN and ExpressRoute gateways in one VNet: the VPN connection's routes", TWO_GW, "hub/s", "192.168.10.5",
-     "192.168.10.0/24", "VirtualNetworkGateway", "VirtualNetworkGateway", NULL, "hub", NULL, NULL},
+    {"VPN and ExpressRoute gateways in one VNet: the VPN connection's routes", TWO_GW, "hub/s",
+     "192.168.10.5", "192.168.10.0/24", "VirtualNetworkGateway", "VirtualNetworkGateway", NULL, "hub", NULL,
+     NULL},
     {"VPN and ExpressRoute gateways in one VNet: the ExpressRoute connection's routes too", TWO_GW, "hub/s",
      "172.16.0.5", "172.16.0.0/24", "VirtualNetworkGateway", "VirtualNetworkGateway", NULL, "hub", NULL,
      NULL},
@@ -254,8 +264,8 @@ static const struct route_row route_rows[] = {
      "User", "10.10.1.4", NULL, NULL, NULL},
     {"kubenet: from another subnet a pod address hits 10/8 None", KUBE, "other", "10.244.1.7", "10.0.0.0/8",
      "None", "Default", NULL, NULL, NULL, "10.244.1.0/24 User VirtualAppliance"},
-    {"kubenet: from a peered VNet too", KUBE, "p/s", "10.244.1.7", "10.0.0.0/8", "None", "Default", NULL, NULL,
-     NULL, NULL},
+    {"kubenet: from a peered VNet too", KUBE, "p/s", "10.244.1.7", "10.0.0.0/8", "None", "Default", NULL,
+     NULL, NULL, NULL},
     /* 19.1 reserved ranges */
     {"an address space of 10.0.0.0/8 replaces the 10/8 None route", BIG, "s", "10.200.0.1", "10.0.0.0/8",
      "VnetLocal", "Default", NULL, NULL, NULL, "10.0.0.0/8 Default None"},
@@ -370,10 +380,11 @@ Test(effective, routes_sorted_one_active_per_prefix)
 				const struct vl_eroute *r = &sc->routes[j];
 				size_t active = 0;
 
-				cr_assert(j == 0 || sc->routes[j - 1].prefix.len >= r->prefix.len, "%s: scope %zu",
-					  lab->name, k);
+				cr_assert(j == 0 || sc->routes[j - 1].prefix.len >= r->prefix.len,
+					  "%s: scope %zu", lab->name, k);
 				for (size_t m = 0; m < sc->n_routes; m++)
-					active += sc->routes[m].active && sc->routes[m].prefix.addr == r->prefix.addr &&
+					active += sc->routes[m].active &&
+						  sc->routes[m].prefix.addr == r->prefix.addr &&
 						  sc->routes[m].prefix.len == r->prefix.len;
 				cr_assert_eq(active, 1, "%s: scope %zu", lab->name, k);
 			}
@@ -448,8 +459,9 @@ ParameterizedTest(size_t *i, effective, vnet_tag)
 	struct vl_lab *lab = th_load(row->yaml);
 	int k = scope_of(lab, row->subnet);
 
-	cr_assert_eq(vl_eff_in_vnet_tag(lab->eff, k, ip_of(row->addr)), row->in, "%s: %s %s VirtualNetwork of %s",
-		     row->id, row->addr, row->in ? "not in" : "in", row->subnet);
+	cr_assert_eq(vl_eff_in_vnet_tag(lab->eff, k, ip_of(row->addr)), row->in,
+		     "%s: %s %s VirtualNetwork of %s", row->id, row->addr, row->in ? "not in" : "in",
+		     row->subnet);
 	vl_lab_free(lab);
 }
 
@@ -461,16 +473,17 @@ struct inet_row {
 };
 
 static const struct inet_row inet_rows[] = {
-    {"203.0.113.9", true},    {"192.0.2.10", true},	{"198.51.100.200", true}, {"198.51.100.4", true},
-    {"8.8.8.8", true},	      /* a 0/0 and an 8.8/16 UDR do not shrink it */
-    {"100.63.255.255", true}, {"172.32.0.1", true},	{"11.0.0.1", true},	  {"10.9.9.9", false},
-    {"172.16.0.1", false},    {"172.31.255.255", false}, {"192.168.1.1", false},  {"100.64.0.1", false},
-    {"100.127.255.255", false}, {"127.0.0.1", false},	{"169.254.169.254", false}, {"0.1.2.3", false},
-    {"224.0.0.5", false},     {"239.255.255.250", false}, {"240.0.0.1", false},	  {"255.255.255.255", false},
-    {"20.1.2.3", false},	/* a VNet space */
-    {"20.2.0.1", true},	        /* beside it */
-    {"30.1.2.3", false},	/* an on-premises space */
-    {"168.63.129.16", true},	/* public, in VirtualNetwork, and Internet too */
+    {"203.0.113.9", true},	{"192.0.2.10", true},	    {"198.51.100.200", true},
+    {"198.51.100.4", true},	{"8.8.8.8", true}, /* a 0/0 and an 8.8/16 UDR do not shrink it */
+    {"100.63.255.255", true},	{"172.32.0.1", true},	    {"11.0.0.1", true},
+    {"10.9.9.9", false},	{"172.16.0.1", false},	    {"172.31.255.255", false},
+    {"192.168.1.1", false},	{"100.64.0.1", false},	    {"100.127.255.255", false},
+    {"127.0.0.1", false},	{"169.254.169.254", false}, {"0.1.2.3", false},
+    {"224.0.0.5", false},	{"239.255.255.250", false}, {"240.0.0.1", false},
+    {"255.255.255.255", false}, {"20.1.2.3", false}, /* a VNet space */
+    {"20.2.0.1", true},				     /* beside it */
+    {"30.1.2.3", false},			     /* an on-premises space */
+    {"168.63.129.16", true},			     /* public, in VirtualNetwork, and Internet too */
 };
 
 #define N_INET_ROWS (sizeof(inet_rows) / sizeof(inet_rows[0]))
@@ -485,8 +498,8 @@ ParameterizedTest(size_t *i, effective, internet_tag)
 	const struct inet_row *row = &inet_rows[*i];
 	struct vl_lab *lab = th_load(PUBLIC);
 
-	cr_assert_eq(vl_eff_is_internet(lab->eff, ip_of(row->addr)), row->internet, "%s: Internet %d, want %d",
-		     row->addr, !row->internet, row->internet);
+	cr_assert_eq(vl_eff_is_internet(lab->eff, ip_of(row->addr)), row->internet,
+		     "%s: Internet %d, want %d", row->addr, !row->internet, row->internet);
 	vl_lab_free(lab);
 }
 
@@ -537,11 +550,11 @@ ParameterizedTest(size_t *i, effective, non_masq)
 	"  - name: hub\n"                                                                                    \
 	"    addressSpace: [10.0.0.0/16]\n"                                                                  \
 	"    subnets: [{name: fw, addressPrefix: 10.0.1.0/24}]\n"                                            \
-	"    virtualNetworkPeerings: [{name: to-spoke, remoteVirtualNetwork: spoke, allowForwardedTraffic: "  \
+	"    virtualNetworkPeerings: [{name: to-spoke, remoteVirtualNetwork: spoke, allowForwardedTraffic: " \
 	"true}]\n"                                                                                           \
 	"  - name: spoke\n"                                                                                  \
 	"    addressSpace: [10.1.0.0/16]\n"                                                                  \
-	"    subnets: [{name: app, addressPrefix: 10.1.1.0/24, routeTable: rt}]\n" spoke_peering            \
+	"    subnets: [{name: app, addressPrefix: 10.1.1.0/24, routeTable: rt}]\n" spoke_peering             \
 	"routeTables:\n"                                                                                     \
 	"  - name: rt\n"                                                                                     \
 	"    routes:\n"                                                                                      \
@@ -559,7 +572,8 @@ Test(effective, appliance_in_a_peered_hub_accepted)
 
 	cr_assert_str_eq(vl_nh_name(r->hop), "VirtualAppliance");
 	cr_assert_str_eq(vl_ip_fmt(r->hop_ip, a), "10.0.1.4");
-	cr_assert_eq(vl_eff_appliance(lab, lab->eff->scopes[k].vnet, r->hop_ip), vl_lab_find_endpoint(lab, "fw1"));
+	cr_assert_eq(vl_eff_appliance(lab, lab->eff->scopes[k].vnet, r->hop_ip),
+		     vl_lab_find_endpoint(lab, "fw1"));
 	vl_lab_free(lab);
 }
 
