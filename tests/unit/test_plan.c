@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/helpers.h"
+#include "vnetlab/effective.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/nft.h"
 #include "vnetlab/plan.h"
@@ -102,28 +103,51 @@ Test(plan, basic_topology_objects)
 
 	cr_assert_eq(vl_plan_build(lab, &p), 0);
 	text = plan_text(p);
-	cr_assert_eq(p->n_ns, 5);
-	cr_assert_str_eq(p->ns[0].name, "vl-t-fabric");
-	cr_assert_eq(p->n_links, 4, "one veth per NIC");
-	cr_assert_eq(p->n_rulesets, 1, "the fabric's NSG ruleset only");
+	cr_assert_eq(p->n_ns, 6, "the fabric of v, the Internet, four endpoints");
+	cr_assert_str_eq(p->ns[0].name, "vl-t-fabric.v");
+	cr_assert_eq(p->ns[0].role, VL_NS_FABRIC);
+	cr_assert_eq(p->ns[0].index, 0);
+	cr_assert_str_eq(p->ns[1].name, "vl-t-internet");
+	cr_assert_eq(p->ns[1].role, VL_NS_INTERNET);
+	cr_assert_eq(p->n_links, 5, "one veth per NIC and the edge");
+	cr_assert_eq(p->n_rulesets, 1, "the fabric's ruleset only");
+	cr_assert_eq(p->rulesets[0].kind, VL_RULESET_FABRIC);
+	cr_assert_eq(p->rulesets[0].index, 0, "of vnet v");
+	cr_assert_eq(p->rulesets[0].ns, 0);
 	/* every NIC: veth in the fabric, peer eth0 in the endpoint, gateway .1/32, /32 route, default via .1
 	 */
-	cr_assert(strstr(text, "link   vl-t-fabric n0 type veth peer eth0 netns vl-t-vm1\n"), "%s", text);
-	cr_assert(strstr(text, "link   vl-t-fabric n3 type veth peer eth0 netns vl-t-cg\n"), "%s", text);
-	cr_assert(strstr(text, "addr   vl-t-fabric n0 10.5.1.1/32\n"));
-	cr_assert(strstr(text, "addr   vl-t-fabric n3 10.5.2.1/32\n"));
+	cr_assert(strstr(text, "link   vl-t-fabric.v n0 type veth peer eth0 netns vl-t-vm1\n"), "%s", text);
+	cr_assert(strstr(text, "link   vl-t-fabric.v n3 type veth peer eth0 netns vl-t-cg\n"), "%s", text);
+	cr_assert(strstr(text, "addr   vl-t-fabric.v n0 10.5.1.1/32\n"));
+	cr_assert(strstr(text, "addr   vl-t-fabric.v n3 10.5.2.1/32\n"));
 	cr_assert(strstr(text, "addr   vl-t-vm1 eth0 10.5.1.5/24\n"));
 	cr_assert(strstr(text, "addr   vl-t-cg eth0 10.5.2.4/28\n"));
-	cr_assert(strstr(text, "route  vl-t-fabric 10.5.1.5/32 dev n0\n"));
+	cr_assert(strstr(text, "route  vl-t-fabric.v 10.5.1.5/32 dev n0\n"));
 	cr_assert(strstr(text, "route  vl-t-vm1 default via 10.5.1.1 dev eth0\n"));
 	cr_assert(strstr(text, "route  vl-t-cg default via 10.5.2.1 dev eth0\n"));
-	cr_assert(strstr(text, "sysctl vl-t-fabric net/ipv4/conf/default/proxy_arp=1\n"));
-	cr_assert(strstr(text, "sysctl vl-t-fabric net/ipv4/ip_forward=1\n"));
+	cr_assert(strstr(text, "sysctl vl-t-fabric.v net/ipv4/conf/default/proxy_arp=1\n"));
+	cr_assert(strstr(text, "sysctl vl-t-fabric.v net/ipv4/ip_forward=1\n"));
 	cr_assert(strstr(text, "sysctl vl-t-vm1 net/ipv6/conf/default/disable_ipv6=1\n"));
-	cr_assert(strstr(text, "sysctl vl-t-fabric net/ipv4/neigh/n3/proxy_delay=0\n"), "%s", text);
-	cr_assert(strstr(text, "addr   vl-t-fabric lo 168.63.129.16/32\n"), "%s", text);
-	cr_assert_eq(p->n_addrs, 9);
-	cr_assert_eq(p->n_routes, 8);
+	cr_assert(strstr(text, "sysctl vl-t-fabric.v net/ipv4/neigh/n3/proxy_delay=0\n"), "%s", text);
+	cr_assert(strstr(text, "addr   vl-t-fabric.v lo 168.63.129.16/32\n"), "%s", text);
+	cr_assert(strstr(text, "addr   vl-t-fabric.v lo 169.254.169.254/32\n"), "%s", text);
+	cr_assert(strstr(text, "sysctl vl-t-fabric.v net/ipv4/icmp_ratemask=0\n"), "%s", text);
+	/* the edge: a /31 to the Internet namespace, the VNet's outbound address routed back over it */
+	cr_assert(strstr(text, "link   vl-t-fabric.v edge type veth peer v0 netns vl-t-internet\n"), "%s", text);
+	cr_assert(strstr(text, "addr   vl-t-fabric.v edge 169.254.0.0/31\n"), "%s", text);
+	cr_assert(strstr(text, "addr   vl-t-internet v0 169.254.0.1/31\n"), "%s", text);
+	cr_assert(strstr(text, "route  vl-t-internet 198.51.100.4/32 via 169.254.0.0 dev v0\n"), "%s", text);
+	cr_assert(strstr(text, "route  vl-t-internet blackhole default\n"), "%s", text);
+	/* the system routes in main: VNet-local is the NICs' /32s, else dropped without a word */
+	cr_assert(strstr(text, "route  vl-t-fabric.v blackhole 10.5.0.0/16\n"), "%s", text);
+	cr_assert(strstr(text, "route  vl-t-fabric.v blackhole 198.51.100.4/32\n"), "%s", text);
+	cr_assert(strstr(text, "route  vl-t-fabric.v unreachable 10.0.0.0/8\n"), "%s", text);
+	cr_assert(strstr(text, "route  vl-t-fabric.v unreachable 100.64.0.0/10\n"), "%s", text);
+	cr_assert(strstr(text, "route  vl-t-fabric.v default via 169.254.0.1 dev edge\n"), "%s", text);
+	cr_assert(!strstr(text, "table"), "no route table, no kubenet: main only\n%s", text);
+	cr_assert_eq(p->n_rules, 0);
+	cr_assert_eq(p->n_addrs, 12, "4 NIC ends, 4 eth0, 2 on lo, 2 on the edge");
+	cr_assert_eq(p->n_routes, 17, "4 /32s, 4 defaults, 6 system, outbound, and 2 in the Internet");
 	free(text);
 	vl_plan_free(p);
 	vl_lab_free(lab);
@@ -173,7 +197,23 @@ Test(plan, kubenet_cluster)
 	cr_assert(strstr(text, "addr   vl-k-web-0 eth0 10.244.0.2/24\n"));
 	cr_assert(strstr(text, "route  vl-k-web-0 default via 10.244.0.1 dev eth0\n"));
 	/* the cluster route table: pod /24 via the node */
-	cr_assert(strstr(text, "route  vl-k-fabric 10.244.1.0/24 via 10.10.1.5 dev n1\n"));
+	/* the cluster's subnet is a scope of its own: marked, looked up in its table; main has no pod route */
+	{
+		int k = lab->eff->subnet_scope[vl_lab_find_subnet(lab, "aks")];
+		char want[160];
+
+		cr_assert_neq(k, 0, "not the VNet's system scope");
+		snprintf(want, sizeof(want), "rule   vl-k-fabric.v pref %u fwmark %u lookup %u\n", 1000u + k,
+			 vl_scope_mark(k), vl_scope_table(k));
+		cr_assert(strstr(text, want), "%s\n%s", want, text);
+		snprintf(want, sizeof(want), "route  vl-k-fabric.v 10.244.1.0/24 via 10.10.1.5 dev n1 table %u\n",
+			 vl_scope_table(k));
+		cr_assert(strstr(text, want), "%s\n%s", want, text);
+		snprintf(want, sizeof(want), "route  vl-k-fabric.v throw 10.10.0.0/16 table %u\n", vl_scope_table(k));
+		cr_assert(strstr(text, want), "%s\n%s", want, text);
+		cr_assert(!strstr(text, "route  vl-k-fabric.v 10.244.1.0/24 via 10.10.1.5 dev n1\n"), "%s", text);
+		cr_assert(strstr(text, "route  vl-k-fabric.v unreachable 10.0.0.0/8\n"), "%s", text);
+	}
 	cr_assert(strstr(text, "sysctl vl-k-c-node-1 net/ipv4/ip_forward=1\n"));
 	cr_assert(strstr(text, "nft    vl-k-c-node-0 masquerade\n"));
 	cr_assert(strstr(text, "nft    vl-k-c-node-1 masquerade\n"));
@@ -218,7 +258,7 @@ Test(plan, azure_cni_cluster)
 	cr_assert_eq(vl_plan_build(lab, &p), 0);
 	text = plan_text(p);
 	cr_assert(!strstr(text, "cbr0"), "no bridge in Azure CNI");
-	cr_assert(strstr(text, "route  vl-z-fabric 10.13.0.7/32 via 10.13.0.5 dev n1\n"), "%s", text);
+	cr_assert(strstr(text, "route  vl-z-fabric.v 10.13.0.7/32 via 10.13.0.5 dev n1\n"), "%s", text);
 	cr_assert(strstr(text, "route  vl-z-c-node-0 10.13.0.7/32 dev p3\n"), "%s", text);
 	cr_assert(strstr(text, "addr   vl-z-p-0 eth0 10.13.0.7/24\n"));
 	cr_assert(strstr(text, "route  vl-z-p-0 default via 10.13.0.1 dev eth0\n"));
