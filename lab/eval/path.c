@@ -433,9 +433,7 @@ static void from_onprem(const struct vl_lab *lab, struct vl_verdict *v, const st
 			continue;
 		for (size_t w = 0; w < lab->n_vnets; w++) {
 			const struct vl_vnet *vn = &lab->vnets[w];
-			int via;
-
-			if (vl_eff_vnet_gateway(lab, (int)w, &via) != g)
+			if (!vl_eff_uses_gateway(lab, (int)w, g))
 				continue;
 			for (size_t i = 0; i < vn->n_spaces; i++) {
 				struct vl_hop *h;
@@ -453,6 +451,28 @@ static void from_onprem(const struct vl_lab *lab, struct vl_verdict *v, const st
 		}
 	}
 	end(v, VL_OUT_UNREACHABLE, "on-premises network %s has no route to %s", lg->name, vl_ip_fmt(f->dst, ip));
+}
+
+/*
+ * Replies follow the destination subnet's routes, not the way the request came: a flow sent
+ * through an appliance by one side's route table dies if the other side routes the reply into
+ * a None route (spec 23.3). Checked for the first trip back.
+ */
+static void reply_route(const struct vl_lab *lab, struct vl_verdict *v)
+{
+	const struct vl_eroute *r;
+	char words[200];
+	int scope;
+
+	if (v->outcome != VL_OUT_DELIVERED || v->dst_ep == VL_NONE)
+		return;
+	scope = vl_eff_endpoint_scope(lab, v->dst_ep);
+	if (scope == VL_NONE)
+		return;
+	r = vl_eff_route(lab->eff, scope, v->seen_src);
+	if (!r || r->hop == VL_NH_NONE || (r->hop == VL_NH_GATEWAY && r->gateway == VL_NONE))
+		end(v, VL_OUT_NO_HOST, "the reply is dropped: from %s, %s", lab->eps[v->dst_ep].name,
+		    r ? route_words(lab, r, words, sizeof(words)) : "no route back");
 }
 
 static void verdict_init(struct vl_verdict *v)
@@ -537,6 +557,7 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 	}
 	v->seen_src = f.src;
 	travel(lab, v, vnet, nic, from, &f);
+	reply_route(lab, v);
 	if (v->outcome == VL_OUT_DELIVERED && v->dst_ep != VL_NONE && lab->eps[v->dst_ep].kind == VL_EP_POD &&
 	    is_kubenet_pod(lab, &lab->eps[v->dst_ep]))
 		note_add(v, "%s is in the pod range of %s (routed there by the cluster's route table)",

@@ -324,16 +324,18 @@ static const struct vl_plan_route *lpm(const struct vl_plan *p, int ns, uint32_t
 	return best;
 }
 
-/* What the kernel of namespace ns does with a packet to dst that came in on iif with fwmark mark:
- * rules by priority (a throw or no match goes on to the next), then main. */
-static const struct vl_plan_route *route_for(const struct vl_plan *p, const char *ns, const char *iif,
-					     uint32_t mark, const char *dst)
+/* What the kernel of namespace ns does with a packet from src (NULL: 0.0.0.0) to dst that came in
+ * on iif with fwmark mark: rules by priority (a throw or no match goes on to the next), then main. */
+static const struct vl_plan_route *route_from(const struct vl_plan *p, const char *ns, const char *iif,
+					      uint32_t mark, const char *src, const char *dst)
 {
 	int n = ns_of(p, ns);
-	uint32_t d, last = 0;
+	uint32_t d, sa = 0, last = 0;
 	const struct vl_plan_route *r;
 
 	cr_assert_eq(vl_ip_parse(dst, &d), 0);
+	if (src)
+		cr_assert_eq(vl_ip_parse(src, &sa), 0);
 	for (;;) {
 		const struct vl_plan_rule *next = NULL;
 
@@ -341,7 +343,7 @@ static const struct vl_plan_route *route_for(const struct vl_plan *p, const char
 			const struct vl_plan_rule *u = &p->rules[i];
 
 			if (u->ns != n || u->priority <= last || (u->mark && u->mark != mark) ||
-			    (u->iif[0] && strcmp(u->iif, iif)))
+			    (u->iif[0] && strcmp(u->iif, iif)) || (u->src.len && !vl_prefix_contains(u->src, sa)))
 				continue;
 			if (!next || u->priority < next->priority)
 				next = u;
@@ -356,6 +358,12 @@ static const struct vl_plan_route *route_for(const struct vl_plan *p, const char
 	r = lpm(p, n, VL_RT_MAIN, d);
 	cr_assert_not_null(r, "%s: no route to %s", ns, dst);
 	return r;
+}
+
+static const struct vl_plan_route *route_for(const struct vl_plan *p, const char *ns, const char *iif,
+					     uint32_t mark, const char *dst)
+{
+	return route_from(p, ns, iif, mark, NULL, dst);
 }
 
 /* "unicast via 10.0.0.1 dev n0", "unreachable", ... */
@@ -658,7 +666,7 @@ Test(plan, hub_appliance_serves_a_spoke)
 	struct vl_plan *p = plan_of(lab, &text);
 	int spoke = vl_lab_find_vnet(lab, "spoke");
 	int k = lab->eff->subnet_scope[vl_lab_find_subnet(lab, "spoke/app")];
-	uint32_t tt = vl_transit_table(spoke);
+	uint32_t tt = vl_transit_table(k);
 
 	vl_ip_fmt(addr_on(p, "vl-n-fabric.hub", "pr1"), hub_end);
 	/* the spoke: app's table sends everything over the peering to the hub */
@@ -668,9 +676,10 @@ Test(plan, hub_appliance_serves_a_spoke)
 	cr_assert(has(text, "route  vl-n-fabric.spoke default via %s dev pr0 table %u\n", hub_end,
 		      vl_scope_table(k)),
 		  "%s", text);
-	/* the hub: what comes in over the peering from the spoke reads the spoke's routes again */
-	cr_assert(has(text, "rule   vl-n-fabric.hub pref %u iif pr1 lookup %u\n", 2000u + spoke, tt), "%s",
-		  text);
+	/* the hub: what comes in over the peering from the app subnet reads its routes again */
+	(void)spoke;
+	cr_assert(has(text, "rule   vl-n-fabric.hub pref %u from 10.1.1.0/24 iif pr1 lookup %u\n", 2000u + k, tt),
+		  "%s", text);
 	cr_assert(has(text, "route  vl-n-fabric.hub default via 10.0.1.4 dev n0 table %u\n", tt), "%s", text);
 	cr_assert(has(text, "route  vl-n-fabric.hub throw 10.0.0.0/16 table %u\n", tt), "%s", text);
 	cr_assert(has(text, "route  vl-n-fabric.hub throw 10.1.0.0/16 table %u\n", tt), "%s", text);
@@ -678,11 +687,12 @@ Test(plan, hub_appliance_serves_a_spoke)
 	/* the whole way: app1 -> spoke -> hub -> fw1 -> hub's edge */
 	cr_assert_str_eq(route_for(p, "vl-n-fabric.spoke", "n1", vl_scope_mark(k), "203.0.113.9")->dev,
 			 "pr0");
-	cr_assert_str_eq(hop_text(route_for(p, "vl-n-fabric.hub", "pr1", 0, "203.0.113.9")),
+	cr_assert_str_eq(hop_text(route_from(p, "vl-n-fabric.hub", "pr1", 0, "10.1.1.4", "203.0.113.9")),
 			 "unicast via 10.0.1.4 dev n0");
 	cr_assert_str_eq(route_for(p, "vl-n-fabric.hub", "n0", 0, "203.0.113.9")->dev, VL_EDGE_IFNAME);
 	/* the hub's own subnets and the spoke's space are not sent to the appliance */
-	cr_assert_str_eq(hop_text(route_for(p, "vl-n-fabric.hub", "pr1", 0, "10.0.1.4")), "unicast dev n0");
+	cr_assert_str_eq(hop_text(route_from(p, "vl-n-fabric.hub", "pr1", 0, "10.1.1.4", "10.0.1.4")),
+			 "unicast dev n0");
 	cr_assert_str_eq(route_for(p, "vl-n-fabric.hub", "n0", 0, "10.1.1.4")->dev, "pr1");
 	/* plain has no route table: its Internet traffic leaves by the spoke's own edge */
 	cr_assert_str_eq(route_for(p, "vl-n-fabric.spoke", "n2", 0, "203.0.113.9")->dev, VL_EDGE_IFNAME);
@@ -693,9 +703,9 @@ Test(plan, hub_appliance_serves_a_spoke)
 }
 
 /*
- * Bug: the hub's transit table is chosen by the peering (iif pr<spoke>) alone, so every packet
- * of the spoke that crosses the peering reads app's routes, also those of subnet plain, which has
- * no route table: plain1 -> shared1 (a VNetPeering route for plain) is sent to fw1.
+ * The hub's transit table is chosen by the peering and the source subnet: subnet plain, which has
+ * no route table, is not sent to fw1 (plain1 -> shared1 is a VNetPeering route for plain), while
+ * app's packets to shared1 are.
  */
 Test(plan, hub_appliance_only_for_the_subnets_routed_to_it)
 {
@@ -712,9 +722,11 @@ Test(plan, hub_appliance_only_for_the_subnets_routed_to_it)
 	cr_assert_str_eq(route_for(p, "vl-n-fabric.spoke", "n2", 0, "10.0.5.4")->dev, "pr0");
 	vl_fabric_ifname(nic, vl_lab_find_endpoint(lab, "shared1"));
 	cr_assert_str_eq(
-	    route_for(p, "vl-n-fabric.hub", "pr1", 0, "10.0.5.4")->dev, nic,
+	    route_from(p, "vl-n-fabric.hub", "pr1", 0, "10.1.2.4", "10.0.5.4")->dev, nic,
 	    "plain1 -> shared1 in the hub: %s, want dev %s (direct, as plain's VNetPeering route)",
-	    hop_text(route_for(p, "vl-n-fabric.hub", "pr1", 0, "10.0.5.4")), nic);
+	    hop_text(route_from(p, "vl-n-fabric.hub", "pr1", 0, "10.1.2.4", "10.0.5.4")), nic);
+	cr_assert_str_eq(hop_text(route_from(p, "vl-n-fabric.hub", "pr1", 0, "10.1.1.4", "10.0.5.4")),
+			 "unicast via 10.0.1.4 dev n0", "app1 -> shared1 goes through fw1");
 	free(text);
 	vl_plan_free(p);
 	vl_lab_free(lab);
