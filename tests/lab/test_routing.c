@@ -203,6 +203,9 @@ static char *diag(const char *ns)
 	"      - {name: nva-deny-5001, priority: 100, direction: Inbound, access: Deny, "          \
 	"protocol: Tcp, sourceAddressPrefix: '*', sourcePortRange: '*', "                          \
 	"destinationAddressPrefix: '*', destinationPortRange: '5001'}\n"                           \
+	"      - {name: nva-allow-web-in, priority: 110, direction: Inbound, access: Allow, "      \
+	"protocol: Tcp, sourceAddressPrefix: 10.70.5.0/24, sourcePortRange: '*', "                 \
+	"destinationAddressPrefix: Internet, destinationPortRange: '80'}\n"                        \
 	"routeTables:\n"                                                                           \
 	"  - name: rt-app\n"                                                                       \
 	"    routes:\n"                                                                            \
@@ -233,7 +236,9 @@ static char *diag(const char *ns)
 	"  - {name: app2, subnet: hub/app2, app: echo, ports: [7]}\n"                              \
 	"  - {name: app3, subnet: hub/app3, app: echo, ports: [7]}\n"                              \
 	"  - {name: sp1, subnet: s1/s, app: echo, ports: [7]}\n"                                   \
-	"  - {name: sp2, subnet: s2/s, app: echo, ports: [7]}\n"
+	"  - {name: sp2, subnet: s2/s, app: echo, ports: [7]}\n"                                   \
+	"internet:\n"                                                                              \
+	"  hosts: [{name: web, address: 203.0.113.4, app: hello, ports: [80]}]\n"
 /* nva1 10.70.1.4, plain1 10.70.1.5, app1 10.70.2.4, web1 10.70.3.4, app2 10.70.4.4,
  * app3 10.70.5.4, sp1 10.71.1.4, sp2 10.72.1.4 */
 
@@ -981,6 +986,8 @@ static const struct flow nva_flows[] = {
     {"sp2", "sp1", 7, "udp", "spoke to spoke through the hub appliance"},
     {"sp1", "sp2", 5001, "tcp", "the hub appliance's NIC NSG denies"},
     {"sp1", "web1", 7, "tcp", "spoke to hub over the peering"},
+    {"app1", "web", 80, "tcp", "the Internet, no UDR for it"},
+    {"app3", "web", 80, "tcp", "KNOWN BUG: 0/0 through the appliance to the Internet (no SNAT at the edge)"},
     {NULL},
 };
 
