@@ -262,9 +262,9 @@ int cmd_explain(int argc, char **argv)
 		printf("verdict: %s (unreachable: %s)\n", vl_access_name(v.access), v.why);
 	else if (v.rule)
 		printf("verdict: %s (%s, %s)%s\n", vl_access_name(v.access), lab->nsgs[v.nsg].name,
-		       rule_ref(v.rule, ref, sizeof(ref)), v.outcome == VL_OUT_NO_HOST ? "; but nobody answers" : "");
+		       rule_ref(v.rule, ref, sizeof(ref)), v.outcome == VL_OUT_NO_HOST ? "; then lost (see above)" : "");
 	else
-		printf("verdict: %s%s\n", vl_access_name(v.access), v.outcome == VL_OUT_NO_HOST ? "; but nobody answers" : "");
+		printf("verdict: %s%s\n", vl_access_name(v.access), v.outcome == VL_OUT_NO_HOST ? "; then lost (see above)" : "");
 	rc = 0;
 out:
 	vl_lab_free(lab);

