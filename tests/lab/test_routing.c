@@ -24,38 +24,13 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers                                                                                     */
 
-static char *target(char *buf, size_t len, const char *to, int port)
-{
-	if (port)
-		snprintf(buf, len, "%s:%d", to, port);
-	else
-		snprintf(buf, len, "%s", to);
-	return buf;
-}
-
 static char *probe(const char *from, const char *to, int port, const char *proto)
 {
-	char t[96];
-
-	return th_run(NULL, "%s probe %s %s %s --proto %s --timeout %d -o json 2>&1", th_vnetlab(), th_lab.name,
-		      from, target(t, sizeof(t), to, port), proto, PROBE_TIMEOUT_MS);
+	return th_probe(from, to, port, proto, PROBE_TIMEOUT_MS);
 }
 
-static char *explain(const char *from, const char *to, int port, const char *proto)
-{
-	char t[96];
-
-	return th_run(NULL, "%s explain %s %s %s --proto %s -o json 2>&1", th_vnetlab(), th_lab.name, from,
-		      target(t, sizeof(t), to, port), proto);
-}
-
-static void assert_key(const char *json, const char *key, const char *want, const char *what)
-{
-	char *v = th_json_get(json, key);
-
-	cr_assert_str_eq(v, want, "%s: %s is %s, expected %s\n%s", what, key, v, want, json);
-	free(v);
-}
+#define explain th_explain
+#define assert_key th_assert_key
 
 /* probe FROM TO:PORT must give `result` (and seenSource `seen` when not NULL). */
 static void expect_probe(const char *from, const char *to, int port, const char *proto, const char *result,
