@@ -75,6 +75,7 @@ check-lab: $(LAB_BINS) $(BUILD)/vnetlab
 contract: $(BUILD)/vnetlab
 	@if [ "$$(id -u)" != 0 ]; then echo "contract: skipped (needs root)"; exit 0; fi; \
 	bash ../shared/acceptance/contract.sh all $(BUILD)/vnetlab
+	bash ../shared/acceptance/contract.sh routing $(BUILD)/vnetlab
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer; leaks are errors.
 check-san:

@@ -88,11 +88,21 @@ int vl_eff_endpoint_scope(const struct vl_lab *lab, int ep);
 /* The endpoint (VM or node NIC) holding ip in `vnet`, else in a VNet peered with it: the target
  * of a VirtualAppliance route; or VL_NONE. */
 int vl_eff_appliance(const struct vl_lab *lab, int vnet, uint32_t ip);
-/* The gateway a VNet's routes use (its own, else its hub's by gateway transit), VL_NONE if
- * none; *via_vnet is the gateway's VNet. */
-int vl_eff_vnet_gateway(const struct vl_lab *lab, int vnet, int *via_vnet);
+/* The VNet whose gateways a VNet's routes use: itself when it has one, else its hub's by
+ * gateway transit (spec 12.5), else VL_NONE. */
+int vl_eff_gateway_vnet(const struct vl_lab *lab, int vnet);
+/* Do vnet's routes use gateway `gateway` (its own, or its hub's by transit)? */
+bool vl_eff_uses_gateway(const struct vl_lab *lab, int vnet, int gateway);
 /* The peering of vnet `from` to vnet `to`, or NULL. */
 const struct vl_peering *vl_eff_peering(const struct vl_lab *lab, int from, int to);
+/*
+ * Does VNet `to` admit a packet from source `src` arriving over its peering with `from`?
+ * Without allowForwardedTraffic on `to`'s side, only sources in `from`'s address spaces and
+ * behind `from`'s gateway (a VPN gateway's forwarding needs no flag) get in (spec 12.4).
+ */
+bool vl_eff_peering_admits(const struct vl_lab *lab, int from, int to, uint32_t src);
+/* The prefixes vl_eff_peering_admits() admits from `from`: appended to *out (caller frees). */
+int vl_eff_peering_sources(const struct vl_lab *lab, int from, struct vl_prefix **out, size_t *n);
 /* Both sides exist: traffic flows. */
 bool vl_eff_peered(const struct vl_lab *lab, int a, int b);
 

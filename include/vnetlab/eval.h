@@ -66,7 +66,8 @@ enum vl_outcome {
 	VL_OUT_DENIED,	    /* an NSG rule drops it */
 	VL_OUT_UNREACHABLE, /* the routing drops it: a None route, an appliance that does not forward,
 			     * no route at all */
-	VL_OUT_NO_HOST,	    /* routed, but nobody holds the destination address: silently lost */
+	VL_OUT_NO_HOST,	    /* silently lost: nobody holds the destination address, or a peering without
+			     * allowForwardedTraffic drops it, or no reply can come back */
 };
 
 struct vl_verdict {
@@ -78,7 +79,7 @@ struct vl_verdict {
 	size_t n_hops;
 	uint32_t seen_src; /* source address the destination sees */
 	int dst_ep;	   /* destination endpoint or VL_NONE */
-	char why[160];	   /* UNREACHABLE, NO_HOST: where and why, e.g. "route None 10.0.0.0/8 (Default)" */
+	char why[320];	   /* UNREACHABLE, NO_HOST: where and why, e.g. "route None 10.0.0.0/8 (Default)" */
 	char
 	    note[256]; /* e.g. "masqueraded to node 10.1.0.4 by ip-masq-agent", "same node: crosses no NSG" */
 };

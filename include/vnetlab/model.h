@@ -371,6 +371,8 @@ int vl_lab_find_vnet(const struct vl_lab *lab, const char *name);
 int vl_lab_find_nsg(const struct vl_lab *lab, const char *name);
 int vl_lab_find_endpoint(const struct vl_lab *lab, const char *name);
 int vl_lab_find_endpoint_by_ip(const struct vl_lab *lab, uint32_t ip);
+/* The endpoint holding ip, one of from's VNet first (addresses repeat across unjoined VNets). */
+int vl_lab_find_endpoint_near(const struct vl_lab *lab, int from, uint32_t ip);
 int vl_nsg_find_rule(const struct vl_nsg *nsg, const char *name);
 
 /*

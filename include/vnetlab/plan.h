@@ -66,11 +66,12 @@ struct vl_plan_route {
 };
 
 /* A policy rule: packets with fwmark `mark` (per-subnet route tables), or arriving on `iif`
- * (a spoke's packets for the hub's appliance), look up `table` first. */
+ * from `src` (a spoke subnet's packets for the hub's appliance), look up `table` first. */
 struct vl_plan_rule {
 	int ns;
-	uint32_t mark;	    /* 0: none */
-	char iif[IFNAMSIZ]; /* "": any */
+	uint32_t mark;	       /* 0: none */
+	char iif[IFNAMSIZ];    /* "": any */
+	struct vl_prefix src;  /* len 0: any */
 	uint32_t table;
 	uint32_t priority;
 };
@@ -126,8 +127,8 @@ void vl_fabric_ifname(char *buf, int endpoint);
 /* The kernel routing table and fwmark of a scope that is not its VNet's system scope. */
 uint32_t vl_scope_table(int scope);
 uint32_t vl_scope_mark(int scope);
-/* The table a hub's fabric reads for packets from spoke `vnet` (its appliance routes). */
-uint32_t vl_transit_table(int vnet);
+/* The table a hub's fabric reads for packets of a spoke's scope (its routes to the hub's appliances). */
+uint32_t vl_transit_table(int scope);
 
 /* The network an Internet or on-premises host's eth0 is on (its router holds .1). */
 struct vl_prefix vl_outside_net(const struct vl_lab *lab, int ep);

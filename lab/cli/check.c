@@ -44,7 +44,7 @@ static int expected_source(const struct vl_lab *lab, const struct vl_check *c, i
 		*ip = lab->eps[lab->eps[from].node].ip;
 		return 0;
 	}
-	return resolve_target(lab, c->expect_source, ip, &ep);
+	return resolve_target(lab, VL_NONE, c->expect_source, ip, &ep);
 }
 
 /* The evaluator's account of the flow under the result, like IP flow verify but hop by hop. */
@@ -89,7 +89,7 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 
 	*pass = false;
 	from = vl_lab_find_endpoint(lab, c->from);
-	if (from == VL_NONE || resolve_target(lab, c->to, &dst, &to)) {
+	if (from == VL_NONE || resolve_target(lab, from, c->to, &dst, &to)) {
 		fprintf(stderr, "vnetlab: check %s: unknown endpoint\n", name);
 		return -EINVAL;
 	}

@@ -53,8 +53,8 @@ int parse_output(const char *v, bool *json);
 
 void json_str(FILE *f, const char *s);
 
-/* Resolve "name" or "a.b.c.d" to an address; *ep set when it is an endpoint. */
-int resolve_target(const struct vl_lab *lab, const char *s, uint32_t *ip, int *ep);
+/* Resolve "name" or "a.b.c.d" to an address; *ep set when it is an endpoint (of from's VNet first). */
+int resolve_target(const struct vl_lab *lab, int from, const char *s, uint32_t *ip, int *ep);
 /* Parse "TO[:PORT]". */
 int split_target(char *s, char **to, int *port);
 int parse_proto(const char *s, enum vl_proto *p);

@@ -96,7 +96,7 @@ static struct vl_lab *flow_open(struct flow_args *a, int *from, uint32_t *dst, i
 		fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", lab->name, a->from);
 		goto fail;
 	}
-	if (resolve_target(lab, a->to, dst, to)) {
+	if (resolve_target(lab, *from, a->to, dst, to)) {
 		fprintf(stderr, "vnetlab: '%s' is neither an endpoint of lab '%s' nor an IPv4 address\n",
 			a->to, lab->name);
 		goto fail;
@@ -116,6 +116,8 @@ fail:
 int cmd_probe(int argc, char **argv)
 {
 	struct vl_probe_result r = {0};
+	struct vl_verdict v;
+	char why[sizeof(v.why)] = "";
 	struct flow_args a;
 	char dir[256], ip[VL_IP_STRLEN];
 	struct vl_lab *lab;
@@ -142,6 +144,14 @@ int cmd_probe(int argc, char **argv)
 		goto out;
 	}
 	vl_ip_fmt(dst, ip);
+	/*
+	 * The kernel said where it stopped (an ICMP unreachable, silence); the routes the plan
+	 * installed say which one did it: name it from the same effective model.
+	 */
+	if ((r.status == VL_PROBE_UNREACHABLE || r.status == VL_PROBE_TIMEOUT) &&
+	    !vl_eval_path(lab, from, dst, a.proto, r.sport, (uint16_t)a.port, &v) &&
+	    (v.outcome == VL_OUT_UNREACHABLE || v.outcome == VL_OUT_NO_HOST))
+		snprintf(why, sizeof(why), "%s", v.why);
 	if (a.json) {
 		printf("{\"lab\":");
 		json_str(stdout, a.lab);
@@ -156,6 +166,8 @@ int cmd_probe(int argc, char **argv)
 		json_str(stdout, r.nsg[0] ? r.nsg : NULL);
 		printf(",\"rule\":");
 		json_str(stdout, r.rule[0] ? r.rule : NULL);
+		printf(",\"why\":");
+		json_str(stdout, why[0] ? why : NULL);
 		printf(",\"sourcePort\":%u,\"ms\":%.1f}\n", r.sport, r.ms);
 	} else {
 		printf("%s -> %s", a.from, to != VL_NONE ? lab->eps[to].name : ip);
@@ -166,6 +178,8 @@ int cmd_probe(int argc, char **argv)
 		printf("%s", vl_probe_status_name(r.status));
 		if (r.status == VL_PROBE_DROPPED)
 			printf(" by NSG %s, rule %s", r.nsg, r.rule);
+		if (why[0])
+			printf(" (%s)", why);
 		printf(" after %.1f ms", r.ms);
 		if (r.seen_source[0])
 			printf("; the app saw the client as %s", r.seen_source);
@@ -248,9 +262,9 @@ int cmd_explain(int argc, char **argv)
 		printf("verdict: %s (unreachable: %s)\n", vl_access_name(v.access), v.why);
 	else if (v.rule)
 		printf("verdict: %s (%s, %s)%s\n", vl_access_name(v.access), lab->nsgs[v.nsg].name,
-		       rule_ref(v.rule, ref, sizeof(ref)), v.outcome == VL_OUT_NO_HOST ? "; but nobody answers" : "");
+		       rule_ref(v.rule, ref, sizeof(ref)), v.outcome == VL_OUT_NO_HOST ? "; then lost (see above)" : "");
 	else
-		printf("verdict: %s%s\n", vl_access_name(v.access), v.outcome == VL_OUT_NO_HOST ? "; but nobody answers" : "");
+		printf("verdict: %s%s\n", vl_access_name(v.access), v.outcome == VL_OUT_NO_HOST ? "; then lost (see above)" : "");
 	rc = 0;
 out:
 	vl_lab_free(lab);

@@ -113,7 +113,7 @@ void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out)
 		fprintf(out, ",\"addressPrefix\":\"%s\",\"nextHopType\":\"%s\",\"nextHopIpAddress\":",
 			vl_prefix_fmt(h->route->prefix, p), vl_nh_name(h->route->hop));
 		json_str(out, h->route->hop_ip ? vl_ip_fmt(h->route->hop_ip, s1) : NULL);
-		fprintf(out, ",\"source\":\"%s\",\"routeTable\":", vl_route_src_name(h->route->source));
+		fprintf(out, ",\"routeSource\":\"%s\",\"routeTable\":", vl_route_src_name(h->route->source));
 		json_str(out, route_table_name(lab, h->route));
 		fprintf(out, ",\"route\":");
 		json_str(out, route_name(lab, h->route));

@@ -12,6 +12,7 @@
 #include "vnetlab/agent.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
+#include "vnetlab/effective.h"
 #include "vnetlab/netns.h"
 #include "vnetlab/nft.h"
 #include "vnetlab/ops.h"
@@ -23,9 +24,21 @@ static const char *ep_nsg_name(const struct vl_lab *lab, const struct vl_endpoin
 	return e->nic_nsg != VL_NONE ? lab->nsgs[e->nic_nsg].name : NULL;
 }
 
+/* Where an endpoint sits: its subnet, or outside Azure ("internet", "onprem/<local gateway>"). */
+static const char *ep_where(const struct vl_lab *lab, const struct vl_endpoint *e, char *buf, size_t len)
+{
+	if (e->kind == VL_EP_INTERNET)
+		snprintf(buf, len, "internet");
+	else if (e->kind == VL_EP_ONPREM)
+		snprintf(buf, len, "onprem/%s", lab->local_gateways[e->owner].name);
+	else
+		snprintf(buf, len, "%s", lab->subnets[e->subnet].name);
+	return buf;
+}
+
 static void print_endpoints(const struct vl_lab *lab, FILE *f)
 {
-	char ip[VL_IP_STRLEN], ns[VL_NS_NAME_MAX], pc[VL_PREFIX_STRLEN];
+	char ip[VL_IP_STRLEN], ns[VL_NS_NAME_MAX], pc[VL_PREFIX_STRLEN], where[160];
 
 	fprintf(f, "%-24s %-15s %-16s %-15s %-14s %-18s %s\n", "ENDPOINT", "KIND", "SUBNET", "ADDRESS",
 		"NIC NSG", "NODE / POD CIDR", "NAMESPACE");
@@ -39,7 +52,7 @@ static void print_endpoints(const struct vl_lab *lab, FILE *f)
 			extra = vl_prefix_fmt(e->pod_cidr, pc);
 		vl_ns_name(ns, lab->name, e->name);
 		fprintf(f, "%-24s %-15s %-16s %-15s %-14s %-18s %s\n", e->name, vl_ep_kind_name(e->kind),
-			lab->subnets[e->subnet].name, vl_ip_fmt(e->ip, ip),
+			ep_where(lab, e, where, sizeof(where)), vl_ip_fmt(e->ip, ip),
 			ep_nsg_name(lab, e) ? ep_nsg_name(lab, e) : (e->kind == VL_EP_CG ? "n/a" : "-"),
 			extra, ns);
 	}
@@ -241,7 +254,7 @@ int cmd_ls(int argc, char **argv)
 
 static void show_json(const struct vl_lab *lab, bool running)
 {
-	char a[VL_PREFIX_STRLEN], ns[VL_NS_NAME_MAX];
+	char a[VL_PREFIX_STRLEN], ns[VL_NS_NAME_MAX], where[160];
 
 	printf("{\"name\":");
 	json_str(stdout, lab->name);
@@ -267,9 +280,60 @@ static void show_json(const struct vl_lab *lab, bool running)
 			json_str(stdout, s->nsg != VL_NONE ? lab->nsgs[s->nsg].name : NULL);
 			printf(",\"delegation\":");
 			json_str(stdout, s->delegation);
+			printf(",\"routeTable\":");
+			json_str(stdout, s->route_table != VL_NONE ? lab->route_tables[s->route_table].name : NULL);
 			printf("}");
 		}
+		printf("],\"virtualNetworkPeerings\":[");
+		for (size_t i = 0; i < vn->n_peerings; i++) {
+			const struct vl_peering *pe = &vn->peerings[i];
+
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(stdout, pe->name);
+			printf(",\"remoteVirtualNetwork\":");
+			json_str(stdout, lab->vnets[pe->remote].name);
+			printf(",\"peeringState\":\"%s\",\"allowVirtualNetworkAccess\":%s,\"allowForwardedTraffic\":%s,"
+			       "\"allowGatewayTransit\":%s,\"useRemoteGateways\":%s}",
+			       vl_peer_state_name(lab->eff->peer_state[v][i]), pe->allow_vnet_access ? "true" : "false",
+			       pe->allow_forwarded ? "true" : "false", pe->allow_gateway_transit ? "true" : "false",
+			       pe->use_remote_gateways ? "true" : "false");
+		}
+		printf("],\"defaultOutboundAddress\":\"%s\"}", vl_ip_fmt(lab->eff->outbound_ip[v], a));
+	}
+	printf("],\"virtualNetworkGateways\":[");
+	for (size_t i = 0; i < lab->n_gateways; i++) {
+		const struct vl_vnet_gateway *g = &lab->gateways[i];
+
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(stdout, g->name);
+		printf(",\"vnet\":");
+		json_str(stdout, lab->vnets[g->vnet].name);
+		printf(",\"gatewayType\":\"%s\",\"ip\":\"%s\"}", g->type == VL_GW_VPN ? "Vpn" : "ExpressRoute",
+		       vl_ip_fmt(g->ip, a));
+	}
+	printf("],\"localNetworkGateways\":[");
+	for (size_t i = 0; i < lab->n_local_gateways; i++) {
+		const struct vl_local_gateway *l = &lab->local_gateways[i];
+
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(stdout, l->name);
+		printf(",\"addressPrefixes\":[");
+		for (size_t j = 0; j < l->n_prefixes; j++)
+			printf("%s\"%s\"", j ? "," : "", vl_prefix_fmt(l->prefixes[j], a));
 		printf("]}");
+	}
+	printf("],\"connections\":[");
+	for (size_t i = 0; i < lab->n_connections; i++) {
+		const struct vl_connection *c = &lab->connections[i];
+
+		printf("%s{\"name\":", i ? "," : "");
+		json_str(stdout, c->name);
+		printf(",\"virtualNetworkGateway\":");
+		json_str(stdout, lab->gateways[c->gateway].name);
+		printf(",\"localNetworkGateway\":");
+		json_str(stdout, lab->local_gateways[c->local_gateway].name);
+		printf(",\"connectionType\":\"%s\",\"connectionStatus\":\"Connected\"}",
+		       c->type == VL_CONN_IPSEC ? "IPsec" : "ExpressRoute");
 	}
 	printf("],\"networkSecurityGroups\":[");
 	for (size_t i = 0; i < lab->n_nsgs; i++) {
@@ -285,7 +349,11 @@ static void show_json(const struct vl_lab *lab, bool running)
 		printf("%s{\"name\":", i ? "," : "");
 		json_str(stdout, e->name);
 		printf(",\"kind\":\"%s\",\"subnet\":", vl_ep_kind_name(e->kind));
-		json_str(stdout, lab->subnets[e->subnet].name);
+		json_str(stdout, e->subnet != VL_NONE ? lab->subnets[e->subnet].name : NULL);
+		printf(",\"vnet\":");
+		json_str(stdout, e->subnet != VL_NONE ? lab->vnets[lab->subnets[e->subnet].vnet].name : NULL);
+		printf(",\"where\":");
+		json_str(stdout, ep_where(lab, e, where, sizeof(where)));
 		printf(",\"ip\":\"%s\",\"namespace\":", vl_ip_fmt(e->ip, a));
 		json_str(stdout, ns);
 		printf(",\"nicNetworkSecurityGroup\":");
@@ -341,6 +409,34 @@ int cmd_show(int argc, char **argv)
 		       vl_prefix_fmt(s->prefix, a), s->nsg != VL_NONE ? lab->nsgs[s->nsg].name : "-",
 		       s->delegation ? s->delegation : "");
 	}
+	for (size_t v = 0; v < lab->n_vnets; v++)
+		for (size_t i = 0; i < lab->vnets[v].n_peerings; i++) {
+			const struct vl_peering *pe = &lab->vnets[v].peerings[i];
+
+			if (!v && !i)
+				printf("\n%-12s %-20s %-12s %-10s %s\n", "VNET", "PEERING", "REMOTE", "STATE", "FLAGS");
+			printf("%-12s %-20s %-12s %-10s%s%s%s%s\n", lab->vnets[v].name, pe->name,
+			       lab->vnets[pe->remote].name, vl_peer_state_name(lab->eff->peer_state[v][i]),
+			       pe->allow_vnet_access ? " allowVirtualNetworkAccess" : "",
+			       pe->allow_forwarded ? " allowForwardedTraffic" : "",
+			       pe->allow_gateway_transit ? " allowGatewayTransit" : "",
+			       pe->use_remote_gateways ? " useRemoteGateways" : "");
+		}
+	for (size_t c = 0; c < lab->n_connections; c++) {
+		const struct vl_connection *cn = &lab->connections[c];
+		const struct vl_vnet_gateway *g = &lab->gateways[cn->gateway];
+
+		printf("%sconnection %s: gateway %s (%s, vnet %s, %s) <-> %s", c ? "" : "\n", cn->name, g->name,
+		       g->type == VL_GW_VPN ? "Vpn" : "ExpressRoute", lab->vnets[g->vnet].name, vl_ip_fmt(g->ip, a),
+		       lab->local_gateways[cn->local_gateway].name);
+		for (size_t i = 0; i < lab->local_gateways[cn->local_gateway].n_prefixes; i++)
+			printf(" %s", vl_prefix_fmt(lab->local_gateways[cn->local_gateway].prefixes[i], a));
+		printf("\n");
+	}
+	printf("\n");
+	for (size_t v = 0; v < lab->n_vnets; v++)
+		printf("vnet %s: default outbound address %s\n", lab->vnets[v].name,
+		       vl_ip_fmt(lab->eff->outbound_ip[v], a));
 	for (size_t i = 0; i < lab->n_aks; i++) {
 		const struct vl_aks *k = &lab->aks[i];
 
@@ -436,18 +532,36 @@ int cmd_graph(int argc, char **argv)
 	for (size_t i = 0; i < lab->n_subnets; i++) {
 		const struct vl_subnet *s = &lab->subnets[i];
 
-		printf("  \"subnet:%s\" [shape=ellipse,label=\"%s\\n%s%s%s\"];\n", s->name, s->name,
-		       vl_prefix_fmt(s->prefix, a), s->nsg != VL_NONE ? "\\nNSG " : "",
+		printf("  \"subnet:%s/%s\" [shape=ellipse,label=\"%s\\n%s%s%s\"];\n", lab->vnets[s->vnet].name, s->name,
+		       s->name, vl_prefix_fmt(s->prefix, a), s->nsg != VL_NONE ? "\\nNSG " : "",
 		       s->nsg != VL_NONE ? lab->nsgs[s->nsg].name : "");
 	}
+	for (size_t v = 0; v < lab->n_vnets; v++)
+		for (size_t i = 0; i < lab->vnets[v].n_peerings; i++)
+			if ((size_t)lab->vnets[v].peerings[i].remote > v &&
+			    lab->eff->peer_state[v][i] == VL_PEER_CONNECTED)
+				printf("  \"vnet:%s\" -- \"vnet:%s\" [style=dashed,label=\"peering\"];\n",
+				       lab->vnets[v].name, lab->vnets[lab->vnets[v].peerings[i].remote].name);
+	for (size_t i = 0; i < lab->n_subnets; i++)
+		printf("  \"subnet:%s/%s\" -- \"vnet:%s\";\n", lab->vnets[lab->subnets[i].vnet].name,
+		       lab->subnets[i].name, lab->vnets[lab->subnets[i].vnet].name);
+	for (size_t c = 0; c < lab->n_connections; c++)
+		printf("  \"vnet:%s\" -- \"onprem:%s\" [label=\"%s\"];\n",
+		       lab->vnets[lab->gateways[lab->connections[c].gateway].vnet].name,
+		       lab->local_gateways[lab->connections[c].local_gateway].name, lab->connections[c].name);
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 
 		printf("  \"%s\" [label=\"%s\\n%s\"];\n", e->name, e->name, vl_ip_fmt(e->ip, a));
 		if (e->kind == VL_EP_POD)
 			printf("  \"%s\" -- \"%s\";\n", e->name, lab->eps[e->node].name);
+		else if (e->kind == VL_EP_INTERNET)
+			printf("  \"%s\" -- \"internet\";\n", e->name);
+		else if (e->kind == VL_EP_ONPREM)
+			printf("  \"%s\" -- \"onprem:%s\";\n", e->name, lab->local_gateways[e->owner].name);
 		else
-			printf("  \"%s\" -- \"subnet:%s\";\n", e->name, lab->subnets[e->subnet].name);
+			printf("  \"%s\" -- \"subnet:%s/%s\";\n", e->name, lab->vnets[lab->subnets[e->subnet].vnet].name,
+			       lab->subnets[e->subnet].name);
 	}
 	printf("}\n");
 	vl_lab_free(lab);

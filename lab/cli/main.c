@@ -146,7 +146,7 @@ void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-int resolve_target(const struct vl_lab *lab, const char *s, uint32_t *ip, int *ep)
+int resolve_target(const struct vl_lab *lab, int from, const char *s, uint32_t *ip, int *ep)
 {
 	*ep = vl_lab_find_endpoint(lab, s);
 	if (*ep != VL_NONE) {
@@ -155,7 +155,7 @@ int resolve_target(const struct vl_lab *lab, const char *s, uint32_t *ip, int *e
 	}
 	if (vl_ip_parse(s, ip))
 		return -ENOENT;
-	*ep = vl_lab_find_endpoint_by_ip(lab, *ip);
+	*ep = vl_lab_find_endpoint_near(lab, from, *ip);
 	return 0;
 }
 

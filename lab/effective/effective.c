@@ -76,6 +76,46 @@ const struct vl_peering *vl_eff_peering(const struct vl_lab *lab, int from, int 
 	return NULL;
 }
 
+int vl_eff_peering_sources(const struct vl_lab *lab, int from, struct vl_prefix **out, size_t *n)
+{
+	struct vleff_plist l = {0};
+	int rc = 0;
+
+	for (size_t i = 0; i < lab->vnets[from].n_spaces && !rc; i++)
+		rc = vleff_plist_push(&l, lab->vnets[from].spaces[i]);
+	for (size_t c = 0; c < lab->n_connections && !rc; c++) {
+		const struct vl_local_gateway *lg = &lab->local_gateways[lab->connections[c].local_gateway];
+
+		if (lab->gateways[lab->connections[c].gateway].vnet != from)
+			continue;
+		for (size_t i = 0; i < lg->n_prefixes && !rc; i++)
+			rc = vleff_plist_push(&l, lg->prefixes[i]);
+	}
+	if (rc) {
+		free(l.v);
+		return rc;
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
+bool vl_eff_peering_admits(const struct vl_lab *lab, int from, int to, uint32_t src)
+{
+	const struct vl_peering *p = vl_eff_peering(lab, to, from);
+
+	if (!p || p->allow_forwarded || vleff_plist_contains(lab->vnets[from].spaces, lab->vnets[from].n_spaces, src))
+		return true;
+	for (size_t c = 0; c < lab->n_connections; c++) {
+		const struct vl_local_gateway *lg = &lab->local_gateways[lab->connections[c].local_gateway];
+
+		if (lab->gateways[lab->connections[c].gateway].vnet == from &&
+		    vleff_plist_contains(lg->prefixes, lg->n_prefixes, src))
+			return true;
+	}
+	return false;
+}
+
 bool vl_eff_peered(const struct vl_lab *lab, int a, int b)
 {
 	return a != b && vl_eff_peering(lab, a, b) && vl_eff_peering(lab, b, a);

@@ -47,35 +47,37 @@ static struct vl_eroute route(struct vl_prefix p, enum vl_route_src src, enum vl
 				  .cluster = VL_NONE};
 }
 
-int vl_eff_vnet_gateway(const struct vl_lab *lab, int vnet, int *via_vnet)
+int vl_eff_gateway_vnet(const struct vl_lab *lab, int vnet)
 {
 	const struct vl_vnet *v = &lab->vnets[vnet];
 
-	*via_vnet = vnet;
 	for (size_t g = 0; g < lab->n_gateways; g++)
 		if (lab->gateways[g].vnet == vnet)
-			return (int)g;
+			return vnet;
 	for (size_t p = 0; p < v->n_peerings; p++) {
-		const struct vl_peering *me = &v->peerings[p], *back;
+		const struct vl_peering *me = &v->peerings[p];
 
-		if (!me->use_remote_gateways || !vl_eff_peered(lab, vnet, me->remote))
-			continue;
-		back = vl_eff_peering(lab, me->remote, vnet);
-		if (!back->allow_gateway_transit)
+		if (!me->use_remote_gateways || !vl_eff_peered(lab, vnet, me->remote) ||
+		    !vl_eff_peering(lab, me->remote, vnet)->allow_gateway_transit)
 			continue;
 		for (size_t g = 0; g < lab->n_gateways; g++)
-			if (lab->gateways[g].vnet == me->remote) {
-				*via_vnet = me->remote;
-				return (int)g;
-			}
+			if (lab->gateways[g].vnet == me->remote)
+				return me->remote;
 	}
 	return VL_NONE;
+}
+
+bool vl_eff_uses_gateway(const struct vl_lab *lab, int vnet, int gateway)
+{
+	int via = vl_eff_gateway_vnet(lab, vnet);
+
+	return via != VL_NONE && lab->gateways[gateway].vnet == via;
 }
 
 static int system_routes(const struct vl_lab *lab, struct vl_scope *s, size_t *cap, bool with_gateway)
 {
 	const struct vl_vnet *v = &lab->vnets[s->vnet];
-	int rc = 0, via, g;
+	int rc = 0, via = vl_eff_gateway_vnet(lab, s->vnet);
 
 	for (size_t i = 0; i < v->n_spaces && !rc; i++)
 		rc = push(s, cap, route(v->spaces[i], VL_RSRC_DEFAULT, VL_NH_VNET_LOCAL));
@@ -91,11 +93,11 @@ static int system_routes(const struct vl_lab *lab, struct vl_scope *s, size_t *c
 			rc = push(s, cap, e);
 		}
 	}
-	g = vl_eff_vnet_gateway(lab, s->vnet, &via);
-	for (size_t c = 0; with_gateway && g != VL_NONE && c < lab->n_connections && !rc; c++) {
+	for (size_t c = 0; with_gateway && via != VL_NONE && c < lab->n_connections && !rc; c++) {
 		const struct vl_local_gateway *l;
+		int g = lab->connections[c].gateway;
 
-		if (lab->connections[c].gateway != g)
+		if (lab->gateways[g].vnet != via)
 			continue;
 		l = &lab->local_gateways[lab->connections[c].local_gateway];
 		for (size_t i = 0; i < l->n_prefixes && !rc; i++) {
@@ -113,9 +115,8 @@ static int system_routes(const struct vl_lab *lab, struct vl_scope *s, size_t *c
 		bool replaced = false;
 
 		/* "A space that contains a reserved range replaces that range's route." */
-		for (size_t i = 0; i < s->n_routes; i++)
-			replaced |= s->routes[i].hop != VL_NH_INTERNET &&
-				    vl_prefix_inside(none_ranges[n], s->routes[i].prefix);
+		for (size_t i = 0; i < v->n_spaces; i++)
+			replaced |= vl_prefix_inside(none_ranges[n], v->spaces[i]);
 		if (!replaced)
 			rc = push(s, cap, route(none_ranges[n], VL_RSRC_DEFAULT, VL_NH_NONE));
 	}
@@ -155,9 +156,11 @@ static int user_routes(const struct vl_lab *lab, struct vl_scope *s, size_t *cap
 			e.hop_ip = ro->next_hop;
 			if (e.hop == VL_NH_GATEWAY) {
 				/* VPN gateways only (spec 19.2): without one, the route drops. */
-				e.gateway = vl_eff_vnet_gateway(lab, s->vnet, &e.remote_vnet);
-				if (e.gateway != VL_NONE && lab->gateways[e.gateway].type != VL_GW_VPN)
-					e.gateway = VL_NONE;
+				e.remote_vnet = vl_eff_gateway_vnet(lab, s->vnet);
+				for (size_t g = 0; e.remote_vnet != VL_NONE && g < lab->n_gateways; g++)
+					if (lab->gateways[g].vnet == e.remote_vnet && lab->gateways[g].type == VL_GW_VPN &&
+					    e.gateway == VL_NONE)
+						e.gateway = (int)g;
 				e.hop_ip = e.gateway != VL_NONE ? lab->gateways[e.gateway].ip : 0;
 			}
 			rc = push(s, cap, e);
@@ -194,7 +197,8 @@ static int cmp_route(const void *a, const void *b)
 		return x->prefix.addr < y->prefix.addr ? -1 : 1;
 	if (rank(x) != rank(y))
 		return rank(x) - rank(y);
-	return 0;
+	/* Two system routes of one prefix (a peer's space equal to a reserved range): None loses. */
+	return (x->hop == VL_NH_NONE) - (y->hop == VL_NH_NONE);
 }
 
 int vleff_scope_routes(const struct vl_lab *lab, struct vl_scope *s)

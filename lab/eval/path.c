@@ -264,6 +264,23 @@ static void to_internet(const struct vl_lab *lab, struct vl_verdict *v, int vnet
 	v->outcome = VL_OUT_DELIVERED;
 }
 
+/* Into VNet `to` over its peering with `from`, if that peering admits the source (spec 12.4). */
+static bool cross_peering(const struct vl_lab *lab, struct vl_verdict *v, int from, int to, const struct vl_flow *f)
+{
+	struct vl_hop *h = hop_new(v, VL_HT_PEERING);
+	char ip[VL_IP_STRLEN];
+
+	h->vnet = from;
+	h->remote_vnet = to;
+	h->flow = *f;
+	if (vl_eff_peering_admits(lab, from, to, f->src))
+		return true;
+	end(v, VL_OUT_NO_HOST,
+	    "dropped silently: peering %s of vnet %s does not allow forwarded traffic, and %s is not an address of vnet %s",
+	    vl_eff_peering(lab, to, from)->name, lab->vnets[to].name, vl_ip_fmt(f->src, ip), lab->vnets[from].name);
+	return false;
+}
+
 /*
  * Trips through the fabrics, starting in `vnet` from the NIC of endpoint `nic`
  * (VL_NONE: the packet enters the VNet from a peering or a gateway, and its
@@ -272,6 +289,7 @@ static void to_internet(const struct vl_lab *lab, struct vl_verdict *v, int vnet
 static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int nic, int src_ep, struct vl_flow *f)
 {
 	char words[200], ip[VL_IP_STRLEN];
+	int forwarded_by = VL_NONE; /* the last appliance that forwarded the packet */
 
 	for (int trip = 0; trip < MAX_TRIPS; trip++) {
 		int scope = nic != VL_NONE ? vl_eff_endpoint_scope(lab, nic) : vnet;
@@ -321,11 +339,9 @@ static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int
 				return;
 			}
 			if (ep_vnet(lab, nva) != vnet) { /* the hub's appliance, across the peering */
-				h = hop_new(v, VL_HT_PEERING);
-				h->vnet = vnet;
-				h->remote_vnet = ep_vnet(lab, nva);
-				h->flow = *f;
-				vnet = h->remote_vnet;
+				if (!cross_peering(lab, v, vnet, ep_vnet(lab, nva), f))
+					return;
+				vnet = ep_vnet(lab, nva);
 			}
 			h = hop_new(v, VL_HT_APPLIANCE);
 			h->endpoint = nva;
@@ -343,30 +359,31 @@ static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int
 				    lab->eps[nva].name, route_words(lab, r, words, sizeof(words)));
 				return;
 			}
-			nic = src_ep = nva;
+			nic = src_ep = forwarded_by = nva;
 			continue;
 		}
-		case VL_NH_PEERING: {
-			struct vl_hop *h = hop_new(v, VL_HT_PEERING);
-
-			h->vnet = vnet;
-			h->remote_vnet = r->remote_vnet;
-			h->flow = *f;
+		case VL_NH_PEERING:
+			if (!cross_peering(lab, v, vnet, r->remote_vnet, f))
+				return;
 			vnet = r->remote_vnet;
 			nic = VL_NONE;
 			continue;
-		}
 		case VL_NH_GATEWAY:
-			if (r->remote_vnet != vnet) { /* gateway transit: through the hub first */
-				struct vl_hop *h = hop_new(v, VL_HT_PEERING);
-
-				h->vnet = vnet;
-				h->remote_vnet = r->remote_vnet;
-				h->flow = *f;
-			}
+			/* gateway transit: through the hub first */
+			if (r->remote_vnet != vnet && !cross_peering(lab, v, vnet, r->remote_vnet, f))
+				return;
 			to_onprem(lab, v, r->gateway, r->remote_vnet, f);
 			return;
 		case VL_NH_INTERNET:
+			if (forwarded_by != VL_NONE && f->src != lab->eps[forwarded_by].ip) {
+				/* The SDN translates a NIC's own address only (spec 19.2: the NVA must SNAT). */
+				hop_new(v, VL_HT_EDGE)->vnet = vnet;
+				end(v, VL_OUT_NO_HOST,
+				    "appliance %s forwards with source %s, not its own address: the default outbound "
+				    "SNAT covers a NIC's own address only, so no reply comes back (the appliance must SNAT)",
+				    lab->eps[forwarded_by].name, vl_ip_fmt(f->src, ip));
+				return;
+			}
 			to_internet(lab, v, vnet, f);
 			return;
 		case VL_NH_NONE:
@@ -416,9 +433,7 @@ static void from_onprem(const struct vl_lab *lab, struct vl_verdict *v, const st
 			continue;
 		for (size_t w = 0; w < lab->n_vnets; w++) {
 			const struct vl_vnet *vn = &lab->vnets[w];
-			int via;
-
-			if (vl_eff_vnet_gateway(lab, (int)w, &via) != g)
+			if (!vl_eff_uses_gateway(lab, (int)w, g))
 				continue;
 			for (size_t i = 0; i < vn->n_spaces; i++) {
 				struct vl_hop *h;
@@ -436,6 +451,28 @@ static void from_onprem(const struct vl_lab *lab, struct vl_verdict *v, const st
 		}
 	}
 	end(v, VL_OUT_UNREACHABLE, "on-premises network %s has no route to %s", lg->name, vl_ip_fmt(f->dst, ip));
+}
+
+/*
+ * Replies follow the destination subnet's routes, not the way the request came: a flow sent
+ * through an appliance by one side's route table dies if the other side routes the reply into
+ * a None route (spec 23.3). Checked for the first trip back.
+ */
+static void reply_route(const struct vl_lab *lab, struct vl_verdict *v)
+{
+	const struct vl_eroute *r;
+	char words[200];
+	int scope;
+
+	if (v->outcome != VL_OUT_DELIVERED || v->dst_ep == VL_NONE)
+		return;
+	scope = vl_eff_endpoint_scope(lab, v->dst_ep);
+	if (scope == VL_NONE)
+		return;
+	r = vl_eff_route(lab->eff, scope, v->seen_src);
+	if (!r || r->hop == VL_NH_NONE || (r->hop == VL_NH_GATEWAY && r->gateway == VL_NONE))
+		end(v, VL_OUT_NO_HOST, "the reply is dropped: from %s, %s", lab->eps[v->dst_ep].name,
+		    r ? route_words(lab, r, words, sizeof(words)) : "no route back");
 }
 
 static void verdict_init(struct vl_verdict *v)
@@ -520,6 +557,7 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 	}
 	v->seen_src = f.src;
 	travel(lab, v, vnet, nic, from, &f);
+	reply_route(lab, v);
 	if (v->outcome == VL_OUT_DELIVERED && v->dst_ep != VL_NONE && lab->eps[v->dst_ep].kind == VL_EP_POD &&
 	    is_kubenet_pod(lab, &lab->eps[v->dst_ep]))
 		note_add(v, "%s is in the pod range of %s (routed there by the cluster's route table)",

@@ -537,6 +537,17 @@ static int add_rule(struct apply *a, size_t idx)
 	}
 	if (pr->iif[0])
 		rtnl_rule_set_iif(r, pr->iif);
+	if (pr->src.len) {
+		struct nl_addr *src = ip4(pr->src.addr, pr->src.len);
+
+		if (!src || rtnl_rule_set_src(r, src) < 0) {
+			nl_addr_put(src);
+			rtnl_rule_put(r);
+			ret = -ENOMEM;
+			goto out;
+		}
+		nl_addr_put(src);
+	}
 	rtnl_rule_set_table(r, pr->table);
 	rtnl_rule_set_prio(r, pr->priority);
 	rtnl_rule_set_action(r, FR_ACT_TO_TBL);

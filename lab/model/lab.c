@@ -247,6 +247,25 @@ int vl_lab_find_endpoint_by_ip(const struct vl_lab *lab, uint32_t ip)
 	return VL_NONE;
 }
 
+int vl_lab_find_endpoint_near(const struct vl_lab *lab, int from, uint32_t ip)
+{
+	int vnet = VL_NONE, any = VL_NONE;
+
+	if (from >= 0 && (size_t)from < lab->n_eps && lab->eps[from].subnet >= 0)
+		vnet = lab->subnets[lab->eps[from].subnet].vnet;
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+
+		if (e->ip != ip)
+			continue;
+		if (vnet == VL_NONE || (e->subnet >= 0 && lab->subnets[e->subnet].vnet == vnet))
+			return (int)i;
+		if (any == VL_NONE)
+			any = (int)i;
+	}
+	return any;
+}
+
 /* Rule names are unique case-insensitively in an NSG, as ARM resource names are. */
 int vl_nsg_find_rule(const struct vl_nsg *nsg, const char *name)
 {

@@ -517,11 +517,15 @@ static int resolve_hosts(struct vl_lab *lab, struct vl_error *err)
 				return ep;
 			lab->eps[ep].ip = h->address;
 		}
+	/* Gateways of one GatewaySubnet (a Vpn and an ExpressRoute one) take .4, .5 in file order. */
 	for (size_t i = 0; i < lab->n_gateways; i++) {
 		struct vl_vnet_gateway *gw = &lab->gateways[i];
+		uint32_t before = 0;
 
+		for (size_t j = 0; j < i; j++)
+			before += lab->gateways[j].subnet == gw->subnet;
 		if (gw->subnet != VL_NONE)
-			gw->ip = lab->subnets[gw->subnet].prefix.addr + 4;
+			gw->ip = lab->subnets[gw->subnet].prefix.addr + 4 + before;
 	}
 	int rc = assign_internet(lab, first_internet, err);
 	return rc ? rc : assign_onprem(lab, first_onprem, err);

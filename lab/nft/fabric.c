@@ -221,6 +221,24 @@ static int emit_forward(const struct vlnft_shape *sh, struct vlnft_batch *b)
 	vlnft_rx_verdict(&x, NF_ACCEPT);
 	if (vlnft_rx_end(&x, b, "forward: ct state established,related accept"))
 		return b->err;
+	/* Forwarded traffic a peering does not admit (spec 12.4), before this VNet's NSGs. */
+	for (size_t i = 0; i < sh->n_fwd; i++) {
+		char name[IFNAMSIZ] = {0}, set[32];
+
+		if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
+			return b->err = x.err;
+		memcpy(name, sh->fwd_if[i], strnlen(sh->fwd_if[i], IFNAMSIZ - 1));
+		snprintf(set, sizeof(set), VLNFT_SET_FWD_PREFIX "%s", sh->fwd_if[i] + 2);
+		vlnft_rx_meta(&x, NFT_META_IIFNAME);
+		vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+		vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+		vlnft_rx_lookup(&x, set, 0, true, false);
+		vlnft_rx_counter(&x);
+		/* Silently, as Azure does: an ICMP error could not go back to a source from elsewhere. */
+		vlnft_rx_verdict(&x, NF_DROP);
+		if (vlnft_rx_end(&x, b, "forward: forwarded traffic the peering does not admit"))
+			return b->err;
+	}
 	for (s = 0; s < VLNFT_N_STAGES; s++) {
 		if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
 			return b->err = x.err;
@@ -354,6 +372,12 @@ static int build_full(struct vlnft_ctx *c, struct vlnft_batch *b, char *why, siz
 	}
 	if (!err)
 		err = emit_addr_set(b, VLNFT_SET_NOTINET, &c->notinet);
+	for (i = 0; i < sh.n_fwd && !err; i++) {
+		char fwd[32];
+
+		snprintf(fwd, sizeof(fwd), VLNFT_SET_FWD_PREFIX "%s", sh.fwd_if[i] + 2);
+		err = emit_addr_set(b, fwd, &sh.fwd[i]);
+	}
 	vlnft_emit_set(b, &tcpudp, tcpudp_elems, 2, NULL);
 	for (i = 0; i < n_lists && !b->err; i++)
 		vlnft_emit_list_set(b, &lists[i]);

@@ -31,6 +31,7 @@
 #define VLNFT_SET_NOTINET "notinet" /* everything that is not the Internet tag (lab-wide) */
 #define VLNFT_MAP_MARKS "route_marks" /* ifname : fwmark of the NIC's scope (per-subnet route tables) */
 #define VLNFT_CHAIN_PREROUTING "prerouting"
+#define VLNFT_SET_FWD_PREFIX "fwd/" /* "fwd/<remote vnet>": what a peering admits without forwarded traffic */
 #define VLNFT_SET_NONMASQ "nonmasq"
 #define VLNFT_SET_TCPUDP "tcpudp"
 #define VLNFT_CHAIN_FORWARD "forward"
@@ -231,6 +232,9 @@ struct vlnft_shape {
 	struct vlnft_ifval *nofwd; /* NICs that VirtualAppliance routes target but that do not forward:
 				    * packets to them for another address are rejected (host unreachable) */
 	size_t n_nofwd;
+	struct vlnft_ivals *fwd; /* per peering without allowForwardedTraffic: the sources it admits */
+	char (*fwd_if)[16];	 /* ... and its link ("pr<remote>") */
+	size_t n_fwd;
 	int *scopes; /* scopes whose VirtualNetwork set the fabric holds (its system scope first) */
 	size_t n_scopes;
 	uint32_t outbound; /* SNAT address on the edge */

@@ -222,6 +222,10 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 		put_set(f, set, &c.vnet_tag);
 	}
 	put_set(f, VLNFT_SET_NOTINET, &c.notinet);
+	for (i = 0; i < sh.n_fwd; i++) {
+		snprintf(set, sizeof(set), VLNFT_SET_FWD_PREFIX "%s", sh.fwd_if[i] + 2);
+		put_set(f, set, &sh.fwd[i]);
+	}
 	fprintf(f,
 		"\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
 		VLNFT_SET_TCPUDP);
@@ -238,6 +242,9 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 	fprintf(f, "\tchain %s {\n\t\ttype filter hook forward priority filter; policy accept;\n",
 		VLNFT_CHAIN_FORWARD);
 	fputs("\t\tct state established,related counter accept\n", f);
+	for (i = 0; i < sh.n_fwd; i++)
+		fprintf(f, "\t\tiifname \"%s\" ip saddr != @" VLNFT_SET_FWD_PREFIX "%s counter drop\n",
+			sh.fwd_if[i], sh.fwd_if[i] + 2);
 	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_NIC_OUT]);
 	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_OUT]);
 	fprintf(f, "\t\toifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_IN]);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nft-int.h"
+#include "vnetlab/effective.h"
 #include "vnetlab/plan.h"
 
 static void *grow(void *v, size_t n, size_t size)
@@ -94,6 +95,32 @@ int vlnft_shape_init(struct vlnft_shape *s, const struct vlnft_ctx *c)
 		if (!err && ep->kind == VL_EP_VM && !lab->vms[ep->owner].ip_forwarding && appliance_target(c, (int)i))
 			err = ifval_add(&s->nofwd, &s->n_nofwd, (int)i, ep->ip);
 	}
+	for (size_t w = 0; w < lab->n_vnets && !err; w++) {
+		const struct vl_peering *pe = vl_eff_peering(lab, c->vnet, (int)w);
+		struct vl_prefix *p = NULL;
+		size_t n = 0;
+
+		if (!pe || pe->allow_forwarded || !vl_eff_peered(lab, c->vnet, (int)w))
+			continue;
+		struct vlnft_ivals *iv = grow(s->fwd, s->n_fwd, sizeof(*s->fwd));
+
+		if (iv)
+			s->fwd = iv;
+		char(*ifs)[16] = iv ? grow(s->fwd_if, s->n_fwd, sizeof(*s->fwd_if)) : NULL;
+
+		if (ifs)
+			s->fwd_if = ifs;
+		err = iv && ifs ? vl_eff_peering_sources(lab, (int)w, &p, &n) : -ENOMEM;
+		if (err)
+			break;
+		memset(&s->fwd[s->n_fwd], 0, sizeof(*s->fwd));
+		snprintf(s->fwd_if[s->n_fwd], sizeof(s->fwd_if[0]), "pr%d", (int)w % 1000);
+		for (size_t i = 0; i < n && !err; i++)
+			err = vlnft_ivals_push(&s->fwd[s->n_fwd], p[i].addr, vlnft_prefix_last(p[i]));
+		vlnft_ivals_merge(&s->fwd[s->n_fwd]);
+		s->n_fwd++;
+		free(p);
+	}
 	for (size_t i = 0; i < c->n_pairs && !err; i++) {
 		int k = c->pairs[i].scope;
 		bool seen = false;
@@ -122,6 +149,10 @@ void vlnft_shape_fini(struct vlnft_shape *s)
 		free(s->stage[i]);
 	free(s->marks);
 	free(s->nofwd);
+	for (size_t i = 0; i < s->n_fwd; i++)
+		vlnft_ivals_free(&s->fwd[i]);
+	free(s->fwd);
+	free(s->fwd_if);
 	free(s->scopes);
 	memset(s, 0, sizeof(*s));
 }

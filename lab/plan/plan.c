@@ -128,9 +128,10 @@ static void route_add(struct builder *b, int ns, struct vl_prefix dst, uint32_t 
 	route_full(b, ns, VL_RT_MAIN, VL_RT_UNICAST, dst, gw, dev);
 }
 
-static void rule_add(struct builder *b, int ns, uint32_t mark, const char *iif, uint32_t table, uint32_t prio)
+static void rule_add(struct builder *b, int ns, uint32_t mark, const char *iif, struct vl_prefix src,
+		     uint32_t table, uint32_t prio)
 {
-	struct vl_plan_rule r = {.ns = ns, .mark = mark, .table = table, .priority = prio};
+	struct vl_plan_rule r = {.ns = ns, .mark = mark, .src = src, .table = table, .priority = prio};
 
 	snprintf(r.iif, IFNAMSIZ, "%s", iif ? iif : "");
 	b->rc = b->rc ?: PUSH(b->p->rules, b->p->n_rules, b->c_rules, r);
@@ -191,9 +192,9 @@ uint32_t vl_scope_mark(int scope)
 	return 1u + (uint32_t)scope;
 }
 
-uint32_t vl_transit_table(int vnet)
+uint32_t vl_transit_table(int scope)
 {
-	return 100000u + (uint32_t)vnet;
+	return 100000u + (uint32_t)scope;
 }
 
 /* Point-to-point links between routers: 169.254.0.0/17, a /31 each (never an Azure address space). */
@@ -299,9 +300,10 @@ static void scope_route(struct builder *b, int v, uint32_t table, const struct v
 
 /*
  * A spoke's packets for an appliance of this hub arrive by the peering with
- * their final destination: the hub reads the spoke's routes again, in a table
- * for that peering, where the appliance routes lead to the appliance and the
- * others hand over to the hub's own routes.
+ * their final destination: the hub reads the sending subnet's routes again,
+ * in a table of that scope chosen by the peering link and the source subnet,
+ * where the appliance routes lead to the appliance and the others hand over
+ * to the hub's own routes.
  */
 static void plan_transit(struct builder *b, int v)
 {
@@ -309,51 +311,40 @@ static void plan_transit(struct builder *b, int v)
 	const struct vl_effective *eff = lab->eff;
 	char ifn[IFNAMSIZ], nic[IFNAMSIZ];
 
-	for (size_t w = 0; w < lab->n_vnets; w++) {
-		size_t first = b->p->n_routes;
-		bool any = false;
+	for (size_t k = 0; k < eff->n_scopes; k++) {
+		const struct vl_scope *sc = &eff->scopes[k];
+		int w = sc->vnet, hop;
+		bool uses = false;
 
-		if (!vl_eff_peered(lab, v, (int)w))
+		if (!vl_eff_peered(lab, v, w))
 			continue;
-		for (size_t k = 0; k < eff->n_scopes; k++) {
-			const struct vl_scope *sc = &eff->scopes[k];
-			bool uses = false;
+		for (size_t i = 0; i < sc->n_routes; i++) {
+			hop = sc->routes[i].hop == VL_NH_APPLIANCE && sc->routes[i].active
+				  ? vl_eff_appliance(lab, w, sc->routes[i].hop_ip)
+				  : VL_NONE;
+			uses |= hop != VL_NONE && in_vnet(lab, &lab->eps[hop], v);
+		}
+		if (!uses)
+			continue;
+		for (size_t i = 0; i < sc->n_routes; i++) {
+			const struct vl_eroute *r = &sc->routes[i];
 
-			if (sc->vnet != (int)w)
+			if (!r->active)
 				continue;
-			for (size_t i = 0; i < sc->n_routes; i++) {
-				int hop = sc->routes[i].hop == VL_NH_APPLIANCE && sc->routes[i].active
-					      ? vl_eff_appliance(lab, (int)w, sc->routes[i].hop_ip)
-					      : VL_NONE;
-
-				uses |= hop != VL_NONE && in_vnet(lab, &lab->eps[hop], v);
-			}
-			for (size_t i = 0; uses && i < sc->n_routes; i++) {
-				const struct vl_eroute *r = &sc->routes[i];
-				int hop = r->hop == VL_NH_APPLIANCE ? vl_eff_appliance(lab, (int)w, r->hop_ip) : VL_NONE;
-				bool seen = false;
-
-				/* Two scopes of the spoke with one prefix: the first one's route is the table's. */
-				for (size_t j = first; j < b->p->n_routes; j++)
-					seen |= b->p->routes[j].dst.addr == r->prefix.addr &&
-						b->p->routes[j].dst.len == r->prefix.len;
-				if (!r->active || seen)
-					continue;
-				if (hop != VL_NONE && in_vnet(lab, &lab->eps[hop], v)) {
-					vl_fabric_ifname(nic, hop);
-					route_full(b, b->fabric_ns[v], vl_transit_table((int)w), VL_RT_UNICAST, r->prefix,
-						   r->hop_ip, nic);
-				} else {
-					route_full(b, b->fabric_ns[v], vl_transit_table((int)w), VL_RT_THROW, r->prefix, 0,
-						   NULL);
-				}
-				any = true;
+			hop = r->hop == VL_NH_APPLIANCE ? vl_eff_appliance(lab, w, r->hop_ip) : VL_NONE;
+			if (hop != VL_NONE && in_vnet(lab, &lab->eps[hop], v)) {
+				vl_fabric_ifname(nic, hop);
+				route_full(b, b->fabric_ns[v], vl_transit_table((int)k), VL_RT_UNICAST, r->prefix, r->hop_ip,
+					   nic);
+			} else {
+				route_full(b, b->fabric_ns[v], vl_transit_table((int)k), VL_RT_THROW, r->prefix, 0, NULL);
 			}
 		}
-		if (any) {
-			peer_ifname(ifn, (int)w);
-			rule_add(b, b->fabric_ns[v], 0, ifn, vl_transit_table((int)w), 2000u + (uint32_t)w);
-		}
+		peer_ifname(ifn, w);
+		for (size_t sn = 0; sn < lab->n_subnets; sn++)
+			if (eff->subnet_scope[sn] == (int)k)
+				rule_add(b, b->fabric_ns[v], 0, ifn, lab->subnets[sn].prefix, vl_transit_table((int)k),
+					 2000u + (uint32_t)k);
 	}
 }
 
@@ -415,7 +406,8 @@ static void plan_fabric(struct builder *b, int v, struct fabric_links *fl)
 		if (lab->subnets[s].vnet != v || k == v || table_done[k])
 			continue;
 		table_done[k] = true;
-		rule_add(b, ns, vl_scope_mark(k), NULL, vl_scope_table(k), 1000u + (uint32_t)k);
+		rule_add(b, ns, vl_scope_mark(k), NULL, (struct vl_prefix){0, 0}, vl_scope_table(k),
+			 1000u + (uint32_t)k);
 		for (size_t i = 0; i < sc->n_routes; i++)
 			if (sc->routes[i].active)
 				scope_route(b, v, vl_scope_table(k), &sc->routes[i], fl);
@@ -460,9 +452,7 @@ static void plan_links(struct builder *b, struct fabric_links *fl)
 			route_add(b, gns, lg->prefixes[i], l.z, an);
 		/* The on-premises router learns the hub's and its transit spokes' spaces (spec 12.5). */
 		for (size_t v = 0; v < lab->n_vnets; v++) {
-			int via;
-
-			if (vl_eff_vnet_gateway(lab, (int)v, &via) != cn->gateway)
+			if (!vl_eff_uses_gateway(lab, (int)v, cn->gateway))
 				continue;
 			for (size_t i = 0; i < lab->vnets[v].n_spaces; i++)
 				route_add(b, ons, lab->vnets[v].spaces[i], l.a, an);
@@ -486,9 +476,7 @@ static void plan_gateway(struct builder *b, int g)
 	/* Back into Azure only for the spaces whose routes use this gateway; nothing else leaves it. */
 	route_full(b, ns, VL_RT_MAIN, VL_RT_BLACKHOLE, (struct vl_prefix){0, 0}, 0, NULL);
 	for (size_t v = 0; v < lab->n_vnets; v++) {
-		int via;
-
-		if (vl_eff_vnet_gateway(lab, (int)v, &via) != g)
+		if (!vl_eff_uses_gateway(lab, (int)v, g))
 			continue;
 		for (size_t i = 0; i < lab->vnets[v].n_spaces; i++)
 			route_add(b, ns, lab->vnets[v].spaces[i], sn.addr + 1, "eth0");
@@ -701,6 +689,8 @@ void vl_plan_print(const struct vl_plan *p, FILE *f)
 		fprintf(f, "rule   %s pref %u", p->ns[p->rules[i].ns].name, p->rules[i].priority);
 		if (p->rules[i].mark)
 			fprintf(f, " fwmark %u", p->rules[i].mark);
+		if (p->rules[i].src.len)
+			fprintf(f, " from %s", vl_prefix_fmt(p->rules[i].src, a));
 		if (p->rules[i].iif[0])
 			fprintf(f, " iif %s", p->rules[i].iif);
 		fprintf(f, " lookup %u\n", p->rules[i].table);

@@ -38,6 +38,7 @@ struct match {
 	uint32_t dst;
 	uint16_t dport;
 	uint32_t node_ip; /* NIC address our traffic may be masqueraded to; 0 if none */
+	int from;	  /* the probing endpoint */
 };
 
 const char *vl_probe_status_name(enum vl_probe_status s)
@@ -231,9 +232,9 @@ static int failed_at_once(int e, struct vl_probe_result *r, double t0)
 }
 
 /* Which app serves dst:port, as the lab file says: HELLO, ECHO, NONE; -1 when dst is no endpoint. */
-static int target_app(const struct vl_lab *lab, uint32_t dst, uint16_t port)
+static int target_app(const struct vl_lab *lab, int from, uint32_t dst, uint16_t port)
 {
-	int t = vl_lab_find_endpoint_by_ip(lab, dst);
+	int t = vl_lab_find_endpoint_near(lab, from, dst);
 
 	if (dst == VL_IP_AZURE_PLATFORM) /* DNS and the agent ports: nothing says who it saw */
 		return VL_APP_NONE;
@@ -318,7 +319,7 @@ static int probe_tcp(int fd, const struct vl_lab *lab, struct match *m, int *wfd
 		return -errno;
 	if (soerr == 0) {
 		r->status = VL_PROBE_CONNECTED;
-		read_seen(fd, target_app(lab, m->dst, m->dport), r);
+		read_seen(fd, target_app(lab, m->from, m->dst, m->dport), r);
 	} else if (vl_probe_errno_status(soerr) >= 0) {
 		r->status = (enum vl_probe_status)vl_probe_errno_status(soerr);
 	} else {
@@ -526,7 +527,7 @@ int vl_probe_run(const struct vl_lab *lab, const char *dir, int from, uint32_t d
 		 uint16_t port, int timeout_ms, struct vl_probe_result *r)
 {
 	const struct vl_endpoint *e;
-	struct match m = {.proto = proto, .dst = dst, .dport = port};
+	struct match m = {.proto = proto, .dst = dst, .dport = port, .from = from};
 	int64_t deadline;
 	double t0;
 	int fd, wfd, err;

@@ -181,3 +181,36 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 	free(now);
 	free(root_at_start);
 }
+
+static char *target(char *buf, size_t len, const char *to, int port)
+{
+	if (port)
+		snprintf(buf, len, "%s:%d", to, port);
+	else
+		snprintf(buf, len, "%s", to);
+	return buf;
+}
+
+char *th_probe(const char *from, const char *to, int port, const char *proto, int timeout_ms)
+{
+	char t[96];
+
+	return th_run(NULL, "%s probe %s %s %s --proto %s --timeout %d -o json 2>&1", th_vnetlab(), th_lab.name,
+		      from, target(t, sizeof(t), to, port), proto, timeout_ms);
+}
+
+char *th_explain(const char *from, const char *to, int port, const char *proto)
+{
+	char t[96];
+
+	return th_run(NULL, "%s explain %s %s %s --proto %s -o json 2>&1", th_vnetlab(), th_lab.name, from,
+		      target(t, sizeof(t), to, port), proto);
+}
+
+void th_assert_key(const char *json, const char *key, const char *want, const char *what)
+{
+	char *v = th_json_get(json, key);
+
+	cr_assert_str_eq(v, want, "%s: %s is %s, expected %s\n%s", what, key, v, want, json);
+	free(v);
+}

@@ -39,4 +39,10 @@ void th_lab_down(void);
 /* A JSON value of a top-level key in a flat JSON object, as text ("" if absent). */
 char *th_json_get(const char *json, const char *key);
 
+/* `vnetlab probe|explain <th_lab> FROM TO[:PORT] --proto P -o json` (port 0: none); output malloc'd. */
+char *th_probe(const char *from, const char *to, int port, const char *proto, int timeout_ms);
+char *th_explain(const char *from, const char *to, int port, const char *proto);
+/* The test fails unless the flat JSON object has key == want. */
+void th_assert_key(const char *json, const char *key, const char *want, const char *what);
+
 #endif

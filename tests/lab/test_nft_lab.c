@@ -254,7 +254,7 @@ Test(nft_lab, incremental_edit_equals_a_full_commit)
 	cr_assert_eq(vl_nft_fabric_commit(lab, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	full = listing(ns_fabric);
 	cr_assert_str_eq(edited, full);
-	cr_assert(strstr(full, "drop comment \"deny-lists\"\n\t\tip saddr != @vnet tcp dport 80 counter "
+	cr_assert(strstr(full, "drop comment \"deny-lists\"\n\t\tip saddr != @notinet tcp dport 80 counter "
 			       "packets 0 bytes 0 log prefix \"web-nsg/allow-http\""),
 		  "%s", full);
 	free(edited);

@@ -28,39 +28,13 @@ static void lab_up(const char *prefix, const char *topo)
 	th_lab_up(prefix, topo);
 }
 
-/* FROM → TO[:PORT]; port 0 = none (icmp). */
-static char *target(char *buf, size_t len, const char *to, int port)
-{
-	if (port)
-		snprintf(buf, len, "%s:%d", to, port);
-	else
-		snprintf(buf, len, "%s", to);
-	return buf;
-}
-
 static char *probe(const char *from, const char *to, int port, const char *proto)
 {
-	char t[96];
-
-	return th_run(NULL, "%s probe %s %s %s --proto %s --timeout %d -o json 2>&1", th_vnetlab(), th_lab.name,
-		      from, target(t, sizeof(t), to, port), proto, PROBE_TIMEOUT_MS);
+	return th_probe(from, to, port, proto, PROBE_TIMEOUT_MS);
 }
 
-static char *explain(const char *from, const char *to, int port, const char *proto)
-{
-	char t[96];
-
-	return th_run(NULL, "%s explain %s %s %s --proto %s -o json 2>&1", th_vnetlab(), th_lab.name, from,
-		      target(t, sizeof(t), to, port), proto);
-}
-
-static void assert_key(const char *json, const char *key, const char *want, const char *what)
-{
-	char *v = th_json_get(json, key);
-
-	cr_assert_str_eq(v, want, "%s: %s is %s, expected %s\n%s", what, key, v, want, json);
-	free(v);
-}
+#define explain th_explain
+#define assert_key th_assert_key
 
 /* ------------------------------------------------------------------------------------------ */
 /* 1. The agreement table                                                                      */
@@ -431,7 +405,7 @@ Test(nsg_edit, refused_edits_change_nothing_and_add_delete_take_effect)
 /* Lists of three or more ranges live in shared named sets: edits create and remove them. */
 static void expect_list_sets(const char *n, const char *what)
 {
-	char *sets = th_run(NULL, "ip netns exec vl-%s-fabric nft list sets ip 2>&1 | grep -c 'set [ap][0-9a-f]'",
+	char *sets = th_run(NULL, "ip netns exec vl-%s-fabric.v nft list sets ip 2>&1 | grep -c 'set [ap][0-9a-f]'",
 			    th_lab.name);
 
 	cr_assert_str_eq(sets, n, "%s: %s", what, sets);
