@@ -15,12 +15,22 @@
 
 #include "vnetlab/model.h"
 
-/* Fork the agent (daemonised) for a lab that is up; returns once it is serving. 0 or -errno. */
+/*
+ * Fork the agent (daemonised) for a lab that is up; returns once it is serving. 0 or -errno.
+ * dir/agent.pid exists before the fork and the agent locks it before doing anything.
+ */
 int vl_agent_start(const struct vl_lab *lab, const char *dir, char *why, size_t why_len);
-/* Stop the agent recorded in dir/agent.pid (SIGTERM, then wait). 0 if none ran. */
+/*
+ * Stop the agent that holds dir/agent.pid (SIGTERM by pidfd, then SIGKILL), and remove the
+ * file under its lock so that no agent still starting can run. 0 when no agent can run any
+ * more; -ESRCH when the holder is not the pid and start time recorded; -EBUSY when it outlived
+ * SIGKILL.
+ */
 int vl_agent_stop(const char *dir);
-/* Is the agent recorded in dir/agent.pid alive? */
+/* Does a process hold dir/agent.pid's lock (an agent may run)? */
 bool vl_agent_running(const char *dir);
+/* "<pid> <start time>\n" as agent.pid holds it. 0 or -EINVAL. */
+int vl_agent_parse_pidfile(const char *text, pid_t *pid, unsigned long long *start);
 
 /*
  * The hello page and the echo reply, as the agent serves them (pure, for tests and probe parsing).

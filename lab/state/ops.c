@@ -92,6 +92,7 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 	}
 	if (!rc) {
 		vl_state_dir(dir, sizeof(dir), lab->name);
+		vl_nft_release(); /* the agent must not inherit sockets into the lab, even for an instant */
 		rc = vl_agent_start(lab, dir, why, sizeof(why));
 		if (rc)
 			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "starting the agent of lab '%s': %s",
@@ -126,7 +127,15 @@ int vl_ops_down(const char *name, struct vl_error *err)
 	if (!vl_state_exists(name))
 		return 0;
 	vl_state_dir(dir, sizeof(dir), name);
-	vl_agent_stop(dir);
+	/* An agent that may still run keeps the namespaces alive: never call such a lab down. */
+	rc = vl_agent_stop(dir);
+	if (rc) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0},
+			     "the agent of lab '%s' could not be stopped (%s); nothing was removed", name,
+			     rc == -ESRCH ? "agent.pid is held by a process that is not the agent it records"
+					  : strerror(-rc));
+		return rc;
+	}
 	vl_nft_release(); /* cached netfilter sockets keep their namespaces alive */
 	rc = vl_state_list_ns(name, &ns);
 	if (rc)

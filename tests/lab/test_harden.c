@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Hardening through the CLI (root): the agent's life, the state's privacy and
+ * locking, lab names, edits and imports. Each test uses the suite's lab
+ * (hd<pid>) and .fini removes it, its namespaces, its agents and its files.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/helpers.h"
+
+#define MAX_PATHS 16
+
+static char *paths[MAX_PATHS];
+static int n_paths;
+
+static __attribute__((unused)) const char *remember(char *path)
+{
+	cr_assert_lt(n_paths, MAX_PATHS);
+	paths[n_paths++] = path;
+	return path;
+}
+
+static char *vl(int *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *vl(int *st, const char *fmt, ...)
+{
+	char args[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	return th_run(st, "%s %s 2>&1", th_vnetlab(), args);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Live (not zombie) vnetlab-agent processes whose command line names file. */
+static int agents_of(const char *file, pid_t *pids, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d))) {
+		char path[300], buf[4096];
+		ssize_t len;
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		if (!strstr(buf, "(vnetlab-agent) ") || strstr(buf, ") Z ") || strstr(buf, ") X "))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		for (ssize_t i = 0; i < len; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[len] = '\0';
+		if (strstr(buf, file) && n < max)
+			pids[n++] = atoi(de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+static void setup(void)
+{
+	if (!th_is_root())
+		cr_skip_test("needs root");
+	n_paths = 0;
+}
+
+static void teardown(void)
+{
+	pid_t pids[16];
+	char name[16];
+	int n;
+
+	snprintf(name, sizeof(name), "%s", th_lab.name);
+	if (th_lab.file) {
+		/* agents this test started and the CLI could not stop: ours, by pid */
+		n = agents_of(th_lab.file, pids, 16);
+		for (int i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+	}
+	th_lab_down();
+	if (name[0]) {
+		free(th_run(NULL,
+			    "for n in $(ls /run/netns 2>/dev/null | grep '^vl-%s-'); do ip netns del $n; done;"
+			    " rm -rf /run/vnetlab/%s /run/vnetlab/.%s.lock",
+			    name, name, name));
+	}
+	for (int i = 0; i < n_paths; i++) {
+		if (paths[i])
+			free(th_run(NULL, "rm -rf '%s'", paths[i]));
+		free(paths[i]);
+	}
+	n_paths = 0;
+}
+
+TestSuite(harden, .init = setup, .fini = teardown, .timeout = 240);
+
+#define SUBNET_VMS                                                                                         \
+	"vnets:\n"                                                                                         \
+	"  - name: v\n"                                                                                    \
+	"    addressSpace: [10.62.0.0/16]\n"                                                               \
+	"    subnets:\n"                                                                                   \
+	"      - name: vms\n"                                                                              \
+	"        addressPrefix: 10.62.0.0/20\n"                                                            \
+	"vms:\n"
+
+/* n VMs serving hello on port 80. */
+static char *many_apps(int n)
+{
+	size_t cap = 64 + (size_t)n * 80, len;
+	char *buf = malloc(cap);
+
+	cr_assert_not_null(buf);
+	len = (size_t)snprintf(buf, cap, "%s", SUBNET_VMS);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, cap - len,
+					"  - name: w%d\n    subnet: vms\n    app: hello\n    ports: [80]\n", i);
+	return buf;
+}
+
+static pid_t spawn_up(const char *file)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(th_vnetlab(), th_vnetlab(), "up", file, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Finding 1: SIGKILL `up` while its agent starts; `down` must not say "down" while that agent runs. */
+Test(harden, killed_up_leaves_no_agent_behind)
+{
+	char *body = many_apps(300);
+	int seen = 0;
+
+	th_lab_write("hd", body);
+	free(body);
+	for (int round = 0; round < 3; round++) {
+		pid_t up = spawn_up(th_lab.file), pids[4];
+		int st, n = 0;
+		char *out;
+
+		for (int i = 0; i < 20000 && !n; i++) {
+			n = agents_of(th_lab.file, pids, 4);
+			if (!n) {
+				if (waitpid(up, &st, WNOHANG) == up) {
+					up = 0;
+					break;
+				}
+				sleep_ms(1);
+			}
+		}
+		if (up) {
+			kill(up, SIGKILL);
+			waitpid(up, &st, 0);
+		}
+		seen += n > 0;
+		out = vl(&st, "down %s", th_lab.name);
+		n = agents_of(th_lab.file, pids, 4);
+		cr_assert(st != 0 || n == 0, "round %d: down said '%s' but agent %d of the lab still runs", round,
+			  out, n ? pids[0] : 0);
+		cr_assert_eq(st, 0, "round %d: down: %s", round, out);
+		free(out);
+	}
+	cr_assert_gt(seen, 0, "never caught the agent starting");
+}
