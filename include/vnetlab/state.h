@@ -8,6 +8,7 @@
  *   agent.*     the agent's pid, log and socket
  * Commands on one lab are serialised by an flock on /run/vnetlab/.<lab>.lock,
  * which exists only while a command holds it or the lab is up.
+ * Everything is root's alone: /run/vnetlab and each lab's directory 0700, files 0600.
  */
 #ifndef VNETLAB_STATE_H
 #define VNETLAB_STATE_H
@@ -23,8 +24,13 @@
 void vl_state_dir(char *buf, size_t len, const char *lab);
 /* Read a whole file (NUL-terminated, *len without the NUL); -EFBIG past max bytes. */
 int vl_state_read_file(const char *path, size_t max, char **out, size_t *len);
-/* Take the lab's lock (blocking). *fd is released by vl_state_unlock. */
-int vl_state_lock(const char *lab, int *fd);
+#define VL_LOCK_TIMEOUT_MS 30000 /* VNETLAB_LOCK_TIMEOUT (seconds) overrides it */
+/*
+ * Take the lab's lock, waiting at most the timeout; -ETIMEDOUT (err names the holder),
+ * -EINTR when SIGINT/SIGTERM/SIGHUP arrives (pending or handled) meanwhile.
+ * *fd is released by vl_state_unlock.
+ */
+int vl_state_lock(const char *lab, int *fd, struct vl_error *err);
 /* Release it; the lock file is removed when the lab no longer exists. */
 void vl_state_unlock(const char *lab, int fd);
 bool vl_state_exists(const char *lab);

@@ -203,7 +203,7 @@ static int up_from_file(const char *path, struct vl_lab **lab)
 	rc = vl_load_buffer(path, content, len, lab, &err);
 	if (!rc) {
 		abs = realpath(path, NULL);
-		rc = vl_state_lock((*lab)->name, &lock);
+		rc = vl_state_lock((*lab)->name, &lock, &err);
 		if (!rc) {
 			rc = vl_ops_up(*lab, abs ? abs : path, content, len, &err);
 			vl_state_unlock((*lab)->name, lock);
@@ -224,8 +224,10 @@ static void down_quietly(const char *name)
 	struct vl_error err = {0};
 	int lock;
 
-	if (vl_state_lock(name, &lock))
+	if (vl_state_lock(name, &lock, &err)) {
+		print_error(&err);
 		return;
+	}
 	if (vl_ops_down(name, &err))
 		print_error(&err);
 	vl_state_unlock(name, lock);

@@ -100,16 +100,17 @@ int cmd_up(int argc, char **argv)
 	 * Once the lab is built (vl_ops_up rolls back on a signal until then), a signal
 	 * must not kill us while printing: keep them blocked; pending ones die with us.
 	 */
+	rc = vl_state_lock(lab->name, &lock, &err);
+	if (rc) {
+		print_error(&err);
+		goto out;
+	}
+	/* blocked only now: waiting for the lock must stay interruptible */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, NULL);
-	rc = vl_state_lock(lab->name, &lock);
-	if (rc) {
-		die_errno("locking the lab", rc);
-		goto out;
-	}
 	rc = vl_ops_up(lab, abs ? abs : argv[optind], content, len, &err);
 	vl_state_unlock(lab->name, lock);
 	if (rc) {
@@ -130,9 +131,9 @@ static int down_one(const char *name)
 	struct vl_error err = {0};
 	int lock, rc;
 
-	rc = vl_state_lock(name, &lock);
+	rc = vl_state_lock(name, &lock, &err);
 	if (rc) {
-		die_errno("locking the lab", rc);
+		print_error(&err);
 		return 1;
 	}
 	if (!vl_state_exists(name)) {

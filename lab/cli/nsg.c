@@ -227,9 +227,9 @@ static int nsg_rule(int argc, char **argv)
 	}
 	e.nsg = strdup(argv[3]);
 	e.rule = strdup(argv[4]);
-	rc = vl_state_lock(argv[2], &lock);
+	rc = vl_state_lock(argv[2], &lock, &err);
 	if (rc) {
-		die_errno("locking the lab", rc);
+		print_error(&err);
 		goto out;
 	}
 	if (!vl_state_exists(argv[2])) {

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "state-int.h"
 #include "vnetlab/loader.h"
 #include "vnetlab/state.h"
 
@@ -22,52 +22,19 @@ static void state_file(char *buf, size_t len, const char *lab, const char *name)
 	snprintf(buf, len, "%s/%s/%s", VL_STATE_ROOT, lab, name);
 }
 
-static void lock_path(char *buf, size_t len, const char *lab)
+int vl_state_root_ready(void)
 {
-	snprintf(buf, len, "%s/.%s.lock", VL_STATE_ROOT, lab);
-}
+	struct stat st;
 
-/*
- * The lock file goes away with its lab (vl_state_unlock), so a waiter may wake
- * up holding a lock on a file that was just unlinked: it then tries again.
- */
-int vl_state_lock(const char *lab, int *fd)
-{
-	struct stat held, now;
-	char path[256];
-
-	if (mkdir(VL_STATE_ROOT, 0755) && errno != EEXIST)
+	if (mkdir(VL_STATE_ROOT, 0700) && errno != EEXIST)
 		return -errno;
-	lock_path(path, sizeof(path), lab);
-	for (;;) {
-		*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (*fd < 0)
-			return -errno;
-		if (flock(*fd, LOCK_EX)) {
-			int rc = -errno;
-
-			close(*fd);
-			*fd = -1;
-			return rc;
-		}
-		if (!fstat(*fd, &held) && !stat(path, &now) && held.st_dev == now.st_dev &&
-		    held.st_ino == now.st_ino)
-			return 0;
-		close(*fd);
-	}
-}
-
-void vl_state_unlock(const char *lab, int fd)
-{
-	char path[256];
-
-	if (fd < 0)
-		return;
-	if (!vl_state_exists(lab)) {
-		lock_path(path, sizeof(path), lab);
-		unlink(path);
-	}
-	close(fd);
+	if (lstat(VL_STATE_ROOT, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return -EPERM;
+	if ((st.st_mode & 077) && chmod(VL_STATE_ROOT, 0700))
+		return -errno;
+	return 0;
 }
 
 bool vl_state_exists(const char *lab)
@@ -81,7 +48,7 @@ bool vl_state_exists(const char *lab)
 
 static int write_file(const char *path, const char *data, size_t len, int flags)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags, 0600);
 	int rc = 0;
 
 	if (fd < 0)
@@ -148,10 +115,11 @@ int vl_state_create(const char *lab, const char *source, const char *content, si
 	char path[256];
 	int rc;
 
-	if (mkdir(VL_STATE_ROOT, 0755) && errno != EEXIST)
-		return -errno;
+	rc = vl_state_root_ready();
+	if (rc)
+		return rc;
 	vl_state_dir(path, sizeof(path), lab);
-	if (mkdir(path, 0755))
+	if (mkdir(path, 0700))
 		return -errno;
 	state_file(path, sizeof(path), lab, "topology");
 	rc = write_file(path, content, len, O_TRUNC);
@@ -190,16 +158,20 @@ int vl_state_forget_ns(const char *lab, const char *ns)
 	struct vl_strv names = {0};
 	char path[256], tmp[280];
 	FILE *f;
-	int rc;
+	int rc, fd;
 
 	state_file(path, sizeof(path), lab, "namespaces");
 	rc = read_lines(path, &names);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "we");
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
 		rc = -errno;
+		if (fd >= 0)
+			close(fd);
 		goto out;
 	}
 	for (size_t i = 0; i < names.n; i++)

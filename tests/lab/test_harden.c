@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/helpers.h"
+#include "vnetlab/state.h"
 
 #define MAX_PATHS 16
 
@@ -181,7 +182,7 @@ Test(harden, killed_up_leaves_no_agent_behind)
 
 	th_lab_write("hd", body);
 	free(body);
-	for (int round = 0; round < 3; round++) {
+	for (int round = 0; round < 5; round++) {
 		pid_t up = spawn_up(th_lab.file), pids[4];
 		int st, n = 0;
 		char *out;
@@ -209,4 +210,111 @@ Test(harden, killed_up_leaves_no_agent_behind)
 		free(out);
 	}
 	cr_assert_gt(seen, 0, "never caught the agent starting");
+}
+
+#define SMALL                                                                                              \
+	SUBNET_VMS                                                                                         \
+	"  - name: a\n"                                                                                    \
+	"    subnet: vms\n"                                                                                \
+	"    app: hello\n"                                                                                 \
+	"    ports: [80]\n"                                                                                \
+	"  - name: b\n"                                                                                    \
+	"    subnet: vms\n"
+
+static void assert_private(const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(lstat(path, &st), 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(st.st_uid, 0, "%s is not root's", path);
+	cr_assert_eq(st.st_mode & 077, 0, "%s is mode %o: readable by others", path, st.st_mode & 0777);
+}
+
+/* Open path as nobody; the errno it got (0 if it opened). */
+static int open_as_nobody(const char *path)
+{
+	pid_t pid = fork();
+	int st;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(200);
+		_exit(open(path, O_RDONLY) < 0 ? errno : 0);
+	}
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 200);
+	return WEXITSTATUS(st);
+}
+
+/* Finding 4: state is root's alone (0700 directories, 0600 files); nobody can open the lock. */
+Test(harden, state_is_private_to_root)
+{
+	char dir[128], path[512], *out;
+	struct dirent *de;
+	int st;
+	DIR *d;
+
+	th_lab_up("hd", SMALL);
+	chmod(th_lab.file, 0600);
+	assert_private("/run/vnetlab");
+	snprintf(dir, sizeof(dir), "/run/vnetlab/%s", th_lab.name);
+	assert_private(dir);
+	d = opendir(dir);
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			assert_private(path);
+		}
+	closedir(d);
+	snprintf(path, sizeof(path), "/run/vnetlab/.%s.lock", th_lab.name);
+	out = vl(&st, "nsg show %s x 2>&1 >/dev/null; true", th_lab.name); /* takes no lock: fine */
+	free(out);
+	cr_assert_neq(open_as_nobody(path), 0, "nobody opened %s", path);
+	snprintf(path, sizeof(path), "%s/topology", dir);
+	cr_assert_neq(open_as_nobody(path), 0, "nobody read %s", path);
+}
+
+static int wait_for(pid_t pid, int ms)
+{
+	int st;
+
+	for (int i = 0; i < ms / 10; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Finding 4: a waiter for a held lock gives up in time naming the holder, and dies of SIGTERM. */
+Test(harden, lock_wait_is_bounded_named_and_interruptible)
+{
+	struct vl_error err = {0};
+	struct timespec t0, t1;
+	char *out, needle[64];
+	int fd, st;
+	pid_t up;
+
+	th_lab_up("hd", SMALL);
+	cr_assert_eq(vl_state_lock(th_lab.name, &fd, &err), 0, "%s", err.msg);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	out = th_run(&st, "VNETLAB_LOCK_TIMEOUT=0.5 timeout 10 %s nsg rule set %s nsg r --priority 200 2>&1",
+		     th_vnetlab(), th_lab.name);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	snprintf(needle, sizeof(needle), "locked by pid %d", getpid());
+	cr_expect_eq(st, 1, "exit %d: %s", st, out);
+	cr_expect_not_null(strstr(out, needle), "no holder named: %s", out);
+	cr_expect_lt(t1.tv_sec - t0.tv_sec, 5, "waited %ld s", (long)(t1.tv_sec - t0.tv_sec));
+	free(out);
+
+	up = spawn_up(th_lab.file); /* the lab is up: it waits for the lock first */
+	sleep_ms(300);
+	kill(up, SIGTERM);
+	st = wait_for(up, 3000);
+	vl_state_unlock(th_lab.name, fd);
+	cr_assert_neq(st, -1, "a blocked up ignored SIGTERM");
 }
