@@ -21,6 +21,7 @@
 
 #define VL_FILE_MAX (16u << 20) /* topology files and state files: 16 MiB at most */
 
+/* Every function here refuses (false, -EINVAL) a lab name that vl_lab_name_ok refuses. */
 void vl_state_dir(char *buf, size_t len, const char *lab);
 /* Read a whole file (NUL-terminated, *len without the NUL); -EFBIG past max bytes. */
 int vl_state_read_file(const char *path, size_t max, char **out, size_t *len);
@@ -39,7 +40,12 @@ int vl_state_create(const char *lab, const char *source, const char *content, si
 int vl_state_record_ns(const char *lab, const char *ns);
 /* Drop a recorded name that turned out not to be ours. */
 int vl_state_forget_ns(const char *lab, const char *ns);
-int vl_state_list_ns(const char *lab, struct vl_strv *out);
+/*
+ * The recorded namespaces that are this lab's (vl-<lab>-<name>); *foreign (if given) counts the
+ * lines that are not, which nobody may delete.
+ */
+int vl_state_list_ns(const char *lab, struct vl_strv *out, size_t *foreign);
+bool vl_state_ns_ours(const char *lab, const char *ns);
 /* Remove the state dir (after the namespaces are gone). */
 int vl_state_remove(const char *lab);
 /* Names of every lab with state, sorted. */

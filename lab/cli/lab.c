@@ -131,6 +131,8 @@ static int down_one(const char *name)
 	struct vl_error err = {0};
 	int lock, rc;
 
+	if (!lab_arg_ok(name))
+		return EXIT_USAGE;
 	rc = vl_state_lock(name, &lock, &err);
 	if (rc) {
 		print_error(&err);
@@ -362,6 +364,8 @@ int cmd_exec(int argc, char **argv)
 	if (argc < 5 || strcmp(argv[3], "--"))
 		return usage("exec");
 	if (need_root("exec"))
+		return EXIT_USAGE;
+	if (!lab_arg_ok(argv[1]))
 		return EXIT_USAGE;
 	if (!vl_state_exists(argv[1])) {
 		fprintf(stderr, "vnetlab: lab '%s' is not up\n", argv[1]);

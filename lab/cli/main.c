@@ -81,6 +81,37 @@ bool is_file(const char *arg)
 	return (strchr(arg, '/') || strchr(arg, '.')) && stat(arg, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+bool lab_arg_ok(const char *arg)
+{
+	char safe[64];
+
+	if (vl_lab_name_ok(arg))
+		return true;
+	fprintf(stderr, "vnetlab: invalid lab name '%s': 1-%d characters of a-z and 0-9\n",
+		cli_printable(arg, safe, sizeof(safe)), VL_LAB_NAME_MAX);
+	return false;
+}
+
+const char *cli_printable(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; s && *s && n + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
+		else
+			buf[n++] = (char)c;
+	}
+	if (s && *s && n + 4 <= len) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 struct vl_lab *load_lab_or_file(const char *arg, bool *running)
 {
 	struct vl_error err = {0};
@@ -92,6 +123,8 @@ struct vl_lab *load_lab_or_file(const char *arg, bool *running)
 	if (is_file(arg)) {
 		rc = vl_load_file(arg, &lab, &err);
 	} else {
+		if (!lab_arg_ok(arg))
+			return NULL;
 		if (!vl_state_exists(arg)) {
 			fprintf(stderr,
 				"vnetlab: no lab '%s' is up and no file '%s' exists (see 'vnetlab ls')\n",

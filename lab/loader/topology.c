@@ -325,7 +325,6 @@ static int lab_name(struct tl *t, const struct ynode *root)
 {
 	const struct ynode *n;
 	const char *s;
-	size_t len;
 	int r = ld_need(&t->c, root, "name", "topology", &n);
 
 	if (!r)
@@ -333,14 +332,7 @@ static int lab_name(struct tl *t, const struct ynode *root)
 	if (r)
 		return r;
 	s = n->str;
-	len = strlen(s);
-	bool ok = len >= 1 && len <= VL_LAB_NAME_MAX &&
-		  ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
-	/* No '-': namespaces are vl-<lab>-<endpoint>, and lab "a-b" with endpoint "c" would
-	 * collide with lab "a" and endpoint "b-c". */
-	for (size_t i = 0; ok && i < len; i++)
-		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
-	if (!ok)
+	if (!vl_lab_name_ok(s))
 		return ld_fail(&t->c, n,
 			       "invalid lab name '%s': 1-%d characters of a-z and 0-9 (no '-': namespaces "
 			       "are vl-<lab>-<endpoint>)",

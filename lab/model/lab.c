@@ -22,6 +22,20 @@ void vl_error_set(struct vl_error *err, const char *file, struct vl_loc loc, con
 	va_end(ap);
 }
 
+bool vl_lab_name_ok(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	/* No '-': namespaces are vl-<lab>-<endpoint>; lab "a-b" with endpoint "c" would
+	 * collide with lab "a" and endpoint "b-c". No '/' or '.': it names a directory. */
+	if (len < 1 || len > VL_LAB_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
 struct vl_lab *vl_lab_new(void)
 {
 	return calloc(1, sizeof(struct vl_lab));

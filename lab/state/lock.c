@@ -97,6 +97,11 @@ int vl_state_lock(const char *lab, int *fd, struct vl_error *err)
 	int rc;
 
 	*fd = -1;
+	if (!vl_lab_name_ok(lab)) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "invalid lab name: 1-%d characters of a-z and 0-9",
+			     VL_LAB_NAME_MAX);
+		return -EINVAL;
+	}
 	rc = vl_state_root_ready();
 	if (rc) {
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "%s: %s", VL_STATE_ROOT, strerror(-rc));

@@ -124,6 +124,11 @@ int vl_ops_down(const char *name, struct vl_error *err)
 	char dir[256];
 	int rc, first = 0;
 
+	if (!vl_lab_name_ok(name)) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "invalid lab name: 1-%d characters of a-z and 0-9",
+			     VL_LAB_NAME_MAX);
+		return -EINVAL;
+	}
 	if (!vl_state_exists(name))
 		return 0;
 	vl_state_dir(dir, sizeof(dir), name);
@@ -137,7 +142,7 @@ int vl_ops_down(const char *name, struct vl_error *err)
 		return rc;
 	}
 	vl_nft_release(); /* cached netfilter sockets keep their namespaces alive */
-	rc = vl_state_list_ns(name, &ns);
+	rc = vl_state_list_ns(name, &ns, NULL); /* only vl-<lab>-* names: never another's */
 	if (rc)
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "reading the namespaces of lab '%s': %s", name,
 			     strerror(-rc));

@@ -10,6 +10,7 @@
 
 #include "state-int.h"
 #include "vnetlab/loader.h"
+#include "vnetlab/plan.h"
 #include "vnetlab/state.h"
 
 void vl_state_dir(char *buf, size_t len, const char *lab)
@@ -42,8 +43,10 @@ bool vl_state_exists(const char *lab)
 	char path[256];
 	struct stat st;
 
+	if (!vl_lab_name_ok(lab))
+		return false;
 	vl_state_dir(path, sizeof(path), lab);
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int write_file(const char *path, const char *data, size_t len, int flags)
@@ -184,13 +187,37 @@ out:
 	return rc;
 }
 
-int vl_state_list_ns(const char *lab, struct vl_strv *out)
+bool vl_state_ns_ours(const char *lab, const char *ns)
 {
+	size_t n = strlen(lab), len = strlen(ns);
+
+	if (strncmp(ns, "vl-", 3) || strncmp(ns + 3, lab, n) || ns[3 + n] != '-' || len == 4 + n ||
+	    len >= VL_NS_NAME_MAX)
+		return false;
+	for (const char *p = ns + 4 + n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-'))
+			return false;
+	return true;
+}
+
+int vl_state_list_ns(const char *lab, struct vl_strv *out, size_t *foreign)
+{
+	struct vl_strv all = {0};
 	char path[256];
 	int rc;
 
+	if (foreign)
+		*foreign = 0;
 	state_file(path, sizeof(path), lab, "namespaces");
-	rc = read_lines(path, out);
+	rc = read_lines(path, &all);
+	for (size_t i = 0; !rc && i < all.n; i++) {
+		if (vl_state_ns_ours(lab, all.v[i]))
+			rc = vl_strv_push(out, all.v[i]);
+		else if (foreign)
+			(*foreign)++;
+	}
+	vl_strv_free(&all);
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -225,7 +252,7 @@ int vl_state_list_labs(struct vl_strv *out)
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while (!rc && (de = readdir(d)))
-		if (de->d_name[0] != '.' && de->d_type == DT_DIR)
+		if (de->d_type == DT_DIR && vl_lab_name_ok(de->d_name))
 			rc = vl_strv_push(out, de->d_name);
 	closedir(d);
 	if (out->n)
@@ -355,6 +382,11 @@ int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err
 	int rc;
 
 	*out = NULL;
+	if (!vl_lab_name_ok(lab)) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "invalid lab name: 1-%d characters of a-z and 0-9",
+			     VL_LAB_NAME_MAX);
+		return -EINVAL;
+	}
 	state_file(path, sizeof(path), lab, "topology");
 	rc = read_file(path, &buf, &len);
 	if (rc) {

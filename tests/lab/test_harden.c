@@ -26,7 +26,7 @@
 static char *paths[MAX_PATHS];
 static int n_paths;
 
-static __attribute__((unused)) const char *remember(char *path)
+static const char *remember(char *path)
 {
 	cr_assert_lt(n_paths, MAX_PATHS);
 	paths[n_paths++] = path;
@@ -317,4 +317,115 @@ Test(harden, lock_wait_is_bounded_named_and_interruptible)
 	st = wait_for(up, 3000);
 	vl_state_unlock(th_lab.name, fd);
 	cr_assert_neq(st, -1, "a blocked up ignored SIGTERM");
+}
+
+/* A process of ours to act as the "unrelated process" a planted pid file names. */
+static pid_t spawn_sleeper(void)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static unsigned long long start_time(pid_t pid)
+{
+	char *out = th_run(NULL, "awk '{print $22}' /proc/%d/stat", (int)pid);
+	unsigned long long v = strtoull(out, NULL, 10);
+
+	free(out);
+	return v;
+}
+
+static bool alive(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+/* Finding 7: a lab name with a path in it is refused by every verb; nothing planted is acted on. */
+Test(harden, lab_names_checked_planted_state_untouched)
+{
+	static const char *const verbs[][2] = {{"down", ""},
+						{"show", ""},
+						{"exec", "a -- true"},
+						{"probe", "a b:80"},
+						{"nsg rule set", "n r --priority 300"},
+						{"nsg show", "n"},
+						{"check", ""},
+						{"explain", "a b:80"}};
+	char dir[128], decoy[32], cmd[256], *out, *ns;
+	pid_t victim = spawn_sleeper();
+	FILE *f;
+	int st;
+
+	th_lab_write("hd", SMALL);
+	snprintf(decoy, sizeof(decoy), "%sdecoy", th_lab.name);
+	snprintf(dir, sizeof(dir), "/tmp/%s-planted", th_lab.name);
+	remember(strdup(dir));
+	free(th_run(NULL, "mkdir -p %s/x && chmod 1777 %s && ip netns add %s", dir, dir, decoy));
+	snprintf(cmd, sizeof(cmd), "%s/x/namespaces", dir);
+	f = fopen(cmd, "w");
+	fprintf(f, "%s\n", decoy);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s/x/agent.pid", dir);
+	f = fopen(cmd, "w");
+	fprintf(f, "%d %llu\n", (int)victim, start_time(victim));
+	fclose(f);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		char name[160], args[300];
+
+		snprintf(name, sizeof(name), "./../..%s/x", dir);
+		snprintf(args, sizeof(args), "%s %s %s", verbs[i][0], name, verbs[i][1]);
+		out = vl(&st, "%s", args);
+		cr_expect_neq(st, 0, "'%s' accepted the name: %s", args, out);
+		cr_expect_not_null(strstr(out, "invalid lab name"), "'%s': %s", args, out);
+		free(out);
+	}
+	ns = th_run(NULL, "ls /run/netns | grep -x %s", decoy);
+	free(th_run(NULL, "ip netns del %s 2>/dev/null", decoy));
+	cr_expect_neq(ns[0], '\0', "down deleted namespace %s, listed in a planted directory", decoy);
+	free(ns);
+	cr_expect(alive(victim), "the planted pid was killed");
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "%s/x/namespaces", dir);
+	cr_expect_eq(access(cmd, F_OK), 0, "the planted files were removed");
+}
+
+/* Finding 7: tampered state of a real lab: a foreign namespace line and a foreign pid are left alone. */
+Test(harden, down_deletes_only_lab_names_and_signals_only_its_agent)
+{
+	char path[128], decoy[32], *out, *ns;
+	pid_t victim = spawn_sleeper();
+	FILE *f;
+	int st;
+
+	th_lab_up("hd", SMALL);
+	snprintf(decoy, sizeof(decoy), "%sdecoy", th_lab.name);
+	free(th_run(NULL, "ip netns add %s", decoy));
+	snprintf(path, sizeof(path), "/run/vnetlab/%s/namespaces", th_lab.name);
+	f = fopen(path, "a");
+	fprintf(f, "%s\n../../../tmp\n", decoy);
+	fclose(f);
+	/* the agent runs; stop it so that the pid file names only our victim, unlocked */
+	free(th_run(NULL, "kill -9 $(cut -d' ' -f1 /run/vnetlab/%s/agent.pid)", th_lab.name));
+	sleep_ms(100);
+	snprintf(path, sizeof(path), "/run/vnetlab/%s/agent.pid", th_lab.name);
+	f = fopen(path, "w");
+	fprintf(f, "%d %llu\n", (int)victim, start_time(victim));
+	fclose(f);
+	out = vl(&st, "down %s", th_lab.name);
+	cr_expect_eq(st, 0, "down: %s", out);
+	free(out);
+	cr_expect(alive(victim), "down killed a process that is not the lab's agent");
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+	ns = th_run(NULL, "ls /run/netns | grep -x %s", decoy);
+	free(th_run(NULL, "ip netns del %s 2>/dev/null", decoy));
+	cr_expect_neq(ns[0], '\0', "down deleted namespace %s, not one of the lab's", decoy);
+	free(ns);
 }
