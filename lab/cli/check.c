@@ -317,13 +317,21 @@ int cmd_run(int argc, char **argv)
 		case VL_STEP_SAY:
 			printf("\n-- %s\n", s->text);
 			break;
-		case VL_STEP_CHECK:
-			rc = run_check(lab, &lab->checks[s->check], false, "", stdout, &pass);
+		case VL_STEP_CHECK: {
+			/* the lab as it is now: another command may have edited it meanwhile */
+			struct vl_lab *now = NULL;
+
+			if (vl_state_load_lab(lab->name, &now, &err))
+				now = NULL;
+			rc = run_check(now ? now : lab, &(now ? now : lab)->checks[s->check], false, "", stdout,
+				       &pass);
+			vl_lab_free(now);
 			pass ? passed++ : failed++;
 			break;
+		}
 		case VL_STEP_EDIT:
 			describe_edit(&s->edit);
-			rc = vl_ops_edit(lab->name, lab, &s->edit, &err);
+			rc = vl_ops_edit_live(lab->name, &s->edit, NULL, &err);
 			if (rc)
 				print_error(&err);
 			break;

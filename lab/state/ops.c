@@ -193,3 +193,30 @@ int vl_ops_edit(const char *name, struct vl_lab *lab, const struct vl_rule_edit 
 			     strerror(-rc));
 	return rc;
 }
+
+int vl_ops_edit_live(const char *name, const struct vl_rule_edit *e, struct vl_lab **now,
+		     struct vl_error *err)
+{
+	struct vl_lab *lab = NULL;
+	int lock, rc;
+
+	if (now)
+		*now = NULL;
+	rc = vl_state_lock(name, &lock, err);
+	if (rc)
+		return rc;
+	if (!vl_state_exists(name)) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "lab '%s' is not up", name);
+		rc = -ENOENT;
+	}
+	if (!rc)
+		rc = vl_state_load_lab(name, &lab, err);
+	if (!rc)
+		rc = vl_ops_edit(name, lab, e, err);
+	vl_state_unlock(name, lock);
+	if (!rc && now)
+		*now = lab;
+	else
+		vl_lab_free(lab);
+	return rc;
+}

@@ -429,3 +429,66 @@ Test(harden, down_deletes_only_lab_names_and_signals_only_its_agent)
 	cr_expect_neq(ns[0], '\0', "down deleted namespace %s, not one of the lab's", decoy);
 	free(ns);
 }
+
+#define EDIT_RACE                                                                                          \
+	"vnets:\n"                                                                                         \
+	"  - name: v\n"                                                                                    \
+	"    addressSpace: [10.62.0.0/16]\n"                                                               \
+	"    subnets:\n"                                                                                   \
+	"      - name: vms\n"                                                                              \
+	"        addressPrefix: 10.62.1.0/24\n"                                                            \
+	"        networkSecurityGroup: nsg\n"                                                              \
+	"networkSecurityGroups:\n"                                                                         \
+	"  - name: nsg\n"                                                                                  \
+	"    securityRules:\n"                                                                             \
+	"      - {name: r, priority: 100, direction: Inbound, access: Allow, protocol: Tcp,\n"            \
+	"         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*',\n"        \
+	"         destinationPortRange: '80'}\n"                                                          \
+	"vms:\n"                                                                                           \
+	"  - {name: a, subnet: vms, app: hello, ports: [80]}\n"                                           \
+	"  - {name: b, subnet: vms}\n"                                                                     \
+	"scenario:\n"                                                                                      \
+	"  - wait: 1500\n"                                                                                 \
+	"  - set: {nsg: nsg, rule: r, priority: 200}\n"                                                    \
+	"  - wait: 1500\n"
+
+/* Finding 2: a `run` edit takes the lock and edits the lab as it is now, keeping a rule added meanwhile. */
+Test(harden, run_edits_the_lab_as_it_is_now)
+{
+	char *out, *ruleset;
+	int st;
+	pid_t run;
+
+	th_lab_write("hd", EDIT_RACE);
+	run = fork();
+	cr_assert_geq(run, 0);
+	if (run == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(th_vnetlab(), th_vnetlab(), "run", th_lab.file, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && access("/run/vnetlab", F_OK) == 0; i++) {
+		char p[128];
+
+		snprintf(p, sizeof(p), "/run/vnetlab/%s/agent.sock", th_lab.name);
+		if (access(p, F_OK) == 0)
+			break;
+		sleep_ms(20);
+	}
+	out = vl(&st, "nsg rule add %s nsg added --priority 3000 --access Deny --direction Inbound "
+		      "--protocol Udp --destination-port-ranges 4444",
+		 th_lab.name);
+	cr_assert_eq(st, 0, "add: %s", out);
+	free(out);
+	sleep_ms(2200); /* past run's edit, before its down */
+	ruleset = th_run(NULL, "ip netns exec vl-%s-fabric nft list ruleset 2>&1", th_lab.name);
+	out = vl(&st, "nsg show %s nsg", th_lab.name);
+	waitpid(run, &st, 0);
+	cr_expect_not_null(strstr(out, "added"), "nsg show lost the rule: %s", out);
+	cr_expect_not_null(strstr(ruleset, "nsg/added"), "the kernel lost the rule added meanwhile:\n%s", ruleset);
+	free(out);
+	free(ruleset);
+}
