@@ -13,8 +13,9 @@
  * the agent. On failure, or when SIGINT/SIGTERM arrives meanwhile, everything
  * made is removed again. -EEXIST when the lab is already up.
  */
+struct vl_imports;
 int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content, size_t len,
-	      struct vl_error *err);
+	      const struct vl_imports *imports, struct vl_error *err);
 /* Remove a lab (also a half-built one): agent, recorded namespaces, state. Idempotent. */
 int vl_ops_down(const char *name, struct vl_error *err);
 /* Apply a live NSG edit to lab, the running lab's current model: model, kernel (one transaction), journal. */

@@ -3,6 +3,7 @@
  * Lab state under /run/vnetlab/<lab>/:
  *   source      absolute path of the topology file
  *   topology    a copy of the file as it was at `up`
+ *   imports     copies of the files it imported (vl_imports_format), read instead of them
  *   namespaces  every namespace of the lab, appended *before* it is created
  *   edits       the live NSG edits, one per line, replayed over the topology
  *   agent.*     the agent's pid, log and socket
@@ -35,8 +36,10 @@ int vl_state_lock(const char *lab, int *fd, struct vl_error *err);
 /* Release it; the lock file is removed when the lab no longer exists. */
 void vl_state_unlock(const char *lab, int fd);
 bool vl_state_exists(const char *lab);
-/* Create the state dir with the topology copy; -EEXIST when the lab exists. */
-int vl_state_create(const char *lab, const char *source, const char *content, size_t len);
+/* Create the state dir with the topology copy and what it imported; -EEXIST when the lab exists. */
+struct vl_imports;
+int vl_state_create(const char *lab, const char *source, const char *content, size_t len,
+		    const struct vl_imports *imports);
 int vl_state_record_ns(const char *lab, const char *ns);
 /* Drop a recorded name that turned out not to be ours. */
 int vl_state_forget_ns(const char *lab, const char *ns);

@@ -190,6 +190,7 @@ static int run_checks(const struct vl_lab *lab, bool json, int *failed)
 
 static int up_from_file(const char *path, struct vl_lab **lab)
 {
+	struct vl_imports imports = {0};
 	struct vl_error err = {0};
 	char *content, *abs;
 	size_t len;
@@ -200,12 +201,12 @@ static int up_from_file(const char *path, struct vl_lab **lab)
 		die_errno(path, rc);
 		return rc;
 	}
-	rc = vl_load_buffer(path, content, len, lab, &err);
+	rc = vl_load_buffer_imports(path, content, len, &imports, lab, &err);
 	if (!rc) {
 		abs = realpath(path, NULL);
 		rc = vl_state_lock((*lab)->name, &lock, &err);
 		if (!rc) {
-			rc = vl_ops_up(*lab, abs ? abs : path, content, len, &err);
+			rc = vl_ops_up(*lab, abs ? abs : path, content, len, &imports, &err);
 			vl_state_unlock((*lab)->name, lock);
 		}
 		free(abs);
@@ -215,6 +216,7 @@ static int up_from_file(const char *path, struct vl_lab **lab)
 		vl_lab_free(*lab);
 		*lab = NULL;
 	}
+	vl_imports_free(&imports);
 	free(content);
 	return rc;
 }

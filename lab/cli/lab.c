@@ -48,6 +48,7 @@ static void print_endpoints(const struct vl_lab *lab, FILE *f)
 int cmd_up(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'}, {0}};
+	struct vl_imports imports = {0};
 	struct vl_error err = {0};
 	struct vl_lab *lab = NULL;
 	sigset_t block;
@@ -70,7 +71,7 @@ int cmd_up(int argc, char **argv)
 		die_errno(argv[optind], rc);
 		return 1;
 	}
-	rc = vl_load_buffer(argv[optind], content, len, &lab, &err);
+	rc = vl_load_buffer_imports(argv[optind], content, len, &imports, &lab, &err);
 	if (rc) {
 		print_error(&err);
 		free(content);
@@ -111,7 +112,7 @@ int cmd_up(int argc, char **argv)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, NULL);
-	rc = vl_ops_up(lab, abs ? abs : argv[optind], content, len, &err);
+	rc = vl_ops_up(lab, abs ? abs : argv[optind], content, len, &imports, &err);
 	vl_state_unlock(lab->name, lock);
 	if (rc) {
 		print_error(&err);
@@ -120,6 +121,7 @@ int cmd_up(int argc, char **argv)
 	printf("lab %s is up: %zu endpoints\n", lab->name, lab->n_eps);
 	print_endpoints(lab, stdout);
 out:
+	vl_imports_free(&imports);
 	free(abs);
 	free(content);
 	vl_lab_free(lab);

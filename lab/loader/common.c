@@ -553,9 +553,7 @@ int ld_nsg(struct ld *c, const struct ynode *map, const char *import_dir, struct
 			path = NULL;
 		if (!path)
 			return -ENOMEM;
-		e = vl_nsg_import_file(path, nsg->name, &got, c->err);
-		if (e && e != -ENOMEM && c->err->line == 0) /* I/O: say where the import was asked for */
-			ld_fail(c, imp, "cannot import '%s': %s", path, ld_read_reason(e));
+		e = ld_import(c, imp, path, nsg->name, &got);
 		free(path);
 		if (e) {
 			ld_nsg_clear(&got);

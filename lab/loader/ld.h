@@ -31,9 +31,11 @@ struct ynode {
 int yn_parse(const char *file, const char *buf, size_t len, struct ynode **out, struct vl_error *err);
 void yn_free(struct ynode *n);
 
+struct vl_imports;
 struct ld {
 	const char *file;
 	struct vl_error *err;
+	struct vl_imports *imports; /* NULL: read imports from disk, record nothing */
 };
 
 int ld_fail(struct ld *c, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -67,6 +69,11 @@ void ld_nsg_clear(struct vl_nsg *nsg);
  * buffer. On failure err says "cannot read <what>: <reason>" (no line).
  */
 int ld_read_file(const char *path, const char *what, char **buf, size_t *len, struct vl_error *err);
+/*
+ * The NSG an `import:` node asks for, read from path or, when replaying, from c->imports;
+ * recorded into c->imports when it is given. 0, -EINVAL (c->err says why) or -ENOMEM.
+ */
+int ld_import(struct ld *c, const struct ynode *imp, const char *path, const char *name_hint, struct vl_nsg *got);
 /* Why ld_read_file failed, in words. */
 const char *ld_read_reason(int e);
 

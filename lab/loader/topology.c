@@ -1247,8 +1247,14 @@ static char *dir_of(const char *file)
 
 int vl_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_error *err)
 {
+	return vl_load_buffer_imports(name, buf, len, NULL, out, err);
+}
+
+int vl_load_buffer_imports(const char *name, const char *buf, size_t len, struct vl_imports *imports,
+			   struct vl_lab **out, struct vl_error *err)
+{
 	struct vl_error scratch;
-	struct tl t = {.c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch}};
+	struct tl t = {.c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch, .imports = imports}};
 	struct ynode *root = NULL;
 	int r;
 

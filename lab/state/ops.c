@@ -48,7 +48,7 @@ static bool interrupted(void)
 }
 
 int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content, size_t len,
-	      struct vl_error *err)
+	      const struct vl_imports *imports, struct vl_error *err)
 {
 	char dir[256], why[512] = "";
 	struct vl_plan *plan = NULL;
@@ -78,7 +78,7 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	rc = vl_state_create(lab->name, source, content, len);
+	rc = vl_state_create(lab->name, source, content, len, imports);
 	if (rc) {
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "creating %s/%s: %s", VL_STATE_ROOT, lab->name,
 			     strerror(-rc));

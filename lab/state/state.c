@@ -113,9 +113,11 @@ static int read_file(const char *path, char **out, size_t *len)
 	return vl_state_read_file(path, VL_FILE_MAX, out, len);
 }
 
-int vl_state_create(const char *lab, const char *source, const char *content, size_t len)
+int vl_state_create(const char *lab, const char *source, const char *content, size_t len,
+		    const struct vl_imports *imports)
 {
-	char path[256];
+	char path[256], *data = NULL;
+	size_t n = 0;
 	int rc;
 
 	rc = vl_state_root_ready();
@@ -129,6 +131,13 @@ int vl_state_create(const char *lab, const char *source, const char *content, si
 	if (!rc) {
 		state_file(path, sizeof(path), lab, "source");
 		rc = write_file(path, source, strlen(source), O_TRUNC);
+	}
+	if (!rc && imports) {
+		rc = vl_imports_format(imports, &data, &n);
+		state_file(path, sizeof(path), lab, "imports");
+		if (!rc)
+			rc = write_file(path, data, n, O_TRUNC);
+		free(data);
 	}
 	return rc;
 }
@@ -196,7 +205,7 @@ bool vl_state_ns_ours(const char *lab, const char *ns)
 		return false;
 	for (const char *p = ns + 4 + n; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '-'))
+		      *p == '-' || *p == '.' || *p == '_'))
 			return false;
 	return true;
 }
@@ -224,7 +233,7 @@ int vl_state_list_ns(const char *lab, struct vl_strv *out, size_t *foreign)
 int vl_state_remove(const char *lab)
 {
 	static const char *const files[] = {"topology",	 "source",    "namespaces", "edits",
-					    "agent.pid", "agent.log", "agent.sock", "namespaces.new"};
+					    "agent.pid", "agent.log", "agent.sock", "namespaces.new", "imports"};
 	char path[256];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -372,8 +381,25 @@ static int parse_edit(char *line, struct vl_rule_edit *e)
 	return rc;
 }
 
+static int load_imports(const char *lab, struct vl_imports *out)
+{
+	char path[256], *buf;
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	state_file(path, sizeof(path), lab, "imports");
+	rc = read_file(path, &buf, &len);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	rc = vl_imports_parse(buf, len, out);
+	free(buf);
+	return rc;
+}
+
 int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err)
 {
+	struct vl_imports imports = {0};
 	char path[256], source[4096];
 	struct vl_strv edits = {0};
 	struct vl_lab *l = NULL;
@@ -395,7 +421,16 @@ int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err
 	}
 	if (vl_state_source(lab, source, sizeof(source)))
 		snprintf(source, sizeof(source), "%s", path);
-	rc = vl_load_buffer(source, buf, len, &l, err);
+	rc = load_imports(lab, &imports);
+	if (rc) {
+		free(buf);
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "reading the imports of lab '%s': %s", lab,
+			     strerror(-rc));
+		return rc;
+	}
+	/* a lab brought up before imports were kept: they are read from disk as before */
+	rc = vl_load_buffer_imports(source, buf, len, imports.replay ? &imports : NULL, &l, err);
+	vl_imports_free(&imports);
 	free(buf);
 	if (rc)
 		return rc;

@@ -492,3 +492,88 @@ Test(harden, run_edits_the_lab_as_it_is_now)
 	free(out);
 	free(ruleset);
 }
+
+#define IMPORTING                                                                                          \
+	"vnets:\n"                                                                                         \
+	"  - name: v\n"                                                                                    \
+	"    addressSpace: [10.62.0.0/16]\n"                                                               \
+	"    subnets:\n"                                                                                   \
+	"      - name: vms\n"                                                                              \
+	"        addressPrefix: 10.62.1.0/24\n"                                                            \
+	"        networkSecurityGroup: nsg\n"                                                              \
+	"networkSecurityGroups:\n"                                                                         \
+	"  - name: nsg\n"                                                                                  \
+	"    import: rules.json\n"                                                                         \
+	"vms:\n"                                                                                           \
+	"  - {name: a, subnet: vms}\n"                                                                     \
+	"  - {name: b, subnet: vms, app: hello, ports: [80]}\n"
+
+static void write_rules(const char *path, const char *name, const char *access)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fprintf(f,
+		"[{\"name\": \"%s\", \"priority\": 100, \"direction\": \"Inbound\", \"access\": \"%s\","
+		" \"protocol\": \"Tcp\", \"sourceAddressPrefix\": \"*\", \"sourcePortRange\": \"*\","
+		" \"destinationAddressPrefix\": \"*\", \"destinationPortRange\": \"80\"}]\n",
+		name, access);
+	fclose(f);
+}
+
+static void assert_lab_sees_import(const char *when)
+{
+	char *out;
+	int st;
+
+	out = vl(&st, "explain %s a b:80 -o json", th_lab.name);
+	cr_expect_eq(st, 0, "%s: explain: %s", when, out);
+	cr_expect_not_null(strstr(out, "\"rule\":\"imp-deny\""), "%s: explain: %s", when, out);
+	free(out);
+	out = vl(&st, "show %s", th_lab.name);
+	cr_expect_eq(st, 0, "%s: show: %s", when, out);
+	free(out);
+}
+
+/* Finding 3: the lab keeps what it imported at up: editing, deleting or not finding the file changes nothing. */
+Test(harden, imports_are_copied_into_the_state)
+{
+	char a[128], b[128], path[300], *text, *out;
+	int st;
+
+	th_lab_write("hd", IMPORTING);
+	snprintf(a, sizeof(a), "/tmp/%s-imp-a", th_lab.name);
+	snprintf(b, sizeof(b), "/tmp/%s-imp-b", th_lab.name);
+	remember(strdup(a));
+	remember(strdup(b));
+	free(th_run(NULL, "mkdir -p %s %s && cp %s %s/topo.yaml && ln -s %s/topo.yaml %s/link.yaml", a, b,
+		    th_lab.file, a, a, b));
+	snprintf(path, sizeof(path), "%s/rules.json", a);
+	write_rules(path, "imp-deny", "Deny");
+	snprintf(path, sizeof(path), "%s/topo.yaml", a);
+	out = vl(&st, "up %s", path);
+	cr_assert_eq(st, 0, "up: %s", out);
+	free(out);
+	assert_lab_sees_import("after up");
+	snprintf(path, sizeof(path), "%s/rules.json", a);
+	write_rules(path, "changed", "Allow");
+	assert_lab_sees_import("after the import was edited");
+	unlink(path);
+	assert_lab_sees_import("after the import was deleted");
+	out = vl(&st, "nsg rule set %s nsg imp-deny --priority 110", th_lab.name);
+	cr_expect_eq(st, 0, "edit: %s", out);
+	free(out);
+	free(vl(NULL, "down %s", th_lab.name));
+
+	/* a symlinked topology whose relative import sits next to the link, not the target */
+	snprintf(path, sizeof(path), "%s/rules.json", b);
+	write_rules(path, "imp-deny", "Deny");
+	snprintf(path, sizeof(path), "%s/link.yaml", b);
+	out = vl(&st, "up %s", path);
+	cr_assert_eq(st, 0, "up via symlink: %s", out);
+	free(out);
+	assert_lab_sees_import("up via a symlink");
+	text = vl(&st, "down %s", th_lab.name);
+	cr_expect_eq(st, 0, "%s", text);
+	free(text);
+}
