@@ -5,7 +5,7 @@
  *   topology    a copy of the file as it was at `up`
  *   imports     copies of the files it imported (vl_imports_format), read instead of them
  *   namespaces  every namespace of the lab, appended *before* it is created
- *   edits       the live NSG edits, one per line, replayed over the topology
+ *   edits       the live NSG edits, write-ahead (journal.h), replayed over the topology
  *   agent.*     the agent's pid, log and socket
  * Commands on one lab are serialised by an flock on /run/vnetlab/.<lab>.lock,
  * which exists only while a command holds it or the lab is up.
@@ -55,7 +55,10 @@ int vl_state_remove(const char *lab);
 int vl_state_list_labs(struct vl_strv *out);
 /* The lab as it runs now: the topology copy with every recorded edit replayed. */
 int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err);
-int vl_state_append_edit(const char *lab, const struct vl_rule_edit *e);
+/* Same, and the journal it replayed (for the writer that holds the lock; clear it after). */
+struct vl_journal;
+int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_journal *j,
+			      struct vl_error *err);
 int vl_state_source(const char *lab, char *buf, size_t len);
 
 #endif

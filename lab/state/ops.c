@@ -9,6 +9,7 @@
 
 #include "vnetlab/agent.h"
 #include "vnetlab/apply.h"
+#include "vnetlab/journal.h"
 #include "vnetlab/netns.h"
 #include "vnetlab/nft.h"
 #include "vnetlab/ops.h"
@@ -165,15 +166,13 @@ int vl_ops_down(const char *name, struct vl_error *err)
 	return rc;
 }
 
-int vl_ops_edit(const char *name, struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err)
+static int commit_nsg(const char *name, const struct vl_lab *lab, const char *nsg_name, struct vl_error *err)
 {
 	char ns[VL_NS_NAME_MAX], why[512] = "";
-	int nsg, fd, rc;
+	int nsg = vl_lab_find_nsg(lab, nsg_name), fd, rc;
 
-	rc = vl_lab_apply_edit(lab, e, err);
-	if (rc)
-		return rc;
-	nsg = vl_lab_find_nsg(lab, e->nsg);
+	if (nsg == VL_NONE)
+		return 0; /* a deleted NSG has nothing in the kernel to bring in line */
 	vl_ns_name(ns, name, "fabric");
 	rc = vl_netns_open(ns, &fd);
 	if (rc) {
@@ -182,21 +181,59 @@ int vl_ops_edit(const char *name, struct vl_lab *lab, const struct vl_rule_edit 
 	}
 	rc = vl_nft_nsg_commit_one(lab, nsg, fd, why, sizeof(why));
 	close(fd);
-	if (rc) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "committing NSG '%s' in %s: %s", e->nsg, ns,
+	if (rc)
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "committing NSG '%s' in %s: %s", nsg_name, ns,
 			     why[0] ? why : strerror(-rc));
+	return rc;
+}
+
+static int journal_err(struct vl_error *err, const char *name, int rc)
+{
+	vl_error_set(err, NULL, (struct vl_loc){0, 0}, "recording the edit of lab '%s': %s", name,
+		     strerror(-rc));
+	return rc;
+}
+
+/*
+ * Write ahead: the intent is on disk before the kernel changes, its outcome after.
+ * A command that died in between left an intent with no outcome: it is committed
+ * again (the model already includes it) before anything else.
+ */
+static int edit_locked(const char *name, struct vl_lab *lab, struct vl_journal *j,
+		       const struct vl_rule_edit *e, struct vl_error *err)
+{
+	int rc;
+
+	if (j->pending) {
+		rc = commit_nsg(name, lab, j->edits[j->n - 1].nsg, err);
+		if (rc)
+			return rc;
+		rc = vl_journal_outcome(name, true);
+		if (rc)
+			return journal_err(err, name, rc);
+		j->pending = false;
+	}
+	rc = vl_lab_apply_edit(lab, e, err);
+	if (rc)
+		return rc;
+	rc = vl_journal_intent(name, e, j);
+	if (rc)
+		return journal_err(err, name, rc);
+	j->torn = false;
+	rc = commit_nsg(name, lab, e->nsg, err);
+	if (rc) {
+		/* the kernel kept the NSG as it was: say so, or the edit would be rolled forward */
+		vl_journal_outcome(name, false);
 		return rc;
 	}
-	rc = vl_state_append_edit(name, e);
-	if (rc)
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "recording the edit of lab '%s': %s", name,
-			     strerror(-rc));
-	return rc;
+	rc = vl_journal_outcome(name, true);
+	return rc ? journal_err(err, name, rc) : 0;
 }
 
 int vl_ops_edit_live(const char *name, const struct vl_rule_edit *e, struct vl_lab **now,
 		     struct vl_error *err)
 {
+	struct vl_journal j = {0};
 	struct vl_lab *lab = NULL;
 	int lock, rc;
 
@@ -210,9 +247,10 @@ int vl_ops_edit_live(const char *name, const struct vl_rule_edit *e, struct vl_l
 		rc = -ENOENT;
 	}
 	if (!rc)
-		rc = vl_state_load_lab(name, &lab, err);
+		rc = vl_state_load_lab_journal(name, &lab, &j, err);
 	if (!rc)
-		rc = vl_ops_edit(name, lab, e, err);
+		rc = edit_locked(name, lab, &j, e, err);
+	vl_journal_clear(&j);
 	vl_state_unlock(name, lock);
 	if (!rc && now)
 		*now = lab;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "state-int.h"
+#include "vnetlab/journal.h"
 #include "vnetlab/loader.h"
 #include "vnetlab/plan.h"
 #include "vnetlab/state.h"
@@ -283,104 +284,6 @@ int vl_state_source(const char *lab, char *buf, size_t len)
 	return 0;
 }
 
-static const char *const edit_kinds[] = {"set", "add", "delete"};
-
-/* Tabs and newlines separate fields and edits, so a value (a description) must not carry them raw. */
-static void put_field(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '\t')
-			fputs("\\t", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else if (*s == '\r')
-			fputs("\\r", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-/* Undoes put_field in place. */
-static char *get_field(char *s)
-{
-	char *d = s, *start = s;
-
-	for (; *s; s++) {
-		if (*s == '\\' && s[1]) {
-			s++;
-			*d++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s == 'r' ? '\r' : *s;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-	return start;
-}
-
-/* An edit is one line: kind \t nsg \t rule { \t key=value }. */
-int vl_state_append_edit(const char *lab, const struct vl_rule_edit *e)
-{
-	char path[256], *line = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&line, &len);
-	int rc;
-
-	if (!f)
-		return -ENOMEM;
-	fputs(edit_kinds[e->kind], f);
-	fputc('\t', f);
-	put_field(f, e->nsg);
-	fputc('\t', f);
-	put_field(f, e->rule);
-	for (size_t i = 0; i < e->keys.n; i++) {
-		fputc('\t', f);
-		put_field(f, e->keys.v[i]);
-		fputc('=', f);
-		put_field(f, e->values.v[i]);
-	}
-	fputc('\n', f);
-	if (fclose(f)) {
-		free(line);
-		return -ENOMEM;
-	}
-	state_file(path, sizeof(path), lab, "edits");
-	rc = write_file(path, line, len, O_APPEND);
-	free(line);
-	return rc;
-}
-
-static int parse_edit(char *line, struct vl_rule_edit *e)
-{
-	char *save = NULL, *f[3];
-	int kind, rc = 0;
-
-	memset(e, 0, sizeof(*e));
-	for (int i = 0; i < 3; i++)
-		if (!(f[i] = strtok_r(i ? NULL : line, "\t", &save)))
-			return -EINVAL;
-	for (kind = 0; kind < 3 && strcmp(f[0], edit_kinds[kind]); kind++)
-		;
-	if (kind == 3)
-		return -EINVAL;
-	e->kind = (enum vl_edit_kind)kind;
-	e->nsg = strdup(get_field(f[1]));
-	e->rule = strdup(get_field(f[2]));
-	if (!e->nsg || !e->rule)
-		return -ENOMEM;
-	for (char *kv = strtok_r(NULL, "\t", &save); kv && !rc; kv = strtok_r(NULL, "\t", &save)) {
-		char *eq = strchr(kv, '=');
-
-		if (!eq)
-			return -EINVAL;
-		*eq = '\0';
-		rc = vl_strv_push(&e->keys, get_field(kv));
-		rc = rc ?: vl_strv_push(&e->values, get_field(eq + 1));
-	}
-	return rc;
-}
-
 static int load_imports(const char *lab, struct vl_imports *out)
 {
 	char path[256], *buf;
@@ -399,9 +302,15 @@ static int load_imports(const char *lab, struct vl_imports *out)
 
 int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err)
 {
+	return vl_state_load_lab_journal(lab, out, NULL, err);
+}
+
+int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_journal *jout,
+			      struct vl_error *err)
+{
 	struct vl_imports imports = {0};
 	char path[256], source[4096];
-	struct vl_strv edits = {0};
+	struct vl_journal j = {0};
 	struct vl_lab *l = NULL;
 	char *buf;
 	size_t len;
@@ -435,24 +344,22 @@ int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err
 	if (rc)
 		return rc;
 	state_file(path, sizeof(path), lab, "edits");
-	rc = read_lines(path, &edits);
-	if (rc == -ENOENT)
-		rc = 0;
-	for (size_t i = 0; i < edits.n && !rc; i++) {
-		struct vl_rule_edit e;
-
-		rc = parse_edit(edits.v[i], &e);
-		if (!rc)
-			rc = vl_lab_apply_edit(l, &e, err);
-		else
-			vl_error_set(err, path, (struct vl_loc){(int)i + 1, 1}, "unreadable edit");
-		vl_rule_edit_clear(&e);
-	}
-	vl_strv_free(&edits);
+	rc = vl_journal_load(lab, &j);
+	if (rc == -EINVAL)
+		vl_error_set(err, path, (struct vl_loc){(int)j.line, 1}, "unreadable edit record");
+	else if (rc)
+		vl_error_set(err, path, (struct vl_loc){0, 0}, "%s", strerror(-rc));
+	for (size_t i = 0; i < j.n && !rc; i++)
+		rc = vl_lab_apply_edit(l, &j.edits[i], err);
 	if (rc) {
+		vl_journal_clear(&j);
 		vl_lab_free(l);
 		return rc;
 	}
+	if (jout)
+		*jout = j;
+	else
+		vl_journal_clear(&j);
 	*out = l;
 	return 0;
 }
