@@ -74,7 +74,7 @@ int ld_import(struct ld *c, const struct ynode *imp, const char *path, const cha
 		saved = find(c->imports, imp->str);
 		if (!saved)
 			return ld_fail(c, imp, "import was not copied into the lab's state");
-		return vl_nsg_import_buffer(path, saved->data, saved->len, name_hint, got, c->err) ? -EINVAL : 0;
+		return ld_import_buffer(path, saved->data, saved->len, name_hint, true, got, c->err) ? -EINVAL : 0;
 	}
 	e = ld_read_file(path, "NSG export", &buf, &len, c->err);
 	if (e) {
@@ -82,7 +82,7 @@ int ld_import(struct ld *c, const struct ynode *imp, const char *path, const cha
 			ld_fail(c, imp, "cannot import '%s': %s", path, ld_read_reason(e));
 		return -EINVAL;
 	}
-	e = vl_nsg_import_buffer(path, buf, len, name_hint, got, c->err);
+	e = ld_import_buffer(path, buf, len, name_hint, true, got, c->err);
 	if (!e && c->imports)
 		e = record(c->imports, imp->str, buf, len);
 	free(buf);

@@ -193,8 +193,10 @@ static int parse_map(struct yp *p, struct ynode *n, int depth)
 			const struct ynode *k = n->kids[2 * i];
 
 			if (!strcmp(k->str, key->str)) {
-				vl_error_set(p->err, p->file, key->loc,
-					     "duplicate key '%s' (first at line %d)", key->str, k->loc.line);
+				char q[160];
+
+				vl_error_set(p->err, p->file, key->loc, "duplicate key '%s' (first at line %d)",
+					     ld_quote_key(NULL, key->str, q, sizeof(q)), k->loc.line);
 				yn_free(key);
 				return -EINVAL;
 			}
