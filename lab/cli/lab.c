@@ -360,8 +360,8 @@ int cmd_show(int argc, char **argv)
 
 int cmd_exec(int argc, char **argv)
 {
-	char ns[VL_NS_NAME_MAX];
-	int fd, saved, rc;
+	char ns[VL_NS_NAME_MAX], why[600];
+	int rc;
 
 	if (argc < 5 || strcmp(argv[3], "--"))
 		return usage("exec");
@@ -388,11 +388,9 @@ int cmd_exec(int argc, char **argv)
 		vl_lab_free(lab);
 		vl_ns_name(ns, argv[1], argv[2]);
 	}
-	rc = vl_netns_open(ns, &fd);
-	if (!rc)
-		rc = vl_netns_enter(fd, &saved);
+	rc = vl_netns_exec_enter(ns, why, sizeof(why));
 	if (rc) {
-		die_errno(ns, rc);
+		fprintf(stderr, "vnetlab: exec in %s: %s\n", ns, why);
 		return 1;
 	}
 	execvp(argv[4], argv + 4);

@@ -636,3 +636,37 @@ Test(harden, journal_survives_torn_records_and_interrupted_edits)
 	cr_expect(strlen(out) > 5 && !strcmp(out + strlen(out) - 5, "done\n"), "journal ends with: %s", out);
 	free(out);
 }
+
+/* Finding 5: exec sees the endpoint's own /sys and its /etc/netns files, and the host's mounts stay as they were. */
+Test(harden, exec_has_the_namespace_sysfs_and_etc_netns)
+{
+	char etc[128], *mac, *seen, *links, *hosts, *mounts_before, *mounts_after;
+	bool made_etc_netns = access("/etc/netns", F_OK) != 0;
+	int st;
+
+	th_lab_up("hd", SMALL);
+	mounts_before = th_run(NULL, "findmnt -rn -o TARGET,SOURCE,FSTYPE /sys; grep -c . /proc/self/mounts");
+	mac = th_run(NULL, "ip -n vl-%s-a -o link show eth0 | grep -o 'link/ether [^ ]*' | cut -d' ' -f2",
+		     th_lab.name);
+	seen = vl(&st, "exec %s a -- cat /sys/class/net/eth0/address", th_lab.name);
+	cr_expect_eq(st, 0, "%s", seen);
+	cr_expect_str_eq(seen, mac, "exec saw the host's /sys: eth0 is %s there, %s in the endpoint", seen, mac);
+	links = vl(&st, "exec %s a -- ls /sys/class/net", th_lab.name);
+	cr_expect_str_eq(links, "eth0\nlo\n", "/sys/class/net in the endpoint: %s", links);
+	snprintf(etc, sizeof(etc), "/etc/netns/vl-%s-a", th_lab.name);
+	free(th_run(NULL, "mkdir -p %s && echo '10.62.0.99 marker-%s' > %s/hosts", etc, th_lab.name, etc));
+	hosts = vl(&st, "exec %s a -- cat /etc/hosts", th_lab.name);
+	free(th_run(NULL, "rm -rf %s", etc));
+	if (made_etc_netns)
+		rmdir("/etc/netns");
+	cr_expect_not_null(strstr(hosts, "marker-"), "%s/hosts not bound over /etc/hosts: %s", etc,
+			   hosts);
+	mounts_after = th_run(NULL, "findmnt -rn -o TARGET,SOURCE,FSTYPE /sys; grep -c . /proc/self/mounts");
+	cr_expect_str_eq(mounts_after, mounts_before, "the host's mounts changed");
+	free(mac);
+	free(seen);
+	free(links);
+	free(hosts);
+	free(mounts_before);
+	free(mounts_after);
+}
