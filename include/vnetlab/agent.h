@@ -4,7 +4,8 @@
  * (hello, echo) from listening sockets held inside each endpoint namespace,
  * and reads the fabric's NFLOG group to attribute NSG drops.
  *
- * State files under dir (/run/vnetlab/<lab>): agent.pid, agent.log, agent.sock.
+ * State files under dir (/run/vnetlab/<lab>): agent.pid, agent.log (and agent.log.1), agent.sock.
+ * Watchers get every drop; the log gets at most VL_AGENT_DROP_LINES_PER_S a second.
  * agent.sock (SOCK_SEQPACKET): a client sends "watch\n"; the agent then sends
  * one message per dropped packet: "drop <proto> <src> <sport> <dst> <dport> <nsg>/<rule>\n".
  */
@@ -14,6 +15,9 @@
 #include <sys/types.h>
 
 #include "vnetlab/model.h"
+
+#define VL_AGENT_LOG_MAX (1u << 20)	/* agent.log rotates to agent.log.1 past this */
+#define VL_AGENT_DROP_LINES_PER_S 20 /* drops written to the log per second; the rest counted */
 
 /*
  * Fork the agent (daemonised) for a lab that is up; returns once it is serving. 0 or -errno.

@@ -83,6 +83,10 @@ struct agent {
 	const struct vl_lab *lab;
 	int epfd;
 	int logfd;
+	char log_path[4096];
+	int64_t drop_sec;	  /* the second the drop lines below were counted in */
+	unsigned drops_logged;	  /* drop lines written in that second */
+	unsigned long suppressed; /* drops seen but not written in it */
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char pid_path[4096];
 	struct listener *ls;
@@ -101,6 +105,27 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Past VL_AGENT_LOG_MAX the log becomes agent.log.1 (replacing the one before): two at most on /run. */
+static void log_rotate(struct agent *a, size_t more)
+{
+	char old[sizeof(a->log_path) + 2];
+	struct stat st;
+	int fd;
+
+	if (fstat(a->logfd, &st) < 0 || (size_t)st.st_size + more <= VL_AGENT_LOG_MAX)
+		return;
+	snprintf(old, sizeof(old), "%s.1", a->log_path);
+	if (rename(a->log_path, old) < 0)
+		return;
+	fd = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	dup2(fd, a->logfd);
+	close(fd);
+	dup2(a->logfd, 1);
+	dup2(a->logfd, 2);
 }
 
 static void logf_(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -122,6 +147,7 @@ static void logf_(struct agent *a, const char *fmt, ...)
 	va_end(ap);
 	n = (int)strlen(line);
 	line[n++] = '\n';
+	log_rotate(a, (size_t)n);
 	if (write(a->logfd, line, (size_t)n) < 0) {
 		/* nowhere left to report it */
 	}
@@ -585,7 +611,20 @@ static void on_drop(const struct vl_drop *d, void *data)
 	if (n < 0)
 		return;
 	a->drops++;
-	logf_(a, "%.*s", n - 1, line);
+	/* a flood is summed up, not written line by line: the log lives on a small tmpfs */
+	if (now_ms() / 1000 != a->drop_sec) {
+		if (a->suppressed)
+			logf_(a, "%lu more drops in that second not logged", a->suppressed);
+		a->drop_sec = now_ms() / 1000;
+		a->drops_logged = 0;
+		a->suppressed = 0;
+	}
+	if (a->drops_logged < VL_AGENT_DROP_LINES_PER_S) {
+		a->drops_logged++;
+		logf_(a, "%.*s", n - 1, line);
+	} else {
+		a->suppressed++;
+	}
 	for (struct node *x = a->ctls; x; x = x->next) {
 		struct ctl *c = (struct ctl *)x;
 
@@ -740,7 +779,6 @@ void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 {
 	struct agent a = {.lab = lab, .epfd = -1};
 	char why[512] = "";
-	char path[4096];
 	int err, fd, pidfd;
 
 	prctl(PR_SET_NAME, "vnetlab-agent");
@@ -751,10 +789,10 @@ void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 		vl_agent_report(pipefd, "E%d %s: %s\n", -err, a.pid_path, strerror(-err));
 		_exit(1);
 	}
-	snprintf(path, sizeof(path), "%s/agent.log", dir);
-	a.logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	snprintf(a.log_path, sizeof(a.log_path), "%s/agent.log", dir);
+	a.logfd = open(a.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (a.logfd < 0) {
-		vl_agent_report(pipefd, "E%d %s: %s\n", errno, path, strerror(errno));
+		vl_agent_report(pipefd, "E%d %s: %s\n", errno, a.log_path, strerror(errno));
 		_exit(1);
 	}
 	fd = open("/dev/null", O_RDWR);

@@ -234,7 +234,7 @@ int vl_state_list_ns(const char *lab, struct vl_strv *out, size_t *foreign)
 int vl_state_remove(const char *lab)
 {
 	static const char *const files[] = {"topology",	 "source",    "namespaces", "edits",
-					    "agent.pid", "agent.log", "agent.sock", "namespaces.new", "imports"};
+					    "agent.pid", "agent.log", "agent.sock", "namespaces.new", "imports", "agent.log.1"};
 	char path[256];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

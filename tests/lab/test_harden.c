@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/helpers.h"
+#include "vnetlab/agent.h"
 #include "vnetlab/state.h"
 
 #define MAX_PATHS 16
@@ -669,4 +670,71 @@ Test(harden, exec_has_the_namespace_sysfs_and_etc_netns)
 	free(hosts);
 	free(mounts_before);
 	free(mounts_after);
+}
+
+#define FLOOD                                                                                              \
+	"vnets:\n"                                                                                         \
+	"  - name: v\n"                                                                                    \
+	"    addressSpace: [10.62.0.0/16]\n"                                                               \
+	"    subnets:\n"                                                                                   \
+	"      - name: vms\n"                                                                              \
+	"        addressPrefix: 10.62.1.0/24\n"                                                            \
+	"        networkSecurityGroup: nsg\n"                                                              \
+	"networkSecurityGroups:\n"                                                                         \
+	"  - name: nsg\n"                                                                                  \
+	"    securityRules:\n"                                                                             \
+	"      - {name: deny-udp, priority: 100, direction: Inbound, access: Deny, protocol: Udp,\n"       \
+	"         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*',\n"        \
+	"         destinationPortRange: '9999'}\n"                                                        \
+	"vms:\n"                                                                                           \
+	"  - {name: a, subnet: vms}\n"                                                                     \
+	"  - {name: b, subnet: vms}\n"
+
+static long file_size(const char *name)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/run/vnetlab/%s/%s", th_lab.name, name);
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Finding 6: a UDP flood to a denied port adds little to the log; past its cap the log rotates. */
+Test(harden, drop_log_is_rate_limited_capped_and_rotated)
+{
+	long before, after, n;
+	char *out, *res;
+	int st;
+
+	th_lab_up("hd", FLOOD);
+	before = file_size("agent.log");
+	out = vl(&st,
+		 "exec %s a -- python3 -c \"import socket,time\n"
+		 "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); t=time.time()+2; n=0\n"
+		 "while time.time()<t:\n s.sendto(b'x',('10.62.1.5',9999)); n+=1\n"
+		 "print(n)\"",
+		 th_lab.name);
+	cr_assert_eq(st, 0, "flood: %s", out);
+	n = atol(out);
+	free(out);
+	sleep_ms(200);
+	after = file_size("agent.log");
+	cr_log_info("flood of %ld packets: agent.log grew by %ld bytes", n, after - before);
+	cr_expect_gt(n, 1000, "the flood sent only %ld packets", n);
+	cr_expect_lt(after - before, 64 * 1024, "a %ld-packet flood added %ld bytes to agent.log", n, after - before);
+
+	/* fill the log to its cap: the next line (once the flood's second is over) rotates it */
+	sleep_ms(1500);
+	free(th_run(NULL, "head -c %u /dev/zero | tr '\\0' x >> /run/vnetlab/%s/agent.log", VL_AGENT_LOG_MAX,
+		    th_lab.name));
+	out = vl(&st, "probe %s a b:9999 --proto udp -o json", th_lab.name);
+	res = th_json_get(out, "result");
+	cr_expect_str_eq(res, "dropped", "%s", out);
+	free(res);
+	free(out);
+	sleep_ms(100);
+	cr_expect_gt(file_size("agent.log.1"), (long)VL_AGENT_LOG_MAX / 2, "agent.log did not rotate (%ld, %ld bytes)",
+		     file_size("agent.log"), file_size("agent.log.1"));
+	cr_expect_lt(file_size("agent.log"), 64 * 1024, "agent.log is %ld bytes after rotating",
+		     file_size("agent.log"));
 }
