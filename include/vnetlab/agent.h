@@ -18,6 +18,10 @@
 
 #define VL_AGENT_LOG_MAX (1u << 20)	/* agent.log rotates to agent.log.1 past this */
 #define VL_AGENT_DROP_LINES_PER_S 20 /* drops written to the log per second; the rest counted */
+#define VL_AGENT_LISTENERS_MAX 20000  /* app sockets one agent holds; `up` refuses more */
+
+/* The listening sockets the agent of lab would hold (one per TCP port, two for echo). */
+size_t vl_agent_listener_count(const struct vl_lab *lab);
 
 /*
  * Fork the agent (daemonised) for a lab that is up; returns once it is serving. 0 or -errno.

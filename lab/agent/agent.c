@@ -97,6 +97,9 @@ struct agent {
 	struct mnl_socket *nflog;
 	unsigned long drops;
 	bool accept_paused_logged;
+	int reserve_fd;	      /* given up to accept a control client at the descriptor limit */
+	int64_t paused_until; /* TCP listeners off epoll until then (out of descriptors); 0: on */
+	int backoff_ms;
 };
 
 static int64_t now_ms(void)
@@ -196,7 +199,7 @@ static int listen_one(struct agent *a, struct listener *l, int type, char *why, 
 	return 0;
 }
 
-static size_t count_listeners(const struct vl_lab *lab)
+size_t vl_agent_listener_count(const struct vl_lab *lab)
 {
 	size_t n = 0;
 
@@ -231,7 +234,7 @@ static int open_listeners(struct agent *a, char *why, size_t why_len)
 	int saved = -1, err = 0;
 	size_t k = 0;
 
-	a->n_ls = count_listeners(lab);
+	a->n_ls = vl_agent_listener_count(lab);
 	if (!a->n_ls)
 		return 0;
 	raise_nofile(a->n_ls);
@@ -496,6 +499,50 @@ static void peer_str(const struct sockaddr_in *sin, char *ip, int *port)
 	*port = ntohs(sin->sin_port);
 }
 
+static void listeners_events(struct agent *a, uint32_t events)
+{
+	struct epoll_event cev = {.events = events, .data.ptr = &a->ctl_listen};
+
+	if (a->ctl_listen.fd > 0)
+		epoll_ctl(a->epfd, EPOLL_CTL_MOD, a->ctl_listen.fd, &cev);
+	for (size_t i = 0; i < a->n_ls; i++) {
+		struct epoll_event ev = {.events = events, .data.ptr = &a->ls[i].o};
+
+		if (a->ls[i].o.kind == K_TCP_LISTEN)
+			epoll_ctl(a->epfd, EPOLL_CTL_MOD, a->ls[i].o.fd, &ev);
+	}
+}
+
+static void reserve_take(struct agent *a)
+{
+	if (a->reserve_fd < 0)
+		a->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * At the descriptor limit a pending connection keeps its listener readable: shed it (the
+ * reserve descriptor makes room to accept and close it) and take the TCP listeners off epoll
+ * for a while, doubling up to a second, instead of spinning.
+ */
+static void out_of_fds(struct agent *a, struct listener *l, int err)
+{
+	int fd;
+
+	if (a->reserve_fd >= 0) {
+		close(a->reserve_fd);
+		a->reserve_fd = -1;
+		fd = accept4(l->o.fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		reserve_take(a);
+	}
+	a->backoff_ms = a->backoff_ms ? (a->backoff_ms * 2 > 1000 ? 1000 : a->backoff_ms * 2) : 50;
+	a->paused_until = now_ms() + a->backoff_ms;
+	listeners_events(a, 0);
+	logf_(a, "accept on %s/%u: %s: connections refused for %d ms", a->lab->eps[l->ep].name, l->port,
+	      strerror(err), a->backoff_ms);
+}
+
 static void tcp_accept(struct agent *a, struct listener *l)
 {
 	for (;;) {
@@ -505,6 +552,10 @@ static void tcp_accept(struct agent *a, struct listener *l)
 		int fd = accept4(l->o.fd, (struct sockaddr *)&sin, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				out_of_fds(a, l, errno);
+				return;
+			}
 			if (errno != EAGAIN && errno != EINTR && !a->accept_paused_logged) {
 				logf_(a, "accept on %s/%u: %s", a->lab->eps[l->ep].name, l->port,
 				      strerror(errno));
@@ -512,6 +563,7 @@ static void tcp_accept(struct agent *a, struct listener *l)
 			}
 			return;
 		}
+		a->backoff_ms = 0;
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -560,6 +612,7 @@ static void udp_echo(struct agent *a, struct listener *l)
 static void ctl_close(struct agent *a, struct ctl *c)
 {
 	node_close(&a->ctls, &c->n);
+	reserve_take(a);
 }
 
 static void ctl_accept(struct agent *a)
@@ -568,6 +621,18 @@ static void ctl_accept(struct agent *a)
 		int fd = accept4(a->ctl_listen.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ctl *c;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && a->reserve_fd >= 0) {
+			/* the control socket comes first: probes still get their drops */
+			close(a->reserve_fd);
+			a->reserve_fd = -1;
+			fd = accept4(a->ctl_listen.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		}
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			a->backoff_ms = a->backoff_ms ? (a->backoff_ms * 2 > 1000 ? 1000 : a->backoff_ms * 2) : 50;
+			a->paused_until = now_ms() + a->backoff_ms;
+			listeners_events(a, 0);
+			return;
+		}
 		if (fd < 0)
 			return;
 		c = calloc(1, sizeof(*c));
@@ -686,6 +751,8 @@ static int next_timeout(struct agent *a, int64_t now)
 		if (first < 0 || c->deadline < first)
 			first = c->deadline;
 	}
+	if (a->paused_until && (first < 0 || a->paused_until < first))
+		first = a->paused_until;
 	if (first < 0)
 		return -1;
 	return first <= now ? 0 : (int)(first - now);
@@ -695,6 +762,10 @@ static void expire(struct agent *a, int64_t now)
 {
 	struct node *x, *next;
 
+	if (a->paused_until && a->paused_until <= now) {
+		a->paused_until = 0;
+		listeners_events(a, EPOLLIN);
+	}
 	for (x = a->conns; x; x = next) {
 		struct conn *c = (struct conn *)x;
 
@@ -777,7 +848,7 @@ void vl_agent_report(int pipefd, const char *fmt, ...)
 
 void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 {
-	struct agent a = {.lab = lab, .epfd = -1};
+	struct agent a = {.lab = lab, .epfd = -1, .reserve_fd = -1};
 	char why[512] = "";
 	int err, fd, pidfd;
 
@@ -827,6 +898,7 @@ void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 		unlink(a.sock_path);
 		_exit(1);
 	}
+	reserve_take(&a);
 	logf_(&a, "ready: %zu listeners", a.n_ls);
 	vl_agent_report(pipefd, "OK\n");
 	close(pipefd);

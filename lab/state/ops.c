@@ -62,6 +62,13 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 			     lab->name, lab->name);
 		return -EEXIST;
 	}
+	if (vl_agent_listener_count(lab) > VL_AGENT_LISTENERS_MAX) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0},
+			     "lab '%s' has %zu app sockets (ports of hello and echo apps; echo counts twice), "
+			     "more than one agent holds (%d); nothing was built",
+			     lab->name, vl_agent_listener_count(lab), VL_AGENT_LISTENERS_MAX);
+		return -E2BIG;
+	}
 	rc = vl_plan_build(lab, &plan);
 	if (rc) {
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "planning lab '%s': %s", lab->name,

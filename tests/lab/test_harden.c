@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -737,4 +738,90 @@ Test(harden, drop_log_is_rate_limited_capped_and_rotated)
 		     file_size("agent.log"), file_size("agent.log.1"));
 	cr_expect_lt(file_size("agent.log"), 64 * 1024, "agent.log is %ld bytes after rotating",
 		     file_size("agent.log"));
+}
+
+static pid_t agent_pid(void)
+{
+	char *out = th_run(NULL, "cut -d' ' -f1 /run/vnetlab/%s/agent.pid", th_lab.name);
+	pid_t pid = atoi(out);
+
+	free(out);
+	return pid;
+}
+
+static long cpu_ticks(pid_t pid)
+{
+	char *out = th_run(NULL, "awk '{print $14 + $15}' /proc/%d/stat", (int)pid);
+	long v = atol(out);
+
+	free(out);
+	return v;
+}
+
+/* Finding 10: at its descriptor limit the agent backs off instead of spinning, and still attributes drops. */
+Test(harden, agent_at_its_descriptor_limit_backs_off)
+{
+	struct rlimit rl;
+	char *out, *res, *nfd;
+	long t0, t1;
+	pid_t agent, client;
+	int st;
+
+	th_lab_up("hd", FLOOD "  - {name: c, subnet: vms, app: hello, ports: [80]}\n");
+	agent = agent_pid();
+	cr_assert_gt(agent, 1);
+	nfd = th_run(NULL, "ls /proc/%d/fd | wc -l", (int)agent);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)atol(nfd);
+	free(nfd);
+	cr_assert_eq(prlimit(agent, RLIMIT_NOFILE, &rl, NULL), 0, "prlimit: %s", strerror(errno));
+	client = fork();
+	cr_assert_geq(client, 0);
+	if (client == 0) {
+		char prog[300];
+
+		snprintf(prog, sizeof(prog),
+			 "import socket,time\nss=[]\nfor i in range(20):\n s=socket.socket(); s.connect(('10.62.1.6',80)); "
+			 "ss.append(s)\ntime.sleep(4)\n");
+		execl(th_vnetlab(), th_vnetlab(), "exec", th_lab.name, "a", "--", "python3", "-c", prog, (char *)NULL);
+		_exit(127);
+	}
+	sleep_ms(500);
+	t0 = cpu_ticks(agent);
+	sleep_ms(1000);
+	t1 = cpu_ticks(agent);
+	cr_log_info("agent at its descriptor limit: %ld ticks of CPU in 1 s", t1 - t0);
+	out = vl(&st, "probe %s a b:9999 --proto udp -o json", th_lab.name);
+	res = th_json_get(out, "result");
+	kill(client, SIGKILL);
+	waitpid(client, NULL, 0);
+	cr_expect_lt(t1 - t0, 30, "the agent spins at its descriptor limit: %ld%% CPU", t1 - t0);
+	cr_expect_str_eq(res, "dropped", "no drop attribution at the descriptor limit: %s", out);
+	free(res);
+	free(out);
+}
+
+/* Finding 10: more app sockets than one agent holds is refused at up, clearly, with nothing built. */
+Test(harden, up_refuses_more_listeners_than_an_agent_holds)
+{
+	size_t cap = 1 << 20, len;
+	char *body = malloc(cap), *out, *ns;
+	int st;
+
+	cr_assert_not_null(body);
+	len = (size_t)snprintf(body, cap, "%s", SUBNET_VMS);
+	for (int v = 0; v < 3; v++) {
+		len += (size_t)snprintf(body + len, cap - len, "  - name: e%d\n    subnet: vms\n    app: echo\n    ports: [", v);
+		for (int p = 0; p < 3400; p++)
+			len += (size_t)snprintf(body + len, cap - len, "%s%d", p ? "," : "", 1000 + p);
+		len += (size_t)snprintf(body + len, cap - len, "]\n");
+	}
+	th_lab_write("hd", body);
+	free(body);
+	out = vl(&st, "up %s", th_lab.file);
+	cr_expect_eq(st, 1, "up: %s", out);
+	cr_expect_not_null(strstr(out, "20400 app sockets"), "%s", out);
+	free(out);
+	ns = th_run(NULL, "ls /run/netns | grep '^vl-%s-' || true", th_lab.name);
+	cr_expect_str_eq(ns, "", "up built namespaces: %s", ns);
+	free(ns);
 }
