@@ -142,8 +142,15 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 		fprintf(out, "}");
 		return 0;
 	}
-	fprintf(out, "%s  %-24s %s -> %s:%d/%s: %s", ok ? "PASS" : "FAIL", name, c->from, c->to, c->port,
-		proto_lc(c->proto), vl_probe_status_name(r.status));
+	{
+		char sn[200], sf[200], st[200];
+
+		/* a newline in a name would start a line of its own: a forged PASS */
+		fprintf(out, "%s  %-24s %s -> %s:%d/%s: %s", ok ? "PASS" : "FAIL",
+			cli_printable(name, sn, sizeof(sn)), cli_printable(c->from, sf, sizeof(sf)),
+			cli_printable(c->to, st, sizeof(st)), c->port, proto_lc(c->proto),
+			vl_probe_status_name(r.status));
+	}
 	if (r.status == VL_PROBE_DROPPED)
 		fprintf(out, " by %s after %.1f ms", got_rule, r.ms);
 	if (r.seen_source[0]) {

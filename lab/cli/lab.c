@@ -68,7 +68,10 @@ int cmd_up(int argc, char **argv)
 		return EXIT_USAGE;
 	rc = vl_state_read_file(argv[optind], VL_FILE_MAX, &content, &len);
 	if (rc) {
-		die_errno(argv[optind], rc);
+		char safe[300];
+
+		fprintf(stderr, "vnetlab: %s: %s\n", cli_printable(argv[optind], safe, sizeof(safe)),
+			rc == -EINVAL ? "not a regular file" : rc == -EFBIG ? "file too large" : strerror(-rc));
 		return 1;
 	}
 	rc = vl_load_buffer_imports(argv[optind], content, len, &imports, &lab, &err);

@@ -90,6 +90,9 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 	if (rc) {
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "creating %s/%s: %s", VL_STATE_ROOT, lab->name,
 			     strerror(-rc));
+		/* a half-written state dir would pass for a broken lab and block the next up */
+		if (rc != -EEXIST)
+			vl_state_remove(lab->name);
 		goto out;
 	}
 	rc = vl_apply_up(plan, record_ns, (void *)lab->name, err);

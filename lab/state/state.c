@@ -76,12 +76,26 @@ static int write_file(const char *path, const char *data, size_t len, int flags)
 
 int vl_state_read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	FILE *f = fopen(path, "re");
+	/* O_NONBLOCK: a FIFO with no writer is refused below, not waited on */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	char *buf = NULL;
 	size_t cap = 0, n = 0, r;
+	struct stat st;
+	FILE *f;
 
-	if (!f)
+	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) < 0) {
+		int rc = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+
+		close(fd);
+		return rc;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
 	do {
 		if (n > max) { /* a FIFO or /dev/zero would otherwise fill memory */
 			free(buf);
@@ -231,18 +245,38 @@ int vl_state_list_ns(const char *lab, struct vl_strv *out, size_t *foreign)
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/*
+ * Everything in the directory is ours (it is root's, 0700): files and sockets are removed
+ * whatever their names, so a stray one cannot keep a lab from going down; a directory
+ * vnetlab never makes is left to a human.
+ */
 int vl_state_remove(const char *lab)
 {
-	static const char *const files[] = {"topology",	 "source",    "namespaces", "edits",
-					    "agent.pid", "agent.log", "agent.sock", "namespaces.new", "imports", "agent.log.1"};
 	char path[256];
+	struct dirent *de;
+	int dfd, rc = 0;
+	DIR *d;
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		state_file(path, sizeof(path), lab, files[i]);
-		if (unlink(path) && errno != ENOENT)
-			return -errno;
-	}
+	if (!vl_lab_name_ok(lab))
+		return -EINVAL;
 	vl_state_dir(path, sizeof(path), lab);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT && !rc)
+			rc = -errno;
+	}
+	closedir(d);
+	if (rc)
+		return rc;
 	if (rmdir(path) && errno != ENOENT)
 		return -errno;
 	return 0;

@@ -825,3 +825,49 @@ Test(harden, up_refuses_more_listeners_than_an_agent_holds)
 	cr_expect_str_eq(ns, "", "up built namespaces: %s", ns);
 	free(ns);
 }
+
+/* Finding 12: an up whose state could not be written leaves nothing that blocks the next up. */
+Test(harden, failed_state_creation_leaves_no_broken_lab)
+{
+	char *out;
+	int st;
+
+	th_lab_write("hd", SMALL);
+	/* files cannot grow: writing the topology copy fails (EFBIG, SIGXFSZ ignored) */
+	out = th_run(&st, "sh -c \"trap '' XFSZ; ulimit -f 0; exec %s up %s\" 2>&1", th_vnetlab(), th_lab.file);
+	cr_assert_neq(st, 0, "up with no room succeeded: %s", out);
+	free(out);
+	out = vl(&st, "ls");
+	cr_expect_null(strstr(out, th_lab.name), "a broken lab is left: %s", out);
+	free(out);
+	out = vl(&st, "up %s", th_lab.file);
+	cr_expect_eq(st, 0, "the next up: %s", out);
+	free(out);
+}
+
+/* Finding 12: tampered state (an extra file, a garbage pid) does not keep down from finishing. */
+Test(harden, down_finishes_despite_tampered_state)
+{
+	char path[128], *out, *ns;
+	FILE *f;
+	int st;
+
+	th_lab_up("hd", SMALL);
+	snprintf(path, sizeof(path), "/run/vnetlab/%s/stray", th_lab.name);
+	f = fopen(path, "w");
+	fclose(f);
+	free(th_run(NULL, "kill -9 $(cut -d' ' -f1 /run/vnetlab/%s/agent.pid)", th_lab.name));
+	sleep_ms(100);
+	snprintf(path, sizeof(path), "/run/vnetlab/%s/agent.pid", th_lab.name);
+	f = fopen(path, "w");
+	fputs("-1 garbage\n", f);
+	fclose(f);
+	out = vl(&st, "down %s", th_lab.name);
+	cr_expect_eq(st, 0, "down: %s", out);
+	free(out);
+	snprintf(path, sizeof(path), "/run/vnetlab/%s", th_lab.name);
+	cr_expect_neq(access(path, F_OK), 0, "%s is left", path);
+	ns = th_run(NULL, "ls /run/netns | grep '^vl-%s-' || true", th_lab.name);
+	cr_expect_str_eq(ns, "", "namespaces left: %s", ns);
+	free(ns);
+}
