@@ -58,6 +58,7 @@ struct vl_drop {
 	uint16_t dport; /* ICMP: 0 */
 	char nsg[96];
 	char rule[96];
+	uint64_t id; /* the prefix was "~<id>" (names too long for it): nsg and rule are "" until resolved */
 };
 
 /* "drop <proto> <src> <sport> <dst> <dport> <nsg>/<rule>\n"; length written or -ENOSPC. */
@@ -66,7 +67,12 @@ int vl_drop_format(char *buf, size_t len, const struct vl_drop *d);
 int vl_drop_parse(const char *line, struct vl_drop *d);
 /* Fill d's proto, addresses and ports from an IPv4 packet (as NFLOG copies it). 0 or -EINVAL. */
 int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d);
-/* Split an NFLOG prefix "<nsg>/<rule>" into d->nsg and d->rule. 0 or -EINVAL. */
+/*
+ * The one reader of NFLOG prefixes (vlnft_log_prefix makes them): "<nsg>/<rule>" into d->nsg
+ * and d->rule, or "~<16 hex>" into d->id. 0 or -EINVAL.
+ */
 int vl_drop_set_prefix(struct vl_drop *d, const char *prefix);
+/* Map d->id back to its NSG and rule names in lab (the lab as it is now). 0 or -ENOENT. */
+int vl_drop_resolve(const struct vl_lab *lab, struct vl_drop *d);
 
 #endif

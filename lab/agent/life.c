@@ -66,25 +66,6 @@ int vl_proc_start_time(pid_t pid, unsigned long long *start)
 	return 0;
 }
 
-int vl_agent_parse_pidfile(const char *text, pid_t *pid, unsigned long long *start)
-{
-	char *end;
-	long p;
-
-	errno = 0;
-	p = strtol(text, &end, 10);
-	if (errno || end == text || *end != ' ' || p <= 1 || p > 0x3fffffff)
-		return -EINVAL;
-	text = end + 1;
-	if (*text < '0' || *text > '9')
-		return -EINVAL;
-	*start = strtoull(text, &end, 10);
-	if (errno || (*end && strcmp(end, "\n")))
-		return -EINVAL;
-	*pid = (pid_t)p;
-	return 0;
-}
-
 int vl_agent_claim_pidfile(const char *path, int *fd)
 {
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};

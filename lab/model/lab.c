@@ -36,6 +36,18 @@ bool vl_lab_name_ok(const char *s)
 	return true;
 }
 
+uint64_t vl_rule_id(const char *nsg, const char *rule)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over "nsg/rule" */
+
+	for (const char *p = nsg; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	h = (h ^ '/') * 0x100000001b3ull;
+	for (const char *p = rule; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
 struct vl_lab *vl_lab_new(void)
 {
 	return calloc(1, sizeof(struct vl_lab));

@@ -871,3 +871,32 @@ Test(harden, down_finishes_despite_tampered_state)
 	cr_expect_str_eq(ns, "", "namespaces left: %s", ns);
 	free(ns);
 }
+
+/* Finding 9: an 80-character NSG with an 80-character rule (Azure's limits) is attributed whole. */
+Test(harden, long_names_are_attributed_whole)
+{
+	char nsg[81], rule[81], *body, *out;
+	int st;
+
+	memset(nsg, 'n', 80);
+	memset(rule, 'r', 80);
+	nsg[0] = 'N';
+	nsg[80] = rule[80] = '\0';
+	rule[79] = 'Z';
+	cr_assert(asprintf(&body,
+			   "vnets:\n  - name: v\n    addressSpace: [10.62.0.0/16]\n    subnets:\n"
+			   "      - {name: vms, addressPrefix: 10.62.1.0/24, networkSecurityGroup: %s}\n"
+			   "networkSecurityGroups:\n  - name: %s\n    securityRules:\n"
+			   "      - {name: %s, priority: 100, direction: Inbound, access: Deny, protocol: Tcp,\n"
+			   "         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*',\n"
+			   "         destinationPortRange: '81'}\n"
+			   "vms:\n  - {name: a, subnet: vms}\n  - {name: b, subnet: vms, app: hello, ports: [81]}\n"
+			   "checks:\n  - {name: long, from: a, to: b, port: 81, expect: deny, expectRule: %s/%s}\n",
+			   nsg, nsg, rule, nsg, rule) > 0);
+	th_lab_write("hd", body);
+	free(body);
+	out = vl(&st, "check %s", th_lab.file);
+	cr_expect_eq(st, 0, "check: %s", out);
+	cr_expect_not_null(strstr(out, "PASS"), "%s", out);
+	free(out);
+}
