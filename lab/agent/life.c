@@ -149,30 +149,37 @@ static int wait_exit(int pidfd, int ms)
 	}
 }
 
-/*
- * Stop the process holding the pid file's lock, but only when it is the agent the
- * file records (same pid, same start time): a pidfd taken after that check cannot
- * be a recycled pid.
- */
-static int stop_holder(int fd, pid_t holder)
+static int read_record(int fd, pid_t *pid, unsigned long long *start)
 {
-	unsigned long long want = 0, start = 0;
 	char buf[64];
-	pid_t pid = 0;
-	int pidfd, rc = -EINVAL;
-	ssize_t n;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 
-	/* the agent writes its record right after locking: give it a moment */
-	for (int i = 0; i < 100; i++) {
-		n = pread(fd, buf, sizeof(buf) - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		rc = vl_agent_parse_pidfile(buf, &pid, &want);
-		if (!rc && pid == holder)
-			break;
-		usleep(2000);
-	}
-	if (rc || pid != holder)
-		return -ESRCH;
+	buf[n > 0 ? n : 0] = '\0';
+	return vl_agent_parse_pidfile(buf, pid, start);
+}
+
+static bool named_agent(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	comm[n > 0 ? n : 0] = '\0';
+	return !strcmp(comm, "vnetlab-agent\n");
+}
+
+/* SIGTERM by pidfd, SIGKILL if it outlives the wait; only once pid and start time match. */
+static int stop_pid(pid_t holder, unsigned long long want)
+{
+	unsigned long long start = 0;
+	int pidfd, rc;
+
 	pidfd = pidfd_open(holder, 0);
 	if (pidfd < 0)
 		return errno == ESRCH ? 0 : -errno;
@@ -185,6 +192,7 @@ static int stop_holder(int fd, pid_t holder)
 		close(pidfd);
 		return -ESRCH;
 	}
+	rc = 0;
 	if (pidfd_send_signal(pidfd, SIGTERM, NULL, 0) < 0 && errno != ESRCH)
 		rc = -errno;
 	else if (wait_exit(pidfd, TERM_WAIT_MS) == 0)
@@ -195,6 +203,44 @@ static int stop_holder(int fd, pid_t holder)
 		rc = wait_exit(pidfd, KILL_WAIT_MS) == 0 ? 0 : -EBUSY;
 	close(pidfd);
 	return rc;
+}
+
+/*
+ * Stop the process holding the pid file's lock, but only when it is the agent the
+ * file records (same pid, same start time): a pidfd taken after that check cannot
+ * be a recycled pid.
+ */
+static int stop_holder(int fd, pid_t holder)
+{
+	unsigned long long want = 0;
+	pid_t pid = 0;
+	int rc = -EINVAL;
+
+	/* the agent writes its record right after locking: give it a moment */
+	for (int i = 0; i < 100; i++) {
+		rc = read_record(fd, &pid, &want);
+		if (!rc && pid == holder)
+			break;
+		usleep(2000);
+	}
+	if (rc || pid != holder)
+		return -ESRCH;
+	return stop_pid(holder, want);
+}
+
+/*
+ * An agent started by a vnetlab from before the lock (it wrote its record at the end of its
+ * start-up and holds no lock): stopped when the record's pid, start time and name match.
+ */
+static int stop_unlocked(int fd)
+{
+	unsigned long long want = 0, start = 0;
+	pid_t pid = 0;
+
+	if (read_record(fd, &pid, &want) || vl_proc_start_time(pid, &start) || start != want ||
+	    !named_agent(pid))
+		return 0;
+	return stop_pid(pid, want);
 }
 
 int vl_agent_stop(const char *dir)
@@ -211,6 +257,9 @@ int vl_agent_stop(const char *dir)
 		pid_t holder;
 
 		if (fcntl(fd, F_SETLK, &fl) == 0) {
+			rc = stop_unlocked(fd);
+			if (rc)
+				break;
 			/* no agent holds it, and none can take it once it is unlinked */
 			unlink(path);
 			snprintf(path, sizeof(path), "%s/agent.sock", dir);
