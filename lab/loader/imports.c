@@ -117,8 +117,8 @@ static int number(const char **p, const char *end, char stop, size_t *v)
 	const char *s = *p;
 	size_t n = 0;
 
-	if (s >= end || *s < '0' || *s > '9')
-		return -EINVAL;
+	if (s >= end || *s < '0' || *s > '9' || (*s == '0' && s + 1 < end && s[1] >= '0' && s[1] <= '9'))
+		return -EINVAL; /* one spelling per number: no leading zeros */
 	for (; s < end && *s >= '0' && *s <= '9'; s++) {
 		if (n > (VL_IMPORT_MAX / 10))
 			return -EINVAL;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -216,7 +217,7 @@ bool vl_state_ns_ours(const char *lab, const char *ns)
 	size_t n = strlen(lab), len = strlen(ns);
 
 	if (strncmp(ns, "vl-", 3) || strncmp(ns + 3, lab, n) || ns[3 + n] != '-' || len == 4 + n ||
-	    len >= VL_NS_NAME_MAX)
+	    len >= VL_NS_NAME_MAX || !isalnum((unsigned char)ns[4 + n]))
 		return false;
 	for (const char *p = ns + 4 + n; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
