@@ -320,3 +320,24 @@ Test(drop, long_names_go_by_id_and_map_back)
 	cr_assert_eq(vl_drop_set_prefix(&d, prefix), 0);
 	cr_assert_str_eq(d.rule, "deny-all");
 }
+
+static void never_called(const struct vl_drop *d, void *data)
+{
+	(void)d;
+	(void)data;
+	cr_assert_fail("a drop from a malformed message");
+}
+
+/* Found by fuzz_wire: a length near UINT32_MAX sent libmnl's walk past the buffer, or round forever. */
+Test(nflog, malformed_lengths_are_refused)
+{
+	static const uint32_t lens[] = {0xffffffffu, 0xfffffffcu, 0xfffffff0u, 8, 0, 4096};
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		uint32_t buf[16] = {0};
+
+		buf[0] = lens[i];
+		cr_expect_eq(vl_nflog_parse(buf, sizeof(buf), never_called, NULL), -EINVAL, "nlmsg_len %#x",
+			     lens[i]);
+	}
+}
