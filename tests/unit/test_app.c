@@ -329,7 +329,7 @@ static void never_called(const struct vl_drop *d, void *data)
 }
 
 /* Found by fuzz_wire: a length near UINT32_MAX sent libmnl's walk past the buffer, or round forever. */
-Test(nflog, malformed_lengths_are_refused)
+Test(nflog, malformed_lengths_are_refused, .timeout = 5)
 {
 	static const uint32_t lens[] = {0xffffffffu, 0xfffffffcu, 0xfffffff0u, 8, 0, 4096};
 
