@@ -647,7 +647,7 @@ Test(harden, exec_has_the_namespace_sysfs_and_etc_netns)
 	int st;
 
 	th_lab_up("hd", SMALL);
-	mounts_before = th_run(NULL, "findmnt -rn -o TARGET,SOURCE,FSTYPE /sys; grep -c . /proc/self/mounts");
+	mounts_before = th_run(NULL, "findmnt -rn -o TARGET,SOURCE,FSTYPE /sys; grep -c ' sysfs ' /proc/self/mounts");
 	mac = th_run(NULL, "ip -n vl-%s-a -o link show eth0 | grep -o 'link/ether [^ ]*' | cut -d' ' -f2",
 		     th_lab.name);
 	seen = vl(&st, "exec %s a -- cat /sys/class/net/eth0/address", th_lab.name);
@@ -663,7 +663,7 @@ Test(harden, exec_has_the_namespace_sysfs_and_etc_netns)
 		rmdir("/etc/netns");
 	cr_expect_not_null(strstr(hosts, "marker-"), "%s/hosts not bound over /etc/hosts: %s", etc,
 			   hosts);
-	mounts_after = th_run(NULL, "findmnt -rn -o TARGET,SOURCE,FSTYPE /sys; grep -c . /proc/self/mounts");
+	mounts_after = th_run(NULL, "findmnt -rn -o TARGET,SOURCE,FSTYPE /sys; grep -c ' sysfs ' /proc/self/mounts");
 	cr_expect_str_eq(mounts_after, mounts_before, "the host's mounts changed");
 	free(mac);
 	free(seen);
