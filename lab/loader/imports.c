@@ -63,7 +63,8 @@ static int record(struct vl_imports *imports, const char *ref, const char *data,
 	return 0;
 }
 
-int ld_import(struct ld *c, const struct ynode *imp, const char *path, const char *name_hint, struct vl_nsg *got)
+int ld_import(struct ld *c, const struct ynode *imp, const char *path, const char *name_hint,
+	      struct vl_nsg *got)
 {
 	const struct vl_import *saved;
 	char *buf;
@@ -74,7 +75,8 @@ int ld_import(struct ld *c, const struct ynode *imp, const char *path, const cha
 		saved = find(c->imports, imp->str);
 		if (!saved)
 			return ld_fail(c, imp, "import was not copied into the lab's state");
-		return ld_import_buffer(path, saved->data, saved->len, name_hint, true, got, c->err) ? -EINVAL : 0;
+		return ld_import_buffer(path, saved->data, saved->len, name_hint, true, got, c->err) ? -EINVAL
+												     : 0;
 	}
 	e = ld_read_file(path, "NSG export", &buf, &len, c->err);
 	if (e) {

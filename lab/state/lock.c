@@ -98,8 +98,8 @@ int vl_state_lock(const char *lab, int *fd, struct vl_error *err)
 
 	*fd = -1;
 	if (!vl_lab_name_ok(lab)) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "invalid lab name: 1-%d characters of a-z and 0-9",
-			     VL_LAB_NAME_MAX);
+		vl_error_set(err, NULL, (struct vl_loc){0, 0},
+			     "invalid lab name: 1-%d characters of a-z and 0-9", VL_LAB_NAME_MAX);
 		return -EINVAL;
 	}
 	rc = vl_state_root_ready();
@@ -130,7 +130,8 @@ int vl_state_lock(const char *lab, int *fd, struct vl_error *err)
 			if (stop_pending() || (nanosleep(&ts, NULL) < 0 && errno == EINTR)) {
 				holder_of(*fd, who, sizeof(who));
 				vl_error_set(err, NULL, (struct vl_loc){0, 0},
-					     "interrupted while waiting for lab '%s', locked by %s", lab, who);
+					     "interrupted while waiting for lab '%s', locked by %s", lab,
+					     who);
 				rc = -EINTR;
 				goto fail;
 			}

@@ -63,10 +63,11 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 		return -EEXIST;
 	}
 	if (vl_agent_listener_count(lab) > VL_AGENT_LISTENERS_MAX) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0},
-			     "lab '%s' has %zu app sockets (ports of hello and echo apps; echo counts twice), "
-			     "more than one agent holds (%d); nothing was built",
-			     lab->name, vl_agent_listener_count(lab), VL_AGENT_LISTENERS_MAX);
+		vl_error_set(
+		    err, NULL, (struct vl_loc){0, 0},
+		    "lab '%s' has %zu app sockets (ports of hello and echo apps; echo counts twice), "
+		    "more than one agent holds (%d); nothing was built",
+		    lab->name, vl_agent_listener_count(lab), VL_AGENT_LISTENERS_MAX);
 		return -E2BIG;
 	}
 	rc = vl_plan_build(lab, &plan);
@@ -136,8 +137,8 @@ int vl_ops_down(const char *name, struct vl_error *err)
 	int rc, first = 0;
 
 	if (!vl_lab_name_ok(name)) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "invalid lab name: 1-%d characters of a-z and 0-9",
-			     VL_LAB_NAME_MAX);
+		vl_error_set(err, NULL, (struct vl_loc){0, 0},
+			     "invalid lab name: 1-%d characters of a-z and 0-9", VL_LAB_NAME_MAX);
 		return -EINVAL;
 	}
 	if (!vl_state_exists(name))
@@ -152,7 +153,7 @@ int vl_ops_down(const char *name, struct vl_error *err)
 					  : strerror(-rc));
 		return rc;
 	}
-	vl_nft_release(); /* cached netfilter sockets keep their namespaces alive */
+	vl_nft_release();			/* cached netfilter sockets keep their namespaces alive */
 	rc = vl_state_list_ns(name, &ns, NULL); /* only vl-<lab>-* names: never another's */
 	if (rc)
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "reading the namespaces of lab '%s': %s", name,

@@ -353,8 +353,8 @@ int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_jo
 
 	*out = NULL;
 	if (!vl_lab_name_ok(lab)) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "invalid lab name: 1-%d characters of a-z and 0-9",
-			     VL_LAB_NAME_MAX);
+		vl_error_set(err, NULL, (struct vl_loc){0, 0},
+			     "invalid lab name: 1-%d characters of a-z and 0-9", VL_LAB_NAME_MAX);
 		return -EINVAL;
 	}
 	state_file(path, sizeof(path), lab, "topology");
@@ -383,10 +383,11 @@ int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_jo
 	if (rc == -EINVAL)
 		vl_error_set(err, path, (struct vl_loc){(int)j.line, 1}, "unreadable edit record");
 	else if (rc == -EFBIG)
-		vl_error_set(err, path, (struct vl_loc){0, 0},
-			     "the edit journal is larger than %u MiB (it is not compacted yet): 'vnetlab down %s' "
-			     "and up again",
-			     VL_FILE_MAX >> 20, lab);
+		vl_error_set(
+		    err, path, (struct vl_loc){0, 0},
+		    "the edit journal is larger than %u MiB (it is not compacted yet): 'vnetlab down %s' "
+		    "and up again",
+		    VL_FILE_MAX >> 20, lab);
 	else if (rc)
 		vl_error_set(err, path, (struct vl_loc){0, 0}, "%s", strerror(-rc));
 	for (size_t i = 0; i < j.n && !rc; i++)
