@@ -80,7 +80,7 @@ Test(small, json_is_valid_utf8)
 
 Test(small, a_fifo_is_refused_not_waited_on)
 {
-	char path[] = "/tmp/vl-fifo-XXXXXX", *out;
+	char path[64] = "/tmp/vl-fifo-XXXXXX", *out;
 	int st;
 
 	cr_assert_not_null(mkdtemp(path));
