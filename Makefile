@@ -115,6 +115,9 @@ check-fuzz:
 	build/fuzz/fuzz_loader -runs=0 tests/data/good tests/data/bad
 	build/fuzz/fuzz_import -runs=0 tests/data/azure
 	build/fuzz/fuzz_dns -runs=0 tests/data/dns
+	build/fuzz/fuzz_journal -runs=0 tests/fuzz/corpus/journal
+	build/fuzz/fuzz_state -runs=0 tests/fuzz/corpus/state
+	build/fuzz/fuzz_wire -runs=0 tests/fuzz/corpus/wire
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) include/vnetlab/*.h

@@ -19,6 +19,28 @@ int vl_load_file(const char *path, struct vl_lab **out, struct vl_error *err);
 int vl_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_error *err);
 
 /*
+ * The files a topology imported, by the reference it gives (`import:` value). Loading with
+ * replay false reads them from disk and records them here (`up` copies them into the lab's
+ * state); with replay true they come from here only and the disk is never read.
+ */
+struct vl_import {
+	char *ref;
+	char *data;
+	size_t len;
+};
+struct vl_imports {
+	struct vl_import *v;
+	size_t n;
+	bool replay;
+};
+int vl_load_buffer_imports(const char *name, const char *buf, size_t len, struct vl_imports *imports,
+			   struct vl_lab **out, struct vl_error *err);
+void vl_imports_free(struct vl_imports *imports);
+/* The store's file format: records "import <ref bytes> <data bytes>\n<ref><data>\n". */
+int vl_imports_format(const struct vl_imports *imports, char **out, size_t *len);
+int vl_imports_parse(const char *buf, size_t len, struct vl_imports *out);
+
+/*
  * Import an NSG from an `az network nsg show -o json` or REST GET export
  * (also a bare rule array as printed by `az network nsg rule list -o json`).
  * Default rules in the export are checked against the built-in ones and not

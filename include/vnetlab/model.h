@@ -353,6 +353,13 @@ struct vl_error {
 void vl_error_set(struct vl_error *err, const char *file, struct vl_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * A short id for an NSG rule, never 0: where "<nsg>/<rule>" does not fit an NFLOG prefix
+ * (127 bytes), the prefix carries this id and whoever has the model maps it back.
+ */
+uint64_t vl_rule_id(const char *nsg, const char *rule);
+/* 1-VL_LAB_NAME_MAX characters of a-z and 0-9: the one rule for a lab name, in files and verbs. */
+bool vl_lab_name_ok(const char *s);
 struct vl_lab *vl_lab_new(void);
 void vl_lab_free(struct vl_lab *lab);
 void vl_rule_clear(struct vl_rule *r);		 /* frees a rule's members, not the rule */

@@ -22,6 +22,12 @@ int vl_netns_delete(const char *name);
 int vl_netns_enter(int nsfd, int *saved);
 /* setns() back to saved and close it. */
 int vl_netns_leave(int saved);
+/*
+ * For exec: enter the named namespace for good, in a private mount namespace with the
+ * namespace's own /sys and the files of /etc/netns/<name>/ bound over /etc, as `ip netns exec`.
+ * 0 or -errno (why says which step).
+ */
+int vl_netns_exec_enter(const char *name, char *why, size_t why_len);
 /* Write a sysctl under /proc/sys (key like "net/ipv4/ip_forward") inside nsfd. */
 int vl_netns_sysctl(int nsfd, const char *key, const char *value);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Whole-lab operations shared by the verbs: up, down, live edits.
- * The caller holds the lab's lock (vl_state_lock).
+ * The caller holds the lab's lock (vl_state_lock) for up and down; vl_ops_edit_live takes it.
  */
 #ifndef VNETLAB_OPS_H
 #define VNETLAB_OPS_H
@@ -13,11 +13,17 @@
  * the agent. On failure, or when SIGINT/SIGTERM arrives meanwhile, everything
  * made is removed again. -EEXIST when the lab is already up.
  */
+struct vl_imports;
 int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content, size_t len,
-	      struct vl_error *err);
+	      const struct vl_imports *imports, struct vl_error *err);
 /* Remove a lab (also a half-built one): agent, recorded namespaces, state. Idempotent. */
 int vl_ops_down(const char *name, struct vl_error *err);
-/* Apply a live NSG edit to a running lab: model, kernel (one transaction), journal. */
-int vl_ops_edit(const char *name, struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err);
+/*
+ * A live NSG edit: take the lock, load the lab as it is now (topology copy and journal), journal
+ * the intent, commit the NSG (one transaction), journal the outcome, unlock. *now (when now is
+ * not NULL) receives the model after the edit.
+ */
+int vl_ops_edit_live(const char *name, const struct vl_rule_edit *e, struct vl_lab **now,
+		     struct vl_error *err);
 
 #endif

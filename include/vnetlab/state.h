@@ -3,11 +3,13 @@
  * Lab state under /run/vnetlab/<lab>/:
  *   source      absolute path of the topology file
  *   topology    a copy of the file as it was at `up`
+ *   imports     copies of the files it imported (vl_imports_format), read instead of them
  *   namespaces  every namespace of the lab, appended *before* it is created
- *   edits       the live NSG edits, one per line, replayed over the topology
+ *   edits       the live NSG edits, write-ahead (journal.h), replayed over the topology
  *   agent.*     the agent's pid, log and socket
  * Commands on one lab are serialised by an flock on /run/vnetlab/.<lab>.lock,
  * which exists only while a command holds it or the lab is up.
+ * Everything is root's alone: /run/vnetlab and each lab's directory 0700, files 0600.
  */
 #ifndef VNETLAB_STATE_H
 #define VNETLAB_STATE_H
@@ -20,27 +22,43 @@
 
 #define VL_FILE_MAX (16u << 20) /* topology files and state files: 16 MiB at most */
 
+/* Every function here refuses (false, -EINVAL) a lab name that vl_lab_name_ok refuses. */
 void vl_state_dir(char *buf, size_t len, const char *lab);
 /* Read a whole file (NUL-terminated, *len without the NUL); -EFBIG past max bytes. */
 int vl_state_read_file(const char *path, size_t max, char **out, size_t *len);
-/* Take the lab's lock (blocking). *fd is released by vl_state_unlock. */
-int vl_state_lock(const char *lab, int *fd);
+#define VL_LOCK_TIMEOUT_MS 30000 /* VNETLAB_LOCK_TIMEOUT (seconds) overrides it */
+/*
+ * Take the lab's lock, waiting at most the timeout; -ETIMEDOUT (err names the holder),
+ * -EINTR when SIGINT/SIGTERM/SIGHUP arrives (pending or handled) meanwhile.
+ * *fd is released by vl_state_unlock.
+ */
+int vl_state_lock(const char *lab, int *fd, struct vl_error *err);
 /* Release it; the lock file is removed when the lab no longer exists. */
 void vl_state_unlock(const char *lab, int fd);
 bool vl_state_exists(const char *lab);
-/* Create the state dir with the topology copy; -EEXIST when the lab exists. */
-int vl_state_create(const char *lab, const char *source, const char *content, size_t len);
+/* Create the state dir with the topology copy and what it imported; -EEXIST when the lab exists. */
+struct vl_imports;
+int vl_state_create(const char *lab, const char *source, const char *content, size_t len,
+		    const struct vl_imports *imports);
 int vl_state_record_ns(const char *lab, const char *ns);
 /* Drop a recorded name that turned out not to be ours. */
 int vl_state_forget_ns(const char *lab, const char *ns);
-int vl_state_list_ns(const char *lab, struct vl_strv *out);
+/*
+ * The recorded namespaces that are this lab's (vl-<lab>-<name>); *foreign (if given) counts the
+ * lines that are not, which nobody may delete.
+ */
+int vl_state_list_ns(const char *lab, struct vl_strv *out, size_t *foreign);
+bool vl_state_ns_ours(const char *lab, const char *ns);
 /* Remove the state dir (after the namespaces are gone). */
 int vl_state_remove(const char *lab);
 /* Names of every lab with state, sorted. */
 int vl_state_list_labs(struct vl_strv *out);
 /* The lab as it runs now: the topology copy with every recorded edit replayed. */
 int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err);
-int vl_state_append_edit(const char *lab, const struct vl_rule_edit *e);
+/* Same, and the journal it replayed (for the writer that holds the lock; clear it after). */
+struct vl_journal;
+int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_journal *j,
+			      struct vl_error *err);
 int vl_state_source(const char *lab, char *buf, size_t len);
 
 #endif

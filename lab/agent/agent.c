@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,10 +24,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "life.h"
 #include "nflog.h"
 #include "vnetlab/agent.h"
 #include "vnetlab/ip.h"
@@ -36,7 +35,6 @@
 #include "vnetlab/nft.h"
 #include "vnetlab/plan.h"
 
-#define START_WAIT_MS 10000
 #define HELLO_REQUEST_WAIT_MS 200
 #define HELLO_LINGER_MS 1000
 #define ECHO_IDLE_MS 60000
@@ -99,6 +97,10 @@ struct agent {
 	const struct vl_lab *lab;
 	int epfd;
 	int logfd;
+	char log_path[4096];
+	int64_t drop_sec;	  /* the second the drop lines below were counted in */
+	unsigned drops_logged;	  /* drop lines written in that second */
+	unsigned long suppressed; /* drops seen but not written in it */
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char pid_path[4096];
 	struct listener *ls;
@@ -110,6 +112,9 @@ struct agent {
 	size_t n_fabrics;
 	unsigned long drops, dns_queries;
 	bool accept_paused_logged;
+	int reserve_fd;	      /* given up to accept a control client at the descriptor limit */
+	int64_t paused_until; /* TCP listeners off epoll until then (out of descriptors); 0: on */
+	int backoff_ms;
 };
 
 static int64_t now_ms(void)
@@ -118,6 +123,27 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Past VL_AGENT_LOG_MAX the log becomes agent.log.1 (replacing the one before): two at most on /run. */
+static void log_rotate(struct agent *a, size_t more)
+{
+	char old[sizeof(a->log_path) + 2];
+	struct stat st;
+	int fd;
+
+	if (fstat(a->logfd, &st) < 0 || (size_t)st.st_size + more <= VL_AGENT_LOG_MAX)
+		return;
+	snprintf(old, sizeof(old), "%s.1", a->log_path);
+	if (rename(a->log_path, old) < 0)
+		return;
+	fd = open(a->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	dup2(fd, a->logfd);
+	close(fd);
+	dup2(a->logfd, 1);
+	dup2(a->logfd, 2);
 }
 
 static void logf_(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -139,6 +165,7 @@ static void logf_(struct agent *a, const char *fmt, ...)
 	va_end(ap);
 	n = (int)strlen(line);
 	line[n++] = '\n';
+	log_rotate(a, (size_t)n);
 	if (write(a->logfd, line, (size_t)n) < 0) {
 		/* nowhere left to report it */
 	}
@@ -187,7 +214,7 @@ static int listen_one(struct agent *a, struct listener *l, int type, char *why, 
 	return 0;
 }
 
-static size_t count_listeners(const struct vl_lab *lab)
+size_t vl_agent_listener_count(const struct vl_lab *lab)
 {
 	size_t n = 0;
 
@@ -222,7 +249,7 @@ static int open_listeners(struct agent *a, char *why, size_t why_len)
 	int saved = -1, err = 0;
 	size_t k = 0;
 
-	a->n_ls = count_listeners(lab);
+	a->n_ls = vl_agent_listener_count(lab);
 	if (!a->n_ls)
 		return 0;
 	raise_nofile(a->n_ls);
@@ -419,68 +446,6 @@ static int open_signals(struct agent *a)
 	return ep_add(a, &a->sig_obj, EPOLLIN);
 }
 
-/* Read a small text file whole into buf (NUL-terminated); its length, or -errno. */
-static ssize_t read_small(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -EIO : -EINVAL;
-	buf[n] = '\0';
-	return n;
-}
-
-/* Field 22 of /proc/<pid>/stat: distinguishes our agent from a recycled PID. */
-static int proc_start_time(pid_t pid, unsigned long long *start, char *state)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	n = read_small(path, buf, sizeof(buf));
-	if (n < 0)
-		return n == -ENOENT ? -ENOENT : -EIO;
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EIO;
-	if (state)
-		*state = p[2];
-	/* after ") " come fields 3.. ; skip 19 of them to reach 22 */
-	p += 2;
-	for (int i = 3; i < 22; i++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EIO;
-		p++;
-	}
-	*start = strtoull(p, NULL, 10);
-	return 0;
-}
-
-static int write_pid(struct agent *a)
-{
-	unsigned long long start = 0;
-	char buf[64];
-	int fd, n;
-
-	proc_start_time(getpid(), &start, NULL);
-	n = snprintf(buf, sizeof(buf), "%d %llu\n", getpid(), start);
-	fd = open(a->pid_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, (size_t)n) != n) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
-}
-
 /* ---- serving ---- */
 
 static void node_close(struct node **head, struct node *x)
@@ -642,6 +607,50 @@ static void peer_str(const struct sockaddr_in *sin, char *ip, int *port)
 	*port = ntohs(sin->sin_port);
 }
 
+static void listeners_events(struct agent *a, uint32_t events)
+{
+	struct epoll_event cev = {.events = events, .data.ptr = &a->ctl_listen};
+
+	if (a->ctl_listen.fd > 0)
+		epoll_ctl(a->epfd, EPOLL_CTL_MOD, a->ctl_listen.fd, &cev);
+	for (size_t i = 0; i < a->n_ls; i++) {
+		struct epoll_event ev = {.events = events, .data.ptr = &a->ls[i].o};
+
+		if (a->ls[i].o.kind == K_TCP_LISTEN)
+			epoll_ctl(a->epfd, EPOLL_CTL_MOD, a->ls[i].o.fd, &ev);
+	}
+}
+
+static void reserve_take(struct agent *a)
+{
+	if (a->reserve_fd < 0)
+		a->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * At the descriptor limit a pending connection keeps its listener readable: shed it (the
+ * reserve descriptor makes room to accept and close it) and take the TCP listeners off epoll
+ * for a while, doubling up to a second, instead of spinning.
+ */
+static void out_of_fds(struct agent *a, struct listener *l, int err)
+{
+	int fd;
+
+	if (a->reserve_fd >= 0) {
+		close(a->reserve_fd);
+		a->reserve_fd = -1;
+		fd = accept4(l->o.fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		reserve_take(a);
+	}
+	a->backoff_ms = a->backoff_ms ? (a->backoff_ms * 2 > 1000 ? 1000 : a->backoff_ms * 2) : 50;
+	a->paused_until = now_ms() + a->backoff_ms;
+	listeners_events(a, 0);
+	logf_(a, "accept on %s/%u: %s: connections refused for %d ms", a->lab->eps[l->ep].name, l->port,
+	      strerror(err), a->backoff_ms);
+}
+
 static void tcp_accept(struct agent *a, struct listener *l)
 {
 	for (;;) {
@@ -651,6 +660,10 @@ static void tcp_accept(struct agent *a, struct listener *l)
 		int fd = accept4(l->o.fd, (struct sockaddr *)&sin, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				out_of_fds(a, l, errno);
+				return;
+			}
 			if (errno != EAGAIN && errno != EINTR && !a->accept_paused_logged) {
 				logf_(a, "accept on %s/%u: %s", l->dns ? "dns" : a->lab->eps[l->ep].name,
 				      l->port, strerror(errno));
@@ -658,6 +671,7 @@ static void tcp_accept(struct agent *a, struct listener *l)
 			}
 			return;
 		}
+		a->backoff_ms = 0;
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
@@ -730,6 +744,7 @@ static void dns_udp(struct agent *a, struct listener *l)
 static void ctl_close(struct agent *a, struct ctl *c)
 {
 	node_close(&a->ctls, &c->n);
+	reserve_take(a);
 }
 
 static void ctl_accept(struct agent *a)
@@ -738,6 +753,18 @@ static void ctl_accept(struct agent *a)
 		int fd = accept4(a->ctl_listen.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ctl *c;
 
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && a->reserve_fd >= 0) {
+			/* the control socket comes first: probes still get their drops */
+			close(a->reserve_fd);
+			a->reserve_fd = -1;
+			fd = accept4(a->ctl_listen.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		}
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			a->backoff_ms = a->backoff_ms ? (a->backoff_ms * 2 > 1000 ? 1000 : a->backoff_ms * 2) : 50;
+			a->paused_until = now_ms() + a->backoff_ms;
+			listeners_events(a, 0);
+			return;
+		}
 		if (fd < 0)
 			return;
 		c = calloc(1, sizeof(*c));
@@ -781,7 +808,20 @@ static void on_drop(const struct vl_drop *d, void *data)
 	if (n < 0)
 		return;
 	a->drops++;
-	logf_(a, "%.*s", n - 1, line);
+	/* a flood is summed up, not written line by line: the log lives on a small tmpfs */
+	if (now_ms() / 1000 != a->drop_sec) {
+		if (a->suppressed)
+			logf_(a, "%lu more drops in that second not logged", a->suppressed);
+		a->drop_sec = now_ms() / 1000;
+		a->drops_logged = 0;
+		a->suppressed = 0;
+	}
+	if (a->drops_logged < VL_AGENT_DROP_LINES_PER_S) {
+		a->drops_logged++;
+		logf_(a, "%.*s", n - 1, line);
+	} else {
+		a->suppressed++;
+	}
 	for (struct node *x = a->ctls; x; x = x->next) {
 		struct ctl *c = (struct ctl *)x;
 
@@ -843,6 +883,8 @@ static int next_timeout(struct agent *a, int64_t now)
 		if (first < 0 || c->deadline < first)
 			first = c->deadline;
 	}
+	if (a->paused_until && (first < 0 || a->paused_until < first))
+		first = a->paused_until;
 	if (first < 0)
 		return -1;
 	return first <= now ? 0 : (int)(first - now);
@@ -852,6 +894,10 @@ static void expire(struct agent *a, int64_t now)
 {
 	struct node *x, *next;
 
+	if (a->paused_until && a->paused_until <= now) {
+		a->paused_until = 0;
+		listeners_events(a, EPOLLIN);
+	}
 	for (x = a->conns; x; x = next) {
 		struct conn *c = (struct conn *)x;
 
@@ -919,8 +965,7 @@ static void serve(struct agent *a)
 
 /* ---- process plumbing ---- */
 
-static void report(int pipefd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(int pipefd, const char *fmt, ...)
+void vl_agent_report(int pipefd, const char *fmt, ...)
 {
 	char buf[600];
 	va_list ap;
@@ -936,18 +981,24 @@ static void report(int pipefd, const char *fmt, ...)
 	}
 }
 
-static void agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
+void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 {
-	struct agent a = {.lab = lab, .epfd = -1};
+	struct agent a = {.lab = lab, .epfd = -1, .reserve_fd = -1};
 	char why[512] = "";
-	char path[4096];
-	int err, fd;
+	int err, fd, pidfd;
 
 	prctl(PR_SET_NAME, "vnetlab-agent");
-	snprintf(path, sizeof(path), "%s/agent.log", dir);
-	a.logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/* Recorded before anything else: whoever stops the lab can find us from here on. */
+	snprintf(a.pid_path, sizeof(a.pid_path), "%s/agent.pid", dir);
+	err = vl_agent_claim_pidfile(a.pid_path, &pidfd);
+	if (err < 0) {
+		vl_agent_report(pipefd, "E%d %s: %s\n", -err, a.pid_path, strerror(-err));
+		_exit(1);
+	}
+	snprintf(a.log_path, sizeof(a.log_path), "%s/agent.log", dir);
+	a.logfd = open(a.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (a.logfd < 0) {
-		report(pipefd, "E%d %s: %s\n", errno, path, strerror(errno));
+		vl_agent_report(pipefd, "E%d %s: %s\n", errno, a.log_path, strerror(errno));
 		_exit(1);
 	}
 	fd = open("/dev/null", O_RDWR);
@@ -957,12 +1008,11 @@ static void agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 	}
 	dup2(a.logfd, 1);
 	dup2(a.logfd, 2);
-	snprintf(a.pid_path, sizeof(a.pid_path), "%s/agent.pid", dir);
 	if ((size_t)snprintf(a.sock_path, sizeof(a.sock_path), "%s/agent.sock", dir) >= sizeof(a.sock_path)) {
-		report(pipefd, "E%d %s/agent.sock: path too long\n", ENAMETOOLONG, dir);
+		vl_agent_report(pipefd, "E%d %s/agent.sock: path too long\n", ENAMETOOLONG, dir);
 		_exit(1);
 	}
-	report(pipefd, "P%d\n", getpid());
+	vl_agent_report(pipefd, "P%d\n", getpid());
 	logf_(&a, "starting for lab %s: %zu endpoints", lab->name, lab->n_eps);
 
 	a.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -975,194 +1025,23 @@ static void agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 		err = open_fabrics(&a, why, sizeof(why));
 	if (!err)
 		err = open_ctl(&a, why, sizeof(why));
-	if (!err) {
-		err = write_pid(&a);
-		if (err < 0)
-			snprintf(why, sizeof(why), "%.300s: %s", a.pid_path, strerror(-err));
-	}
 	if (err < 0) {
 		if (!why[0])
 			snprintf(why, sizeof(why), "%s", strerror(-err));
 		logf_(&a, "startup failed: %s", why);
-		report(pipefd, "E%d %s\n", -err, why);
+		vl_agent_report(pipefd, "E%d %s\n", -err, why);
 		unlink(a.sock_path);
 		_exit(1);
 	}
+	reserve_take(&a);
 	logf_(&a, "ready: %zu listeners", a.n_ls);
-	report(pipefd, "OK\n");
+	vl_agent_report(pipefd, "OK\n");
 	close(pipefd);
 
 	serve(&a);
 	unlink(a.sock_path);
+	/* still holding the lock: nobody takes a recorded pid of ours for a live agent */
 	unlink(a.pid_path);
 	logf_(&a, "stopped");
 	_exit(0);
-}
-
-static int read_pidfile(const char *dir, pid_t *pid, unsigned long long *start)
-{
-	char path[4096], buf[128];
-	ssize_t n;
-	int p;
-
-	snprintf(path, sizeof(path), "%s/agent.pid", dir);
-	n = read_small(path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	*start = 0;
-	if (sscanf(buf, "%d %llu", &p, start) < 1 || p <= 1)
-		return -EINVAL;
-	*pid = p;
-	return 0;
-}
-
-/* Is pid still the agent that wrote the pid file (alive, not a zombie, same start time)? */
-static bool agent_alive(pid_t pid, unsigned long long start)
-{
-	unsigned long long now_start;
-	char state = 0;
-
-	if (proc_start_time(pid, &now_start, &state) < 0)
-		return false;
-	if (state == 'Z' || state == 'X')
-		return false;
-	return start == 0 || now_start == start;
-}
-
-bool vl_agent_running(const char *dir)
-{
-	unsigned long long start;
-	pid_t pid;
-
-	return read_pidfile(dir, &pid, &start) == 0 && agent_alive(pid, start);
-}
-
-int vl_agent_start(const struct vl_lab *lab, const char *dir, char *why, size_t why_len)
-{
-	unsigned long long start;
-	char buf[1024];
-	size_t have = 0;
-	int64_t deadline;
-	pid_t pid, child = 0;
-	int pfd[2], status, err = 0;
-
-	snprintf(why, why_len, "%s", "");
-	if (read_pidfile(dir, &pid, &start) == 0 && agent_alive(pid, start)) {
-		snprintf(why, why_len, "an agent already runs for this lab (pid %d)", (int)pid);
-		return -EEXIST;
-	}
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		return err;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		/* drop every descriptor of the caller (netlink sockets, test pipes) but the pipe */
-		if (pfd[1] > 3)
-			close_range(3, (unsigned)pfd[1] - 1, 0);
-		close_range((unsigned)pfd[1] + 1, ~0U, 0);
-		if (chdir("/") < 0) {
-			/* harmless: every path we use is absolute */
-		}
-		umask(022);
-		agent_main(lab, dir, pfd[1]);
-		_exit(1);
-	}
-	close(pfd[1]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-
-	deadline = now_ms() + START_WAIT_MS;
-	for (;;) {
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		int64_t left = deadline - now_ms();
-		ssize_t n;
-
-		if (left <= 0) {
-			err = -ETIMEDOUT;
-			break;
-		}
-		if (poll(&p, 1, (int)left) < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		n = read(pfd[0], buf + have, sizeof(buf) - 1 - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		if (have == sizeof(buf) - 1)
-			break;
-	}
-	close(pfd[0]);
-	buf[have] = '\0';
-
-	for (char *line = buf, *nl; *line; line = nl + 1) {
-		nl = strchr(line, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (line[0] == 'P') {
-			child = atoi(line + 1);
-		} else if (!strcmp(line, "OK")) {
-			return 0;
-		} else if (line[0] == 'E') {
-			char *sp = strchr(line, ' ');
-
-			snprintf(why, why_len, "agent: %s", sp ? sp + 1 : line);
-			return -(atoi(line + 1) ?: EIO);
-		}
-	}
-	if (err == -ETIMEDOUT) {
-		snprintf(why, why_len, "agent not ready after %d ms (see %s/agent.log)", START_WAIT_MS, dir);
-		if (child > 1)
-			kill(child, SIGKILL);
-		return err;
-	}
-	snprintf(why, why_len, "agent exited during startup (see %s/agent.log)", dir);
-	return err ?: -EIO;
-}
-
-int vl_agent_stop(const char *dir)
-{
-	unsigned long long start;
-	char path[4096];
-	pid_t pid;
-	int err;
-
-	err = read_pidfile(dir, &pid, &start);
-	if (err == -ENOENT)
-		return 0;
-	if (err == 0 && agent_alive(pid, start)) {
-		int64_t deadline = now_ms() + 2000;
-
-		kill(pid, SIGTERM);
-		while (agent_alive(pid, start) && now_ms() < deadline)
-			usleep(5000);
-		if (agent_alive(pid, start)) {
-			kill(pid, SIGKILL);
-			deadline = now_ms() + 1000;
-			while (agent_alive(pid, start) && now_ms() < deadline)
-				usleep(5000);
-			if (agent_alive(pid, start))
-				return -EBUSY;
-		}
-	}
-	/* the agent removes both itself; after SIGKILL or a crash we do */
-	snprintf(path, sizeof(path), "%s/agent.sock", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/agent.pid", dir);
-	unlink(path);
-	return 0;
 }

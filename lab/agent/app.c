@@ -101,6 +101,10 @@ int vl_drop_format(char *buf, size_t len, const struct vl_drop *d)
 {
 	char src[VL_IP_STRLEN], dst[VL_IP_STRLEN];
 
+	if (d->id && !d->nsg[0])
+		return put(len, snprintf(buf, len, "drop %s %s %u %s %u ~%016llx\n", proto_word(d->proto),
+					 vl_ip_fmt(d->src, src), d->sport, vl_ip_fmt(d->dst, dst), d->dport,
+					 (unsigned long long)d->id));
 	return put(len, snprintf(buf, len, "drop %s %s %u %s %u %s/%s\n", proto_word(d->proto),
 				 vl_ip_fmt(d->src, src), d->sport, vl_ip_fmt(d->dst, dst), d->dport, d->nsg,
 				 d->rule));
@@ -111,6 +115,15 @@ int vl_drop_set_prefix(struct vl_drop *d, const char *prefix)
 	const char *slash = strchr(prefix, '/');
 	size_t nl, rl;
 
+	if (prefix[0] == '~') {
+		size_t n = strspn(prefix + 1, "0123456789abcdef");
+
+		if (n != 16 || (prefix[17] && prefix[17] != ' ' && prefix[17] != '\n'))
+			return -EINVAL;
+		d->id = strtoull(prefix + 1, NULL, 16);
+		d->nsg[0] = d->rule[0] = '\0';
+		return d->id ? 0 : -EINVAL;
+	}
 	if (!slash)
 		return -EINVAL;
 	nl = (size_t)(slash - prefix);
@@ -122,6 +135,26 @@ int vl_drop_set_prefix(struct vl_drop *d, const char *prefix)
 	memcpy(d->rule, slash + 1, rl);
 	d->rule[rl] = '\0';
 	return 0;
+}
+
+int vl_drop_resolve(const struct vl_lab *lab, struct vl_drop *d)
+{
+	if (!d->id || d->nsg[0])
+		return 0;
+	for (size_t i = 0; i < lab->n_nsgs; i++) {
+		const struct vl_nsg *g = &lab->nsgs[i];
+
+		for (size_t j = 0; j < g->n_rules; j++) {
+			if (vl_rule_id(g->name, g->rules[j].name) != d->id)
+				continue;
+			if (strlen(g->name) >= sizeof(d->nsg) || strlen(g->rules[j].name) >= sizeof(d->rule))
+				return -ENOENT;
+			snprintf(d->nsg, sizeof(d->nsg), "%s", g->name);
+			snprintf(d->rule, sizeof(d->rule), "%s", g->rules[j].name);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 int vl_drop_parse(const char *line, struct vl_drop *d)

@@ -155,6 +155,23 @@ int vl_nflog_parse(const void *buf, size_t len, void (*cb)(const struct vl_drop 
 {
 	struct parse_ctx ctx = {cb, data};
 
+	/*
+	 * libmnl trusts nlmsg_len: near UINT32_MAX it passes mnl_nlmsg_ok as a negative int and
+	 * its alignment wraps to 0, so the walk reads past buf or loops forever (found by fuzzing).
+	 */
+	if (len > INT32_MAX)
+		return -EINVAL;
+	for (size_t off = 0; off < len;) {
+		struct nlmsghdr h;
+
+		if (len - off < sizeof(h))
+			return -EINVAL;
+		memcpy(&h, (const char *)buf + off, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+			return -EINVAL;
+		off += NLMSG_ALIGN(h.nlmsg_len);
+	}
+
 	if (mnl_cb_run(buf, len, 0, 0, msg_cb, &ctx) < 0)
 		return -errno;
 	return 0;

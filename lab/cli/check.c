@@ -152,8 +152,15 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 		fprintf(out, "}");
 		return 0;
 	}
-	fprintf(out, "%s  %-24s %s -> %s:%d/%s: %s", ok ? "PASS" : "FAIL", name, c->from, c->to, c->port,
-		proto_lc(c->proto), vl_probe_status_name(r.status));
+	{
+		char sn[200], sf[200], st[200];
+
+		/* a newline in a name would start a line of its own: a forged PASS */
+		fprintf(out, "%s  %-24s %s -> %s:%d/%s: %s", ok ? "PASS" : "FAIL",
+			cli_printable(name, sn, sizeof(sn)), cli_printable(c->from, sf, sizeof(sf)),
+			cli_printable(c->to, st, sizeof(st)), c->port, proto_lc(c->proto),
+			vl_probe_status_name(r.status));
+	}
 	if (r.status == VL_PROBE_DROPPED)
 		fprintf(out, " by %s after %.1f ms", got_rule, r.ms);
 	if (r.seen_source[0]) {
@@ -200,6 +207,7 @@ static int run_checks(const struct vl_lab *lab, bool json, int *failed)
 
 static int up_from_file(const char *path, struct vl_lab **lab)
 {
+	struct vl_imports imports = {0};
 	struct vl_error err = {0};
 	char *content, *abs;
 	size_t len;
@@ -210,12 +218,12 @@ static int up_from_file(const char *path, struct vl_lab **lab)
 		die_errno(path, rc);
 		return rc;
 	}
-	rc = vl_load_buffer(path, content, len, lab, &err);
+	rc = vl_load_buffer_imports(path, content, len, &imports, lab, &err);
 	if (!rc) {
 		abs = realpath(path, NULL);
-		rc = vl_state_lock((*lab)->name, &lock);
+		rc = vl_state_lock((*lab)->name, &lock, &err);
 		if (!rc) {
-			rc = vl_ops_up(*lab, abs ? abs : path, content, len, &err);
+			rc = vl_ops_up(*lab, abs ? abs : path, content, len, &imports, &err);
 			vl_state_unlock((*lab)->name, lock);
 		}
 		free(abs);
@@ -225,6 +233,7 @@ static int up_from_file(const char *path, struct vl_lab **lab)
 		vl_lab_free(*lab);
 		*lab = NULL;
 	}
+	vl_imports_free(&imports);
 	free(content);
 	return rc;
 }
@@ -234,8 +243,10 @@ static void down_quietly(const char *name)
 	struct vl_error err = {0};
 	int lock;
 
-	if (vl_state_lock(name, &lock))
+	if (vl_state_lock(name, &lock, &err)) {
+		print_error(&err);
 		return;
+	}
 	if (vl_ops_down(name, &err))
 		print_error(&err);
 	vl_state_unlock(name, lock);
@@ -325,13 +336,21 @@ int cmd_run(int argc, char **argv)
 		case VL_STEP_SAY:
 			printf("\n-- %s\n", s->text);
 			break;
-		case VL_STEP_CHECK:
-			rc = run_check(lab, &lab->checks[s->check], false, "", stdout, &pass);
+		case VL_STEP_CHECK: {
+			/* the lab as it is now: another command may have edited it meanwhile */
+			struct vl_lab *now = NULL;
+
+			if (vl_state_load_lab(lab->name, &now, &err))
+				now = NULL;
+			rc = run_check(now ? now : lab, &(now ? now : lab)->checks[s->check], false, "", stdout,
+				       &pass);
+			vl_lab_free(now);
 			pass ? passed++ : failed++;
 			break;
+		}
 		case VL_STEP_EDIT:
 			describe_edit(&s->edit);
-			rc = vl_ops_edit(lab->name, lab, &s->edit, &err);
+			rc = vl_ops_edit_live(lab->name, &s->edit, NULL, &err);
 			if (rc)
 				print_error(&err);
 			break;

@@ -39,6 +39,10 @@ int need_root(const char *verb);
 void print_error(const struct vl_error *err);
 void die_errno(const char *what, int rc);
 
+/* A lab name given on the command line; prints why not and returns false when it is invalid. */
+bool lab_arg_ok(const char *arg);
+/* s with control characters and '\\' as \\xNN, cut to fit buf (with "..."): safe on a terminal. */
+const char *cli_printable(const char *s, char *buf, size_t len);
 /* True when arg names an existing file rather than a lab. */
 bool is_file(const char *arg);
 /*

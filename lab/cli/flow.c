@@ -129,6 +129,8 @@ int cmd_probe(int argc, char **argv)
 		return rc;
 	if (need_root("probe"))
 		return EXIT_USAGE;
+	if (!lab_arg_ok(a.lab))
+		return EXIT_USAGE;
 	if (!vl_state_exists(a.lab)) {
 		fprintf(stderr, "vnetlab: lab '%s' is not up (see 'vnetlab ls')\n", a.lab);
 		return 1;

@@ -61,6 +61,7 @@ static void print_endpoints(const struct vl_lab *lab, FILE *f)
 int cmd_up(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'}, {0}};
+	struct vl_imports imports = {0};
 	struct vl_error err = {0};
 	struct vl_lab *lab = NULL;
 	sigset_t block;
@@ -80,10 +81,13 @@ int cmd_up(int argc, char **argv)
 		return EXIT_USAGE;
 	rc = vl_state_read_file(argv[optind], VL_FILE_MAX, &content, &len);
 	if (rc) {
-		die_errno(argv[optind], rc);
+		char safe[300];
+
+		fprintf(stderr, "vnetlab: %s: %s\n", cli_printable(argv[optind], safe, sizeof(safe)),
+			rc == -EINVAL ? "not a regular file" : rc == -EFBIG ? "file too large" : strerror(-rc));
 		return 1;
 	}
-	rc = vl_load_buffer(argv[optind], content, len, &lab, &err);
+	rc = vl_load_buffer_imports(argv[optind], content, len, &imports, &lab, &err);
 	if (rc) {
 		print_error(&err);
 		free(content);
@@ -115,17 +119,18 @@ int cmd_up(int argc, char **argv)
 	 * Once the lab is built (vl_ops_up rolls back on a signal until then), a signal
 	 * must not kill us while printing: keep them blocked; pending ones die with us.
 	 */
+	rc = vl_state_lock(lab->name, &lock, &err);
+	if (rc) {
+		print_error(&err);
+		goto out;
+	}
+	/* blocked only now: waiting for the lock must stay interruptible */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, NULL);
-	rc = vl_state_lock(lab->name, &lock);
-	if (rc) {
-		die_errno("locking the lab", rc);
-		goto out;
-	}
-	rc = vl_ops_up(lab, abs ? abs : argv[optind], content, len, &err);
+	rc = vl_ops_up(lab, abs ? abs : argv[optind], content, len, &imports, &err);
 	vl_state_unlock(lab->name, lock);
 	if (rc) {
 		print_error(&err);
@@ -134,6 +139,7 @@ int cmd_up(int argc, char **argv)
 	printf("lab %s is up: %zu endpoints\n", lab->name, lab->n_eps);
 	print_endpoints(lab, stdout);
 out:
+	vl_imports_free(&imports);
 	free(abs);
 	free(content);
 	vl_lab_free(lab);
@@ -145,9 +151,11 @@ static int down_one(const char *name)
 	struct vl_error err = {0};
 	int lock, rc;
 
-	rc = vl_state_lock(name, &lock);
+	if (!lab_arg_ok(name))
+		return EXIT_USAGE;
+	rc = vl_state_lock(name, &lock, &err);
 	if (rc) {
-		die_errno("locking the lab", rc);
+		print_error(&err);
 		return 1;
 	}
 	if (!vl_state_exists(name)) {
@@ -453,12 +461,14 @@ int cmd_show(int argc, char **argv)
 
 int cmd_exec(int argc, char **argv)
 {
-	char ns[VL_NS_NAME_MAX];
-	int fd, saved, rc;
+	char ns[VL_NS_NAME_MAX], why[600];
+	int rc;
 
 	if (argc < 5 || strcmp(argv[3], "--"))
 		return usage("exec");
 	if (need_root("exec"))
+		return EXIT_USAGE;
+	if (!lab_arg_ok(argv[1]))
 		return EXIT_USAGE;
 	if (!vl_state_exists(argv[1])) {
 		fprintf(stderr, "vnetlab: lab '%s' is not up\n", argv[1]);
@@ -483,11 +493,9 @@ int cmd_exec(int argc, char **argv)
 			vl_ns_name(ns, argv[1], argv[2]);
 		vl_lab_free(lab);
 	}
-	rc = vl_netns_open(ns, &fd);
-	if (!rc)
-		rc = vl_netns_enter(fd, &saved);
+	rc = vl_netns_exec_enter(ns, why, sizeof(why));
 	if (rc) {
-		die_errno(ns, rc);
+		fprintf(stderr, "vnetlab: exec in %s: %s\n", ns, why);
 		return 1;
 	}
 	execvp(argv[4], argv + 4);

@@ -63,12 +63,17 @@ int need_root(const char *verb)
 
 void print_error(const struct vl_error *err)
 {
+	char file[sizeof(err->file) * 2], msg[sizeof(err->msg) * 2];
+
+	/* paths and names come from users: no terminal escapes */
+	cli_printable(err->file, file, sizeof(file));
+	cli_printable(err->msg, msg, sizeof(msg));
 	if (err->file[0] && err->line)
-		fprintf(stderr, "%s:%d:%d: %s\n", err->file, err->line, err->col, err->msg);
+		fprintf(stderr, "%s:%d:%d: %s\n", file, err->line, err->col, msg);
 	else if (err->file[0])
-		fprintf(stderr, "%s: %s\n", err->file, err->msg);
+		fprintf(stderr, "%s: %s\n", file, msg);
 	else
-		fprintf(stderr, "vnetlab: %s\n", err->msg);
+		fprintf(stderr, "vnetlab: %s\n", msg);
 }
 
 void die_errno(const char *what, int rc)
@@ -83,6 +88,37 @@ bool is_file(const char *arg)
 	return (strchr(arg, '/') || strchr(arg, '.')) && stat(arg, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+bool lab_arg_ok(const char *arg)
+{
+	char safe[64];
+
+	if (vl_lab_name_ok(arg))
+		return true;
+	fprintf(stderr, "vnetlab: invalid lab name '%s': 1-%d characters of a-z and 0-9\n",
+		cli_printable(arg, safe, sizeof(safe)), VL_LAB_NAME_MAX);
+	return false;
+}
+
+const char *cli_printable(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; s && *s && n + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f || (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f))
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
+		else
+			buf[n++] = (char)c;
+	}
+	if (s && *s && n + 4 <= len) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 struct vl_lab *load_lab_or_file(const char *arg, bool *running)
 {
 	struct vl_error err = {0};
@@ -94,6 +130,8 @@ struct vl_lab *load_lab_or_file(const char *arg, bool *running)
 	if (is_file(arg)) {
 		rc = vl_load_file(arg, &lab, &err);
 	} else {
+		if (!lab_arg_ok(arg))
+			return NULL;
 		if (!vl_state_exists(arg)) {
 			fprintf(stderr,
 				"vnetlab: no lab '%s' is up and no file '%s' exists (see 'vnetlab ls')\n",
@@ -122,6 +160,23 @@ int parse_output(const char *v, bool *json)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+		   : s[0] >= 0xf0 && s[0] <= 0xf4						? 4
+												: 0;
+
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0; /* overlong, surrogate or past U+10FFFF */
+	return n;
+}
+
+/* A JSON string: always valid UTF-8 (a bad byte becomes U+FFFD), control characters escaped. */
 void json_str(FILE *f, const char *s)
 {
 	if (!s) {
@@ -129,8 +184,9 @@ void json_str(FILE *f, const char *s)
 		return;
 	}
 	fputc('"', f);
-	for (; *s; s++) {
+	while (*s) {
 		unsigned char c = (unsigned char)*s;
+		size_t n = utf8_len((const unsigned char *)s);
 
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
@@ -138,10 +194,15 @@ void json_str(FILE *f, const char *s)
 			fputs("\\n", f);
 		else if (c == '\t')
 			fputs("\\t", f);
-		else if (c < 0x20)
+		else if (c < 0x20 || c == 0x7f)
 			fprintf(f, "\\u%04x", c);
+		else if (!n)
+			fputs("\\ufffd", f);
+		else if (n == 2 && c == 0xc2 && (unsigned char)s[1] <= 0x9f)
+			fprintf(f, "\\u%04x", (unsigned char)s[1]);
 		else
-			fputc(c, f);
+			fwrite(s, 1, n, f);
+		s += n ? n : 1;
 	}
 	fputc('"', f);
 }
@@ -171,7 +232,8 @@ int split_target(char *s, char **to, int *port)
 	if (!colon[1] || strlen(colon + 1) > 5 || strspn(colon + 1, "0123456789") != strlen(colon + 1))
 		return -EINVAL;
 	*port = atoi(colon + 1);
-	return *port <= 65535 ? 0 : -EINVAL;
+	/* 0 would mean "the app's first port": an explicit :0 is an error, not another port */
+	return *port >= 1 && *port <= 65535 ? 0 : -EINVAL;
 }
 
 int parse_proto(const char *s, enum vl_proto *p)

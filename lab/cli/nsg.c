@@ -204,7 +204,7 @@ static int nsg_rule(int argc, char **argv)
 	struct vl_rule_edit e = {0};
 	struct vl_error err = {0};
 	struct vl_lab *lab = NULL;
-	int lock = -1, rc;
+	int rc;
 
 	/* argv: rule VERB LAB NSG RULE [flags] */
 	if (argc < 5)
@@ -225,21 +225,13 @@ static int nsg_rule(int argc, char **argv)
 		vl_rule_edit_clear(&e);
 		return EXIT_USAGE;
 	}
+	if (!lab_arg_ok(argv[2])) {
+		vl_rule_edit_clear(&e);
+		return EXIT_USAGE;
+	}
 	e.nsg = strdup(argv[3]);
 	e.rule = strdup(argv[4]);
-	rc = vl_state_lock(argv[2], &lock);
-	if (rc) {
-		die_errno("locking the lab", rc);
-		goto out;
-	}
-	if (!vl_state_exists(argv[2])) {
-		fprintf(stderr, "vnetlab: lab '%s' is not up\n", argv[2]);
-		rc = 1;
-		goto out;
-	}
-	rc = vl_state_load_lab(argv[2], &lab, &err);
-	if (!rc)
-		rc = vl_ops_edit(argv[2], lab, &e, &err);
+	rc = vl_ops_edit_live(argv[2], &e, &lab, &err);
 	if (rc) {
 		print_error(&err);
 		goto out;
@@ -254,7 +246,6 @@ static int nsg_rule(int argc, char **argv)
 		rule_row(&g->rules[vl_nsg_find_rule(g, e.rule)]);
 	}
 out:
-	vl_state_unlock(argv[2], lock);
 	vl_lab_free(lab);
 	vl_rule_edit_clear(&e);
 	return rc ? 1 : 0;

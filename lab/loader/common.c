@@ -27,6 +27,47 @@ int ld_fail(struct ld *c, const struct ynode *n, const char *fmt, ...)
 	return -EINVAL;
 }
 
+static const char *escape(const char *s, size_t max, char *buf, size_t len)
+{
+	size_t n = 0, i;
+
+	for (i = 0; s[i] && i < max && n + 5 < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '\\' || ch == '\'' || ch >= 0x80)
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", ch);
+		else
+			buf[n++] = (char)ch;
+	}
+	if (s[i] && n + 4 <= len) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+const char *ld_quote(const struct ld *c, const char *s, char *buf, size_t len)
+{
+	if (c->hide) {
+		snprintf(buf, len, "(not shown)");
+		return buf;
+	}
+	return escape(s, 64, buf, len);
+}
+
+const char *ld_quote_key(const struct ld *c, const char *s, char *buf, size_t len)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.$@");
+
+	/* from an imported file only what looks like a field name: a line of /etc/shadow is a "key" too */
+	if ((!c || c->hide) && (s[n] || n == 0 || n > 32)) {
+		snprintf(buf, len, "(not shown)");
+		return buf;
+	}
+	return escape(s, 32, buf, len);
+}
+
 const char *ld_kind(const struct ynode *n)
 {
 	if (!n || n->null)
@@ -79,10 +120,10 @@ int ld_keys(struct ld *c, const struct ynode *map, const char *what, const char 
 			if (!strcmp(allowed[j], k->str))
 				break;
 		if (!allowed[j]) {
-			char list[400];
+			char list[400], q[160];
 
-			return ld_fail(c, k, "unknown key '%s' in %s; expected one of: %s", k->str, what,
-				       word_list(list, sizeof(list), allowed));
+			return ld_fail(c, k, "unknown key '%s' in %s; expected one of: %s",
+				       ld_quote_key(c, k->str, q, sizeof(q)), what, word_list(list, sizeof(list), allowed));
 		}
 	}
 	return 0;
@@ -114,19 +155,20 @@ int ld_str(struct ld *c, const struct ynode *n, const char *what, char **out)
 int ld_int(struct ld *c, const struct ynode *n, const char *what, long lo, long hi, int *out)
 {
 	const char *s = n->str;
-	char *end;
+	char *end, q[400];
 	long v;
 
 	if (n->kind != YN_SCALAR || n->null)
 		return ld_fail(c, n, "expected a number for %s, got %s", what, ld_kind(n));
 	if (*s == '-' ? (s[1] < '0' || s[1] > '9') : (*s < '0' || *s > '9'))
-		return ld_fail(c, n, "expected a number for %s, got '%s'", what, s);
+		return ld_fail(c, n, "expected a number for %s, got '%s'", what, ld_quote(c, s, q, sizeof(q)));
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (*end)
-		return ld_fail(c, n, "expected a number for %s, got '%s'", what, s);
+		return ld_fail(c, n, "expected a number for %s, got '%s'", what, ld_quote(c, s, q, sizeof(q)));
 	if (errno || v < lo || v > hi)
-		return ld_fail(c, n, "%s must be between %ld and %ld, got %s", what, lo, hi, s);
+		return ld_fail(c, n, "%s must be between %ld and %ld, got %s", what, lo, hi,
+			       ld_quote(c, s, q, sizeof(q)));
 	*out = (int)v;
 	return 0;
 }
@@ -257,8 +299,12 @@ static int view_open(struct ld *c, const struct ynode *map, const char *what, co
 
 		if (!strcmp(k->str, "properties"))
 			return ld_fail(c, k, "'properties' inside 'properties'");
-		if (find(map, k->str))
-			return ld_fail(c, k, "'%s' given both in the %s and in its properties", k->str, what);
+		if (find(map, k->str)) {
+			char q[160];
+
+			return ld_fail(c, k, "'%s' given both in the %s and in its properties",
+				       ld_quote_key(c, k->str, q, sizeof(q)), what);
+		}
 	}
 	return 0;
 }
@@ -287,9 +333,9 @@ static int word_opt(struct ld *c, const struct ynode *n, const char *what, const
 			return 0;
 		}
 	}
-	char list[200];
+	char list[200], q[400];
 
-	return ld_fail(c, n, "invalid %s '%s'; expected one of: %s", what, n->str,
+	return ld_fail(c, n, "invalid %s '%s'; expected one of: %s", what, ld_quote(c, n->str, q, sizeof(q)),
 		       word_list(list, sizeof(list), words));
 }
 
@@ -334,8 +380,10 @@ static const char *const access_words[] = {"Allow", "Deny", NULL};
 static int rule_need(struct ld *c, const struct view *v, const struct ynode *map, const char *key,
 		     const char *rule, const struct ynode **out)
 {
+	char q[400];
+
 	*out = vget(v, key);
-	return *out ? 0 : ld_fail(c, map, "missing '%s' in security rule '%s'", key, rule);
+	return *out ? 0 : ld_fail(c, map, "missing '%s' in security rule '%s'", key, ld_quote(c, rule, q, sizeof(q)));
 }
 
 static int rule_parse(struct ld *c, const struct ynode *map, struct vl_rule *r)
@@ -412,11 +460,15 @@ static int default_check(struct ld *c, const struct ynode *map, bool seen[], siz
 		}
 	}
 	if (!d) {
-		e = ld_fail(c, map, "'%s' is not one of Azure's default security rules", r.name);
+		char q[400];
+
+		e = ld_fail(c, map, "'%s' is not one of Azure's default security rules", ld_quote(c, r.name, q, sizeof(q)));
 		goto out;
 	}
 	if (seen[i]) {
-		e = ld_fail(c, map, "default security rule '%s' is listed twice", r.name);
+		char q[400];
+
+		e = ld_fail(c, map, "default security rule '%s' is listed twice", ld_quote(c, r.name, q, sizeof(q)));
 		goto out;
 	}
 	seen[i] = true;
@@ -553,9 +605,7 @@ int ld_nsg(struct ld *c, const struct ynode *map, const char *import_dir, struct
 			path = NULL;
 		if (!path)
 			return -ENOMEM;
-		e = vl_nsg_import_file(path, nsg->name, &got, c->err);
-		if (e && e != -ENOMEM && c->err->line == 0) /* I/O: say where the import was asked for */
-			ld_fail(c, imp, "cannot import '%s': %s", path, ld_read_reason(e));
+		e = ld_import(c, imp, path, nsg->name, &got);
 		free(path);
 		if (e) {
 			ld_nsg_clear(&got);

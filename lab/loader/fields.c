@@ -264,6 +264,7 @@ int tl_ipv4(struct tl *t, const struct ynode *n, const char *what, uint32_t *ip)
 int tl_port_list(struct tl *t, const struct ynode *n, uint16_t **out, size_t *count)
 {
 	size_t k = n->kind == YN_SEQ ? n->n : 1;
+	uint64_t seen[65536 / 64] = {0}; /* linear in the list, not quadratic */
 	int r;
 
 	if (n->kind == YN_MAP)
@@ -278,9 +279,9 @@ int tl_port_list(struct tl *t, const struct ynode *n, uint16_t **out, size_t *co
 		r = ld_int(&t->c, e, "port", 1, 65535, &v);
 		if (r)
 			return r;
-		for (size_t j = 0; j < i; j++)
-			if ((*out)[j] == v)
-				return ld_fail(&t->c, e, "port %d is listed twice", v);
+		if (seen[v / 64] & (1ull << (v % 64)))
+			return ld_fail(&t->c, e, "port %d is listed twice", v);
+		seen[v / 64] |= 1ull << (v % 64);
 		(*out)[i] = (uint16_t)v;
 		*count = i + 1;
 	}

@@ -32,11 +32,11 @@ static int unwrap(struct ld *c, const struct ynode *root, const struct ynode **n
 	return 0;
 }
 
-int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint,
-			 struct vl_nsg *out, struct vl_error *err)
+int ld_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint, bool hide,
+		     struct vl_nsg *out, struct vl_error *err)
 {
 	struct vl_error scratch;
-	struct ld c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch};
+	struct ld c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch, .hide = hide};
 	struct ynode *root = NULL;
 	const struct ynode *nsg;
 	bool imported;
@@ -67,8 +67,13 @@ int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const ch
 		out->name = strdup(name_hint ? name_hint : "imported-nsg");
 	if (!r && !out->name)
 		r = -ENOMEM;
-	if (!r)
+	if (!r) {
 		r = vl_nsg_validate(out, c.file, c.err);
+		/* its messages quote names and values: keep only where it is */
+		if (r == -EINVAL && hide)
+			vl_error_set(c.err, c.file, (struct vl_loc){c.err->line, c.err->col},
+				     "invalid security rule (an imported file's values are not shown)");
+	}
 	yn_free(root);
 	if (r) {
 		if (r == -ENOMEM && !c.err->msg[0])
@@ -76,6 +81,12 @@ int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const ch
 		ld_nsg_clear(out);
 	}
 	return r;
+}
+
+int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint,
+			 struct vl_nsg *out, struct vl_error *err)
+{
+	return ld_import_buffer(name, buf, len, name_hint, false, out, err);
 }
 
 int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *out, struct vl_error *err)

@@ -31,10 +31,23 @@ struct ynode {
 int yn_parse(const char *file, const char *buf, size_t len, struct ynode **out, struct vl_error *err);
 void yn_free(struct ynode *n);
 
+struct vl_imports;
 struct ld {
 	const char *file;
 	struct vl_error *err;
+	struct vl_imports *imports; /* NULL: read imports from disk, record nothing */
+	bool hide;		    /* an imported file: its values are never quoted in errors */
 };
+/*
+ * A value from the input as an error may show it: control characters escaped, cut to fit;
+ * "(not shown)" for an imported file (it may be any file root can read).
+ */
+const char *ld_quote(const struct ld *c, const char *s, char *buf, size_t len);
+/*
+ * A key name: escaped and cut to 32 characters; from an imported file (or with c NULL, where the
+ * file is not known) only when it looks like a field name, else "(not shown)".
+ */
+const char *ld_quote_key(const struct ld *c, const char *s, char *buf, size_t len);
 
 int ld_fail(struct ld *c, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *ld_kind(const struct ynode *n);
@@ -67,6 +80,14 @@ void ld_nsg_clear(struct vl_nsg *nsg);
  * buffer. On failure err says "cannot read <what>: <reason>" (no line).
  */
 int ld_read_file(const char *path, const char *what, char **buf, size_t *len, struct vl_error *err);
+/*
+ * The NSG an `import:` node asks for, read from path or, when replaying, from c->imports;
+ * recorded into c->imports when it is given. 0, -EINVAL (c->err says why) or -ENOMEM.
+ */
+int ld_import(struct ld *c, const struct ynode *imp, const char *path, const char *name_hint, struct vl_nsg *got);
+/* vl_nsg_import_buffer; hide: the file is imported by a topology, quote none of its values. */
+int ld_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint, bool hide,
+		     struct vl_nsg *out, struct vl_error *err);
 /* Why ld_read_file failed, in words. */
 const char *ld_read_reason(int e);
 

@@ -12,7 +12,6 @@ static int lab_name(struct tl *t, const struct ynode *root)
 {
 	const struct ynode *n;
 	const char *s;
-	size_t len;
 	int r = ld_need(&t->c, root, "name", "topology", &n);
 
 	if (!r)
@@ -20,14 +19,7 @@ static int lab_name(struct tl *t, const struct ynode *root)
 	if (r)
 		return r;
 	s = n->str;
-	len = strlen(s);
-	bool ok = len >= 1 && len <= VL_LAB_NAME_MAX &&
-		  ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
-	/* No '-': namespaces are vl-<lab>-<endpoint>, and lab "a-b" with endpoint "c" would
-	 * collide with lab "a" and endpoint "b-c". */
-	for (size_t i = 0; ok && i < len; i++)
-		ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
-	if (!ok)
+	if (!vl_lab_name_ok(s))
 		return ld_fail(&t->c, n,
 			       "invalid lab name '%s': 1-%d characters of a-z and 0-9 (no '-': namespaces "
 			       "are vl-<lab>-<endpoint>)",
@@ -63,8 +55,14 @@ static char *dir_of(const char *file)
 
 int vl_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_error *err)
 {
+	return vl_load_buffer_imports(name, buf, len, NULL, out, err);
+}
+
+int vl_load_buffer_imports(const char *name, const char *buf, size_t len, struct vl_imports *imports,
+			   struct vl_lab **out, struct vl_error *err)
+{
 	struct vl_error scratch;
-	struct tl t = {.c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch}};
+	struct tl t = {.c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch, .imports = imports}};
 	struct ynode *root = NULL;
 	int r;
 

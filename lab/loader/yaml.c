@@ -120,6 +120,20 @@ static int parse_scalar(struct yp *p, yaml_event_t *ev, struct ynode *n)
 		vl_error_set(p->err, p->file, n->loc, "string contains a NUL character");
 		return -EINVAL;
 	}
+	/*
+	 * Escapes ("\e", "\x1b", "\u009b") make control characters the file itself may not hold;
+	 * printed, a name could retitle a terminal or forge a line. Tab and newline stay (descriptions).
+	 */
+	for (size_t i = 0; i < len; i++) {
+		const unsigned char *v = ev->data.scalar.value;
+
+		if ((v[i] < 0x20 && v[i] != '\t' && v[i] != '\n') || v[i] == 0x7f ||
+		    (v[i] == 0xc2 && i + 1 < len && v[i + 1] >= 0x80 && v[i + 1] <= 0x9f)) {
+			vl_error_set(p->err, p->file, n->loc, "string contains a control character (0x%02x)",
+				     v[i] == 0xc2 ? v[i + 1] : v[i]);
+			return -EINVAL;
+		}
+	}
 	n->str = strndup((const char *)ev->data.scalar.value, len);
 	if (!n->str)
 		return -ENOMEM;
@@ -193,8 +207,10 @@ static int parse_map(struct yp *p, struct ynode *n, int depth)
 			const struct ynode *k = n->kids[2 * i];
 
 			if (!strcmp(k->str, key->str)) {
-				vl_error_set(p->err, p->file, key->loc,
-					     "duplicate key '%s' (first at line %d)", key->str, k->loc.line);
+				char q[160];
+
+				vl_error_set(p->err, p->file, key->loc, "duplicate key '%s' (first at line %d)",
+					     ld_quote_key(NULL, key->str, q, sizeof(q)), k->loc.line);
 				yn_free(key);
 				return -EINVAL;
 			}

@@ -23,6 +23,32 @@ void vl_error_set(struct vl_error *err, const char *file, struct vl_loc loc, con
 	va_end(ap);
 }
 
+bool vl_lab_name_ok(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	/* No '-': namespaces are vl-<lab>-<endpoint>; lab "a-b" with endpoint "c" would
+	 * collide with lab "a" and endpoint "b-c". No '/' or '.': it names a directory. */
+	if (len < 1 || len > VL_LAB_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+uint64_t vl_rule_id(const char *nsg, const char *rule)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over "nsg/rule" */
+
+	for (const char *p = nsg; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	h = (h ^ '/') * 0x100000001b3ull;
+	for (const char *p = rule; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
 struct vl_lab *vl_lab_new(void)
 {
 	return calloc(1, sizeof(struct vl_lab));

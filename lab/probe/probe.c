@@ -38,7 +38,8 @@ struct match {
 	uint32_t dst;
 	uint16_t dport;
 	uint32_t node_ip; /* NIC address our traffic may be masqueraded to; 0 if none */
-	int from;	  /* the probing endpoint */
+	int from;		  /* the probing endpoint */
+	const struct vl_lab *lab; /* maps a drop's short rule id back to names */
 };
 
 const char *vl_probe_status_name(enum vl_probe_status s)
@@ -133,6 +134,8 @@ static bool watch_read(int *wfd, const struct match *m, struct vl_probe_result *
 		}
 		buf[n] = '\0';
 		if (vl_drop_parse(buf, &d) == 0 && drop_matches(&d, m)) {
+			if (vl_drop_resolve(m->lab, &d))
+				snprintf(d.rule, sizeof(d.rule), "(unknown rule ~%016llx)", (unsigned long long)d.id);
 			r->status = VL_PROBE_DROPPED;
 			snprintf(r->nsg, sizeof(r->nsg), "%s", d.nsg);
 			snprintf(r->rule, sizeof(r->rule), "%s", d.rule);
@@ -527,7 +530,7 @@ int vl_probe_run(const struct vl_lab *lab, const char *dir, int from, uint32_t d
 		 uint16_t port, int timeout_ms, struct vl_probe_result *r)
 {
 	const struct vl_endpoint *e;
-	struct match m = {.proto = proto, .dst = dst, .dport = port, .from = from};
+	struct match m = {.proto = proto, .dst = dst, .dport = port, .from = from, .lab = lab};
 	int64_t deadline;
 	double t0;
 	int fd, wfd, err;

@@ -9,6 +9,7 @@
 
 #include "vnetlab/agent.h"
 #include "vnetlab/apply.h"
+#include "vnetlab/journal.h"
 #include "vnetlab/netns.h"
 #include "vnetlab/nft.h"
 #include "vnetlab/ops.h"
@@ -48,7 +49,7 @@ static bool interrupted(void)
 }
 
 int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content, size_t len,
-	      struct vl_error *err)
+	      const struct vl_imports *imports, struct vl_error *err)
 {
 	char dir[256], why[512] = "";
 	struct vl_plan *plan = NULL;
@@ -60,6 +61,14 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 			     "lab '%s' is already up; nothing changed (run 'vnetlab down %s' first)",
 			     lab->name, lab->name);
 		return -EEXIST;
+	}
+	if (vl_agent_listener_count(lab) > VL_AGENT_LISTENERS_MAX) {
+		vl_error_set(
+		    err, NULL, (struct vl_loc){0, 0},
+		    "lab '%s' has %zu app sockets (ports of hello and echo apps; echo counts twice), "
+		    "more than one agent holds (%d); nothing was built",
+		    lab->name, vl_agent_listener_count(lab), VL_AGENT_LISTENERS_MAX);
+		return -E2BIG;
 	}
 	rc = vl_plan_build(lab, &plan);
 	if (rc) {
@@ -78,10 +87,13 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	rc = vl_state_create(lab->name, source, content, len);
+	rc = vl_state_create(lab->name, source, content, len, imports);
 	if (rc) {
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "creating %s/%s: %s", VL_STATE_ROOT, lab->name,
 			     strerror(-rc));
+		/* a half-written state dir would pass for a broken lab and block the next up */
+		if (rc != -EEXIST)
+			vl_state_remove(lab->name);
 		goto out;
 	}
 	rc = vl_apply_up(plan, record_ns, (void *)lab->name, err);
@@ -92,6 +104,7 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 	}
 	if (!rc) {
 		vl_state_dir(dir, sizeof(dir), lab->name);
+		vl_nft_release(); /* the agent must not inherit sockets into the lab, even for an instant */
 		rc = vl_agent_start(lab, dir, why, sizeof(why));
 		if (rc)
 			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "starting the agent of lab '%s': %s",
@@ -123,12 +136,25 @@ int vl_ops_down(const char *name, struct vl_error *err)
 	char dir[256];
 	int rc, first = 0;
 
+	if (!vl_lab_name_ok(name)) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0},
+			     "invalid lab name: 1-%d characters of a-z and 0-9", VL_LAB_NAME_MAX);
+		return -EINVAL;
+	}
 	if (!vl_state_exists(name))
 		return 0;
 	vl_state_dir(dir, sizeof(dir), name);
-	vl_agent_stop(dir);
-	vl_nft_release(); /* cached netfilter sockets keep their namespaces alive */
-	rc = vl_state_list_ns(name, &ns);
+	/* An agent that may still run keeps the namespaces alive: never call such a lab down. */
+	rc = vl_agent_stop(dir);
+	if (rc) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0},
+			     "the agent of lab '%s' could not be stopped (%s); nothing was removed", name,
+			     rc == -ESRCH ? "agent.pid is held by a process that is not the agent it records"
+					  : strerror(-rc));
+		return rc;
+	}
+	vl_nft_release();			/* cached netfilter sockets keep their namespaces alive */
+	rc = vl_state_list_ns(name, &ns, NULL); /* only vl-<lab>-* names: never another's */
 	if (rc)
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "reading the namespaces of lab '%s': %s", name,
 			     strerror(-rc));
@@ -151,15 +177,13 @@ int vl_ops_down(const char *name, struct vl_error *err)
 	return rc;
 }
 
-int vl_ops_edit(const char *name, struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err)
+static int commit_nsg(const struct vl_lab *lab, const char *nsg_name, struct vl_error *err)
 {
-	char ns[VL_NS_NAME_MAX], why[512] = "";
-	int nsg, fd, rc;
+	char ns[VL_NS_NAME_MAX] = "", why[512] = "";
+	int nsg = vl_lab_find_nsg(lab, nsg_name), fd, rc = 0;
 
-	rc = vl_lab_apply_edit(lab, e, err);
-	if (rc)
-		return rc;
-	nsg = vl_lab_find_nsg(lab, e->nsg);
+	if (nsg == VL_NONE)
+		return 0; /* a deleted NSG has nothing in the kernel to bring in line */
 	/* Every fabric has the NSG's chains: one transaction in each. */
 	for (size_t v = 0; v < lab->n_vnets; v++) {
 		vl_fabric_ns_name(ns, lab, (int)v);
@@ -170,15 +194,83 @@ int vl_ops_edit(const char *name, struct vl_lab *lab, const struct vl_rule_edit 
 		}
 		rc = vl_nft_nsg_commit_one(lab, (int)v, nsg, fd, why, sizeof(why));
 		close(fd);
-		if (rc) {
-			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "committing NSG '%s' in %s: %s", e->nsg,
-				     ns, why[0] ? why : strerror(-rc));
-			return rc;
-		}
+		if (rc)
+			break;
 	}
-	rc = vl_state_append_edit(name, e);
 	if (rc)
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "recording the edit of lab '%s': %s", name,
-			     strerror(-rc));
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "committing NSG '%s' in %s: %s", nsg_name, ns,
+			     why[0] ? why : strerror(-rc));
+	return rc;
+}
+
+static int journal_err(struct vl_error *err, const char *name, int rc)
+{
+	vl_error_set(err, NULL, (struct vl_loc){0, 0}, "recording the edit of lab '%s': %s", name,
+		     strerror(-rc));
+	return rc;
+}
+
+/*
+ * Write ahead: the intent is on disk before the kernel changes, its outcome after.
+ * A command that died in between left an intent with no outcome: it is committed
+ * again (the model already includes it) before anything else.
+ */
+static int edit_locked(const char *name, struct vl_lab *lab, struct vl_journal *j,
+		       const struct vl_rule_edit *e, struct vl_error *err)
+{
+	int rc;
+
+	if (j->pending) {
+		rc = commit_nsg(lab, j->edits[j->n - 1].nsg, err);
+		if (rc)
+			return rc;
+		rc = vl_journal_outcome(name, true);
+		if (rc)
+			return journal_err(err, name, rc);
+		j->pending = false;
+	}
+	rc = vl_lab_apply_edit(lab, e, err);
+	if (rc)
+		return rc;
+	rc = vl_journal_intent(name, e, j);
+	if (rc)
+		return journal_err(err, name, rc);
+	j->torn = false;
+	rc = commit_nsg(lab, e->nsg, err);
+	if (rc) {
+		/* the kernel kept the NSG as it was: say so, or the edit would be rolled forward */
+		vl_journal_outcome(name, false);
+		return rc;
+	}
+	rc = vl_journal_outcome(name, true);
+	return rc ? journal_err(err, name, rc) : 0;
+}
+
+int vl_ops_edit_live(const char *name, const struct vl_rule_edit *e, struct vl_lab **now,
+		     struct vl_error *err)
+{
+	struct vl_journal j = {0};
+	struct vl_lab *lab = NULL;
+	int lock, rc;
+
+	if (now)
+		*now = NULL;
+	rc = vl_state_lock(name, &lock, err);
+	if (rc)
+		return rc;
+	if (!vl_state_exists(name)) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "lab '%s' is not up", name);
+		rc = -ENOENT;
+	}
+	if (!rc)
+		rc = vl_state_load_lab_journal(name, &lab, &j, err);
+	if (!rc)
+		rc = edit_locked(name, lab, &j, e, err);
+	vl_journal_clear(&j);
+	vl_state_unlock(name, lock);
+	if (!rc && now)
+		*now = lab;
+	else
+		vl_lab_free(lab);
 	return rc;
 }

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: MIT
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "state-int.h"
+#include "vnetlab/journal.h"
 #include "vnetlab/loader.h"
+#include "vnetlab/plan.h"
 #include "vnetlab/state.h"
 
 void vl_state_dir(char *buf, size_t len, const char *lab)
@@ -22,52 +25,19 @@ static void state_file(char *buf, size_t len, const char *lab, const char *name)
 	snprintf(buf, len, "%s/%s/%s", VL_STATE_ROOT, lab, name);
 }
 
-static void lock_path(char *buf, size_t len, const char *lab)
+int vl_state_root_ready(void)
 {
-	snprintf(buf, len, "%s/.%s.lock", VL_STATE_ROOT, lab);
-}
+	struct stat st;
 
-/*
- * The lock file goes away with its lab (vl_state_unlock), so a waiter may wake
- * up holding a lock on a file that was just unlinked: it then tries again.
- */
-int vl_state_lock(const char *lab, int *fd)
-{
-	struct stat held, now;
-	char path[256];
-
-	if (mkdir(VL_STATE_ROOT, 0755) && errno != EEXIST)
+	if (mkdir(VL_STATE_ROOT, 0700) && errno != EEXIST)
 		return -errno;
-	lock_path(path, sizeof(path), lab);
-	for (;;) {
-		*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (*fd < 0)
-			return -errno;
-		if (flock(*fd, LOCK_EX)) {
-			int rc = -errno;
-
-			close(*fd);
-			*fd = -1;
-			return rc;
-		}
-		if (!fstat(*fd, &held) && !stat(path, &now) && held.st_dev == now.st_dev &&
-		    held.st_ino == now.st_ino)
-			return 0;
-		close(*fd);
-	}
-}
-
-void vl_state_unlock(const char *lab, int fd)
-{
-	char path[256];
-
-	if (fd < 0)
-		return;
-	if (!vl_state_exists(lab)) {
-		lock_path(path, sizeof(path), lab);
-		unlink(path);
-	}
-	close(fd);
+	if (lstat(VL_STATE_ROOT, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return -EPERM;
+	if ((st.st_mode & 077) && chmod(VL_STATE_ROOT, 0700))
+		return -errno;
+	return 0;
 }
 
 bool vl_state_exists(const char *lab)
@@ -75,13 +45,15 @@ bool vl_state_exists(const char *lab)
 	char path[256];
 	struct stat st;
 
+	if (!vl_lab_name_ok(lab))
+		return false;
 	vl_state_dir(path, sizeof(path), lab);
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int write_file(const char *path, const char *data, size_t len, int flags)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags, 0600);
 	int rc = 0;
 
 	if (fd < 0)
@@ -105,12 +77,26 @@ static int write_file(const char *path, const char *data, size_t len, int flags)
 
 int vl_state_read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	FILE *f = fopen(path, "re");
+	/* O_NONBLOCK: a FIFO with no writer is refused below, not waited on */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	char *buf = NULL;
 	size_t cap = 0, n = 0, r;
+	struct stat st;
+	FILE *f;
 
-	if (!f)
+	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) < 0) {
+		int rc = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+
+		close(fd);
+		return rc;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
 	do {
 		if (n > max) { /* a FIFO or /dev/zero would otherwise fill memory */
 			free(buf);
@@ -143,21 +129,31 @@ static int read_file(const char *path, char **out, size_t *len)
 	return vl_state_read_file(path, VL_FILE_MAX, out, len);
 }
 
-int vl_state_create(const char *lab, const char *source, const char *content, size_t len)
+int vl_state_create(const char *lab, const char *source, const char *content, size_t len,
+		    const struct vl_imports *imports)
 {
-	char path[256];
+	char path[256], *data = NULL;
+	size_t n = 0;
 	int rc;
 
-	if (mkdir(VL_STATE_ROOT, 0755) && errno != EEXIST)
-		return -errno;
+	rc = vl_state_root_ready();
+	if (rc)
+		return rc;
 	vl_state_dir(path, sizeof(path), lab);
-	if (mkdir(path, 0755))
+	if (mkdir(path, 0700))
 		return -errno;
 	state_file(path, sizeof(path), lab, "topology");
 	rc = write_file(path, content, len, O_TRUNC);
 	if (!rc) {
 		state_file(path, sizeof(path), lab, "source");
 		rc = write_file(path, source, strlen(source), O_TRUNC);
+	}
+	if (!rc && imports) {
+		rc = vl_imports_format(imports, &data, &n);
+		state_file(path, sizeof(path), lab, "imports");
+		if (!rc)
+			rc = write_file(path, data, n, O_TRUNC);
+		free(data);
 	}
 	return rc;
 }
@@ -190,16 +186,20 @@ int vl_state_forget_ns(const char *lab, const char *ns)
 	struct vl_strv names = {0};
 	char path[256], tmp[280];
 	FILE *f;
-	int rc;
+	int rc, fd;
 
 	state_file(path, sizeof(path), lab, "namespaces");
 	rc = read_lines(path, &names);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "we");
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
 		rc = -errno;
+		if (fd >= 0)
+			close(fd);
 		goto out;
 	}
 	for (size_t i = 0; i < names.n; i++)
@@ -212,28 +212,72 @@ out:
 	return rc;
 }
 
-int vl_state_list_ns(const char *lab, struct vl_strv *out)
+bool vl_state_ns_ours(const char *lab, const char *ns)
 {
+	size_t n = strlen(lab), len = strlen(ns);
+
+	if (strncmp(ns, "vl-", 3) || strncmp(ns + 3, lab, n) || ns[3 + n] != '-' || len == 4 + n ||
+	    len >= VL_NS_NAME_MAX || !isalnum((unsigned char)ns[4 + n]))
+		return false;
+	for (const char *p = ns + 4 + n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '.' || *p == '_'))
+			return false;
+	return true;
+}
+
+int vl_state_list_ns(const char *lab, struct vl_strv *out, size_t *foreign)
+{
+	struct vl_strv all = {0};
 	char path[256];
 	int rc;
 
+	if (foreign)
+		*foreign = 0;
 	state_file(path, sizeof(path), lab, "namespaces");
-	rc = read_lines(path, out);
+	rc = read_lines(path, &all);
+	for (size_t i = 0; !rc && i < all.n; i++) {
+		if (vl_state_ns_ours(lab, all.v[i]))
+			rc = vl_strv_push(out, all.v[i]);
+		else if (foreign)
+			(*foreign)++;
+	}
+	vl_strv_free(&all);
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/*
+ * Everything in the directory is ours (it is root's, 0700): files and sockets are removed
+ * whatever their names, so a stray one cannot keep a lab from going down; a directory
+ * vnetlab never makes is left to a human.
+ */
 int vl_state_remove(const char *lab)
 {
-	static const char *const files[] = {"topology",	 "source",    "namespaces", "edits",
-					    "agent.pid", "agent.log", "agent.sock", "namespaces.new"};
 	char path[256];
+	struct dirent *de;
+	int dfd, rc = 0;
+	DIR *d;
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		state_file(path, sizeof(path), lab, files[i]);
-		if (unlink(path) && errno != ENOENT)
-			return -errno;
-	}
+	if (!vl_lab_name_ok(lab))
+		return -EINVAL;
 	vl_state_dir(path, sizeof(path), lab);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) < 0 && errno != ENOENT && !rc)
+			rc = -errno;
+	}
+	closedir(d);
+	if (rc)
+		return rc;
 	if (rmdir(path) && errno != ENOENT)
 		return -errno;
 	return 0;
@@ -253,7 +297,7 @@ int vl_state_list_labs(struct vl_strv *out)
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while (!rc && (de = readdir(d)))
-		if (de->d_name[0] != '.' && de->d_type == DT_DIR)
+		if (de->d_type == DT_DIR && vl_lab_name_ok(de->d_name))
 			rc = vl_strv_push(out, de->d_name);
 	closedir(d);
 	if (out->n)
@@ -275,114 +319,44 @@ int vl_state_source(const char *lab, char *buf, size_t len)
 	return 0;
 }
 
-static const char *const edit_kinds[] = {"set", "add", "delete"};
-
-/* Tabs and newlines separate fields and edits, so a value (a description) must not carry them raw. */
-static void put_field(FILE *f, const char *s)
+static int load_imports(const char *lab, struct vl_imports *out)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '\t')
-			fputs("\\t", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else if (*s == '\r')
-			fputs("\\r", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-/* Undoes put_field in place. */
-static char *get_field(char *s)
-{
-	char *d = s, *start = s;
-
-	for (; *s; s++) {
-		if (*s == '\\' && s[1]) {
-			s++;
-			*d++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s == 'r' ? '\r' : *s;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-	return start;
-}
-
-/* An edit is one line: kind \t nsg \t rule { \t key=value }. */
-int vl_state_append_edit(const char *lab, const struct vl_rule_edit *e)
-{
-	char path[256], *line = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&line, &len);
+	char path[256], *buf;
+	size_t len;
 	int rc;
 
-	if (!f)
-		return -ENOMEM;
-	fputs(edit_kinds[e->kind], f);
-	fputc('\t', f);
-	put_field(f, e->nsg);
-	fputc('\t', f);
-	put_field(f, e->rule);
-	for (size_t i = 0; i < e->keys.n; i++) {
-		fputc('\t', f);
-		put_field(f, e->keys.v[i]);
-		fputc('=', f);
-		put_field(f, e->values.v[i]);
-	}
-	fputc('\n', f);
-	if (fclose(f)) {
-		free(line);
-		return -ENOMEM;
-	}
-	state_file(path, sizeof(path), lab, "edits");
-	rc = write_file(path, line, len, O_APPEND);
-	free(line);
-	return rc;
-}
-
-static int parse_edit(char *line, struct vl_rule_edit *e)
-{
-	char *save = NULL, *f[3];
-	int kind, rc = 0;
-
-	memset(e, 0, sizeof(*e));
-	for (int i = 0; i < 3; i++)
-		if (!(f[i] = strtok_r(i ? NULL : line, "\t", &save)))
-			return -EINVAL;
-	for (kind = 0; kind < 3 && strcmp(f[0], edit_kinds[kind]); kind++)
-		;
-	if (kind == 3)
-		return -EINVAL;
-	e->kind = (enum vl_edit_kind)kind;
-	e->nsg = strdup(get_field(f[1]));
-	e->rule = strdup(get_field(f[2]));
-	if (!e->nsg || !e->rule)
-		return -ENOMEM;
-	for (char *kv = strtok_r(NULL, "\t", &save); kv && !rc; kv = strtok_r(NULL, "\t", &save)) {
-		char *eq = strchr(kv, '=');
-
-		if (!eq)
-			return -EINVAL;
-		*eq = '\0';
-		rc = vl_strv_push(&e->keys, get_field(kv));
-		rc = rc ?: vl_strv_push(&e->values, get_field(eq + 1));
-	}
+	memset(out, 0, sizeof(*out));
+	state_file(path, sizeof(path), lab, "imports");
+	rc = read_file(path, &buf, &len);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	rc = vl_imports_parse(buf, len, out);
+	free(buf);
 	return rc;
 }
 
 int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err)
 {
+	return vl_state_load_lab_journal(lab, out, NULL, err);
+}
+
+int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_journal *jout,
+			      struct vl_error *err)
+{
+	struct vl_imports imports = {0};
 	char path[256], source[4096];
-	struct vl_strv edits = {0};
+	struct vl_journal j = {0};
 	struct vl_lab *l = NULL;
 	char *buf;
 	size_t len;
 	int rc;
 
 	*out = NULL;
+	if (!vl_lab_name_ok(lab)) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0},
+			     "invalid lab name: 1-%d characters of a-z and 0-9", VL_LAB_NAME_MAX);
+		return -EINVAL;
+	}
 	state_file(path, sizeof(path), lab, "topology");
 	rc = read_file(path, &buf, &len);
 	if (rc) {
@@ -391,29 +365,42 @@ int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err
 	}
 	if (vl_state_source(lab, source, sizeof(source)))
 		snprintf(source, sizeof(source), "%s", path);
-	rc = vl_load_buffer(source, buf, len, &l, err);
+	rc = load_imports(lab, &imports);
+	if (rc) {
+		free(buf);
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "reading the imports of lab '%s': %s", lab,
+			     strerror(-rc));
+		return rc;
+	}
+	/* a lab brought up before imports were kept: they are read from disk as before */
+	rc = vl_load_buffer_imports(source, buf, len, imports.replay ? &imports : NULL, &l, err);
+	vl_imports_free(&imports);
 	free(buf);
 	if (rc)
 		return rc;
 	state_file(path, sizeof(path), lab, "edits");
-	rc = read_lines(path, &edits);
-	if (rc == -ENOENT)
-		rc = 0;
-	for (size_t i = 0; i < edits.n && !rc; i++) {
-		struct vl_rule_edit e;
-
-		rc = parse_edit(edits.v[i], &e);
-		if (!rc)
-			rc = vl_lab_apply_edit(l, &e, err);
-		else
-			vl_error_set(err, path, (struct vl_loc){(int)i + 1, 1}, "unreadable edit");
-		vl_rule_edit_clear(&e);
-	}
-	vl_strv_free(&edits);
+	rc = vl_journal_load(lab, &j);
+	if (rc == -EINVAL)
+		vl_error_set(err, path, (struct vl_loc){(int)j.line, 1}, "unreadable edit record");
+	else if (rc == -EFBIG)
+		vl_error_set(
+		    err, path, (struct vl_loc){0, 0},
+		    "the edit journal is larger than %u MiB (it is not compacted yet): 'vnetlab down %s' "
+		    "and up again",
+		    VL_FILE_MAX >> 20, lab);
+	else if (rc)
+		vl_error_set(err, path, (struct vl_loc){0, 0}, "%s", strerror(-rc));
+	for (size_t i = 0; i < j.n && !rc; i++)
+		rc = vl_lab_apply_edit(l, &j.edits[i], err);
 	if (rc) {
+		vl_journal_clear(&j);
 		vl_lab_free(l);
 		return rc;
 	}
+	if (jout)
+		*jout = j;
+	else
+		vl_journal_clear(&j);
 	*out = l;
 	return 0;
 }

@@ -190,11 +190,11 @@ Test(foundation, a_name_taken_meanwhile_is_forgotten_not_deleted)
 	/* what apply does when creating a recorded name fails with EEXIST */
 	snprintf(a, sizeof(a), "vl-%s-fabric", th_lab.name);
 	snprintf(b, sizeof(b), "vl-%s-cg", th_lab.name);
-	cr_assert_eq(vl_state_create(th_lab.name, th_lab.file, "x", 1), 0);
+	cr_assert_eq(vl_state_create(th_lab.name, th_lab.file, "x", 1, NULL), 0);
 	cr_assert_eq(vl_state_record_ns(th_lab.name, a), 0);
 	cr_assert_eq(vl_state_record_ns(th_lab.name, b), 0);
 	cr_assert_eq(vl_state_forget_ns(th_lab.name, b), 0);
-	cr_assert_eq(vl_state_list_ns(th_lab.name, &ns), 0);
+	cr_assert_eq(vl_state_list_ns(th_lab.name, &ns, NULL), 0);
 	cr_assert_eq(ns.n, 1);
 	cr_assert_str_eq(ns.v[0], a);
 	vl_strv_free(&ns);

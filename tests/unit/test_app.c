@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../../lab/agent/nflog.h"
+#include "../../lab/nft/nft-int.h"
 #include "vnetlab/agent.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/probe.h"
@@ -285,4 +286,58 @@ Test(drop, nflog_message_without_header_is_ignored)
 	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
 	cr_assert_eq(vl_nflog_parse(buf, nlh->nlmsg_len, collect, got), 0);
 	cr_assert_eq(got[1].sport, 0);
+}
+
+/*
+ * Finding 9: names at Azure's limits (80 characters each) do not fit an NFLOG prefix (127 bytes):
+ * the prefix carries the rule's short id, the drop line keeps it, and the model maps it back.
+ */
+Test(drop, long_names_go_by_id_and_map_back)
+{
+	char nsg[81], rule[81], prefix[128], line[512];
+	struct vl_rule rules[2] = {{.name = "short"}, {.name = rule}};
+	struct vl_nsg nsgs[1] = {{.name = nsg, .rules = rules, .n_rules = 2}};
+	struct vl_lab lab = {.name = "l", .nsgs = nsgs, .n_nsgs = 1};
+	struct vl_drop d = {0}, back;
+
+	memset(nsg, 'n', 80);
+	nsg[80] = '\0';
+	memset(rule, 'r', 80);
+	rule[79] = 'Z'; /* a truncated prefix would lose exactly this */
+	rule[80] = '\0';
+	vlnft_log_prefix(prefix, nsg, rule);
+	cr_assert_leq(strlen(prefix), 127, "prefix of %zu bytes", strlen(prefix));
+	cr_assert_eq(vl_drop_set_prefix(&d, prefix), 0, "%s", prefix);
+	cr_assert_gt(vl_drop_format(line, sizeof(line), &d), 0);
+	cr_assert_eq(vl_drop_parse(line, &back), 0, "%s", line);
+	cr_assert_eq(vl_drop_resolve(&lab, &back), 0);
+	cr_assert_str_eq(back.nsg, nsg);
+	cr_assert_str_eq(back.rule, rule);
+
+	/* short names stay readable in the ruleset */
+	vlnft_log_prefix(prefix, "aciNsg", "deny-all");
+	cr_assert_str_eq(prefix, "aciNsg/deny-all");
+	cr_assert_eq(vl_drop_set_prefix(&d, prefix), 0);
+	cr_assert_str_eq(d.rule, "deny-all");
+}
+
+static void never_called(const struct vl_drop *d, void *data)
+{
+	(void)d;
+	(void)data;
+	cr_assert_fail("a drop from a malformed message");
+}
+
+/* Found by fuzz_wire: a length near UINT32_MAX sent libmnl's walk past the buffer, or round forever. */
+Test(nflog, malformed_lengths_are_refused, .timeout = 5)
+{
+	static const uint32_t lens[] = {0xffffffffu, 0xfffffffcu, 0xfffffff0u, 8, 0, 4096};
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		uint32_t buf[16] = {0};
+
+		buf[0] = lens[i];
+		cr_expect_eq(vl_nflog_parse(buf, sizeof(buf), never_called, NULL), -EINVAL, "nlmsg_len %#x",
+			     lens[i]);
+	}
 }

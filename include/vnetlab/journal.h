@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The live-edit journal of a lab (lab/state/journal.c): write-ahead records,
+ * replayed over the topology copy by vl_state_load_lab.
+ */
+#ifndef VNETLAB_JOURNAL_H
+#define VNETLAB_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vnetlab/model.h"
+
+struct vl_journal {
+	struct vl_rule_edit *edits; /* committed edits, in order; the last one pending if pending */
+	size_t n;
+	bool pending;	 /* the last edit has an intent and no outcome: roll it forward */
+	bool torn;	 /* the text ends in a partial record (ignored) */
+	size_t good_len; /* bytes of whole records */
+	size_t line;	 /* on -EINVAL: the bad record's line */
+};
+
+/* Parse a journal's text (pure). 0, -EINVAL (j->line says where) or -ENOMEM. */
+int vl_journal_parse(const char *buf, size_t len, struct vl_journal *j);
+void vl_journal_clear(struct vl_journal *j);
+/* The intent record of e, one line with its newline (malloc'd). */
+int vl_journal_format_intent(const struct vl_rule_edit *e, char **line, size_t *len);
+/* Read the lab's journal; an absent one is empty. */
+int vl_journal_load(const char *lab, struct vl_journal *j);
+/*
+ * Under the lab's lock: append e's intent (cutting off a torn tail that now reports), or the
+ * outcome of the open intent. Each is one write and an fsync.
+ */
+int vl_journal_intent(const char *lab, const struct vl_rule_edit *e, const struct vl_journal *now);
+int vl_journal_outcome(const char *lab, bool done);
+
+#endif

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer target: the agent's wire formats: a drop line on agent.sock (vl_drop_parse,
+ * which formats back and parses to the same drop), an NFLOG message (vl_nflog_parse), a
+ * packet NFLOG copied (vl_drop_from_packet) and an app's reply (vl_app_parse_seen).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lab/agent/nflog.h"
+#include "vnetlab/agent.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void on_drop(const struct vl_drop *d, void *arg)
+{
+	char line[512];
+
+	(void)arg;
+	if (vl_drop_format(line, sizeof(line), d) < 0)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vl_drop d, back;
+	char *text, line[512], ip[64];
+
+	text = malloc(size + 1);
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (!vl_drop_parse(text, &d)) {
+		if (vl_drop_format(line, sizeof(line), &d) < 0 || vl_drop_parse(line, &back))
+			abort();
+		if (back.proto != d.proto || back.src != d.src || back.sport != d.sport || back.dst != d.dst ||
+		    back.dport != d.dport || strcmp(back.nsg, d.nsg) || strcmp(back.rule, d.rule))
+			abort();
+	}
+	if (!vl_app_parse_seen(text, ip, sizeof(ip)) && !memchr(ip, '\0', sizeof(ip)))
+		abort();
+	free(text);
+	memset(&d, 0, sizeof(d));
+	vl_drop_from_packet(data, size, &d);
+	vl_nflog_parse(data, size, on_drop, NULL);
+	return 0;
+}
