@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent-int.h"
 #include "life.h"
 #include "nflog.h"
 #include "vnetlab/agent.h"
@@ -35,89 +36,7 @@
 #include "vnetlab/nft.h"
 #include "vnetlab/plan.h"
 
-#define HELLO_REQUEST_WAIT_MS 200
-#define HELLO_LINGER_MS 1000
-#define ECHO_IDLE_MS 60000
-#define NFLOG_COPY 128 /* IPv4 header with options + L4 ports */
-#define DNS_QUERY_WAIT_MS 5000
-
-enum kind { K_TCP_LISTEN, K_UDP, K_DNS_UDP, K_CONN, K_CTL_LISTEN, K_CTL, K_NFLOG, K_SIGNAL };
-
-struct obj {
-	enum kind kind;
-	int fd;
-};
-
-struct listener {
-	struct obj o;
-	int ep; /* VL_NONE for DNS */
-	enum vl_app app;
-	uint16_t port;
-	bool dns;
-	int vnet; /* DNS: the VNet whose names it answers */
-};
-
-/* A connection or a control client: on its list from accept to close. */
-struct node {
-	struct obj o;
-	struct node *prev, *next;
-};
-
-struct conn {
-	struct node n; /* first: a conn is its node */
-	int ep;
-	enum vl_app app;
-	bool dns;
-	int vnet; /* DNS: as its listener's, resolved */
-	char peer[VL_IP_STRLEN];
-	int peer_port;
-	bool answered; /* hello: response sent, write side shut */
-	uint32_t events;
-	int64_t deadline;
-	size_t in_len;
-	size_t out_off, out_len;
-	char in[1024];
-	char out[4096];
-};
-
-struct ctl {
-	struct node n; /* first: a ctl is its node */
-	bool watching;
-};
-
-/* A VNet's fabric namespace: its NFLOG group and its DNS sockets. */
-struct fabric {
-	char ns[VL_NS_NAME_MAX];
-	struct obj nflog_obj;
-	struct mnl_socket *nflog;
-	struct listener dns_udp, dns_tcp; /* fd -1: not served */
-};
-
-struct agent {
-	const struct vl_lab *lab;
-	int epfd;
-	int logfd;
-	char log_path[4096];
-	int64_t drop_sec;	  /* the second the drop lines below were counted in */
-	unsigned drops_logged;	  /* drop lines written in that second */
-	unsigned long suppressed; /* drops seen but not written in it */
-	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char pid_path[4096];
-	struct listener *ls;
-	size_t n_ls;
-	struct node *conns; /* struct conn */
-	struct node *ctls;  /* struct ctl */
-	struct obj ctl_listen, sig_obj;
-	struct fabric *fabrics;
-	size_t n_fabrics;
-	unsigned long drops, dns_queries;
-	bool accept_paused_logged;
-	int reserve_fd;	      /* given up to accept a control client at the descriptor limit */
-	int64_t paused_until; /* TCP listeners off epoll until then (out of descriptors); 0: on */
-	int backoff_ms;
-};
-
-static int64_t now_ms(void)
+int64_t vlag_now_ms(void)
 {
 	struct timespec ts;
 
@@ -146,8 +65,7 @@ static void log_rotate(struct agent *a, size_t more)
 	dup2(a->logfd, 2);
 }
 
-static void logf_(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(struct agent *a, const char *fmt, ...)
+void vlag_log(struct agent *a, const char *fmt, ...)
 {
 	char line[1024];
 	struct timespec ts;
@@ -171,7 +89,7 @@ static void logf_(struct agent *a, const char *fmt, ...)
 	}
 }
 
-static int ep_add(struct agent *a, struct obj *o, uint32_t events)
+int vlag_ep_add(struct agent *a, struct obj *o, uint32_t events)
 {
 	struct epoll_event ev = {.events = events, .data.ptr = o};
 
@@ -204,12 +122,12 @@ static int listen_one(struct agent *a, struct listener *l, int type, char *why, 
 	}
 	l->o.fd = fd;
 	l->o.kind = type == SOCK_STREAM ? K_TCP_LISTEN : K_UDP;
-	err = ep_add(a, &l->o, EPOLLIN);
+	err = vlag_ep_add(a, &l->o, EPOLLIN);
 	if (err < 0) {
 		snprintf(why, why_len, "%s: epoll: %s", name, strerror(-err));
 		return err;
 	}
-	logf_(a, "listen %s %s/%u %s", name, type == SOCK_STREAM ? "tcp" : "udp", l->port,
+	vlag_log(a, "listen %s %s/%u %s", name, type == SOCK_STREAM ? "tcp" : "udp", l->port,
 	      vl_app_name(l->app));
 	return 0;
 }
@@ -298,109 +216,6 @@ static int open_listeners(struct agent *a, char *why, size_t why_len)
 	return err;
 }
 
-/* One DNS socket bound to 168.63.129.16:53 in the current namespace; 1 if the address is not here. */
-static int dns_listen(struct agent *a, struct fabric *f, struct listener *l, int type, int vnet, char *why,
-		      size_t why_len)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET,
-				  .sin_port = htons(VL_DNS_PORT),
-				  .sin_addr.s_addr = htonl(VL_IP_AZURE_PLATFORM)};
-	const char *t = type == SOCK_STREAM ? "tcp" : "udp";
-	int one = 1;
-	int fd, err;
-
-	*l = (struct listener){.o.fd = -1, .ep = VL_NONE, .port = VL_DNS_PORT, .dns = true, .vnet = vnet};
-	fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(why, why_len, "%s: DNS socket: %s", f->ns, strerror(errno));
-		return err;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    (type == SOCK_STREAM && listen(fd, 128) < 0)) {
-		err = -errno;
-		close(fd);
-		if (err == -EADDRNOTAVAIL) /* a plan without the platform address */
-			return 1;
-		snprintf(why, why_len, "%s: bind DNS %s/%d: %s", f->ns, t, VL_DNS_PORT, strerror(-err));
-		return err;
-	}
-	l->o.fd = fd;
-	l->o.kind = type == SOCK_STREAM ? K_TCP_LISTEN : K_DNS_UDP;
-	err = ep_add(a, &l->o, EPOLLIN);
-	if (err < 0)
-		snprintf(why, why_len, "%s: epoll: %s", f->ns, strerror(-err));
-	return err;
-}
-
-/* NFLOG and DNS in fabric namespace f->ns (answering for `vnet`). -ENOENT when it does not exist. */
-static int open_fabric(struct agent *a, struct fabric *f, int vnet, char *why, size_t why_len)
-{
-	int nsfd, saved, err, u = 0, t = 0;
-
-	f->dns_udp.o.fd = f->dns_tcp.o.fd = -1;
-	err = vl_netns_open(f->ns, &nsfd);
-	if (err == -ENOENT)
-		return err;
-	if (err < 0) {
-		snprintf(why, why_len, "open namespace %s: %s", f->ns, strerror(-err));
-		return err;
-	}
-	err = vl_netns_enter(nsfd, &saved);
-	close(nsfd);
-	if (err < 0) {
-		snprintf(why, why_len, "enter namespace %s: %s", f->ns, strerror(-err));
-		return err;
-	}
-	err = vl_nflog_open(VL_NFLOG_GROUP, NFLOG_COPY, &f->nflog);
-	if (err < 0)
-		snprintf(why, why_len, "NFLOG group %d in %s: %s", VL_NFLOG_GROUP, f->ns, strerror(-err));
-	if (!err)
-		err = u = dns_listen(a, f, &f->dns_udp, SOCK_DGRAM, vnet, why, why_len);
-	if (err >= 0)
-		err = t = dns_listen(a, f, &f->dns_tcp, SOCK_STREAM, vnet, why, why_len);
-	if (vl_netns_leave(saved) < 0 && err >= 0) {
-		err = -errno;
-		snprintf(why, why_len, "return to the agent's namespace: %s", strerror(errno));
-	}
-	if (err < 0)
-		return err;
-	f->nflog_obj.kind = K_NFLOG;
-	f->nflog_obj.fd = mnl_socket_get_fd(f->nflog);
-	logf_(a, "nflog group %d in %s", VL_NFLOG_GROUP, f->ns);
-	if (u || t)
-		logf_(a, "no 168.63.129.16 in %s: Azure-provided DNS not served there", f->ns);
-	else
-		logf_(a, "dns 168.63.129.16:%d udp+tcp in %s", VL_DNS_PORT, f->ns);
-	return ep_add(a, &f->nflog_obj, EPOLLIN);
-}
-
-/* Every VNet's fabric; a lab built before they were split has one shared "vl-<lab>-fabric". */
-static int open_fabrics(struct agent *a, char *why, size_t why_len)
-{
-	const struct vl_lab *lab = a->lab;
-	int err;
-
-	a->fabrics = calloc(lab->n_vnets + 1, sizeof(*a->fabrics));
-	if (!a->fabrics)
-		return -ENOMEM;
-	for (size_t v = 0; v < lab->n_vnets; v++) {
-		struct fabric *f = &a->fabrics[a->n_fabrics];
-
-		vl_fabric_ns_name(f->ns, lab, (int)v);
-		err = open_fabric(a, f, (int)v, why, why_len);
-		if (err == -ENOENT)
-			continue;
-		if (err < 0)
-			return err;
-		a->n_fabrics++;
-	}
-	if (!a->n_fabrics)
-		logf_(a, "no fabric namespace: drops will not be attributed, DNS not served");
-	return 0;
-}
-
 static int open_ctl(struct agent *a, char *why, size_t why_len)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -419,8 +234,8 @@ static int open_ctl(struct agent *a, char *why, size_t why_len)
 	}
 	a->ctl_listen.kind = K_CTL_LISTEN;
 	a->ctl_listen.fd = fd;
-	logf_(a, "control socket %s", a->sock_path);
-	return ep_add(a, &a->ctl_listen, EPOLLIN);
+	vlag_log(a, "control socket %s", a->sock_path);
+	return vlag_ep_add(a, &a->ctl_listen, EPOLLIN);
 }
 
 static int open_signals(struct agent *a)
@@ -443,7 +258,7 @@ static int open_signals(struct agent *a)
 		return -errno;
 	a->sig_obj.kind = K_SIGNAL;
 	a->sig_obj.fd = fd;
-	return ep_add(a, &a->sig_obj, EPOLLIN);
+	return vlag_ep_add(a, &a->sig_obj, EPOLLIN);
 }
 
 /* ---- serving ---- */
@@ -471,7 +286,7 @@ static int node_add(struct agent *a, struct node **head, struct node *x, enum ki
 	if (*head)
 		(*head)->prev = x;
 	*head = x;
-	if (ep_add(a, &x->o, events) < 0) {
+	if (vlag_ep_add(a, &x->o, events) < 0) {
 		node_close(head, x);
 		return -1;
 	}
@@ -514,7 +329,7 @@ static bool conn_flush(struct agent *a, struct conn *c)
 		/* HTTP/1.0, DNS: one answer, then EOF; linger to drain the client, so close sends no RST */
 		shutdown(c->n.o.fd, SHUT_WR);
 		c->answered = true;
-		c->deadline = now_ms() + HELLO_LINGER_MS;
+		c->deadline = vlag_now_ms() + HELLO_LINGER_MS;
 	}
 	conn_events(a, c, EPOLLIN);
 	return true;
@@ -597,7 +412,7 @@ static void conn_readable(struct agent *a, struct conn *c)
 	}
 	c->out_off = 0;
 	c->out_len = (size_t)n;
-	c->deadline = now_ms() + ECHO_IDLE_MS;
+	c->deadline = vlag_now_ms() + ECHO_IDLE_MS;
 	conn_flush(a, c);
 }
 
@@ -645,9 +460,9 @@ static void out_of_fds(struct agent *a, struct listener *l, int err)
 		reserve_take(a);
 	}
 	a->backoff_ms = a->backoff_ms ? (a->backoff_ms * 2 > 1000 ? 1000 : a->backoff_ms * 2) : 50;
-	a->paused_until = now_ms() + a->backoff_ms;
+	a->paused_until = vlag_now_ms() + a->backoff_ms;
 	listeners_events(a, 0);
-	logf_(a, "accept on %s/%u: %s: connections refused for %d ms", a->lab->eps[l->ep].name, l->port,
+	vlag_log(a, "accept on %s/%u: %s: connections refused for %d ms", a->lab->eps[l->ep].name, l->port,
 	      strerror(err), a->backoff_ms);
 }
 
@@ -665,7 +480,7 @@ static void tcp_accept(struct agent *a, struct listener *l)
 				return;
 			}
 			if (errno != EAGAIN && errno != EINTR && !a->accept_paused_logged) {
-				logf_(a, "accept on %s/%u: %s", l->dns ? "dns" : a->lab->eps[l->ep].name,
+				vlag_log(a, "accept on %s/%u: %s", l->dns ? "dns" : a->lab->eps[l->ep].name,
 				      l->port, strerror(errno));
 				a->accept_paused_logged = true;
 			}
@@ -686,15 +501,15 @@ static void tcp_accept(struct agent *a, struct listener *l)
 		if (l->dns) {
 			c->dns = true;
 			c->vnet = l->vnet;
-			c->deadline = now_ms() + DNS_QUERY_WAIT_MS;
+			c->deadline = vlag_now_ms() + DNS_QUERY_WAIT_MS;
 			continue;
 		}
 		if (c->app == VL_APP_HELLO) {
 			/* answer a client that sends nothing too (nc, a bare connect) */
-			c->deadline = now_ms() + HELLO_REQUEST_WAIT_MS;
+			c->deadline = vlag_now_ms() + HELLO_REQUEST_WAIT_MS;
 			continue;
 		}
-		c->deadline = now_ms() + ECHO_IDLE_MS;
+		c->deadline = vlag_now_ms() + ECHO_IDLE_MS;
 		int n =
 		    vl_app_echo_reply(c->out, sizeof(c->out), a->lab->eps[c->ep].name, c->peer, c->peer_port);
 		if (n < 0) {
@@ -723,24 +538,6 @@ static void udp_echo(struct agent *a, struct listener *l)
 	}
 }
 
-static void dns_udp(struct agent *a, struct listener *l)
-{
-	for (int i = 0; i < 64; i++) {
-		struct sockaddr_in sin;
-		socklen_t sl = sizeof(sin);
-		uint8_t in[1500], out[1024];
-		ssize_t n = recvfrom(l->o.fd, in, sizeof(in), 0, (struct sockaddr *)&sin, &sl);
-		int m;
-
-		if (n < 0)
-			return;
-		a->dns_queries++;
-		m = vl_dns_answer(a->lab, l->vnet, in, (size_t)n, out, sizeof(out));
-		if (m > 0)
-			sendto(l->o.fd, out, (size_t)m, MSG_DONTWAIT, (struct sockaddr *)&sin, sl);
-	}
-}
-
 static void ctl_close(struct agent *a, struct ctl *c)
 {
 	node_close(&a->ctls, &c->n);
@@ -761,7 +558,7 @@ static void ctl_accept(struct agent *a)
 		}
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 			a->backoff_ms = a->backoff_ms ? (a->backoff_ms * 2 > 1000 ? 1000 : a->backoff_ms * 2) : 50;
-			a->paused_until = now_ms() + a->backoff_ms;
+			a->paused_until = vlag_now_ms() + a->backoff_ms;
 			listeners_events(a, 0);
 			return;
 		}
@@ -799,65 +596,6 @@ static void ctl_readable(struct agent *a, struct ctl *c)
 	}
 }
 
-static void on_drop(const struct vl_drop *d, void *data)
-{
-	struct agent *a = data;
-	char line[512];
-	int n = vl_drop_format(line, sizeof(line), d);
-
-	if (n < 0)
-		return;
-	a->drops++;
-	/* a flood is summed up, not written line by line: the log lives on a small tmpfs */
-	if (now_ms() / 1000 != a->drop_sec) {
-		if (a->suppressed)
-			logf_(a, "%lu more drops in that second not logged", a->suppressed);
-		a->drop_sec = now_ms() / 1000;
-		a->drops_logged = 0;
-		a->suppressed = 0;
-	}
-	if (a->drops_logged < VL_AGENT_DROP_LINES_PER_S) {
-		a->drops_logged++;
-		logf_(a, "%.*s", n - 1, line);
-	} else {
-		a->suppressed++;
-	}
-	for (struct node *x = a->ctls; x; x = x->next) {
-		struct ctl *c = (struct ctl *)x;
-
-		if (!c->watching)
-			continue;
-		/*
-		 * A watcher that does not keep up loses records, it does not stall the agent.
-		 * A broken one is shut down, not freed: it may be in this epoll batch; its EOF frees it.
-		 */
-		if (send(c->n.o.fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
-			c->watching = false;
-			shutdown(c->n.o.fd, SHUT_RDWR);
-		}
-	}
-}
-
-static void nflog_readable(struct agent *a, int fd)
-{
-	static char buf[1 << 16];
-
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == ENOBUFS) {
-				logf_(a, "nflog: receive queue overrun, some drops were not reported");
-				continue;
-			}
-			if (errno != EAGAIN && errno != EINTR)
-				logf_(a, "nflog: %s", strerror(errno));
-			return;
-		}
-		vl_nflog_parse(buf, (size_t)n, on_drop, a);
-	}
-}
-
 /* Returns true when the agent should stop. */
 static bool signal_readable(struct agent *a)
 {
@@ -866,7 +604,7 @@ static bool signal_readable(struct agent *a)
 	while (read(a->sig_obj.fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
 			continue;
-		logf_(a, "signal %u from pid %u: stopping (%lu drops seen, %lu DNS queries)", si.ssi_signo,
+		vlag_log(a, "signal %u from pid %u: stopping (%lu drops seen, %lu DNS queries)", si.ssi_signo,
 		      si.ssi_pid, a->drops, a->dns_queries);
 		return true;
 	}
@@ -916,10 +654,10 @@ static void serve(struct agent *a)
 	struct epoll_event evs[256];
 
 	for (;;) {
-		int n = epoll_wait(a->epfd, evs, 256, next_timeout(a, now_ms()));
+		int n = epoll_wait(a->epfd, evs, 256, next_timeout(a, vlag_now_ms()));
 
 		if (n < 0 && errno != EINTR) {
-			logf_(a, "epoll_wait: %s", strerror(errno));
+			vlag_log(a, "epoll_wait: %s", strerror(errno));
 			return;
 		}
 		for (int i = 0; i < n; i++) {
@@ -948,10 +686,10 @@ static void serve(struct agent *a)
 				ctl_readable(a, (struct ctl *)o);
 				break;
 			case K_DNS_UDP:
-				dns_udp(a, (struct listener *)o);
+				vlag_dns_udp(a, (struct listener *)o);
 				break;
 			case K_NFLOG:
-				nflog_readable(a, o->fd);
+				vlag_nflog_readable(a, o->fd);
 				break;
 			case K_SIGNAL:
 				if (signal_readable(a))
@@ -959,7 +697,7 @@ static void serve(struct agent *a)
 				break;
 			}
 		}
-		expire(a, now_ms());
+		expire(a, vlag_now_ms());
 	}
 }
 
@@ -1013,7 +751,7 @@ void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 		_exit(1);
 	}
 	vl_agent_report(pipefd, "P%d\n", getpid());
-	logf_(&a, "starting for lab %s: %zu endpoints", lab->name, lab->n_eps);
+	vlag_log(&a, "starting for lab %s: %zu endpoints", lab->name, lab->n_eps);
 
 	a.epfd = epoll_create1(EPOLL_CLOEXEC);
 	err = a.epfd < 0 ? -errno : 0;
@@ -1022,19 +760,19 @@ void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 	if (!err)
 		err = open_listeners(&a, why, sizeof(why));
 	if (!err)
-		err = open_fabrics(&a, why, sizeof(why));
+		err = vlag_open_fabrics(&a, why, sizeof(why));
 	if (!err)
 		err = open_ctl(&a, why, sizeof(why));
 	if (err < 0) {
 		if (!why[0])
 			snprintf(why, sizeof(why), "%s", strerror(-err));
-		logf_(&a, "startup failed: %s", why);
+		vlag_log(&a, "startup failed: %s", why);
 		vl_agent_report(pipefd, "E%d %s\n", -err, why);
 		unlink(a.sock_path);
 		_exit(1);
 	}
 	reserve_take(&a);
-	logf_(&a, "ready: %zu listeners", a.n_ls);
+	vlag_log(&a, "ready: %zu listeners", a.n_ls);
 	vl_agent_report(pipefd, "OK\n");
 	close(pipefd);
 
@@ -1042,6 +780,6 @@ void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 	unlink(a.sock_path);
 	/* still holding the lock: nobody takes a recorded pid of ours for a live agent */
 	unlink(a.pid_path);
-	logf_(&a, "stopped");
+	vlag_log(&a, "stopped");
 	_exit(0);
 }

@@ -486,7 +486,7 @@ Test(harden, run_edits_the_lab_as_it_is_now)
 	cr_assert_eq(st, 0, "add: %s", out);
 	free(out);
 	sleep_ms(2200); /* past run's edit, before its down */
-	ruleset = th_run(NULL, "ip netns exec vl-%s-fabric nft list ruleset 2>&1", th_lab.name);
+	ruleset = th_run(NULL, "ip netns exec vl-%s-fabric.v nft list ruleset 2>&1", th_lab.name);
 	out = vl(&st, "nsg show %s nsg", th_lab.name);
 	waitpid(run, &st, 0);
 	cr_expect_not_null(strstr(out, "added"), "nsg show lost the rule: %s", out);
@@ -594,7 +594,7 @@ static void append_text(const char *name, const char *text)
 
 static char *fabric_ruleset(void)
 {
-	return th_run(NULL, "ip netns exec vl-%s-fabric nft list ruleset 2>&1", th_lab.name);
+	return th_run(NULL, "ip netns exec vl-%s-fabric.v nft list ruleset 2>&1", th_lab.name);
 }
 
 /* Finding 8: a torn last record (a failed write) is cut off; an intent with no outcome is rolled forward. */

@@ -865,9 +865,12 @@ Test(robust, lab_traffic_stays_in_the_lab)
 	vl_ok("up %s", f);
 	/* no lab interface, address or route appears in the root namespace while it is up */
 	assert_root_unchanged();
-	/* the fabric has no way out: no default route, only lab links */
-	out = th_run(NULL, "ip -n vl-%s-fabric route | grep -c '^default' || true", a);
-	cr_assert_str_eq(out, "0\n", "the fabric has a default route: %s", out);
+	/* the fabric's way out is the lab's own edge, and the lab's Internet ends in a blackhole */
+	out = th_run(NULL, "ip -n vl-%s-fabric.v route show default 2>&1", a);
+	cr_assert(strstr(out, " dev edge"), "the fabric's default route: %s", out);
+	free(out);
+	out = th_run(NULL, "ip -n vl-%s-internet route show default 2>&1", a);
+	cr_assert_str_eq(out, "blackhole default \n", "the Internet namespace's default route: %s", out);
 	free(out);
 	/* a VM cannot reach an address outside the lab */
 	out = vl(&st, "probe %s vm1 192.0.2.200:80 --timeout 500 -o json", a);
