@@ -273,12 +273,16 @@ static void read_seen(int fd, int app, struct vl_probe_result *r)
 			break;
 		have += (size_t)n;
 		buf[have] = '\0';
+		if (vl_app_parse_name(buf, r->answered_by, sizeof(r->answered_by)) < 0)
+			r->answered_by[0] = '\0';
 		if (vl_app_parse_seen(buf, r->seen_source, sizeof(r->seen_source)) == 0)
 			return;
 	}
 	buf[have] = '\0';
 	if (vl_app_parse_seen(buf, r->seen_source, sizeof(r->seen_source)) < 0)
 		r->seen_source[0] = '\0';
+	if (vl_app_parse_name(buf, r->answered_by, sizeof(r->answered_by)) < 0)
+		r->answered_by[0] = '\0';
 }
 
 static void local_addr(int fd, struct match *m)
@@ -428,6 +432,8 @@ static int probe_udp(int fd, const struct vl_lab *lab, int from, struct match *m
 	buf[n] = '\0';
 	if (vl_app_parse_seen(buf, r->seen_source, sizeof(r->seen_source)) < 0)
 		r->seen_source[0] = '\0';
+	if (vl_app_parse_name(buf, r->answered_by, sizeof(r->answered_by)) < 0)
+		r->answered_by[0] = '\0';
 	return 0;
 }
 
