@@ -454,8 +454,10 @@ static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int
 	h->pod = *pod;
 	h->nat_to = f->dst = lab->eps[*pod].ip;
 	f->dport = sp->target_port;
+	/* masquerade takes the address of the way out: a kubenet pod of this node is behind cbr0 */
 	if (masq)
-		f->src = lab->eps[node].ip;
+		f->src = lab->eps[node].pod_cidr.len && lab->eps[*pod].node == node ? lab->eps[node].pod_cidr.addr + 1
+										    : lab->eps[node].ip;
 	h->flow = *f;
 	return true;
 }
