@@ -490,9 +490,10 @@ static void to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const st
 	struct vl_hop *h;
 	int healthy = 0, pod, node;
 
+	vl_ip_fmt(fe->ip, ip);
 	if (!sp) {
-		end(v, VL_OUT_NO_HOST, "load balancer frontend %s (service %s) has no rule for %s port %u",
-		    vl_ip_fmt(fe->ip, ip), sv->name, vl_proto_name(f->proto), f->dport);
+		end(v, VL_OUT_NO_HOST, "load balancer frontend %s (service %s) has no rule for %s port %u", ip,
+		    sv->name, vl_proto_name(f->proto), f->dport);
 		return;
 	}
 	for (size_t i = 0; i < fe->n_backends; i++)
