@@ -91,10 +91,10 @@ static bool hex32_dash(const char *n)
 {
 	if (n[0] != 'a')
 		return false;
-	for (int i = 1; i <= 32; i++)
+	for (int i = 1; i < 32; i++) /* "a" + 31 hex digits of the UID */
 		if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
 			return false;
-	return n[33] == '-';
+	return n[32] == '-';
 }
 
 bool vl_cpa_is_managed(const struct vl_rule *r)
