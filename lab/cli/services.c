@@ -18,9 +18,11 @@ void show_services(const struct vl_lab *lab, int c, FILE *f)
 		fprintf(f, "  outbound: userDefinedRouting\n");
 	for (size_t s = 0; s < k->n_services; s++) {
 		const struct vl_service *sv = &k->services[s];
-		const struct vl_frontend *fe = sv->type == VL_SVC_LB ? vl_eff_frontend(lab->eff, sv->frontend_ip) : NULL;
+		const struct vl_frontend *fe =
+		    sv->type == VL_SVC_LB ? vl_eff_frontend(lab->eff, sv->frontend_ip) : NULL;
 
-		fprintf(f, "  service %s: %s, clusterIP %s", sv->name, types[sv->type], vl_ip_fmt(sv->cluster_ip, a));
+		fprintf(f, "  service %s: %s, clusterIP %s", sv->name, types[sv->type],
+			vl_ip_fmt(sv->cluster_ip, a));
 		if (fe)
 			fprintf(f, ", frontend %s, externalTrafficPolicy %s", vl_ip_fmt(fe->ip, b),
 				sv->local ? "Local" : "Cluster");
@@ -44,7 +46,8 @@ void show_public(const struct vl_lab *lab, FILE *f)
 
 	for (size_t i = 0; i < lab->n_vms; i++)
 		if (lab->vms[i].has_public_ip)
-			fprintf(f, "vm %s: instance public IP %s\n", lab->vms[i].name, vl_ip_fmt(lab->vms[i].public_ip, a));
+			fprintf(f, "vm %s: instance public IP %s\n", lab->vms[i].name,
+				vl_ip_fmt(lab->vms[i].public_ip, a));
 	for (size_t s = 0; s < lab->n_subnets; s++)
 		if (lab->subnets[s].n_natgw_ips)
 			fprintf(f, "subnet %s: NAT gateway %s, public IP %s\n", lab->subnets[s].name,

@@ -33,7 +33,7 @@ void vl_cpa_allow_name(char *buf, size_t len, enum vl_proto proto, const char *c
 		       const uint16_t *ports, size_t n_ports)
 {
 	const char **s = calloc(n_srcs + 1, sizeof(*s));
-	char (*p)[8] = calloc(n_ports + 1, sizeof(*p));
+	char(*p)[8] = calloc(n_ports + 1, sizeof(*p));
 	const char **pp = calloc(n_ports + 1, sizeof(*pp));
 	char text[4096], hex[33];
 	size_t n = 0;
@@ -99,7 +99,8 @@ static bool hex32_dash(const char *n)
 
 bool vl_cpa_is_managed(const struct vl_rule *r)
 {
-	bool named = !strncmp(r->name, "k8s-azure-lb", 12) || !strncmp(r->name, "shared-", 7) || hex32_dash(r->name);
+	bool named =
+	    !strncmp(r->name, "k8s-azure-lb", 12) || !strncmp(r->name, "shared-", 7) || hex32_dash(r->name);
 
 	return named && r->priority >= PRIO_LO && r->priority <= PRIO_HI && r->dir == VL_DIR_IN;
 }
@@ -207,7 +208,8 @@ static int want_current(struct wants *w, const struct vl_service *s)
 					ports[np++] = s->ports[i].port;
 			if (!np)
 				continue;
-			vl_cpa_allow_name(name, sizeof(name), protos[k], (const char *const *)srcs.v, srcs.n, ports, np);
+			vl_cpa_allow_name(name, sizeof(name), protos[k], (const char *const *)srcs.v, srcs.n,
+					  ports, np);
 			if (!(x = want_get(w, name))) {
 				rc = -ENOMEM;
 				break;
@@ -265,8 +267,8 @@ static int want_legacy(struct wants *w, const struct vl_service *s)
 
 			ng = source_groups(s, g, &srcs, &rc);
 			for (size_t m = first; m < srcs.n && !rc; m++) {
-				vl_cpa_legacy_name(name, sizeof(name), s->shared_rule ? "shared" : s->uid, sp->proto,
-						   sp->port, srcs.v[m]);
+				vl_cpa_legacy_name(name, sizeof(name), s->shared_rule ? "shared" : s->uid,
+						   sp->proto, sp->port, srcs.v[m]);
 				if (s->shared_rule) /* "shared-TCP-80-Internet" */
 					snprintf(name, sizeof(name), "shared-%s-%u-%s",
 						 sp->proto == VL_PROTO_UDP ? "UDP" : "TCP", sp->port,
@@ -287,8 +289,8 @@ static int want_legacy(struct wants *w, const struct vl_service *s)
 		}
 		vl_strv_free(&srcs);
 		if (!rc && s->deny_all_except && s->n_source_ranges) {
-			snprintf(name, sizeof(name), "%s-%s-%u-deny_all", prefix, sp->proto == VL_PROTO_UDP ? "UDP" : "TCP",
-				 sp->port);
+			snprintf(name, sizeof(name), "%s-%s-%u-deny_all", prefix,
+				 sp->proto == VL_PROTO_UDP ? "UDP" : "TCP", sp->port);
 			if (!(x = want_get(w, name)))
 				return -ENOMEM;
 			x->proto = sp->proto;
@@ -437,8 +439,8 @@ int vl_cpa_reconcile(struct vl_lab *lab, int c, struct vl_error *err)
 		if (!x->name[0])
 			continue;
 		if (nsg->n_rules >= VL_NSG_RULES_MAX) {
-			vl_error_set(err, lab->file, x->loc, "NSG '%s' would have more than %d rules", nsg->name,
-				     VL_NSG_RULES_MAX);
+			vl_error_set(err, lab->file, x->loc, "NSG '%s' would have more than %d rules",
+				     nsg->name, VL_NSG_RULES_MAX);
 			rc = -EINVAL;
 			break;
 		}
@@ -449,8 +451,9 @@ int vl_cpa_reconcile(struct vl_lab *lab, int c, struct vl_error *err)
 			for (prio = PRIO_LO; prio <= PRIO_HI && !prio_free(nsg, prio); prio++)
 				;
 		if (prio < PRIO_LO || prio > PRIO_HI) {
-			vl_error_set(err, lab->file, x->loc, "NSG '%s' has no free priority in %d-%d for rule '%s'",
-				     nsg->name, PRIO_LO, PRIO_HI, x->name);
+			vl_error_set(err, lab->file, x->loc,
+				     "NSG '%s' has no free priority in %d-%d for rule '%s'", nsg->name,
+				     PRIO_LO, PRIO_HI, x->name);
 			rc = -EINVAL;
 			break;
 		}
@@ -473,8 +476,8 @@ int vl_cpa_reconcile(struct vl_lab *lab, int c, struct vl_error *err)
 		rc = fill_rule(r, x, why, sizeof(why));
 	}
 	if (rc == -EINVAL && why[0])
-		vl_error_set(err, lab->file, a->loc, "cluster '%s': the NSG rule for a LoadBalancer service: %s",
-			     a->name, why);
+		vl_error_set(err, lab->file, a->loc,
+			     "cluster '%s': the NSG rule for a LoadBalancer service: %s", a->name, why);
 	wants_free(&w);
 	return rc;
 }

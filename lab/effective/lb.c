@@ -107,7 +107,8 @@ static void probe(const struct vl_lab *lab, const struct vl_frontend *f, struct 
 	}
 	if (sv->local && !b->local_pods) {
 		b->healthy = false;
-		snprintf(b->why, sizeof(b->why), "no local pod (externalTrafficPolicy Local: /healthz says 503)");
+		snprintf(b->why, sizeof(b->why),
+			 "no local pod (externalTrafficPolicy Local: /healthz says 503)");
 	} else if (!f->n_pods) {
 		b->healthy = false;
 		snprintf(b->why, sizeof(b->why), "the service selects no running pod");

@@ -15,7 +15,7 @@
 #include "eff-int.h"
 #include "vnetlab/ip.h"
 
-#define PUBLIC_TOP 0xc633647fu	/* 198.51.100.127 */
+#define PUBLIC_TOP 0xc633647fu	   /* 198.51.100.127 */
 #define OUTBOUND_FIRST 0xc6336404u /* 198.51.100.4 */
 #define NODE_PORT_LO 30000
 #define NODE_PORT_HI 32767
@@ -45,7 +45,8 @@ static int pub_add(struct pubs *p, uint32_t *ip, struct vl_loc loc, const char *
 	}
 	p->v[p->n].ip = ip;
 	p->v[p->n].loc = loc;
-	snprintf(p->v[p->n].what, sizeof(p->v[p->n].what), "%s '%s'%s%s%s", what, a, b[0] ? " of cluster '" : "", b, b[0] ? "'" : "");
+	snprintf(p->v[p->n].what, sizeof(p->v[p->n].what), "%s '%s'%s%s%s", what, a,
+		 b[0] ? " of cluster '" : "", b, b[0] ? "'" : "");
 	p->n++;
 	return 0;
 }
@@ -94,8 +95,8 @@ static int check_given(struct vl_lab *lab, const struct pubs *p, struct vl_error
 			continue;
 		for (size_t j = 0; j < i; j++)
 			if (*p->v[j].ip == ip) {
-				vl_error_set(err, lab->file, p->v[i].loc, "%s: %s is already the %s", p->v[i].what,
-					     vl_ip_fmt(ip, a), p->v[j].what);
+				vl_error_set(err, lab->file, p->v[i].loc, "%s: %s is already the %s",
+					     p->v[i].what, vl_ip_fmt(ip, a), p->v[j].what);
 				return -EINVAL;
 			}
 		if (ip >= OUTBOUND_FIRST && ip < OUTBOUND_FIRST + lab->n_vnets) {
@@ -106,8 +107,9 @@ static int check_given(struct vl_lab *lab, const struct pubs *p, struct vl_error
 		}
 		for (size_t h = 0; h < lab->n_internet_hosts; h++)
 			if (lab->internet_hosts[h].address == ip) {
-				vl_error_set(err, lab->file, p->v[i].loc, "%s: %s is the address of Internet host '%s'",
-					     p->v[i].what, vl_ip_fmt(ip, a), lab->internet_hosts[h].name);
+				vl_error_set(err, lab->file, p->v[i].loc,
+					     "%s: %s is the address of Internet host '%s'", p->v[i].what,
+					     vl_ip_fmt(ip, a), lab->internet_hosts[h].name);
 				return -EINVAL;
 			}
 	}
@@ -124,10 +126,11 @@ static int allocate(struct vl_lab *lab, struct pubs *p, struct vl_error *err)
 		while (next >= OUTBOUND_FIRST + lab->n_vnets && taken(p, next))
 			next--;
 		if (next < OUTBOUND_FIRST + lab->n_vnets) {
-			vl_error_set(err, lab->file, p->v[i].loc,
-				     "%s: no public address left in 198.51.100.0/25 (give one from 192.0.2.0/24 or "
-				     "203.0.113.0/24)",
-				     p->v[i].what);
+			vl_error_set(
+			    err, lab->file, p->v[i].loc,
+			    "%s: no public address left in 198.51.100.0/25 (give one from 192.0.2.0/24 or "
+			    "203.0.113.0/24)",
+			    p->v[i].what);
 			return -EINVAL;
 		}
 		*p->v[i].ip = next--;
@@ -167,7 +170,8 @@ static int service_numbers(struct vl_lab *lab, struct vl_aks *a, struct vl_error
 					next_ip++;
 			} while (busy);
 			if (!vl_prefix_contains(a->service_cidr, next_ip + 1)) {
-				vl_error_set(err, lab->file, s->loc, "serviceCidr of cluster '%s' is full", a->name);
+				vl_error_set(err, lab->file, s->loc, "serviceCidr of cluster '%s' is full",
+					     a->name);
 				return -EINVAL;
 			}
 			s->cluster_ip = next_ip++;
@@ -187,7 +191,8 @@ static int service_numbers(struct vl_lab *lab, struct vl_aks *a, struct vl_error
 			s->health_port = next_port++;
 		}
 		if (next_port > NODE_PORT_HI) {
-			vl_error_set(err, lab->file, s->loc, "cluster '%s' has run out of node ports", a->name);
+			vl_error_set(err, lab->file, s->loc, "cluster '%s' has run out of node ports",
+				     a->name);
 			return -EINVAL;
 		}
 		if (!s->uid) {
@@ -195,7 +200,8 @@ static int service_numbers(struct vl_lab *lab, struct vl_aks *a, struct vl_error
 
 			snprintf(seed, sizeof(seed), "%s/%s/%s", lab->name, a->name, s->name);
 			vleff_md5_hex(seed, id);
-			if (asprintf(&s->uid, "%.8s-%.4s-%.4s-%.4s-%.12s", id, id + 8, id + 12, id + 16, id + 20) < 0) {
+			if (asprintf(&s->uid, "%.8s-%.4s-%.4s-%.4s-%.12s", id, id + 8, id + 12, id + 16,
+				     id + 20) < 0) {
 				s->uid = NULL;
 				return -ENOMEM;
 			}

@@ -41,7 +41,8 @@ int tl_public_ip(struct tl *t, const struct ynode *n, const char *what, uint32_t
 			       what, vl_ip_fmt(*ip, a));
 	low = *ip & 0xffu;
 	if (low == 0 || low == 1 || low == 255)
-		return ld_fail(&t->c, n, "%s %s is reserved (.0 is the network, .1 the edge router, .255 broadcast)",
+		return ld_fail(&t->c, n,
+			       "%s %s is reserved (.0 is the network, .1 the edge router, .255 broadcast)",
 			       what, vl_ip_fmt(*ip, a));
 	return 0;
 }
@@ -60,7 +61,8 @@ int tl_nat_gateway(struct tl *t, const struct ynode *m, struct vl_subnet *s)
 	ips = ld_get(m, "publicIpAddresses");
 	if (ips && ips->kind == YN_SEQ) {
 		if (!ips->n || ips->n > 16)
-			return ld_fail(&t->c, ips, "a NAT gateway has 1 to 16 public IP addresses, got %zu", ips->n);
+			return ld_fail(&t->c, ips, "a NAT gateway has 1 to 16 public IP addresses, got %zu",
+				       ips->n);
 		s->natgw_ips = calloc(ips->n, sizeof(*s->natgw_ips));
 		if (!s->natgw_ips)
 			return -ENOMEM;
@@ -99,7 +101,8 @@ static int k8s_version(struct tl *t, const struct ynode *n, struct vl_aks *a)
 	a->k8s_minor = (int)minor;
 	return 0;
 bad:
-	return ld_fail(&t->c, n, "invalid kubernetesVersion '%s'; expected 1.MINOR[.PATCH], e.g. 1.29.2", n->str);
+	return ld_fail(&t->c, n, "invalid kubernetesVersion '%s'; expected 1.MINOR[.PATCH], e.g. 1.29.2",
+		       n->str);
 }
 
 int tl_aks_outbound(struct tl *t, const struct ynode *m, struct vl_aks *a)
@@ -118,9 +121,10 @@ int tl_aks_outbound(struct tl *t, const struct ynode *m, struct vl_aks *a)
 		if (!strcasecmp(n->str, "userDefinedRouting"))
 			a->outbound_type = VL_OUTBOUND_UDR;
 		else if (strcasecmp(n->str, "loadBalancer"))
-			return ld_fail(&t->c, n,
-				       "outboundType '%s' is not emulated; expected loadBalancer or userDefinedRouting",
-				       n->str);
+			return ld_fail(
+			    &t->c, n,
+			    "outboundType '%s' is not emulated; expected loadBalancer or userDefinedRouting",
+			    n->str);
 	}
 	if ((n = ld_get(m, "outboundIp"))) {
 		if (a->outbound_type != VL_OUTBOUND_LB)
@@ -135,10 +139,11 @@ int tl_aks_outbound(struct tl *t, const struct ynode *m, struct vl_aks *a)
 		for (size_t i = 0; rt != VL_NONE && i < t->lab->route_tables[rt].n_routes; i++)
 			dflt |= t->lab->route_tables[rt].routes[i].prefix.len == 0;
 		if (!dflt)
-			return ld_fail(&t->c, ld_get(m, "outboundType"),
-				       "outboundType userDefinedRouting needs a 0.0.0.0/0 route in the route table "
-				       "of subnet '%s' (AKS refuses the cluster otherwise)",
-				       t->lab->subnets[a->subnet].name);
+			return ld_fail(
+			    &t->c, ld_get(m, "outboundType"),
+			    "outboundType userDefinedRouting needs a 0.0.0.0/0 route in the route table "
+			    "of subnet '%s' (AKS refuses the cluster otherwise)",
+			    t->lab->subnets[a->subnet].name);
 	}
 	return 0;
 }
@@ -166,7 +171,8 @@ static int svc_port(struct tl *t, const struct ynode *m, struct vl_svc_port *p)
 	int v, r;
 
 	if ((r = ld_map(&t->c, m, "service port")) || (r = ld_keys(&t->c, m, "service port", keys)) ||
-	    (r = ld_need(&t->c, m, "port", "service port", &n)) || (r = ld_int(&t->c, n, "port", 1, 65535, &v)))
+	    (r = ld_need(&t->c, m, "port", "service port", &n)) ||
+	    (r = ld_int(&t->c, n, "port", 1, 65535, &v)))
 		return r;
 	p->loc = m->loc;
 	p->port = p->target_port = (uint16_t)v;
@@ -207,7 +213,8 @@ static int svc_ports(struct tl *t, const struct ynode *m, struct vl_service *s)
 		return svc_proto(t, ld_get(m, "protocol"), &s->ports[0].proto);
 	}
 	if (ld_get(m, "targetPort") || ld_get(m, "protocol"))
-		return ld_fail(&t->c, ld_get(m, "targetPort") ? ld_get(m, "targetPort") : ld_get(m, "protocol"),
+		return ld_fail(&t->c,
+			       ld_get(m, "targetPort") ? ld_get(m, "targetPort") : ld_get(m, "protocol"),
 			       "targetPort and protocol go with port (or inside ports)");
 	if (!seq)
 		return ld_fail(&t->c, m, "service '%s' needs ports (or port)", s->name);
@@ -224,8 +231,9 @@ static int svc_ports(struct tl *t, const struct ynode *m, struct vl_service *s)
 			return r;
 		for (size_t j = 0; j < i; j++)
 			if (s->ports[j].port == s->ports[i].port && s->ports[j].proto == s->ports[i].proto)
-				return ld_fail(&t->c, seq->kids[i], "port %u/%s is listed twice in service '%s'",
-					       s->ports[i].port, vl_proto_name(s->ports[i].proto), s->name);
+				return ld_fail(&t->c, seq->kids[i],
+					       "port %u/%s is listed twice in service '%s'", s->ports[i].port,
+					       vl_proto_name(s->ports[i].proto), s->name);
 	}
 	return 0;
 }
@@ -238,8 +246,9 @@ static int svc_selector(struct tl *t, const struct ynode *n, const struct vl_aks
 
 	if (n->kind == YN_MAP) {
 		if (n->n != 1 || strcmp(n->kids[0]->str, "app") || n->kids[1]->kind != YN_SCALAR)
-			return ld_fail(&t->c, n,
-				       "selector: give one label `app: NAME` (each pod carries app=<its pod name>)");
+			return ld_fail(
+			    &t->c, n,
+			    "selector: give one label `app: NAME` (each pod carries app=<its pod name>)");
 		n = n->kids[1];
 	} else if ((r = tl_want_scalar(t, n, "selector"))) {
 		return r;
@@ -250,8 +259,9 @@ static int svc_selector(struct tl *t, const struct ynode *n, const struct vl_aks
 			s->selector = (int)i;
 			return 0;
 		}
-	return ld_fail(&t->c, n, "selector of service '%s' matches no pod of cluster '%s' (no pod named '%s')",
-		       s->name, a->name, want);
+	return ld_fail(&t->c, n,
+		       "selector of service '%s' matches no pod of cluster '%s' (no pod named '%s')", s->name,
+		       a->name, want);
 }
 
 static int svc_annotations(struct tl *t, const struct ynode *m, struct vl_service *s)
@@ -327,7 +337,8 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 	s->loc = m->loc;
 	for (size_t j = 0; j < i; j++)
 		if (!strcmp(a->services[j].name, s->name))
-			return ld_fail(&t->c, nn, "duplicate service name '%s' in cluster '%s'", s->name, a->name);
+			return ld_fail(&t->c, nn, "duplicate service name '%s' in cluster '%s'", s->name,
+				       a->name);
 	s->type = VL_SVC_CLUSTER_IP;
 	if ((n = ld_get(m, "type"))) {
 		if ((r = tl_want_scalar(t, n, "type")))
@@ -337,29 +348,35 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 		else if (!strcmp(n->str, "NodePort"))
 			s->type = VL_SVC_NODE_PORT;
 		else if (strcmp(n->str, "ClusterIP"))
-			return ld_fail(&t->c, n, "invalid service type '%s'; expected ClusterIP, NodePort or LoadBalancer",
-				       n->str);
+			return ld_fail(
+			    &t->c, n,
+			    "invalid service type '%s'; expected ClusterIP, NodePort or LoadBalancer",
+			    n->str);
 	}
 	if ((r = ld_need(&t->c, m, "selector", "service", &n)) || (r = svc_selector(t, n, a, s)) ||
 	    (r = svc_ports(t, m, s)))
 		return r;
 	for (size_t p = 0; p < s->n_ports; p++)
 		if (s->ports[p].node_port && s->type == VL_SVC_CLUSTER_IP)
-			return ld_fail(&t->c, m, "nodePort needs type NodePort or LoadBalancer (service '%s')", s->name);
+			return ld_fail(
+			    &t->c, m, "nodePort needs type NodePort or LoadBalancer (service '%s')", s->name);
 	if ((n = ld_get(m, "externalTrafficPolicy"))) {
 		if ((r = tl_want_scalar(t, n, "externalTrafficPolicy")))
 			return r;
 		if (!strcmp(n->str, "Local"))
 			s->local = true;
 		else if (strcmp(n->str, "Cluster"))
-			return ld_fail(&t->c, n, "invalid externalTrafficPolicy '%s'; expected Cluster or Local", n->str);
+			return ld_fail(&t->c, n,
+				       "invalid externalTrafficPolicy '%s'; expected Cluster or Local",
+				       n->str);
 		if (s->type == VL_SVC_CLUSTER_IP)
 			return ld_fail(&t->c, n, "externalTrafficPolicy needs type NodePort or LoadBalancer");
 	}
 	if ((n = ld_get(m, "loadBalancerSourceRanges"))) {
 		if (s->type != VL_SVC_LB)
 			return ld_fail(&t->c, n, "loadBalancerSourceRanges needs type LoadBalancer");
-		if ((r = tl_cidr_list(t, n, "loadBalancerSourceRanges", &s->source_ranges, &s->n_source_ranges)))
+		if ((r = tl_cidr_list(t, n, "loadBalancerSourceRanges", &s->source_ranges,
+				      &s->n_source_ranges)))
 			return r;
 	}
 	if ((n = ld_get(m, "loadBalancerIP"))) {
@@ -374,16 +391,20 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 	if ((n = ld_get(m, "clusterIP"))) {
 		if ((r = tl_ipv4(t, n, "clusterIP", &s->cluster_ip)))
 			return r;
-		if (!vl_prefix_contains(a->service_cidr, s->cluster_ip) || s->cluster_ip == a->service_cidr.addr)
+		if (!vl_prefix_contains(a->service_cidr, s->cluster_ip) ||
+		    s->cluster_ip == a->service_cidr.addr)
 			return ld_fail(&t->c, n, "clusterIP %s is not a host of serviceCidr of cluster '%s'",
 				       vl_ip_fmt(s->cluster_ip, ip), a->name);
 		for (size_t j = 0; j < i; j++)
 			if (a->services[j].cluster_ip == s->cluster_ip)
-				return ld_fail(&t->c, n, "clusterIP %s is taken by service '%s'", ip, a->services[j].name);
+				return ld_fail(&t->c, n, "clusterIP %s is taken by service '%s'", ip,
+					       a->services[j].name);
 	}
 	if ((n = ld_get(m, "healthCheckNodePort"))) {
 		if (s->type != VL_SVC_LB || !s->local)
-			return ld_fail(&t->c, n, "healthCheckNodePort needs type LoadBalancer and externalTrafficPolicy Local");
+			return ld_fail(
+			    &t->c, n,
+			    "healthCheckNodePort needs type LoadBalancer and externalTrafficPolicy Local");
 		if ((r = ld_int(&t->c, n, "healthCheckNodePort", NODE_PORT_LO, NODE_PORT_HI, &v)))
 			return r;
 		s->health_port = (uint16_t)v;
@@ -396,7 +417,8 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 		for (const char *c = n->str; *c; c++)
 			hex += (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f');
 		if (hex != 32 || strlen(n->str) != 36)
-			return ld_fail(&t->c, n, "uid '%s' is not a UUID (8-4-4-4-12 lower-case hex digits)", n->str);
+			return ld_fail(&t->c, n, "uid '%s' is not a UUID (8-4-4-4-12 lower-case hex digits)",
+				       n->str);
 		if ((r = ld_str(&t->c, n, "uid", &s->uid)))
 			return r;
 	}
@@ -410,11 +432,13 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 			continue;
 		for (size_t p = 0; p < s->n_ports; p++)
 			for (size_t q = 0; q < o->n_ports; q++)
-				if (s->ports[p].port == o->ports[q].port && s->ports[p].proto == o->ports[q].proto)
-					return ld_fail(&t->c, ld_get(m, "loadBalancerIP"),
-						       "service '%s' and service '%s' both use frontend %s port %u/%s",
-						       s->name, o->name, vl_ip_fmt(s->frontend_ip, ip), s->ports[p].port,
-						       vl_proto_name(s->ports[p].proto));
+				if (s->ports[p].port == o->ports[q].port &&
+				    s->ports[p].proto == o->ports[q].proto)
+					return ld_fail(
+					    &t->c, ld_get(m, "loadBalancerIP"),
+					    "service '%s' and service '%s' both use frontend %s port %u/%s",
+					    s->name, o->name, vl_ip_fmt(s->frontend_ip, ip), s->ports[p].port,
+					    vl_proto_name(s->ports[p].proto));
 	}
 	return 0;
 }
@@ -432,9 +456,12 @@ int tl_services(struct tl *t, const struct ynode *m, struct vl_aks *a)
 			for (size_t j = 0; !r && j <= i; j++)
 				for (size_t q = 0; q < a->services[j].n_ports && (j < i || q < p); q++)
 					if (a->services[i].ports[p].node_port &&
-					    a->services[i].ports[p].node_port == a->services[j].ports[q].node_port) {
-						r = ld_fail(&t->c, seq->kids[i], "nodePort %u is taken by service '%s'",
-							    a->services[i].ports[p].node_port, a->services[j].name);
+					    a->services[i].ports[p].node_port ==
+						a->services[j].ports[q].node_port) {
+						r = ld_fail(&t->c, seq->kids[i],
+							    "nodePort %u is taken by service '%s'",
+							    a->services[i].ports[p].node_port,
+							    a->services[j].name);
 						break;
 					}
 	return r;

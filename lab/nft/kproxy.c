@@ -123,8 +123,14 @@ int vlnft_kproxy_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
 		const struct vl_service *sv = &a->services[s];
 
 		for (size_t p = 0; p < sv->n_ports && !b->err && sv->type != VL_SVC_CLUSTER_IP; p++) {
-			struct kp_dst d = {CHAIN_PRE, true, node->ip, sv->ports[p].node_port, sv->ports[p].target_port,
-					   sv->ports[p].proto == VL_PROTO_UDP ? 17 : 6, sv->local, !sv->local};
+			struct kp_dst d = {CHAIN_PRE,
+					   true,
+					   node->ip,
+					   sv->ports[p].node_port,
+					   sv->ports[p].target_port,
+					   sv->ports[p].proto == VL_PROTO_UDP ? 17 : 6,
+					   sv->local,
+					   !sv->local};
 
 			kp_rules(lab, node_ep, sv, node->owner, &d, b);
 			if (sv->type == VL_SVC_LB) {
@@ -140,9 +146,14 @@ int vlnft_kproxy_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
 
 		for (size_t p = 0; p < sv->n_ports && !b->err; p++) {
 			for (int ch = 0; ch < 2; ch++) {
-				struct kp_dst d = {ch ? CHAIN_OUT : CHAIN_PRE, false, sv->cluster_ip, sv->ports[p].port,
-						   sv->ports[p].target_port, sv->ports[p].proto == VL_PROTO_UDP ? 17 : 6,
-						   false, false};
+				struct kp_dst d = {ch ? CHAIN_OUT : CHAIN_PRE,
+						   false,
+						   sv->cluster_ip,
+						   sv->ports[p].port,
+						   sv->ports[p].target_port,
+						   sv->ports[p].proto == VL_PROTO_UDP ? 17 : 6,
+						   false,
+						   false};
 
 				kp_rules(lab, node_ep, sv, node->owner, &d, b);
 				if (sv->type == VL_SVC_LB) {

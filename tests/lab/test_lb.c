@@ -37,8 +37,10 @@ static const char *const topo =
     "      - {name: a, replicas: 2, app: hello, ports: [8080]}\n"
     "      - {name: l, node: 1, app: hello, ports: [8080]}\n"
     "    services:\n"
-    "      - {name: web, type: LoadBalancer, selector: a, port: 80, targetPort: 8080, loadBalancerIP: 198.51.100.110}\n"
-    "      - {name: loc, type: LoadBalancer, selector: l, port: 81, targetPort: 8080, loadBalancerIP: 198.51.100.111,\n"
+    "      - {name: web, type: LoadBalancer, selector: a, port: 80, targetPort: 8080, loadBalancerIP: "
+    "198.51.100.110}\n"
+    "      - {name: loc, type: LoadBalancer, selector: l, port: 81, targetPort: 8080, loadBalancerIP: "
+    "198.51.100.111,\n"
     "         externalTrafficPolicy: Local}\n"
     "      - {name: inner, selector: a, port: 90, targetPort: 8080}\n"
     "vms:\n"
@@ -67,7 +69,8 @@ struct probe {
 static struct probe probe(const char *from, const char *to)
 {
 	struct probe p;
-	char *out = th_run(NULL, "%s probe %s %s %s -o json 2>&1", th_vnetlab(), th_lab.name, from, to), *ex, *acc;
+	char *out = th_run(NULL, "%s probe %s %s %s -o json 2>&1", th_vnetlab(), th_lab.name, from, to), *ex,
+	     *acc;
 
 	p.result = th_json_get(out, "result");
 	p.seen = th_json_get(out, "seenSource");
@@ -181,10 +184,11 @@ Test(lb, deleting_the_generated_rule_drops_the_next_connection_by_deny_all_inbou
 Test(lb, a_deny_of_the_probe_source_takes_the_backends_out)
 {
 	int st;
-	char *out = th_run(&st,
-			   "%s nsg rule add %s aks-agentpool-k-nsg no-probe --priority 400 --access Deny "
-			   "--direction Inbound --protocol '*' --source 168.63.129.16 --destination '*' --port '*' 2>&1",
-			   th_vnetlab(), th_lab.name);
+	char *out = th_run(
+	    &st,
+	    "%s nsg rule add %s aks-agentpool-k-nsg no-probe --priority 400 --access Deny "
+	    "--direction Inbound --protocol '*' --source 168.63.129.16 --destination '*' --port '*' 2>&1",
+	    th_vnetlab(), th_lab.name);
 	struct probe p;
 
 	cr_assert_eq(st, 0, "%s", out);

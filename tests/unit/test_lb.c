@@ -35,22 +35,24 @@ Test(cpa, legacy_name_of_the_article)
 {
 	char b[128];
 
-	vl_cpa_legacy_name(b, sizeof(b), "094204ca-555d-11e9-b161-9a6af7601360", VL_PROTO_TCP, 8080, "Internet");
+	vl_cpa_legacy_name(b, sizeof(b), "094204ca-555d-11e9-b161-9a6af7601360", VL_PROTO_TCP, 8080,
+			   "Internet");
 	cr_assert_str_eq(b, "a094204ca555d11e9b1619a6af760136-TCP-8080-Internet");
-	vl_cpa_legacy_name(b, sizeof(b), "094204ca-555d-11e9-b161-9a6af7601360", VL_PROTO_UDP, 53, "10.0.0.0/8");
+	vl_cpa_legacy_name(b, sizeof(b), "094204ca-555d-11e9-b161-9a6af7601360", VL_PROTO_UDP, 53,
+			   "10.0.0.0/8");
 	cr_assert_str_eq(b, "a094204ca555d11e9b1619a6af760136-UDP-53-10.0.0.0_8");
 }
 
-#define HEAD                                                                                                  \
-	"name: u\n"                                                                                           \
-	"vnets:\n"                                                                                            \
-	"  - name: v\n"                                                                                       \
-	"    addressSpace: [10.5.0.0/16]\n"                                                                   \
-	"    subnets:\n"                                                                                      \
-	"      - {name: aks, addressPrefix: 10.5.0.0/24}\n"                                                   \
-	"      - {name: other, addressPrefix: 10.5.1.0/24}\n"                                                 \
-	"      - name: nat\n"                                                                                 \
-	"        addressPrefix: 10.5.2.0/24\n"                                                                \
+#define HEAD                                                                                                 \
+	"name: u\n"                                                                                          \
+	"vnets:\n"                                                                                           \
+	"  - name: v\n"                                                                                      \
+	"    addressSpace: [10.5.0.0/16]\n"                                                                  \
+	"    subnets:\n"                                                                                     \
+	"      - {name: aks, addressPrefix: 10.5.0.0/24}\n"                                                  \
+	"      - {name: other, addressPrefix: 10.5.1.0/24}\n"                                                \
+	"      - name: nat\n"                                                                                \
+	"        addressPrefix: 10.5.2.0/24\n"                                                               \
 	"        natGateway: {name: ngw, publicIpAddresses: [203.0.113.200]}\n"
 
 static const struct vl_rule *rule(const struct vl_lab *lab, const char *nsg, const char *name)
@@ -65,33 +67,37 @@ static const struct vl_rule *rule(const struct vl_lab *lab, const char *nsg, con
 
 Test(cpa, priorities_fill_gaps_from_500_and_shared_rules_merge_destinations)
 {
-	struct vl_lab *lab = th_load(HEAD "networkSecurityGroups:\n"
-					  "  - name: nodes\n"
-					  "    securityRules:\n"
-					  "      - {name: mine, priority: 500, direction: Inbound, access: Allow, protocol: Tcp,\n"
-					  "         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*',\n"
-					  "         destinationPortRange: '22'}\n"
-					  "      - {name: mine2, priority: 502, direction: Inbound, access: Allow, protocol: Tcp,\n"
-					  "         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*',\n"
-					  "         destinationPortRange: '23'}\n"
-					  "aksClusters:\n"
-					  "  - name: k\n"
-					  "    subnet: aks\n"
-					  "    networkPlugin: azure\n"
-					  "    nodeCount: 1\n"
-					  "    nodeNetworkSecurityGroup: nodes\n"
-					  "    pods: [{name: p, app: hello, ports: [80]}]\n"
-					  "    services:\n"
-					  "      - {name: a, type: LoadBalancer, selector: p, port: 80, loadBalancerIP: 198.51.100.50}\n"
-					  "      - {name: b, type: LoadBalancer, selector: p, port: 80, loadBalancerIP: 198.51.100.51}\n"
-					  "      - name: c\n"
-					  "        type: LoadBalancer\n"
-					  "        selector: p\n"
-					  "        port: 443\n"
-					  "        loadBalancerIP: 198.51.100.52\n"
-					  "        loadBalancerSourceRanges: [192.0.2.0/24, 203.0.113.0/24]\n"
-					  "        annotations: {service.beta.kubernetes.io/azure-deny-all-except-load-balancer-source-ranges: 'true'}\n");
-	const struct vl_rule *shared = rule(lab, "nodes", "k8s-azure-lb_allow_IPv4_d39272f7f57ed937951650d93992ad77");
+	struct vl_lab *lab = th_load(
+	    HEAD
+	    "networkSecurityGroups:\n"
+	    "  - name: nodes\n"
+	    "    securityRules:\n"
+	    "      - {name: mine, priority: 500, direction: Inbound, access: Allow, protocol: Tcp,\n"
+	    "         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*',\n"
+	    "         destinationPortRange: '22'}\n"
+	    "      - {name: mine2, priority: 502, direction: Inbound, access: Allow, protocol: Tcp,\n"
+	    "         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*',\n"
+	    "         destinationPortRange: '23'}\n"
+	    "aksClusters:\n"
+	    "  - name: k\n"
+	    "    subnet: aks\n"
+	    "    networkPlugin: azure\n"
+	    "    nodeCount: 1\n"
+	    "    nodeNetworkSecurityGroup: nodes\n"
+	    "    pods: [{name: p, app: hello, ports: [80]}]\n"
+	    "    services:\n"
+	    "      - {name: a, type: LoadBalancer, selector: p, port: 80, loadBalancerIP: 198.51.100.50}\n"
+	    "      - {name: b, type: LoadBalancer, selector: p, port: 80, loadBalancerIP: 198.51.100.51}\n"
+	    "      - name: c\n"
+	    "        type: LoadBalancer\n"
+	    "        selector: p\n"
+	    "        port: 443\n"
+	    "        loadBalancerIP: 198.51.100.52\n"
+	    "        loadBalancerSourceRanges: [192.0.2.0/24, 203.0.113.0/24]\n"
+	    "        annotations: "
+	    "{service.beta.kubernetes.io/azure-deny-all-except-load-balancer-source-ranges: 'true'}\n");
+	const struct vl_rule *shared =
+	    rule(lab, "nodes", "k8s-azure-lb_allow_IPv4_d39272f7f57ed937951650d93992ad77");
 	const struct vl_rule *deny = rule(lab, "nodes", "k8s-azure-lb_deny-all_IPv4");
 	char name[128];
 	const char *ranges[] = {"192.0.2.0/24", "203.0.113.0/24"};
@@ -124,8 +130,10 @@ Test(cpa, deleting_a_service_removes_its_rules_and_keeps_the_others)
 					  "    kubernetesVersion: 1.28.3\n"
 					  "    pods: [{name: p, app: hello, ports: [80]}]\n"
 					  "    services:\n"
-					  "      - {name: a, type: LoadBalancer, selector: p, port: 80, uid: 11111111-2222-3333-4444-555555555555}\n"
-					  "      - {name: b, type: LoadBalancer, selector: p, port: 81, uid: 66666666-7777-8888-9999-000000000000}\n");
+					  "      - {name: a, type: LoadBalancer, selector: p, port: 80, uid: "
+					  "11111111-2222-3333-4444-555555555555}\n"
+					  "      - {name: b, type: LoadBalancer, selector: p, port: 81, uid: "
+					  "66666666-7777-8888-9999-000000000000}\n");
 	const char *ra = "a1111111122223333444455555555555-TCP-80-Internet";
 	const char *rb = "a6666666677778888999900000000000-TCP-81-Internet";
 	struct vl_error err = {0};
@@ -149,12 +157,13 @@ Test(cpa, deleting_a_service_removes_its_rules_and_keeps_the_others)
 
 Test(outbound, precedence_nat_gateway_then_public_ip_then_lb_then_default)
 {
-	struct vl_lab *lab = th_load(HEAD "aksClusters:\n"
-					  "  - {name: k, subnet: aks, networkPlugin: azure, nodeCount: 1, outboundIp: 198.51.100.90}\n"
-					  "vms:\n"
-					  "  - {name: both, subnet: nat, publicIpAddress: true}\n"
-					  "  - {name: pip, subnet: other, publicIpAddress: 192.0.2.77}\n"
-					  "  - {name: plain, subnet: other}\n");
+	struct vl_lab *lab = th_load(
+	    HEAD "aksClusters:\n"
+		 "  - {name: k, subnet: aks, networkPlugin: azure, nodeCount: 1, outboundIp: 198.51.100.90}\n"
+		 "vms:\n"
+		 "  - {name: both, subnet: nat, publicIpAddress: true}\n"
+		 "  - {name: pip, subnet: other, publicIpAddress: 192.0.2.77}\n"
+		 "  - {name: plain, subnet: other}\n");
 	const struct vl_effective *e = lab->eff;
 	int both = vl_lab_find_endpoint(lab, "both"), pip = vl_lab_find_endpoint(lab, "pip");
 	int plain = vl_lab_find_endpoint(lab, "plain"), node = vl_lab_find_endpoint(lab, "k-node-0");
@@ -174,21 +183,23 @@ Test(outbound, precedence_nat_gateway_then_public_ip_then_lb_then_default)
 
 Test(outbound, a_default_route_to_an_appliance_comes_first)
 {
-	struct vl_lab *lab = th_load("name: u\n"
-				     "routeTables:\n"
-				     "  - name: rt\n"
-				     "    routes: [{name: all, addressPrefix: 0.0.0.0/0, nextHopType: VirtualAppliance,\n"
-				     "              nextHopIpAddress: 10.6.1.4}]\n"
-				     "vnets:\n"
-				     "  - name: v\n"
-				     "    addressSpace: [10.6.0.0/16]\n"
-				     "    subnets:\n"
-				     "      - {name: aks, addressPrefix: 10.6.0.0/24, routeTable: rt}\n"
-				     "      - {name: hub, addressPrefix: 10.6.1.0/24}\n"
-				     "aksClusters:\n"
-				     "  - {name: k, subnet: aks, networkPlugin: azure, nodeCount: 1, outboundType: userDefinedRouting}\n"
-				     "vms:\n"
-				     "  - {name: nva, subnet: hub, enableIpForwarding: true}\n");
+	struct vl_lab *lab =
+	    th_load("name: u\n"
+		    "routeTables:\n"
+		    "  - name: rt\n"
+		    "    routes: [{name: all, addressPrefix: 0.0.0.0/0, nextHopType: VirtualAppliance,\n"
+		    "              nextHopIpAddress: 10.6.1.4}]\n"
+		    "vnets:\n"
+		    "  - name: v\n"
+		    "    addressSpace: [10.6.0.0/16]\n"
+		    "    subnets:\n"
+		    "      - {name: aks, addressPrefix: 10.6.0.0/24, routeTable: rt}\n"
+		    "      - {name: hub, addressPrefix: 10.6.1.0/24}\n"
+		    "aksClusters:\n"
+		    "  - {name: k, subnet: aks, networkPlugin: azure, nodeCount: 1, outboundType: "
+		    "userDefinedRouting}\n"
+		    "vms:\n"
+		    "  - {name: nva, subnet: hub, enableIpForwarding: true}\n");
 	int node = vl_lab_find_endpoint(lab, "k-node-0");
 
 	cr_assert_eq(lab->eff->snat_kind[node], VL_SNAT_ROUTE);
@@ -197,16 +208,17 @@ Test(outbound, a_default_route_to_an_appliance_comes_first)
 
 Test(eval, internet_client_to_frontend_names_lb_nsg_and_kube_proxy_hops)
 {
-	struct vl_lab *lab = th_load(HEAD "aksClusters:\n"
-					  "  - name: k\n"
-					  "    subnet: aks\n"
-					  "    networkPlugin: azure\n"
-					  "    nodeCount: 2\n"
-					  "    pods: [{name: p, node: 1, app: hello, ports: [8080]}]\n"
-					  "    services:\n"
-					  "      - {name: s, type: LoadBalancer, selector: p, port: 80, targetPort: 8080,\n"
-					  "         externalTrafficPolicy: Local, loadBalancerIP: 198.51.100.60}\n"
-					  "internet: {hosts: [{name: c}]}\n");
+	struct vl_lab *lab =
+	    th_load(HEAD "aksClusters:\n"
+			 "  - name: k\n"
+			 "    subnet: aks\n"
+			 "    networkPlugin: azure\n"
+			 "    nodeCount: 2\n"
+			 "    pods: [{name: p, node: 1, app: hello, ports: [8080]}]\n"
+			 "    services:\n"
+			 "      - {name: s, type: LoadBalancer, selector: p, port: 80, targetPort: 8080,\n"
+			 "         externalTrafficPolicy: Local, loadBalancerIP: 198.51.100.60}\n"
+			 "internet: {hosts: [{name: c}]}\n");
 	struct vl_verdict v;
 	uint32_t fe;
 	const struct vl_frontend *f;
@@ -219,7 +231,8 @@ Test(eval, internet_client_to_frontend_names_lb_nsg_and_kube_proxy_hops)
 	cr_assert_eq(vl_eval_path(lab, vl_lab_find_endpoint(lab, "c"), fe, VL_PROTO_TCP, 0, 80, &v), 0);
 	cr_assert_eq(v.outcome, VL_OUT_DELIVERED, "%s", v.why);
 	cr_assert_eq(v.dst_ep, vl_lab_find_endpoint(lab, "p"));
-	cr_assert_eq(v.seen_src, lab->eps[vl_lab_find_endpoint(lab, "c")].ip, "Local keeps the client address");
+	cr_assert_eq(v.seen_src, lab->eps[vl_lab_find_endpoint(lab, "c")].ip,
+		     "Local keeps the client address");
 	cr_assert_eq(v.hops[0].type, VL_HT_LB);
 	cr_assert_eq(v.hops[0].endpoint, vl_lab_find_endpoint(lab, "k-node-1"));
 	cr_assert_eq(v.hops[1].type, VL_HT_NSG);
@@ -255,7 +268,9 @@ struct bad {
 	const char *err;
 };
 
-#define CL "aksClusters:\n  - name: k\n    subnet: aks\n    networkPlugin: azure\n    nodeCount: 1\n    pods: [{name: p}]\n"
+#define CL                                                                                                   \
+	"aksClusters:\n  - name: k\n    subnet: aks\n    networkPlugin: azure\n    nodeCount: 1\n    pods: " \
+	"[{name: p}]\n"
 
 static const struct bad bads[] = {
     {HEAD "vms: [{name: w, subnet: other, publicIpAddress: 8.8.8.8}]\n",
@@ -266,8 +281,10 @@ static const struct bad bads[] = {
 	     "      - {name: s, type: LoadBalancer, selector: p, port: 80, loadBalancerIP: 198.51.100.20}\n"
 	     "      - {name: t, type: LoadBalancer, selector: p, port: 80, loadBalancerIP: 198.51.100.20}\n",
      "19:78: service 't' and service 's' both use frontend 198.51.100.20 port 80/Tcp"},
-    {HEAD CL "    services: [{name: s, type: LoadBalancer, selector: p, port: 80, loadBalancerIP: 203.0.113.200}]\n",
-     "17:85: frontend of service 's' of cluster 'k': 203.0.113.200 is already the public IP of NAT gateway 'ngw'"},
+    {HEAD CL
+     "    services: [{name: s, type: LoadBalancer, selector: p, port: 80, loadBalancerIP: 203.0.113.200}]\n",
+     "17:85: frontend of service 's' of cluster 'k': 203.0.113.200 is already the public IP of NAT gateway "
+     "'ngw'"},
     {HEAD CL "    services: [{name: s, selector: p, port: 80, externalTrafficPolicy: Local}]\n",
      "17:72: externalTrafficPolicy needs type NodePort or LoadBalancer"},
 };
