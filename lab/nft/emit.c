@@ -171,7 +171,7 @@ int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const 
 		}
 		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
 				    s->key_type == VLNFT_TYPE_IFNAME ? 1 : 2);
-		if (s->data_len) /* data maps hold marks: host order */
+		if (s->data_len && s->data_type == VLNFT_TYPE_MARK) /* marks: host order; addresses: network */
 			nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER, 1);
 		nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
 		nftnl_udata_buf_free(u);
