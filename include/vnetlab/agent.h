@@ -49,6 +49,8 @@ int vl_app_hello_page(char *buf, size_t len, const char *endpoint, const char *c
 int vl_app_echo_reply(char *buf, size_t len, const char *endpoint, const char *client_ip, int client_port);
 /* Extract the client address an app reported from its reply; 0 or -ENOENT. */
 int vl_app_parse_seen(const char *reply, char *ip, size_t len);
+/* The endpoint name an app put in its reply (hello's Hostname, echo's first word). 0 or -ENOENT. */
+int vl_app_parse_name(const char *reply, char *name, size_t len);
 
 /* One NSG drop as the agent broadcasts it; addresses and ports in host order. */
 struct vl_drop {

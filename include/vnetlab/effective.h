@@ -59,6 +59,38 @@ struct vl_scope {
 
 enum vl_peer_state { VL_PEER_INITIATED, VL_PEER_CONNECTED };
 
+/* How a NIC reaches the Internet, first match of spec 14.1 (a 0/0 UDR to an appliance or a
+ * gateway is a route: the packet never gets to the edge with this NIC's address). */
+enum vl_snat_kind {
+	VL_SNAT_DEFAULT, /* default outbound access: the VNet's outbound address */
+	VL_SNAT_NATGW,	 /* the subnet's NAT gateway */
+	VL_SNAT_ILPIP,	 /* the VM's instance-level public IP (1:1, inbound too) */
+	VL_SNAT_LB,	 /* the cluster's load balancer outbound rule (outboundType loadBalancer) */
+	VL_SNAT_ROUTE,	 /* a 0/0 UDR to an appliance or a gateway takes it first */
+};
+
+/* One backend of a LoadBalancer frontend: a node, and what its health probe gets (spec 15.4). */
+struct vl_backend {
+	int node;	     /* endpoint index of the node */
+	bool healthy;	     /* the probe from 168.63.129.16 passes the NSGs and is answered */
+	int local_pods;	     /* selected pods on this node */
+	int nsg;	     /* NSG that dropped the probe, or VL_NONE */
+	const struct vl_rule *rule; /* ... its rule */
+	char why[96];	     /* unhealthy: why, e.g. "no local pod (externalTrafficPolicy Local)" */
+};
+
+/* A LoadBalancer Service's frontend (Azure LB `kubernetes`, floating IP on). */
+struct vl_frontend {
+	int cluster;
+	int service;
+	uint32_t ip;
+	struct vl_backend *backends; /* every node of the cluster, node order */
+	size_t n_backends;
+	int *pods; /* endpoint indexes of the selected pods */
+	size_t n_pods;
+	uint16_t probe_port; /* NodePort of the first port (TCP probe), or healthCheckNodePort (HTTP, Local) */
+};
+
 struct vl_effective {
 	struct vl_scope *scopes;
 	size_t n_scopes;
@@ -69,6 +101,12 @@ struct vl_effective {
 	uint32_t *outbound_ip; /* per VNet: its default outbound address (SNAT at the edge) */
 	struct vl_prefix **nonmasq; /* per cluster: ip-masq-agent's nonMasqueradeCIDRs */
 	size_t *n_nonmasq;
+	/* Per endpoint: the address the Internet sees for traffic from its NIC (spec 14.1) and how
+	 * it got it; 0 / VL_SNAT_DEFAULT for endpoints without a NIC of their own. */
+	uint32_t *snat_ip;
+	enum vl_snat_kind *snat_kind;
+	struct vl_frontend *frontends; /* one per LoadBalancer Service, cluster then service order */
+	size_t n_frontends;
 };
 
 /* Compute lab->eff from a resolved model. 0, -ENOMEM, or -EINVAL with err set. */
@@ -105,6 +143,40 @@ bool vl_eff_peering_admits(const struct vl_lab *lab, int from, int to, uint32_t 
 int vl_eff_peering_sources(const struct vl_lab *lab, int from, struct vl_prefix **out, size_t *n);
 /* Both sides exist: traffic flows. */
 bool vl_eff_peered(const struct vl_lab *lab, int a, int b);
+
+/* ---- public addresses, LoadBalancer Services (lab/effective/public.c, cpa.c, lb.c) ---- */
+
+/* Allocate the public addresses written `true` or left out (198.51.100.127 downward), the
+ * clusterIPs, nodePorts, healthCheckNodePorts and UIDs, and check that no two resources share
+ * an address. Called by vl_lab_resolve() before endpoints exist. 0 or -EINVAL with err set. */
+int vl_public_assign(struct vl_lab *lab, struct vl_error *err);
+/* The NSG rules cloud-provider-azure keeps in cluster c's node NSG for its LoadBalancer
+ * Services (spec 15.2, legacy 15.3 before Kubernetes 1.29): managed rules of services that are
+ * gone are removed, existing ones keep their priority, new ones take the lowest free priority
+ * from 500 (deny-all: the highest free from 4095). Creates the node NSG ("aks-agentpool-<c>-nsg",
+ * default rules only) when the cluster names none and has a LoadBalancer. 0 or -errno. */
+int vl_cpa_reconcile(struct vl_lab *lab, int c, struct vl_error *err);
+/* k8s-azure-lb_allow_IPv4_<md5hex("<proto>_<srcs>_<ports>")> (spec 15.2): srcs and ports
+ * sorted as strings and joined with ','. */
+void vl_cpa_allow_name(char *buf, size_t len, enum vl_proto proto, const char *const *srcs, size_t n_srcs,
+		       const uint16_t *ports, size_t n_ports);
+/* Legacy: a<uid without dashes, cut to 32>-<TCP|UDP>-<port>-<src with / -> _ and : -> .> */
+void vl_cpa_legacy_name(char *buf, size_t len, const char *uid, enum vl_proto proto, uint16_t port,
+			const char *src);
+/* Is the rule one cloud-provider-azure owns (name prefix and priority 500-4096)? */
+bool vl_cpa_is_managed(const struct vl_rule *r);
+/* Recompute every backend's health (after an NSG edit: probes are subject to NSGs). */
+void vl_eff_lb_health(struct vl_lab *lab);
+/* The frontend holding ip, or NULL. */
+const struct vl_frontend *vl_eff_frontend(const struct vl_effective *e, uint32_t ip);
+/* The service of cluster c whose clusterIP is ip, or VL_NONE. */
+int vl_eff_cluster_ip(const struct vl_lab *lab, int c, uint32_t ip);
+/* The VM whose instance public IP is ip, as its endpoint index, or VL_NONE. */
+int vl_eff_ilpip_owner(const struct vl_lab *lab, uint32_t ip);
+/* The address the Internet sees for a packet leaving VNet vnet's edge with source src (a NIC's
+ * address: its snat_ip; anything else: the default outbound address). */
+uint32_t vl_eff_snat_for(const struct vl_lab *lab, int vnet, uint32_t src, enum vl_snat_kind *kind);
+const char *vl_snat_kind_name(enum vl_snat_kind k); /* "default outbound access", "NAT gateway", ... */
 
 const char *vl_nh_name(enum vl_nh h);		/* "VnetLocal", "VNetPeering", "VirtualNetworkGateway", ... */
 const char *vl_route_src_name(enum vl_route_src s); /* "Default", "User", "VirtualNetworkGateway" */

@@ -6,6 +6,7 @@
 #ifndef VNETLAB_EVAL_H
 #define VNETLAB_EVAL_H
 
+#include "vnetlab/effective.h"
 #include "vnetlab/model.h"
 
 struct vl_flow {
@@ -35,6 +36,10 @@ enum vl_hop_type {
 	VL_HT_NAT,	 /* source address nat_from rewritten to nat_to (`endpoint`: the node that masquerades,
 			  * VL_NONE: the VNet's edge, default outbound access) */
 	VL_HT_EDGE,	 /* out of vnet's edge to the Internet */
+	VL_HT_LB,	 /* Azure LB frontend nat_from (service `service` of `cluster`) to backend node `endpoint`,
+			  * floating IP: the destination is kept */
+	VL_HT_KPROXY,	 /* kube-proxy on node `endpoint`: destination nat_from:port DNATed to pod `pod`
+			  * (nat_to:targetPort), masquerade when `masq` */
 };
 
 struct vl_hop {
@@ -55,7 +60,13 @@ struct vl_hop {
 	int remote_vnet;	       /* PEERING */
 	int gateway;		       /* GATEWAY */
 	int local_gateway;	       /* GATEWAY */
-	uint32_t nat_from, nat_to;     /* NAT */
+	uint32_t nat_from, nat_to;     /* NAT, LB, KPROXY */
+	bool dnat;		       /* NAT: the destination was rewritten (an instance public IP, inbound) */
+	enum vl_snat_kind snat;	       /* NAT at the edge: why that address (spec 14.1) */
+	int cluster, service;	       /* LB, KPROXY */
+	int pod;		       /* KPROXY: the pod endpoint chosen */
+	bool masq;		       /* KPROXY: externalTrafficPolicy Cluster masquerades to the node */
+	int candidates;		       /* LB: healthy backends; KPROXY: pods to choose from */
 };
 
 #define VL_MAX_HOPS 32

@@ -128,6 +128,12 @@ struct vl_subnet {
 	char *delegation;
 	struct vl_loc loc;
 	struct vl_loc nsg_loc;
+	/* natGateway: {name, publicIpAddresses}; NULL name = none. 0 addresses are allocated by
+	 * vl_public_assign(); SNAT uses the first (spec 14.1). */
+	char *natgw;
+	uint32_t *natgw_ips;
+	size_t n_natgw_ips;
+	struct vl_loc natgw_loc;
 };
 
 /* One side of a VNet peering (each side is its own resource, spec section 12.1). */
@@ -160,6 +166,9 @@ struct vl_vm {
 	uint32_t static_ip; /* privateIpAddress; 0 = dynamic */
 	int nsg;	    /* NIC NSG or VL_NONE */
 	bool ip_forwarding; /* enableIpForwarding: the NIC may send and receive others' packets */
+	bool has_public_ip; /* publicIpAddress: an instance-level public IP (1:1 NAT at the edge) */
+	uint32_t public_ip; /* its address; 0 until vl_public_assign() allocates one (`true`) */
+	struct vl_loc public_ip_loc;
 	enum vl_app app;
 	uint16_t *ports;
 	size_t n_ports;
@@ -187,6 +196,42 @@ struct vl_pod_spec {
 	struct vl_loc loc;
 };
 
+enum vl_svc_type { VL_SVC_CLUSTER_IP, VL_SVC_NODE_PORT, VL_SVC_LB };
+
+struct vl_svc_port {
+	uint16_t port;
+	uint16_t target_port;
+	uint16_t node_port; /* NodePort and LoadBalancer; 0 until vl_public_assign() (30000-32767) */
+	enum vl_proto proto; /* TCP or UDP */
+	struct vl_loc loc;
+};
+
+/* A Kubernetes Service of a cluster (spec 8, 15). */
+struct vl_service {
+	char *name;
+	enum vl_svc_type type;
+	int selector; /* index into the cluster's pods (pod specs): the pods it selects */
+	struct vl_svc_port *ports;
+	size_t n_ports;
+	bool local; /* externalTrafficPolicy: Local (else Cluster) */
+	struct vl_prefix *source_ranges; /* loadBalancerSourceRanges */
+	size_t n_source_ranges;
+	char *uid; /* metadata.uid; derived from the names when absent */
+	/* annotations that change the NSG rules (spec 15.2, 15.3) */
+	struct vl_strv allowed_tags; /* azure-allowed-service-tags */
+	bool deny_all_except;	     /* azure-deny-all-except-load-balancer-source-ranges */
+	bool no_nsg_rule;	     /* azure-disable-load-balancer-nsg-rule */
+	bool shared_rule;	     /* azure-shared-securityrule (legacy names) */
+	uint32_t frontend_ip;	     /* LoadBalancer: loadBalancerIP or allocated */
+	uint32_t cluster_ip;	     /* clusterIP or allocated from serviceCidr */
+	uint16_t health_port;	     /* healthCheckNodePort (Local LoadBalancer) */
+	struct vl_loc loc;
+	struct vl_loc frontend_loc;
+};
+
+/* outboundType of an AKS cluster (spec 14.2). */
+enum vl_outbound_type { VL_OUTBOUND_LB, VL_OUTBOUND_UDR };
+
 struct vl_aks {
 	char *name;
 	int subnet;
@@ -200,6 +245,12 @@ struct vl_aks {
 	size_t n_non_masq;
 	struct vl_pod_spec *pods;
 	size_t n_pods;
+	int k8s_major, k8s_minor;	     /* kubernetesVersion; default 1.30 */
+	enum vl_outbound_type outbound_type; /* default loadBalancer */
+	uint32_t outbound_ip;		     /* loadBalancer: outboundIp, or allocated */
+	struct vl_service *services;
+	size_t n_services;
+	bool made_node_nsg; /* node_nsg was created for its LoadBalancer rules */
 	struct vl_loc loc;
 };
 
@@ -302,6 +353,7 @@ struct vl_endpoint {
 	uint16_t *ports; /* borrowed from the spec */
 	size_t n_ports;
 	struct vl_prefix pod_cidr; /* NODE (kubenet): its /24 */
+	int pod_spec;		   /* POD: index into its cluster's pods (what selectors match) */
 };
 
 struct vl_effective;
@@ -407,6 +459,11 @@ int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err);
 
 /* Apply a live edit to lab->nsgs, validated like the file. 0 or -errno with err set. */
 int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err);
+
+/* A cluster's service by name, or VL_NONE. */
+int vl_aks_find_service(const struct vl_aks *a, const char *name);
+/* "cluster/service" or "service" (unique in the lab): *cluster and *svc, 0 or -ENOENT. */
+int vl_lab_find_service(const struct vl_lab *lab, const char *name, int *cluster, int *svc);
 
 const char *vl_proto_name(enum vl_proto p); /* "Tcp", "Udp", "Icmp", "Esp", "Ah", "*" */
 const char *vl_app_name(enum vl_app a);	    /* "hello", "echo", "" */

@@ -130,6 +130,12 @@ uint32_t vl_scope_mark(int scope);
 /* The table a hub's fabric reads for packets of a spoke's scope (its routes to the hub's appliances). */
 uint32_t vl_transit_table(int scope);
 
+/* The fwmark and routing table that take frontend f's packets to its backend b (floating IP: the
+ * destination stays the frontend; the fabric routes it to the node). */
+uint32_t vl_lb_mark(int frontend, int backend);
+/* The VNet whose edge a public address of the lab belongs to, or VL_NONE (not one of ours). */
+int vl_public_vnet(const struct vl_lab *lab, uint32_t ip);
+
 /* The network an Internet or on-premises host's eth0 is on (its router holds .1). */
 struct vl_prefix vl_outside_net(const struct vl_lab *lab, int ep);
 

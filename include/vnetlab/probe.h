@@ -23,6 +23,7 @@ enum vl_probe_status {
 struct vl_probe_result {
 	enum vl_probe_status status;
 	char seen_source[16]; /* what the target's app reported, "" if none */
+	char answered_by[64]; /* the endpoint whose app answered (a Service's pod), "" if none */
 	char nsg[96];	      /* when dropped */
 	char rule[96];
 	double ms;	/* time to the result */

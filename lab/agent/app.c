@@ -79,6 +79,27 @@ int vl_app_parse_seen(const char *reply, char *ip, size_t len)
 	return -ENOENT;
 }
 
+int vl_app_parse_name(const char *reply, char *name, size_t len)
+{
+	static const char hello[] = "<b>Hostname:</b> ", echo[] = "vnetlab-echo ";
+	const char *p;
+	size_t n;
+
+	if (!reply || !len)
+		return -ENOENT;
+	if ((p = strstr(reply, hello)))
+		p += sizeof(hello) - 1, n = strcspn(p, "<\r\n ");
+	else if (!strncmp(reply, echo, sizeof(echo) - 1))
+		p = reply + sizeof(echo) - 1, n = strcspn(p, " \r\n");
+	else
+		return -ENOENT;
+	if (!n || n >= len)
+		return -ENOENT;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	return 0;
+}
+
 static const char *proto_word(enum vl_proto p)
 {
 	switch (p) {

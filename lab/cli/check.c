@@ -64,6 +64,7 @@ static void print_path(const struct vl_lab *lab, const struct vl_verdict *v, FIL
 				h->rule ? h->rule->priority : 0);
 		else if (v->hops[i].type == VL_HT_PEERING ||
 		    v->hops[i].type == VL_HT_GATEWAY || v->hops[i].type == VL_HT_APPLIANCE ||
+		    v->hops[i].type == VL_HT_LB || v->hops[i].type == VL_HT_KPROXY ||
 		    (v->hops[i].type == VL_HT_NAT && v->hops[i].endpoint == VL_NONE)) {
 			hop_words(lab, &v->hops[i], words, sizeof(words));
 			fprintf(out, "      %s\n", words);
@@ -145,6 +146,8 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 			dst_s, c->port, proto_lc(c->proto), c->expect == VL_EXPECT_ALLOW ? "allow" : "deny",
 			vl_probe_status_name(r.status));
 		json_str(out, r.seen_source[0] ? r.seen_source : NULL);
+		fprintf(out, ",\"answeredBy\":");
+		json_str(out, r.answered_by[0] ? r.answered_by : NULL);
 		fprintf(out, ",\"rule\":");
 		json_str(out, got_rule[0] ? got_rule : NULL);
 		fprintf(out, ",\"pass\":%s,\"detail\":", ok ? "true" : "false");
@@ -173,6 +176,8 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 		else if (who != VL_NONE)
 			fprintf(out, " (%s)", lab->eps[who].name);
 	}
+	if (r.answered_by[0] && strcmp(r.answered_by, c->to))
+		fprintf(out, "; %s answered", r.answered_by);
 	if (got_rule[0] && r.status != VL_PROBE_DROPPED)
 		fprintf(out, "; rule %s", got_rule);
 	fprintf(out, "%s\n", why);

@@ -58,6 +58,9 @@ int parse_output(const char *v, bool *json);
 void json_str(FILE *f, const char *s);
 
 /* Resolve "name" or "a.b.c.d" to an address; *ep set when it is an endpoint (of from's VNet first). */
+/* show: a cluster's Services with frontends and backend health; public IPs and NAT gateways (services.c). */
+void show_services(const struct vl_lab *lab, int c, FILE *f);
+void show_public(const struct vl_lab *lab, FILE *f);
 int resolve_target(const struct vl_lab *lab, int from, const char *s, uint32_t *ip, int *ep);
 /* Parse "TO[:PORT]". */
 int split_target(char *s, char **to, int *port);

@@ -164,6 +164,8 @@ int cmd_probe(int argc, char **argv)
 		printf(",\"ip\":\"%s\",\"protocol\":\"%s\",\"port\":%d,\"result\":\"%s\",\"seenSource\":", ip,
 		       proto_lc(a.proto), a.port, vl_probe_status_name(r.status));
 		json_str(stdout, r.seen_source[0] ? r.seen_source : NULL);
+		printf(",\"answeredBy\":");
+		json_str(stdout, r.answered_by[0] ? r.answered_by : NULL);
 		printf(",\"nsg\":");
 		json_str(stdout, r.nsg[0] ? r.nsg : NULL);
 		printf(",\"rule\":");
@@ -185,6 +187,8 @@ int cmd_probe(int argc, char **argv)
 		printf(" after %.1f ms", r.ms);
 		if (r.seen_source[0])
 			printf("; the app saw the client as %s", r.seen_source);
+		if (r.answered_by[0] && (to == VL_NONE || strcmp(r.answered_by, lab->eps[to].name)))
+			printf("; %s answered", r.answered_by);
 		printf("\n");
 	}
 	rc = r.status == VL_PROBE_CONNECTED ? 0 : 1;

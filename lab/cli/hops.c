@@ -70,12 +70,30 @@ void hop_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size
 		snprintf(buf, len, "appliance %s (%s)", lab->eps[h->endpoint].name, vl_ip_fmt(lab->eps[h->endpoint].ip, a));
 		return;
 	case VL_HT_NAT:
-		if (h->endpoint != VL_NONE)
+		if (h->dnat)
+			snprintf(buf, len, "nat       destination %s -> %s (instance public IP, 1:1 at the edge of vnet %s)",
+				 vl_ip_fmt(h->nat_from, a), vl_ip_fmt(h->nat_to, b), lab->vnets[h->vnet].name);
+		else if (h->endpoint != VL_NONE)
 			snprintf(buf, len, "nat       %s -> %s (ip-masq-agent on %s)", vl_ip_fmt(h->nat_from, a),
 				 vl_ip_fmt(h->nat_to, b), lab->eps[h->endpoint].name);
 		else
-			snprintf(buf, len, "nat       %s -> %s (default outbound access)", vl_ip_fmt(h->nat_from, a),
-				 vl_ip_fmt(h->nat_to, b));
+			snprintf(buf, len, "nat       %s -> %s (%s)", vl_ip_fmt(h->nat_from, a), vl_ip_fmt(h->nat_to, b),
+				 vl_snat_kind_name(h->snat));
+		return;
+	case VL_HT_LB:
+		snprintf(buf, len, "lb        frontend %s (service %s/%s) -> backend %s, floating IP (%d healthy)",
+			 vl_ip_fmt(h->nat_from, a), lab->aks[h->cluster].name, lab->aks[h->cluster].services[h->service].name,
+			 h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : "none", h->candidates);
+		return;
+	case VL_HT_KPROXY:
+		if (h->pod == VL_NONE)
+			snprintf(buf, len, "kube-proxy on %s: service %s has no endpoints", lab->eps[h->endpoint].name,
+				 lab->aks[h->cluster].services[h->service].name);
+		else
+			snprintf(buf, len, "kube-proxy on %s: %s -> pod %s (%s:%u, one of %d)%s%s",
+				 lab->eps[h->endpoint].name, vl_ip_fmt(h->nat_from, a), lab->eps[h->pod].name,
+				 vl_ip_fmt(h->nat_to, b), h->flow.dport, h->candidates,
+				 h->masq ? ", masquerade to " : "", h->masq ? lab->eps[h->endpoint].name : "");
 		return;
 	case VL_HT_EDGE:
 		snprintf(buf, len, "edge      vnet %s -> Internet", lab->vnets[h->vnet].name);
@@ -87,6 +105,7 @@ void hop_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size
 static const char *const hop_type_names[] = {
     [VL_HT_NSG] = "nsg",	     [VL_HT_ROUTE] = "route", [VL_HT_PEERING] = "peering", [VL_HT_GATEWAY] = "gateway",
     [VL_HT_APPLIANCE] = "appliance", [VL_HT_NAT] = "nat",     [VL_HT_EDGE] = "edge",
+    [VL_HT_LB] = "loadBalancer",     [VL_HT_KPROXY] = "kubeProxy",
 };
 
 void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out)
@@ -134,9 +153,30 @@ void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out)
 		fprintf(out, ",\"endpoint\":");
 		json_str(out, lab->eps[h->endpoint].name);
 		break;
-	case VL_HT_NAT:
-		fprintf(out, ",\"from\":\"%s\",\"to\":\"%s\",\"by\":", vl_ip_fmt(h->nat_from, s1), vl_ip_fmt(h->nat_to, s2));
-		json_str(out, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : "defaultOutboundAccess");
+	case VL_HT_NAT: {
+		static const char *const by[] = {"defaultOutboundAccess", "natGateway", "instancePublicIp",
+						 "loadBalancerOutbound", "userDefinedRoute"};
+
+		fprintf(out, ",\"from\":\"%s\",\"to\":\"%s\",\"field\":\"%s\",\"by\":", vl_ip_fmt(h->nat_from, s1),
+			vl_ip_fmt(h->nat_to, s2), h->dnat ? "destination" : "source");
+		json_str(out, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : by[h->snat]);
+		break;
+	}
+	case VL_HT_LB:
+		fprintf(out, ",\"frontend\":\"%s\",\"service\":", vl_ip_fmt(h->nat_from, s1));
+		json_str(out, lab->aks[h->cluster].services[h->service].name);
+		fprintf(out, ",\"backend\":");
+		json_str(out, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : NULL);
+		fprintf(out, ",\"healthyBackends\":%d,\"floatingIp\":true", h->candidates);
+		break;
+	case VL_HT_KPROXY:
+		fprintf(out, ",\"node\":");
+		json_str(out, lab->eps[h->endpoint].name);
+		fprintf(out, ",\"service\":");
+		json_str(out, lab->aks[h->cluster].services[h->service].name);
+		fprintf(out, ",\"pod\":");
+		json_str(out, h->pod != VL_NONE ? lab->eps[h->pod].name : NULL);
+		fprintf(out, ",\"masquerade\":%s", h->masq ? "true" : "false");
 		break;
 	case VL_HT_EDGE:
 		fprintf(out, ",\"vnet\":");

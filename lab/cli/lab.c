@@ -452,7 +452,9 @@ int cmd_show(int argc, char **argv)
 		       k->plugin == VL_PLUGIN_KUBENET ? "kubenet" : "Azure CNI", k->node_count,
 		       k->plugin == VL_PLUGIN_KUBENET ? vl_prefix_fmt(k->pod_cidr, a) : "(subnet)");
 		printf(", service CIDR %s, maxPods %d\n", vl_prefix_fmt(k->service_cidr, a), k->max_pods);
+		show_services(lab, (int)i, stdout);
 	}
+	show_public(lab, stdout);
 	printf("\n");
 	print_endpoints(lab, stdout);
 	vl_lab_free(lab);

@@ -209,9 +209,19 @@ void json_str(FILE *f, const char *s)
 
 int resolve_target(const struct vl_lab *lab, int from, const char *s, uint32_t *ip, int *ep)
 {
+	int c, sv;
+
 	*ep = vl_lab_find_endpoint(lab, s);
 	if (*ep != VL_NONE) {
 		*ip = lab->eps[*ep].ip;
+		return 0;
+	}
+	/* A Service: its frontend when it is a LoadBalancer, else its clusterIP. */
+	if (!vl_lab_find_service(lab, s, &c, &sv)) {
+		const struct vl_service *x = &lab->aks[c].services[sv];
+
+		*ip = x->type == VL_SVC_LB ? x->frontend_ip : x->cluster_ip;
+		*ep = VL_NONE;
 		return 0;
 	}
 	if (vl_ip_parse(s, ip))

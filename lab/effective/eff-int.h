@@ -19,4 +19,10 @@ int vleff_plist_push(struct vleff_plist *l, struct vl_prefix p);
 void vleff_plist_merge(struct vleff_plist *l);
 bool vleff_plist_contains(const struct vl_prefix *v, size_t n, uint32_t ip);
 
+/* md5.c: the MD5 of a string as 32 lower-case hex digits. */
+void vleff_md5_hex(const char *s, char out[33]);
+/* lb.c: outbound addresses per NIC and the frontends, from vl_eff_build(). */
+int vleff_lb_build(struct vl_lab *lab, struct vl_effective *e);
+void vleff_lb_free(struct vl_effective *e);
+
 #endif

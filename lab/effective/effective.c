@@ -340,6 +340,10 @@ int vl_eff_build(struct vl_lab *lab, struct vl_error *err)
 		rc = not_internet(lab, e);
 	if (!rc)
 		rc = nonmasq(lab, e);
+	if (!rc)
+		rc = vleff_lb_build(lab, e);
+	if (!rc)
+		vl_eff_lb_health(lab);
 	return rc;
 }
 
@@ -364,6 +368,7 @@ void vl_eff_free(struct vl_effective *e, const struct vl_lab *lab)
 			free(e->nonmasq[c]);
 	free(e->nonmasq);
 	free(e->n_nonmasq);
+	vleff_lb_free(e);
 	free(e);
 }
 

@@ -130,6 +130,7 @@ static struct vl_hop *hop_new(struct vl_verdict *v, enum vl_hop_type t)
 	h->type = t;
 	h->nsg = h->endpoint = h->subnet = h->scope = h->vnet = h->remote_vnet = VL_NONE;
 	h->gateway = h->local_gateway = VL_NONE;
+	h->cluster = h->service = h->pod = VL_NONE;
 	return h;
 }
 
@@ -250,8 +251,10 @@ static void to_internet(const struct vl_lab *lab, struct vl_verdict *v, int vnet
 	h->vnet = vnet;
 	h->flow = *f;
 	h = hop_new(v, VL_HT_NAT);
+	h->vnet = vnet;
 	h->nat_from = f->src;
-	h->nat_to = lab->eff->outbound_ip[vnet];
+	/* spec 14.1: NAT gateway, instance public IP, LB outbound, default outbound (lab/effective/lb.c) */
+	h->nat_to = vl_eff_snat_for(lab, vnet, f->src, &h->snat);
 	f->src = h->nat_to;
 	h->flow = *f;
 	v->seen_src = f->src;
@@ -393,15 +396,155 @@ static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int
 	end(v, VL_OUT_UNREACHABLE, "routing loop: more than %d trips", MAX_TRIPS);
 }
 
-/* From the Internet: only the hosts there, and replies to the VNets' outbound addresses. */
-static void from_internet(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_flow *f)
+static void travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int nic, int src_ep, struct vl_flow *f);
+
+/* The pod kube-proxy sends a flow for service `s` of cluster `c` to, from node `node` (VL_NONE: any):
+ * a pod on that node when there is one (Local allows no other), else the first. */
+static int kproxy_pod(const struct vl_lab *lab, int c, int s, int node, bool local_only, int *candidates)
 {
+	int first = VL_NONE, here = VL_NONE;
+
+	*candidates = 0;
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+
+		if (e->kind != VL_EP_POD || e->owner != c || e->pod_spec != lab->aks[c].services[s].selector)
+			continue;
+		if (local_only && e->node != node)
+			continue;
+		++*candidates;
+		if (first == VL_NONE)
+			first = (int)i;
+		if (here == VL_NONE && e->node == node)
+			here = (int)i;
+	}
+	return here != VL_NONE ? here : first;
+}
+
+/* The port of service s a flow to port dport/proto hits, or NULL. */
+static const struct vl_svc_port *svc_port(const struct vl_service *s, enum vl_proto proto, uint16_t dport)
+{
+	for (size_t i = 0; i < s->n_ports; i++)
+		if (s->ports[i].port == dport && s->ports[i].proto == proto)
+			return &s->ports[i];
+	return NULL;
+}
+
+/* kube-proxy on node `node`: DNAT to a pod of the service, masquerade when asked. false: no pod. */
+static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int c, int s,
+		   const struct vl_svc_port *sp, bool local_only, bool masq, struct vl_flow *f, int *pod)
+{
+	struct vl_hop *h;
+	int n;
+
+	*pod = kproxy_pod(lab, c, s, node, local_only, &n);
+	h = hop_new(v, VL_HT_KPROXY);
+	h->endpoint = node;
+	h->cluster = c;
+	h->service = s;
+	h->nat_from = f->dst;
+	h->candidates = n;
+	h->masq = masq;
+	if (*pod == VL_NONE) {
+		h->flow = *f;
+		end(v, VL_OUT_UNREACHABLE, "service %s has no endpoints: kube-proxy rejects the connection",
+		    lab->aks[c].services[s].name);
+		return false;
+	}
+	h->pod = *pod;
+	h->nat_to = f->dst = lab->eps[*pod].ip;
+	f->dport = sp->target_port;
+	/* masquerade takes the address of the way out: a kubenet pod of this node is behind cbr0 */
+	if (masq)
+		f->src = lab->eps[node].pod_cidr.len && lab->eps[*pod].node == node ? lab->eps[node].pod_cidr.addr + 1
+										    : lab->eps[node].ip;
+	h->flow = *f;
+	return true;
+}
+
+/* From the Internet to an instance public IP: 1:1 NAT at the edge, then the VM's NSGs see the
+ * private destination (spec 14.1). */
+static void to_ilpip(const struct vl_lab *lab, struct vl_verdict *v, int vm, struct vl_flow *f)
+{
+	struct vl_hop *h = hop_new(v, VL_HT_NAT);
+	int vnet = ep_vnet(lab, vm);
+
+	h->vnet = vnet;
+	h->dnat = true;
+	h->snat = VL_SNAT_ILPIP;
+	h->nat_from = f->dst;
+	h->nat_to = f->dst = lab->eps[vm].ip;
+	h->flow = *f;
+	travel(lab, v, vnet, VL_NONE, VL_NONE, f);
+}
+
+/* From the Internet to a LoadBalancer frontend: a healthy backend node (floating IP: the node's
+ * NSGs see the frontend address), then kube-proxy on it (spec 15.4). */
+static void to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_frontend *fe,
+			struct vl_flow *f)
+{
+	const struct vl_service *sv = &lab->aks[fe->cluster].services[fe->service];
+	const struct vl_svc_port *sp = svc_port(sv, f->proto, f->dport);
+	const struct vl_backend *be = NULL;
 	char ip[VL_IP_STRLEN];
-	int host = outside_holder(lab, VL_EP_INTERNET, VL_NONE, f->dst);
+	struct vl_hop *h;
+	int healthy = 0, pod, node;
+
+	vl_ip_fmt(fe->ip, ip);
+	if (!sp) {
+		end(v, VL_OUT_NO_HOST, "load balancer frontend %s (service %s) has no rule for %s port %u", ip,
+		    sv->name, vl_proto_name(f->proto), f->dport);
+		return;
+	}
+	for (size_t i = 0; i < fe->n_backends; i++)
+		if (fe->backends[i].healthy && !healthy++)
+			be = &fe->backends[i];
+	h = hop_new(v, VL_HT_LB);
+	h->cluster = fe->cluster;
+	h->service = fe->service;
+	h->nat_from = fe->ip;
+	h->candidates = healthy;
+	h->flow = *f;
+	if (!be) {
+		end(v, VL_OUT_NO_HOST, "every backend of frontend %s (service %s) is down: %s", ip, sv->name,
+		    fe->n_backends ? fe->backends[0].why : "the cluster has no node");
+		return;
+	}
+	node = be->node;
+	h->endpoint = node;
+	h->vnet = ep_vnet(lab, node);
+	if (!nsgs_in(lab, v, node, node, f))
+		return;
+	if (!kproxy(lab, v, node, fe->cluster, fe->service, sp, sv->local, !sv->local, f, &pod))
+		return;
+	v->seen_src = f->src;
+	if (lab->eps[pod].node == node) {
+		v->dst_ep = pod;
+		v->outcome = VL_OUT_DELIVERED;
+		return;
+	}
+	travel(lab, v, h->vnet, node, node, f);
+}
+
+/* From the Internet: its hosts, instance public IPs and LoadBalancer frontends; replies to the
+ * VNets' outbound addresses. */
+static void from_internet(const struct vl_lab *lab, struct vl_verdict *v, struct vl_flow *f)
+{
+	const struct vl_frontend *fe = vl_eff_frontend(lab->eff, f->dst);
+	char ip[VL_IP_STRLEN];
+	int host = outside_holder(lab, VL_EP_INTERNET, VL_NONE, f->dst), vm = vl_eff_ilpip_owner(lab, f->dst);
 
 	if (host != VL_NONE) {
 		v->dst_ep = host;
 		v->outcome = VL_OUT_DELIVERED;
+		return;
+	}
+	if (vm != VL_NONE) {
+		to_ilpip(lab, v, vm, f);
+		return;
+	}
+	if (fe) {
+		to_frontend(lab, v, fe, f);
 		return;
 	}
 	end(v, VL_OUT_NO_HOST, "nothing on the Internet answers for %s (no inbound path to private addresses)",
@@ -495,6 +638,26 @@ static int same_nic(const struct vl_lab *lab, int nic, uint32_t dst)
 	return VL_NONE;
 }
 
+/* A pod or node to a clusterIP or a frontend of its own cluster: kube-proxy on its node DNATs it
+ * before it leaves (no masquerade, no load balancer). true when it did (or found no pod). */
+static bool in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_endpoint *src,
+			       int node, struct vl_flow *f)
+{
+	const struct vl_frontend *fe = vl_eff_frontend(lab->eff, f->dst);
+	int c = src->owner, s = vl_eff_cluster_ip(lab, c, f->dst), pod;
+	const struct vl_svc_port *sp;
+
+	if (s == VL_NONE && fe && fe->cluster == c)
+		s = fe->service;
+	if (s == VL_NONE)
+		return false;
+	sp = svc_port(&lab->aks[c].services[s], f->proto, f->dport);
+	if (!sp)
+		return false; /* no rule for that port: the packet goes on as it is */
+	kproxy(lab, v, node, c, s, sp, false, false, f, &pod);
+	return true;
+}
+
 int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
 		 uint16_t dport, struct vl_verdict *v)
 {
@@ -517,6 +680,8 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 	v->seen_src = src->ip;
 	if (src->kind == VL_EP_INTERNET) {
 		from_internet(lab, v, &f);
+		if (v->outcome == VL_OUT_DELIVERED)
+			reply_route(lab, v);
 		return 0;
 	}
 	if (src->kind == VL_EP_ONPREM) {
@@ -541,6 +706,17 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 		return 0;
 	}
 	cluster = ep_cluster(lab, src);
+	if (cluster && in_cluster_service(lab, v, src, nic, &f)) {
+		dst = f.dst;
+		if (v->outcome != VL_OUT_DELIVERED)
+			return 0;
+		here = same_nic(lab, nic, dst);
+		if (here != VL_NONE) {
+			v->dst_ep = here;
+			note_add(v, "same node %s: crosses no NSG", lab->eps[nic].name);
+			return 0;
+		}
+	}
 	if (src->kind == VL_EP_POD && cluster && nic != from && !vl_eff_non_masq(lab->eff, src->owner, dst)) {
 		struct vl_hop *h = hop_new(v, VL_HT_NAT);
 

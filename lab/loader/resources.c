@@ -129,7 +129,7 @@ int tl_route_tables(struct tl *t, const struct ynode *root)
 static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 {
 	static const char *const keys[] = {"name",	 "addressPrefix", "networkSecurityGroup",
-					   "routeTable", "delegation",	  NULL};
+					   "routeTable", "delegation",	  "natGateway", NULL};
 	struct vl_lab *lab = t->lab;
 	struct vl_subnet *s = &lab->subnets[si];
 	struct vl_vnet *v = &lab->vnets[vi];
@@ -195,6 +195,8 @@ static int subnet(struct tl *t, const struct ynode *m, int vi, int si)
 		if ((r = ld_str(&t->c, n, "delegation", &s->delegation)))
 			return r;
 	}
+	if ((n = ld_get(m, "natGateway")) && (r = tl_nat_gateway(t, n, s)))
+		return r;
 	return 0;
 }
 
@@ -318,6 +320,7 @@ int tl_vms(struct tl *t, const struct ynode *root)
 					   "ports",
 					   "enableIpForwarding",
 					   "enableIPForwarding", /* ARM's spelling */
+					   "publicIpAddress",
 					   NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
@@ -343,6 +346,14 @@ int tl_vms(struct tl *t, const struct ynode *root)
 			return r;
 		if ((r = tl_app_ports(t, m, &vm->app, &vm->ports, &vm->n_ports)))
 			return r;
+		if ((n = ld_get(m, "publicIpAddress"))) {
+			vm->has_public_ip = true;
+			vm->public_ip_loc = n->loc;
+			if (n->kind == YN_SCALAR && n->plain && !strcmp(n->str, "false"))
+				vm->has_public_ip = false;
+			else if ((r = tl_public_ip(t, n, "publicIpAddress", &vm->public_ip)))
+				return r;
+		}
 		const struct ynode *fwd = ld_get(m, "enableIpForwarding"), *fwd2 = ld_get(m, "enableIPForwarding");
 		if (fwd && fwd2)
 			return ld_fail(&t->c, fwd2,
@@ -473,6 +484,10 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 					   "nodeNetworkSecurityGroup",
 					   "nonMasqueradeCidrs",
 					   "pods",
+					   "kubernetesVersion",
+					   "outboundType",
+					   "outboundIp",
+					   "services",
 					   NULL};
 	struct vl_lab *lab = t->lab;
 	struct vl_aks *a = &lab->aks[i];
@@ -490,6 +505,8 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 		if (!strcmp(lab->aks[j].name, a->name))
 			return ld_fail(&t->c, nn, "duplicate AKS cluster name '%s'", a->name);
 	if ((r = tl_subnet_ref(t, m, "AKS cluster", a->name, false, &a->subnet)))
+		return r;
+	if ((r = tl_aks_outbound(t, m, a)))
 		return r;
 	a->plugin = VL_PLUGIN_KUBENET;
 	if ((n = ld_get(m, "networkPlugin"))) {
@@ -560,9 +577,9 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 	}
 	if ((r = tl_list_of(t, m, "pods", &n)))
 		return r;
-	if (n && n->n)
-		return pods(t, n, a);
-	return 0;
+	if (n && n->n && (r = pods(t, n, a)))
+		return r;
+	return tl_services(t, m, a);
 }
 
 int tl_aks(struct tl *t, const struct ynode *root)

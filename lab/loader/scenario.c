@@ -338,14 +338,16 @@ int tl_check_targets(struct tl *t)
 			int ep = s ? vl_lab_find_endpoint(lab, s) : VL_NONE;
 
 			/* A probe starts inside an endpoint, so `from` must name one. */
+			int cl, sv;
+
 			if (!s || ep != VL_NONE || (f > 0 && !vl_ip_parse(s, &ip)) ||
-			    (f == 2 && !strcmp(s, "node")))
+			    (f == 2 && !strcmp(s, "node")) || (f == 1 && !vl_lab_find_service(lab, s, &cl, &sv)))
 				continue;
 			return ld_fail(&t->c, ld_get(m, keys[f]), "unknown endpoint '%s' in %s; expected %s",
 				       s, keys[f],
 				       f == 0	? "the name of an endpoint of this lab"
 				       : f == 2 ? "an endpoint name, an IPv4 address or 'node'"
-						: "an endpoint name or an IPv4 address");
+						: "an endpoint name, a service name or an IPv4 address");
 		}
 		if (c->expect_source && !strcmp(c->expect_source, "node") &&
 		    lab->eps[vl_lab_find_endpoint(lab, c->from)].kind != VL_EP_POD)

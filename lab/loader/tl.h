@@ -89,6 +89,15 @@ int tl_vms(struct tl *t, const struct ynode *root);
 int tl_cgs(struct tl *t, const struct ynode *root);
 int tl_aks(struct tl *t, const struct ynode *root);
 
+/* ---- services.c ---- */
+/* A public address: `true` (allocated later: *ip = 0) or one in the documentation ranges. */
+int tl_public_ip(struct tl *t, const struct ynode *n, const char *what, uint32_t *ip);
+int tl_nat_gateway(struct tl *t, const struct ynode *m, struct vl_subnet *s);
+/* kubernetesVersion, outboundType, outboundIp of a cluster (its subnet known). */
+int tl_aks_outbound(struct tl *t, const struct ynode *m, struct vl_aks *a);
+/* services: of a cluster (its pods and serviceCidr known). */
+int tl_services(struct tl *t, const struct ynode *m, struct vl_aks *a);
+
 /* ---- routing.c ---- */
 /* The virtualNetworkPeerings of vnet vi (its mapping m), read as written; tl_peerings()
  * resolves them once every VNet and gateway is known. */

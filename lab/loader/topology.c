@@ -86,9 +86,14 @@ int vl_load_buffer_imports(const char *name, const char *buf, size_t len, struct
 	    (r = tl_vnets(&t, root)) || (r = tl_gateways(&t, root)) || (r = tl_peerings(&t)) ||
 	    (r = tl_vms(&t, root)) || (r = tl_cgs(&t, root)) || (r = tl_aks(&t, root)) ||
 	    (r = tl_local_gateways(&t, root)) || (r = tl_connections(&t, root)) || (r = tl_internet(&t, root)) ||
-	    (r = tl_checks(&t, root)) || (r = tl_scenario(&t, root)) || (r = tl_check_expect_rules(&t)))
+	    (r = tl_checks(&t, root)))
 		goto out;
 	r = vl_lab_resolve(t.lab, t.c.err);
+	/* After resolve: a step or an expectRule may name a rule cloud-provider-azure added to a node NSG. */
+	if (!r)
+		r = tl_scenario(&t, root);
+	if (!r)
+		r = tl_check_expect_rules(&t);
 	if (!r)
 		r = tl_check_targets(&t);
 out:

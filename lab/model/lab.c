@@ -131,6 +131,8 @@ void vl_lab_free(struct vl_lab *lab)
 	for (size_t i = 0; i < lab->n_subnets; i++) {
 		free(lab->subnets[i].name);
 		free(lab->subnets[i].delegation);
+		free(lab->subnets[i].natgw);
+		free(lab->subnets[i].natgw_ips);
 	}
 	free(lab->subnets);
 	for (size_t i = 0; i < lab->n_nsgs; i++) {
@@ -165,6 +167,16 @@ void vl_lab_free(struct vl_lab *lab)
 			free(a->pods[j].ports);
 		}
 		free(a->pods);
+		for (size_t j = 0; j < a->n_services; j++) {
+			struct vl_service *sv = &a->services[j];
+
+			free(sv->name);
+			free(sv->ports);
+			free(sv->source_ranges);
+			free(sv->uid);
+			vl_strv_free(&sv->allowed_tags);
+		}
+		free(a->services);
 		free(a->non_masq);
 		free(a->name);
 	}
@@ -328,4 +340,38 @@ const char *vl_dir_name(enum vl_dir d)
 const char *vl_access_name(enum vl_access a)
 {
 	return a == VL_ALLOW ? "Allow" : "Deny";
+}
+
+int vl_aks_find_service(const struct vl_aks *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_services; i++)
+		if (!strcmp(a->services[i].name, name))
+			return (int)i;
+	return VL_NONE;
+}
+
+int vl_lab_find_service(const struct vl_lab *lab, const char *name, int *cluster, int *svc)
+{
+	const char *slash = strchr(name, '/');
+	int found = 0;
+
+	for (size_t c = 0; c < lab->n_aks; c++) {
+		const char *sn = name;
+		int s;
+
+		if (slash) {
+			if (strncmp(lab->aks[c].name, name, (size_t)(slash - name)) ||
+			    lab->aks[c].name[slash - name])
+				continue;
+			sn = slash + 1;
+		}
+		s = vl_aks_find_service(&lab->aks[c], sn);
+		if (s == VL_NONE)
+			continue;
+		if (found++)
+			return -ENOENT; /* ambiguous: say cluster/service */
+		*cluster = (int)c;
+		*svc = s;
+	}
+	return found ? 0 : -ENOENT;
 }

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "vnetlab/ip.h"
+#include "vnetlab/effective.h"
 #include "vnetlab/model.h"
 
 #define NAME_MAX_LEN 80
@@ -706,6 +707,8 @@ int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct v
 	rules_free(lab->nsgs[ni].rules, lab->nsgs[ni].n_rules);
 	lab->nsgs[ni].rules = rules;
 	lab->nsgs[ni].n_rules = n;
+	/* Health probes are subject to NSGs (spec 15.4): an edit may take a backend in or out. */
+	vl_eff_lb_health(lab);
 	return 0;
 fail_nomem:
 	vl_error_set(err, lab->file, e->loc, "out of memory");

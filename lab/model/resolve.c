@@ -248,6 +248,7 @@ static int resolve_cluster(struct vl_lab *lab, int c, struct vl_error *err)
 			}
 			lab->eps[ep].node = first_node + node;
 			lab->eps[ep].nic = first_node + node;
+			lab->eps[ep].pod_spec = (int)j;
 			lab->eps[ep].nic_nsg = a->node_nsg;
 			if (a->plugin == VL_PLUGIN_KUBENET) {
 				/* host-local IPAM: .1 is cbr0, pods from .2 */
@@ -415,6 +416,20 @@ static int assign_internet(struct vl_lab *lab, size_t first_ep, struct vl_error 
 
 	for (size_t i = 0; i < lab->n_internet_hosts; i++)
 		mark_pools(taken, (struct vl_prefix){lab->internet_hosts[i].address, 32});
+	/* Azure public addresses written in the file (vl_public_assign) are nobody's host address. */
+	for (size_t i = 0; i < lab->n_vms; i++)
+		if (lab->vms[i].public_ip)
+			mark_pools(taken, (struct vl_prefix){lab->vms[i].public_ip, 32});
+	for (size_t s = 0; s < lab->n_subnets; s++)
+		for (size_t i = 0; i < lab->subnets[s].n_natgw_ips; i++)
+			mark_pools(taken, (struct vl_prefix){lab->subnets[s].natgw_ips[i], 32});
+	for (size_t c = 0; c < lab->n_aks; c++) {
+		if (lab->aks[c].outbound_ip)
+			mark_pools(taken, (struct vl_prefix){lab->aks[c].outbound_ip, 32});
+		for (size_t i = 0; i < lab->aks[c].n_services; i++)
+			if (lab->aks[c].services[i].frontend_ip)
+				mark_pools(taken, (struct vl_prefix){lab->aks[c].services[i].frontend_ip, 32});
+	}
 	for (size_t v = 0; v < lab->n_vnets; v++)
 		for (size_t j = 0; j < lab->vnets[v].n_spaces; j++)
 			mark_pools(taken, lab->vnets[v].spaces[j]);
@@ -544,7 +559,12 @@ int vl_lab_resolve(struct vl_lab *lab, struct vl_error *err)
 	lab->eps = calloc(total ? total : 1, sizeof(*lab->eps));
 	if (!lab->eps)
 		return -ENOMEM;
-	rc = resolve_vms(lab, err);
+	/* Public addresses and the node NSG rules first: endpoints take the node NSG. */
+	rc = vl_public_assign(lab, err);
+	for (size_t c = 0; !rc && c < lab->n_aks; c++)
+		rc = vl_cpa_reconcile(lab, (int)c, err);
+	if (!rc)
+		rc = resolve_vms(lab, err);
 	for (size_t c = 0; !rc && c < lab->n_aks; c++)
 		rc = resolve_cluster(lab, (int)c, err);
 	if (!rc)

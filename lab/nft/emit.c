@@ -171,7 +171,7 @@ int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const 
 		}
 		nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
 				    s->key_type == VLNFT_TYPE_IFNAME ? 1 : 2);
-		if (s->data_len) /* data maps hold marks: host order */
+		if (s->data_len && s->data_type == VLNFT_TYPE_MARK) /* marks: host order; addresses: network */
 			nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER, 1);
 		nftnl_set_set_data(set, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
 		nftnl_udata_buf_free(u);
@@ -580,6 +580,82 @@ void vlnft_rx_snat(struct vlnft_rx *x)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_SNAT);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	}
+	vlnft_rx_add(x, e);
+}
+
+void vlnft_rx_dnat(struct vlnft_rx *x, bool port)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("nat");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+		if (port)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+	}
+	vlnft_rx_add(x, e);
+}
+
+void vlnft_rx_imm_host(struct vlnft_rx *x, uint32_t reg, uint32_t value)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &value, sizeof(value));
+	}
+	vlnft_rx_add(x, e);
+}
+
+void vlnft_rx_imm_port(struct vlnft_rx *x, uint32_t reg, uint16_t port)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	uint16_t be = htons(port);
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &be, sizeof(be));
+	}
+	vlnft_rx_add(x, e);
+}
+
+void vlnft_rx_jhash_client(struct vlnft_rx *x, uint32_t n)
+{
+	struct nftnl_expr *e;
+
+	vlnft_rx_payload(x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4); /* register 1 */
+	e = nftnl_expr_alloc("payload");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG32_01);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 0);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
+	}
+	vlnft_rx_add(x, e);
+	e = nftnl_expr_alloc("hash");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, 8);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, n);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, 0x7a11);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_OFFSET, 0);
+	}
+	vlnft_rx_add(x, e);
+}
+
+void vlnft_rx_numgen(struct vlnft_rx *x, uint32_t n)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("numgen");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, n);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_OFFSET, 0);
 	}
 	vlnft_rx_add(x, e);
 }

@@ -300,14 +300,113 @@ static int emit_marks(const struct vlnft_shape *sh, struct vlnft_batch *b)
 	return vlnft_rx_end(&x, b, "prerouting: meta mark set iifname map @route_marks");
 }
 
-/* postrouting: the default outbound address on the edge, after the NSGs (spec 3.6, 23.7). */
+static int emit_addr_map(struct vlnft_batch *b, const char *name, const struct vlnft_kv *kv, size_t n)
+{
+	struct vlnft_set_spec spec = {
+	    .name = name,
+	    .flags = NFT_SET_MAP,
+	    .key_type = VLNFT_TYPE_IPADDR,
+	    .key_len = 4,
+	    .data_type = VLNFT_TYPE_IPADDR,
+	    .data_len = 4,
+	};
+	struct vlnft_elem *e = calloc(n ? n : 1, sizeof(*e));
+	int err;
+
+	if (!e)
+		return b->err = -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		vlnft_key_be(e[i].key, kv[i].key, 4);
+		e[i].data = htonl(kv[i].value); /* an address: network order in the register */
+	}
+	err = vlnft_emit_set(b, &spec, e, n, NULL);
+	free(e);
+	return err;
+}
+
+/* edge_in (nat prerouting): an instance public IP is DNATed 1:1 to its VM before routing, so the
+ * VM's NSGs see the private destination (spec 14.1). */
+static int emit_edge_dnat(const struct vlnft_shape *sh, struct vlnft_batch *b)
+{
+	static const struct vlnft_hook pre = {NF_INET_PRE_ROUTING, -100, "nat"};
+	char name[IFNAMSIZ] = VL_EDGE_IFNAME;
+	struct vlnft_rx x;
+
+	emit_addr_map(b, VLNFT_MAP_DNAT, sh->ilpip, sh->n_ilpip);
+	vlnft_emit_chain(b, VLNFT_CHAIN_EDGE_IN, &pre);
+	if (vlnft_rx_begin(&x, VLNFT_CHAIN_EDGE_IN))
+		return b->err = x.err;
+	vlnft_rx_meta(&x, NFT_META_IIFNAME);
+	vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+	vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+	vlnft_rx_map(&x, VLNFT_MAP_DNAT);
+	vlnft_rx_counter(&x);
+	vlnft_rx_dnat(&x, false);
+	return vlnft_rx_end(&x, b, "edge_in: dnat to ip daddr map @edge_dnat");
+}
+
+/* prerouting: a frontend's packet from the edge gets the mark of one healthy backend, by a hash
+ * of the client's address and port (Azure LB: 5-tuple hash); the mark's table routes it to that
+ * node with the frontend address kept (floating IP, spec 15.4). */
+static int emit_lb(const struct vlnft_shape *sh, struct vlnft_batch *b)
+{
+	char name[IFNAMSIZ] = VL_EDGE_IFNAME;
+
+	for (size_t i = 0; i < sh->n_lb; i++) {
+		const struct vlnft_lbport *l = &sh->lb[i];
+		uint8_t ip[4], port[2];
+
+		vlnft_key_be(ip, l->ip, 4);
+		vlnft_key_be(port, l->port, 2);
+		for (size_t k = 0; k < l->n_marks; k++) {
+			struct vlnft_rx x;
+			uint32_t slot = (uint32_t)k;
+
+			if (vlnft_rx_begin(&x, VLNFT_CHAIN_PREROUTING))
+				return b->err = x.err;
+			vlnft_rx_meta(&x, NFT_META_IIFNAME);
+			vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+			vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+			vlnft_rx_cmp(&x, NFT_CMP_EQ, ip, 4);
+			vlnft_rx_meta(&x, NFT_META_L4PROTO);
+			vlnft_rx_cmp(&x, NFT_CMP_EQ, &l->l4, 1);
+			vlnft_rx_payload(&x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2);
+			vlnft_rx_cmp(&x, NFT_CMP_EQ, port, 2);
+			if (l->n_marks > 1) {
+				vlnft_rx_jhash_client(&x, (uint32_t)l->n_marks);
+				vlnft_rx_cmp(&x, NFT_CMP_EQ, &slot, 4);
+			}
+			vlnft_rx_counter(&x);
+			vlnft_rx_imm_host(&x, NFT_REG_1, l->marks[k]);
+			vlnft_rx_meta_set(&x, NFT_META_MARK);
+			if (vlnft_rx_end(&x, b, "prerouting: load balancer frontend to a backend"))
+				return b->err;
+		}
+	}
+	return 0;
+}
+
+/* postrouting: on the edge, after the NSGs (spec 3.6, 23.7), each NIC's outbound address by
+ * spec 14.1 (NAT gateway, instance public IP, the cluster's outbound IP), else the VNet's default
+ * outbound address. */
 static int emit_edge_snat(const struct vlnft_shape *sh, struct vlnft_batch *b)
 {
 	static const struct vlnft_hook post = {NF_INET_POST_ROUTING, 100, "nat"};
 	char name[IFNAMSIZ] = VL_EDGE_IFNAME;
 	struct vlnft_rx x;
 
+	emit_addr_map(b, VLNFT_MAP_SNAT, sh->snat, sh->n_snat);
 	vlnft_emit_chain(b, VLNFT_CHAIN_POSTROUTING, &post);
+	if (vlnft_rx_begin(&x, VLNFT_CHAIN_POSTROUTING))
+		return b->err = x.err;
+	vlnft_rx_meta(&x, NFT_META_OIFNAME);
+	vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+	vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+	vlnft_rx_map(&x, VLNFT_MAP_SNAT);
+	vlnft_rx_counter(&x);
+	vlnft_rx_snat(&x);
+	if (vlnft_rx_end(&x, b, "postrouting: snat to ip saddr map @edge_snat"))
+		return b->err;
 	if (vlnft_rx_begin(&x, VLNFT_CHAIN_POSTROUTING))
 		return b->err = x.err;
 	vlnft_rx_meta(&x, NFT_META_OIFNAME);
@@ -394,6 +493,8 @@ static int build_full(struct vlnft_ctx *c, struct vlnft_batch *b, char *why, siz
 	emit_stage_maps(&sh, b);
 	emit_forward(&sh, b);
 	emit_marks(&sh, b);
+	emit_lb(&sh, b);
+	emit_edge_dnat(&sh, b);
 	emit_edge_snat(&sh, b);
 	for (i = 0; i < c->n_pairs && !b->err && !err; i++)
 		err = emit_pair_rules(c, b, i, NULL, why, why_len);

@@ -4,6 +4,7 @@
  *   kubenet: ip saddr <node pod /24> oifname "eth0" ip daddr != @nonmasq masquerade
  *   azure:   ip saddr != <node ip>   oifname "eth0" ip daddr != @nonmasq masquerade
  * nonmasq: the cluster's list in the effective model (vnetlab/effective.h).
+ * The same table holds kube-proxy's chains when the cluster has Services (kproxy.c).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -114,6 +115,8 @@ int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *
 	if (err)
 		x.err = err;
 	err = vlnft_rx_end(&x, b, "masquerade rule");
+	if (!err)
+		err = vlnft_kproxy_emit(lab, node_ep, b);
 	if (!err)
 		err = vlnft_batch_finish(b);
 out:

@@ -71,6 +71,16 @@ void vlnft_rx_map(struct vlnft_rx *x, const char *set);
 void vlnft_rx_reject_host_unreach(struct vlnft_rx *x);
 /* snat to the address in register 1. */
 void vlnft_rx_snat(struct vlnft_rx *x);
+/* dnat to the address in register 1 (and, with a port, the port in register 2). */
+void vlnft_rx_dnat(struct vlnft_rx *x, bool port);
+/* Load a 4-byte value into register `reg` as is (host order: marks, hash results). */
+void vlnft_rx_imm_host(struct vlnft_rx *x, uint32_t reg, uint32_t value);
+/* Load a 2-byte value in network order into register `reg` (a port). */
+void vlnft_rx_imm_port(struct vlnft_rx *x, uint32_t reg, uint16_t port);
+/* register 1 = jhash(ip saddr . th sport) mod n (the client's address and port). */
+void vlnft_rx_jhash_client(struct vlnft_rx *x, uint32_t n);
+/* register 1 = numgen random mod n. */
+void vlnft_rx_numgen(struct vlnft_rx *x, uint32_t n);
 int vlnft_match_addr(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, const struct vlnft_addr *a);
 int vlnft_match_ports(struct vlnft_rx *x, uint32_t off, const struct vlnft_ivals *p);
 

@@ -36,6 +36,9 @@
 #define VLNFT_SET_TCPUDP "tcpudp"
 #define VLNFT_CHAIN_FORWARD "forward"
 #define VLNFT_CHAIN_POSTROUTING "postrouting"
+#define VLNFT_MAP_SNAT "edge_snat"	 /* NIC address : its outbound public address */
+#define VLNFT_MAP_DNAT "edge_dnat"	 /* instance public IP : the VM's private address */
+#define VLNFT_CHAIN_EDGE_IN "edge_in"	 /* nat prerouting: instance public IPs, inbound */
 #define VLNFT_CHAIN_NAME_MAX 96
 #define VLNFT_LOG_PREFIX_MAX 127 /* NF_LOG_PREFIXLEN - 1 */
 
@@ -209,6 +212,8 @@ int vlnft_batch_send(struct vlnft_batch *b, int nsfd, char *why, size_t why_len)
 int vlnft_nsg_build(const struct vl_lab *lab, int vnet, int nsg, struct vlnft_batch *b, char *why,
 		    size_t why_len);
 int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b, char *why, size_t why_len);
+/* kube-proxy's chains of an AKS node (kproxy.c), into the node's batch: nothing without Services. */
+int vlnft_kproxy_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b);
 
 /*
  * What a fabric's ruleset holds besides the NSG rules, shared by the builder
@@ -222,6 +227,20 @@ struct vlnft_jump {
 struct vlnft_ifval {
 	char ifname[16];
 	uint32_t value;
+};
+
+struct vlnft_kv {
+	uint32_t key, value;
+};
+
+/* A LoadBalancer frontend port of the fabric: packets from the edge to ip:port go to one of the
+ * healthy backends, by a hash of the client's address and port, as a fwmark (vl_lb_mark). */
+struct vlnft_lbport {
+	uint32_t ip;
+	uint8_t l4;
+	uint16_t port;
+	uint32_t *marks;
+	size_t n_marks;
 };
 
 struct vlnft_shape {
@@ -238,6 +257,12 @@ struct vlnft_shape {
 	int *scopes; /* scopes whose VirtualNetwork set the fabric holds (its system scope first) */
 	size_t n_scopes;
 	uint32_t outbound; /* SNAT address on the edge */
+	struct vlnft_kv *snat; /* NIC address : the address the Internet sees it with (spec 14.1) */
+	size_t n_snat;
+	struct vlnft_kv *ilpip; /* instance public IP : the VM's address (1:1, inbound) */
+	size_t n_ilpip;
+	struct vlnft_lbport *lb;
+	size_t n_lb;
 };
 
 int vlnft_shape_init(struct vlnft_shape *s, const struct vlnft_ctx *c);

@@ -68,6 +68,62 @@ static bool appliance_target(const struct vlnft_ctx *c, int ep)
 	return false;
 }
 
+static int kv_add(struct vlnft_kv **v, size_t *n, uint32_t key, uint32_t value)
+{
+	struct vlnft_kv *p = realloc(*v, (*n + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	p[(*n)++] = (struct vlnft_kv){key, value};
+	return 0;
+}
+
+/* The edge's NAT (spec 14.1) and the frontends' backend choice (spec 15.4), from the effective model. */
+static int edge_shape(struct vlnft_shape *s, const struct vlnft_ctx *c)
+{
+	const struct vl_lab *lab = c->lab;
+	const struct vl_effective *e = lab->eff;
+	int err = 0;
+
+	for (size_t i = 0; i < lab->n_eps && !err; i++) {
+		const struct vl_endpoint *ep = &lab->eps[i];
+
+		if (ep->nic != (int)i || ep->subnet == VL_NONE || lab->subnets[ep->subnet].vnet != c->vnet)
+			continue;
+		if (e->snat_ip[i] && e->snat_ip[i] != s->outbound)
+			err = kv_add(&s->snat, &s->n_snat, ep->ip, e->snat_ip[i]);
+		if (!err && ep->kind == VL_EP_VM && lab->vms[ep->owner].has_public_ip)
+			err = kv_add(&s->ilpip, &s->n_ilpip, lab->vms[ep->owner].public_ip, ep->ip);
+	}
+	for (size_t f = 0; f < e->n_frontends && !err; f++) {
+		const struct vl_frontend *fe = &e->frontends[f];
+		const struct vl_service *sv = &lab->aks[fe->cluster].services[fe->service];
+
+		if (lab->subnets[lab->aks[fe->cluster].subnet].vnet != c->vnet)
+			continue;
+		for (size_t p = 0; p < sv->n_ports && !err; p++) {
+			struct vlnft_lbport *v = realloc(s->lb, (s->n_lb + 1) * sizeof(*v)), *l;
+
+			if (!v)
+				return -ENOMEM;
+			s->lb = v;
+			l = &v[s->n_lb++];
+			memset(l, 0, sizeof(*l));
+			l->ip = fe->ip;
+			l->l4 = sv->ports[p].proto == VL_PROTO_UDP ? 17 : 6;
+			l->port = sv->ports[p].port;
+			l->marks = calloc(fe->n_backends ? fe->n_backends : 1, sizeof(*l->marks));
+			if (!l->marks)
+				return -ENOMEM;
+			for (size_t k = 0; k < fe->n_backends; k++)
+				if (fe->backends[k].healthy)
+					l->marks[l->n_marks++] = vl_lb_mark((int)f, (int)k);
+		}
+	}
+	return err;
+}
+
 int vlnft_shape_init(struct vlnft_shape *s, const struct vlnft_ctx *c)
 {
 	const struct vl_lab *lab = c->lab;
@@ -75,6 +131,7 @@ int vlnft_shape_init(struct vlnft_shape *s, const struct vlnft_ctx *c)
 
 	memset(s, 0, sizeof(*s));
 	s->outbound = lab->eff->outbound_ip[c->vnet];
+	err = edge_shape(s, c);
 	for (size_t i = 0; i < lab->n_eps && !err; i++) {
 		const struct vl_endpoint *ep = &lab->eps[i];
 		int sub, k;
@@ -154,5 +211,10 @@ void vlnft_shape_fini(struct vlnft_shape *s)
 	free(s->fwd);
 	free(s->fwd_if);
 	free(s->scopes);
+	free(s->snat);
+	free(s->ilpip);
+	for (size_t i = 0; i < s->n_lb; i++)
+		free(s->lb[i].marks);
+	free(s->lb);
 	memset(s, 0, sizeof(*s));
 }

@@ -197,6 +197,57 @@ uint32_t vl_transit_table(int scope)
 	return 100000u + (uint32_t)scope;
 }
 
+uint32_t vl_lb_mark(int frontend, int backend)
+{
+	return 0x100000u + (uint32_t)frontend * 128u + (uint32_t)backend;
+}
+
+static int subnet_vnet(const struct vl_lab *lab, int s)
+{
+	return s >= 0 && (size_t)s < lab->n_subnets ? lab->subnets[s].vnet : VL_NONE;
+}
+
+int vl_public_vnet(const struct vl_lab *lab, uint32_t ip)
+{
+	for (size_t i = 0; i < lab->n_vms; i++)
+		if (lab->vms[i].has_public_ip && lab->vms[i].public_ip == ip)
+			return subnet_vnet(lab, lab->vms[i].subnet);
+	for (size_t s = 0; s < lab->n_subnets; s++)
+		for (size_t i = 0; i < lab->subnets[s].n_natgw_ips; i++)
+			if (lab->subnets[s].natgw_ips[i] == ip)
+				return lab->subnets[s].vnet;
+	for (size_t c = 0; c < lab->n_aks; c++) {
+		if (lab->aks[c].outbound_type == VL_OUTBOUND_LB && lab->aks[c].outbound_ip == ip)
+			return subnet_vnet(lab, lab->aks[c].subnet);
+		for (size_t i = 0; i < lab->aks[c].n_services; i++)
+			if (lab->aks[c].services[i].type == VL_SVC_LB && lab->aks[c].services[i].frontend_ip == ip)
+				return subnet_vnet(lab, lab->aks[c].subnet);
+	}
+	return VL_NONE;
+}
+
+/* Every public address of the lab's resources, each once: calls fn(ip, vnet). */
+static void each_public(struct builder *b, void (*fn)(struct builder *, uint32_t, int, void *), void *arg)
+{
+	const struct vl_lab *lab = b->p->lab;
+
+	for (size_t i = 0; i < lab->n_vms; i++)
+		if (lab->vms[i].has_public_ip)
+			fn(b, lab->vms[i].public_ip, subnet_vnet(lab, lab->vms[i].subnet), arg);
+	for (size_t s = 0; s < lab->n_subnets; s++)
+		for (size_t i = 0; i < lab->subnets[s].n_natgw_ips; i++)
+			fn(b, lab->subnets[s].natgw_ips[i], lab->subnets[s].vnet, arg);
+	for (size_t c = 0; c < lab->n_aks; c++) {
+		int v = subnet_vnet(lab, lab->aks[c].subnet);
+
+		if (lab->aks[c].outbound_type == VL_OUTBOUND_LB)
+			fn(b, lab->aks[c].outbound_ip, v, arg);
+		for (size_t i = 0; i < lab->aks[c].n_services; i++)
+			if (lab->aks[c].services[i].type == VL_SVC_LB)
+				fn(b, lab->aks[c].services[i].frontend_ip, v, arg);
+	}
+}
+
 /* Point-to-point links between routers: 169.254.0.0/17, a /31 each (never an Azure address space). */
 #define LINK_BASE 0xa9fe0000u
 #define LINKS_MAX 16384u
@@ -348,6 +399,46 @@ static void plan_transit(struct builder *b, int v)
 	}
 }
 
+static void fabric_blackhole(struct builder *b, uint32_t ip, int vnet, void *arg)
+{
+	if (vnet == *(int *)arg && vl_eff_ilpip_owner(b->p->lab, ip) == VL_NONE)
+		route_full(b, b->fabric_ns[vnet], VL_RT_MAIN, VL_RT_BLACKHOLE, (struct vl_prefix){ip, 32}, 0, NULL);
+}
+
+static void internet_route(struct builder *b, uint32_t ip, int vnet, void *arg)
+{
+	const uint32_t *edge_a = arg; /* per VNet: the fabric end of its edge link */
+	char zn[IFNAMSIZ];
+
+	if (vnet == VL_NONE)
+		return;
+	snprintf(zn, IFNAMSIZ, "v%d", vnet % 100000);
+	route_add(b, b->internet_ns, (struct vl_prefix){ip, 32}, edge_a[vnet], zn);
+}
+
+/* LoadBalancer frontends of VNet v: one table per backend node, chosen by the fabric's
+ * prerouting (a hash of the client's address and port over the healthy backends). */
+static void plan_frontends(struct builder *b, int v)
+{
+	const struct vl_lab *lab = b->p->lab;
+	char ifn[IFNAMSIZ];
+
+	for (size_t f = 0; f < lab->eff->n_frontends; f++) {
+		const struct vl_frontend *fe = &lab->eff->frontends[f];
+
+		if (subnet_vnet(lab, lab->aks[fe->cluster].subnet) != v)
+			continue;
+		for (size_t k = 0; k < fe->n_backends; k++) {
+			uint32_t m = vl_lb_mark((int)f, (int)k);
+			int node = fe->backends[k].node;
+
+			rule_add(b, b->fabric_ns[v], m, NULL, (struct vl_prefix){0, 0}, m, 500);
+			vl_fabric_ifname(ifn, node);
+			route_full(b, b->fabric_ns[v], m, VL_RT_UNICAST, (struct vl_prefix){0, 0}, lab->eps[node].ip, ifn);
+		}
+	}
+}
+
 static void plan_fabric(struct builder *b, int v, struct fabric_links *fl)
 {
 	const struct vl_lab *lab = b->p->lab;
@@ -390,6 +481,11 @@ static void plan_fabric(struct builder *b, int v, struct fabric_links *fl)
 	}
 	/* Unsolicited packets to the default outbound address end here; replies are un-NATed before. */
 	route_full(b, ns, VL_RT_MAIN, VL_RT_BLACKHOLE, (struct vl_prefix){eff->outbound_ip[v], 32}, 0, NULL);
+	/* So do those to the VNet's other public addresses that nothing takes: a NAT gateway or an
+	 * outbound IP admits no unsolicited inbound, a frontend port without a rule or a healthy
+	 * backend goes nowhere. (Instance public IPs are DNATed before routing.) */
+	each_public(b, fabric_blackhole, &v);
+	plan_frontends(b, v);
 	for (size_t i = 0; i < eff->scopes[v].n_routes; i++)
 		if (eff->scopes[v].routes[i].active)
 			scope_route(b, v, VL_RT_MAIN, &eff->scopes[v].routes[i], fl);
@@ -434,12 +530,22 @@ static void plan_links(struct builder *b, struct fabric_links *fl)
 			fl[v].peer[w] = l.z;
 			fl[w].peer[v] = l.a;
 		}
+	uint32_t *edge_a = calloc(lab->n_vnets ? lab->n_vnets : 1, sizeof(*edge_a));
+
+	if (!edge_a) {
+		b->rc = b->rc ?: -ENOMEM;
+		return;
+	}
 	for (size_t v = 0; v < lab->n_vnets; v++) {
 		snprintf(zn, IFNAMSIZ, "v%d", (int)(v % 100000));
 		l = p2p_add(b, b->fabric_ns[v], VL_EDGE_IFNAME, b->internet_ns, zn);
 		fl[v].edge = l.z;
+		edge_a[v] = l.a;
 		route_add(b, b->internet_ns, (struct vl_prefix){lab->eff->outbound_ip[v], 32}, l.a, zn);
 	}
+	/* Public IPs, NAT gateways, outbound IPs and frontends: to the edge of their VNet. */
+	each_public(b, internet_route, edge_a);
+	free(edge_a);
 	for (size_t c = 0; c < lab->n_connections; c++) {
 		const struct vl_connection *cn = &lab->connections[c];
 		const struct vl_vnet_gateway *gw = &lab->gateways[cn->gateway];

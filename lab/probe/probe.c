@@ -276,12 +276,16 @@ static void read_seen(int fd, int app, struct vl_probe_result *r)
 			break;
 		have += (size_t)n;
 		buf[have] = '\0';
+		if (vl_app_parse_name(buf, r->answered_by, sizeof(r->answered_by)) < 0)
+			r->answered_by[0] = '\0';
 		if (vl_app_parse_seen(buf, r->seen_source, sizeof(r->seen_source)) == 0)
 			return;
 	}
 	buf[have] = '\0';
 	if (vl_app_parse_seen(buf, r->seen_source, sizeof(r->seen_source)) < 0)
 		r->seen_source[0] = '\0';
+	if (vl_app_parse_name(buf, r->answered_by, sizeof(r->answered_by)) < 0)
+		r->answered_by[0] = '\0';
 }
 
 static void local_addr(int fd, struct match *m)
@@ -374,6 +378,22 @@ static uint16_t fresh_id(void)
 	return (uint16_t)((unsigned)getpid() * 2654435761u + (unsigned)now_ms() + ++counter * 7919u);
 }
 
+/*
+ * A datagram out; a full device queue (ENOBUFS, EAGAIN: a flood just before, on a busy host)
+ * is waited out until the deadline rather than reported as the probe's failure.
+ */
+static ssize_t send_retry(int fd, const void *buf, size_t len, const struct sockaddr_in *to, int64_t deadline)
+{
+	for (;;) {
+		ssize_t n = to ? sendto(fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to))
+			       : send(fd, buf, len, 0);
+
+		if (n >= 0 || (errno != ENOBUFS && errno != EAGAIN) || now_ms() >= deadline)
+			return n;
+		usleep(10000);
+	}
+}
+
 static int probe_udp(int fd, const struct vl_lab *lab, int from, struct match *m, int *wfd, int64_t deadline,
 		     struct vl_probe_result *r, double t0)
 {
@@ -401,7 +421,7 @@ static int probe_udp(int fd, const struct vl_lab *lab, int from, struct match *m
 			return rc;
 		len = (size_t)rc;
 	}
-	if (send(fd, buf, len, 0) < 0)
+	if (send_retry(fd, buf, len, NULL, deadline) < 0)
 		return failed_at_once(errno, r, t0);
 	rc = wait_fd(fd, POLLIN, wfd, m, deadline, r);
 	r->ms = now_fms() - t0;
@@ -431,6 +451,8 @@ static int probe_udp(int fd, const struct vl_lab *lab, int from, struct match *m
 	buf[n] = '\0';
 	if (vl_app_parse_seen(buf, r->seen_source, sizeof(r->seen_source)) < 0)
 		r->seen_source[0] = '\0';
+	if (vl_app_parse_name(buf, r->answered_by, sizeof(r->answered_by)) < 0)
+		r->answered_by[0] = '\0';
 	return 0;
 }
 
@@ -498,7 +520,7 @@ static int probe_icmp(int fd, struct match *m, int *wfd, int64_t deadline, struc
 
 		memcpy(pkt + 2, &c, 2);
 	}
-	if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+	if (send_retry(fd, pkt, sizeof(pkt), &sin, deadline) < 0)
 		return failed_at_once(errno, r, t0);
 	for (;;) {
 		uint8_t buf[1500];

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "vnetlab/agent.h"
+#include "vnetlab/effective.h"
 #include "vnetlab/apply.h"
 #include "vnetlab/journal.h"
 #include "vnetlab/netns.h"
@@ -192,7 +193,10 @@ static int commit_nsg(const struct vl_lab *lab, const char *nsg_name, struct vl_
 			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "opening %s: %s", ns, strerror(-rc));
 			return rc;
 		}
-		rc = vl_nft_nsg_commit_one(lab, (int)v, nsg, fd, why, sizeof(why));
+		/* With LoadBalancer frontends an edit may change which backends pass their probes
+		 * (spec 15.4): the whole fabric ruleset, still one transaction; conntrack keeps flows. */
+		rc = lab->eff && lab->eff->n_frontends ? vl_nft_fabric_commit(lab, (int)v, fd, why, sizeof(why))
+						       : vl_nft_nsg_commit_one(lab, (int)v, nsg, fd, why, sizeof(why));
 		close(fd);
 		if (rc)
 			break;
