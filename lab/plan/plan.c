@@ -263,6 +263,8 @@ static struct p2p p2p_add(struct builder *b, int ns_a, const char *name_a, int n
 	if (++b->links > LINKS_MAX && !b->rc)
 		b->rc = -E2BIG;
 	veth_add(b, ns_a, name_a, "", ns_z, name_z);
+	no_proxy_delay(b, ns_a, name_a);
+	no_proxy_delay(b, ns_z, name_z);
 	addr_add(b, ns_a, name_a, l.a, 31);
 	addr_add(b, ns_z, name_z, l.z, 31);
 	return l;
