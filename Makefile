@@ -2,6 +2,7 @@
 CC      ?= gcc
 BUILD   ?= build
 PREFIX  ?= /usr/local
+VERSION ?= 0.2.0
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1
 DEB_PKGS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
             libyaml-dev libcriterion-dev iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
@@ -11,7 +12,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Werror
 OPT      ?= -O2 -g
 SAN      ?=
-CFLAGS   := -std=gnu11 $(WARN) $(OPT) $(SAN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE
+CFLAGS   := -std=gnu11 $(WARN) $(OPT) $(SAN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE -DVL_VERSION='"$(VERSION)"'
 LDFLAGS  := $(SAN)
 LDLIBS   := $(PKG_LIBS)
 

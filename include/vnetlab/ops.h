@@ -20,4 +20,15 @@ int vl_ops_down(const char *name, struct vl_error *err);
 /* Apply a live NSG edit to a running lab: model, kernel (one transaction), journal. */
 int vl_ops_edit(const char *name, struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err);
 
+/*
+ * The lab back to its file: the NSG rules of the topology copy in every fabric (one
+ * transaction per fabric; established flows survive), the edit journal cleared. *undone
+ * gets the number of edits it undid. On failure the kernel keeps the edited rules.
+ */
+int vl_ops_reset(const char *name, size_t *undone, struct vl_error *err);
+
+/* Told before each namespace vl_ops_up makes (done of total), and once at the end. */
+typedef void (*vl_ops_progress_fn)(size_t done, size_t total, void *arg);
+void vl_ops_on_progress(vl_ops_progress_fn fn, void *arg);
+
 #endif

@@ -40,6 +40,12 @@ int vl_state_remove(const char *lab);
 int vl_state_list_labs(struct vl_strv *out);
 /* The lab as it runs now: the topology copy with every recorded edit replayed. */
 int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err);
+/* The lab as `up` built it: the topology copy without the edits. */
+int vl_state_load_lab_as_built(const char *lab, struct vl_lab **out, struct vl_error *err);
+/* How many live edits are recorded (0 when none). */
+int vl_state_count_edits(const char *lab, size_t *n);
+/* Forget every recorded edit (after `reset` has put the file's rules back). */
+int vl_state_clear_edits(const char *lab);
 int vl_state_append_edit(const char *lab, const struct vl_rule_edit *e);
 int vl_state_source(const char *lab, char *buf, size_t len);
 

@@ -30,6 +30,12 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_complete(int argc, char **argv);
+
+/* The long help of a verb (help.c): what it does, options with defaults, examples. */
+const char *verb_doc(const char *verb);
 
 /* Prints "usage: vnetlab <usage>" for the named verb to stderr; returns EXIT_USAGE. */
 int usage(const char *verb);
@@ -39,6 +45,8 @@ int need_root(const char *verb);
 void print_error(const struct vl_error *err);
 void die_errno(const char *what, int rc);
 
+/* A lab name given on the command line; prints why not and returns false when it is invalid. */
+bool lab_arg_ok(const char *arg);
 /* True when arg names an existing file rather than a lab. */
 bool is_file(const char *arg);
 /*
@@ -76,5 +84,22 @@ int edit_from_flags(struct vl_rule_edit *e, int argc, char **argv);
  */
 int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, const char *sep, FILE *out,
 	      bool *pass);
+
+/* What a set of checks came to. */
+struct check_tally {
+	int passed, failed, errors; /* a check that could not run (errors) counts as failed */
+	int points, max_points;
+	struct vl_strv failing; /* names of the failed checks; vl_strv_free it */
+};
+/* Run the named checks of lab; print each (table or JSON objects) when out is not NULL. */
+void run_checks(const struct vl_lab *lab, bool json, FILE *out, struct check_tally *t);
+/* Ctrl-C, SIGTERM or SIGHUP end a run, check or score between steps. */
+void catch_signals(void);
+bool stopped(void);
+
+/* Read and load a topology file, named name when not NULL; prints what is wrong. */
+int load_topology(const char *path, const char *name, char **content, size_t *len, struct vl_lab **lab);
+/* Build a loaded lab (state, kernel, agent) with a progress line on a terminal for large labs. */
+int build_lab(const struct vl_lab *lab, const char *path, const char *content, size_t len);
 
 #endif

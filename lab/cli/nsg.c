@@ -225,6 +225,10 @@ static int nsg_rule(int argc, char **argv)
 		vl_rule_edit_clear(&e);
 		return EXIT_USAGE;
 	}
+	if (!lab_arg_ok(argv[2])) {
+		vl_rule_edit_clear(&e);
+		return 1;
+	}
 	e.nsg = strdup(argv[3]);
 	e.rule = strdup(argv[4]);
 	rc = vl_state_lock(argv[2], &lock);

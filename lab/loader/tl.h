@@ -21,6 +21,7 @@
 #define RESOURCE_NAME_MAX 80
 #define CHECK_NAME_MAX 120
 #define WAIT_MS_MAX 3600000
+#define POINTS_MAX 1000
 
 struct epname {
 	char *name;

@@ -373,7 +373,7 @@ static int parse_edit(char *line, struct vl_rule_edit *e)
 	return rc;
 }
 
-int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err)
+static int load_lab(const char *lab, bool with_edits, struct vl_lab **out, struct vl_error *err)
 {
 	char path[256], source[4096];
 	struct vl_strv edits = {0};
@@ -395,8 +395,15 @@ int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err
 	free(buf);
 	if (rc)
 		return rc;
+	/* The state directory names the lab: `up --name` gives a file's lab another name. */
+	rc = vl_lab_set_name(l, lab);
+	if (rc) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "invalid lab name '%s'", lab);
+		vl_lab_free(l);
+		return rc;
+	}
 	state_file(path, sizeof(path), lab, "edits");
-	rc = read_lines(path, &edits);
+	rc = with_edits ? read_lines(path, &edits) : 0;
 	if (rc == -ENOENT)
 		rc = 0;
 	for (size_t i = 0; i < edits.n && !rc; i++) {
@@ -416,4 +423,38 @@ int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err
 	}
 	*out = l;
 	return 0;
+}
+
+int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err)
+{
+	return load_lab(lab, true, out, err);
+}
+
+int vl_state_load_lab_as_built(const char *lab, struct vl_lab **out, struct vl_error *err)
+{
+	return load_lab(lab, false, out, err);
+}
+
+int vl_state_count_edits(const char *lab, size_t *n)
+{
+	struct vl_strv edits = {0};
+	char path[256];
+	int rc;
+
+	*n = 0;
+	state_file(path, sizeof(path), lab, "edits");
+	rc = read_lines(path, &edits);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	*n = edits.n;
+	vl_strv_free(&edits);
+	return 0;
+}
+
+int vl_state_clear_edits(const char *lab)
+{
+	char path[256];
+
+	state_file(path, sizeof(path), lab, "edits");
+	return unlink(path) && errno != ENOENT ? -errno : 0;
 }
