@@ -63,6 +63,8 @@ $(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(wildcard
 
 install: $(BUILD)/vnetlab
 	install -D -m 0755 $(BUILD)/vnetlab $(DESTDIR)$(PREFIX)/bin/vnetlab
+	install -D -m 0644 docs/vnetlab.1 $(DESTDIR)$(PREFIX)/share/man/man1/vnetlab.1
+	install -D -m 0644 docs/vnetlab.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vnetlab
 
 # Pure tests: no root needed.
 check-unit: $(UNIT_BINS) $(BUILD)/vnetlab
@@ -92,9 +94,11 @@ check: deps
 	$(MAKE) check-san
 	$(MAKE) check-fuzz
 
+# A name of its own (the shell's pid), so a user's "kubenet" lab is never touched.
+DEMO_LAB ?= demo$$$$
 demo: deps
 	$(MAKE) all
-	$(BUILD)/vnetlab run topologies/kubenet-outbound.yaml
+	$(BUILD)/vnetlab run topologies/kubenet-outbound.yaml --name $(DEMO_LAB)
 
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 

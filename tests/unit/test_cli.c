@@ -193,7 +193,7 @@ static void check_graph(const char *prefix)
 	cr_assert_eq(st, 0, "%s", out);
 	cr_assert(!strncmp(out, "graph \"kubenet\" {\n", 18), "%s", out);
 	cr_assert(strstr(out, "\"observer\" --"), "pods hang off their node: %s", out);
-	cr_assert(strstr(out, "\"myContainerGroup\" -- \"subnet:aci\""), "%s", out);
+	cr_assert(strstr(out, "\"myContainerGroup\" -- \"subnet:cluster-vnet/aci\""), "%s", out);
 	cr_assert(strlen(out) >= 2 && !strcmp(out + strlen(out) - 2, "}\n"), "%s", out);
 	free(out);
 	/* dot accepts it, when installed */

@@ -283,7 +283,7 @@ Test(loader, routing_maps_every_field)
 	cr_expect_eq(lab->gateways[0].type, VL_GW_VPN);
 	cr_expect_eq(lab->gateways[0].ip, IP("10.0.255.4"));
 	cr_expect_eq(lab->gateways[1].type, VL_GW_EXPRESSROUTE);
-	cr_expect_eq(lab->gateways[1].ip, IP("10.0.255.4"));
+	cr_expect_eq(lab->gateways[1].ip, IP("10.0.255.5"), "two gateways of one GatewaySubnet: .4 and .5");
 
 	/* local network gateways: both spellings of the prefixes; hosts given and assigned */
 	cr_assert_eq(lab->n_local_gateways, 2);
