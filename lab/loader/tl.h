@@ -37,6 +37,7 @@ struct tl {
 	int *ep_hash;			 /* open addressing over eps: index + 1, 0 = empty */
 	const struct ynode **check_maps; /* parallel to lab->checks */
 	const struct ynode **vnet_maps;	 /* parallel to lab->vnets */
+	bool checks_file; /* a checks file over a running lab, whose rules its students may have changed */
 };
 
 /* ---- fields.c ---- */

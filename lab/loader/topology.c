@@ -133,7 +133,7 @@ int vl_load_checks_buffer(const char *name, const char *buf, size_t len, struct 
 {
 	static const char *const keys[] = {"checks", "scenario", NULL};
 	struct vl_error scratch;
-	struct tl t = {.c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch}, .lab = lab};
+	struct tl t = {.c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch}, .lab = lab, .checks_file = true};
 	struct ynode *root = NULL;
 	int r;
 

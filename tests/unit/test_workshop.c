@@ -87,6 +87,13 @@ Test(workshop, a_checks_file_replaces_the_labs_checks)
 	cr_assert_str_eq(lab->checks[0].name, "hidden1");
 	cr_assert_eq(lab->checks[0].points + lab->checks[1].points, 5);
 	cr_assert_eq(lab->n_steps, 2);
+	/* a rule the lab no longer has (a student deleted it): the check loads, and will fail */
+	{
+		static const char gone[] = "checks:\n  - {name: c, from: a, to: b, port: 22, expect: deny, expectRule: n/gone}\n";
+
+		cr_assert_eq(vl_load_checks_buffer("t.yaml", gone, strlen(gone), lab, &err), 0, "%s", err.msg);
+		cr_assert_str_eq(lab->checks[0].expect_rule, "n/gone");
+	}
 	vl_lab_free(lab);
 }
 
@@ -96,7 +103,8 @@ Test(workshop, a_bad_checks_file_says_where_and_leaves_no_checks)
 		const char *text, *want;
 	} bad[] = {
 	    {"checks:\n  - {name: c, from: nobody, to: b, port: 80, expect: allow}\n", "unknown endpoint 'nobody'"},
-	    {"checks:\n  - {name: c, from: a, to: b, port: 80, expect: allow, expectRule: n/zzz}\n", "no rule 'zzz'"},
+	    {"checks:\n  - {name: c, from: a, to: b, port: 80, expect: allow, expectRule: zzz/r}\n",
+	     "unknown network security group"},
 	    {"vnets: []\nchecks: []\n", "unknown key 'vnets'"},
 	    {"scenario:\n  - check: missing\n", "unknown check 'missing'"},
 	    {"", "empty checks file"},
