@@ -506,3 +506,113 @@ Test(workshop, exercise_3_hub_and_spoke)
 		cr_skip_test("needs root");
 	run_exercise("## Exercise 3");
 }
+
+/* ---- README.md's tour, in order ---- */
+
+/* s with the lab name `from` replaced in the words that are no path (topologies/kubenet-x.yaml). */
+static char *replace_lab(const char *s, const char *from, const char *to)
+{
+	char *out = NULL, *copy = strdup(s), *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *r = strchr(w, '/') || strchr(w, '.') ? strdup(w) : replace_word(w, from, to);
+
+		fprintf(f, "%s%s", out && len ? " " : "", r);
+		fflush(f);
+		free(r);
+	}
+	fclose(f);
+	free(copy);
+	return out;
+}
+
+Test(workshop, the_readme_tour_works_in_order)
+{
+	char *readme = slurp("README.md"), *sec, *end, *save = NULL, *before;
+	struct vl_strv names = {0}, ours = {0};
+	int lines = 0;
+
+	if (!th_is_root())
+		cr_skip_test("needs root");
+	sec = strstr(readme, "## A short tour");
+	cr_assert(sec);
+	sec = strstr(sec, "```sh\n");
+	cr_assert(sec);
+	sec += 6;
+	end = strstr(sec, "```");
+	*end = '\0';
+	before = th_root_snapshot();
+	/* the lab names the tour uses: its files' names, and the students' */
+	{
+		char *list = th_run(NULL, "awk '/^name:/{print $2}' topologies/*.yaml"), *s2 = NULL;
+
+		for (char *w = strtok_r(list, "\n", &s2); w; w = strtok_r(NULL, "\n", &s2))
+			vl_strv_push(&names, w);
+		vl_strv_push(&names, "alice");
+		free(list);
+	}
+	for (size_t i = 0; i < names.n; i++) {
+		char mine[16];
+
+		snprintf(mine, sizeof(mine), "q%.3s%d", names.v[i], getpid() % 100000);
+		vl_strv_push(&ours, mine);
+	}
+	for (char *l = strtok_r(sec, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *cmd = strdup(l), *hash, *tmp, *file, *out;
+		int st;
+
+		if (!*l || strstr(l, "make install"))
+			continue; /* never install on a shared machine */
+		hash = strstr(cmd, "  #");
+		if (hash)
+			*hash = '\0';
+		/* up, run and check of a file build a lab: give it a name of this test's */
+		file = strstr(cmd, "topologies/");
+		if (file && (strstr(cmd, "vnetlab up ") || strstr(cmd, "vnetlab run ") || strstr(cmd, "vnetlab check ")) &&
+		    !strstr(cmd, "--name")) {
+			char path[256], *nm;
+
+			sscanf(file, "%255s", path);
+			nm = th_run(NULL, "awk '/^name:/{print $2}' %s", path);
+			nm[strcspn(nm, "\n")] = '\0';
+			cr_assert(asprintf(&tmp, "%s --name %s", cmd, nm) > 0);
+			free(cmd);
+			cmd = tmp;
+			free(nm);
+		}
+		for (size_t i = 0; i < names.n; i++) {
+			tmp = replace_lab(cmd, names.v[i], ours.v[i]);
+			free(cmd);
+			cmd = tmp;
+		}
+		tmp = replace_word(cmd, "sudo", "");
+		free(cmd);
+		cmd = tmp;
+		out = th_run(&st, "bash -c 'VN=%s; vnetlab() { \"$VN\" \"$@\"; }; %s' 2>&1 </dev/null", th_vnetlab(), cmd);
+		cr_expect_eq(st, 0, "README tour: %s\n(as run: %s): exit %d\n%s", l, cmd, st, out);
+		lines++;
+		free(out);
+		free(cmd);
+	}
+	cr_assert_geq(lines, 20, "%d lines", lines);
+	for (size_t i = 0; i < ours.n; i++) {
+		char *left;
+
+		free(th_run(NULL, "%s down %s >/dev/null 2>&1", th_vnetlab(), ours.v[i]));
+		left = th_run(NULL, "ls /run/netns | grep '^vl-%s-'", ours.v[i]);
+		cr_expect_str_eq(left, "", "left behind: %s", left);
+		free(left);
+	}
+	{
+		char *after = th_root_snapshot();
+
+		cr_expect_str_eq(after, before, "the root namespace changed");
+		free(after);
+	}
+	free(before);
+	vl_strv_free(&names);
+	vl_strv_free(&ours);
+	free(readme);
+}
