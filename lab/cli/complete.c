@@ -48,7 +48,8 @@ int cmd_complete(int argc, char **argv)
 	} else if (!strcmp(argv[1], "nsgs") && argc == 3) {
 		for (size_t i = 0; i < lab->n_nsgs; i++)
 			printf("%s\n", lab->nsgs[i].name);
-	} else if (!strcmp(argv[1], "rules") && argc == 4 && (nsg = vl_lab_find_nsg(lab, argv[3])) != VL_NONE) {
+	} else if (!strcmp(argv[1], "rules") && argc == 4 &&
+		   (nsg = vl_lab_find_nsg(lab, argv[3])) != VL_NONE) {
 		for (size_t i = 0; i < lab->nsgs[nsg].n_rules; i++)
 			printf("%s\n", lab->nsgs[nsg].rules[i].name);
 	} else if (!strcmp(argv[1], "checks") && argc == 3) {

@@ -39,6 +39,7 @@ int cmd_reset(int argc, char **argv)
 		return 1;
 	}
 	printf("lab %s is back to its file: %zu live edit%s undone in %.1f ms\n", argv[1], undone,
-	       undone == 1 ? "" : "s", (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	       undone == 1 ? "" : "s",
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return 0;
 }

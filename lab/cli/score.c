@@ -66,10 +66,11 @@ static void print_rows(const struct row *rows, size_t n, enum fmt fmt)
 
 			printf("%s{\"lab\":", i ? "," : "");
 			json_str(stdout, r->lab);
-			printf(",\"status\":\"%s\",\"points\":%d,\"maxPoints\":%d,\"passed\":%d,\"failed\":%d,"
-			       "\"total\":%d,\"failing\":[",
-			       r->status, r->t.points, r->t.max_points, r->t.passed, r->t.failed,
-			       r->t.passed + r->t.failed);
+			printf(
+			    ",\"status\":\"%s\",\"points\":%d,\"maxPoints\":%d,\"passed\":%d,\"failed\":%d,"
+			    "\"total\":%d,\"failing\":[",
+			    r->status, r->t.points, r->t.max_points, r->t.passed, r->t.failed,
+			    r->t.passed + r->t.failed);
 			print_failing(stdout, &r->t.failing, ",", true);
 			printf("]}");
 		}
@@ -103,12 +104,10 @@ static void print_rows(const struct row *rows, size_t n, enum fmt fmt)
 
 int cmd_score(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"checks", required_argument, NULL, 'c'},
-						 {"output", required_argument, NULL, 'o'},
-						 {"watch", no_argument, NULL, 'w'},
-						 {"interval", required_argument, NULL, 'i'},
-						 {"all", no_argument, NULL, 'a'},
-						 {0}};
+	static const struct option longopts[] = {
+	    {"checks", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
+	    {"watch", no_argument, NULL, 'w'},	      {"interval", required_argument, NULL, 'i'},
+	    {"all", no_argument, NULL, 'a'},	      {0}};
 	struct vl_strv labs = {0};
 	const char *checks = NULL;
 	enum fmt fmt = FMT_TABLE;

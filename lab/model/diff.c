@@ -94,8 +94,8 @@ static bool rt_eq(const struct vl_route_table *x, const struct vl_route_table *y
 	for (size_t i = 0; i < x->n_routes; i++) {
 		const struct vl_route *p = &x->routes[i], *q = &y->routes[i];
 
-		if (strcmp(p->name, q->name) || p->prefix.addr != q->prefix.addr || p->prefix.len != q->prefix.len ||
-		    p->type != q->type || p->next_hop != q->next_hop)
+		if (strcmp(p->name, q->name) || p->prefix.addr != q->prefix.addr ||
+		    p->prefix.len != q->prefix.len || p->type != q->type || p->next_hop != q->next_hop)
 			return false;
 	}
 	return true;
@@ -117,7 +117,8 @@ static int diff_route_tables(const struct vl_lab *a, const struct vl_lab *b, str
 static const struct vl_subnet *find_subnet(const struct vl_lab *lab, const char *vnet, const char *name)
 {
 	for (size_t i = 0; i < lab->n_subnets; i++)
-		if (!strcmp(lab->subnets[i].name, name) && !strcmp(lab->vnets[lab->subnets[i].vnet].name, vnet))
+		if (!strcmp(lab->subnets[i].name, name) &&
+		    !strcmp(lab->vnets[lab->subnets[i].vnet].name, vnet))
 			return &lab->subnets[i];
 	return NULL;
 }
@@ -142,7 +143,8 @@ static const struct vl_vnet *find_vnet(const struct vl_lab *lab, const char *nam
 static bool vnet_eq(const struct vl_lab *a, const struct vl_vnet *x, const struct vl_lab *b,
 		    const struct vl_vnet *y)
 {
-	if (!y || x->n_spaces != y->n_spaces || x->n_subnets != y->n_subnets || x->n_peerings != y->n_peerings)
+	if (!y || x->n_spaces != y->n_spaces || x->n_subnets != y->n_subnets ||
+	    x->n_peerings != y->n_peerings)
 		return false;
 	for (size_t i = 0; i < x->n_spaces; i++)
 		if (x->spaces[i].addr != y->spaces[i].addr || x->spaces[i].len != y->spaces[i].len)
@@ -151,7 +153,8 @@ static bool vnet_eq(const struct vl_lab *a, const struct vl_vnet *x, const struc
 		const struct vl_peering *p = &x->peerings[i], *q = &y->peerings[i];
 
 		if (strcmp(p->name, q->name) || strcmp(a->vnets[p->remote].name, b->vnets[q->remote].name) ||
-		    p->allow_vnet_access != q->allow_vnet_access || p->allow_forwarded != q->allow_forwarded ||
+		    p->allow_vnet_access != q->allow_vnet_access ||
+		    p->allow_forwarded != q->allow_forwarded ||
 		    p->allow_gateway_transit != q->allow_gateway_transit ||
 		    p->use_remote_gateways != q->use_remote_gateways)
 			return false;
