@@ -560,11 +560,12 @@ Test(workshop, the_readme_tour_works_in_order)
 		vl_strv_push(&ours, mine);
 	}
 	for (char *l = strtok_r(sec, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *cmd = strdup(l), *hash, *tmp, *file, *out;
+		char *cmd, *hash, *tmp, *file, *out;
 		int st;
 
 		if (!*l || strstr(l, "make install"))
 			continue; /* never install on a shared machine */
+		cmd = strdup(l);
 		hash = strstr(cmd, "  #");
 		if (hash)
 			*hash = '\0';
