@@ -617,3 +617,35 @@ Test(workshop, the_readme_tour_works_in_order)
 	vl_strv_free(&ours);
 	free(readme);
 }
+
+Test(workshop, a_progress_line_on_a_terminal_for_large_labs)
+{
+	char *body = NULL, *out;
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	int st;
+
+	fprintf(f, "vnets:\n  - name: v\n    addressSpace: [10.72.0.0/16]\n    subnets:\n"
+		   "      - {name: s, addressPrefix: 10.72.0.0/22}\nvms:\n");
+	for (int i = 0; i < 120; i++)
+		fprintf(f, "  - {name: vm%d, subnet: s}\n", i);
+	fclose(f);
+	th_lab_write("wg", body);
+	free(body);
+	out = th_run(&st, "command -v script >/dev/null || { echo skip; exit 0; }; "
+			  "script -qec '%s up %s --quiet' /dev/null",
+		     th_vnetlab(), th_lab.file);
+	cr_assert_eq(st, 0, "%s", out);
+	if (strcmp(out, "skip\n")) {
+		cr_assert(strstr(out, "\rbuilding lab ") && strstr(out, " namespaces"), "%s", out);
+		cr_assert(strstr(out, "\r\033[K"), "the line is cleared: %s", out);
+		cr_assert(strstr(out, "is up: 120 endpoints"), "%s", out);
+	}
+	free(out);
+	free(th_run(NULL, "%s down %s", th_vnetlab(), th_lab.name));
+	/* not a terminal: no progress line */
+	out = th_run(&st, "%s up %s --quiet", th_vnetlab(), th_lab.file);
+	cr_assert_eq(st, 0, "%s", out);
+	cr_assert_not(strchr(out, '\r'), "%s", out);
+	free(out);
+}

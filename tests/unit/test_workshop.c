@@ -319,3 +319,37 @@ Test(workshop, make_install_into_a_destdir)
 	free(out);
 	free(th_run(NULL, "rm -rf %s", dir));
 }
+
+Test(workshop, bad_arguments_of_the_workshop_verbs_exit_2_with_usage)
+{
+	static const char *const bad[] = {
+	    "score",
+	    "score -o xml lab",
+	    "score --interval 0 lab",
+	    "score --all lab",
+	    "score --bogus lab",
+	    "reset",
+	    "reset a b",
+	    "reset --all",
+	    "run --bogus topologies/kubenet-outbound.yaml",
+	    "run --name",
+	    "run topologies/kubenet-outbound.yaml extra",
+	    "check somelab --name other",
+	    "check --checks",
+	    "check a b",
+	    "up topologies/kubenet-outbound.yaml --name",
+	    "down somelab --name x",
+	    "down --all --name x",
+	    "complete",
+	    "complete rules",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int st;
+		char *err = th_run(&st, "%s %s 2>&1 >/dev/null", th_vnetlab(), bad[i]);
+
+		cr_expect_eq(st, 2, "'vnetlab %s': exit %d (want 2): %s", bad[i], st, err);
+		cr_expect(strstr(err, "usage:"), "'vnetlab %s': no usage line: %s", bad[i], err);
+		free(err);
+	}
+}
