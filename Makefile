@@ -2,6 +2,7 @@
 CC      ?= gcc
 BUILD   ?= build
 PREFIX  ?= /usr/local
+VERSION ?= 0.2.0
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1
 DEB_PKGS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
             libyaml-dev libcriterion-dev iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
@@ -11,7 +12,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Werror
 OPT      ?= -O2 -g
 SAN      ?=
-CFLAGS   := -std=gnu11 $(WARN) $(OPT) $(SAN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE
+CFLAGS   := -std=gnu11 $(WARN) $(OPT) $(SAN) -Iinclude $(PKG_CFLAGS) -D_GNU_SOURCE -DVL_VERSION='"$(VERSION)"'
 LDFLAGS  := $(SAN)
 LDLIBS   := $(PKG_LIBS)
 
@@ -62,6 +63,8 @@ $(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(wildcard
 
 install: $(BUILD)/vnetlab
 	install -D -m 0755 $(BUILD)/vnetlab $(DESTDIR)$(PREFIX)/bin/vnetlab
+	install -D -m 0644 docs/vnetlab.1 $(DESTDIR)$(PREFIX)/share/man/man1/vnetlab.1
+	install -D -m 0644 docs/vnetlab.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vnetlab
 
 # Pure tests: no root needed.
 check-unit: $(UNIT_BINS) $(BUILD)/vnetlab
@@ -91,9 +94,11 @@ check: deps
 	$(MAKE) check-san
 	$(MAKE) check-fuzz
 
+# A name of its own (the shell's pid), so a user's "kubenet" lab is never touched.
+DEMO_LAB ?= demo$$$$
 demo: deps
 	$(MAKE) all
-	$(BUILD)/vnetlab run topologies/kubenet-outbound.yaml
+	$(BUILD)/vnetlab run topologies/kubenet-outbound.yaml --name $(DEMO_LAB)
 
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 

@@ -41,6 +41,15 @@ int vl_imports_format(const struct vl_imports *imports, char **out, size_t *len)
 int vl_imports_parse(const char *buf, size_t len, struct vl_imports *out);
 
 /*
+ * Replace the checks and scenario of a loaded lab with those of a checks file
+ * (top-level keys `checks` and `scenario` only, as in a topology), validated
+ * against the lab's endpoints and NSGs. On failure the lab has no checks.
+ */
+int vl_load_checks_file(const char *path, struct vl_lab *lab, struct vl_error *err);
+int vl_load_checks_buffer(const char *name, const char *buf, size_t len, struct vl_lab *lab,
+			  struct vl_error *err);
+
+/*
  * Import an NSG from an `az network nsg show -o json` or REST GET export
  * (also a bare rule array as printed by `az network nsg rule list -o json`).
  * Default rules in the export are checked against the built-in ones and not

@@ -307,6 +307,9 @@ struct vl_check {
 	enum vl_expect expect;
 	char *expect_source; /* IP, endpoint name, or "node"; NULL = not checked */
 	char *expect_rule;   /* "nsg/rule"; NULL = not checked */
+	char *description;   /* what the check asks, in words; NULL = none */
+	char *hint;	     /* printed when it fails; NULL = none */
+	int points;	     /* what passing it is worth (default 1) */
 	struct vl_loc loc;
 };
 
@@ -324,11 +327,11 @@ struct vl_rule_edit {
 	struct vl_loc loc;
 };
 
-enum vl_step_kind { VL_STEP_SAY, VL_STEP_CHECK, VL_STEP_EDIT, VL_STEP_WAIT };
+enum vl_step_kind { VL_STEP_SAY, VL_STEP_CHECK, VL_STEP_EDIT, VL_STEP_WAIT, VL_STEP_PAUSE };
 
 struct vl_step {
 	enum vl_step_kind kind;
-	char *text; /* say */
+	char *text; /* say; pause: the prompt (NULL = the default one) */
 	int check;  /* index into lab->checks (inline checks are appended there) */
 	struct vl_rule_edit edit;
 	int wait_ms;
@@ -412,7 +415,19 @@ void vl_error_set(struct vl_error *err, const char *file, struct vl_loc loc, con
 uint64_t vl_rule_id(const char *nsg, const char *rule);
 /* 1-VL_LAB_NAME_MAX characters of a-z and 0-9: the one rule for a lab name, in files and verbs. */
 bool vl_lab_name_ok(const char *s);
+/* Give a loaded lab another name (`--name`, a lab's state directory); -EINVAL when it is not ok. */
+int vl_lab_set_name(struct vl_lab *lab, const char *name);
+/*
+ * Where two labs' resources differ (VNets, subnets, NSGs and their rules, route tables,
+ * endpoints; not names, checks or scenarios), one phrase per entry appended to *out
+ * ("NSG aciNsg", "endpoint web1"). Nothing appended: they build the same lab. 0 or -ENOMEM.
+ */
+int vl_lab_diff(const struct vl_lab *a, const struct vl_lab *b, struct vl_strv *out);
 struct vl_lab *vl_lab_new(void);
+/* Free the checks and scenario steps of a lab, leaving none. */
+void vl_lab_clear_checks(struct vl_lab *lab);
+/* Move src's checks and steps to dst (replacing dst's); src keeps none. */
+void vl_lab_take_checks(struct vl_lab *dst, struct vl_lab *src);
 void vl_lab_free(struct vl_lab *lab);
 void vl_rule_clear(struct vl_rule *r);		 /* frees a rule's members, not the rule */
 void vl_rule_edit_clear(struct vl_rule_edit *e); /* frees an edit's members */

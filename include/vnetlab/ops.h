@@ -26,4 +26,15 @@ int vl_ops_down(const char *name, struct vl_error *err);
 int vl_ops_edit_live(const char *name, const struct vl_rule_edit *e, struct vl_lab **now,
 		     struct vl_error *err);
 
+/*
+ * The lab back to its file: the NSG rules of the topology copy in every fabric (one
+ * transaction per fabric; established flows survive), the edit journal cleared. *undone
+ * gets the number of edits it undid. On failure the kernel keeps the edited rules.
+ */
+int vl_ops_reset(const char *name, size_t *undone, struct vl_error *err);
+
+/* Told before each namespace vl_ops_up makes (done of total), and once at the end. */
+typedef void (*vl_ops_progress_fn)(size_t done, size_t total, void *arg);
+void vl_ops_on_progress(vl_ops_progress_fn fn, void *arg);
+
 #endif

@@ -59,6 +59,12 @@ int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err
 struct vl_journal;
 int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_journal *j,
 			      struct vl_error *err);
+/* The lab as `up` built it: the topology copy without the edits. */
+int vl_state_load_lab_as_built(const char *lab, struct vl_lab **out, struct vl_error *err);
+/* How many live edits are recorded (0 when none). */
+int vl_state_count_edits(const char *lab, size_t *n);
+/* Forget every recorded edit (after `reset` has put the file's rules back). */
+int vl_state_clear_edits(const char *lab);
 int vl_state_source(const char *lab, char *buf, size_t len);
 
 #endif

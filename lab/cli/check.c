@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* check and run: checks as real probes, scenarios step by step. */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "vnetlab/eval.h"
@@ -24,7 +26,12 @@ static void on_signal(int sig)
 }
 
 /* Ctrl-C, SIGTERM or SIGHUP end a run or check between steps; the lab it built is removed. */
-static void catch_signals(void)
+bool stopped(void)
+{
+	return stop;
+}
+
+void catch_signals(void)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 
@@ -91,13 +98,16 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 	*pass = false;
 	from = vl_lab_find_endpoint(lab, c->from);
 	if (from == VL_NONE || resolve_target(lab, from, c->to, &dst, &to)) {
-		fprintf(stderr, "vnetlab: check %s: unknown endpoint\n", name);
+		if (out)
+			fprintf(stderr, "vnetlab: check %s: lab %s has no endpoint '%s'\n", name, lab->name,
+				from == VL_NONE ? c->from : c->to);
 		return -EINVAL;
 	}
 	vl_state_dir(dir, sizeof(dir), lab->name);
 	rc = vl_probe_run(lab, dir, from, dst, c->proto, (uint16_t)c->port, 2000, &r);
 	if (rc) {
-		fprintf(stderr, "vnetlab: check %s: probe: %s\n", name, strerror(-rc));
+		if (out)
+			fprintf(stderr, "vnetlab: check %s: probe: %s\n", name, strerror(-rc));
 		return rc;
 	}
 	vl_eval_path(lab, from, dst, c->proto, r.sport, (uint16_t)c->port, &v);
@@ -132,6 +142,8 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 		n += (size_t)snprintf(why + n, sizeof(why) - n, "; note: the evaluator says %s",
 				      vl_access_name(v.access));
 	*pass = ok;
+	if (!out)
+		return 0;
 	vl_ip_fmt(dst, dst_s);
 	if (json) {
 		fprintf(out, "%s{\"name\":", sep);
@@ -150,7 +162,12 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 		json_str(out, r.answered_by[0] ? r.answered_by : NULL);
 		fprintf(out, ",\"rule\":");
 		json_str(out, got_rule[0] ? got_rule : NULL);
-		fprintf(out, ",\"pass\":%s,\"detail\":", ok ? "true" : "false");
+		fprintf(out, ",\"pass\":%s,\"passed\":%s,\"points\":%d,\"maxPoints\":%d,\"description\":",
+			ok ? "true" : "false", ok ? "true" : "false", ok ? c->points : 0, c->points);
+		json_str(out, c->description);
+		fprintf(out, ",\"hint\":");
+		json_str(out, c->hint);
+		fprintf(out, ",\"detail\":");
 		json_str(out, why[0] ? why + 2 : NULL);
 		fprintf(out, "}");
 		return 0;
@@ -181,60 +198,136 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 	if (got_rule[0] && r.status != VL_PROBE_DROPPED)
 		fprintf(out, "; rule %s", got_rule);
 	fprintf(out, "%s\n", why);
+	if (c->description)
+		fprintf(out, "      %s\n", c->description);
 	print_path(lab, &v, out);
+	if (!ok && c->hint)
+		fprintf(out, "      hint: %s\n", c->hint);
 	return 0;
 }
 
-static int run_checks(const struct vl_lab *lab, bool json, int *failed)
+void run_checks(const struct vl_lab *lab, bool json, FILE *out, struct check_tally *t)
 {
-	int rc = 0, passed = 0;
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < lab->n_checks && !stop; i++) {
+		const struct vl_check *c = &lab->checks[i];
+		bool pass = false;
 
-	*failed = 0;
-	if (json) {
-		printf("{\"lab\":");
-		json_str(stdout, lab->name);
-		printf(",\"checks\":[");
-	}
-	for (size_t i = 0; i < lab->n_checks && !rc && !stop; i++) {
-		bool pass;
-
-		if (!lab->checks[i].name)
+		if (!c->name)
 			continue; /* scenario-only inline checks */
-		rc = run_check(lab, &lab->checks[i], json, passed + *failed ? "," : "", stdout, &pass);
-		pass ? passed++ : (*failed)++;
+		if (run_check(lab, c, json, t->passed + t->failed ? "," : "", out, &pass)) {
+			t->errors++;
+			if (out && !json)
+				fprintf(out, "FAIL  %-24s could not run (see above)\n", c->name);
+		}
+		t->max_points += c->points;
+		if (pass) {
+			t->passed++;
+			t->points += c->points;
+		} else {
+			t->failed++;
+			vl_strv_push(&t->failing, c->name);
+		}
+		if (out)
+			fflush(out);
 	}
-	if (json)
-		printf("],\"passed\":%d,\"failed\":%d}\n", passed, *failed);
+}
+
+static void vl_ops_progress(size_t done, size_t total, void *arg)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (done < total &&
+	    (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 100)
+		return;
+	last = now;
+	if (done < total)
+		printf("\rbuilding lab %s: %zu/%zu namespaces", (const char *)arg, done, total);
 	else
-		printf("%d passed, %d failed\n", passed, *failed);
+		printf("\r\033[K");
+	fflush(stdout);
+}
+
+/* A progress line on a terminal for labs of this many namespaces and more. */
+#define PROGRESS_MIN_NS 100
+
+int load_topology(const char *path, const char *name, char **content, size_t *len, struct vl_imports *imports,
+		  struct vl_lab **lab)
+{
+	struct vl_error err = {0};
+	char safe[300];
+	int rc;
+
+	*lab = NULL;
+	rc = vl_state_read_file(path, VL_FILE_MAX, content, len);
+	if (rc) {
+		fprintf(stderr, "vnetlab: %s: %s\n", cli_printable(path, safe, sizeof(safe)),
+			rc == -EINVAL ? "not a regular file" : rc == -EFBIG ? "file too large" : strerror(-rc));
+		return rc;
+	}
+	rc = vl_load_buffer_imports(path, *content, *len, imports, lab, &err);
+	if (rc) {
+		print_error(&err);
+	} else if (name && (rc = vl_lab_set_name(*lab, name))) {
+		fprintf(stderr, "vnetlab: invalid lab name '%s': 1-%d characters of a-z and 0-9\n",
+			cli_printable(name, safe, sizeof(safe)), VL_LAB_NAME_MAX);
+		vl_lab_free(*lab);
+		*lab = NULL;
+	}
+	if (rc) {
+		vl_imports_free(imports);
+		free(*content);
+		*content = NULL;
+	}
 	return rc;
 }
 
-static int up_from_file(const char *path, struct vl_lab **lab)
+int build_lab(const struct vl_lab *lab, const char *path, const char *content, size_t len,
+	      const struct vl_imports *imports, bool keep_signals_blocked)
 {
-	struct vl_imports imports = {0};
 	struct vl_error err = {0};
-	char *content, *abs;
-	size_t len;
+	char *abs = realpath(path, NULL);
+	sigset_t block, old;
 	int rc, lock;
 
-	rc = vl_state_read_file(path, VL_FILE_MAX, &content, &len);
-	if (rc) {
-		die_errno(path, rc);
-		return rc;
-	}
-	rc = vl_load_buffer_imports(path, content, len, &imports, lab, &err);
-	if (!rc) {
-		abs = realpath(path, NULL);
-		rc = vl_state_lock((*lab)->name, &lock, &err);
-		if (!rc) {
-			rc = vl_ops_up(*lab, abs ? abs : path, content, len, &imports, &err);
-			vl_state_unlock((*lab)->name, lock);
-		}
-		free(abs);
-	}
+	if (isatty(STDOUT_FILENO) && lab->n_eps >= PROGRESS_MIN_NS)
+		vl_ops_on_progress(vl_ops_progress, lab->name);
+	rc = vl_state_lock(lab->name, &lock, &err);
 	if (rc) {
 		print_error(&err);
+	} else {
+		/* blocked only now: waiting for the lock must stay interruptible (vl_ops_up rolls back
+		 * on a signal until the lab is built) */
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		sigaddset(&block, SIGHUP);
+		sigprocmask(SIG_BLOCK, &block, &old);
+		rc = vl_ops_up(lab, abs ? abs : path, content, len, imports, &err);
+		vl_state_unlock(lab->name, lock);
+		if (!keep_signals_blocked)
+			sigprocmask(SIG_SETMASK, &old, NULL);
+		if (rc)
+			print_error(&err);
+	}
+	vl_ops_on_progress(NULL, NULL);
+	free(abs);
+	return rc;
+}
+
+static int up_from_file(const char *path, const char *name, struct vl_lab **lab)
+{
+	struct vl_imports imports = {0};
+	char *content;
+	size_t len;
+	int rc = load_topology(path, name, &content, &len, &imports, lab);
+
+	if (rc)
+		return rc;
+	rc = build_lab(*lab, path, content, len, &imports, false);
+	if (rc) {
 		vl_lab_free(*lab);
 		*lab = NULL;
 	}
@@ -257,55 +350,148 @@ static void down_quietly(const char *name)
 	vl_state_unlock(name, lock);
 }
 
+/*
+ * A file whose lab is up: its checks run against that lab, as it runs now. Say so, and
+ * say when the file no longer builds what runs (the file was edited after `up`) or the
+ * lab has live edits; *diffs gets the differences.
+ */
+static struct vl_lab *file_against_running(const char *path, const char *name, struct vl_lab *file,
+					   bool json, struct vl_strv *diffs)
+{
+	struct vl_error err = {0};
+	struct vl_lab *built = NULL, *now = NULL;
+	FILE *say = json ? stderr : stdout;
+	size_t edits = 0;
+
+	if (vl_state_load_lab_as_built(file->name, &built, &err) || vl_state_load_lab(file->name, &now, &err)) {
+		print_error(&err);
+		vl_lab_free(built);
+		return NULL;
+	}
+	vl_state_count_edits(file->name, &edits);
+	vl_lab_diff(built, file, diffs);
+	fprintf(say, "lab %s is up: checking the checks of %s against it as it runs", file->name, path);
+	if (edits)
+		fprintf(say, " (%zu live edit%s; 'vnetlab reset %s' undoes them)", edits, edits == 1 ? "" : "s",
+			file->name);
+	fprintf(say, "\n");
+	if (diffs->n) {
+		fprintf(stderr, "warning: %s no longer matches the running lab %s:", path, file->name);
+		for (size_t i = 0; i < diffs->n; i++)
+			fprintf(stderr, "%s %s", i ? "," : "", diffs->v[i]);
+		fprintf(stderr, " differ%s; to rebuild it from the file: vnetlab down %s && vnetlab up %s%s%s\n",
+			diffs->n == 1 ? "s" : "", file->name, path, name ? " --name " : "", name ? name : "");
+	}
+	vl_lab_take_checks(now, file);
+	vl_lab_free(built);
+	return now;
+}
+
+static void print_summary(FILE *out, const struct check_tally *t)
+{
+	fprintf(out, "%d passed, %d failed; %d/%d points\n", t->passed, t->failed, t->points, t->max_points);
+}
+
 int cmd_check(int argc, char **argv)
 {
+	static const struct option longopts[] = {{"name", required_argument, NULL, 'n'},
+						 {"checks", required_argument, NULL, 'c'},
+						 {"output", required_argument, NULL, 'o'},
+						 {0}};
+	struct vl_strv diffs = {0};
+	struct check_tally t = {0};
 	struct vl_lab *lab = NULL;
-	bool json = false, ours = false;
-	char *name;
-	int failed = 0, rc;
+	const char *name = NULL, *checks = NULL, *target;
+	bool json = false, ours = false, file = false;
+	int c;
 
-	if (argc == 4 && !strcmp(argv[2], "-o")) {
-		if (parse_output(argv[3], &json))
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		if (c == 'n')
+			name = optarg;
+		else if (c == 'c')
+			checks = optarg;
+		else if (c != 'o' || parse_output(optarg, &json))
 			return usage("check");
-	} else if (argc != 2) {
+	}
+	if (optind != argc - 1)
+		return usage("check");
+	target = argv[optind];
+	file = is_file(target);
+	if (name && !file) {
+		fprintf(stderr, "vnetlab: --name goes with a topology file ('%s' is not one)\n", target);
 		return usage("check");
 	}
 	if (need_root("check"))
 		return EXIT_USAGE;
-	if (is_file(argv[1])) {
-		struct vl_error err = {0};
+	if (file) {
+		struct vl_imports imports = {0};
+		char *content;
+		size_t len;
 
-		if (vl_load_file(argv[1], &lab, &err)) {
-			print_error(&err);
+		if (load_topology(target, name, &content, &len, &imports, &lab))
 			return 1;
-		}
+		vl_imports_free(&imports);
+		free(content);
 		if (!vl_state_exists(lab->name)) {
 			/* Not up yet: build it for the checks and remove it afterwards. */
-			name = argv[1];
-			vl_lab_free(lab);
-			catch_signals();
-			if (up_from_file(name, &lab))
-				return 1;
-			ours = true;
-		} else {
 			char labname[VL_LAB_NAME_MAX + 1];
 
 			snprintf(labname, sizeof(labname), "%s", lab->name);
 			vl_lab_free(lab);
-			lab = load_lab_or_file(labname, NULL);
+			catch_signals();
+			if (up_from_file(target, labname, &lab))
+				return 1;
+			ours = true;
+		} else {
+			struct vl_lab *now = file_against_running(target, name, lab, json, &diffs);
+
+			vl_lab_free(lab);
+			lab = now;
 		}
 	} else {
-		lab = load_lab_or_file(argv[1], NULL);
+		lab = load_lab_or_file(target, NULL);
 	}
 	if (!lab)
 		return 1;
+	if (checks) {
+		struct vl_error err = {0};
+
+		if (vl_load_checks_file(checks, lab, &err)) {
+			print_error(&err);
+			if (ours)
+				down_quietly(lab->name);
+			vl_lab_free(lab);
+			vl_strv_free(&diffs);
+			return 1;
+		}
+	}
 	if (!lab->n_checks && !json)
 		printf("lab %s has no checks\n", lab->name);
-	rc = run_checks(lab, json, &failed);
+	if (json) {
+		printf("{\"lab\":");
+		json_str(stdout, lab->name);
+		printf(",\"checksFile\":");
+		json_str(stdout, checks ? checks : file ? target : NULL);
+		printf(",\"differences\":[");
+		for (size_t i = 0; i < diffs.n; i++) {
+			printf("%s", i ? "," : "");
+			json_str(stdout, diffs.v[i]);
+		}
+		printf("],\"checks\":[");
+	}
+	run_checks(lab, json, stdout, &t);
+	if (json)
+		printf("],\"passed\":%d,\"failed\":%d,\"total\":%d,\"points\":%d,\"maxPoints\":%d}\n", t.passed,
+		       t.failed, t.passed + t.failed, t.points, t.max_points);
+	else
+		print_summary(stdout, &t);
 	if (ours)
 		down_quietly(lab->name);
 	vl_lab_free(lab);
-	return rc || failed || stop ? 1 : 0;
+	vl_strv_free(&diffs);
+	vl_strv_free(&t.failing);
+	return t.errors || t.failed || stop ? 1 : 0;
 }
 
 static void describe_edit(const struct vl_rule_edit *e)
@@ -318,18 +504,67 @@ static void describe_edit(const struct vl_rule_edit *e)
 	printf("\n");
 }
 
+/* Waits for Enter on a terminal; elsewhere (a script, a test, CI) it is skipped. */
+static void pause_step(const struct vl_step *s)
+{
+	char c;
+
+	if (!isatty(STDIN_FILENO)) {
+		if (s->text)
+			printf("\n-- %s\n", s->text);
+		return;
+	}
+	printf("\n.. %s [Enter] ", s->text ? s->text : "press Enter to go on");
+	fflush(stdout);
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, &c, 1);
+
+		if (n <= 0 && (n == 0 || errno != EINTR || stop))
+			break;
+		if (n == 1 && c == '\n')
+			break;
+	}
+}
+
 int cmd_run(int argc, char **argv)
 {
+	static const struct option longopts[] = {{"name", required_argument, NULL, 'n'},
+						 {"checks", required_argument, NULL, 'c'},
+						 {"keep", no_argument, NULL, 'k'},
+						 {0}};
 	struct vl_lab *lab = NULL;
-	int passed = 0, failed = 0, rc = 0;
+	const char *name = NULL, *checks = NULL;
+	int passed = 0, failed = 0, points = 0, max_points = 0, rc = 0, c;
+	bool keep = false;
 
-	if (argc != 2)
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'n')
+			name = optarg;
+		else if (c == 'c')
+			checks = optarg;
+		else if (c == 'k')
+			keep = true;
+		else
+			return usage("run");
+	}
+	if (optind != argc - 1)
 		return usage("run");
 	if (need_root("run"))
 		return EXIT_USAGE;
 	catch_signals(); /* before up: a signal right after it must still lead to down */
-	if (up_from_file(argv[1], &lab))
+	if (up_from_file(argv[optind], name, &lab))
 		return 1;
+	if (checks) {
+		struct vl_error err = {0};
+
+		if (vl_load_checks_file(checks, lab, &err)) {
+			print_error(&err);
+			down_quietly(lab->name);
+			vl_lab_free(lab);
+			return 1;
+		}
+	}
 	printf("== lab %s is up (%zu endpoints); %zu steps\n", lab->name, lab->n_eps, lab->n_steps);
 	fflush(stdout);
 	for (size_t i = 0; i < lab->n_steps && !stop && !rc; i++) {
@@ -351,6 +586,8 @@ int cmd_run(int argc, char **argv)
 				       &pass);
 			vl_lab_free(now);
 			pass ? passed++ : failed++;
+			max_points += lab->checks[s->check].points;
+			points += pass ? lab->checks[s->check].points : 0;
 			break;
 		}
 		case VL_STEP_EDIT:
@@ -366,13 +603,24 @@ int cmd_run(int argc, char **argv)
 				;
 			break;
 		}
+		case VL_STEP_PAUSE:
+			pause_step(s);
+			break;
 		}
 		fflush(stdout);
 	}
 	if (stop)
 		printf("\ninterrupted\n");
-	down_quietly(lab->name);
-	printf("\n== lab %s is down: %d checks passed, %d failed\n", lab->name, passed, failed);
+	if (keep && !stop) {
+		printf("\n== lab %s is still up (--keep): %d checks passed, %d failed; %d/%d points\n", lab->name,
+		       passed, failed, points, max_points);
+		printf("   'vnetlab reset %s' undoes the scenario's edits, 'vnetlab down %s' removes it\n",
+		       lab->name, lab->name);
+	} else {
+		down_quietly(lab->name);
+		printf("\n== lab %s is down: %d checks passed, %d failed; %d/%d points\n", lab->name, passed,
+		       failed, points, max_points);
+	}
 	vl_lab_free(lab);
 	return rc || failed || stop ? 1 : 0;
 }

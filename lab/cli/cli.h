@@ -30,6 +30,12 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_complete(int argc, char **argv);
+
+/* The long help of a verb (help.c): what it does, options with defaults, examples. */
+const char *verb_doc(const char *verb);
 
 /* Prints "usage: vnetlab <usage>" for the named verb to stderr; returns EXIT_USAGE. */
 int usage(const char *verb);
@@ -83,5 +89,26 @@ int edit_from_flags(struct vl_rule_edit *e, int argc, char **argv);
  */
 int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, const char *sep, FILE *out,
 	      bool *pass);
+
+/* What a set of checks came to. */
+struct check_tally {
+	int passed, failed, errors; /* a check that could not run (errors) counts as failed */
+	int points, max_points;
+	struct vl_strv failing; /* names of the failed checks; vl_strv_free it */
+};
+/* Run the named checks of lab; print each (table or JSON objects) when out is not NULL. */
+void run_checks(const struct vl_lab *lab, bool json, FILE *out, struct check_tally *t);
+/* Ctrl-C, SIGTERM or SIGHUP end a run, check or score between steps. */
+void catch_signals(void);
+bool stopped(void);
+
+/* Read and load a topology file, named name when not NULL; prints what is wrong. */
+struct vl_imports;
+int load_topology(const char *path, const char *name, char **content, size_t *len, struct vl_imports *imports,
+		  struct vl_lab **lab);
+/* Build a loaded lab (state, kernel, agent) with a progress line on a terminal for large labs;
+ * SIGINT/SIGTERM/SIGHUP are blocked once the lock is held, and stay so with keep_signals_blocked. */
+int build_lab(const struct vl_lab *lab, const char *path, const char *content, size_t len,
+	      const struct vl_imports *imports, bool keep_signals_blocked);
 
 #endif

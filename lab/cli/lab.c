@@ -60,39 +60,35 @@ static void print_endpoints(const struct vl_lab *lab, FILE *f)
 
 int cmd_up(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'}, {0}};
+	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
+						 {"name", required_argument, NULL, 'N'},
+						 {"quiet", no_argument, NULL, 'q'},
+						 {0}};
 	struct vl_imports imports = {0};
-	struct vl_error err = {0};
 	struct vl_lab *lab = NULL;
-	sigset_t block;
-	bool dry = false;
-	char *content = NULL, *abs = NULL;
+	bool dry = false, quiet = false;
+	const char *name = NULL;
+	char *content = NULL;
 	size_t len;
-	int c, rc, lock;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'n')
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
+		if (c == 'n')
+			dry = true;
+		else if (c == 'N')
+			name = optarg;
+		else if (c == 'q')
+			quiet = true;
+		else
 			return usage("up");
-		dry = true;
 	}
 	if (optind != argc - 1)
 		return usage("up");
 	if (!dry && need_root("up"))
 		return EXIT_USAGE;
-	rc = vl_state_read_file(argv[optind], VL_FILE_MAX, &content, &len);
-	if (rc) {
-		char safe[300];
-
-		fprintf(stderr, "vnetlab: %s: %s\n", cli_printable(argv[optind], safe, sizeof(safe)),
-			rc == -EINVAL ? "not a regular file" : rc == -EFBIG ? "file too large" : strerror(-rc));
+	if (load_topology(argv[optind], name, &content, &len, &imports, &lab))
 		return 1;
-	}
-	rc = vl_load_buffer_imports(argv[optind], content, len, &imports, &lab, &err);
-	if (rc) {
-		print_error(&err);
-		free(content);
-		return 1;
-	}
 	if (dry) {
 		struct vl_plan *plan;
 
@@ -114,33 +110,15 @@ int cmd_up(int argc, char **argv)
 		}
 		goto out;
 	}
-	abs = realpath(argv[optind], NULL);
-	/*
-	 * Once the lab is built (vl_ops_up rolls back on a signal until then), a signal
-	 * must not kill us while printing: keep them blocked; pending ones die with us.
-	 */
-	rc = vl_state_lock(lab->name, &lock, &err);
-	if (rc) {
-		print_error(&err);
+	/* Once the lab is built a signal must not kill us while printing: build_lab keeps them blocked. */
+	rc = build_lab(lab, argv[optind], content, len, &imports, true);
+	if (rc)
 		goto out;
-	}
-	/* blocked only now: waiting for the lock must stay interruptible */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, NULL);
-	rc = vl_ops_up(lab, abs ? abs : argv[optind], content, len, &imports, &err);
-	vl_state_unlock(lab->name, lock);
-	if (rc) {
-		print_error(&err);
-		goto out;
-	}
 	printf("lab %s is up: %zu endpoints\n", lab->name, lab->n_eps);
-	print_endpoints(lab, stdout);
+	if (!quiet)
+		print_endpoints(lab, stdout);
 out:
 	vl_imports_free(&imports);
-	free(abs);
 	free(content);
 	vl_lab_free(lab);
 	return rc ? 1 : 0;
@@ -175,14 +153,27 @@ static int down_one(const char *name)
 
 int cmd_down(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+	    {"all", no_argument, NULL, 'a'}, {"name", required_argument, NULL, 'N'}, {0}};
 	struct vl_strv labs = {0};
-	int rc = 0;
+	const char *name = NULL;
+	bool all = false;
+	int rc = 0, c;
 
-	if (argc != 2)
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'a')
+			all = true;
+		else if (c == 'N')
+			name = optarg;
+		else
+			return usage("down");
+	}
+	if (all ? optind != argc || name : optind != argc - 1)
 		return usage("down");
 	if (need_root("down"))
 		return EXIT_USAGE;
-	if (!strcmp(argv[1], "--all")) {
+	if (all) {
 		rc = vl_state_list_labs(&labs);
 		if (rc) {
 			die_errno("listing labs", rc);
@@ -193,14 +184,14 @@ int cmd_down(int argc, char **argv)
 		vl_strv_free(&labs);
 		return rc;
 	}
-	if (argv[1][0] == '-')
-		return usage("down");
-	if (is_file(argv[1])) {
+	if (is_file(argv[optind])) {
 		struct vl_error err = {0};
 		struct vl_lab *lab;
 
+		if (name)
+			return lab_arg_ok(name) ? down_one(name) : 1;
 		/* A file names its lab; a broken file cannot, so say so instead of guessing. */
-		if (vl_load_file(argv[1], &lab, &err)) {
+		if (vl_load_file(argv[optind], &lab, &err)) {
 			print_error(&err);
 			return 1;
 		}
@@ -208,7 +199,9 @@ int cmd_down(int argc, char **argv)
 		vl_lab_free(lab);
 		return rc;
 	}
-	return down_one(argv[1]);
+	if (name)
+		return usage("down");
+	return lab_arg_ok(argv[optind]) ? down_one(argv[optind]) : 1;
 }
 
 int cmd_ls(int argc, char **argv)

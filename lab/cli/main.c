@@ -11,28 +11,39 @@
 #include "vnetlab/loader.h"
 #include "vnetlab/state.h"
 
+#ifndef VL_VERSION
+#define VL_VERSION "0.2.0"
+#endif
+
 static const struct cli_cmd cmds[] = {
-    {"up", cmd_up, "up FILE [--dry-run]", "build the lab of a topology file"},
-    {"down", cmd_down, "down LAB|FILE | down --all", "remove a lab (idempotent)"},
-    {"ls", cmd_ls, "ls [-o json]", "list the labs that are up"},
-    {"show", cmd_show, "show LAB|FILE [-o json]", "endpoints, addresses, NSG associations"},
+    {"up", cmd_up, "up FILE [--name NAME] [--dry-run] [--quiet]", "build the lab of a topology file"},
+    {"down", cmd_down, "down LAB | down FILE [--name NAME] | down --all", "remove a lab (idempotent)"},
+    {"ls", cmd_ls, "ls [-o table|json]", "list the labs that are up"},
+    {"show", cmd_show, "show LAB|FILE [-o table|json]", "endpoints, addresses, NSG associations"},
     {"exec", cmd_exec, "exec LAB ENDPOINT -- CMD...", "run a command inside an endpoint"},
-    {"probe", cmd_probe, "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o json]",
+    {"probe", cmd_probe, "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o table|json]",
      "one real connection attempt"},
-    {"explain", cmd_explain, "explain LAB|FILE FROM TO[:PORT] [--proto tcp|udp|icmp] [-o json]",
+    {"explain", cmd_explain,
+     "explain LAB|FILE FROM TO[:PORT] [--proto tcp|udp|icmp] [--source-port N] [-o table|json]",
      "static verdict hop by hop: routes, NSGs, peerings, gateways, NAT"},
     {"nsg", cmd_nsg,
-     "nsg show LAB|FILE NSG [--include-default] [-o json] | nsg rule set|add|delete LAB NSG RULE "
+     "nsg show LAB|FILE NSG [--include-default] [-o table|json] | nsg rule set|add|delete LAB NSG RULE "
      "[--priority N] [--access Allow|Deny] [--direction Inbound|Outbound] [--protocol P] "
      "[--source-address-prefixes ...] [--source-port-ranges ...] [--destination-address-prefixes ...] "
      "[--destination-port-ranges ...] [--description TEXT]",
      "show NSG rules; edit them live"},
-    {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o json]",
+    {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o table|json]",
      "effective routes of an endpoint's NIC, like az network nic show-effective-route-table"},
-    {"check", cmd_check, "check LAB|FILE [-o json]", "run the file's checks: PASS/FAIL each"},
-    {"run", cmd_run, "run FILE", "up, the scenario step by step, down"},
+    {"check", cmd_check, "check LAB|FILE [--checks FILE] [--name NAME] [-o table|json]",
+     "run checks (the lab's or a checks file's): PASS/FAIL each, points"},
+    {"score", cmd_score, "score LAB...|--all [--checks FILE] [-o table|json|tsv] [--watch] [--interval S]",
+     "a scoreboard: points and failing checks per lab"},
+    {"reset", cmd_reset, "reset LAB", "undo a running lab's live edits (back to its file)"},
+    {"run", cmd_run, "run FILE [--name NAME] [--keep] [--checks FILE]", "up, the scenario step by step, down"},
     {"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
     {"graph", cmd_graph, "graph LAB|FILE", "the topology as a Graphviz dot graph"},
+    {"complete", cmd_complete, "complete labs | complete endpoints|nsgs|checks LAB|FILE | complete rules LAB|FILE NSG",
+     "words for shell completion"},
 };
 
 static void help(FILE *f)
@@ -40,7 +51,7 @@ static void help(FILE *f)
 	fprintf(f, "vnetlab — an Azure virtual network on one Linux host\n\nusage:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  vnetlab %-10s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(f, "\nRun 'vnetlab VERB --help' for a verb's arguments.\n");
+	fprintf(f, "\nRun 'vnetlab VERB --help' for a verb's options and examples, 'man vnetlab' for more.\n");
 }
 
 int usage(const char *verb)
@@ -274,12 +285,16 @@ int main(int argc, char **argv)
 		help(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("vnetlab %s\n", VL_VERSION);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(cmds[i].name, argv[1]))
 			continue;
 		for (int a = 2; a < argc && strcmp(argv[a], "--"); a++)
 			if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
-				printf("usage: vnetlab %s\n%s\n", cmds[i].usage, cmds[i].help);
+				printf("usage: vnetlab %s\n\n%s\n", cmds[i].usage, verb_doc(cmds[i].name));
 				return 0;
 			}
 		return cmds[i].fn(argc - 1, argv + 1);

@@ -21,6 +21,7 @@
 #define RESOURCE_NAME_MAX 80
 #define CHECK_NAME_MAX 120
 #define WAIT_MS_MAX 3600000
+#define POINTS_MAX 1000
 
 struct epname {
 	char *name;
@@ -36,6 +37,7 @@ struct tl {
 	int *ep_hash;			 /* open addressing over eps: index + 1, 0 = empty */
 	const struct ynode **check_maps; /* parallel to lab->checks */
 	const struct ynode **vnet_maps;	 /* parallel to lab->vnets */
+	bool checks_file; /* a checks file over a running lab, whose rules its students may have changed */
 };
 
 /* ---- fields.c ---- */

@@ -129,3 +129,48 @@ int vl_load_file(const char *path, struct vl_lab **out, struct vl_error *err)
 	free(buf);
 	return r;
 }
+
+/* A file of checks (and a scenario) for a lab that exists already: a teacher's hidden checks. */
+int vl_load_checks_buffer(const char *name, const char *buf, size_t len, struct vl_lab *lab,
+			  struct vl_error *err)
+{
+	static const char *const keys[] = {"checks", "scenario", NULL};
+	struct vl_error scratch;
+	struct tl t = {.c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch}, .lab = lab, .checks_file = true};
+	struct ynode *root = NULL;
+	int r;
+
+	memset(t.c.err, 0, sizeof(*t.c.err));
+	vl_lab_clear_checks(lab);
+	r = yn_parse(t.c.file, buf, len, &root, t.c.err);
+	if (r)
+		return r;
+	if (!root) {
+		vl_error_set(t.c.err, t.c.file, (struct vl_loc){1, 1}, "empty checks file");
+		return -EINVAL;
+	}
+	if (!(r = ld_map(&t.c, root, "a checks file")) && !(r = ld_keys(&t.c, root, "checks file", keys)) &&
+	    !(r = tl_checks(&t, root)) && !(r = tl_scenario(&t, root)) && !(r = tl_check_expect_rules(&t)))
+		r = tl_check_targets(&t);
+	if (r == -ENOMEM && !t.c.err->msg[0])
+		vl_error_set(t.c.err, t.c.file, (struct vl_loc){0, 0}, "out of memory");
+	free(t.check_maps);
+	yn_free(root);
+	if (r)
+		vl_lab_clear_checks(lab);
+	return r;
+}
+
+int vl_load_checks_file(const char *path, struct vl_lab *lab, struct vl_error *err)
+{
+	char *buf;
+	size_t len;
+	int r;
+
+	r = ld_read_file(path, "checks file", &buf, &len, err);
+	if (r)
+		return r;
+	r = vl_load_checks_buffer(path, buf, len, lab, err);
+	free(buf);
+	return r;
+}

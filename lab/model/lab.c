@@ -49,6 +49,20 @@ uint64_t vl_rule_id(const char *nsg, const char *rule)
 	return h ? h : 1;
 }
 
+int vl_lab_set_name(struct vl_lab *lab, const char *name)
+{
+	char *copy;
+
+	if (!vl_lab_name_ok(name))
+		return -EINVAL;
+	copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	free(lab->name);
+	lab->name = copy;
+	return 0;
+}
+
 struct vl_lab *vl_lab_new(void)
 {
 	return calloc(1, sizeof(struct vl_lab));
@@ -115,6 +129,44 @@ static void hosts_free(struct vl_host_spec *h, size_t n)
 }
 
 /* Frees everything reachable from lab, the effective model (lab->eff) included. */
+void vl_lab_clear_checks(struct vl_lab *lab)
+{
+	for (size_t i = 0; i < lab->n_checks; i++) {
+		struct vl_check *c = &lab->checks[i];
+
+		free(c->name);
+		free(c->from);
+		free(c->to);
+		free(c->expect_source);
+		free(c->expect_rule);
+		free(c->description);
+		free(c->hint);
+	}
+	free(lab->checks);
+	for (size_t i = 0; i < lab->n_steps; i++) {
+		free(lab->steps[i].text);
+		vl_rule_edit_clear(&lab->steps[i].edit);
+	}
+	free(lab->steps);
+	lab->checks = NULL;
+	lab->n_checks = 0;
+	lab->steps = NULL;
+	lab->n_steps = 0;
+}
+
+void vl_lab_take_checks(struct vl_lab *dst, struct vl_lab *src)
+{
+	vl_lab_clear_checks(dst);
+	dst->checks = src->checks;
+	dst->n_checks = src->n_checks;
+	dst->steps = src->steps;
+	dst->n_steps = src->n_steps;
+	src->checks = NULL;
+	src->n_checks = 0;
+	src->steps = NULL;
+	src->n_steps = 0;
+}
+
 void vl_lab_free(struct vl_lab *lab)
 {
 	if (!lab)
@@ -196,21 +248,7 @@ void vl_lab_free(struct vl_lab *lab)
 		free(lab->connections[i].name);
 	free(lab->connections);
 	hosts_free(lab->internet_hosts, lab->n_internet_hosts);
-	for (size_t i = 0; i < lab->n_checks; i++) {
-		struct vl_check *c = &lab->checks[i];
-
-		free(c->name);
-		free(c->from);
-		free(c->to);
-		free(c->expect_source);
-		free(c->expect_rule);
-	}
-	free(lab->checks);
-	for (size_t i = 0; i < lab->n_steps; i++) {
-		free(lab->steps[i].text);
-		vl_rule_edit_clear(&lab->steps[i].edit);
-	}
-	free(lab->steps);
+	vl_lab_clear_checks(lab);
 	vl_eff_free(lab->eff, lab);
 	for (size_t i = 0; i < lab->n_eps; i++)
 		free(lab->eps[i].name);

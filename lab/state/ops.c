@@ -17,9 +17,28 @@
 #include "vnetlab/plan.h"
 #include "vnetlab/state.h"
 
+static vl_ops_progress_fn progress_fn;
+static void *progress_arg;
+
+void vl_ops_on_progress(vl_ops_progress_fn fn, void *arg)
+{
+	progress_fn = fn;
+	progress_arg = arg;
+}
+
+struct up_ctx {
+	const char *lab;
+	size_t done, total;
+};
+
+/* Called before each namespace is made: the journal, and the only count of progress there is. */
 static int record_ns(const char *ns, bool claim, void *arg)
 {
-	return claim ? vl_state_record_ns(arg, ns) : vl_state_forget_ns(arg, ns);
+	struct up_ctx *u = arg;
+
+	if (claim && progress_fn)
+		progress_fn(++u->done, u->total, progress_arg);
+	return claim ? vl_state_record_ns(u->lab, ns) : vl_state_forget_ns(u->lab, ns);
 }
 
 /* A clear refusal up front; apply still handles a name taken in the meantime. */
@@ -97,7 +116,11 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 			vl_state_remove(lab->name);
 		goto out;
 	}
-	rc = vl_apply_up(plan, record_ns, (void *)lab->name, err);
+	struct up_ctx u = {lab->name, 0, plan->n_ns};
+
+	rc = vl_apply_up(plan, record_ns, &u, err);
+	if (progress_fn)
+		progress_fn(u.total, u.total, progress_arg);
 	if (!rc && interrupted()) {
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "interrupted: lab '%s' rolled back",
 			     lab->name);
@@ -276,5 +299,61 @@ int vl_ops_edit_live(const char *name, const struct vl_rule_edit *e, struct vl_l
 		*now = lab;
 	else
 		vl_lab_free(lab);
+	return rc;
+}
+
+/*
+ * The lab back to its file: every fabric's ruleset rewritten from the topology copy (one
+ * transaction each), then the journal cleared. A fabric that fails gets the edited rules back,
+ * so the kernel and the journal keep saying the same thing.
+ */
+int vl_ops_reset(const char *name, size_t *undone, struct vl_error *err)
+{
+	struct vl_lab *file = NULL, *now = NULL;
+	char ns[VL_NS_NAME_MAX], why[512] = "";
+	size_t v = 0;
+	int fd, rc;
+
+	*undone = 0;
+	rc = vl_state_count_edits(name, undone);
+	if (rc) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "reading the edits of lab '%s': %s", name,
+			     strerror(-rc));
+		return rc;
+	}
+	rc = vl_state_load_lab_as_built(name, &file, err);
+	if (!rc)
+		rc = vl_state_load_lab(name, &now, err);
+	for (; !rc && v < file->n_vnets; v++) {
+		vl_fabric_ns_name(ns, file, (int)v);
+		rc = vl_netns_open(ns, &fd);
+		if (rc) {
+			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "opening %s: %s", ns, strerror(-rc));
+			break;
+		}
+		rc = vl_nft_fabric_commit(file, (int)v, fd, why, sizeof(why));
+		close(fd);
+		if (rc)
+			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "committing the rules of %s: %s", ns,
+				     why[0] ? why : strerror(-rc));
+	}
+	if (rc && now) {
+		/* the fabrics done so far and the failed one (a transaction is all or nothing) */
+		for (size_t u = 0; u < v && u < now->n_vnets; u++) {
+			vl_fabric_ns_name(ns, now, (int)u);
+			if (vl_netns_open(ns, &fd))
+				continue;
+			vl_nft_fabric_commit(now, (int)u, fd, why, sizeof(why));
+			close(fd);
+		}
+	}
+	if (!rc) {
+		rc = vl_state_clear_edits(name);
+		if (rc)
+			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "clearing the edits of lab '%s': %s", name,
+				     strerror(-rc));
+	}
+	vl_lab_free(file);
+	vl_lab_free(now);
 	return rc;
 }

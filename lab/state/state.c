@@ -335,13 +335,8 @@ static int load_imports(const char *lab, struct vl_imports *out)
 	return rc;
 }
 
-int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err)
-{
-	return vl_state_load_lab_journal(lab, out, NULL, err);
-}
-
-int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_journal *jout,
-			      struct vl_error *err)
+static int load(const char *lab, bool with_edits, struct vl_lab **out, struct vl_journal *jout,
+		struct vl_error *err)
 {
 	struct vl_imports imports = {0};
 	char path[256], source[4096];
@@ -378,8 +373,15 @@ int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_jo
 	free(buf);
 	if (rc)
 		return rc;
+	/* The state directory names the lab: `up --name` gives a file's lab another name. */
+	rc = vl_lab_set_name(l, lab);
+	if (rc) {
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "invalid lab name '%s'", lab);
+		vl_lab_free(l);
+		return rc;
+	}
 	state_file(path, sizeof(path), lab, "edits");
-	rc = vl_journal_load(lab, &j);
+	rc = with_edits ? vl_journal_load(lab, &j) : 0;
 	if (rc == -EINVAL)
 		vl_error_set(err, path, (struct vl_loc){(int)j.line, 1}, "unreadable edit record");
 	else if (rc == -EFBIG)
@@ -403,4 +405,37 @@ int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_jo
 		vl_journal_clear(&j);
 	*out = l;
 	return 0;
+}
+
+int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_journal *j, struct vl_error *err)
+{
+	return load(lab, true, out, j, err);
+}
+
+int vl_state_load_lab(const char *lab, struct vl_lab **out, struct vl_error *err)
+{
+	return load(lab, true, out, NULL, err);
+}
+
+int vl_state_load_lab_as_built(const char *lab, struct vl_lab **out, struct vl_error *err)
+{
+	return load(lab, false, out, NULL, err);
+}
+
+int vl_state_count_edits(const char *lab, size_t *n)
+{
+	struct vl_journal j = {0};
+	int rc = vl_journal_load(lab, &j);
+
+	*n = rc ? 0 : j.n;
+	vl_journal_clear(&j);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int vl_state_clear_edits(const char *lab)
+{
+	char path[256];
+
+	state_file(path, sizeof(path), lab, "edits");
+	return unlink(path) && errno != ENOENT ? -errno : 0;
 }

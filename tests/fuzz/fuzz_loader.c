@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* libFuzzer target: topology YAML → vl_load_buffer. Every failure must say where and why. */
+/*
+ * libFuzzer target: topology YAML → vl_load_buffer, and the same bytes as a checks file over a
+ * fixed lab (vl_load_checks_buffer). Every failure must say where and why.
+ */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "vnetlab/loader.h"
 
@@ -19,5 +23,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!r && !lab)
 		abort();
 	vl_lab_free(lab);
+
+	static const char base_text[] = "name: base\n"
+					"vnets:\n  - {name: v, addressSpace: [10.1.0.0/16],\n"
+					"     subnets: [{name: s, addressPrefix: 10.1.1.0/24, networkSecurityGroup: n}]}\n"
+					"networkSecurityGroups:\n  - {name: n, securityRules: []}\n"
+					"vms:\n  - {name: a, subnet: s}\n  - {name: b, subnet: s}\n";
+	static struct vl_lab *base;
+
+	if (!base && vl_load_buffer("base.yaml", base_text, sizeof(base_text) - 1, &base, &err))
+		abort();
+	memset(&err, 0, sizeof(err));
+	r = vl_load_checks_buffer("/nonexistent-vnetlab-fuzz/checks.yaml", (const char *)data, size, base, &err);
+	if (r && (base->n_checks || base->n_steps || !err.msg[0]))
+		abort();
 	return 0;
 }

@@ -133,13 +133,14 @@ Test(demo, kubenet_outbound_scenario_replays_the_article)
 
 	if (!th_is_root())
 		cr_skip_test("needs root");
-	out = th_run(&st, "%s run topologies/kubenet-outbound.yaml 2>&1", th_vnetlab());
+	/* --name: a user's own "kubenet" lab may be up on this machine */
+	out = th_run(&st, "%s run topologies/kubenet-outbound.yaml --name td%d 2>&1", th_vnetlab(), getpid() % 100000);
 	cr_assert_eq(st, 0, "%s", out);
 	cr_assert(strstr(out, "the app saw 10.10.1.5 (aks-node-1, the node of observer)"), "%s", out);
 	cr_assert(strstr(out, "dropped by aciNsg/deny-all"), "%s", out);
 	cr_assert(strstr(out, "2 checks passed, 0 failed"), "%s", out);
 	free(out);
-	free(th_run(NULL, "%s down kubenet 2>&1", th_vnetlab()));
+	free(th_run(NULL, "%s down td%d 2>&1", th_vnetlab(), getpid() % 100000));
 }
 
 Test(demo, every_shipped_topology_passes_its_checks)
@@ -152,8 +153,9 @@ Test(demo, every_shipped_topology_passes_its_checks)
 	/* `check FILE` builds each lab, runs its checks as real probes, and removes it */
 	out = th_run(&st,
 		     "rc=0; for f in topologies/*.yaml tests/data/good/*.yaml; do "
-		     "grep -q '^checks:' $f || continue; echo \"== $f\"; %s check $f 2>&1 || rc=1; done; exit $rc",
-		     th_vnetlab());
+		     "grep -q '^checks:' $f || continue; echo \"== $f\"; %s check $f --name tv%d 2>&1 || rc=1; done; "
+		     "exit $rc",
+		     th_vnetlab(), getpid() % 100000);
 	cr_assert_eq(st, 0, "%s", out);
 	cr_assert(strstr(out, "== topologies/azure-cni-nsg.yaml"), "%s", out);
 	cr_assert_not(strstr(out, "FAIL"), "%s", out);

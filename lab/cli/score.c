@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+/* score: a workshop's scoreboard, one row per lab, from the labs' checks or a teacher's file. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vnetlab/loader.h"
+#include "vnetlab/state.h"
+
+enum fmt { FMT_TABLE, FMT_JSON, FMT_TSV };
+
+struct row {
+	const char *lab;
+	const char *status; /* "up", "down", "error" */
+	struct check_tally t;
+};
+
+static void score_one(const char *name, const char *checks, struct row *r)
+{
+	struct vl_error err = {0};
+	struct vl_lab *lab = NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->lab = name;
+	r->status = "down";
+	if (!vl_state_exists(name))
+		return;
+	r->status = "error";
+	if (vl_state_load_lab(name, &lab, &err)) {
+		print_error(&err);
+		return;
+	}
+	/* Loaded per lab: a teacher's checks are validated against each student's lab. */
+	if (checks && vl_load_checks_file(checks, lab, &err)) {
+		print_error(&err);
+		vl_lab_free(lab);
+		return;
+	}
+	run_checks(lab, false, NULL, &r->t);
+	r->status = "up";
+	vl_lab_free(lab);
+}
+
+static void print_failing(FILE *f, const struct vl_strv *v, const char *sep, bool json)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		fprintf(f, "%s", i ? sep : "");
+		if (json)
+			json_str(f, v->v[i]);
+		else
+			fputs(v->v[i], f);
+	}
+}
+
+static void print_rows(const struct row *rows, size_t n, enum fmt fmt)
+{
+	if (fmt == FMT_JSON) {
+		printf("{\"labs\":[");
+		for (size_t i = 0; i < n; i++) {
+			const struct row *r = &rows[i];
+
+			printf("%s{\"lab\":", i ? "," : "");
+			json_str(stdout, r->lab);
+			printf(
+			    ",\"status\":\"%s\",\"points\":%d,\"maxPoints\":%d,\"passed\":%d,\"failed\":%d,"
+			    "\"total\":%d,\"failing\":[",
+			    r->status, r->t.points, r->t.max_points, r->t.passed, r->t.failed,
+			    r->t.passed + r->t.failed);
+			print_failing(stdout, &r->t.failing, ",", true);
+			printf("]}");
+		}
+		printf("]}\n");
+		return;
+	}
+	if (fmt == FMT_TSV) {
+		printf("lab\tstatus\tpoints\tmaxPoints\tpassed\ttotal\tfailing\n");
+		for (size_t i = 0; i < n; i++) {
+			const struct row *r = &rows[i];
+
+			printf("%s\t%s\t%d\t%d\t%d\t%d\t", r->lab, r->status, r->t.points, r->t.max_points,
+			       r->t.passed, r->t.passed + r->t.failed);
+			print_failing(stdout, &r->t.failing, ",", false);
+			printf("\n");
+		}
+		return;
+	}
+	printf("%-14s %-7s %-9s %-8s %s\n", "LAB", "STATUS", "POINTS", "PASSED", "FAILING");
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		char pts[32], passed[32];
+
+		snprintf(pts, sizeof(pts), "%d/%d", r->t.points, r->t.max_points);
+		snprintf(passed, sizeof(passed), "%d/%d", r->t.passed, r->t.passed + r->t.failed);
+		printf("%-14s %-7s %-9s %-8s ", r->lab, r->status, pts, passed);
+		print_failing(stdout, &r->t.failing, ", ", false);
+		printf("%s\n", r->t.failing.n ? "" : "-");
+	}
+}
+
+int cmd_score(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"checks", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
+	    {"watch", no_argument, NULL, 'w'},	      {"interval", required_argument, NULL, 'i'},
+	    {"all", no_argument, NULL, 'a'},	      {0}};
+	struct vl_strv labs = {0};
+	const char *checks = NULL;
+	enum fmt fmt = FMT_TABLE;
+	bool watch = false, all = false, every_up = true;
+	long interval = 5;
+	struct row *rows;
+	char *end;
+	int c, rc = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			checks = optarg;
+			break;
+		case 'o':
+			if (!strcmp(optarg, "table"))
+				fmt = FMT_TABLE;
+			else if (!strcmp(optarg, "json"))
+				fmt = FMT_JSON;
+			else if (!strcmp(optarg, "tsv"))
+				fmt = FMT_TSV;
+			else
+				return usage("score");
+			break;
+		case 'w':
+			watch = true;
+			break;
+		case 'i':
+			interval = strtol(optarg, &end, 10);
+			if (*end || interval < 1 || interval > 3600)
+				return usage("score");
+			break;
+		case 'a':
+			all = true;
+			break;
+		default:
+			return usage("score");
+		}
+	}
+	if (all == (optind < argc))
+		return usage("score");
+	if (need_root("score"))
+		return EXIT_USAGE;
+	if (checks && access(checks, R_OK)) {
+		die_errno(checks, -errno);
+		return 1;
+	}
+	if (all) {
+		rc = vl_state_list_labs(&labs);
+		if (rc) {
+			die_errno("listing labs", rc);
+			return 1;
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!lab_arg_ok(argv[i])) {
+			vl_strv_free(&labs);
+			return 1;
+		}
+		vl_strv_push(&labs, argv[i]);
+	}
+	rows = calloc(labs.n ? labs.n : 1, sizeof(*rows));
+	if (!rows) {
+		vl_strv_free(&labs);
+		return 1;
+	}
+	/* --watch refreshes on a terminal; elsewhere (a pipe, a test) it scores once. */
+	watch = watch && isatty(STDOUT_FILENO);
+	if (watch)
+		catch_signals();
+	do {
+		every_up = true;
+		for (size_t i = 0; i < labs.n && !stopped(); i++) {
+			score_one(labs.v[i], checks, &rows[i]);
+			every_up &= !strcmp(rows[i].status, "up");
+		}
+		if (stopped())
+			break;
+		if (watch) {
+			char when[32];
+			time_t now = time(NULL);
+
+			strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+			printf("\033[H\033[2J");
+			printf("vnetlab score — %s, every %lds (Ctrl-C to stop)\n\n", when, interval);
+		}
+		print_rows(rows, labs.n, fmt);
+		fflush(stdout);
+		for (size_t i = 0; i < labs.n; i++)
+			vl_strv_free(&rows[i].t.failing);
+		for (long s = 0; watch && s < interval * 10 && !stopped(); s++)
+			nanosleep(&(struct timespec){0, 100000000L}, NULL);
+	} while (watch && !stopped());
+	free(rows);
+	vl_strv_free(&labs);
+	return watch || every_up ? 0 : 1;
+}
