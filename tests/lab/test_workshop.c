@@ -390,6 +390,7 @@ static char *squeeze(const char *s)
 Test(workshop, the_teachers_files_are_the_docs)
 {
 	static const char *const files[] = {"topologies/workshop/teacher/ex1.yaml",
+					    "topologies/workshop/teacher/ex2.yaml",
 					    "topologies/workshop/teacher/ex3.yaml"};
 	char *doc = slurp("docs/workshop.md");
 
@@ -498,6 +499,13 @@ Test(workshop, exercise_1_first_article)
 	if (!th_is_root())
 		cr_skip_test("needs root");
 	run_exercise("## Exercise 1");
+}
+
+Test(workshop, exercise_2_second_article)
+{
+	if (!th_is_root())
+		cr_skip_test("needs root");
+	run_exercise("## Exercise 2");
 }
 
 Test(workshop, exercise_3_hub_and_spoke)
