@@ -19,4 +19,8 @@ int vleff_plist_push(struct vleff_plist *l, struct vl_prefix p);
 void vleff_plist_merge(struct vleff_plist *l);
 bool vleff_plist_contains(const struct vl_prefix *v, size_t n, uint32_t ip);
 
+/* asg.c: ASG member addresses and service tag prefixes. */
+int vleff_asgs_build(const struct vl_lab *lab, struct vl_effective *e);
+void vleff_asgs_free(struct vl_effective *e, const struct vl_lab *lab);
+
 #endif

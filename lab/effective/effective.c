@@ -340,6 +340,8 @@ int vl_eff_build(struct vl_lab *lab, struct vl_error *err)
 		rc = not_internet(lab, e);
 	if (!rc)
 		rc = nonmasq(lab, e);
+	if (!rc)
+		rc = vleff_asgs_build(lab, e);
 	return rc;
 }
 
@@ -364,6 +366,7 @@ void vl_eff_free(struct vl_effective *e, const struct vl_lab *lab)
 			free(e->nonmasq[c]);
 	free(e->nonmasq);
 	free(e->n_nonmasq);
+	vleff_asgs_free(e, lab);
 	free(e);
 }
 
