@@ -89,6 +89,13 @@ int tl_vms(struct tl *t, const struct ynode *root);
 int tl_cgs(struct tl *t, const struct ynode *root);
 int tl_aks(struct tl *t, const struct ynode *root);
 
+/* ---- asg.c ---- */
+/* serviceTags and applicationSecurityGroups: before the NSGs, whose rules name them. */
+int tl_service_tags(struct tl *t, const struct ynode *root);
+int tl_asgs(struct tl *t, const struct ynode *root);
+/* vms[].applicationSecurityGroups, then the lab-wide ASG rules (vl_lab_check_asgs). */
+int tl_asg_members(struct tl *t, const struct ynode *root);
+
 /* ---- routing.c ---- */
 /* The virtualNetworkPeerings of vnet vi (its mapping m), read as written; tl_peerings()
  * resolves them once every VNet and gateway is known. */
