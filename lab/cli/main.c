@@ -32,6 +32,8 @@ static const struct cli_cmd cmds[] = {
     {"check", cmd_check, "check LAB|FILE [-o json]", "run the file's checks: PASS/FAIL each"},
     {"run", cmd_run, "run FILE", "up, the scenario step by step, down"},
     {"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
+    {"capture", cmd_capture, "capture LAB ENDPOINT [-w FILE] [--count N] [--filter EXPR] [--timeout MS]",
+     "capture packets on an endpoint's eth0 (libpcap; -w: a pcap file)"},
     {"graph", cmd_graph, "graph LAB|FILE", "the topology as a Graphviz dot graph"},
 };
 
