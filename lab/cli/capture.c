@@ -138,11 +138,11 @@ static void print_packet(const struct pcap_pkthdr *h, const u_char *p, int linkt
 			dport = (unsigned)p[l4 + 2] << 8 | p[l4 + 3];
 		}
 		if (proto == 6 && n >= l4 + 14)
-			printf("TCP %s:%u > %s:%u [%s] len %u\n", src, sport, dst, dport, tcp_flags(p[l4 + 13], fl),
-			       h->len);
+			printf("TCP %s:%u > %s:%u [%s] len %u\n", src, sport, dst, dport,
+			       tcp_flags(p[l4 + 13], fl), h->len);
 		else if (proto == 6 || proto == 17)
-			printf("%s %s:%u > %s:%u len %u\n", proto == 6 ? "TCP" : "UDP", src, sport, dst, dport,
-			       h->len);
+			printf("%s %s:%u > %s:%u len %u\n", proto == 6 ? "TCP" : "UDP", src, sport, dst,
+			       dport, h->len);
 		else if (proto == 1 && n >= l4 + 2)
 			printf("ICMP %s > %s type %u code %u len %u\n", src, dst, p[l4], p[l4 + 1], h->len);
 		else

@@ -95,7 +95,8 @@ bool vl_eff_asg_applies(const struct vl_lab *lab, int asg, int scope)
 {
 	const struct vl_effective *e = lab->eff;
 
-	if (!e || !e->asg_ips || asg < 0 || (size_t)asg >= lab->n_asgs || scope < 0 || (size_t)scope >= e->n_scopes)
+	if (!e || !e->asg_ips || asg < 0 || (size_t)asg >= lab->n_asgs || scope < 0 ||
+	    (size_t)scope >= e->n_scopes)
 		return false;
 	return lab->asgs[asg].vnet != VL_NONE && lab->asgs[asg].vnet == e->scopes[scope].vnet;
 }

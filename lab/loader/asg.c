@@ -88,7 +88,8 @@ static int tags_file(struct tl *t, const struct ynode *ref)
 	if (!r)
 		r = ld_map(&c, root, "a service tags file");
 	if (!r && !(values = ld_get(root, "values")))
-		r = ld_fail(&c, root, "no 'values' in the service tags file (Azure's Service Tags JSON format)");
+		r = ld_fail(&c, root,
+			    "no 'values' in the service tags file (Azure's Service Tags JSON format)");
 	if (!r)
 		r = ld_seq(&c, values, "values");
 	for (size_t i = 0; !r && i < values->n; i++) {
@@ -98,7 +99,8 @@ static int tags_file(struct tl *t, const struct ynode *ref)
 		if ((r = ld_map(&c, v, "a service tag")) || (r = ld_need(&c, v, "name", "service tag", &nm)))
 			break;
 		if (nm->kind != YN_SCALAR || nm->null || !*nm->str) {
-			r = ld_fail(&c, nm, "expected a string for a service tag's name, got %s", ld_kind(nm));
+			r = ld_fail(&c, nm, "expected a string for a service tag's name, got %s",
+				    ld_kind(nm));
 			break;
 		}
 		if (builtin_tag(nm->str) || vl_lab_find_service_tag(t->lab, nm->str) != VL_NONE)
@@ -139,11 +141,13 @@ int tl_service_tags(struct tl *t, const struct ynode *root)
 			continue;
 		}
 		if ((r = ld_map(&t->c, m, "service tag")) || (r = ld_keys(&t->c, m, "service tag", keys)) ||
-		    (r = ld_need(&t->c, m, "name", "service tag", &nm)) || (r = tl_want_scalar(t, nm, "name")) ||
+		    (r = ld_need(&t->c, m, "name", "service tag", &nm)) ||
+		    (r = tl_want_scalar(t, nm, "name")) ||
 		    (r = ld_need(&t->c, m, "addressPrefixes", "service tag", &pre)))
 			return r;
 		if (builtin_tag(nm->str))
-			return ld_fail(&t->c, nm, "%s is a built-in service tag; it cannot be redefined", nm->str);
+			return ld_fail(&t->c, nm, "%s is a built-in service tag; it cannot be redefined",
+				       nm->str);
 		if (vl_lab_find_service_tag(t->lab, nm->str) != VL_NONE)
 			return ld_fail(&t->c, nm, "duplicate service tag '%s'", nm->str);
 		if (!(st = tag_add(t->lab, nm->str, nm->loc)))
@@ -158,7 +162,8 @@ int tl_asgs(struct tl *t, const struct ynode *root)
 	static const char *const keys[] = {"name", "id", "location", "resourceGroup", "tags", NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
-	int r = tl_objects(t, root, "applicationSecurityGroups", &lab->asgs, &lab->n_asgs, sizeof(*lab->asgs), &seq);
+	int r = tl_objects(t, root, "applicationSecurityGroups", &lab->asgs, &lab->n_asgs, sizeof(*lab->asgs),
+			   &seq);
 
 	if (r || !seq)
 		return r;
@@ -172,7 +177,8 @@ int tl_asgs(struct tl *t, const struct ynode *root)
 		g->loc = m->loc;
 		for (size_t j = 0; j < i; j++)
 			if (!strcasecmp(lab->asgs[j].name, g->name))
-				return ld_fail(&t->c, n, "duplicate application security group name '%s'", g->name);
+				return ld_fail(&t->c, n, "duplicate application security group name '%s'",
+					       g->name);
 	}
 	return 0;
 }
@@ -194,7 +200,8 @@ static int vm_asgs(struct tl *t, const struct ynode *list, struct vl_vm *vm)
 			if ((r = ld_keys(&t->c, e, "application security group reference", keys)))
 				return r;
 			if (!(id = ld_get(e, "id")) && !(id = ld_get(e, "name")))
-				return ld_fail(&t->c, e, "an application security group reference needs an 'id'");
+				return ld_fail(&t->c, e,
+					       "an application security group reference needs an 'id'");
 			e = id;
 		}
 		if ((r = tl_want_scalar(t, e, "applicationSecurityGroups")))
@@ -203,10 +210,12 @@ static int vm_asgs(struct tl *t, const struct ynode *list, struct vl_vm *vm)
 		s = slash ? slash + 1 : e->str;
 		a = vl_lab_find_asg(t->lab, s);
 		if (a == VL_NONE)
-			return ld_fail(&t->c, e, "vm %s: unknown application security group '%s'", vm->name, s);
+			return ld_fail(&t->c, e, "vm %s: unknown application security group '%s'", vm->name,
+				       s);
 		for (size_t k = 0; k < vm->n_asgs; k++)
 			if (vm->asgs[k] == a)
-				return ld_fail(&t->c, e, "vm %s: application security group '%s' is listed twice",
+				return ld_fail(&t->c, e,
+					       "vm %s: application security group '%s' is listed twice",
 					       vm->name, t->lab->asgs[a].name);
 		slot = tl_grow(&vm->asgs, &vm->n_asgs, sizeof(*slot));
 		if (!slot)

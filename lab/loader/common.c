@@ -392,8 +392,8 @@ static int rule_need(struct ld *c, const struct view *v, const struct ynode *map
  */
 static int asg_refs(struct ld *c, const struct ynode *n, const char *what, struct vl_strv *sv)
 {
-	static const char *const keys[] = {"id", "name", "resourceGroup", "location", "etag", "type",
-					   "properties", NULL};
+	static const char *const keys[] = {"id",   "name", "resourceGroup", "location",
+					   "etag", "type", "properties",    NULL};
 
 	if (!n)
 		return 0;

@@ -41,7 +41,8 @@ static bool is_nsg_object(const struct ynode *m)
 
 	if (m->kind != YN_MAP)
 		return false;
-	if (t && t->kind == YN_SCALAR && strlen(t->str) >= n && !strcasecmp(t->str + strlen(t->str) - n, suffix))
+	if (t && t->kind == YN_SCALAR && strlen(t->str) >= n &&
+	    !strcasecmp(t->str + strlen(t->str) - n, suffix))
 		return true;
 	if (ld_get(m, "securityRules") || ld_get(m, "defaultSecurityRules"))
 		return true;
@@ -56,7 +57,8 @@ static const char *nsg_name(const struct ynode *m)
 }
 
 /* `az network nsg list -o json`: the NSG named name_hint, or the only one. */
-static int pick_from_list(struct ld *c, const struct ynode *seq, const char *name_hint, const struct ynode **nsg)
+static int pick_from_list(struct ld *c, const struct ynode *seq, const char *name_hint,
+			  const struct ynode **nsg)
 {
 	const struct ynode *found = NULL;
 
@@ -64,7 +66,8 @@ static int pick_from_list(struct ld *c, const struct ynode *seq, const char *nam
 		const struct ynode *m = seq->kids[i];
 
 		if (!is_nsg_object(m))
-			return ld_fail(c, m, "item %zu of the NSG list is not a network security group", i + 1);
+			return ld_fail(c, m, "item %zu of the NSG list is not a network security group",
+				       i + 1);
 		if (name_hint && nsg_name(m) && !strcasecmp(nsg_name(m), name_hint))
 			found = m;
 	}
@@ -86,7 +89,8 @@ int ld_import_buffer(const char *name, const char *buf, size_t len, const char *
 		     const struct vl_lab *lab, struct vl_nsg *out, struct vl_error *err)
 {
 	struct vl_error scratch;
-	struct ld c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch, .hide = hide, .lab = lab};
+	struct ld c = {
+	    .file = name ? name : "<buffer>", .err = err ? err : &scratch, .hide = hide, .lab = lab};
 	struct ynode *root = NULL;
 	const struct ynode *nsg = NULL;
 	bool imported;

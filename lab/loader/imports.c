@@ -75,8 +75,9 @@ int ld_import(struct ld *c, const struct ynode *imp, const char *path, const cha
 		saved = find(c->imports, imp->str);
 		if (!saved)
 			return ld_fail(c, imp, "import was not copied into the lab's state");
-		return ld_import_buffer(path, saved->data, saved->len, name_hint, true, c->lab, got, c->err) ? -EINVAL
-												     : 0;
+		return ld_import_buffer(path, saved->data, saved->len, name_hint, true, c->lab, got, c->err)
+			   ? -EINVAL
+			   : 0;
 	}
 	e = ld_read_file(path, "NSG export", &buf, &len, c->err);
 	if (e) {

@@ -53,9 +53,10 @@ int vl_lab_check_asgs(struct vl_lab *lab, struct vl_error *err)
 		int vnet = vm->subnet >= 0 ? lab->subnets[vm->subnet].vnet : VL_NONE;
 
 		if (vm->n_asgs > ASGS_PER_NIC_MAX) {
-			vl_error_set(err, lab->file, vm->loc,
-				     "vm %s: %zu application security groups; Azure allows at most %d per NIC",
-				     vm->name, vm->n_asgs, ASGS_PER_NIC_MAX);
+			vl_error_set(
+			    err, lab->file, vm->loc,
+			    "vm %s: %zu application security groups; Azure allows at most %d per NIC",
+			    vm->name, vm->n_asgs, ASGS_PER_NIC_MAX);
 			return -EINVAL;
 		}
 		for (size_t k = 0; k < vm->n_asgs; k++) {
@@ -64,11 +65,12 @@ int vl_lab_check_asgs(struct vl_lab *lab, struct vl_error *err)
 			if (g->vnet == VL_NONE) {
 				g->vnet = vnet;
 			} else if (g->vnet != vnet) {
-				vl_error_set(err, lab->file, vm->loc,
-					     "vm %s: application security group %s already has members in VNet "
-					     "%s; all members of an ASG are in one VNet (this VM is in %s)",
-					     vm->name, g->name, lab->vnets[g->vnet].name,
-					     vnet >= 0 ? lab->vnets[vnet].name : "no VNet");
+				vl_error_set(
+				    err, lab->file, vm->loc,
+				    "vm %s: application security group %s already has members in VNet "
+				    "%s; all members of an ASG are in one VNet (this VM is in %s)",
+				    vm->name, g->name, lab->vnets[g->vnet].name,
+				    vnet >= 0 ? lab->vnets[vnet].name : "no VNet");
 				return -EINVAL;
 			}
 		}
@@ -80,11 +82,12 @@ int vl_lab_check_asgs(struct vl_lab *lab, struct vl_error *err)
 
 			if (side_vnet(lab, r->src, r->n_src, &vs) || side_vnet(lab, r->dst, r->n_dst, &vd) ||
 			    (vs != VL_NONE && vd != VL_NONE && vs != vd)) {
-				vl_error_set(err, lab->file, r->loc,
-					     "NSG %s: rule %s: its application security groups have members in "
-					     "different VNets; a rule's source and destination ASGs must be in "
-					     "one VNet",
-					     lab->nsgs[g].name, r->name);
+				vl_error_set(
+				    err, lab->file, r->loc,
+				    "NSG %s: rule %s: its application security groups have members in "
+				    "different VNets; a rule's source and destination ASGs must be in "
+				    "one VNet",
+				    lab->nsgs[g].name, r->name);
 				return -EINVAL;
 			}
 		}

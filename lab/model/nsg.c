@@ -149,7 +149,8 @@ static int parse_port_num(const char *s, const char *end, unsigned *out)
 	return 0;
 }
 
-static int parse_port(const struct vl_lab *lab, const char *field, const char *s, bool plural, void *out, char *why, size_t why_len)
+static int parse_port(const struct vl_lab *lab, const char *field, const char *s, bool plural, void *out,
+		      char *why, size_t why_len)
 {
 	struct vl_port_range *r = out;
 	const char *dash;
@@ -194,8 +195,8 @@ bad:
 }
 
 /* parse_addr and parse_port: one element of a match set into *out. */
-typedef int (*parse_one_fn)(const struct vl_lab *lab, const char *field, const char *s, bool plural, void *out,
-			    char *why, size_t why_len);
+typedef int (*parse_one_fn)(const struct vl_lab *lab, const char *field, const char *s, bool plural,
+			    void *out, char *why, size_t why_len);
 
 /* Singular ∪ plural of one dimension (addresses or ports) into a fresh array of `size` elements. */
 static int parse_set(const struct vl_lab *lab, const char *sing_name, const char *sing, const char *plur_name,
@@ -232,8 +233,9 @@ fail:
 #define ASGS_PER_SIDE_MAX 10
 
 /* One address side: its prefixes, or its application security groups, never both (spec 1.1). */
-static int parse_side(const struct vl_lab *lab, const char *side, const char *sing, const struct vl_strv *plur,
-		      const struct vl_strv *asgs, void **out, size_t *n, char *why, size_t why_len)
+static int parse_side(const struct vl_lab *lab, const char *side, const char *sing,
+		      const struct vl_strv *plur, const struct vl_strv *asgs, void **out, size_t *n,
+		      char *why, size_t why_len)
 {
 	char sing_name[40], plur_name[40], asg_name[48];
 	struct vl_addr_match *v;
@@ -252,8 +254,9 @@ static int parse_side(const struct vl_lab *lab, const char *side, const char *si
 		return -EINVAL;
 	}
 	if (asgs->n > ASGS_PER_SIDE_MAX) {
-		snprintf(why, why_len, "%s: %zu application security groups; Azure allows at most %d per side",
-			 asg_name, asgs->n, ASGS_PER_SIDE_MAX);
+		snprintf(why, why_len,
+			 "%s: %zu application security groups; Azure allows at most %d per side", asg_name,
+			 asgs->n, ASGS_PER_SIDE_MAX);
 		return -EINVAL;
 	}
 	v = calloc(asgs->n, sizeof(*v));
@@ -263,8 +266,10 @@ static int parse_side(const struct vl_lab *lab, const char *side, const char *si
 		v[i].kind = VL_ADDR_ASG;
 		v[i].ref = lab ? vl_lab_find_asg(lab, asgs->v[i]) : VL_NONE;
 		if (v[i].ref == VL_NONE) {
-			snprintf(why, why_len, "%s: no application security group named \"%s\" in the "
-				 "topology's applicationSecurityGroups", asg_name, asgs->v[i]);
+			snprintf(why, why_len,
+				 "%s: no application security group named \"%s\" in the "
+				 "topology's applicationSecurityGroups",
+				 asg_name, asgs->v[i]);
 			free(v);
 			return -EINVAL;
 		}
@@ -303,16 +308,17 @@ int vl_rule_parse_lab(const struct vl_lab *lab, struct vl_rule *r, char *why, si
 		snprintf(why, why_len, "access must be Allow or Deny");
 		return -EINVAL;
 	}
-	rc = parse_side(lab, "source", r->src_prefix, &r->src_prefixes, &r->src_asgs, &src, &nsrc, why, why_len);
+	rc = parse_side(lab, "source", r->src_prefix, &r->src_prefixes, &r->src_asgs, &src, &nsrc, why,
+			why_len);
 	if (!rc)
-		rc = parse_side(lab, "destination", r->dst_prefix, &r->dst_prefixes, &r->dst_asgs, &dst, &ndst, why,
-				why_len);
+		rc = parse_side(lab, "destination", r->dst_prefix, &r->dst_prefixes, &r->dst_asgs, &dst,
+				&ndst, why, why_len);
 	if (!rc)
-		rc = parse_set(lab, "sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports, parse_port,
-			       sizeof(*r->sport), &sp, &nsp, why, why_len);
+		rc = parse_set(lab, "sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports,
+			       parse_port, sizeof(*r->sport), &sp, &nsp, why, why_len);
 	if (!rc)
-		rc = parse_set(lab, "destinationPortRange", r->dst_port, "destinationPortRanges", &r->dst_ports,
-			       parse_port, sizeof(*r->dport), &dp, &ndp, why, why_len);
+		rc = parse_set(lab, "destinationPortRange", r->dst_port, "destinationPortRanges",
+			       &r->dst_ports, parse_port, sizeof(*r->dport), &dp, &ndp, why, why_len);
 	if (rc) {
 		free(src);
 		free(dst);

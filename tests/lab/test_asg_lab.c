@@ -107,12 +107,12 @@ Test(asg_export, explain_and_kernel_agree)
 static char *capture_during_probe(const char *args, const char *err_file)
 {
 	int status;
-	char *out = th_run(&status,
-			   "V=%s; rm -f %s; $V capture %s db1 %s 2>%s & pid=$!; "
-			   "for i in $(seq 100); do grep -q capturing %s 2>/dev/null && break; sleep 0.05; done; "
-			   "$V probe %s logic1 db1:1433 --timeout %d -o json >/dev/null; wait $pid",
-			   th_vnetlab(), err_file, th_lab.name, args, err_file, err_file, th_lab.name,
-			   PROBE_TIMEOUT_MS);
+	char *out = th_run(
+	    &status,
+	    "V=%s; rm -f %s; $V capture %s db1 %s 2>%s & pid=$!; "
+	    "for i in $(seq 100); do grep -q capturing %s 2>/dev/null && break; sleep 0.05; done; "
+	    "$V probe %s logic1 db1:1433 --timeout %d -o json >/dev/null; wait $pid",
+	    th_vnetlab(), err_file, th_lab.name, args, err_file, err_file, th_lab.name, PROBE_TIMEOUT_MS);
 
 	cr_assert_eq(status, 0, "capture failed: %s", out);
 	return out;
