@@ -208,74 +208,67 @@ struct bad {
 	const char *msg; /* NULL: must load */
 };
 
-static const struct bad
-    bad_cases
-	[] =
-	    {
-		{"asg-rule-loads", HDR ASGS NSG("sourceApplicationSecurityGroups: [a], " ANY_DST), 0, 0,
-		 NULL},
-		{"asg-unknown", HDR ASGS NSG("sourceApplicationSecurityGroups: [zz], " ANY_DST), 17, 9,
-		 "no application security group named \"zz\""},
-		{"asg-mixed",
-		 HDR ASGS NSG(ANY_SRC
-			      ", destinationApplicationSecurityGroups: [a], destinationAddressPrefixes: "
-			      "[10.1.1.0/24]"),
-		 17, 9, "destinationApplicationSecurityGroups and destinationAddressPrefixes are both set"},
-		{"asg-eleven",
-		 HDR "applicationSecurityGroups: [{name: a1}, {name: a2}, {name: a3}, {name: a4}, {name: "
-		     "a5}, {name: a6}, "
-		     "{name: a7}, {name: a8}, {name: a9}, {name: a10}, {name: a11}]\n" NSG(
-			 ANY_SRC ", destinationApplicationSecurityGroups: [a1, a2, a3, a4, a5, a6, a7, a8, "
-				 "a9, a10, a11]"),
-		 15, 9, "11 application security groups; Azure allows at most 10 per side"},
-		{"asg-bad-id",
-		 HDR ASGS NSG(
-		     "sourceApplicationSecurityGroups: [{id: "
-		     "/subscriptions/x/providers/Microsoft.Network/networkSecurityGroups/a}], " ANY_DST),
-		 17, 173, "is not an application security group id"},
-		{"asg-duplicate", HDR "applicationSecurityGroups:\n  - {name: a}\n  - {name: A}\n", 13, 12,
-		 "duplicate application security group name 'A'"},
-		{"asg-bad-key", HDR "applicationSecurityGroups:\n  - {name: a, vnet: v}\n", 12, 15,
-		 "unknown key 'vnet' in application security group"},
-		{"vm-asg-unknown",
-		 HDR ASGS "vms:\n  - {name: x, subnet: s, applicationSecurityGroups: [c]}\n", 15, 54,
-		 "vm x: unknown application security group 'c'"},
-		{"vm-asg-twice",
-		 HDR ASGS "vms:\n  - {name: x, subnet: s, applicationSecurityGroups: [a, {id: "
-			  "/s/applicationSecurityGroups/a}]}\n",
-		 15, 62, "application security group 'a' is listed twice"},
-		{"asg-two-vnets",
-		 HDR ASGS "vms:\n  - {name: x, subnet: s, applicationSecurityGroups: [a]}\n"
-			  "  - {name: y, subnet: t, applicationSecurityGroups: [a]}\n",
-		 16, 5,
-		 "application security group a already has members in VNet v; all members of an ASG are in "
-		 "one VNet"},
-		{"asg-rule-two-vnets",
-		 HDR ASGS NSG("sourceApplicationSecurityGroups: [a], destinationApplicationSecurityGroups: "
-			      "[b]") "vms:\n  - {name: x, subnet: s, applicationSecurityGroups: [a]}\n"
-				     "  - {name: y, subnet: t, applicationSecurityGroups: [b]}\n",
-		 17, 9, "a rule's source and destination ASGs must be in one VNet"},
-		{"tag-unknown", HDR NSG(ANY_SRC ", destinationAddressPrefix: Storage.WestEurope"), 14, 9,
-		 "unknown service tag \"Storage.WestEurope\""},
-		{"tag-inline-loads",
-		 HDR "serviceTags:\n  - {name: Storage.WestEurope, addressPrefixes: [20.38.108.0/23, "
-		     "'2603:1020::/46']}\n" NSG(ANY_SRC ", destinationAddressPrefix: storage.westeurope"),
-		 0, 0, NULL},
-		{"tag-in-plural",
-		 HDR "serviceTags:\n  - {name: Sql, addressPrefixes: [20.38.108.0/23]}\n" NSG(
-		     ANY_SRC ", destinationAddressPrefixes: [Sql, 10.1.1.0/24]"),
-		 16, 9, "SecurityRuleParameterContainsUnsupportedValue"},
-		{"tag-builtin", HDR "serviceTags:\n  - {name: Internet, addressPrefixes: [20.0.0.0/8]}\n", 12,
-		 12, "Internet is a built-in service tag"},
-		{"tag-duplicate",
-		 HDR "serviceTags:\n  - {name: Sql, addressPrefixes: [20.0.0.0/8]}\n  - {name: SQL, "
-		     "addressPrefixes: []}\n",
-		 13, 12, "duplicate service tag 'SQL'"},
-		{"tag-bad-prefix", HDR "serviceTags:\n  - {name: Sql, addressPrefixes: [20.38.108.1/23]}\n",
-		 12, 35, "service tag Sql: '20.38.108.1/23' is not an IPv4 CIDR without host bits"},
-		{"tag-no-prefixes", HDR "serviceTags:\n  - {name: Sql}\n", 12, 5,
-		 "missing 'addressPrefixes' in service tag"},
-		{"tag-file-missing", HDR "serviceTags: nope.json\n", 11, 14, "cannot read service tags file"},
+static const struct bad bad_cases[] = {
+    {"asg-rule-loads", HDR ASGS NSG("sourceApplicationSecurityGroups: [a], " ANY_DST), 0, 0, NULL},
+    {"asg-unknown", HDR ASGS NSG("sourceApplicationSecurityGroups: [zz], " ANY_DST), 17, 9,
+     "no application security group named \"zz\""},
+    {"asg-mixed",
+     HDR ASGS NSG(ANY_SRC ", destinationApplicationSecurityGroups: [a], destinationAddressPrefixes: "
+			  "[10.1.1.0/24]"),
+     17, 9, "destinationApplicationSecurityGroups and destinationAddressPrefixes are both set"},
+    {"asg-eleven",
+     HDR "applicationSecurityGroups: [{name: a1}, {name: a2}, {name: a3}, {name: a4}, {name: "
+	 "a5}, {name: a6}, "
+	 "{name: a7}, {name: a8}, {name: a9}, {name: a10}, {name: a11}]\n" NSG(
+	     ANY_SRC ", destinationApplicationSecurityGroups: [a1, a2, a3, a4, a5, a6, a7, a8, "
+		     "a9, a10, a11]"),
+     15, 9, "11 application security groups; Azure allows at most 10 per side"},
+    {"asg-bad-id",
+     HDR ASGS NSG("sourceApplicationSecurityGroups: [{id: "
+		  "/subscriptions/x/providers/Microsoft.Network/networkSecurityGroups/a}], " ANY_DST),
+     17, 173, "is not an application security group id"},
+    {"asg-duplicate", HDR "applicationSecurityGroups:\n  - {name: a}\n  - {name: A}\n", 13, 12,
+     "duplicate application security group name 'A'"},
+    {"asg-bad-key", HDR "applicationSecurityGroups:\n  - {name: a, vnet: v}\n", 12, 15,
+     "unknown key 'vnet' in application security group"},
+    {"vm-asg-unknown", HDR ASGS "vms:\n  - {name: x, subnet: s, applicationSecurityGroups: [c]}\n", 15, 54,
+     "vm x: unknown application security group 'c'"},
+    {"vm-asg-twice",
+     HDR ASGS "vms:\n  - {name: x, subnet: s, applicationSecurityGroups: [a, {id: "
+	      "/s/applicationSecurityGroups/a}]}\n",
+     15, 62, "application security group 'a' is listed twice"},
+    {"asg-two-vnets",
+     HDR ASGS "vms:\n  - {name: x, subnet: s, applicationSecurityGroups: [a]}\n"
+	      "  - {name: y, subnet: t, applicationSecurityGroups: [a]}\n",
+     16, 5,
+     "application security group a already has members in VNet v; all members of an ASG are in "
+     "one VNet"},
+    {"asg-rule-two-vnets",
+     HDR ASGS NSG("sourceApplicationSecurityGroups: [a], destinationApplicationSecurityGroups: "
+		  "[b]") "vms:\n  - {name: x, subnet: s, applicationSecurityGroups: [a]}\n"
+			 "  - {name: y, subnet: t, applicationSecurityGroups: [b]}\n",
+     17, 9, "a rule's source and destination ASGs must be in one VNet"},
+    {"tag-unknown", HDR NSG(ANY_SRC ", destinationAddressPrefix: Storage.WestEurope"), 14, 9,
+     "unknown service tag \"Storage.WestEurope\""},
+    {"tag-inline-loads",
+     HDR "serviceTags:\n  - {name: Storage.WestEurope, addressPrefixes: [20.38.108.0/23, "
+	 "'2603:1020::/46']}\n" NSG(ANY_SRC ", destinationAddressPrefix: storage.westeurope"),
+     0, 0, NULL},
+    {"tag-in-plural",
+     HDR "serviceTags:\n  - {name: Sql, addressPrefixes: [20.38.108.0/23]}\n" NSG(
+	 ANY_SRC ", destinationAddressPrefixes: [Sql, 10.1.1.0/24]"),
+     16, 9, "SecurityRuleParameterContainsUnsupportedValue"},
+    {"tag-builtin", HDR "serviceTags:\n  - {name: Internet, addressPrefixes: [20.0.0.0/8]}\n", 12, 12,
+     "Internet is a built-in service tag"},
+    {"tag-duplicate",
+     HDR "serviceTags:\n  - {name: Sql, addressPrefixes: [20.0.0.0/8]}\n  - {name: SQL, "
+	 "addressPrefixes: []}\n",
+     13, 12, "duplicate service tag 'SQL'"},
+    {"tag-bad-prefix", HDR "serviceTags:\n  - {name: Sql, addressPrefixes: [20.38.108.1/23]}\n", 12, 35,
+     "service tag Sql: '20.38.108.1/23' is not an IPv4 CIDR without host bits"},
+    {"tag-no-prefixes", HDR "serviceTags:\n  - {name: Sql}\n", 12, 5,
+     "missing 'addressPrefixes' in service tag"},
+    {"tag-file-missing", HDR "serviceTags: nope.json\n", 11, 14, "cannot read service tags file"},
 };
 
 #define N_BAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
@@ -319,4 +312,35 @@ Test(asg, service_tags_file_error_in_the_file)
 	cr_expect_str_eq(err.file, DATA "good/../azure/az-nsg-show.json");
 	cr_expect_eq(err.line, 1);
 	cr_expect(strstr(err.msg, "no 'values' in the service tags file"), "%s", err.msg);
+}
+
+/* A live edit keeps a rule's ASGs; giving an ASG side prefixes too is refused and changes nothing. */
+Test(asg, live_edit_keeps_asgs)
+{
+	struct vl_lab *lab = load_ok(DATA "good/asg.yaml");
+	struct vl_rule_edit e = {.kind = VL_EDIT_SET};
+	struct vl_error err = {0};
+	int ni = vl_lab_find_nsg(lab, "app-nsg");
+	const struct vl_rule *r;
+
+	e.nsg = strdup("app-nsg");
+	e.rule = strdup("allow-logic-to-db");
+	vl_strv_push(&e.keys, "priority");
+	vl_strv_push(&e.values, "115");
+	cr_assert_eq(vl_lab_apply_edit(lab, &e, &err), 0, "%s", err.msg);
+	r = &lab->nsgs[ni].rules[vl_nsg_find_rule(&lab->nsgs[ni], "allow-logic-to-db")];
+	cr_expect_eq(r->priority, 115);
+	cr_expect_eq(r->src_asgs.n, 1);
+	cr_expect_eq(r->src[0].kind, VL_ADDR_ASG);
+	vl_strv_free(&e.keys);
+	vl_strv_free(&e.values);
+	vl_strv_push(&e.keys, "sourceAddressPrefix");
+	vl_strv_push(&e.values, "10.70.1.0/24");
+	cr_expect_eq(vl_lab_apply_edit(lab, &e, &err), -EINVAL);
+	cr_expect(strstr(err.msg, "sourceApplicationSecurityGroups and sourceAddressPrefix are both set"),
+		  "%s", err.msg);
+	r = &lab->nsgs[ni].rules[vl_nsg_find_rule(&lab->nsgs[ni], "allow-logic-to-db")];
+	cr_expect_null(r->src_prefix);
+	vl_rule_edit_clear(&e);
+	vl_lab_free(lab);
 }
