@@ -107,6 +107,10 @@ struct vl_effective {
 	enum vl_snat_kind *snat_kind;
 	struct vl_frontend *frontends; /* one per LoadBalancer Service, cluster then service order */
 	size_t n_frontends;
+	uint32_t **asg_ips; /* per ASG: its members' NIC addresses, sorted (spec section 18) */
+	size_t *n_asg_ips;
+	struct vl_prefix **tag_prefixes; /* per service tag: its prefixes, sorted and merged */
+	size_t *n_tag_prefixes;
 };
 
 /* Compute lab->eff from a resolved model. 0, -ENOMEM, or -EINVAL with err set. */
@@ -119,6 +123,16 @@ const struct vl_eroute *vl_eff_route(const struct vl_effective *e, int scope, ui
 bool vl_eff_in_vnet_tag(const struct vl_effective *e, int scope, uint32_t ip);
 /* Is ip in the lab's Internet tag? */
 bool vl_eff_is_internet(const struct vl_effective *e, uint32_t ip);
+/*
+ * Does application security group `asg` hold ip, for an NSG evaluated in `scope`? Membership is
+ * VNet-local: an ASG matches nothing in another VNet's scopes, so never traffic evaluated in a
+ * peered VNet (spec section 18 [U]).
+ */
+bool vl_eff_in_asg(const struct vl_lab *lab, int asg, int scope, uint32_t ip);
+/* Does an ASG apply in `scope` at all (its VNet is the scope's)? */
+bool vl_eff_asg_applies(const struct vl_lab *lab, int asg, int scope);
+/* Is ip in service tag `tag` (lab->service_tags)? */
+bool vl_eff_in_service_tag(const struct vl_effective *e, int tag, uint32_t ip);
 /* Is dst in the cluster's nonMasqueradeCIDRs (no masquerade toward it)? */
 bool vl_eff_non_masq(const struct vl_effective *e, int cluster, uint32_t dst);
 /* The scope of an endpoint's traffic (its NIC's subnet), VL_NONE for hosts outside Azure. */

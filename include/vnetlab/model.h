@@ -42,11 +42,14 @@ enum vl_addr_kind {
 	VL_ADDR_TAG_VNET,     /* VirtualNetwork: per subnet, vl_eff_in_vnet_tag() (spec section 23.5) */
 	VL_ADDR_TAG_INTERNET, /* Internet: lab-wide, vl_eff_is_internet() (spec section 23.6) */
 	VL_ADDR_TAG_LB,	      /* AzureLoadBalancer: 168.63.129.16/32 */
+	VL_ADDR_ASG,	      /* an application security group: lab->asgs[ref], vl_eff_in_asg() */
+	VL_ADDR_TAG_SERVICE,  /* a tag of the topology's serviceTags: lab->service_tags[ref] */
 };
 
 struct vl_addr_match {
 	enum vl_addr_kind kind;
 	struct vl_prefix prefix; /* VL_ADDR_PREFIX only */
+	int ref;		 /* VL_ADDR_ASG, VL_ADDR_TAG_SERVICE: index into lab->asgs / service_tags */
 };
 
 struct vl_port_range {
@@ -80,6 +83,8 @@ struct vl_rule {
 	struct vl_strv src_ports;
 	char *dst_port;
 	struct vl_strv dst_ports;
+	struct vl_strv src_asgs; /* sourceApplicationSecurityGroups, by name (an id's last segment) */
+	struct vl_strv dst_asgs; /* destinationApplicationSecurityGroups */
 	bool is_default;
 	struct vl_loc loc;
 
@@ -169,6 +174,8 @@ struct vl_vm {
 	bool has_public_ip; /* publicIpAddress: an instance-level public IP (1:1 NAT at the edge) */
 	uint32_t public_ip; /* its address; 0 until vl_public_assign() allocates one (`true`) */
 	struct vl_loc public_ip_loc;
+	int *asgs;	    /* applicationSecurityGroups: indexes into lab->asgs */
+	size_t n_asgs;
 	enum vl_app app;
 	uint16_t *ports;
 	size_t n_ports;
@@ -359,6 +366,21 @@ struct vl_endpoint {
 	int pod_spec;		   /* POD: index into its cluster's pods (what selectors match) */
 };
 
+/* applicationSecurityGroups: members are VMs (vl_vm.asgs), all in one VNet (spec section 18). */
+struct vl_asg {
+	char *name;
+	int vnet; /* the VNet of its members; VL_NONE while it has none */
+	struct vl_loc loc;
+};
+
+/* One tag of serviceTags (a Service Tags JSON file or an inline list): its IPv4 prefixes. */
+struct vl_service_tag {
+	char *name;
+	struct vl_prefix *prefixes;
+	size_t n_prefixes;
+	struct vl_loc loc;
+};
+
 struct vl_effective;
 
 struct vl_lab {
@@ -390,6 +412,10 @@ struct vl_lab {
 	size_t n_checks;
 	struct vl_step *steps;
 	size_t n_steps;
+	struct vl_asg *asgs; /* applicationSecurityGroups */
+	size_t n_asgs;
+	struct vl_service_tag *service_tags; /* serviceTags */
+	size_t n_service_tags;
 
 	/* Derived by vl_lab_resolve(). */
 	struct vl_endpoint *eps;
@@ -448,6 +474,9 @@ int vl_lab_find_endpoint_by_ip(const struct vl_lab *lab, uint32_t ip);
 /* The endpoint holding ip, one of from's VNet first (addresses repeat across unjoined VNets). */
 int vl_lab_find_endpoint_near(const struct vl_lab *lab, int from, uint32_t ip);
 int vl_nsg_find_rule(const struct vl_nsg *nsg, const char *name);
+/* Case-insensitive, as ARM names are. */
+int vl_lab_find_asg(const struct vl_lab *lab, const char *name);
+int vl_lab_find_service_tag(const struct vl_lab *lab, const char *name);
 
 /*
  * Derive endpoints and assign addresses as Azure does: per subnet .4 upward
@@ -471,6 +500,17 @@ const struct vl_rule *vl_default_rules(size_t *n);
  * offending rule's loc in `file`. 0 or -EINVAL.
  */
 int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err);
+/*
+ * The same with the lab's application security groups and service tags known (lab may be
+ * NULL: then a rule naming either is refused). vl_rule_parse() is vl_rule_parse_lab(NULL, …).
+ */
+int vl_nsg_validate_lab(const struct vl_lab *lab, struct vl_nsg *nsg, const char *file, struct vl_error *err);
+int vl_rule_parse_lab(const struct vl_lab *lab, struct vl_rule *r, char *why, size_t why_len);
+/*
+ * Lab-wide ASG rules of spec section 18, once VMs are known: every member of an ASG in one VNet
+ * (sets asgs[].vnet), at most 20 per NIC, a rule's source and destination ASGs in one VNet.
+ */
+int vl_lab_check_asgs(struct vl_lab *lab, struct vl_error *err);
 
 /* Apply a live edit to lab->nsgs, validated like the file. 0 or -errno with err set. */
 int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err);

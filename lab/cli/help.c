@@ -94,6 +94,16 @@ static const struct {
 	       "  -o table|json  output format (default: table)\n\n"
 	       "Examples:\n"
 	       "  vnetlab routes topologies/kubenet-hybrid.yaml aks-node-0\n"},
+    {"capture", "Capture packets on an endpoint's eth0 with libpcap, from inside its namespace.\n\n"
+		"Options:\n"
+		"  -w FILE          write a pcap file (tcpdump -r, Wireshark; - for stdout) instead of one\n"
+		"                   line per packet (default: lines)\n"
+		"  --count N        stop after N packets (default: no limit)\n"
+		"  --filter EXPR    a tcpdump filter expression (default: everything)\n"
+		"  --timeout MS     stop after MS milliseconds (default: no limit; Ctrl-C stops too)\n\n"
+		"Examples:\n"
+		"  vnetlab capture basics web2 -w web2.pcap --count 20\n"
+		"  vnetlab capture basics web2 --filter 'tcp port 7'\n"},
     {"check", "Run checks as real probes: PASS/FAIL each (a failed check prints its hint), the points,\n"
 	      "exit 1 on any FAIL. A LAB is checked as it runs. A FILE whose lab is not up is built,\n"
 	      "checked and removed; a FILE whose lab is up has its (possibly new) checks run against\n"

@@ -41,6 +41,8 @@ static const struct cli_cmd cmds[] = {
     {"reset", cmd_reset, "reset LAB", "undo a running lab's live edits (back to its file)"},
     {"run", cmd_run, "run FILE [--name NAME] [--keep] [--checks FILE]", "up, the scenario step by step, down"},
     {"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
+    {"capture", cmd_capture, "capture LAB ENDPOINT [-w FILE] [--count N] [--filter EXPR] [--timeout MS]",
+     "capture packets on an endpoint's eth0 (libpcap; -w: a pcap file)"},
     {"graph", cmd_graph, "graph LAB|FILE", "the topology as a Graphviz dot graph"},
     {"complete", cmd_complete, "complete labs | complete endpoints|nsgs|checks LAB|FILE | complete rules LAB|FILE NSG",
      "words for shell completion"},

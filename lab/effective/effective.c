@@ -340,6 +340,9 @@ int vl_eff_build(struct vl_lab *lab, struct vl_error *err)
 		rc = not_internet(lab, e);
 	if (!rc)
 		rc = nonmasq(lab, e);
+	/* ASG members first: the load balancer's health probes cross NSGs that may name them. */
+	if (!rc)
+		rc = vleff_asgs_build(lab, e);
 	if (!rc)
 		rc = vleff_lb_build(lab, e);
 	if (!rc)
@@ -369,6 +372,7 @@ void vl_eff_free(struct vl_effective *e, const struct vl_lab *lab)
 	free(e->nonmasq);
 	free(e->n_nonmasq);
 	vleff_lb_free(e);
+	vleff_asgs_free(e, lab);
 	free(e);
 }
 

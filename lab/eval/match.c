@@ -48,6 +48,14 @@ static bool addr_matches(struct match_ctx *c, const struct vl_addr_match *m, siz
 			if (ip == VL_IP_AZURE_PLATFORM)
 				return true;
 			break;
+		case VL_ADDR_ASG:
+			if (vl_eff_in_asg(c->lab, m[i].ref, c->scope, ip))
+				return true;
+			break;
+		case VL_ADDR_TAG_SERVICE:
+			if (vl_eff_in_service_tag(c->lab->eff, m[i].ref, ip))
+				return true;
+			break;
 		}
 	}
 	return false;

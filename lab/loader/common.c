@@ -386,6 +386,54 @@ static int rule_need(struct ld *c, const struct view *v, const struct ynode *map
 	return *out ? 0 : ld_fail(c, map, "missing '%s' in security rule '%s'", key, ld_quote(c, rule, q, sizeof(q)));
 }
 
+/*
+ * An ASG list as az prints it ([{id: …/applicationSecurityGroups/NAME, resourceGroup}], REST
+ * [{id}]) or as a person writes it ([NAME]): the names, an id by its last segment.
+ */
+static int asg_refs(struct ld *c, const struct ynode *n, const char *what, struct vl_strv *sv)
+{
+	static const char *const keys[] = {"id",   "name", "resourceGroup", "location",
+					   "etag", "type", "properties",    NULL};
+
+	if (!n)
+		return 0;
+	if (n->kind != YN_SEQ)
+		return ld_fail(c, n, "expected a list for %s, got %s", what, ld_kind(n));
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *e = n->kids[i], *id;
+		const char *s, *slash;
+		int r;
+
+		if (e->kind == YN_MAP) {
+			if ((r = ld_keys(c, e, "application security group reference", keys)))
+				return r;
+			id = ld_get(e, "id");
+			if (!id)
+				id = ld_get(e, "name");
+			if (!id)
+				return ld_fail(c, e, "an entry of %s needs an 'id'", what);
+			e = id;
+		}
+		if (e->kind != YN_SCALAR || e->null || !*e->str)
+			return ld_fail(c, e, "expected an id or a name in %s, got %s", what, ld_kind(e));
+		s = e->str;
+		slash = strrchr(s, '/');
+		if (slash && strstr(s, "/applicationSecurityGroups/") == NULL) {
+			char q[400];
+
+			return ld_fail(c, e, "%s: '%s' is not an application security group id", what,
+				       ld_quote(c, s, q, sizeof(q)));
+		}
+		if (slash)
+			s = slash + 1;
+		if (!*s)
+			return ld_fail(c, e, "%s: an id ends with '/'", what);
+		if ((r = vl_strv_push(sv, s)))
+			return r;
+	}
+	return 0;
+}
+
 static int rule_parse(struct ld *c, const struct ynode *map, struct vl_rule *r)
 {
 	struct view v;
@@ -417,13 +465,11 @@ static int rule_parse(struct ld *c, const struct ynode *map, struct vl_rule *r)
 			return e;
 		r->proto = w == 6 ? VL_PROTO_ANY : (enum vl_proto)w;
 	}
-	static const char *const asg_keys[] = {"sourceApplicationSecurityGroups",
-					       "destinationApplicationSecurityGroups"};
-	for (int i = 0; i < 2; i++) {
-		n = vget(&v, asg_keys[i]);
-		if (n && !(n->kind == YN_SEQ && n->n == 0))
-			return ld_fail(c, n, "%s are not supported; use address prefixes", asg_keys[i]);
-	}
+	if ((e = asg_refs(c, vget(&v, "sourceApplicationSecurityGroups"), "sourceApplicationSecurityGroups",
+			  &r->src_asgs)) ||
+	    (e = asg_refs(c, vget(&v, "destinationApplicationSecurityGroups"),
+			  "destinationApplicationSecurityGroups", &r->dst_asgs)))
+		return e;
 	if ((e = str_opt(c, &v, "description", &r->description)) ||
 	    (e = str_opt(c, &v, "sourceAddressPrefix", &r->src_prefix)) ||
 	    (e = str_opt(c, &v, "destinationAddressPrefix", &r->dst_prefix)) ||

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ld.h"
 #include "vnetlab/loader.h"
@@ -32,13 +33,66 @@ static int unwrap(struct ld *c, const struct ynode *root, const struct ynode **n
 	return 0;
 }
 
+static bool is_nsg_object(const struct ynode *m)
+{
+	const struct ynode *t = ld_get(m, "type"), *p = ld_get(m, "properties");
+	static const char suffix[] = "/networkSecurityGroups";
+	size_t n = sizeof(suffix) - 1;
+
+	if (m->kind != YN_MAP)
+		return false;
+	if (t && t->kind == YN_SCALAR && strlen(t->str) >= n &&
+	    !strcasecmp(t->str + strlen(t->str) - n, suffix))
+		return true;
+	if (ld_get(m, "securityRules") || ld_get(m, "defaultSecurityRules"))
+		return true;
+	return p && p->kind == YN_MAP && (ld_get(p, "securityRules") || ld_get(p, "defaultSecurityRules"));
+}
+
+static const char *nsg_name(const struct ynode *m)
+{
+	const struct ynode *n = ld_get(m, "name");
+
+	return n && n->kind == YN_SCALAR ? n->str : NULL;
+}
+
+/* `az network nsg list -o json`: the NSG named name_hint, or the only one. */
+static int pick_from_list(struct ld *c, const struct ynode *seq, const char *name_hint,
+			  const struct ynode **nsg)
+{
+	const struct ynode *found = NULL;
+
+	for (size_t i = 0; i < seq->n; i++) {
+		const struct ynode *m = seq->kids[i];
+
+		if (!is_nsg_object(m))
+			return ld_fail(c, m, "item %zu of the NSG list is not a network security group",
+				       i + 1);
+		if (name_hint && nsg_name(m) && !strcasecmp(nsg_name(m), name_hint))
+			found = m;
+	}
+	if (!found && seq->n == 1)
+		found = seq->kids[0];
+	if (!found) {
+		char q[400];
+
+		return ld_fail(c, seq,
+			       "the NSG list holds %zu network security groups and none is named '%s'; "
+			       "name the one to import",
+			       seq->n, ld_quote(c, name_hint ? name_hint : "", q, sizeof(q)));
+	}
+	*nsg = found;
+	return 0;
+}
+
 int ld_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint, bool hide,
-		     struct vl_nsg *out, struct vl_error *err)
+		     const struct vl_lab *lab, struct vl_nsg *out, struct vl_error *err)
 {
 	struct vl_error scratch;
-	struct ld c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch, .hide = hide};
+	struct ld c = {
+	    .file = name ? name : "<buffer>", .err = err ? err : &scratch, .hide = hide, .lab = lab};
 	struct ynode *root = NULL;
-	const struct ynode *nsg;
+	const struct ynode *nsg = NULL;
 	bool imported;
 	int r;
 
@@ -52,7 +106,11 @@ int ld_import_buffer(const char *name, const char *buf, size_t len, const char *
 			     "empty file; expected an NSG or a list of rules");
 		return -EINVAL;
 	}
-	if (root->kind == YN_SEQ) {
+	if (root->kind == YN_SEQ && root->n && is_nsg_object(root->kids[0])) {
+		r = pick_from_list(&c, root, name_hint, &nsg);
+		if (!r)
+			r = ld_nsg(&c, nsg, NULL, out, &imported);
+	} else if (root->kind == YN_SEQ) {
 		r = ld_rule_array(&c, root, out);
 		out->loc = root->loc;
 	} else if (root->kind == YN_MAP) {
@@ -68,7 +126,7 @@ int ld_import_buffer(const char *name, const char *buf, size_t len, const char *
 	if (!r && !out->name)
 		r = -ENOMEM;
 	if (!r) {
-		r = vl_nsg_validate(out, c.file, c.err);
+		r = vl_nsg_validate_lab(lab, out, c.file, c.err);
 		/* its messages quote names and values: keep only where it is */
 		if (r == -EINVAL && hide)
 			vl_error_set(c.err, c.file, (struct vl_loc){c.err->line, c.err->col},
@@ -86,7 +144,7 @@ int ld_import_buffer(const char *name, const char *buf, size_t len, const char *
 int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint,
 			 struct vl_nsg *out, struct vl_error *err)
 {
-	return ld_import_buffer(name, buf, len, name_hint, false, out, err);
+	return ld_import_buffer(name, buf, len, name_hint, false, NULL, out, err);
 }
 
 int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *out, struct vl_error *err)

@@ -75,8 +75,9 @@ int ld_import(struct ld *c, const struct ynode *imp, const char *path, const cha
 		saved = find(c->imports, imp->str);
 		if (!saved)
 			return ld_fail(c, imp, "import was not copied into the lab's state");
-		return ld_import_buffer(path, saved->data, saved->len, name_hint, true, got, c->err) ? -EINVAL
-												     : 0;
+		return ld_import_buffer(path, saved->data, saved->len, name_hint, true, c->lab, got, c->err)
+			   ? -EINVAL
+			   : 0;
 	}
 	e = ld_read_file(path, "NSG export", &buf, &len, c->err);
 	if (e) {
@@ -84,11 +85,46 @@ int ld_import(struct ld *c, const struct ynode *imp, const char *path, const cha
 			ld_fail(c, imp, "cannot import '%s': %s", path, ld_read_reason(e));
 		return -EINVAL;
 	}
-	e = ld_import_buffer(path, buf, len, name_hint, true, got, c->err);
+	e = ld_import_buffer(path, buf, len, name_hint, true, c->lab, got, c->err);
 	if (!e && c->imports)
 		e = record(c->imports, imp->str, buf, len);
 	free(buf);
 	return e == -ENOMEM || e == -E2BIG ? e : e ? -EINVAL : 0;
+}
+
+int ld_import_data(struct ld *c, const struct ynode *ref, const char *path, const char *what, char **buf,
+		   size_t *len)
+{
+	const struct vl_import *saved;
+	int e;
+
+	*buf = NULL;
+	if (c->imports && c->imports->replay) {
+		saved = find(c->imports, ref->str);
+		if (!saved)
+			return ld_fail(c, ref, "%s was not copied into the lab's state", what);
+		*buf = malloc(saved->len + 1);
+		if (!*buf)
+			return -ENOMEM;
+		memcpy(*buf, saved->data, saved->len + 1);
+		*len = saved->len;
+		return 0;
+	}
+	e = ld_read_file(path, what, buf, len, c->err);
+	if (e) {
+		if (e != -ENOMEM)
+			ld_fail(c, ref, "cannot read %s '%s': %s", what, path, ld_read_reason(e));
+		return e == -ENOMEM ? e : -EINVAL;
+	}
+	if (c->imports) {
+		e = record(c->imports, ref->str, *buf, *len);
+		if (e) {
+			free(*buf);
+			*buf = NULL;
+			return e;
+		}
+	}
+	return 0;
 }
 
 int vl_imports_format(const struct vl_imports *imports, char **out, size_t *len)

@@ -37,6 +37,7 @@ struct ld {
 	struct vl_error *err;
 	struct vl_imports *imports; /* NULL: read imports from disk, record nothing */
 	bool hide;		    /* an imported file: its values are never quoted in errors */
+	const struct vl_lab *lab;   /* the topology's ASGs and service tags, NULL outside one */
 };
 /*
  * A value from the input as an error may show it: control characters escaped, cut to fit;
@@ -87,7 +88,13 @@ int ld_read_file(const char *path, const char *what, char **buf, size_t *len, st
 int ld_import(struct ld *c, const struct ynode *imp, const char *path, const char *name_hint, struct vl_nsg *got);
 /* vl_nsg_import_buffer; hide: the file is imported by a topology, quote none of its values. */
 int ld_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint, bool hide,
-		     struct vl_nsg *out, struct vl_error *err);
+		     const struct vl_lab *lab, struct vl_nsg *out, struct vl_error *err);
+/*
+ * Any other file a topology names (serviceTags), read from path or, when replaying, from
+ * c->imports, and recorded like an NSG import. *buf is the caller's to free.
+ */
+int ld_import_data(struct ld *c, const struct ynode *ref, const char *path, const char *what, char **buf,
+		   size_t *len);
 /* Why ld_read_file failed, in words. */
 const char *ld_read_reason(int e);
 

@@ -41,7 +41,7 @@ int tl_nsgs(struct tl *t, const struct ynode *root)
 				return ld_fail(&t->c, nn ? nn : m,
 					       "duplicate network security group name '%s'", g->name);
 		if (!imported) {
-			r = vl_nsg_validate(g, t->c.file, t->c.err);
+			r = vl_nsg_validate_lab(t->lab, g, t->c.file, t->c.err);
 			if (r)
 				return r;
 		}
@@ -321,6 +321,7 @@ int tl_vms(struct tl *t, const struct ynode *root)
 					   "enableIpForwarding",
 					   "enableIPForwarding", /* ARM's spelling */
 					   "publicIpAddress",
+					   "applicationSecurityGroups", /* tl_asg_members() */
 					   NULL};
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;

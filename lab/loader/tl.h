@@ -99,6 +99,12 @@ int tl_nat_gateway(struct tl *t, const struct ynode *m, struct vl_subnet *s);
 int tl_aks_outbound(struct tl *t, const struct ynode *m, struct vl_aks *a);
 /* services: of a cluster (its pods and serviceCidr known). */
 int tl_services(struct tl *t, const struct ynode *m, struct vl_aks *a);
+/* ---- asg.c ---- */
+/* serviceTags and applicationSecurityGroups: before the NSGs, whose rules name them. */
+int tl_service_tags(struct tl *t, const struct ynode *root);
+int tl_asgs(struct tl *t, const struct ynode *root);
+/* vms[].applicationSecurityGroups, then the lab-wide ASG rules (vl_lab_check_asgs). */
+int tl_asg_members(struct tl *t, const struct ynode *root);
 
 /* ---- routing.c ---- */
 /* The virtualNetworkPeerings of vnet vi (its mapping m), read as written; tl_peerings()

@@ -38,6 +38,8 @@ static const char *const top_keys[] = {"name",
 				       "containerGroups",
 				       "aksClusters",
 				       "internet",
+				       "applicationSecurityGroups",
+				       "serviceTags",
 				       "checks",
 				       "scenario",
 				       NULL};
@@ -76,15 +78,17 @@ int vl_load_buffer_imports(const char *name, const char *buf, size_t len, struct
 		return -EINVAL;
 	}
 	t.lab = vl_lab_new();
+	t.c.lab = t.lab;
 	t.dir = dir_of(t.c.file);
 	if (!t.lab || !t.dir || !(t.lab->file = strdup(t.c.file))) {
 		r = -ENOMEM;
 		goto out;
 	}
 	if ((r = ld_map(&t.c, root, "the topology")) || (r = ld_keys(&t.c, root, "topology", top_keys)) ||
-	    (r = lab_name(&t, root)) || (r = tl_nsgs(&t, root)) || (r = tl_route_tables(&t, root)) ||
+	    (r = lab_name(&t, root)) || (r = tl_service_tags(&t, root)) ||
+	    (r = tl_asgs(&t, root)) || (r = tl_nsgs(&t, root)) || (r = tl_route_tables(&t, root)) ||
 	    (r = tl_vnets(&t, root)) || (r = tl_gateways(&t, root)) || (r = tl_peerings(&t)) ||
-	    (r = tl_vms(&t, root)) || (r = tl_cgs(&t, root)) || (r = tl_aks(&t, root)) ||
+	    (r = tl_vms(&t, root)) || (r = tl_asg_members(&t, root)) || (r = tl_cgs(&t, root)) || (r = tl_aks(&t, root)) ||
 	    (r = tl_local_gateways(&t, root)) || (r = tl_connections(&t, root)) || (r = tl_internet(&t, root)) ||
 	    (r = tl_checks(&t, root)))
 		goto out;

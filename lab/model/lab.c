@@ -104,6 +104,8 @@ void vl_rule_clear(struct vl_rule *r)
 	vl_strv_free(&r->dst_prefixes);
 	vl_strv_free(&r->src_ports);
 	vl_strv_free(&r->dst_ports);
+	vl_strv_free(&r->src_asgs);
+	vl_strv_free(&r->dst_asgs);
 	free(r->src);
 	free(r->dst);
 	free(r->sport);
@@ -204,8 +206,17 @@ void vl_lab_free(struct vl_lab *lab)
 	for (size_t i = 0; i < lab->n_vms; i++) {
 		free(lab->vms[i].name);
 		free(lab->vms[i].ports);
+		free(lab->vms[i].asgs);
 	}
 	free(lab->vms);
+	for (size_t i = 0; i < lab->n_asgs; i++)
+		free(lab->asgs[i].name);
+	free(lab->asgs);
+	for (size_t i = 0; i < lab->n_service_tags; i++) {
+		free(lab->service_tags[i].name);
+		free(lab->service_tags[i].prefixes);
+	}
+	free(lab->service_tags);
 	for (size_t i = 0; i < lab->n_cgs; i++) {
 		free(lab->cgs[i].name);
 		free(lab->cgs[i].ports);

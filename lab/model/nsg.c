@@ -70,14 +70,17 @@ static bool is_set(const char *s)
 	return s && *s;
 }
 
-static int parse_tag(const char *s, enum vl_addr_kind *kind)
+static int parse_tag(const struct vl_lab *lab, const char *s, enum vl_addr_kind *kind, int *ref)
 {
+	*ref = VL_NONE;
 	if (!strcasecmp(s, "VirtualNetwork"))
 		*kind = VL_ADDR_TAG_VNET;
 	else if (!strcasecmp(s, "Internet"))
 		*kind = VL_ADDR_TAG_INTERNET;
 	else if (!strcasecmp(s, "AzureLoadBalancer"))
 		*kind = VL_ADDR_TAG_LB;
+	else if (lab && (*ref = vl_lab_find_service_tag(lab, s)) != VL_NONE)
+		*kind = VL_ADDR_TAG_SERVICE;
 	else
 		return -ENOENT;
 	return 0;
@@ -88,13 +91,15 @@ static bool looks_like_address(const char *s)
 	return isdigit((unsigned char)s[0]);
 }
 
-static int parse_addr(const char *field, const char *s, bool plural, void *out, char *why, size_t why_len)
+static int parse_addr(const struct vl_lab *lab, const char *field, const char *s, bool plural, void *out,
+		      char *why, size_t why_len)
 {
 	struct vl_addr_match *m = out;
 	enum vl_addr_kind kind;
 	struct vl_prefix p;
+	int ref = VL_NONE;
 
-	if (!strcmp(s, "*") || parse_tag(s, &kind) == 0) {
+	if (!strcmp(s, "*") || parse_tag(lab, s, &kind, &ref) == 0) {
 		if (plural) {
 			snprintf(why, why_len,
 				 "SecurityRuleParameterContainsUnsupportedValue: %s may hold only IP "
@@ -104,6 +109,7 @@ static int parse_addr(const char *field, const char *s, bool plural, void *out, 
 			return -EINVAL;
 		}
 		m->kind = strcmp(s, "*") ? kind : VL_ADDR_ANY;
+		m->ref = strcmp(s, "*") ? ref : VL_NONE;
 		return 0;
 	}
 	if (vl_prefix_parse(s, true, &p) == 0) {
@@ -119,8 +125,8 @@ static int parse_addr(const char *field, const char *s, bool plural, void *out, 
 	} else if (!looks_like_address(s)) {
 		snprintf(why, why_len,
 			 "%s: unknown service tag \"%s\" (vnetlab knows VirtualNetwork, Internet, "
-			 "AzureLoadBalancer)",
-			 field, s);
+			 "AzureLoadBalancer and the %zu tags of the topology's serviceTags)",
+			 field, s, lab ? lab->n_service_tags : 0);
 	} else {
 		snprintf(why, why_len, "%s: \"%s\" is not an IPv4 address or CIDR", field, s);
 	}
@@ -144,12 +150,14 @@ static int parse_port_num(const char *s, const char *end, unsigned *out)
 	return 0;
 }
 
-static int parse_port(const char *field, const char *s, bool plural, void *out, char *why, size_t why_len)
+static int parse_port(const struct vl_lab *lab, const char *field, const char *s, bool plural, void *out,
+		      char *why, size_t why_len)
 {
 	struct vl_port_range *r = out;
 	const char *dash;
 	unsigned lo, hi;
 
+	(void)lab;
 	if (!strcmp(s, "*")) {
 		if (plural) {
 			snprintf(
@@ -188,11 +196,11 @@ bad:
 }
 
 /* parse_addr and parse_port: one element of a match set into *out. */
-typedef int (*parse_one_fn)(const char *field, const char *s, bool plural, void *out, char *why,
-			    size_t why_len);
+typedef int (*parse_one_fn)(const struct vl_lab *lab, const char *field, const char *s, bool plural,
+			    void *out, char *why, size_t why_len);
 
 /* Singular ∪ plural of one dimension (addresses or ports) into a fresh array of `size` elements. */
-static int parse_set(const char *sing_name, const char *sing, const char *plur_name,
+static int parse_set(const struct vl_lab *lab, const char *sing_name, const char *sing, const char *plur_name,
 		     const struct vl_strv *plur, parse_one_fn parse, size_t size, void **out, size_t *n,
 		     char *why, size_t why_len)
 {
@@ -210,10 +218,10 @@ static int parse_set(const char *sing_name, const char *sing, const char *plur_n
 	v = calloc(plur->n + 1, size);
 	if (!v)
 		return -ENOMEM;
-	if (is_set(sing) && parse(sing_name, sing, false, v + size * k++, why, why_len))
+	if (is_set(sing) && parse(lab, sing_name, sing, false, v + size * k++, why, why_len))
 		goto fail;
 	for (size_t i = 0; i < plur->n; i++)
-		if (parse(plur_name, plur->v[i], true, v + size * k++, why, why_len))
+		if (parse(lab, plur_name, plur->v[i], true, v + size * k++, why, why_len))
 			goto fail;
 	*out = v;
 	*n = k;
@@ -223,7 +231,61 @@ fail:
 	return -EINVAL;
 }
 
+#define ASGS_PER_SIDE_MAX 10
+
+/* One address side: its prefixes, or its application security groups, never both (spec 1.1). */
+static int parse_side(const struct vl_lab *lab, const char *side, const char *sing,
+		      const struct vl_strv *plur, const struct vl_strv *asgs, void **out, size_t *n,
+		      char *why, size_t why_len)
+{
+	char sing_name[40], plur_name[40], asg_name[48];
+	struct vl_addr_match *v;
+
+	snprintf(sing_name, sizeof(sing_name), "%sAddressPrefix", side);
+	snprintf(plur_name, sizeof(plur_name), "%sAddressPrefixes", side);
+	snprintf(asg_name, sizeof(asg_name), "%sApplicationSecurityGroups", side);
+	if (!asgs->n)
+		return parse_set(lab, sing_name, sing, plur_name, plur, parse_addr, sizeof(*v), out, n, why,
+				 why_len);
+	if (is_set(sing) || plur->n) {
+		snprintf(why, why_len,
+			 "%s and %s are both set; a side takes address prefixes or application security "
+			 "groups, not both",
+			 asg_name, is_set(sing) ? sing_name : plur_name);
+		return -EINVAL;
+	}
+	if (asgs->n > ASGS_PER_SIDE_MAX) {
+		snprintf(why, why_len,
+			 "%s: %zu application security groups; Azure allows at most %d per side", asg_name,
+			 asgs->n, ASGS_PER_SIDE_MAX);
+		return -EINVAL;
+	}
+	v = calloc(asgs->n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < asgs->n; i++) {
+		v[i].kind = VL_ADDR_ASG;
+		v[i].ref = lab ? vl_lab_find_asg(lab, asgs->v[i]) : VL_NONE;
+		if (v[i].ref == VL_NONE) {
+			snprintf(why, why_len,
+				 "%s: no application security group named \"%s\" in the "
+				 "topology's applicationSecurityGroups",
+				 asg_name, asgs->v[i]);
+			free(v);
+			return -EINVAL;
+		}
+	}
+	*out = v;
+	*n = asgs->n;
+	return 0;
+}
+
 int vl_rule_parse(struct vl_rule *r, char *why, size_t why_len)
+{
+	return vl_rule_parse_lab(NULL, r, why, why_len);
+}
+
+int vl_rule_parse_lab(const struct vl_lab *lab, struct vl_rule *r, char *why, size_t why_len)
 {
 	void *src = NULL, *dst = NULL, *sp = NULL, *dp = NULL;
 	size_t nsrc = 0, ndst = 0, nsp = 0, ndp = 0;
@@ -247,17 +309,17 @@ int vl_rule_parse(struct vl_rule *r, char *why, size_t why_len)
 		snprintf(why, why_len, "access must be Allow or Deny");
 		return -EINVAL;
 	}
-	rc = parse_set("sourceAddressPrefix", r->src_prefix, "sourceAddressPrefixes", &r->src_prefixes,
-		       parse_addr, sizeof(*r->src), &src, &nsrc, why, why_len);
+	rc = parse_side(lab, "source", r->src_prefix, &r->src_prefixes, &r->src_asgs, &src, &nsrc, why,
+			why_len);
 	if (!rc)
-		rc = parse_set("destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes",
-			       &r->dst_prefixes, parse_addr, sizeof(*r->dst), &dst, &ndst, why, why_len);
+		rc = parse_side(lab, "destination", r->dst_prefix, &r->dst_prefixes, &r->dst_asgs, &dst,
+				&ndst, why, why_len);
 	if (!rc)
-		rc = parse_set("sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports, parse_port,
-			       sizeof(*r->sport), &sp, &nsp, why, why_len);
+		rc = parse_set(lab, "sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports,
+			       parse_port, sizeof(*r->sport), &sp, &nsp, why, why_len);
 	if (!rc)
-		rc = parse_set("destinationPortRange", r->dst_port, "destinationPortRanges", &r->dst_ports,
-			       parse_port, sizeof(*r->dport), &dp, &ndp, why, why_len);
+		rc = parse_set(lab, "destinationPortRange", r->dst_port, "destinationPortRanges",
+			       &r->dst_ports, parse_port, sizeof(*r->dport), &dp, &ndp, why, why_len);
 	if (rc) {
 		free(src);
 		free(dst);
@@ -308,6 +370,11 @@ static size_t prefix_count(const char *sing, const struct vl_strv *plur)
 
 int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err)
 {
+	return vl_nsg_validate_lab(NULL, nsg, file, err);
+}
+
+int vl_nsg_validate_lab(const struct vl_lab *lab, struct vl_nsg *nsg, const char *file, struct vl_error *err)
+{
 	const char *nn = nsg->name ? nsg->name : "?";
 	size_t nsrc = 0, ndst = 0;
 	char why[400];
@@ -350,7 +417,7 @@ int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err)
 					     r->name, r->priority);
 			return -EINVAL;
 		}
-		rc = vl_rule_parse(r, why, sizeof(why));
+		rc = vl_rule_parse_lab(lab, r, why, sizeof(why));
 		if (rc) {
 			vl_error_set(err, file, r->loc, "NSG %s: rule %s: %s", nn, r->name, why);
 			return rc;
@@ -421,6 +488,8 @@ static int rule_copy(struct vl_rule *d, const struct vl_rule *s)
 	rc |= strv_copy(&d->dst_prefixes, &s->dst_prefixes);
 	rc |= strv_copy(&d->src_ports, &s->src_ports);
 	rc |= strv_copy(&d->dst_ports, &s->dst_ports);
+	rc |= strv_copy(&d->src_asgs, &s->src_asgs);
+	rc |= strv_copy(&d->dst_asgs, &s->dst_asgs);
 	return rc ? -ENOMEM : 0;
 }
 
@@ -699,7 +768,7 @@ int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct v
 	tmp = lab->nsgs[ni];
 	tmp.rules = rules;
 	tmp.n_rules = n;
-	rc = vl_nsg_validate(&tmp, lab->file, err);
+	rc = vl_nsg_validate_lab(lab, &tmp, lab->file, err);
 	if (rc)
 		goto fail;
 	if (e->kind != VL_EDIT_ADD && e->kind != VL_EDIT_DELETE)

@@ -306,6 +306,23 @@ static int compile_addr(const struct vlnft_ctx *c, const struct vl_addr_match *m
 		case VL_ADDR_TAG_INTERNET:
 			err = push_complement(&out->iv, &c->notinet);
 			break;
+		case VL_ADDR_ASG:
+			/* the members' addresses, in the ASG's own VNet only (vl_eff_in_asg) */
+			if (!vl_eff_asg_applies(c->lab, m[i].ref, c->scope))
+				break;
+			for (size_t j = 0; j < c->lab->eff->n_asg_ips[m[i].ref] && !err; j++) {
+				uint32_t ip = c->lab->eff->asg_ips[m[i].ref][j];
+
+				err = vlnft_ivals_push(&out->iv, ip, ip);
+			}
+			break;
+		case VL_ADDR_TAG_SERVICE:
+			for (size_t j = 0; j < c->lab->eff->n_tag_prefixes[m[i].ref] && !err; j++) {
+				struct vl_prefix p = c->lab->eff->tag_prefixes[m[i].ref][j];
+
+				err = vlnft_ivals_push(&out->iv, p.addr, vlnft_prefix_last(p));
+			}
+			break;
 		case VL_ADDR_ANY:
 			break;
 		}

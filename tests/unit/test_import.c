@@ -154,7 +154,7 @@ static const struct bad bad_cases[] = {
     {"rule-asg",
      "[{\"name\": \"r\", \"priority\": 100, \"direction\": \"Inbound\", \"access\": \"Allow\",\n"
      "  \"sourceApplicationSecurityGroups\": [{\"id\": \"/x\"}]}]",
-     2, 38, "sourceApplicationSecurityGroups are not supported"},
+     2, 46, "'/x' is not an application security group id"},
     {"rule-access",
      "[{\"name\": \"r\", \"priority\": 100, \"direction\": \"Inbound\", \"access\": \"Permit\"}]", 1, 67,
      "invalid access 'Permit'; expected one of: Allow, Deny"},

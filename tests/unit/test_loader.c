@@ -626,8 +626,8 @@ static const struct bad bad_cases[] = {
 		      "        sourcePortRange: '*'\n        destinationAddressPrefix: '*'\n"
 		      "        destinationPortRange: '*'\n",
      0, NULL, 23, 9, "SecurityRuleConflict"},
-    {"rule-asg", HDR NSG RULE_END "        sourceApplicationSecurityGroups: [{id: x}]\n", 0, NULL, 23, 42,
-     "sourceApplicationSecurityGroups are not supported"},
+    {"rule-asg", HDR NSG RULE_END "        sourceApplicationSecurityGroups: [{id: x}]\n", 0, NULL, 14, 9,
+     "sourceApplicationSecurityGroups and sourceAddressPrefix are both set"},
     {"rule-no-ports",
      HDR "networkSecurityGroups:\n  - name: n\n    securityRules:\n      - {name: r, "
 	 "priority: 100, direction: Inbound, access: Allow, sourceAddressPrefix: '*', "
