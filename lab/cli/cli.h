@@ -30,6 +30,7 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Prints "usage: vnetlab <usage>" for the named verb to stderr; returns EXIT_USAGE. */
 int usage(const char *verb);

@@ -29,6 +29,8 @@ static const struct cli_cmd cmds[] = {
      "show NSG rules; edit them live"},
     {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o json]",
      "effective routes of an endpoint's NIC, like az network nic show-effective-route-table"},
+    {"verify", cmd_verify, "verify LAB [--from EP] [--to EP] [--timeout MS] [--deadline MS] [-o json]",
+     "every flow between endpoints and app ports: evaluator and kernel side by side"},
     {"check", cmd_check, "check LAB|FILE [-o json]", "run the file's checks: PASS/FAIL each"},
     {"run", cmd_run, "run FILE", "up, the scenario step by step, down"},
     {"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
