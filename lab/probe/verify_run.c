@@ -44,6 +44,7 @@ struct run {
 	int cur;     /* endpoint whose namespace we are in, VL_NONE: our own */
 	int *fd;     /* per flow: its socket while in flight, else -1 */
 	double *t0;  /* per flow: when its first packet left */
+	double *not_before; /* per flow: do not start it before this time (pacing of the retries) */
 	int *bucket; /* drop index: (proto, dst, dport, sport) -> flows in flight, chained */
 	int *chain;
 	size_t nb;
@@ -370,7 +371,7 @@ static int pass(struct run *r, const size_t *list, size_t n, size_t window, int 
 	while (next < n || r->inflight) {
 		int wait, k, m;
 
-		while (next < n && r->inflight < window) {
+		while (next < n && r->inflight < window && r->not_before[list[next]] <= now_ms()) {
 			size_t i = list[next++];
 			struct vl_verify_flow *f = &r->v->flows[i];
 			uint16_t port = f->sport;
@@ -387,12 +388,16 @@ static int pass(struct run *r, const size_t *list, size_t n, size_t window, int 
 		if (err < 0)
 			return err;
 		wait = expire(r);
-		if (now_ms() >= deadline)
+		if ((next >= n && !r->inflight) || now_ms() >= deadline)
 			break;
 		if (wait < 0 || wait > deadline - now_ms())
 			wait = (int)(deadline - now_ms()) + 1;
-		if (next < n && r->inflight < window)
-			wait = 0;
+		if (next < n && r->inflight < window) {
+			double nb = r->not_before[list[next]] - now_ms();
+
+			if (wait < 0 || nb < wait)
+				wait = nb > 0 ? (int)nb + 1 : 0;
+		}
 		k = epoll_wait(r->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), wait);
 		if (k < 0 && errno != EINTR)
 			return -errno;
@@ -423,6 +428,53 @@ static bool worth_retry(const struct vl_verify_flow *f)
 	return !f->err && f->status == VL_PROBE_TIMEOUT && f->outcome != VL_OUT_NO_HOST;
 }
 
+static const struct run *sort_run;
+
+static int by_start(const void *a, const void *b)
+{
+	double x = sort_run->not_before[*(const size_t *)a], y = sort_run->not_before[*(const size_t *)b];
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/*
+ * A route that drops (None, an appliance that does not forward) answers with an ICMP
+ * unreachable from ip_error(), which the kernel limits per source address: a burst of 6, then
+ * one a second (net.ipv4.route.error_cost and error_burst, global sysctls of the host, which a
+ * lab must not touch). The flows that met that limit are tried again one a second per source,
+ * in the order of the plan; the others at once.
+ */
+static int pace(struct run *r, size_t *list, size_t n)
+{
+	struct { uint32_t ip; size_t k; } *seen = calloc(n, sizeof(*seen));
+	size_t n_seen = 0;
+	double t = now_ms();
+
+	if (!seen)
+		return -ENOMEM;
+	for (size_t j = 0; j < n; j++) {
+		const struct vl_verify_flow *f = &r->v->flows[list[j]];
+		const struct vl_endpoint *e = &r->lab->eps[f->from];
+		uint32_t ip = e->nic >= 0 && (size_t)e->nic < r->lab->n_eps ? r->lab->eps[e->nic].ip : e->ip;
+		size_t s = 0;
+
+		r->not_before[list[j]] = t;
+		if (f->outcome != VL_OUT_UNREACHABLE || f->err)
+			continue;
+		while (s < n_seen && seen[s].ip != ip)
+			s++;
+		if (s == n_seen)
+			seen[n_seen++].ip = ip;
+		r->not_before[list[j]] = t + 1000.0 * (double)seen[s].k++;
+	}
+	free(seen);
+	sort_run = r;
+	qsort(list, n, sizeof(*list), by_start);
+	return 0;
+}
+
 int vl_verify_run(const struct vl_lab *lab, const char *dir, struct vl_verify *v,
 		  const struct vl_verify_opts *opts)
 {
@@ -443,11 +495,12 @@ int vl_verify_run(const struct vl_lab *lab, const char *dir, struct vl_verify *v
 		;
 	r.fd = malloc(n * sizeof(*r.fd));
 	r.t0 = calloc(n, sizeof(*r.t0));
+	r.not_before = calloc(n, sizeof(*r.not_before));
 	r.chain = malloc(n * sizeof(*r.chain));
 	r.queue = malloc(n * sizeof(*r.queue));
 	r.bucket = malloc(r.nb * sizeof(*r.bucket));
 	list = malloc(n * sizeof(*list));
-	if (!r.fd || !r.t0 || !r.chain || !r.queue || !r.bucket || !list) {
+	if (!r.fd || !r.t0 || !r.not_before || !r.chain || !r.queue || !r.bucket || !list) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -473,9 +526,12 @@ int vl_verify_run(const struct vl_lab *lab, const char *dir, struct vl_verify *v
 		if (worth_retry(&v->flows[i]))
 			list[n_retry++] = i;
 	v->retried = n_retry;
-	if (!err && n_retry)
-		err = pass(&r, list, n_retry, RETRY_WINDOW < window ? RETRY_WINDOW : window, RETRY_PORT_SHIFT,
-			   deadline);
+	if (!err && n_retry) {
+		err = pace(&r, list, n_retry);
+		if (!err)
+			err = pass(&r, list, n_retry, RETRY_WINDOW < window ? RETRY_WINDOW : window, RETRY_PORT_SHIFT,
+				   deadline);
+	}
 out:
 	if (r.cur != VL_NONE && go_to(&r, VL_NONE) < 0 && !err)
 		err = -EIO;
@@ -490,6 +546,7 @@ out:
 		close(r.home);
 	free(r.fd);
 	free(r.t0);
+	free(r.not_before);
 	free(r.chain);
 	free(r.queue);
 	free(r.bucket);
