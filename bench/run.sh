@@ -8,7 +8,7 @@ VL=${1:-build/vnetlab}
 BASE=${BASELINE:-}
 BIN=$(dirname "$VL")/bench
 RUNS=${RUNS:-5}
-LABS="bench200 bench1k bench1v bench5v"
+LABS="bench200 bench1k bench1v bench5v benchv100 benchs100 benchs1k benchs5k"
 tmp=$(mktemp -d /tmp/vnetlab-bench.XXXXXX)
 cleanup() {
 	local v l
@@ -130,6 +130,44 @@ while read -r who up down rss; do
 	esac
 done < <(RUNS=3 time_labs "1v:$VL:$tmp/1v.yaml:bench1v" ${BASE:+"base:$BASE:$tmp/1v.yaml:bench1v"} \
 	"5v:$VL:$tmp/5v.yaml:bench5v")
+
+# verify: every flow of 100 VMs running hello (100 x 99 = 9,900 TCP flows), median of RUNS.
+gen_hello() { # LAB N
+	echo "name: $1"
+	echo "vnets: [{name: v, addressSpace: [10.220.0.0/16], subnets: [{name: s, addressPrefix: 10.220.0.0/20}]}]"
+	echo "vms:"
+	for i in $(seq 0 $(($2 - 1))); do echo "  - {name: vm$i, subnet: s, app: hello, ports: [80]}"; done
+}
+gen_hello benchv100 100 >"$tmp/v100.yaml"
+$VL up "$tmp/v100.yaml" >/dev/null
+vs=""; flows=0; dis=0
+for _ in $(seq "$RUNS"); do
+	out=$($VL verify benchv100 -o json || true)
+	flows=$(sed -n 's/.*"flows":\([0-9]*\).*/\1/p' <<<"$out")
+	dis=$(sed -n 's/.*"disagreements":\([0-9]*\).*/\1/p' <<<"$out")
+	vs+="$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' <<<"$out")"$'\n'
+done
+echo "verify 100 VMs ($flows flows, $dis disagreements): $(printf %s "$vs" | median) s"
+$VL down benchv100 >/dev/null
+sleep 1
+
+# Up and down against the number of endpoints: 100 and 1,000 VMs (median of 3), 5,000 (one run:
+# it takes a while) unless BENCH_5K=0.
+for n in 100 1000 5000; do
+	[ "$n" = 5000 ] && [ "${BENCH_5K:-1}" = 0 ] && continue
+	case $n in 100) lab=benchs100 ;; 1000) lab=benchs1k ;; 5000) lab=benchs5k ;; esac
+	{
+		echo "name: $lab"
+		echo "vnets: [{name: v, addressSpace: [10.230.0.0/16], subnets: [{name: s, addressPrefix: 10.230.0.0/18}]}]"
+		echo "vms:"
+		for i in $(seq 0 $((n - 1))); do echo "  - {name: vm$i, subnet: s}"; done
+	} >"$tmp/s$n.yaml"
+	r=3; [ "$n" = 5000 ] && r=1
+	while read -r who up down rss; do
+		echo "$n VMs, one subnet ($r run(s)):  up ${up} s   down ${down} s   (per endpoint: up $(per_ep "$up" "$n") ms, down $(per_ep "$down" "$n") ms; peak RSS ${rss} KiB)"
+	done < <(RUNS=$r time_labs "s:$VL:$tmp/s$n.yaml:$lab")
+	sleep 2
+done
 
 # The kernel frees torn-down namespaces in the background (kworker netns cleanup); let it finish
 # so it does not compete with the micro-benchmarks below.

@@ -50,6 +50,11 @@ struct vl_plan_addr {
 	int ns;
 	char dev[IFNAMSIZ];
 	struct vl_prefix addr; /* addr.addr is the host address, len its prefix length */
+	/* No prefix route (IFA_F_NOPREFIXROUTE): an endpoint sends even to its subnet through the
+	 * gateway, so it keeps one neighbour entry, not one per peer. The kernel's ARP table is one
+	 * for the whole host (gc_thresh3, 1,024 by default, and entries used in the last 5 s are not
+	 * reclaimed): all pairs of 100 endpoints talking directly would need 9,900. */
+	bool via_gateway;
 };
 
 enum vl_route_type { VL_RT_UNICAST, VL_RT_BLACKHOLE, VL_RT_UNREACHABLE, VL_RT_THROW };

@@ -34,6 +34,8 @@ static const struct cli_cmd cmds[] = {
      "show NSG rules; edit them live"},
     {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o table|json]",
      "effective routes of an endpoint's NIC, like az network nic show-effective-route-table"},
+    {"verify", cmd_verify, "verify LAB [--from EP] [--to EP] [--timeout MS] [--deadline MS] [-o table|json]",
+     "every flow between endpoints and app ports: evaluator and kernel side by side"},
     {"check", cmd_check, "check LAB|FILE [--checks FILE] [--name NAME] [-o table|json]",
      "run checks (the lab's or a checks file's): PASS/FAIL each, points"},
     {"score", cmd_score, "score LAB...|--all [--checks FILE] [-o table|json|tsv] [--watch] [--interval S]",

@@ -410,6 +410,8 @@ static int add_addr(struct apply *a, size_t idx)
 	ret = rtnl_addr_set_local(ra, local);
 	if (ret >= 0) {
 		rtnl_addr_set_prefixlen(ra, pa->addr.len);
+		if (pa->via_gateway)
+			rtnl_addr_set_flags(ra, IFA_F_NOPREFIXROUTE);
 		ret = rtnl_addr_build_add_request(ra, NLM_F_CREATE | NLM_F_EXCL, &msg);
 	}
 	if (ret < 0) {

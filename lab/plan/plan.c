@@ -114,6 +114,14 @@ static void addr_add(struct builder *b, int ns, const char *dev, uint32_t ip, ui
 	b->rc = b->rc ?: PUSH(b->p->addrs, b->p->n_addrs, b->c_addrs, a);
 }
 
+/* An endpoint's address: everything, its own subnet included, goes through its gateway. */
+static void ep_addr_add(struct builder *b, int ns, const char *dev, uint32_t ip, uint8_t len)
+{
+	addr_add(b, ns, dev, ip, len);
+	if (!b->rc)
+		b->p->addrs[b->p->n_addrs - 1].via_gateway = true;
+}
+
 static void route_full(struct builder *b, int ns, uint32_t table, enum vl_route_type type, struct vl_prefix dst,
 		       uint32_t gw, const char *dev)
 {
@@ -660,7 +668,7 @@ static void plan_endpoint(struct builder *b, int i)
 	if (e->kind == VL_EP_NODE && lab->aks[e->owner].plugin == VL_PLUGIN_AZURE)
 		sysctl_add(b, ns, "net/ipv4/conf/default/proxy_arp", "1");
 	if (e->kind != VL_EP_POD) {
-		addr_add(b, ns, "eth0", e->ip, sn.len);
+		ep_addr_add(b, ns, "eth0", e->ip, sn.len);
 		route_add(b, ns, any, sn.addr + 1, "eth0");
 	}
 	if (e->kind == VL_EP_NODE) {
@@ -676,12 +684,12 @@ static void plan_endpoint(struct builder *b, int i)
 		pod_ifname(ifn, i);
 		if (node->pod_cidr.len) { /* kubenet: a port of cbr0, gateway cbr0's .1 */
 			veth_add(b, node_ns, ifn, "cbr0", ns, "eth0");
-			addr_add(b, ns, "eth0", e->ip, 24);
+			ep_addr_add(b, ns, "eth0", e->ip, 24);
 			route_add(b, ns, any, node->pod_cidr.addr + 1, "eth0");
 		} else { /* Azure CNI: routed to the pod; the node answers ARP for the subnet */
 			veth_add(b, node_ns, ifn, "", ns, "eth0");
 			no_proxy_delay(b, node_ns, ifn);
-			addr_add(b, ns, "eth0", e->ip, sn.len);
+			ep_addr_add(b, ns, "eth0", e->ip, sn.len);
 			route_add(b, ns, any, sn.addr + 1, "eth0");
 			route_add(b, node_ns, (struct vl_prefix){e->ip, 32}, 0, ifn);
 		}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `verify`: every flow of a lab, the evaluator's verdict and a real probe side
+ * by side. The plan (the flow list, each flow's source port and verdict, and
+ * the comparison) is pure; vl_verify_run() probes all flows of a lab that is
+ * up in parallel, from one epoll loop.
+ *
+ * Ownership: struct vl_verify owns its flow array and its interned strings;
+ * vl_verify_free() releases them. Flows point into the lab (rules), which
+ * must outlive them.
+ */
+#ifndef VNETLAB_VERIFY_H
+#define VNETLAB_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vnetlab/eval.h"
+#include "vnetlab/probe.h"
+
+/* Source ports are assigned from [VL_VERIFY_PORT_LO, VL_VERIFY_PORT_LO + VL_VERIFY_PORT_SPAN). */
+#define VL_VERIFY_PORT_LO 10000
+#define VL_VERIFY_PORT_SPAN 50000
+
+struct vl_verify_flow {
+	int from, to; /* endpoint indexes */
+	uint32_t dst;
+	enum vl_proto proto; /* TCP or UDP */
+	uint16_t dport;
+	uint16_t sport; /* planned; after the run, the one the kernel used */
+	/* the evaluator */
+	enum vl_outcome outcome;
+	int nsg;		    /* deciding NSG or VL_NONE */
+	const struct vl_rule *rule; /* deciding rule or NULL */
+	/* the kernel (after vl_verify_run) */
+	bool probed;
+	enum vl_probe_status status;
+	int err;	      /* a local error (-errno) instead of a result, else 0 */
+	const char *drop;     /* DROPPED: "nsg/rule" the agent reported (interned in struct vl_verify) */
+	double ms;	      /* time from its first packet to the result */
+};
+
+struct vl_verify {
+	struct vl_verify_flow *flows;
+	size_t n_flows;
+	char **strings; /* interned drop names */
+	size_t n_strings;
+	bool watched;	/* vl_verify_run had the agent's drop records */
+	size_t retried; /* flows tried a second time */
+};
+
+/*
+ * The flows of a lab: for every ordered pair of distinct endpoints (from
+ * matching `from`, to matching `to`; NULL: any) and every port the target's
+ * app listens on, one TCP flow, and one UDP flow for echo. A pair whose target
+ * address means another endpoint from the source's side (overlapping address
+ * spaces) is left out. Source ports are assigned from port_base upward, one
+ * counter per NIC address (a pod counts with its node, whose address it may be
+ * masqueraded to), so that a drop record names one flow. Each flow gets the
+ * evaluator's verdict. 0, -ENOENT when `from` or `to` names no endpoint, -ENOMEM.
+ */
+int vl_verify_plan(const struct vl_lab *lab, const char *from, const char *to, uint16_t port_base,
+		   struct vl_verify *out);
+void vl_verify_free(struct vl_verify *v);
+
+/*
+ * Do the two sides agree? connected/refused = delivered; dropped by the same
+ * nsg/rule = denied; unreachable = unreachable; timeout = nohost.
+ */
+bool vl_verify_agrees(const struct vl_lab *lab, const struct vl_verify_flow *f);
+/* Did the kernel let it reach its target (connected or refused)? */
+bool vl_verify_allowed(const struct vl_verify_flow *f);
+
+struct vl_verify_opts {
+	int timeout_ms;	 /* silence longer than this after a flow's first packet: timeout (default 1000) */
+	int deadline_ms; /* the whole run (default 60000); flows not done by then keep err -ETIMEDOUT */
+	size_t window;	 /* flows in flight at most (default: what descriptors allow, up to 4096) */
+};
+
+/*
+ * Probe every flow of v from its source's namespace in lab (state in dir, its
+ * agent's drop records from dir/agent.sock): non-blocking sockets, one epoll
+ * loop, one watch connection. Flows that end in a silence the evaluator does
+ * not expect are tried once more with fewer flows in flight. 0 or -errno (the
+ * run itself failed; per-flow errors are in each flow's err).
+ */
+int vl_verify_run(const struct vl_lab *lab, const char *dir, struct vl_verify *v,
+		  const struct vl_verify_opts *opts);
+
+/* Interned copy of s kept in v (for drop names); NULL on ENOMEM. */
+const char *vl_verify_intern(struct vl_verify *v, const char *s);
+
+#endif
