@@ -278,9 +278,13 @@ static struct p2p p2p_add(struct builder *b, int ns_a, const char *name_a, int n
 	return l;
 }
 
-/* A host or NIC attached to a router like an Azure NIC: the router's end holds the gateway
- * address as a /32 (proxy ARP answers for the rest) and a /32 route to the host. */
-static void attach(struct builder *b, int router, int ep, struct vl_prefix net)
+/*
+ * A host or NIC attached to a router like an Azure NIC: a /32 route to the host, proxy ARP for
+ * the rest. The router holds its networks' gateway addresses (.1) once each on lo, where ARP
+ * answers for them on every port (arp_ignore 0): one copy per NIC would make a hash chain as
+ * long as the subnet in the kernel's address table (DESIGN.md, known traps).
+ */
+static void attach(struct builder *b, int router, int ep)
 {
 	const struct vl_endpoint *e = &b->p->lab->eps[ep];
 	char ifn[IFNAMSIZ];
@@ -288,8 +292,17 @@ static void attach(struct builder *b, int router, int ep, struct vl_prefix net)
 	vl_fabric_ifname(ifn, ep);
 	veth_add(b, router, ifn, "", b->ep_ns[ep], "eth0");
 	no_proxy_delay(b, router, ifn);
-	addr_add(b, router, ifn, net.addr + 1, 32);
 	route_add(b, router, (struct vl_prefix){e->ip, 32}, 0, ifn);
+}
+
+/* The gateway address (.1) of net on the router's lo, once per router and net. */
+static void gateway_addr(struct builder *b, int router, struct vl_prefix net)
+{
+	for (size_t i = 0; i < b->p->n_addrs; i++)
+		if (b->p->addrs[i].ns == router && b->p->addrs[i].addr.addr == net.addr + 1 &&
+		    !strcmp(b->p->addrs[i].dev, "lo"))
+			return;
+	addr_add(b, router, "lo", net.addr + 1, 32);
 }
 
 static bool in_vnet(const struct vl_lab *lab, const struct vl_endpoint *e, int v)
@@ -463,11 +476,14 @@ static void plan_fabric(struct builder *b, int v, struct fabric_links *fl)
 	 * so no NSG sees them. */
 	addr_add(b, ns, "lo", VL_IP_AZURE_PLATFORM, 32);
 	addr_add(b, ns, "lo", VL_IP_IMDS, 32);
+	for (size_t s = 0; s < lab->n_subnets; s++)
+		if (lab->subnets[s].vnet == v)
+			addr_add(b, ns, "lo", lab->subnets[s].prefix.addr + 1, 32);
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 
 		if (e->nic == (int)i && in_vnet(lab, e, v))
-			attach(b, ns, (int)i, lab->subnets[e->subnet].prefix);
+			attach(b, ns, (int)i);
 	}
 	/* Azure CNI pods: secondary addresses of their node's NIC. */
 	for (size_t i = 0; i < lab->n_eps; i++) {
@@ -486,7 +502,6 @@ static void plan_fabric(struct builder *b, int v, struct fabric_links *fl)
 		snprintf(ifn, IFNAMSIZ, "g%d", (int)(g % 100000));
 		veth_add(b, ns, ifn, "", b->gw_ns[g], "eth0");
 		no_proxy_delay(b, ns, ifn);
-		addr_add(b, ns, ifn, lab->subnets[gw->subnet].prefix.addr + 1, 32);
 		route_add(b, ns, (struct vl_prefix){gw->ip, 32}, 0, ifn);
 	}
 	/* Unsolicited packets to the default outbound address end here; replies are un-NATed before. */
@@ -620,10 +635,13 @@ static void plan_outside(struct builder *b)
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 
-		if (e->kind == VL_EP_INTERNET)
-			attach(b, ns, (int)i, vl_outside_net(lab, (int)i));
-		else if (e->kind == VL_EP_ONPREM)
-			attach(b, b->onprem_ns[e->owner], (int)i, vl_outside_net(lab, (int)i));
+		if (e->kind == VL_EP_INTERNET) {
+			gateway_addr(b, ns, vl_outside_net(lab, (int)i));
+			attach(b, ns, (int)i);
+		} else if (e->kind == VL_EP_ONPREM) {
+			gateway_addr(b, b->onprem_ns[e->owner], vl_outside_net(lab, (int)i));
+			attach(b, b->onprem_ns[e->owner], (int)i);
+		}
 	}
 }
 
@@ -649,7 +667,15 @@ static void plan_endpoint(struct builder *b, int i)
 	int ns = b->ep_ns[i];
 	char ifn[IFNAMSIZ];
 
-	base_sysctls(b, ns);
+	/*
+	 * IPv6 off where a bridge or a router floods its chatter (nodes, pods). A VM's or a host's
+	 * one point-to-point eth0 says a few words once, into a fabric with IPv6 off; and every
+	 * /proc/sys write in a namespace costs a lookup among the same names in all the others
+	 * (the kernel's sysctl dentries share one hash chain per name): skipping it keeps `up`
+	 * linear in the number of VMs.
+	 */
+	if (e->kind == VL_EP_NODE || e->kind == VL_EP_POD)
+		base_sysctls(b, ns);
 	if (e->kind == VL_EP_INTERNET || e->kind == VL_EP_ONPREM) {
 		struct vl_prefix net = vl_outside_net(lab, i);
 
