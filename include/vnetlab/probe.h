@@ -61,4 +61,10 @@ int vl_probe_icmp_status(uint8_t type, uint8_t code, bool from_target);
  */
 int vl_probe_icmp_verdict(const void *pkt, size_t len, uint32_t dst, uint16_t id);
 
+/*
+ * The ICMP error queued on a UDP socket with IP_RECVERR: its status (refused only for a port
+ * unreachable from dst itself, else unreachable), or -1 when none is queued.
+ */
+int vl_probe_udp_error(int fd, uint32_t dst);
+
 #endif

@@ -335,11 +335,7 @@ static int probe_tcp(int fd, const struct vl_lab *lab, struct match *m, int *wfd
 	return 0;
 }
 
-/*
- * The ICMP error queued on a UDP socket (IP_RECVERR): its verdict, or -1 if none
- * is queued. It tells port unreachable from the target from a router's.
- */
-static int udp_icmp_error(int fd, uint32_t dst)
+int vl_probe_udp_error(int fd, uint32_t dst)
 {
 	char data[64], ctl[512];
 	struct sockaddr_in from;
@@ -431,7 +427,7 @@ static int probe_udp(int fd, const struct vl_lab *lab, int from, struct match *m
 		r->status = VL_PROBE_TIMEOUT;
 	if (rc != WAIT_READY)
 		return 0;
-	s = udp_icmp_error(fd, m->dst);
+	s = vl_probe_udp_error(fd, m->dst);
 	if (s >= 0) {
 		r->status = (enum vl_probe_status)s;
 		return 0;

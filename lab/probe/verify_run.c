@@ -227,37 +227,6 @@ static void start(struct run *r, size_t i, uint16_t port)
 	r->bucket[h] = (int)i;
 }
 
-/* The ICMP error queued on a UDP socket: its status, or -1 when none is queued. */
-static int udp_error(int fd, uint32_t dst)
-{
-	char data[64], ctl[512];
-	struct sockaddr_in from;
-	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
-	struct msghdr mh = {.msg_name = &from,
-			    .msg_namelen = sizeof(from),
-			    .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = ctl,
-			    .msg_controllen = sizeof(ctl)};
-
-	if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-		return -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		const struct sock_extended_err *ee;
-		const struct sockaddr_in *off;
-
-		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR)
-			continue;
-		ee = (const void *)CMSG_DATA(c);
-		if (ee->ee_origin == SO_EE_ORIGIN_ICMP) {
-			off = (const void *)SO_EE_OFFENDER(ee);
-			return vl_probe_icmp_status(ee->ee_type, ee->ee_code,
-						    off->sin_family == AF_INET && ntohl(off->sin_addr.s_addr) == dst);
-		}
-		return vl_probe_errno_status((int)ee->ee_errno);
-	}
-	return -1;
-}
 
 static void flow_ready(struct run *r, size_t i)
 {
@@ -279,7 +248,7 @@ static void flow_ready(struct run *r, size_t i)
 		finish(r, i, s >= 0 ? (enum vl_probe_status)s : VL_PROBE_TIMEOUT, s >= 0 ? 0 : -soerr);
 		return;
 	}
-	s = udp_error(r->fd[i], f->dst);
+	s = vl_probe_udp_error(r->fd[i], f->dst);
 	if (s >= 0) {
 		finish(r, i, (enum vl_probe_status)s, 0);
 		return;
