@@ -182,7 +182,7 @@ Test(verify_lab, twenty_labs_side_by_side)
 	for (int k = 0; k < N_LABS; k++) {
 		char *text;
 
-		snprintf(names[k], sizeof(names[k]), "w%02d%d", k, getpid() % 100000);
+		snprintf(names[k], sizeof(names[k]), "w%02u%u", (unsigned)k % 100u, (unsigned)getpid() % 100000u);
 		cr_assert(asprintf(&text,
 				   "name: %s\n"
 				   "vnets: [{name: v, addressSpace: [10.63.0.0/16], subnets: [{name: s, addressPrefix: "
