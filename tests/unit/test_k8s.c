@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Kubernetes labels and label selectors (model/k8s.c): Kubernetes' LabelSelector semantics. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,4 +94,70 @@ Test(selector, match_labels_and_expressions_all_must_hold)
 	vl_labels_free(&a);
 	vl_labels_free(&b);
 	vl_labels_free(&c);
+}
+
+#include "vnetlab/loader.h"
+
+#define POD_LAB(pods)                                                                                   \
+	"name: k8s\nvnets:\n  - name: v\n    addressSpace: [10.224.0.0/12]\n    subnets:\n"               \
+	"      - name: s\n        addressPrefix: 10.224.0.0/16\n"                                         \
+	"aksClusters:\n  - name: aks\n    subnet: s\n    networkPlugin: azure\n    nodeCount: 1\n"        \
+	"    pods:\n" pods
+
+static struct vl_lab *load(const char *y, struct vl_error *err)
+{
+	struct vl_lab *lab = NULL;
+
+	memset(err, 0, sizeof(*err));
+	if (vl_load_buffer("k8s.yaml", y, strlen(y), &lab, err))
+		return NULL;
+	return lab;
+}
+
+Test(loader, inline_pods_get_namespace_and_labels)
+{
+	struct vl_error err;
+	struct vl_lab *lab = load(POD_LAB("      - name: web\n"
+					  "      - name: api\n        namespace: prod\n"
+					  "        labels: {app: api, tier: back, example.com/team: ''}\n"),
+				  &err);
+
+	cr_assert_not_null(lab, "%s:%d:%d: %s", err.file, err.line, err.col, err.msg);
+	struct vl_aks *a = &lab->aks[0];
+	cr_assert_str_eq(a->pods[0].ns, "default");
+	cr_assert_eq(a->pods[0].labels.n, 1);
+	cr_assert_str_eq(vl_labels_get(&a->pods[0].labels, "app"), "web", "app=<name> by default");
+	cr_assert_str_eq(a->pods[1].ns, "prod");
+	cr_assert_str_eq(vl_labels_get(&a->pods[1].labels, "tier"), "back");
+	cr_assert_str_eq(vl_labels_get(&a->pods[1].labels, "example.com/team"), "");
+	cr_assert_eq(a->n_namespaces, 2);
+	cr_assert_str_eq(vl_labels_get(&vl_aks_find_ns(a, "prod")->labels, "kubernetes.io/metadata.name"), "prod");
+	vl_lab_free(lab);
+}
+
+Test(loader, bad_labels_and_namespaces_are_located)
+{
+	static const struct {
+		const char *pods;
+		int line;
+		const char *msg;
+	} rows[] = {
+	    {"      - name: p\n        labels: {-bad: x}\n", 15, "invalid label key"},
+	    {"      - name: p\n        labels: {app: 'no spaces'}\n", 15, "invalid value of label 'app'"},
+	    {"      - name: p\n        labels: [app]\n", 15, "expected a mapping for labels"},
+	    {"      - name: p\n        namespace: Prod\n", 15, "invalid namespace"},
+	};
+	char buf[1024];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct vl_error err;
+		struct vl_lab *lab;
+
+		snprintf(buf, sizeof(buf), POD_LAB("%s"), rows[i].pods);
+		lab = load(buf, &err);
+		cr_expect_null(lab, "row %zu loaded", i);
+		vl_lab_free(lab);
+		cr_expect_eq(err.line, rows[i].line, "row %zu: line %d: %s", i, err.line, err.msg);
+		cr_expect(strstr(err.msg, rows[i].msg), "row %zu: %s", i, err.msg);
+	}
 }
