@@ -91,6 +91,12 @@ struct vl_frontend {
 	uint16_t probe_port; /* NodePort of the first port (TCP probe), or healthCheckNodePort (HTTP, Local) */
 };
 
+/* A Service's endpoints: the pods its selector picks (effective/services.c). */
+struct vl_svc_pods {
+	int *pods; /* endpoint indexes, endpoint order */
+	size_t n;
+};
+
 struct vl_effective {
 	struct vl_scope *scopes;
 	size_t n_scopes;
@@ -111,6 +117,7 @@ struct vl_effective {
 	size_t *n_asg_ips;
 	struct vl_prefix **tag_prefixes; /* per service tag: its prefixes, sorted and merged */
 	size_t *n_tag_prefixes;
+	struct vl_svc_pods **svc_pods; /* [cluster][service] */
 };
 
 /* Compute lab->eff from a resolved model. 0, -ENOMEM, or -EINVAL with err set. */
@@ -181,6 +188,8 @@ void vl_cpa_legacy_name(char *buf, size_t len, const char *uid, enum vl_proto pr
 bool vl_cpa_is_managed(const struct vl_rule *r);
 /* Recompute every backend's health (after an NSG edit: probes are subject to NSGs). */
 void vl_eff_lb_health(struct vl_lab *lab);
+/* The endpoints of service s of cluster c (an empty list when there is none). */
+const struct vl_svc_pods *vl_eff_service_pods(const struct vl_lab *lab, int c, int s);
 /* The frontend holding ip, or NULL. */
 const struct vl_frontend *vl_eff_frontend(const struct vl_effective *e, uint32_t ip);
 /* The service of cluster c whose clusterIP is ip, or VL_NONE. */

@@ -404,19 +404,19 @@ static int kproxy_pod(const struct vl_lab *lab, int c, int s, int node, bool loc
 {
 	int first = VL_NONE, here = VL_NONE;
 
-	*candidates = 0;
-	for (size_t i = 0; i < lab->n_eps; i++) {
-		const struct vl_endpoint *e = &lab->eps[i];
+	const struct vl_svc_pods *sel = vl_eff_service_pods(lab, c, s);
 
-		if (e->kind != VL_EP_POD || e->owner != c || e->pod_spec != lab->aks[c].services[s].selector)
-			continue;
+	*candidates = 0;
+	for (size_t k = 0; k < sel->n; k++) {
+		const struct vl_endpoint *e = &lab->eps[sel->pods[k]];
+
 		if (local_only && e->node != node)
 			continue;
 		++*candidates;
 		if (first == VL_NONE)
-			first = (int)i;
+			first = sel->pods[k];
 		if (here == VL_NONE && e->node == node)
-			here = (int)i;
+			here = sel->pods[k];
 	}
 	return here != VL_NONE ? here : first;
 }

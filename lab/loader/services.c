@@ -238,30 +238,33 @@ static int svc_ports(struct tl *t, const struct ynode *m, struct vl_service *s)
 	return 0;
 }
 
-/* `selector: NAME` or `selector: {app: NAME}`: the pod spec named NAME (pods carry app=<name>). */
-static int svc_selector(struct tl *t, const struct ynode *n, const struct vl_aks *a, struct vl_service *s)
+/*
+ * Inline `selector: NAME` (the pods named NAME: each carries app=<its name>) or a map of labels;
+ * a manifest's spec.selector is a map. The pods it picks are the effective model's (services.c).
+ */
+static int svc_selector(struct tl *t, const struct ynode *n, const struct vl_aks *a, struct vl_service *s,
+			bool manifest)
 {
-	const char *want;
 	int r;
 
-	if (n->kind == YN_MAP) {
-		if (n->n != 1 || strcmp(n->kids[0]->str, "app") || n->kids[1]->kind != YN_SCALAR)
-			return ld_fail(
-			    &t->c, n,
-			    "selector: give one label `app: NAME` (each pod carries app=<its pod name>)");
-		n = n->kids[1];
-	} else if ((r = tl_want_scalar(t, n, "selector"))) {
+	if (n->kind == YN_SCALAR && !manifest && !n->null) {
+		if ((r = vl_labels_set(&s->selector, "app", n->str)))
+			return r;
+	} else if (n->kind != YN_MAP && !n->null) {
+		return ld_fail(&t->c, n, "expected a map of labels for selector of service '%s', got %s", s->name,
+			       ld_kind(n));
+	} else if (!n->null && (r = tl_labels(t, n, "selector", &s->selector))) {
 		return r;
 	}
-	want = n->str;
+	if (manifest)
+		return 0; /* a Service may select nothing (yet): no endpoints */
 	for (size_t i = 0; i < a->n_pods; i++)
-		if (!strcmp(a->pods[i].name, want)) {
-			s->selector = (int)i;
+		if (!strcmp(a->pods[i].ns, s->ns) && vl_labels_subset(&s->selector, &a->pods[i].labels))
 			return 0;
-		}
 	return ld_fail(&t->c, n,
-		       "selector of service '%s' matches no pod of cluster '%s' (no pod named '%s')", s->name,
-		       a->name, want);
+		       "selector of service '%s' matches no pod of cluster '%s' (no pod of namespace '%s' has "
+		       "those labels; an inline pod carries app=<its name>)",
+		       s->name, a->name, s->ns);
 }
 
 static int svc_annotations(struct tl *t, const struct ynode *m, struct vl_service *s)
@@ -312,6 +315,7 @@ static int svc_annotations(struct tl *t, const struct ynode *m, struct vl_servic
 static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t i)
 {
 	static const char *const keys[] = {"name",
+					   "namespace",
 					   "type",
 					   "selector",
 					   "ports",
@@ -326,19 +330,37 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 					   "uid",
 					   "annotations",
 					   NULL};
+	const struct ynode *nn;
+	int r;
+
+	if ((r = ld_map(&t->c, m, "service")) || (r = ld_keys(&t->c, m, "service", keys)) ||
+	    (r = ld_need(&t->c, m, "name", "service", &nn)))
+		return r;
+	return tl_service_obj(t, m, m, nn, a, i, false);
+}
+
+int tl_service_obj(struct tl *t, const struct ynode *m, const struct ynode *meta, const struct ynode *nn,
+		   struct vl_aks *a, size_t i, bool manifest)
+{
 	struct vl_service *s = &a->services[i];
-	const struct ynode *n, *nn;
+	const struct ynode *n;
 	char ip[VL_IP_STRLEN];
 	int v, r;
 
-	s->selector = VL_NONE;
-	if ((r = tl_named(t, m, "service", keys, VL_ENDPOINT_NAME_MAX, &s->name, &nn)))
+	if ((r = tl_endpoint_name(t, nn, "service name", VL_ENDPOINT_NAME_MAX, &s->name)))
 		return r;
-	s->loc = m->loc;
+	s->loc = (manifest ? meta : m)->loc;
+	if ((n = ld_get(meta, "namespace")) && (r = ld_str(&t->c, n, "namespace", &s->ns)))
+		return r;
+	if (!s->ns && !(s->ns = strdup("default")))
+		return -ENOMEM;
+	if ((r = tl_k8s_ns(t, a, s->ns, n ? n : meta, NULL)))
+		return r;
 	for (size_t j = 0; j < i; j++)
 		if (!strcmp(a->services[j].name, s->name))
 			return ld_fail(&t->c, nn, "duplicate service name '%s' in cluster '%s'", s->name,
 				       a->name);
+
 	s->type = VL_SVC_CLUSTER_IP;
 	if ((n = ld_get(m, "type"))) {
 		if ((r = tl_want_scalar(t, n, "type")))
@@ -353,8 +375,11 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 			    "invalid service type '%s'; expected ClusterIP, NodePort or LoadBalancer",
 			    n->str);
 	}
-	if ((r = ld_need(&t->c, m, "selector", "service", &n)) || (r = svc_selector(t, n, a, s)) ||
-	    (r = svc_ports(t, m, s)))
+	if (!manifest && (r = ld_need(&t->c, m, "selector", "service", &n)))
+		return r;
+	if ((n = ld_get(m, "selector")) && (r = svc_selector(t, n, a, s, manifest)))
+		return r;
+	if ((r = svc_ports(t, m, s)))
 		return r;
 	for (size_t p = 0; p < s->n_ports; p++)
 		if (s->ports[p].node_port && s->type == VL_SVC_CLUSTER_IP)
@@ -409,7 +434,7 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 			return r;
 		s->health_port = (uint16_t)v;
 	}
-	if ((n = ld_get(m, "uid"))) {
+	if ((n = ld_get(meta, "uid"))) {
 		size_t hex = 0;
 
 		if ((r = tl_want_scalar(t, n, "uid")))
@@ -422,7 +447,7 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 		if ((r = ld_str(&t->c, n, "uid", &s->uid)))
 			return r;
 	}
-	if ((n = ld_get(m, "annotations")) && (r = svc_annotations(t, n, s)))
+	if ((n = ld_get(meta, "annotations")) && (r = svc_annotations(t, n, s)))
 		return r;
 	/* Two services of the cluster on one frontend address and port (spec 15.4: one LB rule each). */
 	for (size_t j = 0; j < i && s->type == VL_SVC_LB && s->frontend_ip; j++) {
@@ -440,29 +465,26 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 					    s->name, o->name, vl_ip_fmt(s->frontend_ip, ip), s->ports[p].port,
 					    vl_proto_name(s->ports[p].proto));
 	}
+	/* nodePorts are unique per cluster */
+	for (size_t p = 0; p < s->n_ports; p++)
+		for (size_t j = 0; j <= i; j++)
+			for (size_t q = 0; q < a->services[j].n_ports && (j < i || q < p); q++)
+				if (s->ports[p].node_port && s->ports[p].node_port == a->services[j].ports[q].node_port)
+					return ld_fail(&t->c, m, "nodePort %u is taken by service '%s'",
+						       s->ports[p].node_port, a->services[j].name);
 	return 0;
 }
 
 int tl_services(struct tl *t, const struct ynode *m, struct vl_aks *a)
 {
 	const struct ynode *seq;
-	int r = tl_objects(t, m, "services", &a->services, &a->n_services, sizeof(*a->services), &seq);
+	int r = tl_list_of(t, m, "services", &seq);
 
-	for (size_t i = 0; !r && seq && i < seq->n; i++)
-		r = service(t, seq->kids[i], a, i);
-	/* nodePorts are unique per cluster */
-	for (size_t i = 0; !r && i < a->n_services; i++)
-		for (size_t p = 0; !r && p < a->services[i].n_ports; p++)
-			for (size_t j = 0; !r && j <= i; j++)
-				for (size_t q = 0; q < a->services[j].n_ports && (j < i || q < p); q++)
-					if (a->services[i].ports[p].node_port &&
-					    a->services[i].ports[p].node_port ==
-						a->services[j].ports[q].node_port) {
-						r = ld_fail(&t->c, seq->kids[i],
-							    "nodePort %u is taken by service '%s'",
-							    a->services[i].ports[p].node_port,
-							    a->services[j].name);
-						break;
-					}
+	/* after the manifests' services, which stay in front */
+	for (size_t i = 0; !r && seq && i < seq->n; i++) {
+		if (!tl_grow(&a->services, &a->n_services, sizeof(*a->services)))
+			return -ENOMEM;
+		r = service(t, seq->kids[i], a, a->n_services - 1);
+	}
 	return r;
 }

@@ -99,6 +99,12 @@ int tl_nat_gateway(struct tl *t, const struct ynode *m, struct vl_subnet *s);
 int tl_aks_outbound(struct tl *t, const struct ynode *m, struct vl_aks *a);
 /* services: of a cluster (its pods and serviceCidr known). */
 int tl_services(struct tl *t, const struct ynode *m, struct vl_aks *a);
+/*
+ * Service a->services[i] from map m (its spec fields) and meta (name's map: namespace, uid,
+ * annotations); nn is its name node. Inline services (manifest false) need a selector matching a pod.
+ */
+int tl_service_obj(struct tl *t, const struct ynode *m, const struct ynode *meta, const struct ynode *nn,
+		   struct vl_aks *a, size_t i, bool manifest);
 
 /* ---- k8s.c: Kubernetes fields ---- */
 
