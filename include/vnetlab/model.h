@@ -396,7 +396,8 @@ struct vl_aks {
 	enum vl_netpol_engine netpol; /* networkPolicy; default none */
 	struct vl_netpol *policies;
 	size_t n_policies;
-	int vnode_subnet; /* virtualNode: {subnet}: its delegated subnet, or VL_NONE */
+	bool has_vnode;	  /* virtualNode: the virtual-node add-on (spec 17) */
+	int vnode_subnet; /* its delegated subnet (has_vnode only) */
 	struct vl_loc vnode_loc;
 	struct vl_loc loc;
 };

@@ -114,6 +114,20 @@ int tl_labels(struct tl *t, const struct ynode *n, const char *what, struct vl_l
 int tl_selector(struct tl *t, const struct ynode *n, const char *what, struct vl_selector *out);
 /* The cluster's namespace `name`, added (labelled kubernetes.io/metadata.name) if new; *idx its index. */
 int tl_k8s_ns(struct tl *t, struct vl_aks *a, const char *name, const struct ynode *at, int *idx);
+/* ---- manifest.c: a cluster's `manifests:` (files and inline documents) ---- */
+int tl_manifests(struct tl *t, const struct ynode *n, struct vl_aks *a);
+
+/* ---- podspec.c: pod templates, the virtual node, scheduling ---- */
+/* A pod's metadata (labels, annotations) and spec (ports, scheduling fields) into p. */
+int tl_pod_template(struct tl *t, const struct ynode *meta, const struct ynode *spec, struct vl_aks *a,
+		    struct vl_pod_spec *p);
+/* Claim the endpoint names of p's replicas (name, or name-0 … name-N-1) at node at. */
+int tl_pod_claim(struct tl *t, const struct vl_pod_spec *p, const struct ynode *at);
+/* virtualNode: {subnet: NAME} of a cluster (Azure CNI, a subnet delegated to container groups). */
+int tl_virtual_node(struct tl *t, const struct ynode *m, struct vl_aks *a);
+/* vl_aks_schedule(), its failure located at the pod's document. */
+int tl_schedule(struct tl *t, struct vl_aks *a);
+
 /* ---- asg.c ---- */
 /* serviceTags and applicationSecurityGroups: before the NSGs, whose rules name them. */
 int tl_service_tags(struct tl *t, const struct ynode *root);

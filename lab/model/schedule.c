@@ -118,7 +118,7 @@ int vl_aks_node_capacity(const struct vl_aks *a, int node)
 
 static int n_nodes(const struct vl_aks *a)
 {
-	return a->node_count + (a->vnode_subnet != VL_NONE);
+	return a->node_count + a->has_vnode;
 }
 
 /* Kubernetes' ToleratesTaint. */
@@ -247,8 +247,11 @@ static void failed_scheduling(const struct vl_aks *a, const struct vl_pod_spec *
 		enum reason r = filter(a, p, node, load, one, sizeof(one));
 
 		count[r]++;
-		if (r == R_TAINT && !taint[0])
+		if (r == R_TAINT && !taint[0]) {
 			snprintf(taint, sizeof(taint), " %s", strchr(one, '{'));
+			if (strchr(taint, '}'))
+				strchr(taint, '}')[1] = '\0';
+		}
 	}
 	if (p->replicas)
 		snprintf(pod, sizeof(pod), "%s-%d", p->name, replica);
@@ -261,10 +264,10 @@ static void failed_scheduling(const struct vl_aks *a, const struct vl_pod_spec *
 		if (count[r])
 			at += (size_t)snprintf(why + at, why_len - at, "%s %d %s%s", why[at - 1] == ':' ? "" : ",",
 					       count[r], words[r], r == R_TAINT ? taint : "");
+	if (count[R_PODS] && at < why_len)
+		at += (size_t)snprintf(why + at, why_len - at, " (maxPods %d)", a->max_pods);
 	if (at < why_len)
 		snprintf(why + at, why_len - at, ".");
-	if (count[R_PODS] && at < why_len)
-		snprintf(why + strlen(why), why_len - strlen(why), " (maxPods %d per node)", a->max_pods);
 }
 
 int vl_aks_schedule(struct vl_aks *a, int *bad, char *why, size_t why_len)
@@ -291,9 +294,9 @@ int vl_aks_schedule(struct vl_aks *a, int *bad, char *why, size_t why_len)
 			int nb = 0;
 
 			if (p->node != VL_NONE) { /* `node:` of an inline pod: nodeName, no scheduler */
-				if (++load[p->node] > a->max_pods) {
+				if (++load[p->node] > vl_aks_node_capacity(a, p->node)) {
 					snprintf(why, why_len, "node %d of cluster '%s' would run more than maxPods (%d) pods",
-						 p->node, a->name, a->max_pods);
+						 p->node, a->name, vl_aks_node_capacity(a, p->node));
 					rc = -EINVAL;
 					break;
 				}
