@@ -503,6 +503,9 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 					   "maxPods",
 					   "nodeNetworkSecurityGroup",
 					   "nonMasqueradeCidrs",
+					   "networkPolicy",
+					   "networkPolicies",
+					   "namespaces",
 					   "pods",
 					   "kubernetesVersion",
 					   "outboundType",
@@ -545,6 +548,8 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 				       "subnet '%s' already holds kubenet cluster '%s'; Azure allows one kubenet "
 				       "cluster per subnet",
 				       lab->subnets[a->subnet].name, lab->aks[j].name);
+	if ((r = tl_netpol_engine(t, m, a)))
+		return r;
 	a->node_count = 3;
 	if ((n = ld_get(m, "nodeCount")) && (r = ld_int(&t->c, n, "nodeCount", 1, 100, &a->node_count)))
 		return r;
@@ -598,6 +603,8 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 	if ((r = tl_list_of(t, m, "pods", &n)))
 		return r;
 	if (n && n->n && (r = pods(t, n, a)))
+		return r;
+	if ((r = tl_netpol_cluster(t, m, a)))
 		return r;
 	return tl_services(t, m, a);
 }
