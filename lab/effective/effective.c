@@ -347,6 +347,8 @@ int vl_eff_build(struct vl_lab *lab, struct vl_error *err)
 		rc = vleff_lb_build(lab, e);
 	if (!rc)
 		vl_eff_lb_health(lab);
+	if (!rc)
+		rc = vl_eff_netpol_build(lab);
 	return rc;
 }
 
@@ -373,6 +375,7 @@ void vl_eff_free(struct vl_effective *e, const struct vl_lab *lab)
 	free(e->n_nonmasq);
 	vleff_lb_free(e);
 	vleff_asgs_free(e, lab);
+	vleff_netpol_free(e);
 	free(e);
 }
 

@@ -457,6 +457,15 @@ int tl_netpol_engine(struct tl *t, const struct ynode *m, struct vl_aks *a)
 		    &t->c, n,
 		    "(NetworkPolicyAzureNotSupportedForKubenet) NetworkPolicy azure is not supported "
 		    "for network plugin kubenet; use networkPolicy calico or networkPlugin azure");
+	if ((n = ld_get(m, "npmCompat"))) {
+		if ((r = tl_want_scalar(t, n, "npmCompat")))
+			return r;
+		if (!strcmp(n->str, "legacy"))
+			a->npm_legacy = true;
+		else if (strcmp(n->str, "current"))
+			return ld_fail(&t->c, n, "invalid npmCompat '%s'; expected one of: current, legacy",
+				       ld_quote(&t->c, n->str, q, sizeof(q)));
+	}
 	return 0;
 }
 

@@ -504,6 +504,7 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 					   "nodeNetworkSecurityGroup",
 					   "nonMasqueradeCidrs",
 					   "networkPolicy",
+					   "npmCompat",
 					   "networkPolicies",
 					   "namespaces",
 					   "pods",
