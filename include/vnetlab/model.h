@@ -394,6 +394,7 @@ struct vl_aks {
 	struct vl_k8s_ns *namespaces; /* every namespace named by a pod, policy or Namespace object */
 	size_t n_namespaces;
 	enum vl_netpol_engine netpol; /* networkPolicy; default none */
+	bool npm_legacy;	      /* npmCompat: legacy (Azure NPM of 2019-2022, spec 16.4) */
 	struct vl_netpol *policies;
 	size_t n_policies;
 	bool has_vnode;	  /* virtualNode: the virtual-node add-on (spec 17) */

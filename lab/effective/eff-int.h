@@ -30,5 +30,7 @@ void vleff_services_free(struct vl_effective *e, const struct vl_lab *lab);
 /* asg.c: ASG member addresses and service tag prefixes. */
 int vleff_asgs_build(const struct vl_lab *lab, struct vl_effective *e);
 void vleff_asgs_free(struct vl_effective *e, const struct vl_lab *lab);
+/* netpol.c: the per-pod policy lists. */
+void vleff_netpol_free(struct vl_effective *e);
 
 #endif

@@ -349,6 +349,8 @@ int vl_eff_build(struct vl_lab *lab, struct vl_error *err)
 		rc = vleff_lb_build(lab, e);
 	if (!rc)
 		vl_eff_lb_health(lab);
+	if (!rc)
+		rc = vl_eff_netpol_build(lab);
 	return rc;
 }
 
@@ -376,6 +378,7 @@ void vl_eff_free(struct vl_effective *e, const struct vl_lab *lab)
 	vleff_lb_free(e);
 	vleff_services_free(e, lab);
 	vleff_asgs_free(e, lab);
+	vleff_netpol_free(e);
 	free(e);
 }
 

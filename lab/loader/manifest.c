@@ -227,11 +227,6 @@ static int service(struct tl *t, const struct mdoc *d, struct vl_aks *a)
 	return tl_service_obj(t, spec, meta, nn, a, a->n_services - 1, true);
 }
 
-static int refused(struct tl *t, const struct ynode *kind)
-{
-	return ld_fail(&t->c, kind, "kind %s is not supported in manifests yet", kind->str);
-}
-
 /* Pass 0: namespaces; pass 1: workloads (pods); pass 2: what selects pods (services, policies). */
 static int doc_pass(struct tl *t, const struct mset *ms, const struct mdoc *d, int pass, struct vl_aks *a)
 {
@@ -254,7 +249,7 @@ static int doc_pass(struct tl *t, const struct mset *ms, const struct mdoc *d, i
 		return 0;
 	switch (k) {
 	case 0:
-		return pass == 0 ? refused(t, kind) : 0;
+		return pass == 0 ? tl_namespace_doc(t, d->n, a) : 0;
 	case 1:
 	case 2:
 	case 3:
@@ -263,7 +258,7 @@ static int doc_pass(struct tl *t, const struct mset *ms, const struct mdoc *d, i
 	case 5:
 		return pass == 2 ? service(t, d, a) : 0;
 	default:
-		return pass == 2 ? refused(t, kind) : 0;
+		return pass == 2 ? tl_netpol_doc(t, d->n, a) : 0;
 	}
 }
 

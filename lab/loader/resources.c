@@ -486,6 +486,10 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 					   "maxPods",
 					   "nodeNetworkSecurityGroup",
 					   "nonMasqueradeCidrs",
+					   "networkPolicy",
+					   "npmCompat",
+					   "networkPolicies",
+					   "namespaces",
 					   "pods",
 					   "kubernetesVersion",
 					   "outboundType",
@@ -530,6 +534,8 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 				       "subnet '%s' already holds kubenet cluster '%s'; Azure allows one kubenet "
 				       "cluster per subnet",
 				       lab->subnets[a->subnet].name, lab->aks[j].name);
+	if ((r = tl_netpol_engine(t, m, a)))
+		return r;
 	a->node_count = 3;
 	if ((n = ld_get(m, "nodeCount")) && (r = ld_int(&t->c, n, "nodeCount", 1, 100, &a->node_count)))
 		return r;
@@ -585,6 +591,8 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 	if ((r = tl_list_of(t, m, "pods", &n)))
 		return r;
 	if (n && n->n && (r = pods(t, n, a)))
+		return r;
+	if ((r = tl_netpol_cluster(t, m, a)))
 		return r;
 	if ((n = ld_get(m, "manifests")) && (r = tl_manifests(t, n, a)))
 		return r;

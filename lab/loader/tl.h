@@ -128,6 +128,17 @@ int tl_virtual_node(struct tl *t, const struct ynode *m, struct vl_aks *a);
 /* vl_aks_schedule(), its failure located at the pod's document. */
 int tl_schedule(struct tl *t, struct vl_aks *a);
 
+/* ---- netpol.c: network policies ---- */
+/* One NetworkPolicy document (networking.k8s.io/v1), appended to a->policies; its namespace is
+ * added to the cluster when new. For manifests and the cluster's networkPolicies list. */
+int tl_netpol_doc(struct tl *t, const struct ynode *doc, struct vl_aks *a);
+/* One Namespace document (v1): the namespace and its labels, merged into one already implied. */
+int tl_namespace_doc(struct tl *t, const struct ynode *doc, struct vl_aks *a);
+/* networkPolicy: azure|calico|none of cluster map m (its networkPlugin known). */
+int tl_netpol_engine(struct tl *t, const struct ynode *m, struct vl_aks *a);
+/* namespaces: and networkPolicies: of cluster map m. */
+int tl_netpol_cluster(struct tl *t, const struct ynode *m, struct vl_aks *a);
+
 /* ---- asg.c ---- */
 /* serviceTags and applicationSecurityGroups: before the NSGs, whose rules name them. */
 int tl_service_tags(struct tl *t, const struct ynode *root);

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+/*
+ * NetworkPolicy semantics (effective/netpol.c) against the flow cases of spec 16.5 and the
+ * examples of the Kubernetes documentation, one row each; the loader's located errors.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/helpers.h"
+#include "vnetlab/effective.h"
+#include "vnetlab/eval.h"
+#include "vnetlab/ip.h"
+
+/* Pods of every setup: namespace default (db, frontend, backend), myproj (project=myproject),
+ * alice and bob (user=alice / none), development and production (AKS docs' backend-policy). */
+#define NP_LAB                                                                                               \
+	"name: np\n"                                                                                         \
+	"vnets:\n"                                                                                           \
+	"  - name: v\n"                                                                                      \
+	"    addressSpace: [10.20.0.0/16]\n"                                                                 \
+	"    subnets: [{name: aks, addressPrefix: 10.20.0.0/24}]\n"                                          \
+	"aksClusters:\n"                                                                                     \
+	"  - name: c\n"                                                                                      \
+	"    subnet: aks\n"                                                                                  \
+	"    networkPlugin: azure\n"                                                                         \
+	"    networkPolicy: %s\n"                                                                            \
+	"    serviceCidr: 10.96.0.0/16\n"                                                                    \
+	"    nodeCount: 2\n"                                                                                 \
+	"    %s\n"                                                                                           \
+	"    namespaces:\n"                                                                                  \
+	"      - {name: myproj, labels: {project: myproject}}\n"                                             \
+	"      - {name: alice, labels: {user: alice}}\n"                                                     \
+	"      - {name: bob}\n"                                                                              \
+	"      - {name: development, labels: {purpose: development}}\n"                                      \
+	"      - {name: production, labels: {purpose: production}}\n"                                        \
+	"    pods:\n"                                                                                        \
+	"      - {name: db, labels: {role: db}, app: hello, ports: [6379, 6380], node: 0}\n"                 \
+	"      - {name: frontend, labels: {role: frontend}, node: 1}\n"                                      \
+	"      - {name: backend, labels: {role: backend}, node: 1}\n"                                        \
+	"      - {name: mp, namespace: myproj, labels: {role: any}}\n"                                       \
+	"      - {name: aclient, namespace: alice, labels: {role: client}}\n"                                \
+	"      - {name: aother, namespace: alice, labels: {role: other}}\n"                                  \
+	"      - {name: bclient, namespace: bob, labels: {role: client}}\n"                                  \
+	"      - {name: target, namespace: bob, labels: {role: target}, app: hello, ports: [80]}\n"          \
+	"      - {name: dback, namespace: development, labels: {app: webapp, role: backend}, app: hello, "   \
+	"ports: [80]}\n"                                                                                     \
+	"      - {name: dfront, namespace: development, labels: {app: webapp, role: frontend}}\n"            \
+	"      - {name: dplain, namespace: development, labels: {}}\n"                                       \
+	"      - {name: pfront, namespace: production, labels: {app: webapp, role: frontend}}\n"             \
+	"    networkPolicies:\n"                                                                             \
+	"%s"
+
+/* P1: the Kubernetes docs' test-network-policy (spec 16.5). */
+static const char p1[] = "      - apiVersion: networking.k8s.io/v1\n"
+			 "        kind: NetworkPolicy\n"
+			 "        metadata: {name: test-network-policy, namespace: default}\n"
+			 "        spec:\n"
+			 "          podSelector: {matchLabels: {role: db}}\n"
+			 "          policyTypes: [Ingress, Egress]\n"
+			 "          ingress:\n"
+			 "            - from:\n"
+			 "                - ipBlock: {cidr: 172.17.0.0/16, except: [172.17.1.0/24]}\n"
+			 "                - namespaceSelector: {matchLabels: {project: myproject}}\n"
+			 "                - podSelector: {matchLabels: {role: frontend}}\n"
+			 "              ports: [{protocol: TCP, port: 6379}]\n"
+			 "          egress:\n"
+			 "            - to: [{ipBlock: {cidr: 10.0.0.0/24}}]\n"
+			 "              ports: [{protocol: TCP, port: 5978}]\n";
+
+static const char one_peer[] = "      - kind: NetworkPolicy\n"
+			       "        metadata: {name: and, namespace: bob}\n"
+			       "        spec:\n"
+			       "          podSelector: {matchLabels: {role: target}}\n"
+			       "          ingress:\n"
+			       "            - from:\n"
+			       "                - namespaceSelector: {matchLabels: {user: alice}}\n"
+			       "                  podSelector: {matchLabels: {role: client}}\n";
+
+static const char two_peers[] = "      - kind: NetworkPolicy\n"
+				"        metadata: {name: or, namespace: bob}\n"
+				"        spec:\n"
+				"          podSelector: {matchLabels: {role: target}}\n"
+				"          ingress:\n"
+				"            - from:\n"
+				"                - namespaceSelector: {matchLabels: {user: alice}}\n"
+				"                - podSelector: {matchLabels: {role: client}}\n";
+
+static const char deny_ingress[] = "      - kind: NetworkPolicy\n"
+				   "        metadata: {name: default-deny-ingress}\n"
+				   "        spec: {podSelector: {}, policyTypes: [Ingress]}\n";
+
+static const char allow_all_ingress[] =
+    "      - kind: NetworkPolicy\n"
+    "        metadata: {name: default-deny-ingress}\n"
+    "        spec: {podSelector: {}, policyTypes: [Ingress]}\n"
+    "      - kind: NetworkPolicy\n"
+    "        metadata: {name: allow-all-ingress}\n"
+    "        spec: {podSelector: {}, ingress: [{}], policyTypes: [Ingress]}\n";
+
+static const char deny_egress[] = "      - kind: NetworkPolicy\n"
+				  "        metadata: {name: default-deny-egress}\n"
+				  "        spec: {podSelector: {}, policyTypes: [Egress]}\n";
+
+static const char allow_all_egress[] =
+    "      - kind: NetworkPolicy\n"
+    "        metadata: {name: allow-all-egress}\n"
+    "        spec: {podSelector: {}, egress: [{}], policyTypes: [Egress]}\n";
+
+static const char deny_all[] = "      - kind: NetworkPolicy\n"
+			       "        metadata: {name: default-deny-all}\n"
+			       "        spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n";
+
+static const char multi_port[] = "      - kind: NetworkPolicy\n"
+				 "        metadata: {name: multi-port-egress}\n"
+				 "        spec:\n"
+				 "          podSelector: {matchLabels: {role: db}}\n"
+				 "          policyTypes: [Egress]\n"
+				 "          egress:\n"
+				 "            - to: [{ipBlock: {cidr: 10.0.0.0/24}}]\n"
+				 "              ports: [{protocol: TCP, port: 32000, endPort: 32768}]\n";
+
+static const char backend_empty[] = "      - kind: NetworkPolicy\n"
+				    "        metadata: {name: backend-policy, namespace: development}\n"
+				    "        spec:\n"
+				    "          podSelector: {matchLabels: {app: webapp, role: backend}}\n"
+				    "          ingress: []\n";
+
+static const char backend_front[] =
+    "      - kind: NetworkPolicy\n"
+    "        metadata: {name: backend-policy, namespace: development}\n"
+    "        spec:\n"
+    "          podSelector: {matchLabels: {app: webapp, role: backend}}\n"
+    "          ingress:\n"
+    "            - from:\n"
+    "                - namespaceSelector: {}\n"
+    "                  podSelector: {matchLabels: {app: webapp, role: frontend}}\n";
+
+static const char by_name[] = "      - kind: NetworkPolicy\n"
+			      "        metadata: {name: from-alice-by-name, namespace: bob}\n"
+			      "        spec:\n"
+			      "          podSelector: {matchLabels: {role: target}}\n"
+			      "          ingress:\n"
+			      "            - from: [{namespaceSelector: {matchLabels: "
+			      "{kubernetes.io/metadata.name: alice}}}]\n";
+
+static const char expressions[] =
+    "      - kind: NetworkPolicy\n"
+    "        metadata: {name: not-other, namespace: bob}\n"
+    "        spec:\n"
+    "          podSelector: {matchLabels: {role: target}}\n"
+    "          ingress:\n"
+    "            - from:\n"
+    "                - namespaceSelector: {}\n"
+    "                  podSelector: {matchExpressions: [{key: role, operator: NotIn, "
+    "values: [other]}]}\n";
+
+static const char udp_only[] = "      - kind: NetworkPolicy\n"
+			       "        metadata: {name: udp-only, namespace: bob}\n"
+			       "        spec:\n"
+			       "          podSelector: {matchLabels: {role: target}}\n"
+			       "          ingress: [{ports: [{protocol: UDP}]}]\n";
+
+static struct vl_lab *np_load(const char *engine, const char *extra, const char *policies)
+{
+	size_t len = sizeof(NP_LAB) + strlen(engine) + strlen(extra) + strlen(policies) + 16;
+	char *y = malloc(len);
+	struct vl_lab *lab;
+
+	cr_assert_not_null(y);
+	snprintf(y, len, NP_LAB, engine, extra, policies);
+	lab = th_load(y);
+	free(y);
+	return lab;
+}
+
+static uint32_t addr_of(const struct vl_lab *lab, const char *who)
+{
+	uint32_t ip;
+	int ep;
+
+	if (!vl_ip_parse(who, &ip))
+		return ip;
+	ep = vl_lab_find_endpoint(lab, who);
+	cr_assert_neq(ep, VL_NONE, "no endpoint %s", who);
+	return lab->eps[ep].ip;
+}
+
+/* Source egress, then destination ingress (spec 16.1.3); the first deny decides. */
+static bool np_flow(const struct vl_lab *lab, const char *from, const char *to, enum vl_proto proto,
+		    uint16_t port, char *policy, size_t plen)
+{
+	int src = vl_lab_find_endpoint(lab, from), dst = vl_lab_find_endpoint(lab, to);
+	struct vl_np_verdict v;
+
+	snprintf(policy, plen, "-");
+	if (src != VL_NONE && lab->eps[src].kind == VL_EP_POD) {
+		cr_assert_eq(vl_np_decide(lab, src, VL_DIR_OUT, addr_of(lab, to), proto, port, &v), 0);
+		if (v.policy != VL_NONE)
+			snprintf(policy, plen, "%s", lab->aks[v.cluster].policies[v.policy].name);
+		if (v.result == VL_NP_DENY)
+			return false;
+	}
+	if (dst != VL_NONE && lab->eps[dst].kind == VL_EP_POD) {
+		cr_assert_eq(vl_np_decide(lab, dst, VL_DIR_IN, addr_of(lab, from), proto, port, &v), 0);
+		if (v.policy != VL_NONE)
+			snprintf(policy, plen, "%s", lab->aks[v.cluster].policies[v.policy].name);
+		if (v.result == VL_NP_DENY)
+			return false;
+	}
+	return true;
+}
+
+struct np_case {
+	const char *what;
+	const char *engine;
+	const char *extra;
+	const char *policies;
+	const char *from, *to;
+	enum vl_proto proto;
+	uint16_t port;
+	bool allow;
+	const char *policy; /* the deciding policy, "-" for none */
+};
+
+static const struct np_case cases[] = {
+    {"16.5#1 frontend to db 6379", "azure", "", p1, "frontend", "db", VL_PROTO_TCP, 6379, true,
+     "test-network-policy"},
+    {"16.5#2 frontend to db 6380 (port)", "azure", "", p1, "frontend", "db", VL_PROTO_TCP, 6380, false,
+     "test-network-policy"},
+    {"16.5#3 namespace project=myproject", "azure", "", p1, "mp", "db", VL_PROTO_TCP, 6379, true,
+     "test-network-policy"},
+    {"16.5#4 backend to db", "azure", "", p1, "backend", "db", VL_PROTO_TCP, 6379, false,
+     "test-network-policy"},
+    {"16.5#5 172.17.0.9 to db", "azure", "", p1, "172.17.0.9", "db", VL_PROTO_TCP, 6379, true,
+     "test-network-policy"},
+    {"16.5#6 172.17.1.9 to db (except)", "azure", "", p1, "172.17.1.9", "db", VL_PROTO_TCP, 6379, false,
+     "test-network-policy"},
+    {"16.5#7 db to 10.0.0.20:5978", "azure", "", p1, "db", "10.0.0.20", VL_PROTO_TCP, 5978, true,
+     "test-network-policy"},
+    {"16.5#8 db to 10.0.0.20:443", "azure", "", p1, "db", "10.0.0.20", VL_PROTO_TCP, 443, false,
+     "test-network-policy"},
+    {"16.5#8 db to a pod on UDP 53", "azure", "", p1, "db", "frontend", VL_PROTO_UDP, 53, false,
+     "test-network-policy"},
+    {"16.5#10 one peer: client in alice", "azure", "", one_peer, "aclient", "target", VL_PROTO_TCP, 80, true,
+     "and"},
+    {"16.5#10 one peer: other in alice", "azure", "", one_peer, "aother", "target", VL_PROTO_TCP, 80, false,
+     "and"},
+    {"16.5#10 one peer: client in bob", "azure", "", one_peer, "bclient", "target", VL_PROTO_TCP, 80, false,
+     "and"},
+    {"16.5#11 two peers: client in alice", "azure", "", two_peers, "aclient", "target", VL_PROTO_TCP, 80,
+     true, "or"},
+    {"16.5#11 two peers: other in alice", "azure", "", two_peers, "aother", "target", VL_PROTO_TCP, 80, true,
+     "or"},
+    {"16.5#11 two peers: client in bob", "azure", "", two_peers, "bclient", "target", VL_PROTO_TCP, 80, true,
+     "or"},
+    {"16.5#12 default-deny-ingress: into the ns", "azure", "", deny_ingress, "mp", "db", VL_PROTO_TCP, 6379,
+     false, "default-deny-ingress"},
+    {"16.5#12 default-deny-ingress: out of the ns", "azure", "", deny_ingress, "db", "mp", VL_PROTO_TCP, 80,
+     true, "-"},
+    {"16.5#13 multi-port-egress 32500", "azure", "", multi_port, "db", "10.0.0.5", VL_PROTO_TCP, 32500, true,
+     "multi-port-egress"},
+    {"16.5#13 multi-port-egress 32769", "azure", "", multi_port, "db", "10.0.0.5", VL_PROTO_TCP, 32769, false,
+     "multi-port-egress"},
+    {"16.5#13 legacy NPM ignores endPort", "azure", "npmCompat: legacy", multi_port, "db", "10.0.0.5",
+     VL_PROTO_TCP, 32500, false, "multi-port-egress"},
+    {"16.5#13 legacy NPM still opens port", "azure", "npmCompat: legacy", multi_port, "db", "10.0.0.5",
+     VL_PROTO_TCP, 32000, true, "multi-port-egress"},
+    {"16.5#13 calico honours endPort", "calico", "npmCompat: legacy", multi_port, "db", "10.0.0.5",
+     VL_PROTO_TCP, 32500, true, "multi-port-egress"},
+    {"16.5#14 kubelet from the pod's own node", "azure", "", deny_all, "c-node-0", "db", VL_PROTO_TCP, 6379,
+     true, "-"},
+    {"16.5#14 another node is not exempt", "azure", "", deny_all, "c-node-1", "db", VL_PROTO_TCP, 6379, false,
+     "default-deny-all"},
+    {"16.5#15 backend-policy ingress: []", "azure", "", backend_empty, "dfront", "dback", VL_PROTO_TCP, 80,
+     false, "backend-policy"},
+    {"16.5#16 development/frontend", "azure", "", backend_front, "dfront", "dback", VL_PROTO_TCP, 80, true,
+     "backend-policy"},
+    {"16.5#16 production/frontend", "azure", "", backend_front, "pfront", "dback", VL_PROTO_TCP, 80, true,
+     "backend-policy"},
+    {"16.5#16 development/unlabelled", "azure", "", backend_front, "dplain", "dback", VL_PROTO_TCP, 80, false,
+     "backend-policy"},
+    {"k8s docs: allow-all-ingress beside default deny", "azure", "", allow_all_ingress, "mp", "db",
+     VL_PROTO_TCP, 6379, true, "allow-all-ingress"},
+    {"k8s docs: default-deny-egress", "azure", "", deny_egress, "db", "mp", VL_PROTO_TCP, 80, false,
+     "default-deny-egress"},
+    {"k8s docs: default-deny-egress, other namespace free", "azure", "", deny_egress, "mp", "db",
+     VL_PROTO_TCP, 6379, true, "-"},
+    {"k8s docs: allow-all-egress", "azure", "", allow_all_egress, "db", "203.0.113.9", VL_PROTO_TCP, 443,
+     true, "allow-all-egress"},
+    {"k8s docs: default-deny-all, egress", "azure", "", deny_all, "db", "frontend", VL_PROTO_TCP, 80, false,
+     "default-deny-all"},
+    {"k8s docs: default-deny-all, ICMP too", "azure", "", deny_all, "frontend", "db", VL_PROTO_ICMP, 0, false,
+     "default-deny-all"},
+    {"k8s docs: namespace by name label", "azure", "", by_name, "aother", "target", VL_PROTO_TCP, 80, true,
+     "from-alice-by-name"},
+    {"k8s docs: namespace by name label, other ns", "azure", "", by_name, "bclient", "target", VL_PROTO_TCP,
+     80, false, "from-alice-by-name"},
+    {"matchExpressions NotIn", "azure", "", expressions, "aother", "target", VL_PROTO_TCP, 80, false,
+     "not-other"},
+    {"matchExpressions NotIn, others", "azure", "", expressions, "aclient", "target", VL_PROTO_TCP, 80, true,
+     "not-other"},
+    {"protocol: a UDP rule does not open TCP", "azure", "", udp_only, "aclient", "target", VL_PROTO_TCP, 80,
+     false, "udp-only"},
+    {"protocol: a UDP rule opens every UDP port", "azure", "", udp_only, "aclient", "target", VL_PROTO_UDP,
+     5353, true, "udp-only"},
+    {"protocol: ports exclude ICMP", "azure", "", udp_only, "aclient", "target", VL_PROTO_ICMP, 0, false,
+     "udp-only"},
+    {"networkPolicy none enforces nothing", "none", "", deny_all, "frontend", "db", VL_PROTO_TCP, 6379, true,
+     "-"},
+};
+
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+/* Criterion may run each case in a new process image: pass indexes, not pointers. */
+static int case_ids[N_CASES];
+
+ParameterizedTestParameters(netpol, flow_cases)
+{
+	for (size_t i = 0; i < N_CASES; i++)
+		case_ids[i] = (int)i;
+	return cr_make_param_array(int, case_ids, N_CASES);
+}
+
+ParameterizedTest(int *id, netpol, flow_cases)
+{
+	const struct np_case *c = &cases[*id];
+	struct vl_lab *lab = np_load(c->engine, c->extra, c->policies);
+	char policy[128];
+	bool got = np_flow(lab, c->from, c->to, c->proto, c->port, policy, sizeof(policy));
+
+	cr_expect_eq(got, c->allow, "%s: %s -> %s: got %s", c->what, c->from, c->to, got ? "allow" : "deny");
+	cr_expect_str_eq(policy, c->policy, "%s: decided by %s", c->what, policy);
+	vl_lab_free(lab);
+}
+
+Test(netpol, isolation_per_direction_and_selection)
+{
+	struct vl_lab *lab = np_load("azure", "", p1);
+	int db = vl_lab_find_endpoint(lab, "db"), fe = vl_lab_find_endpoint(lab, "frontend");
+	const struct vl_np_pod *np = &lab->eff->np[db];
+
+	cr_assert(np->enforced);
+	cr_assert(np->isolated[VL_DIR_IN] && np->isolated[VL_DIR_OUT]);
+	cr_assert_eq(np->n_policies, 1);
+	cr_assert(!lab->eff->np[fe].isolated[VL_DIR_IN] && !lab->eff->np[fe].isolated[VL_DIR_OUT]);
+	/* 172.17.0.0/16 minus 172.17.1.0/24 as prefixes, the namespace's pod and the frontend: one entry */
+	cr_assert_eq(np->n_allow[VL_DIR_IN], 1);
+	cr_assert_eq(np->allow[VL_DIR_IN][0].lo, 6379);
+	cr_assert_eq(np->allow[VL_DIR_IN][0].n_peers, 8 + 2);
+	vl_lab_free(lab);
+}
