@@ -631,6 +631,8 @@ const struct vl_taint *vl_aks_node_taints(const struct vl_aks *a, int node, size
 /* Pods a node takes: maxPods for a VM node, VL_VNODE_PODS for the virtual node. */
 int vl_aks_node_capacity(const struct vl_aks *a, int node);
 #define VL_VNODE_PODS 5000
+/* The Kubernetes node a pod endpoint runs on (the virtual node's name for its pods), or NULL. */
+const char *vl_pod_node_name(const struct vl_lab *lab, const struct vl_endpoint *e);
 /*
  * Place every replica of every pod spec of cluster a (fills pods[].placed), as kube-scheduler's
  * filters and scores do for nodeSelector, taints and tolerations, required and preferred node

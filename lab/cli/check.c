@@ -46,7 +46,7 @@ static int expected_source(const struct vl_lab *lab, const struct vl_check *c, i
 	int ep;
 
 	if (!strcmp(c->expect_source, "node")) {
-		if (lab->eps[from].kind != VL_EP_POD)
+		if (lab->eps[from].kind != VL_EP_POD || lab->eps[from].virtual_node)
 			return -EINVAL;
 		*ip = lab->eps[lab->eps[from].node].ip;
 		return 0;

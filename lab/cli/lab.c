@@ -47,7 +47,7 @@ static void print_endpoints(const struct vl_lab *lab, FILE *f)
 		const char *extra = "";
 
 		if (e->kind == VL_EP_POD)
-			extra = lab->eps[e->node].name;
+			extra = vl_pod_node_name(lab, e);
 		else if (e->kind == VL_EP_NODE && e->pod_cidr.len)
 			extra = vl_prefix_fmt(e->pod_cidr, pc);
 		vl_ns_name(ns, lab->name, e->name);
@@ -367,7 +367,9 @@ static void show_json(const struct vl_lab *lab, bool running)
 		printf("]");
 		if (e->kind == VL_EP_POD) {
 			printf(",\"node\":");
-			json_str(stdout, lab->eps[e->node].name);
+			json_str(stdout, vl_pod_node_name(lab, e));
+			if (e->virtual_node)
+				printf(",\"virtualNode\":true");
 		}
 		if (e->kind == VL_EP_NODE || e->kind == VL_EP_POD) {
 			printf(",\"cluster\":");
@@ -557,7 +559,7 @@ int cmd_graph(int argc, char **argv)
 
 		printf("  \"%s\" [label=\"%s\\n%s\"];\n", e->name, e->name, vl_ip_fmt(e->ip, a));
 		if (e->kind == VL_EP_POD)
-			printf("  \"%s\" -- \"%s\";\n", e->name, lab->eps[e->node].name);
+			printf("  \"%s\" -- \"%s\";\n", e->name, vl_pod_node_name(lab, e));
 		else if (e->kind == VL_EP_INTERNET)
 			printf("  \"%s\" -- \"internet\";\n", e->name);
 		else if (e->kind == VL_EP_ONPREM)

@@ -706,6 +706,11 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 		return 0;
 	}
 	cluster = ep_cluster(lab, src);
+	if (src->virtual_node) { /* a container group: no node, no ip-masq-agent, no kube-proxy here */
+		cluster = NULL;
+		note_add(v, "%s runs on the virtual node: a container group in subnet %s", src->name,
+			 lab->subnets[src->subnet].name);
+	}
 	if (cluster && in_cluster_service(lab, v, src, nic, &f)) {
 		dst = f.dst;
 		if (v->outcome != VL_OUT_DELIVERED)

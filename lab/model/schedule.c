@@ -333,3 +333,12 @@ out:
 	free(best);
 	return rc;
 }
+
+const char *vl_pod_node_name(const struct vl_lab *lab, const struct vl_endpoint *e)
+{
+	if (e->kind != VL_EP_POD)
+		return NULL;
+	if (e->virtual_node)
+		return VNODE_NAME;
+	return e->node >= 0 && (size_t)e->node < lab->n_eps ? lab->eps[e->node].name : NULL;
+}
