@@ -53,7 +53,8 @@ static void print_endpoints(const struct vl_lab *lab, FILE *f)
 		vl_ns_name(ns, lab->name, e->name);
 		fprintf(f, "%-24s %-15s %-16s %-15s %-14s %-18s %s\n", e->name, vl_ep_kind_name(e->kind),
 			ep_where(lab, e, where, sizeof(where)), vl_ip_fmt(e->ip, ip),
-			ep_nsg_name(lab, e) ? ep_nsg_name(lab, e) : (e->kind == VL_EP_CG ? "n/a" : "-"),
+			ep_nsg_name(lab, e) ? ep_nsg_name(lab, e)
+					    : (e->kind == VL_EP_CG || e->virtual_node ? "n/a" : "-"),
 			extra, ns);
 	}
 }
@@ -447,6 +448,15 @@ int cmd_show(int argc, char **argv)
 		       k->plugin == VL_PLUGIN_KUBENET ? "kubenet" : "Azure CNI", k->node_count,
 		       k->plugin == VL_PLUGIN_KUBENET ? vl_prefix_fmt(k->pod_cidr, a) : "(subnet)");
 		printf(", service CIDR %s, maxPods %d\n", vl_prefix_fmt(k->service_cidr, a), k->max_pods);
+		if (k->has_vnode) {
+			char vn[VL_ENDPOINT_NAME_MAX + 16];
+
+			printf("  virtual node %s: subnet %s (container groups; taint virtual-kubelet.io/provider=azure:NoSchedule)\n",
+			       vl_aks_node_name(k, k->node_count, vn, sizeof(vn)), lab->subnets[k->vnode_subnet].name);
+			for (size_t e = 0; e < lab->n_eps; e++)
+				if (lab->eps[e].virtual_node && lab->eps[e].owner == (int)i)
+					printf("    pod %-24s %s\n", lab->eps[e].name, vl_ip_fmt(lab->eps[e].ip, a));
+		}
 		show_services(lab, (int)i, stdout);
 	}
 	show_public(lab, stdout);
