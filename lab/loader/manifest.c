@@ -98,6 +98,7 @@ static int read_file(struct tl *t, struct mset *ms, const struct ynode *ref)
 		return -EINVAL;
 	}
 	t->c.file = path;
+	t->c.hide = true; /* any file root can read: its values are never quoted (like NSG imports) */
 	for (size_t i = 0; i < docs->n && !r; i++)
 		r = add_doc(t, ms, docs->kids[i], path, 0);
 	return r;
@@ -231,6 +232,7 @@ static int service(struct tl *t, const struct mdoc *d, struct vl_aks *a)
 static int doc_pass(struct tl *t, const struct mset *ms, const struct mdoc *d, int pass, struct vl_aks *a)
 {
 	const struct ynode *kind = ld_get(d->n, "kind"), *meta = ld_get(d->n, "metadata"), *api;
+	char q[96];
 	int k, r;
 
 	for (k = 0; kinds[k]; k++)
@@ -240,7 +242,7 @@ static int doc_pass(struct tl *t, const struct mset *ms, const struct mdoc *d, i
 		return ld_fail(&t->c, kind,
 			       "unknown kind '%s'; manifests hold Namespace, Pod, Deployment, ReplicaSet, "
 			       "StatefulSet, Service, NetworkPolicy or a List of them",
-			       kind->str);
+			       ld_quote(&t->c, kind->str, q, sizeof(q)));
 	if (pass == 0 && (r = ld_need(&t->c, d->n, "apiVersion", kind->str, &api)))
 		return r;
 	if (pass == 0 && (r = tl_want_scalar(t, api, "apiVersion")))
@@ -278,18 +280,19 @@ int tl_manifests(struct tl *t, const struct ynode *n, struct vl_aks *a)
 		else
 			r = add_doc(t, &ms, it, NULL, 0);
 		t->c.file = topology;
+		t->c.hide = false;
 	}
 	for (int pass = 0; pass < 3 && !r; pass++)
 		for (size_t i = 0; i < ms.n && !r; i++) {
 			t->c.file = ms.v[i].file ? ms.v[i].file : topology;
+			t->c.hide = ms.v[i].file != NULL;
 			r = doc_pass(t, &ms, &ms.v[i], pass, a);
 		}
 	t->c.file = topology;
+	t->c.hide = false;
 	for (size_t i = 0; i < ms.n_trees; i++)
 		yn_free(ms.trees[i]);
 	free(ms.trees);
-	if (r && ms.n_files && t->c.err->file[0] == '\0')
-		vl_error_set(t->c.err, topology, n->loc, "in manifests");
 	for (size_t i = 0; i < ms.n_files; i++)
 		free(ms.files[i]);
 	free(ms.files);
