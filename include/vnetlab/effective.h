@@ -192,6 +192,9 @@ bool vl_cpa_is_managed(const struct vl_rule *r);
 void vl_eff_lb_health(struct vl_lab *lab);
 /* The endpoints of service s of cluster c (an empty list when there is none). */
 const struct vl_svc_pods *vl_eff_service_pods(const struct vl_lab *lab, int c, int s);
+/* One warning per network policy that selects a virtual-node pod (not enforced there, spec 17),
+ * appended to *out. 0 or -ENOMEM. */
+int vl_eff_vnode_warnings(const struct vl_lab *lab, struct vl_strv *out);
 /* The frontend holding ip, or NULL. */
 const struct vl_frontend *vl_eff_frontend(const struct vl_effective *e, uint32_t ip);
 /* The service of cluster c whose clusterIP is ip, or VL_NONE. */

@@ -59,6 +59,17 @@ static void print_endpoints(const struct vl_lab *lab, FILE *f)
 	}
 }
 
+/* What the lab emulates but Azure would not do, said once on stderr. */
+static void print_warnings(const struct vl_lab *lab)
+{
+	struct vl_strv w = {0};
+
+	if (vl_eff_vnode_warnings(lab, &w) == 0)
+		for (size_t i = 0; i < w.n; i++)
+			fprintf(stderr, "warning: %s\n", w.v[i]);
+	vl_strv_free(&w);
+}
+
 int cmd_up(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, 'n'},
@@ -90,6 +101,7 @@ int cmd_up(int argc, char **argv)
 		return EXIT_USAGE;
 	if (load_topology(argv[optind], name, &content, &len, &imports, &lab))
 		return 1;
+	print_warnings(lab);
 	if (dry) {
 		struct vl_plan *plan;
 
@@ -524,6 +536,7 @@ int cmd_validate(int argc, char **argv)
 	}
 	for (size_t i = 0; i < lab->n_nsgs; i++)
 		rules += lab->nsgs[i].n_rules;
+	print_warnings(lab);
 	printf(
 	    "%s: lab %s is valid: %zu vnets, %zu subnets, %zu NSGs (%zu rules), %zu endpoints, %zu checks, "
 	    "%zu scenario steps\n",

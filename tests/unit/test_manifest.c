@@ -408,3 +408,36 @@ Test(manifest, virtual_node_needs_azure_cni_and_a_delegated_subnet)
 			  "{subnet: x}}\n");
 	cr_expect(strstr(e, "needs a subnet delegated to Microsoft.ContainerInstance/containerGroups"), "%s", e);
 }
+
+/* A policy selecting a virtual-node pod is not enforced there: one warning per such policy. */
+Test(manifest, policy_selecting_a_virtual_node_pod_warns)
+{
+	struct vl_lab *lab = th_load(
+	    "name: t\n"
+	    "vnets: [{name: v, addressSpace: [10.1.0.0/16], subnets: [{name: s, addressPrefix: 10.1.1.0/24},\n"
+	    "  {name: aci, addressPrefix: 10.1.2.0/24, delegation: Microsoft.ContainerInstance/containerGroups}]}]\n"
+	    "aksClusters:\n"
+	    "  - name: k\n"
+	    "    subnet: s\n"
+	    "    networkPlugin: azure\n"
+	    "    networkPolicy: azure\n"
+	    "    serviceCidr: 10.2.0.0/16\n"
+	    "    nodeCount: 1\n"
+	    "    virtualNode: {subnet: aci}\n"
+	    "    manifests:\n"
+	    "      - {apiVersion: v1, kind: Pod, metadata: {name: v, labels: {app: x}},\n"
+	    "         spec: {nodeName: virtual-node-aci-linux, containers: [{name: c}]}}\n"
+	    "      - {apiVersion: v1, kind: Pod, metadata: {name: w, labels: {app: x}}, spec: {containers: [{name: c}]}}\n"
+	    "      - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: all},\n"
+	    "         spec: {podSelector: {}, policyTypes: [Ingress]}}\n"
+	    "      - {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: other},\n"
+	    "         spec: {podSelector: {matchLabels: {app: y}}}}\n");
+	struct vl_strv w = {0};
+
+	cr_assert_eq(vl_eff_vnode_warnings(lab, &w), 0);
+	cr_assert_eq(w.n, 1, "only the policy that selects v");
+	cr_assert(strstr(w.v[0], "NetworkPolicy default/all of cluster 'k' selects pod v on the virtual node"), "%s",
+		  w.v[0]);
+	vl_strv_free(&w);
+	vl_lab_free(lab);
+}
