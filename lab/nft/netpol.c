@@ -153,7 +153,7 @@ static int emit_vmap(const struct vl_lab *lab, int node_ep, enum vl_dir d, struc
 	    .key_len = 4,
 	};
 	struct vlnft_elem *e = calloc(lab->n_eps ? lab->n_eps : 1, sizeof(*e));
-	char (*names)[VLNFT_CHAIN_NAME_MAX] = calloc(lab->n_eps ? lab->n_eps : 1, sizeof(*names));
+	char(*names)[VLNFT_CHAIN_NAME_MAX] = calloc(lab->n_eps ? lab->n_eps : 1, sizeof(*names));
 	size_t n = 0;
 	int err;
 
