@@ -131,6 +131,7 @@ static struct vl_hop *hop_new(struct vl_verdict *v, enum vl_hop_type t)
 	h->nsg = h->endpoint = h->subnet = h->scope = h->vnet = h->remote_vnet = VL_NONE;
 	h->gateway = h->local_gateway = VL_NONE;
 	h->cluster = h->service = h->pod = VL_NONE;
+	h->policy = h->np_rule = VL_NONE;
 	return h;
 }
 
@@ -626,6 +627,7 @@ static void verdict_init(struct vl_verdict *v)
 	v->nsg = VL_NONE;
 	v->rule = NULL;
 	v->dst_ep = VL_NONE;
+	v->policy_cluster = v->policy = VL_NONE;
 }
 
 /* The endpoint sharing the source's NIC that holds dst: bridged or local, the fabric never sees it. */
@@ -658,8 +660,8 @@ static bool in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, c
 	return true;
 }
 
-int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
-		 uint16_t dport, struct vl_verdict *v)
+static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+		uint16_t dport, struct vl_verdict *v)
 {
 	const struct vl_endpoint *src;
 	const struct vl_aks *cluster;
@@ -746,6 +748,16 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 	if (!v->n_hops || v->nsg == VL_NONE)
 		note_add(v, "no NSG on the path");
 	return 0;
+}
+
+int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+		 uint16_t dport, struct vl_verdict *v)
+{
+	int rc = path(lab, from, dst, proto, sport, dport, v);
+
+	if (!rc)
+		vl_eval_netpol(lab, from, dst, proto, dport, v);
+	return rc;
 }
 
 const char *vl_outcome_name(enum vl_outcome o)

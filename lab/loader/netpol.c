@@ -13,6 +13,7 @@
 
 #include "tl.h"
 #include "vnetlab/ip.h"
+#include "vnetlab/loader.h"
 
 /* metadata keys `kubectl get -o yaml` prints; only name, namespace and labels mean anything here */
 static const char *const meta_keys[] = {"name",
@@ -349,7 +350,7 @@ int tl_netpol_doc(struct tl *t, const struct ynode *doc, struct vl_aks *a)
 	p->loc = doc->loc;
 	if ((r = meta(t, doc, "NetworkPolicy", &p->name, &p->ns, &md)))
 		return r;
-	for (size_t i = 0; i + 1 < a->n_policies; i++)
+	for (size_t i = t->np_base; i + 1 < a->n_policies; i++)
 		if (!strcmp(a->policies[i].name, p->name) && !strcmp(a->policies[i].ns, p->ns))
 			return ld_fail(&t->c, ld_get(md, "name"),
 				       "duplicate NetworkPolicy %s/%s in cluster '%s'", p->ns, p->name,
@@ -484,4 +485,125 @@ int tl_netpol_cluster(struct tl *t, const struct ynode *m, struct vl_aks *a)
 		if ((r = tl_netpol_doc(t, n->kids[i], a)))
 			return r;
 	return 0;
+}
+
+/* The next document of a multi-document stream: [*pos, end of doc), split on "---" lines. */
+static size_t next_doc(const char *buf, size_t len, size_t *pos, size_t *line)
+{
+	size_t start = *pos, i = start;
+
+	while (i < len) {
+		size_t eol = i;
+
+		while (eol < len && buf[eol] != '\n')
+			eol++;
+		if (eol - i >= 3 && !strncmp(buf + i, "---", 3) &&
+		    strspn(buf + i + 3, " \t\r") >= eol - i - 3 && i > start) {
+			*pos = i;
+			return i - start;
+		}
+		if (eol - i >= 3 && !strncmp(buf + i, "---", 3) && i == start)
+			start = i; /* a leading separator belongs to this document */
+		i = eol + (eol < len);
+		(void)line;
+	}
+	*pos = len;
+	return len - start;
+}
+
+static int live_doc(struct tl *t, const struct ynode *doc, struct vl_aks *a)
+{
+	const struct ynode *k = doc->kind == YN_MAP ? ld_get(doc, "kind") : NULL;
+	const struct ynode *items;
+	char q[96];
+	int r;
+
+	if (k && k->kind == YN_SCALAR && !strcmp(k->str, "Namespace"))
+		return tl_namespace_doc(t, doc, a);
+	if (k && k->kind == YN_SCALAR && !strcmp(k->str, "List")) {
+		if ((r = ld_need(&t->c, doc, "items", "List", &items)) || (r = ld_seq(&t->c, items, "items")))
+			return r;
+		for (size_t i = 0; i < items->n; i++)
+			if ((r = live_doc(t, items->kids[i], a)))
+				return r;
+		return 0;
+	}
+	if (k && k->kind == YN_SCALAR && strcmp(k->str, "NetworkPolicy"))
+		return ld_fail(&t->c, k,
+			       "unsupported kind '%s' here; expected NetworkPolicy, Namespace or List",
+			       ld_quote(&t->c, k->str, q, sizeof(q)));
+	return tl_netpol_doc(t, doc, a);
+}
+
+int vl_netpol_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab *lab, int cluster,
+			  struct vl_error *err)
+{
+	struct vl_aks *a = &lab->aks[cluster];
+	struct tl t = {
+	    .c = {.file = name ? name : "<buffer>", .err = err}, .lab = lab, .np_base = a->n_policies};
+	size_t pos = 0, line = 1, base = a->n_policies, docs = 0;
+	int r = 0;
+
+	memset(err, 0, sizeof(*err));
+	while (pos < len && !r) {
+		size_t at = pos, n = next_doc(buf, len, &pos, &line);
+		struct ynode *root = NULL;
+		char *copy;
+
+		/* blank lines keep the document's line numbers those of the whole file */
+		if (!(copy = calloc(1, at + n + 1)))
+			return -ENOMEM;
+		for (size_t i = 0; i < at; i++)
+			copy[i] = buf[i] == '\n' ? '\n' : ' ';
+		memcpy(copy + at, buf + at, n);
+		for (size_t i = 0; i < at; i++)
+			if (copy[i] != '\n')
+				copy[i] = ' ';
+		r = yn_parse(t.c.file, copy, at + n, &root, err);
+		if (!r && root) {
+			docs++;
+			r = live_doc(&t, root, a);
+		}
+		yn_free(root);
+		free(copy);
+	}
+	if (!r && !docs) {
+		vl_error_set(err, t.c.file, (struct vl_loc){1, 1}, "no NetworkPolicy in the file");
+		r = -EINVAL;
+	}
+	if (r) {
+		for (size_t i = base; i < a->n_policies; i++)
+			vl_netpol_free(&a->policies[i]);
+		a->n_policies = base;
+		return r;
+	}
+	/* the new ones replace the policies of the same namespace and name (kubectl apply) */
+	for (size_t i = base; i < a->n_policies; i++)
+		for (size_t j = 0; j < base; j++)
+			if (!strcmp(a->policies[j].name, a->policies[i].name) &&
+			    !strcmp(a->policies[j].ns, a->policies[i].ns)) {
+				vl_netpol_free(&a->policies[j]);
+				memmove(&a->policies[j], &a->policies[j + 1],
+					(a->n_policies - j - 1) * sizeof(*a->policies));
+				a->n_policies--;
+				base--;
+				i--;
+				break;
+			}
+	return 0;
+}
+
+int vl_netpol_delete(struct vl_lab *lab, int cluster, const char *ns, const char *name)
+{
+	struct vl_aks *a = &lab->aks[cluster];
+
+	for (size_t j = 0; j < a->n_policies; j++)
+		if (!strcmp(a->policies[j].name, name) && !strcmp(a->policies[j].ns, ns)) {
+			vl_netpol_free(&a->policies[j]);
+			memmove(&a->policies[j], &a->policies[j + 1],
+				(a->n_policies - j - 1) * sizeof(*a->policies));
+			a->n_policies--;
+			return 0;
+		}
+	return -ENOENT;
 }

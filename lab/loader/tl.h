@@ -38,6 +38,7 @@ struct tl {
 	const struct ynode **check_maps; /* parallel to lab->checks */
 	const struct ynode **vnet_maps;	 /* parallel to lab->vnets */
 	bool checks_file; /* a checks file over a running lab, whose rules its students may have changed */
+	size_t np_base;	  /* a live `netpol apply`: policies below this index may be replaced */
 };
 
 /* ---- fields.c ---- */
