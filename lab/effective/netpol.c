@@ -286,7 +286,8 @@ static int pod_build(struct builder *b)
 	const struct vl_pod_spec *ps = pod_spec(b->lab, b->ep);
 	int rc = 0;
 
-	b->np->enforced = b->a->netpol != VL_NETPOL_NONE;
+	/* never on the virtual node: a container group has no node to enforce them (spec 17) */
+	b->np->enforced = b->a->netpol != VL_NETPOL_NONE && !b->lab->eps[b->ep].virtual_node;
 	for (size_t i = 0; i < b->a->n_policies && !rc; i++) {
 		const struct vl_netpol *p = &b->a->policies[i];
 		int *v;

@@ -434,6 +434,12 @@ Test(manifest, policy_selecting_a_virtual_node_pod_warns)
 	    "         spec: {podSelector: {matchLabels: {app: y}}}}\n");
 	struct vl_strv w = {0};
 
+	struct vl_np_verdict nv;
+
+	cr_assert_eq(vl_np_decide(lab, vl_lab_find_endpoint(lab, "v"), VL_DIR_IN, 0x0a0101c8u, VL_PROTO_TCP, 80, &nv), 0);
+	cr_assert_eq(nv.result, VL_NP_UNENFORCED, "no policy is enforced on a virtual-node pod");
+	cr_assert_eq(vl_np_decide(lab, vl_lab_find_endpoint(lab, "w"), VL_DIR_IN, 0x0a0101c8u, VL_PROTO_TCP, 80, &nv), 0);
+	cr_assert_eq(nv.result, VL_NP_DENY, "the VM-node pod is isolated by the same policy");
 	cr_assert_eq(vl_eff_vnode_warnings(lab, &w), 0);
 	cr_assert_eq(w.n, 1, "only the policy that selects v");
 	cr_assert(strstr(w.v[0], "NetworkPolicy default/all of cluster 'k' selects pod v on the virtual node"), "%s",
