@@ -118,6 +118,7 @@ struct vl_effective {
 	struct vl_prefix **tag_prefixes; /* per service tag: its prefixes, sorted and merged */
 	size_t *n_tag_prefixes;
 	struct vl_svc_pods **svc_pods; /* [cluster][service] */
+	size_t *n_svc_pods;		/* per cluster: its services (freed without the model) */
 	struct vl_np_pod *np; /* per endpoint: network policies of a pod (zeroed for the rest) */
 	size_t n_np;
 };

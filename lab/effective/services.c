@@ -25,7 +25,8 @@ static bool selects(const struct vl_aks *a, const struct vl_service *sv, const s
 int vleff_services_build(const struct vl_lab *lab, struct vl_effective *e)
 {
 	e->svc_pods = calloc(lab->n_aks ? lab->n_aks : 1, sizeof(*e->svc_pods));
-	if (!e->svc_pods)
+	e->n_svc_pods = calloc(lab->n_aks ? lab->n_aks : 1, sizeof(*e->n_svc_pods));
+	if (!e->svc_pods || !e->n_svc_pods)
 		return -ENOMEM;
 	for (size_t c = 0; c < lab->n_aks; c++) {
 		const struct vl_aks *a = &lab->aks[c];
@@ -33,6 +34,7 @@ int vleff_services_build(const struct vl_lab *lab, struct vl_effective *e)
 		e->svc_pods[c] = calloc(a->n_services ? a->n_services : 1, sizeof(**e->svc_pods));
 		if (!e->svc_pods[c])
 			return -ENOMEM;
+		e->n_svc_pods[c] = a->n_services;
 		for (size_t s = 0; s < a->n_services; s++) {
 			struct vl_svc_pods *l = &e->svc_pods[c][s];
 
@@ -57,12 +59,14 @@ void vleff_services_free(struct vl_effective *e, const struct vl_lab *lab)
 	if (!e->svc_pods)
 		return;
 	for (size_t c = 0; c < lab->n_aks; c++) {
-		for (size_t s = 0; e->svc_pods[c] && s < lab->aks[c].n_services; s++)
+		for (size_t s = 0; e->svc_pods[c] && e->n_svc_pods && s < e->n_svc_pods[c]; s++)
 			free(e->svc_pods[c][s].pods);
 		free(e->svc_pods[c]);
 	}
 	free(e->svc_pods);
+	free(e->n_svc_pods);
 	e->svc_pods = NULL;
+	e->n_svc_pods = NULL;
 }
 
 const struct vl_svc_pods *vl_eff_service_pods(const struct vl_lab *lab, int c, int s)
@@ -70,7 +74,7 @@ const struct vl_svc_pods *vl_eff_service_pods(const struct vl_lab *lab, int c, i
 	static const struct vl_svc_pods none;
 
 	if (!lab->eff || !lab->eff->svc_pods || c < 0 || (size_t)c >= lab->n_aks || s < 0 ||
-	    (size_t)s >= lab->aks[c].n_services)
+	    !lab->eff->svc_pods[c] || (size_t)s >= lab->eff->n_svc_pods[c])
 		return &none;
 	return &lab->eff->svc_pods[c][s];
 }
