@@ -108,7 +108,7 @@ Test(vnode, pods_run_where_the_affinities_put_them)
 	char *out = th_run(NULL, "%s show %s -o json 2>&1", th_vnetlab(), th_lab.name), *at;
 
 	for (int i = 0; i < 2; i++) {
-		char name[32];
+		char name[48];
 
 		snprintf(name, sizeof(name), "\"name\":\"kuard-vnode-%d\"", i);
 		at = strstr(out, name);
