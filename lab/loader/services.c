@@ -164,7 +164,51 @@ static int svc_proto(struct tl *t, const struct ynode *n, enum vl_proto *p)
 	return 0;
 }
 
-static int svc_port(struct tl *t, const struct ynode *m, struct vl_svc_port *p)
+/*
+ * A named targetPort: the containerPort of that name in the pods the Service selects, which must
+ * agree on its number (kube-proxy resolves it per endpoint; a lab keeps one number per port).
+ */
+static int named_target(struct tl *t, const struct ynode *n, const struct vl_aks *a, const struct vl_service *s,
+			struct vl_svc_port *p)
+{
+	char q[48];
+	int found = 0;
+
+	for (size_t i = 0; i < a->n_pods; i++) {
+		const struct vl_pod_spec *ps = &a->pods[i];
+
+		if (!s->selector.n || strcmp(ps->ns, s->ns) || !vl_labels_subset(&s->selector, &ps->labels))
+			continue;
+		for (size_t k = 0; ps->port_names && k < ps->n_ports; k++) {
+			if (!ps->port_names[k] || strcmp(ps->port_names[k], n->str))
+				continue;
+			if (found && found != ps->ports[k])
+				return ld_fail(&t->c, n,
+					       "targetPort '%s' of service '%s' names port %d in one pod and %u in "
+					       "another; give the number",
+					       ld_quote(&t->c, n->str, q, sizeof(q)), s->name, found, ps->ports[k]);
+			found = ps->ports[k];
+		}
+	}
+	if (!found)
+		return ld_fail(&t->c, n, "targetPort '%s' of service '%s' names no containerPort of the pods it selects",
+			       ld_quote(&t->c, n->str, q, sizeof(q)), s->name);
+	p->target_port = (uint16_t)found;
+	return 0;
+}
+
+static bool numeric(const struct ynode *n)
+{
+	if (n->kind != YN_SCALAR || n->null || !*n->str)
+		return n->kind != YN_SCALAR || n->null; /* let ld_int say what is wrong */
+	for (const char *c = n->str; *c; c++)
+		if (*c < '0' || *c > '9')
+			return false;
+	return true;
+}
+
+static int svc_port(struct tl *t, const struct ynode *m, const struct vl_aks *a, const struct vl_service *s,
+		    struct vl_svc_port *p)
 {
 	static const char *const keys[] = {"name", "port", "targetPort", "protocol", "nodePort", NULL};
 	const struct ynode *n;
@@ -176,7 +220,10 @@ static int svc_port(struct tl *t, const struct ynode *m, struct vl_svc_port *p)
 		return r;
 	p->loc = m->loc;
 	p->port = p->target_port = (uint16_t)v;
-	if ((n = ld_get(m, "targetPort"))) {
+	if ((n = ld_get(m, "targetPort")) && !numeric(n)) {
+		if ((r = named_target(t, n, a, s, p)))
+			return r;
+	} else if (n) {
 		if ((r = ld_int(&t->c, n, "targetPort", 1, 65535, &v)))
 			return r;
 		p->target_port = (uint16_t)v;
@@ -189,7 +236,7 @@ static int svc_port(struct tl *t, const struct ynode *m, struct vl_svc_port *p)
 	return svc_proto(t, ld_get(m, "protocol"), &p->proto);
 }
 
-static int svc_ports(struct tl *t, const struct ynode *m, struct vl_service *s)
+static int svc_ports(struct tl *t, const struct ynode *m, const struct vl_aks *a, struct vl_service *s)
 {
 	const struct ynode *seq = ld_get(m, "ports"), *port = ld_get(m, "port");
 	int v, r;
@@ -227,7 +274,7 @@ static int svc_ports(struct tl *t, const struct ynode *m, struct vl_service *s)
 		return -ENOMEM;
 	s->n_ports = seq->n;
 	for (size_t i = 0; i < seq->n; i++) {
-		if ((r = svc_port(t, seq->kids[i], &s->ports[i])))
+		if ((r = svc_port(t, seq->kids[i], a, s, &s->ports[i])))
 			return r;
 		for (size_t j = 0; j < i; j++)
 			if (s->ports[j].port == s->ports[i].port && s->ports[j].proto == s->ports[i].proto)
@@ -379,7 +426,7 @@ int tl_service_obj(struct tl *t, const struct ynode *m, const struct ynode *meta
 		return r;
 	if ((n = ld_get(m, "selector")) && (r = svc_selector(t, n, a, s, manifest)))
 		return r;
-	if ((r = svc_ports(t, m, s)))
+	if ((r = svc_ports(t, m, a, s)))
 		return r;
 	for (size_t p = 0; p < s->n_ports; p++)
 		if (s->ports[p].node_port && s->type == VL_SVC_CLUSTER_IP)

@@ -103,7 +103,7 @@ static const char multi_doc[] = "apiVersion: v1\n"
 				"metadata: {name: web, namespace: shop}\n"
 				"spec:\n"
 				"  selector: {app: web}\n"
-				"  ports: [{port: 80}]\n"
+				"  ports: [{port: 8080, targetPort: http}]\n"
 				"---\n";
 
 Test(manifest, file_with_several_documents)
@@ -132,6 +132,7 @@ Test(manifest, file_with_several_documents)
 	ep(lab, "web-1");
 	cr_assert_eq(vl_lab_find_endpoint(lab, "web"), VL_NONE, "replicas are NAME-0, NAME-1");
 	cr_assert_eq(vl_eff_service_pods(lab, 0, 0)->n, 2);
+	cr_assert_eq(lab->aks[0].services[0].ports[0].target_port, 80, "a named targetPort: the pods' port http");
 	vl_lab_free(lab);
 	free(path);
 	remove_pair(dir);
@@ -219,6 +220,10 @@ static const struct bad bads[] = {
      "b}}, template: {metadata: {labels: {a: b}}, spec: {containers: []}}}}\n",
      "11:66: endpoint name 'p-0' is already used"},
     {HEAD MANIFESTS "      - does-not-exist.yaml\n", "10:9: cannot read manifest"},
+    {HEAD "    pods: [{name: p, ports: [80]}]\n" MANIFESTS
+     "      - {apiVersion: v1, kind: Service, metadata: {name: s}, spec: {selector: {app: p}, ports: [{port: 80, "
+     "targetPort: web}]}}\n",
+     "11:120: targetPort 'web' of service 's' names no containerPort of the pods it selects"},
 };
 
 Test(manifest, located_errors)
