@@ -5,8 +5,10 @@ PREFIX  ?= /usr/local
 VERSION ?= 0.2.0
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libpcap libgvc
 DEB_PKGS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-            libyaml-dev libcriterion-dev libpcap-dev libgraphviz-dev tcpdump iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
+            libyaml-dev libcriterion-dev libpcap-dev libgraphviz-dev libxml2-dev tcpdump iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
 
+# Only the tests read XML (the SVG of `graph`).
+TEST_PKGS := libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Werror
@@ -59,7 +61,8 @@ $(BUILD)/vnetlab: $(CLI_OBJS) $(BUILD)/libvnetlab.a
 $(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(wildcard include/vnetlab/*.h) $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(LDLIBS) -lcriterion
+	@$(CC) $(CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) -Itests -o $@ $< $(TEST_COMMON_OBJS) \
+		$(BUILD)/libvnetlab.a $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -lcriterion
 
 install: $(BUILD)/vnetlab
 	install -D -m 0755 $(BUILD)/vnetlab $(DESTDIR)$(PREFIX)/bin/vnetlab

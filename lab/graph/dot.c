@@ -80,6 +80,21 @@ static void put_text(FILE *f, const char *s)
 	}
 }
 
+/*
+ * An id: printable ASCII other than '"', '\\' and '%' as itself, every other byte as %XX, so distinct
+ * ids stay distinct and read back exactly (libcgraph keeps a backslash in a quoted id).
+ */
+static void put_id(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *u = (const unsigned char *)s; *u; u++)
+		if (*u >= 0x20 && *u < 0x7f && *u != '"' && *u != '\\' && *u != '%')
+			fputc(*u, f);
+		else
+			fprintf(f, "%%%02X", *u);
+	fputc('"', f);
+}
+
 static void put_str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -107,7 +122,7 @@ static void write_cluster(const struct vl_graph *g, int c, int depth, FILE *f)
 		if (n->cluster != c)
 			continue;
 		indent(f, depth);
-		put_str(f, n->id);
+		put_id(f, n->id);
 		fputs(" [label=", f);
 		put_str(f, n->label);
 		fprintf(f, ", %s];\n", node_style[n->kind]);
@@ -145,12 +160,12 @@ static void put_edge(FILE *f, const struct vl_graph *g, const struct vl_gedge *e
 	if (mid && head)
 		fprintf(f, "\"%s\"", mid);
 	else
-		put_str(f, g->nodes[a].id);
+		put_id(f, g->nodes[a].id);
 	fputs(" -- ", f);
 	if (mid && !head)
 		fprintf(f, "\"%s\"", mid);
 	else
-		put_str(f, g->nodes[mid ? a : z].id);
+		put_id(f, g->nodes[mid ? a : z].id);
 	fprintf(f, " [%s", edge_style[e->kind]);
 	if (e->label && !mid) {
 		fputs(", label=", f);
@@ -176,7 +191,7 @@ static void put_edge(FILE *f, const struct vl_graph *g, const struct vl_gedge *e
 int vl_graph_write_dot(const struct vl_graph *g, FILE *f)
 {
 	fputs("graph ", f);
-	put_str(f, g->name);
+	put_id(f, g->name);
 	fputs(" {\n"
 	      "  graph [compound=true, newrank=true, rankdir=TB, nodesep=0.3, ranksep=0.5, labelloc=t, "
 	      "fontname=\"Helvetica,Arial,sans-serif\", fontsize=14, label=",

@@ -27,18 +27,18 @@ static const struct shape node_shape[] = {
 };
 
 static const char *const node_class[] = {
-    [VL_GN_VM] = "vm",	       [VL_GN_CG] = "vm",	  [VL_GN_NODE] = "node",     [VL_GN_POD] = "pod",
-    [VL_GN_HOST] = "host",     [VL_GN_NSG] = "nsg",	  [VL_GN_ROUTE_TABLE] = "rt", [VL_GN_GATEWAY] = "gw",
-    [VL_GN_LOCAL_GATEWAY] = "gw", [VL_GN_INTERNET] = "pub", [VL_GN_SERVICE] = "svc", [VL_GN_FRONTEND] = "pub",
-    [VL_GN_PUBLIC_IP] = "pub", [VL_GN_NATGW] = "pub",	  [VL_GN_EMPTY] = "empty",
+    [VL_GN_VM] = "vlvm",	       [VL_GN_CG] = "vlvm",	  [VL_GN_NODE] = "vlnode",     [VL_GN_POD] = "vlpod",
+    [VL_GN_HOST] = "vlhost",     [VL_GN_NSG] = "vlnsg",	  [VL_GN_ROUTE_TABLE] = "vlrt", [VL_GN_GATEWAY] = "vlgw",
+    [VL_GN_LOCAL_GATEWAY] = "vlgw", [VL_GN_INTERNET] = "vlpub", [VL_GN_SERVICE] = "vlsvc", [VL_GN_FRONTEND] = "vlpub",
+    [VL_GN_PUBLIC_IP] = "vlpub", [VL_GN_NATGW] = "vlpub",	  [VL_GN_EMPTY] = "vlempty",
 };
 
 static const char *const class_defs[][2] = {
-    {"vm", "fill:#dae8fc,stroke:#6c8ebf"},   {"node", "fill:#d5e8d4,stroke:#82b366"},
-    {"pod", "fill:#eef7ea,stroke:#82b366"},  {"host", "fill:#fff2cc,stroke:#d6b656"},
-    {"nsg", "fill:#f8cecc,stroke:#b85450"},  {"rt", "fill:#fff2cc,stroke:#d6b656"},
-    {"gw", "fill:#e1d5e7,stroke:#9673a6"},   {"svc", "fill:#e6eeff,stroke:#326ce5"},
-    {"pub", "fill:#ffe6cc,stroke:#d79b00"},  {"empty", "fill:#ffffff,stroke:#bbbbbb,color:#888888"},
+    {"vlvm", "fill:#dae8fc,stroke:#6c8ebf"},   {"vlnode", "fill:#d5e8d4,stroke:#82b366"},
+    {"vlpod", "fill:#eef7ea,stroke:#82b366"},  {"vlhost", "fill:#fff2cc,stroke:#d6b656"},
+    {"vlnsg", "fill:#f8cecc,stroke:#b85450"},  {"vlrt", "fill:#fff2cc,stroke:#d6b656"},
+    {"vlgw", "fill:#e1d5e7,stroke:#9673a6"},   {"vlsvc", "fill:#e6eeff,stroke:#326ce5"},
+    {"vlpub", "fill:#ffe6cc,stroke:#d79b00"},  {"vlempty", "fill:#ffffff,stroke:#bbbbbb,color:#888888"},
 };
 
 static const char *const cluster_fill[] = {
