@@ -32,7 +32,7 @@ LAB_BINS  := $(LAB_SRCS:tests/%.c=$(BUILD)/tests/%)
 # Objects are prerequisites of pattern rules only; keep them between runs.
 .SECONDARY:
 
-.PHONY: all deps install check check-unit check-lab check-san check-fuzz contract demo bench fuzz clean format
+.PHONY: all deps install check check-unit check-lab check-san check-fuzz contract demo bench fuzz clean format diagrams
 
 all: $(BUILD)/vnetlab
 
@@ -68,6 +68,17 @@ install: $(BUILD)/vnetlab
 	install -D -m 0755 $(BUILD)/vnetlab $(DESTDIR)$(PREFIX)/bin/vnetlab
 	install -D -m 0644 docs/vnetlab.1 $(DESTDIR)$(PREFIX)/share/man/man1/vnetlab.1
 	install -D -m 0644 docs/vnetlab.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vnetlab
+
+# docs/diagrams/NAME.svg for every shipped topology (workshop files as workshop-NAME), drawn by
+# `vnetlab graph` itself (Graphviz's layout in-process). Rerun when a topology or the graph changes.
+DIAGRAM_SRCS := $(sort $(wildcard topologies/*.yaml)) $(sort $(wildcard topologies/workshop/*.yaml))
+diagrams: $(BUILD)/vnetlab
+	@mkdir -p docs/diagrams
+	@set -e; for t in $(DIAGRAM_SRCS); do \
+		n=$$(echo "$${t#topologies/}" | sed 's,/,-,g; s,\.yaml$$,,'); \
+		echo "  GRAPH   docs/diagrams/$$n.svg"; \
+		$(BUILD)/vnetlab graph "$$t" -o "docs/diagrams/$$n.svg"; \
+	done
 
 # Pure tests: no root needed.
 check-unit: $(UNIT_BINS) $(BUILD)/vnetlab

@@ -606,3 +606,28 @@ Test(graph, names_that_break_formats_or_terminals_are_escaped)
 	vl_graph_free(g);
 	vl_lab_free(lab);
 }
+
+/* docs/diagrams holds a picture of every shipped topology (`make diagrams`), of that topology. */
+Test(graph, docs_have_a_diagram_of_every_shipped_topology)
+{
+	glob_t gl = shipped();
+
+	for (size_t i = 0; i < gl.gl_pathc; i++) {
+		char *name = text("docs/diagrams/%s", gl.gl_pathv[i] + strlen("topologies/")), *svg, *p;
+		struct topo t = load(gl.gl_pathv[i]);
+		int st;
+
+		for (p = name + strlen("docs/diagrams/"); *p; p++)
+			if (*p == '/')
+				*p = '-';
+		strcpy(name + strlen(name) - strlen(".yaml"), ".svg");
+		svg = th_run(&st, "cat '%s' 2>&1", name);
+		cr_assert_eq(st, 0, "%s: no %s (make diagrams): %s", gl.gl_pathv[i], name, svg);
+		check_svg(name, t.lab, svg);
+		cr_expect(strstr(svg, t.lab->name), "%s: not a picture of lab %s", name, t.lab->name);
+		free(svg);
+		free(name);
+		topo_free(&t);
+	}
+	globfree(&gl);
+}
