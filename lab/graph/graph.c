@@ -252,7 +252,7 @@ static char *svc_ports(struct gb *b, const struct vl_service *s)
 	char *l = fmt(b, "%s", "");
 
 	for (size_t i = 0; i < s->n_ports && l; i++) {
-		char *r = fmt(b, "%s%s%u/%s", l, i ? ", " : "", s->ports[i].port, vl_proto_name(s->ports[i].proto));
+		char *r = fmt(b, "%s%s%u/%s", l, i ? ", " : "", s->ports[i].port, s->ports[i].proto == VL_PROTO_UDP ? "UDP" : "TCP");
 
 		free(l);
 		l = r;
@@ -580,13 +580,15 @@ int vl_graph_build(const struct vl_lab *lab, struct vl_graph **out)
 		const struct vl_vnet *vn = &lab->vnets[v];
 		char *sp = prefixes(&b, vn->spaces, vn->n_spaces);
 
-		vnet_c[v] = add_cluster(&b, fmt(&b, "vnet:%s", vn->name), sp ? fmt(&b, "VNet %s\n%s", vn->name, sp) : NULL,
+		vnet_c[v] = add_cluster(&b, fmt(&b, "vnet:%s", vn->name),
+					sp ? fmt(&b, "VNet %s\n%s\ndefault outbound %s", vn->name, sp,
+						 vl_ip_fmt(lab->eff->outbound_ip[v], ip))
+					   : NULL,
 					VL_GC_VNET, VL_NONE, (int)v);
 		free(sp);
 		for (size_t s = 0; s < vn->n_subnets; s++)
 			subnet(&b, vn->subnets[s], vnet_c[v]);
-		add_edge(&b, at_cluster(vnet_c[v]), at_node(b.internet), VL_GE_OUTBOUND,
-			 fmt(&b, "default outbound\n%s", vl_ip_fmt(lab->eff->outbound_ip[v], ip)), true, true);
+		add_edge(&b, at_cluster(vnet_c[v]), at_node(b.internet), VL_GE_OUTBOUND, NULL, true, true);
 	}
 	if (!b.rc)
 		peerings(&b, vnet_c);

@@ -193,7 +193,8 @@ static void check_graph(const char *prefix)
 	out = th_run(&st, "%s%s graph topologies/kubenet-outbound.yaml 2>&1", prefix, th_vnetlab());
 	cr_assert_eq(st, 0, "%s", out);
 	cr_assert(!strncmp(out, "graph \"kubenet\" {\n", 18), "%s", out);
-	cr_assert(strstr(out, "label=\"VNet cluster-vnet\\n10.10.0.0/16\""), "the VNet's box: %s", out);
+	cr_assert(strstr(out, "label=\"VNet cluster-vnet\\n10.10.0.0/16\\ndefault outbound 198.51.100.4\""),
+		  "the VNet's box: %s", out);
 	cr_assert(strstr(out, "\"nsg:aciNsg@cluster-vnet/aci\" [label=\"NSG aciNsg\\n3 rules\""), "%s", out);
 	cr_assert(strstr(out, "\"ep:observer\" -- \"ep:aks-node-1\""), "pods hang off their node: %s", out);
 	cr_assert(strstr(out, "\"ep:myContainerGroup\" [label=\"container group myContainerGroup\\n10.10.2.4\""),

@@ -296,6 +296,9 @@ static const char one_sided[] = "name: gr1\n"
 				"      - {name: s, addressPrefix: 10.1.1.0/24, routeTable: rt}\n"
 				"      - {name: nva, addressPrefix: 10.1.2.0/24}\n"
 				"      - {name: empty, addressPrefix: 10.1.3.0/24}\n"
+				"      - name: out\n"
+				"        addressPrefix: 10.1.4.0/24\n"
+				"        natGateway: {name: ngw, publicIpAddresses: [203.0.113.200]}\n"
 				"    virtualNetworkPeerings:\n"
 				"      - {name: a-to-b, remoteVirtualNetwork: b}\n"
 				"  - name: b\n"
@@ -310,7 +313,8 @@ static const char one_sided[] = "name: gr1\n"
 				"vms:\n"
 				"  - {name: vm1, subnet: a/s, publicIpAddress: true}\n"
 				"  - {name: fw, subnet: nva, enableIpForwarding: true}\n"
-				"  - {name: vm2, subnet: b/s}\n";
+				"  - {name: vm2, subnet: b/s}\n"
+				"  - {name: vm3, subnet: out}\n";
 
 Test(graph, one_sided_peering_route_table_appliance_public_ip_empty_subnet)
 {
@@ -336,6 +340,15 @@ Test(graph, one_sided_peering_route_table_appliance_public_ip_empty_subnet)
 	vm1 = vl_graph_find_node(g, "ep:vm1");
 	cr_assert(pip != VL_NONE);
 	cr_expect(has_edge(g, VL_GE_PUBLIC_IP, (struct vl_gend){false, pip}, (struct vl_gend){false, vm1}, NULL));
+	{
+		int ngw = vl_graph_find_node(g, "natgw:ngw@a/out");
+
+		cr_assert_neq(ngw, VL_NONE, "the NAT gateway");
+		cr_expect_eq(g->nodes[ngw].cluster, vl_graph_find_cluster(g, "subnet:a/out"));
+		cr_expect_str_eq(g->nodes[ngw].label, "NAT gateway ngw\n203.0.113.200");
+		cr_expect(has_edge(g, VL_GE_OUTBOUND, (struct vl_gend){false, ngw},
+				   (struct vl_gend){false, vl_graph_find_node(g, "internet")}, NULL));
+	}
 	empty = vl_graph_find_node(g, "empty:a/empty");
 	cr_assert_neq(empty, VL_NONE, "an empty subnet still gets a box");
 	cr_expect_eq(g->nodes[empty].cluster, vl_graph_find_cluster(g, "subnet:a/empty"));
