@@ -101,6 +101,7 @@ check-san:
 		check-unit check-lab
 check-san: export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
 check-san: export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
+check-san: export LSAN_OPTIONS = suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
 check: deps
 	$(MAKE) all check-unit check-lab

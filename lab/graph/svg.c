@@ -4,6 +4,10 @@
  * Graphviz's dot layout and rendered by its core SVG renderer (libgvc), so the picture and
  * `--format dot` are the same graph and no `dot` program is needed. Graphviz reports through
  * a global hook; its messages are kept for the caller instead of being printed.
+ *
+ * One Graphviz context serves the whole process and is never freed: Graphviz 2.42/2.43 caches
+ * the last font it measured in a static that gvFreeContext() frees, so a second context reads
+ * freed memory (seen under AddressSanitizer when a test renders twice).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,7 +43,7 @@ int vl_graph_write_svg(const struct vl_graph *g, FILE *f, char *why, size_t why_
 	char *dot = NULL, *data = NULL;
 	size_t dot_len = 0;
 	unsigned int len = 0;
-	GVC_t *gvc = NULL;
+	static GVC_t *gvc;
 	Agraph_t *ag = NULL;
 	FILE *mem;
 	int rc = 0;
@@ -55,7 +59,8 @@ int vl_graph_write_svg(const struct vl_graph *g, FILE *f, char *why, size_t why_
 	}
 	agseterr(AGERR);
 	agseterrf(keep_msg);
-	gvc = gvContext();
+	if (!gvc)
+		gvc = gvContext();
 	if (!gvc) {
 		rc = fail(why, why_len, -ENOMEM, "graphviz: no context");
 		goto out;
@@ -81,8 +86,6 @@ int vl_graph_write_svg(const struct vl_graph *g, FILE *f, char *why, size_t why_
 out:
 	if (ag)
 		agclose(ag);
-	if (gvc)
-		gvFreeContext(gvc);
 	agseterrf(NULL);
 	free(dot);
 	return rc;
