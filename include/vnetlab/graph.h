@@ -54,8 +54,8 @@ enum vl_gedge_kind {
 	VL_GE_NEXT_HOP,	  /* route table to the appliance a route sends to */
 	VL_GE_BACKEND,	  /* frontend to a backend node; weak when its probe fails */
 	VL_GE_SELECTS,	  /* service to a pod it selects */
-	VL_GE_PUBLIC_IP,  /* public IP to its VM, frontend to its service */
-	VL_GE_OUTBOUND,	  /* VNet, NAT gateway or public IP to the Internet */
+	VL_GE_PUBLIC_IP,  /* an instance public IP to its VM (1:1 NAT) */
+	VL_GE_OUTBOUND,	  /* a VNet (default outbound access) or a NAT gateway to the Internet */
 };
 
 struct vl_gcluster {
@@ -83,7 +83,7 @@ struct vl_gend {
 struct vl_gedge {
 	struct vl_gend a, b;
 	enum vl_gedge_kind kind;
-	char *label; /* NULL: none */
+	char *label;   /* NULL: none */
 	bool directed; /* an arrow from a to b */
 	bool weak;     /* drawn dashed: not (yet) carrying traffic */
 };

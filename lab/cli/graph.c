@@ -70,7 +70,8 @@ static int write_file(const struct vl_graph *g, enum format fmt, const char *pat
 	f = fopen(tmp, "w");
 	if (!f) {
 		rc = -errno;
-		fprintf(stderr, "vnetlab: graph: %s: %s\n", cli_printable(path, safe, sizeof(safe)), strerror(-rc));
+		fprintf(stderr, "vnetlab: graph: %s: %s\n", cli_printable(path, safe, sizeof(safe)),
+			strerror(-rc));
 		free(tmp);
 		return rc;
 	}
@@ -81,7 +82,8 @@ static int write_file(const struct vl_graph *g, enum format fmt, const char *pat
 	}
 	if (!rc && rename(tmp, path)) {
 		rc = -errno;
-		fprintf(stderr, "vnetlab: graph: %s: %s\n", cli_printable(path, safe, sizeof(safe)), strerror(-rc));
+		fprintf(stderr, "vnetlab: graph: %s: %s\n", cli_printable(path, safe, sizeof(safe)),
+			strerror(-rc));
 	}
 	if (rc)
 		unlink(tmp);
@@ -91,9 +93,8 @@ static int write_file(const struct vl_graph *g, enum format fmt, const char *pat
 
 int cmd_graph(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
-						 {"output-file", required_argument, NULL, 'o'},
-						 {0}};
+	static const struct option longopts[] = {
+	    {"format", required_argument, NULL, 'f'}, {"output-file", required_argument, NULL, 'o'}, {0}};
 	enum format fmt = FMT_NONE;
 	const char *out = NULL;
 	struct vl_graph *g = NULL;

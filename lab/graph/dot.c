@@ -150,8 +150,8 @@ static void write_cluster(const struct vl_graph *g, int c, int depth, FILE *f)
  * One edge a -- z, or, with mid, one half of an edge drawn through the node mid (a is then the
  * end on this side: the head when head is set).
  */
-static void put_edge(FILE *f, const struct vl_graph *g, const struct vl_gedge *e, int a, int z, const char *mid,
-		     bool head)
+static void put_edge(FILE *f, const struct vl_graph *g, const struct vl_gedge *e, int a, int z,
+		     const char *mid, bool head)
 {
 	bool clip_tail = mid ? (!head && e->a.cluster) : e->a.cluster;
 	bool clip_head = mid ? (head && e->b.cluster) : e->b.cluster;
@@ -199,7 +199,8 @@ int vl_graph_write_dot(const struct vl_graph *g, FILE *f)
 	fputs("\"vnetlab lab ", f);
 	put_text(f, g->name);
 	fputs("\"];\n"
-	      "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica,Arial,sans-serif\", fontsize=10, "
+	      "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica,Arial,sans-serif\", "
+	      "fontsize=10, "
 	      "margin=\"0.12,0.06\"];\n"
 	      "  edge [fontname=\"Helvetica,Arial,sans-serif\", fontsize=9];\n",
 	      f);
@@ -212,14 +213,17 @@ int vl_graph_write_dot(const struct vl_graph *g, FILE *f)
 		if (a == VL_NONE || z == VL_NONE)
 			continue;
 		if (e->kind == VL_GE_PEERING && e->label) {
-			/* A peering is a resource of its own: a label between two boxes sits best on a node. */
+			/* A peering is a resource of its own: a label between two boxes sits best on a node.
+			 */
 			char mid[40];
 
 			snprintf(mid, sizeof(mid), "peering:%zu", i);
 			fprintf(f, "  \"%s\" [label=", mid);
 			put_str(f, e->label);
-			fprintf(f, ", shape=box, style=\"rounded,filled%s\", fillcolor=\"#ffffff\", color=\"#1f5fa8\", "
-				   "fontcolor=\"#1f5fa8\", fontsize=9];\n",
+			fprintf(f,
+				", shape=box, style=\"rounded,filled%s\", fillcolor=\"#ffffff\", "
+				"color=\"#1f5fa8\", "
+				"fontcolor=\"#1f5fa8\", fontsize=9];\n",
 				e->weak ? ",dashed" : "");
 			put_edge(f, g, e, a, VL_NONE, mid, false);
 			put_edge(f, g, e, z, VL_NONE, mid, true);

@@ -18,8 +18,8 @@ enum gch_type {
 
 struct gch {
 	enum gch_type type;
-	size_t len;	/* bytes consumed */
-	uint32_t code;	/* GCH_TEXT, GCH_CODE: the code point; GCH_BYTE: the byte */
+	size_t len;    /* bytes consumed */
+	uint32_t code; /* GCH_TEXT, GCH_CODE: the code point; GCH_BYTE: the byte */
 };
 
 /* The next character of s; never reads past its NUL. */

@@ -162,7 +162,8 @@ static void nsg_node(struct gb *b, int nsg, int sc, const char *where, bool nic)
 	const struct vl_nsg *n = &b->lab->nsgs[nsg];
 
 	add_node(b, fmt(b, "%s:%s@%s", nic ? "nicnsg" : "nsg", n->name, where),
-		 fmt(b, "NSG %s%s\n%zu rule%s", n->name, nic ? " (NIC)" : "", n->n_rules, n->n_rules == 1 ? "" : "s"),
+		 fmt(b, "NSG %s%s\n%zu rule%s", n->name, nic ? " (NIC)" : "", n->n_rules,
+		     n->n_rules == 1 ? "" : "s"),
 		 VL_GN_NSG, sc, nsg);
 }
 
@@ -174,8 +175,8 @@ static void route_table_node(struct gb *b, int s, int sc, const char *where)
 
 	l = fmt(b, "route table %s", rt->name);
 	for (size_t i = 0; i < rt->n_routes && i < ROUTES_SHOWN; i++) {
-		char *line = fmt(b, "%s → %s%s%s", vl_prefix_fmt(rt->routes[i].prefix, a), hop_type(rt->routes[i].type),
-				 rt->routes[i].next_hop ? " " : "",
+		char *line = fmt(b, "%s → %s%s%s", vl_prefix_fmt(rt->routes[i].prefix, a),
+				 hop_type(rt->routes[i].type), rt->routes[i].next_hop ? " " : "",
 				 rt->routes[i].next_hop ? vl_ip_fmt(rt->routes[i].next_hop, ip) : "");
 
 		if (line)
@@ -189,7 +190,8 @@ static void route_table_node(struct gb *b, int s, int sc, const char *where)
 			l = cat(b, l, line);
 		free(line);
 	}
-	add_node(b, fmt(b, "rt:%s@%s", rt->name, where), l, VL_GN_ROUTE_TABLE, sc, lab->subnets[s].route_table);
+	add_node(b, fmt(b, "rt:%s@%s", rt->name, where), l, VL_GN_ROUTE_TABLE, sc,
+		 lab->subnets[s].route_table);
 }
 
 /* A kubenet cluster's route table: each node's pod /24 via the node. */
@@ -252,7 +254,8 @@ static char *svc_ports(struct gb *b, const struct vl_service *s)
 	char *l = fmt(b, "%s", "");
 
 	for (size_t i = 0; i < s->n_ports && l; i++) {
-		char *r = fmt(b, "%s%s%u/%s", l, i ? ", " : "", s->ports[i].port, s->ports[i].proto == VL_PROTO_UDP ? "UDP" : "TCP");
+		char *r = fmt(b, "%s%s%u/%s", l, i ? ", " : "", s->ports[i].port,
+			      s->ports[i].proto == VL_PROTO_UDP ? "UDP" : "TCP");
 
 		free(l);
 		l = r;
@@ -286,7 +289,8 @@ static void aks_cluster(struct gb *b, int c, int sc)
 		if (e->kind != VL_EP_NODE || e->owner != c)
 			continue;
 		if (e->pod_cidr.len)
-			l = fmt(b, "node %s\n%s\npods %s", e->name, vl_ip_fmt(e->ip, ip), vl_prefix_fmt(e->pod_cidr, a));
+			l = fmt(b, "node %s\n%s\npods %s", e->name, vl_ip_fmt(e->ip, ip),
+				vl_prefix_fmt(e->pod_cidr, a));
 		else
 			l = fmt(b, "node %s\n%s", e->name, vl_ip_fmt(e->ip, ip));
 		b->ep_node[i] = add_node(b, fmt(b, "ep:%s", e->name), l, VL_GN_NODE, kc, (int)i);
@@ -296,8 +300,9 @@ static void aks_cluster(struct gb *b, int c, int sc)
 
 		if (e->kind != VL_EP_POD || e->owner != c)
 			continue;
-		b->ep_node[i] = add_node(b, fmt(b, "ep:%s", e->name), fmt(b, "pod %s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
-					 VL_GN_POD, kc, (int)i);
+		b->ep_node[i] =
+		    add_node(b, fmt(b, "ep:%s", e->name), fmt(b, "pod %s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
+			     VL_GN_POD, kc, (int)i);
 		add_edge(b, at_node(b->ep_node[i]), at_node(b->ep_node[e->node]), VL_GE_POD,
 			 k->plugin == VL_PLUGIN_KUBENET ? fmt(b, "cbr0") : NULL, false, false);
 	}
@@ -316,7 +321,8 @@ static void aks_cluster(struct gb *b, int c, int sc)
 			const struct vl_endpoint *e = &lab->eps[i];
 
 			if (e->kind == VL_EP_POD && e->owner == c && e->pod_spec == sv->selector)
-				add_edge(b, at_node(n), at_node(b->ep_node[i]), VL_GE_SELECTS, NULL, true, false);
+				add_edge(b, at_node(n), at_node(b->ep_node[i]), VL_GE_SELECTS, NULL, true,
+					 false);
 		}
 	}
 }
@@ -332,7 +338,8 @@ static void nic_nsgs(struct gb *b, int s, int sc, const char *where)
 		for (size_t i = 0; i < lab->n_eps; i++) {
 			const struct vl_endpoint *e = &lab->eps[i];
 
-			if (e->subnet != s || e->nic != (int)i || e->nic_nsg != (int)nsg || b->ep_node[i] == VL_NONE)
+			if (e->subnet != s || e->nic != (int)i || e->nic_nsg != (int)nsg ||
+			    b->ep_node[i] == VL_NONE)
 				continue;
 			if (n == VL_NONE) {
 				nsg_node(b, (int)nsg, sc, where, true);
@@ -391,10 +398,11 @@ static void subnet(struct gb *b, int s, int vc)
 			ips = r;
 		}
 		if (ips) {
-			int n = add_node(b, fmt(b, "natgw:%s@%s", sn->natgw, where), fmt(b, "NAT gateway %s\n%s", sn->natgw, ips),
-					 VL_GN_NATGW, sc, s);
+			int n = add_node(b, fmt(b, "natgw:%s@%s", sn->natgw, where),
+					 fmt(b, "NAT gateway %s\n%s", sn->natgw, ips), VL_GN_NATGW, sc, s);
 
-			add_edge(b, at_node(n), at_node(b->internet), VL_GE_OUTBOUND, fmt(b, "SNAT"), true, false);
+			add_edge(b, at_node(n), at_node(b->internet), VL_GE_OUTBOUND, fmt(b, "SNAT"), true,
+				 false);
 		}
 		free(ips);
 	}
@@ -403,8 +411,8 @@ static void subnet(struct gb *b, int s, int vc)
 
 		if (gw->subnet == s)
 			add_node(b, fmt(b, "gw:%s", gw->name),
-				 fmt(b, "%s gateway %s\n%s", gw->type == VL_GW_VPN ? "VPN" : "ExpressRoute", gw->name,
-				     vl_ip_fmt(gw->ip, ip)),
+				 fmt(b, "%s gateway %s\n%s", gw->type == VL_GW_VPN ? "VPN" : "ExpressRoute",
+				     gw->name, vl_ip_fmt(gw->ip, ip)),
 				 VL_GN_GATEWAY, sc, (int)i);
 	}
 	for (size_t i = 0; i < lab->n_eps; i++) {
@@ -413,11 +421,13 @@ static void subnet(struct gb *b, int s, int vc)
 		if (e->subnet != s)
 			continue;
 		if (e->kind == VL_EP_VM)
-			b->ep_node[i] = add_node(b, fmt(b, "ep:%s", e->name), vm_label(b, e), VL_GN_VM, sc, (int)i);
+			b->ep_node[i] =
+			    add_node(b, fmt(b, "ep:%s", e->name), vm_label(b, e), VL_GN_VM, sc, (int)i);
 		else if (e->kind == VL_EP_CG)
-			b->ep_node[i] = add_node(b, fmt(b, "ep:%s", e->name),
-						 fmt(b, "container group %s\n%s", e->name, vl_ip_fmt(e->ip, ip)), VL_GN_CG,
-						 sc, (int)i);
+			b->ep_node[i] =
+			    add_node(b, fmt(b, "ep:%s", e->name),
+				     fmt(b, "container group %s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
+				     VL_GN_CG, sc, (int)i);
 	}
 	for (size_t c = 0; c < lab->n_aks; c++)
 		if (lab->aks[c].subnet == s)
@@ -442,8 +452,8 @@ static void peerings(struct gb *b, const int *vnet_c)
 			if (p->remote == (int)v || (back && p->remote < (int)v))
 				continue;
 			if (!back) {
-				add_edge(b, at_cluster(vnet_c[v]), at_cluster(vnet_c[p->remote]), VL_GE_PEERING,
-					 fmt(b, "peering %s\n%s", p->name, state), true, true);
+				add_edge(b, at_cluster(vnet_c[v]), at_cluster(vnet_c[p->remote]),
+					 VL_GE_PEERING, fmt(b, "peering %s\n%s", p->name, state), true, true);
 				continue;
 			}
 			l = fmt(b, "peering %s", state);
@@ -452,8 +462,8 @@ static void peerings(struct gb *b, const int *vnet_c)
 				l = cat(b, l, "gateway transit");
 			if (!p->allow_vnet_access || !back->allow_vnet_access)
 				l = cat(b, l, "VNet access off");
-			add_edge(b, at_cluster(vnet_c[v]), at_cluster(vnet_c[p->remote]), VL_GE_PEERING, l, false,
-				 !p->allow_vnet_access || !back->allow_vnet_access);
+			add_edge(b, at_cluster(vnet_c[v]), at_cluster(vnet_c[p->remote]), VL_GE_PEERING, l,
+				 false, !p->allow_vnet_access || !back->allow_vnet_access);
 		}
 }
 
@@ -465,28 +475,33 @@ static void outside(struct gb *b)
 	for (size_t g = 0; g < lab->n_local_gateways; g++) {
 		const struct vl_local_gateway *lg = &lab->local_gateways[g];
 		char *pl = prefixes(b, lg->prefixes, lg->n_prefixes);
-		int oc = add_cluster(b, fmt(b, "onprem:%s", lg->name), pl ? fmt(b, "on-premises %s\n%s", lg->name, pl) : NULL,
-				     VL_GC_ONPREM, VL_NONE, (int)g);
+		int oc = add_cluster(b, fmt(b, "onprem:%s", lg->name),
+				     pl ? fmt(b, "on-premises %s\n%s", lg->name, pl) : NULL, VL_GC_ONPREM,
+				     VL_NONE, (int)g);
 
 		free(pl);
-		add_node(b, fmt(b, "lgw:%s", lg->name), fmt(b, "local network gateway %s", lg->name), VL_GN_LOCAL_GATEWAY, oc,
-			 (int)g);
+		add_node(b, fmt(b, "lgw:%s", lg->name), fmt(b, "local network gateway %s", lg->name),
+			 VL_GN_LOCAL_GATEWAY, oc, (int)g);
 		for (size_t i = 0; i < lab->n_eps; i++) {
 			const struct vl_endpoint *e = &lab->eps[i];
 
 			if (e->kind == VL_EP_ONPREM && e->owner == (int)g)
 				b->ep_node[i] = add_node(b, fmt(b, "ep:%s", e->name),
-							 fmt(b, "%s\n%s", e->name, vl_ip_fmt(e->ip, ip)), VL_GN_HOST, oc, (int)i);
+							 fmt(b, "%s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
+							 VL_GN_HOST, oc, (int)i);
 		}
 	}
-	b->internet_c = add_cluster(b, fmt(b, "internet"), fmt(b, "Internet"), VL_GC_INTERNET, VL_NONE, VL_NONE);
-	b->internet = add_node(b, fmt(b, "internet"), fmt(b, "any public address"), VL_GN_INTERNET, b->internet_c, VL_NONE);
+	b->internet_c =
+	    add_cluster(b, fmt(b, "internet"), fmt(b, "Internet"), VL_GC_INTERNET, VL_NONE, VL_NONE);
+	b->internet = add_node(b, fmt(b, "internet"), fmt(b, "any public address"), VL_GN_INTERNET,
+			       b->internet_c, VL_NONE);
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 
 		if (e->kind == VL_EP_INTERNET)
-			b->ep_node[i] = add_node(b, fmt(b, "ep:%s", e->name), fmt(b, "%s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
-						 VL_GN_HOST, b->internet_c, (int)i);
+			b->ep_node[i] = add_node(b, fmt(b, "ep:%s", e->name),
+						 fmt(b, "%s\n%s", e->name, vl_ip_fmt(e->ip, ip)), VL_GN_HOST,
+						 b->internet_c, (int)i);
 	}
 }
 
@@ -503,10 +518,12 @@ static void public_side(struct gb *b)
 
 		if (e->kind != VL_EP_VM || !lab->vms[e->owner].has_public_ip)
 			continue;
-		n = add_node(b, fmt(b, "pip:%s", e->name),
-			     fmt(b, "public IP of %s\n%s", e->name, vl_ip_fmt(lab->vms[e->owner].public_ip, ip)),
-			     VL_GN_PUBLIC_IP, b->internet_c, (int)i);
-		add_edge(b, at_node(n), at_node(b->ep_node[i]), VL_GE_PUBLIC_IP, fmt(b, "1:1 NAT"), true, false);
+		n = add_node(
+		    b, fmt(b, "pip:%s", e->name),
+		    fmt(b, "public IP of %s\n%s", e->name, vl_ip_fmt(lab->vms[e->owner].public_ip, ip)),
+		    VL_GN_PUBLIC_IP, b->internet_c, (int)i);
+		add_edge(b, at_node(n), at_node(b->ep_node[i]), VL_GE_PUBLIC_IP, fmt(b, "1:1 NAT"), true,
+			 false);
 	}
 	for (size_t f = 0; f < eff->n_frontends; f++) {
 		const struct vl_frontend *fe = &eff->frontends[f];
@@ -516,7 +533,8 @@ static void public_side(struct gb *b)
 		int n;
 
 		n = add_node(b, fmt(b, "fe:%s/%s", k->name, sv->name),
-			     ports ? fmt(b, "LB frontend %s\n%s %s", sv->name, vl_ip_fmt(fe->ip, ip), ports) : NULL,
+			     ports ? fmt(b, "LB frontend %s\n%s %s", sv->name, vl_ip_fmt(fe->ip, ip), ports)
+				   : NULL,
 			     VL_GN_FRONTEND, b->internet_c, (int)f);
 		free(ports);
 		for (size_t i = 0; i < fe->n_backends; i++) {
@@ -552,9 +570,11 @@ static void appliances(struct gb *b)
 			if (ep == VL_NONE || b->ep_node[ep] == VL_NONE)
 				continue;
 			for (size_t q = 0; q < r; q++)
-				seen |= rt->routes[q].type == VL_HOP_APPLIANCE && rt->routes[q].next_hop == rt->routes[r].next_hop;
+				seen |= rt->routes[q].type == VL_HOP_APPLIANCE &&
+					rt->routes[q].next_hop == rt->routes[r].next_hop;
 			if (!seen)
-				add_edge(b, at_node((int)i), at_node(b->ep_node[ep]), VL_GE_NEXT_HOP, fmt(b, "next hop"), true, false);
+				add_edge(b, at_node((int)i), at_node(b->ep_node[ep]), VL_GE_NEXT_HOP,
+					 fmt(b, "next hop"), true, false);
 		}
 	}
 }
@@ -598,8 +618,11 @@ int vl_graph_build(const struct vl_lab *lab, struct vl_graph **out)
 		char *lid = fmt(&b, "lgw:%s", lab->local_gateways[cn->local_gateway].name);
 
 		if (id && lid)
-			add_edge(&b, at_node(vl_graph_find_node(b.g, id)), at_node(vl_graph_find_node(b.g, lid)), VL_GE_CONNECTION,
-				 fmt(&b, "%s\n%s", cn->name, cn->type == VL_CONN_IPSEC ? "IPsec" : "ExpressRoute"), false, false);
+			add_edge(
+			    &b, at_node(vl_graph_find_node(b.g, id)), at_node(vl_graph_find_node(b.g, lid)),
+			    VL_GE_CONNECTION,
+			    fmt(&b, "%s\n%s", cn->name, cn->type == VL_CONN_IPSEC ? "IPsec" : "ExpressRoute"),
+			    false, false);
 		free(id);
 		free(lid);
 	}

@@ -16,29 +16,37 @@ struct shape {
 };
 
 static const struct shape node_shape[] = {
-    [VL_GN_VM] = {"[\"", "\"]"},	  [VL_GN_CG] = {"[[\"", "\"]]"},
-    [VL_GN_NODE] = {"[\"", "\"]"},	  [VL_GN_POD] = {"([\"", "\"])"},
-    [VL_GN_HOST] = {"[\"", "\"]"},	  [VL_GN_NSG] = {"{{\"", "\"}}"},
-    [VL_GN_ROUTE_TABLE] = {"[/\"", "\"/]"}, [VL_GN_GATEWAY] = {"{{\"", "\"}}"},
-    [VL_GN_LOCAL_GATEWAY] = {"{{\"", "\"}}"}, [VL_GN_INTERNET] = {"((\"", "\"))"},
-    [VL_GN_SERVICE] = {"[[\"", "\"]]"},	  [VL_GN_FRONTEND] = {"[\\\"", "\"/]"},
-    [VL_GN_PUBLIC_IP] = {"([\"", "\"])"},  [VL_GN_NATGW] = {">\"", "\"]"},
+    [VL_GN_VM] = {"[\"", "\"]"},
+    [VL_GN_CG] = {"[[\"", "\"]]"},
+    [VL_GN_NODE] = {"[\"", "\"]"},
+    [VL_GN_POD] = {"([\"", "\"])"},
+    [VL_GN_HOST] = {"[\"", "\"]"},
+    [VL_GN_NSG] = {"{{\"", "\"}}"},
+    [VL_GN_ROUTE_TABLE] = {"[/\"", "\"/]"},
+    [VL_GN_GATEWAY] = {"{{\"", "\"}}"},
+    [VL_GN_LOCAL_GATEWAY] = {"{{\"", "\"}}"},
+    [VL_GN_INTERNET] = {"((\"", "\"))"},
+    [VL_GN_SERVICE] = {"[[\"", "\"]]"},
+    [VL_GN_FRONTEND] = {"[\\\"", "\"/]"},
+    [VL_GN_PUBLIC_IP] = {"([\"", "\"])"},
+    [VL_GN_NATGW] = {">\"", "\"]"},
     [VL_GN_EMPTY] = {"[\"", "\"]"},
 };
 
 static const char *const node_class[] = {
-    [VL_GN_VM] = "vlvm",	       [VL_GN_CG] = "vlvm",	  [VL_GN_NODE] = "vlnode",     [VL_GN_POD] = "vlpod",
-    [VL_GN_HOST] = "vlhost",     [VL_GN_NSG] = "vlnsg",	  [VL_GN_ROUTE_TABLE] = "vlrt", [VL_GN_GATEWAY] = "vlgw",
-    [VL_GN_LOCAL_GATEWAY] = "vlgw", [VL_GN_INTERNET] = "vlpub", [VL_GN_SERVICE] = "vlsvc", [VL_GN_FRONTEND] = "vlpub",
-    [VL_GN_PUBLIC_IP] = "vlpub", [VL_GN_NATGW] = "vlpub",	  [VL_GN_EMPTY] = "vlempty",
+    [VL_GN_VM] = "vlvm",	  [VL_GN_CG] = "vlvm",	     [VL_GN_NODE] = "vlnode",
+    [VL_GN_POD] = "vlpod",	  [VL_GN_HOST] = "vlhost",   [VL_GN_NSG] = "vlnsg",
+    [VL_GN_ROUTE_TABLE] = "vlrt", [VL_GN_GATEWAY] = "vlgw",  [VL_GN_LOCAL_GATEWAY] = "vlgw",
+    [VL_GN_INTERNET] = "vlpub",	  [VL_GN_SERVICE] = "vlsvc", [VL_GN_FRONTEND] = "vlpub",
+    [VL_GN_PUBLIC_IP] = "vlpub",  [VL_GN_NATGW] = "vlpub",   [VL_GN_EMPTY] = "vlempty",
 };
 
 static const char *const class_defs[][2] = {
-    {"vlvm", "fill:#dae8fc,stroke:#6c8ebf"},   {"vlnode", "fill:#d5e8d4,stroke:#82b366"},
-    {"vlpod", "fill:#eef7ea,stroke:#82b366"},  {"vlhost", "fill:#fff2cc,stroke:#d6b656"},
-    {"vlnsg", "fill:#f8cecc,stroke:#b85450"},  {"vlrt", "fill:#fff2cc,stroke:#d6b656"},
-    {"vlgw", "fill:#e1d5e7,stroke:#9673a6"},   {"vlsvc", "fill:#e6eeff,stroke:#326ce5"},
-    {"vlpub", "fill:#ffe6cc,stroke:#d79b00"},  {"vlempty", "fill:#ffffff,stroke:#bbbbbb,color:#888888"},
+    {"vlvm", "fill:#dae8fc,stroke:#6c8ebf"},  {"vlnode", "fill:#d5e8d4,stroke:#82b366"},
+    {"vlpod", "fill:#eef7ea,stroke:#82b366"}, {"vlhost", "fill:#fff2cc,stroke:#d6b656"},
+    {"vlnsg", "fill:#f8cecc,stroke:#b85450"}, {"vlrt", "fill:#fff2cc,stroke:#d6b656"},
+    {"vlgw", "fill:#e1d5e7,stroke:#9673a6"},  {"vlsvc", "fill:#e6eeff,stroke:#326ce5"},
+    {"vlpub", "fill:#ffe6cc,stroke:#d79b00"}, {"vlempty", "fill:#ffffff,stroke:#bbbbbb,color:#888888"},
 };
 
 static const char *const cluster_fill[] = {
@@ -50,16 +58,21 @@ static const char *const cluster_fill[] = {
 };
 
 static const char *const edge_color[] = {
-    [VL_GE_PEERING] = "stroke:#1f5fa8,stroke-width:2px", [VL_GE_CONNECTION] = "stroke:#9673a6,stroke-width:2px",
-    [VL_GE_NIC_NSG] = "stroke:#b85450",		      [VL_GE_POD] = "stroke:#82b366",
-    [VL_GE_NEXT_HOP] = "stroke:#d79b00",		      [VL_GE_BACKEND] = "stroke:#d79b00",
-    [VL_GE_SELECTS] = "stroke:#326ce5",		      [VL_GE_PUBLIC_IP] = "stroke:#d79b00",
+    [VL_GE_PEERING] = "stroke:#1f5fa8,stroke-width:2px",
+    [VL_GE_CONNECTION] = "stroke:#9673a6,stroke-width:2px",
+    [VL_GE_NIC_NSG] = "stroke:#b85450",
+    [VL_GE_POD] = "stroke:#82b366",
+    [VL_GE_NEXT_HOP] = "stroke:#d79b00",
+    [VL_GE_BACKEND] = "stroke:#d79b00",
+    [VL_GE_SELECTS] = "stroke:#326ce5",
+    [VL_GE_PUBLIC_IP] = "stroke:#d79b00",
     [VL_GE_OUTBOUND] = "stroke:#999999",
 };
 
 static bool safe(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr(" .,:/-_+=@", c);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr(" .,:/-_+=@", c);
 }
 
 static void put_text(FILE *f, const char *s)

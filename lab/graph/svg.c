@@ -71,7 +71,8 @@ int vl_graph_write_svg(const struct vl_graph *g, FILE *f, char *why, size_t why_
 		goto out;
 	}
 	if (gvLayout(gvc, ag, "dot")) {
-		rc = fail(why, why_len, -ENOTSUP, "graphviz: no dot layout (is libgvc's plugin configuration installed?)");
+		rc = fail(why, why_len, -ENOTSUP,
+			  "graphviz: no dot layout (is libgvc's plugin configuration installed?)");
 		goto out;
 	}
 	if (gvRenderData(gvc, ag, "svg", &data, &len) || !data) {

@@ -10,19 +10,20 @@
 
 #include "common/helpers.h"
 
-static const char topo[] = "vnets:\n"
-			   "  - name: gvnet\n"
-			   "    addressSpace: [10.77.0.0/16]\n"
-			   "    subnets:\n"
-			   "      - {name: web, addressPrefix: 10.77.1.0/24, networkSecurityGroup: web-nsg}\n"
-			   "networkSecurityGroups:\n"
-			   "  - name: web-nsg\n"
-			   "    securityRules:\n"
-			   "      - {name: allow-http, priority: 100, direction: Inbound, access: Allow, protocol: Tcp,\n"
-			   "         sourceAddressPrefix: \"*\", sourcePortRange: \"*\", destinationAddressPrefix: \"*\",\n"
-			   "         destinationPortRange: \"80\"}\n"
-			   "vms:\n"
-			   "  - {name: gweb, subnet: web, app: hello, ports: [80]}\n";
+static const char topo[] =
+    "vnets:\n"
+    "  - name: gvnet\n"
+    "    addressSpace: [10.77.0.0/16]\n"
+    "    subnets:\n"
+    "      - {name: web, addressPrefix: 10.77.1.0/24, networkSecurityGroup: web-nsg}\n"
+    "networkSecurityGroups:\n"
+    "  - name: web-nsg\n"
+    "    securityRules:\n"
+    "      - {name: allow-http, priority: 100, direction: Inbound, access: Allow, protocol: Tcp,\n"
+    "         sourceAddressPrefix: \"*\", sourcePortRange: \"*\", destinationAddressPrefix: \"*\",\n"
+    "         destinationPortRange: \"80\"}\n"
+    "vms:\n"
+    "  - {name: gweb, subnet: web, app: hello, ports: [80]}\n";
 
 static void setup(void)
 {
@@ -51,7 +52,8 @@ Test(graph_lab, a_running_lab_is_drawn_as_it_runs)
 	cr_expect(strstr(lab, "\"nsg:web-nsg@gvnet/web\" [label=\"NSG web-nsg\\n1 rule\""), "%s", lab);
 
 	snprintf(args, sizeof(args),
-		 "nsg rule add %s web-nsg deny-ssh --priority 200 --access Deny --direction Inbound --protocol Tcp "
+		 "nsg rule add %s web-nsg deny-ssh --priority 200 --access Deny --direction Inbound "
+		 "--protocol Tcp "
 		 "--destination-port-ranges 22",
 		 th_lab.name);
 	free(vl(&st, args));
@@ -59,8 +61,8 @@ Test(graph_lab, a_running_lab_is_drawn_as_it_runs)
 	snprintf(args, sizeof(args), "graph %s", th_lab.name);
 	edited = vl(&st, args);
 	cr_assert_eq(st, 0, "%s", edited);
-	cr_expect(strstr(edited, "[label=\"NSG web-nsg\\n2 rules\""), "the running lab's NSG has the new rule: %s",
-		  edited);
+	cr_expect(strstr(edited, "[label=\"NSG web-nsg\\n2 rules\""),
+		  "the running lab's NSG has the new rule: %s", edited);
 	free(file);
 	snprintf(args, sizeof(args), "graph %s", th_lab.file);
 	file = vl(&st, args);

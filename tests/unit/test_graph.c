@@ -47,7 +47,8 @@ static glob_t shipped(void)
 {
 	glob_t gl;
 
-	cr_assert_eq(glob("topologies/*.yaml", 0, NULL, &gl), 0, "no topologies/*.yaml (run from the source tree)");
+	cr_assert_eq(glob("topologies/*.yaml", 0, NULL, &gl), 0,
+		     "no topologies/*.yaml (run from the source tree)");
 	cr_assert_eq(glob("topologies/workshop/*.yaml", GLOB_APPEND, NULL, &gl), 0);
 	cr_assert_geq(gl.gl_pathc, 6, "%zu topologies", gl.gl_pathc);
 	return gl;
@@ -90,8 +91,8 @@ static bool has_edge(const struct vl_graph *g, enum vl_gedge_kind k, struct vl_g
 	for (size_t i = 0; i < g->n_edges; i++) {
 		const struct vl_gedge *e = &g->edges[i];
 
-		if (e->kind == k && e->a.cluster == a.cluster && e->a.index == a.index && e->b.cluster == b.cluster &&
-		    e->b.index == b.index) {
+		if (e->kind == k && e->a.cluster == a.cluster && e->a.index == a.index &&
+		    e->b.cluster == b.cluster && e->b.index == b.index) {
 			if (found)
 				*found = e;
 			return true;
@@ -107,7 +108,8 @@ static void check_structure(const char *path, const struct vl_lab *lab, const st
 
 	for (size_t i = 0; i < g->n_nodes; i++)
 		for (size_t j = i + 1; j < g->n_nodes; j++)
-			cr_assert_str_neq(g->nodes[i].id, g->nodes[j].id, "%s: two nodes %s", path, g->nodes[i].id);
+			cr_assert_str_neq(g->nodes[i].id, g->nodes[j].id, "%s: two nodes %s", path,
+					  g->nodes[i].id);
 	for (size_t c = 0; c < g->n_clusters; c++) {
 		bool any = false;
 
@@ -119,7 +121,8 @@ static void check_structure(const char *path, const struct vl_lab *lab, const st
 		vnet_c[v] = cluster_of(g, "vnet:", lab->vnets[v].name, NULL);
 		cr_assert_neq(vnet_c[v], VL_NONE, "%s: no box for VNet %s", path, lab->vnets[v].name);
 		cr_expect_eq(g->clusters[vnet_c[v]].kind, VL_GC_VNET);
-		cr_expect_eq(g->clusters[vnet_c[v]].parent, VL_NONE, "%s: VNet %s is nested", path, lab->vnets[v].name);
+		cr_expect_eq(g->clusters[vnet_c[v]].parent, VL_NONE, "%s: VNet %s is nested", path,
+			     lab->vnets[v].name);
 		cr_expect(has_edge(g, VL_GE_OUTBOUND, (struct vl_gend){true, vnet_c[v]},
 				   (struct vl_gend){false, vl_graph_find_node(g, "internet")}, NULL),
 			  "%s: VNet %s has no way to the Internet drawn", path, lab->vnets[v].name);
@@ -129,14 +132,16 @@ static void check_structure(const char *path, const struct vl_lab *lab, const st
 		int sc = cluster_of(g, "subnet:", lab->vnets[sn->vnet].name, sn->name);
 
 		cr_assert_neq(sc, VL_NONE, "%s: no box for subnet %s", path, sn->name);
-		cr_expect_eq(g->clusters[sc].parent, vnet_c[sn->vnet], "%s: subnet %s is not in its VNet's box", path,
-			     sn->name);
+		cr_expect_eq(g->clusters[sc].parent, vnet_c[sn->vnet],
+			     "%s: subnet %s is not in its VNet's box", path, sn->name);
 		cr_expect_eq(g->clusters[sc].ref, (int)s);
 		if (sn->nsg != VL_NONE) {
-			char *id = text("nsg:%s@%s/%s", lab->nsgs[sn->nsg].name, lab->vnets[sn->vnet].name, sn->name);
+			char *id = text("nsg:%s@%s/%s", lab->nsgs[sn->nsg].name, lab->vnets[sn->vnet].name,
+					sn->name);
 			int n = vl_graph_find_node(g, id);
 
-			cr_assert_neq(n, VL_NONE, "%s: no NSG %s on subnet %s", path, lab->nsgs[sn->nsg].name, sn->name);
+			cr_assert_neq(n, VL_NONE, "%s: no NSG %s on subnet %s", path, lab->nsgs[sn->nsg].name,
+				      sn->name);
 			cr_expect_eq(g->nodes[n].kind, VL_GN_NSG);
 			cr_expect_eq(g->nodes[n].ref, sn->nsg);
 			cr_expect_eq(g->nodes[n].cluster, sc, "%s: %s is not in its subnet's box", path, id);
@@ -164,14 +169,16 @@ static void check_structure(const char *path, const struct vl_lab *lab, const st
 		else
 			want = cluster_of(g, "subnet:", lab->vnets[lab->subnets[e->subnet].vnet].name,
 					  lab->subnets[e->subnet].name);
-		cr_expect(vl_graph_cluster_within(g, g->nodes[n].cluster, want), "%s: %s is outside its box", path,
-			  e->name);
+		cr_expect(vl_graph_cluster_within(g, g->nodes[n].cluster, want), "%s: %s is outside its box",
+			  path, e->name);
 		if (e->kind == VL_EP_POD) {
 			int k = cluster_of(g, "aks:", lab->aks[e->owner].name, NULL);
 
-			cr_expect_eq(g->nodes[n].cluster, k, "%s: pod %s is not in its cluster's box", path, e->name);
+			cr_expect_eq(g->nodes[n].cluster, k, "%s: pod %s is not in its cluster's box", path,
+				     e->name);
 			cr_expect(has_edge(g, VL_GE_POD, (struct vl_gend){false, n},
-					   (struct vl_gend){false, node_of(g, "ep:", lab->eps[e->node].name)}, NULL),
+					   (struct vl_gend){false, node_of(g, "ep:", lab->eps[e->node].name)},
+					   NULL),
 				  "%s: pod %s is not tied to its node", path, e->name);
 		}
 		if (e->nic_nsg != VL_NONE && e->nic == (int)i) {
@@ -182,10 +189,12 @@ static void check_structure(const char *path, const struct vl_lab *lab, const st
 
 				if (ed->kind != VL_GE_NIC_NSG || ed->b.index != n)
 					continue;
-				found = g->nodes[ed->a.index].kind == VL_GN_NSG && g->nodes[ed->a.index].ref == e->nic_nsg &&
+				found = g->nodes[ed->a.index].kind == VL_GN_NSG &&
+					g->nodes[ed->a.index].ref == e->nic_nsg &&
 					g->nodes[ed->a.index].cluster == want;
 			}
-			cr_expect(found, "%s: NIC NSG %s of %s not drawn on it", path, lab->nsgs[e->nic_nsg].name, e->name);
+			cr_expect(found, "%s: NIC NSG %s of %s not drawn on it", path,
+				  lab->nsgs[e->nic_nsg].name, e->name);
 		}
 	}
 	for (size_t v = 0; v < lab->n_vnets; v++)
@@ -195,16 +204,19 @@ static void check_structure(const char *path, const struct vl_lab *lab, const st
 			struct vl_gend a = {true, vnet_c[v]}, b = {true, vnet_c[r]};
 
 			if (vl_eff_peered(lab, (int)v, r)) {
-				cr_expect(has_edge(g, VL_GE_PEERING, a, b, &e) || has_edge(g, VL_GE_PEERING, b, a, &e),
+				cr_expect(has_edge(g, VL_GE_PEERING, a, b, &e) ||
+					      has_edge(g, VL_GE_PEERING, b, a, &e),
 					  "%s: peering %s not drawn", path, lab->vnets[v].peerings[p].name);
 				if (e) {
 					cr_expect(!e->directed);
 					cr_expect(strstr(e->label, "Connected"), "%s: %s", path, e->label);
 				}
 			} else {
-				cr_expect(has_edge(g, VL_GE_PEERING, a, b, &e), "%s: one-sided peering not drawn", path);
+				cr_expect(has_edge(g, VL_GE_PEERING, a, b, &e),
+					  "%s: one-sided peering not drawn", path);
 				if (e)
-					cr_expect(e->directed && e->weak && strstr(e->label, "Initiated"), "%s", e->label);
+					cr_expect(e->directed && e->weak && strstr(e->label, "Initiated"),
+						  "%s", e->label);
 			}
 		}
 	for (size_t c = 0; c < lab->n_connections; c++) {
@@ -213,7 +225,8 @@ static void check_structure(const char *path, const struct vl_lab *lab, const st
 
 		cr_assert(gw != VL_NONE && lg != VL_NONE, "%s: gateways of connection not drawn", path);
 		cr_expect_eq(g->clusters[g->nodes[gw].cluster].kind, VL_GC_SUBNET);
-		cr_expect(has_edge(g, VL_GE_CONNECTION, (struct vl_gend){false, gw}, (struct vl_gend){false, lg}, NULL),
+		cr_expect(has_edge(g, VL_GE_CONNECTION, (struct vl_gend){false, gw},
+				   (struct vl_gend){false, lg}, NULL),
 			  "%s: connection %s not drawn", path, lab->connections[c].name);
 	}
 	for (size_t f = 0; f < lab->eff->n_frontends; f++) {
@@ -228,7 +241,9 @@ static void check_structure(const char *path, const struct vl_lab *lab, const st
 			const struct vl_gedge *e = NULL;
 
 			cr_expect(has_edge(g, VL_GE_BACKEND, (struct vl_gend){false, n},
-					   (struct vl_gend){false, node_of(g, "ep:", lab->eps[fe->backends[b].node].name)}, &e),
+					   (struct vl_gend){
+					       false, node_of(g, "ep:", lab->eps[fe->backends[b].node].name)},
+					   &e),
 				  "%s: backend not drawn", path);
 			if (e)
 				cr_expect_eq(e->weak, !fe->backends[b].healthy);
@@ -263,9 +278,11 @@ Test(graph, the_shipped_files_hold_what_they_should)
 	cr_assert(has_edge(g, VL_GE_PEERING, (struct vl_gend){true, hub}, (struct vl_gend){true, spoke}, &e));
 	cr_expect_str_eq(e->label, "peering Connected\ngateway transit");
 	cr_expect_eq(g->nodes[vl_graph_find_node(g, "gw:hub-vpn")].cluster, gws);
-	cr_expect_eq(g->nodes[vl_graph_find_node(g, "ep:observer")].cluster, vl_graph_find_cluster(g, "aks:aks"));
+	cr_expect_eq(g->nodes[vl_graph_find_node(g, "ep:observer")].cluster,
+		     vl_graph_find_cluster(g, "aks:aks"));
 	cr_expect_neq(vl_graph_find_node(g, "rt:aks:aks@spoke/aks"), VL_NONE, "the kubenet route table");
-	cr_expect(strstr(g->nodes[vl_graph_find_node(g, "rt:aks:aks@spoke/aks")].label, "10.244.1.0/24 → aks-node-1"));
+	cr_expect(strstr(g->nodes[vl_graph_find_node(g, "rt:aks:aks@spoke/aks")].label,
+			 "10.244.1.0/24 → aks-node-1"));
 	topo_free(&t);
 
 	t = load("topologies/azure-cni-nsg.yaml");
@@ -277,44 +294,48 @@ Test(graph, the_shipped_files_hold_what_they_should)
 		int svc = vl_graph_find_node(g, "svc:akscni/kuard");
 
 		cr_assert(nsg != VL_NONE && node != VL_NONE && fe != VL_NONE && svc != VL_NONE);
-		cr_expect(has_edge(g, VL_GE_NIC_NSG, (struct vl_gend){false, nsg}, (struct vl_gend){false, node}, NULL));
-		cr_expect(has_edge(g, VL_GE_BACKEND, (struct vl_gend){false, fe}, (struct vl_gend){false, node}, &e));
+		cr_expect(has_edge(g, VL_GE_NIC_NSG, (struct vl_gend){false, nsg},
+				   (struct vl_gend){false, node}, NULL));
+		cr_expect(has_edge(g, VL_GE_BACKEND, (struct vl_gend){false, fe},
+				   (struct vl_gend){false, node}, &e));
 		cr_expect(!e->weak, "the probe passes in the shipped file");
 		cr_expect(has_edge(g, VL_GE_SELECTS, (struct vl_gend){false, svc},
 				   (struct vl_gend){false, vl_graph_find_node(g, "ep:kuard-1")}, NULL));
 		cr_expect_eq(g->nodes[fe].cluster, vl_graph_find_cluster(g, "internet"));
-		cr_expect(strstr(g->nodes[nsg].label, "1 rule"), "cloud-provider-azure's rule: %s", g->nodes[nsg].label);
+		cr_expect(strstr(g->nodes[nsg].label, "1 rule"), "cloud-provider-azure's rule: %s",
+			  g->nodes[nsg].label);
 	}
 	topo_free(&t);
 }
 
-static const char one_sided[] = "name: gr1\n"
-				"vnets:\n"
-				"  - name: a\n"
-				"    addressSpace: [10.1.0.0/16]\n"
-				"    subnets:\n"
-				"      - {name: s, addressPrefix: 10.1.1.0/24, routeTable: rt}\n"
-				"      - {name: nva, addressPrefix: 10.1.2.0/24}\n"
-				"      - {name: empty, addressPrefix: 10.1.3.0/24}\n"
-				"      - name: out\n"
-				"        addressPrefix: 10.1.4.0/24\n"
-				"        natGateway: {name: ngw, publicIpAddresses: [203.0.113.200]}\n"
-				"    virtualNetworkPeerings:\n"
-				"      - {name: a-to-b, remoteVirtualNetwork: b}\n"
-				"  - name: b\n"
-				"    addressSpace: [10.2.0.0/16]\n"
-				"    subnets:\n"
-				"      - {name: s, addressPrefix: 10.2.1.0/24}\n"
-				"routeTables:\n"
-				"  - name: rt\n"
-				"    routes:\n"
-				"      - {name: all, addressPrefix: 0.0.0.0/0, nextHopType: VirtualAppliance, "
-				"nextHopIpAddress: 10.1.2.4}\n"
-				"vms:\n"
-				"  - {name: vm1, subnet: a/s, publicIpAddress: true}\n"
-				"  - {name: fw, subnet: nva, enableIpForwarding: true}\n"
-				"  - {name: vm2, subnet: b/s}\n"
-				"  - {name: vm3, subnet: out}\n";
+static const char one_sided[] =
+    "name: gr1\n"
+    "vnets:\n"
+    "  - name: a\n"
+    "    addressSpace: [10.1.0.0/16]\n"
+    "    subnets:\n"
+    "      - {name: s, addressPrefix: 10.1.1.0/24, routeTable: rt}\n"
+    "      - {name: nva, addressPrefix: 10.1.2.0/24}\n"
+    "      - {name: empty, addressPrefix: 10.1.3.0/24}\n"
+    "      - name: out\n"
+    "        addressPrefix: 10.1.4.0/24\n"
+    "        natGateway: {name: ngw, publicIpAddresses: [203.0.113.200]}\n"
+    "    virtualNetworkPeerings:\n"
+    "      - {name: a-to-b, remoteVirtualNetwork: b}\n"
+    "  - name: b\n"
+    "    addressSpace: [10.2.0.0/16]\n"
+    "    subnets:\n"
+    "      - {name: s, addressPrefix: 10.2.1.0/24}\n"
+    "routeTables:\n"
+    "  - name: rt\n"
+    "    routes:\n"
+    "      - {name: all, addressPrefix: 0.0.0.0/0, nextHopType: VirtualAppliance, "
+    "nextHopIpAddress: 10.1.2.4}\n"
+    "vms:\n"
+    "  - {name: vm1, subnet: a/s, publicIpAddress: true}\n"
+    "  - {name: fw, subnet: nva, enableIpForwarding: true}\n"
+    "  - {name: vm2, subnet: b/s}\n"
+    "  - {name: vm3, subnet: out}\n";
 
 Test(graph, one_sided_peering_route_table_appliance_public_ip_empty_subnet)
 {
@@ -332,14 +353,16 @@ Test(graph, one_sided_peering_route_table_appliance_public_ip_empty_subnet)
 	rt = vl_graph_find_node(g, "rt:rt@a/s");
 	fw = vl_graph_find_node(g, "ep:fw");
 	cr_assert(rt != VL_NONE && fw != VL_NONE);
-	cr_expect(strstr(g->nodes[rt].label, "0.0.0.0/0 → VirtualAppliance 10.1.2.4"), "%s", g->nodes[rt].label);
+	cr_expect(strstr(g->nodes[rt].label, "0.0.0.0/0 → VirtualAppliance 10.1.2.4"), "%s",
+		  g->nodes[rt].label);
 	cr_expect(has_edge(g, VL_GE_NEXT_HOP, (struct vl_gend){false, rt}, (struct vl_gend){false, fw}, NULL),
 		  "the route table points at the appliance");
 	cr_expect(strstr(g->nodes[fw].label, "IP forwarding"));
 	pip = vl_graph_find_node(g, "pip:vm1");
 	vm1 = vl_graph_find_node(g, "ep:vm1");
 	cr_assert(pip != VL_NONE);
-	cr_expect(has_edge(g, VL_GE_PUBLIC_IP, (struct vl_gend){false, pip}, (struct vl_gend){false, vm1}, NULL));
+	cr_expect(
+	    has_edge(g, VL_GE_PUBLIC_IP, (struct vl_gend){false, pip}, (struct vl_gend){false, vm1}, NULL));
 	{
 		int ngw = vl_graph_find_node(g, "natgw:ngw@a/out");
 
@@ -396,9 +419,11 @@ Test(graph, a_backend_whose_probe_is_denied_is_drawn_out)
 		const struct vl_gedge *e = NULL;
 
 		cr_expect(!lab->eff->frontends[0].backends[b].healthy, "the rule denies the probe");
-		cr_assert(has_edge(g, VL_GE_BACKEND, (struct vl_gend){false, fe},
-				   (struct vl_gend){false, node_of(g, "ep:", lab->eps[lab->eff->frontends[0].backends[b].node].name)},
-				   &e));
+		cr_assert(has_edge(
+		    g, VL_GE_BACKEND, (struct vl_gend){false, fe},
+		    (struct vl_gend){
+			false, node_of(g, "ep:", lab->eps[lab->eff->frontends[0].backends[b].node].name)},
+		    &e));
 		cr_expect(e->weak, "an unhealthy backend is drawn dashed");
 		cr_expect_str_eq(e->label, "probe fails");
 	}
@@ -414,8 +439,9 @@ static char *render(const struct vl_graph *g, int which)
 	int rc;
 
 	cr_assert_not_null(f);
-	rc = which == 0 ? vl_graph_write_dot(g, f) : which == 1 ? vl_graph_write_mermaid(g, f)
-								  : vl_graph_write_svg(g, f, why, sizeof(why));
+	rc = which == 0	  ? vl_graph_write_dot(g, f)
+	     : which == 1 ? vl_graph_write_mermaid(g, f)
+			  : vl_graph_write_svg(g, f, why, sizeof(why));
 	cr_assert_eq(rc, 0, "writer %d: %s", which, why);
 	cr_assert_eq(fclose(f), 0);
 	return buf;
@@ -451,7 +477,8 @@ static void check_dot(const char *what, const struct vl_graph *g, const char *do
 	cr_expect_eq((size_t)agnedges(ag), g->n_edges + mids, "%s: edges", what);
 	for (size_t i = 0; i < g->n_nodes; i++)
 		if (plain_id(g->nodes[i].id))
-			cr_expect_not_null(agnode(ag, g->nodes[i].id, 0), "%s: node %s lost", what, g->nodes[i].id);
+			cr_expect_not_null(agnode(ag, g->nodes[i].id, 0), "%s: node %s lost", what,
+					   g->nodes[i].id);
 	agclose(ag);
 }
 
@@ -488,8 +515,10 @@ static void check_mermaid(const char *what, const struct vl_graph *g, const char
 			const char *last = strrchr(l, ' ') + 1;
 
 			cr_assert_eq(sscanf(last, "%c%u", &kb, &b), 2, "%s", l);
-			cr_expect(ka == 'n' ? node_seen[a] : cl_seen[a], "%s: edge from undeclared %c%u", what, ka, a);
-			cr_expect(kb == 'n' ? node_seen[b] : cl_seen[b], "%s: edge to undeclared %c%u", what, kb, b);
+			cr_expect(ka == 'n' ? node_seen[a] : cl_seen[a], "%s: edge from undeclared %c%u",
+				  what, ka, a);
+			cr_expect(kb == 'n' ? node_seen[b] : cl_seen[b], "%s: edge to undeclared %c%u", what,
+				  kb, b);
 			edges++;
 		}
 		/* a label never carries a raw quote inside: exactly the opening and closing one */
@@ -513,7 +542,8 @@ static void check_mermaid(const char *what, const struct vl_graph *g, const char
 /* Well-formed XML with an <svg> root, and each VNet's name in its text. */
 static void check_svg(const char *what, const struct vl_lab *lab, const char *svg)
 {
-	xmlDocPtr doc = xmlReadMemory(svg, (int)strlen(svg), "graph.svg", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+	xmlDocPtr doc =
+	    xmlReadMemory(svg, (int)strlen(svg), "graph.svg", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
 	xmlXPathContextPtr ctx;
 	xmlXPathObjectPtr texts;
 
@@ -522,7 +552,8 @@ static void check_svg(const char *what, const struct vl_lab *lab, const char *sv
 	ctx = xmlXPathNewContext(doc);
 	xmlXPathRegisterNs(ctx, BAD_CAST "s", BAD_CAST "http://www.w3.org/2000/svg");
 	texts = xmlXPathEvalExpression(BAD_CAST "//s:text", ctx);
-	cr_assert(texts && texts->nodesetval && texts->nodesetval->nodeNr > 0, "%s: no text in the SVG", what);
+	cr_assert(texts && texts->nodesetval && texts->nodesetval->nodeNr > 0, "%s: no text in the SVG",
+		  what);
 	for (size_t v = 0; v < lab->n_vnets; v++) {
 		char *want = text("VNet %s", lab->vnets[v].name);
 		bool found = false;
@@ -547,7 +578,8 @@ Test(graph, every_format_of_every_shipped_topology_parses)
 
 	for (size_t i = 0; i < gl.gl_pathc; i++) {
 		struct topo t = load(gl.gl_pathv[i]);
-		char *dot = render(t.g, 0), *again = render(t.g, 0), *m = render(t.g, 1), *svg = render(t.g, 2);
+		char *dot = render(t.g, 0), *again = render(t.g, 0), *m = render(t.g, 1),
+		     *svg = render(t.g, 2);
 
 		cr_expect_str_eq(dot, again, "%s: the same lab, another dot text", gl.gl_pathv[i]);
 		check_dot(gl.gl_pathv[i], t.g, dot);
@@ -598,17 +630,20 @@ Test(graph, names_that_break_formats_or_terminals_are_escaped)
 	ag = agmemread(dot);
 	cr_assert_not_null(ag);
 	/* an odd id reads back as its %XX form, whole */
-	cr_expect_not_null(agnode(ag, "rt:rt@q%22b%5Cn%1B]0;owned%07<b>&lt;|x|]}%C2%9B%E2%80%AE%FF%0Aend/s", 0),
-			   "the route table's id did not read back");
+	cr_expect_not_null(
+	    agnode(ag, "rt:rt@q%22b%5Cn%1B]0;owned%07<b>&lt;|x|]}%C2%9B%E2%80%AE%FF%0Aend/s", 0),
+	    "the route table's id did not read back");
 	agclose(ag);
 	/* SVG shows the text as written: "&lt;" stays four characters, the control as \x1b */
 	{
-		xmlDocPtr doc = xmlReadMemory(svg, (int)strlen(svg), "e.svg", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+		xmlDocPtr doc =
+		    xmlReadMemory(svg, (int)strlen(svg), "e.svg", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
 		xmlChar *all;
 
 		cr_assert_not_null(doc, "evil SVG is not well-formed:\n%s", svg);
 		all = xmlNodeGetContent(xmlDocGetRootElement(doc));
-		cr_expect(strstr((const char *)all, "VNet q\"b\\n\\x1b]0;owned\\x07<b>&lt;|x|]}\\u009b\\u202e\\xff"),
+		cr_expect(strstr((const char *)all,
+				 "VNet q\"b\\n\\x1b]0;owned\\x07<b>&lt;|x|]}\\u009b\\u202e\\xff"),
 			  "the VNet's name as text: %s", all);
 		xmlFree(all);
 		xmlFreeDoc(doc);
