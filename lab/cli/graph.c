@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* graph: a picture of a lab (a running lab's saved state, or a file) as dot, mermaid or SVG. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,15 +62,21 @@ static int write_file(const struct vl_graph *g, enum format fmt, const char *pat
 {
 	char *tmp, safe[256];
 	FILE *f;
-	int rc;
+	int fd, rc;
 
 	if (asprintf(&tmp, "%s.tmp%d", path, (int)getpid()) < 0) {
 		die_errno("graph", -ENOMEM);
 		return -ENOMEM;
 	}
-	f = fopen(tmp, "w");
+	/* O_EXCL: never through a link someone left at the temporary name (this may run as root) */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
 		rc = -errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
 		fprintf(stderr, "vnetlab: graph: %s: %s\n", cli_printable(path, safe, sizeof(safe)),
 			strerror(-rc));
 		free(tmp);

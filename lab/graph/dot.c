@@ -84,15 +84,20 @@ static void put_text(FILE *f, const char *s)
  * An id: printable ASCII other than '"', '\\' and '%' as itself, every other byte as %XX, so distinct
  * ids stay distinct and read back exactly (libcgraph keeps a backslash in a quoted id).
  */
-static void put_id(FILE *f, const char *s)
+static void put_id_as(FILE *f, const char *prefix, const char *s)
 {
-	fputc('"', f);
+	fprintf(f, "\"%s", prefix);
 	for (const unsigned char *u = (const unsigned char *)s; *u; u++)
 		if (*u >= 0x20 && *u < 0x7f && *u != '"' && *u != '\\' && *u != '%')
 			fputc(*u, f);
 		else
 			fprintf(f, "%%%02X", *u);
 	fputc('"', f);
+}
+
+static void put_id(FILE *f, const char *s)
+{
+	put_id_as(f, "", s);
 }
 
 static void put_str(FILE *f, const char *s)
@@ -102,10 +107,10 @@ static void put_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Readable ids can be long or odd; the cluster's index names it uniquely. */
-static void put_cluster_name(FILE *f, int c)
+/* "cluster_" makes a subgraph a box; the readable id names it (and titles it in SVG). */
+static void put_cluster_name(FILE *f, const struct vl_graph *g, int c)
 {
-	fprintf(f, "\"cluster_%d\"", c);
+	put_id_as(f, "cluster_", g->clusters[c].id);
 }
 
 static void indent(FILE *f, int depth)
@@ -134,7 +139,7 @@ static void write_cluster(const struct vl_graph *g, int c, int depth, FILE *f)
 			continue;
 		indent(f, depth);
 		fputs("subgraph ", f);
-		put_cluster_name(f, (int)i);
+		put_cluster_name(f, g, (int)i);
 		fputs(" {\n", f);
 		indent(f, depth + 1);
 		fputs("graph [label=", f);
@@ -179,11 +184,11 @@ static void put_edge(FILE *f, const struct vl_graph *g, const struct vl_gedge *e
 		fputs(", style=dashed", f);
 	if (clip_tail) {
 		fputs(", ltail=", f);
-		put_cluster_name(f, e->a.index);
+		put_cluster_name(f, g, e->a.index);
 	}
 	if (clip_head) {
 		fputs(", lhead=", f);
-		put_cluster_name(f, e->b.index);
+		put_cluster_name(f, g, e->b.index);
 	}
 	fputs("];\n", f);
 }

@@ -110,6 +110,10 @@ static void check_structure(const char *path, const struct vl_lab *lab, const st
 		for (size_t j = i + 1; j < g->n_nodes; j++)
 			cr_assert_str_neq(g->nodes[i].id, g->nodes[j].id, "%s: two nodes %s", path,
 					  g->nodes[i].id);
+	for (size_t i = 0; i < g->n_clusters; i++)
+		for (size_t j = i + 1; j < g->n_clusters; j++)
+			cr_assert_str_neq(g->clusters[i].id, g->clusters[j].id, "%s: two boxes %s", path,
+					  g->clusters[i].id);
 	for (size_t c = 0; c < g->n_clusters; c++) {
 		bool any = false;
 
