@@ -46,7 +46,7 @@ static const struct cli_cmd cmds[] = {
     {"capture", cmd_capture, "capture LAB ENDPOINT [-w FILE] [--count N] [--filter EXPR] [--timeout MS]",
      "capture packets on an endpoint's eth0 (libpcap; -w: a pcap file)"},
     {"graph", cmd_graph, "graph LAB|FILE [--format dot|mermaid|svg] [-o FILE]",
-     "a picture of the topology: VNets, subnets, NSGs, peerings, gateways, clusters (dot, mermaid, SVG)"},
+     "a picture of the lab: VNets, subnets, NSGs, peerings, gateways (dot, mermaid, SVG)"},
     {"complete", cmd_complete, "complete labs | complete endpoints|nsgs|checks LAB|FILE | complete rules LAB|FILE NSG",
      "words for shell completion"},
 };
