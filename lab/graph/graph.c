@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The graph of a lab: what is drawn, nested how, in file order. VNets hold their subnets;
+ * The graph of a lab: what is drawn, nested how, in file order (AKS in aks.c). VNets hold their subnets;
  * a subnet holds its NSG, route table, NAT gateway, gateway, VMs, container groups and AKS
  * clusters (which hold nodes, pods and Services); NIC NSGs sit in the subnet of their NICs with
  * an edge to each; on-premises networks and the Internet are boxes of their own. Peering states,
  * backend health and addresses come from the effective model, never recomputed here.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,121 +17,13 @@
 
 #define ROUTES_SHOWN 6
 
-struct gb {
-	const struct vl_lab *lab;
-	struct vl_graph *g;
-	int rc;
-	int *ep_node; /* per endpoint: its node, or VL_NONE */
-	int internet; /* the Internet node */
-	int internet_c;
-};
-
-static char *fmt(struct gb *b, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static char *fmt(struct gb *b, const char *f, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0) {
-		s = NULL;
-		b->rc = -ENOMEM;
-	}
-	va_end(ap);
-	return s;
-}
-
-/* s + line (a newline between), s freed; NULL stays NULL. */
-static char *cat(struct gb *b, char *s, const char *line)
-{
-	char *r;
-
-	if (!s)
-		return NULL;
-	r = fmt(b, "%s\n%s", s, line);
-	free(s);
-	return r;
-}
-
-static void *grow(struct gb *b, void *arr, size_t n, size_t size)
-{
-	void *p;
-
-	if (n && (n < 8 || (n & (n - 1))))
-		return arr;
-	p = realloc(arr, (n ? 2 * n : 8) * size);
-	if (!p)
-		b->rc = -ENOMEM;
-	return p;
-}
-
-/* id and label are taken over (freed on failure). */
-static int add_cluster(struct gb *b, char *id, char *label, enum vl_gcluster_kind kind, int parent, int ref)
-{
-	struct vl_graph *g = b->g;
-	struct vl_gcluster *p;
-
-	if (b->rc || !id || !label || !(p = grow(b, g->clusters, g->n_clusters, sizeof(*p)))) {
-		free(id);
-		free(label);
-		if (!b->rc)
-			b->rc = -ENOMEM;
-		return VL_NONE;
-	}
-	g->clusters = p;
-	g->clusters[g->n_clusters] = (struct vl_gcluster){id, label, kind, parent, ref};
-	return (int)g->n_clusters++;
-}
-
-static int add_node(struct gb *b, char *id, char *label, enum vl_gnode_kind kind, int cluster, int ref)
-{
-	struct vl_graph *g = b->g;
-	struct vl_gnode *p;
-
-	if (b->rc || !id || !label || !(p = grow(b, g->nodes, g->n_nodes, sizeof(*p)))) {
-		free(id);
-		free(label);
-		if (!b->rc)
-			b->rc = -ENOMEM;
-		return VL_NONE;
-	}
-	g->nodes = p;
-	g->nodes[g->n_nodes] = (struct vl_gnode){id, label, kind, cluster, ref};
-	return (int)g->n_nodes++;
-}
-
-static void add_edge(struct gb *b, struct vl_gend a, struct vl_gend z, enum vl_gedge_kind kind, char *label,
-		     bool directed, bool weak)
-{
-	struct vl_graph *g = b->g;
-	struct vl_gedge *p;
-
-	if (b->rc || a.index == VL_NONE || z.index == VL_NONE ||
-	    !(p = grow(b, g->edges, g->n_edges, sizeof(*p)))) {
-		free(label);
-		return;
-	}
-	g->edges = p;
-	g->edges[g->n_edges++] = (struct vl_gedge){a, z, kind, label, directed, weak};
-}
-
-static struct vl_gend at_node(int i)
-{
-	return (struct vl_gend){false, i};
-}
-
-static struct vl_gend at_cluster(int i)
-{
-	return (struct vl_gend){true, i};
-}
-
 static char *prefixes(struct gb *b, const struct vl_prefix *p, size_t n)
 {
 	char a[VL_PREFIX_STRLEN];
-	char *s = fmt(b, "%s", n ? vl_prefix_fmt(p[0], a) : "");
+	char *s = gb_fmt(b, "%s", n ? vl_prefix_fmt(p[0], a) : "");
 
 	for (size_t i = 1; i < n && s; i++) {
-		char *r = fmt(b, "%s, %s", s, vl_prefix_fmt(p[i], a));
+		char *r = gb_fmt(b, "%s, %s", s, vl_prefix_fmt(p[i], a));
 
 		free(s);
 		s = r;
@@ -161,10 +52,10 @@ static void nsg_node(struct gb *b, int nsg, int sc, const char *where, bool nic)
 {
 	const struct vl_nsg *n = &b->lab->nsgs[nsg];
 
-	add_node(b, fmt(b, "%s:%s@%s", nic ? "nicnsg" : "nsg", n->name, where),
-		 fmt(b, "NSG %s%s\n%zu rule%s", n->name, nic ? " (NIC)" : "", n->n_rules,
-		     n->n_rules == 1 ? "" : "s"),
-		 VL_GN_NSG, sc, nsg);
+	gb_add_node(b, gb_fmt(b, "%s:%s@%s", nic ? "nicnsg" : "nsg", n->name, where),
+		    gb_fmt(b, "NSG %s%s\n%zu rule%s", n->name, nic ? " (NIC)" : "", n->n_rules,
+			   n->n_rules == 1 ? "" : "s"),
+		    VL_GN_NSG, sc, nsg);
 }
 
 static void route_table_node(struct gb *b, int s, int sc, const char *where)
@@ -173,32 +64,32 @@ static void route_table_node(struct gb *b, int s, int sc, const char *where)
 	const struct vl_route_table *rt = &lab->route_tables[lab->subnets[s].route_table];
 	char a[VL_PREFIX_STRLEN], ip[VL_IP_STRLEN], *l;
 
-	l = fmt(b, "route table %s", rt->name);
+	l = gb_fmt(b, "route table %s", rt->name);
 	for (size_t i = 0; i < rt->n_routes && i < ROUTES_SHOWN; i++) {
-		char *line = fmt(b, "%s → %s%s%s", vl_prefix_fmt(rt->routes[i].prefix, a),
-				 hop_type(rt->routes[i].type), rt->routes[i].next_hop ? " " : "",
-				 rt->routes[i].next_hop ? vl_ip_fmt(rt->routes[i].next_hop, ip) : "");
+		char *line = gb_fmt(b, "%s → %s%s%s", vl_prefix_fmt(rt->routes[i].prefix, a),
+				    hop_type(rt->routes[i].type), rt->routes[i].next_hop ? " " : "",
+				    rt->routes[i].next_hop ? vl_ip_fmt(rt->routes[i].next_hop, ip) : "");
 
 		if (line)
-			l = cat(b, l, line);
+			l = gb_cat(b, l, line);
 		free(line);
 	}
 	if (rt->n_routes > ROUTES_SHOWN) {
-		char *line = fmt(b, "… %zu more", rt->n_routes - ROUTES_SHOWN);
+		char *line = gb_fmt(b, "… %zu more", rt->n_routes - ROUTES_SHOWN);
 
 		if (line)
-			l = cat(b, l, line);
+			l = gb_cat(b, l, line);
 		free(line);
 	}
-	add_node(b, fmt(b, "rt:%s@%s", rt->name, where), l, VL_GN_ROUTE_TABLE, sc,
-		 lab->subnets[s].route_table);
+	gb_add_node(b, gb_fmt(b, "rt:%s@%s", rt->name, where), l, VL_GN_ROUTE_TABLE, sc,
+		    lab->subnets[s].route_table);
 }
 
 /* A kubenet cluster's route table: each node's pod /24 via the node. */
 static void cluster_routes_node(struct gb *b, int c, int sc, const char *where)
 {
 	const struct vl_lab *lab = b->lab;
-	char a[VL_PREFIX_STRLEN], *l = fmt(b, "route table of AKS %s (kubenet)", lab->aks[c].name);
+	char a[VL_PREFIX_STRLEN], *l = gb_fmt(b, "route table of AKS %s (kubenet)", lab->aks[c].name);
 	size_t shown = 0, all = 0;
 
 	for (size_t i = 0; i < lab->n_eps; i++) {
@@ -210,19 +101,19 @@ static void cluster_routes_node(struct gb *b, int c, int sc, const char *where)
 		if (all++ >= ROUTES_SHOWN)
 			continue;
 		shown++;
-		line = fmt(b, "%s → %s", vl_prefix_fmt(e->pod_cidr, a), e->name);
+		line = gb_fmt(b, "%s → %s", vl_prefix_fmt(e->pod_cidr, a), e->name);
 		if (line)
-			l = cat(b, l, line);
+			l = gb_cat(b, l, line);
 		free(line);
 	}
 	if (all > shown) {
-		char *line = fmt(b, "… %zu more", all - shown);
+		char *line = gb_fmt(b, "… %zu more", all - shown);
 
 		if (line)
-			l = cat(b, l, line);
+			l = gb_cat(b, l, line);
 		free(line);
 	}
-	add_node(b, fmt(b, "rt:aks:%s@%s", lab->aks[c].name, where), l, VL_GN_ROUTE_TABLE, sc, VL_NONE);
+	gb_add_node(b, gb_fmt(b, "rt:aks:%s@%s", lab->aks[c].name, where), l, VL_GN_ROUTE_TABLE, sc, VL_NONE);
 }
 
 static char *vm_label(struct gb *b, const struct vl_endpoint *e)
@@ -230,101 +121,18 @@ static char *vm_label(struct gb *b, const struct vl_endpoint *e)
 	const struct vl_lab *lab = b->lab;
 	const struct vl_vm *vm = &lab->vms[e->owner];
 	char ip[VL_IP_STRLEN];
-	char *l = fmt(b, "VM %s\n%s", e->name, vl_ip_fmt(e->ip, ip));
+	char *l = gb_fmt(b, "VM %s\n%s", e->name, vl_ip_fmt(e->ip, ip));
 
 	if (vm->ip_forwarding)
-		l = cat(b, l, "IP forwarding");
+		l = gb_cat(b, l, "IP forwarding");
 	for (size_t i = 0; i < vm->n_asgs && l; i++) {
-		char *line = fmt(b, "ASG %s", lab->asgs[vm->asgs[i]].name);
+		char *line = gb_fmt(b, "ASG %s", lab->asgs[vm->asgs[i]].name);
 
 		if (line)
-			l = cat(b, l, line);
+			l = gb_cat(b, l, line);
 		free(line);
 	}
 	return l;
-}
-
-static const char *svc_type(enum vl_svc_type t)
-{
-	return t == VL_SVC_LB ? "LoadBalancer" : t == VL_SVC_NODE_PORT ? "NodePort" : "ClusterIP";
-}
-
-static char *svc_ports(struct gb *b, const struct vl_service *s)
-{
-	char *l = fmt(b, "%s", "");
-
-	for (size_t i = 0; i < s->n_ports && l; i++) {
-		char *r = fmt(b, "%s%s%u/%s", l, i ? ", " : "", s->ports[i].port,
-			      s->ports[i].proto == VL_PROTO_UDP ? "UDP" : "TCP");
-
-		free(l);
-		l = r;
-	}
-	return l;
-}
-
-static void aks_cluster(struct gb *b, int c, int sc)
-{
-	const struct vl_lab *lab = b->lab;
-	const struct vl_aks *k = &lab->aks[c];
-	char a[VL_PREFIX_STRLEN], ip[VL_IP_STRLEN];
-	char *l;
-	int kc;
-
-	if (k->plugin == VL_PLUGIN_KUBENET)
-		l = fmt(b, "AKS %s · kubenet\npod CIDR %s", k->name, vl_prefix_fmt(k->pod_cidr, a));
-	else
-		l = fmt(b, "AKS %s · Azure CNI\npods take subnet addresses", k->name);
-	if (k->outbound_type == VL_OUTBOUND_LB && k->outbound_ip) {
-		char *line = fmt(b, "outbound IP %s", vl_ip_fmt(k->outbound_ip, ip));
-
-		if (line)
-			l = cat(b, l, line);
-		free(line);
-	}
-	kc = add_cluster(b, fmt(b, "aks:%s", k->name), l, VL_GC_AKS, sc, c);
-	for (size_t i = 0; i < lab->n_eps; i++) {
-		const struct vl_endpoint *e = &lab->eps[i];
-
-		if (e->kind != VL_EP_NODE || e->owner != c)
-			continue;
-		if (e->pod_cidr.len)
-			l = fmt(b, "node %s\n%s\npods %s", e->name, vl_ip_fmt(e->ip, ip),
-				vl_prefix_fmt(e->pod_cidr, a));
-		else
-			l = fmt(b, "node %s\n%s", e->name, vl_ip_fmt(e->ip, ip));
-		b->ep_node[i] = add_node(b, fmt(b, "ep:%s", e->name), l, VL_GN_NODE, kc, (int)i);
-	}
-	for (size_t i = 0; i < lab->n_eps; i++) {
-		const struct vl_endpoint *e = &lab->eps[i];
-
-		if (e->kind != VL_EP_POD || e->owner != c)
-			continue;
-		b->ep_node[i] =
-		    add_node(b, fmt(b, "ep:%s", e->name), fmt(b, "pod %s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
-			     VL_GN_POD, kc, (int)i);
-		add_edge(b, at_node(b->ep_node[i]), at_node(b->ep_node[e->node]), VL_GE_POD,
-			 k->plugin == VL_PLUGIN_KUBENET ? fmt(b, "cbr0") : NULL, false, false);
-	}
-	for (size_t s = 0; s < k->n_services; s++) {
-		const struct vl_service *sv = &k->services[s];
-		char *ports = svc_ports(b, sv);
-		int n;
-
-		n = add_node(b, fmt(b, "svc:%s/%s", k->name, sv->name),
-			     ports ? fmt(b, "service %s\n%s %s\n%s", sv->name, svc_type(sv->type),
-					 vl_ip_fmt(sv->cluster_ip, ip), ports)
-				   : NULL,
-			     VL_GN_SERVICE, kc, (int)s);
-		free(ports);
-		for (size_t i = 0; i < lab->n_eps; i++) {
-			const struct vl_endpoint *e = &lab->eps[i];
-
-			if (e->kind == VL_EP_POD && e->owner == c && e->pod_spec == sv->selector)
-				add_edge(b, at_node(n), at_node(b->ep_node[i]), VL_GE_SELECTS, NULL, true,
-					 false);
-		}
-	}
 }
 
 /* NIC NSGs of the subnet's VMs and nodes: one node per NSG, an edge to each NIC. */
@@ -345,7 +153,7 @@ static void nic_nsgs(struct gb *b, int s, int sc, const char *where)
 				nsg_node(b, (int)nsg, sc, where, true);
 				n = (int)b->g->n_nodes - 1;
 			}
-			add_edge(b, at_node(n), at_node(b->ep_node[i]), VL_GE_NIC_NSG, NULL, false, false);
+			gb_add_edge(b, gb_node(n), gb_node(b->ep_node[i]), VL_GE_NIC_NSG, NULL, false, false);
 		}
 	}
 }
@@ -369,19 +177,19 @@ static void subnet(struct gb *b, int s, int vc)
 	char a[VL_PREFIX_STRLEN], ip[VL_IP_STRLEN], *where, *l;
 	int sc;
 
-	where = fmt(b, "%s/%s", lab->vnets[sn->vnet].name, sn->name);
+	where = gb_fmt(b, "%s/%s", lab->vnets[sn->vnet].name, sn->name);
 	if (!where)
 		return;
-	l = fmt(b, "subnet %s\n%s", sn->name, vl_prefix_fmt(sn->prefix, a));
+	l = gb_fmt(b, "subnet %s\n%s", sn->name, vl_prefix_fmt(sn->prefix, a));
 	if (sn->delegation) {
 		const char *d = strrchr(sn->delegation, '/');
-		char *line = fmt(b, "delegated to %s", d ? d + 1 : sn->delegation);
+		char *line = gb_fmt(b, "delegated to %s", d ? d + 1 : sn->delegation);
 
 		if (line)
-			l = cat(b, l, line);
+			l = gb_cat(b, l, line);
 		free(line);
 	}
-	sc = add_cluster(b, fmt(b, "subnet:%s", where), l, VL_GC_SUBNET, vc, s);
+	sc = gb_add_cluster(b, gb_fmt(b, "subnet:%s", where), l, VL_GC_SUBNET, vc, s);
 	if (sn->nsg != VL_NONE)
 		nsg_node(b, sn->nsg, sc, where, false);
 	if (sn->route_table != VL_NONE)
@@ -389,20 +197,21 @@ static void subnet(struct gb *b, int s, int vc)
 	if (scope->cluster != VL_NONE)
 		cluster_routes_node(b, scope->cluster, sc, where);
 	if (sn->natgw) {
-		char *ips = fmt(b, "%s", "");
+		char *ips = gb_fmt(b, "%s", "");
 
 		for (size_t i = 0; i < sn->n_natgw_ips && ips; i++) {
-			char *r = fmt(b, "%s%s%s", ips, i ? ", " : "", vl_ip_fmt(sn->natgw_ips[i], ip));
+			char *r = gb_fmt(b, "%s%s%s", ips, i ? ", " : "", vl_ip_fmt(sn->natgw_ips[i], ip));
 
 			free(ips);
 			ips = r;
 		}
 		if (ips) {
-			int n = add_node(b, fmt(b, "natgw:%s@%s", sn->natgw, where),
-					 fmt(b, "NAT gateway %s\n%s", sn->natgw, ips), VL_GN_NATGW, sc, s);
+			int n =
+			    gb_add_node(b, gb_fmt(b, "natgw:%s@%s", sn->natgw, where),
+					gb_fmt(b, "NAT gateway %s\n%s", sn->natgw, ips), VL_GN_NATGW, sc, s);
 
-			add_edge(b, at_node(n), at_node(b->internet), VL_GE_OUTBOUND, fmt(b, "SNAT"), true,
-				 false);
+			gb_add_edge(b, gb_node(n), gb_node(b->internet), VL_GE_OUTBOUND, gb_fmt(b, "SNAT"),
+				    true, false);
 		}
 		free(ips);
 	}
@@ -410,10 +219,11 @@ static void subnet(struct gb *b, int s, int vc)
 		const struct vl_vnet_gateway *gw = &lab->gateways[i];
 
 		if (gw->subnet == s)
-			add_node(b, fmt(b, "gw:%s", gw->name),
-				 fmt(b, "%s gateway %s\n%s", gw->type == VL_GW_VPN ? "VPN" : "ExpressRoute",
-				     gw->name, vl_ip_fmt(gw->ip, ip)),
-				 VL_GN_GATEWAY, sc, (int)i);
+			gb_add_node(b, gb_fmt(b, "gw:%s", gw->name),
+				    gb_fmt(b, "%s gateway %s\n%s",
+					   gw->type == VL_GW_VPN ? "VPN" : "ExpressRoute", gw->name,
+					   vl_ip_fmt(gw->ip, ip)),
+				    VL_GN_GATEWAY, sc, (int)i);
 	}
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
@@ -422,19 +232,19 @@ static void subnet(struct gb *b, int s, int vc)
 			continue;
 		if (e->kind == VL_EP_VM)
 			b->ep_node[i] =
-			    add_node(b, fmt(b, "ep:%s", e->name), vm_label(b, e), VL_GN_VM, sc, (int)i);
+			    gb_add_node(b, gb_fmt(b, "ep:%s", e->name), vm_label(b, e), VL_GN_VM, sc, (int)i);
 		else if (e->kind == VL_EP_CG)
 			b->ep_node[i] =
-			    add_node(b, fmt(b, "ep:%s", e->name),
-				     fmt(b, "container group %s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
-				     VL_GN_CG, sc, (int)i);
+			    gb_add_node(b, gb_fmt(b, "ep:%s", e->name),
+					gb_fmt(b, "container group %s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
+					VL_GN_CG, sc, (int)i);
 	}
 	for (size_t c = 0; c < lab->n_aks; c++)
 		if (lab->aks[c].subnet == s)
-			aks_cluster(b, (int)c, sc);
+			gb_aks_cluster(b, (int)c, sc);
 	nic_nsgs(b, s, sc, where);
 	if (!b->rc && !has_content(b->g, sc))
-		add_node(b, fmt(b, "empty:%s", where), fmt(b, "no NICs"), VL_GN_EMPTY, sc, VL_NONE);
+		gb_add_node(b, gb_fmt(b, "empty:%s", where), gb_fmt(b, "no NICs"), VL_GN_EMPTY, sc, VL_NONE);
 	free(where);
 }
 
@@ -452,18 +262,19 @@ static void peerings(struct gb *b, const int *vnet_c)
 			if (p->remote == (int)v || (back && p->remote < (int)v))
 				continue;
 			if (!back) {
-				add_edge(b, at_cluster(vnet_c[v]), at_cluster(vnet_c[p->remote]),
-					 VL_GE_PEERING, fmt(b, "peering %s\n%s", p->name, state), true, true);
+				gb_add_edge(b, gb_cluster(vnet_c[v]), gb_cluster(vnet_c[p->remote]),
+					    VL_GE_PEERING, gb_fmt(b, "peering %s\n%s", p->name, state), true,
+					    true);
 				continue;
 			}
-			l = fmt(b, "peering %s", state);
+			l = gb_fmt(b, "peering %s", state);
 			if ((p->allow_gateway_transit && back->use_remote_gateways) ||
 			    (back->allow_gateway_transit && p->use_remote_gateways))
-				l = cat(b, l, "gateway transit");
+				l = gb_cat(b, l, "gateway transit");
 			if (!p->allow_vnet_access || !back->allow_vnet_access)
-				l = cat(b, l, "VNet access off");
-			add_edge(b, at_cluster(vnet_c[v]), at_cluster(vnet_c[p->remote]), VL_GE_PEERING, l,
-				 false, !p->allow_vnet_access || !back->allow_vnet_access);
+				l = gb_cat(b, l, "VNet access off");
+			gb_add_edge(b, gb_cluster(vnet_c[v]), gb_cluster(vnet_c[p->remote]), VL_GE_PEERING, l,
+				    false, !p->allow_vnet_access || !back->allow_vnet_access);
 		}
 }
 
@@ -475,41 +286,41 @@ static void outside(struct gb *b)
 	for (size_t g = 0; g < lab->n_local_gateways; g++) {
 		const struct vl_local_gateway *lg = &lab->local_gateways[g];
 		char *pl = prefixes(b, lg->prefixes, lg->n_prefixes);
-		int oc = add_cluster(b, fmt(b, "onprem:%s", lg->name),
-				     pl ? fmt(b, "on-premises %s\n%s", lg->name, pl) : NULL, VL_GC_ONPREM,
-				     VL_NONE, (int)g);
+		int oc = gb_add_cluster(b, gb_fmt(b, "onprem:%s", lg->name),
+					pl ? gb_fmt(b, "on-premises %s\n%s", lg->name, pl) : NULL,
+					VL_GC_ONPREM, VL_NONE, (int)g);
 
 		free(pl);
-		add_node(b, fmt(b, "lgw:%s", lg->name), fmt(b, "local network gateway %s", lg->name),
-			 VL_GN_LOCAL_GATEWAY, oc, (int)g);
+		gb_add_node(b, gb_fmt(b, "lgw:%s", lg->name), gb_fmt(b, "local network gateway %s", lg->name),
+			    VL_GN_LOCAL_GATEWAY, oc, (int)g);
 		for (size_t i = 0; i < lab->n_eps; i++) {
 			const struct vl_endpoint *e = &lab->eps[i];
 
 			if (e->kind == VL_EP_ONPREM && e->owner == (int)g)
-				b->ep_node[i] = add_node(b, fmt(b, "ep:%s", e->name),
-							 fmt(b, "%s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
-							 VL_GN_HOST, oc, (int)i);
+				b->ep_node[i] =
+				    gb_add_node(b, gb_fmt(b, "ep:%s", e->name),
+						gb_fmt(b, "%s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
+						VL_GN_HOST, oc, (int)i);
 		}
 	}
 	b->internet_c =
-	    add_cluster(b, fmt(b, "internet"), fmt(b, "Internet"), VL_GC_INTERNET, VL_NONE, VL_NONE);
-	b->internet = add_node(b, fmt(b, "internet"), fmt(b, "any public address"), VL_GN_INTERNET,
-			       b->internet_c, VL_NONE);
+	    gb_add_cluster(b, gb_fmt(b, "internet"), gb_fmt(b, "Internet"), VL_GC_INTERNET, VL_NONE, VL_NONE);
+	b->internet = gb_add_node(b, gb_fmt(b, "internet"), gb_fmt(b, "any public address"), VL_GN_INTERNET,
+				  b->internet_c, VL_NONE);
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 
 		if (e->kind == VL_EP_INTERNET)
-			b->ep_node[i] = add_node(b, fmt(b, "ep:%s", e->name),
-						 fmt(b, "%s\n%s", e->name, vl_ip_fmt(e->ip, ip)), VL_GN_HOST,
-						 b->internet_c, (int)i);
+			b->ep_node[i] = gb_add_node(b, gb_fmt(b, "ep:%s", e->name),
+						    gb_fmt(b, "%s\n%s", e->name, vl_ip_fmt(e->ip, ip)),
+						    VL_GN_HOST, b->internet_c, (int)i);
 	}
 }
 
-/* Public IPs and LoadBalancer frontends (in the Internet box), once the endpoints have nodes. */
-static void public_side(struct gb *b)
+/* Instance public IPs (in the Internet box), once the endpoints have nodes. */
+static void public_ips(struct gb *b)
 {
 	const struct vl_lab *lab = b->lab;
-	const struct vl_effective *eff = lab->eff;
 	char ip[VL_IP_STRLEN];
 
 	for (size_t i = 0; i < lab->n_eps; i++) {
@@ -518,31 +329,12 @@ static void public_side(struct gb *b)
 
 		if (e->kind != VL_EP_VM || !lab->vms[e->owner].has_public_ip)
 			continue;
-		n = add_node(
-		    b, fmt(b, "pip:%s", e->name),
-		    fmt(b, "public IP of %s\n%s", e->name, vl_ip_fmt(lab->vms[e->owner].public_ip, ip)),
+		n = gb_add_node(
+		    b, gb_fmt(b, "pip:%s", e->name),
+		    gb_fmt(b, "public IP of %s\n%s", e->name, vl_ip_fmt(lab->vms[e->owner].public_ip, ip)),
 		    VL_GN_PUBLIC_IP, b->internet_c, (int)i);
-		add_edge(b, at_node(n), at_node(b->ep_node[i]), VL_GE_PUBLIC_IP, fmt(b, "1:1 NAT"), true,
-			 false);
-	}
-	for (size_t f = 0; f < eff->n_frontends; f++) {
-		const struct vl_frontend *fe = &eff->frontends[f];
-		const struct vl_aks *k = &lab->aks[fe->cluster];
-		const struct vl_service *sv = &k->services[fe->service];
-		char *ports = svc_ports(b, sv);
-		int n;
-
-		n = add_node(b, fmt(b, "fe:%s/%s", k->name, sv->name),
-			     ports ? fmt(b, "LB frontend %s\n%s %s", sv->name, vl_ip_fmt(fe->ip, ip), ports)
-				   : NULL,
-			     VL_GN_FRONTEND, b->internet_c, (int)f);
-		free(ports);
-		for (size_t i = 0; i < fe->n_backends; i++) {
-			const struct vl_backend *be = &fe->backends[i];
-
-			add_edge(b, at_node(n), at_node(b->ep_node[be->node]), VL_GE_BACKEND,
-				 be->healthy ? fmt(b, "backend") : fmt(b, "probe fails"), true, !be->healthy);
-		}
+		gb_add_edge(b, gb_node(n), gb_node(b->ep_node[i]), VL_GE_PUBLIC_IP, gb_fmt(b, "1:1 NAT"),
+			    true, false);
 	}
 }
 
@@ -573,8 +365,8 @@ static void appliances(struct gb *b)
 				seen |= rt->routes[q].type == VL_HOP_APPLIANCE &&
 					rt->routes[q].next_hop == rt->routes[r].next_hop;
 			if (!seen)
-				add_edge(b, at_node((int)i), at_node(b->ep_node[ep]), VL_GE_NEXT_HOP,
-					 fmt(b, "next hop"), true, false);
+				gb_add_edge(b, gb_node((int)i), gb_node(b->ep_node[ep]), VL_GE_NEXT_HOP,
+					    gb_fmt(b, "next hop"), true, false);
 		}
 	}
 }
@@ -600,34 +392,36 @@ int vl_graph_build(const struct vl_lab *lab, struct vl_graph **out)
 		const struct vl_vnet *vn = &lab->vnets[v];
 		char *sp = prefixes(&b, vn->spaces, vn->n_spaces);
 
-		vnet_c[v] = add_cluster(&b, fmt(&b, "vnet:%s", vn->name),
-					sp ? fmt(&b, "VNet %s\n%s\ndefault outbound %s", vn->name, sp,
-						 vl_ip_fmt(lab->eff->outbound_ip[v], ip))
-					   : NULL,
-					VL_GC_VNET, VL_NONE, (int)v);
+		vnet_c[v] = gb_add_cluster(&b, gb_fmt(&b, "vnet:%s", vn->name),
+					   sp ? gb_fmt(&b, "VNet %s\n%s\ndefault outbound %s", vn->name, sp,
+						       vl_ip_fmt(lab->eff->outbound_ip[v], ip))
+					      : NULL,
+					   VL_GC_VNET, VL_NONE, (int)v);
 		free(sp);
 		for (size_t s = 0; s < vn->n_subnets; s++)
 			subnet(&b, vn->subnets[s], vnet_c[v]);
-		add_edge(&b, at_cluster(vnet_c[v]), at_node(b.internet), VL_GE_OUTBOUND, NULL, true, true);
+		gb_add_edge(&b, gb_cluster(vnet_c[v]), gb_node(b.internet), VL_GE_OUTBOUND, NULL, true, true);
 	}
 	if (!b.rc)
 		peerings(&b, vnet_c);
 	for (size_t c = 0; c < lab->n_connections && !b.rc; c++) {
 		const struct vl_connection *cn = &lab->connections[c];
-		char *id = fmt(&b, "gw:%s", lab->gateways[cn->gateway].name);
-		char *lid = fmt(&b, "lgw:%s", lab->local_gateways[cn->local_gateway].name);
+		char *id = gb_fmt(&b, "gw:%s", lab->gateways[cn->gateway].name);
+		char *lid = gb_fmt(&b, "lgw:%s", lab->local_gateways[cn->local_gateway].name);
 
 		if (id && lid)
-			add_edge(
-			    &b, at_node(vl_graph_find_node(b.g, id)), at_node(vl_graph_find_node(b.g, lid)),
-			    VL_GE_CONNECTION,
-			    fmt(&b, "%s\n%s", cn->name, cn->type == VL_CONN_IPSEC ? "IPsec" : "ExpressRoute"),
-			    false, false);
+			gb_add_edge(&b, gb_node(vl_graph_find_node(b.g, id)),
+				    gb_node(vl_graph_find_node(b.g, lid)), VL_GE_CONNECTION,
+				    gb_fmt(&b, "%s\n%s", cn->name,
+					   cn->type == VL_CONN_IPSEC ? "IPsec" : "ExpressRoute"),
+				    false, false);
 		free(id);
 		free(lid);
 	}
 	if (!b.rc)
-		public_side(&b);
+		public_ips(&b);
+	if (!b.rc)
+		gb_frontends(&b);
 	if (!b.rc)
 		appliances(&b);
 out:
@@ -639,66 +433,4 @@ out:
 	}
 	*out = b.g;
 	return 0;
-}
-
-void vl_graph_free(struct vl_graph *g)
-{
-	if (!g)
-		return;
-	for (size_t i = 0; i < g->n_clusters; i++) {
-		free(g->clusters[i].id);
-		free(g->clusters[i].label);
-	}
-	for (size_t i = 0; i < g->n_nodes; i++) {
-		free(g->nodes[i].id);
-		free(g->nodes[i].label);
-	}
-	for (size_t i = 0; i < g->n_edges; i++)
-		free(g->edges[i].label);
-	free(g->clusters);
-	free(g->nodes);
-	free(g->edges);
-	free(g->name);
-	free(g);
-}
-
-int vl_graph_find_node(const struct vl_graph *g, const char *id)
-{
-	for (size_t i = 0; i < g->n_nodes; i++)
-		if (!strcmp(g->nodes[i].id, id))
-			return (int)i;
-	return VL_NONE;
-}
-
-int vl_graph_find_cluster(const struct vl_graph *g, const char *id)
-{
-	for (size_t i = 0; i < g->n_clusters; i++)
-		if (!strcmp(g->clusters[i].id, id))
-			return (int)i;
-	return VL_NONE;
-}
-
-bool vl_graph_cluster_within(const struct vl_graph *g, int c, int outer)
-{
-	for (int depth = 0; c != VL_NONE && depth <= (int)g->n_clusters; depth++) {
-		if (c == outer)
-			return true;
-		c = g->clusters[c].parent;
-	}
-	return false;
-}
-
-int graph_rep_node(const struct vl_graph *g, int c)
-{
-	for (size_t i = 0; i < g->n_nodes; i++)
-		if (g->nodes[i].cluster == c)
-			return (int)i;
-	for (size_t i = 0; i < g->n_clusters; i++)
-		if (g->clusters[i].parent == c) {
-			int n = graph_rep_node(g, (int)i);
-
-			if (n != VL_NONE)
-				return n;
-		}
-	return VL_NONE;
 }
