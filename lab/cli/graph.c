@@ -100,8 +100,7 @@ static int write_file(const struct vl_graph *g, enum format fmt, const char *pat
 
 int cmd_graph(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'f'}, {"output-file", required_argument, NULL, 'o'}, {0}};
+	static const struct option longopts[] = {{"format", required_argument, NULL, 'f'}, {0}};
 	enum format fmt = FMT_NONE;
 	const char *out = NULL;
 	struct vl_graph *g = NULL;
