@@ -109,7 +109,7 @@ int cmd_graph(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		if (c == 'f') {
 			fmt = format_named(optarg);
 			if (fmt == FMT_NONE) {
