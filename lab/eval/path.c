@@ -745,6 +745,9 @@ static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto 
 	    is_kubenet_pod(lab, &lab->eps[v->dst_ep]))
 		note_add(v, "%s is in the pod range of %s (routed there by the cluster's route table)",
 			 vl_ip_fmt(dst, a), lab->eps[lab->eps[v->dst_ep].node].name);
+	if (v->outcome == VL_OUT_DELIVERED && v->dst_ep != VL_NONE && lab->eps[v->dst_ep].virtual_node)
+		note_add(v, "%s runs on the virtual node: a container group, only subnet %s's NSG applies",
+			 lab->eps[v->dst_ep].name, lab->subnets[lab->eps[v->dst_ep].subnet].name);
 	if (!v->n_hops || v->nsg == VL_NONE)
 		note_add(v, "no NSG on the path");
 	return 0;

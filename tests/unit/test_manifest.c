@@ -13,6 +13,7 @@
 
 #include "common/helpers.h"
 #include "vnetlab/effective.h"
+#include "vnetlab/eval.h"
 #include "vnetlab/loader.h"
 #include "vnetlab/model.h"
 
@@ -450,5 +451,46 @@ Test(manifest, policy_selecting_a_virtual_node_pod_warns)
 	cr_assert(strstr(w.v[0], "NetworkPolicy default/all of cluster 'k' selects pod v on the virtual node"), "%s",
 		  w.v[0]);
 	vl_strv_free(&w);
+	vl_lab_free(lab);
+}
+
+/* The evaluator: toward a virtual-node pod only the ACI subnet's NSG is crossed, never the node's;
+ * from a VM-node pod through its ClusterIP, the node NIC NSG out and the ACI subnet NSG in. */
+Test(manifest, virtual_node_pod_crosses_only_its_subnet_nsg)
+{
+	struct vl_error err = {0};
+	struct vl_lab *lab;
+	struct vl_verdict v;
+	int aci, node_nsg, from, to;
+
+	cr_assert_eq(vl_load_file("topologies/aks-virtual-node.yaml", &lab, &err), 0, "%s", err.msg);
+	aci = vl_lab_find_nsg(lab, "aci-nsg");
+	node_nsg = vl_lab_find_nsg(lab, "aks-agentpool-nsg");
+	from = vl_lab_find_endpoint(lab, "jumpbox");
+	to = vl_lab_find_endpoint(lab, "aci-helloworld-0");
+	cr_assert_eq(vl_eval_path(lab, from, lab->eps[to].ip, VL_PROTO_TCP, 0, 80, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED);
+	for (size_t i = 0; i < v.n_hops; i++)
+		if (v.hops[i].type == VL_HT_NSG) {
+			cr_assert_eq(v.hops[i].nsg, aci, "hop %zu: NSG %s", i, lab->nsgs[v.hops[i].nsg].name);
+			cr_assert_eq(v.hops[i].level, VL_HOP_SUBNET);
+		}
+	cr_assert_eq(v.nsg, aci);
+	from = vl_lab_find_endpoint(lab, "kuard-vnode-0");
+	cr_assert_eq(vl_eval_path(lab, from, lab->aks[0].services[vl_aks_find_service(&lab->aks[0], "aci-helloworld")].cluster_ip,
+				  VL_PROTO_TCP, 0, 80, &v),
+		     0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED);
+	cr_assert_eq(v.dst_ep, to);
+	{
+		bool out_node = false, in_aci = false;
+
+		for (size_t i = 0; i < v.n_hops; i++) {
+			out_node |= v.hops[i].type == VL_HT_NSG && v.hops[i].nsg == node_nsg && v.hops[i].dir == VL_DIR_OUT;
+			in_aci |= v.hops[i].type == VL_HT_NSG && v.hops[i].nsg == aci && v.hops[i].dir == VL_DIR_IN;
+			cr_assert(!(v.hops[i].type == VL_HT_NSG && v.hops[i].nsg == node_nsg && v.hops[i].dir == VL_DIR_IN));
+		}
+		cr_assert(out_node && in_aci);
+	}
 	vl_lab_free(lab);
 }
