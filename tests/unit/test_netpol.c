@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "vnetlab/effective.h"
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
+#include "vnetlab/loader.h"
 
 /* Pods of every setup: namespace default (db, frontend, backend), myproj (project=myproject),
  * alice and bob (user=alice / none), development and production (AKS docs' backend-policy). */
@@ -349,5 +351,134 @@ Test(netpol, isolation_per_direction_and_selection)
 	cr_assert_eq(np->n_allow[VL_DIR_IN], 1);
 	cr_assert_eq(np->allow[VL_DIR_IN][0].lo, 6379);
 	cr_assert_eq(np->allow[VL_DIR_IN][0].n_peers, 8 + 2);
+	vl_lab_free(lab);
+}
+
+/* ---- loader: located errors ---- */
+
+#define ERR_LAB(PLUGIN, ENGINE, POLICY)                                                                      \
+	"name: npe\n"                                                                                        \
+	"vnets:\n"                                                                                           \
+	"  - name: v\n"                                                                                      \
+	"    addressSpace: [10.20.0.0/16]\n"                                                                 \
+	"    subnets: [{name: aks, addressPrefix: 10.20.0.0/24}]\n"                                          \
+	"aksClusters:\n"                                                                                     \
+	"  - name: c\n"                                                                                      \
+	"    subnet: aks\n"                                                                                  \
+	"    networkPlugin: " PLUGIN "\n"                                                                    \
+	"    networkPolicy: " ENGINE "\n"                                                                    \
+	"    serviceCidr: 10.96.0.0/16\n"                                                                    \
+	"    networkPolicies:\n"                                                                             \
+	"      - kind: NetworkPolicy\n"                                                                      \
+	"        metadata: {name: p}\n"                                                                      \
+	"        spec:\n" POLICY
+
+struct err_case {
+	const char *what;
+	const char *yaml;
+	const char *want; /* "line:col: start of the message" */
+};
+
+static const struct err_case errs[] = {
+    {"azure with kubenet", ERR_LAB("kubenet", "azure", "          podSelector: {}\n"),
+     "10:20: (NetworkPolicyAzureNotSupportedForKubenet) NetworkPolicy azure is not supported for network "
+     "plugin kubenet"},
+    {"unknown engine", ERR_LAB("azure", "cilium", "          podSelector: {}\n"),
+     "10:20: invalid networkPolicy"},
+    {"a selector of the wrong type", ERR_LAB("azure", "azure", "          podSelector: [role]\n"),
+     "16:24: expected a mapping for podSelector"},
+    {"missing podSelector", ERR_LAB("azure", "azure", "          policyTypes: [Ingress]\n"),
+     "16:11: missing 'podSelector'"},
+    {"SCTP",
+     ERR_LAB("azure", "azure",
+	     "          podSelector: {}\n          ingress: [{ports: [{protocol: SCTP}]}]\n"),
+     "17:41: protocol SCTP is not supported"},
+    {"endPort without port",
+     ERR_LAB("azure", "azure", "          podSelector: {}\n          ingress: [{ports: [{endPort: 90}]}]\n"),
+     "17:40: endPort needs a port"},
+    {"named port with endPort",
+     ERR_LAB("azure", "azure",
+	     "          podSelector: {}\n          ingress: [{ports: [{port: http, endPort: 90}]}]\n"),
+     "17:52: endPort needs a numeric port"},
+    {"endPort below port",
+     ERR_LAB("azure", "azure",
+	     "          podSelector: {}\n          ingress: [{ports: [{port: 100, endPort: 90}]}]\n"),
+     "17:51: endPort 90 is below port 100"},
+    {"except outside the cidr",
+     ERR_LAB("azure", "azure",
+	     "          podSelector: {}\n          ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/16, except: "
+	     "[10.1.0.0/24]}}]}]\n"),
+     "17:68: except 10.1.0.0/24 must be strictly within the cidr 10.0.0.0/16"},
+    {"ipBlock with a selector",
+     ERR_LAB("azure", "azure",
+	     "          podSelector: {}\n          ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/16}, "
+	     "podSelector: {}}]}]\n"),
+     "17:39: ipBlock cannot be combined"},
+    {"an empty peer",
+     ERR_LAB("azure", "azure", "          podSelector: {}\n          ingress: [{from: [{}]}]\n"),
+     "17:29: from entry needs a podSelector"},
+    {"bad policyTypes",
+     ERR_LAB("azure", "azure", "          podSelector: {}\n          policyTypes: [Inbound]\n"),
+     "17:25: invalid policyTypes entry 'Inbound'"},
+    {"unknown key in spec", ERR_LAB("azure", "azure", "          podSelector: {}\n          ingres: []\n"),
+     "17:11: unknown key 'ingres' in spec"},
+    {"bad operator",
+     ERR_LAB("azure", "azure", "          podSelector: {matchExpressions: [{key: a, operator: Is}]}\n"),
+     "16:63: invalid operator"},
+};
+
+#define N_ERRS (sizeof(errs) / sizeof(errs[0]))
+static int err_ids[N_ERRS];
+
+ParameterizedTestParameters(netpol, loader_errors)
+{
+	for (size_t i = 0; i < N_ERRS; i++)
+		err_ids[i] = (int)i;
+	return cr_make_param_array(int, err_ids, N_ERRS);
+}
+
+ParameterizedTest(int *id, netpol, loader_errors)
+{
+	const struct err_case *c = &errs[*id];
+	const char *got = th_load_error(c->yaml);
+
+	cr_expect(!strncmp(got, c->want, strlen(c->want)), "%s: got %s", c->what, got);
+}
+
+Test(netpol, wrong_kind_in_networkpolicies)
+{
+	const char *got = th_load_error(ERR_LAB("azure", "azure", "          podSelector: {}\n"));
+
+	cr_assert_str_eq(got, "(loaded without error)");
+	got = th_load_error("name: npe\nvnets:\n  - name: v\n    addressSpace: [10.20.0.0/16]\n"
+			    "    subnets: [{name: aks, addressPrefix: 10.20.0.0/24}]\n"
+			    "aksClusters:\n  - name: c\n    subnet: aks\n    networkPlugin: azure\n"
+			    "    networkPolicies:\n      - kind: Service\n        metadata: {name: p}\n");
+	cr_assert(strstr(got, "11:15: expected kind NetworkPolicy"), "%s", got);
+}
+
+Test(netpol, live_apply_replaces_and_rolls_back)
+{
+	struct vl_lab *lab = np_load("azure", "", p1);
+	struct vl_error err = {0};
+	static const char good[] = "kind: NetworkPolicy\nmetadata: {name: test-network-policy}\n"
+				   "spec: {podSelector: {matchLabels: {role: db}}, ingress: [{}]}\n"
+				   "---\n"
+				   "kind: NetworkPolicy\nmetadata: {name: second}\nspec: {podSelector: {}}\n";
+	static const char bad[] = "kind: NetworkPolicy\nmetadata: {name: third}\nspec: {podSelector: {}}\n"
+				  "---\n"
+				  "kind: NetworkPolicy\nmetadata: {name: fourth}\nspec: {podSelector: 3}\n";
+	char policy[64];
+
+	cr_assert_eq(vl_netpol_load_buffer("live.yaml", good, strlen(good), lab, 0, &err), 0, "%s", err.msg);
+	cr_assert_eq(lab->aks[0].n_policies, 2);
+	cr_assert_eq(vl_eff_netpol_build(lab), 0);
+	/* replaced: ingress from anyone on any port now */
+	cr_assert(np_flow(lab, "backend", "db", VL_PROTO_TCP, 6380, policy, sizeof(policy)));
+	cr_assert_neq(vl_netpol_load_buffer("bad.yaml", bad, strlen(bad), lab, 0, &err), 0);
+	cr_assert_eq(err.line, 7, "%d:%d %s", err.line, err.col, err.msg);
+	cr_assert_eq(lab->aks[0].n_policies, 2, "a failed apply keeps the policies as they were");
+	cr_assert_eq(vl_netpol_delete(lab, 0, "default", "second"), 0);
+	cr_assert_eq(vl_netpol_delete(lab, 0, "default", "second"), -ENOENT);
 	vl_lab_free(lab);
 }
