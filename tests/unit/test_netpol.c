@@ -482,3 +482,123 @@ Test(netpol, live_apply_replaces_and_rolls_back)
 	cr_assert_eq(vl_netpol_delete(lab, 0, "default", "second"), -ENOENT);
 	vl_lab_free(lab);
 }
+
+/* ---- the evaluator: hop order (spec 16.2) and addresses after NAT (16.5#17) ---- */
+
+#define LB_LAB(ETP)                                                                                          \
+	"name: nplb\n"                                                                                       \
+	"vnets:\n"                                                                                           \
+	"  - name: v\n"                                                                                      \
+	"    addressSpace: [10.20.0.0/16]\n"                                                                 \
+	"    subnets: [{name: aks, addressPrefix: 10.20.0.0/24}]\n"                                          \
+	"internet: {hosts: [{name: client, address: 203.0.113.9}]}\n"                                        \
+	"aksClusters:\n"                                                                                     \
+	"  - name: c\n"                                                                                      \
+	"    subnet: aks\n"                                                                                  \
+	"    networkPlugin: azure\n"                                                                         \
+	"    networkPolicy: azure\n"                                                                         \
+	"    serviceCidr: 10.96.0.0/16\n"                                                                    \
+	"    nodeCount: 2\n"                                                                                 \
+	"    pods:\n"                                                                                        \
+	"      - {name: db, labels: {app: db, role: db}, app: hello, ports: [6379], node: 1}\n"              \
+	"      - {name: fe, labels: {role: frontend}, node: 0}\n"                                            \
+	"    services:\n"                                                                                    \
+	"      - {name: db, type: LoadBalancer, selector: {app: db}, externalTrafficPolicy: " ETP ",\n"      \
+	"         ports: [{port: 6379, targetPort: 6379}]}\n"                                                \
+	"    networkPolicies:\n"                                                                             \
+	"      - kind: NetworkPolicy\n"                                                                      \
+	"        metadata: {name: clients}\n"                                                                \
+	"        spec:\n"                                                                                    \
+	"          podSelector: {matchLabels: {role: db}}\n"                                                 \
+	"          ingress:\n"                                                                               \
+	"            - from: [{ipBlock: {cidr: 203.0.113.0/24}}, {podSelector: {matchLabels: {role: "        \
+	"frontend}}}]\n"                                                                                     \
+	"      - kind: NetworkPolicy\n"                                                                      \
+	"        metadata: {name: fe-out}\n"                                                                 \
+	"        spec: {podSelector: {matchLabels: {role: frontend}}, egress: [{}]}\n"
+
+static uint32_t frontend_ip(const struct vl_lab *lab)
+{
+	cr_assert_eq(lab->eff->n_frontends, 1);
+	return lab->eff->frontends[0].ip;
+}
+
+Test(netpol_eval, hops_in_order_egress_nsgs_ingress)
+{
+	struct vl_lab *lab = th_load(LB_LAB("Cluster"));
+	int fe = vl_lab_find_endpoint(lab, "fe"), db = vl_lab_find_endpoint(lab, "db");
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, fe, lab->eps[db].ip, VL_PROTO_TCP, 0, 6379, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED);
+	cr_assert_geq(v.n_hops, 4);
+	cr_assert_eq(v.hops[0].type, VL_HT_POLICY);
+	cr_assert_eq(v.hops[0].dir, VL_DIR_OUT);
+	cr_assert_eq(v.hops[0].np, VL_NP_ALLOW);
+	cr_assert_str_eq(lab->aks[0].policies[v.hops[0].policy].name, "fe-out");
+	cr_assert_eq(v.hops[v.n_hops - 1].type, VL_HT_POLICY);
+	cr_assert_eq(v.hops[v.n_hops - 1].dir, VL_DIR_IN);
+	cr_assert_str_eq(lab->aks[0].policies[v.hops[v.n_hops - 1].policy].name, "clients");
+	for (size_t i = 1; i + 1 < v.n_hops; i++)
+		cr_assert_neq(v.hops[i].type, VL_HT_POLICY, "hop %zu", i);
+	cr_assert_str_eq(lab->aks[0].policies[v.policy].name, "clients");
+	vl_lab_free(lab);
+}
+
+Test(netpol_eval, case17_cluster_masquerade_hides_the_client)
+{
+	struct vl_lab *lab = th_load(LB_LAB("Cluster"));
+	int client = vl_lab_find_endpoint(lab, "client");
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, client, frontend_ip(lab), VL_PROTO_TCP, 0, 6379, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DENIED, "%s", v.why);
+	cr_assert_eq(v.nsg, VL_NONE);
+	cr_assert_str_eq(lab->aks[0].policies[v.policy].name, "clients");
+	cr_assert_eq(v.hops[v.n_hops - 1].flow.src, lab->eps[vl_lab_find_endpoint(lab, "c-node-0")].ip,
+		     "the policy sees the node that masqueraded");
+	vl_lab_free(lab);
+}
+
+Test(netpol_eval, case17_local_keeps_the_client)
+{
+	struct vl_lab *lab = th_load(LB_LAB("Local"));
+	int client = vl_lab_find_endpoint(lab, "client");
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, client, frontend_ip(lab), VL_PROTO_TCP, 0, 6379, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED, "%s", v.why);
+	cr_assert_eq(v.hops[v.n_hops - 1].type, VL_HT_POLICY);
+	cr_assert_eq(v.hops[v.n_hops - 1].np, VL_NP_ALLOW);
+	cr_assert_eq(v.hops[v.n_hops - 1].flow.src, 0xcb007109u /* 203.0.113.9 */);
+	vl_lab_free(lab);
+}
+
+Test(netpol_eval, egress_deny_ends_the_path_at_the_source)
+{
+	struct vl_lab *lab = np_load("azure", "", p1);
+	int db = vl_lab_find_endpoint(lab, "db");
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, db, 0xcb007109u, VL_PROTO_TCP, 0, 443, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DENIED);
+	cr_assert_eq(v.access, VL_DENY);
+	cr_assert_eq(v.n_hops, 1);
+	cr_assert_eq(v.hops[0].type, VL_HT_POLICY);
+	cr_assert_eq(v.hops[0].dir, VL_DIR_OUT);
+	cr_assert_eq(v.hops[0].np, VL_NP_DENY);
+	vl_lab_free(lab);
+}
+
+Test(netpol_eval, engine_none_adds_no_hop)
+{
+	struct vl_lab *lab = np_load("none", "", p1);
+	int fe = vl_lab_find_endpoint(lab, "backend"), db = vl_lab_find_endpoint(lab, "db");
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, fe, lab->eps[db].ip, VL_PROTO_TCP, 0, 6379, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED);
+	for (size_t i = 0; i < v.n_hops; i++)
+		cr_assert_neq(v.hops[i].type, VL_HT_POLICY);
+	vl_lab_free(lab);
+}
