@@ -15,6 +15,7 @@
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
+#include "vnetlab/nft.h"
 
 /* Pods of every setup: namespace default (db, frontend, backend), myproj (project=myproject),
  * alice and bob (user=alice / none), development and production (AKS docs' backend-policy). */
@@ -601,4 +602,35 @@ Test(netpol_eval, engine_none_adds_no_hop)
 	for (size_t i = 0; i < v.n_hops; i++)
 		cr_assert_neq(v.hops[i].type, VL_HT_POLICY);
 	vl_lab_free(lab);
+}
+
+/* ---- the node ruleset (pure: the serialised transaction) ---- */
+
+static bool batch_has(const struct vl_lab *lab, const char *node, const char *what)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	char why[256] = "";
+	bool has;
+
+	cr_assert_eq(vl_nft_masq_batch(lab, vl_lab_find_endpoint(lab, node), &buf, &len, why, sizeof(why)), 0, "%s",
+		     why);
+	has = memmem(buf, len, what, strlen(what)) != NULL;
+	free(buf);
+	return has;
+}
+
+Test(netpol_nft, chains_on_the_nodes_of_isolated_pods_only)
+{
+	struct vl_lab *lab = np_load("azure", "", p1), *none = np_load("none", "", p1);
+
+	/* db runs on node 0 */
+	cr_assert(batch_has(lab, "c-node-0", "np-forward"));
+	cr_assert(batch_has(lab, "c-node-0", "np-in/db"));
+	cr_assert(batch_has(lab, "c-node-0", "np-out/db"));
+	cr_assert(batch_has(lab, "c-node-0", "np:in/db"));
+	cr_assert_not(batch_has(lab, "c-node-1", "np-forward"));
+	cr_assert_not(batch_has(none, "c-node-0", "np-forward"));
+	vl_lab_free(lab);
+	vl_lab_free(none);
 }
