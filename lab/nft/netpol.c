@@ -216,3 +216,73 @@ int vlnft_netpol_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
 	}
 	return b->err;
 }
+
+static void put_addr(FILE *f, struct vl_prefix p)
+{
+	fprintf(f, "%u.%u.%u.%u", p.addr >> 24, (p.addr >> 16) & 255, (p.addr >> 8) & 255, p.addr & 255);
+	if (p.len != 32)
+		fprintf(f, "/%u", p.len);
+}
+
+static void print_chain(const struct vl_lab *lab, int pod, enum vl_dir d, FILE *f)
+{
+	const struct vl_np_pod *np = &lab->eff->np[pod];
+	char chain[VLNFT_CHAIN_NAME_MAX], prefix[VLNFT_LOG_PREFIX_MAX + 1];
+
+	vlnft_netpol_chain(chain, sizeof(chain), lab, pod, d);
+	vlnft_netpol_prefix(prefix, sizeof(prefix), lab, pod, d);
+	fprintf(f, "\tchain %s {\n", chain);
+	for (size_t k = 0; k < np->n_allow[d]; k++) {
+		const struct vl_np_allow *a = &np->allow[d][k];
+
+		fputs("\t\t", f);
+		if (!a->any_peer) {
+			fprintf(f, "ip %s { ", d == VL_DIR_IN ? "saddr" : "daddr");
+			for (size_t i = 0; i < a->n_peers; i++) {
+				fputs(i ? ", " : "", f);
+				put_addr(f, a->peers[i]);
+			}
+			fputs(" } ", f);
+		}
+		if (a->proto != VL_PROTO_ANY) {
+			fprintf(f, "%s ", a->proto == VL_PROTO_UDP ? "udp" : "tcp");
+			if (a->lo > 1 || a->hi < 65535)
+				fprintf(f, a->lo == a->hi ? "dport %u " : "dport %u-%u ", a->lo, a->hi);
+		}
+		fprintf(f, "counter return comment \"%s/%s\"\n",
+			lab->aks[lab->eps[pod].owner].policies[a->policy].ns,
+			lab->aks[lab->eps[pod].owner].policies[a->policy].name);
+	}
+	fprintf(f, "\t\tcounter log prefix \"%s\" group %d drop\n\t}\n", prefix, VL_NFLOG_GROUP);
+}
+
+void vlnft_netpol_print(const struct vl_lab *lab, int node_ep, FILE *f)
+{
+	if (!vlnft_netpol_needed(lab, node_ep))
+		return;
+	for (int d = VL_DIR_OUT; d >= VL_DIR_IN; d--) {
+		bool first = true;
+
+		fprintf(f, "\tmap np-%s {\n\t\ttype ipv4_addr : verdict\n", d == VL_DIR_IN ? "in" : "out");
+		for (size_t i = 0; i < lab->n_eps; i++) {
+			char chain[VLNFT_CHAIN_NAME_MAX];
+
+			if (!on_node(lab, (int)i, node_ep) || !lab->eff->np[i].isolated[d])
+				continue;
+			vlnft_netpol_chain(chain, sizeof(chain), lab, (int)i, (enum vl_dir)d);
+			fprintf(f, "%s", first ? "\t\telements = { " : ", ");
+			first = false;
+			put_addr(f, (struct vl_prefix){lab->eps[i].ip, 32});
+			fprintf(f, " : jump %s", chain);
+		}
+		fprintf(f, "%s\t}\n", first ? "" : " }\n");
+	}
+	for (size_t i = 0; i < lab->n_eps; i++)
+		for (int d = 0; d < 2; d++)
+			if (on_node(lab, (int)i, node_ep) && lab->eff->np[i].isolated[d])
+				print_chain(lab, (int)i, (enum vl_dir)d, f);
+	fputs("\tchain np-forward {\n\t\ttype filter hook forward priority filter; policy accept;\n"
+	      "\t\tct state established,related accept\n\t\tip saddr vmap @np-out\n\t\tip daddr vmap "
+	      "@np-in\n\t}\n",
+	      f);
+}

@@ -8,6 +8,7 @@
 #define VNETLAB_NFT_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -218,6 +219,8 @@ int vlnft_kproxy_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
  * the node is isolated. */
 int vlnft_netpol_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b);
 bool vlnft_netpol_needed(const struct vl_lab *lab, int node_ep);
+/* The same chains in `nft -f` syntax, inside the node's table (up --dry-run). */
+void vlnft_netpol_print(const struct vl_lab *lab, int node_ep, FILE *f);
 /* "np-in/<pod>", "np-out/<pod>"; the NFLOG prefix "np:in/<pod>", "np:out/<pod>". */
 void vlnft_netpol_chain(char *buf, size_t len, const struct vl_lab *lab, int pod, enum vl_dir d);
 void vlnft_netpol_prefix(char *buf, size_t len, const struct vl_lab *lab, int pod, enum vl_dir d);

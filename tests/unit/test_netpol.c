@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include "vnetlab/effective.h"
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
+#include "vnetlab/loader.h"
+#include "vnetlab/nft.h"
 
 /* Pods of every setup: namespace default (db, frontend, backend), myproj (project=myproject),
  * alice and bob (user=alice / none), development and production (AKS docs' backend-policy). */
@@ -350,4 +353,284 @@ Test(netpol, isolation_per_direction_and_selection)
 	cr_assert_eq(np->allow[VL_DIR_IN][0].lo, 6379);
 	cr_assert_eq(np->allow[VL_DIR_IN][0].n_peers, 8 + 2);
 	vl_lab_free(lab);
+}
+
+/* ---- loader: located errors ---- */
+
+#define ERR_LAB(PLUGIN, ENGINE, POLICY)                                                                      \
+	"name: npe\n"                                                                                        \
+	"vnets:\n"                                                                                           \
+	"  - name: v\n"                                                                                      \
+	"    addressSpace: [10.20.0.0/16]\n"                                                                 \
+	"    subnets: [{name: aks, addressPrefix: 10.20.0.0/24}]\n"                                          \
+	"aksClusters:\n"                                                                                     \
+	"  - name: c\n"                                                                                      \
+	"    subnet: aks\n"                                                                                  \
+	"    networkPlugin: " PLUGIN "\n"                                                                    \
+	"    networkPolicy: " ENGINE "\n"                                                                    \
+	"    serviceCidr: 10.96.0.0/16\n"                                                                    \
+	"    networkPolicies:\n"                                                                             \
+	"      - kind: NetworkPolicy\n"                                                                      \
+	"        metadata: {name: p}\n"                                                                      \
+	"        spec:\n" POLICY
+
+struct err_case {
+	const char *what;
+	const char *yaml;
+	const char *want; /* "line:col: start of the message" */
+};
+
+static const struct err_case errs[] = {
+    {"azure with kubenet", ERR_LAB("kubenet", "azure", "          podSelector: {}\n"),
+     "10:20: (NetworkPolicyAzureNotSupportedForKubenet) NetworkPolicy azure is not supported for network "
+     "plugin kubenet"},
+    {"unknown engine", ERR_LAB("azure", "cilium", "          podSelector: {}\n"),
+     "10:20: invalid networkPolicy"},
+    {"a selector of the wrong type", ERR_LAB("azure", "azure", "          podSelector: [role]\n"),
+     "16:24: expected a mapping for podSelector"},
+    {"missing podSelector", ERR_LAB("azure", "azure", "          policyTypes: [Ingress]\n"),
+     "16:11: missing 'podSelector'"},
+    {"SCTP",
+     ERR_LAB("azure", "azure",
+	     "          podSelector: {}\n          ingress: [{ports: [{protocol: SCTP}]}]\n"),
+     "17:41: protocol SCTP is not supported"},
+    {"endPort without port",
+     ERR_LAB("azure", "azure", "          podSelector: {}\n          ingress: [{ports: [{endPort: 90}]}]\n"),
+     "17:40: endPort needs a port"},
+    {"named port with endPort",
+     ERR_LAB("azure", "azure",
+	     "          podSelector: {}\n          ingress: [{ports: [{port: http, endPort: 90}]}]\n"),
+     "17:52: endPort needs a numeric port"},
+    {"endPort below port",
+     ERR_LAB("azure", "azure",
+	     "          podSelector: {}\n          ingress: [{ports: [{port: 100, endPort: 90}]}]\n"),
+     "17:51: endPort 90 is below port 100"},
+    {"except outside the cidr",
+     ERR_LAB("azure", "azure",
+	     "          podSelector: {}\n          ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/16, except: "
+	     "[10.1.0.0/24]}}]}]\n"),
+     "17:68: except 10.1.0.0/24 must be strictly within the cidr 10.0.0.0/16"},
+    {"ipBlock with a selector",
+     ERR_LAB("azure", "azure",
+	     "          podSelector: {}\n          ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/16}, "
+	     "podSelector: {}}]}]\n"),
+     "17:39: ipBlock cannot be combined"},
+    {"an empty peer",
+     ERR_LAB("azure", "azure", "          podSelector: {}\n          ingress: [{from: [{}]}]\n"),
+     "17:29: from entry needs a podSelector"},
+    {"bad policyTypes",
+     ERR_LAB("azure", "azure", "          podSelector: {}\n          policyTypes: [Inbound]\n"),
+     "17:25: invalid policyTypes entry 'Inbound'"},
+    {"unknown key in spec", ERR_LAB("azure", "azure", "          podSelector: {}\n          ingres: []\n"),
+     "17:11: unknown key 'ingres' in spec"},
+    {"bad operator",
+     ERR_LAB("azure", "azure", "          podSelector: {matchExpressions: [{key: a, operator: Is}]}\n"),
+     "16:63: invalid operator"},
+};
+
+#define N_ERRS (sizeof(errs) / sizeof(errs[0]))
+static int err_ids[N_ERRS];
+
+ParameterizedTestParameters(netpol, loader_errors)
+{
+	for (size_t i = 0; i < N_ERRS; i++)
+		err_ids[i] = (int)i;
+	return cr_make_param_array(int, err_ids, N_ERRS);
+}
+
+ParameterizedTest(int *id, netpol, loader_errors)
+{
+	const struct err_case *c = &errs[*id];
+	const char *got = th_load_error(c->yaml);
+
+	cr_expect(!strncmp(got, c->want, strlen(c->want)), "%s: got %s", c->what, got);
+}
+
+Test(netpol, wrong_kind_in_networkpolicies)
+{
+	const char *got = th_load_error(ERR_LAB("azure", "azure", "          podSelector: {}\n"));
+
+	cr_assert_str_eq(got, "(loaded without error)");
+	got = th_load_error("name: npe\nvnets:\n  - name: v\n    addressSpace: [10.20.0.0/16]\n"
+			    "    subnets: [{name: aks, addressPrefix: 10.20.0.0/24}]\n"
+			    "aksClusters:\n  - name: c\n    subnet: aks\n    networkPlugin: azure\n"
+			    "    networkPolicies:\n      - kind: Service\n        metadata: {name: p}\n");
+	cr_assert(strstr(got, "11:15: expected kind NetworkPolicy"), "%s", got);
+}
+
+Test(netpol, live_apply_replaces_and_rolls_back)
+{
+	struct vl_lab *lab = np_load("azure", "", p1);
+	struct vl_error err = {0};
+	static const char good[] = "kind: NetworkPolicy\nmetadata: {name: test-network-policy}\n"
+				   "spec: {podSelector: {matchLabels: {role: db}}, ingress: [{}]}\n"
+				   "---\n"
+				   "kind: NetworkPolicy\nmetadata: {name: second}\nspec: {podSelector: {}}\n";
+	static const char bad[] = "kind: NetworkPolicy\nmetadata: {name: third}\nspec: {podSelector: {}}\n"
+				  "---\n"
+				  "kind: NetworkPolicy\nmetadata: {name: fourth}\nspec: {podSelector: 3}\n";
+	char policy[64];
+
+	cr_assert_eq(vl_netpol_load_buffer("live.yaml", good, strlen(good), lab, 0, &err), 0, "%s", err.msg);
+	cr_assert_eq(lab->aks[0].n_policies, 2);
+	cr_assert_eq(vl_eff_netpol_build(lab), 0);
+	/* replaced: ingress from anyone on any port now */
+	cr_assert(np_flow(lab, "backend", "db", VL_PROTO_TCP, 6380, policy, sizeof(policy)));
+	cr_assert_neq(vl_netpol_load_buffer("bad.yaml", bad, strlen(bad), lab, 0, &err), 0);
+	cr_assert_eq(err.line, 7, "%d:%d %s", err.line, err.col, err.msg);
+	cr_assert_eq(lab->aks[0].n_policies, 2, "a failed apply keeps the policies as they were");
+	cr_assert_eq(vl_netpol_delete(lab, 0, "default", "second"), 0);
+	cr_assert_eq(vl_netpol_delete(lab, 0, "default", "second"), -ENOENT);
+	vl_lab_free(lab);
+}
+
+/* ---- the evaluator: hop order (spec 16.2) and addresses after NAT (16.5#17) ---- */
+
+#define LB_LAB(ETP)                                                                                          \
+	"name: nplb\n"                                                                                       \
+	"vnets:\n"                                                                                           \
+	"  - name: v\n"                                                                                      \
+	"    addressSpace: [10.20.0.0/16]\n"                                                                 \
+	"    subnets: [{name: aks, addressPrefix: 10.20.0.0/24}]\n"                                          \
+	"internet: {hosts: [{name: client, address: 203.0.113.9}]}\n"                                        \
+	"aksClusters:\n"                                                                                     \
+	"  - name: c\n"                                                                                      \
+	"    subnet: aks\n"                                                                                  \
+	"    networkPlugin: azure\n"                                                                         \
+	"    networkPolicy: azure\n"                                                                         \
+	"    serviceCidr: 10.96.0.0/16\n"                                                                    \
+	"    nodeCount: 2\n"                                                                                 \
+	"    pods:\n"                                                                                        \
+	"      - {name: db, labels: {app: db, role: db}, app: hello, ports: [6379], node: 1}\n"              \
+	"      - {name: fe, labels: {role: frontend}, node: 0}\n"                                            \
+	"    services:\n"                                                                                    \
+	"      - {name: db, type: LoadBalancer, selector: {app: db}, externalTrafficPolicy: " ETP ",\n"      \
+	"         ports: [{port: 6379, targetPort: 6379}]}\n"                                                \
+	"    networkPolicies:\n"                                                                             \
+	"      - kind: NetworkPolicy\n"                                                                      \
+	"        metadata: {name: clients}\n"                                                                \
+	"        spec:\n"                                                                                    \
+	"          podSelector: {matchLabels: {role: db}}\n"                                                 \
+	"          ingress:\n"                                                                               \
+	"            - from: [{ipBlock: {cidr: 203.0.113.0/24}}, {podSelector: {matchLabels: {role: "        \
+	"frontend}}}]\n"                                                                                     \
+	"      - kind: NetworkPolicy\n"                                                                      \
+	"        metadata: {name: fe-out}\n"                                                                 \
+	"        spec: {podSelector: {matchLabels: {role: frontend}}, egress: [{}]}\n"
+
+static uint32_t frontend_ip(const struct vl_lab *lab)
+{
+	cr_assert_eq(lab->eff->n_frontends, 1);
+	return lab->eff->frontends[0].ip;
+}
+
+Test(netpol_eval, hops_in_order_egress_nsgs_ingress)
+{
+	struct vl_lab *lab = th_load(LB_LAB("Cluster"));
+	int fe = vl_lab_find_endpoint(lab, "fe"), db = vl_lab_find_endpoint(lab, "db");
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, fe, lab->eps[db].ip, VL_PROTO_TCP, 0, 6379, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED);
+	cr_assert_geq(v.n_hops, 4);
+	cr_assert_eq(v.hops[0].type, VL_HT_POLICY);
+	cr_assert_eq(v.hops[0].dir, VL_DIR_OUT);
+	cr_assert_eq(v.hops[0].np, VL_NP_ALLOW);
+	cr_assert_str_eq(lab->aks[0].policies[v.hops[0].policy].name, "fe-out");
+	cr_assert_eq(v.hops[v.n_hops - 1].type, VL_HT_POLICY);
+	cr_assert_eq(v.hops[v.n_hops - 1].dir, VL_DIR_IN);
+	cr_assert_str_eq(lab->aks[0].policies[v.hops[v.n_hops - 1].policy].name, "clients");
+	for (size_t i = 1; i + 1 < v.n_hops; i++)
+		cr_assert_neq(v.hops[i].type, VL_HT_POLICY, "hop %zu", i);
+	cr_assert_str_eq(lab->aks[0].policies[v.policy].name, "clients");
+	vl_lab_free(lab);
+}
+
+Test(netpol_eval, case17_cluster_masquerade_hides_the_client)
+{
+	struct vl_lab *lab = th_load(LB_LAB("Cluster"));
+	int client = vl_lab_find_endpoint(lab, "client");
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, client, frontend_ip(lab), VL_PROTO_TCP, 0, 6379, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DENIED, "%s", v.why);
+	cr_assert_eq(v.nsg, VL_NONE);
+	cr_assert_str_eq(lab->aks[0].policies[v.policy].name, "clients");
+	cr_assert_eq(v.hops[v.n_hops - 1].flow.src, lab->eps[vl_lab_find_endpoint(lab, "c-node-0")].ip,
+		     "the policy sees the node that masqueraded");
+	vl_lab_free(lab);
+}
+
+Test(netpol_eval, case17_local_keeps_the_client)
+{
+	struct vl_lab *lab = th_load(LB_LAB("Local"));
+	int client = vl_lab_find_endpoint(lab, "client");
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, client, frontend_ip(lab), VL_PROTO_TCP, 0, 6379, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED, "%s", v.why);
+	cr_assert_eq(v.hops[v.n_hops - 1].type, VL_HT_POLICY);
+	cr_assert_eq(v.hops[v.n_hops - 1].np, VL_NP_ALLOW);
+	cr_assert_eq(v.hops[v.n_hops - 1].flow.src, 0xcb007109u /* 203.0.113.9 */);
+	vl_lab_free(lab);
+}
+
+Test(netpol_eval, egress_deny_ends_the_path_at_the_source)
+{
+	struct vl_lab *lab = np_load("azure", "", p1);
+	int db = vl_lab_find_endpoint(lab, "db");
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, db, 0xcb007109u, VL_PROTO_TCP, 0, 443, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DENIED);
+	cr_assert_eq(v.access, VL_DENY);
+	cr_assert_eq(v.n_hops, 1);
+	cr_assert_eq(v.hops[0].type, VL_HT_POLICY);
+	cr_assert_eq(v.hops[0].dir, VL_DIR_OUT);
+	cr_assert_eq(v.hops[0].np, VL_NP_DENY);
+	vl_lab_free(lab);
+}
+
+Test(netpol_eval, engine_none_adds_no_hop)
+{
+	struct vl_lab *lab = np_load("none", "", p1);
+	int fe = vl_lab_find_endpoint(lab, "backend"), db = vl_lab_find_endpoint(lab, "db");
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, fe, lab->eps[db].ip, VL_PROTO_TCP, 0, 6379, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED);
+	for (size_t i = 0; i < v.n_hops; i++)
+		cr_assert_neq(v.hops[i].type, VL_HT_POLICY);
+	vl_lab_free(lab);
+}
+
+/* ---- the node ruleset (pure: the serialised transaction) ---- */
+
+static bool batch_has(const struct vl_lab *lab, const char *node, const char *what)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	char why[256] = "";
+	bool has;
+
+	cr_assert_eq(vl_nft_masq_batch(lab, vl_lab_find_endpoint(lab, node), &buf, &len, why, sizeof(why)), 0, "%s",
+		     why);
+	has = memmem(buf, len, what, strlen(what)) != NULL;
+	free(buf);
+	return has;
+}
+
+Test(netpol_nft, chains_on_the_nodes_of_isolated_pods_only)
+{
+	struct vl_lab *lab = np_load("azure", "", p1), *none = np_load("none", "", p1);
+
+	/* db runs on node 0 */
+	cr_assert(batch_has(lab, "c-node-0", "np-forward"));
+	cr_assert(batch_has(lab, "c-node-0", "np-in/db"));
+	cr_assert(batch_has(lab, "c-node-0", "np-out/db"));
+	cr_assert(batch_has(lab, "c-node-0", "np:in/db"));
+	cr_assert_not(batch_has(lab, "c-node-1", "np-forward"));
+	cr_assert_not(batch_has(none, "c-node-0", "np-forward"));
+	vl_lab_free(lab);
+	vl_lab_free(none);
 }
