@@ -73,7 +73,8 @@ static int frontend(const struct vl_lab *lab, struct vl_frontend *f, int c, int 
 	}
 	/* every endpoint of the service, virtual-node pods included; the virtual node itself is no
 	 * backend (node.kubernetes.io/exclude-from-external-load-balancers, spec 17) */
-	memcpy(f->pods, sel->pods, sel->n * sizeof(*f->pods));
+	if (sel->n) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(f->pods, sel->pods, sel->n * sizeof(*f->pods));
 	f->n_pods = sel->n;
 	for (size_t b = 0; b < f->n_backends; b++)
 		for (size_t p = 0; p < f->n_pods; p++)
