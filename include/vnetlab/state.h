@@ -78,5 +78,8 @@ int vl_state_netpol_replay(const char *lab, struct vl_lab *l, struct vl_error *e
  */
 int vl_ops_netpol(const char *name, const char *cluster, const char *file, const char *text, const char *del,
 		  struct vl_lab **now, struct vl_error *err);
+/* `reset`: every policy-enforcing node's table rebuilt from `file` (the lab as built), then the
+ * policy journal removed; *undone grows by its records. 0 or -errno with err set. */
+int vl_state_netpol_reset(const char *name, const struct vl_lab *file, size_t *undone, struct vl_error *err);
 
 #endif

@@ -96,7 +96,8 @@ int vl_ops_netpol(const char *name, const char *cluster, const char *file, const
 		}
 	}
 	if (!rc && (rc = commit_nodes(lab, c, err)))
-		vlnp_append(name, "abort\n"); /* the kernel kept the policies as they were, or some nodes did */
+		vlnp_append(name,
+			    "abort\n"); /* the kernel kept the policies as they were, or some nodes did */
 	free(rec);
 	free(esc);
 	vl_state_unlock(name, lock);
@@ -104,5 +105,32 @@ int vl_ops_netpol(const char *name, const char *cluster, const char *file, const
 		*now = lab;
 	else
 		vl_lab_free(lab);
+	return rc;
+}
+
+int vl_state_netpol_reset(const char *name, const struct vl_lab *file, size_t *undone, struct vl_error *err)
+{
+	char path[256], dir[200];
+	size_t n = 0;
+	FILE *f;
+	int rc = 0, ch;
+
+	vl_state_dir(dir, sizeof(dir), name);
+	snprintf(path, sizeof(path), "%s/netpols", dir);
+	if (!(f = fopen(path, "r")))
+		return errno == ENOENT ? 0 : -errno;
+	while ((ch = fgetc(f)) != EOF)
+		n += ch == '\n';
+	fclose(f);
+	for (size_t c = 0; c < file->n_aks && !rc; c++)
+		if (file->aks[c].netpol != VL_NETPOL_NONE)
+			rc = commit_nodes(file, (int)c, err);
+	if (!rc && unlink(path) && errno != ENOENT) {
+		rc = -errno;
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "clearing the policy edits of lab '%s': %s",
+			     name, strerror(-rc));
+	}
+	if (!rc)
+		*undone += n;
 	return rc;
 }

@@ -185,4 +185,3 @@ int vl_state_netpol_replay(const char *lab, struct vl_lab *l, struct vl_error *e
 	free(buf);
 	return rc;
 }
-

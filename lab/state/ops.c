@@ -353,6 +353,8 @@ int vl_ops_reset(const char *name, size_t *undone, struct vl_error *err)
 			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "clearing the edits of lab '%s': %s", name,
 				     strerror(-rc));
 	}
+	if (!rc)
+		rc = vl_state_netpol_reset(name, file, undone, err); /* network policies (state/netpol.c) */
 	vl_lab_free(file);
 	vl_lab_free(now);
 	return rc;

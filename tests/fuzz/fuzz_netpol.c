@@ -11,14 +11,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char base[] = "name: fz\n"
-			   "vnets: [{name: v, addressSpace: [10.20.0.0/16], subnets: [{name: aks, addressPrefix: "
-			   "10.20.0.0/24}]}]\n"
-			   "aksClusters:\n"
-			   "  - {name: c, subnet: aks, networkPlugin: azure, networkPolicy: azure, serviceCidr: "
-			   "10.96.0.0/16, nodeCount: 2,\n"
-			   "     pods: [{name: a, labels: {role: db}, ports: [80]}, {name: b, namespace: x}],\n"
-			   "     networkPolicies: [{kind: NetworkPolicy, metadata: {name: p}, spec: {podSelector: {}}}]}\n";
+static const char base[] =
+    "name: fz\n"
+    "vnets: [{name: v, addressSpace: [10.20.0.0/16], subnets: [{name: aks, addressPrefix: "
+    "10.20.0.0/24}]}]\n"
+    "aksClusters:\n"
+    "  - {name: c, subnet: aks, networkPlugin: azure, networkPolicy: azure, serviceCidr: "
+    "10.96.0.0/16, nodeCount: 2,\n"
+    "     pods: [{name: a, labels: {role: db}, ports: [80]}, {name: b, namespace: x}],\n"
+    "     networkPolicies: [{kind: NetworkPolicy, metadata: {name: p}, spec: {podSelector: {}}}]}\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

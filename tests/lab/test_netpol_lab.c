@@ -165,6 +165,16 @@ Test(netpol_cni, live_apply_spares_established_connections)
 	th_assert_key(out, "access", "Deny", "explain after the live edit");
 	th_assert_key(out, "policy", "default/deny-all", "explain after the live edit");
 	free(out);
+	/* reset: back to the file's policies, in the kernel and for every later command */
+	out = th_run(&st, "%s reset %s 2>&1", th_vnetlab(), th_lab.name);
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	out = th_explain("fe2", "db", 6379, "tcp");
+	th_assert_key(out, "policy", "default/test-network-policy", "explain after reset");
+	free(out);
+	out = th_probe("fe2", "db", 6379, "tcp", PROBE_TIMEOUT_MS);
+	th_assert_key(out, "result", "connected", "probe after reset");
+	free(out);
 }
 
 /* Spec 16.5#17 for real: the Internet client reaches db through a LoadBalancer Service whose

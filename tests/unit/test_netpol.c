@@ -613,8 +613,8 @@ static bool batch_has(const struct vl_lab *lab, const char *node, const char *wh
 	char why[256] = "";
 	bool has;
 
-	cr_assert_eq(vl_nft_masq_batch(lab, vl_lab_find_endpoint(lab, node), &buf, &len, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(vl_nft_masq_batch(lab, vl_lab_find_endpoint(lab, node), &buf, &len, why, sizeof(why)), 0,
+		     "%s", why);
 	has = memmem(buf, len, what, strlen(what)) != NULL;
 	free(buf);
 	return has;
