@@ -17,6 +17,13 @@
 int vl_load_file(const char *path, struct vl_lab **out, struct vl_error *err);
 /* Same, from memory; name is used in messages. */
 int vl_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_error *err);
+/*
+ * The same, reporting every error found (up to VL_ERRORS_MAX, errs->more past that) instead of the
+ * first: a bad NSG, rule, VM or check is skipped and the next one read; the sections after one with
+ * errors are not read (they name its items). On success errs->n is 0.
+ */
+int vl_load_file_all(const char *path, struct vl_lab **out, struct vl_errors *errs);
+int vl_load_buffer_all(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_errors *errs);
 
 /*
  * The files a topology imported, by the reference it gives (`import:` value). Loading with

@@ -500,16 +500,27 @@ int cmd_exec(int argc, char **argv)
 
 int cmd_validate(int argc, char **argv)
 {
-	struct vl_error err = {0};
+	struct vl_errors *errs;
 	struct vl_lab *lab;
 	size_t rules = 0;
 
 	if (argc != 2)
 		return usage("validate");
-	if (vl_load_file(argv[1], &lab, &err)) {
-		print_error(&err);
+	errs = malloc(sizeof(*errs));
+	if (!errs) {
+		die_errno("validate", -ENOMEM);
 		return 1;
 	}
+	if (vl_load_file_all(argv[1], &lab, errs)) {
+		for (size_t i = 0; i < errs->n; i++)
+			print_error(&errs->v[i]);
+		if (errs->more)
+			fprintf(stderr, "...and more: the first %d errors are shown; fix them and validate again\n",
+				VL_ERRORS_MAX);
+		free(errs);
+		return 1;
+	}
+	free(errs);
 	for (size_t i = 0; i < lab->n_nsgs; i++)
 		rules += lab->nsgs[i].n_rules;
 	printf(
