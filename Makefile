@@ -3,9 +3,9 @@ CC      ?= gcc
 BUILD   ?= build
 PREFIX  ?= /usr/local
 VERSION ?= 0.2.0
-PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libpcap
+PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libpcap jansson
 DEB_PKGS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-            libyaml-dev libcriterion-dev libpcap-dev tcpdump iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
+            libyaml-dev libjansson-dev libcriterion-dev libpcap-dev tcpdump iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

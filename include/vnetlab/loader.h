@@ -65,5 +65,10 @@ int vl_load_checks_buffer(const char *name, const char *buf, size_t len, struct 
 int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *out, struct vl_error *err);
 int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint,
 			 struct vl_nsg *out, struct vl_error *err);
+/* The same with a topology's ASGs and service tags known (lab NULL: rules naming them are refused). */
+int vl_nsg_import_file_in(const struct vl_lab *lab, const char *path, const char *name_hint, struct vl_nsg *out,
+			  struct vl_error *err);
+/* Frees what an import put in nsg (its name and rules) and zeroes it. */
+void vl_nsg_clear(struct vl_nsg *nsg);
 
 #endif

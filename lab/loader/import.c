@@ -159,7 +159,8 @@ int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const ch
 	return ld_import_buffer(name, buf, len, name_hint, false, NULL, out, err, NULL);
 }
 
-int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *out, struct vl_error *err)
+int vl_nsg_import_file_in(const struct vl_lab *lab, const char *path, const char *name_hint, struct vl_nsg *out,
+			  struct vl_error *err)
 {
 	char *buf;
 	size_t len;
@@ -169,7 +170,17 @@ int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *o
 	r = ld_read_file(path, "NSG export", &buf, &len, err);
 	if (r)
 		return r;
-	r = vl_nsg_import_buffer(path, buf, len, name_hint, out, err);
+	r = ld_import_buffer(path, buf, len, name_hint, false, lab, out, err, NULL);
 	free(buf);
 	return r;
+}
+
+int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *out, struct vl_error *err)
+{
+	return vl_nsg_import_file_in(NULL, path, name_hint, out, err);
+}
+
+void vl_nsg_clear(struct vl_nsg *nsg)
+{
+	ld_nsg_clear(nsg);
 }
