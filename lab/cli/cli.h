@@ -87,11 +87,11 @@ const char *proto_lc(enum vl_proto p);
 
 
 /*
- * One check as a real probe (check.c), shared by `check` and `run`. With json,
- * one object preceded by sep; on an error (reported on stderr) nothing is printed.
+ * One check as a real probe (check.c), shared by `check` and `run`: appended to the list into
+ * (a result tree, out.h) when it is not NULL, else printed on out (when not NULL). On an error
+ * (reported on stderr when into or out is given) nothing is added or printed.
  */
-int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, const char *sep, FILE *out,
-	      bool *pass);
+int run_check(const struct vl_lab *lab, const struct vl_check *c, struct json_t *into, FILE *out, bool *pass);
 
 /* What a set of checks came to. */
 struct check_tally {
@@ -99,8 +99,8 @@ struct check_tally {
 	int points, max_points;
 	struct vl_strv failing; /* names of the failed checks; vl_strv_free it */
 };
-/* Run the named checks of lab; print each (table or JSON objects) when out is not NULL. */
-void run_checks(const struct vl_lab *lab, bool json, FILE *out, struct check_tally *t);
+/* Run the named checks of lab; each goes into the list into, or is printed on out (run_check). */
+void run_checks(const struct vl_lab *lab, struct json_t *into, FILE *out, struct check_tally *t);
 /* Ctrl-C, SIGTERM or SIGHUP end a run, check or score between steps. */
 void catch_signals(void);
 bool stopped(void);

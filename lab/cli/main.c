@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
 #include "vnetlab/state.h"
@@ -18,27 +19,31 @@
 static const struct cli_cmd cmds[] = {
     {"up", cmd_up, "up FILE [--name NAME] [--dry-run] [--quiet]", "build the lab of a topology file"},
     {"down", cmd_down, "down LAB | down FILE [--name NAME] | down --all", "remove a lab (idempotent)"},
-    {"ls", cmd_ls, "ls [-o table|json]", "list the labs that are up"},
-    {"show", cmd_show, "show LAB|FILE [-o table|json]", "endpoints, addresses, NSG associations"},
+    {"ls", cmd_ls, "ls [-o " OUT_FORMATS "]", "list the labs that are up"},
+    {"show", cmd_show, "show LAB|FILE [-o " OUT_FORMATS "]", "endpoints, addresses, NSG associations"},
     {"exec", cmd_exec, "exec LAB ENDPOINT -- CMD...", "run a command inside an endpoint"},
-    {"probe", cmd_probe, "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o table|json]",
+    {"probe", cmd_probe, "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o " OUT_FORMATS "]",
      "one real connection attempt"},
     {"explain", cmd_explain,
-     "explain LAB|FILE FROM TO[:PORT] [--proto tcp|udp|icmp] [--source-port N] [-o table|json]",
+     "explain LAB|FILE FROM TO[:PORT] [--proto tcp|udp|icmp] [--source-port N] [-o " OUT_FORMATS "]",
      "static verdict hop by hop: routes, NSGs, peerings, gateways, NAT"},
     {"nsg", cmd_nsg,
-     "nsg show LAB|FILE NSG [--include-default] [-o table|json] | nsg rule set|add|delete LAB NSG RULE "
+     "nsg show LAB|FILE NSG [--include-default] [-o " OUT_FORMATS "] | nsg list LAB|FILE [-o ...] | "
+     "nsg import FILE [-g TOPOLOGY] [--name NSG] [-o yaml|json] | "
+     "nsg rule list LAB|FILE NSG [--include-default] [-o ...] | nsg rule show LAB|FILE NSG RULE [-o ...] | "
+     "nsg rule create|update|delete LAB NSG RULE (add, set: the same as create, update) "
      "[--priority N] [--access Allow|Deny] [--direction Inbound|Outbound] [--protocol P] "
      "[--source-address-prefixes ...] [--source-port-ranges ...] [--destination-address-prefixes ...] "
-     "[--destination-port-ranges ...] [--description TEXT]",
-     "show NSG rules; edit them live"},
-    {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o table|json]",
+     "[--destination-port-ranges ...] [--description TEXT] [-o ...]; "
+     "LAB, NSG and RULE also as -g/--resource-group, --nsg-name, -n/--name",
+     "list and show NSGs and rules; edit rules live; print an az export as topology YAML"},
+    {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o " OUT_FORMATS "]",
      "effective routes of an endpoint's NIC, like az network nic show-effective-route-table"},
-    {"verify", cmd_verify, "verify LAB [--from EP] [--to EP] [--timeout MS] [--deadline MS] [-o table|json]",
+    {"verify", cmd_verify, "verify LAB [--from EP] [--to EP] [--timeout MS] [--deadline MS] [-o " OUT_FORMATS "]",
      "every flow between endpoints and app ports: evaluator and kernel side by side"},
-    {"check", cmd_check, "check LAB|FILE [--checks FILE] [--name NAME] [-o table|json]",
+    {"check", cmd_check, "check LAB|FILE [--checks FILE] [--name NAME] [-o " OUT_FORMATS "]",
      "run checks (the lab's or a checks file's): PASS/FAIL each, points"},
-    {"score", cmd_score, "score LAB...|--all [--checks FILE] [-o table|json|tsv] [--watch] [--interval S]",
+    {"score", cmd_score, "score LAB...|--all [--checks FILE] [-o " OUT_FORMATS "] [--watch] [--interval S]",
      "a scoreboard: points and failing checks per lab"},
     {"reset", cmd_reset, "reset LAB", "undo a running lab's live edits (back to its file)"},
     {"run", cmd_run, "run FILE [--name NAME] [--keep] [--checks FILE]", "up, the scenario step by step, down"},
