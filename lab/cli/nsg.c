@@ -147,7 +147,8 @@ static int parse_args(int argc, char **argv, bool edit, struct nsg_args *a)
 	return 0;
 }
 
-/* LAB, NSG and RULE from the positional words and their flags, in that order; false when they do not add up. */
+/* LAB, NSG and RULE from the positional words and their flags, in that order; false when they do not add up.
+ */
 static bool names(struct nsg_args *a, const char **lab, const char **nsg, const char **rule)
 {
 	size_t k = 0;
@@ -255,7 +256,8 @@ static int nsg_list(int argc, char **argv)
 	if (!lab)
 		return 1;
 	if (a.fmt == OUT_TABLE) {
-		static const char *const cols[] = {"Name", "ResourceGroup", "Rules", "Subnets", "NetworkInterfaces"};
+		static const char *const cols[] = {"Name", "ResourceGroup", "Rules", "Subnets",
+						   "NetworkInterfaces"};
 		struct out_table *t = out_table_new(5, cols);
 
 		for (size_t i = 0; t && !rc && i < lab->n_nsgs; i++) {
@@ -269,7 +271,8 @@ static int nsg_list(int argc, char **argv)
 			snprintf(rules, sizeof(rules), "%zu", lab->nsgs[i].n_rules);
 			snprintf(subs, sizeof(subs), "%zu", ns);
 			snprintf(nics, sizeof(nics), "%zu", nn);
-			rc = out_table_row(t, (const char *const[]){lab->nsgs[i].name, lab->name, rules, subs, nics});
+			rc = out_table_row(
+			    t, (const char *const[]){lab->nsgs[i].name, lab->name, rules, subs, nics});
 		}
 		if (t && !rc)
 			out_table_print(t, stdout);
@@ -372,8 +375,8 @@ static int rule_edit(enum vl_edit_kind kind, int argc, char **argv)
 		const struct vl_nsg *g = &lab->nsgs[vl_lab_find_nsg(lab, a.e.nsg)];
 
 		if (a.fmt == OUT_TABLE)
-			printf("%s rule %s of NSG %s (live, one transaction):\n", kind == VL_EDIT_ADD ? "added" : "set",
-			       a.e.rule, a.e.nsg);
+			printf("%s rule %s of NSG %s (live, one transaction):\n",
+			       kind == VL_EDIT_ADD ? "added" : "set", a.e.rule, a.e.nsg);
 		print_rule(lab, &g->rules[vl_nsg_find_rule(g, a.e.rule)], a.fmt);
 	}
 out:
@@ -435,7 +438,7 @@ int cmd_nsg(int argc, char **argv)
 		const char *verb;
 		enum vl_edit_kind kind;
 	} edits[] = {
-	    {"create", VL_EDIT_ADD}, {"add", VL_EDIT_ADD},	   {"update", VL_EDIT_SET},
+	    {"create", VL_EDIT_ADD}, {"add", VL_EDIT_ADD},	 {"update", VL_EDIT_SET},
 	    {"set", VL_EDIT_SET},    {"delete", VL_EDIT_DELETE},
 	};
 

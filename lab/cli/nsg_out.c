@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* NSGs and their rules as az prints them: the flattened JSON shape and `az network nsg rule list -o table`. */
+/* NSGs and their rules as az prints them: the flattened JSON shape and `az network nsg rule list -o table`.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,9 +22,10 @@ static json_t *asg_refs(const struct vl_strv *names, const char *rg)
 		json_t *o = json_object();
 
 		out_set(o, "id",
-			out_strf("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/"
-				 "Microsoft.Network/applicationSecurityGroups/%s",
-				 rg ? rg : "vnetlab", names->v[i]));
+			out_strf(
+			    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/%s/providers/"
+			    "Microsoft.Network/applicationSecurityGroups/%s",
+			    rg ? rg : "vnetlab", names->v[i]));
 		if (rg)
 			out_set(o, "resourceGroup", out_str(rg));
 		out_add(l, o);
@@ -45,14 +47,17 @@ json_t *nsg_rule_tree(const struct vl_rule *r, const char *rg)
 	pair(o, "destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes", &r->dst_prefixes);
 	pair(o, "destinationPortRange", r->dst_port, "destinationPortRanges", &r->dst_ports);
 	/* null when unused, as older az prints them: every rule has the same fields (tsv columns) */
-	out_set(o, "sourceApplicationSecurityGroups", r->src_asgs.n ? asg_refs(&r->src_asgs, rg) : json_null());
-	out_set(o, "destinationApplicationSecurityGroups", r->dst_asgs.n ? asg_refs(&r->dst_asgs, rg) : json_null());
+	out_set(o, "sourceApplicationSecurityGroups",
+		r->src_asgs.n ? asg_refs(&r->src_asgs, rg) : json_null());
+	out_set(o, "destinationApplicationSecurityGroups",
+		r->dst_asgs.n ? asg_refs(&r->dst_asgs, rg) : json_null());
 	out_set(o, "description", out_str(r->description));
 	out_set(o, "provisioningState", out_str("Succeeded"));
 	if (rg)
 		out_set(o, "resourceGroup", out_str(rg));
-	out_set(o, "type", out_strf("Microsoft.Network/networkSecurityGroups/%s",
-				    r->is_default ? "defaultSecurityRules" : "securityRules"));
+	out_set(o, "type",
+		out_strf("Microsoft.Network/networkSecurityGroups/%s",
+			 r->is_default ? "defaultSecurityRules" : "securityRules"));
 	return o;
 }
 
@@ -78,7 +83,8 @@ json_t *nsg_rule_topology(const struct vl_rule *r)
 	if (r->src_asgs.n)
 		out_set(o, "sourceApplicationSecurityGroups", out_strv(&r->src_asgs));
 	opt_pair(o, "sourcePortRange", r->src_port, "sourcePortRanges", &r->src_ports);
-	opt_pair(o, "destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes", &r->dst_prefixes);
+	opt_pair(o, "destinationAddressPrefix", r->dst_prefix, "destinationAddressPrefixes",
+		 &r->dst_prefixes);
 	if (r->dst_asgs.n)
 		out_set(o, "destinationApplicationSecurityGroups", out_strv(&r->dst_asgs));
 	opt_pair(o, "destinationPortRange", r->dst_port, "destinationPortRanges", &r->dst_ports);
@@ -149,9 +155,18 @@ static char *join(const char *single, const struct vl_strv *plural)
 }
 
 static const char *const columns[] = {
-    "Name",	"ResourceGroup",	 "Priority", "SourcePortRanges", "SourceAddressPrefixes",
-    "SourceASG", "Access",		 "Protocol", "Direction",	 "DestinationPortRanges",
-    "DestinationAddressPrefixes", "DestinationASG",
+    "Name",
+    "ResourceGroup",
+    "Priority",
+    "SourcePortRanges",
+    "SourceAddressPrefixes",
+    "SourceASG",
+    "Access",
+    "Protocol",
+    "Direction",
+    "DestinationPortRanges",
+    "DestinationAddressPrefixes",
+    "DestinationASG",
 };
 #define NCOLS (sizeof(columns) / sizeof(columns[0]))
 

@@ -27,7 +27,7 @@ int out_parse(const char *v, enum out_fmt *fmt)
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
 static size_t utf8_len(const unsigned char *s)
 {
-	size_t n = s[0] < 0x80			? 1
+	size_t n = s[0] < 0x80			  ? 1
 		   : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
 		   : s[0] >= 0xe0 && s[0] <= 0xef ? 3
 		   : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
@@ -195,7 +195,8 @@ static void put_json_colour(FILE *f, const char *s)
 
 static int write_json(FILE *f, const json_t *doc, bool colour)
 {
-	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
+	char *s =
+	    json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
 
 	if (!s)
 		return -ENOMEM;
@@ -266,7 +267,8 @@ static void tsv_line(FILE *f, const json_t *v)
 		json_t *x;
 		bool first = true;
 
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach((json_t *)v, k, x)
+		{
 			if (!first)
 				fputc('\t', f);
 			first = false;
@@ -340,7 +342,8 @@ static int y_value(yaml_emitter_t *em, const json_t *v)
 		yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
 		if (!yaml_emitter_emit(em, &ev))
 			return -EIO;
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach((json_t *)v, k, x)
+		{
 			if ((r = y_scalar(em, k, needs_quotes(k))) || (r = y_value(em, x)))
 				return r;
 		}

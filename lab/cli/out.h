@@ -44,7 +44,7 @@ json_t *out_str(const char *s);
 json_t *out_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 json_t *out_int(long long v);
 json_t *out_bool(bool v);
-json_t *out_real(double v); /* printed with at most 10 significant digits */
+json_t *out_real(double v);		    /* printed with at most 10 significant digits */
 json_t *out_strv(const struct vl_strv *sv); /* a list of strings */
 /* obj[key] = v, after the keys already there; takes v's reference. */
 void out_set(json_t *obj, const char *key, json_t *v);

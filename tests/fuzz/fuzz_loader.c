@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: topology YAML → vl_load_buffer, and the same bytes as a checks file over a
- * fixed lab (vl_load_checks_buffer). Every failure must say where and why.
+ * libFuzzer target: topology YAML → vl_load_buffer, the same with every error collected
+ * (vl_load_buffer_all: the items after a bad one are read too, and must agree on success), and the
+ * same bytes as a checks file over a fixed lab (vl_load_checks_buffer). Every failure must say
+ * where and why.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +23,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r && (lab || !err.msg[0]))
 		abort();
 	if (!r && !lab)
+		abort();
+	vl_lab_free(lab);
+
+	static struct vl_errors errs;
+	int all = vl_load_buffer_all("/nonexistent-vnetlab-fuzz/fuzz.yaml", (const char *)data, size, &lab, &errs);
+
+	if (!all != !r || (all && (lab || !errs.n || !errs.v[0].msg[0])) || (!all && (!lab || errs.n)))
+		abort();
+	/* the first error collected is the one the first-error loader reports */
+	if (all && (errs.v[0].line != err.line || strcmp(errs.v[0].msg, err.msg)))
 		abort();
 	vl_lab_free(lab);
 

@@ -56,7 +56,8 @@ Test(nsg_verbs, create_update_show_list_delete)
 	th_compact(out);
 	cr_expect(strstr(out, "\"name\":\"deny-web\",\"priority\":350,"), "%s", out);
 	cr_expect(strstr(out, "\"access\":\"Deny\""), "%s", out);
-	cr_expect(strstr(out, "\"destinationPortRanges\":[\"80\"]") || strstr(out, "\"destinationPortRange\":\"80\""),
+	cr_expect(strstr(out, "\"destinationPortRanges\":[\"80\"]") ||
+		      strstr(out, "\"destinationPortRange\":\"80\""),
 		  "%s", out);
 	snprintf(rg, sizeof(rg), "\"resourceGroup\":\"%s\"", th_lab.name);
 	cr_expect(strstr(out, rg), "the lab is the resource group: %s", out);
@@ -98,7 +99,8 @@ Test(nsg_verbs, create_update_show_list_delete)
 	cr_expect(strstr(out, "set rule deny-web of NSG n"), "%s", out);
 	free(out);
 	expect_probe("connected", 80);
-	out = vl(&st, "nsg rule add %s n extra --priority 400 --access Deny --destination-port-ranges 81 -o none");
+	out = vl(&st,
+		 "nsg rule add %s n extra --priority 400 --access Deny --destination-port-ranges 81 -o none");
 	cr_expect_eq(st, 0, "%s", out);
 	cr_expect_str_eq(out, "", "-o none: %s", out);
 	free(out);

@@ -63,8 +63,8 @@ Test(output, json_parses_and_is_indented_like_az)
 		cr_expect_eq(pst, 0, "%s -o json is not JSON: %s\n%s", verbs[i], r, out);
 		/* az: 2 spaces, "key": value */
 		if (strchr(out, '\n') != strrchr(out, '\n'))
-			cr_expect(strstr(out, "\n  \"") || strstr(out, "\n  {"), "%s -o json is not indented: %s",
-				  verbs[i], out);
+			cr_expect(strstr(out, "\n  \"") || strstr(out, "\n  {"),
+				  "%s -o json is not indented: %s", verbs[i], out);
 		free(r);
 		free(out);
 	}
@@ -82,7 +82,8 @@ static bool yaml_ok(const char *text, char *why, size_t len)
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, strlen(text));
 	while (ok && !done) {
 		if (!yaml_parser_parse(&p, &ev)) {
-			snprintf(why, len, "%s at line %zu", p.problem ? p.problem : "?", p.problem_mark.line + 1);
+			snprintf(why, len, "%s at line %zu", p.problem ? p.problem : "?",
+				 p.problem_mark.line + 1);
 			ok = false;
 			break;
 		}
@@ -106,7 +107,8 @@ Test(output, yaml_parses_and_holds_the_json)
 
 	free(have);
 	if (!pyyaml)
-		cr_log_warn("python3 has no yaml module (PyYAML): yaml checked with libyaml only, not against the json");
+		cr_log_warn("python3 has no yaml module (PyYAML): yaml checked with libyaml only, not "
+			    "against the json");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		char why[200] = "", *y = vl(&st, verbs[i], "yaml"), *j, *both, *r;
 
@@ -141,7 +143,9 @@ Test(output, tsv_one_line_per_item_one_field_per_key)
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		int st;
-		const char *rows = !strncmp(verbs[i], "routes", 6) ? "value" : strstr(verbs[i], "nsg import") ? "x" : "";
+		const char *rows = !strncmp(verbs[i], "routes", 6)  ? "value"
+				   : strstr(verbs[i], "nsg import") ? "x"
+								    : "";
 		char *t, *j, *both, *r;
 
 		if (*rows == 'x')
@@ -151,7 +155,8 @@ Test(output, tsv_one_line_per_item_one_field_per_key)
 		cr_assert(asprintf(&both, "%s\n---SPLIT---\n%s\n---SPLIT---\n%s", t, j, rows) > 0);
 		r = py(&st, code, both);
 		cr_expect_eq(st, 0, "%s -o tsv: %s\n%s", verbs[i], r, t);
-		cr_expect_not(strstr(t, "Name\t") || strstr(t, "name\t"), "%s -o tsv has a header: %s", verbs[i], t);
+		cr_expect_not(strstr(t, "Name\t") || strstr(t, "name\t"), "%s -o tsv has a header: %s",
+			      verbs[i], t);
 		free(r);
 		free(both);
 		free(j);
@@ -167,7 +172,9 @@ Test(output, none_prints_nothing_and_keeps_the_exit_status)
 	};
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]) + 2; i++) {
-		const char *v = i < sizeof(verbs) / sizeof(verbs[0]) ? verbs[i] : more[i - sizeof(verbs) / sizeof(verbs[0])];
+		const char *v = i < sizeof(verbs) / sizeof(verbs[0])
+				    ? verbs[i]
+				    : more[i - sizeof(verbs) / sizeof(verbs[0])];
 		int st_json, st_none;
 		char *j = vl(&st_json, v, "json"), *n = vl(&st_none, v, "none");
 
@@ -193,8 +200,9 @@ Test(output, jsonc_off_a_terminal_is_json)
 Test(output, jsonc_on_a_terminal_is_coloured_json)
 {
 	int st;
-	char *out = th_run(&st, "command -v script >/dev/null || exit 77; "
-				"script -qec '%s nsg show " TOPO " aciNsg -o jsonc' /dev/null",
+	char *out = th_run(&st,
+			   "command -v script >/dev/null || exit 77; "
+			   "script -qec '%s nsg show " TOPO " aciNsg -o jsonc' /dev/null",
 			   th_vnetlab());
 
 	if (st == 77)
@@ -208,7 +216,8 @@ Test(output, jsonc_on_a_terminal_is_coloured_json)
 Test(output, options_anywhere_in_every_spelling)
 {
 	static const char *const forms[][2] = {
-	    {"nsg show " TOPO " aciNsg --include-default -o json", "nsg show -o json --include-default " TOPO " aciNsg"},
+	    {"nsg show " TOPO " aciNsg --include-default -o json",
+	     "nsg show -o json --include-default " TOPO " aciNsg"},
 	    {"nsg show " TOPO " aciNsg -o json", "nsg show " TOPO " --output json aciNsg"},
 	    {"nsg show " TOPO " aciNsg -o json", "nsg show " TOPO " aciNsg --output=json"},
 	    {"nsg show " TOPO " aciNsg -o json", "nsg show " TOPO " aciNsg -ojson"},
@@ -254,15 +263,22 @@ Test(output, strings_are_valid_utf8_with_controls_escaped)
 	char *out, *r;
 
 	out = th_run(&st,
-		     "d=$(mktemp -d /tmp/vnetlab-utf-XXXXXX); f=\"$d/$(printf 'a\\001b\\377c\\177d\\302\\205.yaml')\"; "
+		     "d=$(mktemp -d /tmp/vnetlab-utf-XXXXXX); f=\"$d/$(printf "
+		     "'a\\001b\\377c\\177d\\302\\205.yaml')\"; "
 		     "cp " TOPO " \"$f\"; %s show \"$f\" -o json; rc=$?; rm -rf \"$d\"; exit $rc",
 		     th_vnetlab());
 	cr_assert_eq(st, 0, "%s", out);
-	cr_expect(strstr(out, "a\\u0001b\xef\xbf\xbd" "c\\u007fd\\u0085.yaml"), "the source is not escaped: %s", out);
-	r = py(&st, "import json,sys; d=json.loads(sys.stdin.buffer.read().decode(\"utf-8\")); print(repr(d[\"source\"]))",
+	cr_expect(strstr(out, "a\\u0001b\xef\xbf\xbd"
+			      "c\\u007fd\\u0085.yaml"),
+		  "the source is not escaped: %s", out);
+	r = py(&st,
+	       "import json,sys; d=json.loads(sys.stdin.buffer.read().decode(\"utf-8\")); "
+	       "print(repr(d[\"source\"]))",
 	       out);
 	cr_expect_eq(st, 0, "not valid UTF-8 JSON: %s", r);
-	cr_expect(strstr(r, "\\x01b\xef\xbf\xbd" "c\\x7fd\\x85"), "%s", r);
+	cr_expect(strstr(r, "\\x01b\xef\xbf\xbd"
+			    "c\\x7fd\\x85"),
+		  "%s", r);
 	free(r);
 	free(out);
 	/* and the table, the tsv and the yaml keep a terminal safe too */
