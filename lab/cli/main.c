@@ -29,7 +29,7 @@ static const struct cli_cmd cmds[] = {
      "static verdict hop by hop: routes, NSGs, peerings, gateways, NAT"},
     {"nsg", cmd_nsg,
      "nsg show LAB|FILE NSG [--include-default] [-o " OUT_FORMATS "] | nsg list LAB|FILE [-o ...] | "
-     "nsg import FILE [-g TOPOLOGY] [--name NSG] [-o yaml|json] | "
+     "nsg import FILE [-g TOPOLOGY] [--name NSG] [--include-default] [-o yaml|json] | "
      "nsg rule list LAB|FILE NSG [--include-default] [-o ...] | nsg rule show LAB|FILE NSG RULE [-o ...] | "
      "nsg rule create|update|delete LAB NSG RULE (add, set: the same as create, update) "
      "[--priority N] [--access Allow|Deny] [--direction Inbound|Outbound] [--protocol P] "

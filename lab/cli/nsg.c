@@ -395,7 +395,7 @@ static int nsg_import(int argc, char **argv)
 	json_t *doc;
 	int rc;
 
-	if (parse_args(argc, argv, false, &a) || a.np != 1 || a.nsg || a.defaults)
+	if (parse_args(argc, argv, false, &a) || a.np != 1 || a.nsg)
 		return usage("nsg");
 	if (a.lab && !(topo = load_lab_or_file(a.lab, NULL))) /* -g: its ASGs and service tags */
 		return 1;
@@ -423,6 +423,16 @@ static int nsg_import(int argc, char **argv)
 		for (size_t i = 0; i < g.n_rules; i++)
 			out_add(rules, nsg_rule_tree(&g.rules[i], NULL));
 		out_set(doc, "securityRules", rules);
+		if (a.defaults) { /* the built-in ones: an export's were checked against them */
+			const struct vl_rule *defs;
+			size_t n_def;
+			json_t *d = json_array();
+
+			defs = vl_default_rules(&n_def);
+			for (size_t i = 0; i < n_def; i++)
+				out_add(d, nsg_rule_tree(&defs[i], NULL));
+			out_set(doc, "defaultSecurityRules", d);
+		}
 		out_set(doc, "type", out_str("Microsoft.Network/networkSecurityGroups"));
 	}
 	rc = out_emit(doc, a.fmt == OUT_TABLE ? OUT_YAML : a.fmt, "securityRules") ? 1 : 0;
