@@ -62,7 +62,8 @@ struct vl_lab *load_lab_or_file(const char *arg, bool *running);
 
 /*
  * Output: out.h (one result tree per verb, -o table|json|jsonc|tsv|yaml|none). The two below are
- * the older hand-written writer, kept until every verb is on out.h: use out.h in new code.
+ * the older interface (json|table; one string as JSON, with out.c's escaping), kept for verbs
+ * written against it: new code builds a tree with out.h.
  */
 int parse_output(const char *v, bool *json); /* json|table; -1 on another value */
 void json_str(FILE *f, const char *s);

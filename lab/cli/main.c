@@ -171,60 +171,12 @@ struct vl_lab *load_lab_or_file(const char *arg, bool *running)
 
 int parse_output(const char *v, bool *json)
 {
-	if (!strcmp(v, "json"))
-		*json = true;
-	else if (!strcmp(v, "table"))
-		*json = false;
-	else
+	enum out_fmt f;
+
+	if (out_parse(v, &f) || (f != OUT_JSON && f != OUT_TABLE))
 		return -1;
+	*json = f == OUT_JSON;
 	return 0;
-}
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
-		   : s[0] >= 0xf0 && s[0] <= 0xf4						? 4
-												: 0;
-
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
-	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
-		return 0; /* overlong, surrogate or past U+10FFFF */
-	return n;
-}
-
-/* A JSON string: always valid UTF-8 (a bad byte becomes U+FFFD), control characters escaped. */
-void json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	while (*s) {
-		unsigned char c = (unsigned char)*s;
-		size_t n = utf8_len((const unsigned char *)s);
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else if (!n)
-			fputs("\\ufffd", f);
-		else if (n == 2 && c == 0xc2 && (unsigned char)s[1] <= 0x9f)
-			fprintf(f, "\\u%04x", (unsigned char)s[1]);
-		else
-			fwrite(s, 1, n, f);
-		s += n ? n : 1;
-	}
-	fputc('"', f);
 }
 
 int resolve_target(const struct vl_lab *lab, int from, const char *s, uint32_t *ip, int *ep)

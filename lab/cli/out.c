@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "cli.h"
 #include "out.h"
 
 int out_parse(const char *v, enum out_fmt *fmt)
@@ -191,6 +192,17 @@ static void put_json_colour(FILE *f, const char *s)
 			fputc(*s++, f);
 		}
 	}
+}
+
+/* cli.h's older writer, on the same escaping: a string (or null) as JSON text. */
+void json_str(FILE *f, const char *s)
+{
+	json_t *v = out_str(s);
+	char *t = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+
+	put_json_text(f, t ? t : "null");
+	free(t);
+	json_decref(v);
 }
 
 static int write_json(FILE *f, const json_t *doc, bool colour)
