@@ -550,6 +550,8 @@ void out_table_print(const struct out_table *t, FILE *f)
 
 	if (!w)
 		return;
+	for (size_t i = 0; i < t->ncols; i++)
+		w[i] = width(t->cells[i]) + 2; /* az's tables (tabulate): a column is at least its header + 2 */
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t i = 0; i < t->ncols; i++)
 			if (width(t->cells[r * t->ncols + i]) > w[i])

@@ -62,7 +62,7 @@ int out_write(FILE *f, const json_t *doc, enum out_fmt fmt, const char *tsv_rows
 
 /*
  * An az-style text table: a header line, a line of dashes, then the rows; each column as wide as
- * its widest cell, two spaces between columns, no trailing blanks. Cells are copied (NULL is
+ * its widest cell and at least its header and 2, two spaces between columns, no trailing blanks. Cells are copied (NULL is
  * empty) with control characters escaped.
  */
 struct out_table;
