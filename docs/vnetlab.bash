@@ -23,11 +23,21 @@ _vnetlab()
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
 		--name | -n | --checks | -o | --output | --proto | --protocol | --timeout | --interval | --source-port | \
-		-g | --resource-group | --nsg-name) ((i++)) ;;
+		--format | -g | --resource-group | --nsg-name) ((i++)) ;;
 		-*) ;;
 		*) args+=("${COMP_WORDS[i]}") ;;
 		esac
 	done
+	if [ "$verb" = graph ]; then
+		case $prev in
+		-o)
+			COMPREPLY=($(compgen -f -- "$cur"))
+			return ;;
+		--format)
+			COMPREPLY=($(compgen -W "dot mermaid svg" -- "$cur"))
+			return ;;
+		esac
+	fi
 	case $prev in
 	--checks)
 		COMPREPLY=($(compgen -f -X '!*.y*ml' -- "$cur") $(compgen -d -- "$cur"))
@@ -59,6 +69,7 @@ _vnetlab()
 		run) words="--name --keep --checks" ;;
 		probe) words="--proto --timeout -o" ;;
 		explain) words="--proto --source-port -o" ;;
+		graph) words="--format -o" ;;
 		nsg) words="--include-default -o --output -g --resource-group --nsg-name -n --name --priority --access
 			--direction --protocol --source-address-prefixes --source-port-ranges
 			--destination-address-prefixes --destination-port-ranges --description" ;;
