@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/helpers.h"
 #include "vnetlab/loader.h"
 
 #define HEAD                                                                                                 \
@@ -156,4 +157,30 @@ Test(loader_errors, a_file_that_cannot_be_read_is_one_error)
 	cr_assert_neq(vl_load_file_all("/nonexistent/x.yaml", &lab, &errs), 0);
 	cr_assert_eq(errs.n, 1);
 	cr_assert(strstr(errs.v[0].msg, "cannot read"), "%s", errs.v[0].msg);
+}
+
+/* `vnetlab validate` prints them, one located line each, then the note; exit 1 as before. */
+Test(loader_errors, validate_prints_twenty_and_the_note)
+{
+	char *text = NULL, *path, *out;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int st, lines = 0;
+
+	fputs(HEAD "networkSecurityGroups:\n  - name: n1\n    securityRules:\n", f);
+	for (int i = 0; i < 25; i++)
+		fprintf(f, RULE("r%d", "%d", "Inbound", "*", "80"), i, 5000 + i);
+	fclose(f);
+	path = th_write_temp(text);
+	out = th_run(&st, "%s validate %s 2>&1", th_vnetlab(), path);
+	cr_assert_eq(st, 1, "%s", out);
+	for (char *p = out; (p = strstr(p, ": NSG n1: rule r")); p++)
+		lines++;
+	cr_expect_eq(lines, 20, "%d located errors: %s", lines, out);
+	cr_expect(strstr(out, ":10:9: NSG n1: rule r0: priority 5000"), "the first, located: %s", out);
+	cr_expect(strstr(out, "...and more"), "no note: %s", out);
+	remove(path);
+	free(path);
+	free(out);
+	free(text);
 }
