@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* NSGs and their rules as az prints them: the flattened JSON shape and `az network nsg rule list -o table`.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,7 +180,7 @@ int nsg_rule_table_row(struct out_table *t, const struct vl_rule *r, const char 
 {
 	char prio[16];
 	char *cell[NCOLS] = {0};
-	int rc = -12; /* -ENOMEM */
+	int rc = -ENOMEM;
 
 	snprintf(prio, sizeof(prio), "%d", r->priority);
 	cell[3] = join(r->src_port, &r->src_ports);
