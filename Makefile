@@ -3,9 +3,9 @@ CC      ?= gcc
 BUILD   ?= build
 PREFIX  ?= /usr/local
 VERSION ?= 0.2.0
-PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libpcap libgvc
+PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libpcap libgvc jansson
 DEB_PKGS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-            libyaml-dev libcriterion-dev libpcap-dev libgraphviz-dev libxml2-dev tcpdump iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
+            libyaml-dev libjansson-dev libcriterion-dev libpcap-dev libgraphviz-dev libxml2-dev tcpdump iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
 
 # Only the tests read XML (the SVG of `graph`).
 TEST_PKGS := libxml-2.0

@@ -10,7 +10,7 @@ _vnetlab_words()
 _vnetlab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local verbs="up down ls show exec probe explain nsg netpol routes check score reset run validate graph complete"
+	local verbs="up down ls show exec probe explain nsg netpol routes verify check score reset run validate capture graph complete"
 	local verb=${COMP_WORDS[1]} words="" i
 	local -a args=()
 
@@ -22,7 +22,8 @@ _vnetlab()
 	# positional words before the cursor, options and their values left out
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		--name | --checks | -o | --output | --proto | --protocol | --timeout | --interval | --source-port | --format | --cluster) ((i++)) ;;
+		--name | -n | --checks | -o | --output | --proto | --protocol | --timeout | --interval | --source-port | \
+		--format | -g | --resource-group | --nsg-name | --cluster) ((i++)) ;;
 		-*) ;;
 		*) args+=("${COMP_WORDS[i]}") ;;
 		esac
@@ -42,12 +43,15 @@ _vnetlab()
 		COMPREPLY=($(compgen -f -X '!*.y*ml' -- "$cur") $(compgen -d -- "$cur"))
 		return ;;
 	-o | --output)
-		COMPREPLY=($(compgen -W "table json tsv" -- "$cur"))
+		COMPREPLY=($(compgen -W "table json jsonc tsv yaml none" -- "$cur"))
 		return ;;
 	--proto | --protocol)
 		COMPREPLY=($(compgen -W "tcp udp icmp" -- "$cur"))
 		return ;;
-	--name | --timeout | --interval | --source-port | --priority | --cluster)
+	--name | -n | --nsg-name | --timeout | --interval | --source-port | --priority | --cluster)
+		return ;;
+	-g | --resource-group)
+		COMPREPLY=($(compgen -W "$(_vnetlab_words labs)" -- "$cur") $(compgen -f -X '!*.y*ml' -- "$cur"))
 		return ;;
 	--access)
 		COMPREPLY=($(compgen -W "Allow Deny" -- "$cur"))
@@ -67,8 +71,9 @@ _vnetlab()
 		explain) words="--proto --source-port -o" ;;
 		netpol) words="--cluster -o" ;;
 		graph) words="--format -o" ;;
-		nsg) words="--include-default -o --priority --access --direction --protocol --source-address-prefixes
-			--source-port-ranges --destination-address-prefixes --destination-port-ranges --description" ;;
+		nsg) words="--include-default -o --output -g --resource-group --nsg-name -n --name --priority --access
+			--direction --protocol --source-address-prefixes --source-port-ranges
+			--destination-address-prefixes --destination-port-ranges --description" ;;
 		*) words="-o" ;;
 		esac
 		COMPREPLY=($(compgen -W "$words --help" -- "$cur"))
@@ -102,7 +107,11 @@ _vnetlab()
 		esac ;;
 	nsg)
 		if [ ${#args[@]} -eq 0 ]; then
-			COMPREPLY=($(compgen -W "show rule" -- "$cur"))
+			COMPREPLY=($(compgen -W "show list import rule" -- "$cur"))
+		elif [ "${args[0]}" = import ]; then
+			[ ${#args[@]} -eq 1 ] && COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -S / -- "$cur"))
+		elif [ "${args[0]}" = list ]; then
+			[ ${#args[@]} -eq 1 ] && COMPREPLY=($(compgen -W "$labs" -- "$cur") $files)
 		elif [ "${args[0]}" = show ]; then
 			case ${#args[@]} in
 			1) COMPREPLY=($(compgen -W "$labs" -- "$cur") $files) ;;
@@ -110,8 +119,8 @@ _vnetlab()
 			esac
 		else
 			case ${#args[@]} in
-			1) COMPREPLY=($(compgen -W "set add delete" -- "$cur")) ;;
-			2) COMPREPLY=($(compgen -W "$labs" -- "$cur")) ;;
+			1) COMPREPLY=($(compgen -W "list show create update delete add set" -- "$cur")) ;;
+			2) COMPREPLY=($(compgen -W "$labs" -- "$cur") $files) ;;
 			3) COMPREPLY=($(compgen -W "$(_vnetlab_words nsgs "${args[2]}")" -- "$cur")) ;;
 			4) COMPREPLY=($(compgen -W "$(_vnetlab_words rules "${args[2]}" "${args[3]}")" -- "$cur")) ;;
 			esac

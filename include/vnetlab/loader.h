@@ -17,6 +17,13 @@
 int vl_load_file(const char *path, struct vl_lab **out, struct vl_error *err);
 /* Same, from memory; name is used in messages. */
 int vl_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_error *err);
+/*
+ * The same, reporting every error found (up to VL_ERRORS_MAX, errs->more past that) instead of the
+ * first: a bad NSG, rule, VM or check is skipped and the next one read; the sections after one with
+ * errors are not read (they name its items). On success errs->n is 0.
+ */
+int vl_load_file_all(const char *path, struct vl_lab **out, struct vl_errors *errs);
+int vl_load_buffer_all(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_errors *errs);
 
 /*
  * The files a topology imported, by the reference it gives (`import:` value). Loading with
@@ -58,6 +65,11 @@ int vl_load_checks_buffer(const char *name, const char *buf, size_t len, struct 
 int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *out, struct vl_error *err);
 int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint,
 			 struct vl_nsg *out, struct vl_error *err);
+/* The same with a topology's ASGs and service tags known (lab NULL: rules naming them are refused). */
+int vl_nsg_import_file_in(const struct vl_lab *lab, const char *path, const char *name_hint, struct vl_nsg *out,
+			  struct vl_error *err);
+/* Frees what an import put in nsg (its name and rules) and zeroes it. */
+void vl_nsg_clear(struct vl_nsg *nsg);
 
 /*
  * `netpol apply`: NetworkPolicy (and Namespace, List) documents of a YAML stream ("---" between

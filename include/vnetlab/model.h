@@ -578,6 +578,16 @@ struct vl_error {
 void vl_error_set(struct vl_error *err, const char *file, struct vl_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The errors of one validation, in the order they were found (`validate` prints them all). */
+#define VL_ERRORS_MAX 20
+struct vl_errors {
+	struct vl_error v[VL_ERRORS_MAX];
+	size_t n;
+	bool more; /* more errors were found than v holds; the validation stopped there */
+};
+/* Appends err; false (and more set) when the list is full: the caller stops looking then. */
+bool vl_errors_add(struct vl_errors *errs, const struct vl_error *err);
+
 /*
  * A short id for an NSG rule, never 0: where "<nsg>/<rule>" does not fit an NFLOG prefix
  * (127 bytes), the prefix carries this id and whoever has the model maps it back.
@@ -695,6 +705,13 @@ int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err);
  * NULL: then a rule naming either is refused). vl_rule_parse() is vl_rule_parse_lab(NULL, …).
  */
 int vl_nsg_validate_lab(const struct vl_lab *lab, struct vl_nsg *nsg, const char *file, struct vl_error *err);
+/*
+ * The same, going on past a bad rule when errs is not NULL: each error is added to errs
+ * (err holds the last one) and the rules after it are still checked, against the good ones
+ * only. -EINVAL when any rule was bad.
+ */
+int vl_nsg_validate_all(const struct vl_lab *lab, struct vl_nsg *nsg, const char *file, struct vl_error *err,
+			struct vl_errors *errs);
 int vl_rule_parse_lab(const struct vl_lab *lab, struct vl_rule *r, char *why, size_t why_len);
 /*
  * Lab-wide ASG rules of spec section 18, once VMs are known: every member of an ASG in one VNet

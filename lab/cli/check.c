@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
@@ -83,8 +84,7 @@ static void print_path(const struct vl_lab *lab, const struct vl_verdict *v, FIL
 		fprintf(out, "      no NSG on the path\n");
 }
 
-int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, const char *sep, FILE *out,
-	      bool *pass)
+int run_check(const struct vl_lab *lab, const struct vl_check *c, struct json_t *into, FILE *out, bool *pass)
 {
 	struct vl_probe_result r = {0};
 	struct vl_verdict v = {0};
@@ -98,7 +98,7 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 	*pass = false;
 	from = vl_lab_find_endpoint(lab, c->from);
 	if (from == VL_NONE || resolve_target(lab, from, c->to, &dst, &to)) {
-		if (out)
+		if (out || into)
 			fprintf(stderr, "vnetlab: check %s: lab %s has no endpoint '%s'\n", name, lab->name,
 				from == VL_NONE ? c->from : c->to);
 		return -EINVAL;
@@ -106,7 +106,7 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 	vl_state_dir(dir, sizeof(dir), lab->name);
 	rc = vl_probe_run(lab, dir, from, dst, c->proto, (uint16_t)c->port, 2000, &r);
 	if (rc) {
-		if (out)
+		if (out || into)
 			fprintf(stderr, "vnetlab: check %s: probe: %s\n", name, strerror(-rc));
 		return rc;
 	}
@@ -149,36 +149,33 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 		n += (size_t)snprintf(why + n, sizeof(why) - n, "; note: the evaluator says %s",
 				      vl_access_name(v.access));
 	*pass = ok;
-	if (!out)
-		return 0;
 	vl_ip_fmt(dst, dst_s);
-	if (json) {
-		fprintf(out, "%s{\"name\":", sep);
-		json_str(out, c->name);
-		fprintf(out, ",\"from\":");
-		json_str(out, c->from);
-		fprintf(out, ",\"to\":");
-		json_str(out, c->to);
-		fprintf(out,
-			",\"ip\":\"%s\",\"port\":%d,\"protocol\":\"%s\",\"expect\":\"%s\",\"result\":\"%s\","
-			"\"seenSource\":",
-			dst_s, c->port, proto_lc(c->proto), c->expect == VL_EXPECT_ALLOW ? "allow" : "deny",
-			vl_probe_status_name(r.status));
-		json_str(out, r.seen_source[0] ? r.seen_source : NULL);
-		fprintf(out, ",\"answeredBy\":");
-		json_str(out, r.answered_by[0] ? r.answered_by : NULL);
-		fprintf(out, ",\"rule\":");
-		json_str(out, got_rule[0] ? got_rule : NULL);
-		fprintf(out, ",\"pass\":%s,\"passed\":%s,\"points\":%d,\"maxPoints\":%d,\"description\":",
-			ok ? "true" : "false", ok ? "true" : "false", ok ? c->points : 0, c->points);
-		json_str(out, c->description);
-		fprintf(out, ",\"hint\":");
-		json_str(out, c->hint);
-		fprintf(out, ",\"detail\":");
-		json_str(out, why[0] ? why + 2 : NULL);
-		fprintf(out, "}");
+	if (into) {
+		json_t *o = json_object();
+
+		out_set(o, "name", out_str(c->name));
+		out_set(o, "from", out_str(c->from));
+		out_set(o, "to", out_str(c->to));
+		out_set(o, "ip", out_str(dst_s));
+		out_set(o, "port", out_int(c->port));
+		out_set(o, "protocol", out_str(proto_lc(c->proto)));
+		out_set(o, "expect", out_str(c->expect == VL_EXPECT_ALLOW ? "allow" : "deny"));
+		out_set(o, "result", out_str(vl_probe_status_name(r.status)));
+		out_set(o, "seenSource", out_str(r.seen_source[0] ? r.seen_source : NULL));
+		out_set(o, "answeredBy", out_str(r.answered_by[0] ? r.answered_by : NULL));
+		out_set(o, "rule", out_str(got_rule[0] ? got_rule : NULL));
+		out_set(o, "pass", out_bool(ok));
+		out_set(o, "passed", out_bool(ok));
+		out_set(o, "points", out_int(ok ? c->points : 0));
+		out_set(o, "maxPoints", out_int(c->points));
+		out_set(o, "description", out_str(c->description));
+		out_set(o, "hint", out_str(c->hint));
+		out_set(o, "detail", out_str(why[0] ? why + 2 : NULL));
+		out_add(into, o);
 		return 0;
 	}
+	if (!out)
+		return 0;
 	{
 		char sn[200], sf[200], st[200];
 
@@ -213,7 +210,7 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 	return 0;
 }
 
-void run_checks(const struct vl_lab *lab, bool json, FILE *out, struct check_tally *t)
+void run_checks(const struct vl_lab *lab, struct json_t *into, FILE *out, struct check_tally *t)
 {
 	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < lab->n_checks && !stop; i++) {
@@ -222,9 +219,9 @@ void run_checks(const struct vl_lab *lab, bool json, FILE *out, struct check_tal
 
 		if (!c->name)
 			continue; /* scenario-only inline checks */
-		if (run_check(lab, c, json, t->passed + t->failed ? "," : "", out, &pass)) {
+		if (run_check(lab, c, into, out, &pass)) {
 			t->errors++;
-			if (out && !json)
+			if (out && !into)
 				fprintf(out, "FAIL  %-24s could not run (see above)\n", c->name);
 		}
 		t->max_points += c->points;
@@ -363,12 +360,12 @@ static void down_quietly(const char *name)
  * say when the file no longer builds what runs (the file was edited after `up`) or the
  * lab has live edits; *diffs gets the differences.
  */
-static struct vl_lab *file_against_running(const char *path, const char *name, struct vl_lab *file, bool json,
-					   struct vl_strv *diffs)
+static struct vl_lab *file_against_running(const char *path, const char *name, struct vl_lab *file,
+					   bool quiet, struct vl_strv *diffs)
 {
 	struct vl_error err = {0};
 	struct vl_lab *built = NULL, *now = NULL;
-	FILE *say = json ? stderr : stdout;
+	FILE *say = quiet ? stderr : stdout;
 	size_t edits = 0;
 
 	if (vl_state_load_lab_as_built(file->name, &built, &err) ||
@@ -412,7 +409,8 @@ int cmd_check(int argc, char **argv)
 	struct check_tally t = {0};
 	struct vl_lab *lab = NULL;
 	const char *name = NULL, *checks = NULL, *target;
-	bool json = false, ours = false, file = false;
+	enum out_fmt fmt = OUT_TABLE;
+	bool ours = false, file = false;
 	int c;
 
 	optind = 1;
@@ -421,7 +419,7 @@ int cmd_check(int argc, char **argv)
 			name = optarg;
 		else if (c == 'c')
 			checks = optarg;
-		else if (c != 'o' || parse_output(optarg, &json))
+		else if (c != 'o' || out_parse(optarg, &fmt))
 			return usage("check");
 	}
 	if (optind != argc - 1)
@@ -454,7 +452,7 @@ int cmd_check(int argc, char **argv)
 				return 1;
 			ours = true;
 		} else {
-			struct vl_lab *now = file_against_running(target, name, lab, json, &diffs);
+			struct vl_lab *now = file_against_running(target, name, lab, fmt != OUT_TABLE, &diffs);
 
 			vl_lab_free(lab);
 			lab = now;
@@ -476,26 +474,28 @@ int cmd_check(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!lab->n_checks && !json)
+	if (!lab->n_checks && fmt == OUT_TABLE)
 		printf("lab %s has no checks\n", lab->name);
-	if (json) {
-		printf("{\"lab\":");
-		json_str(stdout, lab->name);
-		printf(",\"checksFile\":");
-		json_str(stdout, checks ? checks : file ? target : NULL);
-		printf(",\"differences\":[");
-		for (size_t i = 0; i < diffs.n; i++) {
-			printf("%s", i ? "," : "");
-			json_str(stdout, diffs.v[i]);
-		}
-		printf("],\"checks\":[");
-	}
-	run_checks(lab, json, stdout, &t);
-	if (json)
-		printf("],\"passed\":%d,\"failed\":%d,\"total\":%d,\"points\":%d,\"maxPoints\":%d}\n",
-		       t.passed, t.failed, t.passed + t.failed, t.points, t.max_points);
-	else
+	if (fmt != OUT_TABLE) {
+		json_t *doc = json_object(), *list = json_array();
+
+		out_set(doc, "lab", out_str(lab->name));
+		out_set(doc, "checksFile", out_str(checks ? checks : file ? target : NULL));
+		out_set(doc, "differences", out_strv(&diffs));
+		run_checks(lab, list, NULL, &t);
+		out_set(doc, "checks", list);
+		out_set(doc, "passed", out_int(t.passed));
+		out_set(doc, "failed", out_int(t.failed));
+		out_set(doc, "total", out_int(t.passed + t.failed));
+		out_set(doc, "points", out_int(t.points));
+		out_set(doc, "maxPoints", out_int(t.max_points));
+		if (out_emit(doc, fmt, "checks"))
+			t.errors++;
+		json_decref(doc);
+	} else {
+		run_checks(lab, NULL, stdout, &t);
 		print_summary(stdout, &t);
+	}
 	if (ours)
 		down_quietly(lab->name);
 	vl_lab_free(lab);
@@ -592,8 +592,8 @@ int cmd_run(int argc, char **argv)
 
 			if (vl_state_load_lab(lab->name, &now, &err))
 				now = NULL;
-			rc = run_check(now ? now : lab, &(now ? now : lab)->checks[s->check], false, "",
-				       stdout, &pass);
+			rc = run_check(now ? now : lab, &(now ? now : lab)->checks[s->check], NULL, stdout,
+				       &pass);
 			vl_lab_free(now);
 			pass ? passed++ : failed++;
 			max_points += lab->checks[s->check].points;

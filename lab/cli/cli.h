@@ -61,9 +61,12 @@ bool is_file(const char *arg);
 struct vl_lab *load_lab_or_file(const char *arg, bool *running);
 /* The loader refuses larger topologies; reading stops there. */
 
-/* -o json|table; returns -1 on a bad value. */
-int parse_output(const char *v, bool *json);
-
+/*
+ * Output: out.h (one result tree per verb, -o table|json|jsonc|tsv|yaml|none). The two below are
+ * the older interface (json|table; one string as JSON, with out.c's escaping), kept for verbs
+ * written against it: new code builds a tree with out.h.
+ */
+int parse_output(const char *v, bool *json); /* json|table; -1 on another value */
 void json_str(FILE *f, const char *s);
 
 /* Resolve "name" or "a.b.c.d" to an address; *ep set when it is an endpoint (of from's VNet first). */
@@ -77,23 +80,22 @@ int parse_proto(const char *s, enum vl_proto *p);
 /* "NIC of vm1" / "subnet aci": where an evaluated NSG sits. */
 struct vl_hop;
 const char *hop_where(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len);
-/* One hop of a verdict in words (one line, no newline) and as a JSON object (hops.c). */
+/* One hop of a verdict in words (one line, no newline) and as an object of the result tree (hops.c). */
 /* "<namespace>/<name>" of a cluster's policy, NULL for VL_NONE. */
 const char *policy_ref(const struct vl_lab *lab, int cluster, int policy, char *buf, size_t len);
 void hop_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len);
-void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out);
+struct json_t;
+struct json_t *hop_tree(const struct vl_lab *lab, const struct vl_hop *h);
 /* "tcp", "udp" or "icmp", as the verbs take and print them. */
 const char *proto_lc(enum vl_proto p);
 
-/* A rule edit from `--priority 400 --access Deny …` style flags (az names). */
-int edit_from_flags(struct vl_rule_edit *e, int argc, char **argv);
 
 /*
- * One check as a real probe (check.c), shared by `check` and `run`. With json,
- * one object preceded by sep; on an error (reported on stderr) nothing is printed.
+ * One check as a real probe (check.c), shared by `check` and `run`: appended to the list into
+ * (a result tree, out.h) when it is not NULL, else printed on out (when not NULL). On an error
+ * (reported on stderr when into or out is given) nothing is added or printed.
  */
-int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, const char *sep, FILE *out,
-	      bool *pass);
+int run_check(const struct vl_lab *lab, const struct vl_check *c, struct json_t *into, FILE *out, bool *pass);
 
 /* What a set of checks came to. */
 struct check_tally {
@@ -101,8 +103,8 @@ struct check_tally {
 	int points, max_points;
 	struct vl_strv failing; /* names of the failed checks; vl_strv_free it */
 };
-/* Run the named checks of lab; print each (table or JSON objects) when out is not NULL. */
-void run_checks(const struct vl_lab *lab, bool json, FILE *out, struct check_tally *t);
+/* Run the named checks of lab; each goes into the list into, or is printed on out (run_check). */
+void run_checks(const struct vl_lab *lab, struct json_t *into, FILE *out, struct check_tally *t);
 /* Ctrl-C, SIGTERM or SIGHUP end a run, check or score between steps. */
 void catch_signals(void);
 bool stopped(void);

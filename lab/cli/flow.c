@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/probe.h"
@@ -20,7 +21,7 @@ struct flow_args {
 	enum vl_proto proto;
 	int timeout_ms;
 	int sport;
-	bool json;
+	enum out_fmt fmt;
 };
 
 static int parse_flow_args(const char *verb, int argc, char **argv, struct flow_args *a)
@@ -57,7 +58,7 @@ static int parse_flow_args(const char *verb, int argc, char **argv, struct flow_
 			a->sport = (int)v;
 			break;
 		case 'o':
-			if (parse_output(optarg, &a->json))
+			if (out_parse(optarg, &a->fmt))
 				return usage(verb);
 			break;
 		default:
@@ -164,27 +165,28 @@ int cmd_probe(int argc, char **argv)
 	    !vl_eval_path(lab, from, dst, a.proto, r.sport, (uint16_t)a.port, &v) &&
 	    (v.outcome == VL_OUT_UNREACHABLE || v.outcome == VL_OUT_NO_HOST))
 		snprintf(why, sizeof(why), "%s", v.why);
-	if (a.json) {
-		printf("{\"lab\":");
-		json_str(stdout, a.lab);
-		printf(",\"from\":");
-		json_str(stdout, a.from);
-		printf(",\"to\":");
-		json_str(stdout, to != VL_NONE ? lab->eps[to].name : NULL);
-		printf(",\"ip\":\"%s\",\"protocol\":\"%s\",\"port\":%d,\"result\":\"%s\",\"seenSource\":", ip,
-		       proto_lc(a.proto), a.port, vl_probe_status_name(r.status));
-		json_str(stdout, r.seen_source[0] ? r.seen_source : NULL);
-		printf(",\"answeredBy\":");
-		json_str(stdout, r.answered_by[0] ? r.answered_by : NULL);
-		printf(",\"nsg\":");
-		json_str(stdout, r.nsg[0] ? r.nsg : NULL);
-		printf(",\"rule\":");
-		json_str(stdout, r.rule[0] ? r.rule : NULL);
-		printf(",\"policy\":");
-		json_str(stdout, policy[0] ? policy : NULL);
-		printf(",\"why\":");
-		json_str(stdout, why[0] ? why : NULL);
-		printf(",\"sourcePort\":%u,\"ms\":%.1f}\n", r.sport, r.ms);
+	rc = r.status == VL_PROBE_CONNECTED ? 0 : 1;
+	if (a.fmt != OUT_TABLE) {
+		json_t *o = json_object();
+
+		out_set(o, "lab", out_str(a.lab));
+		out_set(o, "from", out_str(a.from));
+		out_set(o, "to", out_str(to != VL_NONE ? lab->eps[to].name : NULL));
+		out_set(o, "ip", out_str(ip));
+		out_set(o, "protocol", out_str(proto_lc(a.proto)));
+		out_set(o, "port", out_int(a.port));
+		out_set(o, "result", out_str(vl_probe_status_name(r.status)));
+		out_set(o, "seenSource", out_str(r.seen_source[0] ? r.seen_source : NULL));
+		out_set(o, "answeredBy", out_str(r.answered_by[0] ? r.answered_by : NULL));
+		out_set(o, "nsg", out_str(r.nsg[0] ? r.nsg : NULL));
+		out_set(o, "rule", out_str(r.rule[0] ? r.rule : NULL));
+		out_set(o, "policy", out_str(policy[0] ? policy : NULL));
+		out_set(o, "why", out_str(why[0] ? why : NULL));
+		out_set(o, "sourcePort", out_int(r.sport));
+		out_set(o, "ms", out_real((double)(long long)(r.ms * 10 + 0.5) / 10));
+		if (out_emit(o, a.fmt, NULL))
+			rc = 1;
+		json_decref(o);
 	} else {
 		printf("%s -> %s", a.from, to != VL_NONE ? lab->eps[to].name : ip);
 		if (a.proto == VL_PROTO_ICMP)
@@ -205,7 +207,6 @@ int cmd_probe(int argc, char **argv)
 			printf("; %s answered", r.answered_by);
 		printf("\n");
 	}
-	rc = r.status == VL_PROBE_CONNECTED ? 0 : 1;
 out:
 	vl_lab_free(lab);
 	return rc;
@@ -238,31 +239,28 @@ int cmd_explain(int argc, char **argv)
 		goto out;
 	}
 	vl_ip_fmt(dst, ip);
-	if (a.json) {
-		printf("{\"access\":\"%s\",\"nsg\":", vl_access_name(v.access));
-		json_str(stdout, v.nsg != VL_NONE ? lab->nsgs[v.nsg].name : NULL);
-		printf(",\"rule\":");
-		json_str(stdout, v.rule ? v.rule->name : NULL);
-		printf(",\"ruleName\":");
-		json_str(stdout, v.rule ? rule_ref(v.rule, ref, sizeof(ref)) : NULL);
-		printf(",\"policy\":");
-		json_str(stdout, policy_ref(lab, v.policy_cluster, v.policy, ref, sizeof(ref)));
-		printf(",\"from\":");
-		json_str(stdout, a.from);
-		printf(",\"to\":");
-		json_str(stdout, to != VL_NONE ? lab->eps[to].name : NULL);
-		printf(",\"ip\":\"%s\",\"protocol\":\"%s\",\"port\":%d,\"seenSource\":\"%s\",\"note\":", ip,
-		       proto_lc(a.proto), a.port, vl_ip_fmt(v.seen_src, s1));
-		json_str(stdout, v.note[0] ? v.note : NULL);
-		printf(",\"outcome\":\"%s\",\"why\":", vl_outcome_name(v.outcome));
-		json_str(stdout, v.why[0] ? v.why : NULL);
-		printf(",\"hops\":[");
-		for (size_t i = 0; i < v.n_hops; i++) {
-			printf("%s", i ? "," : "");
-			hop_json(lab, &v.hops[i], stdout);
-		}
-		printf("]}\n");
-		rc = 0;
+	if (a.fmt != OUT_TABLE) {
+		json_t *o = json_object(), *hops = json_array();
+
+		out_set(o, "access", out_str(vl_access_name(v.access)));
+		out_set(o, "nsg", out_str(v.nsg != VL_NONE ? lab->nsgs[v.nsg].name : NULL));
+		out_set(o, "rule", out_str(v.rule ? v.rule->name : NULL));
+		out_set(o, "ruleName", out_str(v.rule ? rule_ref(v.rule, ref, sizeof(ref)) : NULL));
+		out_set(o, "policy", out_str(policy_ref(lab, v.policy_cluster, v.policy, ref, sizeof(ref))));
+		out_set(o, "from", out_str(a.from));
+		out_set(o, "to", out_str(to != VL_NONE ? lab->eps[to].name : NULL));
+		out_set(o, "ip", out_str(ip));
+		out_set(o, "protocol", out_str(proto_lc(a.proto)));
+		out_set(o, "port", out_int(a.port));
+		out_set(o, "seenSource", out_str(vl_ip_fmt(v.seen_src, s1)));
+		out_set(o, "note", out_str(v.note[0] ? v.note : NULL));
+		out_set(o, "outcome", out_str(vl_outcome_name(v.outcome)));
+		out_set(o, "why", out_str(v.why[0] ? v.why : NULL));
+		for (size_t i = 0; i < v.n_hops; i++)
+			out_add(hops, hop_tree(lab, &v.hops[i]));
+		out_set(o, "hops", hops);
+		rc = out_emit(o, a.fmt, NULL) ? 1 : 0;
+		json_decref(o);
 		goto out;
 	}
 	printf("flow %s (%s) -> %s", a.from, vl_ip_fmt(lab->eps[from].ip, s1),

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/effective.h"
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
@@ -172,95 +173,84 @@ static const char *const hop_type_names[] = {
     [VL_HT_POLICY] = "networkPolicy",
 };
 
-void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out)
+json_t *hop_tree(const struct vl_lab *lab, const struct vl_hop *h)
 {
 	char s1[VL_IP_STRLEN], s2[VL_IP_STRLEN], p[VL_PREFIX_STRLEN];
+	json_t *o = json_object();
 
-	fprintf(out, "{\"type\":\"%s\"", hop_type_names[h->type]);
+	out_set(o, "type", out_str(hop_type_names[h->type]));
 	switch (h->type) {
 	case VL_HT_NSG:
-		fprintf(out, ",\"nsg\":");
-		json_str(out, lab->nsgs[h->nsg].name);
-		fprintf(out, ",\"level\":\"%s\",\"endpoint\":", h->level == VL_HOP_NIC ? "nic" : "subnet");
-		json_str(out, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : NULL);
-		fprintf(out, ",\"subnet\":");
-		json_str(out, lab->subnets[h->subnet].name);
-		fprintf(out, ",\"direction\":\"%s\",\"access\":\"%s\",\"rule\":", vl_dir_name(h->dir),
-			vl_access_name(h->access));
-		json_str(out, h->rule ? h->rule->name : NULL);
-		fprintf(out, ",\"priority\":%d", h->rule ? h->rule->priority : 0);
+		out_set(o, "nsg", out_str(lab->nsgs[h->nsg].name));
+		out_set(o, "level", out_str(h->level == VL_HOP_NIC ? "nic" : "subnet"));
+		out_set(o, "endpoint", out_str(h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : NULL));
+		out_set(o, "subnet", out_str(lab->subnets[h->subnet].name));
+		out_set(o, "direction", out_str(vl_dir_name(h->dir)));
+		out_set(o, "access", out_str(vl_access_name(h->access)));
+		out_set(o, "rule", out_str(h->rule ? h->rule->name : NULL));
+		out_set(o, "priority", out_int(h->rule ? h->rule->priority : 0));
 		break;
 	case VL_HT_ROUTE:
-		fprintf(out, ",\"vnet\":");
-		json_str(out, lab->vnets[h->vnet].name);
-		fprintf(out, ",\"addressPrefix\":\"%s\",\"nextHopType\":\"%s\",\"nextHopIpAddress\":",
-			vl_prefix_fmt(h->route->prefix, p), vl_nh_name(h->route->hop));
-		json_str(out, h->route->hop_ip ? vl_ip_fmt(h->route->hop_ip, s1) : NULL);
-		fprintf(out, ",\"routeSource\":\"%s\",\"routeTable\":", vl_route_src_name(h->route->source));
-		json_str(out, route_table_name(lab, h->route));
-		fprintf(out, ",\"route\":");
-		json_str(out, route_name(lab, h->route));
+		out_set(o, "vnet", out_str(lab->vnets[h->vnet].name));
+		out_set(o, "addressPrefix", out_str(vl_prefix_fmt(h->route->prefix, p)));
+		out_set(o, "nextHopType", out_str(vl_nh_name(h->route->hop)));
+		out_set(o, "nextHopIpAddress", out_str(h->route->hop_ip ? vl_ip_fmt(h->route->hop_ip, s1) : NULL));
+		out_set(o, "routeSource", out_str(vl_route_src_name(h->route->source)));
+		out_set(o, "routeTable", out_str(route_table_name(lab, h->route)));
+		out_set(o, "route", out_str(route_name(lab, h->route)));
 		break;
 	case VL_HT_PEERING:
-		fprintf(out, ",\"vnet\":");
-		json_str(out, lab->vnets[h->vnet].name);
-		fprintf(out, ",\"remoteVirtualNetwork\":");
-		json_str(out, lab->vnets[h->remote_vnet].name);
+		out_set(o, "vnet", out_str(lab->vnets[h->vnet].name));
+		out_set(o, "remoteVirtualNetwork", out_str(lab->vnets[h->remote_vnet].name));
 		break;
 	case VL_HT_GATEWAY:
-		fprintf(out, ",\"virtualNetworkGateway\":");
-		json_str(out, lab->gateways[h->gateway].name);
-		fprintf(out, ",\"localNetworkGateway\":");
-		json_str(out,
-			 h->local_gateway != VL_NONE ? lab->local_gateways[h->local_gateway].name : NULL);
+		out_set(o, "virtualNetworkGateway", out_str(lab->gateways[h->gateway].name));
+		out_set(o, "localNetworkGateway",
+			out_str(h->local_gateway != VL_NONE ? lab->local_gateways[h->local_gateway].name : NULL));
 		break;
 	case VL_HT_APPLIANCE:
-		fprintf(out, ",\"endpoint\":");
-		json_str(out, lab->eps[h->endpoint].name);
+		out_set(o, "endpoint", out_str(lab->eps[h->endpoint].name));
 		break;
 	case VL_HT_NAT: {
 		static const char *const by[] = {"defaultOutboundAccess", "natGateway", "instancePublicIp",
 						 "loadBalancerOutbound", "userDefinedRoute"};
 
-		fprintf(out,
-			",\"from\":\"%s\",\"to\":\"%s\",\"field\":\"%s\",\"by\":", vl_ip_fmt(h->nat_from, s1),
-			vl_ip_fmt(h->nat_to, s2), h->dnat ? "destination" : "source");
-		json_str(out, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : by[h->snat]);
+		out_set(o, "from", out_str(vl_ip_fmt(h->nat_from, s1)));
+		out_set(o, "to", out_str(vl_ip_fmt(h->nat_to, s2)));
+		out_set(o, "field", out_str(h->dnat ? "destination" : "source"));
+		out_set(o, "by", out_str(h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : by[h->snat]));
 		break;
 	}
 	case VL_HT_LB:
-		fprintf(out, ",\"frontend\":\"%s\",\"service\":", vl_ip_fmt(h->nat_from, s1));
-		json_str(out, lab->aks[h->cluster].services[h->service].name);
-		fprintf(out, ",\"backend\":");
-		json_str(out, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : NULL);
-		fprintf(out, ",\"healthyBackends\":%d,\"floatingIp\":true", h->candidates);
+		out_set(o, "frontend", out_str(vl_ip_fmt(h->nat_from, s1)));
+		out_set(o, "service", out_str(lab->aks[h->cluster].services[h->service].name));
+		out_set(o, "backend", out_str(h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : NULL));
+		out_set(o, "healthyBackends", out_int(h->candidates));
+		out_set(o, "floatingIp", out_bool(true));
 		break;
 	case VL_HT_KPROXY:
-		fprintf(out, ",\"node\":");
-		json_str(out, lab->eps[h->endpoint].name);
-		fprintf(out, ",\"service\":");
-		json_str(out, lab->aks[h->cluster].services[h->service].name);
-		fprintf(out, ",\"pod\":");
-		json_str(out, h->pod != VL_NONE ? lab->eps[h->pod].name : NULL);
-		fprintf(out, ",\"masquerade\":%s", h->masq ? "true" : "false");
+		out_set(o, "node", out_str(lab->eps[h->endpoint].name));
+		out_set(o, "service", out_str(lab->aks[h->cluster].services[h->service].name));
+		out_set(o, "pod", out_str(h->pod != VL_NONE ? lab->eps[h->pod].name : NULL));
+		out_set(o, "masquerade", out_bool(h->masq));
 		break;
 	case VL_HT_EDGE:
-		fprintf(out, ",\"vnet\":");
-		json_str(out, lab->vnets[h->vnet].name);
+		out_set(o, "vnet", out_str(lab->vnets[h->vnet].name));
 		break;
 	case VL_HT_POLICY: {
 		char ref[200];
 
-		fprintf(out, ",\"pod\":");
-		json_str(out, lab->eps[h->endpoint].name);
-		fprintf(out, ",\"direction\":\"%s\",\"access\":\"%s\",\"reason\":\"%s\",\"policy\":",
-			vl_dir_name(h->dir), vl_access_name(h->access), np_reason[h->np]);
-		json_str(out, policy_ref(lab, h->cluster, h->policy, ref, sizeof(ref)));
+		out_set(o, "pod", out_str(lab->eps[h->endpoint].name));
+		out_set(o, "direction", out_str(vl_dir_name(h->dir)));
+		out_set(o, "access", out_str(vl_access_name(h->access)));
+		out_set(o, "reason", out_str(np_reason[h->np]));
+		out_set(o, "policy", out_str(policy_ref(lab, h->cluster, h->policy, ref, sizeof(ref))));
 		if (h->np_rule != VL_NONE)
-			fprintf(out, ",\"policyRule\":%d", h->np_rule + 1);
+			out_set(o, "policyRule", out_int(h->np_rule + 1));
 		break;
 	}
 	}
-	fprintf(out, ",\"source\":\"%s:%u\",\"destination\":\"%s:%u\"}", vl_ip_fmt(h->flow.src, s1),
-		h->flow.sport, vl_ip_fmt(h->flow.dst, s2), h->flow.dport);
+	out_set(o, "source", out_strf("%s:%u", vl_ip_fmt(h->flow.src, s1), h->flow.sport));
+	out_set(o, "destination", out_strf("%s:%u", vl_ip_fmt(h->flow.dst, s2), h->flow.dport));
+	return o;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/agent.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
@@ -219,23 +220,28 @@ int cmd_down(int argc, char **argv)
 
 int cmd_ls(int argc, char **argv)
 {
+	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'}, {0}};
 	struct vl_strv labs = {0};
-	bool json = false;
-	int c;
+	enum out_fmt fmt = OUT_TABLE;
+	json_t *list = json_array();
+	int c, rc = 0;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "o:")) != -1)
-		if (c != 'o' || parse_output(optarg, &json))
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1)
+		if (c != 'o' || out_parse(optarg, &fmt)) {
+			json_decref(list);
 			return usage("ls");
-	if (optind != argc)
+		}
+	if (optind != argc) {
+		json_decref(list);
 		return usage("ls");
+	}
 	if (vl_state_list_labs(&labs)) {
 		fprintf(stderr, "vnetlab: cannot read %s\n", VL_STATE_ROOT);
+		json_decref(list);
 		return 1;
 	}
-	if (json)
-		printf("[");
-	else if (labs.n)
+	if (fmt == OUT_TABLE && labs.n)
 		printf("%-14s %-10s %-10s %s\n", "LAB", "STATUS", "ENDPOINTS", "SOURCE");
 	for (size_t i = 0; i < labs.n; i++) {
 		struct vl_error err = {0};
@@ -248,173 +254,193 @@ int cmd_ls(int argc, char **argv)
 		vl_state_dir(dir, sizeof(dir), labs.v[i]);
 		/* An up that was killed leaves state but no agent: `down` finishes it. */
 		status = vl_agent_running(dir) ? "up" : "broken";
-		if (json) {
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(stdout, labs.v[i]);
-			printf(",\"status\":\"%s\",\"endpoints\":%zu,\"source\":", status,
-			       lab ? lab->n_eps : 0);
-			json_str(stdout, src);
-			printf("}");
+		if (fmt != OUT_TABLE) {
+			json_t *o = json_object();
+
+			out_set(o, "name", out_str(labs.v[i]));
+			out_set(o, "status", out_str(status));
+			out_set(o, "endpoints", out_int(lab ? (long long)lab->n_eps : 0));
+			out_set(o, "source", out_str(src));
+			out_add(list, o);
 		} else {
 			printf("%-14s %-10s %-10zu %s\n", labs.v[i], status, lab ? lab->n_eps : 0, src);
 		}
 		vl_lab_free(lab);
 	}
-	if (json)
-		printf("]\n");
+	if (fmt != OUT_TABLE)
+		rc = out_emit(list, fmt, NULL) ? 1 : 0;
+	json_decref(list);
 	vl_strv_free(&labs);
-	return 0;
+	return rc;
 }
 
-static void show_json(const struct vl_lab *lab, bool running)
+static json_t *prefixes(const struct vl_prefix *p, size_t n)
+{
+	char a[VL_PREFIX_STRLEN];
+	json_t *l = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		out_add(l, out_str(vl_prefix_fmt(p[i], a)));
+	return l;
+}
+
+static json_t *show_vnet(const struct vl_lab *lab, size_t v)
+{
+	const struct vl_vnet *vn = &lab->vnets[v];
+	json_t *o = json_object(), *subs = json_array(), *peers = json_array();
+	char a[VL_PREFIX_STRLEN];
+
+	out_set(o, "name", out_str(vn->name));
+	out_set(o, "addressSpace", prefixes(vn->spaces, vn->n_spaces));
+	for (size_t i = 0; i < vn->n_subnets; i++) {
+		const struct vl_subnet *s = &lab->subnets[vn->subnets[i]];
+		json_t *x = json_object();
+
+		out_set(x, "name", out_str(s->name));
+		out_set(x, "addressPrefix", out_str(vl_prefix_fmt(s->prefix, a)));
+		out_set(x, "networkSecurityGroup", out_str(s->nsg != VL_NONE ? lab->nsgs[s->nsg].name : NULL));
+		out_set(x, "delegation", out_str(s->delegation));
+		out_set(x, "routeTable",
+			out_str(s->route_table != VL_NONE ? lab->route_tables[s->route_table].name : NULL));
+		out_add(subs, x);
+	}
+	out_set(o, "subnets", subs);
+	for (size_t i = 0; i < vn->n_peerings; i++) {
+		const struct vl_peering *pe = &vn->peerings[i];
+		json_t *x = json_object();
+
+		out_set(x, "name", out_str(pe->name));
+		out_set(x, "remoteVirtualNetwork", out_str(lab->vnets[pe->remote].name));
+		out_set(x, "peeringState", out_str(vl_peer_state_name(lab->eff->peer_state[v][i])));
+		out_set(x, "allowVirtualNetworkAccess", out_bool(pe->allow_vnet_access));
+		out_set(x, "allowForwardedTraffic", out_bool(pe->allow_forwarded));
+		out_set(x, "allowGatewayTransit", out_bool(pe->allow_gateway_transit));
+		out_set(x, "useRemoteGateways", out_bool(pe->use_remote_gateways));
+		out_add(peers, x);
+	}
+	out_set(o, "virtualNetworkPeerings", peers);
+	out_set(o, "defaultOutboundAddress", out_str(vl_ip_fmt(lab->eff->outbound_ip[v], a)));
+	return o;
+}
+
+static json_t *show_endpoint(const struct vl_lab *lab, const struct vl_endpoint *e)
 {
 	char a[VL_PREFIX_STRLEN], ns[VL_NS_NAME_MAX], where[160];
+	json_t *o = json_object(), *ports = json_array();
 
-	printf("{\"name\":");
-	json_str(stdout, lab->name);
-	printf(",\"running\":%s,\"source\":", running ? "true" : "false");
-	json_str(stdout, lab->file);
-	printf(",\"vnets\":[");
-	for (size_t v = 0; v < lab->n_vnets; v++) {
-		const struct vl_vnet *vn = &lab->vnets[v];
-
-		printf("%s{\"name\":", v ? "," : "");
-		json_str(stdout, vn->name);
-		printf(",\"addressSpace\":[");
-		for (size_t i = 0; i < vn->n_spaces; i++)
-			printf("%s\"%s\"", i ? "," : "", vl_prefix_fmt(vn->spaces[i], a));
-		printf("],\"subnets\":[");
-		for (size_t i = 0; i < vn->n_subnets; i++) {
-			const struct vl_subnet *s = &lab->subnets[vn->subnets[i]];
-
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(stdout, s->name);
-			printf(",\"addressPrefix\":\"%s\",\"networkSecurityGroup\":",
-			       vl_prefix_fmt(s->prefix, a));
-			json_str(stdout, s->nsg != VL_NONE ? lab->nsgs[s->nsg].name : NULL);
-			printf(",\"delegation\":");
-			json_str(stdout, s->delegation);
-			printf(",\"routeTable\":");
-			json_str(stdout, s->route_table != VL_NONE ? lab->route_tables[s->route_table].name : NULL);
-			printf("}");
-		}
-		printf("],\"virtualNetworkPeerings\":[");
-		for (size_t i = 0; i < vn->n_peerings; i++) {
-			const struct vl_peering *pe = &vn->peerings[i];
-
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(stdout, pe->name);
-			printf(",\"remoteVirtualNetwork\":");
-			json_str(stdout, lab->vnets[pe->remote].name);
-			printf(",\"peeringState\":\"%s\",\"allowVirtualNetworkAccess\":%s,\"allowForwardedTraffic\":%s,"
-			       "\"allowGatewayTransit\":%s,\"useRemoteGateways\":%s}",
-			       vl_peer_state_name(lab->eff->peer_state[v][i]), pe->allow_vnet_access ? "true" : "false",
-			       pe->allow_forwarded ? "true" : "false", pe->allow_gateway_transit ? "true" : "false",
-			       pe->use_remote_gateways ? "true" : "false");
-		}
-		printf("],\"defaultOutboundAddress\":\"%s\"}", vl_ip_fmt(lab->eff->outbound_ip[v], a));
+	vl_ns_name(ns, lab->name, e->name);
+	out_set(o, "name", out_str(e->name));
+	out_set(o, "kind", out_str(vl_ep_kind_name(e->kind)));
+	out_set(o, "subnet", out_str(e->subnet != VL_NONE ? lab->subnets[e->subnet].name : NULL));
+	out_set(o, "vnet", out_str(e->subnet != VL_NONE ? lab->vnets[lab->subnets[e->subnet].vnet].name : NULL));
+	out_set(o, "where", out_str(ep_where(lab, e, where, sizeof(where))));
+	out_set(o, "ip", out_str(vl_ip_fmt(e->ip, a)));
+	out_set(o, "namespace", out_str(ns));
+	out_set(o, "nicNetworkSecurityGroup", out_str(ep_nsg_name(lab, e)));
+	out_set(o, "app", out_str(e->app ? vl_app_name(e->app) : NULL));
+	for (size_t p = 0; p < e->n_ports; p++)
+		out_add(ports, out_int(e->ports[p]));
+	out_set(o, "ports", ports);
+	if (e->kind == VL_EP_POD) {
+		out_set(o, "node", out_str(vl_pod_node_name(lab, e)));
+		if (e->virtual_node)
+			out_set(o, "virtualNode", out_bool(true));
 	}
-	printf("],\"virtualNetworkGateways\":[");
+	if (e->kind == VL_EP_NODE || e->kind == VL_EP_POD)
+		out_set(o, "cluster", out_str(lab->aks[e->owner].name));
+	if (e->kind == VL_EP_NODE && e->pod_cidr.len)
+		out_set(o, "podCidr", out_str(vl_prefix_fmt(e->pod_cidr, a)));
+	return o;
+}
+
+static json_t *show_tree(const struct vl_lab *lab, bool running)
+{
+	json_t *o = json_object(), *l;
+	char a[VL_PREFIX_STRLEN];
+
+	out_set(o, "name", out_str(lab->name));
+	out_set(o, "running", out_bool(running));
+	out_set(o, "source", out_str(lab->file));
+	l = json_array();
+	for (size_t v = 0; v < lab->n_vnets; v++)
+		out_add(l, show_vnet(lab, v));
+	out_set(o, "vnets", l);
+	l = json_array();
 	for (size_t i = 0; i < lab->n_gateways; i++) {
 		const struct vl_vnet_gateway *g = &lab->gateways[i];
+		json_t *x = json_object();
 
-		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, g->name);
-		printf(",\"vnet\":");
-		json_str(stdout, lab->vnets[g->vnet].name);
-		printf(",\"gatewayType\":\"%s\",\"ip\":\"%s\"}", g->type == VL_GW_VPN ? "Vpn" : "ExpressRoute",
-		       vl_ip_fmt(g->ip, a));
+		out_set(x, "name", out_str(g->name));
+		out_set(x, "vnet", out_str(lab->vnets[g->vnet].name));
+		out_set(x, "gatewayType", out_str(g->type == VL_GW_VPN ? "Vpn" : "ExpressRoute"));
+		out_set(x, "ip", out_str(vl_ip_fmt(g->ip, a)));
+		out_add(l, x);
 	}
-	printf("],\"localNetworkGateways\":[");
+	out_set(o, "virtualNetworkGateways", l);
+	l = json_array();
 	for (size_t i = 0; i < lab->n_local_gateways; i++) {
-		const struct vl_local_gateway *l = &lab->local_gateways[i];
+		const struct vl_local_gateway *lg = &lab->local_gateways[i];
+		json_t *x = json_object();
 
-		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, l->name);
-		printf(",\"addressPrefixes\":[");
-		for (size_t j = 0; j < l->n_prefixes; j++)
-			printf("%s\"%s\"", j ? "," : "", vl_prefix_fmt(l->prefixes[j], a));
-		printf("]}");
+		out_set(x, "name", out_str(lg->name));
+		out_set(x, "addressPrefixes", prefixes(lg->prefixes, lg->n_prefixes));
+		out_add(l, x);
 	}
-	printf("],\"connections\":[");
+	out_set(o, "localNetworkGateways", l);
+	l = json_array();
 	for (size_t i = 0; i < lab->n_connections; i++) {
 		const struct vl_connection *c = &lab->connections[i];
+		json_t *x = json_object();
 
-		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, c->name);
-		printf(",\"virtualNetworkGateway\":");
-		json_str(stdout, lab->gateways[c->gateway].name);
-		printf(",\"localNetworkGateway\":");
-		json_str(stdout, lab->local_gateways[c->local_gateway].name);
-		printf(",\"connectionType\":\"%s\",\"connectionStatus\":\"Connected\"}",
-		       c->type == VL_CONN_IPSEC ? "IPsec" : "ExpressRoute");
+		out_set(x, "name", out_str(c->name));
+		out_set(x, "virtualNetworkGateway", out_str(lab->gateways[c->gateway].name));
+		out_set(x, "localNetworkGateway", out_str(lab->local_gateways[c->local_gateway].name));
+		out_set(x, "connectionType", out_str(c->type == VL_CONN_IPSEC ? "IPsec" : "ExpressRoute"));
+		out_set(x, "connectionStatus", out_str("Connected"));
+		out_add(l, x);
 	}
-	printf("],\"networkSecurityGroups\":[");
+	out_set(o, "connections", l);
+	l = json_array();
 	for (size_t i = 0; i < lab->n_nsgs; i++) {
-		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, lab->nsgs[i].name);
-		printf(",\"rules\":%zu}", lab->nsgs[i].n_rules);
-	}
-	printf("],\"endpoints\":[");
-	for (size_t i = 0; i < lab->n_eps; i++) {
-		const struct vl_endpoint *e = &lab->eps[i];
+		json_t *x = json_object();
 
-		vl_ns_name(ns, lab->name, e->name);
-		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, e->name);
-		printf(",\"kind\":\"%s\",\"subnet\":", vl_ep_kind_name(e->kind));
-		json_str(stdout, e->subnet != VL_NONE ? lab->subnets[e->subnet].name : NULL);
-		printf(",\"vnet\":");
-		json_str(stdout, e->subnet != VL_NONE ? lab->vnets[lab->subnets[e->subnet].vnet].name : NULL);
-		printf(",\"where\":");
-		json_str(stdout, ep_where(lab, e, where, sizeof(where)));
-		printf(",\"ip\":\"%s\",\"namespace\":", vl_ip_fmt(e->ip, a));
-		json_str(stdout, ns);
-		printf(",\"nicNetworkSecurityGroup\":");
-		json_str(stdout, ep_nsg_name(lab, e));
-		printf(",\"app\":");
-		json_str(stdout, e->app ? vl_app_name(e->app) : NULL);
-		printf(",\"ports\":[");
-		for (size_t p = 0; p < e->n_ports; p++)
-			printf("%s%u", p ? "," : "", e->ports[p]);
-		printf("]");
-		if (e->kind == VL_EP_POD) {
-			printf(",\"node\":");
-			json_str(stdout, vl_pod_node_name(lab, e));
-			if (e->virtual_node)
-				printf(",\"virtualNode\":true");
-		}
-		if (e->kind == VL_EP_NODE || e->kind == VL_EP_POD) {
-			printf(",\"cluster\":");
-			json_str(stdout, lab->aks[e->owner].name);
-		}
-		if (e->kind == VL_EP_NODE && e->pod_cidr.len)
-			printf(",\"podCidr\":\"%s\"", vl_prefix_fmt(e->pod_cidr, a));
-		printf("}");
+		out_set(x, "name", out_str(lab->nsgs[i].name));
+		out_set(x, "rules", out_int((long long)lab->nsgs[i].n_rules));
+		out_add(l, x);
 	}
-	printf("]}\n");
+	out_set(o, "networkSecurityGroups", l);
+	l = json_array();
+	for (size_t i = 0; i < lab->n_eps; i++)
+		out_add(l, show_endpoint(lab, &lab->eps[i]));
+	out_set(o, "endpoints", l);
+	return o;
 }
 
 int cmd_show(int argc, char **argv)
 {
 	char a[VL_PREFIX_STRLEN];
+	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'}, {0}};
+	enum out_fmt fmt = OUT_TABLE;
 	struct vl_lab *lab;
-	bool json = false, running;
+	bool running;
 	int c;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "o:")) != -1)
-		if (c != 'o' || parse_output(optarg, &json))
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1)
+		if (c != 'o' || out_parse(optarg, &fmt))
 			return usage("show");
 	if (optind != argc - 1)
 		return usage("show");
 	lab = load_lab_or_file(argv[optind], &running);
 	if (!lab)
 		return 1;
-	if (json) {
-		show_json(lab, running);
+	if (fmt != OUT_TABLE) {
+		json_t *doc = show_tree(lab, running);
+
+		c = out_emit(doc, fmt, NULL) ? 1 : 0;
+		json_decref(doc);
 		vl_lab_free(lab);
-		return 0;
+		return c;
 	}
 	printf("lab %s (%s)%s\n\n", lab->name, lab->file, running ? "" : " — not up");
 	printf("%-12s %-16s %-18s %-14s %s\n", "VNET", "SUBNET", "PREFIX", "NSG", "DELEGATION");
@@ -524,16 +550,27 @@ int cmd_exec(int argc, char **argv)
 
 int cmd_validate(int argc, char **argv)
 {
-	struct vl_error err = {0};
+	struct vl_errors *errs;
 	struct vl_lab *lab;
 	size_t rules = 0;
 
 	if (argc != 2)
 		return usage("validate");
-	if (vl_load_file(argv[1], &lab, &err)) {
-		print_error(&err);
+	errs = malloc(sizeof(*errs));
+	if (!errs) {
+		die_errno("validate", -ENOMEM);
 		return 1;
 	}
+	if (vl_load_file_all(argv[1], &lab, errs)) {
+		for (size_t i = 0; i < errs->n; i++)
+			print_error(&errs->v[i]);
+		if (errs->more)
+			fprintf(stderr, "...and more: the first %d errors are shown; fix them and validate again\n",
+				VL_ERRORS_MAX);
+		free(errs);
+		return 1;
+	}
+	free(errs);
 	for (size_t i = 0; i < lab->n_nsgs; i++)
 		rules += lab->nsgs[i].n_rules;
 	print_warnings(lab);

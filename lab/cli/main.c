@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
 #include "vnetlab/state.h"
@@ -18,30 +19,34 @@
 static const struct cli_cmd cmds[] = {
     {"up", cmd_up, "up FILE [--name NAME] [--dry-run] [--quiet]", "build the lab of a topology file"},
     {"down", cmd_down, "down LAB | down FILE [--name NAME] | down --all", "remove a lab (idempotent)"},
-    {"ls", cmd_ls, "ls [-o table|json]", "list the labs that are up"},
-    {"show", cmd_show, "show LAB|FILE [-o table|json]", "endpoints, addresses, NSG associations"},
+    {"ls", cmd_ls, "ls [-o " OUT_FORMATS "]", "list the labs that are up"},
+    {"show", cmd_show, "show LAB|FILE [-o " OUT_FORMATS "]", "endpoints, addresses, NSG associations"},
     {"exec", cmd_exec, "exec LAB ENDPOINT -- CMD...", "run a command inside an endpoint"},
-    {"probe", cmd_probe, "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o table|json]",
+    {"probe", cmd_probe, "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o " OUT_FORMATS "]",
      "one real connection attempt"},
     {"explain", cmd_explain,
-     "explain LAB|FILE FROM TO[:PORT] [--proto tcp|udp|icmp] [--source-port N] [-o table|json]",
+     "explain LAB|FILE FROM TO[:PORT] [--proto tcp|udp|icmp] [--source-port N] [-o " OUT_FORMATS "]",
      "static verdict hop by hop: routes, NSGs, peerings, gateways, NAT"},
     {"nsg", cmd_nsg,
-     "nsg show LAB|FILE NSG [--include-default] [-o table|json] | nsg rule set|add|delete LAB NSG RULE "
+     "nsg show LAB|FILE NSG [--include-default] [-o " OUT_FORMATS "] | nsg list LAB|FILE [-o ...] | "
+     "nsg import FILE [-g TOPOLOGY] [--name NSG] [--include-default] [-o yaml|json] | "
+     "nsg rule list LAB|FILE NSG [--include-default] [-o ...] | nsg rule show LAB|FILE NSG RULE [-o ...] | "
+     "nsg rule create|update|delete LAB NSG RULE (add, set: the same as create, update) "
      "[--priority N] [--access Allow|Deny] [--direction Inbound|Outbound] [--protocol P] "
      "[--source-address-prefixes ...] [--source-port-ranges ...] [--destination-address-prefixes ...] "
-     "[--destination-port-ranges ...] [--description TEXT]",
-     "show NSG rules; edit them live"},
-    {"netpol", cmd_netpol, "netpol list LAB|FILE [-o table|json] | netpol apply LAB FILE [--cluster NAME] | "
+     "[--destination-port-ranges ...] [--description TEXT] [-o ...]; "
+     "LAB, NSG and RULE also as -g/--resource-group, --nsg-name, -n/--name",
+     "list and show NSGs and rules; edit rules live; print an az export as topology YAML"},
+    {"netpol", cmd_netpol, "netpol list LAB|FILE [-o " OUT_FORMATS "] | netpol apply LAB FILE [--cluster NAME] | "
      "netpol delete LAB NAMESPACE/NAME [--cluster NAME]",
      "a cluster's Kubernetes network policies; apply or delete them live"},
-    {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o table|json]",
+    {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o " OUT_FORMATS "]",
      "effective routes of an endpoint's NIC, like az network nic show-effective-route-table"},
-    {"verify", cmd_verify, "verify LAB [--from EP] [--to EP] [--timeout MS] [--deadline MS] [-o table|json]",
+    {"verify", cmd_verify, "verify LAB [--from EP] [--to EP] [--timeout MS] [--deadline MS] [-o " OUT_FORMATS "]",
      "every flow between endpoints and app ports: evaluator and kernel side by side"},
-    {"check", cmd_check, "check LAB|FILE [--checks FILE] [--name NAME] [-o table|json]",
+    {"check", cmd_check, "check LAB|FILE [--checks FILE] [--name NAME] [-o " OUT_FORMATS "]",
      "run checks (the lab's or a checks file's): PASS/FAIL each, points"},
-    {"score", cmd_score, "score LAB...|--all [--checks FILE] [-o table|json|tsv] [--watch] [--interval S]",
+    {"score", cmd_score, "score LAB...|--all [--checks FILE] [-o " OUT_FORMATS "] [--watch] [--interval S]",
      "a scoreboard: points and failing checks per lab"},
     {"reset", cmd_reset, "reset LAB", "undo a running lab's live edits (back to its file)"},
     {"run", cmd_run, "run FILE [--name NAME] [--keep] [--checks FILE]", "up, the scenario step by step, down"},
@@ -170,60 +175,12 @@ struct vl_lab *load_lab_or_file(const char *arg, bool *running)
 
 int parse_output(const char *v, bool *json)
 {
-	if (!strcmp(v, "json"))
-		*json = true;
-	else if (!strcmp(v, "table"))
-		*json = false;
-	else
+	enum out_fmt f;
+
+	if (out_parse(v, &f) || (f != OUT_JSON && f != OUT_TABLE))
 		return -1;
+	*json = f == OUT_JSON;
 	return 0;
-}
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
-		   : s[0] >= 0xf0 && s[0] <= 0xf4						? 4
-												: 0;
-
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
-	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
-		return 0; /* overlong, surrogate or past U+10FFFF */
-	return n;
-}
-
-/* A JSON string: always valid UTF-8 (a bad byte becomes U+FFFD), control characters escaped. */
-void json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	while (*s) {
-		unsigned char c = (unsigned char)*s;
-		size_t n = utf8_len((const unsigned char *)s);
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else if (!n)
-			fputs("\\ufffd", f);
-		else if (n == 2 && c == 0xc2 && (unsigned char)s[1] <= 0x9f)
-			fprintf(f, "\\u%04x", (unsigned char)s[1]);
-		else
-			fwrite(s, 1, n, f);
-		s += n ? n : 1;
-	}
-	fputc('"', f);
 }
 
 int resolve_target(const struct vl_lab *lab, int from, const char *s, uint32_t *ip, int *ep)

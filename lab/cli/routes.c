@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/effective.h"
 #include "vnetlab/ip.h"
 
@@ -45,12 +46,12 @@ int cmd_routes(int argc, char **argv)
 	const struct vl_scope *sc;
 	char p[VL_PREFIX_STRLEN], ip[VL_IP_STRLEN];
 	struct vl_lab *lab;
-	bool json = false;
+	enum out_fmt fmt = OUT_TABLE;
 	int c, ep, scope, rc = 1;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1)
-		if (c != 'o' || parse_output(optarg, &json))
+		if (c != 'o' || out_parse(optarg, &fmt))
 			return usage("routes");
 	if (argc - optind != 2)
 		return usage("routes");
@@ -77,24 +78,32 @@ int cmd_routes(int argc, char **argv)
 	for (size_t i = 0; i < sc->n_routes; i++)
 		order[i] = &sc->routes[i];
 	qsort(order, sc->n_routes, sizeof(*order), cmp_display);
-	if (json) {
-		printf("{\"nextLink\":null,\"value\":[");
+	if (fmt != OUT_TABLE) {
+		json_t *doc = json_object(), *value = json_array();
+
+		out_set(doc, "nextLink", json_null());
 		for (size_t i = 0; i < sc->n_routes; i++) {
 			const struct vl_eroute *r = order[i];
+			json_t *o = json_object(), *pre = json_array(), *hop = json_array();
 
-			printf("%s{\"source\":\"%s\",\"state\":\"%s\",\"addressPrefix\":[\"%s\"],\"nextHopType\":\"%s\","
-			       "\"nextHopIpAddress\":[",
-			       i ? "," : "", vl_route_src_name(r->source), r->active ? "Active" : "Invalid",
-			       vl_prefix_fmt(r->prefix, p), vl_nh_name(r->hop));
+			out_set(o, "source", out_str(vl_route_src_name(r->source)));
+			out_set(o, "state", out_str(r->active ? "Active" : "Invalid"));
+			out_add(pre, out_str(vl_prefix_fmt(r->prefix, p)));
+			out_set(o, "addressPrefix", pre);
+			out_set(o, "nextHopType", out_str(vl_nh_name(r->hop)));
 			if (r->hop_ip)
-				printf("\"%s\"", vl_ip_fmt(r->hop_ip, ip));
-			printf("],\"disableBgpRoutePropagation\":%s,\"hasBgpOverride\":false,\"name\":",
-			       sc->route_table != VL_NONE && lab->route_tables[sc->route_table].disable_bgp ? "true"
-													  : "false");
-			json_str(stdout, route_name(lab, r));
-			printf("}");
+				out_add(hop, out_str(vl_ip_fmt(r->hop_ip, ip)));
+			out_set(o, "nextHopIpAddress", hop);
+			out_set(o, "disableBgpRoutePropagation",
+				out_bool(sc->route_table != VL_NONE && lab->route_tables[sc->route_table].disable_bgp));
+			out_set(o, "hasBgpOverride", out_bool(false));
+			out_set(o, "name", out_str(route_name(lab, r)));
+			out_add(value, o);
 		}
-		printf("]}\n");
+		out_set(doc, "value", value);
+		rc = out_emit(doc, fmt, "value") ? 1 : 0;
+		json_decref(doc);
+		goto out;
 	} else {
 		printf("%-22s %-8s %-18s %-22s %s\n", "Source", "State", "Address Prefix", "Next Hop Type",
 		       "Next Hop IP");

@@ -9,10 +9,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/loader.h"
 #include "vnetlab/state.h"
-
-enum fmt { FMT_TABLE, FMT_JSON, FMT_TSV };
 
 struct row {
 	const char *lab;
@@ -41,52 +40,56 @@ static void score_one(const char *name, const char *checks, struct row *r)
 		vl_lab_free(lab);
 		return;
 	}
-	run_checks(lab, false, NULL, &r->t);
+	run_checks(lab, NULL, NULL, &r->t);
 	r->status = "up";
 	vl_lab_free(lab);
 }
 
-static void print_failing(FILE *f, const struct vl_strv *v, const char *sep, bool json)
+static void print_failing(FILE *f, const struct vl_strv *v, const char *sep)
 {
-	for (size_t i = 0; i < v->n; i++) {
-		fprintf(f, "%s", i ? sep : "");
-		if (json)
-			json_str(f, v->v[i]);
-		else
-			fputs(v->v[i], f);
-	}
+	for (size_t i = 0; i < v->n; i++)
+		fprintf(f, "%s%s", i ? sep : "", v->v[i]);
 }
 
-static void print_rows(const struct row *rows, size_t n, enum fmt fmt)
+/* The failing checks as one field: a tsv line keeps their names (az's rule would print how many). */
+static json_t *failing_field(const struct vl_strv *v)
 {
-	if (fmt == FMT_JSON) {
-		printf("{\"labs\":[");
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+	json_t *j;
+
+	if (!f)
+		return NULL;
+	print_failing(f, v, ",");
+	fclose(f);
+	j = out_str(s);
+	free(s);
+	return j;
+}
+
+static void print_rows(const struct row *rows, size_t n, enum out_fmt fmt)
+{
+	if (fmt != OUT_TABLE) {
+		json_t *doc = json_object(), *labs = json_array();
+
 		for (size_t i = 0; i < n; i++) {
 			const struct row *r = &rows[i];
+			json_t *o = json_object();
 
-			printf("%s{\"lab\":", i ? "," : "");
-			json_str(stdout, r->lab);
-			printf(
-			    ",\"status\":\"%s\",\"points\":%d,\"maxPoints\":%d,\"passed\":%d,\"failed\":%d,"
-			    "\"total\":%d,\"failing\":[",
-			    r->status, r->t.points, r->t.max_points, r->t.passed, r->t.failed,
-			    r->t.passed + r->t.failed);
-			print_failing(stdout, &r->t.failing, ",", true);
-			printf("]}");
+			out_set(o, "lab", out_str(r->lab));
+			out_set(o, "status", out_str(r->status));
+			out_set(o, "points", out_int(r->t.points));
+			out_set(o, "maxPoints", out_int(r->t.max_points));
+			out_set(o, "passed", out_int(r->t.passed));
+			out_set(o, "failed", out_int(r->t.failed));
+			out_set(o, "total", out_int(r->t.passed + r->t.failed));
+			out_set(o, "failing", fmt == OUT_TSV ? failing_field(&r->t.failing) : out_strv(&r->t.failing));
+			out_add(labs, o);
 		}
-		printf("]}\n");
-		return;
-	}
-	if (fmt == FMT_TSV) {
-		printf("lab\tstatus\tpoints\tmaxPoints\tpassed\ttotal\tfailing\n");
-		for (size_t i = 0; i < n; i++) {
-			const struct row *r = &rows[i];
-
-			printf("%s\t%s\t%d\t%d\t%d\t%d\t", r->lab, r->status, r->t.points, r->t.max_points,
-			       r->t.passed, r->t.passed + r->t.failed);
-			print_failing(stdout, &r->t.failing, ",", false);
-			printf("\n");
-		}
+		out_set(doc, "labs", labs);
+		out_emit(doc, fmt, "labs");
+		json_decref(doc);
 		return;
 	}
 	printf("%-14s %-7s %-9s %-8s %s\n", "LAB", "STATUS", "POINTS", "PASSED", "FAILING");
@@ -97,7 +100,7 @@ static void print_rows(const struct row *rows, size_t n, enum fmt fmt)
 		snprintf(pts, sizeof(pts), "%d/%d", r->t.points, r->t.max_points);
 		snprintf(passed, sizeof(passed), "%d/%d", r->t.passed, r->t.passed + r->t.failed);
 		printf("%-14s %-7s %-9s %-8s ", r->lab, r->status, pts, passed);
-		print_failing(stdout, &r->t.failing, ", ", false);
+		print_failing(stdout, &r->t.failing, ", ");
 		printf("%s\n", r->t.failing.n ? "" : "-");
 	}
 }
@@ -110,7 +113,7 @@ int cmd_score(int argc, char **argv)
 	    {"all", no_argument, NULL, 'a'},	      {0}};
 	struct vl_strv labs = {0};
 	const char *checks = NULL;
-	enum fmt fmt = FMT_TABLE;
+	enum out_fmt fmt = OUT_TABLE;
 	bool watch = false, all = false, every_up = true;
 	long interval = 5;
 	struct row *rows;
@@ -124,13 +127,7 @@ int cmd_score(int argc, char **argv)
 			checks = optarg;
 			break;
 		case 'o':
-			if (!strcmp(optarg, "table"))
-				fmt = FMT_TABLE;
-			else if (!strcmp(optarg, "json"))
-				fmt = FMT_JSON;
-			else if (!strcmp(optarg, "tsv"))
-				fmt = FMT_TSV;
-			else
+			if (out_parse(optarg, &fmt))
 				return usage("score");
 			break;
 		case 'w':

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/state.h"
 #include "vnetlab/verify.h"
@@ -16,7 +17,7 @@
 struct verify_args {
 	const char *lab, *from, *to;
 	struct vl_verify_opts opts;
-	bool json;
+	enum out_fmt fmt;
 };
 
 static int parse_args(int argc, char **argv, struct verify_args *a)
@@ -55,7 +56,7 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
 				a->opts.window = (size_t)v;
 			break;
 		case 'o':
-			if (parse_output(optarg, &a->json))
+			if (out_parse(optarg, &a->fmt))
 				return usage("verify");
 			break;
 		default:
@@ -92,43 +93,45 @@ static const char *target_name(const struct vl_lab *lab, const struct vl_verify_
 	return lab->eps[f->to].name;
 }
 
-static void print_mismatch_json(const struct vl_lab *lab, const struct vl_verify_flow *f, const char *sep)
+/* A rounded real: how many ms, as the table prints them. */
+static json_t *ms(double v, int digits)
+{
+	double f = digits == 3 ? 1000 : 10;
+
+	return out_real((double)(long long)(v * f + 0.5) / f);
+}
+
+static json_t *mismatch_tree(const struct vl_lab *lab, const struct vl_verify_flow *f)
 {
 	struct vl_verdict v;
-	char ip[VL_IP_STRLEN];
+	char ip[VL_IP_STRLEN], nsg[128] = "";
 	const char *slash = f->drop ? strchr(f->drop, '/') : NULL;
+	json_t *o = json_object(), *ex = json_object(), *k = json_object();
 
 	if (vl_eval_path(lab, f->from, f->dst, f->proto, f->sport, f->dport, &v))
 		v.why[0] = '\0';
-	printf("%s{\"from\":", sep);
-	json_str(stdout, lab->eps[f->from].name);
-	printf(",\"to\":");
-	json_str(stdout, target_name(lab, f));
-	printf(",\"ip\":\"%s\",\"protocol\":\"%s\",\"port\":%u,\"sourcePort\":%u,\"explain\":{\"outcome\":\"%s\","
-	       "\"access\":\"%s\",\"nsg\":",
-	       vl_ip_fmt(f->dst, ip), proto_lc(f->proto), f->dport, f->sport, vl_outcome_name(f->outcome),
-	       f->outcome == VL_OUT_DELIVERED || f->outcome == VL_OUT_NO_HOST ? "Allow" : "Deny");
-	json_str(stdout, f->nsg != VL_NONE ? lab->nsgs[f->nsg].name : NULL);
-	printf(",\"rule\":");
-	json_str(stdout, f->rule ? f->rule->name : NULL);
-	printf(",\"why\":");
-	json_str(stdout, v.why[0] ? v.why : NULL);
-	printf("},\"kernel\":{\"result\":");
-	json_str(stdout, f->err ? NULL : vl_probe_status_name(f->status));
-	printf(",\"nsg\":");
-	if (slash) {
-		char nsg[128];
-
+	out_set(o, "from", out_str(lab->eps[f->from].name));
+	out_set(o, "to", out_str(target_name(lab, f)));
+	out_set(o, "ip", out_str(vl_ip_fmt(f->dst, ip)));
+	out_set(o, "protocol", out_str(proto_lc(f->proto)));
+	out_set(o, "port", out_int(f->dport));
+	out_set(o, "sourcePort", out_int(f->sport));
+	out_set(ex, "outcome", out_str(vl_outcome_name(f->outcome)));
+	out_set(ex, "access",
+		out_str(f->outcome == VL_OUT_DELIVERED || f->outcome == VL_OUT_NO_HOST ? "Allow" : "Deny"));
+	out_set(ex, "nsg", out_str(f->nsg != VL_NONE ? lab->nsgs[f->nsg].name : NULL));
+	out_set(ex, "rule", out_str(f->rule ? f->rule->name : NULL));
+	out_set(ex, "why", out_str(v.why[0] ? v.why : NULL));
+	out_set(o, "explain", ex);
+	if (slash)
 		snprintf(nsg, sizeof(nsg), "%.*s", (int)(slash - f->drop), f->drop);
-		json_str(stdout, nsg);
-	} else {
-		json_str(stdout, NULL);
-	}
-	printf(",\"rule\":");
-	json_str(stdout, slash ? slash + 1 : NULL);
-	printf(",\"error\":");
-	json_str(stdout, f->err ? strerror(-f->err) : NULL);
-	printf(",\"ms\":%.1f}}", f->ms);
+	out_set(k, "result", out_str(f->err ? NULL : vl_probe_status_name(f->status)));
+	out_set(k, "nsg", out_str(slash ? nsg : NULL));
+	out_set(k, "rule", out_str(slash ? slash + 1 : NULL));
+	out_set(k, "error", out_str(f->err ? strerror(-f->err) : NULL));
+	out_set(k, "ms", ms(f->ms, 1));
+	out_set(o, "kernel", k);
+	return o;
 }
 
 static void print_mismatch(const struct vl_lab *lab, const struct vl_verify_flow *f)
@@ -206,24 +209,29 @@ int cmd_verify(int argc, char **argv)
 		allowed += vl_verify_allowed(f);
 		disagree += !vl_verify_agrees(lab, f);
 	}
-	if (a.json) {
-		const char *sep = "";
+	rc = disagree ? 1 : 0;
+	if (a.fmt != OUT_TABLE) {
+		json_t *doc = json_object(), *res = json_object(), *mis = json_array();
 
-		printf("{\"lab\":");
-		json_str(stdout, lab->name);
-		printf(",\"flows\":%zu,\"allowed\":%zu,\"denied\":%zu,\"disagreements\":%zu,\"seconds\":%.3f,"
-		       "\"results\":{",
-		       v.n_flows, allowed, v.n_flows - allowed, disagree, secs);
+		out_set(doc, "lab", out_str(lab->name));
+		out_set(doc, "flows", out_int((long long)v.n_flows));
+		out_set(doc, "allowed", out_int((long long)allowed));
+		out_set(doc, "denied", out_int((long long)(v.n_flows - allowed)));
+		out_set(doc, "disagreements", out_int((long long)disagree));
+		out_set(doc, "seconds", ms(secs, 3));
 		for (int s = 0; s <= VL_PROBE_UNREACHABLE; s++)
-			printf("%s\"%s\":%zu", s ? "," : "", vl_probe_status_name((enum vl_probe_status)s), results[s]);
-		printf(",\"error\":%zu},\"retried\":%zu,\"dropRecords\":%s,\"mismatches\":[", errors, v.retried,
-		       v.watched ? "true" : "false");
+			out_set(res, vl_probe_status_name((enum vl_probe_status)s), out_int((long long)results[s]));
+		out_set(res, "error", out_int((long long)errors));
+		out_set(doc, "results", res);
+		out_set(doc, "retried", out_int((long long)v.retried));
+		out_set(doc, "dropRecords", out_bool(v.watched));
 		for (size_t i = 0; i < v.n_flows; i++)
-			if (!vl_verify_agrees(lab, &v.flows[i])) {
-				print_mismatch_json(lab, &v.flows[i], sep);
-				sep = ",";
-			}
-		printf("]}\n");
+			if (!vl_verify_agrees(lab, &v.flows[i]))
+				out_add(mis, mismatch_tree(lab, &v.flows[i]));
+		out_set(doc, "mismatches", mis);
+		if (out_emit(doc, a.fmt, NULL))
+			rc = 1;
+		json_decref(doc);
 	} else {
 		for (size_t i = 0; i < v.n_flows; i++)
 			if (!vl_verify_agrees(lab, &v.flows[i]))
@@ -236,7 +244,6 @@ int cmd_verify(int argc, char **argv)
 			printf(", %zu not probed", errors);
 		printf("\n");
 	}
-	rc = disagree ? 1 : 0;
 	vl_verify_free(&v);
 	vl_lab_free(lab);
 	return rc;

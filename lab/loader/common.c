@@ -27,6 +27,18 @@ int ld_fail(struct ld *c, const struct ynode *n, const char *fmt, ...)
 	return -EINVAL;
 }
 
+int ld_keep(struct ld *c, int r)
+{
+	struct vl_errors *e = c->errs;
+
+	if (r != -EINVAL || !e)
+		return r;
+	for (size_t i = 0; i < e->n; i++)
+		if (!memcmp(&e->v[i], c->err, sizeof(*c->err)))
+			return 0; /* added where it was found (vl_nsg_validate_all, an item inside this one) */
+	return vl_errors_add(e, c->err) ? 0 : r;
+}
+
 static const char *escape(const char *s, size_t max, char *buf, size_t len)
 {
 	size_t n = 0, i;
@@ -571,8 +583,14 @@ static int rules_fill(struct ld *c, const struct ynode *seq, const char *what, b
 		} else {
 			e = rule_parse(c, m, &nsg->rules[n]);
 			nsg->n_rules = ++n;
+			if (e) { /* a bad rule is not validated again: it is not kept */
+				vl_rule_clear(&nsg->rules[--n]);
+				memset(&nsg->rules[n], 0, sizeof(nsg->rules[n]));
+				nsg->n_rules = n;
+			}
 		}
-		if (e)
+		/* kept: the good rules are still validated; the section fails at its end */
+		if (e && (e = ld_keep(c, e)))
 			return e;
 	}
 	return 0;

@@ -85,12 +85,22 @@ static int pick_from_list(struct ld *c, const struct ynode *seq, const char *nam
 	return 0;
 }
 
+static void hide_values(const struct ld *c, struct vl_error *e)
+{
+	vl_error_set(e, c->file, (struct vl_loc){e->line, e->col},
+		     "invalid security rule (an imported file's values are not shown)");
+}
+
 int ld_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint, bool hide,
-		     const struct vl_lab *lab, struct vl_nsg *out, struct vl_error *err)
+		     const struct vl_lab *lab, struct vl_nsg *out, struct vl_error *err, struct vl_errors *errs)
 {
 	struct vl_error scratch;
-	struct ld c = {
-	    .file = name ? name : "<buffer>", .err = err ? err : &scratch, .hide = hide, .lab = lab};
+	struct ld c = {.file = name ? name : "<buffer>",
+		       .err = err ? err : &scratch,
+		       .hide = hide,
+		       .lab = lab,
+		       .errs = errs};
+	size_t n0 = errs ? errs->n : 0;
 	struct ynode *root = NULL;
 	const struct ynode *nsg = NULL;
 	bool imported;
@@ -126,11 +136,13 @@ int ld_import_buffer(const char *name, const char *buf, size_t len, const char *
 	if (!r && !out->name)
 		r = -ENOMEM;
 	if (!r) {
-		r = vl_nsg_validate_lab(lab, out, c.file, c.err);
+		r = vl_nsg_validate_all(lab, out, c.file, c.err, errs);
 		/* its messages quote names and values: keep only where it is */
-		if (r == -EINVAL && hide)
-			vl_error_set(c.err, c.file, (struct vl_loc){c.err->line, c.err->col},
-				     "invalid security rule (an imported file's values are not shown)");
+		if (r == -EINVAL && hide) {
+			hide_values(&c, c.err);
+			for (size_t i = n0; errs && i < errs->n; i++)
+				hide_values(&c, &errs->v[i]);
+		}
 	}
 	yn_free(root);
 	if (r) {
@@ -144,10 +156,11 @@ int ld_import_buffer(const char *name, const char *buf, size_t len, const char *
 int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint,
 			 struct vl_nsg *out, struct vl_error *err)
 {
-	return ld_import_buffer(name, buf, len, name_hint, false, NULL, out, err);
+	return ld_import_buffer(name, buf, len, name_hint, false, NULL, out, err, NULL);
 }
 
-int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *out, struct vl_error *err)
+int vl_nsg_import_file_in(const struct vl_lab *lab, const char *path, const char *name_hint, struct vl_nsg *out,
+			  struct vl_error *err)
 {
 	char *buf;
 	size_t len;
@@ -157,7 +170,17 @@ int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *o
 	r = ld_read_file(path, "NSG export", &buf, &len, err);
 	if (r)
 		return r;
-	r = vl_nsg_import_buffer(path, buf, len, name_hint, out, err);
+	r = ld_import_buffer(path, buf, len, name_hint, false, lab, out, err, NULL);
 	free(buf);
 	return r;
+}
+
+int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *out, struct vl_error *err)
+{
+	return vl_nsg_import_file_in(NULL, path, name_hint, out, err);
+}
+
+void vl_nsg_clear(struct vl_nsg *nsg)
+{
+	ld_nsg_clear(nsg);
 }

@@ -75,7 +75,7 @@ int ld_import(struct ld *c, const struct ynode *imp, const char *path, const cha
 		saved = find(c->imports, imp->str);
 		if (!saved)
 			return ld_fail(c, imp, "import was not copied into the lab's state");
-		return ld_import_buffer(path, saved->data, saved->len, name_hint, true, c->lab, got, c->err)
+		return ld_import_buffer(path, saved->data, saved->len, name_hint, true, c->lab, got, c->err, c->errs)
 			   ? -EINVAL
 			   : 0;
 	}
@@ -85,7 +85,7 @@ int ld_import(struct ld *c, const struct ynode *imp, const char *path, const cha
 			ld_fail(c, imp, "cannot import '%s': %s", path, ld_read_reason(e));
 		return -EINVAL;
 	}
-	e = ld_import_buffer(path, buf, len, name_hint, true, c->lab, got, c->err);
+	e = ld_import_buffer(path, buf, len, name_hint, true, c->lab, got, c->err, c->errs);
 	if (!e && c->imports)
 		e = record(c->imports, imp->str, buf, len);
 	free(buf);

@@ -40,6 +40,7 @@ struct ld {
 	struct vl_imports *imports; /* NULL: read imports from disk, record nothing */
 	bool hide;		    /* an imported file: its values are never quoted in errors */
 	const struct vl_lab *lab;   /* the topology's ASGs and service tags, NULL outside one */
+	struct vl_errors *errs;	    /* NULL: stop at the first error; else collect them (ld_keep) */
 };
 /*
  * A value from the input as an error may show it: control characters escaped, cut to fit;
@@ -53,6 +54,12 @@ const char *ld_quote(const struct ld *c, const char *s, char *buf, size_t len);
 const char *ld_quote_key(const struct ld *c, const char *s, char *buf, size_t len);
 
 int ld_fail(struct ld *c, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * After an item of a list failed with r: 0 when the loader collects errors (c->errs) and has
+ * room for c->err, which is added (unless it is there already): the caller skips
+ * the item and goes on with the next. Else r: the caller stops.
+ */
+int ld_keep(struct ld *c, int r);
 const char *ld_kind(const struct ynode *n);
 /* Value for key, or NULL when absent or null. */
 const struct ynode *ld_get(const struct ynode *map, const char *key);
@@ -90,7 +97,7 @@ int ld_read_file(const char *path, const char *what, char **buf, size_t *len, st
 int ld_import(struct ld *c, const struct ynode *imp, const char *path, const char *name_hint, struct vl_nsg *got);
 /* vl_nsg_import_buffer; hide: the file is imported by a topology, quote none of its values. */
 int ld_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint, bool hide,
-		     const struct vl_lab *lab, struct vl_nsg *out, struct vl_error *err);
+		     const struct vl_lab *lab, struct vl_nsg *out, struct vl_error *err, struct vl_errors *errs);
 /*
  * Any other file a topology names (serviceTags), read from path or, when replaying, from
  * c->imports, and recorded like an NSG import. *buf is the caller's to free.

@@ -9,6 +9,60 @@
 #include "tl.h"
 #include "vnetlab/ip.h"
 
+static int nsg_read(struct tl *t, const struct ynode *m, size_t i);
+
+/* An NSG's errors in the order of its file: bad fields are found before bad values. */
+static void sort_errors(struct vl_errors *e, size_t from)
+{
+	for (size_t i = from + 1; e && i < e->n; i++)
+		for (size_t j = i; j > from && (e->v[j - 1].line > e->v[j].line ||
+						(e->v[j - 1].line == e->v[j].line && e->v[j - 1].col > e->v[j].col));
+		     j--) {
+			struct vl_error tmp = e->v[j];
+
+			e->v[j] = e->v[j - 1];
+			e->v[j - 1] = tmp;
+		}
+}
+
+static int nsg_one(struct tl *t, const struct ynode *m, size_t i)
+{
+	size_t n0 = t->c.errs ? t->c.errs->n : 0;
+	int r = nsg_read(t, m, i);
+
+	sort_errors(t->c.errs, n0);
+	return r;
+}
+
+static int nsg_read(struct tl *t, const struct ynode *m, size_t i)
+{
+	struct vl_lab *lab = t->lab;
+	struct vl_nsg *g = &lab->nsgs[i];
+	const struct ynode *nn;
+	bool imported;
+	int r;
+
+	r = ld_nsg(&t->c, m, t->dir, g, &imported);
+	if (r)
+		return r;
+	nn = ld_get(m, "name");
+	if (!g->name)
+		return ld_fail(&t->c, m, "missing 'name' in network security group");
+	if (nn) {
+		char *tmp = NULL;
+
+		r = tl_resource_name(t, nn, "network security group name", &tmp);
+		free(tmp);
+		if (r)
+			return r;
+	}
+	for (size_t j = 0; j < i; j++)
+		if (lab->nsgs[j].name && !strcmp(lab->nsgs[j].name, g->name))
+			return ld_fail(&t->c, nn ? nn : m, "duplicate network security group name '%s'", g->name);
+	return imported ? 0 : vl_nsg_validate_all(t->lab, g, t->c.file, t->c.err, t->c.errs);
+}
+
+/* An NSG that fails is skipped and the next one read (ld_keep): nothing later in its section reads it. */
 int tl_nsgs(struct tl *t, const struct ynode *root)
 {
 	const struct ynode *seq;
@@ -17,35 +71,9 @@ int tl_nsgs(struct tl *t, const struct ynode *root)
 
 	if (r || !seq)
 		return r;
-	for (size_t i = 0; i < seq->n; i++) {
-		const struct ynode *m = seq->kids[i], *nn;
-		struct vl_nsg *g = &lab->nsgs[i];
-		bool imported;
-
-		r = ld_nsg(&t->c, m, t->dir, g, &imported);
-		if (r)
+	for (size_t i = 0; i < seq->n; i++)
+		if ((r = ld_keep(&t->c, nsg_one(t, seq->kids[i], i))))
 			return r;
-		nn = ld_get(m, "name");
-		if (!g->name)
-			return ld_fail(&t->c, m, "missing 'name' in network security group");
-		if (nn) {
-			char *tmp = NULL;
-
-			r = tl_resource_name(t, nn, "network security group name", &tmp);
-			free(tmp);
-			if (r)
-				return r;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(lab->nsgs[j].name, g->name))
-				return ld_fail(&t->c, nn ? nn : m,
-					       "duplicate network security group name '%s'", g->name);
-		if (!imported) {
-			r = vl_nsg_validate_lab(t->lab, g, t->c.file, t->c.err);
-			if (r)
-				return r;
-		}
-	}
 	return 0;
 }
 
@@ -310,7 +338,7 @@ int tl_vnets(struct tl *t, const struct ynode *root)
 	return 0;
 }
 
-int tl_vms(struct tl *t, const struct ynode *root)
+static int vm_one(struct tl *t, const struct ynode *m, struct vl_vm *vm)
 {
 	static const char *const keys[] = {"name",
 					   "subnet",
@@ -323,47 +351,53 @@ int tl_vms(struct tl *t, const struct ynode *root)
 					   "publicIpAddress",
 					   "applicationSecurityGroups", /* tl_asg_members() */
 					   NULL};
+	const struct ynode *n;
+	int r;
+
+	vm->subnet = VL_NONE;
+	vm->nsg = VL_NONE;
+	if ((r = tl_named(t, m, "vm", keys, VL_ENDPOINT_NAME_MAX, &vm->name, &n)) ||
+	    (r = tl_claim(t, vm->name, n, "vm")) ||
+	    (r = tl_subnet_ref(t, m, "vm", vm->name, false, &vm->subnet)))
+		return r;
+	vm->loc = m->loc;
+	if ((n = ld_get(m, "privateIpAddress")) &&
+	    (r = tl_ipv4(t, n, "privateIpAddress", &vm->static_ip)))
+		return r;
+	if ((n = ld_get(m, "networkSecurityGroup")) && (r = tl_nsg_ref(t, n, &vm->nsg)))
+		return r;
+	if ((r = tl_app_ports(t, m, &vm->app, &vm->ports, &vm->n_ports)))
+		return r;
+	if ((n = ld_get(m, "publicIpAddress"))) {
+		vm->has_public_ip = true;
+		vm->public_ip_loc = n->loc;
+		if (n->kind == YN_SCALAR && n->plain && !strcmp(n->str, "false"))
+			vm->has_public_ip = false;
+		else if ((r = tl_public_ip(t, n, "publicIpAddress", &vm->public_ip)))
+			return r;
+	}
+	const struct ynode *fwd = ld_get(m, "enableIpForwarding"), *fwd2 = ld_get(m, "enableIPForwarding");
+	if (fwd && fwd2)
+		return ld_fail(&t->c, fwd2,
+			       "enableIpForwarding and enableIPForwarding are one setting; give it once");
+	if ((fwd || fwd2) &&
+	    (r = tl_bool(t, fwd ? fwd : fwd2, fwd ? "enableIpForwarding" : "enableIPForwarding",
+			 &vm->ip_forwarding)))
+		return r;
+	return 0;
+}
+
+int tl_vms(struct tl *t, const struct ynode *root)
+{
 	struct vl_lab *lab = t->lab;
 	const struct ynode *seq;
 	int r = tl_objects(t, root, "vms", &lab->vms, &lab->n_vms, sizeof(*lab->vms), &seq);
 
 	if (r || !seq)
 		return r;
-	for (size_t i = 0; i < seq->n; i++) {
-		const struct ynode *m = seq->kids[i], *n;
-		struct vl_vm *vm = &lab->vms[i];
-
-		vm->subnet = VL_NONE;
-		vm->nsg = VL_NONE;
-		if ((r = tl_named(t, m, "vm", keys, VL_ENDPOINT_NAME_MAX, &vm->name, &n)) ||
-		    (r = tl_claim(t, vm->name, n, "vm")) ||
-		    (r = tl_subnet_ref(t, m, "vm", vm->name, false, &vm->subnet)))
+	for (size_t i = 0; i < seq->n; i++)
+		if ((r = ld_keep(&t->c, vm_one(t, seq->kids[i], &lab->vms[i]))))
 			return r;
-		vm->loc = m->loc;
-		if ((n = ld_get(m, "privateIpAddress")) &&
-		    (r = tl_ipv4(t, n, "privateIpAddress", &vm->static_ip)))
-			return r;
-		if ((n = ld_get(m, "networkSecurityGroup")) && (r = tl_nsg_ref(t, n, &vm->nsg)))
-			return r;
-		if ((r = tl_app_ports(t, m, &vm->app, &vm->ports, &vm->n_ports)))
-			return r;
-		if ((n = ld_get(m, "publicIpAddress"))) {
-			vm->has_public_ip = true;
-			vm->public_ip_loc = n->loc;
-			if (n->kind == YN_SCALAR && n->plain && !strcmp(n->str, "false"))
-				vm->has_public_ip = false;
-			else if ((r = tl_public_ip(t, n, "publicIpAddress", &vm->public_ip)))
-				return r;
-		}
-		const struct ynode *fwd = ld_get(m, "enableIpForwarding"), *fwd2 = ld_get(m, "enableIPForwarding");
-		if (fwd && fwd2)
-			return ld_fail(&t->c, fwd2,
-				       "enableIpForwarding and enableIPForwarding are one setting; give it once");
-		if ((fwd || fwd2) &&
-		    (r = tl_bool(t, fwd ? fwd : fwd2, fwd ? "enableIpForwarding" : "enableIPForwarding",
-				 &vm->ip_forwarding)))
-			return r;
-	}
 	return 0;
 }
 

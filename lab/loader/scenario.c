@@ -110,7 +110,7 @@ int tl_checks(struct tl *t, const struct ynode *root)
 	int idx, r = tl_list_of(t, root, "checks", &seq);
 
 	for (size_t i = 0; !r && seq && i < seq->n; i++)
-		r = check_one(t, seq->kids[i], false, &idx);
+		r = ld_keep(&t->c, check_one(t, seq->kids[i], false, &idx));
 	return r;
 }
 

@@ -44,6 +44,15 @@ static const char *const top_keys[] = {"name",
 				       "scenario",
 				       NULL};
 
+/*
+ * A section ends the load when it found errors: the sections after it refer to its items by
+ * name, and an item it skipped would show up there as errors that are not the user's.
+ */
+static int section(const struct tl *t, int r)
+{
+	return !r && t->c.errs && t->c.errs->n ? -EINVAL : r;
+}
+
 static char *dir_of(const char *file)
 {
 	const char *slash = strrchr(file, '/');
@@ -55,16 +64,12 @@ static char *dir_of(const char *file)
 	return strndup(file, (size_t)(slash - file));
 }
 
-int vl_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_error *err)
-{
-	return vl_load_buffer_imports(name, buf, len, NULL, out, err);
-}
-
-int vl_load_buffer_imports(const char *name, const char *buf, size_t len, struct vl_imports *imports,
-			   struct vl_lab **out, struct vl_error *err)
+static int load(const char *name, const char *buf, size_t len, struct vl_imports *imports, struct vl_lab **out,
+		struct vl_error *err, struct vl_errors *errs)
 {
 	struct vl_error scratch;
-	struct tl t = {.c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch, .imports = imports}};
+	struct tl t = {
+	    .c = {.file = name ? name : "<buffer>", .err = err ? err : &scratch, .imports = imports, .errs = errs}};
 	struct ynode *root = NULL;
 	int r;
 
@@ -85,12 +90,12 @@ int vl_load_buffer_imports(const char *name, const char *buf, size_t len, struct
 		goto out;
 	}
 	if ((r = ld_map(&t.c, root, "the topology")) || (r = ld_keys(&t.c, root, "topology", top_keys)) ||
-	    (r = lab_name(&t, root)) || (r = tl_service_tags(&t, root)) ||
-	    (r = tl_asgs(&t, root)) || (r = tl_nsgs(&t, root)) || (r = tl_route_tables(&t, root)) ||
-	    (r = tl_vnets(&t, root)) || (r = tl_gateways(&t, root)) || (r = tl_peerings(&t)) ||
-	    (r = tl_vms(&t, root)) || (r = tl_asg_members(&t, root)) || (r = tl_cgs(&t, root)) || (r = tl_aks(&t, root)) ||
+	    (r = lab_name(&t, root)) || (r = tl_service_tags(&t, root)) || (r = tl_asgs(&t, root)) ||
+	    (r = section(&t, tl_nsgs(&t, root))) || (r = tl_route_tables(&t, root)) || (r = tl_vnets(&t, root)) ||
+	    (r = tl_gateways(&t, root)) || (r = tl_peerings(&t)) || (r = section(&t, tl_vms(&t, root))) ||
+	    (r = tl_asg_members(&t, root)) || (r = tl_cgs(&t, root)) || (r = tl_aks(&t, root)) ||
 	    (r = tl_local_gateways(&t, root)) || (r = tl_connections(&t, root)) || (r = tl_internet(&t, root)) ||
-	    (r = tl_checks(&t, root)))
+	    (r = section(&t, tl_checks(&t, root))))
 		goto out;
 	r = vl_lab_resolve(t.lab, t.c.err);
 	/* After resolve: a step or an expectRule may name a rule cloud-provider-azure added to a node NSG. */
@@ -103,6 +108,10 @@ int vl_load_buffer_imports(const char *name, const char *buf, size_t len, struct
 out:
 	if (r == -ENOMEM && !t.c.err->msg[0])
 		vl_error_set(t.c.err, t.c.file, (struct vl_loc){0, 0}, "out of memory");
+	if (r == -EINVAL && errs) {
+		ld_keep(&t.c, r); /* the error that ended the load, unless it is listed already */
+		*t.c.err = errs->v[0]; /* the first, as a caller without the list has always seen it */
+	}
 	for (size_t i = 0; i < t.n_eps; i++)
 		free(t.eps[i].name);
 	free(t.eps);
@@ -117,6 +126,48 @@ out:
 	}
 	*out = t.lab;
 	return 0;
+}
+
+int vl_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_error *err)
+{
+	return vl_load_buffer_imports(name, buf, len, NULL, out, err);
+}
+
+int vl_load_buffer_imports(const char *name, const char *buf, size_t len, struct vl_imports *imports,
+			   struct vl_lab **out, struct vl_error *err)
+{
+	return load(name, buf, len, imports, out, err, NULL);
+}
+
+int vl_load_buffer_all(const char *name, const char *buf, size_t len, struct vl_lab **out, struct vl_errors *errs)
+{
+	struct vl_error err;
+	int r;
+
+	memset(errs, 0, sizeof(*errs));
+	r = load(name, buf, len, NULL, out, &err, errs);
+	if (r && !errs->n)
+		vl_errors_add(errs, &err);
+	return r;
+}
+
+int vl_load_file_all(const char *path, struct vl_lab **out, struct vl_errors *errs)
+{
+	struct vl_error err;
+	char *buf;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	memset(errs, 0, sizeof(*errs));
+	r = ld_read_file(path, "topology", &buf, &len, &err);
+	if (r) {
+		vl_errors_add(errs, &err);
+		return r;
+	}
+	r = vl_load_buffer_all(path, buf, len, out, errs);
+	free(buf);
+	return r;
 }
 
 int vl_load_file(const char *path, struct vl_lab **out, struct vl_error *err)

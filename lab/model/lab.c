@@ -23,6 +23,16 @@ void vl_error_set(struct vl_error *err, const char *file, struct vl_loc loc, con
 	va_end(ap);
 }
 
+bool vl_errors_add(struct vl_errors *errs, const struct vl_error *err)
+{
+	if (errs->n == VL_ERRORS_MAX) {
+		errs->more = true;
+		return false;
+	}
+	errs->v[errs->n++] = *err;
+	return true;
+}
+
 bool vl_lab_name_ok(const char *s)
 {
 	size_t len = s ? strlen(s) : 0;

@@ -373,66 +373,93 @@ int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err)
 	return vl_nsg_validate_lab(NULL, nsg, file, err);
 }
 
+/* Rule i of nsg against itself and the good rules before it (bad[j] marks the others). */
+static int rule_check(const struct vl_lab *lab, struct vl_nsg *nsg, size_t i, const bool *bad, const char *file,
+		      struct vl_error *err)
+{
+	const char *nn = nsg->name ? nsg->name : "?";
+	struct vl_rule *r = &nsg->rules[i];
+	char why[400];
+	int rc;
+
+	if (!name_ok(r->name)) {
+		vl_error_set(err, file, r->loc,
+			     "NSG %s: invalid rule name \"%s\": 1-80 characters of letters, digits, '_', "
+			     "'.' and '-', starting with a letter, digit or '_' and ending with a letter, "
+			     "digit or '_'",
+			     nn, r->name ? r->name : "");
+		return -EINVAL;
+	}
+	for (size_t j = 0; j < i; j++) {
+		if (!bad[j] && !strcasecmp(nsg->rules[j].name, r->name)) {
+			vl_error_set(err, file, r->loc,
+				     "NSG %s: duplicate rule name \"%s\" (same as \"%s\"; names are "
+				     "compared case-insensitively)",
+				     nn, r->name, nsg->rules[j].name);
+			return -EINVAL;
+		}
+	}
+	if (r->priority < 100 || r->priority > 4096) {
+		if (r->priority == 0)
+			vl_error_set(err, file, r->loc, "NSG %s: rule %s: missing priority (100-4096)", nn, r->name);
+		else
+			vl_error_set(err, file, r->loc, "NSG %s: rule %s: priority %d is out of range (100-4096)", nn,
+				     r->name, r->priority);
+		return -EINVAL;
+	}
+	rc = vl_rule_parse_lab(lab, r, why, sizeof(why));
+	if (rc) {
+		vl_error_set(err, file, r->loc, "NSG %s: rule %s: %s", nn, r->name, why);
+		return rc;
+	}
+	for (size_t j = 0; j < i; j++) {
+		const struct vl_rule *o = &nsg->rules[j];
+
+		if (!bad[j] && o->priority == r->priority && o->dir == r->dir) {
+			vl_error_set(err, file, r->loc,
+				     "NSG %s: SecurityRuleConflict: rules \"%s\" and \"%s\" have the same "
+				     "priority %d and direction %s",
+				     nn, o->name, r->name, r->priority, vl_dir_name(r->dir));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int vl_nsg_validate_lab(const struct vl_lab *lab, struct vl_nsg *nsg, const char *file, struct vl_error *err)
+{
+	return vl_nsg_validate_all(lab, nsg, file, err, NULL);
+}
+
+int vl_nsg_validate_all(const struct vl_lab *lab, struct vl_nsg *nsg, const char *file, struct vl_error *err,
+			struct vl_errors *errs)
 {
 	const char *nn = nsg->name ? nsg->name : "?";
 	size_t nsrc = 0, ndst = 0;
-	char why[400];
-	int rc;
+	bool *bad;
+	int rc = 0, e;
 
 	if (nsg->n_rules > VL_NSG_RULES_MAX) {
 		vl_error_set(err, file, nsg->rules[VL_NSG_RULES_MAX].loc,
 			     "NSG %s: %zu security rules; Azure allows at most %d per NSG", nn, nsg->n_rules,
 			     VL_NSG_RULES_MAX);
+		if (errs)
+			vl_errors_add(errs, err);
 		return -EINVAL;
 	}
+	bad = calloc(nsg->n_rules ? nsg->n_rules : 1, sizeof(*bad));
+	if (!bad)
+		return -ENOMEM;
 	for (size_t i = 0; i < nsg->n_rules; i++) {
 		struct vl_rule *r = &nsg->rules[i];
 
-		if (!name_ok(r->name)) {
-			vl_error_set(
-			    err, file, r->loc,
-			    "NSG %s: invalid rule name \"%s\": 1-80 characters of letters, digits, '_', "
-			    "'.' and '-', starting with a letter, digit or '_' and ending with a letter, "
-			    "digit or '_'",
-			    nn, r->name ? r->name : "");
-			return -EINVAL;
-		}
-		for (size_t j = 0; j < i; j++) {
-			if (!strcasecmp(nsg->rules[j].name, r->name)) {
-				vl_error_set(err, file, r->loc,
-					     "NSG %s: duplicate rule name \"%s\" (same as \"%s\"; names are "
-					     "compared case-insensitively)",
-					     nn, r->name, nsg->rules[j].name);
-				return -EINVAL;
-			}
-		}
-		if (r->priority < 100 || r->priority > 4096) {
-			if (r->priority == 0)
-				vl_error_set(err, file, r->loc,
-					     "NSG %s: rule %s: missing priority (100-4096)", nn, r->name);
-			else
-				vl_error_set(err, file, r->loc,
-					     "NSG %s: rule %s: priority %d is out of range (100-4096)", nn,
-					     r->name, r->priority);
-			return -EINVAL;
-		}
-		rc = vl_rule_parse_lab(lab, r, why, sizeof(why));
-		if (rc) {
-			vl_error_set(err, file, r->loc, "NSG %s: rule %s: %s", nn, r->name, why);
-			return rc;
-		}
-		for (size_t j = 0; j < i; j++) {
-			const struct vl_rule *o = &nsg->rules[j];
-
-			if (o->priority == r->priority && o->dir == r->dir) {
-				vl_error_set(
-				    err, file, r->loc,
-				    "NSG %s: SecurityRuleConflict: rules \"%s\" and \"%s\" have the same "
-				    "priority %d and direction %s",
-				    nn, o->name, r->name, r->priority, vl_dir_name(r->dir));
-				return -EINVAL;
-			}
+		e = rule_check(lab, nsg, i, bad, file, err);
+		if (e) {
+			bad[i] = true;
+			rc = e;
+			if (e == -EINVAL && errs && vl_errors_add(errs, err))
+				continue;
+			break;
 		}
 		nsrc += prefix_count(r->src_prefix, &r->src_prefixes);
 		ndst += prefix_count(r->dst_prefix, &r->dst_prefixes);
@@ -440,10 +467,14 @@ int vl_nsg_validate_lab(const struct vl_lab *lab, struct vl_nsg *nsg, const char
 			vl_error_set(err, file, r->loc, "NSG %s: more than %d %s address prefixes in one NSG",
 				     nn, PREFIXES_PER_NSG_MAX,
 				     nsrc > PREFIXES_PER_NSG_MAX ? "source" : "destination");
-			return -EINVAL;
+			if (errs)
+				vl_errors_add(errs, err);
+			rc = -EINVAL;
+			break;
 		}
 	}
-	return 0;
+	free(bad);
+	return rc;
 }
 
 /* ---- live edits ---- */

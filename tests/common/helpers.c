@@ -98,14 +98,45 @@ char *th_json_get(const char *json, const char *key)
 	if (!p)
 		return strdup("");
 	p += strlen(pat);
+	p += strspn(p, " \t\n"); /* indented JSON: "key": value */
 	if (*p == '"') {
 		e = strchr(++p, '"');
 	} else {
 		e = p;
-		while (*e && *e != ',' && *e != '}')
+		while (*e && *e != ',' && *e != '}' && *e != '\n')
 			e++;
 	}
 	return strndup(p, e ? (size_t)(e - p) : strlen(p));
+}
+
+char *th_compact(char *json)
+{
+	bool in_str = false;
+	size_t n = 0;
+
+	for (size_t i = 0; json && json[i]; i++) {
+		char c = json[i];
+
+		if (in_str) {
+			if (c == '\\' && json[i + 1]) {
+				json[n++] = c;
+				c = json[++i];
+			} else if (c == '"') {
+				in_str = false;
+			}
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == ' ' || c == '\n' || c == '\t') {
+			/* between a document's values only; a newline after the last one stays */
+			if (c == '\n' && (!json[i + 1] || json[i + 1] == '{' || json[i + 1] == '['))
+				json[n++] = c;
+			continue;
+		}
+		json[n++] = c;
+	}
+	if (json)
+		json[n] = '\0';
+	return json;
 }
 
 struct th_lab th_lab;

@@ -38,6 +38,11 @@ void th_lab_up(const char *prefix, const char *body);
 void th_lab_down(void);
 /* A JSON value of a top-level key in a flat JSON object, as text ("" if absent). */
 char *th_json_get(const char *json, const char *key);
+/*
+ * vnetlab prints JSON indented (as az does): this removes the blanks between tokens, in place, so
+ * a test can look for `"key":"value"`; a newline that ends a document (before the next) stays.
+ */
+char *th_compact(char *json);
 
 /* `vnetlab probe|explain <th_lab> FROM TO[:PORT] --proto P -o json` (port 0: none); output malloc'd. */
 char *th_probe(const char *from, const char *to, int port, const char *proto, int timeout_ms);

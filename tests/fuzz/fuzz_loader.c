@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: topology YAML → vl_load_buffer, and the same bytes as a checks file over a
- * fixed lab (vl_load_checks_buffer). Every failure must say where and why.
+ * libFuzzer target: topology YAML → vl_load_buffer, the same with every error collected
+ * (vl_load_buffer_all: the items after a bad one are read too, and must agree on success), and the
+ * same bytes as a checks file over a fixed lab (vl_load_checks_buffer). Every failure must say
+ * where and why.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r && (lab || !err.msg[0]))
 		abort();
 	if (!r && !lab)
+		abort();
+	vl_lab_free(lab);
+
+	static struct vl_errors errs;
+	int all = vl_load_buffer_all("/nonexistent-vnetlab-fuzz/fuzz.yaml", (const char *)data, size, &lab, &errs);
+
+	if (!all != !r || (all && (lab || !errs.n || !errs.v[0].msg[0])) || (!all && (!lab || errs.n)))
+		abort();
+	/* the error the first-error loader stops at is among those collected (in file order) */
+	bool found = errs.more;
+
+	for (size_t i = 0; all && i < errs.n; i++)
+		found |= errs.v[i].line == err.line && errs.v[i].col == err.col && !strcmp(errs.v[i].msg, err.msg);
+	if (all && !found)
 		abort();
 	vl_lab_free(lab);
 

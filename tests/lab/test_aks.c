@@ -61,7 +61,7 @@ static char *ip_of(const char *ep)
 {
 	char *out, *p, *ip;
 
-	out = th_run(NULL, "%s show %s -o json", th_vnetlab(), th_lab.name);
+	out = th_compact(th_run(NULL, "%s show %s -o json", th_vnetlab(), th_lab.name));
 	p = strstr(out, ep);
 	cr_assert_not_null(p);
 	p = strstr(p, "\"ip\":\"");

@@ -550,7 +550,7 @@ Test(robust, concurrent_nsg_edits_are_serialised_none_lost)
 			cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "round %d: edit of r%d failed (%d)", round,
 				  i + 1, st);
 		}
-		out = vl(&st, "nsg show %s vms-nsg -o json", a);
+		out = th_compact(vl(&st, "nsg show %s vms-nsg -o json", a));
 		cr_assert_eq(st, 0, "%s", out);
 		for (int i = 0; i < 5; i++) {
 			snprintf(want, sizeof(want), "\"name\":\"r%d\",\"priority\":%s,", i + 1, prio[i]);
