@@ -45,6 +45,8 @@ static const struct cli_cmd cmds[] = {
     {"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
     {"capture", cmd_capture, "capture LAB ENDPOINT [-w FILE] [--count N] [--filter EXPR] [--timeout MS]",
      "capture packets on an endpoint's eth0 (libpcap; -w: a pcap file)"},
+    {"flows", cmd_flows, "flows LAB [-o table|json] [--follow]",
+     "the flows the lab's NSGs allowed and denied (also an NSG flow log v2 in the lab's state)"},
     {"graph", cmd_graph, "graph LAB|FILE", "the topology as a Graphviz dot graph"},
     {"complete", cmd_complete, "complete labs | complete endpoints|nsgs|checks LAB|FILE | complete rules LAB|FILE NSG",
      "words for shell completion"},
