@@ -118,7 +118,7 @@ static const struct {
 	      "                   protocol, source(Port), destination(Port), direction, nsg, rule,\n"
 	      "                   flowLogRule, flowTuple (default: table)\n"
 	      "  --follow         then print new records as they come, until Ctrl-C or the lab goes\n"
-	      "                   down (with -o json: one object per line)\n\n"
+	      "                   down (with -o json: one object per line; default: print and exit)\n\n"
 	      "Examples:\n"
 	      "  vnetlab flows basics\n"
 	      "  vnetlab flows basics -o json --follow\n"},
