@@ -7,6 +7,7 @@
 #include <libmnl/libmnl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/un.h>
 
 #include "vnetlab/agent.h"
@@ -73,6 +74,12 @@ struct fabric {
 	struct listener dns_udp, dns_tcp; /* fd -1: not served */
 };
 
+/* A flow record file, kept open; rotated past VL_FLOW_FILE_MAX. */
+struct capped_file {
+	int fd; /* -1: not open (yet) */
+	off_t size;
+};
+
 struct agent {
 	const struct vl_lab *lab;
 	int epfd;
@@ -98,6 +105,7 @@ struct agent {
 	struct vl_flow *pend; /* flows for the version 2 document, written per NFLOG read */
 	size_t n_pend, cap_pend;
 	unsigned long flows;
+	struct capped_file flow_file, v2_file;
 	int reserve_fd;	      /* given up to accept a control client at the descriptor limit */
 	int64_t paused_until; /* TCP listeners off epoll until then (out of descriptors); 0: on */
 	int backoff_ms;

@@ -723,7 +723,7 @@ void vl_agent_report(int pipefd, const char *fmt, ...)
 
 void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 {
-	struct agent a = {.lab = lab, .epfd = -1, .reserve_fd = -1};
+	struct agent a = {.lab = lab, .epfd = -1, .reserve_fd = -1, .flow_file.fd = -1, .v2_file.fd = -1};
 	char why[512] = "";
 	int err, fd, pidfd;
 

@@ -62,32 +62,43 @@ int vlag_name_rule(struct agent *a, struct vl_flow *f)
 	return vl_flow_resolve(a->names, f);
 }
 
-/* path is at most max bytes after adding `more`, else it becomes path.1 (replacing that). */
-static int rotate(const char *path, size_t more, size_t max)
+/*
+ * The descriptor of state file `name`, kept open, with room for `more` bytes: past
+ * VL_FLOW_FILE_MAX the file becomes name.1 (replacing that) and a new one is started.
+ */
+static int capped(struct agent *a, struct capped_file *c, const char *name, size_t more, int flags)
 {
-	char old[4200];
+	char path[4200], old[4210];
 	struct stat st;
 
-	if (stat(path, &st) < 0 || (size_t)st.st_size + more <= max)
-		return 0;
-	snprintf(old, sizeof(old), "%s.1", path);
-	return rename(path, old) < 0 ? -errno : 1;
+	snprintf(path, sizeof(path), "%s/%s", a->state_dir, name);
+	for (int tries = 0; tries < 2; tries++) {
+		if (c->fd >= 0 && (size_t)c->size + more <= VL_FLOW_FILE_MAX)
+			return c->fd;
+		if (c->fd >= 0) {
+			snprintf(old, sizeof(old), "%s.1", path);
+			if (rename(path, old) < 0)
+				return -errno;
+			close(c->fd);
+			c->fd = -1;
+		}
+		c->fd = open(path, flags | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (c->fd < 0)
+			return -errno; /* at the descriptor limit: tried again with the next record */
+		c->size = fstat(c->fd, &st) == 0 ? st.st_size : 0;
+	}
+	return c->fd;
 }
 
 static void write_line(struct agent *a, const char *line, size_t n)
 {
-	char path[4200];
-	int fd;
+	int fd = capped(a, &a->flow_file, VL_FLOW_FILE, n, O_WRONLY | O_APPEND);
 
-	snprintf(path, sizeof(path), "%s/" VL_FLOW_FILE, a->state_dir);
-	rotate(path, n, VL_FLOW_FILE_MAX);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;
-	if (write(fd, line, n) < 0) {
-		/* a full /run loses flow lines, nothing else */
-	}
-	close(fd);
+	if (write(fd, line, n) == (ssize_t)n)
+		a->flow_file.size += (off_t)n;
+	/* else a full /run loses flow lines, nothing else */
 }
 
 void vlag_flow_record(struct agent *a, const struct vl_drop *d)
@@ -135,33 +146,26 @@ void vlag_flow_record(struct agent *a, const struct vl_drop *d)
 /* Append one record to the version 2 document, which stays valid JSON after every write. */
 static void v2_append(struct agent *a, const char *rec, size_t n)
 {
-	char path[4200];
-	struct stat st;
-	int fd;
+	static const char head[] = "{\"records\":[\n";
+	size_t tail = strlen(V2_TAIL);
+	int fd = capped(a, &a->v2_file, VL_FLOW_V2_FILE, n + sizeof(head) + tail, O_RDWR);
+	bool fresh;
+	char *buf;
+	int m;
 
-	snprintf(path, sizeof(path), "%s/" VL_FLOW_V2_FILE, a->state_dir);
-	rotate(path, n + 16, VL_FLOW_FILE_MAX);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) == 0) {
-		size_t tail = strlen(V2_TAIL);
-		bool fresh = st.st_size < (off_t)(strlen("{\"records\":[") + tail);
-		char *buf = malloc(n + 64);
-		int m;
-
-		if (buf) {
-			m = snprintf(buf, n + 64, "%s%.*s" V2_TAIL, fresh ? "{\"records\":[\n" : ",\n",
-				     (int)n, rec);
-			if (fresh && ftruncate(fd, 0) < 0)
-				m = -1;
-			if (m > 0 && pwrite(fd, buf, (size_t)m, fresh ? 0 : st.st_size - (off_t)tail) < 0) {
-				/* a full /run loses records, nothing else */
-			}
-			free(buf);
-		}
-	}
-	close(fd);
+	fresh = a->v2_file.size < (off_t)(strlen(head) + tail);
+	buf = malloc(n + 64);
+	if (!buf)
+		return;
+	m = snprintf(buf, n + 64, "%s%.*s" V2_TAIL, fresh ? head : ",\n", (int)n, rec);
+	if (fresh && ftruncate(fd, 0) < 0)
+		m = -1;
+	if (m > 0 && pwrite(fd, buf, (size_t)m, fresh ? 0 : a->v2_file.size - (off_t)tail) == m)
+		a->v2_file.size = (fresh ? 0 : a->v2_file.size - (off_t)tail) + m;
+	/* else a full /run loses records, nothing else */
+	free(buf);
 }
 
 void vlag_flow_flush(struct agent *a)
