@@ -10,7 +10,7 @@ _vnetlab_words()
 _vnetlab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local verbs="up down ls show exec probe explain nsg netpol routes verify check score reset run validate capture graph complete"
+	local verbs="up down ls show exec probe explain nsg netpol routes verify check score reset run validate capture flows graph complete"
 	local verb=${COMP_WORDS[1]} words="" i
 	local -a args=()
 
@@ -69,6 +69,7 @@ _vnetlab()
 		run) words="--name --keep --checks" ;;
 		probe) words="--proto --timeout -o" ;;
 		explain) words="--proto --source-port -o" ;;
+		flows) words="-o --output --follow" ;;
 		netpol) words="--cluster -o" ;;
 		graph) words="--format -o" ;;
 		nsg) words="--include-default -o --output -g --resource-group --nsg-name -n --name --priority --access
@@ -87,7 +88,7 @@ _vnetlab()
 		[ ${#args[@]} -eq 0 ] && COMPREPLY=($files) ;;
 	down | show | graph | check)
 		[ ${#args[@]} -eq 0 ] && COMPREPLY=($(compgen -W "$labs" -- "$cur") $files) ;;
-	reset)
+	reset | flows)
 		[ ${#args[@]} -eq 0 ] && COMPREPLY=($(compgen -W "$labs" -- "$cur")) ;;
 	score)
 		COMPREPLY=($(compgen -W "$labs" -- "$cur")) ;;

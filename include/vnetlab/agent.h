@@ -61,7 +61,8 @@ struct vl_drop {
 	uint16_t dport; /* ICMP: 0 */
 	char nsg[96];
 	char rule[96];
-	uint64_t id; /* the prefix was "~<id>" (names too long for it): nsg and rule are "" until resolved */
+	uint64_t id; /* the rule id (vl_rule_id; from the mark or "~<id>"): nsg and rule "" until resolved */
+	bool allowed; /* not a drop: the first packet of a flow an Allow rule admitted (flow log) */
 };
 
 /* "drop <proto> <src> <sport> <dst> <dport> <nsg>/<rule>\n"; length written or -ENOSPC. */
@@ -71,11 +72,12 @@ int vl_drop_parse(const char *line, struct vl_drop *d);
 /* Fill d's proto, addresses and ports from an IPv4 packet (as NFLOG copies it). 0 or -EINVAL. */
 int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d);
 /*
- * The one reader of NFLOG prefixes (vlnft_log_prefix makes them): "<nsg>/<rule>" into d->nsg
- * and d->rule, or "~<16 hex>" into d->id. 0 or -EINVAL.
+ * The reader of drop tags: "<nsg>/<rule>" into d->nsg and d->rule, or "~<16 hex>" into d->id.
+ * 0 or -EINVAL.
  */
 int vl_drop_set_prefix(struct vl_drop *d, const char *prefix);
-/* Map d->id back to its NSG and rule names in lab (the lab as it is now). 0 or -ENOENT. */
+/* Map d->id back to its NSG and rule names in lab (the lab as it is now; default rules
+ * included). 0 or -ENOENT. */
 int vl_drop_resolve(const struct vl_lab *lab, struct vl_drop *d);
 
 /*

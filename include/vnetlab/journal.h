@@ -34,4 +34,23 @@ int vl_journal_load(const char *lab, struct vl_journal *j);
 int vl_journal_intent(const char *lab, const struct vl_rule_edit *e, const struct vl_journal *now);
 int vl_journal_outcome(const char *lab, bool done);
 
+/*
+ * Compaction (lab/state/compact.c). Past this many bytes, an edit leaves the journal as a
+ * snapshot of the lab's edits (vl_state_compact_edits).
+ */
+#define VL_JOURNAL_COMPACT_BYTES (64u << 10)
+/*
+ * The net edits of j, at most two per rule (a delete, then one add or set with the fields the
+ * edits gave it), in the order rules were first edited (pure). -EBUSY with an open intent.
+ */
+int vl_journal_fold(const struct vl_journal *j, struct vl_journal *out);
+/* j as journal text: one record per edit, each counting as done (malloc'd). */
+int vl_journal_format(const struct vl_journal *j, char **buf, size_t *len);
+/*
+ * Under the lab's lock: replace the journal with text atomically (a temporary file written and
+ * fsync'd, renamed over it, the directory fsync'd). 0 or -errno; the old journal stays on failure.
+ */
+int vl_journal_rewrite(const char *lab, const char *text, size_t len);
+/* Tests: called at "written" (temporary file complete) and "renamed" (journal replaced). */
+extern void (*vl_journal_crash_hook)(const char *step);
 #endif

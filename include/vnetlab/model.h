@@ -589,8 +589,8 @@ struct vl_errors {
 bool vl_errors_add(struct vl_errors *errs, const struct vl_error *err);
 
 /*
- * A short id for an NSG rule, never 0: where "<nsg>/<rule>" does not fit an NFLOG prefix
- * (127 bytes), the prefix carries this id and whoever has the model maps it back.
+ * A short id for an NSG rule, never 0, at most 31 bits: the fabric puts it in the packet mark of
+ * what the rule decided (NFLOG carries the mark), and whoever has the model maps it back.
  */
 uint64_t vl_rule_id(const char *nsg, const char *rule);
 /* 1-VL_LAB_NAME_MAX characters of a-z and 0-9: the one rule for a lab name, in files and verbs. */

@@ -9,8 +9,14 @@
  *   "in-<nsg>" for the destination subnet NSG and NIC NSG (by oifname),
  *   through four ifname verdict maps (nic_out, subnet_out, subnet_in,
  *   nic_in); then appliances without IP forwarding reject what is not theirs.
- *   In an NSG chain an Allow returns, a Deny logs to NFLOG group
- *   VL_NFLOG_GROUP with prefix "<nsg>/<rule>" and drops. An NSG used with a
+ *   In an NSG chain a rule puts its rule id (vl_rule_id) in the packet's mark:
+ *   an Allow with VL_FLOW_MARK_ALLOW and returns, a Deny goes to chain
+ *   "nsg_deny", which logs (rate-limited) to NFLOG group VL_NFLOG_GROUP with
+ *   prefix VL_NFLOG_PREFIX_DENY and drops. After the stages a new flow whose
+ *   mark says an Allow decided is logged (rate-limited) to group
+ *   VL_NFLOG_FLOW_GROUP with prefix VL_NFLOG_PREFIX_ALLOW: the mark names the
+ *   last Allow rule, the rule of the last NSG that allowed it, as Azure's flow
+ *   log names it (spec 20.1). An NSG used with a
  *   scope other than the VNet's system scope has chains "in-<nsg>/<scope>"
  *   matching VirtualNetwork against set "vnet/<scope>".
  *   "prerouting": meta mark set iifname map @route_marks (per-subnet route tables).
@@ -26,7 +32,16 @@
 #include "vnetlab/plan.h"
 
 #define VL_NFT_TABLE "vnetlab"
-#define VL_NFLOG_GROUP 7
+#define VL_NFLOG_GROUP 7	     /* denied packets */
+#define VL_NFLOG_FLOW_GROUP 8 /* the first packet of each flow an NSG allowed */
+#define VL_NFLOG_PREFIX_DENY "vl-deny"
+#define VL_NFLOG_PREFIX_ALLOW "vl-allow"
+#define VL_FLOW_MARK_ALLOW 0x80000000u /* the mark's rule id is an Allow's */
+#define VL_FLOW_MARK_ID 0x7fffffffu    /* the rule id in the mark */
+/* Logged packets per second per fabric (a token bucket each for denies and allows); the
+ * burst covers a verify's window of flows starting at once. */
+#define VL_NFT_LOG_RATE 1000
+#define VL_NFT_LOG_BURST 5000
 
 /* Replace VNet `vnet`'s fabric ruleset atomically inside namespace fabric_nsfd. 0 or -errno. */
 int vl_nft_fabric_commit(const struct vl_lab *lab, int vnet, int fabric_nsfd, char *why, size_t why_len);

@@ -63,6 +63,12 @@ int vl_state_load_lab_journal(const char *lab, struct vl_lab **out, struct vl_jo
 int vl_state_load_lab_as_built(const char *lab, struct vl_lab **out, struct vl_error *err);
 /* How many live edits are recorded (0 when none). */
 int vl_state_count_edits(const char *lab, size_t *n);
+/*
+ * Under the lock, after an edit's outcome: past `threshold` bytes, rewrite the journal as a
+ * snapshot of its edits, once replaying it over the topology makes `now` (the lab with every
+ * edit). 0 when compacted or not needed; -errno (the journal untouched) otherwise.
+ */
+int vl_state_compact_edits(const char *lab, const struct vl_lab *now, size_t threshold);
 /* Forget every recorded edit (after `reset` has put the file's rules back). */
 int vl_state_clear_edits(const char *lab);
 int vl_state_source(const char *lab, char *buf, size_t len);

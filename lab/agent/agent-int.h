@@ -7,8 +7,11 @@
 #include <libmnl/libmnl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/un.h>
 
+#include "vnetlab/agent.h"
+#include "vnetlab/flowlog.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/model.h"
 #include "vnetlab/plan.h"
@@ -71,6 +74,12 @@ struct fabric {
 	struct listener dns_udp, dns_tcp; /* fd -1: not served */
 };
 
+/* A flow record file, kept open; rotated past VL_FLOW_FILE_MAX. */
+struct capped_file {
+	int fd; /* -1: not open (yet) */
+	off_t size;
+};
+
 struct agent {
 	const struct vl_lab *lab;
 	int epfd;
@@ -90,6 +99,13 @@ struct agent {
 	size_t n_fabrics;
 	unsigned long drops, dns_queries;
 	bool accept_paused_logged;
+	char state_dir[4096];
+	struct vl_lab *names; /* the lab as it is now, read again when a rule id is not in lab */
+	int64_t names_at;     /* the journal (mtime, size) it was read from */
+	struct vl_flow *pend; /* flows for the version 2 document, written per NFLOG read */
+	size_t n_pend, cap_pend;
+	unsigned long flows;
+	struct capped_file flow_file, v2_file;
 	int reserve_fd;	      /* given up to accept a control client at the descriptor limit */
 	int64_t paused_until; /* TCP listeners off epoll until then (out of descriptors); 0: on */
 	int backoff_ms;
@@ -102,5 +118,10 @@ int vlag_ep_add(struct agent *a, struct obj *o, uint32_t events);
 int vlag_open_fabrics(struct agent *a, char *why, size_t why_len);
 void vlag_dns_udp(struct agent *a, struct listener *l);
 void vlag_nflog_readable(struct agent *a, int fd);
+/* Name f's rule with the lab as it is now (flows.c). 0 or -ENOENT. */
+int vlag_name_rule(struct agent *a, struct vl_flow *f);
+/* One flow the NSGs decided: its line now, its version 2 tuple at the next flush. */
+void vlag_flow_record(struct agent *a, const struct vl_drop *d);
+void vlag_flow_flush(struct agent *a);
 
 #endif

@@ -426,7 +426,9 @@ static void listeners_events(struct agent *a, uint32_t events)
 {
 	struct epoll_event cev = {.events = events, .data.ptr = &a->ctl_listen};
 
-	if (a->ctl_listen.fd > 0)
+	/* The control socket stays served while the reserve can accept a client: a probe waiting for
+	 * its watch to be acknowledged would otherwise lose its drop to a pause of the app listeners. */
+	if (a->ctl_listen.fd > 0 && (events || a->reserve_fd < 0))
 		epoll_ctl(a->epfd, EPOLL_CTL_MOD, a->ctl_listen.fd, &cev);
 	for (size_t i = 0; i < a->n_ls; i++) {
 		struct epoll_event ev = {.events = events, .data.ptr = &a->ls[i].o};
@@ -604,8 +606,8 @@ static bool signal_readable(struct agent *a)
 	while (read(a->sig_obj.fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP)
 			continue;
-		vlag_log(a, "signal %u from pid %u: stopping (%lu drops seen, %lu DNS queries)", si.ssi_signo,
-		      si.ssi_pid, a->drops, a->dns_queries);
+		vlag_log(a, "signal %u from pid %u: stopping (%lu drops seen, %lu flows recorded, %lu DNS queries)",
+			 si.ssi_signo, si.ssi_pid, a->drops, a->flows, a->dns_queries);
 		return true;
 	}
 	return false;
@@ -721,7 +723,7 @@ void vl_agent_report(int pipefd, const char *fmt, ...)
 
 void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 {
-	struct agent a = {.lab = lab, .epfd = -1, .reserve_fd = -1};
+	struct agent a = {.lab = lab, .epfd = -1, .reserve_fd = -1, .flow_file.fd = -1, .v2_file.fd = -1};
 	char why[512] = "";
 	int err, fd, pidfd;
 
@@ -734,6 +736,7 @@ void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 		_exit(1);
 	}
 	snprintf(a.log_path, sizeof(a.log_path), "%s/agent.log", dir);
+	snprintf(a.state_dir, sizeof(a.state_dir), "%s", dir);
 	a.logfd = open(a.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (a.logfd < 0) {
 		vl_agent_report(pipefd, "E%d %s: %s\n", errno, a.log_path, strerror(errno));

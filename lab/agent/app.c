@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vnetlab/agent.h"
+#include "vnetlab/flowlog.h"
 #include "vnetlab/ip.h"
 
 #define HELLO_CLIENT "<b>Client:</b> "
@@ -160,22 +161,15 @@ int vl_drop_set_prefix(struct vl_drop *d, const char *prefix)
 
 int vl_drop_resolve(const struct vl_lab *lab, struct vl_drop *d)
 {
+	struct vl_flow f = {.id = d->id};
+
 	if (!d->id || d->nsg[0])
 		return 0;
-	for (size_t i = 0; i < lab->n_nsgs; i++) {
-		const struct vl_nsg *g = &lab->nsgs[i];
-
-		for (size_t j = 0; j < g->n_rules; j++) {
-			if (vl_rule_id(g->name, g->rules[j].name) != d->id)
-				continue;
-			if (strlen(g->name) >= sizeof(d->nsg) || strlen(g->rules[j].name) >= sizeof(d->rule))
-				return -ENOENT;
-			snprintf(d->nsg, sizeof(d->nsg), "%s", g->name);
-			snprintf(d->rule, sizeof(d->rule), "%s", g->rules[j].name);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (vl_flow_resolve(lab, &f) < 0 || strlen(f.nsg) >= sizeof(d->nsg) || strlen(f.rule) >= sizeof(d->rule))
+		return -ENOENT;
+	snprintf(d->nsg, sizeof(d->nsg), "%s", f.nsg);
+	snprintf(d->rule, sizeof(d->rule), "%s", f.rule);
+	return 0;
 }
 
 int vl_drop_parse(const char *line, struct vl_drop *d)

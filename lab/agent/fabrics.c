@@ -77,9 +77,10 @@ static int open_fabric(struct agent *a, struct fabric *f, int vnet, char *why, s
 		snprintf(why, why_len, "enter namespace %s: %s", f->ns, strerror(-err));
 		return err;
 	}
-	err = vl_nflog_open(VL_NFLOG_GROUP, NFLOG_COPY, &f->nflog);
+	err = vl_nflog_open((const uint16_t[]){VL_NFLOG_GROUP, VL_NFLOG_FLOW_GROUP}, 2, NFLOG_COPY, &f->nflog);
 	if (err < 0)
-		snprintf(why, why_len, "NFLOG group %d in %s: %s", VL_NFLOG_GROUP, f->ns, strerror(-err));
+		snprintf(why, why_len, "NFLOG groups %d and %d in %s: %s", VL_NFLOG_GROUP, VL_NFLOG_FLOW_GROUP,
+			 f->ns, strerror(-err));
 	if (!err)
 		err = u = dns_listen(a, f, &f->dns_udp, SOCK_DGRAM, vnet, why, why_len);
 	if (err >= 0)
@@ -92,7 +93,8 @@ static int open_fabric(struct agent *a, struct fabric *f, int vnet, char *why, s
 		return err;
 	f->nflog_obj.kind = K_NFLOG;
 	f->nflog_obj.fd = mnl_socket_get_fd(f->nflog);
-	vlag_log(a, "nflog group %d in %s", VL_NFLOG_GROUP, f->ns);
+	vlag_log(a, "nflog groups %d (drops) and %d (allowed flows) in %s", VL_NFLOG_GROUP, VL_NFLOG_FLOW_GROUP,
+		 f->ns);
 	if (u || t)
 		vlag_log(a, "no 168.63.129.16 in %s: Azure-provided DNS not served there", f->ns);
 	else
@@ -119,7 +121,7 @@ static int open_node(struct agent *a, struct fabric *f, char *why, size_t why_le
 		snprintf(why, why_len, "enter namespace %s: %s", f->ns, strerror(-err));
 		return err;
 	}
-	err = vl_nflog_open(VL_NFLOG_GROUP, NFLOG_COPY, &f->nflog);
+	err = vl_nflog_open((const uint16_t[]){VL_NFLOG_GROUP}, 1, NFLOG_COPY, &f->nflog);
 	if (err < 0)
 		snprintf(why, why_len, "NFLOG group %d in %s: %s", VL_NFLOG_GROUP, f->ns, strerror(-err));
 	if (vl_netns_leave(saved) < 0 && err >= 0) {
@@ -200,12 +202,27 @@ void vlag_dns_udp(struct agent *a, struct listener *l)
 	}
 }
 
-static void on_drop(const struct vl_drop *d, void *data)
+static void on_drop(const struct vl_drop *logged, void *data)
 {
 	struct agent *a = data;
+	struct vl_drop named = *logged, *d = &named;
 	char line[512];
-	int n = vl_drop_format(line, sizeof(line), d);
+	int n;
 
+	vlag_flow_record(a, logged);
+	if (logged->allowed)
+		return;
+	/* Named here when the agent can: watchers then need no model of their own. */
+	if (d->id && !d->nsg[0]) {
+		struct vl_flow f = {.id = d->id};
+
+		if (vlag_name_rule(a, &f) == 0 && strlen(f.nsg) < sizeof(d->nsg) && strlen(f.rule) < sizeof(d->rule) &&
+		    strlen(f.nsg) + strlen(f.rule) + 1 < 200) {
+			snprintf(d->nsg, sizeof(d->nsg), "%s", f.nsg);
+			snprintf(d->rule, sizeof(d->rule), "%s", f.rule);
+		}
+	}
+	n = vl_drop_format(line, sizeof(line), d);
 	if (n < 0)
 		return;
 	a->drops++;
@@ -256,5 +273,6 @@ void vlag_nflog_readable(struct agent *a, int fd)
 			return;
 		}
 		vl_nflog_parse(buf, (size_t)n, on_drop, a);
+		vlag_flow_flush(a);
 	}
 }

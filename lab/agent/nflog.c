@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "nflog.h"
+#include "vnetlab/nft.h"
 
 static struct nlmsghdr *cfg_msg(char *buf, uint8_t family, uint16_t group, uint32_t seq)
 {
@@ -43,7 +44,7 @@ static int talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
 	return 0;
 }
 
-int vl_nflog_open(uint16_t group, uint32_t copy, struct mnl_socket **out)
+int vl_nflog_open(const uint16_t *groups, size_t n_groups, uint32_t copy, struct mnl_socket **out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nfulnl_msg_config_cmd cmd;
@@ -76,24 +77,27 @@ int vl_nflog_open(uint16_t group, uint32_t copy, struct mnl_socket **out)
 	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
 	(void)talk(nl, nlh);
 
-	cmd.command = NFULNL_CFG_CMD_BIND;
-	nlh = cfg_msg(buf, AF_UNSPEC, group, ++seq);
-	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
-	err = talk(nl, nlh);
-	if (err < 0)
-		goto fail;
+	/* one socket, several groups: each message names its group (nfgen res_id) */
+	for (size_t g = 0; g < n_groups; g++) {
+		cmd.command = NFULNL_CFG_CMD_BIND;
+		nlh = cfg_msg(buf, AF_UNSPEC, groups[g], ++seq);
+		mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
+		err = talk(nl, nlh);
+		if (err < 0)
+			goto fail;
 
-	memset(&mode, 0, sizeof(mode));
-	mode.copy_mode = NFULNL_COPY_PACKET;
-	mode.copy_range = htonl(copy);
-	nlh = cfg_msg(buf, AF_UNSPEC, group, ++seq);
-	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
-	/* the default queue threshold and 1 s flush timeout would delay a lone drop */
-	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
-	mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(1));
-	err = talk(nl, nlh);
-	if (err < 0)
-		goto fail;
+		memset(&mode, 0, sizeof(mode));
+		mode.copy_mode = NFULNL_COPY_PACKET;
+		mode.copy_range = htonl(copy);
+		nlh = cfg_msg(buf, AF_UNSPEC, groups[g], ++seq);
+		mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
+		/* the default queue threshold and 1 s flush timeout would delay a lone drop */
+		mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
+		mnl_attr_put_u32(nlh, NFULA_CFG_TIMEOUT, htonl(1));
+		err = talk(nl, nlh);
+		if (err < 0)
+			goto fail;
+	}
 
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		err = -errno;
@@ -145,8 +149,17 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (strnlen(prefix, mnl_attr_get_payload_len(tb[NFULA_PREFIX])) ==
 	    mnl_attr_get_payload_len(tb[NFULA_PREFIX]))
 		return MNL_CB_OK;
-	if (vl_drop_set_prefix(&d, prefix) < 0)
+	if (!strcmp(prefix, VL_NFLOG_PREFIX_DENY) || !strcmp(prefix, VL_NFLOG_PREFIX_ALLOW)) {
+		/* the fabric's own rules: the mark names the rule */
+		if (!tb[NFULA_MARK] || mnl_attr_get_payload_len(tb[NFULA_MARK]) != 4)
+			return MNL_CB_OK;
+		d.id = ntohl(mnl_attr_get_u32(tb[NFULA_MARK])) & VL_FLOW_MARK_ID;
+		d.allowed = prefix[3] == 'a';
+		if (!d.id)
+			return MNL_CB_OK;
+	} else if (vl_drop_set_prefix(&d, prefix) < 0) {
 		return MNL_CB_OK;
+	}
 	ctx->cb(&d, ctx->data);
 	return MNL_CB_OK;
 }

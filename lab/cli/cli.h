@@ -39,6 +39,7 @@ int cmd_complete(int argc, char **argv);
 const char *verb_doc(const char *verb);
 int cmd_capture(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
 
 /* Prints "usage: vnetlab <usage>" for the named verb to stderr; returns EXIT_USAGE. */
 int usage(const char *verb);

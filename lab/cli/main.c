@@ -37,7 +37,7 @@ static const struct cli_cmd cmds[] = {
      "[--destination-port-ranges ...] [--description TEXT] [-o ...]; "
      "LAB, NSG and RULE also as -g/--resource-group, --nsg-name, -n/--name",
      "list and show NSGs and rules; edit rules live; print an az export as topology YAML"},
-    {"netpol", cmd_netpol, "netpol list LAB|FILE [-o " OUT_FORMATS "] | netpol apply LAB FILE [--cluster NAME] | "
+    {"netpol", cmd_netpol, "netpol list LAB|FILE [-o table|json] | netpol apply LAB FILE [--cluster NAME] | "
      "netpol delete LAB NAMESPACE/NAME [--cluster NAME]",
      "a cluster's Kubernetes network policies; apply or delete them live"},
     {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o " OUT_FORMATS "]",
@@ -53,6 +53,8 @@ static const struct cli_cmd cmds[] = {
     {"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
     {"capture", cmd_capture, "capture LAB ENDPOINT [-w FILE] [--count N] [--filter EXPR] [--timeout MS]",
      "capture packets on an endpoint's eth0 (libpcap; -w: a pcap file)"},
+    {"flows", cmd_flows, "flows LAB [-o table|json] [--follow]",
+     "the flows the lab's NSGs allowed and denied (also an NSG flow log v2 in the lab's state)"},
     {"graph", cmd_graph, "graph LAB|FILE [--format dot|mermaid|svg] [-o FILE]",
      "a picture of the lab: VNets, subnets, NSGs, peerings, gateways (dot, mermaid, SVG)"},
     {"complete", cmd_complete, "complete labs | complete endpoints|nsgs|checks LAB|FILE | complete rules LAB|FILE NSG",

@@ -56,6 +56,8 @@ uint64_t vl_rule_id(const char *nsg, const char *rule)
 	h = (h ^ '/') * 0x100000001b3ull;
 	for (const char *p = rule; *p; p++)
 		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	/* 31 bits: the fabric carries it in the packet mark beside VL_FLOW_MARK_ALLOW */
+	h = (h ^ (h >> 31) ^ (h >> 62)) & 0x7fffffffu;
 	return h ? h : 1;
 }
 

@@ -118,23 +118,6 @@ void vlnft_vnet_set_name(char *buf, const struct vlnft_ctx *c, int scope)
 		snprintf(buf, VLNFT_VNET_SET_MAX, "%s/%d", VLNFT_SET_VNET, scope);
 }
 
-/*
- * The one place NFLOG prefixes are made; vl_drop_set_prefix is the one that reads them.
- * "<nsg>/<rule>" when it fits; past 127 bytes (80-character NSG and rule names are valid in
- * Azure) "~<16 hex digits>", the rule's vl_rule_id, which the probe maps back with its model.
- */
-void vlnft_log_prefix(char *buf, const char *nsg, const char *rule)
-{
-	size_t nl = strlen(nsg), rl = strlen(rule);
-
-	if (nl + 1 + rl <= VLNFT_LOG_PREFIX_MAX && !strchr(nsg, '/') && nsg[0] != '~') {
-		memcpy(buf, nsg, nl);
-		buf[nl] = '/';
-		memcpy(buf + nl + 1, rule, rl + 1);
-	} else
-		snprintf(buf, VLNFT_LOG_PREFIX_MAX + 1, "~%016llx", (unsigned long long)vl_rule_id(nsg, rule));
-}
-
 int vlnft_ep_scope(const struct vl_lab *lab, int ep)
 {
 	return vl_eff_endpoint_scope(lab, ep);

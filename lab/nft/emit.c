@@ -394,13 +394,39 @@ void vlnft_rx_verdict(struct vlnft_rx *x, int verdict)
 	vlnft_rx_add(x, e);
 }
 
-void vlnft_rx_log(struct vlnft_rx *x, const char *prefix)
+void vlnft_rx_log(struct vlnft_rx *x, const char *prefix, uint16_t group)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("log");
 
 	if (e) {
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
-		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, VL_NFLOG_GROUP);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	}
+	vlnft_rx_add(x, e);
+}
+
+void vlnft_rx_limit(struct vlnft_rx *x, uint64_t per_second, uint32_t burst)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("limit");
+
+	if (e) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, per_second);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	}
+	vlnft_rx_add(x, e);
+}
+
+void vlnft_rx_goto(struct vlnft_rx *x, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_GOTO);
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 	}
 	vlnft_rx_add(x, e);
 }

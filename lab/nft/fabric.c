@@ -9,7 +9,9 @@
  *     chain in-/out-<nsg>[/<k>]  one rule per NSG rule, defaults last
  *     map nic_out, subnet_out, subnet_in, nic_in   ifname : jump in-/out-<nsg>
  *     chain forward       ct established,related accept; then the four vmaps;
- *                         then reject for appliances that do not forward
+ *                         then reject for appliances that do not forward;
+ *                         then the flow log of allowed new flows (NFLOG group 8)
+ *     chain nsg_deny      every Deny rule's goto: limit, log (group 7), drop
  *     map route_marks     ifname : mark; chain prerouting sets it (per-subnet routes)
  *     chain postrouting   oifname "edge" snat to the default outbound address
  *
@@ -50,8 +52,8 @@
 static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *chain,
 			 const struct vlnft_crule *cr, uint64_t before)
 {
-	char prefix[VLNFT_LOG_PREFIX_MAX + 1];
 	struct vlnft_rx x;
+	uint32_t id;
 
 	if (vlnft_rx_begin(&x, chain))
 		return b->err = x.err;
@@ -70,13 +72,14 @@ static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *cha
 	vlnft_match_ports(&x, 2, &cr->dport);
 	vlnft_rx_counter(&x);
 	vlnft_rx_comment(&x, cr->rule->name, vlnft_crule_fp(chain, nsg, cr));
-	if (cr->rule->access == VL_ALLOW) {
+	/* The mark names the rule for the logs (the flow log at the end of forward, nsg_deny). */
+	id = (uint32_t)vl_rule_id(nsg, cr->rule->name);
+	vlnft_rx_imm_host(&x, NFT_REG_1, cr->rule->access == VL_ALLOW ? VL_FLOW_MARK_ALLOW | id : id);
+	vlnft_rx_meta_set(&x, NFT_META_MARK);
+	if (cr->rule->access == VL_ALLOW)
 		vlnft_rx_verdict(&x, NFT_RETURN);
-	} else {
-		vlnft_log_prefix(prefix, nsg, cr->rule->name);
-		vlnft_rx_log(&x, prefix);
-		vlnft_rx_verdict(&x, NF_DROP);
-	}
+	else
+		vlnft_rx_goto(&x, VLNFT_CHAIN_DENY);
 	return vlnft_rx_end(&x, b, chain);
 }
 
@@ -194,6 +197,56 @@ static int emit_stage_maps(const struct vlnft_shape *sh, struct vlnft_batch *b)
 	return err;
 }
 
+/*
+ * nsg_deny, where every Deny rule goes with its rule id in the mark: log (at most
+ * VL_NFT_LOG_RATE a second, so a flood cannot flood the agent or its disk), then drop.
+ * Past the rate the limit stops the first rule and the second drops unlogged.
+ */
+static int emit_deny_chain(struct vlnft_batch *b)
+{
+	struct vlnft_rx x;
+
+	if (vlnft_rx_begin(&x, VLNFT_CHAIN_DENY))
+		return b->err = x.err;
+	vlnft_rx_limit(&x, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST);
+	vlnft_rx_counter(&x);
+	vlnft_rx_log(&x, VL_NFLOG_PREFIX_DENY, VL_NFLOG_GROUP);
+	if (vlnft_rx_end(&x, b, "nsg_deny: limit, log"))
+		return b->err;
+	if (vlnft_rx_begin(&x, VLNFT_CHAIN_DENY))
+		return b->err = x.err;
+	vlnft_rx_counter(&x);
+	vlnft_rx_verdict(&x, NF_DROP);
+	return vlnft_rx_end(&x, b, "nsg_deny: drop");
+}
+
+/* The flow log of what the NSGs allowed: a new flow whose mark names an Allow rule (the last one
+ * that returned), at most VL_NFT_LOG_RATE a second. */
+static int emit_flow_log(struct vlnft_batch *b)
+{
+	uint32_t allow = VL_FLOW_MARK_ALLOW, newbit = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
+	struct nftnl_expr *e;
+	struct vlnft_rx x;
+
+	if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
+		return b->err = x.err;
+	vlnft_rx_meta(&x, NFT_META_MARK);
+	vlnft_rx_bitwise(&x, &allow, 4);
+	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
+	e = nftnl_expr_alloc("ct");
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	vlnft_rx_add(&x, e);
+	vlnft_rx_bitwise(&x, &newbit, 4);
+	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
+	vlnft_rx_limit(&x, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST);
+	vlnft_rx_counter(&x);
+	vlnft_rx_log(&x, VL_NFLOG_PREFIX_ALLOW, VL_NFLOG_FLOW_GROUP);
+	return vlnft_rx_end(&x, b, "forward: flow log of allowed flows");
+}
+
 static int emit_forward(const struct vlnft_shape *sh, struct vlnft_batch *b)
 {
 	static const uint32_t stage_meta[VLNFT_N_STAGES] = {
@@ -265,7 +318,7 @@ static int emit_forward(const struct vlnft_shape *sh, struct vlnft_batch *b)
 		if (vlnft_rx_end(&x, b, "forward: appliance without IP forwarding"))
 			return b->err;
 	}
-	return 0;
+	return emit_flow_log(b);
 }
 
 /* prerouting: NICs of subnets with their own route table get that table's fwmark. */
@@ -482,6 +535,8 @@ static int build_full(struct vlnft_ctx *c, struct vlnft_batch *b, char *why, siz
 		vlnft_emit_list_set(b, &lists[i]);
 	vlnft_named_free(lists, n_lists);
 	vlnft_emit_chain(b, VLNFT_CHAIN_FORWARD, &fwd);
+	vlnft_emit_chain(b, VLNFT_CHAIN_DENY, NULL);
+	emit_deny_chain(b);
 	for (i = 0; i < c->n_pairs && !b->err; i++) {
 		const char *nsg = c->lab->nsgs[c->pairs[i].nsg].name;
 

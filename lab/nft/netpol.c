@@ -6,7 +6,7 @@
  *     ip saddr vmap @np-out  (a pod of this node isolated for egress: jump np-out/<pod>)
  *     ip daddr vmap @np-in   (... for ingress: jump np-in/<pod>)
  *   chain np-out/<pod>, np-in/<pod>: one rule per allow entry, ip daddr|saddr <peers>
- *     [meta l4proto <p> th dport <lo-hi>] return; then log group 7 prefix "np:out/<pod>" drop.
+ *     [meta l4proto <p> th dport <lo-hi>] return; then (at most VL_NFT_LOG_RATE/s) log group 7 prefix "np:out/<pod>"; drop.
  * The forward hook sees routed Azure CNI pods and, with bridge-nf-call-iptables (on in every
  * namespace), kubenet pods bridged on cbr0; after kube-proxy's DNAT, before any masquerade.
  * The node's own traffic (output, input) never passes here: it is always allowed (spec 16.1.4).
@@ -137,9 +137,14 @@ static int pod_chain(const struct vl_lab *lab, int pod, enum vl_dir d, struct vl
 	}
 	if (b->err || vlnft_rx_begin(&x, chain))
 		return b->err ?: (b->err = x.err);
+	/* Logged at most VL_NFT_LOG_RATE a second (past it the limit stops this rule), then dropped. */
 	vlnft_netpol_prefix(prefix, sizeof(prefix), lab, pod, d);
+	vlnft_rx_limit(&x, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST);
 	vlnft_rx_counter(&x);
-	vlnft_rx_log(&x, prefix);
+	vlnft_rx_log(&x, prefix, VL_NFLOG_GROUP);
+	if (vlnft_rx_end(&x, b, chain) || vlnft_rx_begin(&x, chain))
+		return b->err ?: (b->err = x.err);
+	vlnft_rx_counter(&x);
 	vlnft_rx_verdict(&x, NF_DROP);
 	return vlnft_rx_end(&x, b, chain);
 }
@@ -253,7 +258,9 @@ static void print_chain(const struct vl_lab *lab, int pod, enum vl_dir d, FILE *
 			lab->aks[lab->eps[pod].owner].policies[a->policy].ns,
 			lab->aks[lab->eps[pod].owner].policies[a->policy].name);
 	}
-	fprintf(f, "\t\tcounter log prefix \"%s\" group %d drop\n\t}\n", prefix, VL_NFLOG_GROUP);
+	fprintf(f, "\t\tlimit rate %d/second burst %d packets counter log prefix \"%s\" group %d\n", VL_NFT_LOG_RATE,
+		VL_NFT_LOG_BURST, prefix, VL_NFLOG_GROUP);
+	fprintf(f, "\t\tcounter drop\n\t}\n");
 }
 
 void vlnft_netpol_print(const struct vl_lab *lab, int node_ep, FILE *f)

@@ -59,7 +59,11 @@ void vlnft_rx_lookup(struct vlnft_rx *x, const char *set, uint32_t id, bool inv,
 void vlnft_rx_counter(struct vlnft_rx *x);
 void vlnft_rx_verdict(struct vlnft_rx *x, int verdict);
 void vlnft_rx_add(struct vlnft_rx *x, struct nftnl_expr *e);
-void vlnft_rx_log(struct vlnft_rx *x, const char *prefix);
+void vlnft_rx_log(struct vlnft_rx *x, const char *prefix, uint16_t group);
+/* limit rate per_second/second burst burst packets: the rule stops here past the rate. */
+void vlnft_rx_limit(struct vlnft_rx *x, uint64_t per_second, uint32_t burst);
+/* goto chain. */
+void vlnft_rx_goto(struct vlnft_rx *x, const char *chain);
 void vlnft_rx_comment(struct vlnft_rx *x, const char *text, uint64_t fp);
 /* Load a 4-byte value into register 1. */
 void vlnft_rx_imm(struct vlnft_rx *x, uint32_t host_value);

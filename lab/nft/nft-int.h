@@ -36,12 +36,13 @@
 #define VLNFT_SET_NONMASQ "nonmasq"
 #define VLNFT_SET_TCPUDP "tcpudp"
 #define VLNFT_CHAIN_FORWARD "forward"
+#define VLNFT_CHAIN_DENY "nsg_deny" /* every Deny rule goes here: limit, log, drop */
 #define VLNFT_CHAIN_POSTROUTING "postrouting"
 #define VLNFT_MAP_SNAT "edge_snat"	 /* NIC address : its outbound public address */
 #define VLNFT_MAP_DNAT "edge_dnat"	 /* instance public IP : the VM's private address */
 #define VLNFT_CHAIN_EDGE_IN "edge_in"	 /* nat prerouting: instance public IPs, inbound */
 #define VLNFT_CHAIN_NAME_MAX 96
-#define VLNFT_LOG_PREFIX_MAX 127 /* NF_LOG_PREFIXLEN - 1 */
+#define VLNFT_LOG_PREFIX_MAX 127 /* NF_LOG_PREFIXLEN - 1: the kernel keeps at most this much of a log prefix */
 
 /* nftables datatypes (nftables src/datatype.h), stored as set key types so
  * that `nft list` shows keys the way it would have written them. */
@@ -180,7 +181,6 @@ int vlnft_ival_prefix_len(const struct vlnft_ival *i);
 
 /* "in-<nsg>" / "out-<nsg>" for the fabric's system scope, "in-<nsg>/<scope>" for others. */
 void vlnft_chain_name(char *buf, const struct vlnft_ctx *c, const char *nsg, int scope, enum vl_dir dir);
-void vlnft_log_prefix(char *buf, const char *nsg, const char *rule);
 
 /* One transaction being serialised. */
 struct vlnft_batch {

@@ -108,8 +108,7 @@ static const char *l4_name(uint8_t l4)
 
 static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
 {
-	char prefix[VLNFT_LOG_PREFIX_MAX + 1];
-	const char *p;
+	uint32_t id = (uint32_t)vl_rule_id(nsg, cr->rule->name);
 
 	fputs("\t\t", f);
 	if (cr->pk == VLNFT_P_ONE)
@@ -129,16 +128,10 @@ static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
 		fputc(' ', f);
 	}
 	fputs("counter ", f);
-	if (cr->rule->access == VL_ALLOW) {
-		fprintf(f, "return comment \"%s\"\n", cr->rule->name);
-		return;
-	}
-	vlnft_log_prefix(prefix, nsg, cr->rule->name);
-	fputs("log prefix \"", f);
-	for (p = prefix; *p; p++)
-		if (*p != '"' && *p != '\\')
-			fputc(*p, f);
-	fprintf(f, "\" group %d drop comment \"%s\"\n", VL_NFLOG_GROUP, cr->rule->name);
+	if (cr->rule->access == VL_ALLOW)
+		fprintf(f, "meta mark set 0x%08x return comment \"%s\"\n", VL_FLOW_MARK_ALLOW | id, cr->rule->name);
+	else
+		fprintf(f, "meta mark set 0x%08x goto %s comment \"%s\"\n", id, VLNFT_CHAIN_DENY, cr->rule->name);
 }
 
 static void put_map(FILE *f, const struct vlnft_shape *sh, int stage)
@@ -254,7 +247,15 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 		put_ip(f, sh.nofwd[i].value);
 		fputs(" counter reject with icmp host-unreachable\n", f);
 	}
+	fprintf(f,
+		"\t\tmeta mark & 0x%08x != 0 ct state new limit rate %d/second burst %d packets counter "
+		"log prefix \"%s\" group %d\n",
+		VL_FLOW_MARK_ALLOW, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST, VL_NFLOG_PREFIX_ALLOW, VL_NFLOG_FLOW_GROUP);
 	fputs("\t}\n\n", f);
+	fprintf(f,
+		"\tchain %s {\n\t\tlimit rate %d/second burst %d packets counter log prefix \"%s\" group %d\n"
+		"\t\tcounter drop\n\t}\n\n",
+		VLNFT_CHAIN_DENY, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST, VL_NFLOG_PREFIX_DENY, VL_NFLOG_GROUP);
 	fprintf(f, "\tchain %s {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n",
 		VLNFT_CHAIN_PREROUTING);
 	fprintf(f, "\t\tmeta mark set iifname map @%s\n\t}\n\n", VLNFT_MAP_MARKS);

@@ -292,6 +292,8 @@ static void watch_readable(struct run *r)
 		buf[n] = '\0';
 		if (vl_drop_parse(buf, &d) || (d.proto != VL_PROTO_TCP && d.proto != VL_PROTO_UDP))
 			continue;
+		if (vl_drop_resolve(r->lab, &d))
+			snprintf(d.rule, sizeof(d.rule), "~%016llx", (unsigned long long)d.id);
 		for (int i = r->bucket[key_hash(r, d.proto, d.dst, d.dport, d.sport)]; i >= 0; i = r->chain[i]) {
 			struct vl_verify_flow *f = &r->v->flows[i];
 

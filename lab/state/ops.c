@@ -270,7 +270,11 @@ static int edit_locked(const char *name, struct vl_lab *lab, struct vl_journal *
 		return rc;
 	}
 	rc = vl_journal_outcome(name, true);
-	return rc ? journal_err(err, name, rc) : 0;
+	if (rc)
+		return journal_err(err, name, rc);
+	/* The edit is done whatever compaction says: a journal it could not fold stays as it is. */
+	vl_state_compact_edits(name, lab, VL_JOURNAL_COMPACT_BYTES);
+	return 0;
 }
 
 int vl_ops_edit_live(const char *name, const struct vl_rule_edit *e, struct vl_lab **now,

@@ -387,9 +387,9 @@ static int load(const char *lab, bool with_edits, struct vl_lab **out, struct vl
 	else if (rc == -EFBIG)
 		vl_error_set(
 		    err, path, (struct vl_loc){0, 0},
-		    "the edit journal is larger than %u MiB (it is not compacted yet): 'vnetlab down %s' "
-		    "and up again",
-		    VL_FILE_MAX >> 20, lab);
+		    "the edit journal is larger than %u MiB (edits compact it past %u KiB; this one "
+		    "could not be folded): 'vnetlab down %s' and up again",
+		    VL_FILE_MAX >> 20, VL_JOURNAL_COMPACT_BYTES >> 10, lab);
 	else if (rc)
 		vl_error_set(err, path, (struct vl_loc){0, 0}, "%s", strerror(-rc));
 	for (size_t i = 0; i < j.n && !rc; i++)

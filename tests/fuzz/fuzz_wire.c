@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: the agent's wire formats: a drop line on agent.sock (vl_drop_parse,
  * which formats back and parses to the same drop), an NFLOG message (vl_nflog_parse), a
- * packet NFLOG copied (vl_drop_from_packet) and an app's reply (vl_app_parse_seen).
+ * packet NFLOG copied (vl_drop_from_packet), an app's reply (vl_app_parse_seen) and a flow
+ * record line (vl_flow_parse, which formats back and parses to the same flow).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "../../lab/agent/nflog.h"
 #include "vnetlab/agent.h"
+#include "vnetlab/flowlog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,6 +27,7 @@ static void on_drop(const struct vl_drop *d, void *arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vl_drop d, back;
+	struct vl_flow f, fb;
 	char *text, line[512], ip[64];
 
 	text = malloc(size + 1);
@@ -35,6 +38,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (back.proto != d.proto || back.src != d.src || back.sport != d.sport || back.dst != d.dst ||
 		    back.dport != d.dport || strcmp(back.nsg, d.nsg) || strcmp(back.rule, d.rule))
+			abort();
+	}
+	if (!vl_flow_parse(text, &f)) {
+		if (vl_flow_format(line, sizeof(line), &f) < 0 || vl_flow_parse(line, &fb))
+			abort();
+		if (fb.ms != f.ms || fb.allowed != f.allowed || fb.src != f.src || fb.dport != f.dport ||
+		    fb.dir != f.dir || fb.id != f.id || strcmp(fb.nsg, f.nsg) || strcmp(fb.rule, f.rule))
 			abort();
 	}
 	if (!vl_app_parse_seen(text, ip, sizeof(ip)) && !memchr(ip, '\0', sizeof(ip)))

@@ -116,8 +116,10 @@ Test(nft_lab, full_commit_is_what_nft_lists)
 	/* allow-http: one rule per port range; deny-lists (9x9) stays one rule with two sets. */
 	cr_assert_eq(count(js, "\"comment\": \"allow-http\""), 2, "%s", js);
 	cr_assert_eq(count(js, "\"comment\": \"deny-lists\""), 1, "%s", js);
-	cr_assert(strstr(js, "\"prefix\": \"web-nsg/deny-lists\""), "%s", js);
-	cr_assert(strstr(js, "\"group\": 7"), "%s", js);
+	cr_assert_eq(count(js, "\"goto\": {\"target\": \"nsg_deny\"}"), 3, "deny-lists, DenyAllInBound, DenyAllOutBound: %s", js);
+	cr_assert(strstr(js, "\"prefix\": \"vl-deny\", \"group\": 7"), "%s", js);
+	cr_assert(strstr(js, "\"prefix\": \"vl-allow\", \"group\": 8"), "%s", js);
+	cr_assert(strstr(js, "\"limit\": {\"rate\": 1000, \"burst\": 5000, \"per\": \"second\"}"), "%s", js);
 	cr_assert_eq(count(js, "\"comment\": \"DenyAllInBound\""), 1, "%s", js);
 	free(js);
 
@@ -144,7 +146,7 @@ Test(nft_lab, ifname_maps_show_as_names)
 
 Test(nft_lab, live_edit_of_one_nsg)
 {
-	char why[256] = "";
+	char why[256] = "", mark[128];
 	int g = vl_lab_find_nsg(lab, "web-nsg"), r;
 	char *js;
 
@@ -154,7 +156,9 @@ Test(nft_lab, live_edit_of_one_nsg)
 	lab->nsgs[g].rules[r].access = VL_DENY;
 	cr_assert_eq(vl_nft_nsg_commit_one(lab, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	js = witness(ns_fabric, "chain ip vnetlab in-web-nsg");
-	cr_assert_eq(count(js, "\"prefix\": \"web-nsg/allow-http\""), 2, "%s", js);
+	snprintf(mark, sizeof(mark), "\"value\": %u}}, {\"goto\": {\"target\": \"nsg_deny\"}}",
+		 (unsigned)vl_rule_id("web-nsg", "allow-http"));
+	cr_assert_eq(count(js, mark), 2, "%s", js);
 	cr_assert_eq(count(js, "\"comment\": \"allow-http\""), 2, "the edit replaced, not appended: %s", js);
 	cr_assert_eq(count(js, "\"comment\": \"DenyAllInBound\""), 1, "%s", js);
 	free(js);
@@ -237,7 +241,7 @@ static char *listing(const char *ns)
 
 Test(nft_lab, incremental_edit_equals_a_full_commit)
 {
-	char why[256] = "", *edited, *full;
+	char why[256] = "", want[512], *edited, *full;
 	int g = vl_lab_find_nsg(lab, "web-nsg");
 	struct vl_nsg *nsg = &lab->nsgs[g];
 	int http = vl_nsg_find_rule(nsg, "allow-http"), lists = vl_nsg_find_rule(nsg, "deny-lists");
@@ -254,9 +258,11 @@ Test(nft_lab, incremental_edit_equals_a_full_commit)
 	cr_assert_eq(vl_nft_fabric_commit(lab, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	full = listing(ns_fabric);
 	cr_assert_str_eq(edited, full);
-	cr_assert(strstr(full, "drop comment \"deny-lists\"\n\t\tip saddr != @notinet tcp dport 80 counter "
-			       "packets 0 bytes 0 log prefix \"web-nsg/allow-http\""),
-		  "%s", full);
+	snprintf(want, sizeof(want),
+		 "goto nsg_deny comment \"deny-lists\"\n\t\tip saddr != @notinet tcp dport 80 counter "
+		 "packets 0 bytes 0 meta mark set 0x%08x goto nsg_deny comment \"allow-http\"",
+		 (uint32_t)vl_rule_id("web-nsg", "allow-http"));
+	cr_assert(strstr(full, want), "%s", full);
 	free(edited);
 	free(full);
 }

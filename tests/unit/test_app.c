@@ -12,6 +12,7 @@
 #include "../../lab/agent/nflog.h"
 #include "../../lab/nft/nft-int.h"
 #include "vnetlab/agent.h"
+#include "vnetlab/nft.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/probe.h"
 
@@ -290,35 +291,89 @@ Test(drop, nflog_message_without_header_is_ignored)
 
 /*
  * Finding 9: names at Azure's limits (80 characters each) do not fit an NFLOG prefix (127 bytes):
- * the prefix carries the rule's short id, the drop line keeps it, and the model maps it back.
+ * the fabric puts the rule's short id in the packet mark, NFLOG carries it, the drop line keeps
+ * it, and the model maps it back (default rules included).
  */
 Test(drop, long_names_go_by_id_and_map_back)
 {
-	char nsg[81], rule[81], prefix[128], line[512];
+	char nsg[81], rule[81], buf[MNL_SOCKET_BUFFER_SIZE], line[512];
 	struct vl_rule rules[2] = {{.name = "short"}, {.name = rule}};
 	struct vl_nsg nsgs[1] = {{.name = nsg, .rules = rules, .n_rules = 2}};
 	struct vl_lab lab = {.name = "l", .nsgs = nsgs, .n_nsgs = 1};
-	struct vl_drop d = {0}, back;
+	struct vl_drop got[2] = {0}, back, d = {0};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	uint8_t p[48];
 
 	memset(nsg, 'n', 80);
 	nsg[80] = '\0';
 	memset(rule, 'r', 80);
-	rule[79] = 'Z'; /* a truncated prefix would lose exactly this */
+	rule[79] = 'Z'; /* a truncated name would lose exactly this */
 	rule[80] = '\0';
-	vlnft_log_prefix(prefix, nsg, rule);
-	cr_assert_leq(strlen(prefix), 127, "prefix of %zu bytes", strlen(prefix));
-	cr_assert_eq(vl_drop_set_prefix(&d, prefix), 0, "%s", prefix);
-	cr_assert_gt(vl_drop_format(line, sizeof(line), &d), 0);
+	cr_assert_leq(vl_rule_id(nsg, rule), VL_FLOW_MARK_ID, "the id fits the mark");
+	cr_assert_neq(vl_rule_id(nsg, rule), vl_rule_id(nsg, "short"));
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->res_id = htons(VL_NFLOG_GROUP);
+	mnl_attr_put_strz(nlh, NFULA_PREFIX, VL_NFLOG_PREFIX_DENY);
+	mnl_attr_put_u32(nlh, NFULA_MARK, htonl((uint32_t)vl_rule_id(nsg, rule)));
+	mnl_attr_put(nlh, NFULA_PAYLOAD, make_packet(p, IPPROTO_UDP, "10.0.0.4", "10.0.1.4", 5000, 53), p);
+	cr_assert_eq(vl_nflog_parse(buf, nlh->nlmsg_len, collect, got), 0);
+	cr_assert_eq(got[1].sport, 1);
+	cr_assert_not(got[0].allowed);
+	cr_assert_eq(got[0].id, vl_rule_id(nsg, rule));
+	cr_assert_gt(vl_drop_format(line, sizeof(line), &got[0]), 0);
 	cr_assert_eq(vl_drop_parse(line, &back), 0, "%s", line);
 	cr_assert_eq(vl_drop_resolve(&lab, &back), 0);
 	cr_assert_str_eq(back.nsg, nsg);
 	cr_assert_str_eq(back.rule, rule);
 
-	/* short names stay readable in the ruleset */
-	vlnft_log_prefix(prefix, "aciNsg", "deny-all");
-	cr_assert_str_eq(prefix, "aciNsg/deny-all");
-	cr_assert_eq(vl_drop_set_prefix(&d, prefix), 0);
-	cr_assert_str_eq(d.rule, "deny-all");
+	/* a default rule by id */
+	d.id = vl_rule_id(nsg, "DenyAllInBound");
+	cr_assert_eq(vl_drop_resolve(&lab, &d), 0);
+	cr_assert_str_eq(d.rule, "DenyAllInBound");
+}
+
+/* The allow log (group 8): the same message shape, the mark without its Allow bit. */
+Test(drop, allowed_flow_message)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct vl_drop got[2] = {0};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	uint8_t p[48];
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->res_id = htons(VL_NFLOG_FLOW_GROUP);
+	mnl_attr_put_strz(nlh, NFULA_PREFIX, VL_NFLOG_PREFIX_ALLOW);
+	mnl_attr_put_u32(nlh, NFULA_MARK, htonl(VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("web", "allow-http")));
+	mnl_attr_put(nlh, NFULA_PAYLOAD, make_packet(p, IPPROTO_TCP, "10.0.0.4", "10.0.1.4", 41000, 80), p);
+	cr_assert_eq(vl_nflog_parse(buf, nlh->nlmsg_len, collect, got), 0);
+	cr_assert_eq(got[1].sport, 1);
+	cr_assert(got[0].allowed);
+	cr_assert_eq(got[0].id, vl_rule_id("web", "allow-http"));
+	cr_assert_eq(got[0].dport, 80);
+}
+
+/* Our prefix without a mark names no rule: nothing is reported. */
+Test(drop, own_prefix_without_mark_is_ignored)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct vl_drop got[2] = {0};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	uint8_t p[48];
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	mnl_attr_put_strz(nlh, NFULA_PREFIX, VL_NFLOG_PREFIX_DENY);
+	mnl_attr_put(nlh, NFULA_PAYLOAD, make_packet(p, IPPROTO_TCP, "10.0.0.4", "10.0.1.4", 41000, 80), p);
+	cr_assert_eq(vl_nflog_parse(buf, nlh->nlmsg_len, collect, got), 0);
+	cr_assert_eq(got[1].sport, 0);
 }
 
 static void never_called(const struct vl_drop *d, void *data)

@@ -105,3 +105,82 @@ Test(journal, format_parses_back_with_escapes)
 	free(line);
 	free(text);
 }
+
+/* Compaction: what the snapshot of a journal keeps, per rule. */
+static char *folded(const char *text)
+{
+	struct vl_journal j = parse_ok(text), f;
+	char *out = NULL;
+	size_t len = 0;
+
+	cr_assert_eq(vl_journal_fold(&j, &f), 0);
+	cr_assert_eq(vl_journal_format(&f, &out, &len), 0);
+	vl_journal_clear(&j);
+	vl_journal_clear(&f);
+	return out;
+}
+
+Test(journal_compact, sets_merge_last_value_wins)
+{
+	char *t = folded("intent\tset\tn\tr\tpriority=200\ndone\n"
+			 "intent\tset\tn\tr\tpriority=300\taccess=Deny\ndone\n"
+			 "intent\tset\tn\tq\tpriority=310\ndone\n"
+			 "intent\tset\tN\tR\tpriority=400\ndone\n");
+
+	/* names are case-insensitive, as the model finds them; the first spelling is kept */
+	cr_assert_str_eq(t, "set\tn\tr\tpriority=400\taccess=Deny\nset\tn\tq\tpriority=310\n");
+	free(t);
+}
+
+Test(journal_compact, added_then_deleted_is_nothing_deleted_then_added_stays_both)
+{
+	char *t = folded("intent\tadd\tn\tx\tpriority=300\tprotocol=Udp\ndone\n"
+			 "intent\tset\tn\tx\tpriority=301\ndone\n"
+			 "intent\tdelete\tn\tx\ndone\n"
+			 "intent\tdelete\tn\tr\ndone\n"
+			 "intent\tadd\tn\tr\tpriority=100\ndone\n"
+			 "intent\tset\tn\tr\tdestinationPortRange=80\ndone\n"
+			 "intent\tset\tn\ts\tpriority=120\ndone\n"
+			 "intent\tdelete\tn\ts\ndone\n");
+
+	cr_assert_str_eq(t, "delete\tn\tr\nadd\tn\tr\tpriority=100\tdestinationPortRange=80\ndelete\tn\ts\n");
+	free(t);
+}
+
+Test(journal_compact, aborted_edits_are_gone_and_the_snapshot_parses_back)
+{
+	const char *text = "intent\tset\tn\tr\tpriority=200\ndone\nintent\tset\tn\tr\tpriority=999\nabort\n"
+			   "intent\tset\tn\tr\tdescription=a\\tb\ndone\n";
+	char *t = folded(text);
+	struct vl_journal back = parse_ok(t);
+
+	cr_assert_eq(back.n, 1);
+	cr_assert_str_eq(back.edits[0].values.v[0], "200");
+	cr_assert_str_eq(back.edits[0].values.v[1], "a\tb", "escapes survive the rewrite");
+	cr_assert_not(back.pending);
+	vl_journal_clear(&back);
+	free(t);
+}
+
+Test(journal_compact, an_open_intent_is_not_folded)
+{
+	struct vl_journal j = parse_ok("intent\tset\tn\tr\tpriority=200\n"), f;
+
+	cr_assert_eq(vl_journal_fold(&j, &f), -EBUSY);
+	vl_journal_clear(&j);
+}
+
+/* Two thousand edits of a few rules fold to a few records. */
+Test(journal_compact, many_edits_fold_small)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *text = malloc(cap), *t;
+
+	for (int i = 0; i < 2000; i++)
+		len += (size_t)snprintf(text + len, cap - len, "intent\tset\tn\tr%d\tpriority=%d\ndone\n", i % 3,
+					200 + i);
+	t = folded(text);
+	cr_assert_str_eq(t, "set\tn\tr0\tpriority=2198\nset\tn\tr1\tpriority=2199\nset\tn\tr2\tpriority=2197\n");
+	free(t);
+	free(text);
+}

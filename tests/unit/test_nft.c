@@ -356,7 +356,7 @@ Test(nft, forward_base_chain_and_stages)
 			cr_assert_eq(nftnl_chain_get_u32(p.m[i].chain, NFTNL_CHAIN_HOOKNUM), NF_INET_POST_ROUTING);
 		else if (!strcmp(name, "edge_in")) /* instance public IPs: nat prerouting */
 			cr_assert_eq(nftnl_chain_get_u32(p.m[i].chain, NFTNL_CHAIN_HOOKNUM), NF_INET_PRE_ROUTING);
-		else
+		else if (strcmp(name, "nsg_deny"))
 			nsg_chains++;
 		if (strcmp(name, "forward") && strcmp(name, "prerouting") && strcmp(name, "postrouting") &&
 		    strcmp(name, "edge_in"))
@@ -369,7 +369,7 @@ Test(nft, forward_base_chain_and_stages)
 	cr_assert_str_eq(nftnl_chain_get_str(fwd, NFTNL_CHAIN_TYPE), "filter");
 	cr_assert_eq(nftnl_chain_get_u32(fwd, NFTNL_CHAIN_POLICY), NF_ACCEPT);
 
-	cr_assert_eq(rules_in(&p, "forward"), 5);
+	cr_assert_eq(rules_in(&p, "forward"), 6);
 	r = rule_in(&p, "forward", 0);
 	expr_names(r, names, sizeof(names));
 	cr_assert_str_eq(names, "ct,bitwise,cmp,counter,immediate");
@@ -384,6 +384,25 @@ Test(nft, forward_base_chain_and_stages)
 		cr_assert_str_eq(nftnl_expr_get_str(nth_expr(r, "lookup", 0), NFTNL_EXPR_LOOKUP_SET), maps[s]);
 		cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "lookup", 0), NFTNL_EXPR_LOOKUP_DREG), NFT_REG_VERDICT);
 	}
+	/* Last: the flow log of new flows an Allow decided (its bit in the mark), rate-limited. */
+	r = rule_in(&p, "forward", 5);
+	expr_names(r, names, sizeof(names));
+	cr_assert_str_eq(names, "meta,bitwise,cmp,ct,bitwise,cmp,limit,counter,log");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_MARK);
+	cr_assert_eq(nftnl_expr_get_u64(nth_expr(r, "limit", 0), NFTNL_EXPR_LIMIT_RATE), VL_NFT_LOG_RATE);
+	cr_assert_eq(nftnl_expr_get_u16(nth_expr(r, "log", 0), NFTNL_EXPR_LOG_GROUP), VL_NFLOG_FLOW_GROUP);
+	/* nsg_deny: limit before log (past the rate the rule stops and the next one drops), then drop. */
+	cr_assert_eq(rules_in(&p, "nsg_deny"), 2);
+	r = rule_in(&p, "nsg_deny", 0);
+	expr_names(r, names, sizeof(names));
+	cr_assert_str_eq(names, "limit,counter,log");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "limit", 0), NFTNL_EXPR_LIMIT_BURST), VL_NFT_LOG_BURST);
+	cr_assert_str_eq(nftnl_expr_get_str(nth_expr(r, "log", 0), NFTNL_EXPR_LOG_PREFIX), VL_NFLOG_PREFIX_DENY);
+	cr_assert_eq(nftnl_expr_get_u16(nth_expr(r, "log", 0), NFTNL_EXPR_LOG_GROUP), VL_NFLOG_GROUP);
+	r = rule_in(&p, "nsg_deny", 1);
+	expr_names(r, names, sizeof(names));
+	cr_assert_str_eq(names, "counter,immediate");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "immediate", 0), NFTNL_EXPR_IMM_VERDICT), NF_DROP);
 	parsed_free(&p);
 }
 
@@ -467,8 +486,11 @@ Test(nft, allow_rule_expressions)
 	uint32_t len;
 
 	expr_names(r, names, sizeof(names));
-	/* meta l4proto tcp ip saddr != @notinet th dport 80 counter return */
-	cr_assert_str_eq(names, "meta,cmp,payload,lookup,payload,cmp,counter,immediate");
+	/* meta l4proto tcp ip saddr != @notinet th dport 80 counter meta mark set <allow|id> return */
+	cr_assert_str_eq(names, "meta,cmp,payload,lookup,payload,cmp,counter,immediate,meta,immediate");
+	cr_assert_eq(*(const uint32_t *)nftnl_expr_get(nth_expr(r, "immediate", 0), NFTNL_EXPR_IMM_DATA, &len),
+		     VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("web-nsg", "allow-http"));
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "immediate", 1), NFTNL_EXPR_IMM_VERDICT), (uint32_t)NFT_RETURN);
 	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_L4PROTO);
 	cr_assert_eq(*(const uint8_t *)nftnl_expr_get(nth_expr(r, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len), 6);
 	e = nth_expr(r, "payload", 0);
@@ -482,7 +504,6 @@ Test(nft, allow_rule_expressions)
 	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), NFT_PAYLOAD_TRANSPORT_HEADER);
 	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), 2);
 	cr_assert_eq(ntohs(*(const uint16_t *)nftnl_expr_get(nth_expr(r, "cmp", 1), NFTNL_EXPR_CMP_DATA, &len)), 80);
-	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "immediate", 0), NFTNL_EXPR_IMM_VERDICT), (uint32_t)NFT_RETURN);
 	parsed_free(&p);
 }
 
@@ -495,8 +516,8 @@ Test(nft, deny_rule_logs_then_drops)
 	uint32_t len;
 
 	expr_names(any, names, sizeof(names));
-	/* meta l4proto @tcpudp ip saddr 10.1.0.0/24 th dport 22 counter log drop */
-	cr_assert_str_eq(names, "meta,lookup,payload,bitwise,cmp,payload,cmp,counter,log,immediate");
+	/* meta l4proto @tcpudp ip saddr 10.1.0.0/24 th dport 22 counter meta mark set <id> goto nsg_deny */
+	cr_assert_str_eq(names, "meta,lookup,payload,bitwise,cmp,payload,cmp,counter,immediate,meta,immediate");
 	cr_assert_eq(nftnl_expr_get_u32(nth_expr(any, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_L4PROTO);
 	e = nth_expr(any, "lookup", 0);
 	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "tcpudp");
@@ -522,15 +543,19 @@ Test(nft, deny_rule_logs_then_drops)
 	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), NFT_PAYLOAD_TRANSPORT_HEADER);
 	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), 2);
 	cr_assert_eq(ntohs(*(const uint16_t *)nftnl_expr_get(nth_expr(any, "cmp", 1), NFTNL_EXPR_CMP_DATA, &len)), 22);
-	e = nth_expr(any, "log", 0);
-	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX), "web-nsg/deny-ssh");
-	cr_assert_eq(nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP), VL_NFLOG_GROUP);
-	cr_assert_eq(nftnl_expr_get_u32(nth_expr(any, "immediate", 0), NFTNL_EXPR_IMM_VERDICT), NF_DROP);
+	/* The mark names the rule (for nsg_deny's log); the verdict goes to nsg_deny. */
+	e = nth_expr(any, "immediate", 0);
+	cr_assert_eq(*(const uint32_t *)nftnl_expr_get(e, NFTNL_EXPR_IMM_DATA, &len),
+		     (uint32_t)vl_rule_id("web-nsg", "deny-ssh"));
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(any, "meta", 1), NFTNL_EXPR_META_KEY), NFT_META_MARK);
+	e = nth_expr(any, "immediate", 1);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT), (uint32_t)NFT_GOTO);
+	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN), "nsg_deny");
 
 	/* Ports are ignored for ICMP; a /32 is a plain compare. */
 	const struct nftnl_rule *icmp = rule_in(&p, "out-web-nsg", 0);
 	expr_names(icmp, names, sizeof(names));
-	cr_assert_str_eq(names, "meta,cmp,payload,cmp,counter,immediate");
+	cr_assert_str_eq(names, "meta,cmp,payload,cmp,counter,immediate,meta,immediate");
 	cr_assert_eq(*(const uint8_t *)nftnl_expr_get(nth_expr(icmp, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len), 1);
 	cr_assert_eq(be32_data(nth_expr(icmp, "cmp", 1), NFTNL_EXPR_CMP_DATA), 0x0a010004);
 	parsed_free(&p);
@@ -693,23 +718,38 @@ static char *print_nsg(void)
 
 Test(nft, print_matches_the_transaction)
 {
-	char *t = print_nsg();
+	char *t = print_nsg(), want[512];
 
 	cr_assert(strstr(t, "table ip vnetlab\ndelete table ip vnetlab\ntable ip vnetlab {\n"), "%s", t);
 	cr_assert(strstr(t, "ct state established,related counter accept\n"), "%s", t);
 	cr_assert(strstr(t, "iifname vmap @nic_out\n\t\tiifname vmap @subnet_out\n\t\toifname vmap @subnet_in\n"
 			    "\t\toifname vmap @nic_in\n"),
 		  "%s", t);
-	cr_assert(strstr(t, "\t\tmeta l4proto tcp ip saddr != @notinet th dport 80 counter return comment \"allow-http\"\n"),
+	snprintf(want, sizeof(want),
+		 "\t\tmeta l4proto tcp ip saddr != @notinet th dport 80 counter meta mark set 0x%08x return comment "
+		 "\"allow-http\"\n",
+		 VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("web-nsg", "allow-http"));
+	cr_assert(strstr(t, want), "%s", t);
+	cr_assert(strstr(t, "\tchain nsg_deny {\n\t\tlimit rate 1000/second burst 5000 packets counter log prefix "
+			    "\"vl-deny\" group 7\n\t\tcounter drop\n\t}\n"),
+		  "%s", t);
+	cr_assert(strstr(t, "\t\tmeta mark & 0x80000000 != 0 ct state new limit rate 1000/second burst 5000 packets "
+			    "counter log prefix \"vl-allow\" group 8\n\t}\n"),
 		  "%s", t);
 	cr_assert(strstr(t, "\tset tcpudp {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n"),
 		  "%s", t);
-	cr_assert(strstr(t, "\t\tmeta l4proto @tcpudp ip saddr 10.1.0.0/24 th dport 22 counter log prefix "
-			    "\"web-nsg/deny-ssh\" group 7 drop comment \"deny-ssh\"\n"),
-		  "%s", t);
-	cr_assert(strstr(t, "\t\tmeta l4proto icmp ip daddr 10.1.0.4 counter return comment \"icmp\"\n"), "%s", t);
-	cr_assert(strstr(t, "\t\tcounter log prefix \"nic-nsg/DenyAllInBound\" group 7 drop comment \"DenyAllInBound\"\n"),
-		  "%s", t);
+	snprintf(want, sizeof(want),
+		 "\t\tmeta l4proto @tcpudp ip saddr 10.1.0.0/24 th dport 22 counter meta mark set 0x%08x goto nsg_deny "
+		 "comment \"deny-ssh\"\n",
+		 (uint32_t)vl_rule_id("web-nsg", "deny-ssh"));
+	cr_assert(strstr(t, want), "%s", t);
+	snprintf(want, sizeof(want),
+		 "\t\tmeta l4proto icmp ip daddr 10.1.0.4 counter meta mark set 0x%08x return comment \"icmp\"\n",
+		 VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("web-nsg", "icmp"));
+	cr_assert(strstr(t, want), "%s", t);
+	snprintf(want, sizeof(want), "\t\tcounter meta mark set 0x%08x goto nsg_deny comment \"DenyAllInBound\"\n",
+		 (uint32_t)vl_rule_id("nic-nsg", "DenyAllInBound"));
+	cr_assert(strstr(t, want), "%s", t);
 	free(t);
 }
 
