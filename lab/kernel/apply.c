@@ -38,6 +38,9 @@ struct apply {
 	/* The transport's shared state; its lock also serialises record() while namespaces are made in
 	 * parallel. */
 	struct vlk_rtnl rt;
+	/* The plan's sysctls by namespace: those of ns are sysctl_of[sysctl_first[ns] .. sysctl_first[ns + 1]). */
+	size_t *sysctl_first;
+	size_t *sysctl_of;
 };
 
 static const char *ns_name(const struct apply *a, int ns)
@@ -111,14 +114,14 @@ static int write_sysctls(struct apply *a, int ns, bool dev_keys)
 {
 	const struct vl_plan *p = a->plan;
 
-	for (size_t i = 0; i < p->n_sysctls; i++) {
-		const struct vl_plan_sysctl *s = &p->sysctls[i];
+	for (size_t k = a->sysctl_first[ns]; k < a->sysctl_first[ns + 1]; k++) {
+		const struct vl_plan_sysctl *s = &p->sysctls[a->sysctl_of[k]];
 		char path[160];
 		size_t len = strlen(s->value);
 		ssize_t n;
 		int f, ret;
 
-		if (s->ns != ns || sysctl_names_dev(s->key) != dev_keys)
+		if (sysctl_names_dev(s->key) != dev_keys)
 			continue;
 		snprintf(path, sizeof(path), "/proc/sys/%s", s->key);
 		f = open(path, O_WRONLY | O_CLOEXEC);
@@ -624,6 +627,37 @@ static int commit_rulesets(struct apply *a)
 	return 0;
 }
 
+/*
+ * Sort the sysctls by namespace (counting sort, plan order kept within one), so each namespace
+ * reads only its own: a scan of all of them per namespace was quadratic in a 5,000-VM lab, whose
+ * fabric has a sysctl per NIC.
+ */
+static int index_sysctls(struct apply *a)
+{
+	const struct vl_plan *p = a->plan;
+	size_t *at;
+
+	a->sysctl_first = calloc(p->n_ns + 2, sizeof(*a->sysctl_first));
+	a->sysctl_of = calloc(p->n_sysctls ? p->n_sysctls : 1, sizeof(*a->sysctl_of));
+	if (!a->sysctl_first || !a->sysctl_of)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_sysctls; i++) {
+		if (p->sysctls[i].ns < 0 || (size_t)p->sysctls[i].ns >= p->n_ns) {
+			vlk_fail(&a->rt, -EINVAL, "sysctl %s: namespace index %d out of range",
+				 p->sysctls[i].key, p->sysctls[i].ns);
+			return -EINVAL;
+		}
+		a->sysctl_first[p->sysctls[i].ns + 2]++;
+	}
+	for (size_t ns = 2; ns < p->n_ns + 2; ns++)
+		a->sysctl_first[ns] += a->sysctl_first[ns - 1];
+	/* sysctl_first[ns + 1] is now where ns's run starts: fill it, which moves it to its end */
+	at = a->sysctl_first + 1;
+	for (size_t i = 0; i < p->n_sysctls; i++)
+		a->sysctl_of[at[p->sysctls[i].ns]++] = i;
+	return 0;
+}
+
 /* Two fds per namespace (its file and its socket) stay open during apply. */
 static void raise_nofile(size_t n_ns)
 {
@@ -656,7 +690,11 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 	for (size_t i = 0; i < plan->n_ns; i++)
 		vlk_ns_init(&a.ns[i], plan->ns[i].name);
 
-	ret = create_namespaces(&a, record, arg);
+	ret = index_sysctls(&a);
+	if (ret == -ENOMEM)
+		vlk_fail(&a.rt, ret, "indexing sysctls: %s", strerror(ENOMEM));
+	if (!ret)
+		ret = create_namespaces(&a, record, arg);
 	/* Bridges first: veths may name them as master. */
 	for (int pass = 0; pass < 2 && !ret; pass++)
 		for (size_t i = 0; i < plan->n_links && !ret; i++)
@@ -684,6 +722,8 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 	for (size_t i = 0; i < plan->n_ns; i++)
 		vlk_ns_close(&a.ns[i]);
 	free(a.ns);
+	free(a.sysctl_first);
+	free(a.sysctl_of);
 	if (ret < 0 && !a.rt.first_err)
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "applying the plan: %s", strerror(-ret));
 	return ret;
