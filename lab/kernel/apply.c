@@ -330,6 +330,16 @@ static int add_link(struct apply *a, size_t idx)
 		}
 		rtnl_link_set_name(peer, l->peer_name);
 		rtnl_link_set_ifindex(peer, pindex);
+		/*
+		 * One queue each way, said up front: a veth asked for without a count gets one queue per
+		 * CPU and is then cut down to one with the RTNL lock held, and that cut waits for an RCU
+		 * grace period (veth_init_queues -> synchronize_net), which made up wait on every veth
+		 * in turn: 73% of the time `up` of 1,000 VMs spent asleep.
+		 */
+		rtnl_link_set_num_tx_queues(link, 1);
+		rtnl_link_set_num_rx_queues(link, 1);
+		rtnl_link_set_num_tx_queues(peer, 1);
+		rtnl_link_set_num_rx_queues(peer, 1);
 		if (l->peer_ns != l->ns)
 			rtnl_link_set_ns_fd(peer, a->ns[l->peer_ns].fd);
 	}
