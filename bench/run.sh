@@ -285,10 +285,10 @@ mkdir -p "$(dirname "$SVG")"
 			printf "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>", lx(n[i]), ly(t[i]), c
 			printf "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%.2f s</text>\n", lx(n[i]) + 7, ly(t[i]) + 4, c, t[i]
 		}
-		printf "<g font-size=\"11\"><circle cx=\"96\" cy=\"52\" r=\"4\" fill=\"#1565c0\"/><text x=\"104\" y=\"56\">vnetlab up</text>"
-		printf "<line x1=\"90\" y1=\"70\" x2=\"102\" y2=\"70\" stroke=\"#999\" stroke-dasharray=\"5,4\"/><text x=\"104\" y=\"74\">cost per endpoint as at 1,000</text>"
-		printf "<circle cx=\"96\" cy=\"88\" r=\"4\" fill=\"#c62828\"/><text x=\"104\" y=\"92\">the same hosts, one ip call per step</text>"
-		printf "<circle cx=\"96\" cy=\"106\" r=\"4\" fill=\"#2e7d32\"/><text x=\"104\" y=\"110\">Mininet (up + down), when installed</text></g>\n"
+		printf "<g font-size=\"11\"><circle cx=\"366\" cy=\"262\" r=\"4\" fill=\"#1565c0\"/><text x=\"374\" y=\"266\">vnetlab up</text>"
+		printf "<line x1=\"360\" y1=\"280\" x2=\"372\" y2=\"280\" stroke=\"#999\" stroke-dasharray=\"5,4\"/><text x=\"374\" y=\"284\">cost per endpoint as at 1,000</text>"
+		printf "<circle cx=\"366\" cy=\"298\" r=\"4\" fill=\"#c62828\"/><text x=\"374\" y=\"302\">the same hosts, one ip call per step</text>"
+		printf "<circle cx=\"366\" cy=\"316\" r=\"4\" fill=\"#2e7d32\"/><text x=\"374\" y=\"320\">Mininet (up + down), when installed</text></g>\n"
 		printf "</svg>\n"
 	}' >"$SVG"
 echo "bench: table in $MD, plot in $SVG" >&2
