@@ -38,7 +38,8 @@ struct apply {
 	/* The transport's shared state; its lock also serialises record() while namespaces are made in
 	 * parallel. */
 	struct vlk_rtnl rt;
-	/* The plan's sysctls by namespace: those of ns are sysctl_of[sysctl_first[ns] .. sysctl_first[ns + 1]). */
+	/* The plan's sysctls by namespace: ns has sysctl_of[k] for k from sysctl_first[ns] up to
+	 * sysctl_first[ns + 1]. */
 	size_t *sysctl_first;
 	size_t *sysctl_of;
 };
@@ -187,8 +188,8 @@ static struct nl_msg *no_ipv6_msg(int ifindex)
 
 	if (!msg)
 		return NULL;
-	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || !(spec = nla_nest_start(msg, IFLA_AF_SPEC)) ||
-	    !(in6 = nla_nest_start(msg, AF_INET6)) ||
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(spec = nla_nest_start(msg, IFLA_AF_SPEC)) || !(in6 = nla_nest_start(msg, AF_INET6)) ||
 	    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0) {
 		nlmsg_free(msg);
 		return NULL;
@@ -420,7 +421,8 @@ static int link_up(struct apply *a, size_t idx)
 		if (ret < 0 || l->kind != VL_LINK_VETH)
 			return ret;
 	}
-	if (l->peer_no_ipv6) { /* queued before the peer's up, on the same socket: the kernel keeps the order */
+	/* Queued before the peer's up, on the same socket: the kernel keeps the order. */
+	if (l->peer_no_ipv6) {
 		msg = no_ipv6_msg(vlk_dev_index(&a->ns[l->peer_ns], l->peer_name));
 		if (!msg)
 			goto nomem;
@@ -792,7 +794,7 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 struct deleter {
 	const char *const *names;
 	size_t n;
-	size_t next; /* the next name to take, by every thread (atomic) */
+	size_t next;   /* the next name to take, by every thread (atomic) */
 	size_t failed; /* the lowest index that failed, under lock */
 	int first;
 	pthread_mutex_t lock;

@@ -21,9 +21,9 @@
 #define LINKS_PER_ANCHOR 60000
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int anchor = -1;	   /* an O_TMPFILE in VL_NETNS_DIR, open for the process's life */
-static unsigned links;	   /* names given to it so far */
-static int anchor_failed;  /* O_TMPFILE or linkat is not to be had here: plain files */
+static int anchor = -1;	  /* an O_TMPFILE in VL_NETNS_DIR, open for the process's life */
+static unsigned links;	  /* names given to it so far */
+static int anchor_failed; /* O_TMPFILE or linkat is not to be had here: plain files */
 
 static int own_file(const char *path)
 {
