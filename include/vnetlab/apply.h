@@ -28,5 +28,7 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
  * Returns 0 or the first -errno.
  */
 int vl_apply_delete_all(const char *const *names, size_t n);
+/* The same, and *failed (unless NULL) is the index of the first name that failed (n if none). */
+int vl_apply_delete_all_at(const char *const *names, size_t n, size_t *failed);
 
 #endif

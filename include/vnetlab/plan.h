@@ -44,6 +44,11 @@ struct vl_plan_link {
 	char master[IFNAMSIZ];	  /* bridge this end is enslaved to, "" if none */
 	int peer_ns;		  /* veth only */
 	char peer_name[IFNAMSIZ]; /* veth only: "eth0" for a NIC, else the far end's own name */
+	/* veth only: the far end comes up with no IPv6 address (address generation mode none, set
+	 * before it is up), so it sends no RS, DAD or MLD, as with disable_ipv6 but without a
+	 * /proc/sys write in its namespace (each such write looks its first name up among those of
+	 * every namespace: quadratic in a lab of 1,000 pods). */
+	bool peer_no_ipv6;
 };
 
 struct vl_plan_addr {

@@ -38,6 +38,10 @@ struct apply {
 	/* The transport's shared state; its lock also serialises record() while namespaces are made in
 	 * parallel. */
 	struct vlk_rtnl rt;
+	/* The plan's sysctls by namespace: ns has sysctl_of[k] for k from sysctl_first[ns] up to
+	 * sysctl_first[ns + 1]. */
+	size_t *sysctl_first;
+	size_t *sysctl_of;
 };
 
 static const char *ns_name(const struct apply *a, int ns)
@@ -111,14 +115,14 @@ static int write_sysctls(struct apply *a, int ns, bool dev_keys)
 {
 	const struct vl_plan *p = a->plan;
 
-	for (size_t i = 0; i < p->n_sysctls; i++) {
-		const struct vl_plan_sysctl *s = &p->sysctls[i];
+	for (size_t k = a->sysctl_first[ns]; k < a->sysctl_first[ns + 1]; k++) {
+		const struct vl_plan_sysctl *s = &p->sysctls[a->sysctl_of[k]];
 		char path[160];
 		size_t len = strlen(s->value);
 		ssize_t n;
 		int f, ret;
 
-		if (s->ns != ns || sysctl_names_dev(s->key) != dev_keys)
+		if (sysctl_names_dev(s->key) != dev_keys)
 			continue;
 		snprintf(path, sizeof(path), "/proc/sys/%s", s->key);
 		f = open(path, O_WRONLY | O_CLOEXEC);
@@ -168,6 +172,30 @@ static struct nl_msg *link_change_msg(int ifindex, int master)
 		nlmsg_free(msg);
 		return NULL;
 	}
+	return msg;
+}
+
+/*
+ * No IPv6 address on a device, asked before it is up: IFLA_AF_SPEC { AF_INET6 {
+ * IFLA_INET6_ADDR_GEN_MODE none } }. (In one message with IFF_UP the kernel would bring it up
+ * first and give it a link-local address.)
+ */
+static struct nl_msg *no_ipv6_msg(int ifindex)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	struct nlattr *spec, *in6;
+
+	if (!msg)
+		return NULL;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(spec = nla_nest_start(msg, IFLA_AF_SPEC)) || !(in6 = nla_nest_start(msg, AF_INET6)) ||
+	    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	nla_nest_end(msg, in6);
+	nla_nest_end(msg, spec);
 	return msg;
 }
 
@@ -327,6 +355,24 @@ static int add_link(struct apply *a, size_t idx)
 		}
 		rtnl_link_set_name(peer, l->peer_name);
 		rtnl_link_set_ifindex(peer, pindex);
+		/*
+		 * One queue each way, said up front: a veth asked for without a count gets one queue per
+		 * CPU and is then cut down to one with the RTNL lock held, and that cut waits for an RCU
+		 * grace period (veth_init_queues -> synchronize_net), which made up wait on every veth
+		 * in turn: 73% of the time `up` of 1,000 VMs spent asleep.
+		 */
+		rtnl_link_set_num_tx_queues(link, 1);
+		rtnl_link_set_num_rx_queues(link, 1);
+		rtnl_link_set_num_tx_queues(peer, 1);
+		rtnl_link_set_num_rx_queues(peer, 1);
+		/*
+		 * An end with no bridge to join is made up (the peer cannot be: DESIGN.md's first trap).
+		 * One request fewer, and one notification fewer: each one about a fabric end names its
+		 * peer's namespace by an id the kernel looks up among every peer of the fabric
+		 * (peernet2id, a list walk), quadratic in a 5,000-VM fabric.
+		 */
+		if (!l->master[0])
+			rtnl_link_set_flags(link, IFF_UP);
 		if (l->peer_ns != l->ns)
 			rtnl_link_set_ns_fd(peer, a->ns[l->peer_ns].fd);
 	}
@@ -367,12 +413,23 @@ static int link_up(struct apply *a, size_t idx)
 			return -ENODEV;
 		}
 	}
-	msg = link_change_msg(vlk_dev_index(c, l->name), master);
-	if (!msg)
-		goto nomem;
-	ret = vlk_rtnl_queue(&a->rt, &a->ns[l->ns], msg, OP_LINK_UP, idx);
-	if (ret < 0 || l->kind != VL_LINK_VETH)
-		return ret;
+	if (l->kind != VL_LINK_VETH || master) { /* else made up (add_link) */
+		msg = link_change_msg(vlk_dev_index(c, l->name), master);
+		if (!msg)
+			goto nomem;
+		ret = vlk_rtnl_queue(&a->rt, &a->ns[l->ns], msg, OP_LINK_UP, idx);
+		if (ret < 0 || l->kind != VL_LINK_VETH)
+			return ret;
+	}
+	/* Queued before the peer's up, on the same socket: the kernel keeps the order. */
+	if (l->peer_no_ipv6) {
+		msg = no_ipv6_msg(vlk_dev_index(&a->ns[l->peer_ns], l->peer_name));
+		if (!msg)
+			goto nomem;
+		ret = vlk_rtnl_queue(&a->rt, &a->ns[l->peer_ns], msg, OP_PEER_UP, idx);
+		if (ret < 0)
+			return ret;
+	}
 	msg = link_change_msg(vlk_dev_index(&a->ns[l->peer_ns], l->peer_name), 0);
 	if (!msg)
 		goto nomem;
@@ -624,6 +681,37 @@ static int commit_rulesets(struct apply *a)
 	return 0;
 }
 
+/*
+ * Sort the sysctls by namespace (counting sort, plan order kept within one), so each namespace
+ * reads only its own: a scan of all of them per namespace was quadratic in a 5,000-VM lab, whose
+ * fabric has a sysctl per NIC.
+ */
+static int index_sysctls(struct apply *a)
+{
+	const struct vl_plan *p = a->plan;
+	size_t *at;
+
+	a->sysctl_first = calloc(p->n_ns + 2, sizeof(*a->sysctl_first));
+	a->sysctl_of = calloc(p->n_sysctls ? p->n_sysctls : 1, sizeof(*a->sysctl_of));
+	if (!a->sysctl_first || !a->sysctl_of)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_sysctls; i++) {
+		if (p->sysctls[i].ns < 0 || (size_t)p->sysctls[i].ns >= p->n_ns) {
+			vlk_fail(&a->rt, -EINVAL, "sysctl %s: namespace index %d out of range",
+				 p->sysctls[i].key, p->sysctls[i].ns);
+			return -EINVAL;
+		}
+		a->sysctl_first[p->sysctls[i].ns + 2]++;
+	}
+	for (size_t ns = 2; ns < p->n_ns + 2; ns++)
+		a->sysctl_first[ns] += a->sysctl_first[ns - 1];
+	/* sysctl_first[ns + 1] is now where ns's run starts: fill it, which moves it to its end */
+	at = a->sysctl_first + 1;
+	for (size_t i = 0; i < p->n_sysctls; i++)
+		a->sysctl_of[at[p->sysctls[i].ns]++] = i;
+	return 0;
+}
+
 /* Two fds per namespace (its file and its socket) stay open during apply. */
 static void raise_nofile(size_t n_ns)
 {
@@ -656,7 +744,11 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 	for (size_t i = 0; i < plan->n_ns; i++)
 		vlk_ns_init(&a.ns[i], plan->ns[i].name);
 
-	ret = create_namespaces(&a, record, arg);
+	ret = index_sysctls(&a);
+	if (ret == -ENOMEM)
+		vlk_fail(&a.rt, ret, "indexing sysctls: %s", strerror(ENOMEM));
+	if (!ret)
+		ret = create_namespaces(&a, record, arg);
 	/* Bridges first: veths may name them as master. */
 	for (int pass = 0; pass < 2 && !ret; pass++)
 		for (size_t i = 0; i < plan->n_links && !ret; i++)
@@ -684,9 +776,70 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 	for (size_t i = 0; i < plan->n_ns; i++)
 		vlk_ns_close(&a.ns[i]);
 	free(a.ns);
+	free(a.sysctl_first);
+	free(a.sysctl_of);
 	if (ret < 0 && !a.rt.first_err)
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "applying the plan: %s", strerror(-ret));
 	return ret;
+}
+
+/*
+ * Deleting a namespace waits for an RCU grace period (umount2 -> namespace_unlock ->
+ * synchronize_rcu_expedited), 0.3-0.5 ms of sleep each: one after another, `down` of 5,000 VMs
+ * slept 1.6-2.5 s. Several threads wait for theirs at once, and the kernel serves waiters that
+ * overlap with one grace period.
+ */
+#define DELETERS 64
+
+struct deleter {
+	const char *const *names;
+	size_t n;
+	size_t next;   /* the next name to take, by every thread (atomic) */
+	size_t failed; /* the lowest index that failed, under lock */
+	int first;
+	pthread_mutex_t lock;
+};
+
+static void *delete_some(void *arg)
+{
+	struct deleter *d = arg;
+
+	for (;;) {
+		size_t i = __atomic_fetch_add(&d->next, 1, __ATOMIC_RELAXED);
+		int ret;
+
+		if (i >= d->n)
+			return NULL;
+		ret = vl_netns_delete(d->names[i]);
+		if (ret < 0) {
+			pthread_mutex_lock(&d->lock);
+			if (i < d->failed) {
+				d->failed = i;
+				d->first = ret;
+			}
+			pthread_mutex_unlock(&d->lock);
+		}
+	}
+}
+
+/**
+ * vl_apply_delete_all_at - delete namespaces, several at a time, going on past errors
+ */
+int vl_apply_delete_all_at(const char *const *names, size_t n, size_t *failed)
+{
+	struct deleter d = {.names = names, .n = n, .failed = n, .lock = PTHREAD_MUTEX_INITIALIZER};
+	size_t threads = n < 32 ? 0 : n / 8 < DELETERS ? n / 8 : DELETERS; /* 8 names a thread at least */
+	pthread_t tid[DELETERS];
+	size_t started = 0;
+
+	while (started < threads && !pthread_create(&tid[started], NULL, delete_some, &d))
+		started++;
+	delete_some(&d); /* this thread too, and alone if none could start */
+	for (size_t t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	if (failed)
+		*failed = d.failed;
+	return d.first;
 }
 
 /**
@@ -694,13 +847,5 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
  */
 int vl_apply_delete_all(const char *const *names, size_t n)
 {
-	int first = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int ret = vl_netns_delete(names[i]);
-
-		if (ret < 0 && !first)
-			first = ret;
-	}
-	return first;
+	return vl_apply_delete_all_at(names, n, NULL);
 }

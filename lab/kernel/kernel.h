@@ -28,6 +28,9 @@ int vl_netns_prepare(void);
  */
 int vl_netns_create_with(const char *name, int *fd, int (*inside)(void *arg), void *arg);
 
+/* The empty file a namespace is mounted on, a link to one inode (mountpoint.c); -EEXIST if taken. */
+int vlk_netns_mount_point(const char *path);
+
 /* Every namespace is new, so lo is 1 and the indexes after it are ours to choose. */
 #define VLK_LOOPBACK_IFINDEX 1
 

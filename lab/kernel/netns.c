@@ -54,7 +54,7 @@ int vl_netns_prepare(void)
 int vl_netns_create_with(const char *name, int *fd, int (*inside)(void *arg), void *arg)
 {
 	char path[PATH_MAX];
-	int saved = -1, nsfd = -1, f, ret;
+	int saved = -1, nsfd = -1, ret;
 	bool mounted = false;
 
 	ret = ns_path(path, sizeof(path), name);
@@ -66,13 +66,11 @@ int vl_netns_create_with(const char *name, int *fd, int (*inside)(void *arg), vo
 	saved = open(SELF_NET, O_RDONLY | O_CLOEXEC);
 	if (saved < 0)
 		return -errno;
-	f = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (f < 0) {
-		ret = -errno;
+	ret = vlk_netns_mount_point(path);
+	if (ret < 0) {
 		close(saved);
 		return ret;
 	}
-	close(f);
 	if (unshare(CLONE_NEWNET) < 0) {
 		ret = -errno;
 		goto fail;

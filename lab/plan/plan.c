@@ -83,6 +83,13 @@ static void veth_add(struct builder *b, int ns, const char *name, const char *ma
 	b->rc = b->rc ?: PUSH(b->p->links, b->p->n_links, b->c_links, l);
 }
 
+/* The veth just added: its far end (a pod's eth0) without IPv6. */
+static void pod_link_no_ipv6(struct builder *b)
+{
+	if (!b->rc && b->p->n_links)
+		b->p->links[b->p->n_links - 1].peer_no_ipv6 = true;
+}
+
 static void bridge_add(struct builder *b, int ns, const char *name)
 {
 	struct vl_plan_link l = {.kind = VL_LINK_BRIDGE, .ns = ns, .peer_ns = VL_NONE};
@@ -640,8 +647,8 @@ static void plan_endpoint(struct builder *b, int i)
 	 * (the kernel's sysctl dentries share one hash chain per name): skipping it keeps `up`
 	 * linear in the number of VMs.
 	 */
-	if (e->kind == VL_EP_NODE || e->kind == VL_EP_POD)
-		base_sysctls(b, ns);
+	if (e->kind == VL_EP_NODE)
+		base_sysctls(b, ns); /* a pod's one link is made without IPv6 instead (peer_no_ipv6) */
 	if (e->kind == VL_EP_INTERNET || e->kind == VL_EP_ONPREM) {
 		struct vl_prefix net = vl_outside_net(lab, i);
 
@@ -677,10 +684,12 @@ static void plan_endpoint(struct builder *b, int i)
 		pod_ifname(ifn, i);
 		if (node->pod_cidr.len) { /* kubenet: a port of cbr0, gateway cbr0's .1 */
 			veth_add(b, node_ns, ifn, "cbr0", ns, "eth0");
+			pod_link_no_ipv6(b);
 			ep_addr_add(b, ns, "eth0", e->ip, 24);
 			route_add(b, ns, any, node->pod_cidr.addr + 1, "eth0");
 		} else { /* Azure CNI: routed to the pod; the node answers ARP for the subnet */
 			veth_add(b, node_ns, ifn, "", ns, "eth0");
+			pod_link_no_ipv6(b);
 			no_proxy_delay(b, node_ns, ifn);
 			ep_addr_add(b, ns, "eth0", e->ip, sn.len);
 			route_add(b, ns, any, sn.addr + 1, "eth0");

@@ -182,14 +182,13 @@ int vl_ops_down(const char *name, struct vl_error *err)
 	if (rc)
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "reading the namespaces of lab '%s': %s", name,
 			     strerror(-rc));
-	for (size_t i = 0; !rc && i < ns.n; i++) {
-		int r = vl_netns_delete(ns.v[i]);
+	if (!rc) {
+		size_t failed;
 
-		if (r && !first) {
-			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "deleting namespace %s: %s", ns.v[i],
-				     strerror(-r));
-			first = r;
-		}
+		first = vl_apply_delete_all_at((const char *const *)ns.v, ns.n, &failed);
+		if (first)
+			vl_error_set(err, NULL, (struct vl_loc){0, 0}, "deleting namespace %s: %s",
+				     ns.v[failed], strerror(-first));
 	}
 	vl_strv_free(&ns);
 	rc = rc ?: first;

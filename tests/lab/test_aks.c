@@ -102,6 +102,32 @@ Test(aks, kubenet_pod_reaches_its_neighbour_through_cbr0)
 	free(out);
 }
 
+/* Pods are made without IPv6 by their link (no /proc/sys write in 1,000 namespaces), and every veth
+ * with one queue each way (the kernel's cut from one per CPU waited for an RCU grace period). */
+Test(aks, pods_have_no_ipv6_and_veths_one_queue)
+{
+	static const char *const pods[] = {"a", "d"}; /* kubenet on cbr0; Azure CNI routed */
+	char *out;
+
+	for (size_t i = 0; i < sizeof(pods) / sizeof(pods[0]); i++) {
+		out = th_run(NULL, "ip -n vl-%s-%s -6 -o addr show dev eth0 2>&1 | wc -l", th_lab.name,
+			     pods[i]);
+		cr_expect_str_eq(out, "0\n", "pod %s has IPv6 addresses on eth0", pods[i]);
+		free(out);
+		out = th_run(NULL, "ip -n vl-%s-%s -d link show dev eth0 2>&1", th_lab.name, pods[i]);
+		cr_expect(strstr(out, "addrgenmode none"), "pod %s: %s", pods[i], out);
+		cr_expect(strstr(out, "numtxqueues 1 numrxqueues 1 "), "pod %s: %s", pods[i], out);
+		free(out);
+	}
+	/* the node ends and the fabric's NIC ends alike */
+	out = th_run(
+	    NULL,
+	    "ip -n vl-%s-fabric.v -d -o link show type veth 2>&1 | grep -vc 'numtxqueues 1 numrxqueues 1 '",
+	    th_lab.name);
+	cr_expect_str_eq(out, "0\n", "fabric veths with more than one queue: %s", out);
+	free(out);
+}
+
 Test(aks, azure_cni_pod_keeps_its_address_in_the_vnet)
 {
 	char *s = seen("d", "cg:80"), *pod = ip_of("\"d\"");
