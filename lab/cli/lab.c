@@ -17,6 +17,7 @@
 #include "vnetlab/nft.h"
 #include "vnetlab/ops.h"
 #include "vnetlab/plan.h"
+#include "vnetlab/rootless.h"
 #include "vnetlab/state.h"
 
 static const char *ep_nsg_name(const struct vl_lab *lab, const struct vl_endpoint *e)
@@ -131,6 +132,8 @@ static int down_one(const char *name)
 
 	if (!lab_arg_ok(name))
 		return EXIT_USAGE;
+	if (enter_lab(name))
+		return 1;
 	rc = vl_state_lock(name, &lock, &err);
 	if (rc) {
 		print_error(&err);
@@ -149,6 +152,12 @@ static int down_one(const char *name)
 	}
 	printf("lab %s is down\n", name);
 	return 0;
+}
+
+static int down_in(const char *name, void *arg)
+{
+	(void)arg;
+	return down_one(name);
 }
 
 int cmd_down(int argc, char **argv)
@@ -180,7 +189,7 @@ int cmd_down(int argc, char **argv)
 			return 1;
 		}
 		for (size_t i = 0; i < labs.n; i++)
-			rc |= down_one(labs.v[i]);
+			rc |= in_lab(labs.v[i], down_in, NULL);
 		vl_strv_free(&labs);
 		return rc;
 	}
@@ -204,26 +213,19 @@ int cmd_down(int argc, char **argv)
 	return lab_arg_ok(argv[optind]) ? down_one(argv[optind]) : 1;
 }
 
-int cmd_ls(int argc, char **argv)
+/* The labs of the current state root; user (or NULL) heads each row with its owner. */
+static int ls_root(const char *user, bool json, bool *first, bool *header)
 {
 	struct vl_strv labs = {0};
-	bool json = false;
-	int c;
 
-	optind = 1;
-	while ((c = getopt(argc, argv, "o:")) != -1)
-		if (c != 'o' || parse_output(optarg, &json))
-			return usage("ls");
-	if (optind != argc)
-		return usage("ls");
-	if (vl_state_list_labs(&labs)) {
-		fprintf(stderr, "vnetlab: cannot read %s\n", VL_STATE_ROOT);
-		return 1;
-	}
-	if (json)
-		printf("[");
-	else if (labs.n)
+	if (vl_state_list_labs(&labs))
+		return -1;
+	if (!json && labs.n && !*header) {
+		if (user)
+			printf("%-12s ", "USER");
 		printf("%-14s %-10s %-10s %s\n", "LAB", "STATUS", "ENDPOINTS", "SOURCE");
+		*header = true;
+	}
 	for (size_t i = 0; i < labs.n; i++) {
 		struct vl_error err = {0};
 		struct vl_lab *lab = NULL;
@@ -236,20 +238,74 @@ int cmd_ls(int argc, char **argv)
 		/* An up that was killed leaves state but no agent: `down` finishes it. */
 		status = vl_agent_running(dir) ? "up" : "broken";
 		if (json) {
-			printf("%s{\"name\":", i ? "," : "");
+			printf("%s{\"name\":", *first ? "" : ",");
 			json_str(stdout, labs.v[i]);
-			printf(",\"status\":\"%s\",\"endpoints\":%zu,\"source\":", status,
-			       lab ? lab->n_eps : 0);
+			if (user) {
+				printf(",\"user\":");
+				json_str(stdout, user);
+			}
+			printf(",\"status\":\"%s\",\"endpoints\":%zu,\"source\":", status, lab ? lab->n_eps : 0);
 			json_str(stdout, src);
 			printf("}");
 		} else {
+			if (user)
+				printf("%-12s ", user);
 			printf("%-14s %-10s %-10zu %s\n", labs.v[i], status, lab ? lab->n_eps : 0, src);
 		}
+		*first = false;
 		vl_lab_free(lab);
 	}
+	vl_strv_free(&labs);
+	return 0;
+}
+
+/* root's own labs, then every rootless user's (the two places their state can be). */
+static int ls_all_users(bool json, bool *first, bool *header)
+{
+	struct vl_strv roots = {0};
+	int rc = ls_root("root", json, first, header);
+
+	if (rc || vl_state_user_roots(&roots))
+		return -1;
+	for (size_t i = 0; i < roots.n; i++) {
+		char user[64];
+
+		if (vl_state_use_root(roots.v[i], user, sizeof(user)) == 0)
+			ls_root(user, json, first, header);
+	}
+	vl_state_use_root(NULL, NULL, 0);
+	vl_strv_free(&roots);
+	return 0;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"all-users", no_argument, NULL, 'A'}, {0}};
+	bool json = false, all = false, first = true, header = false;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		if (c == 'A')
+			all = true;
+		else if (c != 'o' || parse_output(optarg, &json))
+			return usage("ls");
+	}
+	if (optind != argc)
+		return usage("ls");
+	if (all && vl_rootless()) {
+		fprintf(stderr, "vnetlab: ls --all-users needs root (other users' labs are theirs alone)\n");
+		return EXIT_USAGE;
+	}
+	if (json)
+		printf("[");
+	rc = all ? ls_all_users(json, &first, &header) : ls_root(NULL, json, &first, &header);
 	if (json)
 		printf("]\n");
-	vl_strv_free(&labs);
+	if (rc) {
+		fprintf(stderr, "vnetlab: cannot read %s\n", vl_state_root());
+		return 1;
+	}
 	return 0;
 }
 
@@ -488,6 +544,8 @@ int cmd_exec(int argc, char **argv)
 			vl_ns_name(ns, argv[1], argv[2]);
 		vl_lab_free(lab);
 	}
+	if (enter_lab(argv[1]))
+		return 1;
 	rc = vl_netns_exec_enter(ns, why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "vnetlab: exec in %s: %s\n", ns, why);

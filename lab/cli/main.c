@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
+#include "vnetlab/rootless.h"
 #include "vnetlab/state.h"
 
 #ifndef VL_VERSION
@@ -68,12 +70,47 @@ int usage(const char *verb)
 
 int need_root(const char *verb)
 {
-	if (geteuid() == 0)
+	char why[512];
+
+	if (!vl_rootless() || !vl_userns_forbidden("/proc/sys", why, sizeof(why)))
 		return 0;
-	fprintf(stderr,
-		"vnetlab %s needs root: it creates network namespaces and enters them. Run it with sudo.\n",
-		verb);
+	fprintf(stderr, "vnetlab %s: %s\n", verb, why);
 	return EXIT_USAGE;
+}
+
+int enter_lab(const char *lab)
+{
+	struct vl_error err = {0};
+
+	if (!vl_state_enter_lab(lab, &err))
+		return 0;
+	print_error(&err);
+	return 1;
+}
+
+int in_lab(const char *lab, int (*fn)(const char *lab, void *arg), void *arg)
+{
+	pid_t pid;
+	int st;
+
+	if (!vl_rootless())
+		return fn(lab, arg);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		die_errno("fork", -errno);
+		return 1;
+	}
+	if (pid == 0) {
+		st = enter_lab(lab) ?: fn(lab, arg);
+		fflush(stdout);
+		_exit(st);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 void print_error(const struct vl_error *err)
@@ -281,6 +318,7 @@ const char *proto_lc(enum vl_proto p)
 
 int main(int argc, char **argv)
 {
+	vl_rootless(); /* decided before any namespace is joined */
 	if (argc < 2) {
 		help(stderr);
 		return EXIT_USAGE;

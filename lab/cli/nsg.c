@@ -229,6 +229,10 @@ static int nsg_rule(int argc, char **argv)
 		vl_rule_edit_clear(&e);
 		return EXIT_USAGE;
 	}
+	if (enter_lab(argv[2])) {
+		vl_rule_edit_clear(&e);
+		return 1;
+	}
 	e.nsg = strdup(argv[3]);
 	e.rule = strdup(argv[4]);
 	rc = vl_ops_edit_live(argv[2], &e, &lab, &err);
