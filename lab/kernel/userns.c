@@ -160,7 +160,7 @@ int vl_userns_create(uid_t uid, gid_t gid, const char *keep, char *why, size_t w
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) < 0) {
 		rc = -errno;
 		if (!vl_userns_forbidden("/proc/sys", why, why_len))
-			snprintf(why, why_len, "cannot create a user namespace: %s", strerror(errno));
+			snprintf(why, why_len, "cannot create a user namespace: %s", strerror(-rc));
 		return rc;
 	}
 	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
