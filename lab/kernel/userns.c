@@ -190,7 +190,9 @@ int vl_userns_join(int pidfd, char *why, size_t why_len)
 
 	if (!getcwd(cwd, sizeof(cwd)))
 		cwd[0] = '\0';
-	if (setns(pidfd, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) < 0) {
+	/* EINVAL: already in that user namespace (a vnetlab run from inside the lab): the rest only */
+	if (setns(pidfd, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) < 0 &&
+	    (errno != EINVAL || setns(pidfd, CLONE_NEWNS | CLONE_NEWNET) < 0)) {
 		int rc = -errno;
 
 		snprintf(why, why_len, "joining the lab's user, mount and network namespaces: %s", strerror(errno));
