@@ -10,6 +10,7 @@
 #include "helpers.h"
 #include "vnetlab/loader.h"
 #include "vnetlab/rootless.h"
+#include "vnetlab/state.h"
 
 struct vl_lab *th_load(const char *yaml)
 {
@@ -100,6 +101,11 @@ bool th_is_root(void)
 	return geteuid() == 0 || th_rootless();
 }
 
+const char *th_state_root(void)
+{
+	return vl_state_root();
+}
+
 void th_skip_rootless(const char *why)
 {
 	if (th_rootless())
@@ -144,10 +150,28 @@ static bool rewrite_one(char *cmd, size_t size, const char *pat, const char *the
 	return true;
 }
 
+/* ... and the state root's path is the user's own. */
+static void rewrite_root(char *cmd, size_t size)
+{
+	char out[8192], *p = cmd, *hit;
+	size_t n = 0;
+
+	while ((hit = strstr(p, VL_STATE_ROOT)) && n < sizeof(out)) {
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%.*s%s", (int)(hit - p), p, th_state_root());
+		p = hit + strlen(VL_STATE_ROOT);
+	}
+	if (p == cmd || n >= sizeof(out))
+		return;
+	snprintf(out + n, sizeof(out) - n, "%s", p);
+	if (strlen(out) < size)
+		memcpy(cmd, out, strlen(out) + 1);
+}
+
 static void rootless_rewrite(char *cmd, size_t size)
 {
 	rewrite_one(cmd, size, "ip netns exec vl-", "");
 	rewrite_one(cmd, size, "ip -n vl-", " ip");
+	rewrite_root(cmd, size);
 }
 
 char *th_json_get(const char *json, const char *key)

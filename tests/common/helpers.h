@@ -23,6 +23,8 @@ char *th_write_temp(const char *text);
 bool th_is_root(void);
 /* A rootless run: VNETLAB_TEST_ROOTLESS=1, and not root of the initial user namespace. */
 bool th_rootless(void);
+/* Where lab state lives for this run: /run/vnetlab, or the rootless user's own directory. */
+const char *th_state_root(void);
 /* Skip the test in a rootless run, saying why it cannot run there. */
 void th_skip_rootless(const char *why);
 /*
