@@ -8,11 +8,11 @@ VL=${1:-build/vnetlab}
 BASE=${BASELINE:-}
 BIN=$(dirname "$VL")/bench
 RUNS=${RUNS:-5}
-LABS="bench200 bench1k bench1v bench5v benchv100 benchs100 benchs1k benchs5k"
+LABS="bench200 bench1k bench1v bench5v benchv100 benchs100 benchs1k benchs5k benchr1k"
 tmp=$(mktemp -d /tmp/vnetlab-bench.XXXXXX)
 cleanup() {
 	local v l
-	for v in $VL $BASE; do
+	for v in $VL $BASE ${RL:-}; do
 		for l in $LABS; do $v down "$l" >/dev/null 2>&1 || true; done
 	done
 	rm -rf "$tmp"
@@ -150,6 +150,35 @@ done
 echo "verify 100 VMs ($flows flows, $dis disagreements): $(printf %s "$vs" | median) s"
 $VL down benchv100 >/dev/null
 sleep 1
+
+# Rootless against root mode: the same 1,000 VMs brought up by nobody (setpriv) in a user
+# namespace of its own (docs/rootless.md), rounds interleaved with root's. Skipped where
+# unprivileged user namespaces are refused.
+if setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Ur true 2>/dev/null; then
+	chmod 755 "$tmp"
+	mkdir -m 700 "$tmp/xdg" && chown 65534:65534 "$tmp/xdg"
+	cp "$VL" "$tmp/vnetlab" && chmod 755 "$tmp/vnetlab"
+	RL=$tmp/vl-rootless
+	printf '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR=%s %s "$@"\n' \
+		"$tmp/xdg" "$tmp/vnetlab" >"$RL"
+	chmod 755 "$RL"
+	{
+		echo "name: benchr1k"
+		echo "vnets: [{name: v, addressSpace: [10.231.0.0/16], subnets: [{name: s, addressPrefix: 10.231.0.0/18}]}]"
+		echo "vms:"
+		for i in $(seq 0 999); do echo "  - {name: vm$i, subnet: s}"; done
+	} >"$tmp/r1k.yaml"
+	chmod 644 "$tmp/r1k.yaml"
+	while read -r who up down rss; do
+		case $who in
+		root) echo "1,000 VMs, root mode:       up ${up} s   down ${down} s   (peak RSS of up: ${rss} KiB)"; rup=$up ;;
+		rootless) echo "1,000 VMs, rootless:        up ${up} s   down ${down} s   (peak RSS of up: ${rss} KiB; up $(awk -v a="$up" -v b="$rup" 'BEGIN {printf "%.2f", a / b}')x root's)" ;;
+		esac
+	done < <(RUNS=3 time_labs "root:$VL:$tmp/r1k.yaml:benchr1k" "rootless:$RL:$tmp/r1k.yaml:benchr1k")
+	sleep 2
+else
+	echo "rootless: skipped (unprivileged user namespaces are refused here)"
+fi
 
 # Up and down against the number of endpoints: 100 and 1,000 VMs (median of 3), 5,000 (one run:
 # it takes a while) unless BENCH_5K=0.

@@ -20,7 +20,7 @@
 static const struct cli_cmd cmds[] = {
     {"up", cmd_up, "up FILE [--name NAME] [--dry-run] [--quiet]", "build the lab of a topology file"},
     {"down", cmd_down, "down LAB | down FILE [--name NAME] | down --all", "remove a lab (idempotent)"},
-    {"ls", cmd_ls, "ls [-o table|json]", "list the labs that are up"},
+    {"ls", cmd_ls, "ls [-o table|json] [--all-users]", "list the labs that are up"},
     {"show", cmd_show, "show LAB|FILE [-o table|json]", "endpoints, addresses, NSG associations"},
     {"exec", cmd_exec, "exec LAB ENDPOINT -- CMD...", "run a command inside an endpoint"},
     {"probe", cmd_probe, "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o table|json]",
@@ -58,6 +58,8 @@ static void help(FILE *f)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  vnetlab %-10s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\nRun 'vnetlab VERB --help' for a verb's options and examples, 'man vnetlab' for more.\n");
+	fprintf(f, "Without root, labs are rootless: in namespaces of your own, state in %s (docs/rootless.md).\n",
+		vl_state_root());
 }
 
 int usage(const char *verb)
