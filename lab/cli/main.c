@@ -58,8 +58,11 @@ static void help(FILE *f)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  vnetlab %-10s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\nRun 'vnetlab VERB --help' for a verb's options and examples, 'man vnetlab' for more.\n");
-	fprintf(f, "Without root, labs are rootless: in namespaces of your own, state in %s (docs/rootless.md).\n",
-		vl_state_root());
+	if (vl_rootless())
+		fprintf(f, "Not root: your labs are rootless, in namespaces of your own, state in %s (docs/rootless.md).\n",
+			vl_state_root());
+	else
+		fprintf(f, "Run by any other user, vnetlab builds rootless labs, no sudo needed (docs/rootless.md).\n");
 }
 
 int usage(const char *verb)
