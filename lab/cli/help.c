@@ -37,7 +37,7 @@ static const struct {
 	   "Options:\n"
 	   "  -o table|json  output format (default: table)\n"
 	   "  --all-users    root only: also every user's rootless labs, with a USER column\n"
-	   "                 (found in /run/user/UID/vnetlab and /tmp/vnetlab-UID)\n\n"
+	   "                 (found in /run/user/UID/vnetlab and /tmp/vnetlab-UID; default: off)\n\n"
 	   "Examples:\n"
 	   "  vnetlab ls\n"
 	   "  vnetlab ls -o json\n"
