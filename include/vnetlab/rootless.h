@@ -35,8 +35,8 @@ bool vl_userns_forbidden(const char *procsys, char *buf, size_t len);
 
 /*
  * A new user namespace (uid -> 0, gid -> 0), mount namespace (a private tmpfs on /run/netns)
- * and an empty network namespace to return to, for this (single-threaded) process. keep is a directory that must stay visible
- * (the state root) when /run itself has to be covered. 0 or -errno, why says which step.
+ * and an empty network namespace to return to, for this (single-threaded) process. keep is a directory that
+ * must stay visible (the state root) when /run itself has to be covered. 0 or -errno, why says which step.
  */
 int vl_userns_create(uid_t uid, gid_t gid, const char *keep, char *why, size_t why_len);
 /* Join the user, mount and network namespaces of the process behind pidfd. 0 or -errno. */

@@ -50,19 +50,23 @@ bool vl_userns_forbidden(const char *procsys, char *buf, size_t len)
 	} knobs[] = {
 	    {"kernel/unprivileged_userns_clone", "kernel.unprivileged_userns_clone", 0,
 	     "sysctl -w kernel.unprivileged_userns_clone=1"},
-	    {"user/max_user_namespaces", "user.max_user_namespaces", 0, "sysctl -w user.max_user_namespaces=10000"},
-	    {"kernel/apparmor_restrict_unprivileged_userns", "kernel.apparmor_restrict_unprivileged_userns", 1,
-	     "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile allowing userns "
+	    {"user/max_user_namespaces", "user.max_user_namespaces", 0,
+	     "sysctl -w user.max_user_namespaces=10000"},
+	    {"kernel/apparmor_restrict_unprivileged_userns", "kernel.apparmor_restrict_unprivileged_userns",
+	     1,
+	     "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile allowing "
+	     "userns "
 	     "for vnetlab"},
 	};
 	long v;
 
 	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
 		if (!read_int(procsys, knobs[i].key, &v) && v == knobs[i].bad) {
-			snprintf(buf, len,
-				 "this host forbids unprivileged user namespaces (%s = %ld), which rootless labs "
-				 "need; an administrator can allow them (%s) or you can run vnetlab with sudo",
-				 knobs[i].name, v, knobs[i].fix);
+			snprintf(
+			    buf, len,
+			    "this host forbids unprivileged user namespaces (%s = %ld), which rootless labs "
+			    "need; an administrator can allow them (%s) or you can run vnetlab with sudo",
+			    knobs[i].name, v, knobs[i].fix);
 			return true;
 		}
 	return false;
@@ -195,7 +199,8 @@ int vl_userns_join(int pidfd, char *why, size_t why_len)
 	    (errno != EINVAL || setns(pidfd, CLONE_NEWNS | CLONE_NEWNET) < 0)) {
 		int rc = -errno;
 
-		snprintf(why, why_len, "joining the lab's user, mount and network namespaces: %s", strerror(errno));
+		snprintf(why, why_len, "joining the lab's user, mount and network namespaces: %s",
+			 strerror(errno));
 		return rc;
 	}
 	back_to(cwd);

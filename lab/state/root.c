@@ -168,15 +168,16 @@ int vl_state_enter_lab(const char *lab, struct vl_error *err)
 	if (!vl_rootless())
 		return 0;
 	if (!vl_lab_name_ok(lab)) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "invalid lab name: 1-%d characters of a-z and 0-9",
-			     VL_LAB_NAME_MAX);
+		vl_error_set(err, NULL, (struct vl_loc){0, 0},
+			     "invalid lab name: 1-%d characters of a-z and 0-9", VL_LAB_NAME_MAX);
 		return -EINVAL;
 	}
 	if (self.entered[0]) {
 		if (!strcmp(self.entered, lab))
 			return 0;
 		vl_error_set(err, NULL, (struct vl_loc){0, 0},
-			     "this process already works in rootless lab '%s'; one lab per process", self.entered);
+			     "this process already works in rootless lab '%s'; one lab per process",
+			     self.entered);
 		return -EXDEV;
 	}
 	rc = vl_state_root_ready();

@@ -58,10 +58,11 @@ __attribute__((format(printf, 4, 5))) static char *as(int uid, const char *xdg, 
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof(args), fmt, ap);
 	va_end(ap);
-	return th_run(st,
-		      "setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "
-		      "XDG_RUNTIME_DIR=%s %s %s 2>&1",
-		      uid, uid, xdg, th_vnetlab(), args);
+	return th_run(
+	    st,
+	    "setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "
+	    "XDG_RUNTIME_DIR=%s %s %s 2>&1",
+	    uid, uid, xdg, th_vnetlab(), args);
 }
 
 static void private_dir(char *buf, size_t len, const char *tag, int uid)
@@ -78,14 +79,16 @@ static void setup(void)
 
 	if (geteuid() != 0)
 		cr_skip_test("needs root (it runs labs as two other users)");
-	out = th_run(&st, "setpriv --reuid=%d --regid=%d --clear-groups test -x %s && echo ok", USER_A, USER_A,
-		     th_vnetlab());
+	out = th_run(&st, "setpriv --reuid=%d --regid=%d --clear-groups test -x %s && echo ok", USER_A,
+		     USER_A, th_vnetlab());
 	if (strcmp(out, "ok\n")) {
 		free(out);
-		cr_skip_test("nobody cannot run %s (a private source tree): make check-rootless stages one", th_vnetlab());
+		cr_skip_test("nobody cannot run %s (a private source tree): make check-rootless stages one",
+			     th_vnetlab());
 	}
 	free(out);
-	out = th_run(&st, "setpriv --reuid=%d --regid=%d --clear-groups unshare -Ur true 2>&1", USER_A, USER_A);
+	out =
+	    th_run(&st, "setpriv --reuid=%d --regid=%d --clear-groups unshare -Ur true 2>&1", USER_A, USER_A);
 	if (st) {
 		cr_skip_test("unprivileged user namespaces are refused here: %s", out);
 	}
@@ -178,10 +181,11 @@ Test(rootless, a_users_lab_leaves_the_host_alone_and_others_out)
 	out = as(USER_B, dir_a, &st, "probe %s vm1 vm2:80", lab);
 	cr_assert_neq(st, 0, "another user probed the lab: %s", out);
 	free(out);
-	out = th_run(&st,
-		     "p=$(cut -d' ' -f1 %s/vnetlab/%s/agent.pid); setpriv --reuid=%d --regid=%d --clear-groups "
-		     "nsenter -t $p -U -m -n --preserve-credentials true 2>&1",
-		     dir_a, lab, USER_B, USER_B);
+	out =
+	    th_run(&st,
+		   "p=$(cut -d' ' -f1 %s/vnetlab/%s/agent.pid); setpriv --reuid=%d --regid=%d --clear-groups "
+		   "nsenter -t $p -U -m -n --preserve-credentials true 2>&1",
+		   dir_a, lab, USER_B, USER_B);
 	cr_assert_neq(st, 0, "another user entered the lab's namespaces: %s", out);
 	free(out);
 	out = as(USER_A, dir_a, &st, "ls");
@@ -203,15 +207,18 @@ Test(rootless, root_lists_all_users_labs)
 	/* root finds a user's labs where they can be: /tmp/vnetlab-<uid> (no XDG_RUNTIME_DIR) here */
 	free(th_run(NULL, "mkdir -p /tmp/vnetlab-%d && chown %d /tmp/vnetlab-%d && chmod 700 /tmp/vnetlab-%d",
 		    USER_B, USER_B, USER_B, USER_B));
-	out = th_run(&st, "setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/bin:/bin %s up %s --quiet 2>&1",
-		     USER_B, USER_B, th_vnetlab(), file);
+	out = th_run(
+	    &st,
+	    "setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/bin:/bin %s up %s --quiet 2>&1",
+	    USER_B, USER_B, th_vnetlab(), file);
 	cr_assert_eq(st, 0, "rootless up in /tmp/vnetlab-<uid>: %s", out);
 	free(out);
 	out = th_run(&st, "%s ls --all-users 2>&1", th_vnetlab());
 	cr_assert_eq(st, 0, "%s", out);
 	cr_assert(strstr(out, "USER") && strstr(out, "65533") && strstr(out, lab), "ls --all-users: %s", out);
 	free(out);
-	out = th_run(&st, "setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/bin:/bin %s down %s 2>&1",
+	out = th_run(&st,
+		     "setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/bin:/bin %s down %s 2>&1",
 		     USER_B, USER_B, th_vnetlab(), lab);
 	cr_assert_eq(st, 0, "%s", out);
 	free(out);
@@ -225,13 +232,15 @@ Test(rootless, a_planted_state_directory_is_refused)
 
 	/* /tmp/vnetlab-<uid> made by someone else (root here), or a symlink: never used */
 	free(th_run(NULL, "rm -rf /tmp/vnetlab-%d; mkdir -m 700 /tmp/vnetlab-%d", USER_B, USER_B));
-	out = th_run(&st, "setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/bin:/bin %s up %s 2>&1",
+	out = th_run(&st,
+		     "setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/bin:/bin %s up %s 2>&1",
 		     USER_B, USER_B, th_vnetlab(), file);
 	cr_assert_neq(st, 0, "up used a directory root made: %s", out);
 	cr_assert(strstr(out, "/tmp/vnetlab-65533") && strstr(out, "not a directory of yours"), "%s", out);
 	free(out);
 	free(th_run(NULL, "rmdir /tmp/vnetlab-%d; ln -s %s /tmp/vnetlab-%d", USER_B, dir_b, USER_B));
-	out = th_run(&st, "setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/bin:/bin %s up %s 2>&1",
+	out = th_run(&st,
+		     "setpriv --reuid=%d --regid=%d --clear-groups env -i PATH=/usr/bin:/bin %s up %s 2>&1",
 		     USER_B, USER_B, th_vnetlab(), file);
 	cr_assert_neq(st, 0, "up followed a symlink: %s", out);
 	free(out);

@@ -39,7 +39,8 @@ ParameterizedTestParameters(rootless, forbidden)
 	    {"kernel/unprivileged_userns_clone", "1", ""},
 	    {"user/max_user_namespaces", "0", "user.max_user_namespaces"},
 	    {"user/max_user_namespaces", "63000", ""},
-	    {"kernel/apparmor_restrict_unprivileged_userns", "1", "kernel.apparmor_restrict_unprivileged_userns"},
+	    {"kernel/apparmor_restrict_unprivileged_userns", "1",
+	     "kernel.apparmor_restrict_unprivileged_userns"},
 	    {"kernel/apparmor_restrict_unprivileged_userns", "0", ""},
 	};
 
