@@ -3,10 +3,12 @@ CC      ?= gcc
 BUILD   ?= build
 PREFIX  ?= /usr/local
 VERSION ?= 0.2.0
-PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libpcap
+PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libpcap libgvc
 DEB_PKGS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-            libyaml-dev libcriterion-dev libpcap-dev tcpdump iproute2 util-linux iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
+            libyaml-dev libcriterion-dev libpcap-dev libgraphviz-dev libxml2-dev tcpdump iproute2 util-linux iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
 
+# Only the tests read XML (the SVG of `graph`).
+TEST_PKGS := libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Werror
@@ -30,7 +32,7 @@ LAB_BINS  := $(LAB_SRCS:tests/%.c=$(BUILD)/tests/%)
 # Objects are prerequisites of pattern rules only; keep them between runs.
 .SECONDARY:
 
-.PHONY: all deps install check check-unit check-lab check-rootless check-san check-fuzz contract demo bench fuzz clean format
+.PHONY: all deps install check check-unit check-lab check-rootless check-san check-fuzz contract demo bench fuzz clean format diagrams
 
 all: $(BUILD)/vnetlab
 
@@ -59,12 +61,24 @@ $(BUILD)/vnetlab: $(CLI_OBJS) $(BUILD)/libvnetlab.a
 $(BUILD)/tests/%: tests/%.c $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(wildcard include/vnetlab/*.h) $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_COMMON_OBJS) $(BUILD)/libvnetlab.a $(LDLIBS) -lcriterion
+	@$(CC) $(CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) -Itests -o $@ $< $(TEST_COMMON_OBJS) \
+		$(BUILD)/libvnetlab.a $(LDLIBS) $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -lcriterion
 
 install: $(BUILD)/vnetlab
 	install -D -m 0755 $(BUILD)/vnetlab $(DESTDIR)$(PREFIX)/bin/vnetlab
 	install -D -m 0644 docs/vnetlab.1 $(DESTDIR)$(PREFIX)/share/man/man1/vnetlab.1
 	install -D -m 0644 docs/vnetlab.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vnetlab
+
+# docs/diagrams/NAME.svg for every shipped topology (workshop files as workshop-NAME), drawn by
+# `vnetlab graph` itself (Graphviz's layout in-process). Rerun when a topology or the graph changes.
+DIAGRAM_SRCS := $(sort $(wildcard topologies/*.yaml)) $(sort $(wildcard topologies/workshop/*.yaml))
+diagrams: $(BUILD)/vnetlab
+	@mkdir -p docs/diagrams
+	@set -e; for t in $(DIAGRAM_SRCS); do \
+		n=$$(echo "$${t#topologies/}" | sed 's,/,-,g; s,\.yaml$$,,'); \
+		echo "  GRAPH   docs/diagrams/$$n.svg"; \
+		$(BUILD)/vnetlab graph "$$t" -o "docs/diagrams/$$n.svg"; \
+	done
 
 # Pure tests: no root needed.
 check-unit: $(UNIT_BINS) $(BUILD)/vnetlab
@@ -92,6 +106,7 @@ check-san:
 		check-unit check-lab
 check-san: export ASAN_OPTIONS = detect_leaks=1:abort_on_error=1
 check-san: export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
+check-san: export LSAN_OPTIONS = suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
 check: deps
 	$(MAKE) all check-unit check-lab

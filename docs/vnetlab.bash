@@ -22,11 +22,21 @@ _vnetlab()
 	# positional words before the cursor, options and their values left out
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		--name | --checks | -o | --output | --proto | --protocol | --timeout | --interval | --source-port) ((i++)) ;;
+		--name | --checks | -o | --output | --proto | --protocol | --timeout | --interval | --source-port | --format) ((i++)) ;;
 		-*) ;;
 		*) args+=("${COMP_WORDS[i]}") ;;
 		esac
 	done
+	if [ "$verb" = graph ]; then
+		case $prev in
+		-o)
+			COMPREPLY=($(compgen -f -- "$cur"))
+			return ;;
+		--format)
+			COMPREPLY=($(compgen -W "dot mermaid svg" -- "$cur"))
+			return ;;
+		esac
+	fi
 	case $prev in
 	--checks)
 		COMPREPLY=($(compgen -f -X '!*.y*ml' -- "$cur") $(compgen -d -- "$cur"))
@@ -56,6 +66,7 @@ _vnetlab()
 		run) words="--name --keep --checks" ;;
 		probe) words="--proto --timeout -o" ;;
 		explain) words="--proto --source-port -o" ;;
+		graph) words="--format -o" ;;
 		nsg) words="--include-default -o --priority --access --direction --protocol --source-address-prefixes
 			--source-port-ranges --destination-address-prefixes --destination-port-ranges --description" ;;
 		*) words="-o" ;;

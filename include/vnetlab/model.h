@@ -193,6 +193,88 @@ struct vl_container_group {
 
 enum vl_plugin { VL_PLUGIN_KUBENET, VL_PLUGIN_AZURE };
 
+/* Kubernetes labels (metadata.labels): key=value pairs, keys unique. */
+struct vl_label {
+	char *key;
+	char *value;
+};
+
+struct vl_labels {
+	struct vl_label *v;
+	size_t n;
+};
+
+/* A label selector: matchLabels AND every matchExpressions entry (spec 16.1). */
+enum vl_sel_op { VL_SEL_IN, VL_SEL_NOT_IN, VL_SEL_EXISTS, VL_SEL_DOES_NOT_EXIST };
+
+struct vl_sel_expr {
+	char *key;
+	enum vl_sel_op op;
+	struct vl_strv values; /* In / NotIn */
+};
+
+struct vl_selector {
+	struct vl_labels match; /* matchLabels */
+	struct vl_sel_expr *exprs;
+	size_t n_exprs;
+	/* An empty selector ({}) selects everything; `present` false means the field was absent. */
+	bool present;
+};
+
+/* A Kubernetes namespace of a cluster: its name and labels (kubernetes.io/metadata.name=<name> always). */
+struct vl_k8s_ns {
+	char *name;
+	struct vl_labels labels;
+	struct vl_loc loc;
+};
+
+/* NetworkPolicy enforcement of a cluster (--network-policy). */
+enum vl_netpol_engine { VL_NETPOL_NONE, VL_NETPOL_AZURE, VL_NETPOL_CALICO };
+
+/* A port of a NetworkPolicy rule: numeric (port..end_port) or named (a containerPort name). */
+struct vl_np_port {
+	enum vl_proto proto; /* TCP (default), UDP; SCTP is refused */
+	uint16_t port;	     /* 0 with name NULL: every port of proto */
+	uint16_t end_port;   /* endPort; 0 = port only */
+	char *name;	     /* named port, or NULL */
+	struct vl_loc loc;
+};
+
+/* One peer (`from`/`to` entry): podSelector and/or namespaceSelector in ONE peer, or an ipBlock. */
+struct vl_np_peer {
+	struct vl_selector pods;       /* podSelector (present or not) */
+	struct vl_selector namespaces; /* namespaceSelector (present or not) */
+	bool is_block;
+	struct vl_prefix block; /* ipBlock.cidr */
+	struct vl_prefix *except;
+	size_t n_except;
+	struct vl_loc loc;
+};
+
+/* One ingress or egress rule. n_peers 0 with peers_present false: every peer; ports likewise. */
+struct vl_np_rule {
+	struct vl_np_peer *peers;
+	size_t n_peers;
+	bool peers_present;
+	struct vl_np_port *ports;
+	size_t n_ports;
+	bool ports_present;
+	struct vl_loc loc;
+};
+
+/* A NetworkPolicy (networking.k8s.io/v1). */
+struct vl_netpol {
+	char *name;
+	char *ns;		 /* metadata.namespace; default "default" */
+	struct vl_selector pods; /* spec.podSelector ({} = every pod of ns) */
+	bool ingress, egress;	 /* policyTypes (defaults per spec 16.1) */
+	struct vl_np_rule *in;
+	size_t n_in;
+	struct vl_np_rule *out;
+	size_t n_out;
+	struct vl_loc loc;
+};
+
 struct vl_pod_spec {
 	char *name;
 	int replicas; /* 0: omitted, one pod named `name`; N: pods name-0 … name-(N-1) */
@@ -200,6 +282,9 @@ struct vl_pod_spec {
 	enum vl_app app;
 	uint16_t *ports;
 	size_t n_ports;
+	char **port_names; /* n_ports entries, each a containerPort name or NULL; NULL if none named */
+	char *ns;	   /* Kubernetes namespace; "default" when not given */
+	struct vl_labels labels; /* metadata.labels; inline pods without labels carry app=<name> */
 	struct vl_loc loc;
 };
 
@@ -258,6 +343,11 @@ struct vl_aks {
 	struct vl_service *services;
 	size_t n_services;
 	bool made_node_nsg; /* node_nsg was created for its LoadBalancer rules */
+	struct vl_k8s_ns *namespaces; /* every namespace named by a pod, policy or Namespace object */
+	size_t n_namespaces;
+	enum vl_netpol_engine netpol; /* networkPolicy; default none */
+	struct vl_netpol *policies;
+	size_t n_policies;
 	struct vl_loc loc;
 };
 
@@ -458,6 +548,21 @@ void vl_lab_free(struct vl_lab *lab);
 void vl_rule_clear(struct vl_rule *r);		 /* frees a rule's members, not the rule */
 void vl_rule_edit_clear(struct vl_rule_edit *e); /* frees an edit's members */
 void vl_strv_free(struct vl_strv *sv);
+
+/* Kubernetes objects (model/k8s.c). The free functions release members, not the struct. */
+void vl_labels_free(struct vl_labels *l);
+void vl_selector_free(struct vl_selector *s);
+void vl_netpol_free(struct vl_netpol *p);
+void vl_k8s_ns_free(struct vl_k8s_ns *n);
+/* Add key=value (replacing the value of an existing key); 0 or -ENOMEM. */
+int vl_labels_set(struct vl_labels *l, const char *key, const char *value);
+/* The value of key, or NULL. */
+const char *vl_labels_get(const struct vl_labels *l, const char *key);
+/* Does selector s select an object with labels l? An absent selector selects nothing;
+ * an empty one ({}) selects everything (Kubernetes' LabelSelector semantics). */
+bool vl_selector_matches(const struct vl_selector *s, const struct vl_labels *l);
+/* The cluster's namespace named name, or NULL. */
+const struct vl_k8s_ns *vl_aks_find_ns(const struct vl_aks *a, const char *name);
 int vl_strv_push(struct vl_strv *sv, const char *s);
 
 /* Lookups by name; return the index or VL_NONE. A subnet may be named

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* up, down, ls, show, exec, validate, graph. */
+/* up, down, ls, show, exec, validate. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -575,56 +575,6 @@ int cmd_validate(int argc, char **argv)
 	    "%zu scenario steps\n",
 	    argv[1], lab->name, lab->n_vnets, lab->n_subnets, lab->n_nsgs, rules, lab->n_eps, lab->n_checks,
 	    lab->n_steps);
-	vl_lab_free(lab);
-	return 0;
-}
-
-int cmd_graph(int argc, char **argv)
-{
-	char a[VL_PREFIX_STRLEN];
-	struct vl_lab *lab;
-
-	if (argc != 2)
-		return usage("graph");
-	lab = load_lab_or_file(argv[1], NULL);
-	if (!lab)
-		return 1;
-	printf("graph \"%s\" {\n  node [shape=box];\n", lab->name);
-	for (size_t i = 0; i < lab->n_subnets; i++) {
-		const struct vl_subnet *s = &lab->subnets[i];
-
-		printf("  \"subnet:%s/%s\" [shape=ellipse,label=\"%s\\n%s%s%s\"];\n", lab->vnets[s->vnet].name, s->name,
-		       s->name, vl_prefix_fmt(s->prefix, a), s->nsg != VL_NONE ? "\\nNSG " : "",
-		       s->nsg != VL_NONE ? lab->nsgs[s->nsg].name : "");
-	}
-	for (size_t v = 0; v < lab->n_vnets; v++)
-		for (size_t i = 0; i < lab->vnets[v].n_peerings; i++)
-			if ((size_t)lab->vnets[v].peerings[i].remote > v &&
-			    lab->eff->peer_state[v][i] == VL_PEER_CONNECTED)
-				printf("  \"vnet:%s\" -- \"vnet:%s\" [style=dashed,label=\"peering\"];\n",
-				       lab->vnets[v].name, lab->vnets[lab->vnets[v].peerings[i].remote].name);
-	for (size_t i = 0; i < lab->n_subnets; i++)
-		printf("  \"subnet:%s/%s\" -- \"vnet:%s\";\n", lab->vnets[lab->subnets[i].vnet].name,
-		       lab->subnets[i].name, lab->vnets[lab->subnets[i].vnet].name);
-	for (size_t c = 0; c < lab->n_connections; c++)
-		printf("  \"vnet:%s\" -- \"onprem:%s\" [label=\"%s\"];\n",
-		       lab->vnets[lab->gateways[lab->connections[c].gateway].vnet].name,
-		       lab->local_gateways[lab->connections[c].local_gateway].name, lab->connections[c].name);
-	for (size_t i = 0; i < lab->n_eps; i++) {
-		const struct vl_endpoint *e = &lab->eps[i];
-
-		printf("  \"%s\" [label=\"%s\\n%s\"];\n", e->name, e->name, vl_ip_fmt(e->ip, a));
-		if (e->kind == VL_EP_POD)
-			printf("  \"%s\" -- \"%s\";\n", e->name, lab->eps[e->node].name);
-		else if (e->kind == VL_EP_INTERNET)
-			printf("  \"%s\" -- \"internet\";\n", e->name);
-		else if (e->kind == VL_EP_ONPREM)
-			printf("  \"%s\" -- \"onprem:%s\";\n", e->name, lab->local_gateways[e->owner].name);
-		else
-			printf("  \"%s\" -- \"subnet:%s/%s\";\n", e->name, lab->vnets[lab->subnets[e->subnet].vnet].name,
-			       lab->subnets[e->subnet].name);
-	}
-	printf("}\n");
 	vl_lab_free(lab);
 	return 0;
 }

@@ -47,7 +47,8 @@ static const struct cli_cmd cmds[] = {
     {"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
     {"capture", cmd_capture, "capture LAB ENDPOINT [-w FILE] [--count N] [--filter EXPR] [--timeout MS]",
      "capture packets on an endpoint's eth0 (libpcap; -w: a pcap file)"},
-    {"graph", cmd_graph, "graph LAB|FILE", "the topology as a Graphviz dot graph"},
+    {"graph", cmd_graph, "graph LAB|FILE [--format dot|mermaid|svg] [-o FILE]",
+     "a picture of the lab: VNets, subnets, NSGs, peerings, gateways (dot, mermaid, SVG)"},
     {"complete", cmd_complete, "complete labs | complete endpoints|nsgs|checks LAB|FILE | complete rules LAB|FILE NSG",
      "words for shell completion"},
 };

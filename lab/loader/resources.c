@@ -410,9 +410,26 @@ static int no_vnet_overlap(struct tl *t, const struct ynode *at, const char *wha
 	return 0;
 }
 
+/* An inline pod's Kubernetes namespace (default "default") and labels (default app=<name>). */
+static int pod_meta(struct tl *t, const struct ynode *m, struct vl_aks *a, struct vl_pod_spec *p)
+{
+	const struct ynode *n = ld_get(m, "namespace");
+	int r;
+
+	if (n && (r = ld_str(&t->c, n, "namespace", &p->ns)))
+		return r;
+	if (!p->ns && !(p->ns = strdup("default")))
+		return -ENOMEM;
+	if ((r = tl_k8s_ns(t, a, p->ns, n ? n : m, NULL)))
+		return r;
+	if ((n = ld_get(m, "labels")) && !n->null)
+		return tl_labels(t, n, "labels", &p->labels);
+	return vl_labels_set(&p->labels, "app", p->name);
+}
+
 static int pods(struct tl *t, const struct ynode *seq, struct vl_aks *a)
 {
-	static const char *const keys[] = {"name", "replicas", "node", "app", "ports", NULL};
+	static const char *const keys[] = {"name", "replicas", "node", "app", "ports", "labels", "namespace", NULL};
 	int *on_node, spread = 0, r = 0;
 	char name[VL_ENDPOINT_NAME_MAX + 16];
 
@@ -453,6 +470,8 @@ static int pods(struct tl *t, const struct ynode *seq, struct vl_aks *a)
 			break;
 		}
 		if ((r = tl_app_ports(t, m, &p->app, &p->ports, &p->n_ports)))
+			break;
+		if ((r = pod_meta(t, m, a, p)))
 			break;
 		int reps = p->replicas ? p->replicas : 1;
 		for (int k = 0; k < reps && !r; k++) {

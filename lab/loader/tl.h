@@ -99,6 +99,15 @@ int tl_nat_gateway(struct tl *t, const struct ynode *m, struct vl_subnet *s);
 int tl_aks_outbound(struct tl *t, const struct ynode *m, struct vl_aks *a);
 /* services: of a cluster (its pods and serviceCidr known). */
 int tl_services(struct tl *t, const struct ynode *m, struct vl_aks *a);
+
+/* ---- k8s.c: Kubernetes fields ---- */
+
+/* metadata.labels (a map of string to string, Kubernetes' syntax) into *out. */
+int tl_labels(struct tl *t, const struct ynode *n, const char *what, struct vl_labels *out);
+/* A LabelSelector (matchLabels, matchExpressions); sets out->present. */
+int tl_selector(struct tl *t, const struct ynode *n, const char *what, struct vl_selector *out);
+/* The cluster's namespace `name`, added (labelled kubernetes.io/metadata.name) if new; *idx its index. */
+int tl_k8s_ns(struct tl *t, struct vl_aks *a, const char *name, const struct ynode *at, int *idx);
 /* ---- asg.c ---- */
 /* serviceTags and applicationSecurityGroups: before the NSGs, whose rules name them. */
 int tl_service_tags(struct tl *t, const struct ynode *root);

@@ -226,10 +226,23 @@ void vl_lab_free(struct vl_lab *lab)
 		struct vl_aks *a = &lab->aks[i];
 
 		for (size_t j = 0; j < a->n_pods; j++) {
-			free(a->pods[j].name);
-			free(a->pods[j].ports);
+			struct vl_pod_spec *p = &a->pods[j];
+
+			free(p->name);
+			for (size_t k = 0; p->port_names && k < p->n_ports; k++)
+				free(p->port_names[k]);
+			free(p->port_names);
+			free(p->ports);
+			free(p->ns);
+			vl_labels_free(&p->labels);
 		}
 		free(a->pods);
+		for (size_t j = 0; j < a->n_namespaces; j++)
+			vl_k8s_ns_free(&a->namespaces[j]);
+		free(a->namespaces);
+		for (size_t j = 0; j < a->n_policies; j++)
+			vl_netpol_free(&a->policies[j]);
+		free(a->policies);
 		for (size_t j = 0; j < a->n_services; j++) {
 			struct vl_service *sv = &a->services[j];
 
