@@ -17,8 +17,9 @@
 #include "vnetlab/model.h"
 
 /*
- * True when this process is not root of the initial user namespace (decided once, at the
- * first call, so it stays true after joining a lab's user namespace, where we are uid 0).
+ * True when this process is not root: euid is not 0, or it is uid 0 of a user namespace that maps
+ * that one id (a rootless lab's). Root of a container's user namespace (a range mapped) is root.
+ * Decided once, at the first call, so it stays true after joining a lab's user namespace.
  */
 bool vl_rootless(void);
 /* The uid and gid outside every user namespace (the user who ran vnetlab). */

@@ -32,22 +32,23 @@ static struct {
 	char entered[VL_LAB_NAME_MAX + 1];
 } self;
 
-/* The outer id that maps to inner in a /proc/self/{uid,gid}_map; inner itself for the identity. */
-static unsigned outer_id(const char *file, unsigned inner, bool *initial)
+/*
+ * The outer id that maps to inner in a /proc/self/{uid,gid}_map (inner itself for the identity);
+ * *single: inner's range maps that one id alone, as a rootless lab's "0 <uid> 1" does.
+ */
+static unsigned outer_id(const char *file, unsigned inner, bool *single)
 {
 	unsigned in, out, count, res = inner;
 	char buf[512];
 	FILE *f = fopen(file, "re");
 
-	*initial = true;
+	*single = false;
 	if (!f)
 		return inner;
 	while (fgets(buf, sizeof(buf), f))
-		if (sscanf(buf, "%u %u %u", &in, &out, &count) == 3) {
-			if (!(in == 0 && out == 0 && count == 4294967295u))
-				*initial = false;
-			if (inner >= in && inner - in < count)
-				res = out + (inner - in);
+		if (sscanf(buf, "%u %u %u", &in, &out, &count) == 3 && inner >= in && inner - in < count) {
+			res = out + (inner - in);
+			*single = count == 1;
 		}
 	fclose(f);
 	return res;
@@ -56,14 +57,22 @@ static unsigned outer_id(const char *file, unsigned inner, bool *initial)
 static void decide(void)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	bool init_u, init_g;
+	bool single_u, single_g;
 
 	if (self.known)
 		return;
 	self.known = true;
-	self.uid = outer_id("/proc/self/uid_map", geteuid(), &init_u);
-	self.gid = outer_id("/proc/self/gid_map", getegid(), &init_g);
-	self.rootless = !init_u || self.uid != 0;
+	/*
+	 * Root of a container's user namespace (a range of ids mapped) keeps root mode, as before;
+	 * uid 0 of a single-id map is a user inside a rootless lab (vnetlab run from vnetlab exec).
+	 */
+	self.uid = outer_id("/proc/self/uid_map", geteuid(), &single_u);
+	self.gid = outer_id("/proc/self/gid_map", getegid(), &single_g);
+	self.rootless = geteuid() != 0 || (single_u && self.uid != 0);
+	if (!self.rootless) {
+		self.uid = geteuid();
+		self.gid = getegid();
+	}
 	if (!self.rootless)
 		snprintf(self.root, sizeof(self.root), "%s", VL_STATE_ROOT);
 	else if (xdg && xdg[0] == '/' && strlen(xdg) + strlen("/vnetlab") <= ROOT_MAX)
