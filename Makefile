@@ -5,7 +5,7 @@ PREFIX  ?= /usr/local
 VERSION ?= 0.2.0
 PKGS    := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libpcap libgvc jansson
 DEB_PKGS := gcc make pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-            libyaml-dev libjansson-dev libcriterion-dev libpcap-dev libgraphviz-dev libxml2-dev tcpdump iproute2 iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
+            libyaml-dev libjansson-dev libcriterion-dev libpcap-dev libgraphviz-dev libxml2-dev tcpdump iproute2 util-linux iputils-ping nftables curl python3 clang libclang-rt-14-dev time dnsutils
 
 # Only the tests read XML (the SVG of `graph`).
 TEST_PKGS := libxml-2.0
@@ -32,7 +32,7 @@ LAB_BINS  := $(LAB_SRCS:tests/%.c=$(BUILD)/tests/%)
 # Objects are prerequisites of pattern rules only; keep them between runs.
 .SECONDARY:
 
-.PHONY: all deps install check check-unit check-lab check-san check-fuzz contract demo bench fuzz clean format diagrams
+.PHONY: all deps install check check-unit check-lab check-rootless check-san check-fuzz contract demo bench fuzz clean format diagrams
 
 all: $(BUILD)/vnetlab
 
@@ -89,6 +89,11 @@ check-lab: $(LAB_BINS) $(BUILD)/vnetlab
 	@if [ "$$(id -u)" != 0 ]; then echo "check-lab: skipped (needs root)"; exit 0; fi; \
 	set -e; for t in $(LAB_BINS); do echo "== $$t"; VNETLAB=$(BUILD)/vnetlab $$t --jobs 1; done
 
+# The lab tests (and the contract's nsg and routing groups) again as an unprivileged user
+# (nobody, when make runs as root) against rootless labs: see docs/rootless.md.
+check-rootless: $(LAB_BINS) $(BUILD)/vnetlab
+	bash tests/rootless/run.sh $(BUILD) $(LAB_BINS)
+
 contract: $(BUILD)/vnetlab
 	@if [ "$$(id -u)" != 0 ]; then echo "contract: skipped (needs root)"; exit 0; fi; \
 	bash ../shared/acceptance/contract.sh all $(BUILD)/vnetlab
@@ -106,6 +111,7 @@ check-san: export LSAN_OPTIONS = suppressions=$(CURDIR)/tests/lsan.supp:print_su
 check: deps
 	$(MAKE) all check-unit check-lab
 	@if [ -d ../shared/acceptance ]; then $(MAKE) contract; fi
+	$(MAKE) check-rootless
 	$(MAKE) check-san
 	$(MAKE) check-fuzz
 

@@ -26,8 +26,9 @@ for k in $(seq 0 $((N_LABS - 1))); do LABS+=" bw$k"; done
 cleanup() {
 	local v l
 	for v in $VL $BASE; do
-		for l in $LABS; do $v down "$l" >/dev/null 2>&1 || true; done
+		for l in $LABS benchr1k; do $v down "$l" >/dev/null 2>&1 || true; done
 	done
+	[ -x "${RL:-}" ] && "$RL" down benchr1k >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -242,6 +243,34 @@ sleep 1
 row "agent RSS, 1,000-endpoint lab" "$(mib "$(agent_rss ba1k)")" "< 32 MiB"
 $VL down ba1k >/dev/null
 settle
+
+# -- rootless against root mode: the same 1,000 VMs brought up by nobody (setpriv) in a user
+# namespace of its own (docs/rootless.md), rounds interleaved with root's. Skipped where
+# unprivileged user namespaces are refused.
+if setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Ur true 2>/dev/null; then
+	say "rootless"
+	chmod 755 "$tmp"
+	mkdir -m 700 "$tmp/xdg" && chown 65534:65534 "$tmp/xdg"
+	cp "$VL" "$tmp/vnetlab" && chmod 755 "$tmp/vnetlab"
+	RL=$tmp/vl-rootless
+	printf '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin XDG_RUNTIME_DIR=%s %s "$@"\n' \
+		"$tmp/xdg" "$tmp/vnetlab" >"$RL"
+	chmod 755 "$RL"
+	gen_vms benchr1k 1000 >"$tmp/r1k.yaml"
+	chmod 644 "$tmp/r1k.yaml"
+	rup='' rlu='' rld=''
+	while read -r who up down _; do
+		case $who in
+		root) rup=$up ;;
+		rootless) rlu=$up rld=$down ;;
+		esac
+	done < <(R=3 time_labs "root:$VL:$tmp/r1k.yaml:benchr1k" "rootless:$RL:$tmp/r1k.yaml:benchr1k")
+	row "up, 1,000 VMs rootless" "$(sec "$rlu")" "<= 1.2x root" "" "" \
+		"root mode in the same rounds: $(sec "$rup"); $(awk -v a="$rlu" -v b="$rup" 'BEGIN {printf "%.2f", a / b}')x"
+	row "down, 1,000 VMs rootless" "$(sec "$rld")"
+else
+	say "rootless: skipped (unprivileged user namespaces are refused here)"
+fi
 
 # -- nftables: a 1,000-rule NSG committed, and a one-rule live edit (medians of 10 in nft_bench)
 if [ -x "$BIN/nft_bench" ]; then

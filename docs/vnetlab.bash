@@ -64,6 +64,7 @@ _vnetlab()
 		case $verb in
 		up) words="--name --dry-run --quiet" ;;
 		down) words="--name --all" ;;
+		ls) words="-o --all-users" ;;
 		check) words="--checks --name -o" ;;
 		score) words="--checks --all -o --watch --interval" ;;
 		run) words="--name --keep --checks" ;;

@@ -36,6 +36,11 @@ int vl_agent_start(const struct vl_lab *lab, const char *dir, char *why, size_t 
  * SIGKILL.
  */
 int vl_agent_stop(const char *dir);
+/*
+ * A pidfd of the agent that holds dir/agent.pid, once its pid and start time match the record
+ * (rootless labs join its namespaces through it). -ESRCH when no such agent runs.
+ */
+int vl_agent_pidfd(const char *dir, int *pidfd);
 /* Does a process hold dir/agent.pid's lock (an agent may run)? */
 bool vl_agent_running(const char *dir);
 /* "<pid> <start time>\n" as agent.pid holds it. 0 or -EINVAL. */

@@ -10,6 +10,7 @@
  * Commands on one lab are serialised by an flock on /run/vnetlab/.<lab>.lock,
  * which exists only while a command holds it or the lab is up.
  * Everything is root's alone: /run/vnetlab and each lab's directory 0700, files 0600.
+ * A rootless user's labs live the same way under vl_state_root(), private to that user.
  */
 #ifndef VNETLAB_STATE_H
 #define VNETLAB_STATE_H
@@ -18,7 +19,19 @@
 
 #include "vnetlab/model.h"
 
-#define VL_STATE_ROOT "/run/vnetlab"
+#define VL_STATE_ROOT "/run/vnetlab" /* root's; a rootless user's is elsewhere (vl_state_root) */
+
+/* VL_STATE_ROOT for root, the user's own directory for a rootless user (rootless.h). */
+const char *vl_state_root(void);
+/*
+ * For root's `ls --all-users`: the state roots of rootless users (/run/user/<uid>/vnetlab,
+ * /tmp/vnetlab-<uid>: directories owned by that uid, not symlinks), and a switch of
+ * vl_state_root() to one of them (user gets its owner's name) or back (NULL). Read-only use.
+ */
+int vl_state_user_roots(struct vl_strv *out);
+int vl_state_use_root(const char *root, char *user, size_t len);
+/* A sentence for a failure of the state root's checks (-EPERM: not the user's own, private). */
+const char *vl_state_root_problem(int rc, char *buf, size_t len);
 
 #define VL_FILE_MAX (16u << 20) /* topology files and state files: 16 MiB at most */
 

@@ -243,6 +243,43 @@ static int stop_unlocked(int fd)
 	return stop_pid(pid, want);
 }
 
+int vl_agent_pidfd(const char *dir, int *pidfd)
+{
+	unsigned long long want = 0, start = 0;
+	char path[4096];
+	pid_t holder, pid = 0;
+	int fd, rc = -ESRCH;
+
+	pidfile_path(path, sizeof(path), dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	holder = lock_holder(fd);
+	if (holder <= 0) {
+		close(fd);
+		return holder < 0 ? holder : -ESRCH;
+	}
+	for (int i = 0; i < 100; i++) {
+		rc = read_record(fd, &pid, &want);
+		if (!rc && pid == holder)
+			break;
+		usleep(2000);
+	}
+	close(fd);
+	if (rc || pid != holder)
+		return -ESRCH;
+	*pidfd = pidfd_open(holder, 0);
+	if (*pidfd < 0)
+		return -ESRCH;
+	/* checked after the pidfd is open: it cannot name a recycled pid */
+	if (vl_proc_start_time(holder, &start) || start != want) {
+		close(*pidfd);
+		*pidfd = -1;
+		return -ESRCH;
+	}
+	return 0;
+}
+
 int vl_agent_stop(const char *dir)
 {
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};

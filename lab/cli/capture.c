@@ -247,6 +247,8 @@ int cmd_capture(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (enter_lab(a.lab))
+		goto out;
 	rc = vl_netns_exec_enter(ns, why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "vnetlab: capture in %s: %s\n", ns, why);

@@ -297,6 +297,10 @@ int build_lab(const struct vl_lab *lab, const char *path, const char *content, s
 	sigset_t block, old;
 	int rc, lock;
 
+	if (enter_lab(lab->name)) {
+		free(abs);
+		return 1;
+	}
 	if (isatty(STDOUT_FILENO) && lab->n_eps >= PROGRESS_MIN_NS)
 		vl_ops_on_progress(vl_ops_progress, lab->name);
 	rc = vl_state_lock(lab->name, &lock, &err);
@@ -441,6 +445,10 @@ int cmd_check(int argc, char **argv)
 			return 1;
 		vl_imports_free(&imports);
 		free(content);
+		if (enter_lab(lab->name)) {
+			vl_lab_free(lab);
+			return 1;
+		}
 		if (!vl_state_exists(lab->name)) {
 			/* Not up yet: build it for the checks and remove it afterwards. */
 			char labname[VL_LAB_NAME_MAX + 1];
@@ -459,6 +467,10 @@ int cmd_check(int argc, char **argv)
 		}
 	} else {
 		lab = load_lab_or_file(target, NULL);
+		if (lab && enter_lab(lab->name)) {
+			vl_lab_free(lab);
+			return 1;
+		}
 	}
 	if (!lab)
 		return 1;

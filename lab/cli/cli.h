@@ -43,8 +43,18 @@ int cmd_flows(int argc, char **argv);
 
 /* Prints "usage: vnetlab <usage>" for the named verb to stderr; returns EXIT_USAGE. */
 int usage(const char *verb);
-/* Exit-2 refusal when not root; returns 0 when root. */
+/*
+ * 0 when this verb can build or enter labs: root, or a user whose host allows unprivileged
+ * user namespaces (rootless labs); else the one sentence naming the setting, exit 2.
+ */
 int need_root(const char *verb);
+/* Work in lab's namespaces from now on (rootless: its user and mount namespaces); 0 or 1 (printed). */
+int enter_lab(const char *lab);
+/*
+ * Rootless, a process works in one lab: run fn(lab, arg) in a child that enters it and
+ * return its exit status (root: fn runs here). stdout is flushed first.
+ */
+int in_lab(const char *lab, int (*fn)(const char *lab, void *arg), void *arg);
 /* "file:line:col: msg" (or "vnetlab: msg") on stderr. */
 void print_error(const struct vl_error *err);
 void die_errno(const char *what, int rc);

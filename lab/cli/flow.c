@@ -136,6 +136,8 @@ int cmd_probe(int argc, char **argv)
 		fprintf(stderr, "vnetlab: lab '%s' is not up (see 'vnetlab ls')\n", a.lab);
 		return 1;
 	}
+	if (enter_lab(a.lab))
+		return 1;
 	lab = flow_open(&a, &from, &dst, &to);
 	if (!lab)
 		return 1;

@@ -33,12 +33,15 @@ static const struct {
 	     "  sudo vnetlab down basics\n"
 	     "  sudo vnetlab down topologies/kubenet-outbound.yaml --name alice\n"},
     {"ls", "List the labs that are up, with their status (up, or broken: an up that was killed) and\n"
-	   "the file each came from.\n\n"
+	   "the file each came from: root's labs for root, your own (rootless) labs for anyone else.\n\n"
 	   "Options:\n"
-	   "  -o FORMAT      table|json|jsonc|tsv|yaml|none (default: table)\n\n"
+	   "  -o FORMAT      table|json|jsonc|tsv|yaml|none (default: table)\n"
+	   "  --all-users    root only: also every user's rootless labs, with a USER column\n"
+	   "                 (found in /run/user/UID/vnetlab and /tmp/vnetlab-UID; default: off)\n\n"
 	   "Examples:\n"
 	   "  vnetlab ls\n"
-	   "  vnetlab ls -o json\n"},
+	   "  vnetlab ls -o json\n"
+	   "  sudo vnetlab ls --all-users\n"},
     {"show", "A lab's VNets, subnets, peerings, gateways and endpoints with their namespaces,\n"
 	     "addresses and NSGs. A running lab is shown as it runs now (live edits included).\n\n"
 	     "Options:\n"
@@ -47,11 +50,13 @@ static const struct {
 	     "  vnetlab show basics\n"
 	     "  vnetlab show topologies/kubenet-outbound.yaml -o json\n"},
     {"exec", "Run a command inside an endpoint's network namespace (or the lab's own: fabric,\n"
-	     "fabric.<vnet>, internet).\n\n"
+	     "fabric.<vnet>, internet). A rootless lab's command runs as uid 0 of the lab's user\n"
+	     "namespace (your own uid outside it); 'ip netns exec' stays root's.\n\n"
 	     "Options: none; everything after -- is the command.\n\n"
 	     "Examples:\n"
 	     "  sudo vnetlab exec basics web1 -- ip addr\n"
-	     "  sudo vnetlab exec basics web1 -- curl -s 10.1.2.4\n"},
+	     "  sudo vnetlab exec basics web1 -- curl -s 10.1.2.4\n"
+	     "  vnetlab exec basics web1 -- ip addr          # a rootless lab: no sudo\n"},
     {"probe", "One real connection attempt from an endpoint: connected, refused, unreachable, timeout\n"
 	      "or dropped (with the NSG rule that dropped it). Exit 0 when it connected.\n\n"
 	      "Options:\n"

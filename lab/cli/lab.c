@@ -18,6 +18,7 @@
 #include "vnetlab/nft.h"
 #include "vnetlab/ops.h"
 #include "vnetlab/plan.h"
+#include "vnetlab/rootless.h"
 #include "vnetlab/state.h"
 
 static const char *ep_nsg_name(const struct vl_lab *lab, const struct vl_endpoint *e)
@@ -145,6 +146,8 @@ static int down_one(const char *name)
 
 	if (!lab_arg_ok(name))
 		return EXIT_USAGE;
+	if (enter_lab(name))
+		return 1;
 	rc = vl_state_lock(name, &lock, &err);
 	if (rc) {
 		print_error(&err);
@@ -163,6 +166,12 @@ static int down_one(const char *name)
 	}
 	printf("lab %s is down\n", name);
 	return 0;
+}
+
+static int down_in(const char *name, void *arg)
+{
+	(void)arg;
+	return down_one(name);
 }
 
 int cmd_down(int argc, char **argv)
@@ -194,7 +203,7 @@ int cmd_down(int argc, char **argv)
 			return 1;
 		}
 		for (size_t i = 0; i < labs.n; i++)
-			rc |= down_one(labs.v[i]);
+			rc |= in_lab(labs.v[i], down_in, NULL);
 		vl_strv_free(&labs);
 		return rc;
 	}
@@ -218,31 +227,20 @@ int cmd_down(int argc, char **argv)
 	return lab_arg_ok(argv[optind]) ? down_one(argv[optind]) : 1;
 }
 
-int cmd_ls(int argc, char **argv)
+/* The labs of the current state root; user (or NULL) heads each row with its owner. A list
+ * (not NULL) gets one object per lab; otherwise rows are printed, the header once. */
+static int ls_root(const char *user, json_t *list, bool *header)
 {
-	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'}, {0}};
 	struct vl_strv labs = {0};
-	enum out_fmt fmt = OUT_TABLE;
-	json_t *list = json_array();
-	int c, rc = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1)
-		if (c != 'o' || out_parse(optarg, &fmt)) {
-			json_decref(list);
-			return usage("ls");
-		}
-	if (optind != argc) {
-		json_decref(list);
-		return usage("ls");
-	}
-	if (vl_state_list_labs(&labs)) {
-		fprintf(stderr, "vnetlab: cannot read %s\n", VL_STATE_ROOT);
-		json_decref(list);
-		return 1;
-	}
-	if (fmt == OUT_TABLE && labs.n)
+	if (vl_state_list_labs(&labs))
+		return -1;
+	if (!list && labs.n && !*header) {
+		if (user)
+			printf("%-12s ", "USER");
 		printf("%-14s %-10s %-10s %s\n", "LAB", "STATUS", "ENDPOINTS", "SOURCE");
+		*header = true;
+	}
 	for (size_t i = 0; i < labs.n; i++) {
 		struct vl_error err = {0};
 		struct vl_lab *lab = NULL;
@@ -254,23 +252,79 @@ int cmd_ls(int argc, char **argv)
 		vl_state_dir(dir, sizeof(dir), labs.v[i]);
 		/* An up that was killed leaves state but no agent: `down` finishes it. */
 		status = vl_agent_running(dir) ? "up" : "broken";
-		if (fmt != OUT_TABLE) {
+		if (list) {
 			json_t *o = json_object();
 
 			out_set(o, "name", out_str(labs.v[i]));
+			if (user)
+				out_set(o, "user", out_str(user));
 			out_set(o, "status", out_str(status));
 			out_set(o, "endpoints", out_int(lab ? (long long)lab->n_eps : 0));
 			out_set(o, "source", out_str(src));
 			out_add(list, o);
 		} else {
+			if (user)
+				printf("%-12s ", user);
 			printf("%-14s %-10s %-10zu %s\n", labs.v[i], status, lab ? lab->n_eps : 0, src);
 		}
 		vl_lab_free(lab);
 	}
-	if (fmt != OUT_TABLE)
-		rc = out_emit(list, fmt, NULL) ? 1 : 0;
-	json_decref(list);
 	vl_strv_free(&labs);
+	return 0;
+}
+
+/* root's own labs, then every rootless user's (the two places their state can be). */
+static int ls_all_users(json_t *list, bool *header)
+{
+	struct vl_strv roots = {0};
+	int rc = ls_root("root", list, header);
+
+	if (rc || vl_state_user_roots(&roots))
+		return -1;
+	for (size_t i = 0; i < roots.n; i++) {
+		char user[64];
+
+		if (vl_state_use_root(roots.v[i], user, sizeof(user)) == 0)
+			ls_root(user, list, header);
+	}
+	vl_state_use_root(NULL, NULL, 0);
+	vl_strv_free(&roots);
+	return 0;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"output", required_argument, NULL, 'o'}, {"all-users", no_argument, NULL, 'A'}, {0}};
+	enum out_fmt fmt = OUT_TABLE;
+	bool all = false, header = false;
+	json_t *list;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		if (c == 'A')
+			all = true;
+		else if (c != 'o' || out_parse(optarg, &fmt))
+			return usage("ls");
+	}
+	if (optind != argc)
+		return usage("ls");
+	if (all && vl_rootless()) {
+		fprintf(stderr, "vnetlab: ls --all-users needs root (other users' labs are theirs alone)\n");
+		return EXIT_USAGE;
+	}
+	list = fmt != OUT_TABLE ? json_array() : NULL;
+	rc = all ? ls_all_users(list, &header) : ls_root(NULL, list, &header);
+	if (rc) {
+		fprintf(stderr, "vnetlab: cannot read %s\n", vl_state_root());
+		json_decref(list);
+		return 1;
+	}
+	if (list) {
+		rc = out_emit(list, fmt, NULL) ? 1 : 0;
+		json_decref(list);
+	}
 	return rc;
 }
 
@@ -538,6 +592,8 @@ int cmd_exec(int argc, char **argv)
 			vl_ns_name(ns, argv[1], argv[2]);
 		vl_lab_free(lab);
 	}
+	if (enter_lab(argv[1]))
+		return 1;
 	rc = vl_netns_exec_enter(ns, why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "vnetlab: exec in %s: %s\n", ns, why);

@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "out.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
+#include "vnetlab/rootless.h"
 #include "vnetlab/state.h"
 
 #ifndef VL_VERSION
@@ -19,7 +21,7 @@
 static const struct cli_cmd cmds[] = {
     {"up", cmd_up, "up FILE [--name NAME] [--dry-run] [--quiet]", "build the lab of a topology file"},
     {"down", cmd_down, "down LAB | down FILE [--name NAME] | down --all", "remove a lab (idempotent)"},
-    {"ls", cmd_ls, "ls [-o " OUT_FORMATS "]", "list the labs that are up"},
+    {"ls", cmd_ls, "ls [-o " OUT_FORMATS "] [--all-users]", "list the labs that are up"},
     {"show", cmd_show, "show LAB|FILE [-o " OUT_FORMATS "]", "endpoints, addresses, NSG associations"},
     {"exec", cmd_exec, "exec LAB ENDPOINT -- CMD...", "run a command inside an endpoint"},
     {"probe", cmd_probe, "probe LAB FROM TO[:PORT] [--proto tcp|udp|icmp] [--timeout MS] [-o " OUT_FORMATS "]",
@@ -67,6 +69,11 @@ static void help(FILE *f)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  vnetlab %-10s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "\nRun 'vnetlab VERB --help' for a verb's options and examples, 'man vnetlab' for more.\n");
+	if (vl_rootless())
+		fprintf(f, "Not root: your labs are rootless, in namespaces of your own, state in %s (docs/rootless.md).\n",
+			vl_state_root());
+	else
+		fprintf(f, "Run by any other user, vnetlab builds rootless labs, no sudo needed (docs/rootless.md).\n");
 }
 
 int usage(const char *verb)
@@ -79,12 +86,47 @@ int usage(const char *verb)
 
 int need_root(const char *verb)
 {
-	if (geteuid() == 0)
+	char why[512];
+
+	if (!vl_rootless() || !vl_userns_forbidden("/proc/sys", why, sizeof(why)))
 		return 0;
-	fprintf(stderr,
-		"vnetlab %s needs root: it creates network namespaces and enters them. Run it with sudo.\n",
-		verb);
+	fprintf(stderr, "vnetlab %s: %s\n", verb, why);
 	return EXIT_USAGE;
+}
+
+int enter_lab(const char *lab)
+{
+	struct vl_error err = {0};
+
+	if (!vl_state_enter_lab(lab, &err))
+		return 0;
+	print_error(&err);
+	return 1;
+}
+
+int in_lab(const char *lab, int (*fn)(const char *lab, void *arg), void *arg)
+{
+	pid_t pid;
+	int st;
+
+	if (!vl_rootless())
+		return fn(lab, arg);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		die_errno("fork", -errno);
+		return 1;
+	}
+	if (pid == 0) {
+		st = enter_lab(lab) ?: fn(lab, arg);
+		fflush(stdout);
+		_exit(st);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 void print_error(const struct vl_error *err)
@@ -244,6 +286,7 @@ const char *proto_lc(enum vl_proto p)
 
 int main(int argc, char **argv)
 {
+	vl_rootless(); /* decided before any namespace is joined */
 	if (argc < 2) {
 		help(stderr);
 		return EXIT_USAGE;

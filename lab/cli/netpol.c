@@ -133,6 +133,10 @@ static int np_edit(int argc, char **argv, bool del)
 			return 1;
 		}
 	}
+	if (enter_lab(argv[1])) { /* a rootless lab: its namespaces (the file is read already) */
+		free(text);
+		return 1;
+	}
 	rc = vl_ops_netpol(argv[1], cluster, del ? NULL : argv[2], text, del ? argv[2] : NULL, &lab, &err);
 	free(text);
 	if (rc) {

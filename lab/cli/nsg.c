@@ -361,6 +361,10 @@ static int rule_edit(enum vl_edit_kind kind, int argc, char **argv)
 		vl_rule_edit_clear(&a.e);
 		return EXIT_USAGE;
 	}
+	if (enter_lab(labn)) {
+		vl_rule_edit_clear(&a.e);
+		return 1;
+	}
 	a.e.nsg = strdup(nsgn);
 	a.e.rule = strdup(rulen);
 	rc = vl_ops_edit_live(labn, &a.e, &lab, &err);

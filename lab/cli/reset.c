@@ -20,6 +20,8 @@ int cmd_reset(int argc, char **argv)
 		return EXIT_USAGE;
 	if (!lab_arg_ok(argv[1]))
 		return EXIT_USAGE;
+	if (enter_lab(argv[1]))
+		return 1;
 	rc = vl_state_lock(argv[1], &lock, &err);
 	if (rc) {
 		print_error(&err);

@@ -180,6 +180,10 @@ int cmd_verify(int argc, char **argv)
 		vl_lab_free(lab);
 		return 1;
 	}
+	if (enter_lab(lab->name)) {
+		vl_lab_free(lab);
+		return 1;
+	}
 	rc = vl_verify_plan(lab, a.from, a.to, port_base(), &v);
 	if (rc == -ENOENT) {
 		fprintf(stderr, "vnetlab: lab '%s' has no endpoint '%s'\n", lab->name,

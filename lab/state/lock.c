@@ -23,7 +23,7 @@
 
 static void lock_path(char *buf, size_t len, const char *lab)
 {
-	snprintf(buf, len, "%s/.%s.lock", VL_STATE_ROOT, lab);
+	snprintf(buf, len, "%s/.%s.lock", vl_state_root(), lab);
 }
 
 /* VNETLAB_LOCK_TIMEOUT (seconds, decimals allowed) or VL_LOCK_TIMEOUT_MS. */
@@ -104,7 +104,10 @@ int vl_state_lock(const char *lab, int *fd, struct vl_error *err)
 	}
 	rc = vl_state_root_ready();
 	if (rc) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "%s: %s", VL_STATE_ROOT, strerror(-rc));
+		char why[512];
+
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "state directory: %s",
+			     vl_state_root_problem(rc, why, sizeof(why)));
 		return rc;
 	}
 	lock_path(path, sizeof(path), lab);

@@ -109,7 +109,7 @@ int vl_ops_up(const struct vl_lab *lab, const char *source, const char *content,
 	sigprocmask(SIG_BLOCK, &block, &old);
 	rc = vl_state_create(lab->name, source, content, len, imports);
 	if (rc) {
-		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "creating %s/%s: %s", VL_STATE_ROOT, lab->name,
+		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "creating %s/%s: %s", vl_state_root(), lab->name,
 			     strerror(-rc));
 		/* a half-written state dir would pass for a broken lab and block the next up */
 		if (rc != -EEXIST)

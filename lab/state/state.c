@@ -17,27 +17,12 @@
 
 void vl_state_dir(char *buf, size_t len, const char *lab)
 {
-	snprintf(buf, len, "%s/%s", VL_STATE_ROOT, lab);
+	snprintf(buf, len, "%s/%s", vl_state_root(), lab);
 }
 
 static void state_file(char *buf, size_t len, const char *lab, const char *name)
 {
-	snprintf(buf, len, "%s/%s/%s", VL_STATE_ROOT, lab, name);
-}
-
-int vl_state_root_ready(void)
-{
-	struct stat st;
-
-	if (mkdir(VL_STATE_ROOT, 0700) && errno != EEXIST)
-		return -errno;
-	if (lstat(VL_STATE_ROOT, &st))
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
-		return -EPERM;
-	if ((st.st_mode & 077) && chmod(VL_STATE_ROOT, 0700))
-		return -errno;
-	return 0;
+	snprintf(buf, len, "%s/%s/%s", vl_state_root(), lab, name);
 }
 
 bool vl_state_exists(const char *lab)
@@ -290,7 +275,7 @@ static int cmp_str(const void *a, const void *b)
 
 int vl_state_list_labs(struct vl_strv *out)
 {
-	DIR *d = opendir(VL_STATE_ROOT);
+	DIR *d = opendir(vl_state_root());
 	struct dirent *de;
 	int rc = 0;
 

@@ -9,6 +9,8 @@
 
 #include "helpers.h"
 #include "vnetlab/loader.h"
+#include "vnetlab/rootless.h"
+#include "vnetlab/state.h"
 
 struct vl_lab *th_load(const char *yaml)
 {
@@ -35,6 +37,8 @@ const char *th_load_error(const char *yaml)
 	return buf;
 }
 
+static void rootless_rewrite(char *cmd, size_t size);
+
 char *th_run(int *status, const char *fmt, ...)
 {
 	char cmd[4096], *out = NULL;
@@ -46,6 +50,8 @@ char *th_run(int *status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
+	if (th_rootless() && geteuid() != 0) /* not inside a user namespace of its own (in-process tests) */
+		rootless_rewrite(cmd, sizeof(cmd));
 	f = popen(cmd, "r");
 	cr_assert_not_null(f, "popen %s", cmd);
 	mem = open_memstream(&out, &len);
@@ -83,9 +89,89 @@ char *th_write_temp(const char *text)
 	return path;
 }
 
+bool th_rootless(void)
+{
+	const char *v = getenv("VNETLAB_TEST_ROOTLESS");
+
+	return v && !strcmp(v, "1") && vl_rootless();
+}
+
 bool th_is_root(void)
 {
-	return geteuid() == 0;
+	return geteuid() == 0 || th_rootless();
+}
+
+const char *th_state_root(void)
+{
+	return vl_state_root();
+}
+
+void th_skip_rootless(const char *why)
+{
+	if (th_rootless())
+		cr_skip_test("rootless run: %s", why);
+}
+
+void th_enter_or_skip(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (or uid 0 of a user namespace)");
+}
+
+/*
+ * A rootless run has no `ip netns exec` on its labs (their /run/netns is private to the lab's
+ * user and mount namespaces): "ip netns exec vl-<lab>-<ns> " becomes "vnetlab exec <lab> <ns> --",
+ * which enters the same namespace the same way (its own /sys, /etc/netns files), and
+ * "ip -n vl-<lab>-<ns> " becomes "vnetlab exec <lab> <ns> -- ip ".
+ */
+static bool rewrite_one(char *cmd, size_t size, const char *pat, const char *then)
+{
+	char out[8192], *p = cmd, *hit;
+	size_t n = 0;
+
+	while ((hit = strstr(p, pat))) {
+		char *lab = hit + strlen(pat), *dash = strchr(lab, '-'), *end;
+
+		if (!dash)
+			break;
+		end = dash + strcspn(dash, " \t");
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%.*s%s exec %.*s %.*s --%s", (int)(hit - p), p,
+				      th_vnetlab(), (int)(dash - lab), lab, (int)(end - dash - 1), dash + 1, then);
+		p = end;
+		if (n >= sizeof(out))
+			return false;
+	}
+	if (p == cmd)
+		return false;
+	snprintf(out + n, sizeof(out) - n, "%s", p);
+	if (strlen(out) >= size)
+		return false;
+	memcpy(cmd, out, strlen(out) + 1);
+	return true;
+}
+
+/* ... and the state root's path is the user's own. */
+static void rewrite_root(char *cmd, size_t size)
+{
+	char out[8192], *p = cmd, *hit;
+	size_t n = 0;
+
+	while ((hit = strstr(p, VL_STATE_ROOT)) && n < sizeof(out)) {
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%.*s%s", (int)(hit - p), p, th_state_root());
+		p = hit + strlen(VL_STATE_ROOT);
+	}
+	if (p == cmd || n >= sizeof(out))
+		return;
+	snprintf(out + n, sizeof(out) - n, "%s", p);
+	if (strlen(out) < size)
+		memcpy(cmd, out, strlen(out) + 1);
+}
+
+static void rootless_rewrite(char *cmd, size_t size)
+{
+	rewrite_one(cmd, size, "ip netns exec vl-", "");
+	rewrite_one(cmd, size, "ip -n vl-", " ip");
+	rewrite_root(cmd, size);
 }
 
 char *th_json_get(const char *json, const char *key)

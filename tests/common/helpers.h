@@ -19,7 +19,20 @@ const char *th_vnetlab(void);
 char *th_root_snapshot(void);
 /* Write text to a new temporary file; returns its path (malloc'd). */
 char *th_write_temp(const char *text);
+/* Can this run build labs: root, or a rootless run (make check-rootless sets VNETLAB_TEST_ROOTLESS=1)? */
 bool th_is_root(void);
+/* A rootless run: VNETLAB_TEST_ROOTLESS=1, and not root of the initial user namespace. */
+bool th_rootless(void);
+/* Where lab state lives for this run: /run/vnetlab, or the rootless user's own directory. */
+const char *th_state_root(void);
+/* Skip the test in a rootless run, saying why it cannot run there. */
+void th_skip_rootless(const char *why);
+/*
+ * For tests that make namespaces in-process (lab/kernel, lab/nft directly): they need uid 0,
+ * of the host or of a user namespace (a rootless run starts them in one: see the Makefile's
+ * check-rootless); else the test is skipped.
+ */
+void th_enter_or_skip(void);
 
 /*
  * A lab for one test suite: th_lab_write() names it "<prefix><pid>", writes

@@ -257,10 +257,11 @@ Test(harden, state_is_private_to_root)
 	int st;
 	DIR *d;
 
+	th_skip_rootless("checks root's ownership; test_rootless checks the user's private directory");
 	th_lab_up("hd", SMALL);
 	chmod(th_lab.file, 0600);
-	assert_private("/run/vnetlab");
-	snprintf(dir, sizeof(dir), "/run/vnetlab/%s", th_lab.name);
+	assert_private(th_state_root());
+	snprintf(dir, sizeof(dir), "%s/%s", th_state_root(), th_lab.name);
 	assert_private(dir);
 	d = opendir(dir);
 	cr_assert_not_null(d);
@@ -270,7 +271,7 @@ Test(harden, state_is_private_to_root)
 			assert_private(path);
 		}
 	closedir(d);
-	snprintf(path, sizeof(path), "/run/vnetlab/.%s.lock", th_lab.name);
+	snprintf(path, sizeof(path), "%s/.%s.lock", th_state_root(), th_lab.name);
 	out = vl(&st, "nsg show %s x 2>&1 >/dev/null; true", th_lab.name); /* takes no lock: fine */
 	free(out);
 	cr_assert_neq(open_as_nobody(path), 0, "nobody opened %s", path);
@@ -364,6 +365,7 @@ Test(harden, lab_names_checked_planted_state_untouched)
 	FILE *f;
 	int st;
 
+	th_skip_rootless("plants a namespace in the host's /run/netns (root's)");
 	th_lab_write("hd", SMALL);
 	snprintf(decoy, sizeof(decoy), "%sdecoy", th_lab.name);
 	snprintf(dir, sizeof(dir), "/tmp/%s-planted", th_lab.name);
@@ -406,17 +408,18 @@ Test(harden, down_deletes_only_lab_names_and_signals_only_its_agent)
 	FILE *f;
 	int st;
 
+	th_skip_rootless("plants a namespace in the host's /run/netns (root's); a rootless lab never sees it (test_rootless checks that)");
 	th_lab_up("hd", SMALL);
 	snprintf(decoy, sizeof(decoy), "%sdecoy", th_lab.name);
 	free(th_run(NULL, "ip netns add %s", decoy));
-	snprintf(path, sizeof(path), "/run/vnetlab/%s/namespaces", th_lab.name);
+	snprintf(path, sizeof(path), "%s/%s/namespaces", th_state_root(), th_lab.name);
 	f = fopen(path, "a");
 	fprintf(f, "%s\n../../../tmp\n", decoy);
 	fclose(f);
 	/* the agent runs; stop it so that the pid file names only our victim, unlocked */
 	free(th_run(NULL, "kill -9 $(cut -d' ' -f1 /run/vnetlab/%s/agent.pid)", th_lab.name));
 	sleep_ms(100);
-	snprintf(path, sizeof(path), "/run/vnetlab/%s/agent.pid", th_lab.name);
+	snprintf(path, sizeof(path), "%s/%s/agent.pid", th_state_root(), th_lab.name);
 	f = fopen(path, "w");
 	fprintf(f, "%d %llu\n", (int)victim, start_time(victim));
 	fclose(f);
@@ -472,10 +475,10 @@ Test(harden, run_edits_the_lab_as_it_is_now)
 		execl(th_vnetlab(), th_vnetlab(), "run", th_lab.file, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100 && access("/run/vnetlab", F_OK) == 0; i++) {
+	for (int i = 0; i < 100 && access(th_state_root(), F_OK) == 0; i++) {
 		char p[128];
 
-		snprintf(p, sizeof(p), "/run/vnetlab/%s/agent.sock", th_lab.name);
+		snprintf(p, sizeof(p), "%s/%s/agent.sock", th_state_root(), th_lab.name);
 		if (access(p, F_OK) == 0)
 			break;
 		sleep_ms(20);
@@ -585,7 +588,7 @@ static void append_text(const char *name, const char *text)
 	char path[128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/run/vnetlab/%s/%s", th_lab.name, name);
+	snprintf(path, sizeof(path), "%s/%s/%s", th_state_root(), th_lab.name, name);
 	f = fopen(path, "a");
 	cr_assert_not_null(f);
 	fputs(text, f);
@@ -646,6 +649,7 @@ Test(harden, exec_has_the_namespace_sysfs_and_etc_netns)
 	bool made_etc_netns = access("/etc/netns", F_OK) != 0;
 	int st;
 
+	th_skip_rootless("writes /etc/netns (root's)");
 	th_lab_up("hd", SMALL);
 	mounts_before = th_run(NULL, "findmnt -rn -o TARGET,SOURCE,FSTYPE /sys; grep -c ' sysfs ' /proc/self/mounts");
 	mac = th_run(NULL, "ip -n vl-%s-a -o link show eth0 | grep -o 'link/ether [^ ]*' | cut -d' ' -f2",
@@ -696,7 +700,7 @@ static long file_size(const char *name)
 	char path[128];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/run/vnetlab/%s/%s", th_lab.name, name);
+	snprintf(path, sizeof(path), "%s/%s/%s", th_state_root(), th_lab.name, name);
 	return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
@@ -853,19 +857,19 @@ Test(harden, down_finishes_despite_tampered_state)
 	int st;
 
 	th_lab_up("hd", SMALL);
-	snprintf(path, sizeof(path), "/run/vnetlab/%s/stray", th_lab.name);
+	snprintf(path, sizeof(path), "%s/%s/stray", th_state_root(), th_lab.name);
 	f = fopen(path, "w");
 	fclose(f);
 	free(th_run(NULL, "kill -9 $(cut -d' ' -f1 /run/vnetlab/%s/agent.pid)", th_lab.name));
 	sleep_ms(100);
-	snprintf(path, sizeof(path), "/run/vnetlab/%s/agent.pid", th_lab.name);
+	snprintf(path, sizeof(path), "%s/%s/agent.pid", th_state_root(), th_lab.name);
 	f = fopen(path, "w");
 	fputs("-1 garbage\n", f);
 	fclose(f);
 	out = vl(&st, "down %s", th_lab.name);
 	cr_expect_eq(st, 0, "down: %s", out);
 	free(out);
-	snprintf(path, sizeof(path), "/run/vnetlab/%s", th_lab.name);
+	snprintf(path, sizeof(path), "%s/%s", th_state_root(), th_lab.name);
 	cr_expect_neq(access(path, F_OK), 0, "%s is left", path);
 	ns = th_run(NULL, "ls /run/netns | grep '^vl-%s-' || true", th_lab.name);
 	cr_expect_str_eq(ns, "", "namespaces left: %s", ns);

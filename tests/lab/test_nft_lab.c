@@ -75,8 +75,7 @@ TestSuite(nft_lab, .init = setup, .fini = teardown);
 
 static void skip_unless_root(void)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root");
+	th_enter_or_skip();
 }
 
 /* `nft -j list ...` inside a namespace. */

@@ -17,9 +17,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/helpers.h"
+#include "vnetlab/rootless.h"
 
 #define PROBE_TIMEOUT_MS 1500
 
@@ -291,6 +293,51 @@ static size_t read_line(int fd, char *buf, size_t len, int timeout_ms)
 	return n;
 }
 
+/*
+ * Rootless, the lab's /run/netns is seen from its user and mount namespaces only, which a
+ * threaded process cannot join: a child joins, makes the socket in vm1 and hands it over.
+ */
+static int connect_rootless(const char *path)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0}, byte = 0;
+	struct iovec iov = {&byte, 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(7)};
+	struct timeval tv = {.tv_sec = 3};
+	int sp[2], fd = -1, st;
+	pid_t pid;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp), 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		struct vl_error e = {0};
+		int ns, s;
+
+		if (vl_state_enter_lab(th_lab.name, &e) || (ns = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    setns(ns, CLONE_NEWNET) < 0 || (s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			_exit(1);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &s, sizeof(int));
+		_exit(sendmsg(sp[1], &mh, 0) == 1 ? 0 : 1);
+	}
+	close(sp[1]);
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child could not make a socket in %s", path);
+	cr_assert_eq(recvmsg(sp[0], &mh, 0), 1);
+	memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(int));
+	close(sp[0]);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	inet_pton(AF_INET, VM2_IP, &sin.sin_addr);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0, "connect vm1 -> %s:7: %s", VM2_IP,
+		     strerror(errno));
+	return fd;
+}
+
 /* A TCP connection vm1 → vm2:7 made by this process from inside vm1's namespace. */
 static int connect_from_vm1(void)
 {
@@ -300,6 +347,8 @@ static int connect_from_vm1(void)
 	int self, ns, fd, r, err;
 
 	snprintf(path, sizeof(path), "/run/netns/vl-%s-vm1", th_lab.name);
+	if (th_rootless())
+		return connect_rootless(path);
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	cr_assert(self >= 0, "open own netns: %s", strerror(errno));
 	ns = open(path, O_RDONLY | O_CLOEXEC);

@@ -289,10 +289,11 @@ static const char *unprivileged(void)
 	return st ? NULL : "setpriv --reuid=65534 --regid=65534 --clear-groups ";
 }
 
-Test(cli, without_root_files_work_and_lab_verbs_need_root)
+/* Lab verbs without root are rootless (docs/rootless.md): never "needs root", and with no state dir
+ * they can make (XDG_RUNTIME_DIR where nothing can be made) they fail cleanly, building nothing. */
+Test(cli, without_root_files_work_and_lab_verbs_are_rootless)
 {
 	static const char *const needs[] = {
-		"up topologies/kubenet-outbound.yaml",
 		"down kubenet",
 		"down topologies/kubenet-outbound.yaml",
 		"down --all",
@@ -317,11 +318,18 @@ Test(cli, without_root_files_work_and_lab_verbs_need_root)
 	free(out);
 
 	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
-		out = th_run(&st, "%s%s %s 2>&1", pre, th_vnetlab(), needs[i]);
-		cr_expect_eq(st, 2, "'vnetlab %s' unprivileged: exit %d: %s", needs[i], st, out);
-		cr_expect(strstr(out, "needs root"), "'vnetlab %s' unprivileged: %s", needs[i], out);
+		out = th_run(&st, "%senv XDG_RUNTIME_DIR=/nonexistent/vl %s %s 2>&1", pre, th_vnetlab(), needs[i]);
+		cr_expect_neq(st, 2, "'vnetlab %s' unprivileged: exit %d: %s", needs[i], st, out);
+		cr_expect_null(strstr(out, "needs root"), "'vnetlab %s' unprivileged: %s", needs[i], out);
+		cr_expect(!strstr(out, "is down") && !strstr(out, "is up"), "'vnetlab %s' did something: %s", needs[i],
+			  out);
 		free(out);
 	}
+	out = th_run(&st, "%senv XDG_RUNTIME_DIR=/nonexistent/vl %s up topologies/kubenet-outbound.yaml 2>&1", pre,
+		     th_vnetlab());
+	cr_expect_eq(st, 1, "%s", out);
+	cr_expect(strstr(out, "XDG_RUNTIME_DIR") || strstr(out, "/nonexistent/vl"), "names the state directory: %s", out);
+	free(out);
 }
 
 /* Every -o json of a file is one valid JSON document; rules carry the ARM plural field names. */
