@@ -11,12 +11,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
 #include "common/helpers.h"
 #include "vnetlab/effective.h"
 #include "vnetlab/eval.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
 #include "vnetlab/model.h"
+#include "vnetlab/nft.h"
 
 #define HEAD                                                                                                 \
 	"name: pfu\n"                                                                                        \
@@ -275,4 +284,178 @@ Test(platform, az_json_round_trip_keeps_the_tags)
 	free(file);
 	free(first);
 	free(again);
+}
+
+/* ---- the kernel side, without a kernel: the fabric's batch, one line per message ---- */
+
+static void expr_names(struct nftnl_rule *r, char *out, size_t len)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e;
+
+	while ((e = nftnl_expr_iter_next(it))) {
+		strncat(out, ",", len - strlen(out) - 1);
+		strncat(out, nftnl_expr_get_str(e, NFTNL_EXPR_NAME), len - strlen(out) - 1);
+		if (!strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "immediate") &&
+		    nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+			char v[16];
+
+			snprintf(v, sizeof(v), "=%d", (int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT));
+			strncat(out, v, len - strlen(out) - 1);
+		}
+		if (!strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "log")) {
+			strncat(out, "=", len - strlen(out) - 1);
+			strncat(out, nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX), len - strlen(out) - 1);
+		}
+	}
+	nftnl_expr_iter_destroy(it);
+}
+
+/* "newchain plat-nic-nsg\nnewrule plat-nic-nsg,meta,...\nnewsetelem platform_nic n1:plat-nic-nsg\n..." */
+static char *batch_lines(const struct vl_lab *lab, int nsg)
+{
+	char why[256] = "", *out = calloc(1, 1 << 16);
+	void *buf = NULL;
+	size_t len = 0, cap = 1 << 16;
+	const struct nlmsghdr *nlh;
+	int left;
+
+	cr_assert(out);
+	cr_assert_eq(vl_nft_nsg_batch(lab, 0, nsg, &buf, &len, why, sizeof(why)), 0, "%s", why);
+	nlh = buf;
+	left = (int)len;
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		char line[2048] = "";
+
+		if (nlh->nlmsg_type == NFNL_MSG_BATCH_BEGIN || nlh->nlmsg_type == NFNL_MSG_BATCH_END)
+			continue;
+		switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
+		case NFT_MSG_NEWCHAIN:
+		case NFT_MSG_DELCHAIN: {
+			struct nftnl_chain *c = nftnl_chain_alloc();
+
+			cr_assert_eq(nftnl_chain_nlmsg_parse(nlh, c), 0);
+			snprintf(line, sizeof(line), "%s %s",
+				 NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWCHAIN ? "newchain" : "delchain",
+				 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+			nftnl_chain_free(c);
+			break;
+		}
+		case NFT_MSG_NEWRULE:
+		case NFT_MSG_DELRULE: {
+			struct nftnl_rule *r = nftnl_rule_alloc();
+
+			cr_assert_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
+			snprintf(line, sizeof(line), "%s %s",
+				 NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWRULE ? "newrule" : "delrule",
+				 nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+			expr_names(r, line, sizeof(line));
+			nftnl_rule_free(r);
+			break;
+		}
+		case NFT_MSG_NEWSETELEM:
+		case NFT_MSG_DELSETELEM: {
+			struct nftnl_set *s = nftnl_set_alloc();
+			struct nftnl_set_elems_iter *it;
+			struct nftnl_set_elem *e;
+
+			if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) { /* not every kind of element parses */
+				nftnl_set_free(s);
+				continue;
+			}
+			snprintf(line, sizeof(line), "%s %s",
+				 NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWSETELEM ? "newsetelem" : "flushset",
+				 nftnl_set_get_str(s, NFTNL_SET_NAME));
+			it = nftnl_set_elems_iter_create(s);
+			while ((e = nftnl_set_elems_iter_next(it)))
+				if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN)) {
+					uint32_t kl;
+					const char *k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &kl);
+
+					strncat(line, " ", sizeof(line) - strlen(line) - 1);
+					strncat(line, k, sizeof(line) - strlen(line) - 1);
+					strncat(line, ":", sizeof(line) - strlen(line) - 1);
+					strncat(line, nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN),
+						sizeof(line) - strlen(line) - 1);
+				}
+			nftnl_set_elems_iter_destroy(it);
+			nftnl_set_free(s);
+			break;
+		}
+		default:
+			continue;
+		}
+		cr_assert_lt(strlen(out) + strlen(line) + 2, cap);
+		strcat(out, line);
+		strcat(out, "\n");
+	}
+	free(buf);
+	return out;
+}
+
+static int lines_with(const char *text, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+Test(platform, fabric_gets_platform_chains_only_for_nsgs_with_platform_rules)
+{
+	struct vl_lab *lab = lab_with(RULE("allow-dns", 100, "Allow", "AzurePlatformDNS", "*")
+					  RULE("deny-dns", 200, "Deny", "AzurePlatformDNS", "*")
+					  RULE("deny-all", 300, "Deny", "\"*\"", "*"),
+				      "");
+	char *b = batch_lines(lab, VL_NONE);
+
+	cr_expect(strstr(b, "newchain plat-nic-nsg\n"), "%s", b);
+	cr_expect_not(strstr(b, "plat-sub-nsg"), "sub-nsg has no platform rule: no chain\n%s", b);
+	cr_expect(strstr(b, "newchain platform\n"), "%s", b);
+	/* only the two platform rules, in priority order; the Deny * is not one */
+	cr_expect_eq(lines_with(b, "newrule plat-nic-nsg"), 2, "%s", b);
+	/* DNS: l4proto tcp/udp, daddr 168.63.129.16, dport 53; Allow returns, Deny logs and drops */
+	cr_expect(strstr(b, "newrule plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,counter,immediate=-5\n"),
+		  "%s", b);
+	cr_expect(strstr(b, "newrule plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,counter,log=nic-nsg/deny-dns,"
+			    "immediate=0\n"),
+		  "%s", b);
+	cr_expect_lt(strstr(b, "newrule plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,counter,immediate=-5"),
+		     strstr(b, "plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,counter,log="), "by priority\n%s", b);
+	/* vm1's NIC jumps there; the subnet map is empty */
+	cr_expect(strstr(b, ":plat-nic-nsg"), "%s", b);
+	cr_expect(strstr(b, "newrule platform,payload,lookup,meta,lookup\n"), "%s", b);
+	free(b);
+	vl_lab_free(lab);
+}
+
+Test(platform, fabric_without_platform_rules_has_only_the_base_chain)
+{
+	struct vl_lab *lab = lab_with(RULE("deny-all", 300, "Deny", "\"*\"", "*"), "");
+	char *b = batch_lines(lab, VL_NONE), *e;
+
+	cr_expect_not(strstr(b, "plat-"), "%s", b);
+	cr_expect_eq(lines_with(b, "newrule platform"), 3, "%s", b);
+	/* an edit of an NSG that never had platform rules leaves the platform part alone */
+	e = batch_lines(lab, vl_lab_find_nsg(lab, "nic-nsg"));
+	cr_expect_not(strstr(e, "platform"), "%s", e);
+	free(e);
+	free(b);
+	vl_lab_free(lab);
+}
+
+Test(platform, live_edit_refills_the_platform_chain_and_maps)
+{
+	struct vl_lab *lab = lab_with(RULE("deny-dns", 200, "Deny", "AzurePlatformDNS", "*"), "");
+	char *e = batch_lines(lab, vl_lab_find_nsg(lab, "nic-nsg"));
+	const char *flush = strstr(e, "flushset platform_nic\n"), *fill = strstr(e, "newsetelem platform_nic");
+
+	cr_expect(flush && fill && flush < fill, "maps emptied, then refilled:\n%s", e);
+	cr_expect(strstr(e, "flushset platform_subnet\n"), "%s", e);
+	cr_expect(strstr(e, "newchain plat-nic-nsg\ndelrule plat-nic-nsg\nnewrule plat-nic-nsg"), "%s", e);
+	cr_expect_not(strstr(e, "delchain"), "%s", e);
+	cr_expect_not(strstr(e, "newchain platform\n"), "the base chain stays: %s", e);
+	free(e);
+	vl_lab_free(lab);
 }
