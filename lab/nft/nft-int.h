@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/netlink.h>
 
@@ -295,6 +296,11 @@ bool vlnft_platform_in_kernel(int nsfd, const struct vlnft_ctx *c, int nsg);
  * rule left) and the two maps refilled, when it has platform rules or `had` them. */
 int vlnft_platform_edit(struct vlnft_ctx *c, struct vlnft_batch *b, int nsg, bool had, char *why,
 			size_t why_len);
+
+/* The platform part as `nft -f` text, inside the table (print.c). */
+void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FILE *f);
+/* A compiled rule's match (protocol, addresses, ports, "counter ") as `nft -f` text, after "\t\t". */
+void vlnft_print_match(FILE *f, const struct vlnft_crule *cr);
 
 /* Masquerade parameters of a node, shared by builder and printer. */
 struct vlnft_masq {

@@ -245,6 +245,76 @@ static int emit_base(struct vlnft_batch *b)
 	return 0;
 }
 
+/* ---- the same as `nft -f` text (print.c) ---- */
+
+static void print_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
+{
+	char prefix[VLNFT_LOG_PREFIX_MAX + 1];
+
+	/* the NSG chains' printer has the address and port syntax; only the verdict differs */
+	vlnft_print_match(f, cr);
+	if (cr->rule->access == VL_ALLOW) {
+		fprintf(f, "return comment \"%s\"\n", cr->rule->name);
+		return;
+	}
+	vlnft_log_prefix(prefix, nsg, cr->rule->name);
+	fputs("log prefix \"", f);
+	for (const char *p = prefix; *p; p++)
+		if (*p != '"' && *p != '\\')
+			fputc(*p, f);
+	fprintf(f, "\" group %d drop comment \"%s\"\n", VL_NFLOG_GROUP, cr->rule->name);
+}
+
+void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FILE *f)
+{
+	static const char *const maps[2] = {VLNFT_MAP_PLATFORM_NIC, VLNFT_MAP_PLATFORM_SUBNET};
+	static const enum vlnft_stage stages[2] = {VLNFT_NIC_OUT, VLNFT_SUBNET_OUT};
+	char chain[VLNFT_CHAIN_NAME_MAX], why[256];
+
+	fprintf(f, "\n\tset %s {\n\t\ttype ipv4_addr\n\t\tflags constant\n\t\telements = { 168.63.129.16, "
+		   "169.254.169.254 }\n\t}\n",
+		VLNFT_SET_PLATFORM);
+	for (int m = 0; m < 2; m++) {
+		size_t n = 0;
+
+		fprintf(f, "\n\tmap %s {\n\t\ttype ifname : verdict\n", maps[m]);
+		for (size_t i = 0; i < sh->n_stage[stages[m]]; i++) {
+			const struct vlnft_jump *j = &sh->stage[stages[m]][i];
+
+			if (!vl_eff_has_platform_rules(c->lab, j->nsg))
+				continue;
+			vlnft_platform_chain_name(chain, c, c->lab->nsgs[j->nsg].name, j->scope);
+			fprintf(f, "%s\"%s\" : jump %s", n++ ? ",\n\t\t\t     " : "\t\telements = { ", j->ifname, chain);
+		}
+		if (n)
+			fputs(" }\n", f);
+		fputs("\t}\n", f);
+	}
+	fprintf(f, "\n\tchain %s {\n\t\ttype filter hook input priority filter; policy accept;\n", VLNFT_CHAIN_PLATFORM);
+	fputs("\t\tct state established,related counter accept\n", f);
+	for (int m = 0; m < 2; m++)
+		fprintf(f, "\t\tip daddr @%s iifname vmap @%s\n", VLNFT_SET_PLATFORM, maps[m]);
+	fputs("\t}\n", f);
+	for (size_t k = 0; k < c->n_pairs; k++) {
+		const char *nsg = c->lab->nsgs[c->pairs[k].nsg].name;
+		struct vlnft_crule *cr;
+		size_t n;
+
+		if (!vl_eff_has_platform_rules(c->lab, c->pairs[k].nsg))
+			continue;
+		vlnft_platform_chain_name(chain, c, nsg, c->pairs[k].scope);
+		fprintf(f, "\n\tchain %s {\n", chain);
+		if (compile_pair(c, k, &cr, &n, why, sizeof(why)) == 0) {
+			for (size_t i = 0; i < n; i++)
+				print_rule(f, nsg, &cr[i]);
+			vlnft_crules_free(cr, n);
+		} else {
+			fprintf(f, "\t\t# error: %s\n", why);
+		}
+		fputs("\t}\n", f);
+	}
+}
+
 int vlnft_platform_emit(struct vlnft_ctx *c, struct vlnft_batch *b, const struct vlnft_shape *sh, char *why,
 			size_t why_len)
 {

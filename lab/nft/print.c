@@ -106,11 +106,8 @@ static const char *l4_name(uint8_t l4)
 	return "0";
 }
 
-static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
+void vlnft_print_match(FILE *f, const struct vlnft_crule *cr)
 {
-	char prefix[VLNFT_LOG_PREFIX_MAX + 1];
-	const char *p;
-
 	fputs("\t\t", f);
 	if (cr->pk == VLNFT_P_ONE)
 		fprintf(f, "meta l4proto %s ", l4_name(cr->l4));
@@ -129,6 +126,14 @@ static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
 		fputc(' ', f);
 	}
 	fputs("counter ", f);
+}
+
+static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
+{
+	char prefix[VLNFT_LOG_PREFIX_MAX + 1];
+	const char *p;
+
+	vlnft_print_match(f, cr);
 	if (cr->rule->access == VL_ALLOW) {
 		fprintf(f, "return comment \"%s\"\n", cr->rule->name);
 		return;
@@ -283,6 +288,7 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 			fputs("\t}\n", f);
 		}
 	}
+	vlnft_platform_print(&c, &sh, f);
 	fputs("}\n", f);
 out:
 	vlnft_shape_fini(&sh);
