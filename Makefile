@@ -138,6 +138,7 @@ check-fuzz:
 	build/fuzz/fuzz_journal -runs=0 tests/fuzz/corpus/journal
 	build/fuzz/fuzz_state -runs=0 tests/fuzz/corpus/state
 	build/fuzz/fuzz_wire -runs=0 tests/fuzz/corpus/wire
+	build/fuzz/fuzz_netpol -runs=0 tests/fuzz/corpus/netpol
 
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) include/vnetlab/*.h

@@ -10,7 +10,7 @@ _vnetlab_words()
 _vnetlab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local verbs="up down ls show exec probe explain nsg routes check score reset run validate graph complete"
+	local verbs="up down ls show exec probe explain nsg netpol routes check score reset run validate graph complete"
 	local verb=${COMP_WORDS[1]} words="" i
 	local -a args=()
 
@@ -22,7 +22,7 @@ _vnetlab()
 	# positional words before the cursor, options and their values left out
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		--name | --checks | -o | --output | --proto | --protocol | --timeout | --interval | --source-port | --format) ((i++)) ;;
+		--name | --checks | -o | --output | --proto | --protocol | --timeout | --interval | --source-port | --format | --cluster) ((i++)) ;;
 		-*) ;;
 		*) args+=("${COMP_WORDS[i]}") ;;
 		esac
@@ -47,7 +47,7 @@ _vnetlab()
 	--proto | --protocol)
 		COMPREPLY=($(compgen -W "tcp udp icmp" -- "$cur"))
 		return ;;
-	--name | --timeout | --interval | --source-port | --priority)
+	--name | --timeout | --interval | --source-port | --priority | --cluster)
 		return ;;
 	--access)
 		COMPREPLY=($(compgen -W "Allow Deny" -- "$cur"))
@@ -65,6 +65,7 @@ _vnetlab()
 		run) words="--name --keep --checks" ;;
 		probe) words="--proto --timeout -o" ;;
 		explain) words="--proto --source-port -o" ;;
+		netpol) words="--cluster -o" ;;
 		graph) words="--format -o" ;;
 		nsg) words="--include-default -o --priority --access --direction --protocol --source-address-prefixes
 			--source-port-ranges --destination-address-prefixes --destination-port-ranges --description" ;;
@@ -92,6 +93,13 @@ _vnetlab()
 			[ "$verb" = exec ] && [ ${#args[@]} -eq 2 ] && return
 			COMPREPLY=($(compgen -W "$(_vnetlab_words endpoints "${args[0]}")" -- "$cur"))
 		fi ;;
+	netpol)
+		case ${#args[@]} in
+		0) COMPREPLY=($(compgen -W "list apply delete" -- "$cur")) ;;
+		1) if [ "${args[0]}" = list ]; then COMPREPLY=($(compgen -W "$labs" -- "$cur") $files);
+		   else COMPREPLY=($(compgen -W "$labs" -- "$cur")); fi ;;
+		2) [ "${args[0]}" = apply ] && COMPREPLY=($files) ;;
+		esac ;;
 	nsg)
 		if [ ${#args[@]} -eq 0 ]; then
 			COMPREPLY=($(compgen -W "show rule" -- "$cur"))

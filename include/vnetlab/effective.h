@@ -91,6 +91,12 @@ struct vl_frontend {
 	uint16_t probe_port; /* NodePort of the first port (TCP probe), or healthCheckNodePort (HTTP, Local) */
 };
 
+/* A Service's endpoints: the pods its selector picks (effective/services.c). */
+struct vl_svc_pods {
+	int *pods; /* endpoint indexes, endpoint order */
+	size_t n;
+};
+
 struct vl_effective {
 	struct vl_scope *scopes;
 	size_t n_scopes;
@@ -111,6 +117,10 @@ struct vl_effective {
 	size_t *n_asg_ips;
 	struct vl_prefix **tag_prefixes; /* per service tag: its prefixes, sorted and merged */
 	size_t *n_tag_prefixes;
+	struct vl_svc_pods **svc_pods; /* [cluster][service] */
+	size_t *n_svc_pods;		/* per cluster: its services (freed without the model) */
+	struct vl_np_pod *np; /* per endpoint: network policies of a pod (zeroed for the rest) */
+	size_t n_np;
 };
 
 /* Compute lab->eff from a resolved model. 0, -ENOMEM, or -EINVAL with err set. */
@@ -194,6 +204,11 @@ void vl_cpa_legacy_name(char *buf, size_t len, const char *uid, enum vl_proto pr
 bool vl_cpa_is_managed(const struct vl_rule *r);
 /* Recompute every backend's health (after an NSG edit: probes are subject to NSGs). */
 void vl_eff_lb_health(struct vl_lab *lab);
+/* The endpoints of service s of cluster c (an empty list when there is none). */
+const struct vl_svc_pods *vl_eff_service_pods(const struct vl_lab *lab, int c, int s);
+/* One warning per network policy that selects a virtual-node pod (not enforced there, spec 17),
+ * appended to *out. 0 or -ENOMEM. */
+int vl_eff_vnode_warnings(const struct vl_lab *lab, struct vl_strv *out);
 /* The frontend holding ip, or NULL. */
 const struct vl_frontend *vl_eff_frontend(const struct vl_effective *e, uint32_t ip);
 /* The service of cluster c whose clusterIP is ip, or VL_NONE. */
@@ -204,6 +219,63 @@ int vl_eff_ilpip_owner(const struct vl_lab *lab, uint32_t ip);
  * address: its snat_ip; anything else: the default outbound address). */
 uint32_t vl_eff_snat_for(const struct vl_lab *lab, int vnet, uint32_t src, enum vl_snat_kind *kind);
 const char *vl_snat_kind_name(enum vl_snat_kind k); /* "default outbound access", "NAT gateway", ... */
+
+/* ---- Kubernetes network policies (lab/effective/netpol.c, spec 16) ---- */
+
+/* What one rule of a policy allows a pod, for one direction: its peers' addresses (any_peer:
+ * every address) on proto and ports lo-hi (proto VL_PROTO_ANY: every protocol and port; named
+ * ports are resolved to numbers here, against the destination pod's containerPort names). */
+struct vl_np_allow {
+	int policy; /* index into the cluster's policies */
+	int rule;   /* index into that policy's in or out rules */
+	bool any_peer;
+	struct vl_prefix *peers; /* sorted, merged */
+	size_t n_peers;
+	enum vl_proto proto;
+	uint16_t lo, hi;
+};
+
+/* A pod's policies: computed once, read by the nftables compiler (lab/nft/netpol.c) and the
+ * evaluator. Index [VL_DIR_IN] is ingress, [VL_DIR_OUT] egress. */
+struct vl_np_pod {
+	bool enforced;	   /* a pod of a cluster whose networkPolicy enforces (azure, calico) */
+	bool isolated[2];  /* some policy selecting it lists that direction in policyTypes */
+	int *policies;	   /* the policies selecting it, in the cluster's order */
+	size_t n_policies;
+	struct vl_np_allow *allow[2];
+	size_t n_allow[2];
+};
+
+enum vl_np_result {
+	VL_NP_NOT_SELECTED, /* no policy isolates the pod in that direction: allowed */
+	VL_NP_ALLOW,	    /* a rule of `policy` allows it */
+	VL_NP_DENY,	    /* isolated (by `policy`, the first that isolates), no rule allows it */
+	VL_NP_NODE,	    /* the pod's own node: always allowed (spec 16.1.4, 16.4.5) */
+	VL_NP_UNENFORCED,   /* the cluster enforces no policy (networkPolicy none) */
+};
+
+struct vl_np_verdict {
+	enum vl_np_result result;
+	int pod;     /* endpoint index of the pod whose policies decided */
+	enum vl_dir dir;
+	int cluster; /* index into lab->aks */
+	int policy;  /* index into its policies, or VL_NONE */
+	int rule;    /* ALLOW: the rule that allowed, else VL_NONE */
+};
+
+/* (Re)compute lab->eff->np from the clusters' policies (after vl_eff_build or a live edit). */
+int vl_eff_netpol_build(struct vl_lab *lab);
+/*
+ * The policy verdict for pod endpoint `pod` in direction dir: ingress, a packet from `peer` to
+ * the pod's port; egress, a packet from the pod to `peer`:port. Addresses as the node's forward
+ * hook sees them (after kube-proxy's DNAT, before the node's own masquerade). -EINVAL if pod
+ * is not a pod.
+ */
+int vl_np_decide(const struct vl_lab *lab, int pod, enum vl_dir dir, uint32_t peer, enum vl_proto proto,
+		 uint16_t port, struct vl_np_verdict *v);
+/* Does pod endpoint `pod` have a containerPort named name (*port its number)? */
+bool vl_np_named_port(const struct vl_lab *lab, int pod, const char *name, uint16_t *port);
+const char *vl_netpol_engine_name(enum vl_netpol_engine e); /* "none", "azure", "calico" */
 
 const char *vl_nh_name(enum vl_nh h);		/* "VnetLocal", "VNetPeering", "VirtualNetworkGateway", ... */
 const char *vl_route_src_name(enum vl_route_src s); /* "Default", "User", "VirtualNetworkGateway" */

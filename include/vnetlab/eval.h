@@ -40,6 +40,8 @@ enum vl_hop_type {
 			  * floating IP: the destination is kept */
 	VL_HT_KPROXY,	 /* kube-proxy on node `endpoint`: destination nat_from:port DNATed to pod `pod`
 			  * (nat_to:targetPort), masquerade when `masq` */
+	VL_HT_POLICY,	 /* network policies of pod `endpoint` (cluster `cluster`) for direction `dir`
+			  * (Outbound: egress, Inbound: ingress): `np` says how, `policy` which decided */
 };
 
 struct vl_hop {
@@ -67,6 +69,9 @@ struct vl_hop {
 	int pod;		       /* KPROXY: the pod endpoint chosen */
 	bool masq;		       /* KPROXY: externalTrafficPolicy Cluster masquerades to the node */
 	int candidates;		       /* LB: healthy backends; KPROXY: pods to choose from */
+	enum vl_np_result np;	       /* POLICY: allowed by a rule, denied, not selected, own node... */
+	int policy;		       /* POLICY: index into the cluster's policies, or VL_NONE */
+	int np_rule;		       /* POLICY: the rule of `policy` that allowed, or VL_NONE */
 };
 
 #define VL_MAX_HOPS 32
@@ -90,6 +95,10 @@ struct vl_verdict {
 	size_t n_hops;
 	uint32_t seen_src; /* source address the destination sees */
 	int dst_ep;	   /* destination endpoint or VL_NONE */
+	/* The network policy that denied (outcome DENIED with nsg VL_NONE), else the last that allowed;
+	 * policy VL_NONE when no policy decided. */
+	int policy_cluster;
+	int policy;
 	char why[320];	   /* UNREACHABLE, NO_HOST: where and why, e.g. "route None 10.0.0.0/8 (Default)" */
 	char
 	    note[256]; /* e.g. "masqueraded to node 10.1.0.4 by ip-masq-agent", "same node: crosses no NSG" */
@@ -107,6 +116,11 @@ struct vl_verdict {
  */
 int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
 		 uint16_t dport, struct vl_verdict *v);
+
+/* The policy hops of a verdict vl_eval_path() made (lab/eval/netpol.c): the source pod's egress
+ * first, the destination pod's ingress last (spec 16.2). */
+void vl_eval_netpol(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t dport,
+		    struct vl_verdict *v);
 
 const char *vl_outcome_name(enum vl_outcome o); /* "delivered", "denied", "unreachable", "nohost" */
 

@@ -59,4 +59,15 @@ int vl_nsg_import_file(const char *path, const char *name_hint, struct vl_nsg *o
 int vl_nsg_import_buffer(const char *name, const char *buf, size_t len, const char *name_hint,
 			 struct vl_nsg *out, struct vl_error *err);
 
+/*
+ * `netpol apply`: NetworkPolicy (and Namespace, List) documents of a YAML stream ("---" between
+ * documents) into cluster `cluster` of a loaded lab; a policy replaces the one of the same
+ * namespace and name. On error the cluster keeps its policies. 0 or -errno with err set.
+ * Recompute the effective model's policies afterwards (vl_eff_netpol_build).
+ */
+int vl_netpol_load_buffer(const char *name, const char *buf, size_t len, struct vl_lab *lab, int cluster,
+			  struct vl_error *err);
+/* `netpol delete`: the policy ns/name of cluster `cluster`. 0 or -ENOENT. */
+int vl_netpol_delete(struct vl_lab *lab, int cluster, const char *ns, const char *name);
+
 #endif

@@ -216,7 +216,8 @@ struct vl_labels {
 };
 
 /* A label selector: matchLabels AND every matchExpressions entry (spec 16.1). */
-enum vl_sel_op { VL_SEL_IN, VL_SEL_NOT_IN, VL_SEL_EXISTS, VL_SEL_DOES_NOT_EXIST };
+enum vl_sel_op { VL_SEL_IN, VL_SEL_NOT_IN, VL_SEL_EXISTS, VL_SEL_DOES_NOT_EXIST, VL_SEL_GT, VL_SEL_LT };
+/* VL_SEL_GT / VL_SEL_LT: node selector requirements only (one integer value). */
 
 struct vl_sel_expr {
 	char *key;
@@ -286,6 +287,47 @@ struct vl_netpol {
 	struct vl_loc loc;
 };
 
+/* Taint effects; VL_EFFECT_ANY is a toleration without `effect` (it tolerates every effect). */
+enum vl_effect { VL_EFFECT_ANY, VL_EFFECT_NO_SCHEDULE, VL_EFFECT_PREFER_NO_SCHEDULE, VL_EFFECT_NO_EXECUTE };
+
+struct vl_taint {
+	const char *key; /* static strings: nodes' taints are AKS's, never the file's */
+	const char *value;
+	enum vl_effect effect;
+};
+
+struct vl_toleration {
+	char *key;   /* NULL: every key (operator Exists without key) */
+	bool exists; /* operator Exists (else Equal) */
+	char *value; /* Equal: the value ("" when absent) */
+	enum vl_effect effect;
+};
+
+/* One nodeSelectorTerm: every requirement must hold (matchExpressions on labels, matchFields
+ * on metadata.name). */
+struct vl_node_term {
+	struct vl_sel_expr *exprs;
+	size_t n_exprs;
+	struct vl_sel_expr *fields;
+	size_t n_fields;
+};
+
+struct vl_pref_term {
+	int weight; /* 1-100 */
+	struct vl_node_term term;
+};
+
+/* Where a pod may run and where it would rather (spec 17; Kubernetes' scheduling fields). */
+struct vl_pod_sched {
+	struct vl_labels node_selector; /* nodeSelector */
+	struct vl_toleration *tols;
+	size_t n_tols;
+	struct vl_node_term *required; /* requiredDuringScheduling…: terms ORed */
+	size_t n_required;
+	struct vl_pref_term *preferred; /* preferredDuringScheduling…: weights of matching terms add */
+	size_t n_preferred;
+};
+
 struct vl_pod_spec {
 	char *name;
 	int replicas; /* 0: omitted, one pod named `name`; N: pods name-0 … name-(N-1) */
@@ -296,6 +338,11 @@ struct vl_pod_spec {
 	char **port_names; /* n_ports entries, each a containerPort name or NULL; NULL if none named */
 	char *ns;	   /* Kubernetes namespace; "default" when not given */
 	struct vl_labels labels; /* metadata.labels; inline pods without labels carry app=<name> */
+	struct vl_pod_sched sched;
+	char *kind;  /* the manifest kind it came from (Pod, Deployment…), NULL for an inline pod */
+	char *file;  /* the manifest it came from (errors are located there), NULL: the topology */
+	int *placed; /* per replica: node index, or the cluster's node_count for its virtual node;
+		      * filled by vl_aks_schedule() */
 	struct vl_loc loc;
 };
 
@@ -313,7 +360,8 @@ struct vl_svc_port {
 struct vl_service {
 	char *name;
 	enum vl_svc_type type;
-	int selector; /* index into the cluster's pods (pod specs): the pods it selects */
+	struct vl_labels selector; /* spec.selector: pods of namespace ns with all these labels */
+	char *ns;		   /* metadata.namespace; "default" */
 	struct vl_svc_port *ports;
 	size_t n_ports;
 	bool local; /* externalTrafficPolicy: Local (else Cluster) */
@@ -357,8 +405,12 @@ struct vl_aks {
 	struct vl_k8s_ns *namespaces; /* every namespace named by a pod, policy or Namespace object */
 	size_t n_namespaces;
 	enum vl_netpol_engine netpol; /* networkPolicy; default none */
+	bool npm_legacy;	      /* npmCompat: legacy (Azure NPM of 2019-2022, spec 16.4) */
 	struct vl_netpol *policies;
 	size_t n_policies;
+	bool has_vnode;	  /* virtualNode: the virtual-node add-on (spec 17) */
+	int vnode_subnet; /* its delegated subnet (has_vnode only) */
+	struct vl_loc vnode_loc;
 	struct vl_loc loc;
 };
 
@@ -465,6 +517,8 @@ struct vl_endpoint {
 	size_t n_ports;
 	struct vl_prefix pod_cidr; /* NODE (kubenet): its /24 */
 	int pod_spec;		   /* POD: index into its cluster's pods (what selectors match) */
+	bool virtual_node;	   /* POD on the virtual node: a container group in the virtual node's
+				    * subnet (its own NIC, no node, only the subnet NSG, spec 17) */
 };
 
 /* applicationSecurityGroups: members are VMs (vl_vm.asgs), all in one VNet (spec section 18). */
@@ -572,6 +626,37 @@ const char *vl_labels_get(const struct vl_labels *l, const char *key);
 /* Does selector s select an object with labels l? An absent selector selects nothing;
  * an empty one ({}) selects everything (Kubernetes' LabelSelector semantics). */
 bool vl_selector_matches(const struct vl_selector *s, const struct vl_labels *l);
+/* Does one requirement hold for a label's value v (NULL: the object has no such label)? */
+bool vl_sel_expr_matches(const struct vl_sel_expr *e, const char *v);
+/* Does `have` carry every key=value of `want` (a Service's selector; empty `want`: true)? */
+bool vl_labels_subset(const struct vl_labels *want, const struct vl_labels *have);
+/* Pod scheduling (model/schedule.c). */
+void vl_pod_sched_free(struct vl_pod_sched *s);
+void vl_node_term_free(struct vl_node_term *t);
+/* The name of node `node` of cluster a (node_count: the virtual node) into buf. */
+const char *vl_aks_node_name(const struct vl_aks *a, int node, char *buf, size_t len);
+/* AKS's labels of node `node` (node_count: the virtual node) into *out; 0 or -ENOMEM. */
+int vl_aks_node_labels(const struct vl_aks *a, int node, struct vl_labels *out);
+/* AKS's taints of node `node`; n set to their count. */
+const struct vl_taint *vl_aks_node_taints(const struct vl_aks *a, int node, size_t *n);
+/* Pods a node takes: maxPods for a VM node, VL_VNODE_PODS for the virtual node. */
+int vl_aks_node_capacity(const struct vl_aks *a, int node);
+#define VL_VNODE_PODS 5000
+/* The Kubernetes node a pod endpoint runs on (the virtual node's name for its pods), or NULL. */
+const char *vl_pod_node_name(const struct vl_lab *lab, const struct vl_endpoint *e);
+/*
+ * Place every replica of every pod spec of cluster a (fills pods[].placed), as kube-scheduler's
+ * filters and scores do for nodeSelector, taints and tolerations, required and preferred node
+ * affinity and maxPods. Deterministic: the best preferred-affinity score, then the fewest
+ * untolerated PreferNoSchedule taints; ties go round-robin over the tied nodes in node order
+ * (the i-th pod without `node:` takes the (i mod k)-th of k), the virtual node after the VM nodes.
+ * A replica no node takes: -EINVAL, *bad its pod spec, why like kubectl's FailedScheduling event.
+ */
+int vl_aks_schedule(struct vl_aks *a, int *bad, char *why, size_t why_len);
+/* Does pod spec p tolerate every NoSchedule/NoExecute taint of node, match its nodeSelector and
+ * required affinity? why (may be NULL) says what failed first. */
+bool vl_pod_fits(const struct vl_aks *a, const struct vl_pod_spec *p, int node, char *why, size_t why_len);
+
 /* The cluster's namespace named name, or NULL. */
 const struct vl_k8s_ns *vl_aks_find_ns(const struct vl_aks *a, const char *name);
 int vl_strv_push(struct vl_strv *sv, const char *s);

@@ -67,4 +67,16 @@ int vl_state_count_edits(const char *lab, size_t *n);
 int vl_state_clear_edits(const char *lab);
 int vl_state_source(const char *lab, char *buf, size_t len);
 
+/* ---- live network policies (state/netpol.c) ---- */
+/* Replay /run/vnetlab/<lab>/netpols over a loaded lab (after its NSG edits). 0 or -errno. */
+int vl_state_netpol_replay(const char *lab, struct vl_lab *l, struct vl_error *err);
+/*
+ * `netpol apply` (text: YAML documents, file: its name for errors) or `netpol delete` (del:
+ * "NAMESPACE/NAME") on cluster `cluster` (NULL: the lab's only cluster with policies), under the
+ * lab lock: the model changed, the record written ahead, every node of the cluster recommitted.
+ * *now: the lab after it. 0 or -errno with err set.
+ */
+int vl_ops_netpol(const char *name, const char *cluster, const char *file, const char *text, const char *del,
+		  struct vl_lab **now, struct vl_error *err);
+
 #endif

@@ -33,6 +33,8 @@ struct vl_verify_flow {
 	enum vl_outcome outcome;
 	int nsg;		    /* deciding NSG or VL_NONE */
 	const struct vl_rule *rule; /* deciding rule or NULL */
+	int np_pod;		    /* denied by a network policy: the pod whose policies did, else VL_NONE */
+	enum vl_dir np_dir;	    /* ... ingress (VL_DIR_IN) or egress */
 	/* the kernel (after vl_verify_run) */
 	bool probed;
 	enum vl_probe_status status;

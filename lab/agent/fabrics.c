@@ -100,13 +100,70 @@ static int open_fabric(struct agent *a, struct fabric *f, int vnet, char *why, s
 	return vlag_ep_add(a, &f->nflog_obj, EPOLLIN);
 }
 
-/* Every VNet's fabric. */
+/* NFLOG alone in an AKS node's namespace (its network policy drops). -ENOENT when it does not exist. */
+static int open_node(struct agent *a, struct fabric *f, char *why, size_t why_len)
+{
+	int nsfd, saved, err;
+
+	f->dns_udp.o.fd = f->dns_tcp.o.fd = -1;
+	err = vl_netns_open(f->ns, &nsfd);
+	if (err == -ENOENT)
+		return err;
+	if (err < 0) {
+		snprintf(why, why_len, "open namespace %s: %s", f->ns, strerror(-err));
+		return err;
+	}
+	err = vl_netns_enter(nsfd, &saved);
+	close(nsfd);
+	if (err < 0) {
+		snprintf(why, why_len, "enter namespace %s: %s", f->ns, strerror(-err));
+		return err;
+	}
+	err = vl_nflog_open(VL_NFLOG_GROUP, NFLOG_COPY, &f->nflog);
+	if (err < 0)
+		snprintf(why, why_len, "NFLOG group %d in %s: %s", VL_NFLOG_GROUP, f->ns, strerror(-err));
+	if (vl_netns_leave(saved) < 0 && err >= 0) {
+		err = -errno;
+		snprintf(why, why_len, "return to the agent's namespace: %s", strerror(errno));
+	}
+	if (err < 0)
+		return err;
+	f->nflog_obj.kind = K_NFLOG;
+	f->nflog_obj.fd = mnl_socket_get_fd(f->nflog);
+	vlag_log(a, "nflog group %d in %s (network policies)", VL_NFLOG_GROUP, f->ns);
+	return vlag_ep_add(a, &f->nflog_obj, EPOLLIN);
+}
+
+/* The nodes of clusters that enforce network policies. */
+static int open_nodes(struct agent *a, char *why, size_t why_len)
+{
+	const struct vl_lab *lab = a->lab;
+
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+		struct fabric *f = &a->fabrics[a->n_fabrics];
+		int err;
+
+		if (e->kind != VL_EP_NODE || lab->aks[e->owner].netpol == VL_NETPOL_NONE)
+			continue;
+		vl_ns_name(f->ns, lab->name, e->name);
+		err = open_node(a, f, why, why_len);
+		if (err == -ENOENT)
+			continue;
+		if (err < 0)
+			return err;
+		a->n_fabrics++;
+	}
+	return 0;
+}
+
+/* Every VNet's fabric, and the nodes that enforce network policies. */
 int vlag_open_fabrics(struct agent *a, char *why, size_t why_len)
 {
 	const struct vl_lab *lab = a->lab;
 	int err;
 
-	a->fabrics = calloc(lab->n_vnets + 1, sizeof(*a->fabrics));
+	a->fabrics = calloc(lab->n_vnets + lab->n_eps + 1, sizeof(*a->fabrics));
 	if (!a->fabrics)
 		return -ENOMEM;
 	for (size_t v = 0; v < lab->n_vnets; v++) {
@@ -122,7 +179,7 @@ int vlag_open_fabrics(struct agent *a, char *why, size_t why_len)
 	}
 	if (!a->n_fabrics)
 		vlag_log(a, "no fabric namespace: drops will not be attributed, DNS not served");
-	return 0;
+	return open_nodes(a, why, why_len);
 }
 
 void vlag_dns_udp(struct agent *a, struct listener *l)
@@ -201,4 +258,3 @@ void vlag_nflog_readable(struct agent *a, int fd)
 		vl_nflog_parse(buf, (size_t)n, on_drop, a);
 	}
 }
-

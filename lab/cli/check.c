@@ -46,7 +46,7 @@ static int expected_source(const struct vl_lab *lab, const struct vl_check *c, i
 	int ep;
 
 	if (!strcmp(c->expect_source, "node")) {
-		if (lab->eps[from].kind != VL_EP_POD)
+		if (lab->eps[from].kind != VL_EP_POD || lab->eps[from].virtual_node)
 			return -EINVAL;
 		*ip = lab->eps[lab->eps[from].node].ip;
 		return 0;
@@ -69,10 +69,10 @@ static void print_path(const struct vl_lab *lab, const struct vl_verdict *v, FIL
 				lab->nsgs[h->nsg].name, hop_where(lab, h, words, sizeof(words)),
 				vl_access_name(h->access), h->rule ? h->rule->name : "?",
 				h->rule ? h->rule->priority : 0);
-		else if (v->hops[i].type == VL_HT_PEERING ||
-		    v->hops[i].type == VL_HT_GATEWAY || v->hops[i].type == VL_HT_APPLIANCE ||
-		    v->hops[i].type == VL_HT_LB || v->hops[i].type == VL_HT_KPROXY ||
-		    (v->hops[i].type == VL_HT_NAT && v->hops[i].endpoint == VL_NONE)) {
+		else if (v->hops[i].type == VL_HT_PEERING || v->hops[i].type == VL_HT_GATEWAY ||
+			 v->hops[i].type == VL_HT_APPLIANCE || v->hops[i].type == VL_HT_LB ||
+			 v->hops[i].type == VL_HT_KPROXY ||
+			 (v->hops[i].type == VL_HT_NAT && v->hops[i].endpoint == VL_NONE)) {
 			hop_words(lab, &v->hops[i], words, sizeof(words));
 			fprintf(out, "      %s\n", words);
 		}
@@ -117,9 +117,16 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, bool json, con
 	if (!ok)
 		n += (size_t)snprintf(why + n, sizeof(why) - n, "; expected %s",
 				      c->expect == VL_EXPECT_ALLOW ? "allow" : "deny");
-	if (r.status == VL_PROBE_DROPPED)
+	if (r.status == VL_PROBE_DROPPED && !strncmp(r.nsg, "np:", 3) && v.nsg == VL_NONE &&
+	    v.policy != VL_NONE) {
+		char ref[200];
+
+		snprintf(got_rule, sizeof(got_rule), "network policy %s (%s of pod %s)",
+			 policy_ref(lab, v.policy_cluster, v.policy, ref, sizeof(ref)),
+			 strcmp(r.nsg, "np:in") ? "egress" : "ingress", r.rule);
+	} else if (r.status == VL_PROBE_DROPPED) {
 		snprintf(got_rule, sizeof(got_rule), "%s/%s", r.nsg, r.rule);
-	else if (v.rule && (allowed || r.status == VL_PROBE_TIMEOUT || r.status == VL_PROBE_UNREACHABLE))
+	} else if (v.rule && (allowed || r.status == VL_PROBE_TIMEOUT || r.status == VL_PROBE_UNREACHABLE))
 		snprintf(got_rule, sizeof(got_rule), "%s/%s", lab->nsgs[v.nsg].name, v.rule->name);
 	if (c->expect_source) {
 		if (expected_source(lab, c, from, &want)) {
@@ -239,8 +246,7 @@ static void vl_ops_progress(size_t done, size_t total, void *arg)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (done < total &&
-	    (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 100)
+	if (done < total && (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < 100)
 		return;
 	last = now;
 	if (done < total)
@@ -264,7 +270,9 @@ int load_topology(const char *path, const char *name, char **content, size_t *le
 	rc = vl_state_read_file(path, VL_FILE_MAX, content, len);
 	if (rc) {
 		fprintf(stderr, "vnetlab: %s: %s\n", cli_printable(path, safe, sizeof(safe)),
-			rc == -EINVAL ? "not a regular file" : rc == -EFBIG ? "file too large" : strerror(-rc));
+			rc == -EINVAL  ? "not a regular file"
+			: rc == -EFBIG ? "file too large"
+				       : strerror(-rc));
 		return rc;
 	}
 	rc = vl_load_buffer_imports(path, *content, *len, imports, lab, &err);
@@ -355,15 +363,16 @@ static void down_quietly(const char *name)
  * say when the file no longer builds what runs (the file was edited after `up`) or the
  * lab has live edits; *diffs gets the differences.
  */
-static struct vl_lab *file_against_running(const char *path, const char *name, struct vl_lab *file,
-					   bool json, struct vl_strv *diffs)
+static struct vl_lab *file_against_running(const char *path, const char *name, struct vl_lab *file, bool json,
+					   struct vl_strv *diffs)
 {
 	struct vl_error err = {0};
 	struct vl_lab *built = NULL, *now = NULL;
 	FILE *say = json ? stderr : stdout;
 	size_t edits = 0;
 
-	if (vl_state_load_lab_as_built(file->name, &built, &err) || vl_state_load_lab(file->name, &now, &err)) {
+	if (vl_state_load_lab_as_built(file->name, &built, &err) ||
+	    vl_state_load_lab(file->name, &now, &err)) {
 		print_error(&err);
 		vl_lab_free(built);
 		return NULL;
@@ -372,14 +381,15 @@ static struct vl_lab *file_against_running(const char *path, const char *name, s
 	vl_lab_diff(built, file, diffs);
 	fprintf(say, "lab %s is up: checking the checks of %s against it as it runs", file->name, path);
 	if (edits)
-		fprintf(say, " (%zu live edit%s; 'vnetlab reset %s' undoes them)", edits, edits == 1 ? "" : "s",
-			file->name);
+		fprintf(say, " (%zu live edit%s; 'vnetlab reset %s' undoes them)", edits,
+			edits == 1 ? "" : "s", file->name);
 	fprintf(say, "\n");
 	if (diffs->n) {
 		fprintf(stderr, "warning: %s no longer matches the running lab %s:", path, file->name);
 		for (size_t i = 0; i < diffs->n; i++)
 			fprintf(stderr, "%s %s", i ? "," : "", diffs->v[i]);
-		fprintf(stderr, " differ%s; to rebuild it from the file: vnetlab down %s && vnetlab up %s%s%s\n",
+		fprintf(stderr,
+			" differ%s; to rebuild it from the file: vnetlab down %s && vnetlab up %s%s%s\n",
 			diffs->n == 1 ? "s" : "", file->name, path, name ? " --name " : "", name ? name : "");
 	}
 	vl_lab_take_checks(now, file);
@@ -482,8 +492,8 @@ int cmd_check(int argc, char **argv)
 	}
 	run_checks(lab, json, stdout, &t);
 	if (json)
-		printf("],\"passed\":%d,\"failed\":%d,\"total\":%d,\"points\":%d,\"maxPoints\":%d}\n", t.passed,
-		       t.failed, t.passed + t.failed, t.points, t.max_points);
+		printf("],\"passed\":%d,\"failed\":%d,\"total\":%d,\"points\":%d,\"maxPoints\":%d}\n",
+		       t.passed, t.failed, t.passed + t.failed, t.points, t.max_points);
 	else
 		print_summary(stdout, &t);
 	if (ours)
@@ -582,8 +592,8 @@ int cmd_run(int argc, char **argv)
 
 			if (vl_state_load_lab(lab->name, &now, &err))
 				now = NULL;
-			rc = run_check(now ? now : lab, &(now ? now : lab)->checks[s->check], false, "", stdout,
-				       &pass);
+			rc = run_check(now ? now : lab, &(now ? now : lab)->checks[s->check], false, "",
+				       stdout, &pass);
 			vl_lab_free(now);
 			pass ? passed++ : failed++;
 			max_points += lab->checks[s->check].points;
@@ -612,8 +622,8 @@ int cmd_run(int argc, char **argv)
 	if (stop)
 		printf("\ninterrupted\n");
 	if (keep && !stop) {
-		printf("\n== lab %s is still up (--keep): %d checks passed, %d failed; %d/%d points\n", lab->name,
-		       passed, failed, points, max_points);
+		printf("\n== lab %s is still up (--keep): %d checks passed, %d failed; %d/%d points\n",
+		       lab->name, passed, failed, points, max_points);
 		printf("   'vnetlab reset %s' undoes the scenario's edits, 'vnetlab down %s' removes it\n",
 		       lab->name, lab->name);
 	} else {

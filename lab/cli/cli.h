@@ -25,6 +25,7 @@ int cmd_exec(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_nsg(int argc, char **argv);
+int cmd_netpol(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
@@ -77,6 +78,8 @@ int parse_proto(const char *s, enum vl_proto *p);
 struct vl_hop;
 const char *hop_where(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len);
 /* One hop of a verdict in words (one line, no newline) and as a JSON object (hops.c). */
+/* "<namespace>/<name>" of a cluster's policy, NULL for VL_NONE. */
+const char *policy_ref(const struct vl_lab *lab, int cluster, int policy, char *buf, size_t len);
 void hop_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len);
 void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out);
 /* "tcp", "udp" or "icmp", as the verbs take and print them. */

@@ -117,7 +117,7 @@ int cmd_probe(int argc, char **argv)
 {
 	struct vl_probe_result r = {0};
 	struct vl_verdict v;
-	char why[sizeof(v.why)] = "";
+	char why[sizeof(v.why)] = "", policy[200] = "";
 	struct flow_args a;
 	char dir[256], ip[VL_IP_STRLEN];
 	struct vl_lab *lab;
@@ -146,6 +146,16 @@ int cmd_probe(int argc, char **argv)
 		goto out;
 	}
 	vl_ip_fmt(dst, ip);
+	/* A node's policy chain dropped it ("np:<in|out>/<pod>"): the evaluator names the policy. */
+	if (r.status == VL_PROBE_DROPPED && !strncmp(r.nsg, "np:", 3)) {
+		if (!vl_eval_path(lab, from, dst, a.proto, r.sport, (uint16_t)a.port, &v) && v.nsg == VL_NONE &&
+		    v.policy != VL_NONE)
+			policy_ref(lab, v.policy_cluster, v.policy, policy, sizeof(policy));
+		else
+			snprintf(policy, sizeof(policy), "(a policy of pod %.96s)", r.rule);
+		snprintf(why, sizeof(why), "%s of pod %s", strcmp(r.nsg, "np:in") ? "egress" : "ingress", r.rule);
+		r.nsg[0] = r.rule[0] = '\0';
+	}
 	/*
 	 * The kernel said where it stopped (an ICMP unreachable, silence); the routes the plan
 	 * installed say which one did it: name it from the same effective model.
@@ -170,6 +180,8 @@ int cmd_probe(int argc, char **argv)
 		json_str(stdout, r.nsg[0] ? r.nsg : NULL);
 		printf(",\"rule\":");
 		json_str(stdout, r.rule[0] ? r.rule : NULL);
+		printf(",\"policy\":");
+		json_str(stdout, policy[0] ? policy : NULL);
 		printf(",\"why\":");
 		json_str(stdout, why[0] ? why : NULL);
 		printf(",\"sourcePort\":%u,\"ms\":%.1f}\n", r.sport, r.ms);
@@ -180,7 +192,9 @@ int cmd_probe(int argc, char **argv)
 		else
 			printf(" (%s:%d/%s): ", ip, a.port, proto_lc(a.proto));
 		printf("%s", vl_probe_status_name(r.status));
-		if (r.status == VL_PROBE_DROPPED)
+		if (r.status == VL_PROBE_DROPPED && policy[0])
+			printf(" by network policy %s", policy);
+		else if (r.status == VL_PROBE_DROPPED)
 			printf(" by NSG %s, rule %s", r.nsg, r.rule);
 		if (why[0])
 			printf(" (%s)", why);
@@ -231,6 +245,8 @@ int cmd_explain(int argc, char **argv)
 		json_str(stdout, v.rule ? v.rule->name : NULL);
 		printf(",\"ruleName\":");
 		json_str(stdout, v.rule ? rule_ref(v.rule, ref, sizeof(ref)) : NULL);
+		printf(",\"policy\":");
+		json_str(stdout, policy_ref(lab, v.policy_cluster, v.policy, ref, sizeof(ref)));
 		printf(",\"from\":");
 		json_str(stdout, a.from);
 		printf(",\"to\":");
@@ -266,9 +282,16 @@ int cmd_explain(int argc, char **argv)
 		printf("  %s: %s\n", vl_outcome_name(v.outcome), v.why);
 	if (v.outcome == VL_OUT_UNREACHABLE)
 		printf("verdict: %s (unreachable: %s)\n", vl_access_name(v.access), v.why);
+	else if (v.outcome == VL_OUT_DENIED && v.nsg == VL_NONE && v.policy != VL_NONE)
+		printf("verdict: %s (network policy %s)\n", vl_access_name(v.access),
+		       policy_ref(lab, v.policy_cluster, v.policy, ref, sizeof(ref)));
 	else if (v.rule)
 		printf("verdict: %s (%s, %s)%s\n", vl_access_name(v.access), lab->nsgs[v.nsg].name,
 		       rule_ref(v.rule, ref, sizeof(ref)), v.outcome == VL_OUT_NO_HOST ? "; then lost (see above)" : "");
+	else if (v.policy != VL_NONE)
+		printf("verdict: %s (network policy %s)%s\n", vl_access_name(v.access),
+		       policy_ref(lab, v.policy_cluster, v.policy, ref, sizeof(ref)),
+		       v.outcome == VL_OUT_NO_HOST ? "; then lost (see above)" : "");
 	else
 		printf("verdict: %s%s\n", vl_access_name(v.access), v.outcome == VL_OUT_NO_HOST ? "; then lost (see above)" : "");
 	rc = 0;

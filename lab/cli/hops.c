@@ -35,30 +35,77 @@ static const char *route_table_name(const struct vl_lab *lab, const struct vl_er
 	return NULL;
 }
 
+const char *policy_ref(const struct vl_lab *lab, int cluster, int policy, char *buf, size_t len)
+{
+	const struct vl_netpol *p;
+
+	if (cluster < 0 || policy < 0)
+		return NULL;
+	p = &lab->aks[cluster].policies[policy];
+	snprintf(buf, len, "%s/%s", p->ns, p->name);
+	return buf;
+}
+
+static const char *const np_reason[] = {[VL_NP_NOT_SELECTED] = "notSelected",
+					[VL_NP_ALLOW] = "allowed",
+					[VL_NP_DENY] = "denied",
+					[VL_NP_NODE] = "ownNode",
+					[VL_NP_UNENFORCED] = "notEnforced"};
+
+static void policy_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len)
+{
+	const char *dir = h->dir == VL_DIR_OUT ? "egress" : "ingress", *pod = lab->eps[h->endpoint].name;
+	char ref[200];
+
+	policy_ref(lab, h->cluster, h->policy, ref, sizeof(ref));
+	switch (h->np) {
+	case VL_NP_ALLOW:
+		snprintf(buf, len, "%-9s policy of pod %s: Allow by %s (%s rule #%d)", dir, pod, ref, dir,
+			 h->np_rule + 1);
+		return;
+	case VL_NP_DENY:
+		snprintf(buf, len,
+			 "%-9s policy of pod %s: Deny (isolated by %s; no %s rule of its policies allows it)",
+			 dir, pod, ref, dir);
+		return;
+	case VL_NP_NODE:
+		snprintf(buf, len, "%-9s policy of pod %s: Allow (its own node: never filtered)", dir, pod);
+		return;
+	case VL_NP_NOT_SELECTED:
+	case VL_NP_UNENFORCED:
+		break;
+	}
+	snprintf(buf, len, "%-9s policy of pod %s: Allow (no policy selects this pod for %s)", dir, pod, dir);
+}
+
 void hop_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len)
 {
 	char where[128], p[VL_PREFIX_STRLEN], a[VL_IP_STRLEN], b[VL_IP_STRLEN];
 
 	switch (h->type) {
 	case VL_HT_NSG:
-		snprintf(buf, len, "%-9s %-18s %-28s %s by %s (priority %d)", vl_dir_name(h->dir), lab->nsgs[h->nsg].name,
-			 hop_where(lab, h, where, sizeof(where)), vl_access_name(h->access),
-			 h->rule ? h->rule->name : "?", h->rule ? h->rule->priority : 0);
+		snprintf(buf, len, "%-9s %-18s %-28s %s by %s (priority %d)", vl_dir_name(h->dir),
+			 lab->nsgs[h->nsg].name, hop_where(lab, h, where, sizeof(where)),
+			 vl_access_name(h->access), h->rule ? h->rule->name : "?",
+			 h->rule ? h->rule->priority : 0);
 		return;
 	case VL_HT_ROUTE: {
 		const struct vl_eroute *r = h->route;
 		const char *rt = route_table_name(lab, r);
 
-		snprintf(buf, len, "route     %s -> %s%s%s in vnet %s (%s%s%s%s%s)", vl_prefix_fmt(r->prefix, p),
-			 vl_nh_name(r->hop), r->hop_ip ? " " : "", r->hop_ip ? vl_ip_fmt(r->hop_ip, a) : "",
-			 lab->vnets[h->vnet].name, vl_route_src_name(r->source), rt ? ", table " : "", rt ? rt : "",
+		snprintf(buf, len, "route     %s -> %s%s%s in vnet %s (%s%s%s%s%s)",
+			 vl_prefix_fmt(r->prefix, p), vl_nh_name(r->hop), r->hop_ip ? " " : "",
+			 r->hop_ip ? vl_ip_fmt(r->hop_ip, a) : "", lab->vnets[h->vnet].name,
+			 vl_route_src_name(r->source), rt ? ", table " : "", rt ? rt : "",
 			 rt ? ", route " : "", rt ? route_name(lab, r) : "");
 		return;
 	}
 	case VL_HT_PEERING:
-		snprintf(buf, len, "peering   %s -> %s (%s)", lab->vnets[h->vnet].name, lab->vnets[h->remote_vnet].name,
-			 vl_eff_peering(lab, h->vnet, h->remote_vnet) ? vl_eff_peering(lab, h->vnet, h->remote_vnet)->name
-								      : "?");
+		snprintf(buf, len, "peering   %s -> %s (%s)", lab->vnets[h->vnet].name,
+			 lab->vnets[h->remote_vnet].name,
+			 vl_eff_peering(lab, h->vnet, h->remote_vnet)
+			     ? vl_eff_peering(lab, h->vnet, h->remote_vnet)->name
+			     : "?");
 		return;
 	case VL_HT_GATEWAY:
 		snprintf(buf, len, "gateway   %s (%s)%s%s", lab->gateways[h->gateway].name,
@@ -67,45 +114,62 @@ void hop_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size
 			 h->local_gateway != VL_NONE ? lab->local_gateways[h->local_gateway].name : "");
 		return;
 	case VL_HT_APPLIANCE:
-		snprintf(buf, len, "appliance %s (%s)", lab->eps[h->endpoint].name, vl_ip_fmt(lab->eps[h->endpoint].ip, a));
+		snprintf(buf, len, "appliance %s (%s)", lab->eps[h->endpoint].name,
+			 vl_ip_fmt(lab->eps[h->endpoint].ip, a));
 		return;
 	case VL_HT_NAT:
 		if (h->dnat)
-			snprintf(buf, len, "nat       destination %s -> %s (instance public IP, 1:1 at the edge of vnet %s)",
-				 vl_ip_fmt(h->nat_from, a), vl_ip_fmt(h->nat_to, b), lab->vnets[h->vnet].name);
+			snprintf(
+			    buf, len,
+			    "nat       destination %s -> %s (instance public IP, 1:1 at the edge of vnet %s)",
+			    vl_ip_fmt(h->nat_from, a), vl_ip_fmt(h->nat_to, b), lab->vnets[h->vnet].name);
 		else if (h->endpoint != VL_NONE)
-			snprintf(buf, len, "nat       %s -> %s (ip-masq-agent on %s)", vl_ip_fmt(h->nat_from, a),
-				 vl_ip_fmt(h->nat_to, b), lab->eps[h->endpoint].name);
+			snprintf(buf, len, "nat       %s -> %s (ip-masq-agent on %s)",
+				 vl_ip_fmt(h->nat_from, a), vl_ip_fmt(h->nat_to, b),
+				 lab->eps[h->endpoint].name);
 		else
-			snprintf(buf, len, "nat       %s -> %s (%s)", vl_ip_fmt(h->nat_from, a), vl_ip_fmt(h->nat_to, b),
-				 vl_snat_kind_name(h->snat));
+			snprintf(buf, len, "nat       %s -> %s (%s)", vl_ip_fmt(h->nat_from, a),
+				 vl_ip_fmt(h->nat_to, b), vl_snat_kind_name(h->snat));
 		return;
 	case VL_HT_LB:
-		snprintf(buf, len, "lb        frontend %s (service %s/%s) -> backend %s, floating IP (%d healthy)",
-			 vl_ip_fmt(h->nat_from, a), lab->aks[h->cluster].name, lab->aks[h->cluster].services[h->service].name,
+		snprintf(buf, len,
+			 "lb        frontend %s (service %s/%s) -> backend %s, floating IP (%d healthy)",
+			 vl_ip_fmt(h->nat_from, a), lab->aks[h->cluster].name,
+			 lab->aks[h->cluster].services[h->service].name,
 			 h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : "none", h->candidates);
 		return;
 	case VL_HT_KPROXY:
 		if (h->pod == VL_NONE)
-			snprintf(buf, len, "kube-proxy on %s: service %s has no endpoints", lab->eps[h->endpoint].name,
-				 lab->aks[h->cluster].services[h->service].name);
+			snprintf(buf, len, "kube-proxy on %s: service %s has no endpoints",
+				 lab->eps[h->endpoint].name, lab->aks[h->cluster].services[h->service].name);
 		else
 			snprintf(buf, len, "kube-proxy on %s: %s -> pod %s (%s:%u, one of %d)%s%s",
 				 lab->eps[h->endpoint].name, vl_ip_fmt(h->nat_from, a), lab->eps[h->pod].name,
 				 vl_ip_fmt(h->nat_to, b), h->flow.dport, h->candidates,
-				 h->masq ? ", masquerade to " : "", h->masq ? lab->eps[h->endpoint].name : "");
+				 h->masq ? ", masquerade to " : "",
+				 h->masq ? lab->eps[h->endpoint].name : "");
 		return;
 	case VL_HT_EDGE:
 		snprintf(buf, len, "edge      vnet %s -> Internet", lab->vnets[h->vnet].name);
+		return;
+	case VL_HT_POLICY:
+		policy_words(lab, h, buf, len);
 		return;
 	}
 	snprintf(buf, len, "?");
 }
 
 static const char *const hop_type_names[] = {
-    [VL_HT_NSG] = "nsg",	     [VL_HT_ROUTE] = "route", [VL_HT_PEERING] = "peering", [VL_HT_GATEWAY] = "gateway",
-    [VL_HT_APPLIANCE] = "appliance", [VL_HT_NAT] = "nat",     [VL_HT_EDGE] = "edge",
-    [VL_HT_LB] = "loadBalancer",     [VL_HT_KPROXY] = "kubeProxy",
+    [VL_HT_NSG] = "nsg",
+    [VL_HT_ROUTE] = "route",
+    [VL_HT_PEERING] = "peering",
+    [VL_HT_GATEWAY] = "gateway",
+    [VL_HT_APPLIANCE] = "appliance",
+    [VL_HT_NAT] = "nat",
+    [VL_HT_EDGE] = "edge",
+    [VL_HT_LB] = "loadBalancer",
+    [VL_HT_KPROXY] = "kubeProxy",
+    [VL_HT_POLICY] = "networkPolicy",
 };
 
 void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out)
@@ -147,7 +211,8 @@ void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out)
 		fprintf(out, ",\"virtualNetworkGateway\":");
 		json_str(out, lab->gateways[h->gateway].name);
 		fprintf(out, ",\"localNetworkGateway\":");
-		json_str(out, h->local_gateway != VL_NONE ? lab->local_gateways[h->local_gateway].name : NULL);
+		json_str(out,
+			 h->local_gateway != VL_NONE ? lab->local_gateways[h->local_gateway].name : NULL);
 		break;
 	case VL_HT_APPLIANCE:
 		fprintf(out, ",\"endpoint\":");
@@ -157,7 +222,8 @@ void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out)
 		static const char *const by[] = {"defaultOutboundAccess", "natGateway", "instancePublicIp",
 						 "loadBalancerOutbound", "userDefinedRoute"};
 
-		fprintf(out, ",\"from\":\"%s\",\"to\":\"%s\",\"field\":\"%s\",\"by\":", vl_ip_fmt(h->nat_from, s1),
+		fprintf(out,
+			",\"from\":\"%s\",\"to\":\"%s\",\"field\":\"%s\",\"by\":", vl_ip_fmt(h->nat_from, s1),
 			vl_ip_fmt(h->nat_to, s2), h->dnat ? "destination" : "source");
 		json_str(out, h->endpoint != VL_NONE ? lab->eps[h->endpoint].name : by[h->snat]);
 		break;
@@ -182,7 +248,19 @@ void hop_json(const struct vl_lab *lab, const struct vl_hop *h, FILE *out)
 		fprintf(out, ",\"vnet\":");
 		json_str(out, lab->vnets[h->vnet].name);
 		break;
+	case VL_HT_POLICY: {
+		char ref[200];
+
+		fprintf(out, ",\"pod\":");
+		json_str(out, lab->eps[h->endpoint].name);
+		fprintf(out, ",\"direction\":\"%s\",\"access\":\"%s\",\"reason\":\"%s\",\"policy\":",
+			vl_dir_name(h->dir), vl_access_name(h->access), np_reason[h->np]);
+		json_str(out, policy_ref(lab, h->cluster, h->policy, ref, sizeof(ref)));
+		if (h->np_rule != VL_NONE)
+			fprintf(out, ",\"policyRule\":%d", h->np_rule + 1);
+		break;
 	}
-	fprintf(out, ",\"source\":\"%s:%u\",\"destination\":\"%s:%u\"}", vl_ip_fmt(h->flow.src, s1), h->flow.sport,
-		vl_ip_fmt(h->flow.dst, s2), h->flow.dport);
+	}
+	fprintf(out, ",\"source\":\"%s:%u\",\"destination\":\"%s:%u\"}", vl_ip_fmt(h->flow.src, s1),
+		h->flow.sport, vl_ip_fmt(h->flow.dst, s2), h->flow.dport);
 }

@@ -47,15 +47,27 @@ static void print_endpoints(const struct vl_lab *lab, FILE *f)
 		const char *extra = "";
 
 		if (e->kind == VL_EP_POD)
-			extra = lab->eps[e->node].name;
+			extra = vl_pod_node_name(lab, e);
 		else if (e->kind == VL_EP_NODE && e->pod_cidr.len)
 			extra = vl_prefix_fmt(e->pod_cidr, pc);
 		vl_ns_name(ns, lab->name, e->name);
 		fprintf(f, "%-24s %-15s %-16s %-15s %-14s %-18s %s\n", e->name, vl_ep_kind_name(e->kind),
 			ep_where(lab, e, where, sizeof(where)), vl_ip_fmt(e->ip, ip),
-			ep_nsg_name(lab, e) ? ep_nsg_name(lab, e) : (e->kind == VL_EP_CG ? "n/a" : "-"),
+			ep_nsg_name(lab, e) ? ep_nsg_name(lab, e)
+					    : (e->kind == VL_EP_CG || e->virtual_node ? "n/a" : "-"),
 			extra, ns);
 	}
+}
+
+/* What the lab emulates but Azure would not do, said once on stderr. */
+static void print_warnings(const struct vl_lab *lab)
+{
+	struct vl_strv w = {0};
+
+	if (vl_eff_vnode_warnings(lab, &w) == 0)
+		for (size_t i = 0; i < w.n; i++)
+			fprintf(stderr, "warning: %s\n", w.v[i]);
+	vl_strv_free(&w);
 }
 
 int cmd_up(int argc, char **argv)
@@ -89,6 +101,7 @@ int cmd_up(int argc, char **argv)
 		return EXIT_USAGE;
 	if (load_topology(argv[optind], name, &content, &len, &imports, &lab))
 		return 1;
+	print_warnings(lab);
 	if (dry) {
 		struct vl_plan *plan;
 
@@ -367,7 +380,9 @@ static void show_json(const struct vl_lab *lab, bool running)
 		printf("]");
 		if (e->kind == VL_EP_POD) {
 			printf(",\"node\":");
-			json_str(stdout, lab->eps[e->node].name);
+			json_str(stdout, vl_pod_node_name(lab, e));
+			if (e->virtual_node)
+				printf(",\"virtualNode\":true");
 		}
 		if (e->kind == VL_EP_NODE || e->kind == VL_EP_POD) {
 			printf(",\"cluster\":");
@@ -445,6 +460,15 @@ int cmd_show(int argc, char **argv)
 		       k->plugin == VL_PLUGIN_KUBENET ? "kubenet" : "Azure CNI", k->node_count,
 		       k->plugin == VL_PLUGIN_KUBENET ? vl_prefix_fmt(k->pod_cidr, a) : "(subnet)");
 		printf(", service CIDR %s, maxPods %d\n", vl_prefix_fmt(k->service_cidr, a), k->max_pods);
+		if (k->has_vnode) {
+			char vn[VL_ENDPOINT_NAME_MAX + 16];
+
+			printf("  virtual node %s: subnet %s (container groups; taint virtual-kubelet.io/provider=azure:NoSchedule)\n",
+			       vl_aks_node_name(k, k->node_count, vn, sizeof(vn)), lab->subnets[k->vnode_subnet].name);
+			for (size_t e = 0; e < lab->n_eps; e++)
+				if (lab->eps[e].virtual_node && lab->eps[e].owner == (int)i)
+					printf("    pod %-24s %s\n", lab->eps[e].name, vl_ip_fmt(lab->eps[e].ip, a));
+		}
 		show_services(lab, (int)i, stdout);
 	}
 	show_public(lab, stdout);
@@ -512,6 +536,7 @@ int cmd_validate(int argc, char **argv)
 	}
 	for (size_t i = 0; i < lab->n_nsgs; i++)
 		rules += lab->nsgs[i].n_rules;
+	print_warnings(lab);
 	printf(
 	    "%s: lab %s is valid: %zu vnets, %zu subnets, %zu NSGs (%zu rules), %zu endpoints, %zu checks, "
 	    "%zu scenario steps\n",

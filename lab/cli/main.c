@@ -32,6 +32,9 @@ static const struct cli_cmd cmds[] = {
      "[--source-address-prefixes ...] [--source-port-ranges ...] [--destination-address-prefixes ...] "
      "[--destination-port-ranges ...] [--description TEXT]",
      "show NSG rules; edit them live"},
+    {"netpol", cmd_netpol, "netpol list LAB|FILE [-o table|json] | netpol apply LAB FILE [--cluster NAME] | "
+     "netpol delete LAB NAMESPACE/NAME [--cluster NAME]",
+     "a cluster's Kubernetes network policies; apply or delete them live"},
     {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o table|json]",
      "effective routes of an endpoint's NIC, like az network nic show-effective-route-table"},
     {"verify", cmd_verify, "verify LAB [--from EP] [--to EP] [--timeout MS] [--deadline MS] [-o table|json]",

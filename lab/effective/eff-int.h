@@ -24,8 +24,13 @@ void vleff_md5_hex(const char *s, char out[33]);
 /* lb.c: outbound addresses per NIC and the frontends, from vl_eff_build(). */
 int vleff_lb_build(struct vl_lab *lab, struct vl_effective *e);
 void vleff_lb_free(struct vl_effective *e);
+/* services.c: each Service's endpoints. */
+int vleff_services_build(const struct vl_lab *lab, struct vl_effective *e);
+void vleff_services_free(struct vl_effective *e, const struct vl_lab *lab);
 /* asg.c: ASG member addresses and service tag prefixes. */
 int vleff_asgs_build(const struct vl_lab *lab, struct vl_effective *e);
 void vleff_asgs_free(struct vl_effective *e, const struct vl_lab *lab);
+/* netpol.c: the per-pod policy lists. */
+void vleff_netpol_free(struct vl_effective *e);
 
 #endif

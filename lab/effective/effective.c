@@ -344,9 +344,13 @@ int vl_eff_build(struct vl_lab *lab, struct vl_error *err)
 	if (!rc)
 		rc = vleff_asgs_build(lab, e);
 	if (!rc)
+		rc = vleff_services_build(lab, e);
+	if (!rc)
 		rc = vleff_lb_build(lab, e);
 	if (!rc)
 		vl_eff_lb_health(lab);
+	if (!rc)
+		rc = vl_eff_netpol_build(lab);
 	return rc;
 }
 
@@ -372,7 +376,9 @@ void vl_eff_free(struct vl_effective *e, const struct vl_lab *lab)
 	free(e->nonmasq);
 	free(e->n_nonmasq);
 	vleff_lb_free(e);
+	vleff_services_free(e, lab);
 	vleff_asgs_free(e, lab);
+	vleff_netpol_free(e);
 	free(e);
 }
 

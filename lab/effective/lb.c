@@ -49,13 +49,15 @@ static int frontend(const struct vl_lab *lab, struct vl_frontend *f, int c, int 
 {
 	const struct vl_aks *a = &lab->aks[c];
 	const struct vl_service *sv = &a->services[s];
+	const struct vl_svc_pods *sel;
 
 	f->cluster = c;
 	f->service = s;
 	f->ip = sv->frontend_ip;
 	f->probe_port = sv->local ? sv->health_port : sv->ports[0].node_port;
 	f->backends = calloc((size_t)a->node_count, sizeof(*f->backends));
-	f->pods = calloc(lab->n_eps ? lab->n_eps : 1, sizeof(*f->pods));
+	sel = vl_eff_service_pods(lab, c, s);
+	f->pods = calloc(sel->n ? sel->n : 1, sizeof(*f->pods));
 	if (!f->backends || !f->pods)
 		return -ENOMEM;
 	for (size_t i = 0; i < lab->n_eps; i++) {
@@ -67,10 +69,13 @@ static int frontend(const struct vl_lab *lab, struct vl_frontend *f, int c, int 
 			f->backends[f->n_backends].node = (int)i;
 			f->backends[f->n_backends].nsg = VL_NONE;
 			f->n_backends++;
-		} else if (ep->kind == VL_EP_POD && ep->pod_spec == sv->selector) {
-			f->pods[f->n_pods++] = (int)i;
 		}
 	}
+	/* every endpoint of the service, virtual-node pods included; the virtual node itself is no
+	 * backend (node.kubernetes.io/exclude-from-external-load-balancers, spec 17) */
+	if (sel->n) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(f->pods, sel->pods, sel->n * sizeof(*f->pods));
+	f->n_pods = sel->n;
 	for (size_t b = 0; b < f->n_backends; b++)
 		for (size_t p = 0; p < f->n_pods; p++)
 			f->backends[b].local_pods += lab->eps[f->pods[p]].node == f->backends[b].node;

@@ -132,6 +132,7 @@ static struct vl_hop *hop_new(struct vl_verdict *v, enum vl_hop_type t)
 	h->nsg = h->endpoint = h->subnet = h->scope = h->vnet = h->remote_vnet = VL_NONE;
 	h->gateway = h->local_gateway = VL_NONE;
 	h->cluster = h->service = h->pod = VL_NONE;
+	h->policy = h->np_rule = VL_NONE;
 	return h;
 }
 
@@ -405,19 +406,19 @@ static int kproxy_pod(const struct vl_lab *lab, int c, int s, int node, bool loc
 {
 	int first = VL_NONE, here = VL_NONE;
 
-	*candidates = 0;
-	for (size_t i = 0; i < lab->n_eps; i++) {
-		const struct vl_endpoint *e = &lab->eps[i];
+	const struct vl_svc_pods *sel = vl_eff_service_pods(lab, c, s);
 
-		if (e->kind != VL_EP_POD || e->owner != c || e->pod_spec != lab->aks[c].services[s].selector)
-			continue;
+	*candidates = 0;
+	for (size_t k = 0; k < sel->n; k++) {
+		const struct vl_endpoint *e = &lab->eps[sel->pods[k]];
+
 		if (local_only && e->node != node)
 			continue;
 		++*candidates;
 		if (first == VL_NONE)
-			first = (int)i;
+			first = sel->pods[k];
 		if (here == VL_NONE && e->node == node)
-			here = (int)i;
+			here = sel->pods[k];
 	}
 	return here != VL_NONE ? here : first;
 }
@@ -627,6 +628,7 @@ static void verdict_init(struct vl_verdict *v)
 	v->nsg = VL_NONE;
 	v->rule = NULL;
 	v->dst_ep = VL_NONE;
+	v->policy_cluster = v->policy = VL_NONE;
 }
 
 /* The endpoint sharing the source's NIC that holds dst: bridged or local, the fabric never sees it. */
@@ -723,8 +725,8 @@ static void platform_path(const struct vl_lab *lab, struct vl_verdict *v, int ni
 			 vl_ip_fmt(f->dst, a), v->rule->name);
 }
 
-int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
-		 uint16_t dport, struct vl_verdict *v)
+static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+		uint16_t dport, struct vl_verdict *v)
 {
 	const struct vl_endpoint *src;
 	const struct vl_aks *cluster;
@@ -770,6 +772,11 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 		return 0;
 	}
 	cluster = ep_cluster(lab, src);
+	if (src->virtual_node) { /* a container group: no node, no ip-masq-agent, no kube-proxy here */
+		cluster = NULL;
+		note_add(v, "%s runs on the virtual node: a container group in subnet %s", src->name,
+			 lab->subnets[src->subnet].name);
+	}
 	if (cluster && in_cluster_service(lab, v, src, nic, &f)) {
 		dst = f.dst;
 		if (v->outcome != VL_OUT_DELIVERED)
@@ -802,9 +809,22 @@ int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto
 	    is_kubenet_pod(lab, &lab->eps[v->dst_ep]))
 		note_add(v, "%s is in the pod range of %s (routed there by the cluster's route table)",
 			 vl_ip_fmt(dst, a), lab->eps[lab->eps[v->dst_ep].node].name);
+	if (v->outcome == VL_OUT_DELIVERED && v->dst_ep != VL_NONE && lab->eps[v->dst_ep].virtual_node)
+		note_add(v, "%s runs on the virtual node: a container group, only subnet %s's NSG applies",
+			 lab->eps[v->dst_ep].name, lab->subnets[lab->eps[v->dst_ep].subnet].name);
 	if (!v->n_hops || v->nsg == VL_NONE)
 		note_add(v, "no NSG on the path");
 	return 0;
+}
+
+int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+		 uint16_t dport, struct vl_verdict *v)
+{
+	int rc = path(lab, from, dst, proto, sport, dport, v);
+
+	if (!rc)
+		vl_eval_netpol(lab, from, dst, proto, dport, v);
+	return rc;
 }
 
 const char *vl_outcome_name(enum vl_outcome o)

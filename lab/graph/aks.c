@@ -66,7 +66,7 @@ void gb_aks_cluster(struct gb *b, int c, int sc)
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 
-		if (e->kind != VL_EP_POD || e->owner != c)
+		if (e->kind != VL_EP_POD || e->owner != c || e->virtual_node)
 			continue;
 		b->ep_node[i] = gb_add_node(b, gb_fmt(b, "ep:%s", e->name),
 					    gb_fmt(b, "pod %s\n%s", e->name, vl_ip_fmt(e->ip, ip)), VL_GN_POD,
@@ -76,6 +76,7 @@ void gb_aks_cluster(struct gb *b, int c, int sc)
 	}
 	for (size_t s = 0; s < k->n_services; s++) {
 		const struct vl_service *sv = &k->services[s];
+		const struct vl_svc_pods *sel = vl_eff_service_pods(lab, c, (int)s);
 		char *ports = gb_svc_ports(b, sv);
 		int n;
 
@@ -85,13 +86,45 @@ void gb_aks_cluster(struct gb *b, int c, int sc)
 				      : NULL,
 				VL_GN_SERVICE, kc, (int)s);
 		free(ports);
-		for (size_t i = 0; i < lab->n_eps; i++) {
-			const struct vl_endpoint *e = &lab->eps[i];
+		for (size_t i = 0; i < sel->n; i++) /* virtual-node pods drawn already, or later (gb_aks_vnode) */
+			gb_add_edge(b, gb_node(n), gb_node(b->ep_node[sel->pods[i]]), VL_GE_SELECTS, NULL, true,
+				    false);
+	}
+}
 
-			if (e->kind == VL_EP_POD && e->owner == c && e->pod_spec == sv->selector)
-				gb_add_edge(b, gb_node(n), gb_node(b->ep_node[i]), VL_GE_SELECTS, NULL, true,
-					    false);
-		}
+void gb_aks_vnode(struct gb *b, int c, int sc)
+{
+	const struct vl_lab *lab = b->lab;
+	const struct vl_aks *k = &lab->aks[c];
+	char ip[VL_IP_STRLEN], vn[VL_ENDPOINT_NAME_MAX + 16];
+	int box, node;
+
+	box = gb_add_cluster(b, gb_fmt(b, "vnode:%s", k->name),
+			     gb_fmt(b, "AKS %s · virtual node\ncontainer groups", k->name), VL_GC_AKS, sc, c);
+	node = gb_add_node(b, gb_fmt(b, "vk:%s", k->name),
+			   gb_fmt(b, "virtual node\n%s", vl_aks_node_name(k, k->node_count, vn, sizeof(vn))),
+			   VL_GN_NODE, box, VL_NONE);
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+
+		if (e->kind != VL_EP_POD || e->owner != c || !e->virtual_node)
+			continue;
+		b->ep_node[i] = gb_add_node(b, gb_fmt(b, "ep:%s", e->name),
+					    gb_fmt(b, "pod %s\n%s", e->name, vl_ip_fmt(e->ip, ip)), VL_GN_POD,
+					    box, (int)i);
+		gb_add_edge(b, gb_node(b->ep_node[i]), gb_node(node), VL_GE_POD, NULL, false, false);
+	}
+	/* the Services drawn before this box (their cluster's subnet came first) select these pods now */
+	for (size_t s = 0; s < k->n_services; s++) {
+		const struct vl_svc_pods *sel = vl_eff_service_pods(lab, c, (int)s);
+		char *id = gb_fmt(b, "svc:%s/%s", k->name, k->services[s].name);
+		int n = id ? vl_graph_find_node(b->g, id) : VL_NONE;
+
+		free(id);
+		for (size_t i = 0; n != VL_NONE && i < sel->n; i++)
+			if (lab->eps[sel->pods[i]].virtual_node)
+				gb_add_edge(b, gb_node(n), gb_node(b->ep_node[sel->pods[i]]), VL_GE_SELECTS, NULL,
+					    true, false);
 	}
 }
 

@@ -51,6 +51,8 @@ struct vl_gend gb_cluster(int i);
 /* aks.c: an AKS cluster's box in subnet box sc; the LoadBalancer frontends (after every endpoint
  * has its node). "8080/TCP, 53/UDP" for a Service's ports. */
 void gb_aks_cluster(struct gb *b, int c, int sc);
+/* The virtual node of cluster c and its pods (container groups), a box in its subnet's box sc. */
+void gb_aks_vnode(struct gb *b, int c, int sc);
 void gb_frontends(struct gb *b);
 char *gb_svc_ports(struct gb *b, const struct vl_service *s);
 

@@ -242,6 +242,9 @@ static void subnet(struct gb *b, int s, int vc)
 	for (size_t c = 0; c < lab->n_aks; c++)
 		if (lab->aks[c].subnet == s)
 			gb_aks_cluster(b, (int)c, sc);
+	for (size_t c = 0; c < lab->n_aks; c++)
+		if (lab->aks[c].has_vnode && lab->aks[c].vnode_subnet == s)
+			gb_aks_vnode(b, (int)c, sc);
 	nic_nsgs(b, s, sc, where);
 	if (!b->rc && !has_content(b->g, sc))
 		gb_add_node(b, gb_fmt(b, "empty:%s", where), gb_fmt(b, "no NICs"), VL_GN_EMPTY, sc, VL_NONE);

@@ -29,6 +29,8 @@ struct ynode {
 
 /* Parse exactly one YAML document. An empty input gives *out == NULL. */
 int yn_parse(const char *file, const char *buf, size_t len, struct ynode **out, struct vl_error *err);
+/* Every document of a stream (`---`-separated), as the items of one YN_SEQ node; empty ones dropped. */
+int yn_parse_docs(const char *file, const char *buf, size_t len, struct ynode **out, struct vl_error *err);
 void yn_free(struct ynode *n);
 
 struct vl_imports;

@@ -430,15 +430,12 @@ static int pod_meta(struct tl *t, const struct ynode *m, struct vl_aks *a, struc
 static int pods(struct tl *t, const struct ynode *seq, struct vl_aks *a)
 {
 	static const char *const keys[] = {"name", "replicas", "node", "app", "ports", "labels", "namespace", NULL};
-	int *on_node, spread = 0, r = 0;
 	char name[VL_ENDPOINT_NAME_MAX + 16];
+	int r = 0;
 
 	a->pods = calloc(seq->n, sizeof(*a->pods));
-	on_node = calloc((size_t)a->node_count, sizeof(*on_node));
-	if (!a->pods || !on_node) {
-		free(on_node);
+	if (!a->pods)
 		return -ENOMEM;
-	}
 	a->n_pods = seq->n;
 	for (size_t i = 0; i < seq->n && !r; i++) {
 		const struct ynode *m = seq->kids[i], *n, *nn;
@@ -473,22 +470,8 @@ static int pods(struct tl *t, const struct ynode *seq, struct vl_aks *a)
 			break;
 		if ((r = pod_meta(t, m, a, p)))
 			break;
-		int reps = p->replicas ? p->replicas : 1;
-		for (int k = 0; k < reps && !r; k++) {
-			int node = p->node != VL_NONE ? p->node : spread++ % a->node_count;
-
-			if (p->replicas)
-				snprintf(name, sizeof(name), "%s-%d", p->name, k);
-			else
-				snprintf(name, sizeof(name), "%s", p->name);
-			r = tl_claim(t, name, nn, "pod");
-			if (!r && ++on_node[node] > a->max_pods)
-				r = ld_fail(&t->c, m,
-					    "node %d of cluster '%s' would run more than maxPods (%d) pods",
-					    node, a->name, a->max_pods);
-		}
+		r = tl_pod_claim(t, p, nn);
 	}
-	free(on_node);
 	return r;
 }
 
@@ -503,11 +486,17 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 					   "maxPods",
 					   "nodeNetworkSecurityGroup",
 					   "nonMasqueradeCidrs",
+					   "networkPolicy",
+					   "npmCompat",
+					   "networkPolicies",
+					   "namespaces",
 					   "pods",
 					   "kubernetesVersion",
 					   "outboundType",
 					   "outboundIp",
 					   "services",
+					   "manifests",
+					   "virtualNode",
 					   NULL};
 	struct vl_lab *lab = t->lab;
 	struct vl_aks *a = &lab->aks[i];
@@ -545,6 +534,8 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 				       "subnet '%s' already holds kubenet cluster '%s'; Azure allows one kubenet "
 				       "cluster per subnet",
 				       lab->subnets[a->subnet].name, lab->aks[j].name);
+	if ((r = tl_netpol_engine(t, m, a)))
+		return r;
 	a->node_count = 3;
 	if ((n = ld_get(m, "nodeCount")) && (r = ld_int(&t->c, n, "nodeCount", 1, 100, &a->node_count)))
 		return r;
@@ -595,11 +586,19 @@ static int aks_one(struct tl *t, const struct ynode *m, size_t i)
 		if ((r = tl_claim(t, name, nn, "node")))
 			return r;
 	}
+	if ((n = ld_get(m, "virtualNode")) && (r = tl_virtual_node(t, n, a)))
+		return r;
 	if ((r = tl_list_of(t, m, "pods", &n)))
 		return r;
 	if (n && n->n && (r = pods(t, n, a)))
 		return r;
-	return tl_services(t, m, a);
+	if ((r = tl_netpol_cluster(t, m, a)))
+		return r;
+	if ((n = ld_get(m, "manifests")) && (r = tl_manifests(t, n, a)))
+		return r;
+	if ((r = tl_services(t, m, a)))
+		return r;
+	return tl_schedule(t, a);
 }
 
 int tl_aks(struct tl *t, const struct ynode *root)

@@ -363,9 +363,10 @@ int tl_check_targets(struct tl *t)
 						: "an endpoint name, a service name or an IPv4 address");
 		}
 		if (c->expect_source && !strcmp(c->expect_source, "node") &&
-		    lab->eps[vl_lab_find_endpoint(lab, c->from)].kind != VL_EP_POD)
+		    (lab->eps[vl_lab_find_endpoint(lab, c->from)].kind != VL_EP_POD ||
+		     lab->eps[vl_lab_find_endpoint(lab, c->from)].virtual_node))
 			return ld_fail(&t->c, ld_get(m, "expectSource"),
-				       "expectSource 'node' needs a pod in from ('%s' is not a pod)",
+				       "expectSource 'node' needs a pod on a VM node in from ('%s' is not one)",
 				       c->from);
 	}
 	return 0;

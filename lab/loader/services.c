@@ -164,7 +164,51 @@ static int svc_proto(struct tl *t, const struct ynode *n, enum vl_proto *p)
 	return 0;
 }
 
-static int svc_port(struct tl *t, const struct ynode *m, struct vl_svc_port *p)
+/*
+ * A named targetPort: the containerPort of that name in the pods the Service selects, which must
+ * agree on its number (kube-proxy resolves it per endpoint; a lab keeps one number per port).
+ */
+static int named_target(struct tl *t, const struct ynode *n, const struct vl_aks *a, const struct vl_service *s,
+			struct vl_svc_port *p)
+{
+	char q[48];
+	int found = 0;
+
+	for (size_t i = 0; i < a->n_pods; i++) {
+		const struct vl_pod_spec *ps = &a->pods[i];
+
+		if (!s->selector.n || strcmp(ps->ns, s->ns) || !vl_labels_subset(&s->selector, &ps->labels))
+			continue;
+		for (size_t k = 0; ps->port_names && k < ps->n_ports; k++) {
+			if (!ps->port_names[k] || strcmp(ps->port_names[k], n->str))
+				continue;
+			if (found && found != ps->ports[k])
+				return ld_fail(&t->c, n,
+					       "targetPort '%s' of service '%s' names port %d in one pod and %u in "
+					       "another; give the number",
+					       ld_quote(&t->c, n->str, q, sizeof(q)), s->name, found, ps->ports[k]);
+			found = ps->ports[k];
+		}
+	}
+	if (!found)
+		return ld_fail(&t->c, n, "targetPort '%s' of service '%s' names no containerPort of the pods it selects",
+			       ld_quote(&t->c, n->str, q, sizeof(q)), s->name);
+	p->target_port = (uint16_t)found;
+	return 0;
+}
+
+static bool numeric(const struct ynode *n)
+{
+	if (n->kind != YN_SCALAR || n->null || !*n->str)
+		return n->kind != YN_SCALAR || n->null; /* let ld_int say what is wrong */
+	for (const char *c = n->str; *c; c++)
+		if (*c < '0' || *c > '9')
+			return false;
+	return true;
+}
+
+static int svc_port(struct tl *t, const struct ynode *m, const struct vl_aks *a, const struct vl_service *s,
+		    struct vl_svc_port *p)
 {
 	static const char *const keys[] = {"name", "port", "targetPort", "protocol", "nodePort", NULL};
 	const struct ynode *n;
@@ -176,7 +220,10 @@ static int svc_port(struct tl *t, const struct ynode *m, struct vl_svc_port *p)
 		return r;
 	p->loc = m->loc;
 	p->port = p->target_port = (uint16_t)v;
-	if ((n = ld_get(m, "targetPort"))) {
+	if ((n = ld_get(m, "targetPort")) && !numeric(n)) {
+		if ((r = named_target(t, n, a, s, p)))
+			return r;
+	} else if (n) {
 		if ((r = ld_int(&t->c, n, "targetPort", 1, 65535, &v)))
 			return r;
 		p->target_port = (uint16_t)v;
@@ -189,7 +236,7 @@ static int svc_port(struct tl *t, const struct ynode *m, struct vl_svc_port *p)
 	return svc_proto(t, ld_get(m, "protocol"), &p->proto);
 }
 
-static int svc_ports(struct tl *t, const struct ynode *m, struct vl_service *s)
+static int svc_ports(struct tl *t, const struct ynode *m, const struct vl_aks *a, struct vl_service *s)
 {
 	const struct ynode *seq = ld_get(m, "ports"), *port = ld_get(m, "port");
 	int v, r;
@@ -227,7 +274,7 @@ static int svc_ports(struct tl *t, const struct ynode *m, struct vl_service *s)
 		return -ENOMEM;
 	s->n_ports = seq->n;
 	for (size_t i = 0; i < seq->n; i++) {
-		if ((r = svc_port(t, seq->kids[i], &s->ports[i])))
+		if ((r = svc_port(t, seq->kids[i], a, s, &s->ports[i])))
 			return r;
 		for (size_t j = 0; j < i; j++)
 			if (s->ports[j].port == s->ports[i].port && s->ports[j].proto == s->ports[i].proto)
@@ -238,30 +285,33 @@ static int svc_ports(struct tl *t, const struct ynode *m, struct vl_service *s)
 	return 0;
 }
 
-/* `selector: NAME` or `selector: {app: NAME}`: the pod spec named NAME (pods carry app=<name>). */
-static int svc_selector(struct tl *t, const struct ynode *n, const struct vl_aks *a, struct vl_service *s)
+/*
+ * Inline `selector: NAME` (the pods named NAME: each carries app=<its name>) or a map of labels;
+ * a manifest's spec.selector is a map. The pods it picks are the effective model's (services.c).
+ */
+static int svc_selector(struct tl *t, const struct ynode *n, const struct vl_aks *a, struct vl_service *s,
+			bool manifest)
 {
-	const char *want;
 	int r;
 
-	if (n->kind == YN_MAP) {
-		if (n->n != 1 || strcmp(n->kids[0]->str, "app") || n->kids[1]->kind != YN_SCALAR)
-			return ld_fail(
-			    &t->c, n,
-			    "selector: give one label `app: NAME` (each pod carries app=<its pod name>)");
-		n = n->kids[1];
-	} else if ((r = tl_want_scalar(t, n, "selector"))) {
+	if (n->kind == YN_SCALAR && !manifest && !n->null) {
+		if ((r = vl_labels_set(&s->selector, "app", n->str)))
+			return r;
+	} else if (n->kind != YN_MAP && !n->null) {
+		return ld_fail(&t->c, n, "expected a map of labels for selector of service '%s', got %s", s->name,
+			       ld_kind(n));
+	} else if (!n->null && (r = tl_labels(t, n, "selector", &s->selector))) {
 		return r;
 	}
-	want = n->str;
+	if (manifest)
+		return 0; /* a Service may select nothing (yet): no endpoints */
 	for (size_t i = 0; i < a->n_pods; i++)
-		if (!strcmp(a->pods[i].name, want)) {
-			s->selector = (int)i;
+		if (!strcmp(a->pods[i].ns, s->ns) && vl_labels_subset(&s->selector, &a->pods[i].labels))
 			return 0;
-		}
 	return ld_fail(&t->c, n,
-		       "selector of service '%s' matches no pod of cluster '%s' (no pod named '%s')", s->name,
-		       a->name, want);
+		       "selector of service '%s' matches no pod of cluster '%s' (no pod of namespace '%s' has "
+		       "those labels; an inline pod carries app=<its name>)",
+		       s->name, a->name, s->ns);
 }
 
 static int svc_annotations(struct tl *t, const struct ynode *m, struct vl_service *s)
@@ -312,6 +362,7 @@ static int svc_annotations(struct tl *t, const struct ynode *m, struct vl_servic
 static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t i)
 {
 	static const char *const keys[] = {"name",
+					   "namespace",
 					   "type",
 					   "selector",
 					   "ports",
@@ -326,19 +377,37 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 					   "uid",
 					   "annotations",
 					   NULL};
+	const struct ynode *nn;
+	int r;
+
+	if ((r = ld_map(&t->c, m, "service")) || (r = ld_keys(&t->c, m, "service", keys)) ||
+	    (r = ld_need(&t->c, m, "name", "service", &nn)))
+		return r;
+	return tl_service_obj(t, m, m, nn, a, i, false);
+}
+
+int tl_service_obj(struct tl *t, const struct ynode *m, const struct ynode *meta, const struct ynode *nn,
+		   struct vl_aks *a, size_t i, bool manifest)
+{
 	struct vl_service *s = &a->services[i];
-	const struct ynode *n, *nn;
+	const struct ynode *n;
 	char ip[VL_IP_STRLEN];
 	int v, r;
 
-	s->selector = VL_NONE;
-	if ((r = tl_named(t, m, "service", keys, VL_ENDPOINT_NAME_MAX, &s->name, &nn)))
+	if ((r = tl_endpoint_name(t, nn, "service name", VL_ENDPOINT_NAME_MAX, &s->name)))
 		return r;
-	s->loc = m->loc;
+	s->loc = (manifest ? meta : m)->loc;
+	if ((n = ld_get(meta, "namespace")) && (r = ld_str(&t->c, n, "namespace", &s->ns)))
+		return r;
+	if (!s->ns && !(s->ns = strdup("default")))
+		return -ENOMEM;
+	if ((r = tl_k8s_ns(t, a, s->ns, n ? n : meta, NULL)))
+		return r;
 	for (size_t j = 0; j < i; j++)
 		if (!strcmp(a->services[j].name, s->name))
 			return ld_fail(&t->c, nn, "duplicate service name '%s' in cluster '%s'", s->name,
 				       a->name);
+
 	s->type = VL_SVC_CLUSTER_IP;
 	if ((n = ld_get(m, "type"))) {
 		if ((r = tl_want_scalar(t, n, "type")))
@@ -353,8 +422,11 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 			    "invalid service type '%s'; expected ClusterIP, NodePort or LoadBalancer",
 			    n->str);
 	}
-	if ((r = ld_need(&t->c, m, "selector", "service", &n)) || (r = svc_selector(t, n, a, s)) ||
-	    (r = svc_ports(t, m, s)))
+	if (!manifest && (r = ld_need(&t->c, m, "selector", "service", &n)))
+		return r;
+	if ((n = ld_get(m, "selector")) && (r = svc_selector(t, n, a, s, manifest)))
+		return r;
+	if ((r = svc_ports(t, m, a, s)))
 		return r;
 	for (size_t p = 0; p < s->n_ports; p++)
 		if (s->ports[p].node_port && s->type == VL_SVC_CLUSTER_IP)
@@ -409,7 +481,7 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 			return r;
 		s->health_port = (uint16_t)v;
 	}
-	if ((n = ld_get(m, "uid"))) {
+	if ((n = ld_get(meta, "uid"))) {
 		size_t hex = 0;
 
 		if ((r = tl_want_scalar(t, n, "uid")))
@@ -422,7 +494,7 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 		if ((r = ld_str(&t->c, n, "uid", &s->uid)))
 			return r;
 	}
-	if ((n = ld_get(m, "annotations")) && (r = svc_annotations(t, n, s)))
+	if ((n = ld_get(meta, "annotations")) && (r = svc_annotations(t, n, s)))
 		return r;
 	/* Two services of the cluster on one frontend address and port (spec 15.4: one LB rule each). */
 	for (size_t j = 0; j < i && s->type == VL_SVC_LB && s->frontend_ip; j++) {
@@ -440,29 +512,26 @@ static int service(struct tl *t, const struct ynode *m, struct vl_aks *a, size_t
 					    s->name, o->name, vl_ip_fmt(s->frontend_ip, ip), s->ports[p].port,
 					    vl_proto_name(s->ports[p].proto));
 	}
+	/* nodePorts are unique per cluster */
+	for (size_t p = 0; p < s->n_ports; p++)
+		for (size_t j = 0; j <= i; j++)
+			for (size_t q = 0; q < a->services[j].n_ports && (j < i || q < p); q++)
+				if (s->ports[p].node_port && s->ports[p].node_port == a->services[j].ports[q].node_port)
+					return ld_fail(&t->c, m, "nodePort %u is taken by service '%s'",
+						       s->ports[p].node_port, a->services[j].name);
 	return 0;
 }
 
 int tl_services(struct tl *t, const struct ynode *m, struct vl_aks *a)
 {
 	const struct ynode *seq;
-	int r = tl_objects(t, m, "services", &a->services, &a->n_services, sizeof(*a->services), &seq);
+	int r = tl_list_of(t, m, "services", &seq);
 
-	for (size_t i = 0; !r && seq && i < seq->n; i++)
-		r = service(t, seq->kids[i], a, i);
-	/* nodePorts are unique per cluster */
-	for (size_t i = 0; !r && i < a->n_services; i++)
-		for (size_t p = 0; !r && p < a->services[i].n_ports; p++)
-			for (size_t j = 0; !r && j <= i; j++)
-				for (size_t q = 0; q < a->services[j].n_ports && (j < i || q < p); q++)
-					if (a->services[i].ports[p].node_port &&
-					    a->services[i].ports[p].node_port ==
-						a->services[j].ports[q].node_port) {
-						r = ld_fail(&t->c, seq->kids[i],
-							    "nodePort %u is taken by service '%s'",
-							    a->services[i].ports[p].node_port,
-							    a->services[j].name);
-						break;
-					}
+	/* after the manifests' services, which stay in front */
+	for (size_t i = 0; !r && seq && i < seq->n; i++) {
+		if (!tl_grow(&a->services, &a->n_services, sizeof(*a->services)))
+			return -ENOMEM;
+		r = service(t, seq->kids[i], a, a->n_services - 1);
+	}
 	return r;
 }

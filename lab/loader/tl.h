@@ -38,6 +38,7 @@ struct tl {
 	const struct ynode **check_maps; /* parallel to lab->checks */
 	const struct ynode **vnet_maps;	 /* parallel to lab->vnets */
 	bool checks_file; /* a checks file over a running lab, whose rules its students may have changed */
+	size_t np_base;	  /* a live `netpol apply`: policies below this index may be replaced */
 };
 
 /* ---- fields.c ---- */
@@ -99,6 +100,12 @@ int tl_nat_gateway(struct tl *t, const struct ynode *m, struct vl_subnet *s);
 int tl_aks_outbound(struct tl *t, const struct ynode *m, struct vl_aks *a);
 /* services: of a cluster (its pods and serviceCidr known). */
 int tl_services(struct tl *t, const struct ynode *m, struct vl_aks *a);
+/*
+ * Service a->services[i] from map m (its spec fields) and meta (name's map: namespace, uid,
+ * annotations); nn is its name node. Inline services (manifest false) need a selector matching a pod.
+ */
+int tl_service_obj(struct tl *t, const struct ynode *m, const struct ynode *meta, const struct ynode *nn,
+		   struct vl_aks *a, size_t i, bool manifest);
 
 /* ---- k8s.c: Kubernetes fields ---- */
 
@@ -108,6 +115,31 @@ int tl_labels(struct tl *t, const struct ynode *n, const char *what, struct vl_l
 int tl_selector(struct tl *t, const struct ynode *n, const char *what, struct vl_selector *out);
 /* The cluster's namespace `name`, added (labelled kubernetes.io/metadata.name) if new; *idx its index. */
 int tl_k8s_ns(struct tl *t, struct vl_aks *a, const char *name, const struct ynode *at, int *idx);
+/* ---- manifest.c: a cluster's `manifests:` (files and inline documents) ---- */
+int tl_manifests(struct tl *t, const struct ynode *n, struct vl_aks *a);
+
+/* ---- podspec.c: pod templates, the virtual node, scheduling ---- */
+/* A pod's metadata (labels, annotations) and spec (ports, scheduling fields) into p. */
+int tl_pod_template(struct tl *t, const struct ynode *meta, const struct ynode *spec, struct vl_aks *a,
+		    struct vl_pod_spec *p);
+/* Claim the endpoint names of p's replicas (name, or name-0 … name-N-1) at node at. */
+int tl_pod_claim(struct tl *t, const struct vl_pod_spec *p, const struct ynode *at);
+/* virtualNode: {subnet: NAME} of a cluster (Azure CNI, a subnet delegated to container groups). */
+int tl_virtual_node(struct tl *t, const struct ynode *m, struct vl_aks *a);
+/* vl_aks_schedule(), its failure located at the pod's document. */
+int tl_schedule(struct tl *t, struct vl_aks *a);
+
+/* ---- netpol.c: network policies ---- */
+/* One NetworkPolicy document (networking.k8s.io/v1), appended to a->policies; its namespace is
+ * added to the cluster when new. For manifests and the cluster's networkPolicies list. */
+int tl_netpol_doc(struct tl *t, const struct ynode *doc, struct vl_aks *a);
+/* One Namespace document (v1): the namespace and its labels, merged into one already implied. */
+int tl_namespace_doc(struct tl *t, const struct ynode *doc, struct vl_aks *a);
+/* networkPolicy: azure|calico|none of cluster map m (its networkPlugin known). */
+int tl_netpol_engine(struct tl *t, const struct ynode *m, struct vl_aks *a);
+/* namespaces: and networkPolicies: of cluster map m. */
+int tl_netpol_cluster(struct tl *t, const struct ynode *m, struct vl_aks *a);
+
 /* ---- asg.c ---- */
 /* serviceTags and applicationSecurityGroups: before the NSGs, whose rules name them. */
 int tl_service_tags(struct tl *t, const struct ynode *root);

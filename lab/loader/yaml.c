@@ -361,3 +361,76 @@ out:
 	*out = root;
 	return 0;
 }
+
+int yn_parse_docs(const char *file, const char *buf, size_t len, struct ynode **out, struct vl_error *err)
+{
+	struct yp p = {.file = file, .buf = buf, .len = len, .err = err};
+	struct ynode *docs = calloc(1, sizeof(*docs)), *doc;
+	size_t cap = 0;
+	yaml_event_t ev;
+	int r;
+
+	*out = NULL;
+	if (!docs)
+		return -ENOMEM;
+	docs->kind = YN_SEQ;
+	docs->loc = (struct vl_loc){1, 1};
+	if (len > LD_FILE_MAX) {
+		vl_error_set(err, file, (struct vl_loc){0, 0}, "file is larger than %u bytes", LD_FILE_MAX);
+		free(docs);
+		return -EFBIG;
+	}
+	if (memchr(buf, '\0', len)) {
+		size_t at = (size_t)((const char *)memchr(buf, '\0', len) - buf);
+
+		vl_error_set(err, file, offset_loc(buf, len, at), "not a text file: NUL byte at offset %zu", at);
+		free(docs);
+		return -EINVAL;
+	}
+	if (!yaml_parser_initialize(&p.parser)) {
+		free(docs);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&p.parser, (const unsigned char *)buf, len);
+	yaml_parser_set_encoding(&p.parser, YAML_UTF8_ENCODING);
+	r = next_event(&p, &ev); /* STREAM_START */
+	if (!r)
+		yaml_event_delete(&ev);
+	while (!r) {
+		if ((r = next_event(&p, &ev)))
+			break;
+		if (ev.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		yaml_event_delete(&ev); /* DOCUMENT_START */
+		if ((r = next_event(&p, &ev)))
+			break;
+		doc = NULL;
+		if ((r = parse_node(&p, &ev, 0, &doc)))
+			break;
+		if (doc->kind == YN_SCALAR && doc->null) { /* `---` with nothing after it */
+			yn_free(doc);
+		} else if (docs->n >= SEQ_ITEMS_MAX) {
+			vl_error_set(err, file, doc->loc, "more than %d documents", SEQ_ITEMS_MAX);
+			yn_free(doc);
+			r = -EINVAL;
+			break;
+		} else if ((r = push(docs, doc, &cap, docs->n))) {
+			yn_free(doc);
+			break;
+		} else {
+			docs->n++;
+		}
+		if ((r = next_event(&p, &ev)))
+			break;
+		yaml_event_delete(&ev); /* DOCUMENT_END */
+	}
+	yaml_parser_delete(&p.parser);
+	if (r) {
+		yn_free(docs);
+		return r;
+	}
+	*out = docs;
+	return 0;
+}

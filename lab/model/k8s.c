@@ -107,6 +107,36 @@ static bool in_values(const struct vl_strv *vals, const char *v)
 	return false;
 }
 
+bool vl_sel_expr_matches(const struct vl_sel_expr *e, const char *v)
+{
+	char *end;
+	long have, want;
+
+	switch (e->op) {
+	case VL_SEL_IN:
+		return v && in_values(&e->values, v);
+	case VL_SEL_NOT_IN:
+		return !v || !in_values(&e->values, v);
+	case VL_SEL_EXISTS:
+		return v != NULL;
+	case VL_SEL_DOES_NOT_EXIST:
+		return v == NULL;
+	case VL_SEL_GT:
+	case VL_SEL_LT:
+		/* Kubernetes: both sides parse as integers, else the requirement does not hold */
+		if (!v || e->values.n != 1)
+			return false;
+		have = strtol(v, &end, 10);
+		if (!*v || *end)
+			return false;
+		want = strtol(e->values.v[0], &end, 10);
+		if (!*e->values.v[0] || *end)
+			return false;
+		return e->op == VL_SEL_GT ? have > want : have < want;
+	}
+	return false;
+}
+
 bool vl_selector_matches(const struct vl_selector *s, const struct vl_labels *l)
 {
 	if (!s->present)
@@ -117,26 +147,18 @@ bool vl_selector_matches(const struct vl_selector *s, const struct vl_labels *l)
 		if (!v || strcmp(v, s->match.v[i].value))
 			return false;
 	}
-	for (size_t i = 0; i < s->n_exprs; i++) {
-		const struct vl_sel_expr *e = &s->exprs[i];
-		const char *v = vl_labels_get(l, e->key);
-		bool ok = false;
+	for (size_t i = 0; i < s->n_exprs; i++)
+		if (!vl_sel_expr_matches(&s->exprs[i], vl_labels_get(l, s->exprs[i].key)))
+			return false;
+	return true;
+}
 
-		switch (e->op) {
-		case VL_SEL_IN:
-			ok = v && in_values(&e->values, v);
-			break;
-		case VL_SEL_NOT_IN:
-			ok = !v || !in_values(&e->values, v);
-			break;
-		case VL_SEL_EXISTS:
-			ok = v != NULL;
-			break;
-		case VL_SEL_DOES_NOT_EXIST:
-			ok = v == NULL;
-			break;
-		}
-		if (!ok)
+bool vl_labels_subset(const struct vl_labels *want, const struct vl_labels *have)
+{
+	for (size_t i = 0; i < want->n; i++) {
+		const char *v = vl_labels_get(have, want->v[i].key);
+
+		if (!v || strcmp(v, want->v[i].value))
 			return false;
 	}
 	return true;

@@ -235,6 +235,10 @@ void vl_lab_free(struct vl_lab *lab)
 			free(p->ports);
 			free(p->ns);
 			vl_labels_free(&p->labels);
+			vl_pod_sched_free(&p->sched);
+			free(p->kind);
+			free(p->file);
+			free(p->placed);
 		}
 		free(a->pods);
 		for (size_t j = 0; j < a->n_namespaces; j++)
@@ -250,6 +254,8 @@ void vl_lab_free(struct vl_lab *lab)
 			free(sv->ports);
 			free(sv->source_ranges);
 			free(sv->uid);
+			free(sv->ns);
+			vl_labels_free(&sv->selector);
 			vl_strv_free(&sv->allowed_tags);
 		}
 		free(a->services);

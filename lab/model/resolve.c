@@ -197,7 +197,7 @@ static int resolve_cluster(struct vl_lab *lab, int c, struct vl_error *err)
 	char name[VL_ENDPOINT_NAME_MAX + 32];
 	int first_node = (int)lab->n_eps;
 	int *on_node = calloc((size_t)a->node_count, sizeof(int));
-	int spread = 0, rc = 0;
+	int rc = 0;
 
 	if (!on_node)
 		return -ENOMEM;
@@ -222,33 +222,44 @@ static int resolve_cluster(struct vl_lab *lab, int c, struct vl_error *err)
 		if (a->plugin == VL_PLUGIN_KUBENET)
 			lab->eps[ep].pod_cidr = (struct vl_prefix){a->pod_cidr.addr + ((uint32_t)n << 8), 24};
 	}
+	if (a->n_pods && !a->pods[0].placed) { /* a model not made by the loader */
+		int bad;
+		char why[sizeof(err->msg)];
+
+		rc = vl_aks_schedule(a, &bad, why, sizeof(why));
+		if (rc == -EINVAL)
+			vl_error_set(err, a->pods[bad].file ? a->pods[bad].file : lab->file, a->pods[bad].loc, "%s",
+				     why);
+		if (rc)
+			goto out;
+	}
 	for (size_t j = 0; j < a->n_pods; j++) {
 		struct vl_pod_spec *ps = &a->pods[j];
 		int reps = ps->replicas > 0 ? ps->replicas : 1;
 
 		for (int r = 0; r < reps; r++) {
-			int node = ps->node != VL_NONE ? ps->node : spread++ % a->node_count;
+			int node = ps->placed[r];
+			bool virt = node == a->node_count;
 			int ep;
 
 			if (ps->replicas > 0)
 				snprintf(name, sizeof(name), "%s-%d", ps->name, r);
 			else
 				snprintf(name, sizeof(name), "%s", ps->name);
-			if (++on_node[node] > a->max_pods) {
-				vl_error_set(err, lab->file, ps->loc,
-					     "node %d of cluster '%s' would run more than maxPods (%d) pods",
-					     node, a->name, a->max_pods);
-				rc = -EINVAL;
-				goto out;
-			}
-			ep = add_ep(lab, name, VL_EP_POD, a->subnet, c, ps->app, ps->ports, ps->n_ports);
+			ep = add_ep(lab, name, VL_EP_POD, virt ? a->vnode_subnet : a->subnet, c, ps->app, ps->ports,
+				    ps->n_ports);
 			if (ep < 0) {
 				rc = ep;
 				goto out;
 			}
+			lab->eps[ep].pod_spec = (int)j;
+			if (virt) { /* a container group in the virtual node's subnet: its own NIC (spec 17) */
+				lab->eps[ep].virtual_node = true;
+				continue;
+			}
+			++on_node[node];
 			lab->eps[ep].node = first_node + node;
 			lab->eps[ep].nic = first_node + node;
-			lab->eps[ep].pod_spec = (int)j;
 			lab->eps[ep].nic_nsg = a->node_nsg;
 			if (a->plugin == VL_PLUGIN_KUBENET) {
 				/* host-local IPAM: .1 is cbr0, pods from .2 */
@@ -323,6 +334,8 @@ static bool subnet_claim(const struct vl_lab *lab, size_t i, struct claim *c)
 		at = lab->cgs[e->owner].loc;
 	else if (e->kind == VL_EP_NODE)
 		at = lab->aks[e->owner].loc, seq = e->node;
+	else if (e->kind == VL_EP_POD && e->virtual_node)
+		at = lab->aks[e->owner].vnode_loc, seq = (int)i;
 	else if (e->kind == VL_EP_POD && lab->aks[e->owner].plugin == VL_PLUGIN_AZURE)
 		at = lab->aks[e->owner].loc, seq = 1000000 + (int)i; /* after the nodes */
 	else

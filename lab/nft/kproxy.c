@@ -49,18 +49,15 @@ static int kp_rules(const struct vl_lab *lab, int node_ep, const struct vl_servi
 {
 	char eth0[IFNAMSIZ] = "eth0";
 	uint8_t ip[4], port[2];
-	int *pods = calloc(lab->n_eps ? lab->n_eps : 1, sizeof(*pods));
+	const struct vl_svc_pods *sel = vl_eff_service_pods(lab, c, (int)(sv - lab->aks[c].services));
+	int *pods = calloc(sel->n ? sel->n : 1, sizeof(*pods));
 	size_t n = 0;
 
 	if (!pods)
 		return b->err = -ENOMEM;
-	for (size_t i = 0; i < lab->n_eps; i++) {
-		const struct vl_endpoint *e = &lab->eps[i];
-
-		if (e->kind == VL_EP_POD && e->owner == c && e->pod_spec == sv->selector &&
-		    (!d->local || e->node == node_ep))
-			pods[n++] = (int)i;
-	}
+	for (size_t i = 0; i < sel->n; i++)
+		if (!d->local || lab->eps[sel->pods[i]].node == node_ep)
+			pods[n++] = sel->pods[i];
 	vlnft_key_be(ip, d->ip, 4);
 	vlnft_key_be(port, d->port, 2);
 	for (size_t k = 0; k < n && !b->err; k++) {

@@ -118,6 +118,8 @@ int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *
 	if (!err)
 		err = vlnft_kproxy_emit(lab, node_ep, b);
 	if (!err)
+		err = vlnft_netpol_emit(lab, node_ep, b);
+	if (!err)
 		err = vlnft_batch_finish(b);
 out:
 	free(e);

@@ -8,6 +8,7 @@
 #define VNETLAB_NFT_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -215,6 +216,15 @@ int vlnft_nsg_build(const struct vl_lab *lab, int vnet, int nsg, struct vlnft_ba
 int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b, char *why, size_t why_len);
 /* kube-proxy's chains of an AKS node (kproxy.c), into the node's batch: nothing without Services. */
 int vlnft_kproxy_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b);
+/* Network policy chains of an AKS node (netpol.c), into the node's batch: nothing when no pod of
+ * the node is isolated. */
+int vlnft_netpol_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b);
+bool vlnft_netpol_needed(const struct vl_lab *lab, int node_ep);
+/* The same chains in `nft -f` syntax, inside the node's table (up --dry-run). */
+void vlnft_netpol_print(const struct vl_lab *lab, int node_ep, FILE *f);
+/* "np-in/<pod>", "np-out/<pod>"; the NFLOG prefix "np:in/<pod>", "np:out/<pod>". */
+void vlnft_netpol_chain(char *buf, size_t len, const struct vl_lab *lab, int pod, enum vl_dir d);
+void vlnft_netpol_prefix(char *buf, size_t len, const struct vl_lab *lab, int pod, enum vl_dir d);
 
 /*
  * What a fabric's ruleset holds besides the NSG rules, shared by the builder

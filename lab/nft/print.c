@@ -161,8 +161,8 @@ static void put_marks(FILE *f, const struct vlnft_shape *sh)
 {
 	fprintf(f, "\tmap %s {\n\t\ttype ifname : mark\n", VLNFT_MAP_MARKS);
 	for (size_t i = 0; i < sh->n_marks; i++)
-		fprintf(f, "%s\"%s\" : 0x%08x", i ? ",\n\t\t\t     " : "\t\telements = { ", sh->marks[i].ifname,
-			sh->marks[i].value);
+		fprintf(f, "%s\"%s\" : 0x%08x", i ? ",\n\t\t\t     " : "\t\telements = { ",
+			sh->marks[i].ifname, sh->marks[i].value);
 	if (sh->n_marks)
 		fputs(" }\n", f);
 	fputs("\t}\n\n", f);
@@ -235,8 +235,8 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 		"\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
 		VLNFT_SET_TCPUDP);
 	for (i = 0; i < n_lists; i++) {
-		fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags constant,interval\n\t\telements = ", lists[i].name,
-			lists[i].addr ? "ipv4_addr" : "inet_service");
+		fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags constant,interval\n\t\telements = ",
+			lists[i].name, lists[i].addr ? "ipv4_addr" : "inet_service");
 		put_ivals(f, &lists[i].iv, lists[i].addr);
 		fputs("\n\t}\n\n", f);
 	}
@@ -319,6 +319,8 @@ void vl_nft_masq_print(const struct vl_lab *lab, int node_ep, FILE *f)
 		fputs("!= ", f);
 		put_ip(f, m.node_ip);
 	}
-	fprintf(f, " oifname \"eth0\" ip daddr != @%s counter masquerade\n\t}\n}\n", VLNFT_SET_NONMASQ);
+	fprintf(f, " oifname \"eth0\" ip daddr != @%s counter masquerade\n\t}\n", VLNFT_SET_NONMASQ);
+	vlnft_netpol_print(lab, node_ep, f);
+	fputs("}\n", f);
 	vlnft_ivals_free(&m.nonmasq);
 }

@@ -454,7 +454,8 @@ static void plan_fabric(struct builder *b, int v, struct fabric_links *fl)
 	for (size_t i = 0; i < lab->n_eps; i++) {
 		const struct vl_endpoint *e = &lab->eps[i];
 
-		if (e->kind != VL_EP_POD || !in_vnet(lab, e, v) || lab->aks[e->owner].plugin != VL_PLUGIN_AZURE)
+		if (e->kind != VL_EP_POD || e->virtual_node || !in_vnet(lab, e, v) ||
+		    lab->aks[e->owner].plugin != VL_PLUGIN_AZURE)
 			continue;
 		vl_fabric_ifname(ifn, e->nic);
 		route_add(b, ns, (struct vl_prefix){e->ip, 32}, lab->eps[e->nic].ip, ifn);
@@ -658,7 +659,8 @@ static void plan_endpoint(struct builder *b, int i)
 	}
 	if (e->kind == VL_EP_NODE && lab->aks[e->owner].plugin == VL_PLUGIN_AZURE)
 		sysctl_add(b, ns, "net/ipv4/conf/default/proxy_arp", "1");
-	if (e->kind != VL_EP_POD) {
+	/* a virtual-node pod is a container group: its own eth0 in its subnet, like a VM's (spec 17) */
+	if (e->kind != VL_EP_POD || e->virtual_node) {
 		ep_addr_add(b, ns, "eth0", e->ip, sn.len);
 		route_add(b, ns, any, sn.addr + 1, "eth0");
 	}
@@ -668,7 +670,7 @@ static void plan_endpoint(struct builder *b, int i)
 			addr_add(b, ns, "cbr0", e->pod_cidr.addr + 1, 24);
 		}
 		ruleset_add(b, ns, VL_RULESET_MASQ, i);
-	} else if (e->kind == VL_EP_POD) {
+	} else if (e->kind == VL_EP_POD && !e->virtual_node) {
 		int node_ns = b->ep_ns[e->node];
 		const struct vl_endpoint *node = &lab->eps[e->node];
 

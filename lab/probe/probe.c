@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "vnetlab/agent.h"
+#include "vnetlab/effective.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/netns.h"
 #include "vnetlab/plan.h"
@@ -40,7 +41,23 @@ struct match {
 	uint32_t node_ip; /* NIC address our traffic may be masqueraded to; 0 if none */
 	int from;		  /* the probing endpoint */
 	const struct vl_lab *lab; /* maps a drop's short rule id back to names */
+	int svc_cluster, svc;	  /* dst is this ClusterIP (svc_cluster VL_NONE: none): kube-proxy */
+	uint16_t svc_target;	  /* DNATs it to one of its pods' target port before any NSG */
 };
+
+/* A ClusterIP flow is dropped after kube-proxy's DNAT: the fabric logs the pod's address. */
+static bool dnat_matches(const struct vl_drop *d, const struct match *m)
+{
+	const struct vl_svc_pods *l;
+
+	if (m->svc_cluster == VL_NONE || d->dport != m->svc_target)
+		return false;
+	l = vl_eff_service_pods(m->lab, m->svc_cluster, m->svc);
+	for (size_t i = 0; i < l->n; i++)
+		if (m->lab->eps[l->pods[i]].ip == d->dst)
+			return true;
+	return false;
+}
 
 const char *vl_probe_status_name(enum vl_probe_status s)
 {
@@ -104,10 +121,12 @@ fail:
 
 static bool drop_matches(const struct vl_drop *d, const struct match *m)
 {
-	if (d->proto != m->proto || d->dst != m->dst)
+	if (d->proto != m->proto)
 		return false;
-	if (m->proto != VL_PROTO_ICMP && d->dport != m->dport)
-		return false;
+	if (d->dst != m->dst || (m->proto != VL_PROTO_ICMP && d->dport != m->dport)) {
+		if (!dnat_matches(d, m))
+			return false;
+	}
 	if (d->sport != m->sport)
 		return false;
 	/* Masqueraded behind our node, the fabric sees the node address. NAT keeps
@@ -562,6 +581,17 @@ int vl_probe_run(const struct vl_lab *lab, const char *dir, int from, uint32_t d
 	m.src = e->ip;
 	if (e->nic >= 0 && (size_t)e->nic < lab->n_eps && e->nic != from)
 		m.node_ip = lab->eps[e->nic].ip;
+	m.svc_cluster = VL_NONE;
+	if ((e->kind == VL_EP_POD || e->kind == VL_EP_NODE) && !e->virtual_node &&
+	    (m.svc = vl_eff_cluster_ip(lab, e->owner, dst)) != VL_NONE) {
+		const struct vl_service *sv = &lab->aks[e->owner].services[m.svc];
+
+		for (size_t i = 0; i < sv->n_ports; i++)
+			if (sv->ports[i].port == port && sv->ports[i].proto == proto) {
+				m.svc_cluster = e->owner;
+				m.svc_target = sv->ports[i].target_port;
+			}
+	}
 	if (timeout_ms <= 0)
 		timeout_ms = DEFAULT_TIMEOUT_MS;
 

@@ -115,6 +115,12 @@ static void judge(const struct vl_lab *lab, struct vl_verify_flow *f, struct vl_
 	f->outcome = vd->outcome;
 	f->nsg = vd->nsg;
 	f->rule = vd->rule;
+	f->np_pod = VL_NONE;
+	for (size_t i = 0; i < vd->n_hops; i++)
+		if (vd->hops[i].type == VL_HT_POLICY && vd->hops[i].access == VL_DENY) {
+			f->np_pod = vd->hops[i].endpoint;
+			f->np_dir = vd->hops[i].dir;
+		}
 }
 
 int vl_verify_plan(const struct vl_lab *lab, const char *from, const char *to, uint16_t port_base,
@@ -222,9 +228,15 @@ bool vl_verify_agrees(const struct vl_lab *lab, const struct vl_verify_flow *f)
 	case VL_PROBE_REFUSED:
 		return f->outcome == VL_OUT_DELIVERED;
 	case VL_PROBE_DROPPED:
-		if (f->outcome != VL_OUT_DENIED || !f->drop || f->nsg == VL_NONE || !f->rule)
+		if (f->outcome != VL_OUT_DENIED || !f->drop)
 			return false;
-		snprintf(want, sizeof(want), "%s/%s", lab->nsgs[f->nsg].name, f->rule->name);
+		if (f->nsg == VL_NONE && f->np_pod != VL_NONE) /* the node's policy chain (nft/netpol.c) */
+			snprintf(want, sizeof(want), "np:%s/%s", f->np_dir == VL_DIR_IN ? "in" : "out",
+				 lab->eps[f->np_pod].name);
+		else if (f->nsg == VL_NONE || !f->rule)
+			return false;
+		else
+			snprintf(want, sizeof(want), "%s/%s", lab->nsgs[f->nsg].name, f->rule->name);
 		return !strcmp(f->drop, want);
 	case VL_PROBE_UNREACHABLE:
 		return f->outcome == VL_OUT_UNREACHABLE;

@@ -394,6 +394,8 @@ static int load(const char *lab, bool with_edits, struct vl_lab **out, struct vl
 		vl_error_set(err, path, (struct vl_loc){0, 0}, "%s", strerror(-rc));
 	for (size_t i = 0; i < j.n && !rc; i++)
 		rc = vl_lab_apply_edit(l, &j.edits[i], err);
+	if (!rc && with_edits)
+		rc = vl_state_netpol_replay(lab, l, err);
 	if (rc) {
 		vl_journal_clear(&j);
 		vl_lab_free(l);

@@ -176,12 +176,15 @@ static void check_structure(const char *path, const struct vl_lab *lab, const st
 		cr_expect(vl_graph_cluster_within(g, g->nodes[n].cluster, want), "%s: %s is outside its box",
 			  path, e->name);
 		if (e->kind == VL_EP_POD) {
-			int k = cluster_of(g, "aks:", lab->aks[e->owner].name, NULL);
+			/* a virtual-node pod is a container group of the virtual node's subnet: its own box */
+			int k = cluster_of(g, e->virtual_node ? "vnode:" : "aks:", lab->aks[e->owner].name, NULL);
 
 			cr_expect_eq(g->nodes[n].cluster, k, "%s: pod %s is not in its cluster's box", path,
 				     e->name);
 			cr_expect(has_edge(g, VL_GE_POD, (struct vl_gend){false, n},
-					   (struct vl_gend){false, node_of(g, "ep:", lab->eps[e->node].name)},
+					   (struct vl_gend){false, e->virtual_node
+									? node_of(g, "vk:", lab->aks[e->owner].name)
+									: node_of(g, "ep:", lab->eps[e->node].name)},
 					   NULL),
 				  "%s: pod %s is not tied to its node", path, e->name);
 		}

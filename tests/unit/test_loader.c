@@ -739,7 +739,7 @@ static const struct bad bad_cases[] = {
      19, 15, "node must be a node index from 0 to 1 (cluster 'k' has nodeCount 2), got 2"},
     {"aks-max-pods",
      HDR AKS("    nodeCount: 2\n    maxPods: 3\n    pods:\n      - name: p\n        replicas: 7\n"), 0, NULL,
-     19, 9, "node 0 of cluster 'k' would run more than maxPods (3) pods"},
+     19, 9, "pod 'p-6' of cluster 'k' cannot be scheduled (FailedScheduling): 0/2 nodes are available: 2 Too many pods (maxPods 3)."},
     {"aks-max-pods-pinned",
      HDR AKS("    nodeCount: 2\n    maxPods: 1\n    pods:\n      - name: p\n        replicas: 2\n"
 	     "      - name: q\n        node: 0\n"),

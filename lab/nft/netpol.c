@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kubernetes network policies of an AKS node, in the node's table beside ip-masq-agent and
+ * kube-proxy (spec 16), from the allow lists of the effective model (vnetlab/effective.h):
+ *   chain np-forward (filter forward 0): ct state established,related accept;
+ *     ip saddr vmap @np-out  (a pod of this node isolated for egress: jump np-out/<pod>)
+ *     ip daddr vmap @np-in   (... for ingress: jump np-in/<pod>)
+ *   chain np-out/<pod>, np-in/<pod>: one rule per allow entry, ip daddr|saddr <peers>
+ *     [meta l4proto <p> th dport <lo-hi>] return; then log group 7 prefix "np:out/<pod>" drop.
+ * The forward hook sees routed Azure CNI pods and, with bridge-nf-call-iptables (on in every
+ * namespace), kubenet pods bridged on cbr0; after kube-proxy's DNAT, before any masquerade.
+ * The node's own traffic (output, input) never passes here: it is always allowed (spec 16.1.4).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libnftnl/expr.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "vnetlab/effective.h"
+#include "vnetlab/nft.h"
+#include "nft-emit.h"
+#include "nft-int.h"
+
+static const char *const dir_word[2] = {[VL_DIR_IN] = "in", [VL_DIR_OUT] = "out"};
+
+static bool on_node(const struct vl_lab *lab, int ep, int node_ep)
+{
+	const struct vl_endpoint *e = &lab->eps[ep];
+
+	return e->kind == VL_EP_POD && e->node == node_ep && lab->eff && (size_t)ep < lab->eff->n_np &&
+	       lab->eff->np[ep].enforced;
+}
+
+bool vlnft_netpol_needed(const struct vl_lab *lab, int node_ep)
+{
+	for (size_t i = 0; i < lab->n_eps; i++)
+		if (on_node(lab, (int)i, node_ep) &&
+		    (lab->eff->np[i].isolated[VL_DIR_IN] || lab->eff->np[i].isolated[VL_DIR_OUT]))
+			return true;
+	return false;
+}
+
+void vlnft_netpol_chain(char *buf, size_t len, const struct vl_lab *lab, int pod, enum vl_dir d)
+{
+	snprintf(buf, len, "np-%s/%s", dir_word[d], lab->eps[pod].name);
+}
+
+void vlnft_netpol_prefix(char *buf, size_t len, const struct vl_lab *lab, int pod, enum vl_dir d)
+{
+	snprintf(buf, len, "np:%s/%s", dir_word[d], lab->eps[pod].name);
+}
+
+static int allow_rule(struct vlnft_batch *b, const char *chain, const char *set, const struct vl_np_allow *a,
+		      enum vl_dir d, int k)
+{
+	uint32_t off = d == VL_DIR_IN ? 12 : 16;
+	struct vlnft_rx x;
+	char comment[96];
+
+	if (vlnft_rx_begin(&x, chain))
+		return b->err = x.err;
+	if (!a->any_peer) {
+		vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, off, 4);
+		if (a->n_peers == 1 && a->peers[0].len == 32) {
+			uint8_t ip[4];
+
+			vlnft_key_be(ip, a->peers[0].addr, 4);
+			vlnft_rx_cmp(&x, NFT_CMP_EQ, ip, 4);
+		} else {
+			vlnft_rx_lookup(&x, set, 0, false, false);
+		}
+	}
+	if (a->proto != VL_PROTO_ANY) {
+		uint8_t l4 = a->proto == VL_PROTO_UDP ? 17 : 6;
+		struct vlnft_ival iv = {a->lo, a->hi};
+		struct vlnft_ivals ports = {&iv, 1, 1};
+
+		vlnft_rx_meta(&x, NFT_META_L4PROTO);
+		vlnft_rx_cmp(&x, NFT_CMP_EQ, &l4, 1);
+		if (a->lo > 1 || a->hi < 65535)
+			vlnft_match_ports(&x, 2, &ports);
+	}
+	vlnft_rx_counter(&x);
+	vlnft_rx_verdict(&x, NFT_RETURN);
+	snprintf(comment, sizeof(comment), "policy #%d rule #%d (%d)", a->policy, a->rule, k);
+	vlnft_rx_comment(&x, comment, 0);
+	return vlnft_rx_end(&x, b, chain);
+}
+
+/* The peers of allow entry k as a named interval set, when a rule needs more than one address. */
+static int allow_set(struct vlnft_batch *b, const char *set, const struct vl_np_allow *a)
+{
+	struct vlnft_set_spec spec = {
+	    .name = set,
+	    .flags = NFT_SET_INTERVAL | NFT_SET_CONSTANT,
+	    .key_type = VLNFT_TYPE_IPADDR,
+	    .key_len = 4,
+	};
+	struct vlnft_ivals iv = {0};
+	struct vlnft_elem *e = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < a->n_peers && !err; i++)
+		err = vlnft_ivals_push(&iv, a->peers[i].addr, vlnft_prefix_last(a->peers[i]));
+	if (!err) {
+		vlnft_ivals_merge(&iv);
+		err = vlnft_ival_elems(&iv, 4, &e, &n);
+	}
+	if (!err)
+		err = vlnft_emit_set(b, &spec, e, n, NULL);
+	free(e);
+	vlnft_ivals_free(&iv);
+	return err ? (b->err = b->err ?: err) : 0;
+}
+
+static int pod_chain(const struct vl_lab *lab, int pod, enum vl_dir d, struct vlnft_batch *b)
+{
+	const struct vl_np_pod *np = &lab->eff->np[pod];
+	char chain[VLNFT_CHAIN_NAME_MAX], prefix[VLNFT_LOG_PREFIX_MAX + 1], set[VLNFT_CHAIN_NAME_MAX + 24];
+	struct vlnft_rx x;
+
+	vlnft_netpol_chain(chain, sizeof(chain), lab, pod, d);
+	vlnft_emit_chain(b, chain, NULL);
+	for (size_t k = 0; k < np->n_allow[d] && !b->err; k++) {
+		const struct vl_np_allow *a = &np->allow[d][k];
+
+		snprintf(set, sizeof(set), "%s/%zu", chain, k);
+		if (!a->any_peer && !(a->n_peers == 1 && a->peers[0].len == 32) && allow_set(b, set, a))
+			break;
+		allow_rule(b, chain, set, a, d, (int)k);
+	}
+	if (b->err || vlnft_rx_begin(&x, chain))
+		return b->err ?: (b->err = x.err);
+	vlnft_netpol_prefix(prefix, sizeof(prefix), lab, pod, d);
+	vlnft_rx_counter(&x);
+	vlnft_rx_log(&x, prefix);
+	vlnft_rx_verdict(&x, NF_DROP);
+	return vlnft_rx_end(&x, b, chain);
+}
+
+static int emit_vmap(const struct vl_lab *lab, int node_ep, enum vl_dir d, struct vlnft_batch *b)
+{
+	struct vlnft_set_spec spec = {
+	    .name = d == VL_DIR_IN ? "np-in" : "np-out",
+	    .flags = NFT_SET_MAP,
+	    .key_type = VLNFT_TYPE_IPADDR,
+	    .key_len = 4,
+	};
+	struct vlnft_elem *e = calloc(lab->n_eps ? lab->n_eps : 1, sizeof(*e));
+	char(*names)[VLNFT_CHAIN_NAME_MAX] = calloc(lab->n_eps ? lab->n_eps : 1, sizeof(*names));
+	size_t n = 0;
+	int err;
+
+	if (!e || !names) {
+		free(e);
+		free(names);
+		return b->err = -ENOMEM;
+	}
+	for (size_t i = 0; i < lab->n_eps; i++) {
+		if (!on_node(lab, (int)i, node_ep) || !lab->eff->np[i].isolated[d])
+			continue;
+		vlnft_netpol_chain(names[n], sizeof(names[n]), lab, (int)i, d);
+		vlnft_key_be(e[n].key, lab->eps[i].ip, 4);
+		e[n].chain = names[n];
+		n++;
+	}
+	err = vlnft_emit_set(b, &spec, e, n, NULL);
+	free(e);
+	free(names);
+	return err;
+}
+
+int vlnft_netpol_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b)
+{
+	static const struct vlnft_hook fwd = {NF_INET_FORWARD, 0, "filter"};
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
+	struct nftnl_expr *ct;
+	struct vlnft_rx x;
+
+	if (!vlnft_netpol_needed(lab, node_ep))
+		return 0;
+	for (size_t i = 0; i < lab->n_eps && !b->err; i++)
+		for (int d = 0; d < 2 && !b->err; d++)
+			if (on_node(lab, (int)i, node_ep) && lab->eff->np[i].isolated[d])
+				pod_chain(lab, (int)i, (enum vl_dir)d, b);
+	if (b->err || emit_vmap(lab, node_ep, VL_DIR_OUT, b) || emit_vmap(lab, node_ep, VL_DIR_IN, b))
+		return b->err;
+	vlnft_emit_chain(b, "np-forward", &fwd);
+	if (vlnft_rx_begin(&x, "np-forward"))
+		return b->err = x.err;
+	ct = nftnl_expr_alloc("ct");
+	if (ct) {
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	vlnft_rx_add(&x, ct);
+	vlnft_rx_bitwise(&x, &mask, 4);
+	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
+	vlnft_rx_verdict(&x, NF_ACCEPT);
+	if (vlnft_rx_end(&x, b, "np-forward: ct state established,related accept"))
+		return b->err;
+	/* egress of the source pod first, then ingress of the destination (spec 16.2) */
+	for (int d = VL_DIR_OUT; d >= VL_DIR_IN; d--) {
+		if (vlnft_rx_begin(&x, "np-forward"))
+			return b->err = x.err;
+		vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, d == VL_DIR_IN ? 16 : 12, 4);
+		vlnft_rx_lookup(&x, d == VL_DIR_IN ? "np-in" : "np-out", 0, false, true);
+		if (vlnft_rx_end(&x, b, "np-forward: pods' policy chains"))
+			return b->err;
+	}
+	return b->err;
+}
+
+static void put_addr(FILE *f, struct vl_prefix p)
+{
+	fprintf(f, "%u.%u.%u.%u", p.addr >> 24, (p.addr >> 16) & 255, (p.addr >> 8) & 255, p.addr & 255);
+	if (p.len != 32)
+		fprintf(f, "/%u", p.len);
+}
+
+static void print_chain(const struct vl_lab *lab, int pod, enum vl_dir d, FILE *f)
+{
+	const struct vl_np_pod *np = &lab->eff->np[pod];
+	char chain[VLNFT_CHAIN_NAME_MAX], prefix[VLNFT_LOG_PREFIX_MAX + 1];
+
+	vlnft_netpol_chain(chain, sizeof(chain), lab, pod, d);
+	vlnft_netpol_prefix(prefix, sizeof(prefix), lab, pod, d);
+	fprintf(f, "\tchain %s {\n", chain);
+	for (size_t k = 0; k < np->n_allow[d]; k++) {
+		const struct vl_np_allow *a = &np->allow[d][k];
+
+		fputs("\t\t", f);
+		if (!a->any_peer) {
+			fprintf(f, "ip %s { ", d == VL_DIR_IN ? "saddr" : "daddr");
+			for (size_t i = 0; i < a->n_peers; i++) {
+				fputs(i ? ", " : "", f);
+				put_addr(f, a->peers[i]);
+			}
+			fputs(" } ", f);
+		}
+		if (a->proto != VL_PROTO_ANY) {
+			fprintf(f, "%s ", a->proto == VL_PROTO_UDP ? "udp" : "tcp");
+			if (a->lo > 1 || a->hi < 65535)
+				fprintf(f, a->lo == a->hi ? "dport %u " : "dport %u-%u ", a->lo, a->hi);
+		}
+		fprintf(f, "counter return comment \"%s/%s\"\n",
+			lab->aks[lab->eps[pod].owner].policies[a->policy].ns,
+			lab->aks[lab->eps[pod].owner].policies[a->policy].name);
+	}
+	fprintf(f, "\t\tcounter log prefix \"%s\" group %d drop\n\t}\n", prefix, VL_NFLOG_GROUP);
+}
+
+void vlnft_netpol_print(const struct vl_lab *lab, int node_ep, FILE *f)
+{
+	if (!vlnft_netpol_needed(lab, node_ep))
+		return;
+	for (int d = VL_DIR_OUT; d >= VL_DIR_IN; d--) {
+		bool first = true;
+
+		fprintf(f, "\tmap np-%s {\n\t\ttype ipv4_addr : verdict\n", d == VL_DIR_IN ? "in" : "out");
+		for (size_t i = 0; i < lab->n_eps; i++) {
+			char chain[VLNFT_CHAIN_NAME_MAX];
+
+			if (!on_node(lab, (int)i, node_ep) || !lab->eff->np[i].isolated[d])
+				continue;
+			vlnft_netpol_chain(chain, sizeof(chain), lab, (int)i, (enum vl_dir)d);
+			fprintf(f, "%s", first ? "\t\telements = { " : ", ");
+			first = false;
+			put_addr(f, (struct vl_prefix){lab->eps[i].ip, 32});
+			fprintf(f, " : jump %s", chain);
+		}
+		fprintf(f, "%s\t}\n", first ? "" : " }\n");
+	}
+	for (size_t i = 0; i < lab->n_eps; i++)
+		for (int d = 0; d < 2; d++)
+			if (on_node(lab, (int)i, node_ep) && lab->eff->np[i].isolated[d])
+				print_chain(lab, (int)i, (enum vl_dir)d, f);
+	fputs("\tchain np-forward {\n\t\ttype filter hook forward priority filter; policy accept;\n"
+	      "\t\tct state established,related accept\n\t\tip saddr vmap @np-out\n\t\tip daddr vmap "
+	      "@np-in\n\t}\n",
+	      f);
+}
