@@ -143,6 +143,19 @@ bool vl_eff_in_asg(const struct vl_lab *lab, int asg, int scope, uint32_t ip);
 bool vl_eff_asg_applies(const struct vl_lab *lab, int asg, int scope);
 /* Is ip in service tag `tag` (lab->service_tags)? */
 bool vl_eff_in_service_tag(const struct vl_effective *e, int tag, uint32_t ip);
+/*
+ * The AzurePlatform* tags (spec section 19.4, docs/nsg-semantics.md). Traffic to a platform
+ * address (168.63.129.16, 169.254.169.254) is judged only by the platform rules of the sender's
+ * outbound NSGs: its custom Outbound rules that name an AzurePlatform* tag, by priority. When none
+ * matches it passes (the bypass); default rules never apply to it.
+ */
+bool vl_eff_is_platform_addr(uint32_t ip);
+/* Is r a platform rule (custom, Outbound, an AzurePlatform* tag on either side)? */
+bool vl_rule_is_platform(const struct vl_rule *r);
+/* The platform rules of NSG nsg by priority (pointers into the lab); *out NULL when none.
+ * Caller frees *out. 0 or -ENOMEM. */
+int vl_eff_platform_rules(const struct vl_lab *lab, int nsg, const struct vl_rule ***out, size_t *n);
+bool vl_eff_has_platform_rules(const struct vl_lab *lab, int nsg);
 /* Is dst in the cluster's nonMasqueradeCIDRs (no masquerade toward it)? */
 bool vl_eff_non_masq(const struct vl_effective *e, int cluster, uint32_t dst);
 /* The scope of an endpoint's traffic (its NIC's subnet), VL_NONE for hosts outside Azure. */

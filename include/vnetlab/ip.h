@@ -15,6 +15,7 @@
 /* Azure's platform addresses (spec section 19.4): the one place they are written. */
 #define VL_IP_AZURE_PLATFORM 0xa83f8110u /* 168.63.129.16: DNS, health probes, AzureLoadBalancer */
 #define VL_IP_IMDS 0xa9fea9feu		 /* 169.254.169.254: instance metadata */
+#define VL_PLATFORM_DNS_PORT 53		 /* AzurePlatformDNS: 168.63.129.16, TCP and UDP 53 */
 
 /* Strict dotted quad; 0 or -EINVAL. */
 int vl_ip_parse(const char *s, uint32_t *ip);

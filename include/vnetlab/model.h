@@ -44,7 +44,18 @@ enum vl_addr_kind {
 	VL_ADDR_TAG_LB,	      /* AzureLoadBalancer: 168.63.129.16/32 */
 	VL_ADDR_ASG,	      /* an application security group: lab->asgs[ref], vl_eff_in_asg() */
 	VL_ADDR_TAG_SERVICE,  /* a tag of the topology's serviceTags: lab->service_tags[ref] */
+	/* The platform tags (spec section 19.4, docs/nsg-semantics.md): traffic to the platform
+	 * addresses bypasses NSGs unless an outbound rule names one of them (vl_eff_platform_rule). */
+	VL_ADDR_TAG_PLATFORM_DNS,  /* AzurePlatformDNS: 168.63.129.16/32, TCP and UDP port 53 */
+	VL_ADDR_TAG_PLATFORM_IMDS, /* AzurePlatformIMDS: 169.254.169.254/32 */
+	VL_ADDR_TAG_PLATFORM_LKM,  /* AzurePlatformLKM: Azure's KMS endpoints; no lab address */
 };
+
+/* Is kind one of the AzurePlatform* tags? */
+static inline bool vl_addr_kind_platform(enum vl_addr_kind k)
+{
+	return k == VL_ADDR_TAG_PLATFORM_DNS || k == VL_ADDR_TAG_PLATFORM_IMDS || k == VL_ADDR_TAG_PLATFORM_LKM;
+}
 
 struct vl_addr_match {
 	enum vl_addr_kind kind;

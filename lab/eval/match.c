@@ -56,6 +56,19 @@ static bool addr_matches(struct match_ctx *c, const struct vl_addr_match *m, siz
 			if (vl_eff_in_service_tag(c->lab->eff, m[i].ref, ip))
 				return true;
 			break;
+		case VL_ADDR_TAG_PLATFORM_DNS:
+			/* the DNS service: as a destination, TCP and UDP port 53 only */
+			if (ip == VL_IP_AZURE_PLATFORM &&
+			    (src || ((c->f->proto == VL_PROTO_TCP || c->f->proto == VL_PROTO_UDP) &&
+				     c->f->dport == VL_PLATFORM_DNS_PORT)))
+				return true;
+			break;
+		case VL_ADDR_TAG_PLATFORM_IMDS:
+			if (ip == VL_IP_IMDS)
+				return true;
+			break;
+		case VL_ADDR_TAG_PLATFORM_LKM:
+			break; /* Azure's KMS endpoints: no lab address (docs/nsg-semantics.md) */
 		}
 	}
 	return false;

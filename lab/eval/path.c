@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vnetlab/effective.h"
@@ -660,6 +661,70 @@ static bool in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, c
 	return true;
 }
 
+/*
+ * To a platform address (spec 19.4, docs/nsg-semantics.md): answered by the platform in the
+ * VNet's fabric, judged only by the platform rules (vl_eff_platform_rules) of the sender's NIC
+ * NSG, then its subnet's; a Deny decides, an Allow passes on to the next NSG, and when no platform
+ * rule matches the traffic bypasses NSGs. Default rules never apply.
+ */
+static void platform_path(const struct vl_lab *lab, struct vl_verdict *v, int nic, int src_ep,
+			  const struct vl_flow *f)
+{
+	int s = lab->eps[nic].subnet, k = vl_eff_endpoint_scope(lab, nic);
+	int nsgs[2] = {nic_nsg_of(lab, nic), s >= 0 ? subnet_nsg(lab, s) : VL_NONE};
+	bool named = false, matched = false;
+	char a[VL_IP_STRLEN];
+
+	for (int l = 0; l < 2 && v->outcome == VL_OUT_DELIVERED; l++) {
+		const struct vl_rule **r = NULL, *hit = NULL;
+		struct vl_hop *h;
+		size_t n = 0;
+
+		if (vl_eff_platform_rules(lab, nsgs[l], &r, &n) || !n) {
+			free(r);
+			continue;
+		}
+		named = true;
+		for (size_t i = 0; i < n && !hit; i++)
+			if (vl_eval_rule_matches(lab, k, r[i], f))
+				hit = r[i];
+		if (!hit) {
+			note_add(v, "NSG %s: none of its %zu AzurePlatform rule%s matches", lab->nsgs[nsgs[l]].name, n,
+				 n == 1 ? "" : "s");
+			free(r);
+			continue;
+		}
+		matched = true;
+		h = hop_new(v, VL_HT_NSG);
+		h->nsg = nsgs[l];
+		h->dir = VL_DIR_OUT;
+		h->level = l ? VL_HOP_SUBNET : VL_HOP_NIC;
+		h->endpoint = l ? src_ep : nic;
+		h->subnet = s;
+		h->scope = k;
+		h->flow = *f;
+		h->rule = hit;
+		h->access = hit->access;
+		v->nsg = nsgs[l];
+		v->rule = hit;
+		v->access = hit->access;
+		if (hit->access == VL_DENY)
+			v->outcome = VL_OUT_DENIED;
+		free(r);
+	}
+	if (!named)
+		note_add(v, "%s is an Azure platform address: no rule names an AzurePlatform tag: platform "
+			    "traffic bypasses NSGs",
+			 vl_ip_fmt(f->dst, a));
+	else if (!matched)
+		note_add(v, "%s is an Azure platform address: no AzurePlatform rule matches: platform traffic "
+			    "bypasses NSGs",
+			 vl_ip_fmt(f->dst, a));
+	else if (v->outcome == VL_OUT_DELIVERED)
+		note_add(v, "%s is an Azure platform address: allowed by AzurePlatform rule %s",
+			 vl_ip_fmt(f->dst, a), v->rule->name);
+}
+
 static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
 		uint16_t dport, struct vl_verdict *v)
 {
@@ -702,9 +767,8 @@ static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto 
 			note_add(v, "own address: crosses no NSG");
 		return 0;
 	}
-	if (dst == VL_IP_AZURE_PLATFORM || dst == VL_IP_IMDS) {
-		note_add(v, "%s is an Azure platform address: answered by the platform, no NSG applies",
-			 vl_ip_fmt(dst, a));
+	if (vl_eff_is_platform_addr(dst)) {
+		platform_path(lab, v, nic, from, &f);
 		return 0;
 	}
 	cluster = ep_cluster(lab, src);

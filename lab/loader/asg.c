@@ -18,7 +18,8 @@
 static bool builtin_tag(const char *s)
 {
 	return !strcasecmp(s, "VirtualNetwork") || !strcasecmp(s, "Internet") ||
-	       !strcasecmp(s, "AzureLoadBalancer") || !strcmp(s, "*");
+	       !strcasecmp(s, "AzureLoadBalancer") || !strcasecmp(s, "AzurePlatformDNS") ||
+	       !strcasecmp(s, "AzurePlatformIMDS") || !strcasecmp(s, "AzurePlatformLKM") || !strcmp(s, "*");
 }
 
 /* The IPv4 prefixes of one tag's addressPrefixes list into st (IPv6 skipped). */

@@ -79,6 +79,12 @@ static int parse_tag(const struct vl_lab *lab, const char *s, enum vl_addr_kind 
 		*kind = VL_ADDR_TAG_INTERNET;
 	else if (!strcasecmp(s, "AzureLoadBalancer"))
 		*kind = VL_ADDR_TAG_LB;
+	else if (!strcasecmp(s, "AzurePlatformDNS"))
+		*kind = VL_ADDR_TAG_PLATFORM_DNS;
+	else if (!strcasecmp(s, "AzurePlatformIMDS"))
+		*kind = VL_ADDR_TAG_PLATFORM_IMDS;
+	else if (!strcasecmp(s, "AzurePlatformLKM"))
+		*kind = VL_ADDR_TAG_PLATFORM_LKM;
 	else if (lab && (*ref = vl_lab_find_service_tag(lab, s)) != VL_NONE)
 		*kind = VL_ADDR_TAG_SERVICE;
 	else
@@ -125,7 +131,7 @@ static int parse_addr(const struct vl_lab *lab, const char *field, const char *s
 	} else if (!looks_like_address(s)) {
 		snprintf(why, why_len,
 			 "%s: unknown service tag \"%s\" (vnetlab knows VirtualNetwork, Internet, "
-			 "AzureLoadBalancer and the %zu tags of the topology's serviceTags)",
+			 "AzureLoadBalancer, AzurePlatformDNS, AzurePlatformIMDS, AzurePlatformLKM and the %zu tags of the topology's serviceTags)",
 			 field, s, lab ? lab->n_service_tags : 0);
 	} else {
 		snprintf(why, why_len, "%s: \"%s\" is not an IPv4 address or CIDR", field, s);

@@ -306,6 +306,15 @@ static int compile_addr(const struct vlnft_ctx *c, const struct vl_addr_match *m
 				err = vlnft_ivals_push(&out->iv, p.addr, vlnft_prefix_last(p));
 			}
 			break;
+		case VL_ADDR_TAG_PLATFORM_DNS:
+			/* Its port 53 is matched in the platform chains (platform.c); the NSG chains
+			 * of the forward hook never see a platform address. */
+			err = vlnft_ivals_push(&out->iv, VL_IP_AZURE_PLATFORM, VL_IP_AZURE_PLATFORM);
+			break;
+		case VL_ADDR_TAG_PLATFORM_IMDS:
+			err = vlnft_ivals_push(&out->iv, VL_IP_IMDS, VL_IP_IMDS);
+			break;
+		case VL_ADDR_TAG_PLATFORM_LKM: /* no lab address: matches nothing */
 		case VL_ADDR_ANY:
 			break;
 		}

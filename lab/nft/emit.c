@@ -108,6 +108,45 @@ int vlnft_emit_flush_chain(struct vlnft_batch *b, const char *name)
 	return b->err;
 }
 
+int vlnft_emit_del_chain(struct vlnft_batch *b, const char *name)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!c)
+		return b->err = -ENOMEM;
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_IPV4);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, VL_NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nlh = vlnft_batch_msg(b, ROOM_SMALL, NFT_MSG_DELCHAIN, 0, "delete chain %s", name);
+	if (nlh) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		vlnft_batch_done(b, nlh);
+	}
+	nftnl_chain_free(c);
+	return b->err;
+}
+
+int vlnft_emit_flush_set(struct vlnft_batch *b, const char *name)
+{
+	struct nftnl_set *set = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!set)
+		return b->err = -ENOMEM;
+	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_str(set, NFTNL_SET_TABLE, VL_NFT_TABLE);
+	nftnl_set_set_str(set, NFTNL_SET_NAME, name);
+	/* DELSETELEM without elements: the kernel empties the set */
+	nlh = vlnft_batch_msg(b, ROOM_SMALL, NFT_MSG_DELSETELEM, 0, "flush set %s", name);
+	if (nlh) {
+		nftnl_set_elems_nlmsg_build_payload(nlh, set);
+		vlnft_batch_done(b, nlh);
+	}
+	nftnl_set_free(set);
+	return b->err;
+}
+
 int vlnft_emit_del_rule(struct vlnft_batch *b, const char *chain, uint64_t handle)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();

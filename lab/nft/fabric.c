@@ -101,6 +101,7 @@ struct old_rules {
 	const char (*sets)[VLNFT_SET_NAME_MAX];
 	size_t n_sets;
 	bool sets_known;
+	bool platform_had; /* the kernel holds a platform chain of the NSG (platform.c) */
 };
 
 static int edit_chain(struct vlnft_batch *b, const struct vl_nsg *nsg, const char *chain,
@@ -553,6 +554,8 @@ static int build_full(struct vlnft_ctx *c, struct vlnft_batch *b, char *why, siz
 	emit_edge_snat(&sh, b);
 	for (i = 0; i < c->n_pairs && !b->err && !err; i++)
 		err = emit_pair_rules(c, b, i, NULL, why, why_len);
+	if (!err && !b->err)
+		err = vlnft_platform_emit(c, b, &sh, why, why_len);
 	if (!err && b->err) {
 		snprintf(why, why_len, "fabric ruleset: %s", strerror(-b->err));
 		err = b->err;
@@ -565,7 +568,7 @@ out:
 static int build_one(struct vlnft_ctx *c, int nsg, const struct old_rules *old, struct vlnft_batch *b,
 		     char *why, size_t why_len)
 {
-	static const struct old_rules none = {NULL, NULL, false, NULL, 0, false};
+	static const struct old_rules none = {NULL, NULL, false, NULL, 0, false, false};
 	struct vlnft_named *lists = NULL;
 	size_t i, j, n_lists = 0;
 	int err = 0;
@@ -577,7 +580,7 @@ static int build_one(struct vlnft_ctx *c, int nsg, const struct old_rules *old, 
 		for (i = 0; i < c->n_pairs && !err; i++)
 			if (c->pairs[i].nsg == nsg)
 				err = emit_pair_rules(c, b, i, old, why, why_len);
-		return err;
+		return err ? err : vlnft_platform_edit(c, b, nsg, old->platform_had, why, why_len);
 	}
 	err = vlnft_lab_sets(c, &lists, &n_lists, why, why_len);
 	if (err)
@@ -593,6 +596,8 @@ static int build_one(struct vlnft_ctx *c, int nsg, const struct old_rules *old, 
 	for (i = 0; i < c->n_pairs && !err; i++)
 		if (c->pairs[i].nsg == nsg)
 			err = emit_pair_rules(c, b, i, old, why, why_len);
+	if (!err)
+		err = vlnft_platform_edit(c, b, nsg, old->platform_had, why, why_len);
 	for (i = j = 0; i < old->n_sets && !err && !b->err; i++) {
 		while (j < n_lists && strcmp(lists[j].name, old->sets[i]) < 0)
 			j++;
@@ -718,7 +723,7 @@ static int dump_sets(int nsfd, struct old_rules *old, char (**sets)[VLNFT_SET_NA
 
 static int commit(const struct vl_lab *lab, int vnet, int nsg, int nsfd, char *why, size_t why_len)
 {
-	struct old_rules old = {NULL, NULL, true, NULL, 0, true};
+	struct old_rules old = {NULL, NULL, true, NULL, 0, true, false};
 	char chain[VLNFT_CHAIN_NAME_MAX], (*sets)[VLNFT_SET_NAME_MAX] = NULL;
 	struct vlnft_ctx c;
 	size_t total = 0;
@@ -748,6 +753,7 @@ static int commit(const struct vl_lab *lab, int vnet, int nsg, int nsfd, char *w
 		}
 	if (!err)
 		err = dump_sets(nsfd, &old, &sets, why, why_len);
+	old.platform_had = !err && vlnft_platform_in_kernel(nsfd, &c, nsg);
 	if (!err)
 		err = send_built(lab, vnet, nsg, &old, nsfd, why, why_len);
 	/* Rules or sets changed under us (another editor): rewrite the chains whole. */

@@ -41,6 +41,9 @@ struct vlnft_rx {
 int vlnft_emit_table(struct vlnft_batch *b, bool replace);
 int vlnft_emit_chain(struct vlnft_batch *b, const char *name, const struct vlnft_hook *hook);
 int vlnft_emit_flush_chain(struct vlnft_batch *b, const char *name);
+int vlnft_emit_del_chain(struct vlnft_batch *b, const char *name);
+/* Empty a named set or map (its elements; the set stays). */
+int vlnft_emit_flush_set(struct vlnft_batch *b, const char *name);
 int vlnft_emit_del_rule(struct vlnft_batch *b, const char *chain, uint64_t handle);
 int vlnft_emit_list_set(struct vlnft_batch *b, const struct vlnft_named *l);
 int vlnft_emit_del_set(struct vlnft_batch *b, const char *name);

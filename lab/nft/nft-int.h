@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/netlink.h>
 
@@ -232,6 +233,7 @@ void vlnft_netpol_prefix(char *buf, size_t len, const struct vl_lab *lab, int po
 struct vlnft_jump {
 	char ifname[16];
 	char chain[VLNFT_CHAIN_NAME_MAX];
+	int nsg, scope; /* the pair the chain evaluates */
 };
 
 struct vlnft_ifval {
@@ -277,6 +279,38 @@ struct vlnft_shape {
 
 int vlnft_shape_init(struct vlnft_shape *s, const struct vlnft_ctx *c);
 void vlnft_shape_fini(struct vlnft_shape *s);
+
+/*
+ * The AzurePlatform* rules in the kernel (platform.c, spec 19.4, docs/nsg-semantics.md):
+ *
+ *   set platform_ips    { 168.63.129.16, 169.254.169.254 }
+ *   map platform_nic, platform_subnet   ifname : jump plat-<nsg>[/<k>], only for NSGs that have
+ *                       platform rules (vl_eff_platform_rules)
+ *   chain plat-<nsg>[/<k>]   those rules by priority: Deny logs and drops, Allow returns
+ *   chain platform      hook input: ct state established,related accept; then for packets to
+ *                       @platform_ips, iifname vmap @platform_nic, iifname vmap @platform_subnet;
+ *                       policy accept (no platform rule matches: the bypass)
+ */
+#define VLNFT_CHAIN_PLATFORM "platform"
+#define VLNFT_SET_PLATFORM "platform_ips"
+#define VLNFT_MAP_PLATFORM_NIC "platform_nic"
+#define VLNFT_MAP_PLATFORM_SUBNET "platform_subnet"
+/* "plat-<nsg>" for the fabric's system scope, "plat-<nsg>/<scope>" for others. */
+void vlnft_platform_chain_name(char *buf, const struct vlnft_ctx *c, const char *nsg, int scope);
+/* The platform part of a full commit (after the NSG chains' rules). */
+int vlnft_platform_emit(struct vlnft_ctx *c, struct vlnft_batch *b, const struct vlnft_shape *sh, char *why,
+			size_t why_len);
+/* Does the kernel hold a platform chain of NSG nsg (a live edit then rewrites them)? */
+bool vlnft_platform_in_kernel(int nsfd, const struct vlnft_ctx *c, int nsg);
+/* A live edit of NSG nsg: its platform chains refilled (made, or deleted when it has no platform
+ * rule left) and the two maps refilled, when it has platform rules or `had` them. */
+int vlnft_platform_edit(struct vlnft_ctx *c, struct vlnft_batch *b, int nsg, bool had, char *why,
+			size_t why_len);
+
+/* The platform part as `nft -f` text, inside the table (print.c). */
+void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FILE *f);
+/* A compiled rule's match (protocol, addresses, ports, "counter ") as `nft -f` text, after "\t\t". */
+void vlnft_print_match(FILE *f, const struct vlnft_crule *cr);
 
 /* Masquerade parameters of a node, shared by builder and printer. */
 struct vlnft_masq {

@@ -106,10 +106,8 @@ static const char *l4_name(uint8_t l4)
 	return "0";
 }
 
-static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
+void vlnft_print_match(FILE *f, const struct vlnft_crule *cr)
 {
-	uint32_t id = (uint32_t)vl_rule_id(nsg, cr->rule->name);
-
 	fputs("\t\t", f);
 	if (cr->pk == VLNFT_P_ONE)
 		fprintf(f, "meta l4proto %s ", l4_name(cr->l4));
@@ -128,6 +126,13 @@ static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
 		fputc(' ', f);
 	}
 	fputs("counter ", f);
+}
+
+static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
+{
+	uint32_t id = (uint32_t)vl_rule_id(nsg, cr->rule->name);
+
+	vlnft_print_match(f, cr);
 	if (cr->rule->access == VL_ALLOW)
 		fprintf(f, "meta mark set 0x%08x return comment \"%s\"\n", VL_FLOW_MARK_ALLOW | id, cr->rule->name);
 	else
@@ -284,6 +289,7 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 			fputs("\t}\n", f);
 		}
 	}
+	vlnft_platform_print(&c, &sh, f);
 	fputs("}\n", f);
 out:
 	vlnft_shape_fini(&sh);

@@ -35,7 +35,9 @@ static int jump_add(struct vlnft_shape *s, const struct vlnft_ctx *c, int stage,
 	s->stage[stage] = j;
 	j = &j[s->n_stage[stage]++];
 	vl_fabric_ifname(j->ifname, ep);
-	vlnft_chain_name(j->chain, c, c->lab->nsgs[nsg].name, vlnft_ep_scope(c->lab, ep), dir);
+	j->nsg = nsg;
+	j->scope = vlnft_ep_scope(c->lab, ep);
+	vlnft_chain_name(j->chain, c, c->lab->nsgs[nsg].name, j->scope, dir);
 	return 0;
 }
 

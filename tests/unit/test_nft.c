@@ -356,10 +356,12 @@ Test(nft, forward_base_chain_and_stages)
 			cr_assert_eq(nftnl_chain_get_u32(p.m[i].chain, NFTNL_CHAIN_HOOKNUM), NF_INET_POST_ROUTING);
 		else if (!strcmp(name, "edge_in")) /* instance public IPs: nat prerouting */
 			cr_assert_eq(nftnl_chain_get_u32(p.m[i].chain, NFTNL_CHAIN_HOOKNUM), NF_INET_PRE_ROUTING);
+		else if (!strcmp(name, "platform")) /* AzurePlatform* rules: to the fabric (test_platform.c) */
+			cr_assert_eq(nftnl_chain_get_u32(p.m[i].chain, NFTNL_CHAIN_HOOKNUM), NF_INET_LOCAL_IN);
 		else if (strcmp(name, "nsg_deny"))
 			nsg_chains++;
 		if (strcmp(name, "forward") && strcmp(name, "prerouting") && strcmp(name, "postrouting") &&
-		    strcmp(name, "edge_in"))
+		    strcmp(name, "edge_in") && strcmp(name, "platform"))
 			cr_assert_not(nftnl_chain_is_set(p.m[i].chain, NFTNL_CHAIN_HOOKNUM), "%s is a base chain", name);
 	}
 	cr_assert_eq(nsg_chains, 6, "in-/out- chains of two NSGs, and of nic-nsg with the cluster subnet's tag");
