@@ -72,7 +72,7 @@ _vnetlab()
 		explain) words="--proto --source-port -o" ;;
 		flows) words="-o --output --follow" ;;
 		netpol) words="--cluster -o" ;;
-		graph) words="--format -o" ;;
+		graph) words="--format -o --output -w" ;;
 		nsg) words="--include-default -o --output -g --resource-group --nsg-name -n --name --priority --access
 			--direction --protocol --source-address-prefixes --source-port-ranges
 			--destination-address-prefixes --destination-port-ranges --description" ;;

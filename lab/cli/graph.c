@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/graph.h"
 
 enum format { FMT_NONE, FMT_DOT, FMT_MERMAID, FMT_SVG };
@@ -100,7 +101,8 @@ static int write_file(const struct vl_graph *g, enum format fmt, const char *pat
 
 int cmd_graph(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"format", required_argument, NULL, 'f'}, {0}};
+	static const struct option longopts[] = {
+	    {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'}, {0}};
 	enum format fmt = FMT_NONE;
 	const char *out = NULL;
 	struct vl_graph *g = NULL;
@@ -109,7 +111,7 @@ int cmd_graph(int argc, char **argv)
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:w:", longopts, NULL)) != -1) {
 		if (c == 'f') {
 			fmt = format_named(optarg);
 			if (fmt == FMT_NONE) {
@@ -117,10 +119,18 @@ int cmd_graph(int argc, char **argv)
 					cli_printable(optarg, safe, sizeof(safe)));
 				return EXIT_USAGE;
 			}
-		} else if (c == 'o')
-			out = optarg;
-		else
+		} else if (c == 'o' && format_named(optarg) != FMT_NONE) {
+			/* az's habit: -o names the format (dot, mermaid, svg) ... */
+			fmt = format_named(optarg);
+		} else if (c == 'o' && out_parse(optarg, &(enum out_fmt){0}) == 0) {
+			fprintf(stderr, "vnetlab: graph draws dot, mermaid or svg, not '%s' (-o FORMAT or -o FILE)\n",
+				cli_printable(optarg, safe, sizeof(safe)));
+			return EXIT_USAGE;
+		} else if (c == 'o' || c == 'w') {
+			out = optarg; /* ... anything else is the file to write (-w FILE as capture takes it) */
+		} else {
 			return usage("graph");
+		}
 	}
 	if (argc - optind != 1)
 		return usage("graph");

@@ -57,7 +57,7 @@ static const struct cli_cmd cmds[] = {
      "capture packets on an endpoint's eth0 (libpcap; -w: a pcap file)"},
     {"flows", cmd_flows, "flows LAB [-o table|json] [--follow]",
      "the flows the lab's NSGs allowed and denied (also an NSG flow log v2 in the lab's state)"},
-    {"graph", cmd_graph, "graph LAB|FILE [--format dot|mermaid|svg] [-o FILE]",
+    {"graph", cmd_graph, "graph LAB|FILE [--format|-o dot|mermaid|svg] [-o|-w FILE]",
      "a picture of the lab: VNets, subnets, NSGs, peerings, gateways (dot, mermaid, SVG)"},
     {"complete", cmd_complete, "complete labs | complete endpoints|nsgs|checks LAB|FILE | complete rules LAB|FILE NSG",
      "words for shell completion"},

@@ -255,6 +255,19 @@ Test(cli, graph_formats_and_output_files)
 	cr_expect_eq(st, 2, "%s", out);
 	cr_expect(strstr(out, "unknown format 'png'"), "%s", out);
 	free(out);
+	/* az's habit: -o FORMAT names a format (dot, mermaid, svg); az's own formats are refused */
+	out = th_run(&st, "%s graph topologies/kubenet-hybrid.yaml -o mermaid 2>&1", th_vnetlab());
+	cr_expect_eq(st, 0, "%s", out);
+	cr_expect(strstr(out, "\nflowchart TB\n"), "-o mermaid prints mermaid: %.200s", out);
+	free(out);
+	out = th_run(&st, "%s graph topologies/kubenet-hybrid.yaml -o json 2>&1; ls json 2>&1", th_vnetlab());
+	cr_expect(strstr(out, "graph draws dot, mermaid or svg, not 'json'"), "%s", out);
+	cr_expect(strstr(out, "No such file"), "-o json writes no file named json: %s", out);
+	free(out);
+	out = th_run(&st, "%s graph topologies/kubenet-hybrid.yaml -w %s/w.svg 2>&1 && head -c 600 %s/w.svg", th_vnetlab(),
+		     dir, dir);
+	cr_expect(strstr(out, "<svg"), "-w FILE writes the file, its extension the format: %.200s", out);
+	free(out);
 	out = th_run(&st, "%s graph topologies/kubenet-hybrid.yaml -o %s/no/such/dir.svg 2>&1; ls %s", th_vnetlab(), dir,
 		     dir);
 	cr_expect(strstr(out, "No such file or directory"), "%s", out);
