@@ -121,6 +121,7 @@ void vlag_nflog_readable(struct agent *a, int fd);
 /* Name f's rule with the lab as it is now (flows.c). 0 or -ENOENT. */
 int vlag_name_rule(struct agent *a, struct vl_flow *f);
 /* One flow the NSGs decided: its line now, its version 2 tuple at the next flush. */
+void vlag_flow_open(struct agent *a); /* both flow files, at start-up */
 void vlag_flow_record(struct agent *a, const struct vl_drop *d);
 void vlag_flow_flush(struct agent *a);
 

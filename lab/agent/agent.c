@@ -774,6 +774,7 @@ void vl_agent_main(const struct vl_lab *lab, const char *dir, int pipefd)
 		unlink(a.sock_path);
 		_exit(1);
 	}
+	vlag_flow_open(&a);
 	reserve_take(&a);
 	vlag_log(&a, "ready: %zu listeners", a.n_ls);
 	vl_agent_report(pipefd, "OK\n");
