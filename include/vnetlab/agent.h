@@ -74,6 +74,9 @@ struct vl_drop {
 int vl_drop_format(char *buf, size_t len, const struct vl_drop *d);
 /* Parse one such line (trailing newline optional). 0 or -EINVAL. */
 int vl_drop_parse(const char *line, struct vl_drop *d);
+/* The protocol words of the wire lines (drop and flow records): tcp udp icmp esp ah ip. */
+const char *vl_wire_proto_word(enum vl_proto p);
+int vl_wire_proto_parse(const char *w, enum vl_proto *p);
 /* Fill d's proto, addresses and ports from an IPv4 packet (as NFLOG copies it). 0 or -EINVAL. */
 int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d);
 /*

@@ -101,22 +101,29 @@ int vl_app_parse_name(const char *reply, char *name, size_t len)
 	return 0;
 }
 
-static const char *proto_word(enum vl_proto p)
+/* The protocol words of the agent's wire lines (drop and flow records), in one table. */
+static const struct {
+	const char *w;
+	enum vl_proto p;
+} wire_protos[] = {{"tcp", VL_PROTO_TCP}, {"udp", VL_PROTO_UDP}, {"icmp", VL_PROTO_ICMP},
+		   {"esp", VL_PROTO_ESP}, {"ah", VL_PROTO_AH},	 {"ip", VL_PROTO_ANY}};
+
+const char *vl_wire_proto_word(enum vl_proto p)
 {
-	switch (p) {
-	case VL_PROTO_TCP:
-		return "tcp";
-	case VL_PROTO_UDP:
-		return "udp";
-	case VL_PROTO_ICMP:
-		return "icmp";
-	case VL_PROTO_ESP:
-		return "esp";
-	case VL_PROTO_AH:
-		return "ah";
-	default:
-		return "ip";
-	}
+	for (size_t i = 0; i < sizeof(wire_protos) / sizeof(wire_protos[0]); i++)
+		if (wire_protos[i].p == p)
+			return wire_protos[i].w;
+	return "ip";
+}
+
+int vl_wire_proto_parse(const char *w, enum vl_proto *p)
+{
+	for (size_t i = 0; i < sizeof(wire_protos) / sizeof(wire_protos[0]); i++)
+		if (!strcmp(w, wire_protos[i].w)) {
+			*p = wire_protos[i].p;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 int vl_drop_format(char *buf, size_t len, const struct vl_drop *d)
@@ -124,10 +131,10 @@ int vl_drop_format(char *buf, size_t len, const struct vl_drop *d)
 	char src[VL_IP_STRLEN], dst[VL_IP_STRLEN];
 
 	if (d->id && !d->nsg[0])
-		return put(len, snprintf(buf, len, "drop %s %s %u %s %u ~%016llx\n", proto_word(d->proto),
+		return put(len, snprintf(buf, len, "drop %s %s %u %s %u ~%016llx\n", vl_wire_proto_word(d->proto),
 					 vl_ip_fmt(d->src, src), d->sport, vl_ip_fmt(d->dst, dst), d->dport,
 					 (unsigned long long)d->id));
-	return put(len, snprintf(buf, len, "drop %s %s %u %s %u %s/%s\n", proto_word(d->proto),
+	return put(len, snprintf(buf, len, "drop %s %s %u %s %u %s/%s\n", vl_wire_proto_word(d->proto),
 				 vl_ip_fmt(d->src, src), d->sport, vl_ip_fmt(d->dst, dst), d->dport, d->nsg,
 				 d->rule));
 }
@@ -185,19 +192,7 @@ int vl_drop_parse(const char *line, struct vl_drop *d)
 		return -EINVAL;
 	if (sport > 65535 || dport > 65535 || vl_ip_parse(src, &d->src) < 0 || vl_ip_parse(dst, &d->dst) < 0)
 		return -EINVAL;
-	if (!strcmp(proto, "tcp"))
-		d->proto = VL_PROTO_TCP;
-	else if (!strcmp(proto, "udp"))
-		d->proto = VL_PROTO_UDP;
-	else if (!strcmp(proto, "icmp"))
-		d->proto = VL_PROTO_ICMP;
-	else if (!strcmp(proto, "esp"))
-		d->proto = VL_PROTO_ESP;
-	else if (!strcmp(proto, "ah"))
-		d->proto = VL_PROTO_AH;
-	else if (!strcmp(proto, "ip"))
-		d->proto = VL_PROTO_ANY;
-	else
+	if (vl_wire_proto_parse(proto, &d->proto) < 0)
 		return -EINVAL;
 	d->sport = (uint16_t)sport;
 	d->dport = (uint16_t)dport;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vnetlab/agent.h"
 #include "vnetlab/flowlog.h"
 #include "vnetlab/ip.h"
 
@@ -18,29 +19,11 @@ static int put(size_t len, int n)
 	return (size_t)n >= len ? -ENOSPC : n;
 }
 
-static const char *proto_word(enum vl_proto p)
-{
-	switch (p) {
-	case VL_PROTO_TCP:
-		return "tcp";
-	case VL_PROTO_UDP:
-		return "udp";
-	case VL_PROTO_ICMP:
-		return "icmp";
-	case VL_PROTO_ESP:
-		return "esp";
-	case VL_PROTO_AH:
-		return "ah";
-	default:
-		return "ip";
-	}
-}
-
 int vl_flow_format(char *buf, size_t len, const struct vl_flow *f)
 {
 	char src[VL_IP_STRLEN], dst[VL_IP_STRLEN];
 	int n = snprintf(buf, len, "flow %" PRId64 " %c %s %s %u %s %u %c ", f->ms, f->allowed ? 'A' : 'D',
-			 proto_word(f->proto), vl_ip_fmt(f->src, src), f->sport, vl_ip_fmt(f->dst, dst),
+			 vl_wire_proto_word(f->proto), vl_ip_fmt(f->src, src), f->sport, vl_ip_fmt(f->dst, dst),
 			 f->dport, f->dir == 'I' || f->dir == 'O' ? f->dir : '?');
 
 	if (n < 0 || (size_t)n >= len)
@@ -48,22 +31,6 @@ int vl_flow_format(char *buf, size_t len, const struct vl_flow *f)
 	if (!f->nsg[0])
 		return put(len, n + snprintf(buf + n, len - (size_t)n, "~%016" PRIx64 "\n", f->id));
 	return put(len, n + snprintf(buf + n, len - (size_t)n, "%s/%s\n", f->nsg, f->rule));
-}
-
-static int proto_parse(const char *s, enum vl_proto *p)
-{
-	static const struct {
-		const char *w;
-		enum vl_proto p;
-	} t[] = {{"tcp", VL_PROTO_TCP}, {"udp", VL_PROTO_UDP}, {"icmp", VL_PROTO_ICMP},
-		 {"esp", VL_PROTO_ESP}, {"ah", VL_PROTO_AH},   {"ip", VL_PROTO_ANY}};
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(s, t[i].w)) {
-			*p = t[i].p;
-			return 0;
-		}
-	return -EINVAL;
 }
 
 int vl_flow_parse(const char *line, struct vl_flow *f)
@@ -81,7 +48,7 @@ int vl_flow_parse(const char *line, struct vl_flow *f)
 		return -EINVAL;
 	if ((ad != 'A' && ad != 'D') || (dir != 'I' && dir != 'O' && dir != '?') || ms < 0 || sport > 65535 ||
 	    dport > 65535 || vl_ip_parse(src, &f->src) < 0 || vl_ip_parse(dst, &f->dst) < 0 ||
-	    proto_parse(proto, &f->proto) < 0)
+	    vl_wire_proto_parse(proto, &f->proto) < 0)
 		return -EINVAL;
 	f->ms = ms;
 	f->allowed = ad == 'A';
