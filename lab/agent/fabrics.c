@@ -58,25 +58,32 @@ static int dns_listen(struct agent *a, struct fabric *f, struct listener *l, int
 	return err;
 }
 
-/* NFLOG and DNS in fabric namespace f->ns (answering for `vnet`). -ENOENT when it does not exist. */
-static int open_fabric(struct agent *a, struct fabric *f, int vnet, char *why, size_t why_len)
+/* Enter namespace ns (*saved: the agent's own, for vl_netns_leave). -ENOENT, silently, when it does not exist. */
+static int enter_ns(const char *ns, int *saved, char *why, size_t why_len)
 {
-	int nsfd, saved, err, u = 0, t = 0;
+	int nsfd, err = vl_netns_open(ns, &nsfd);
 
-	f->dns_udp.o.fd = f->dns_tcp.o.fd = -1;
-	err = vl_netns_open(f->ns, &nsfd);
 	if (err == -ENOENT)
 		return err;
 	if (err < 0) {
-		snprintf(why, why_len, "open namespace %s: %s", f->ns, strerror(-err));
+		snprintf(why, why_len, "open namespace %s: %s", ns, strerror(-err));
 		return err;
 	}
-	err = vl_netns_enter(nsfd, &saved);
+	err = vl_netns_enter(nsfd, saved);
 	close(nsfd);
-	if (err < 0) {
-		snprintf(why, why_len, "enter namespace %s: %s", f->ns, strerror(-err));
+	if (err < 0)
+		snprintf(why, why_len, "enter namespace %s: %s", ns, strerror(-err));
+	return err;
+}
+
+/* NFLOG and DNS in fabric namespace f->ns (answering for `vnet`). -ENOENT when it does not exist. */
+static int open_fabric(struct agent *a, struct fabric *f, int vnet, char *why, size_t why_len)
+{
+	int saved, err, u = 0, t = 0;
+
+	f->dns_udp.o.fd = f->dns_tcp.o.fd = -1;
+	if ((err = enter_ns(f->ns, &saved, why, why_len)) < 0)
 		return err;
-	}
 	err = vl_nflog_open((const uint16_t[]){VL_NFLOG_GROUP, VL_NFLOG_FLOW_GROUP}, 2, NFLOG_COPY, &f->nflog);
 	if (err < 0)
 		snprintf(why, why_len, "NFLOG groups %d and %d in %s: %s", VL_NFLOG_GROUP, VL_NFLOG_FLOW_GROUP,
@@ -105,22 +112,11 @@ static int open_fabric(struct agent *a, struct fabric *f, int vnet, char *why, s
 /* NFLOG alone in an AKS node's namespace (its network policy drops). -ENOENT when it does not exist. */
 static int open_node(struct agent *a, struct fabric *f, char *why, size_t why_len)
 {
-	int nsfd, saved, err;
+	int saved, err;
 
 	f->dns_udp.o.fd = f->dns_tcp.o.fd = -1;
-	err = vl_netns_open(f->ns, &nsfd);
-	if (err == -ENOENT)
+	if ((err = enter_ns(f->ns, &saved, why, why_len)) < 0)
 		return err;
-	if (err < 0) {
-		snprintf(why, why_len, "open namespace %s: %s", f->ns, strerror(-err));
-		return err;
-	}
-	err = vl_netns_enter(nsfd, &saved);
-	close(nsfd);
-	if (err < 0) {
-		snprintf(why, why_len, "enter namespace %s: %s", f->ns, strerror(-err));
-		return err;
-	}
 	err = vl_nflog_open((const uint16_t[]){VL_NFLOG_GROUP}, 1, NFLOG_COPY, &f->nflog);
 	if (err < 0)
 		snprintf(why, why_len, "NFLOG group %d in %s: %s", VL_NFLOG_GROUP, f->ns, strerror(-err));
