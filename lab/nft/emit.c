@@ -387,6 +387,20 @@ void vlnft_rx_bitwise(struct vlnft_rx *x, const void *mask, uint32_t len)
 	vlnft_rx_add(x, e);
 }
 
+void vlnft_rx_ct_state(struct vlnft_rx *x, uint32_t bits)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+	uint32_t zero = 0;
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	vlnft_rx_add(x, e);
+	vlnft_rx_bitwise(x, &bits, 4);
+	vlnft_rx_cmp(x, NFT_CMP_NEQ, &zero, 4);
+}
+
 static void rx_range(struct vlnft_rx *x, const void *from, const void *to, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("range");

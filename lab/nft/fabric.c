@@ -226,7 +226,6 @@ static int emit_deny_chain(struct vlnft_batch *b)
 static int emit_flow_log(struct vlnft_batch *b)
 {
 	uint32_t allow = VL_FLOW_MARK_ALLOW, newbit = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
-	struct nftnl_expr *e;
 	struct vlnft_rx x;
 
 	if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
@@ -234,14 +233,7 @@ static int emit_flow_log(struct vlnft_batch *b)
 	vlnft_rx_meta(&x, NFT_META_MARK);
 	vlnft_rx_bitwise(&x, &allow, 4);
 	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
-	e = nftnl_expr_alloc("ct");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
-	vlnft_rx_add(&x, e);
-	vlnft_rx_bitwise(&x, &newbit, 4);
-	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
+	vlnft_rx_ct_state(&x, newbit);
 	vlnft_rx_limit(&x, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST);
 	vlnft_rx_counter(&x);
 	vlnft_rx_log(&x, VL_NFLOG_PREFIX_ALLOW, VL_NFLOG_FLOW_GROUP);
@@ -256,21 +248,13 @@ static int emit_forward(const struct vlnft_shape *sh, struct vlnft_batch *b)
 	    [VLNFT_SUBNET_IN] = NFT_META_OIFNAME,
 	    [VLNFT_NIC_IN] = NFT_META_OIFNAME,
 	};
-	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
-	struct nftnl_expr *e;
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
 	struct vlnft_rx x;
 	int s;
 
 	if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
 		return b->err = x.err;
-	e = nftnl_expr_alloc("ct");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
-	vlnft_rx_add(&x, e);
-	vlnft_rx_bitwise(&x, &mask, 4);
-	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
+	vlnft_rx_ct_state(&x, mask);
 	vlnft_rx_counter(&x);
 	vlnft_rx_verdict(&x, NF_ACCEPT);
 	if (vlnft_rx_end(&x, b, "forward: ct state established,related accept"))

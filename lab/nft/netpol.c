@@ -184,8 +184,7 @@ static int emit_vmap(const struct vl_lab *lab, int node_ep, enum vl_dir d, struc
 int vlnft_netpol_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b)
 {
 	static const struct vlnft_hook fwd = {NF_INET_FORWARD, 0, "filter"};
-	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
-	struct nftnl_expr *ct;
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
 	struct vlnft_rx x;
 
 	if (!vlnft_netpol_needed(lab, node_ep))
@@ -199,14 +198,7 @@ int vlnft_netpol_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
 	vlnft_emit_chain(b, "np-forward", &fwd);
 	if (vlnft_rx_begin(&x, "np-forward"))
 		return b->err = x.err;
-	ct = nftnl_expr_alloc("ct");
-	if (ct) {
-		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
-	vlnft_rx_add(&x, ct);
-	vlnft_rx_bitwise(&x, &mask, 4);
-	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
+	vlnft_rx_ct_state(&x, mask);
 	vlnft_rx_verdict(&x, NF_ACCEPT);
 	if (vlnft_rx_end(&x, b, "np-forward: ct state established,related accept"))
 		return b->err;

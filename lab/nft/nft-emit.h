@@ -58,6 +58,8 @@ void vlnft_rx_meta(struct vlnft_rx *x, uint32_t key);
 void vlnft_rx_payload(struct vlnft_rx *x, uint32_t base, uint32_t off, uint32_t len);
 void vlnft_rx_cmp(struct vlnft_rx *x, uint32_t op, const void *data, uint32_t len);
 void vlnft_rx_bitwise(struct vlnft_rx *x, const void *mask, uint32_t len);
+/* ct state & bits != 0 (bits of NF_CT_STATE_BIT), as `ct state established,related`. */
+void vlnft_rx_ct_state(struct vlnft_rx *x, uint32_t bits);
 void vlnft_rx_lookup(struct vlnft_rx *x, const char *set, uint32_t id, bool inv, bool vmap);
 void vlnft_rx_counter(struct vlnft_rx *x);
 void vlnft_rx_verdict(struct vlnft_rx *x, int verdict);

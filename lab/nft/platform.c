@@ -210,9 +210,8 @@ static int emit_base(struct vlnft_batch *b)
 	    .key_len = 4,
 	};
 	static const char *const maps[2] = {VLNFT_MAP_PLATFORM_NIC, VLNFT_MAP_PLATFORM_SUBNET};
-	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
 	struct vlnft_elem e[2] = {{.key = {0}}, {.key = {0}}};
-	struct nftnl_expr *ct;
 	struct vlnft_rx x;
 
 	vlnft_key_be(e[0].key, VL_IP_AZURE_PLATFORM, 4);
@@ -221,14 +220,7 @@ static int emit_base(struct vlnft_batch *b)
 	vlnft_emit_chain(b, VLNFT_CHAIN_PLATFORM, &input);
 	if (vlnft_rx_begin(&x, VLNFT_CHAIN_PLATFORM))
 		return b->err = x.err;
-	ct = nftnl_expr_alloc("ct");
-	if (ct) {
-		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
-	vlnft_rx_add(&x, ct);
-	vlnft_rx_bitwise(&x, &mask, 4);
-	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
+	vlnft_rx_ct_state(&x, mask);
 	vlnft_rx_counter(&x);
 	vlnft_rx_verdict(&x, NF_ACCEPT);
 	if (vlnft_rx_end(&x, b, "platform: ct state established,related accept"))
