@@ -105,7 +105,7 @@ static void edit(const char *verb, const char *args)
 /* show -o json: the node of each pod, as the scheduler placed it. */
 Test(vnode, pods_run_where_the_affinities_put_them)
 {
-	char *out = th_run(NULL, "%s show %s -o json 2>&1", th_vnetlab(), th_lab.name), *at;
+	char *out = th_compact(th_run(NULL, "%s show %s -o json 2>&1", th_vnetlab(), th_lab.name)), *at;
 
 	for (int i = 0; i < 2; i++) {
 		char name[48];
