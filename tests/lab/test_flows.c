@@ -240,12 +240,12 @@ Test(flows, flood_to_a_denied_port_logs_at_most_the_limit)
 	sleep_ms(300);
 	cr_expect_leq(flow_lines(" D udp 10.63.1.4 "), logged);
 	cr_expect_gt(flow_lines("bnsg/deny-9000"), 0, "the flood's records name their rule");
-	cr_expect_eq(stat("/run/vnetlab/", &st_flows), 0);
+	cr_expect_eq(stat(th_state_root(), &st_flows), 0);
 	{
-		char p1[128], p2[128];
+		char p1[4200], p2[4200];
 
-		snprintf(p1, sizeof(p1), "/run/vnetlab/%s/" VL_FLOW_FILE, th_lab.name);
-		snprintf(p2, sizeof(p2), "/run/vnetlab/%s/" VL_FLOW_V2_FILE, th_lab.name);
+		snprintf(p1, sizeof(p1), "%s/%s/" VL_FLOW_FILE, th_state_root(), th_lab.name);
+		snprintf(p2, sizeof(p2), "%s/%s/" VL_FLOW_V2_FILE, th_state_root(), th_lab.name);
 		cr_assert_eq(stat(p1, &st_flows), 0);
 		cr_assert_eq(stat(p2, &st_v2), 0);
 		cr_expect_leq(st_flows.st_size, VL_FLOW_FILE_MAX);
@@ -294,10 +294,10 @@ static int do_edit(enum vl_edit_kind kind, const char *rule, const char *key, co
 
 static long journal_size(void)
 {
-	char path[128];
+	char path[4200];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/run/vnetlab/%s/edits", th_lab.name);
+	snprintf(path, sizeof(path), "%s/%s/edits", th_state_root(), th_lab.name);
 	return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
@@ -328,6 +328,8 @@ Test(flows, many_edits_compact_the_journal)
 	long last = 0, size;
 	char prio[16];
 
+	th_skip_rootless("edits the lab in-process (vl_ops_edit_live), which needs the lab's namespaces; "
+			 "a rootless lab's agent holds them");
 	th_lab_up("fl", LAB);
 	/* allow-web's priority back and forth, a new rule added and deleted, deny-9000 toggled */
 	while (n < 600) {
@@ -393,11 +395,13 @@ static int edits_until_crash(const char *step, int from)
 /* A compaction cut short after its temporary file, or after its rename: the lab recovers. */
 Test(flows, compaction_cut_short_is_recovered)
 {
-	char tmp[128];
+	char tmp[4200];
 	long before;
 
+	th_skip_rootless("edits the lab in-process (vl_ops_edit_live), which needs the lab's namespaces; "
+			 "a rootless lab's agent holds them");
 	th_lab_up("fl", LAB);
-	snprintf(tmp, sizeof(tmp), "/run/vnetlab/%s/edits.tmp", th_lab.name);
+	snprintf(tmp, sizeof(tmp), "%s/%s/edits.tmp", th_state_root(), th_lab.name);
 	cr_assert_eq(edits_until_crash("written", 1), 42, "the compaction never reached its temporary file");
 	before = journal_size();
 	cr_expect_gt(before, (long)VL_JOURNAL_COMPACT_BYTES, "the old journal is still whole: %ld", before);
