@@ -232,7 +232,7 @@ int vl_state_user_roots(struct vl_strv *out)
 	d = opendir("/run/user");
 	while (!rc && d && (de = readdir(d)))
 		if (de->d_name[0] != '.' && strlen(de->d_name) < 16) {
-			snprintf(path, sizeof(path), "/run/user/%s/vnetlab", de->d_name);
+			snprintf(path, sizeof(path), "/run/user/%.15s/vnetlab", de->d_name); /* < 16, checked */
 			rc = add_root(out, path);
 		}
 	if (d)
@@ -241,7 +241,7 @@ int vl_state_user_roots(struct vl_strv *out)
 	while (!rc && d && (de = readdir(d)))
 		if (!strncmp(de->d_name, "vnetlab-", 8) && strlen(de->d_name) < 24 &&
 		    strspn(de->d_name + 8, "0123456789") == strlen(de->d_name + 8) && de->d_name[8]) {
-			snprintf(path, sizeof(path), "/tmp/%s", de->d_name);
+			snprintf(path, sizeof(path), "/tmp/%.23s", de->d_name); /* < 24, checked */
 			rc = add_root(out, path);
 		}
 	if (d)
