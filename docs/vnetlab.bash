@@ -71,7 +71,7 @@ _vnetlab()
 		probe) words="--proto --timeout -o" ;;
 		explain) words="--proto --source-port -o" ;;
 		flows) words="-o --output --follow" ;;
-		netpol) words="--cluster -o" ;;
+		netpol) words="--cluster -o --output" ;;
 		graph) words="--format -o --output -w" ;;
 		nsg) words="--include-default -o --output -g --resource-group --nsg-name -n --name --priority --access
 			--direction --protocol --source-address-prefixes --source-port-ranges

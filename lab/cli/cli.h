@@ -72,13 +72,7 @@ bool is_file(const char *arg);
 struct vl_lab *load_lab_or_file(const char *arg, bool *running);
 /* The loader refuses larger topologies; reading stops there. */
 
-/*
- * Output: out.h (one result tree per verb, -o table|json|jsonc|tsv|yaml|none). The two below are
- * the older interface (json|table; one string as JSON, with out.c's escaping), kept for verbs
- * written against it: new code builds a tree with out.h.
- */
-int parse_output(const char *v, bool *json); /* json|table; -1 on another value */
-void json_str(FILE *f, const char *s);
+/* Output: out.h (one result tree per verb, -o table|json|jsonc|tsv|yaml|none). */
 
 /* Resolve "name" or "a.b.c.d" to an address; *ep set when it is an endpoint (of from's VNet first). */
 /* show: a cluster's Services with frontends and backend health; public IPs and NAT gateways (services.c). */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/flowlog.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/state.h"
@@ -24,8 +25,10 @@
 
 struct out {
 	const struct vl_lab *lab; /* NULL: names as the agent wrote them */
-	bool json, follow;
-	size_t n;	 /* records printed */
+	enum out_fmt fmt;
+	bool follow;
+	json_t *list;	 /* fmt other than table, not following: the records, printed at the end */
+	size_t n;	 /* records taken */
 	char tail[1024]; /* a line not yet complete (the agent writes whole lines; a reader may be early) */
 	size_t tail_len;
 };
@@ -41,61 +44,79 @@ static void when(char *buf, size_t len, int64_t ms)
 	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
 }
 
-static void print_flow(struct out *o, struct vl_flow *f)
+static const char *direction(const struct vl_flow *f)
+{
+	return f->dir == 'I' ? "Inbound" : f->dir == 'O' ? "Outbound" : "?";
+}
+
+/* The rule's name, or what the agent knew of it. */
+static void rule_name(char *buf, size_t len, const struct vl_flow *f)
+{
+	if (!f->nsg[0])
+		snprintf(buf, len, "(unknown rule ~%016" PRIx64 ")", f->id);
+	else
+		snprintf(buf, len, "%s", f->rule);
+}
+
+static json_t *flow_json(const struct vl_flow *f)
+{
+	char t[40], ip[VL_IP_STRLEN], buf[160];
+	json_t *o = json_object();
+
+	when(t, sizeof(t), f->ms);
+	out_set(o, "time", out_str(t));
+	out_set(o, "unixMs", out_int(f->ms));
+	out_set(o, "decision", out_str(f->allowed ? "Allow" : "Deny"));
+	out_set(o, "protocol", out_str(proto_lc(f->proto)));
+	out_set(o, "source", out_str(vl_ip_fmt(f->src, ip)));
+	out_set(o, "sourcePort", out_int(f->sport));
+	out_set(o, "destination", out_str(vl_ip_fmt(f->dst, ip)));
+	out_set(o, "destinationPort", out_int(f->dport));
+	out_set(o, "direction", out_str(direction(f)));
+	out_set(o, "nsg", out_str(f->nsg[0] ? f->nsg : NULL));
+	rule_name(buf, sizeof(buf), f);
+	out_set(o, "rule", out_str(buf));
+	if (f->nsg[0]) {
+		vl_flow_v2_rule(buf, sizeof(buf), f);
+		out_set(o, "flowLogRule", out_str(buf));
+	} else {
+		out_set(o, "flowLogRule", json_null());
+	}
+	out_set(o, "flowTuple", vl_flow_v2_tuple(buf, sizeof(buf), f) > 0 ? out_str(buf) : json_null());
+	return o;
+}
+
+static void print_row(const struct out *o, const struct vl_flow *f)
 {
 	char t[40], src[VL_IP_STRLEN], dst[VL_IP_STRLEN], tuple[128], rule[160], a[64], b[64];
-	const char *dir = f->dir == 'I' ? "Inbound" : f->dir == 'O' ? "Outbound" : "?";
 
-	if (!f->nsg[0] && o->lab)
-		vl_flow_resolve(o->lab, f);
-	dir = f->dir == 'I' ? "Inbound" : f->dir == 'O' ? "Outbound" : "?";
 	when(t, sizeof(t), f->ms);
 	vl_ip_fmt(f->src, src);
 	vl_ip_fmt(f->dst, dst);
-	if (!f->nsg[0])
-		snprintf(rule, sizeof(rule), "(unknown rule ~%016" PRIx64 ")", f->id);
-	else
-		snprintf(rule, sizeof(rule), "%s", f->rule);
-	if (o->json) {
-		if (!o->follow)
-			fputs(o->n ? ",\n  " : "\n  ", stdout);
-		printf("{\"time\":\"%s\",\"unixMs\":%" PRId64
-		       ",\"decision\":\"%s\",\"protocol\":\"%s\",\"source\":\"%s\","
-		       "\"sourcePort\":%u,\"destination\":\"%s\",\"destinationPort\":%u,\"direction\":\"%s\","
-		       "\"nsg\":",
-		       t, f->ms, f->allowed ? "Allow" : "Deny", proto_lc(f->proto), src, f->sport, dst,
-		       f->dport, dir);
-		if (f->nsg[0])
-			json_str(stdout, f->nsg);
-		else
-			fputs("null", stdout);
-		fputs(",\"rule\":", stdout);
-		json_str(stdout, rule);
-		fputs(",\"flowLogRule\":", stdout);
-		if (f->nsg[0]) {
-			vl_flow_v2_rule(rule, sizeof(rule), f);
-			json_str(stdout, rule);
-		} else {
-			fputs("null", stdout);
-		}
-		fputs(",\"flowTuple\":", stdout);
-		if (vl_flow_v2_tuple(tuple, sizeof(tuple), f) > 0)
-			json_str(stdout, tuple);
-		else
-			fputs("null", stdout);
-		fputc('}', stdout);
-		if (o->follow)
-			fputc('\n', stdout);
+	rule_name(rule, sizeof(rule), f);
+	if (!o->n)
+		printf("%-24s %-6s %-21s %-21s %-9s %-16s %-24s %s\n", "TIME", "PROTO", "SOURCE", "DESTINATION",
+		       "DIRECTION", "NSG", "RULE", "DECISION");
+	snprintf(tuple, sizeof(tuple), "%s:%u", src, f->sport);
+	printf("%-24s %-6s %-21s ", t, proto_lc(f->proto), tuple);
+	snprintf(tuple, sizeof(tuple), "%s:%u", dst, f->dport);
+	printf("%-21s %-9s %-16s %-24s %s\n", tuple, direction(f), cli_printable(f->nsg[0] ? f->nsg : "-", a, sizeof(a)),
+	       cli_printable(rule, b, sizeof(b)), f->allowed ? "Allow" : "Deny");
+}
+
+static void take_flow(struct out *o, struct vl_flow *f)
+{
+	if (!f->nsg[0] && o->lab)
+		vl_flow_resolve(o->lab, f);
+	if (o->fmt == OUT_TABLE) {
+		print_row(o, f);
+	} else if (!o->follow) {
+		out_add(o->list, flow_json(f));
 	} else {
-		if (!o->n)
-			printf("%-24s %-6s %-21s %-21s %-9s %-16s %-24s %s\n", "TIME", "PROTO", "SOURCE",
-			       "DESTINATION", "DIRECTION", "NSG", "RULE", "DECISION");
-		snprintf(tuple, sizeof(tuple), "%s:%u", src, f->sport);
-		printf("%-24s %-6s %-21s ", t, proto_lc(f->proto), tuple);
-		snprintf(tuple, sizeof(tuple), "%s:%u", dst, f->dport);
-		printf("%-21s %-9s %-16s %-24s %s\n", tuple, dir,
-		       cli_printable(f->nsg[0] ? f->nsg : "-", a, sizeof(a)),
-		       cli_printable(rule, b, sizeof(b)), f->allowed ? "Allow" : "Deny");
+		json_t *rec = flow_json(f);
+
+		out_record(stdout, rec, o->fmt);
+		json_decref(rec);
 	}
 	o->n++;
 	if (o->follow)
@@ -116,7 +137,7 @@ static void take(struct out *o, const char *buf, size_t len)
 		struct vl_flow f;
 
 		if (vl_flow_parse(o->tail, &f) == 0)
-			print_flow(o, &f);
+			take_flow(o, &f);
 	}
 }
 
@@ -182,11 +203,11 @@ int cmd_flows(int argc, char **argv)
 	char dir[256];
 	struct vl_error err = {0};
 	struct vl_lab *lab = NULL;
-	int c, fd;
+	int c, fd, rc = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:f", longopts, NULL)) != -1) {
-		if (c == 'o' && !parse_output(optarg, &o.json))
+		if (c == 'o' && !out_parse(optarg, &o.fmt))
 			continue;
 		if (c == 'f') {
 			o.follow = true;
@@ -208,8 +229,11 @@ int cmd_flows(int argc, char **argv)
 	if (vl_state_load_lab(argv[optind], &lab, &err) == 0)
 		o.lab = lab;
 	vl_state_dir(dir, sizeof(dir), argv[optind]);
-	if (o.json && !o.follow)
-		fputs("{\"flows\":[", stdout);
+	if (o.fmt != OUT_TABLE && !o.follow && !(o.list = json_array())) {
+		vl_lab_free(lab);
+		die_errno("flows", -ENOMEM);
+		return 1;
+	}
 	fd = open_file(dir, VL_FLOW_FILE ".1");
 	if (fd >= 0) {
 		drain(&o, fd);
@@ -224,11 +248,16 @@ int cmd_flows(int argc, char **argv)
 	} else {
 		if (fd >= 0)
 			close(fd);
-		if (o.json)
-			fputs(o.n ? "\n]}\n" : "]}\n", stdout);
-		else if (!o.n)
+		if (o.list) {
+			json_t *doc = json_object();
+
+			out_set(doc, "flows", o.list);
+			rc = out_emit(doc, o.fmt, "flows") ? 1 : 0;
+			json_decref(doc);
+		} else if (!o.n) {
 			printf("no flows recorded yet in lab %s\n", argv[optind]);
+		}
 	}
 	vl_lab_free(lab);
-	return 0;
+	return rc;
 }

@@ -39,7 +39,7 @@ static const struct cli_cmd cmds[] = {
      "[--destination-port-ranges ...] [--description TEXT] [-o ...]; "
      "LAB, NSG and RULE also as -g/--resource-group, --nsg-name, -n/--name",
      "list and show NSGs and rules; edit rules live; print an az export as topology YAML"},
-    {"netpol", cmd_netpol, "netpol list LAB|FILE [-o table|json] | netpol apply LAB FILE [--cluster NAME] | "
+    {"netpol", cmd_netpol, "netpol list LAB|FILE [-o FORMAT] | netpol apply LAB FILE [--cluster NAME] | "
      "netpol delete LAB NAMESPACE/NAME [--cluster NAME]",
      "a cluster's Kubernetes network policies; apply or delete them live"},
     {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o " OUT_FORMATS "]",
@@ -55,7 +55,7 @@ static const struct cli_cmd cmds[] = {
     {"validate", cmd_validate, "validate FILE", "load and validate a topology (no root)"},
     {"capture", cmd_capture, "capture LAB ENDPOINT [-w FILE] [--count N] [--filter EXPR] [--timeout MS]",
      "capture packets on an endpoint's eth0 (libpcap; -w: a pcap file)"},
-    {"flows", cmd_flows, "flows LAB [-o table|json] [--follow]",
+    {"flows", cmd_flows, "flows LAB [-o FORMAT] [--follow]",
      "the flows the lab's NSGs allowed and denied (also an NSG flow log v2 in the lab's state)"},
     {"graph", cmd_graph, "graph LAB|FILE [--format|-o dot|mermaid|svg] [-o|-w FILE]",
      "a picture of the lab: VNets, subnets, NSGs, peerings, gateways (dot, mermaid, SVG)"},
@@ -215,16 +215,6 @@ struct vl_lab *load_lab_or_file(const char *arg, bool *running)
 		return NULL;
 	}
 	return lab;
-}
-
-int parse_output(const char *v, bool *json)
-{
-	enum out_fmt f;
-
-	if (out_parse(v, &f) || (f != OUT_JSON && f != OUT_TABLE))
-		return -1;
-	*json = f == OUT_JSON;
-	return 0;
 }
 
 int resolve_target(const struct vl_lab *lab, int from, const char *s, uint32_t *ip, int *ep)

@@ -1,51 +1,50 @@
 // SPDX-License-Identifier: MIT
 /* `vnetlab netpol list|apply|delete`: a cluster's network policies, changed live. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "out.h"
 #include "vnetlab/effective.h"
 #include "vnetlab/ip.h"
 #include "vnetlab/loader.h"
 #include "vnetlab/state.h"
 
-static void list_json(const struct vl_lab *lab)
+/* Each policy of every cluster, with the pods it selects (the effective model's, computed once). */
+static json_t *list_doc(const struct vl_lab *lab)
 {
-	bool first = true;
+	json_t *doc = json_array();
 
-	printf("[");
 	for (size_t c = 0; c < lab->n_aks; c++)
 		for (size_t i = 0; i < lab->aks[c].n_policies; i++) {
 			const struct vl_netpol *p = &lab->aks[c].policies[i];
-			bool f2 = true;
+			json_t *o = json_object(), *types = json_array(), *pods = json_array();
 
-			printf("%s{\"cluster\":", first ? "" : ",");
-			first = false;
-			json_str(stdout, lab->aks[c].name);
-			printf(",\"engine\":\"%s\",\"namespace\":",
-			       vl_netpol_engine_name(lab->aks[c].netpol));
-			json_str(stdout, p->ns);
-			printf(",\"name\":");
-			json_str(stdout, p->name);
-			printf(
-			    ",\"policyTypes\":[%s%s%s],\"ingressRules\":%zu,\"egressRules\":%zu,\"pods\":[",
-			    p->ingress ? "\"Ingress\"" : "", p->ingress && p->egress ? "," : "",
-			    p->egress ? "\"Egress\"" : "", p->n_in, p->n_out);
+			out_set(o, "cluster", out_str(lab->aks[c].name));
+			out_set(o, "engine", out_str(vl_netpol_engine_name(lab->aks[c].netpol)));
+			out_set(o, "namespace", out_str(p->ns));
+			out_set(o, "name", out_str(p->name));
+			if (p->ingress)
+				out_add(types, out_str("Ingress"));
+			if (p->egress)
+				out_add(types, out_str("Egress"));
+			out_set(o, "policyTypes", types);
+			out_set(o, "ingressRules", out_int((long long)p->n_in));
+			out_set(o, "egressRules", out_int((long long)p->n_out));
 			for (size_t e = 0; e < lab->n_eps; e++) {
 				const struct vl_np_pod *np =
 				    lab->eff && e < lab->eff->n_np ? &lab->eff->np[e] : NULL;
 
 				for (size_t k = 0; np && k < np->n_policies; k++)
-					if (np->policies[k] == (int)i && lab->eps[e].owner == (int)c) {
-						printf("%s", f2 ? "" : ",");
-						f2 = false;
-						json_str(stdout, lab->eps[e].name);
-					}
+					if (np->policies[k] == (int)i && lab->eps[e].owner == (int)c)
+						out_add(pods, out_str(lab->eps[e].name));
 			}
-			printf("]}");
+			out_set(o, "pods", pods);
+			out_add(doc, o);
 		}
-	printf("]\n");
+	return doc;
 }
 
 static void list_table(const struct vl_lab *lab)
@@ -72,28 +71,32 @@ static void list_table(const struct vl_lab *lab)
 
 static int np_list(int argc, char **argv)
 {
-	bool json = false, running;
+	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'}, {0}};
+	enum out_fmt fmt = OUT_TABLE;
 	struct vl_lab *lab;
+	bool running;
+	int c, rc = 0;
 
-	if (argc < 2)
-		return usage("netpol");
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			if (parse_output(argv[++i], &json))
-				return usage("netpol");
-		} else {
+	/* argv: list LAB|FILE, options anywhere after list */
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1)
+		if (c != 'o' || out_parse(optarg, &fmt))
 			return usage("netpol");
-		}
-	}
-	lab = load_lab_or_file(argv[1], &running);
+	if (argc - optind != 1)
+		return usage("netpol");
+	lab = load_lab_or_file(argv[optind], &running);
 	if (!lab)
 		return 1;
-	if (json)
-		list_json(lab);
-	else
+	if (fmt != OUT_TABLE) {
+		json_t *doc = list_doc(lab);
+
+		rc = out_emit(doc, fmt, NULL) ? 1 : 0;
+		json_decref(doc);
+	} else {
 		list_table(lab);
+	}
 	vl_lab_free(lab);
-	return 0;
+	return rc;
 }
 
 static int np_edit(int argc, char **argv, bool del)

@@ -194,21 +194,10 @@ static void put_json_colour(FILE *f, const char *s)
 	}
 }
 
-/* cli.h's older writer, on the same escaping: a string (or null) as JSON text. */
-void json_str(FILE *f, const char *s)
+static int write_json(FILE *f, const json_t *doc, bool colour, bool line)
 {
-	json_t *v = out_str(s);
-	char *t = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
-
-	put_json_text(f, t ? t : "null");
-	free(t);
-	json_decref(v);
-}
-
-static int write_json(FILE *f, const json_t *doc, bool colour)
-{
-	char *s =
-	    json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
+	char *s = json_dumps(doc, (line ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+				      JSON_REAL_PRECISION(10));
 
 	if (!s)
 		return -ENOMEM;
@@ -327,6 +316,12 @@ static bool needs_quotes(const char *s)
 	strtod(s, &end);
 	if (!*end || !strcmp(s, ".inf") || !strcasecmp(s, ".nan") || !strcasecmp(s, "-.inf"))
 		return true;
+	/* YAML 1.1 timestamps (2026-12-01, 2026-12-01T15:01:12.884Z) and base-60 numbers (1:20) */
+	if (strspn(s, "0123456789") == 4 && s[4] == '-' && s[5] >= '0' && s[5] <= '9')
+		return true;
+	if (strchr(s, ':') && s[strspn(s, "+-")] >= '0' && s[strspn(s, "+-")] <= '9' &&
+	    !s[strspn(s, "+-0123456789_:.")])
+		return true;
 	return s[0] == '0' && (s[1] == 'x' || s[1] == 'o'); /* YAML 1.1/1.2 hex and octal */
 }
 
@@ -393,7 +388,8 @@ static int y_value(yaml_emitter_t *em, const json_t *v)
 	return y_scalar(em, num, false);
 }
 
-static int write_yaml(FILE *f, const json_t *doc)
+/* A stream of one document; its "---" written when the document is one record of several. */
+static int write_yaml(FILE *f, const json_t *doc, bool record)
 {
 	yaml_emitter_t em;
 	yaml_event_t ev;
@@ -407,7 +403,7 @@ static int write_yaml(FILE *f, const json_t *doc)
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
 	if (!yaml_emitter_emit(&em, &ev))
 		goto out;
-	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, !record);
 	if (!yaml_emitter_emit(&em, &ev) || y_value(&em, doc))
 		goto out;
 	yaml_document_end_event_initialize(&ev, 1);
@@ -422,23 +418,27 @@ out:
 	return r;
 }
 
-int out_write(FILE *f, const json_t *doc, enum out_fmt fmt, const char *tsv_rows)
+/* A document (record false) or one record of a stream. */
+static int write_any(FILE *f, const json_t *doc, enum out_fmt fmt, const char *tsv_rows, bool record)
 {
 	int r = 0;
 
 	switch (fmt) {
 	case OUT_TABLE: /* the verb's own; json is the fallback of a verb without a table */
 	case OUT_JSON:
-		r = write_json(f, doc, false);
+		r = write_json(f, doc, false, record);
 		break;
 	case OUT_JSONC:
-		r = write_json(f, doc, isatty(fileno(f)));
+		r = write_json(f, doc, isatty(fileno(f)), record);
 		break;
 	case OUT_TSV:
-		r = write_tsv(f, doc, tsv_rows);
+		if (record)
+			tsv_line(f, doc);
+		else
+			r = write_tsv(f, doc, tsv_rows);
 		break;
 	case OUT_YAML:
-		r = write_yaml(f, doc);
+		r = write_yaml(f, doc, record);
 		break;
 	case OUT_NONE:
 		break;
@@ -446,6 +446,16 @@ int out_write(FILE *f, const json_t *doc, enum out_fmt fmt, const char *tsv_rows
 	if (!r && fflush(f))
 		r = -errno;
 	return r;
+}
+
+int out_write(FILE *f, const json_t *doc, enum out_fmt fmt, const char *tsv_rows)
+{
+	return write_any(f, doc, fmt, tsv_rows, false);
+}
+
+int out_record(FILE *f, const json_t *rec, enum out_fmt fmt)
+{
+	return write_any(f, rec, fmt, NULL, true);
 }
 
 int out_emit(const json_t *doc, enum out_fmt fmt, const char *tsv_rows)

@@ -61,6 +61,14 @@ int out_emit(const json_t *doc, enum out_fmt fmt, const char *tsv_rows);
 int out_write(FILE *f, const json_t *doc, enum out_fmt fmt, const char *tsv_rows);
 
 /*
+ * One record of a stream on f (e.g. `flows --follow`), each readable as it comes: json and jsonc
+ * as one compact line (JSON Lines; colour only on a terminal), tsv as one line, yaml as one
+ * document that starts with "---", none as nothing; table is the verb's own (json here). Flushed.
+ * 0, or -errno when writing failed. rec stays the caller's.
+ */
+int out_record(FILE *f, const json_t *rec, enum out_fmt fmt);
+
+/*
  * An az-style text table: a header line, a line of dashes, then the rows; each column as wide as
  * its widest cell and at least its header and 2, two spaces between columns, no trailing blanks. Cells are copied (NULL is
  * empty) with control characters escaped.

@@ -4,7 +4,8 @@
  * records and NSG flow log version 2 records (parsed here with python3's json); a UDP flood to
  * a denied port logs at most the ruleset's limit and still names its rule; many live edits
  * compact the journal and the kernel keeps agreeing with `nsg show`, also after a compaction
- * cut short between its steps. Each test uses the suite's lab (fl<pid>), removed by .fini.
+ * cut short between its steps. `flows` in tsv, yaml and none holds the json, and --follow -o json
+ * is JSON Lines of the same records. Each test uses the suite's lab (fl<pid>), removed by .fini.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -121,6 +122,88 @@ static char *probe_port(const char *to, const char *proto)
 	return p;
 }
 
+/* The lab's flows in tsv, yaml and none hold what -o json holds, record by record. */
+static void formats_hold_the_json(void)
+{
+	int st;
+	char *out = th_run(&st,
+			   "V=%s; L=%s; d=$(mktemp -d /tmp/fl-fmt-XXXXXX); $V flows $L -o json > $d/j && "
+			   "$V flows $L -o tsv > $d/t && $V flows $L -o yaml > $d/y && $V flows $L -o none > $d/n && "
+			   "python3 - $d 2>&1 <<'EOF'; rc=$?; rm -rf $d; exit $rc\n"
+			   "import json, sys\n"
+			   "d = sys.argv[1]\n"
+			   "j = json.load(open(d + '/j'))['flows']\n"
+			   "t = open(d + '/t').read().split('\\n')[:-1]\n"
+			   "assert len(j) >= 3 and len(t) == len(j), (len(t), len(j))\n"
+			   "for line, f in zip(t, j):\n"
+			   "    x = line.split('\\t')\n"
+			   "    assert len(x) == 13 and x[1] == str(f['unixMs']) and x[5] == str(f['sourcePort']), (x, f)\n"
+			   "    assert x[10] == f['rule'] and x[12] == (f['flowTuple'] or 'None'), (x, f)\n"
+			   "assert open(d + '/n').read() == '', 'none printed something'\n"
+			   "y = open(d + '/y').read()\n"
+			   "try:\n"
+			   "    import yaml\n"
+			   "except ImportError:\n"
+			   "    assert y.startswith('flows:') and y.count('- time: ') == len(j), y\n"
+			   "else:\n"
+			   "    assert yaml.safe_load(y) == {'flows': j}, y\n"
+			   "print('ok')\n"
+			   "EOF",
+			   th_vnetlab(), th_lab.name);
+
+	cr_expect_eq(st, 0, "flows -o tsv|yaml|none against -o json: %s", out);
+	free(out);
+}
+
+/* --follow -o json: what is there, then each new record as it comes, one JSON object a line. */
+static void follow_prints_json_lines(void)
+{
+	char path[] = "/tmp/fl-follow-XXXXXX", needle[64], *port, *out;
+	int fd = mkstemp(path), st;
+	bool seen = false;
+	pid_t pid;
+
+	cr_assert_geq(fd, 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(fd, STDOUT_FILENO);
+		execl(th_vnetlab(), "vnetlab", "flows", th_lab.name, "-o", "json", "--follow", (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	port = probe_port("s1:80", "tcp");
+	snprintf(needle, sizeof(needle), "\"sourcePort\":%s,", port);
+	for (int i = 0; i < 200 && !seen; i++) { /* bounded wait for the agent and the poll */
+		char *text = th_run(NULL, "cat %s", path);
+
+		seen = strstr(text, needle) != NULL;
+		free(text);
+		if (!seen)
+			sleep_ms(50);
+	}
+	kill(pid, SIGINT);
+	waitpid(pid, &st, 0);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "flows --follow ended with %#x", st);
+	cr_expect(seen, "the new flow (source port %s) never came", port);
+	out = th_run(&st,
+		     "%s flows %s -o json > %s.all; python3 - %s %s 2>&1 <<'EOF'\n"
+		     "import json, sys\n"
+		     "lines = open(sys.argv[1]).read().split('\\n')\n"
+		     "assert lines[-1] == '', 'the last line is not ended'\n"
+		     "recs = [json.loads(l) for l in lines[:-1]]\n"
+		     "allr = json.load(open(sys.argv[1] + '.all'))['flows']\n"
+		     "assert recs == allr[:len(recs)], (recs, allr)\n"
+		     "assert any(r['sourcePort'] == int(sys.argv[2]) and r['rule'] == 'allow-web' for r in recs), recs\n"
+		     "print('ok')\n"
+		     "EOF",
+		     th_vnetlab(), th_lab.name, path, path, port);
+	cr_expect_eq(st, 0, "flows -o json --follow is not JSON Lines of the records: %s", out);
+	free(out);
+	free(th_run(NULL, "rm -f %s %s.all", path, path));
+	free(port);
+}
+
 /* Spec 20.1: an allowed and a denied probe in the version 2 shape, and `flows -o json`. */
 Test(flows, allowed_and_denied_probes_in_v2_shape)
 {
@@ -181,6 +264,8 @@ Test(flows, allowed_and_denied_probes_in_v2_shape)
 	out = vl(&st, "flows %s", th_lab.name);
 	cr_expect(st == 0 && strstr(out, "allow-web") && strstr(out, "Deny"), "flows: %s", out);
 	free(out);
+	formats_hold_the_json();
+	follow_prints_json_lines();
 	free(allow_port);
 	free(deny_port);
 	free(udp_port);

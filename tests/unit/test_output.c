@@ -31,6 +31,8 @@ static const char *const verbs[] = {
     "nsg rule show " TOPO " aciNsg DenyAllInBound",
     "nsg import tests/data/azure/NetworkSecurityGroupGet.json",
     "nsg import tests/data/azure/az-nsg-asg.json -g tests/data/good/asg.yaml",
+    "netpol list topologies/netpol-deny-all.yaml",
+    "netpol list " TOPO, /* no policies: an empty list */
     "ls", /* last: the labs that are up may change between two runs (see stable()) */
 };
 
@@ -239,6 +241,12 @@ Test(output, options_anywhere_in_every_spelling)
 	     "explain " TOPO " --output=json observer myContainerGroup:80 --proto tcp"},
 	    {"routes " TOPO " aks-node-0 -o yaml", "routes -oyaml " TOPO " aks-node-0"},
 	    {"show " TOPO " -o tsv", "show --output tsv " TOPO},
+	    {"netpol list topologies/netpol-deny-all.yaml -o json",
+	     "netpol list -ojson topologies/netpol-deny-all.yaml"},
+	    {"netpol list topologies/netpol-deny-all.yaml -o yaml",
+	     "netpol list --output=yaml topologies/netpol-deny-all.yaml"},
+	    {"netpol list topologies/netpol-deny-all.yaml -o tsv",
+	     "netpol list --output tsv topologies/netpol-deny-all.yaml"},
 	};
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
@@ -256,12 +264,63 @@ Test(output, options_anywhere_in_every_spelling)
 
 Test(output, a_bad_format_is_a_usage_error)
 {
-	int st;
-	char *out = th_run(&st, "%s nsg show " TOPO " aciNsg -o xml 2>&1", th_vnetlab());
+	static const char *const lines[] = {
+	    "nsg show " TOPO " aciNsg -o xml",
+	    "netpol list topologies/netpol-deny-all.yaml -o xml",
+	    "netpol list -otable,json topologies/netpol-deny-all.yaml",
+	    "flows nolabhere -o xml", /* options are read before the lab is looked for */
+	    "flows --output=html --follow nolabhere",
+	};
 
-	cr_expect_eq(st, 2, "%s", out);
-	cr_expect(strstr(out, "usage:"), "%s", out);
-	free(out);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int st;
+		char *out = th_run(&st, "%s %s 2>&1", th_vnetlab(), lines[i]);
+
+		cr_expect_eq(st, 2, "%s: %s", lines[i], out);
+		cr_expect(strstr(out, "usage:"), "%s: %s", lines[i], out);
+		free(out);
+	}
+}
+
+/* flows takes every format in every spelling: past the options, only the missing lab is an error. */
+Test(output, flows_takes_every_format)
+{
+	static const char *const forms[] = {"-o table", "-o json", "-ojsonc", "--output tsv", "--output=yaml",
+					    "-o none --follow", "--follow -oyaml"};
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		int st;
+		char *out = th_run(&st, "%s flows %s nolabhere 2>&1", th_vnetlab(), forms[i]);
+
+		cr_expect_eq(st, 1, "flows %s: exit %d: %s", forms[i], st, out);
+		cr_expect(strstr(out, "no lab 'nolabhere' is up"), "flows %s: %s", forms[i], out);
+		free(out);
+	}
+}
+
+/* Strings YAML 1.1 reads as timestamps or base-60 numbers are quoted, so they read back as strings. */
+Test(output, yaml_quotes_what_would_read_back_as_a_time)
+{
+	static const char *const values[] = {"2026-12-01T15:01:12.884Z", "2026-12-01", "1:20", "-1:20:30"};
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		int st;
+		char *out = th_run(&st,
+				   "d=$(mktemp -d /tmp/vnetlab-yq-XXXXXX); printf 'name: yq\\nvnets: [{name: v, "
+				   "addressSpace: [10.201.0.0/16], subnets: [{name: s, addressPrefix: "
+				   "10.201.0.0/24, networkSecurityGroup: g}]}]\\nnetworkSecurityGroups: [{name: g, "
+				   "securityRules: [{name: r, priority: 100, direction: Inbound, access: Allow, "
+				   "protocol: Tcp, sourceAddressPrefix: \"*\", sourcePortRange: \"*\", destinationAddressPrefix: "
+				   "\"*\", destinationPortRange: \"80\", description: \"%s\"}]}]\\n' > "
+				   "$d/t.yaml; %s nsg rule show $d/t.yaml g r -o yaml 2>&1; rc=$?; rm -rf $d; exit $rc",
+				   values[i], th_vnetlab());
+		char want[80];
+
+		snprintf(want, sizeof(want), "description: '%s'\n", values[i]);
+		cr_expect_eq(st, 0, "%s", out);
+		cr_expect(strstr(out, want), "%s is not quoted: %s", values[i], out);
+		free(out);
+	}
 }
 
 /* A file name is the user's: bad UTF-8 and control characters in it come out as valid, escaped JSON. */
