@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A flow to a Kubernetes Service on the effective model (spec 15): kube-proxy's DNAT to a pod of
+ * the Service (vl_eff_service_pods), with its masquerade, from a pod or node of the cluster or
+ * from a LoadBalancer frontend's healthy backend node. The path walk (path.c) hands flows here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "path-int.h"
+#include "vnetlab/ip.h"
+
+/* The pod kube-proxy sends a flow for service `s` of cluster `c` to, from node `node` (VL_NONE: any):
+ * a pod on that node when there is one (Local allows no other), else the first. */
+static int kproxy_pod(const struct vl_lab *lab, int c, int s, int node, bool local_only, int *candidates)
+{
+	int first = VL_NONE, here = VL_NONE;
+
+	const struct vl_svc_pods *sel = vl_eff_service_pods(lab, c, s);
+
+	*candidates = 0;
+	for (size_t k = 0; k < sel->n; k++) {
+		const struct vl_endpoint *e = &lab->eps[sel->pods[k]];
+
+		if (local_only && e->node != node)
+			continue;
+		++*candidates;
+		if (first == VL_NONE)
+			first = sel->pods[k];
+		if (here == VL_NONE && e->node == node)
+			here = sel->pods[k];
+	}
+	return here != VL_NONE ? here : first;
+}
+
+/* The port of service s a flow to port dport/proto hits, or NULL. */
+static const struct vl_svc_port *svc_port(const struct vl_service *s, enum vl_proto proto, uint16_t dport)
+{
+	for (size_t i = 0; i < s->n_ports; i++)
+		if (s->ports[i].port == dport && s->ports[i].proto == proto)
+			return &s->ports[i];
+	return NULL;
+}
+
+/* kube-proxy on node `node`: DNAT to a pod of the service, masquerade when asked. false: no pod. */
+static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int c, int s,
+		   const struct vl_svc_port *sp, bool local_only, bool masq, struct vl_flow *f, int *pod)
+{
+	struct vl_hop *h;
+	int n;
+
+	*pod = kproxy_pod(lab, c, s, node, local_only, &n);
+	h = vlev_hop_new(v, VL_HT_KPROXY);
+	h->endpoint = node;
+	h->cluster = c;
+	h->service = s;
+	h->nat_from = f->dst;
+	h->candidates = n;
+	h->masq = masq;
+	if (*pod == VL_NONE) {
+		h->flow = *f;
+		vlev_end(v, VL_OUT_UNREACHABLE, "service %s has no endpoints: kube-proxy rejects the connection",
+		    lab->aks[c].services[s].name);
+		return false;
+	}
+	h->pod = *pod;
+	h->nat_to = f->dst = lab->eps[*pod].ip;
+	f->dport = sp->target_port;
+	/* masquerade takes the address of the way out: a kubenet pod of this node is behind cbr0 */
+	if (masq)
+		f->src = lab->eps[node].pod_cidr.len && lab->eps[*pod].node == node ? lab->eps[node].pod_cidr.addr + 1
+										    : lab->eps[node].ip;
+	h->flow = *f;
+	return true;
+}
+
+/* From the Internet to a LoadBalancer frontend: a healthy backend node (floating IP: the node's
+ * NSGs see the frontend address), then kube-proxy on it (spec 15.4). */
+void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_frontend *fe,
+			struct vl_flow *f)
+{
+	const struct vl_service *sv = &lab->aks[fe->cluster].services[fe->service];
+	const struct vl_svc_port *sp = svc_port(sv, f->proto, f->dport);
+	const struct vl_backend *be = NULL;
+	char ip[VL_IP_STRLEN];
+	struct vl_hop *h;
+	int healthy = 0, pod, node;
+
+	vl_ip_fmt(fe->ip, ip);
+	if (!sp) {
+		vlev_end(v, VL_OUT_NO_HOST, "load balancer frontend %s (service %s) has no rule for %s port %u", ip,
+		    sv->name, vl_proto_name(f->proto), f->dport);
+		return;
+	}
+	for (size_t i = 0; i < fe->n_backends; i++)
+		if (fe->backends[i].healthy && !healthy++)
+			be = &fe->backends[i];
+	h = vlev_hop_new(v, VL_HT_LB);
+	h->cluster = fe->cluster;
+	h->service = fe->service;
+	h->nat_from = fe->ip;
+	h->candidates = healthy;
+	h->flow = *f;
+	if (!be) {
+		vlev_end(v, VL_OUT_NO_HOST, "every backend of frontend %s (service %s) is down: %s", ip, sv->name,
+		    fe->n_backends ? fe->backends[0].why : "the cluster has no node");
+		return;
+	}
+	node = be->node;
+	h->endpoint = node;
+	h->vnet = vlev_ep_vnet(lab, node);
+	if (!vlev_nsgs_in(lab, v, node, node, f))
+		return;
+	if (!kproxy(lab, v, node, fe->cluster, fe->service, sp, sv->local, !sv->local, f, &pod))
+		return;
+	v->seen_src = f->src;
+	if (lab->eps[pod].node == node) {
+		v->dst_ep = pod;
+		v->outcome = VL_OUT_DELIVERED;
+		return;
+	}
+	vlev_travel(lab, v, h->vnet, node, node, f);
+}
+
+/* A pod or node to a clusterIP or a frontend of its own cluster: kube-proxy on its node DNATs it
+ * before it leaves (no masquerade, no load balancer). true when it did (or found no pod). */
+bool vlev_in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_endpoint *src,
+			       int node, struct vl_flow *f)
+{
+	const struct vl_frontend *fe = vl_eff_frontend(lab->eff, f->dst);
+	int c = src->owner, s = vl_eff_cluster_ip(lab, c, f->dst), pod;
+	const struct vl_svc_port *sp;
+
+	if (s == VL_NONE && fe && fe->cluster == c)
+		s = fe->service;
+	if (s == VL_NONE)
+		return false;
+	sp = svc_port(&lab->aks[c].services[s], f->proto, f->dport);
+	if (!sp)
+		return false; /* no rule for that port: the packet goes on as it is */
+	kproxy(lab, v, node, c, s, sp, false, false, f, &pod);
+	return true;
+}
