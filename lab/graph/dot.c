@@ -48,36 +48,23 @@ static const char *const edge_style[] = {
     [VL_GE_OUTBOUND] = "color=\"#999999\", fontcolor=\"#777777\"",
 };
 
+static void put_char(FILE *f, const char *s, struct gch c)
+{
+	if (*s == '"')
+		fputs("\\\"", f);
+	else if (*s == '\\')
+		fputs("\\\\", f);
+	else if (*s == '&')
+		fputs("&amp;", f);
+	else
+		fwrite(s, 1, c.len, f);
+}
+
+static const struct graph_text dot_text = {.newline = "\\n", .escape = "\\\\", .text = put_char};
+
 static void put_text(FILE *f, const char *s)
 {
-	while (*s) {
-		struct gch c = gch_next(s);
-
-		switch (c.type) {
-		case GCH_NEWLINE:
-			fputs("\\n", f);
-			break;
-		case GCH_BYTE:
-			fprintf(f, "\\\\x%02x", c.code);
-			break;
-		case GCH_CODE:
-			fprintf(f, "\\\\u%04x", c.code);
-			break;
-		case GCH_TEXT:
-			if (*s == '"')
-				fputs("\\\"", f);
-			else if (*s == '\\')
-				fputs("\\\\", f);
-			else if (*s == '&')
-				fputs("&amp;", f);
-			else
-				fwrite(s, 1, c.len, f);
-			break;
-		case GCH_END:
-			break;
-		}
-		s += c.len;
-	}
+	graph_put_text(f, s, &dot_text);
 }
 
 /*
@@ -113,43 +100,32 @@ static void put_cluster_name(FILE *f, const struct vl_graph *g, int c)
 	put_id_as(f, "cluster_", g->clusters[c].id);
 }
 
-static void indent(FILE *f, int depth)
+static void put_node(FILE *f, const struct vl_graph *g, size_t i, int depth)
 {
-	for (int i = 0; i < depth; i++)
-		fputs("  ", f);
+	const struct vl_gnode *n = &g->nodes[i];
+
+	(void)depth;
+	put_id(f, n->id);
+	fputs(" [label=", f);
+	put_str(f, n->label);
+	fprintf(f, ", %s];\n", node_style[n->kind]);
 }
 
-static void write_cluster(const struct vl_graph *g, int c, int depth, FILE *f)
+static void open_cluster(FILE *f, const struct vl_graph *g, size_t c, int depth)
 {
-	for (size_t i = 0; i < g->n_nodes; i++) {
-		const struct vl_gnode *n = &g->nodes[i];
+	const struct vl_gcluster *k = &g->clusters[c];
 
-		if (n->cluster != c)
-			continue;
-		indent(f, depth);
-		put_id(f, n->id);
-		fputs(" [label=", f);
-		put_str(f, n->label);
-		fprintf(f, ", %s];\n", node_style[n->kind]);
-	}
-	for (size_t i = 0; i < g->n_clusters; i++) {
-		const struct vl_gcluster *k = &g->clusters[i];
-
-		if (k->parent != c)
-			continue;
-		indent(f, depth);
-		fputs("subgraph ", f);
-		put_cluster_name(f, g, (int)i);
-		fputs(" {\n", f);
-		indent(f, depth + 1);
-		fputs("graph [label=", f);
-		put_str(f, k->label);
-		fprintf(f, ", %s];\n", cluster_style[k->kind]);
-		write_cluster(g, (int)i, depth + 1, f);
-		indent(f, depth);
-		fputs("}\n", f);
-	}
+	fputs("subgraph ", f);
+	put_cluster_name(f, g, (int)c);
+	fputs(" {\n", f);
+	graph_indent(f, depth + 1, "  ");
+	fputs("graph [label=", f);
+	put_str(f, k->label);
+	fprintf(f, ", %s];\n", cluster_style[k->kind]);
 }
+
+static const struct graph_emit dot_emit = {
+    .indent = "  ", .close = "}\n", .node = put_node, .open = open_cluster};
 
 /*
  * One edge a -- z, or, with mid, one half of an edge drawn through the node mid (a is then the
@@ -209,7 +185,7 @@ int vl_graph_write_dot(const struct vl_graph *g, FILE *f)
 	      "margin=\"0.12,0.06\"];\n"
 	      "  edge [fontname=\"Helvetica,Arial,sans-serif\", fontsize=9];\n",
 	      f);
-	write_cluster(g, VL_NONE, 1, f);
+	graph_walk(g, VL_NONE, 1, &dot_emit, f);
 	for (size_t i = 0; i < g->n_edges; i++) {
 		const struct vl_gedge *e = &g->edges[i];
 		int a = e->a.cluster ? graph_rep_node(g, e->a.index) : e->a.index;

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vnetlab/graph.h"
 
@@ -55,6 +56,24 @@ void gb_aks_cluster(struct gb *b, int c, int sc);
 void gb_aks_vnode(struct gb *b, int c, int sc);
 void gb_frontends(struct gb *b);
 char *gb_svc_ports(struct gb *b, const struct vl_service *s);
+
+/* walk.c: what a text writer emits for each piece of the walk, each line after depth indents. */
+struct graph_emit {
+	const char *indent; /* one level of indentation */
+	const char *close;  /* the line that ends a box */
+	void (*node)(FILE *f, const struct vl_graph *g, size_t n, int depth); /* node n's line */
+	void (*open)(FILE *f, const struct vl_graph *g, size_t c, int depth); /* box c, before its contents */
+};
+/* The nodes of box c (VL_NONE: the top), then each child box: open, its contents at depth + 1, close. */
+void graph_walk(const struct vl_graph *g, int c, int depth, const struct graph_emit *em, FILE *f);
+/* How a writer spells label text: a line break, the start of a \xNN / \uXXXX escape (for bytes that
+ * are not UTF-8 and dangerous code points), and one printable character (its bytes [s, s + c.len)). */
+struct graph_text {
+	const char *newline, *escape;
+	void (*text)(FILE *f, const char *s, struct gch c);
+};
+void graph_put_text(FILE *f, const char *s, const struct graph_text *t);
+void graph_indent(FILE *f, int depth, const char *unit);
 
 /* The first node at or under cluster c (its own nodes first, then its children's), or VL_NONE. */
 int graph_rep_node(const struct vl_graph *g, int c);

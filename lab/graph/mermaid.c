@@ -75,64 +75,41 @@ static bool safe(char c)
 	       strchr(" .,:/-_+=@", c);
 }
 
+static void put_char(FILE *f, const char *s, struct gch c)
+{
+	if (c.len == 1 && safe(*s))
+		fputc(*s, f);
+	else
+		fprintf(f, "#%u;", c.code);
+}
+
+static const struct graph_text mermaid_text = {.newline = "<br/>", .escape = "#92;", .text = put_char};
+
 static void put_text(FILE *f, const char *s)
 {
-	while (*s) {
-		struct gch c = gch_next(s);
-
-		switch (c.type) {
-		case GCH_NEWLINE:
-			fputs("<br/>", f);
-			break;
-		case GCH_BYTE:
-			fprintf(f, "#92;x%02x", c.code);
-			break;
-		case GCH_CODE:
-			fprintf(f, "#92;u%04x", c.code);
-			break;
-		case GCH_TEXT:
-			if (c.len == 1 && safe(*s))
-				fputc(*s, f);
-			else
-				fprintf(f, "#%u;", c.code);
-			break;
-		case GCH_END:
-			break;
-		}
-		s += c.len;
-	}
+	graph_put_text(f, s, &mermaid_text);
 }
 
-static void indent(FILE *f, int depth)
+static void put_node(FILE *f, const struct vl_graph *g, size_t i, int depth)
 {
-	for (int i = 0; i < depth; i++)
-		fputs("    ", f);
+	const struct vl_gnode *n = &g->nodes[i];
+
+	(void)depth;
+	fprintf(f, "n%zu%s", i, node_shape[n->kind].open);
+	put_text(f, n->label);
+	fprintf(f, "%s\n", node_shape[n->kind].close);
 }
 
-static void write_cluster(const struct vl_graph *g, int c, int depth, FILE *f)
+static void open_cluster(FILE *f, const struct vl_graph *g, size_t c, int depth)
 {
-	for (size_t i = 0; i < g->n_nodes; i++) {
-		const struct vl_gnode *n = &g->nodes[i];
-
-		if (n->cluster != c)
-			continue;
-		indent(f, depth);
-		fprintf(f, "n%zu%s", i, node_shape[n->kind].open);
-		put_text(f, n->label);
-		fprintf(f, "%s\n", node_shape[n->kind].close);
-	}
-	for (size_t i = 0; i < g->n_clusters; i++) {
-		if (g->clusters[i].parent != c)
-			continue;
-		indent(f, depth);
-		fprintf(f, "subgraph c%zu[\"", i);
-		put_text(f, g->clusters[i].label);
-		fputs("\"]\n", f);
-		write_cluster(g, (int)i, depth + 1, f);
-		indent(f, depth);
-		fputs("end\n", f);
-	}
+	(void)depth;
+	fprintf(f, "subgraph c%zu[\"", c);
+	put_text(f, g->clusters[c].label);
+	fputs("\"]\n", f);
 }
+
+static const struct graph_emit mermaid_emit = {
+    .indent = "    ", .close = "end\n", .node = put_node, .open = open_cluster};
 
 static void put_end(FILE *f, struct vl_gend e)
 {
@@ -144,7 +121,7 @@ int vl_graph_write_mermaid(const struct vl_graph *g, FILE *f)
 	fputs("%% vnetlab lab ", f);
 	put_text(f, g->name);
 	fputs("\nflowchart TB\n", f);
-	write_cluster(g, VL_NONE, 1, f);
+	graph_walk(g, VL_NONE, 1, &mermaid_emit, f);
 	for (size_t i = 0; i < g->n_edges; i++) {
 		const struct vl_gedge *e = &g->edges[i];
 
