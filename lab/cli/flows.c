@@ -95,13 +95,14 @@ static void print_row(const struct out *o, const struct vl_flow *f)
 	vl_ip_fmt(f->dst, dst);
 	rule_name(rule, sizeof(rule), f);
 	if (!o->n)
-		printf("%-24s %-6s %-21s %-21s %-9s %-16s %-24s %s\n", "TIME", "PROTO", "SOURCE", "DESTINATION",
-		       "DIRECTION", "NSG", "RULE", "DECISION");
+		printf("%-24s %-6s %-21s %-21s %-9s %-16s %-24s %s\n", "TIME", "PROTO", "SOURCE",
+		       "DESTINATION", "DIRECTION", "NSG", "RULE", "DECISION");
 	snprintf(tuple, sizeof(tuple), "%s:%u", src, f->sport);
 	printf("%-24s %-6s %-21s ", t, proto_lc(f->proto), tuple);
 	snprintf(tuple, sizeof(tuple), "%s:%u", dst, f->dport);
-	printf("%-21s %-9s %-16s %-24s %s\n", tuple, direction(f), cli_printable(f->nsg[0] ? f->nsg : "-", a, sizeof(a)),
-	       cli_printable(rule, b, sizeof(b)), f->allowed ? "Allow" : "Deny");
+	printf("%-21s %-9s %-16s %-24s %s\n", tuple, direction(f),
+	       cli_printable(f->nsg[0] ? f->nsg : "-", a, sizeof(a)), cli_printable(rule, b, sizeof(b)),
+	       f->allowed ? "Allow" : "Deny");
 }
 
 static void take_flow(struct out *o, struct vl_flow *f)

@@ -196,8 +196,8 @@ static void put_json_colour(FILE *f, const char *s)
 
 static int write_json(FILE *f, const json_t *doc, bool colour, bool line)
 {
-	char *s = json_dumps(doc, (line ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
-				      JSON_REAL_PRECISION(10));
+	char *s = json_dumps(doc, (line ? JSON_COMPACT : JSON_INDENT(2)) | JSON_PRESERVE_ORDER |
+				      JSON_ENCODE_ANY | JSON_REAL_PRECISION(10));
 
 	if (!s)
 		return -ENOMEM;
@@ -561,7 +561,8 @@ void out_table_print(const struct out_table *t, FILE *f)
 	if (!w)
 		return;
 	for (size_t i = 0; i < t->ncols; i++)
-		w[i] = width(t->cells[i]) + 2; /* az's tables (tabulate): a column is at least its header + 2 */
+		w[i] =
+		    width(t->cells[i]) + 2; /* az's tables (tabulate): a column is at least its header + 2 */
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t i = 0; i < t->ncols; i++)
 			if (width(t->cells[r * t->ncols + i]) > w[i])

@@ -18,7 +18,8 @@
 /* trip.c */
 void vlev_note(struct vl_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The flow ends here with outcome o, fmt saying why. */
-void vlev_end(struct vl_verdict *v, enum vl_outcome o, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void vlev_end(struct vl_verdict *v, enum vl_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The next hop of v, of type t, its indexes VL_NONE (past VL_MAX_HOPS: a spare, never reported). */
 struct vl_hop *vlev_hop_new(struct vl_verdict *v, enum vl_hop_type t);
 bool vlev_valid_ep(const struct vl_lab *lab, int i);
@@ -30,12 +31,14 @@ bool vlev_is_kubenet_pod(const struct vl_lab *lab, const struct vl_endpoint *e);
 int vlev_outside_holder(const struct vl_lab *lab, enum vl_ep_kind kind, int owner, uint32_t dst);
 /* An effective route in words, into buf; returns buf. */
 const char *vlev_route_words(const struct vl_lab *lab, const struct vl_eroute *r, char *buf, size_t len);
-int vlev_nic_nsg(const struct vl_lab *lab, int nic); /* VL_NONE: none */
+int vlev_nic_nsg(const struct vl_lab *lab, int nic);  /* VL_NONE: none */
 int vlev_subnet_nsg(const struct vl_lab *lab, int s); /* VL_NONE: none */
 /* The NSGs into NIC nic on the way to dst_ep (subnet, then NIC); false when one denied. */
-bool vlev_nsgs_in(const struct vl_lab *lab, struct vl_verdict *v, int nic, int dst_ep, const struct vl_flow *f);
+bool vlev_nsgs_in(const struct vl_lab *lab, struct vl_verdict *v, int nic, int dst_ep,
+		  const struct vl_flow *f);
 /* From VNet vnet (sent by NIC nic of endpoint src_ep, or VL_NONE from an edge): trip by trip. */
-void vlev_travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int nic, int src_ep, struct vl_flow *f);
+void vlev_travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int nic, int src_ep,
+		 struct vl_flow *f);
 
 /* kproxy.c */
 void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_frontend *fe,
