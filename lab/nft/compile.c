@@ -182,6 +182,19 @@ static int fabric_pairs(struct vlnft_ctx *c)
 	return err;
 }
 
+/* Which NSGs have platform rules: read per NIC and per chain pair (platform.c), so asked once. */
+static int platform_nsgs(struct vlnft_ctx *c)
+{
+	size_t n = c->lab->n_nsgs;
+
+	c->has_platform = calloc(n ? n : 1, sizeof(*c->has_platform));
+	if (!c->has_platform)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		c->has_platform[i] = vl_eff_has_platform_rules(c->lab, (int)i);
+	return 0;
+}
+
 int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, int vnet, char *why, size_t why_len)
 {
 	const struct vl_effective *e = lab->eff;
@@ -197,6 +210,8 @@ int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, int vnet, char
 		return -EINVAL;
 	}
 	err = prefixes_ivals(&c->notinet, e->not_internet, e->n_not_internet);
+	if (!err)
+		err = platform_nsgs(c);
 	if (!err)
 		err = fabric_pairs(c);
 	if (!err)
@@ -232,6 +247,8 @@ void vlnft_ctx_fini(struct vlnft_ctx *c)
 	free(c->pairs);
 	c->pairs = NULL;
 	c->n_pairs = 0;
+	free(c->has_platform);
+	c->has_platform = NULL;
 }
 
 static int push_complement(struct vlnft_ivals *out, const struct vlnft_ivals *in)
