@@ -100,14 +100,34 @@ uint32_t vlnft_prefix_last(struct vl_prefix p)
 	return p.len >= 32 ? p.addr : p.addr | (UINT32_MAX >> p.len);
 }
 
+/* Append s to the name in buf (at *at), as snprintf would into VLNFT_CHAIN_NAME_MAX bytes. */
+static void name_cat(char *buf, size_t *at, const char *s)
+{
+	size_t n = strlen(s), room = VLNFT_CHAIN_NAME_MAX - 1 - *at;
+
+	if (n > room)
+		n = room;
+
+	memcpy(buf + *at, s, n);
+	*at += n;
+	buf[*at] = '\0';
+}
+
 void vlnft_chain_name(char *buf, const struct vlnft_ctx *c, const char *nsg, int scope, enum vl_dir dir)
 {
+	size_t at = 0;
+
 	/* Prefixed so that the name is an nft identifier even when the NSG name starts with a digit;
-	 * '/' is in no NSG name, so "<nsg>/<scope>" cannot meet another NSG's chain. */
-	if (scope == c->vnet)
-		snprintf(buf, VLNFT_CHAIN_NAME_MAX, "%s-%s", dir == VL_DIR_IN ? "in" : "out", nsg);
-	else
-		snprintf(buf, VLNFT_CHAIN_NAME_MAX, "%s-%s/%d", dir == VL_DIR_IN ? "in" : "out", nsg, scope);
+	 * '/' is in no NSG name, so "<nsg>/<scope>" cannot meet another NSG's chain. A fabric has a
+	 * chain name per NIC and stage (vlnft_shape_init): no snprintf for the usual case. */
+	name_cat(buf, &at, dir == VL_DIR_IN ? "in-" : "out-");
+	name_cat(buf, &at, nsg);
+	if (scope != c->vnet) {
+		char num[16];
+
+		snprintf(num, sizeof(num), "/%d", scope);
+		name_cat(buf, &at, num);
+	}
 }
 
 void vlnft_vnet_set_name(char *buf, const struct vlnft_ctx *c, int scope)
