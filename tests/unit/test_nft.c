@@ -1300,7 +1300,7 @@ static void map_back(const struct vlnft_set_spec *s, size_t n)
 	uint32_t id = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		snprintf((char *)e[i].key, sizeof(e[i].key), "n%zu", i);
+		snprintf((char *)e[i].key, sizeof(e[i].key), "n%u", (unsigned)(i % 100000));
 		e[i].chain = s->data_len ? NULL : (i % 2 ? "in-a" : "out-b");
 		e[i].data = (uint32_t)i * 3;
 	}
