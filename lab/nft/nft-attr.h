@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Internal to lab/nft: netlink attributes as libnftnl lays them out, written
- * with libmnl into a message (emit.c: objects, rule.c: rules). libmnl leaves
- * an attribute's padding as it was; these zero it, so that a batch is the
- * same bytes whatever the buffer held before.
+ * into a message (emit.c: objects, rule.c: rules): nests with libmnl, plain
+ * attributes by an inline mnl_attr_put() that also zeroes the padding (libmnl
+ * leaves it as it was), so that a batch is the same bytes whatever the
+ * buffer held before.
  */
 #ifndef VNETLAB_NFT_ATTR_H
 #define VNETLAB_NFT_ATTR_H
@@ -27,13 +28,19 @@ static inline size_t vlnft_str_room(const char *s)
 	return vlnft_attr_room(strlen(s) + 1);
 }
 
+/* mnl_attr_put(), inline: a rule has some 20 attributes, a 1,000-rule NSG 20,000 rules'
+ * worth, and the calls into libmnl were a fifth of building its batch. */
 static inline void vlnft_put_data(struct nlmsghdr *nlh, uint16_t type, size_t len, const void *data)
 {
+	struct nlattr *attr = (struct nlattr *)((char *)nlh + MNL_ALIGN(nlh->nlmsg_len));
 	size_t pad = MNL_ALIGN(len) - len;
 
-	mnl_attr_put(nlh, type, len, data);
+	attr->nla_type = type;
+	attr->nla_len = (uint16_t)(MNL_ATTR_HDRLEN + len);
+	memcpy((char *)attr + MNL_ATTR_HDRLEN, data, len);
 	if (pad)
-		memset((char *)mnl_nlmsg_get_payload_tail(nlh) - pad, 0, pad);
+		memset((char *)attr + MNL_ATTR_HDRLEN + len, 0, pad);
+	nlh->nlmsg_len += (uint32_t)MNL_ALIGN(attr->nla_len);
 }
 
 static inline void vlnft_put_strz(struct nlmsghdr *nlh, uint16_t type, const char *s)
@@ -44,12 +51,14 @@ static inline void vlnft_put_strz(struct nlmsghdr *nlh, uint16_t type, const cha
 /* u32 and u64 attributes are in network order */
 static inline void vlnft_put_be32(struct nlmsghdr *nlh, uint16_t type, uint32_t v)
 {
-	mnl_attr_put_u32(nlh, type, htonl(v));
+	v = htonl(v);
+	vlnft_put_data(nlh, type, sizeof(v), &v);
 }
 
 static inline void vlnft_put_be64(struct nlmsghdr *nlh, uint16_t type, uint64_t v)
 {
-	mnl_attr_put_u64(nlh, type, htobe64(v));
+	v = htobe64(v);
+	vlnft_put_data(nlh, type, sizeof(v), &v);
 }
 
 /* type { NFTA_DATA_VALUE data } */
