@@ -73,6 +73,15 @@ void vlnft_batch_fini(struct vlnft_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* snprintf(dst, size, "%s", s), without the cost of a format */
+static void label_copy(char *dst, const char *s, size_t size)
+{
+	size_t n = strnlen(s, size - 1);
+
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
 struct nlmsghdr *vlnft_batch_msg(struct vlnft_batch *b, size_t room, uint16_t type, uint16_t flags,
 				 const char *fmt, ...)
 {
@@ -96,7 +105,10 @@ struct nlmsghdr *vlnft_batch_msg(struct vlnft_batch *b, size_t room, uint16_t ty
 		b->cap_labels = cap;
 	}
 	va_start(ap, fmt);
-	vsnprintf(b->labels[idx], sizeof(b->labels[idx]), fmt, ap);
+	if (fmt[0] == '%' && fmt[1] == 's' && !fmt[2]) /* most messages: a rule's label as is */
+		label_copy(b->labels[idx], va_arg(ap, const char *), sizeof(b->labels[idx]));
+	else
+		vsnprintf(b->labels[idx], sizeof(b->labels[idx]), fmt, ap);
 	va_end(ap);
 	if (idx + 1 > b->n_labels)
 		b->n_labels = idx + 1;

@@ -100,14 +100,34 @@ uint32_t vlnft_prefix_last(struct vl_prefix p)
 	return p.len >= 32 ? p.addr : p.addr | (UINT32_MAX >> p.len);
 }
 
+/* Append s to the name in buf (at *at), as snprintf would into VLNFT_CHAIN_NAME_MAX bytes. */
+static void name_cat(char *buf, size_t *at, const char *s)
+{
+	size_t n = strlen(s), room = VLNFT_CHAIN_NAME_MAX - 1 - *at;
+
+	if (n > room)
+		n = room;
+
+	memcpy(buf + *at, s, n);
+	*at += n;
+	buf[*at] = '\0';
+}
+
 void vlnft_chain_name(char *buf, const struct vlnft_ctx *c, const char *nsg, int scope, enum vl_dir dir)
 {
+	size_t at = 0;
+
 	/* Prefixed so that the name is an nft identifier even when the NSG name starts with a digit;
-	 * '/' is in no NSG name, so "<nsg>/<scope>" cannot meet another NSG's chain. */
-	if (scope == c->vnet)
-		snprintf(buf, VLNFT_CHAIN_NAME_MAX, "%s-%s", dir == VL_DIR_IN ? "in" : "out", nsg);
-	else
-		snprintf(buf, VLNFT_CHAIN_NAME_MAX, "%s-%s/%d", dir == VL_DIR_IN ? "in" : "out", nsg, scope);
+	 * '/' is in no NSG name, so "<nsg>/<scope>" cannot meet another NSG's chain. A fabric has a
+	 * chain name per NIC and stage (vlnft_shape_init): no snprintf for the usual case. */
+	name_cat(buf, &at, dir == VL_DIR_IN ? "in-" : "out-");
+	name_cat(buf, &at, nsg);
+	if (scope != c->vnet) {
+		char num[16];
+
+		snprintf(num, sizeof(num), "/%d", scope);
+		name_cat(buf, &at, num);
+	}
 }
 
 void vlnft_vnet_set_name(char *buf, const struct vlnft_ctx *c, int scope)
@@ -182,6 +202,19 @@ static int fabric_pairs(struct vlnft_ctx *c)
 	return err;
 }
 
+/* Which NSGs have platform rules: read per NIC and per chain pair (platform.c), so asked once. */
+static int platform_nsgs(struct vlnft_ctx *c)
+{
+	size_t n = c->lab->n_nsgs;
+
+	c->has_platform = calloc(n ? n : 1, sizeof(*c->has_platform));
+	if (!c->has_platform)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		c->has_platform[i] = vl_eff_has_platform_rules(c->lab, (int)i);
+	return 0;
+}
+
 int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, int vnet, char *why, size_t why_len)
 {
 	const struct vl_effective *e = lab->eff;
@@ -197,6 +230,8 @@ int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, int vnet, char
 		return -EINVAL;
 	}
 	err = prefixes_ivals(&c->notinet, e->not_internet, e->n_not_internet);
+	if (!err)
+		err = platform_nsgs(c);
 	if (!err)
 		err = fabric_pairs(c);
 	if (!err)
@@ -232,6 +267,8 @@ void vlnft_ctx_fini(struct vlnft_ctx *c)
 	free(c->pairs);
 	c->pairs = NULL;
 	c->n_pairs = 0;
+	free(c->has_platform);
+	c->has_platform = NULL;
 }
 
 static int push_complement(struct vlnft_ivals *out, const struct vlnft_ivals *in)

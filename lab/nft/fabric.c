@@ -58,7 +58,7 @@ static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *cha
 	if (vlnft_rx_begin(&x, chain))
 		return b->err = x.err;
 	if (before)
-		nftnl_rule_set_u64(x.r, NFTNL_RULE_POSITION, before);
+		vlnft_rx_position(&x, before);
 	if (cr->pk == VLNFT_P_ONE) {
 		vlnft_rx_meta(&x, NFT_META_L4PROTO);
 		vlnft_rx_cmp(&x, NFT_CMP_EQ, &cr->l4, 1);

@@ -108,7 +108,6 @@ int vlnft_kproxy_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
 	const struct vl_aks *a = &lab->aks[node->owner];
 	uint32_t mask = KUBE_MARK_MASQ, zero = 0;
 	struct vlnft_rx x;
-	struct nftnl_expr *masq;
 
 	if (!has_services(a))
 		return 0;
@@ -166,10 +165,6 @@ int vlnft_kproxy_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
 	vlnft_rx_bitwise(&x, &mask, 4);
 	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
 	vlnft_rx_counter(&x);
-	masq = nftnl_expr_alloc("masq");
-	if (masq)
-		vlnft_rx_add(&x, masq);
-	else
-		x.err = -ENOMEM;
+	vlnft_rx_masq(&x);
 	return vlnft_rx_end(&x, b, "kube-proxy: masquerade marked packets");
 }

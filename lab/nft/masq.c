@@ -104,14 +104,7 @@ int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *
 	vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
 	vlnft_rx_lookup(&x, VLNFT_SET_NONMASQ, 0, true, false);
 	vlnft_rx_counter(&x);
-	if (!err) {
-		struct nftnl_expr *masq = nftnl_expr_alloc("masq");
-
-		if (masq)
-			nftnl_rule_add_expr(x.r, masq);
-		else
-			x.err = -ENOMEM;
-	}
+	vlnft_rx_masq(&x);
 	if (err)
 		x.err = err;
 	err = vlnft_rx_end(&x, b, "masquerade rule");

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal to lab/nft: libnftnl object and expression emitters (fabric.c). */
+/* Internal to lab/nft: object and expression emitters (fabric.c), written with libmnl. */
 #ifndef VNETLAB_NFT_EMIT_H
 #define VNETLAB_NFT_EMIT_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <libnftnl/rule.h>
+#include <linux/netlink.h>
 
 #include "nft-int.h"
 
@@ -32,10 +32,23 @@ struct vlnft_elem {
 	uint32_t data;  /* data maps: the value (host order, 4 bytes) */
 };
 
-/* A rule being built; the first failure sticks in err. */
+/* Bytes of the expressions of one rule (the largest built so far takes under 2 KiB). */
+#define VLNFT_RX_ROOM 4096
+
+/* A rule being built (vlnft_rx_begin ... vlnft_rx_end); the first failure sticks in err.
+ * Its expressions are serialised as they are added, into msg; the struct is not copied. */
 struct vlnft_rx {
-	struct nftnl_rule *r;
 	int err;
+	bool has_position;
+	uint64_t position;	 /* vlnft_rx_position() */
+	size_t udata_len;	 /* 0: no comment */
+	uint8_t udata[256];	 /* NFT_USERDATA_MAXLEN */
+	char chain[256];	 /* NFT_CHAIN_MAXNAMELEN */
+	struct nlattr *exprs;	 /* the NFTA_RULE_EXPRESSIONS nest in msg; NULL before the first one */
+	union {
+		struct nlmsghdr nlh; /* only its length is used: libmnl appends at its tail */
+		uint8_t bytes[VLNFT_RX_ROOM];
+	} msg;
 };
 
 int vlnft_emit_table(struct vlnft_batch *b, bool replace);
@@ -53,6 +66,8 @@ int vlnft_ival_elems(const struct vlnft_ivals *iv, int key_len, struct vlnft_ele
 void vlnft_key_be(uint8_t *key, uint32_t v, int len);
 
 int vlnft_rx_begin(struct vlnft_rx *x, const char *chain);
+/* Insert the rule before the rule with this handle (default: append to the chain). */
+void vlnft_rx_position(struct vlnft_rx *x, uint64_t handle);
 int vlnft_rx_end(struct vlnft_rx *x, struct vlnft_batch *b, const char *label);
 void vlnft_rx_meta(struct vlnft_rx *x, uint32_t key);
 void vlnft_rx_payload(struct vlnft_rx *x, uint32_t base, uint32_t off, uint32_t len);
@@ -63,12 +78,14 @@ void vlnft_rx_ct_state(struct vlnft_rx *x, uint32_t bits);
 void vlnft_rx_lookup(struct vlnft_rx *x, const char *set, uint32_t id, bool inv, bool vmap);
 void vlnft_rx_counter(struct vlnft_rx *x);
 void vlnft_rx_verdict(struct vlnft_rx *x, int verdict);
-void vlnft_rx_add(struct vlnft_rx *x, struct nftnl_expr *e);
+/* masquerade (to the output interface's address). */
+void vlnft_rx_masq(struct vlnft_rx *x);
 void vlnft_rx_log(struct vlnft_rx *x, const char *prefix, uint16_t group);
 /* limit rate per_second/second burst burst packets: the rule stops here past the rate. */
 void vlnft_rx_limit(struct vlnft_rx *x, uint64_t per_second, uint32_t burst);
 /* goto chain. */
 void vlnft_rx_goto(struct vlnft_rx *x, const char *chain);
+/* The rule's comment and its fingerprint (0: none) as its userdata; neither if both do not fit. */
 void vlnft_rx_comment(struct vlnft_rx *x, const char *text, uint64_t fp);
 /* Load a 4-byte value into register 1. */
 void vlnft_rx_imm(struct vlnft_rx *x, uint32_t host_value);

@@ -121,6 +121,7 @@ struct vlnft_ctx {
 	size_t n_defaults;
 	struct vlnft_pair *pairs; /* sorted by scope, then nsg */
 	size_t n_pairs;
+	bool *has_platform; /* per NSG of the lab: vl_eff_has_platform_rules(), asked once */
 };
 
 int vlnft_ctx_init(struct vlnft_ctx *c, const struct vl_lab *lab, int vnet, char *why, size_t why_len);

@@ -161,6 +161,12 @@ static int fill_pair(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, char 
 }
 
 /* platform_nic and platform_subnet: the stage maps' NICs whose NSG has platform rules. */
+/* vl_eff_has_platform_rules(), as vlnft_ctx_init() asked it */
+static bool has_platform(const struct vlnft_ctx *c, int nsg)
+{
+	return nsg >= 0 && (size_t)nsg < c->lab->n_nsgs && c->has_platform[nsg];
+}
+
 static int emit_maps(const struct vlnft_ctx *c, struct vlnft_batch *b, const struct vlnft_shape *sh)
 {
 	static const struct {
@@ -186,7 +192,7 @@ static int emit_maps(const struct vlnft_ctx *c, struct vlnft_batch *b, const str
 			return b->err = -ENOMEM;
 		}
 		for (size_t i = 0; i < nj; i++) {
-			if (!vl_eff_has_platform_rules(c->lab, j[i].nsg))
+			if (!has_platform(c, j[i].nsg))
 				continue;
 			memcpy(e[n].key, j[i].ifname, strnlen(j[i].ifname, IFNAMSIZ - 1));
 			vlnft_platform_chain_name(names[n], c, c->lab->nsgs[j[i].nsg].name, j[i].scope);
@@ -267,7 +273,7 @@ void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FIL
 		for (size_t i = 0; i < sh->n_stage[stages[m]]; i++) {
 			const struct vlnft_jump *j = &sh->stage[stages[m]][i];
 
-			if (!vl_eff_has_platform_rules(c->lab, j->nsg))
+			if (!has_platform(c, j->nsg))
 				continue;
 			vlnft_platform_chain_name(chain, c, c->lab->nsgs[j->nsg].name, j->scope);
 			fprintf(f, "%s\"%s\" : jump %s", n++ ? ",\n\t\t\t     " : "\t\telements = { ", j->ifname, chain);
@@ -286,7 +292,7 @@ void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FIL
 		struct vlnft_crule *cr;
 		size_t n;
 
-		if (!vl_eff_has_platform_rules(c->lab, c->pairs[k].nsg))
+		if (!has_platform(c, c->pairs[k].nsg))
 			continue;
 		vlnft_platform_chain_name(chain, c, nsg, c->pairs[k].scope);
 		fprintf(f, "\n\tchain %s {\n", chain);
@@ -308,7 +314,7 @@ int vlnft_platform_emit(struct vlnft_ctx *c, struct vlnft_batch *b, const struct
 	int err = 0;
 
 	for (size_t k = 0; k < c->n_pairs && !b->err; k++) {
-		if (!vl_eff_has_platform_rules(c->lab, c->pairs[k].nsg))
+		if (!has_platform(c, c->pairs[k].nsg))
 			continue;
 		vlnft_platform_chain_name(chain, c, c->lab->nsgs[c->pairs[k].nsg].name, c->pairs[k].scope);
 		vlnft_emit_chain(b, chain, NULL);
@@ -316,7 +322,7 @@ int vlnft_platform_emit(struct vlnft_ctx *c, struct vlnft_batch *b, const struct
 	emit_maps(c, b, sh);
 	emit_base(b);
 	for (size_t k = 0; k < c->n_pairs && !b->err && !err; k++)
-		if (vl_eff_has_platform_rules(c->lab, c->pairs[k].nsg))
+		if (has_platform(c, c->pairs[k].nsg))
 			err = fill_pair(c, b, k, why, why_len);
 	if (!err && b->err) {
 		snprintf(why, why_len, "platform chains: %s", strerror(-b->err));
@@ -348,7 +354,7 @@ bool vlnft_platform_in_kernel(int nsfd, const struct vlnft_ctx *c, int nsg)
 int vlnft_platform_edit(struct vlnft_ctx *c, struct vlnft_batch *b, int nsg, bool had, char *why,
 			size_t why_len)
 {
-	bool has = vl_eff_has_platform_rules(c->lab, nsg);
+	bool has = has_platform(c, nsg);
 	char chain[VLNFT_CHAIN_NAME_MAX];
 	struct vlnft_shape sh;
 	int err;

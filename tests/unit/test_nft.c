@@ -26,6 +26,7 @@
 #include "common/helpers.h"
 #include "vnetlab/effective.h"
 #include "vnetlab/nft.h"
+#include "../../lab/nft/nft-emit.h"
 
 static const char *topo =
 	"name: nftu\n"
@@ -862,4 +863,507 @@ Test(nft, list_sets_are_deterministic_and_shared)
 	free(t);
 	vl_lab_free(l1);
 	vl_lab_free(l2);
+}
+
+/* ---- the emitters on their own (nft-emit.h): each message and expression parsed back by libnftnl ---- */
+
+/* The n-th message of a finished batch (0: batch begin). */
+static const struct nlmsghdr *nth_msg(const struct vlnft_batch *b, int n)
+{
+	const struct nlmsghdr *nlh = (const void *)b->buf;
+	int left = (int)b->len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		if (n-- == 0)
+			return nlh;
+	cr_assert_fail("no message %d in the batch", n);
+	return NULL;
+}
+
+/* One rule, built by `build`, as libnftnl reads it back. */
+static struct nftnl_rule *rule_back(void (*build)(struct vlnft_rx *x), uint16_t *flags)
+{
+	struct vlnft_batch b;
+	struct vlnft_rx x;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	const struct nlmsghdr *nlh;
+
+	cr_assert_eq(vlnft_batch_init(&b), 0);
+	cr_assert_eq(vlnft_rx_begin(&x, "some-chain"), 0);
+	build(&x);
+	cr_assert_eq(vlnft_rx_end(&x, &b, "the rule"), 0);
+	cr_assert_eq(vlnft_batch_finish(&b), 0);
+	nlh = nth_msg(&b, 1);
+	cr_assert_eq(NFNL_MSG_TYPE(nlh->nlmsg_type), NFT_MSG_NEWRULE);
+	if (flags)
+		*flags = nlh->nlmsg_flags;
+	cr_assert_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
+	cr_assert_str_eq(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), VL_NFT_TABLE);
+	cr_assert_str_eq(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), "some-chain");
+	vlnft_batch_fini(&b);
+	return r;
+}
+
+static void build_positioned(struct vlnft_rx *x)
+{
+	vlnft_rx_position(x, 0x1234567890ull);
+	vlnft_rx_counter(x);
+}
+
+static void build_appended(struct vlnft_rx *x)
+{
+	vlnft_rx_counter(x);
+}
+
+TestSuite(nft_emit);
+
+Test(nft_emit, rx_position_inserts_before_that_handle)
+{
+	uint16_t flags;
+	struct nftnl_rule *r = rule_back(build_positioned, &flags);
+
+	cr_assert(nftnl_rule_is_set(r, NFTNL_RULE_POSITION));
+	cr_assert_eq(nftnl_rule_get_u64(r, NFTNL_RULE_POSITION), 0x1234567890ull);
+	cr_assert_not(flags & NLM_F_APPEND, "a positioned rule goes before its handle, not at the end");
+	cr_assert(flags & NLM_F_CREATE);
+	nftnl_rule_free(r);
+	r = rule_back(build_appended, &flags);
+	cr_assert_not(nftnl_rule_is_set(r, NFTNL_RULE_POSITION));
+	cr_assert(flags & NLM_F_APPEND);
+	nftnl_rule_free(r);
+}
+
+static const uint8_t ifname16[16] = "n42";
+static const uint32_t mask_be = 0xffffff00u; /* the mask's bytes, passed through as they are */
+
+/* One call of every expression emitter. */
+static void build_every(struct vlnft_rx *x)
+{
+	uint8_t l4 = 6;
+	struct vlnft_ivals ports = {0};
+
+	vlnft_rx_meta(x, NFT_META_L4PROTO);
+	vlnft_rx_cmp(x, NFT_CMP_EQ, &l4, 1);
+	vlnft_rx_meta(x, NFT_META_IIFNAME);
+	vlnft_rx_cmp(x, NFT_CMP_NEQ, ifname16, sizeof(ifname16));
+	vlnft_rx_payload(x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+	vlnft_rx_bitwise(x, &mask_be, 4);
+	vlnft_rx_ct_state(x, 6);						       /* ct, bitwise, cmp */
+	vlnft_rx_lookup(x, "__set%d", 17, true, false);			       /* lookup 9 */
+	vlnft_rx_lookup(x, "nic_out", 0, false, true);				       /* lookup 10 */
+	cr_assert_eq(vlnft_ivals_push(&ports, 1000, 2000), 0);
+	vlnft_match_ports(x, 2, &ports);					       /* payload, range */
+	vlnft_ivals_free(&ports);
+	vlnft_rx_counter(x);
+	vlnft_rx_log(x, "vl-deny", 7);
+	vlnft_rx_limit(x, 1000, 5000);
+	vlnft_rx_imm(x, 0x0a000001);
+	vlnft_rx_meta_set(x, NFT_META_MARK);
+	vlnft_rx_map(x, "edge_snat");
+	vlnft_rx_reject_host_unreach(x);
+	vlnft_rx_snat(x);
+	vlnft_rx_dnat(x, true);
+	vlnft_rx_imm_host(x, NFT_REG32_03, 0x80000001u);
+	vlnft_rx_imm_port(x, NFT_REG_2, 8080);
+	vlnft_rx_jhash_client(x, 5);						       /* payload, payload, hash */
+	vlnft_rx_numgen(x, 3);
+	vlnft_rx_masq(x);
+	vlnft_rx_verdict(x, NF_ACCEPT);
+	vlnft_rx_goto(x, "nsg_deny");
+	vlnft_rx_comment(x, "allow-http", 0x1122334455667788ull);
+}
+
+static const void *expr_data(const struct nftnl_expr *e, uint16_t attr, uint32_t want_len)
+{
+	uint32_t len = 0;
+	const void *d = nftnl_expr_get(e, attr, &len);
+
+	cr_assert(d);
+	cr_assert_eq(len, want_len);
+	return d;
+}
+
+Test(nft_emit, every_expression_parses_back_with_libnftnl)
+{
+	struct nftnl_rule *r = rule_back(build_every, NULL);
+	const struct nftnl_expr *e;
+	char names[1024], cmt[64];
+	const uint8_t *d;
+	uint32_t u, zero = 0;
+
+	expr_names(r, names, sizeof(names));
+	cr_assert_str_eq(names, "meta,cmp,meta,cmp,payload,bitwise,ct,bitwise,cmp,lookup,lookup,payload,range,"
+				"counter,log,limit,immediate,meta,lookup,reject,nat,nat,immediate,immediate,"
+				"payload,payload,hash,numgen,masq,immediate,immediate");
+	/* meta l4proto == 6 */
+	e = nth_expr(r, "meta", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY), NFT_META_L4PROTO);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG), NFT_REG_1);
+	e = nth_expr(r, "cmp", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG), NFT_REG_1);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP), NFT_CMP_EQ);
+	cr_assert_eq(*(const uint8_t *)expr_data(e, NFTNL_EXPR_CMP_DATA, 1), 6);
+	e = nth_expr(r, "cmp", 1);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP), NFT_CMP_NEQ);
+	cr_assert_arr_eq(expr_data(e, NFTNL_EXPR_CMP_DATA, 16), ifname16, 16);
+	/* payload ip saddr & mask */
+	e = nth_expr(r, "payload", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), NFT_PAYLOAD_NETWORK_HEADER);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), 12);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN), 4);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG), NFT_REG_1);
+	e = nth_expr(r, "bitwise", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_LEN), 4);
+	cr_assert_arr_eq(expr_data(e, NFTNL_EXPR_BITWISE_MASK, 4), &mask_be, 4);
+	cr_assert_arr_eq(expr_data(e, NFTNL_EXPR_BITWISE_XOR, 4), &zero, 4);
+	/* ct state & 6 != 0 */
+	e = nth_expr(r, "ct", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY), NFT_CT_STATE);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_CT_DREG), NFT_REG_1);
+	memcpy(&u, expr_data(nth_expr(r, "bitwise", 1), NFTNL_EXPR_BITWISE_MASK, 4), 4);
+	cr_assert_eq(u, 6);
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "cmp", 2), NFTNL_EXPR_CMP_OP), NFT_CMP_NEQ);
+	/* lookups: an anonymous set by id, inverted; a verdict map */
+	e = nth_expr(r, "lookup", 0);
+	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "__set%d");
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SET_ID), 17);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS), NFT_LOOKUP_F_INV);
+	cr_assert_not(nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG));
+	e = nth_expr(r, "lookup", 1);
+	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "nic_out");
+	cr_assert(nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG), "a vmap's lookup names the verdict register");
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG), NFT_REG_VERDICT);
+	cr_assert_not(nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_SET_ID));
+	cr_assert_not(nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS));
+	/* th dport 1000-2000 */
+	e = nth_expr(r, "payload", 1);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), NFT_PAYLOAD_TRANSPORT_HEADER);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), 2);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN), 2);
+	e = nth_expr(r, "range", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP), NFT_RANGE_EQ);
+	d = expr_data(e, NFTNL_EXPR_RANGE_FROM_DATA, 2);
+	cr_assert_eq(d[0] << 8 | d[1], 1000);
+	d = expr_data(e, NFTNL_EXPR_RANGE_TO_DATA, 2);
+	cr_assert_eq(d[0] << 8 | d[1], 2000);
+	/* log, limit */
+	e = nth_expr(r, "log", 0);
+	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOG_PREFIX), "vl-deny");
+	cr_assert_eq(nftnl_expr_get_u16(e, NFTNL_EXPR_LOG_GROUP), 7);
+	e = nth_expr(r, "limit", 0);
+	cr_assert_eq(nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_RATE), 1000);
+	cr_assert_eq(nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT), 1);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST), 5000);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_TYPE), NFT_LIMIT_PKTS);
+	/* immediate 10.0.0.1 (network order), meta mark set, map @edge_snat into register 1 */
+	e = nth_expr(r, "immediate", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG), NFT_REG_1);
+	cr_assert_eq(be32_data(e, NFTNL_EXPR_IMM_DATA), 0x0a000001);
+	e = nth_expr(r, "meta", 2);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY), NFT_META_MARK);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_META_SREG), NFT_REG_1);
+	cr_assert_not(nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG));
+	e = nth_expr(r, "lookup", 2);
+	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "edge_snat");
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG), NFT_REG_1);
+	/* reject, snat, dnat with a port */
+	e = nth_expr(r, "reject", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE), NFT_REJECT_ICMP_UNREACH);
+	cr_assert_eq(nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE), 1);
+	e = nth_expr(r, "nat", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE), NFT_NAT_SNAT);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_FAMILY), NFPROTO_IPV4);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN), NFT_REG_1);
+	cr_assert_not(nftnl_expr_is_set(e, NFTNL_EXPR_NAT_REG_PROTO_MIN));
+	e = nth_expr(r, "nat", 1);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE), NFT_NAT_DNAT);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN), NFT_REG_2);
+	/* immediates in host order (a mark) and a port in network order */
+	e = nth_expr(r, "immediate", 1);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG), NFT_REG32_03);
+	memcpy(&u, expr_data(e, NFTNL_EXPR_IMM_DATA, 4), 4);
+	cr_assert_eq(u, 0x80000001u);
+	e = nth_expr(r, "immediate", 2);
+	d = expr_data(e, NFTNL_EXPR_IMM_DATA, 2);
+	cr_assert_eq(d[0] << 8 | d[1], 8080);
+	/* jhash(ip saddr . th sport) mod 5 */
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "payload", 3), NFTNL_EXPR_PAYLOAD_DREG), NFT_REG32_01);
+	e = nth_expr(r, "hash", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_TYPE), NFT_HASH_JENKINS);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_LEN), 8);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_MODULUS), 5);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_SEED), 0x7a11);
+	e = nth_expr(r, "numgen", 0);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_NG_MODULUS), 3);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_NG_TYPE), NFT_NG_RANDOM);
+	cr_assert(nth_expr(r, "masq", 0));
+	/* accept; goto nsg_deny */
+	e = nth_expr(r, "immediate", 3);
+	cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG), NFT_REG_VERDICT);
+	cr_assert_eq((int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT), NF_ACCEPT);
+	cr_assert_not(nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN));
+	e = nth_expr(r, "immediate", 4);
+	cr_assert_eq((int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT), NFT_GOTO);
+	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN), "nsg_deny");
+	cr_assert_str_eq(comment_of(r, cmt, sizeof(cmt)), "allow-http");
+	nftnl_rule_free(r);
+}
+
+static int fp_cb(const struct nftnl_udata *attr, void *data)
+{
+	if (nftnl_udata_type(attr) == VLNFT_UDATA_RULE_FP && nftnl_udata_len(attr) == sizeof(uint64_t))
+		memcpy(data, nftnl_udata_get(attr), sizeof(uint64_t));
+	return 0;
+}
+
+static char long_comment[300];
+
+static void build_commented(struct vlnft_rx *x)
+{
+	vlnft_rx_counter(x);
+	vlnft_rx_comment(x, long_comment, 0xfeedfacecafebeefull);
+}
+
+Test(nft_emit, comment_and_fingerprint_fill_the_userdata_or_are_left_out)
+{
+	static const size_t lens[] = {10, 243, 244, 299};
+	char got[300];
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		struct nftnl_rule *r;
+		uint64_t fp = 0;
+
+		memset(long_comment, 'c', lens[i]);
+		long_comment[lens[i]] = '\0';
+		r = rule_back(build_commented, NULL);
+		if (lens[i] <= 243) { /* 2 + 244 + 2 + 8 = 256 bytes: the kernel's most */
+			uint32_t len;
+			const void *u = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+
+			cr_assert_leq(len, 256);
+			cr_assert_str_eq(comment_of(r, got, sizeof(got)), long_comment);
+			nftnl_udata_parse(u, len, fp_cb, &fp);
+			cr_assert_eq(fp, 0xfeedfacecafebeefull);
+		} else {
+			cr_assert_not(nftnl_rule_is_set(r, NFTNL_RULE_USERDATA), "%zu bytes of comment", lens[i]);
+		}
+		nftnl_rule_free(r);
+	}
+}
+
+Test(nft_emit, a_rule_too_large_fails_the_batch)
+{
+	struct vlnft_batch b;
+	struct vlnft_rx x;
+	uint32_t before;
+
+	cr_assert_eq(vlnft_batch_init(&b), 0);
+	before = b.seq;
+	cr_assert_eq(vlnft_rx_begin(&x, "c"), 0);
+	for (int i = 0; i < 1000; i++)
+		vlnft_rx_counter(&x);
+	cr_assert_eq(x.err, -EMSGSIZE);
+	cr_assert_eq(vlnft_rx_end(&x, &b, "huge"), -EMSGSIZE);
+	cr_assert_eq(b.err, -EMSGSIZE);
+	cr_assert_eq(b.seq, before, "nothing of the rule is in the batch");
+	vlnft_batch_fini(&b);
+}
+
+/* The bytes of a rule do not depend on what its struct held before (libmnl leaves padding as is). */
+static void rule_bytes(int fill, char **out, size_t *len)
+{
+	static struct vlnft_rx x; /* static: filled whole, every time */
+	struct vlnft_batch b;
+	uint8_t one = 17;
+
+	memset(&x, fill, sizeof(x));
+	cr_assert_eq(vlnft_batch_init(&b), 0);
+	cr_assert_eq(vlnft_rx_begin(&x, "odd"), 0);
+	vlnft_rx_cmp(&x, NFT_CMP_EQ, &one, 1);
+	vlnft_rx_log(&x, "abcde", 3);
+	vlnft_rx_reject_host_unreach(&x);
+	vlnft_rx_imm_port(&x, NFT_REG_2, 53);
+	vlnft_rx_lookup(&x, "set-of-six", 0, false, false);
+	vlnft_rx_comment(&x, "c", 0);
+	cr_assert_eq(vlnft_rx_end(&x, &b, "odd"), 0);
+	vlnft_batch_finish(&b);
+	*out = malloc(b.len);
+	memcpy(*out, b.buf, b.len);
+	*len = b.len;
+	/* sequence numbers differ from batch to batch */
+	for (int i = 0; i < 3; i++)
+		((struct nlmsghdr *)(*out + ((const char *)nth_msg(&b, i) - b.buf)))->nlmsg_seq = 0;
+	vlnft_batch_fini(&b);
+}
+
+Test(nft_emit, padding_is_zeroed)
+{
+	char *a, *z;
+	size_t alen, zlen;
+
+	rule_bytes(0xff, &a, &alen);
+	rule_bytes(0, &z, &zlen);
+	cr_assert_eq(alen, zlen);
+	cr_assert_arr_eq(a, z, alen);
+	free(a);
+	free(z);
+}
+
+Test(nft_emit, objects_parse_back_with_libnftnl)
+{
+	static const struct vlnft_hook hook = {NF_INET_FORWARD, -5, "filter"};
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nftnl_table *t = nftnl_table_alloc();
+	const struct nlmsghdr *nlh;
+	struct vlnft_batch b;
+
+	cr_assert_eq(vlnft_batch_init(&b), 0);
+	vlnft_emit_table(&b, false);
+	vlnft_emit_chain(&b, "forward", &hook);
+	vlnft_emit_chain(&b, "in-nsg", NULL);
+	vlnft_emit_del_rule(&b, "in-nsg", 77);
+	vlnft_emit_flush_chain(&b, "in-nsg");
+	cr_assert_eq(vlnft_batch_finish(&b), 0);
+
+	nlh = nth_msg(&b, 1);
+	cr_assert_eq(NFNL_MSG_TYPE(nlh->nlmsg_type), NFT_MSG_NEWTABLE);
+	cr_assert(nlh->nlmsg_flags & NLM_F_EXCL);
+	cr_assert_eq(nftnl_table_nlmsg_parse(nlh, t), 0);
+	cr_assert_str_eq(nftnl_table_get_str(t, NFTNL_TABLE_NAME), VL_NFT_TABLE);
+	cr_assert_eq(nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY), NFPROTO_IPV4);
+
+	nlh = nth_msg(&b, 2);
+	cr_assert_eq(nftnl_chain_nlmsg_parse(nlh, c), 0);
+	cr_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), VL_NFT_TABLE);
+	cr_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "forward");
+	cr_assert_eq(nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM), NF_INET_FORWARD);
+	cr_assert_eq(nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO), -5);
+	cr_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), "filter");
+	cr_assert_eq(nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY), NF_ACCEPT);
+	nftnl_chain_free(c);
+	c = nftnl_chain_alloc();
+	cr_assert_eq(nftnl_chain_nlmsg_parse(nth_msg(&b, 3), c), 0);
+	cr_assert_str_eq(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME), "in-nsg");
+	cr_assert_not(nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM));
+	cr_assert_not(nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE));
+
+	nlh = nth_msg(&b, 4);
+	cr_assert_eq(NFNL_MSG_TYPE(nlh->nlmsg_type), NFT_MSG_DELRULE);
+	cr_assert_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
+	cr_assert_str_eq(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), "in-nsg");
+	cr_assert_eq(nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE), 77);
+	nftnl_rule_free(r);
+	r = nftnl_rule_alloc();
+	cr_assert_eq(nftnl_rule_nlmsg_parse(nth_msg(&b, 5), r), 0);
+	cr_assert_not(nftnl_rule_is_set(r, NFTNL_RULE_HANDLE), "a flush names the chain only");
+	nftnl_rule_free(r);
+	nftnl_chain_free(c);
+	nftnl_table_free(t);
+	vlnft_batch_fini(&b);
+}
+
+/* NFTA_DATA_VALUE of a data map's element (libmnl: libnftnl parses only one-element lists). */
+static uint32_t elem_value(const struct nlmsghdr *nlh, size_t nth)
+{
+	const struct nlattr *attr, *el, *a, *v;
+	uint32_t value = UINT32_MAX;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(attr) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(el, attr) {
+			if (nth-- != 0)
+				continue;
+			mnl_attr_for_each_nested(a, el) {
+				if (mnl_attr_get_type(a) != NFTA_SET_ELEM_DATA)
+					continue;
+				mnl_attr_for_each_nested(v, a) {
+					cr_assert_eq(mnl_attr_get_type(v), NFTA_DATA_VALUE);
+					cr_assert_eq(mnl_attr_get_payload_len(v), 4);
+					memcpy(&value, mnl_attr_get_payload(v), 4);
+				}
+			}
+		}
+	}
+	return value;
+}
+
+/* A map of n elements, 128 per message: the set back with libnftnl, every element with its key and
+ * value. */
+static void map_back(const struct vlnft_set_spec *s, size_t n)
+{
+	struct vlnft_elem *e = calloc(n, sizeof(*e));
+	struct nftnl_set *set = nftnl_set_alloc();
+	struct vlnft_batch b;
+	size_t got = 0, msgs = 0;
+	uint32_t id = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf((char *)e[i].key, sizeof(e[i].key), "n%u", (unsigned)(i % 100000));
+		e[i].chain = s->data_len ? NULL : (i % 2 ? "in-a" : "out-b");
+		e[i].data = (uint32_t)i * 3;
+	}
+	cr_assert_eq(vlnft_batch_init(&b), 0);
+	cr_assert_eq(vlnft_emit_set(&b, s, e, n, &id), 0);
+	cr_assert_eq(vlnft_batch_finish(&b), 0);
+	cr_assert_eq(nftnl_set_nlmsg_parse(nth_msg(&b, 1), set), 0);
+	cr_assert_str_eq(nftnl_set_get_str(set, NFTNL_SET_TABLE), VL_NFT_TABLE);
+	cr_assert_str_eq(nftnl_set_get_str(set, NFTNL_SET_NAME), s->name);
+	cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_FLAGS), s->flags);
+	cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_KEY_TYPE), s->key_type);
+	cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN), s->key_len);
+	cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_DATA_TYPE), s->data_len ? s->data_type : NFT_DATA_VERDICT);
+	cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_DATA_LEN), s->data_len);
+	cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_ID), id);
+	cr_assert(nftnl_set_is_set(set, NFTNL_SET_USERDATA));
+	for (int k = 2;; k++) {
+		const struct nlmsghdr *nlh = nth_msg(&b, k);
+		struct nftnl_set *part;
+		struct msg m = {0};
+
+		if (nlh->nlmsg_type == NFNL_MSG_BATCH_END)
+			break;
+		cr_assert_eq(NFNL_MSG_TYPE(nlh->nlmsg_type), NFT_MSG_NEWSETELEM);
+		/* the list's set, its id and table with libnftnl; the elements by hand */
+		part = nftnl_set_alloc();
+		/* (libnftnl reads element lists of one only: it builds element i as nest type i, and
+		 * parses nests of type NFTA_LIST_ELEM; the kernel takes any.) */
+		(void)nftnl_set_elems_nlmsg_parse(nlh, part);
+		cr_assert_str_eq(nftnl_set_get_str(part, NFTNL_SET_NAME), s->name);
+		cr_assert_eq(nftnl_set_get_u32(part, NFTNL_SET_ID), id);
+		cr_assert_str_eq(nftnl_set_get_str(part, NFTNL_SET_TABLE), VL_NFT_TABLE);
+		nftnl_set_free(part);
+		parse_elems(nlh, &m);
+		cr_assert_str_eq(m.set_name, s->name);
+		cr_assert_leq(m.n_elems, 128);
+		for (size_t i = 0; i < m.n_elems; i++, got++) {
+			cr_assert_lt(got, n);
+			cr_assert_eq(m.elems[i].key_len, s->key_len);
+			cr_assert_arr_eq(m.elems[i].key, e[got].key, s->key_len);
+			if (s->data_len) {
+				cr_assert_eq(elem_value(nlh, i), e[got].data);
+			} else {
+				cr_assert_eq(m.elems[i].verdict, NFT_JUMP);
+				cr_assert_str_eq(m.elems[i].chain, e[got].chain);
+			}
+		}
+		free(m.elems);
+		msgs++;
+	}
+	cr_assert_eq(got, n);
+	cr_assert_eq(msgs, (n + 127) / 128);
+	nftnl_set_free(set);
+	vlnft_batch_fini(&b);
+	free(e);
+}
+
+Test(nft_emit, map_elements_parse_back_with_libnftnl)
+{
+	const struct vlnft_set_spec vmap = {"nic_in", NFT_SET_MAP, 41 /* ifname */, 16, 0, 0};
+	const struct vlnft_set_spec marks = {"route_marks", NFT_SET_MAP, 41, 16, 19 /* mark */, 4};
+
+	map_back(&vmap, 300);
+	map_back(&marks, 129);
+	map_back(&vmap, 1);
 }
