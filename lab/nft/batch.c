@@ -574,3 +574,78 @@ int vlnft_dump_sets(int nsfd, char (**out)[VLNFT_SET_NAME_MAX], size_t *n, char 
 	*n = d.n;
 	return 0;
 }
+
+struct chain_names {
+	char (*v)[VLNFT_CHAIN_NAME_MAX];
+	size_t n;
+	size_t cap;
+};
+
+static int chain_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, NFTA_CHAIN_MAX) < 0)
+		return MNL_CB_OK;
+	if ((type == NFTA_CHAIN_NAME || type == NFTA_CHAIN_TABLE) && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_OK;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int chain_one(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[NFTA_CHAIN_MAX + 1] = {0};
+	struct chain_names *d = arg;
+	const char *name;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), chain_attr_cb, tb) < 0 || !tb[NFTA_CHAIN_NAME] ||
+	    !tb[NFTA_CHAIN_TABLE] || strcmp(mnl_attr_get_str(tb[NFTA_CHAIN_TABLE]), VL_NFT_TABLE))
+		return 0;
+	name = mnl_attr_get_str(tb[NFTA_CHAIN_NAME]);
+	if (strlen(name) >= VLNFT_CHAIN_NAME_MAX)
+		return 0; /* not a name vnetlab makes */
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		char(*v)[VLNFT_CHAIN_NAME_MAX] = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	snprintf(d->v[d->n++], VLNFT_CHAIN_NAME_MAX, "%s", name);
+	return 0;
+}
+
+static int cmp_chain_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/**
+ * vlnft_dump_chains - names of the chains of table ip vnetlab, sorted
+ */
+int vlnft_dump_chains(int nsfd, char (**out)[VLNFT_CHAIN_NAME_MAX], size_t *n, char *why, size_t why_len)
+{
+	char req[512];
+	struct chain_names d = {0};
+	struct nlmsghdr *nlh;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETCHAIN, NFPROTO_IPV4, NLM_F_DUMP, (uint32_t)time(NULL) ^ 0xc4a1u);
+	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, VL_NFT_TABLE);
+	err = run_dump(nsfd, nlh, "list chains", chain_one, &d, why, why_len);
+	if (err) {
+		free(d.v);
+		return err;
+	}
+	if (d.n > 1)
+		qsort(d.v, d.n, sizeof(*d.v), cmp_chain_name);
+	*out = d.v;
+	*n = d.n;
+	return 0;
+}

@@ -472,16 +472,26 @@ void vlnft_rx_limit(struct vlnft_rx *x, uint64_t per_second, uint32_t burst)
 	vlnft_rx_add(x, e);
 }
 
-void vlnft_rx_goto(struct vlnft_rx *x, const char *chain)
+static void rx_to_chain(struct vlnft_rx *x, int verdict, const char *chain)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
 
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_GOTO);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
 		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
 	}
 	vlnft_rx_add(x, e);
+}
+
+void vlnft_rx_goto(struct vlnft_rx *x, const char *chain)
+{
+	rx_to_chain(x, NFT_GOTO, chain);
+}
+
+void vlnft_rx_jump(struct vlnft_rx *x, const char *chain)
+{
+	rx_to_chain(x, NFT_JUMP, chain);
 }
 
 /* The rule name as the rule's comment, so `nft list` shows which NSG rule it is. */
@@ -737,4 +747,20 @@ void vlnft_rx_numgen(struct vlnft_rx *x, uint32_t n)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_OFFSET, 0);
 	}
 	vlnft_rx_add(x, e);
+}
+
+/* The match of a compiled NSG rule: protocol, then addresses, then ports (NSG and platform chains). */
+void vlnft_rx_nsg_match(struct vlnft_batch *b, struct vlnft_rx *x, const struct vlnft_crule *cr)
+{
+	if (cr->pk == VLNFT_P_ONE) {
+		vlnft_rx_meta(x, NFT_META_L4PROTO);
+		vlnft_rx_cmp(x, NFT_CMP_EQ, &cr->l4, 1);
+	} else if (cr->pk == VLNFT_P_TCPUDP) {
+		vlnft_rx_meta(x, NFT_META_L4PROTO);
+		vlnft_rx_lookup(x, VLNFT_SET_TCPUDP, 0, false, false);
+	}
+	vlnft_match_addr(b, x, 12, &cr->src);
+	vlnft_match_addr(b, x, 16, &cr->dst);
+	vlnft_match_ports(x, 0, &cr->sport);
+	vlnft_match_ports(x, 2, &cr->dport);
 }

@@ -69,6 +69,8 @@ void vlnft_rx_log(struct vlnft_rx *x, const char *prefix, uint16_t group);
 void vlnft_rx_limit(struct vlnft_rx *x, uint64_t per_second, uint32_t burst);
 /* goto chain. */
 void vlnft_rx_goto(struct vlnft_rx *x, const char *chain);
+/* jump chain (its return comes back here). */
+void vlnft_rx_jump(struct vlnft_rx *x, const char *chain);
 void vlnft_rx_comment(struct vlnft_rx *x, const char *text, uint64_t fp);
 /* Load a 4-byte value into register 1. */
 void vlnft_rx_imm(struct vlnft_rx *x, uint32_t host_value);
@@ -92,5 +94,8 @@ void vlnft_rx_jhash_client(struct vlnft_rx *x, uint32_t n);
 void vlnft_rx_numgen(struct vlnft_rx *x, uint32_t n);
 int vlnft_match_addr(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, const struct vlnft_addr *a);
 int vlnft_match_ports(struct vlnft_rx *x, uint32_t off, const struct vlnft_ivals *p);
+/* The match of a compiled NSG rule (protocol, addresses, ports), as the NSG and platform chains
+ * have it; print.c's vlnft_print_match says the same in nft syntax. */
+void vlnft_rx_nsg_match(struct vlnft_batch *b, struct vlnft_rx *x, const struct vlnft_crule *cr);
 
 #endif
