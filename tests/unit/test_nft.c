@@ -863,3 +863,167 @@ Test(nft, list_sets_are_deterministic_and_shared)
 	vl_lab_free(l1);
 	vl_lab_free(l2);
 }
+
+/* ---- long NSG chains: content-named chunks ---- */
+
+#define LONG_RULES 200
+
+/* A lab whose subnet NSG "big" has LONG_RULES Inbound rules r0..; rule `flip` Allow instead of Deny. */
+static struct vl_lab *long_lab(int flip)
+{
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+	struct vl_lab *l;
+
+	fputs("name: nftlong\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
+	      "      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: big}\n"
+	      "networkSecurityGroups:\n  - name: big\n    securityRules:\n",
+	      f);
+	for (int i = 0; i < LONG_RULES; i++)
+		fprintf(f,
+			"      - {name: r%d, priority: %d, direction: Inbound, access: %s, protocol: Tcp, "
+			"sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', destinationAddressPrefix: '*', "
+			"destinationPortRange: '%d'}\n",
+			i, 100 + i, i == flip ? "Allow" : "Deny", i / 256, i % 256, 1000 + i);
+	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
+	fclose(f);
+	l = th_load(yaml);
+	free(yaml);
+	return l;
+}
+
+/* The chunk chains a full batch makes for chain `chain`, in the order the head jumps to them. */
+static size_t head_chunks(const struct parsed *p, const char *chain, char names[][128], size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0;; i++) {
+		const struct nftnl_rule *r = rule_in(p, chain, i);
+		struct nftnl_expr *e;
+
+		if (!r)
+			return n;
+		e = nth_expr(r, "immediate", 0);
+		if (!e || !nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
+			continue;
+		cr_assert_lt(n, max);
+		snprintf(names[n++], 128, "%s", nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
+	}
+}
+
+Test(nft, long_nsg_chain_is_cut_into_chunks_that_keep_rule_order)
+{
+	struct vl_lab *l = long_lab(-1);
+	struct parsed p = nsg_batch(l, VL_NONE);
+	char names[64][128], want[32];
+	size_t n = head_chunks(&p, "in-big", names, 64), total = 0;
+	char head[256];
+
+	/* mark 0, then jump + "mark != 0 return" per chunk, the last one by goto */
+	expr_names(rule_in(&p, "in-big", 0), head, sizeof(head));
+	cr_assert_str_eq(head, "immediate,meta");
+	cr_assert_geq(n, 2, "%d rules are more than one chunk", LONG_RULES);
+	cr_assert_eq(rules_in(&p, "in-big"), (int)(1 + 2 * n - 1));
+	expr_names(rule_in(&p, "in-big", 2), head, sizeof(head));
+	cr_assert_str_eq(head, "meta,cmp,immediate");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(&p, "in-big", 1), "immediate", 0), NFTNL_EXPR_IMM_VERDICT),
+		     (uint32_t)NFT_JUMP);
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(&p, "in-big", (int)(2 * n - 1)), "immediate", 0),
+					NFTNL_EXPR_IMM_VERDICT),
+		     (uint32_t)NFT_GOTO);
+	for (size_t k = 0; k < n; k++) {
+		int in = rules_in(&p, names[k]);
+
+		cr_assert(!strncmp(names[k], "in-big/c", 8) && strlen(names[k]) == 8 + 16, "%s", names[k]);
+		cr_assert_leq(in, 96, "chunk %s: %d rules", names[k], in);
+		if (k + 1 < n)
+			cr_assert_geq(in, 8, "chunk %s: %d rules", names[k], in);
+		/* every rule once, in priority order, across the chunks */
+		for (int i = 0; i < in; i++, total++) {
+			char cmt[128];
+
+			comment_of(rule_in(&p, names[k], i), cmt, sizeof(cmt));
+
+			if (total < LONG_RULES) {
+				snprintf(want, sizeof(want), "r%zu", total);
+				cr_assert_str_eq(cmt, want);
+			}
+		}
+	}
+	cr_assert_eq(total, LONG_RULES + 3, "the rules and the three default rules");
+	cr_assert_str_eq(comment_of(rule_in(&p, names[n - 1], rules_in(&p, names[n - 1]) - 1), head, sizeof(head)),
+			 "DenyAllInBound");
+	cr_assert_eq(rules_in(&p, "out-big"), 3, "a short chain holds its rules itself");
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+Test(nft, a_one_rule_edit_renames_few_chunks)
+{
+	struct vl_lab *a = long_lab(-1), *b = long_lab(LONG_RULES / 2);
+	struct parsed pa = nsg_batch(a, VL_NONE), pb = nsg_batch(b, VL_NONE);
+	char na[64][128], nb[64][128];
+	size_t n_a = head_chunks(&pa, "in-big", na, 64), n_b = head_chunks(&pb, "in-big", nb, 64), kept = 0;
+
+	for (size_t i = 0; i < n_b; i++)
+		for (size_t j = 0; j < n_a; j++)
+			kept += !strcmp(nb[i], na[j]);
+	cr_assert_geq(kept + 2, n_b, "%zu of %zu chunks kept their name", kept, n_b);
+	cr_assert_lt(kept, n_b, "the chunk that holds the edited rule is renamed");
+	parsed_free(&pa);
+	parsed_free(&pb);
+	vl_lab_free(a);
+	vl_lab_free(b);
+}
+
+Test(nft, print_shows_the_chunks_the_transaction_makes)
+{
+	struct vl_lab *l = long_lab(3);
+	struct parsed p = nsg_batch(l, VL_NONE);
+	char names[64][128], want[256], *text = NULL;
+	size_t n = head_chunks(&p, "in-big", names, 64), len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	vl_nft_fabric_print(l, 0, f);
+	fclose(f);
+	cr_assert(strstr(text, "\tchain in-big {\n\t\tmeta mark set 0x00000000\n"), "%s", text);
+	for (size_t k = 0; k < n; k++) {
+		snprintf(want, sizeof(want), k + 1 < n ? "\t\tjump %s\n\t\tmeta mark != 0x00000000 return\n"
+						       : "\t\tgoto %s\n\t}\n",
+			 names[k]);
+		cr_assert(strstr(text, want), "%s", want);
+		snprintf(want, sizeof(want), "\n\tchain %s {\n", names[k]);
+		cr_assert(strstr(text, want), "%s", want);
+	}
+	free(text);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+Test(nft, offline_edit_of_a_long_nsg_fills_every_chunk_after_emptying_it)
+{
+	struct vl_lab *l = long_lab(7);
+	struct parsed full = nsg_batch(l, VL_NONE), p = nsg_batch(l, vl_lab_find_nsg(l, "big"));
+	char names[64][128];
+	size_t n = head_chunks(&full, "in-big", names, 64);
+
+	for (size_t k = 0; k < n; k++) {
+		bool made = false, flushed = false;
+
+		for (size_t i = 0; i < p.n; i++) {
+			if (p.m[i].type == NFT_MSG_NEWCHAIN &&
+			    !strcmp(nftnl_chain_get_str(p.m[i].chain, NFTNL_CHAIN_NAME), names[k]))
+				made = true;
+			if (p.m[i].type == NFT_MSG_DELRULE &&
+			    !strcmp(nftnl_rule_get_str(p.m[i].rule, NFTNL_RULE_CHAIN), names[k]))
+				flushed = made;
+		}
+		cr_assert(made && flushed, "chunk %s: made %d, emptied after %d", names[k], made, flushed);
+		cr_assert_eq(rules_in(&p, names[k]), rules_in(&full, names[k]));
+	}
+	cr_assert_eq(rules_in(&p, "in-big"), rules_in(&full, "in-big"));
+	parsed_free(&full);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
