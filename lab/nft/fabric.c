@@ -152,12 +152,33 @@ static bool layout_has_chunk(const struct vlnft_layout *l, const char *name)
  * An edit makes what the kernel lacks (the chain itself if the NSG is new there, and the chunks
  * whose content is new: a chunk the kernel has by name holds those very rules), rewrites the
  * chain's own rules, then deletes the chunks it no longer jumps to. Blind (ks not known), every
- * chunk is made, emptied and filled, and stale ones stay (unreferenced).
+ * chunk is made, emptied and filled, and stale ones stay (unreferenced). A chunked chain whose
+ * chunks the kernel has, all and only those, is left as it is.
  */
+/* Does the kernel hold exactly the chunk chains of l (so that its head, which jumps to them by
+ * name, need not change)? */
+static bool kernel_has_layout(const struct kstate *ks, const struct vlnft_layout *l)
+{
+	size_t found = 0;
+
+	if (!l->n_chunks || !kernel_has_chain(ks, l->chain))
+		return false;
+	for (size_t i = 0; i < ks->n_chains; i++)
+		if (vlnft_is_chunk_of(ks->chains[i], l->chain)) {
+			if (!layout_has_chunk(l, ks->chains[i]))
+				return false;
+			found++;
+		}
+	return found == l->n_chunks;
+}
+
 static int fill_layout(struct vlnft_batch *b, const struct vlnft_layout *l, const struct kstate *ks)
 {
 	bool blind = ks && !ks->known;
 
+	/* An edit of the NSG's other direction, or of nothing: this chain's chunks are all there. */
+	if (ks && ks->known && kernel_has_layout(ks, l))
+		return 0;
 	if (ks && ks->known && !kernel_has_chain(ks, l->chain))
 		vlnft_emit_chain(b, l->chain, NULL); /* blind: the chain is there since the full commit */
 	for (size_t k = 0; k < l->n_chunks && !b->err; k++) {
@@ -722,7 +743,7 @@ static int send_built(const struct vl_lab *lab, int vnet, int nsg, const struct 
 	return send_and_free(&b, build(lab, vnet, nsg, ks, &b, why, why_len), nsfd, why, why_len);
 }
 
-/* The kernel's chain and list-set names, and whether it holds the NSG's platform chain. No
+/* The kernel's chain and list-set names, and so whether it holds the NSG's platform chain. No
  * table: not known (the edit then fails naming its chain). */
 static int read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, struct kstate *ks,
 		       char (**chains)[VLNFT_CHAIN_NAME_MAX], char (**sets)[VLNFT_SET_NAME_MAX], char *why,
@@ -749,7 +770,14 @@ static int read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, st
 	err = vlnft_ctx_init(&c, lab, vnet, why, why_len);
 	if (err)
 		return err;
-	ks->platform_had = vlnft_platform_in_kernel(nsfd, &c, nsg);
+	for (size_t k = 0; k < c.n_pairs && !ks->platform_had; k++) {
+		char chain[VLNFT_CHAIN_NAME_MAX];
+
+		if (c.pairs[k].nsg != nsg)
+			continue;
+		vlnft_platform_chain_name(chain, &c, lab->nsgs[nsg].name, c.pairs[k].scope);
+		ks->platform_had = kernel_has_chain(ks, chain);
+	}
 	vlnft_ctx_fini(&c);
 	return 0;
 }

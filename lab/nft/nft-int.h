@@ -152,10 +152,10 @@ uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_c
  * rewrites the short head by name: it never reads the kernel's rules, and a one-rule edit of a
  * 1,000-rule NSG sends one chunk of rules, not the 1,000.
  */
-#define VLNFT_CHUNK_AT 64
-#define VLNFT_CHUNK_MIN 8
-#define VLNFT_CHUNK_AVG 24 /* past VLNFT_CHUNK_MIN, a cut after one rule in this many */
-#define VLNFT_CHUNK_MAX 96
+#define VLNFT_CHUNK_AT 32
+#define VLNFT_CHUNK_MIN 4
+#define VLNFT_CHUNK_AVG 12 /* past VLNFT_CHUNK_MIN, a cut after one rule in this many */
+#define VLNFT_CHUNK_MAX 64
 
 struct vlnft_chunk {
 	size_t first; /* index of its first rule in the layout's rules */
@@ -342,8 +342,6 @@ void vlnft_platform_chain_name(char *buf, const struct vlnft_ctx *c, const char 
 /* The platform part of a full commit (after the NSG chains' rules). */
 int vlnft_platform_emit(struct vlnft_ctx *c, struct vlnft_batch *b, const struct vlnft_shape *sh, char *why,
 			size_t why_len);
-/* Does the kernel hold a platform chain of NSG nsg (a live edit then rewrites them)? */
-bool vlnft_platform_in_kernel(int nsfd, const struct vlnft_ctx *c, int nsg);
 /* A live edit of NSG nsg: its platform chains refilled (made, or deleted when it has no platform
  * rule left) and the two maps refilled, when it has platform rules or `had` them. */
 int vlnft_platform_edit(struct vlnft_ctx *c, struct vlnft_batch *b, int nsg, bool had, char *why,

@@ -314,26 +314,6 @@ int vlnft_platform_emit(struct vlnft_ctx *c, struct vlnft_batch *b, const struct
 	return err;
 }
 
-bool vlnft_platform_in_kernel(int nsfd, const struct vlnft_ctx *c, int nsg)
-{
-	char chain[VLNFT_CHAIN_NAME_MAX], why[256];
-
-	for (size_t k = 0; k < c->n_pairs; k++) {
-		struct vlnft_krule *r = NULL;
-		size_t n = 0;
-		int err;
-
-		if (c->pairs[k].nsg != nsg)
-			continue;
-		vlnft_platform_chain_name(chain, c, c->lab->nsgs[nsg].name, c->pairs[k].scope);
-		err = vlnft_dump_chain(nsfd, chain, &r, &n, why, sizeof(why));
-		free(r);
-		if (err != -ENOENT)
-			return true; /* there, or unknown: refill to be sure */
-	}
-	return false;
-}
-
 int vlnft_platform_edit(struct vlnft_ctx *c, struct vlnft_batch *b, int nsg, bool had, char *why,
 			size_t why_len)
 {
