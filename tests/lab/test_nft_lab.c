@@ -345,6 +345,7 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	}
 	nsg->rules[250].priority = 99;
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	vl_rule_clear(&nsg->rules[120]);
 	nsg->rules[120] = nsg->rules[--nsg->n_rules];
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "a no-op edit: %s", why);
@@ -357,7 +358,8 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	free(edited);
 	free(full);
 	/* back to one chain: a short NSG holds its rules itself, and the chunks go */
-	nsg->n_rules = 5;
+	while (nsg->n_rules > 5)
+		vl_rule_clear(&nsg->rules[--nsg->n_rules]);
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(chunk_chains(ns_fabric, "in-big"), 0);
 	edited = sorted_blocks(ns_fabric);
