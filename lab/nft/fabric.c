@@ -619,7 +619,9 @@ static int build_one(struct vlnft_ctx *c, int nsg, const struct kstate *ks, stru
 				err = emit_pair_rules(c, b, i, ks, why, why_len);
 		return err ? err : vlnft_platform_edit(c, b, nsg, ks->platform_had, why, why_len);
 	}
-	err = vlnft_lab_sets(c, &lists, &n_lists, why, why_len);
+	/* With no list set in the kernel, none is the other NSGs' and none can go: only this NSG's
+	 * lists matter (one compile of its rules fewer than all the lab's). */
+	err = vlnft_nsg_sets(c, ks->n_sets ? VL_NONE : nsg, &lists, &n_lists, why, why_len);
 	if (err)
 		return err;
 	/* Both sorted by name: create what the kernel lacks, rules, delete what the lab no longer uses. */

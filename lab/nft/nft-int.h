@@ -198,6 +198,8 @@ void vlnft_set_name(char *buf, bool addr, const struct vlnft_ivals *iv);
 bool vlnft_is_list_set(const char *name); /* a name vlnft_set_name() makes */
 /* Every list set the lab's NSG rules use, sorted by name. Caller frees with vlnft_named_free(). */
 int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
+/* The same for the rules of NSG nsg alone (VL_NONE: every NSG, as vlnft_lab_sets). */
+int vlnft_nsg_sets(struct vlnft_ctx *c, int nsg, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
 void vlnft_named_free(struct vlnft_named *v, size_t n);
 
 /* A rule of a chain as the kernel has it. */
