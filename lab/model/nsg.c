@@ -370,12 +370,57 @@ int vl_nsg_validate(struct vl_nsg *nsg, const char *file, struct vl_error *err)
 	return vl_nsg_validate_lab(NULL, nsg, file, err);
 }
 
-/* Rule i of nsg against itself and the good rules before it (bad[j] marks the others). */
-static int rule_check(const struct vl_lab *lab, struct vl_nsg *nsg, size_t i, const bool *bad, const char *file,
+/*
+ * The good rules seen so far, for validation in one pass: by name (case-insensitive, open
+ * addressing) and by direction and priority. A scan of every earlier rule was quadratic: 46% of a
+ * live edit of a 1,000-rule NSG went to strcasecmp, and every edit revalidates its NSG.
+ */
+struct seen {
+	size_t *by_name; /* rule index + 1; 0 empty */
+	size_t cap;	 /* a power of two, at least twice the rules */
+	size_t by_prio[2][4097]; /* [dir][priority]: rule index + 1 */
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)tolower((unsigned char)*s)) * 0x100000001b3ull;
+	return h;
+}
+
+static int seen_init(struct seen *sn, size_t n)
+{
+	memset(sn->by_prio, 0, sizeof(sn->by_prio));
+	for (sn->cap = 16; sn->cap < 2 * n; sn->cap *= 2)
+		;
+	sn->by_name = calloc(sn->cap, sizeof(*sn->by_name));
+	return sn->by_name ? 0 : -ENOMEM;
+}
+
+/* The slot of `name`: the good rule of that name, or the empty slot where it would go. */
+static size_t *seen_slot(struct seen *sn, const struct vl_nsg *nsg, const char *name)
+{
+	size_t i = (size_t)name_hash(name) & (sn->cap - 1);
+
+	while (sn->by_name[i] && strcasecmp(nsg->rules[sn->by_name[i] - 1].name, name))
+		i = (i + 1) & (sn->cap - 1);
+	return &sn->by_name[i];
+}
+
+static size_t *seen_prio(struct seen *sn, const struct vl_rule *r)
+{
+	return &sn->by_prio[r->dir == VL_DIR_OUT][r->priority];
+}
+
+/* Rule i of nsg against itself and the good rules before it (in sn). */
+static int rule_check(const struct vl_lab *lab, struct vl_nsg *nsg, size_t i, struct seen *sn, const char *file,
 		      struct vl_error *err)
 {
 	const char *nn = nsg->name ? nsg->name : "?";
 	struct vl_rule *r = &nsg->rules[i];
+	size_t *name_at, *prio_at;
 	char why[400];
 	int rc;
 
@@ -387,14 +432,13 @@ static int rule_check(const struct vl_lab *lab, struct vl_nsg *nsg, size_t i, co
 			     nn, r->name ? r->name : "");
 		return -EINVAL;
 	}
-	for (size_t j = 0; j < i; j++) {
-		if (!bad[j] && !strcasecmp(nsg->rules[j].name, r->name)) {
-			vl_error_set(err, file, r->loc,
-				     "NSG %s: duplicate rule name \"%s\" (same as \"%s\"; names are "
-				     "compared case-insensitively)",
-				     nn, r->name, nsg->rules[j].name);
-			return -EINVAL;
-		}
+	name_at = seen_slot(sn, nsg, r->name);
+	if (*name_at) {
+		vl_error_set(err, file, r->loc,
+			     "NSG %s: duplicate rule name \"%s\" (same as \"%s\"; names are "
+			     "compared case-insensitively)",
+			     nn, r->name, nsg->rules[*name_at - 1].name);
+		return -EINVAL;
 	}
 	if (r->priority < 100 || r->priority > 4096) {
 		if (r->priority == 0)
@@ -409,17 +453,17 @@ static int rule_check(const struct vl_lab *lab, struct vl_nsg *nsg, size_t i, co
 		vl_error_set(err, file, r->loc, "NSG %s: rule %s: %s", nn, r->name, why);
 		return rc;
 	}
-	for (size_t j = 0; j < i; j++) {
-		const struct vl_rule *o = &nsg->rules[j];
+	prio_at = seen_prio(sn, r);
+	if (*prio_at) {
+		const struct vl_rule *o = &nsg->rules[*prio_at - 1];
 
-		if (!bad[j] && o->priority == r->priority && o->dir == r->dir) {
-			vl_error_set(err, file, r->loc,
-				     "NSG %s: SecurityRuleConflict: rules \"%s\" and \"%s\" have the same "
-				     "priority %d and direction %s",
-				     nn, o->name, r->name, r->priority, vl_dir_name(r->dir));
-			return -EINVAL;
-		}
+		vl_error_set(err, file, r->loc,
+			     "NSG %s: SecurityRuleConflict: rules \"%s\" and \"%s\" have the same "
+			     "priority %d and direction %s",
+			     nn, o->name, r->name, r->priority, vl_dir_name(r->dir));
+		return -EINVAL;
 	}
+	*name_at = *prio_at = i + 1;
 	return 0;
 }
 
@@ -433,7 +477,7 @@ int vl_nsg_validate_all(const struct vl_lab *lab, struct vl_nsg *nsg, const char
 {
 	const char *nn = nsg->name ? nsg->name : "?";
 	size_t nsrc = 0, ndst = 0;
-	bool *bad;
+	struct seen *sn;
 	int rc = 0, e;
 
 	if (nsg->n_rules > VL_NSG_RULES_MAX) {
@@ -444,15 +488,16 @@ int vl_nsg_validate_all(const struct vl_lab *lab, struct vl_nsg *nsg, const char
 			vl_errors_add(errs, err);
 		return -EINVAL;
 	}
-	bad = calloc(nsg->n_rules ? nsg->n_rules : 1, sizeof(*bad));
-	if (!bad)
+	sn = malloc(sizeof(*sn));
+	if (!sn || seen_init(sn, nsg->n_rules)) {
+		free(sn);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < nsg->n_rules; i++) {
 		struct vl_rule *r = &nsg->rules[i];
 
-		e = rule_check(lab, nsg, i, bad, file, err);
+		e = rule_check(lab, nsg, i, sn, file, err);
 		if (e) {
-			bad[i] = true;
 			rc = e;
 			if (e == -EINVAL && errs && vl_errors_add(errs, err))
 				continue;
@@ -470,6 +515,7 @@ int vl_nsg_validate_all(const struct vl_lab *lab, struct vl_nsg *nsg, const char
 			break;
 		}
 	}
-	free(bad);
+	free(sn->by_name);
+	free(sn);
 	return rc;
 }

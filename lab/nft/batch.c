@@ -363,54 +363,6 @@ out:
 	return err;
 }
 
-struct dump_state {
-	struct vlnft_krule *v;
-	size_t n;
-	size_t cap;
-};
-
-static int rule_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, NFTA_RULE_MAX) >= 0)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int rule_one(const struct nlmsghdr *nlh, void *arg)
-{
-	struct dump_state *d = arg;
-	const struct nlattr *tb[NFTA_RULE_MAX + 1] = {0};
-	struct vlnft_krule k = {0};
-
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr_cb, tb) < 0 || !tb[NFTA_RULE_HANDLE])
-		return 0;
-	k.handle = be64toh(mnl_attr_get_u64(tb[NFTA_RULE_HANDLE]));
-	if (tb[NFTA_RULE_USERDATA]) {
-		const uint8_t *u = mnl_attr_get_payload(tb[NFTA_RULE_USERDATA]);
-		size_t len = mnl_attr_get_payload_len(tb[NFTA_RULE_USERDATA]), off = 0;
-
-		while (off + 2 <= len && off + 2 + u[off + 1] <= len) {
-			if (u[off] == VLNFT_UDATA_RULE_FP && u[off + 1] == sizeof(k.fp))
-				memcpy(&k.fp, u + off + 2, sizeof(k.fp));
-			off += 2 + u[off + 1];
-		}
-	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		struct vlnft_krule *v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		d->v = v;
-		d->cap = cap;
-	}
-	d->v[d->n++] = k;
-	return 0;
-}
-
 /*
  * Send a dump request on the namespace's cached socket and hand every reply
  * message to one(); stops at NLMSG_DONE or the first error. 0 or -errno.
@@ -467,40 +419,6 @@ static int run_dump(int nsfd, const struct nlmsghdr *req, const char *what,
 	if (err)
 		snprintf(why, why_len, "nftables: %s: %s", what, strerror(-err));
 	return err;
-}
-
-/**
- * vlnft_dump_chain - handles and fingerprints of one chain's rules, in order
- */
-int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why,
-		     size_t why_len)
-{
-	char req[512], what[300];
-	struct dump_state d = {0};
-	struct nftnl_rule *r;
-	struct nlmsghdr *nlh;
-	int err;
-
-	*out = NULL;
-	*n = 0;
-	r = nftnl_rule_alloc();
-	if (!r)
-		return -ENOMEM;
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_IPV4);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, VL_NFT_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP, (uint32_t)time(NULL));
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	snprintf(what, sizeof(what), "list chain %s", chain);
-	err = run_dump(nsfd, nlh, what, rule_one, &d, why, why_len);
-	if (err) {
-		free(d.v);
-		return err;
-	}
-	*out = d.v;
-	*n = d.n;
-	return 0;
 }
 
 struct set_names {
@@ -582,6 +500,81 @@ int vlnft_dump_sets(int nsfd, char (**out)[VLNFT_SET_NAME_MAX], size_t *n, char 
 	}
 	if (d.n > 1)
 		qsort(d.v, d.n, sizeof(*d.v), cmp_name);
+	*out = d.v;
+	*n = d.n;
+	return 0;
+}
+
+struct chain_names {
+	char (*v)[VLNFT_CHAIN_NAME_MAX];
+	size_t n;
+	size_t cap;
+};
+
+static int chain_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, NFTA_CHAIN_MAX) < 0)
+		return MNL_CB_OK;
+	if ((type == NFTA_CHAIN_NAME || type == NFTA_CHAIN_TABLE) && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_OK;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int chain_one(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[NFTA_CHAIN_MAX + 1] = {0};
+	struct chain_names *d = arg;
+	const char *name;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), chain_attr_cb, tb) < 0 || !tb[NFTA_CHAIN_NAME] ||
+	    !tb[NFTA_CHAIN_TABLE] || strcmp(mnl_attr_get_str(tb[NFTA_CHAIN_TABLE]), VL_NFT_TABLE))
+		return 0;
+	name = mnl_attr_get_str(tb[NFTA_CHAIN_NAME]);
+	if (strlen(name) >= VLNFT_CHAIN_NAME_MAX)
+		return 0; /* not a name vnetlab makes */
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		char(*v)[VLNFT_CHAIN_NAME_MAX] = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	snprintf(d->v[d->n++], VLNFT_CHAIN_NAME_MAX, "%s", name);
+	return 0;
+}
+
+static int cmp_chain_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/**
+ * vlnft_dump_chains - names of the chains of table ip vnetlab, sorted
+ */
+int vlnft_dump_chains(int nsfd, char (**out)[VLNFT_CHAIN_NAME_MAX], size_t *n, char *why, size_t why_len)
+{
+	char req[512];
+	struct chain_names d = {0};
+	struct nlmsghdr *nlh;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETCHAIN, NFPROTO_IPV4, NLM_F_DUMP, (uint32_t)time(NULL) ^ 0xc4a1u);
+	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, VL_NFT_TABLE);
+	err = run_dump(nsfd, nlh, "list chains", chain_one, &d, why, why_len);
+	if (err) {
+		free(d.v);
+		return err;
+	}
+	if (d.n > 1)
+		qsort(d.v, d.n, sizeof(*d.v), cmp_chain_name);
 	*out = d.v;
 	*n = d.n;
 	return 0;

@@ -696,6 +696,11 @@ static bool ivals_eq(const struct vlnft_ivals *a, const struct vlnft_ivals *b)
 
 int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
 {
+	return vlnft_nsg_sets(c, VL_NONE, out, n, why, why_len);
+}
+
+int vlnft_nsg_sets(struct vlnft_ctx *c, int nsg, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
+{
 	static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
 	struct named_list l = {0};
 	struct vlnft_crule *cr;
@@ -705,7 +710,7 @@ int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, cha
 	*out = NULL;
 	*n = 0;
 	for (g = 0; g < c->n_pairs && !err; g++)
-		for (d = 0; d < 2 && !err; d++) {
+		for (d = 0; d < 2 && !err && (nsg == VL_NONE || c->pairs[g].nsg == nsg); d++) {
 			err = vlnft_ctx_scope(c, c->pairs[g].scope, why, why_len);
 			if (!err)
 				err = vlnft_compile_nsg(c, &c->lab->nsgs[c->pairs[g].nsg], dirs[d], &cr, &k, why,

@@ -121,21 +121,6 @@ int vlnft_emit_flush_set(struct vlnft_batch *b, const char *name)
 	return b->err;
 }
 
-int vlnft_emit_del_rule(struct vlnft_batch *b, const char *chain, uint64_t handle)
-{
-	struct nlmsghdr *nlh = vlnft_batch_msg(
-	    b, 64 + vlnft_str_room(VL_NFT_TABLE) + vlnft_str_room(chain) + vlnft_attr_room(8),
-	    NFT_MSG_DELRULE, 0, "delete rule %s handle %llu", chain, (unsigned long long)handle);
-
-	if (!nlh)
-		return b->err;
-	vlnft_put_strz(nlh, NFTA_RULE_TABLE, VL_NFT_TABLE);
-	vlnft_put_strz(nlh, NFTA_RULE_CHAIN, chain);
-	vlnft_put_be64(nlh, NFTA_RULE_HANDLE, handle);
-	vlnft_batch_done(b, nlh);
-	return b->err;
-}
-
 /* nft shows keys by this byte order: ifname is host order, addresses and ports big (set userdata). */
 static size_t set_udata(const struct vlnft_set_spec *s, uint8_t *u)
 {

@@ -48,30 +48,19 @@
 #include "nft-emit.h"
 
 
-/* One nft rule of an NSG chain; before = handle to insert before, 0 = append. */
+/* One nft rule of an NSG chain: the match, the rule id in the mark, return or nsg_deny. No
+ * counter: each expression costs the kernel ~2 us to take in (it looks each up by name among
+ * every expression type it has), and a counter is one of ten in a rule. */
 static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *chain,
-			 const struct vlnft_crule *cr, uint64_t before)
+			 const struct vlnft_crule *cr, uint64_t fp)
 {
 	struct vlnft_rx x;
 	uint32_t id;
 
 	if (vlnft_rx_begin(&x, chain))
 		return b->err = x.err;
-	if (before)
-		vlnft_rx_position(&x, before);
-	if (cr->pk == VLNFT_P_ONE) {
-		vlnft_rx_meta(&x, NFT_META_L4PROTO);
-		vlnft_rx_cmp(&x, NFT_CMP_EQ, &cr->l4, 1);
-	} else if (cr->pk == VLNFT_P_TCPUDP) {
-		vlnft_rx_meta(&x, NFT_META_L4PROTO);
-		vlnft_rx_lookup(&x, VLNFT_SET_TCPUDP, 0, false, false);
-	}
-	vlnft_match_addr(b, &x, 12, &cr->src);
-	vlnft_match_addr(b, &x, 16, &cr->dst);
-	vlnft_match_ports(&x, 0, &cr->sport);
-	vlnft_match_ports(&x, 2, &cr->dport);
-	vlnft_rx_counter(&x);
-	vlnft_rx_comment(&x, cr->rule->name, vlnft_crule_fp(chain, nsg, cr));
+	vlnft_rx_nsg_match(b, &x, cr);
+	vlnft_rx_comment(&x, cr->rule->name, fp);
 	/* The mark names the rule for the logs (the flow log at the end of forward, nsg_deny). */
 	id = (uint32_t)vl_rule_id(nsg, cr->rule->name);
 	vlnft_rx_imm_host(&x, NFT_REG_1, cr->rule->access == VL_ALLOW ? VL_FLOW_MARK_ALLOW | id : id);
@@ -83,88 +72,152 @@ static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *cha
 	return vlnft_rx_end(&x, b, chain);
 }
 
+static int emit_rules(struct vlnft_batch *b, const struct vlnft_layout *l, const char *chain, size_t first,
+		      size_t n)
+{
+	for (size_t i = first; i < first + n && !b->err; i++)
+		emit_nsg_rule(b, l->nsg, chain, &l->cr[i], l->fp[i]);
+	return b->err;
+}
+
+/* A chunked chain's own rules: the mark to 0, then each chunk in turn until one decided (an Allow
+ * leaves its id in the mark and returns; a Deny goes to nsg_deny), the last by goto. */
+static int emit_head(struct vlnft_batch *b, const struct vlnft_layout *l)
+{
+	static const uint32_t zero;
+	struct vlnft_rx x;
+
+	if (vlnft_rx_begin(&x, l->chain))
+		return b->err = x.err;
+	vlnft_rx_imm_host(&x, NFT_REG_1, 0);
+	vlnft_rx_meta_set(&x, NFT_META_MARK);
+	if (vlnft_rx_end(&x, b, l->chain))
+		return b->err;
+	for (size_t k = 0; k < l->n_chunks; k++) {
+		bool last = k + 1 == l->n_chunks;
+
+		if (vlnft_rx_begin(&x, l->chain))
+			return b->err = x.err;
+		if (last)
+			vlnft_rx_goto(&x, l->chunks[k].name);
+		else
+			vlnft_rx_jump(&x, l->chunks[k].name);
+		if (vlnft_rx_end(&x, b, l->chain) || last)
+			return b->err;
+		if (vlnft_rx_begin(&x, l->chain))
+			return b->err = x.err;
+		vlnft_rx_meta(&x, NFT_META_MARK);
+		vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
+		vlnft_rx_verdict(&x, NFT_RETURN);
+		if (vlnft_rx_end(&x, b, l->chain))
+			return b->err;
+	}
+	return b->err;
+}
+
 /*
- * The rules of one NSG chain pair. A full commit appends them all. A live
- * edit compares the kernel's rules (handle + fingerprint, from a dump) with
- * the new ones: the rules between the common head and the common tail are
- * deleted by handle and the new ones inserted before the tail (the default
- * rules end every chain, so there nearly always is one), so a one-rule edit
- * of a 1,000-rule NSG is a handful of messages and the kernel keeps the
- * other rules (and their counters). Unknown kernel rules: flush and refill.
+ * What a batch knows of the kernel's table. A full commit makes the table anew (none). A live
+ * edit reads the names of its chains and list sets first (known); an offline edit batch
+ * (vl_nft_nsg_batch) knows nothing and writes what is right whatever the kernel holds.
  */
-struct old_rules {
-	struct vlnft_krule **v; /* [2 * pair + dir]: the kernel's rules of that chain */
-	size_t *n;
-	bool known; /* false: the kernel's rules are unknown, flush and refill */
-	/* The kernel's list sets; sets_known false (an offline batch): assume
-	 * those of the last full commit, create and delete none. */
-	const char (*sets)[VLNFT_SET_NAME_MAX];
+struct kstate {
+	bool known;
+	const char (*chains)[VLNFT_CHAIN_NAME_MAX]; /* sorted */
+	size_t n_chains;
+	const char (*sets)[VLNFT_SET_NAME_MAX]; /* sorted */
 	size_t n_sets;
-	bool sets_known;
 	bool platform_had; /* the kernel holds a platform chain of the NSG (platform.c) */
 };
 
-static int edit_chain(struct vlnft_batch *b, const struct vl_nsg *nsg, const char *chain,
-		      const struct vlnft_crule *cr, size_t n, const struct vlnft_krule *old, size_t n_old,
-		      bool known)
+static int cmp_chain(const void *key, const void *elem)
 {
-	uint64_t *fp = calloc(n ? n : 1, sizeof(*fp));
-	size_t head = 0, tail = 0, i;
+	return strcmp(key, elem);
+}
 
-	if (!fp)
-		return b->err = -ENOMEM;
-	for (i = 0; i < n; i++)
-		fp[i] = vlnft_crule_fp(chain, nsg->name, &cr[i]);
-	while (head < n && head < n_old && old[head].fp == fp[head])
-		head++;
-	while (tail < n - head && tail < n_old - head && old[n_old - 1 - tail].fp == fp[n - 1 - tail])
-		tail++;
-	for (i = 0; i < n_old; i++)
-		if (!old[i].fp)
-			break;
-	if (i < n_old || !known) {
-		/* Rules we did not write (or no knowledge of them): rewrite the chain. */
-		vlnft_emit_flush_chain(b, chain);
-		for (i = 0; i < n && !b->err; i++)
-			emit_nsg_rule(b, nsg->name, chain, &cr[i], 0);
-	} else {
-		/* Insert before the common tail, or append when there is none. */
-		uint64_t before = tail ? old[n_old - tail].handle : 0;
+static bool kernel_has_chain(const struct kstate *ks, const char *name)
+{
+	return ks && ks->known && bsearch(name, ks->chains, ks->n_chains, sizeof(*ks->chains), cmp_chain);
+}
 
-		for (i = head; i < n_old - tail && !b->err; i++)
-			vlnft_emit_del_rule(b, chain, old[i].handle);
-		for (i = head; i < n - tail && !b->err; i++)
-			emit_nsg_rule(b, nsg->name, chain, &cr[i], before);
+static bool layout_has_chunk(const struct vlnft_layout *l, const char *name)
+{
+	for (size_t k = 0; k < l->n_chunks; k++)
+		if (!strcmp(l->chunks[k].name, name))
+			return true;
+	return false;
+}
+
+/*
+ * Fill one laid-out chain. A full commit (ks NULL) made the chain already and has no chunks yet.
+ * An edit makes what the kernel lacks (the chain itself if the NSG is new there, and the chunks
+ * whose content is new: a chunk the kernel has by name holds those very rules), rewrites the
+ * chain's own rules, then deletes the chunks it no longer jumps to. Blind (ks not known), every
+ * chunk is made, emptied and filled, and stale ones stay (unreferenced). A chunked chain whose
+ * chunks the kernel has, all and only those, is left as it is.
+ */
+/* Does the kernel hold exactly the chunk chains of l (so that its head, which jumps to them by
+ * name, need not change)? */
+static bool kernel_has_layout(const struct kstate *ks, const struct vlnft_layout *l)
+{
+	size_t found = 0;
+
+	if (!l->n_chunks || !kernel_has_chain(ks, l->chain))
+		return false;
+	for (size_t i = 0; i < ks->n_chains; i++)
+		if (vlnft_is_chunk_of(ks->chains[i], l->chain)) {
+			if (!layout_has_chunk(l, ks->chains[i]))
+				return false;
+			found++;
+		}
+	return found == l->n_chunks;
+}
+
+static int fill_layout(struct vlnft_batch *b, const struct vlnft_layout *l, const struct kstate *ks)
+{
+	bool blind = ks && !ks->known;
+
+	/* An edit of the NSG's other direction, or of nothing: this chain's chunks are all there. */
+	if (ks && ks->known && kernel_has_layout(ks, l))
+		return 0;
+	if (ks && ks->known && !kernel_has_chain(ks, l->chain))
+		vlnft_emit_chain(b, l->chain, NULL); /* blind: the chain is there since the full commit */
+	for (size_t k = 0; k < l->n_chunks && !b->err; k++) {
+		if (kernel_has_chain(ks, l->chunks[k].name))
+			continue;
+		vlnft_emit_chain(b, l->chunks[k].name, NULL);
+		if (blind)
+			vlnft_emit_flush_chain(b, l->chunks[k].name);
+		emit_rules(b, l, l->chunks[k].name, l->chunks[k].first, l->chunks[k].n);
 	}
-	free(fp);
+	if (ks)
+		vlnft_emit_flush_chain(b, l->chain);
+	if (l->n_chunks)
+		emit_head(b, l);
+	else
+		emit_rules(b, l, l->chain, 0, l->n);
+	for (size_t i = 0; ks && ks->known && i < ks->n_chains && !b->err; i++)
+		if (vlnft_is_chunk_of(ks->chains[i], l->chain) && !layout_has_chunk(l, ks->chains[i]))
+			vlnft_emit_del_chain(b, ks->chains[i]);
 	return b->err;
 }
 
 static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
 
-/* The chains of pair k: rules appended (old NULL), or edited against old. */
-static int emit_pair_rules(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, const struct old_rules *old,
+/* The chains of pair k, for a full commit (ks NULL) or an edit. */
+static int emit_pair_rules(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, const struct kstate *ks,
 			   char *why, size_t why_len)
 {
 	const struct vl_nsg *nsg = &c->lab->nsgs[c->pairs[k].nsg];
-	char chain[VLNFT_CHAIN_NAME_MAX];
-	struct vlnft_crule *cr;
-	size_t i, n;
-	int d, err;
+	struct vlnft_layout l;
+	int err;
 
 	err = vlnft_ctx_scope(c, c->pairs[k].scope, why, why_len);
-	for (d = 0; d < 2 && !err; d++) {
-		err = vlnft_compile_nsg(c, nsg, dirs[d], &cr, &n, why, why_len);
+	for (int d = 0; d < 2 && !err; d++) {
+		err = vlnft_layout_nsg(c, nsg, c->pairs[k].scope, dirs[d], &l, why, why_len);
 		if (err)
 			return err;
-		vlnft_chain_name(chain, c, nsg->name, c->pairs[k].scope, dirs[d]);
-		if (old)
-			edit_chain(b, nsg, chain, cr, n, old->v ? old->v[2 * k + (size_t)d] : NULL,
-				   old->n ? old->n[2 * k + (size_t)d] : 0, old->known);
-		else
-			for (i = 0; i < n && !b->err; i++)
-				emit_nsg_rule(b, nsg->name, chain, &cr[i], 0);
-		vlnft_crules_free(cr, n);
+		fill_layout(b, &l, ks);
+		vlnft_layout_fini(&l);
 		if (b->err) {
 			snprintf(why, why_len, "NSG %s: building rules: %s", nsg->name, strerror(-b->err));
 			return b->err;
@@ -549,44 +602,46 @@ out:
 	return err;
 }
 
-static int build_one(struct vlnft_ctx *c, int nsg, const struct old_rules *old, struct vlnft_batch *b,
+static int build_one(struct vlnft_ctx *c, int nsg, const struct kstate *ks, struct vlnft_batch *b,
 		     char *why, size_t why_len)
 {
-	static const struct old_rules none = {NULL, NULL, false, NULL, 0, false, false};
+	static const struct kstate blind = {false, NULL, 0, NULL, 0, false};
 	struct vlnft_named *lists = NULL;
 	size_t i, j, n_lists = 0;
 	int err = 0;
 
-	/* No knowledge of the kernel's rules: flush the chains and refill. */
-	if (!old)
-		old = &none;
-	if (!old->sets_known) {
+	if (!ks)
+		ks = &blind;
+	/* Blind: the list sets are those of the last full commit; make and delete none. */
+	if (!ks->known) {
 		for (i = 0; i < c->n_pairs && !err; i++)
 			if (c->pairs[i].nsg == nsg)
-				err = emit_pair_rules(c, b, i, old, why, why_len);
-		return err ? err : vlnft_platform_edit(c, b, nsg, old->platform_had, why, why_len);
+				err = emit_pair_rules(c, b, i, ks, why, why_len);
+		return err ? err : vlnft_platform_edit(c, b, nsg, ks->platform_had, why, why_len);
 	}
-	err = vlnft_lab_sets(c, &lists, &n_lists, why, why_len);
+	/* With no list set in the kernel, none is the other NSGs' and none can go: only this NSG's
+	 * lists matter (one compile of its rules fewer than all the lab's). */
+	err = vlnft_nsg_sets(c, ks->n_sets ? VL_NONE : nsg, &lists, &n_lists, why, why_len);
 	if (err)
 		return err;
 	/* Both sorted by name: create what the kernel lacks, rules, delete what the lab no longer uses. */
 	for (i = j = 0; i < n_lists && !b->err; i++) {
-		while (j < old->n_sets && strcmp(old->sets[j], lists[i].name) < 0)
+		while (j < ks->n_sets && strcmp(ks->sets[j], lists[i].name) < 0)
 			j++;
-		if (j == old->n_sets || strcmp(old->sets[j], lists[i].name))
+		if (j == ks->n_sets || strcmp(ks->sets[j], lists[i].name))
 			vlnft_emit_list_set(b, &lists[i]);
 	}
 	err = b->err;
 	for (i = 0; i < c->n_pairs && !err; i++)
 		if (c->pairs[i].nsg == nsg)
-			err = emit_pair_rules(c, b, i, old, why, why_len);
+			err = emit_pair_rules(c, b, i, ks, why, why_len);
 	if (!err)
-		err = vlnft_platform_edit(c, b, nsg, old->platform_had, why, why_len);
-	for (i = j = 0; i < old->n_sets && !err && !b->err; i++) {
-		while (j < n_lists && strcmp(lists[j].name, old->sets[i]) < 0)
+		err = vlnft_platform_edit(c, b, nsg, ks->platform_had, why, why_len);
+	for (i = j = 0; i < ks->n_sets && !err && !b->err; i++) {
+		while (j < n_lists && strcmp(lists[j].name, ks->sets[i]) < 0)
 			j++;
-		if (j == n_lists || strcmp(lists[j].name, old->sets[i]))
-			vlnft_emit_del_set(b, old->sets[i]);
+		if (j == n_lists || strcmp(lists[j].name, ks->sets[i]))
+			vlnft_emit_del_set(b, ks->sets[i]);
 	}
 	vlnft_named_free(lists, n_lists);
 	if (!err)
@@ -597,7 +652,7 @@ static int build_one(struct vlnft_ctx *c, int nsg, const struct old_rules *old, 
 	return err;
 }
 
-static int build(const struct vl_lab *lab, int vnet, int nsg, const struct old_rules *old,
+static int build(const struct vl_lab *lab, int vnet, int nsg, const struct kstate *ks,
 		 struct vlnft_batch *b, char *why, size_t why_len)
 {
 	struct vlnft_ctx c;
@@ -613,7 +668,7 @@ static int build(const struct vl_lab *lab, int vnet, int nsg, const struct old_r
 	err = vlnft_batch_init(b);
 	if (!err)
 		err = nsg == VL_NONE ? build_full(&c, b, why, why_len)
-				     : build_one(&c, nsg, old, b, why, why_len);
+				     : build_one(&c, nsg, ks, b, why, why_len);
 	if (!err)
 		err = vlnft_batch_finish(b);
 	if (err && !why[0])
@@ -681,81 +736,84 @@ int vl_nft_masq_commit(const struct vl_lab *lab, int node_ep, int node_nsfd, cha
 	return send_and_free(&b, vlnft_masq_build(lab, node_ep, &b, why, why_len), node_nsfd, why, why_len);
 }
 
-static int send_built(const struct vl_lab *lab, int vnet, int nsg, const struct old_rules *old, int nsfd,
+static int send_built(const struct vl_lab *lab, int vnet, int nsg, const struct kstate *ks, int nsfd,
 		      char *why, size_t why_len)
 {
 	struct vlnft_batch b;
 
 	why[0] = '\0';
-	return send_and_free(&b, build(lab, vnet, nsg, old, &b, why, why_len), nsfd, why, why_len);
+	return send_and_free(&b, build(lab, vnet, nsg, ks, &b, why, why_len), nsfd, why, why_len);
 }
 
-/* The kernel's list sets into old; no table: unknown (the edit then fails naming its chain). */
-static int dump_sets(int nsfd, struct old_rules *old, char (**sets)[VLNFT_SET_NAME_MAX], char *why,
-		     size_t why_len)
+/* The kernel's chain and list-set names, and so whether it holds the NSG's platform chain. No
+ * table: not known (the edit then fails naming its chain). */
+static int read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, struct kstate *ks,
+		       char (**chains)[VLNFT_CHAIN_NAME_MAX], char (**sets)[VLNFT_SET_NAME_MAX], char *why,
+		       size_t why_len)
 {
-	int err = vlnft_dump_sets(nsfd, sets, &old->n_sets, why, why_len);
+	struct vlnft_ctx c;
+	int err;
 
-	old->sets = (const char(*)[VLNFT_SET_NAME_MAX]) * sets;
-	old->sets_known = err == 0;
+	memset(ks, 0, sizeof(*ks));
+	*chains = NULL;
+	*sets = NULL;
+	err = vlnft_dump_chains(nsfd, chains, &ks->n_chains, why, why_len);
+	if (!err)
+		err = vlnft_dump_sets(nsfd, sets, &ks->n_sets, why, why_len);
 	if (err == -ENOENT) {
 		why[0] = '\0';
 		return 0;
+	}
+	if (err)
+		return err;
+	ks->chains = (const char(*)[VLNFT_CHAIN_NAME_MAX]) * chains;
+	ks->sets = (const char(*)[VLNFT_SET_NAME_MAX]) * sets;
+	ks->known = true;
+	err = vlnft_ctx_init(&c, lab, vnet, why, why_len);
+	if (err)
+		return err;
+	for (size_t k = 0; k < c.n_pairs && !ks->platform_had; k++) {
+		char chain[VLNFT_CHAIN_NAME_MAX];
+
+		if (c.pairs[k].nsg != nsg)
+			continue;
+		vlnft_platform_chain_name(chain, &c, lab->nsgs[nsg].name, c.pairs[k].scope);
+		ks->platform_had = kernel_has_chain(ks, chain);
+	}
+	vlnft_ctx_fini(&c);
+	return 0;
+}
+
+/* A live edit of one NSG: read the kernel's names, send; once more if the table changed between. */
+static int commit_one(const struct vl_lab *lab, int vnet, int nsg, int nsfd, char *why, size_t why_len)
+{
+	int err = 0;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		char(*chains)[VLNFT_CHAIN_NAME_MAX], (*sets)[VLNFT_SET_NAME_MAX];
+		struct kstate ks;
+
+		err = read_kernel(nsfd, lab, vnet, nsg, &ks, &chains, &sets, why, why_len);
+		if (!err)
+			err = send_built(lab, vnet, nsg, &ks, nsfd, why, why_len);
+		free(chains);
+		free(sets);
+		/* Another editor between our read and our batch: chains or sets came or went. */
+		if (err != -ENOENT && err != -EEXIST && err != -EBUSY)
+			break;
 	}
 	return err;
 }
 
 static int commit(const struct vl_lab *lab, int vnet, int nsg, int nsfd, char *why, size_t why_len)
 {
-	struct old_rules old = {NULL, NULL, true, NULL, 0, true, false};
-	char chain[VLNFT_CHAIN_NAME_MAX], (*sets)[VLNFT_SET_NAME_MAX] = NULL;
-	struct vlnft_ctx c;
-	size_t total = 0;
-	int err;
-
 	if (nsg == VL_NONE)
 		return send_built(lab, vnet, nsg, NULL, nsfd, why, why_len);
 	if (nsg < 0 || (size_t)nsg >= lab->n_nsgs) {
 		snprintf(why, why_len, "no NSG #%d", nsg);
 		return -EINVAL;
 	}
-	err = vlnft_ctx_init(&c, lab, vnet, why, why_len);
-	if (err)
-		return err;
-	old.v = calloc(2 * c.n_pairs + 1, sizeof(*old.v));
-	old.n = calloc(2 * c.n_pairs + 1, sizeof(*old.n));
-	if (!old.v || !old.n)
-		err = -ENOMEM;
-	for (size_t k = 0; k < c.n_pairs && !err; k++)
-		for (int d = 0; d < 2 && !err; d++) {
-			if (c.pairs[k].nsg != nsg)
-				continue;
-			vlnft_chain_name(chain, &c, lab->nsgs[nsg].name, c.pairs[k].scope, dirs[d]);
-			err = vlnft_dump_chain(nsfd, chain, &old.v[2 * k + (size_t)d], &old.n[2 * k + (size_t)d],
-					       why, why_len);
-			total += old.n[2 * k + (size_t)d];
-		}
-	if (!err)
-		err = dump_sets(nsfd, &old, &sets, why, why_len);
-	old.platform_had = !err && vlnft_platform_in_kernel(nsfd, &c, nsg);
-	if (!err)
-		err = send_built(lab, vnet, nsg, &old, nsfd, why, why_len);
-	/* Rules or sets changed under us (another editor): rewrite the chains whole. */
-	if (err == -ENOENT && total > 0) {
-		free(sets);
-		sets = NULL;
-		old.known = false;
-		err = dump_sets(nsfd, &old, &sets, why, why_len);
-		if (!err)
-			err = send_built(lab, vnet, nsg, &old, nsfd, why, why_len);
-	}
-	free(sets);
-	for (size_t k = 0; old.v && k < 2 * c.n_pairs; k++)
-		free(old.v[k]);
-	free(old.v);
-	free(old.n);
-	vlnft_ctx_fini(&c);
-	return err;
+	return commit_one(lab, vnet, nsg, nsfd, why, why_len);
 }
 
 /**

@@ -39,8 +39,6 @@ struct vlnft_elem {
  * Its expressions are serialised as they are added, into msg; the struct is not copied. */
 struct vlnft_rx {
 	int err;
-	bool has_position;
-	uint64_t position;	 /* vlnft_rx_position() */
 	size_t udata_len;	 /* 0: no comment */
 	uint8_t udata[256];	 /* NFT_USERDATA_MAXLEN */
 	char chain[256];	 /* NFT_CHAIN_MAXNAMELEN */
@@ -57,7 +55,6 @@ int vlnft_emit_flush_chain(struct vlnft_batch *b, const char *name);
 int vlnft_emit_del_chain(struct vlnft_batch *b, const char *name);
 /* Empty a named set or map (its elements; the set stays). */
 int vlnft_emit_flush_set(struct vlnft_batch *b, const char *name);
-int vlnft_emit_del_rule(struct vlnft_batch *b, const char *chain, uint64_t handle);
 int vlnft_emit_list_set(struct vlnft_batch *b, const struct vlnft_named *l);
 int vlnft_emit_del_set(struct vlnft_batch *b, const char *name);
 int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const struct vlnft_elem *e, size_t n,
@@ -66,8 +63,6 @@ int vlnft_ival_elems(const struct vlnft_ivals *iv, int key_len, struct vlnft_ele
 void vlnft_key_be(uint8_t *key, uint32_t v, int len);
 
 int vlnft_rx_begin(struct vlnft_rx *x, const char *chain);
-/* Insert the rule before the rule with this handle (default: append to the chain). */
-void vlnft_rx_position(struct vlnft_rx *x, uint64_t handle);
 int vlnft_rx_end(struct vlnft_rx *x, struct vlnft_batch *b, const char *label);
 void vlnft_rx_meta(struct vlnft_rx *x, uint32_t key);
 void vlnft_rx_payload(struct vlnft_rx *x, uint32_t base, uint32_t off, uint32_t len);
@@ -85,6 +80,8 @@ void vlnft_rx_log(struct vlnft_rx *x, const char *prefix, uint16_t group);
 void vlnft_rx_limit(struct vlnft_rx *x, uint64_t per_second, uint32_t burst);
 /* goto chain. */
 void vlnft_rx_goto(struct vlnft_rx *x, const char *chain);
+/* jump chain (its return comes back here). */
+void vlnft_rx_jump(struct vlnft_rx *x, const char *chain);
 /* The rule's comment and its fingerprint (0: none) as its userdata; neither if both do not fit. */
 void vlnft_rx_comment(struct vlnft_rx *x, const char *text, uint64_t fp);
 /* Load a 4-byte value into register 1. */
@@ -109,5 +106,8 @@ void vlnft_rx_jhash_client(struct vlnft_rx *x, uint32_t n);
 void vlnft_rx_numgen(struct vlnft_rx *x, uint32_t n);
 int vlnft_match_addr(struct vlnft_batch *b, struct vlnft_rx *x, uint32_t off, const struct vlnft_addr *a);
 int vlnft_match_ports(struct vlnft_rx *x, uint32_t off, const struct vlnft_ivals *p);
+/* The match of a compiled NSG rule (protocol, addresses, ports), as the NSG and platform chains
+ * have it; print.c's vlnft_print_match says the same in nft syntax. */
+void vlnft_rx_nsg_match(struct vlnft_batch *b, struct vlnft_rx *x, const struct vlnft_crule *cr);
 
 #endif

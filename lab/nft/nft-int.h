@@ -42,7 +42,7 @@
 #define VLNFT_MAP_SNAT "edge_snat"	 /* NIC address : its outbound public address */
 #define VLNFT_MAP_DNAT "edge_dnat"	 /* instance public IP : the VM's private address */
 #define VLNFT_CHAIN_EDGE_IN "edge_in"	 /* nat prerouting: instance public IPs, inbound */
-#define VLNFT_CHAIN_NAME_MAX 96
+#define VLNFT_CHAIN_NAME_MAX 128 /* "in-<nsg>/<scope>/c<16 hex>" with an 80-character NSG name */
 #define VLNFT_LOG_PREFIX_MAX 127 /* NF_LOG_PREFIXLEN - 1: the kernel keeps at most this much of a log prefix */
 
 /* nftables datatypes (nftables src/datatype.h), stored as set key types so
@@ -144,6 +144,45 @@ uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_c
 #define VLNFT_UDATA_RULE_FP 0x7f /* nft ignores udata types it does not know */
 
 /*
+ * NSG chain layout (nsgchain.c). A chain of up to VLNFT_CHUNK_AT rules holds them itself. A
+ * longer one is cut into chunks of VLNFT_CHUNK_MIN to VLNFT_CHUNK_MAX rules, each a chain of
+ * its own named after its content ("<chain>/c<16 hex digits>"); the chain itself then sets the
+ * mark to 0 and jumps to its chunks in turn, returning as soon as the mark says a rule decided
+ * (an Allow sets it and returns; a Deny goes to nsg_deny), and goes to the last chunk, which
+ * ends with the default rules. A live edit makes the chains of the chunks the kernel lacks and
+ * rewrites the short head by name: it never reads the kernel's rules, and a one-rule edit of a
+ * 1,000-rule NSG sends one chunk of rules, not the 1,000.
+ */
+#define VLNFT_CHUNK_AT 32
+#define VLNFT_CHUNK_MIN 4
+#define VLNFT_CHUNK_AVG 12 /* past VLNFT_CHUNK_MIN, a cut after one rule in this many */
+#define VLNFT_CHUNK_MAX 64
+
+struct vlnft_chunk {
+	size_t first; /* index of its first rule in the layout's rules */
+	size_t n;
+	char name[VLNFT_CHAIN_NAME_MAX];
+};
+
+struct vlnft_layout {
+	char chain[VLNFT_CHAIN_NAME_MAX];
+	const char *nsg;
+	struct vlnft_crule *cr; /* the chain's rules in evaluation order */
+	uint64_t *fp;		/* vlnft_crule_fp of each */
+	size_t n;
+	struct vlnft_chunk *chunks; /* NULL: the rules are in `chain` itself */
+	size_t n_chunks;
+};
+
+/* Lay out NSG nsg's chain of `dir` with the VirtualNetwork tag of `scope` (set in c by
+ * vlnft_ctx_scope before). Free with vlnft_layout_fini(). 0 or -errno (why says). */
+int vlnft_layout_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, int scope, enum vl_dir dir,
+		     struct vlnft_layout *l, char *why, size_t why_len);
+void vlnft_layout_fini(struct vlnft_layout *l);
+/* Is `name` a chunk chain of `chain` (as vlnft_layout_nsg names them)? */
+bool vlnft_is_chunk_of(const char *name, const char *chain);
+
+/*
  * Lists of at least VLNFT_SET_MIN intervals become a named set, one per
  * distinct content, named after it ("a" + 16 hex digits for addresses, "p"
  * for ports) and shared by every rule of the table that has that list.
@@ -160,19 +199,15 @@ void vlnft_set_name(char *buf, bool addr, const struct vlnft_ivals *iv);
 bool vlnft_is_list_set(const char *name); /* a name vlnft_set_name() makes */
 /* Every list set the lab's NSG rules use, sorted by name. Caller frees with vlnft_named_free(). */
 int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
+/* The same for the rules of NSG nsg alone (VL_NONE: every NSG, as vlnft_lab_sets). */
+int vlnft_nsg_sets(struct vlnft_ctx *c, int nsg, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
 void vlnft_named_free(struct vlnft_named *v, size_t n);
 
-/* A rule of a chain as the kernel has it. */
-struct vlnft_krule {
-	uint64_t handle;
-	uint64_t fp; /* 0: none */
-};
-
-/* Handles and fingerprints of the rules of table ip vnetlab chain `chain`,
- * in order. Caller frees *out. 0 or -errno. */
-int vlnft_dump_chain(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why, size_t why_len);
 /* Names of the list sets (vlnft_is_list_set) of table ip vnetlab. Caller frees *out. 0 or -errno. */
 int vlnft_dump_sets(int nsfd, char (**out)[VLNFT_SET_NAME_MAX], size_t *n, char *why, size_t why_len);
+/* Names of the chains of table ip vnetlab, sorted (strcmp). Caller frees *out. 0 or -errno;
+ * -ENOENT: no such table. */
+int vlnft_dump_chains(int nsfd, char (**out)[VLNFT_CHAIN_NAME_MAX], size_t *n, char *why, size_t why_len);
 
 int vlnft_ivals_push(struct vlnft_ivals *iv, uint32_t lo, uint32_t hi);
 void vlnft_ivals_merge(struct vlnft_ivals *iv); /* sort, join overlapping and adjacent */
@@ -301,8 +336,6 @@ void vlnft_platform_chain_name(char *buf, const struct vlnft_ctx *c, const char 
 /* The platform part of a full commit (after the NSG chains' rules). */
 int vlnft_platform_emit(struct vlnft_ctx *c, struct vlnft_batch *b, const struct vlnft_shape *sh, char *why,
 			size_t why_len);
-/* Does the kernel hold a platform chain of NSG nsg (a live edit then rewrites them)? */
-bool vlnft_platform_in_kernel(int nsfd, const struct vlnft_ctx *c, int nsg);
 /* A live edit of NSG nsg: its platform chains refilled (made, or deleted when it has no platform
  * rule left) and the two maps refilled, when it has platform rules or `had` them. */
 int vlnft_platform_edit(struct vlnft_ctx *c, struct vlnft_batch *b, int nsg, bool had, char *why,

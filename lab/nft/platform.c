@@ -117,18 +117,7 @@ static int emit_rule(struct vlnft_batch *b, const char *nsg, const char *chain, 
 
 	if (vlnft_rx_begin(&x, chain))
 		return b->err = x.err;
-	if (cr->pk == VLNFT_P_ONE) {
-		vlnft_rx_meta(&x, NFT_META_L4PROTO);
-		vlnft_rx_cmp(&x, NFT_CMP_EQ, &cr->l4, 1);
-	} else if (cr->pk == VLNFT_P_TCPUDP) {
-		vlnft_rx_meta(&x, NFT_META_L4PROTO);
-		vlnft_rx_lookup(&x, VLNFT_SET_TCPUDP, 0, false, false);
-	}
-	vlnft_match_addr(b, &x, 12, &cr->src);
-	vlnft_match_addr(b, &x, 16, &cr->dst);
-	vlnft_match_ports(&x, 0, &cr->sport);
-	vlnft_match_ports(&x, 2, &cr->dport);
-	vlnft_rx_counter(&x);
+	vlnft_rx_nsg_match(b, &x, cr);
 	vlnft_rx_comment(&x, cr->rule->name, vlnft_crule_fp(chain, nsg, cr));
 	if (cr->rule->access == VL_ALLOW) {
 		vlnft_rx_verdict(&x, NFT_RETURN);
@@ -329,26 +318,6 @@ int vlnft_platform_emit(struct vlnft_ctx *c, struct vlnft_batch *b, const struct
 		err = b->err;
 	}
 	return err;
-}
-
-bool vlnft_platform_in_kernel(int nsfd, const struct vlnft_ctx *c, int nsg)
-{
-	char chain[VLNFT_CHAIN_NAME_MAX], why[256];
-
-	for (size_t k = 0; k < c->n_pairs; k++) {
-		struct vlnft_krule *r = NULL;
-		size_t n = 0;
-		int err;
-
-		if (c->pairs[k].nsg != nsg)
-			continue;
-		vlnft_platform_chain_name(chain, c, c->lab->nsgs[nsg].name, c->pairs[k].scope);
-		err = vlnft_dump_chain(nsfd, chain, &r, &n, why, sizeof(why));
-		free(r);
-		if (err != -ENOENT)
-			return true; /* there, or unknown: refill to be sure */
-	}
-	return false;
 }
 
 int vlnft_platform_edit(struct vlnft_ctx *c, struct vlnft_batch *b, int nsg, bool had, char *why,

@@ -125,7 +125,6 @@ void vlnft_print_match(FILE *f, const struct vlnft_crule *cr)
 		put_list(f, &cr->dport, false);
 		fputc(' ', f);
 	}
-	fputs("counter ", f);
 }
 
 static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
@@ -137,6 +136,40 @@ static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
 		fprintf(f, "meta mark set 0x%08x return comment \"%s\"\n", VL_FLOW_MARK_ALLOW | id, cr->rule->name);
 	else
 		fprintf(f, "meta mark set 0x%08x goto %s comment \"%s\"\n", id, VLNFT_CHAIN_DENY, cr->rule->name);
+}
+
+/* One NSG chain as nsgchain.c lays it out: its rules, or its head and then its chunks. */
+static void put_layout(FILE *f, const struct vlnft_ctx *c, const struct vl_nsg *nsg, int scope, enum vl_dir dir)
+{
+	struct vlnft_layout l;
+	char why[256] = "";
+
+	if (vlnft_layout_nsg(c, nsg, scope, dir, &l, why, sizeof(why))) {
+		char chain[VLNFT_CHAIN_NAME_MAX];
+
+		vlnft_chain_name(chain, c, nsg->name, scope, dir);
+		fprintf(f, "\n\tchain %s {\n\t\t# error: %s\n\t}\n", chain, why);
+		return;
+	}
+	fprintf(f, "\n\tchain %s {\n", l.chain);
+	if (!l.n_chunks)
+		for (size_t i = 0; i < l.n; i++)
+			put_rule(f, nsg->name, &l.cr[i]);
+	else
+		fputs("\t\tmeta mark set 0x00000000\n", f);
+	for (size_t k = 0; k < l.n_chunks; k++)
+		if (k + 1 < l.n_chunks)
+			fprintf(f, "\t\tjump %s\n\t\tmeta mark != 0x00000000 return\n", l.chunks[k].name);
+		else
+			fprintf(f, "\t\tgoto %s\n", l.chunks[k].name);
+	fputs("\t}\n", f);
+	for (size_t k = 0; k < l.n_chunks; k++) {
+		fprintf(f, "\n\tchain %s {\n", l.chunks[k].name);
+		for (size_t i = l.chunks[k].first; i < l.chunks[k].first + l.chunks[k].n; i++)
+			put_rule(f, nsg->name, &l.cr[i]);
+		fputs("\t}\n", f);
+	}
+	vlnft_layout_fini(&l);
 }
 
 static void put_map(FILE *f, const struct vlnft_shape *sh, int stage)
@@ -193,11 +226,11 @@ static void put_header(FILE *f)
  */
 void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 {
-	char why[256] = "", chain[VLNFT_CHAIN_NAME_MAX], set[VLNFT_VNET_SET_MAX];
+	char why[256] = "", set[VLNFT_VNET_SET_MAX];
 	struct vlnft_named *lists;
 	struct vlnft_shape sh;
 	struct vlnft_ctx c;
-	size_t g, i, n, n_lists;
+	size_t g, i, n_lists;
 	int s, d;
 
 	if (vlnft_ctx_init(&c, lab, vnet, why, sizeof(why))) {
@@ -274,20 +307,8 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 		const struct vl_nsg *nsg = &lab->nsgs[c.pairs[g].nsg];
 
 		vlnft_ctx_scope(&c, c.pairs[g].scope, why, sizeof(why));
-		for (d = 0; d < 2; d++) {
-			struct vlnft_crule *cr;
-
-			vlnft_chain_name(chain, &c, nsg->name, c.pairs[g].scope, dirs[d]);
-			fprintf(f, "\n\tchain %s {\n", chain);
-			if (vlnft_compile_nsg(&c, nsg, dirs[d], &cr, &n, why, sizeof(why)) == 0) {
-				for (i = 0; i < n; i++)
-					put_rule(f, nsg->name, &cr[i]);
-				vlnft_crules_free(cr, n);
-			} else {
-				fprintf(f, "\t\t# error: %s\n", why);
-			}
-			fputs("\t}\n", f);
-		}
+		for (d = 0; d < 2; d++)
+			put_layout(f, &c, nsg, c.pairs[g].scope, dirs[d]);
 	}
 	vlnft_platform_print(&c, &sh, f);
 	fputs("}\n", f);

@@ -28,7 +28,7 @@
  *
  * A rule's expressions go into x->msg (a message header and attributes, so
  * that libmnl writes them) as one NFTA_RULE_EXPRESSIONS nest; vlnft_rx_end()
- * writes table, chain, position and userdata into the batch and copies the
+ * writes table, chain and userdata into the batch (appended to the chain) and copies the
  * nest after them (the order libnftnl gives: the kernel does not mind, a byte
  * comparison with libnftnl's output does).
  */
@@ -77,7 +77,6 @@ int vlnft_rx_begin(struct vlnft_rx *x, const char *chain)
 	size_t len = strlen(chain) + 1;
 
 	x->err = 0;
-	x->has_position = false;
 	x->udata_len = 0;
 	x->exprs = NULL;
 	x->msg.nlh.nlmsg_len = MNL_NLMSG_HDRLEN;
@@ -85,12 +84,6 @@ int vlnft_rx_begin(struct vlnft_rx *x, const char *chain)
 		return x->err = -ENAMETOOLONG;
 	memcpy(x->chain, chain, len);
 	return 0;
-}
-
-void vlnft_rx_position(struct vlnft_rx *x, uint64_t handle)
-{
-	x->position = handle;
-	x->has_position = true;
 }
 
 int vlnft_rx_end(struct vlnft_rx *x, struct vlnft_batch *b, const char *label)
@@ -107,18 +100,14 @@ int vlnft_rx_end(struct vlnft_rx *x, struct vlnft_batch *b, const char *label)
 		mnl_attr_nest_end(rx_nlh(x), x->exprs);
 		elen = x->exprs->nla_len;
 	}
-	/* With a position: insert before that rule; else append. */
 	nlh = vlnft_batch_msg(b,
 			      64 + vlnft_str_room(VL_NFT_TABLE) + vlnft_str_room(x->chain) +
-				  vlnft_attr_room(8) + vlnft_attr_room(x->udata_len) + elen,
-			      NFT_MSG_NEWRULE, NLM_F_CREATE | (x->has_position ? 0 : NLM_F_APPEND), "%s",
-			      label);
+				  vlnft_attr_room(x->udata_len) + elen,
+			      NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, "%s", label);
 	if (!nlh)
 		return b->err;
 	vlnft_put_strz(nlh, NFTA_RULE_TABLE, VL_NFT_TABLE);
 	vlnft_put_strz(nlh, NFTA_RULE_CHAIN, x->chain);
-	if (x->has_position)
-		vlnft_put_be64(nlh, NFTA_RULE_POSITION, x->position);
 	if (x->udata_len)
 		vlnft_put_data(nlh, NFTA_RULE_USERDATA, x->udata_len, x->udata);
 	if (elen) {
@@ -327,6 +316,11 @@ void vlnft_rx_goto(struct vlnft_rx *x, const char *chain)
 	rx_imm_verdict(x, (uint32_t)NFT_GOTO, chain);
 }
 
+void vlnft_rx_jump(struct vlnft_rx *x, const char *chain)
+{
+	rx_imm_verdict(x, (uint32_t)NFT_JUMP, chain);
+}
+
 static void rx_imm_data(struct vlnft_rx *x, uint32_t dreg, const void *data, uint32_t len)
 {
 	struct nlattr *nest[2];
@@ -529,4 +523,20 @@ int vlnft_match_ports(struct vlnft_rx *x, uint32_t off, const struct vlnft_ivals
 	else
 		rx_range(x, lo, hi, 2);
 	return 0;
+}
+
+/* The match of a compiled NSG rule: protocol, then addresses, then ports (NSG and platform chains). */
+void vlnft_rx_nsg_match(struct vlnft_batch *b, struct vlnft_rx *x, const struct vlnft_crule *cr)
+{
+	if (cr->pk == VLNFT_P_ONE) {
+		vlnft_rx_meta(x, NFT_META_L4PROTO);
+		vlnft_rx_cmp(x, NFT_CMP_EQ, &cr->l4, 1);
+	} else if (cr->pk == VLNFT_P_TCPUDP) {
+		vlnft_rx_meta(x, NFT_META_L4PROTO);
+		vlnft_rx_lookup(x, VLNFT_SET_TCPUDP, 0, false, false);
+	}
+	vlnft_match_addr(b, x, 12, &cr->src);
+	vlnft_match_addr(b, x, 16, &cr->dst);
+	vlnft_match_ports(x, 0, &cr->sport);
+	vlnft_match_ports(x, 2, &cr->dport);
 }

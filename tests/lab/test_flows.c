@@ -271,7 +271,8 @@ Test(flows, allowed_and_denied_probes_in_v2_shape)
 	free(udp_port);
 }
 
-/* An nft counter of rule `index` of a fabric chain, from nft's JSON (the kernel's own count). */
+/* An nft counter of rule `index` of a fabric chain, from nft's JSON (the kernel's own count): the
+ * nsg_deny chain counts what it logs and what it drops (NSG rules themselves have no counter). */
 static long chain_counter(const char *chain, int index)
 {
 	char *out = th_run(NULL,
@@ -294,7 +295,7 @@ Test(flows, flood_to_a_denied_port_logs_at_most_the_limit)
 {
 	const int sent = 60000;
 	char *out, *res, *rule;
-	long logged, dropped, matched;
+	long logged, dropped;
 	double t0, secs, bound;
 	struct stat st_flows, st_v2;
 	int st;
@@ -310,12 +311,10 @@ Test(flows, flood_to_a_denied_port_logs_at_most_the_limit)
 	free(out);
 	logged = chain_counter("nsg_deny", 0);
 	dropped = chain_counter("nsg_deny", 1);
-	matched = chain_counter("in-bnsg", 1); /* deny-9000 */
 	/* the token bucket: the burst, then the rate for as long as the flood lasted (and a second) */
 	bound = VL_NFT_LOG_BURST + VL_NFT_LOG_RATE * (secs + 1.0);
 	cr_log_info("flood of %d packets in %.2f s: %ld logged, %ld dropped (bound %.0f)", sent, secs, logged,
 		    dropped, bound);
-	cr_expect_geq(matched, sent - 100, "deny-9000 saw the flood: %ld", matched);
 	cr_expect_leq((double)logged, bound, "logged %ld of %d packets, past the limit %.0f", logged, sent, bound);
 	cr_expect_gt(logged, 0);
 	cr_expect_geq(dropped, sent - 100, "every denied packet was dropped, logged or not");

@@ -485,3 +485,82 @@ Test(nsg_edit, edits_bring_in_and_drop_list_sets)
 	expect_list_sets("0\n", "the unused set is gone");
 	expect_probe("connected", NULL);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* 4. A long NSG: its chain is cut into chunks (lab/nft/nsgchain.c)                            */
+
+#define LONG_N 200
+
+/* Subnet NSG "big": LONG_N Inbound rules, all Deny of addresses outside the lab but r100 (Allow
+ * lv0 -> :7) and r150 (Deny lv1 -> :7); then the defaults (AllowVnetInBound lets the rest in). */
+static void long_setup(void)
+{
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+
+	fputs("vnets:\n  - name: v\n    addressSpace: [10.65.0.0/16]\n    subnets:\n"
+	      "      - {name: s, addressPrefix: 10.65.1.0/24, networkSecurityGroup: big}\n"
+	      "networkSecurityGroups:\n  - name: big\n    securityRules:\n",
+	      f);
+	for (int i = 0; i < LONG_N; i++) {
+		const char *src = i == 100 ? "10.65.1.4" : i == 150 ? "10.65.1.5" : NULL;
+
+		fprintf(f, "      - {name: r%d, priority: %d, direction: Inbound, access: %s, protocol: Tcp, ", i,
+			100 + i, i == 100 ? "Allow" : "Deny");
+		if (src)
+			fprintf(f, "sourceAddressPrefix: %s, sourcePortRange: '*', destinationAddressPrefix: '*', "
+				   "destinationPortRange: '7'}\n",
+				src);
+		else
+			fprintf(f, "sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', "
+				   "destinationAddressPrefix: '*', destinationPortRange: '%d'}\n",
+				i / 256, i % 256, 2000 + i);
+	}
+	fputs("vms:\n  - {name: lv0, subnet: s, app: echo, ports: [7, 8]}\n"
+	      "  - {name: lv1, subnet: s, app: echo, ports: [7, 8]}\n",
+	      f);
+	fclose(f);
+	lab_up("tl", yaml);
+	free(yaml);
+}
+
+TestSuite(nsg_long, .init = long_setup, .fini = th_lab_down, .timeout = 60);
+
+static void long_flow(const char *from, const char *to, int port, const char *access, const char *rule,
+		      const char *result)
+{
+	char what[128], *e, *p;
+
+	snprintf(what, sizeof(what), "%s -> %s:%d", from, to, port);
+	e = explain(from, to, port, "tcp");
+	assert_key(e, "access", access, what);
+	assert_key(e, "rule", rule, what);
+	free(e);
+	p = probe(from, to, port, "tcp");
+	assert_key(p, "result", result, what);
+	if (!strcmp(access, "Deny"))
+		assert_key(p, "rule", rule, what);
+	free(p);
+}
+
+Test(nsg_long, chunked_chain_decides_as_the_evaluator_and_edits_live)
+{
+	char *out;
+	int st;
+
+	out = th_run(&st, "ip netns exec vl-%s-fabric.v nft list chain ip vnetlab in-big", th_lab.name);
+	cr_assert(strstr(out, "jump in-big/c"), "%d rules are cut into chunks: %s", LONG_N, out);
+	free(out);
+	long_flow("lv0", "lv1", 7, "Allow", "r100", "connected"); /* a middle chunk's Allow */
+	long_flow("lv1", "lv0", 7, "Deny", "r150", "dropped");	  /* a later chunk's Deny */
+	long_flow("lv0", "lv1", 8, "Allow", "AllowVnetInBound", "connected"); /* the last chunk */
+	out = th_run(&st, "%s nsg rule update %s big r100 --access Deny 2>&1", th_vnetlab(), th_lab.name);
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	long_flow("lv0", "lv1", 7, "Deny", "r100", "dropped");
+	out = th_run(&st, "%s nsg rule delete %s big r150 2>&1", th_vnetlab(), th_lab.name);
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	long_flow("lv1", "lv0", 7, "Allow", "AllowVnetInBound", "connected");
+}

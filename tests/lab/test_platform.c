@@ -77,7 +77,7 @@ Test(platform_lab, deny_azure_platform_dns_blocks_dns_and_probe_and_explain_agre
 	free(out);
 	table = fabric_table();
 	cr_expect(strstr(table, "\"n0\" : jump plat-nic-nsg"), "%s", table);
-	cr_expect(strstr(table, "ip daddr 168.63.129.16 th dport 53 counter"), "%s", table);
+	cr_expect(strstr(table, "ip daddr 168.63.129.16 th dport 53 meta mark set"), "%s", table);
 	free(table);
 
 	out = dig("pv1", "pv2");

@@ -489,8 +489,8 @@ Test(nft, allow_rule_expressions)
 	uint32_t len;
 
 	expr_names(r, names, sizeof(names));
-	/* meta l4proto tcp ip saddr != @notinet th dport 80 counter meta mark set <allow|id> return */
-	cr_assert_str_eq(names, "meta,cmp,payload,lookup,payload,cmp,counter,immediate,meta,immediate");
+	/* meta l4proto tcp ip saddr != @notinet th dport 80 meta mark set <allow|id> return */
+	cr_assert_str_eq(names, "meta,cmp,payload,lookup,payload,cmp,immediate,meta,immediate");
 	cr_assert_eq(*(const uint32_t *)nftnl_expr_get(nth_expr(r, "immediate", 0), NFTNL_EXPR_IMM_DATA, &len),
 		     VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("web-nsg", "allow-http"));
 	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "immediate", 1), NFTNL_EXPR_IMM_VERDICT), (uint32_t)NFT_RETURN);
@@ -519,8 +519,8 @@ Test(nft, deny_rule_logs_then_drops)
 	uint32_t len;
 
 	expr_names(any, names, sizeof(names));
-	/* meta l4proto @tcpudp ip saddr 10.1.0.0/24 th dport 22 counter meta mark set <id> goto nsg_deny */
-	cr_assert_str_eq(names, "meta,lookup,payload,bitwise,cmp,payload,cmp,counter,immediate,meta,immediate");
+	/* meta l4proto @tcpudp ip saddr 10.1.0.0/24 th dport 22 meta mark set <id> goto nsg_deny */
+	cr_assert_str_eq(names, "meta,lookup,payload,bitwise,cmp,payload,cmp,immediate,meta,immediate");
 	cr_assert_eq(nftnl_expr_get_u32(nth_expr(any, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_L4PROTO);
 	e = nth_expr(any, "lookup", 0);
 	cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "tcpudp");
@@ -558,7 +558,7 @@ Test(nft, deny_rule_logs_then_drops)
 	/* Ports are ignored for ICMP; a /32 is a plain compare. */
 	const struct nftnl_rule *icmp = rule_in(&p, "out-web-nsg", 0);
 	expr_names(icmp, names, sizeof(names));
-	cr_assert_str_eq(names, "meta,cmp,payload,cmp,counter,immediate,meta,immediate");
+	cr_assert_str_eq(names, "meta,cmp,payload,cmp,immediate,meta,immediate");
 	cr_assert_eq(*(const uint8_t *)nftnl_expr_get(nth_expr(icmp, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len), 1);
 	cr_assert_eq(be32_data(nth_expr(icmp, "cmp", 1), NFTNL_EXPR_CMP_DATA), 0x0a010004);
 	parsed_free(&p);
@@ -729,7 +729,7 @@ Test(nft, print_matches_the_transaction)
 			    "\t\toifname vmap @nic_in\n"),
 		  "%s", t);
 	snprintf(want, sizeof(want),
-		 "\t\tmeta l4proto tcp ip saddr != @notinet th dport 80 counter meta mark set 0x%08x return comment "
+		 "\t\tmeta l4proto tcp ip saddr != @notinet th dport 80 meta mark set 0x%08x return comment "
 		 "\"allow-http\"\n",
 		 VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("web-nsg", "allow-http"));
 	cr_assert(strstr(t, want), "%s", t);
@@ -742,15 +742,15 @@ Test(nft, print_matches_the_transaction)
 	cr_assert(strstr(t, "\tset tcpudp {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n"),
 		  "%s", t);
 	snprintf(want, sizeof(want),
-		 "\t\tmeta l4proto @tcpudp ip saddr 10.1.0.0/24 th dport 22 counter meta mark set 0x%08x goto nsg_deny "
+		 "\t\tmeta l4proto @tcpudp ip saddr 10.1.0.0/24 th dport 22 meta mark set 0x%08x goto nsg_deny "
 		 "comment \"deny-ssh\"\n",
 		 (uint32_t)vl_rule_id("web-nsg", "deny-ssh"));
 	cr_assert(strstr(t, want), "%s", t);
 	snprintf(want, sizeof(want),
-		 "\t\tmeta l4proto icmp ip daddr 10.1.0.4 counter meta mark set 0x%08x return comment \"icmp\"\n",
+		 "\t\tmeta l4proto icmp ip daddr 10.1.0.4 meta mark set 0x%08x return comment \"icmp\"\n",
 		 VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("web-nsg", "icmp"));
 	cr_assert(strstr(t, want), "%s", t);
-	snprintf(want, sizeof(want), "\t\tcounter meta mark set 0x%08x goto nsg_deny comment \"DenyAllInBound\"\n",
+	snprintf(want, sizeof(want), "\t\tmeta mark set 0x%08x goto nsg_deny comment \"DenyAllInBound\"\n",
 		 (uint32_t)vl_rule_id("nic-nsg", "DenyAllInBound"));
 	cr_assert(strstr(t, want), "%s", t);
 	free(t);
@@ -904,12 +904,6 @@ static struct nftnl_rule *rule_back(void (*build)(struct vlnft_rx *x), uint16_t 
 	return r;
 }
 
-static void build_positioned(struct vlnft_rx *x)
-{
-	vlnft_rx_position(x, 0x1234567890ull);
-	vlnft_rx_counter(x);
-}
-
 static void build_appended(struct vlnft_rx *x)
 {
 	vlnft_rx_counter(x);
@@ -917,19 +911,14 @@ static void build_appended(struct vlnft_rx *x)
 
 TestSuite(nft_emit);
 
-Test(nft_emit, rx_position_inserts_before_that_handle)
+Test(nft_emit, rules_are_appended)
 {
 	uint16_t flags;
-	struct nftnl_rule *r = rule_back(build_positioned, &flags);
+	struct nftnl_rule *r = rule_back(build_appended, &flags);
 
-	cr_assert(nftnl_rule_is_set(r, NFTNL_RULE_POSITION));
-	cr_assert_eq(nftnl_rule_get_u64(r, NFTNL_RULE_POSITION), 0x1234567890ull);
-	cr_assert_not(flags & NLM_F_APPEND, "a positioned rule goes before its handle, not at the end");
-	cr_assert(flags & NLM_F_CREATE);
-	nftnl_rule_free(r);
-	r = rule_back(build_appended, &flags);
 	cr_assert_not(nftnl_rule_is_set(r, NFTNL_RULE_POSITION));
-	cr_assert(flags & NLM_F_APPEND);
+	cr_assert(flags & NLM_F_APPEND, "an NSG edit rewrites chains by name: every rule is appended");
+	cr_assert(flags & NLM_F_CREATE);
 	nftnl_rule_free(r);
 }
 
@@ -1222,7 +1211,6 @@ Test(nft_emit, objects_parse_back_with_libnftnl)
 	vlnft_emit_table(&b, false);
 	vlnft_emit_chain(&b, "forward", &hook);
 	vlnft_emit_chain(&b, "in-nsg", NULL);
-	vlnft_emit_del_rule(&b, "in-nsg", 77);
 	vlnft_emit_flush_chain(&b, "in-nsg");
 	cr_assert_eq(vlnft_batch_finish(&b), 0);
 
@@ -1252,10 +1240,6 @@ Test(nft_emit, objects_parse_back_with_libnftnl)
 	cr_assert_eq(NFNL_MSG_TYPE(nlh->nlmsg_type), NFT_MSG_DELRULE);
 	cr_assert_eq(nftnl_rule_nlmsg_parse(nlh, r), 0);
 	cr_assert_str_eq(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), "in-nsg");
-	cr_assert_eq(nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE), 77);
-	nftnl_rule_free(r);
-	r = nftnl_rule_alloc();
-	cr_assert_eq(nftnl_rule_nlmsg_parse(nth_msg(&b, 5), r), 0);
 	cr_assert_not(nftnl_rule_is_set(r, NFTNL_RULE_HANDLE), "a flush names the chain only");
 	nftnl_rule_free(r);
 	nftnl_chain_free(c);
@@ -1366,4 +1350,170 @@ Test(nft_emit, map_elements_parse_back_with_libnftnl)
 	map_back(&vmap, 300);
 	map_back(&marks, 129);
 	map_back(&vmap, 1);
+}
+
+/* ---- long NSG chains: content-named chunks ---- */
+
+#define LONG_RULES 200
+#define VLNFT_CHUNK_MIN_T 4  /* lab/nft/nft-int.h VLNFT_CHUNK_MIN, _MAX */
+#define VLNFT_CHUNK_MAX_T 64
+
+/* A lab whose subnet NSG "big" has LONG_RULES Inbound rules r0..; rule `flip` Allow instead of Deny. */
+static struct vl_lab *long_lab(int flip)
+{
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+	struct vl_lab *l;
+
+	fputs("name: nftlong\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
+	      "      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: big}\n"
+	      "networkSecurityGroups:\n  - name: big\n    securityRules:\n",
+	      f);
+	for (int i = 0; i < LONG_RULES; i++)
+		fprintf(f,
+			"      - {name: r%d, priority: %d, direction: Inbound, access: %s, protocol: Tcp, "
+			"sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', destinationAddressPrefix: '*', "
+			"destinationPortRange: '%d'}\n",
+			i, 100 + i, i == flip ? "Allow" : "Deny", i / 256, i % 256, 1000 + i);
+	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
+	fclose(f);
+	l = th_load(yaml);
+	free(yaml);
+	return l;
+}
+
+/* The chunk chains a full batch makes for chain `chain`, in the order the head jumps to them. */
+static size_t head_chunks(const struct parsed *p, const char *chain, char names[][128], size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0;; i++) {
+		const struct nftnl_rule *r = rule_in(p, chain, i);
+		struct nftnl_expr *e;
+
+		if (!r)
+			return n;
+		e = nth_expr(r, "immediate", 0);
+		if (!e || !nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
+			continue;
+		cr_assert_lt(n, max);
+		snprintf(names[n++], 128, "%s", nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
+	}
+}
+
+Test(nft, long_nsg_chain_is_cut_into_chunks_that_keep_rule_order)
+{
+	struct vl_lab *l = long_lab(-1);
+	struct parsed p = nsg_batch(l, VL_NONE);
+	char names[64][128], want[32];
+	size_t n = head_chunks(&p, "in-big", names, 64), total = 0;
+	char head[256];
+
+	/* mark 0, then jump + "mark != 0 return" per chunk, the last one by goto */
+	expr_names(rule_in(&p, "in-big", 0), head, sizeof(head));
+	cr_assert_str_eq(head, "immediate,meta");
+	cr_assert_geq(n, 2, "%d rules are more than one chunk", LONG_RULES);
+	cr_assert_eq(rules_in(&p, "in-big"), (int)(1 + 2 * n - 1));
+	expr_names(rule_in(&p, "in-big", 2), head, sizeof(head));
+	cr_assert_str_eq(head, "meta,cmp,immediate");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(&p, "in-big", 1), "immediate", 0), NFTNL_EXPR_IMM_VERDICT),
+		     (uint32_t)NFT_JUMP);
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(&p, "in-big", (int)(2 * n - 1)), "immediate", 0),
+					NFTNL_EXPR_IMM_VERDICT),
+		     (uint32_t)NFT_GOTO);
+	for (size_t k = 0; k < n; k++) {
+		int in = rules_in(&p, names[k]);
+
+		cr_assert(!strncmp(names[k], "in-big/c", 8) && strlen(names[k]) == 8 + 16, "%s", names[k]);
+		cr_assert_leq(in, VLNFT_CHUNK_MAX_T, "chunk %s: %d rules", names[k], in);
+		if (k + 1 < n)
+			cr_assert_geq(in, VLNFT_CHUNK_MIN_T, "chunk %s: %d rules", names[k], in);
+		/* every rule once, in priority order, across the chunks */
+		for (int i = 0; i < in; i++, total++) {
+			char cmt[128];
+
+			comment_of(rule_in(&p, names[k], i), cmt, sizeof(cmt));
+
+			if (total < LONG_RULES) {
+				snprintf(want, sizeof(want), "r%zu", total);
+				cr_assert_str_eq(cmt, want);
+			}
+		}
+	}
+	cr_assert_eq(total, LONG_RULES + 3, "the rules and the three default rules");
+	cr_assert_str_eq(comment_of(rule_in(&p, names[n - 1], rules_in(&p, names[n - 1]) - 1), head, sizeof(head)),
+			 "DenyAllInBound");
+	cr_assert_eq(rules_in(&p, "out-big"), 3, "a short chain holds its rules itself");
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+Test(nft, a_one_rule_edit_renames_few_chunks)
+{
+	struct vl_lab *a = long_lab(-1), *b = long_lab(LONG_RULES / 2);
+	struct parsed pa = nsg_batch(a, VL_NONE), pb = nsg_batch(b, VL_NONE);
+	char na[64][128], nb[64][128];
+	size_t n_a = head_chunks(&pa, "in-big", na, 64), n_b = head_chunks(&pb, "in-big", nb, 64), kept = 0;
+
+	for (size_t i = 0; i < n_b; i++)
+		for (size_t j = 0; j < n_a; j++)
+			kept += !strcmp(nb[i], na[j]);
+	cr_assert_geq(kept + 2, n_b, "%zu of %zu chunks kept their name", kept, n_b);
+	cr_assert_lt(kept, n_b, "the chunk that holds the edited rule is renamed");
+	parsed_free(&pa);
+	parsed_free(&pb);
+	vl_lab_free(a);
+	vl_lab_free(b);
+}
+
+Test(nft, print_shows_the_chunks_the_transaction_makes)
+{
+	struct vl_lab *l = long_lab(3);
+	struct parsed p = nsg_batch(l, VL_NONE);
+	char names[64][128], want[256], *text = NULL;
+	size_t n = head_chunks(&p, "in-big", names, 64), len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	vl_nft_fabric_print(l, 0, f);
+	fclose(f);
+	cr_assert(strstr(text, "\tchain in-big {\n\t\tmeta mark set 0x00000000\n"), "%s", text);
+	for (size_t k = 0; k < n; k++) {
+		snprintf(want, sizeof(want), k + 1 < n ? "\t\tjump %s\n\t\tmeta mark != 0x00000000 return\n"
+						       : "\t\tgoto %s\n\t}\n",
+			 names[k]);
+		cr_assert(strstr(text, want), "%s", want);
+		snprintf(want, sizeof(want), "\n\tchain %s {\n", names[k]);
+		cr_assert(strstr(text, want), "%s", want);
+	}
+	free(text);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+Test(nft, offline_edit_of_a_long_nsg_fills_every_chunk_after_emptying_it)
+{
+	struct vl_lab *l = long_lab(7);
+	struct parsed full = nsg_batch(l, VL_NONE), p = nsg_batch(l, vl_lab_find_nsg(l, "big"));
+	char names[64][128];
+	size_t n = head_chunks(&full, "in-big", names, 64);
+
+	for (size_t k = 0; k < n; k++) {
+		bool made = false, flushed = false;
+
+		for (size_t i = 0; i < p.n; i++) {
+			if (p.m[i].type == NFT_MSG_NEWCHAIN &&
+			    !strcmp(nftnl_chain_get_str(p.m[i].chain, NFTNL_CHAIN_NAME), names[k]))
+				made = true;
+			if (p.m[i].type == NFT_MSG_DELRULE &&
+			    !strcmp(nftnl_rule_get_str(p.m[i].rule, NFTNL_RULE_CHAIN), names[k]))
+				flushed = made;
+		}
+		cr_assert(made && flushed, "chunk %s: made %d, emptied after %d", names[k], made, flushed);
+		cr_assert_eq(rules_in(&p, names[k]), rules_in(&full, names[k]));
+	}
+	cr_assert_eq(rules_in(&p, "in-big"), rules_in(&full, "in-big"));
+	parsed_free(&full);
+	parsed_free(&p);
+	vl_lab_free(l);
 }

@@ -305,6 +305,32 @@ Test(nsg, good_names)
 	}
 }
 
+/* One pass with an index of the good rules so far: a duplicate or a conflict is found however far
+ * apart, and names that share a hash slot are told apart. */
+Test(nsg, duplicates_and_conflicts_among_a_thousand_rules)
+{
+	char name[32];
+
+	for (int i = 0; i < 997; i++) { /* with the two of setup, 1,000 with the one added below */
+		snprintf(name, sizeof(name), "r%d", i);
+		rule_add(nsg, name, 1000 + i / 2, i % 2 ? VL_DIR_OUT : VL_DIR_IN, "*", "*", "80");
+	}
+	cr_assert_eq(vl_nsg_validate(nsg, lab->file, &err), 0, "%s", err.msg);
+	rule_add(nsg, "R17", 4000, VL_DIR_IN, "*", "*", "80");
+	cr_assert_eq(vl_nsg_validate(nsg, lab->file, &err), -EINVAL);
+	cr_assert(strstr(err.msg, "duplicate rule name \"R17\" (same as \"r17\""), "%s", err.msg);
+	free(nsg->rules[nsg->n_rules - 1].name);
+	nsg->rules[nsg->n_rules - 1].name = strdup("last");
+	nsg->rules[nsg->n_rules - 1].priority = 1497;
+	nsg->rules[nsg->n_rules - 1].dir = VL_DIR_OUT;
+	cr_assert_eq(vl_nsg_validate(nsg, lab->file, &err), -EINVAL);
+	cr_assert(strstr(err.msg, "SecurityRuleConflict: rules \"r995\" and \"last\" have the same priority 1497 "
+				  "and direction Outbound"),
+		  "%s", err.msg);
+	nsg->rules[nsg->n_rules - 1].priority = 4001;
+	cr_assert_eq(vl_nsg_validate(nsg, lab->file, &err), 0, "%s", err.msg);
+}
+
 Test(nsg, priority_conflict)
 {
 	nsg->rules[1].priority = 200;

@@ -416,14 +416,14 @@ Test(platform, fabric_gets_platform_chains_only_for_nsgs_with_platform_rules)
 	/* only the two platform rules, in priority order; the Deny * is not one */
 	cr_expect_eq(lines_with(b, "newrule plat-nic-nsg"), 2, "%s", b);
 	/* DNS: l4proto tcp/udp, daddr 168.63.129.16, dport 53; Allow returns, Deny logs and drops */
-	cr_expect(strstr(b, "newrule plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,counter,immediate=-5\n"),
+	cr_expect(strstr(b, "newrule plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,immediate=-5\n"),
 		  "%s", b);
 	/* Deny: the rule's id into the mark, then goto nsg_deny (rate-limited log, drop) */
-	cr_expect(strstr(b, "newrule plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,counter,immediate,meta,"
+	cr_expect(strstr(b, "newrule plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,immediate,meta,"
 			    "immediate=-4\n"),
 		  "%s", b);
-	cr_expect_lt(strstr(b, "newrule plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,counter,immediate=-5"),
-		     strstr(b, "plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,counter,immediate,meta,immediate=-4"),
+	cr_expect_lt(strstr(b, "newrule plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,immediate=-5"),
+		     strstr(b, "plat-nic-nsg,meta,lookup,payload,cmp,payload,cmp,immediate,meta,immediate=-4"),
 		     "by priority\n%s", b);
 	/* vm1's NIC jumps there; the subnet map is empty */
 	cr_expect(strstr(b, ":plat-nic-nsg"), "%s", b);

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The layout of one NSG chain (one NSG, scope and direction): its compiled rules, and, for a
+ * long one, the chunks they are cut into (nft-int.h, "NSG chain layout"). The netlink builder
+ * (fabric.c) and the text printer (print.c) both lay chains out here, so both say the same.
+ *
+ * Cuts are content-defined: after a rule whose fingerprint is 0 modulo VLNFT_CHUNK_AVG, once a
+ * chunk has VLNFT_CHUNK_MIN rules, and always at VLNFT_CHUNK_MAX. A chunk is named after what
+ * it holds, so a one-rule edit renames only the chunk that holds the rule (two when the edit
+ * moves a cut), and every other chunk keeps its name and, in the kernel, its chain and rules.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft-int.h"
+
+/* Changes whenever what a compiled rule becomes in the kernel changes, so that a chunk chain a
+ * build of another encoding made is never taken for one of this build's. */
+#define VLNFT_ENCODING 2u
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		h ^= (v >> (8 * i)) & 0xff;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static void name_chunk(struct vlnft_chunk *k, const char *chain, const uint64_t *fp)
+{
+	uint64_t h = mix(0xcbf29ce484222325ull, VLNFT_ENCODING);
+
+	for (size_t i = 0; i < k->n; i++)
+		h = mix(h, fp[k->first + i]);
+	/* A chain name is at most 95 characters ("out-", 80 of the NSG's, "/" and a scope). */
+	snprintf(k->name, sizeof(k->name), "%.*s/c%016llx", (int)sizeof(k->name) - 19, chain,
+		 (unsigned long long)h);
+}
+
+/* Cut n rules into chunks; *out NULL and *n_out 0 when they stay in the chain itself. */
+static int cut(const char *chain, const uint64_t *fp, size_t n, struct vlnft_chunk **out, size_t *n_out)
+{
+	struct vlnft_chunk *v;
+	size_t k = 0, first = 0;
+
+	*out = NULL;
+	*n_out = 0;
+	if (n <= VLNFT_CHUNK_AT)
+		return 0;
+	v = calloc(n / VLNFT_CHUNK_MIN + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = i + 1 - first;
+
+		if (i + 1 < n && len < VLNFT_CHUNK_MAX && (len < VLNFT_CHUNK_MIN || fp[i] % VLNFT_CHUNK_AVG))
+			continue;
+		v[k].first = first;
+		v[k].n = len;
+		name_chunk(&v[k], chain, fp);
+		k++;
+		first = i + 1;
+	}
+	*out = v;
+	*n_out = k;
+	return 0;
+}
+
+int vlnft_layout_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, int scope, enum vl_dir dir,
+		     struct vlnft_layout *l, char *why, size_t why_len)
+{
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	l->nsg = nsg->name;
+	vlnft_chain_name(l->chain, c, nsg->name, scope, dir);
+	err = vlnft_compile_nsg(c, nsg, dir, &l->cr, &l->n, why, why_len);
+	if (err)
+		return err;
+	l->fp = calloc(l->n ? l->n : 1, sizeof(*l->fp));
+	if (!l->fp) {
+		err = -ENOMEM;
+	} else {
+		for (size_t i = 0; i < l->n; i++)
+			l->fp[i] = vlnft_crule_fp(l->chain, nsg->name, &l->cr[i]);
+		err = cut(l->chain, l->fp, l->n, &l->chunks, &l->n_chunks);
+	}
+	if (err) {
+		snprintf(why, why_len, "NSG %s: laying out chain %s: %s", nsg->name, l->chain, strerror(-err));
+		vlnft_layout_fini(l);
+	}
+	return err;
+}
+
+void vlnft_layout_fini(struct vlnft_layout *l)
+{
+	vlnft_crules_free(l->cr, l->n);
+	free(l->fp);
+	free(l->chunks);
+	memset(l, 0, sizeof(*l));
+}
+
+bool vlnft_is_chunk_of(const char *name, const char *chain)
+{
+	size_t n = strlen(chain);
+
+	if (strncmp(name, chain, n) || strncmp(name + n, "/c", 2) || strlen(name + n + 2) != 16)
+		return false;
+	for (const char *p = name + n + 2; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
