@@ -355,4 +355,30 @@ struct vlnft_masq {
 };
 int vlnft_masq_params(const struct vl_lab *lab, int node_ep, struct vlnft_masq *m, char *why, size_t why_len);
 
+/*
+ * What a batch knows of the kernel's table. A full commit makes the table anew (none). A live
+ * edit reads the names of its chains and list sets first (known); an offline edit batch
+ * (vl_nft_nsg_batch) knows nothing and writes what is right whatever the kernel holds.
+ */
+struct vlnft_kstate {
+	bool known;
+	const char (*chains)[VLNFT_CHAIN_NAME_MAX]; /* sorted */
+	size_t n_chains;
+	const char (*sets)[VLNFT_SET_NAME_MAX]; /* sorted */
+	size_t n_sets;
+	bool platform_had; /* the kernel holds a platform chain of the NSG (platform.c) */
+};
+
+/* The chains of pair k (nsgrules.c): a full commit's (ks NULL; the chains exist) or an edit's. */
+int vlnft_nsg_pair_emit(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, const struct vlnft_kstate *ks,
+			char *why, size_t why_len);
+/* A live edit of NSG nsg: its chains, platform chains and the list sets that come or go. */
+int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, const struct vlnft_kstate *ks, struct vlnft_batch *b,
+			 char *why, size_t why_len);
+/* The kernel's chain and list-set names into ks (it points into *chains and *sets, which the
+ * caller frees). No table: ks not known. 0 or -errno. */
+int vlnft_read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, struct vlnft_kstate *ks,
+		      char (**chains)[VLNFT_CHAIN_NAME_MAX], char (**sets)[VLNFT_SET_NAME_MAX], char *why,
+		      size_t why_len);
+
 #endif

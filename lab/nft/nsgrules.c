@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The chains of an NSG in a fabric's transaction, as nsgchain.c lays them out: every rule of a
+ * full commit, or a live edit that knows the kernel's chain and set names (vlnft_read_kernel)
+ * and sends only the chunks the kernel lacks, the chains' heads and the list sets that come or go.
+ * fabric.c builds the rest of the fabric and sends.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter/nf_tables.h>
+
+#include "vnetlab/nft.h"
+#include "nft-int.h"
+#include "nft-emit.h"
+
+/* One nft rule of an NSG chain: the match, the rule id in the mark, return or nsg_deny. No
+ * counter: each expression costs the kernel ~2 us to take in (it looks each up by name among
+ * every expression type it has), and a counter is one of ten in a rule. */
+static int emit_nsg_rule(struct vlnft_batch *b, const char *nsg, const char *chain,
+			 const struct vlnft_crule *cr, uint64_t fp)
+{
+	struct vlnft_rx x;
+	uint32_t id;
+
+	if (vlnft_rx_begin(&x, chain))
+		return b->err = x.err;
+	vlnft_rx_nsg_match(b, &x, cr);
+	vlnft_rx_comment(&x, cr->rule->name, fp);
+	/* The mark names the rule for the logs (the flow log at the end of forward, nsg_deny). */
+	id = (uint32_t)vl_rule_id(nsg, cr->rule->name);
+	vlnft_rx_imm_host(&x, NFT_REG_1, cr->rule->access == VL_ALLOW ? VL_FLOW_MARK_ALLOW | id : id);
+	vlnft_rx_meta_set(&x, NFT_META_MARK);
+	if (cr->rule->access == VL_ALLOW)
+		vlnft_rx_verdict(&x, NFT_RETURN);
+	else
+		vlnft_rx_goto(&x, VLNFT_CHAIN_DENY);
+	return vlnft_rx_end(&x, b, chain);
+}
+
+static int emit_rules(struct vlnft_batch *b, const struct vlnft_layout *l, const char *chain, size_t first,
+		      size_t n)
+{
+	for (size_t i = first; i < first + n && !b->err; i++)
+		emit_nsg_rule(b, l->nsg, chain, &l->cr[i], l->fp[i]);
+	return b->err;
+}
+
+/* A chunked chain's own rules: the mark to 0, then each chunk in turn until one decided (an Allow
+ * leaves its id in the mark and returns; a Deny goes to nsg_deny), the last by goto. */
+static int emit_head(struct vlnft_batch *b, const struct vlnft_layout *l)
+{
+	static const uint32_t zero;
+	struct vlnft_rx x;
+
+	if (vlnft_rx_begin(&x, l->chain))
+		return b->err = x.err;
+	vlnft_rx_imm_host(&x, NFT_REG_1, 0);
+	vlnft_rx_meta_set(&x, NFT_META_MARK);
+	if (vlnft_rx_end(&x, b, l->chain))
+		return b->err;
+	for (size_t k = 0; k < l->n_chunks; k++) {
+		bool last = k + 1 == l->n_chunks;
+
+		if (vlnft_rx_begin(&x, l->chain))
+			return b->err = x.err;
+		if (last)
+			vlnft_rx_goto(&x, l->chunks[k].name);
+		else
+			vlnft_rx_jump(&x, l->chunks[k].name);
+		if (vlnft_rx_end(&x, b, l->chain) || last)
+			return b->err;
+		if (vlnft_rx_begin(&x, l->chain))
+			return b->err = x.err;
+		vlnft_rx_meta(&x, NFT_META_MARK);
+		vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
+		vlnft_rx_verdict(&x, NFT_RETURN);
+		if (vlnft_rx_end(&x, b, l->chain))
+			return b->err;
+	}
+	return b->err;
+}
+
+static int cmp_chain(const void *key, const void *elem)
+{
+	return strcmp(key, elem);
+}
+
+static bool kernel_has_chain(const struct vlnft_kstate *ks, const char *name)
+{
+	return ks && ks->known && bsearch(name, ks->chains, ks->n_chains, sizeof(*ks->chains), cmp_chain);
+}
+
+static bool layout_has_chunk(const struct vlnft_layout *l, const char *name)
+{
+	for (size_t k = 0; k < l->n_chunks; k++)
+		if (!strcmp(l->chunks[k].name, name))
+			return true;
+	return false;
+}
+
+/*
+ * Fill one laid-out chain. A full commit (ks NULL) made the chain already and has no chunks yet.
+ * An edit makes what the kernel lacks (the chain itself if the NSG is new there, and the chunks
+ * whose content is new: a chunk the kernel has by name holds those very rules), rewrites the
+ * chain's own rules, then deletes the chunks it no longer jumps to. Blind (ks not known), every
+ * chunk is made, emptied and filled, and stale ones stay (unreferenced). A chunked chain whose
+ * chunks the kernel has, all and only those, is left as it is.
+ */
+/* Does the kernel hold exactly the chunk chains of l (so that its head, which jumps to them by
+ * name, need not change)? */
+static bool kernel_has_layout(const struct vlnft_kstate *ks, const struct vlnft_layout *l)
+{
+	size_t found = 0;
+
+	if (!l->n_chunks || !kernel_has_chain(ks, l->chain))
+		return false;
+	for (size_t i = 0; i < ks->n_chains; i++)
+		if (vlnft_is_chunk_of(ks->chains[i], l->chain)) {
+			if (!layout_has_chunk(l, ks->chains[i]))
+				return false;
+			found++;
+		}
+	return found == l->n_chunks;
+}
+
+static int fill_layout(struct vlnft_batch *b, const struct vlnft_layout *l, const struct vlnft_kstate *ks)
+{
+	bool blind = ks && !ks->known;
+
+	/* An edit of the NSG's other direction, or of nothing: this chain's chunks are all there. */
+	if (ks && ks->known && kernel_has_layout(ks, l))
+		return 0;
+	if (ks && ks->known && !kernel_has_chain(ks, l->chain))
+		vlnft_emit_chain(b, l->chain, NULL); /* blind: the chain is there since the full commit */
+	for (size_t k = 0; k < l->n_chunks && !b->err; k++) {
+		if (kernel_has_chain(ks, l->chunks[k].name))
+			continue;
+		vlnft_emit_chain(b, l->chunks[k].name, NULL);
+		if (blind)
+			vlnft_emit_flush_chain(b, l->chunks[k].name);
+		emit_rules(b, l, l->chunks[k].name, l->chunks[k].first, l->chunks[k].n);
+	}
+	if (ks)
+		vlnft_emit_flush_chain(b, l->chain);
+	if (l->n_chunks)
+		emit_head(b, l);
+	else
+		emit_rules(b, l, l->chain, 0, l->n);
+	for (size_t i = 0; ks && ks->known && i < ks->n_chains && !b->err; i++)
+		if (vlnft_is_chunk_of(ks->chains[i], l->chain) && !layout_has_chunk(l, ks->chains[i]))
+			vlnft_emit_del_chain(b, ks->chains[i]);
+	return b->err;
+}
+
+static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
+
+/* The chains of pair k, for a full commit (ks NULL) or an edit. */
+int vlnft_nsg_pair_emit(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, const struct vlnft_kstate *ks,
+			   char *why, size_t why_len)
+{
+	const struct vl_nsg *nsg = &c->lab->nsgs[c->pairs[k].nsg];
+	struct vlnft_layout l;
+	int err;
+
+	err = vlnft_ctx_scope(c, c->pairs[k].scope, why, why_len);
+	for (int d = 0; d < 2 && !err; d++) {
+		err = vlnft_layout_nsg(c, nsg, c->pairs[k].scope, dirs[d], &l, why, why_len);
+		if (err)
+			return err;
+		fill_layout(b, &l, ks);
+		vlnft_layout_fini(&l);
+		if (b->err) {
+			snprintf(why, why_len, "NSG %s: building rules: %s", nsg->name, strerror(-b->err));
+			return b->err;
+		}
+	}
+	return err;
+}
+
+int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, const struct vlnft_kstate *ks, struct vlnft_batch *b,
+		     char *why, size_t why_len)
+{
+	static const struct vlnft_kstate blind = {false, NULL, 0, NULL, 0, false};
+	struct vlnft_named *lists = NULL;
+	size_t i, j, n_lists = 0;
+	int err = 0;
+
+	if (!ks)
+		ks = &blind;
+	/* Blind: the list sets are those of the last full commit; make and delete none. */
+	if (!ks->known) {
+		for (i = 0; i < c->n_pairs && !err; i++)
+			if (c->pairs[i].nsg == nsg)
+				err = vlnft_nsg_pair_emit(c, b, i, ks, why, why_len);
+		return err ? err : vlnft_platform_edit(c, b, nsg, ks->platform_had, why, why_len);
+	}
+	/* With no list set in the kernel, none is the other NSGs' and none can go: only this NSG's
+	 * lists matter (one compile of its rules fewer than all the lab's). */
+	err = vlnft_nsg_sets(c, ks->n_sets ? VL_NONE : nsg, &lists, &n_lists, why, why_len);
+	if (err)
+		return err;
+	/* Both sorted by name: create what the kernel lacks, rules, delete what the lab no longer uses. */
+	for (i = j = 0; i < n_lists && !b->err; i++) {
+		while (j < ks->n_sets && strcmp(ks->sets[j], lists[i].name) < 0)
+			j++;
+		if (j == ks->n_sets || strcmp(ks->sets[j], lists[i].name))
+			vlnft_emit_list_set(b, &lists[i]);
+	}
+	err = b->err;
+	for (i = 0; i < c->n_pairs && !err; i++)
+		if (c->pairs[i].nsg == nsg)
+			err = vlnft_nsg_pair_emit(c, b, i, ks, why, why_len);
+	if (!err)
+		err = vlnft_platform_edit(c, b, nsg, ks->platform_had, why, why_len);
+	for (i = j = 0; i < ks->n_sets && !err && !b->err; i++) {
+		while (j < n_lists && strcmp(lists[j].name, ks->sets[i]) < 0)
+			j++;
+		if (j == n_lists || strcmp(lists[j].name, ks->sets[i]))
+			vlnft_emit_del_set(b, ks->sets[i]);
+	}
+	vlnft_named_free(lists, n_lists);
+	if (!err)
+		err = b->err;
+	/* A failure while making or dropping list sets has not said so yet. */
+	if (err && !why[0])
+		snprintf(why, why_len, "NSG %s: list sets: %s", c->lab->nsgs[nsg].name, strerror(-err));
+	return err;
+}
+
+/* The kernel's chain and list-set names, and so whether it holds the NSG's platform chain. No
+ * table: not known (the edit then fails naming its chain). */
+int vlnft_read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, struct vlnft_kstate *ks,
+		       char (**chains)[VLNFT_CHAIN_NAME_MAX], char (**sets)[VLNFT_SET_NAME_MAX], char *why,
+		       size_t why_len)
+{
+	struct vlnft_ctx c;
+	int err;
+
+	memset(ks, 0, sizeof(*ks));
+	*chains = NULL;
+	*sets = NULL;
+	err = vlnft_dump_chains(nsfd, chains, &ks->n_chains, why, why_len);
+	if (!err)
+		err = vlnft_dump_sets(nsfd, sets, &ks->n_sets, why, why_len);
+	if (err == -ENOENT) {
+		why[0] = '\0';
+		return 0;
+	}
+	if (err)
+		return err;
+	ks->chains = (const char(*)[VLNFT_CHAIN_NAME_MAX]) * chains;
+	ks->sets = (const char(*)[VLNFT_SET_NAME_MAX]) * sets;
+	ks->known = true;
+	err = vlnft_ctx_init(&c, lab, vnet, why, why_len);
+	if (err)
+		return err;
+	for (size_t k = 0; k < c.n_pairs && !ks->platform_had; k++) {
+		char chain[VLNFT_CHAIN_NAME_MAX];
+
+		if (c.pairs[k].nsg != nsg)
+			continue;
+		vlnft_platform_chain_name(chain, &c, lab->nsgs[nsg].name, c.pairs[k].scope);
+		ks->platform_had = kernel_has_chain(ks, chain);
+	}
+	vlnft_ctx_fini(&c);
+	return 0;
+}
+
