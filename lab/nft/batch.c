@@ -19,8 +19,6 @@
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
-#include <libnftnl/rule.h>
-#include <libnftnl/set.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -421,25 +419,61 @@ static int run_dump(int nsfd, const struct nlmsghdr *req, const char *what,
 	return err;
 }
 
-struct set_names {
-	char (*v)[VLNFT_SET_NAME_MAX];
-	size_t n;
-	size_t cap;
+/*
+ * The names of one kind of object of table ip vnetlab, from a dump: fixed-width entries (width
+ * bytes each, NUL-terminated), those keep() accepts, sorted. Sets and chains number their table
+ * and name attributes differently, hence the ids.
+ */
+struct names {
+	char *v;
+	size_t width, n, cap;
+	uint16_t table_attr, name_attr;
+	bool (*keep)(const char *name);
 };
 
-static int set_attr_cb(const struct nlattr *attr, void *data)
+struct names_tb {
+	const struct names *d;
+	const struct nlattr *table, *name;
+};
+
+static int names_attr_cb(const struct nlattr *attr, void *data)
 {
-	const struct nlattr **tb = data;
+	struct names_tb *t = data;
+	uint16_t type = mnl_attr_get_type(attr);
 
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, NFTA_SET_MAX) < 0)
-		return MNL_CB_OK;
 	/* The names are read as C strings (strlen, strcmp): only NUL-terminated ones. */
-	if ((type == NFTA_SET_NAME || type == NFTA_SET_TABLE) && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+	if ((type != t->d->table_attr && type != t->d->name_attr) || mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
 		return MNL_CB_OK;
-	tb[type] = attr;
+	if (type == t->d->table_attr)
+		t->table = attr;
+	else
+		t->name = attr;
 	return MNL_CB_OK;
+}
+
+static int names_one(const struct nlmsghdr *nlh, void *arg)
+{
+	struct names *d = arg;
+	struct names_tb t = {d, NULL, NULL};
+	const char *name;
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), names_attr_cb, &t) < 0 || !t.name || !t.table ||
+	    strcmp(mnl_attr_get_str(t.table), VL_NFT_TABLE))
+		return 0;
+	name = mnl_attr_get_str(t.name);
+	if (strlen(name) >= d->width || !d->keep(name))
+		return 0; /* not a name vnetlab makes */
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		char *v = realloc(d->v, cap * d->width);
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	memcpy(d->v + d->n++ * d->width, name, strlen(name) + 1);
+	return 0;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -447,29 +481,32 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static int set_one(const struct nlmsghdr *nlh, void *arg)
+/* Dump the objects of type `type` (NFT_MSG_GETSET, _GETCHAIN) of the table, collecting their names
+ * into d. */
+static int dump_names(int nsfd, uint16_t type, const char *what, struct names *d, char *why, size_t why_len)
 {
-	const struct nlattr *tb[NFTA_SET_MAX + 1] = {0};
-	struct set_names *d = arg;
-	const char *name;
+	char req[512];
+	struct nlmsghdr *nlh =
+	    nftnl_nlmsg_build_hdr(req, type, NFPROTO_IPV4, NLM_F_DUMP, (uint32_t)time(NULL) ^ (0x5e70u + type));
+	int err;
 
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), set_attr_cb, tb) < 0 || !tb[NFTA_SET_NAME] ||
-	    !tb[NFTA_SET_TABLE] || strcmp(mnl_attr_get_str(tb[NFTA_SET_TABLE]), VL_NFT_TABLE))
-		return 0;
-	name = mnl_attr_get_str(tb[NFTA_SET_NAME]);
-	if (!vlnft_is_list_set(name))
-		return 0;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		char(*v)[VLNFT_SET_NAME_MAX] = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		d->v = v;
-		d->cap = cap;
+	mnl_attr_put_strz(nlh, d->table_attr, VL_NFT_TABLE);
+	err = run_dump(nsfd, nlh, what, names_one, d, why, why_len);
+	if (err) {
+		free(d->v);
+		d->v = NULL;
+		d->n = 0;
+		return err;
 	}
-	snprintf(d->v[d->n++], VLNFT_SET_NAME_MAX, "%s", name);
+	if (d->n > 1)
+		qsort(d->v, d->n, d->width, cmp_name);
 	return 0;
+}
+
+static bool any_name(const char *name)
+{
+	(void)name;
+	return true;
 }
 
 /**
@@ -477,81 +514,12 @@ static int set_one(const struct nlmsghdr *nlh, void *arg)
  */
 int vlnft_dump_sets(int nsfd, char (**out)[VLNFT_SET_NAME_MAX], size_t *n, char *why, size_t why_len)
 {
-	char req[512];
-	struct set_names d = {0};
-	struct nftnl_set *set;
-	struct nlmsghdr *nlh;
-	int err;
+	struct names d = {NULL, VLNFT_SET_NAME_MAX, 0, 0, NFTA_SET_TABLE, NFTA_SET_NAME, vlnft_is_list_set};
+	int err = dump_names(nsfd, NFT_MSG_GETSET, "list sets", &d, why, why_len);
 
-	*out = NULL;
-	*n = 0;
-	set = nftnl_set_alloc();
-	if (!set)
-		return -ENOMEM;
-	nftnl_set_set_u32(set, NFTNL_SET_FAMILY, NFPROTO_IPV4);
-	nftnl_set_set_str(set, NFTNL_SET_TABLE, VL_NFT_TABLE);
-	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETSET, NFPROTO_IPV4, NLM_F_DUMP, (uint32_t)time(NULL) ^ 0x5e7u);
-	nftnl_set_nlmsg_build_payload(nlh, set);
-	nftnl_set_free(set);
-	err = run_dump(nsfd, nlh, "list sets", set_one, &d, why, why_len);
-	if (err) {
-		free(d.v);
-		return err;
-	}
-	if (d.n > 1)
-		qsort(d.v, d.n, sizeof(*d.v), cmp_name);
-	*out = d.v;
+	*out = (char(*)[VLNFT_SET_NAME_MAX])d.v;
 	*n = d.n;
-	return 0;
-}
-
-struct chain_names {
-	char (*v)[VLNFT_CHAIN_NAME_MAX];
-	size_t n;
-	size_t cap;
-};
-
-static int chain_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, NFTA_CHAIN_MAX) < 0)
-		return MNL_CB_OK;
-	if ((type == NFTA_CHAIN_NAME || type == NFTA_CHAIN_TABLE) && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
-		return MNL_CB_OK;
-	tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int chain_one(const struct nlmsghdr *nlh, void *arg)
-{
-	const struct nlattr *tb[NFTA_CHAIN_MAX + 1] = {0};
-	struct chain_names *d = arg;
-	const char *name;
-
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), chain_attr_cb, tb) < 0 || !tb[NFTA_CHAIN_NAME] ||
-	    !tb[NFTA_CHAIN_TABLE] || strcmp(mnl_attr_get_str(tb[NFTA_CHAIN_TABLE]), VL_NFT_TABLE))
-		return 0;
-	name = mnl_attr_get_str(tb[NFTA_CHAIN_NAME]);
-	if (strlen(name) >= VLNFT_CHAIN_NAME_MAX)
-		return 0; /* not a name vnetlab makes */
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		char(*v)[VLNFT_CHAIN_NAME_MAX] = realloc(d->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		d->v = v;
-		d->cap = cap;
-	}
-	snprintf(d->v[d->n++], VLNFT_CHAIN_NAME_MAX, "%s", name);
-	return 0;
-}
-
-static int cmp_chain_name(const void *a, const void *b)
-{
-	return strcmp(a, b);
+	return err;
 }
 
 /**
@@ -559,23 +527,10 @@ static int cmp_chain_name(const void *a, const void *b)
  */
 int vlnft_dump_chains(int nsfd, char (**out)[VLNFT_CHAIN_NAME_MAX], size_t *n, char *why, size_t why_len)
 {
-	char req[512];
-	struct chain_names d = {0};
-	struct nlmsghdr *nlh;
-	int err;
+	struct names d = {NULL, VLNFT_CHAIN_NAME_MAX, 0, 0, NFTA_CHAIN_TABLE, NFTA_CHAIN_NAME, any_name};
+	int err = dump_names(nsfd, NFT_MSG_GETCHAIN, "list chains", &d, why, why_len);
 
-	*out = NULL;
-	*n = 0;
-	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETCHAIN, NFPROTO_IPV4, NLM_F_DUMP, (uint32_t)time(NULL) ^ 0xc4a1u);
-	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, VL_NFT_TABLE);
-	err = run_dump(nsfd, nlh, "list chains", chain_one, &d, why, why_len);
-	if (err) {
-		free(d.v);
-		return err;
-	}
-	if (d.n > 1)
-		qsort(d.v, d.n, sizeof(*d.v), cmp_chain_name);
-	*out = d.v;
+	*out = (char(*)[VLNFT_CHAIN_NAME_MAX])d.v;
 	*n = d.n;
-	return 0;
+	return err;
 }
