@@ -147,8 +147,8 @@ uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_c
  * NSG chain layout (nsgchain.c). A chain of up to VLNFT_CHUNK_AT rules holds them itself. A
  * longer one is cut into chunks of VLNFT_CHUNK_MIN to VLNFT_CHUNK_MAX rules, each a chain of
  * its own named after its content ("<chain>/c<16 hex digits>"); the chain itself then sets the
- * mark to 0 and jumps to its chunks in turn, returning as soon as the mark says a rule decided
- * (an Allow sets it and returns; a Deny goes to nsg_deny), and goes to the last chunk, which
+ * mark to 0 and jumps to its chunks in turn while the mark is still 0 (an Allow sets it and
+ * returns; a Deny goes to nsg_deny), and goes to the last chunk, which
  * ends with the default rules. A live edit makes the chains of the chunks the kernel lacks and
  * rewrites the short head by name: it never reads the kernel's rules, and a one-rule edit of a
  * 1,000-rule NSG sends one chunk of rules, not the 1,000.

@@ -48,8 +48,9 @@ static int emit_rules(struct vlnft_batch *b, const struct vlnft_layout *l, const
 	return b->err;
 }
 
-/* A chunked chain's own rules: the mark to 0, then each chunk in turn until one decided (an Allow
- * leaves its id in the mark and returns; a Deny goes to nsg_deny), the last by goto. */
+/* A chunked chain's own rules: the mark to 0, then for each chunk in turn "meta mark 0 jump <chunk>"
+ * (an Allow leaves its id in the mark and returns, so no later chunk is entered; a Deny goes to
+ * nsg_deny), the last by goto. One rule and three expressions a chunk. */
 static int emit_head(struct vlnft_batch *b, const struct vlnft_layout *l)
 {
 	static const uint32_t zero;
@@ -62,21 +63,16 @@ static int emit_head(struct vlnft_batch *b, const struct vlnft_layout *l)
 	if (vlnft_rx_end(&x, b, l->chain))
 		return b->err;
 	for (size_t k = 0; k < l->n_chunks; k++) {
-		bool last = k + 1 == l->n_chunks;
-
 		if (vlnft_rx_begin(&x, l->chain))
 			return b->err = x.err;
-		if (last)
+		if (k) { /* the first is entered with the mark just set to 0 */
+			vlnft_rx_meta(&x, NFT_META_MARK);
+			vlnft_rx_cmp(&x, NFT_CMP_EQ, &zero, 4);
+		}
+		if (k + 1 == l->n_chunks)
 			vlnft_rx_goto(&x, l->chunks[k].name);
 		else
 			vlnft_rx_jump(&x, l->chunks[k].name);
-		if (vlnft_rx_end(&x, b, l->chain) || last)
-			return b->err;
-		if (vlnft_rx_begin(&x, l->chain))
-			return b->err = x.err;
-		vlnft_rx_meta(&x, NFT_META_MARK);
-		vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
-		vlnft_rx_verdict(&x, NFT_RETURN);
 		if (vlnft_rx_end(&x, b, l->chain))
 			return b->err;
 	}

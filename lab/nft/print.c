@@ -158,10 +158,8 @@ static void put_layout(FILE *f, const struct vlnft_ctx *c, const struct vl_nsg *
 	else
 		fputs("\t\tmeta mark set 0x00000000\n", f);
 	for (size_t k = 0; k < l.n_chunks; k++)
-		if (k + 1 < l.n_chunks)
-			fprintf(f, "\t\tjump %s\n\t\tmeta mark != 0x00000000 return\n", l.chunks[k].name);
-		else
-			fprintf(f, "\t\tgoto %s\n", l.chunks[k].name);
+		fprintf(f, "\t\t%s%s %s\n", k ? "meta mark 0x00000000 " : "", k + 1 < l.n_chunks ? "jump" : "goto",
+			l.chunks[k].name);
 	fputs("\t}\n", f);
 	for (size_t k = 0; k < l.n_chunks; k++) {
 		fprintf(f, "\n\tchain %s {\n", l.chunks[k].name);

@@ -1410,16 +1410,22 @@ Test(nft, long_nsg_chain_is_cut_into_chunks_that_keep_rule_order)
 	size_t n = head_chunks(&p, "in-big", names, 64), total = 0;
 	char head[256];
 
-	/* mark 0, then jump + "mark != 0 return" per chunk, the last one by goto */
+	/* mark 0, jump to the first chunk, then "meta mark 0 jump <chunk>" each, the last one by goto */
 	expr_names(rule_in(&p, "in-big", 0), head, sizeof(head));
 	cr_assert_str_eq(head, "immediate,meta");
 	cr_assert_geq(n, 2, "%d rules are more than one chunk", LONG_RULES);
-	cr_assert_eq(rules_in(&p, "in-big"), (int)(1 + 2 * n - 1));
+	cr_assert_eq(rules_in(&p, "in-big"), (int)(1 + n));
+	expr_names(rule_in(&p, "in-big", 1), head, sizeof(head));
+	cr_assert_str_eq(head, "immediate");
 	expr_names(rule_in(&p, "in-big", 2), head, sizeof(head));
 	cr_assert_str_eq(head, "meta,cmp,immediate");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(&p, "in-big", 2), "meta", 0), NFTNL_EXPR_META_KEY),
+		     NFT_META_MARK);
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(&p, "in-big", 2), "cmp", 0), NFTNL_EXPR_CMP_OP),
+		     NFT_CMP_EQ);
 	cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(&p, "in-big", 1), "immediate", 0), NFTNL_EXPR_IMM_VERDICT),
 		     (uint32_t)NFT_JUMP);
-	cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(&p, "in-big", (int)(2 * n - 1)), "immediate", 0),
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(&p, "in-big", (int)n), "immediate", 0),
 					NFTNL_EXPR_IMM_VERDICT),
 		     (uint32_t)NFT_GOTO);
 	for (size_t k = 0; k < n; k++) {
@@ -1479,9 +1485,8 @@ Test(nft, print_shows_the_chunks_the_transaction_makes)
 	fclose(f);
 	cr_assert(strstr(text, "\tchain in-big {\n\t\tmeta mark set 0x00000000\n"), "%s", text);
 	for (size_t k = 0; k < n; k++) {
-		snprintf(want, sizeof(want), k + 1 < n ? "\t\tjump %s\n\t\tmeta mark != 0x00000000 return\n"
-						       : "\t\tgoto %s\n\t}\n",
-			 names[k]);
+		snprintf(want, sizeof(want), "\t\t%s%s %s\n%s", k ? "meta mark 0x00000000 " : "",
+			 k + 1 < n ? "jump" : "goto", names[k], k + 1 < n ? "" : "\t}\n");
 		cr_assert(strstr(text, want), "%s", want);
 		snprintf(want, sizeof(want), "\n\tchain %s {\n", names[k]);
 		cr_assert(strstr(text, want), "%s", want);
