@@ -30,7 +30,7 @@
 #include "vnetlab/netns.h"
 #include "vnetlab/nft.h"
 
-enum op { OP_LO_UP, OP_LINK_ADD, OP_LINK_UP, OP_PEER_UP, OP_ADDR, OP_ROUTE, OP_RULE };
+enum op { OP_LO_UP, OP_LINK_ADD, OP_LINK_UP, OP_PEER_SYNC, OP_PEER_UP, OP_ADDR, OP_ROUTE, OP_RULE };
 
 struct apply {
 	const struct vl_plan *plan;
@@ -72,6 +72,9 @@ static void describe(const void *plan, const char *ns, int op, size_t idx, char 
 		break;
 	case OP_LINK_UP:
 		snprintf(buf, len, "bringing up %s in %s", p->links[idx].name, ns);
+		break;
+	case OP_PEER_SYNC:
+		snprintf(buf, len, "reading %s in %s", p->links[idx].peer_name, ns);
 		break;
 	case OP_PEER_UP:
 		snprintf(buf, len, "bringing up %s in %s", p->links[idx].peer_name, ns);
@@ -365,14 +368,6 @@ static int add_link(struct apply *a, size_t idx)
 		rtnl_link_set_num_rx_queues(link, 1);
 		rtnl_link_set_num_tx_queues(peer, 1);
 		rtnl_link_set_num_rx_queues(peer, 1);
-		/*
-		 * An end with no bridge to join is made up (the peer cannot be: DESIGN.md's first trap).
-		 * One request fewer, and one notification fewer: each one about a fabric end names its
-		 * peer's namespace by an id the kernel looks up among every peer of the fabric
-		 * (peernet2id, a list walk), quadratic in a 5,000-VM fabric.
-		 */
-		if (!l->master[0])
-			rtnl_link_set_flags(link, IFF_UP);
 		if (l->peer_ns != l->ns)
 			rtnl_link_set_ns_fd(peer, a->ns[l->peer_ns].fd);
 	}
@@ -398,11 +393,73 @@ out:
 	return ret;
 }
 
+/*
+ * RTM_GETLINK of a device, for what it does rather than its answer: the kernel first runs the
+ * device's pending link-watch event (linkwatch_sync_dev), here while it is down, where that is
+ * nothing to do (see peer_up).
+ */
+static struct nl_msg *getlink_msg(int ifindex)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
+
+	if (!msg)
+		return NULL;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/*
+ * The far end of a veth comes up first, the near end (the fabric's or a node's) after it, so
+ * that no end is ever up without carrier when the kernel's link watch gets to it. Creating a
+ * veth queues a link-watch event for each end (carrier off); one that is handled while its
+ * device is up and its peer down deactivates the device, which waits for an RCU grace period
+ * under the RTNL lock (dev_deactivate -> synchronize_net, 0.3-0.5 ms): with the fabric ends made
+ * up at creation, that was once per NIC, 5,000 grace periods in which every other request of
+ * `up` waited. So: the far end's pending event is run while it is down (getlink_msg), it comes
+ * up (no carrier yet, nothing pending), and only then the near end, which brings carrier to both.
+ */
+static int peer_up(struct apply *a, size_t idx)
+{
+	const struct vl_plan_link *l = &a->plan->links[idx];
+	struct vlk_ns *c = &a->ns[l->peer_ns];
+	int ifindex = vlk_dev_index(c, l->peer_name), ret;
+	struct nl_msg *msg;
+
+	msg = getlink_msg(ifindex);
+	if (!msg)
+		goto nomem;
+	ret = vlk_rtnl_queue(&a->rt, c, msg, OP_PEER_SYNC, idx);
+	if (ret < 0)
+		return ret;
+	/* Queued before the peer's up, on the same socket: the kernel keeps the order. */
+	if (l->peer_no_ipv6) {
+		msg = no_ipv6_msg(ifindex);
+		if (!msg)
+			goto nomem;
+		ret = vlk_rtnl_queue(&a->rt, c, msg, OP_PEER_UP, idx);
+		if (ret < 0)
+			return ret;
+	}
+	msg = link_change_msg(ifindex, 0);
+	if (!msg)
+		goto nomem;
+	return vlk_rtnl_queue(&a->rt, c, msg, OP_PEER_UP, idx);
+nomem:
+	vlk_fail(&a->rt, -ENOMEM, "bringing up %s: %s", l->peer_name, strerror(ENOMEM));
+	return -ENOMEM;
+}
+
+/* A bridge, or the near end of a veth (after its peer: see peer_up), up and in its bridge. */
 static int link_up(struct apply *a, size_t idx)
 {
 	const struct vl_plan_link *l = &a->plan->links[idx];
 	struct vlk_ns *c = &a->ns[l->ns];
-	int master = 0, ret;
+	int master = 0;
 	struct nl_msg *msg;
 
 	if (l->master[0]) {
@@ -413,30 +470,12 @@ static int link_up(struct apply *a, size_t idx)
 			return -ENODEV;
 		}
 	}
-	if (l->kind != VL_LINK_VETH || master) { /* else made up (add_link) */
-		msg = link_change_msg(vlk_dev_index(c, l->name), master);
-		if (!msg)
-			goto nomem;
-		ret = vlk_rtnl_queue(&a->rt, &a->ns[l->ns], msg, OP_LINK_UP, idx);
-		if (ret < 0 || l->kind != VL_LINK_VETH)
-			return ret;
+	msg = link_change_msg(vlk_dev_index(c, l->name), master);
+	if (!msg) {
+		vlk_fail(&a->rt, -ENOMEM, "bringing up %s: %s", l->name, strerror(ENOMEM));
+		return -ENOMEM;
 	}
-	/* Queued before the peer's up, on the same socket: the kernel keeps the order. */
-	if (l->peer_no_ipv6) {
-		msg = no_ipv6_msg(vlk_dev_index(&a->ns[l->peer_ns], l->peer_name));
-		if (!msg)
-			goto nomem;
-		ret = vlk_rtnl_queue(&a->rt, &a->ns[l->peer_ns], msg, OP_PEER_UP, idx);
-		if (ret < 0)
-			return ret;
-	}
-	msg = link_change_msg(vlk_dev_index(&a->ns[l->peer_ns], l->peer_name), 0);
-	if (!msg)
-		goto nomem;
-	return vlk_rtnl_queue(&a->rt, &a->ns[l->peer_ns], msg, OP_PEER_UP, idx);
-nomem:
-	vlk_fail(&a->rt, -ENOMEM, "bringing up %s: %s", l->name, strerror(ENOMEM));
-	return -ENOMEM;
+	return vlk_rtnl_queue(&a->rt, c, msg, OP_LINK_UP, idx);
 }
 
 static int add_addr(struct apply *a, size_t idx)
@@ -758,6 +797,12 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 		ret = vlk_rtnl_flush_all(&a.rt, a.ns, plan->n_ns);
 	if (!ret)
 		ret = dev_sysctls(&a);
+	/* Every far end up before any near end (peer_up): they are on other sockets. */
+	for (size_t i = 0; i < plan->n_links && !ret; i++)
+		if (plan->links[i].kind == VL_LINK_VETH)
+			ret = peer_up(&a, i);
+	if (!ret)
+		ret = vlk_rtnl_flush_all(&a.rt, a.ns, plan->n_ns);
 	for (size_t i = 0; i < plan->n_links && !ret; i++)
 		ret = link_up(&a, i);
 	for (size_t i = 0; i < plan->n_addrs && !ret; i++)
