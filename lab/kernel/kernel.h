@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal to lab/kernel: what netns.c, rtnl.c and apply.c share. netns.c
- * makes namespaces; rtnl.c is the rtnetlink transport (one socket per
- * namespace, requests batched, one ACK each); apply.c walks a plan and hands
- * its requests to the transport.
+ * Internal to lab/kernel: what its files share. netns.c makes one namespace;
+ * nsmake.c makes a plan's (threads for large labs) and deletes a lab's;
+ * sysctl.c writes a plan's sysctls; rtnl.c is the rtnetlink transport (one
+ * socket per namespace, requests batched, one ACK each); apply.c walks a plan
+ * and hands its requests to the transport.
  */
 #ifndef VNETLAB_KERNEL_INTERNAL_H
 #define VNETLAB_KERNEL_INTERNAL_H
@@ -12,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "vnetlab/apply.h"
 
 struct nl_msg;
 struct nl_sock;
@@ -74,6 +77,55 @@ struct vlk_ns {
 	size_t n_pend;
 	uint32_t seq;
 };
+
+/* What a request was (with the index of its object in the plan), for the message of a failed ACK. */
+enum vlk_op {
+	VLK_OP_LO_UP,
+	VLK_OP_NSID,
+	VLK_OP_LINK_ADD,
+	VLK_OP_LINK_UP,
+	VLK_OP_PEER_SYNC,
+	VLK_OP_PEER_UP,
+	VLK_OP_ADDR,
+	VLK_OP_ROUTE,
+	VLK_OP_RULE,
+};
+
+struct vlk_makers;
+
+/* One apply of a plan. */
+struct vlk_apply {
+	const struct vl_plan *plan;
+	struct vlk_ns *ns; /* one per namespace of the plan */
+	/* The transport's shared state; its lock also serialises record() while namespaces are made. */
+	struct vlk_rtnl rt;
+	/* The plan's sysctls by namespace: ns has sysctl_of[k] for k from sysctl_first[ns] up to
+	 * sysctl_first[ns + 1] (sysctl.c). */
+	size_t *sysctl_first;
+	size_t *sysctl_of;
+	struct vlk_makers *makers; /* nsmake.c, while namespaces are being made */
+	int *link_nsid; /* per link: the id its peer's namespace is given in the link's, or -1 */
+};
+
+/* An RTM_NEWLINK that brings device ifindex up, into bridge master unless 0; NULL if out of memory. */
+struct nl_msg *vlk_up_msg(int ifindex, int master);
+
+/* Sort the plan's sysctls by namespace (a->sysctl_*). 0 or -errno, recorded. */
+int vlk_sysctls_index(struct vlk_apply *a);
+
+/* Write ns's sysctls that name a device (dev_keys) or the others, from inside ns. 0 or -errno, recorded. */
+int vlk_sysctls_write(struct vlk_apply *a, int ns, bool dev_keys);
+
+/* Write every namespace's sysctls that name a device (after the devices are made). */
+int vlk_sysctls_dev(struct vlk_apply *a);
+
+/*
+ * Start making the plan's namespaces, each with its socket and lo's up queued (nsmake.c);
+ * vlk_make_wait(ns) before queueing anything in one, vlk_make_finish() once, after.
+ */
+int vlk_make_start(struct vlk_apply *a, vl_apply_record_fn record, void *arg);
+int vlk_make_wait(struct vlk_apply *a, int ns);
+int vlk_make_finish(struct vlk_apply *a);
 
 /* Map a libnl -NLE_* code to -errno. */
 int vlk_nlerr_to_errno(int nlerr);

@@ -83,8 +83,8 @@ static void veth_add(struct builder *b, int ns, const char *name, const char *ma
 	b->rc = b->rc ?: PUSH(b->p->links, b->p->n_links, b->c_links, l);
 }
 
-/* The veth just added: its far end (a pod's eth0) without IPv6. */
-static void pod_link_no_ipv6(struct builder *b)
+/* The veth just added: its far end (an endpoint's eth0) without IPv6. */
+static void link_no_ipv6(struct builder *b)
 {
 	if (!b->rc && b->p->n_links)
 		b->p->links[b->p->n_links - 1].peer_no_ipv6 = true;
@@ -263,6 +263,8 @@ static void attach(struct builder *b, int router, int ep)
 
 	vl_fabric_ifname(ifn, ep);
 	veth_add(b, router, ifn, "", b->ep_ns[ep], "eth0");
+	if (e->kind != VL_EP_NODE) /* a node's namespace has IPv6 off (base_sysctls) */
+		link_no_ipv6(b);
 	no_proxy_delay(b, router, ifn);
 	route_add(b, router, (struct vl_prefix){e->ip, 32}, 0, ifn);
 }
@@ -641,11 +643,13 @@ static void plan_endpoint(struct builder *b, int i)
 	char ifn[IFNAMSIZ];
 
 	/*
-	 * IPv6 off where a bridge or a router floods its chatter (nodes, pods). A VM's or a host's
-	 * one point-to-point eth0 says a few words once, into a fabric with IPv6 off; and every
-	 * /proc/sys write in a namespace costs a lookup among the same names in all the others
-	 * (the kernel's sysctl dentries share one hash chain per name): skipping it keeps `up`
-	 * linear in the number of VMs.
+	 * IPv6 off: in a node's namespace by a sysctl (its bridge would flood the chatter of every
+	 * pod); a VM's, a host's or a pod's eth0 is made without IPv6 by its link (attach(),
+	 * link_no_ipv6()), with no /proc/sys write in its namespace: each costs a lookup among the
+	 * same names in all the others (the kernel's sysctl dentries share one hash chain per
+	 * name), quadratic in the number of endpoints. Without it, each eth0 got a link-local
+	 * address when its carrier came: DAD, MLD and router solicitations, RTNL work of the
+	 * kernel's during and after `up`.
 	 */
 	if (e->kind == VL_EP_NODE)
 		base_sysctls(b, ns); /* a pod's one link is made without IPv6 instead (peer_no_ipv6) */
@@ -684,12 +688,12 @@ static void plan_endpoint(struct builder *b, int i)
 		pod_ifname(ifn, i);
 		if (node->pod_cidr.len) { /* kubenet: a port of cbr0, gateway cbr0's .1 */
 			veth_add(b, node_ns, ifn, "cbr0", ns, "eth0");
-			pod_link_no_ipv6(b);
+			link_no_ipv6(b);
 			ep_addr_add(b, ns, "eth0", e->ip, 24);
 			route_add(b, ns, any, node->pod_cidr.addr + 1, "eth0");
 		} else { /* Azure CNI: routed to the pod; the node answers ARP for the subnet */
 			veth_add(b, node_ns, ifn, "", ns, "eth0");
-			pod_link_no_ipv6(b);
+			link_no_ipv6(b);
 			no_proxy_delay(b, node_ns, ifn);
 			ep_addr_add(b, ns, "eth0", e->ip, sn.len);
 			route_add(b, ns, any, sn.addr + 1, "eth0");

@@ -420,7 +420,7 @@ static int claim_all(const char *name, bool claim, void *arg)
 
 /*
  * More links in one namespace than a send window: the duplicate's EEXIST
- * comes back while the 128th link is queued. The failed run frees what it
+ * comes back while later links are queued. The failed run frees what it
  * built (the ASan build checks) and leaves only namespaces it recorded.
  */
 Test(kernel, apply_failure_past_a_window_leaves_only_recorded)
@@ -454,7 +454,8 @@ Test(kernel, apply_failure_past_a_window_leaves_only_recorded)
 		cr_assert(recorded, "%s exists but was not recorded", e->d_name);
 	}
 	closedir(d);
-	cr_assert_eq(left, (int)t->plan.n_ns);
+	/* links are made while namespaces still are: the failure may stop that early */
+	cr_assert(left >= 2 && left <= (int)t->plan.n_ns, "%d of %zu namespaces", left, t->plan.n_ns);
 	for (int i = 0; i < c->n; i++)
 		cr_assert_eq(vl_netns_delete(c->names[i]), 0);
 	free(c);

@@ -116,10 +116,10 @@ Test(plan, basic_topology_objects)
 	cr_assert_eq(p->rulesets[0].kind, VL_RULESET_FABRIC);
 	cr_assert_eq(p->rulesets[0].index, 0, "of vnet v");
 	cr_assert_eq(p->rulesets[0].ns, 0);
-	/* every NIC: veth in the fabric, peer eth0 in the endpoint, /32 route, default via .1; each
-	 * subnet's gateway .1/32 once, on the fabric's lo */
-	cr_assert(strstr(text, "link   vl-t-fabric.v n0 type veth peer eth0 netns vl-t-vm1\n"), "%s", text);
-	cr_assert(strstr(text, "link   vl-t-fabric.v n3 type veth peer eth0 netns vl-t-cg\n"), "%s", text);
+	/* every NIC: veth in the fabric, peer eth0 in the endpoint (made without IPv6), /32 route,
+	 * default via .1; each subnet's gateway .1/32 once, on the fabric's lo */
+	cr_assert(strstr(text, "link   vl-t-fabric.v n0 type veth peer eth0 netns vl-t-vm1 peer-no-ipv6\n"), "%s", text);
+	cr_assert(strstr(text, "link   vl-t-fabric.v n3 type veth peer eth0 netns vl-t-cg peer-no-ipv6\n"), "%s", text);
 	cr_assert(strstr(text, "addr   vl-t-fabric.v lo 10.5.1.1/32\n"), "%s", text);
 	cr_assert(strstr(text, "addr   vl-t-fabric.v lo 10.5.2.1/32\n"), "%s", text);
 	cr_assert_null(strstr(text, "addr   vl-t-fabric.v n0 "), "no address on a NIC's fabric end: %s", text);
@@ -586,7 +586,7 @@ Test(plan, gateway_and_on_premises)
 	cr_assert(has(text, "route  vl-g-onprem.branch 10.0.0.0/16 via %s dev c0\n", gw_end), "%s", text);
 	cr_assert(has(text, "route  vl-g-onprem.branch 10.1.0.0/16 via %s dev c0\n", gw_end), "%s", text);
 	cr_assert(has(text, "route  vl-g-onprem.branch blackhole 192.168.10.0/24\n"), "%s", text);
-	cr_assert(has(text, "link   vl-g-onprem.branch n4 type veth peer eth0 netns vl-g-srv\n"), "%s", text);
+	cr_assert(has(text, "link   vl-g-onprem.branch n4 type veth peer eth0 netns vl-g-srv peer-no-ipv6\n"), "%s", text);
 	cr_assert(has(text, "addr   vl-g-onprem.branch lo 192.168.10.1/32\n"), "%s", text);
 	cr_assert(has(text, "route  vl-g-onprem.branch 192.168.10.10/32 dev n4\n"), "%s", text);
 	cr_assert(has(text, "addr   vl-g-pc eth0 192.168.10.4/24\n"), "%s", text);
@@ -613,12 +613,12 @@ Test(plan, internet_hosts)
 	cr_assert_eq(p->ns[ns_of(p, "vl-g-internet")].role, VL_NS_INTERNET);
 	cr_assert_eq(p->ns[ns_of(p, "vl-g-web")].role, VL_NS_ENDPOINT);
 	/* attached to the Internet namespace like NICs: .1/32 once on its lo, a /24 documentation net */
-	cr_assert(has(text, "link   vl-g-internet n2 type veth peer eth0 netns vl-g-web\n"), "%s", text);
+	cr_assert(has(text, "link   vl-g-internet n2 type veth peer eth0 netns vl-g-web peer-no-ipv6\n"), "%s", text);
 	cr_assert(has(text, "addr   vl-g-internet lo 203.0.113.1/32\n"), "%s", text);
 	cr_assert(has(text, "addr   vl-g-web eth0 203.0.113.4/24\n"), "%s", text);
 	cr_assert(has(text, "route  vl-g-internet 203.0.113.4/32 dev n2\n"), "%s", text);
 	cr_assert(has(text, "route  vl-g-web default via 203.0.113.1 dev eth0\n"), "%s", text);
-	cr_assert(has(text, "link   vl-g-internet n3 type veth peer eth0 netns vl-g-docs\n"), "%s", text);
+	cr_assert(has(text, "link   vl-g-internet n3 type veth peer eth0 netns vl-g-docs peer-no-ipv6\n"), "%s", text);
 	cr_assert(has(text, "addr   vl-g-docs eth0 192.0.2.10/24\n"), "%s", text);
 	cr_assert(has(text, "route  vl-g-docs default via 192.0.2.1 dev eth0\n"), "%s", text);
 	/* every VNet's edge ends in the Internet namespace, its outbound address routed back over it */
