@@ -223,9 +223,9 @@ vs=""; flows=0; dis=0
 say "verify 100 VMs: $RUNS run(s)"
 for _ in $(seq "$RUNS"); do
 	out=$($VL verify bv100 -o json || true)
-	flows=$(sed -n 's/.*"flows":\([0-9]*\).*/\1/p' <<<"$out")
-	dis=$(sed -n 's/.*"disagreements":\([0-9]*\).*/\1/p' <<<"$out")
-	vs+="$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' <<<"$out")"$'\n'
+	flows=$(sed -n 's/.*"flows": *\([0-9]*\).*/\1/p' <<<"$out")
+	dis=$(sed -n 's/.*"disagreements": *\([0-9]*\).*/\1/p' <<<"$out")
+	vs+="$(sed -n 's/.*"seconds": *\([0-9.]*\).*/\1/p' <<<"$out")"$'\n'
 done
 $VL down bv100 >/dev/null
 row "verify, 100 VMs ($flows flows)" "$(sec "$(printf %s "$vs" | median)")" "< 1 s" "" "" "$dis disagreements"
