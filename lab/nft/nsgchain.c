@@ -89,7 +89,8 @@ int vlnft_layout_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, int sc
 		err = cut(l->chain, l->fp, l->n, &l->chunks, &l->n_chunks);
 	}
 	if (err) {
-		snprintf(why, why_len, "NSG %s: laying out chain %s: %s", nsg->name, l->chain, strerror(-err));
+		snprintf(why, why_len, "NSG %s: laying out chain %s: %s", nsg->name, l->chain,
+			 strerror(-err));
 		vlnft_layout_fini(l);
 	}
 	return err;

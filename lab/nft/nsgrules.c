@@ -97,14 +97,6 @@ static bool layout_has_chunk(const struct vlnft_layout *l, const char *name)
 	return false;
 }
 
-/*
- * Fill one laid-out chain. A full commit (ks NULL) made the chain already and has no chunks yet.
- * An edit makes what the kernel lacks (the chain itself if the NSG is new there, and the chunks
- * whose content is new: a chunk the kernel has by name holds those very rules), rewrites the
- * chain's own rules, then deletes the chunks it no longer jumps to. Blind (ks not known), every
- * chunk is made, emptied and filled, and stale ones stay (unreferenced). A chunked chain whose
- * chunks the kernel has, all and only those, is left as it is.
- */
 /* Does the kernel hold exactly the chunk chains of l (so that its head, which jumps to them by
  * name, need not change)? */
 static bool kernel_has_layout(const struct vlnft_kstate *ks, const struct vlnft_layout *l)
@@ -122,6 +114,14 @@ static bool kernel_has_layout(const struct vlnft_kstate *ks, const struct vlnft_
 	return found == l->n_chunks;
 }
 
+/*
+ * Fill one laid-out chain. A full commit (ks NULL) made the chain already and has no chunks yet.
+ * An edit makes what the kernel lacks (the chain itself if the NSG is new there, and the chunks
+ * whose content is new: a chunk the kernel has by name holds those very rules), rewrites the
+ * chain's own rules, then deletes the chunks it no longer jumps to. Blind (ks not known), every
+ * chunk is made, emptied and filled, and stale ones stay (unreferenced). A chunked chain whose
+ * chunks the kernel has, all and only those, is left as it is.
+ */
 static int fill_layout(struct vlnft_batch *b, const struct vlnft_layout *l, const struct vlnft_kstate *ks)
 {
 	bool blind = ks && !ks->known;
@@ -129,8 +129,9 @@ static int fill_layout(struct vlnft_batch *b, const struct vlnft_layout *l, cons
 	/* An edit of the NSG's other direction, or of nothing: this chain's chunks are all there. */
 	if (ks && ks->known && kernel_has_layout(ks, l))
 		return 0;
+	/* (Blind, the chain is taken to be there since the full commit, as edits keep associations.) */
 	if (ks && ks->known && !kernel_has_chain(ks, l->chain))
-		vlnft_emit_chain(b, l->chain, NULL); /* blind: the chain is there since the full commit */
+		vlnft_emit_chain(b, l->chain, NULL);
 	for (size_t k = 0; k < l->n_chunks && !b->err; k++) {
 		if (kernel_has_chain(ks, l->chunks[k].name))
 			continue;
@@ -155,7 +156,7 @@ static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
 
 /* The chains of pair k, for a full commit (ks NULL) or an edit. */
 int vlnft_nsg_pair_emit(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, const struct vlnft_kstate *ks,
-			   char *why, size_t why_len)
+			char *why, size_t why_len)
 {
 	const struct vl_nsg *nsg = &c->lab->nsgs[c->pairs[k].nsg];
 	struct vlnft_layout l;
@@ -177,7 +178,7 @@ int vlnft_nsg_pair_emit(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, co
 }
 
 int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, const struct vlnft_kstate *ks, struct vlnft_batch *b,
-		     char *why, size_t why_len)
+			 char *why, size_t why_len)
 {
 	static const struct vlnft_kstate blind = {false, NULL, 0, NULL, 0, false};
 	struct vlnft_named *lists = NULL;
@@ -229,8 +230,8 @@ int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, const struct vlnft_kstate
 /* The kernel's chain and list-set names, and so whether it holds the NSG's platform chain. No
  * table: not known (the edit then fails naming its chain). */
 int vlnft_read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, struct vlnft_kstate *ks,
-		       char (**chains)[VLNFT_CHAIN_NAME_MAX], char (**sets)[VLNFT_SET_NAME_MAX], char *why,
-		       size_t why_len)
+		      char (**chains)[VLNFT_CHAIN_NAME_MAX], char (**sets)[VLNFT_SET_NAME_MAX], char *why,
+		      size_t why_len)
 {
 	struct vlnft_ctx c;
 	int err;
@@ -264,4 +265,3 @@ int vlnft_read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, str
 	vlnft_ctx_fini(&c);
 	return 0;
 }
-
