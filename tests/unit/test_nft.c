@@ -1485,10 +1485,10 @@ Test(nft, print_shows_the_chunks_the_transaction_makes)
 	fclose(f);
 	cr_assert(strstr(text, "\tchain in-big {\n\t\tmeta mark set 0x00000000\n"), "%s", text);
 	for (size_t k = 0; k < n; k++) {
-		snprintf(want, sizeof(want), "\t\t%s%s %s\n%s", k ? "meta mark 0x00000000 " : "",
+		snprintf(want, sizeof(want), "\t\t%s%s %.127s\n%s", k ? "meta mark 0x00000000 " : "",
 			 k + 1 < n ? "jump" : "goto", names[k], k + 1 < n ? "" : "\t}\n");
 		cr_assert(strstr(text, want), "%s", want);
-		snprintf(want, sizeof(want), "\n\tchain %s {\n", names[k]);
+		snprintf(want, sizeof(want), "\n\tchain %.127s {\n", names[k]);
 		cr_assert(strstr(text, want), "%s", want);
 	}
 	free(text);
