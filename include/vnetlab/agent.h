@@ -7,8 +7,9 @@
  *
  * State files under dir (/run/vnetlab/<lab>): agent.pid, agent.log (and agent.log.1), agent.sock.
  * Watchers get every drop; the log gets at most VL_AGENT_DROP_LINES_PER_S a second.
- * agent.sock (SOCK_SEQPACKET): a client sends "watch\n"; the agent then sends
- * one message per dropped packet: "drop <proto> <src> <sport> <dst> <dport> <nsg>/<rule>\n".
+ * agent.sock (SOCK_SEQPACKET): a client sends "watch\n"; the agent then sends a line per dropped
+ * packet, "drop <proto> <src> <sport> <dst> <dport> <nsg>/<rule>\n", several lines a message
+ * (VL_WATCH_MSG_MAX, vl_drop_each).
  */
 #ifndef VNETLAB_AGENT_H
 #define VNETLAB_AGENT_H

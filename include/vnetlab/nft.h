@@ -42,12 +42,15 @@
  * denies and allows), so that one flood does not starve the attribution of every other flow. */
 #define VL_NFT_LOG_RATE 1000
 #define VL_NFT_LOG_BURST 5000
-/* ... and in all, per table, so that floods between many pairs cannot flood the agent or its disk;
- * the burst covers a verify's window of flows starting at once. */
+/* ... and in all, one bucket per table for every log rule in it (a named limit), so that floods
+ * between many pairs cannot flood the agent or its disk; the burst covers a verify's window of
+ * flows starting at once. */
 #define VL_NFT_LOG_MAX_RATE 20000
 #define VL_NFT_LOG_MAX_BURST 50000
-/* Pairs with a bucket at most, per table and log; a pair's goes 60 s after its last packet. */
-#define VL_NFT_LOG_PAIRS 65536
+/* Pairs with a bucket at most, per table and log: the square of the lab's endpoints, within these
+ * bounds (a full set logs no new pair; a pair's bucket goes 60 s after its last packet). */
+#define VL_NFT_LOG_PAIRS_MIN 65536
+#define VL_NFT_LOG_PAIRS_MAX (1 << 20)
 #define VL_NFT_LOG_PAIR_TIMEOUT_S 60
 
 /* Replace VNet `vnet`'s fabric ruleset atomically inside namespace fabric_nsfd. 0 or -errno. */

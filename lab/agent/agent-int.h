@@ -64,7 +64,7 @@ struct conn {
 struct ctl {
 	struct node n; /* first: a ctl is its node */
 	bool watching;
-	/* Drop records for a watcher, sent as one message for each NFLOG batch (vlag_watch_flush). */
+	/* Drop records for a watcher, sent as one message for each NFLOG batch (fabrics.c). */
 	char pend[VL_WATCH_MSG_MAX];
 	size_t pend_len;
 };

@@ -243,8 +243,11 @@ static void on_drop(const struct vl_drop *logged, void *data)
 
 		if (!c->watching)
 			continue;
-		if (c->pend_len + (size_t)n > sizeof(c->pend))
+		if (c->pend_len + (size_t)n > sizeof(c->pend)) {
 			watch_send(c);
+			if (!c->watching)
+				continue;
+		}
 		memcpy(c->pend + c->pend_len, line, (size_t)n);
 		c->pend_len += (size_t)n;
 	}
@@ -253,8 +256,8 @@ static void on_drop(const struct vl_drop *logged, void *data)
 /*
  * A watcher's pending records as one message. One message a record overran the watcher's socket
  * when thousands of flows were dropped at once (verify): the socket's buffer is counted in
- * buffers, each far larger than a line. A watcher that does not keep up loses records, it does
- * not stall the agent. A broken one is shut down, not freed: it may be in this epoll batch; its
+ * buffers, each far larger than a line. A watcher that does not keep up loses records (a whole
+ * message of them when its socket is full), it does not stall the agent. A broken one is shut down, not freed: it may be in this epoll batch; its
  * EOF frees it.
  */
 static void watch_send(struct ctl *c)

@@ -666,7 +666,7 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 		.err = err, .lock = PTHREAD_MUTEX_INITIALIZER, .describe = describe, .describe_arg = plan}};
 	int ret, r;
 
-	vlk_raise_nofile(plan->n_ns * 2 + 256); /* its file and its socket a namespace, during apply */
+	vlk_raise_nofile(plan->n_ns * 2 + 256); /* two a namespace (its file, its socket) during apply */
 	a.ns = calloc(plan->n_ns ? plan->n_ns : 1, sizeof(*a.ns));
 	if (!a.ns) {
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "applying the plan: %s", strerror(ENOMEM));

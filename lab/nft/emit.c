@@ -236,7 +236,14 @@ int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const 
 	return b->err;
 }
 
-int vlnft_emit_pair_meter(struct vlnft_batch *b, const char *name)
+uint32_t vlnft_log_pairs(const struct vl_lab *lab)
+{
+	uint64_t n = (uint64_t)lab->n_eps * lab->n_eps;
+
+	return n < VL_NFT_LOG_PAIRS_MIN ? VL_NFT_LOG_PAIRS_MIN : n > VL_NFT_LOG_PAIRS_MAX ? VL_NFT_LOG_PAIRS_MAX : (uint32_t)n;
+}
+
+int vlnft_emit_pair_meter(struct vlnft_batch *b, const struct vl_lab *lab, const char *name)
 {
 	struct vlnft_set_spec spec = {
 	    .name = name,
@@ -244,10 +251,34 @@ int vlnft_emit_pair_meter(struct vlnft_batch *b, const char *name)
 	    .key_type = VLNFT_TYPE_IPADDR << VLNFT_TYPE_BITS | VLNFT_TYPE_IPADDR, /* ipv4_addr . ipv4_addr */
 	    .key_len = 8,
 	    .timeout_ms = VL_NFT_LOG_PAIR_TIMEOUT_S * 1000ULL,
-	    .size = VL_NFT_LOG_PAIRS,
+	    .size = vlnft_log_pairs(lab),
 	};
 
 	return vlnft_emit_set(b, &spec, NULL, 0, NULL);
+}
+
+int vlnft_emit_log_ceiling(struct vlnft_batch *b)
+{
+	struct nlmsghdr *nlh = vlnft_batch_msg(b,
+					       64 + vlnft_str_room(VL_NFT_TABLE) + vlnft_str_room(VLNFT_OBJ_LOG_CEILING) +
+						   MNL_ATTR_HDRLEN + 2 * vlnft_attr_room(8) + 4 * vlnft_attr_room(4),
+					       NFT_MSG_NEWOBJ, NLM_F_CREATE, "limit %s", VLNFT_OBJ_LOG_CEILING);
+	struct nlattr *data;
+
+	if (!nlh)
+		return b->err;
+	vlnft_put_strz(nlh, NFTA_OBJ_TABLE, VL_NFT_TABLE);
+	vlnft_put_strz(nlh, NFTA_OBJ_NAME, VLNFT_OBJ_LOG_CEILING);
+	vlnft_put_be32(nlh, NFTA_OBJ_TYPE, NFT_OBJECT_LIMIT);
+	data = mnl_attr_nest_start(nlh, NFTA_OBJ_DATA);
+	vlnft_put_be64(nlh, NFTA_LIMIT_RATE, VL_NFT_LOG_MAX_RATE);
+	vlnft_put_be64(nlh, NFTA_LIMIT_UNIT, 1);
+	vlnft_put_be32(nlh, NFTA_LIMIT_BURST, VL_NFT_LOG_MAX_BURST);
+	vlnft_put_be32(nlh, NFTA_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	vlnft_put_be32(nlh, NFTA_LIMIT_FLAGS, 0);
+	mnl_attr_nest_end(nlh, data);
+	vlnft_batch_done(b, nlh);
+	return b->err;
 }
 
 /* Interval elements for [lo,hi] ranges of `len`-byte big-endian keys. */

@@ -14,6 +14,7 @@
  *                         then the flow log of allowed new flows (NFLOG group 8)
  *     chain nsg_deny      every Deny rule's goto: limits, log (group 7), drop
  *     set log_deny, log_allow  the log limits' buckets, one per pair of addresses (dynamic)
+ *     limit log_ceiling   what every log rule of the table logs in all
  *     map route_marks     ifname : mark; chain prerouting sets it (per-subnet routes)
  *     chain postrouting   oifname "edge" snat to the default outbound address
  *
@@ -81,11 +82,12 @@ static int emit_stage_maps(const struct vlnft_shape *sh, struct vlnft_batch *b)
  * attribution of other flows), then drop. Past a limit the first rule stops and the second drops
  * unlogged.
  */
-static int emit_deny_chain(struct vlnft_batch *b)
+static int emit_deny_chain(const struct vl_lab *lab, struct vlnft_batch *b)
 {
 	struct vlnft_rx x;
 
-	if (vlnft_emit_pair_meter(b, VLNFT_SET_LOG_DENY) || vlnft_rx_begin(&x, VLNFT_CHAIN_DENY))
+	if (vlnft_emit_log_ceiling(b) || vlnft_emit_pair_meter(b, lab, VLNFT_SET_LOG_DENY) ||
+	    vlnft_rx_begin(&x, VLNFT_CHAIN_DENY))
 		return b->err ?: (b->err = x.err);
 	vlnft_rx_log_limits(&x, VLNFT_SET_LOG_DENY);
 	vlnft_rx_counter(&x);
@@ -101,12 +103,12 @@ static int emit_deny_chain(struct vlnft_batch *b)
 
 /* The flow log of what the NSGs allowed: a new flow whose mark names an Allow rule (the last one
  * that returned), within vlnft_rx_log_limits. */
-static int emit_flow_log(struct vlnft_batch *b)
+static int emit_flow_log(const struct vl_lab *lab, struct vlnft_batch *b)
 {
 	uint32_t allow = VL_FLOW_MARK_ALLOW, newbit = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
 	struct vlnft_rx x;
 
-	if (vlnft_emit_pair_meter(b, VLNFT_SET_LOG_ALLOW) || vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
+	if (vlnft_emit_pair_meter(b, lab, VLNFT_SET_LOG_ALLOW) || vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
 		return b->err ?: (b->err = x.err);
 	vlnft_rx_meta(&x, NFT_META_MARK);
 	vlnft_rx_bitwise(&x, &allow, 4);
@@ -118,7 +120,7 @@ static int emit_flow_log(struct vlnft_batch *b)
 	return vlnft_rx_end(&x, b, "forward: flow log of allowed flows");
 }
 
-static int emit_forward(const struct vlnft_shape *sh, struct vlnft_batch *b)
+static int emit_forward(const struct vl_lab *lab, const struct vlnft_shape *sh, struct vlnft_batch *b)
 {
 	static const uint32_t stage_meta[VLNFT_N_STAGES] = {
 	    [VLNFT_NIC_OUT] = NFT_META_IIFNAME,
@@ -181,7 +183,7 @@ static int emit_forward(const struct vlnft_shape *sh, struct vlnft_batch *b)
 		if (vlnft_rx_end(&x, b, "forward: appliance without IP forwarding"))
 			return b->err;
 	}
-	return emit_flow_log(b);
+	return emit_flow_log(lab, b);
 }
 
 /* prerouting: NICs of subnets with their own route table get that table's fwmark. */
@@ -399,7 +401,7 @@ static int build_full(struct vlnft_ctx *c, struct vlnft_batch *b, char *why, siz
 	vlnft_named_free(lists, n_lists);
 	vlnft_emit_chain(b, VLNFT_CHAIN_FORWARD, &fwd);
 	vlnft_emit_chain(b, VLNFT_CHAIN_DENY, NULL);
-	emit_deny_chain(b);
+	emit_deny_chain(c->lab, b);
 	for (i = 0; i < c->n_pairs && !b->err; i++) {
 		const char *nsg = c->lab->nsgs[c->pairs[i].nsg].name;
 
@@ -409,7 +411,7 @@ static int build_full(struct vlnft_ctx *c, struct vlnft_batch *b, char *why, siz
 		vlnft_emit_chain(b, chain, NULL);
 	}
 	emit_stage_maps(&sh, b);
-	emit_forward(&sh, b);
+	emit_forward(c->lab, &sh, b);
 	emit_marks(&sh, b);
 	emit_lb(&sh, b);
 	emit_edge_dnat(&sh, b);

@@ -190,7 +190,8 @@ int vlnft_netpol_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
 
 	if (!vlnft_netpol_needed(lab, node_ep))
 		return 0;
-	vlnft_emit_pair_meter(b, VLNFT_SET_LOG_NP);
+	vlnft_emit_log_ceiling(b);
+	vlnft_emit_pair_meter(b, lab, VLNFT_SET_LOG_NP);
 	for (size_t i = 0; i < lab->n_eps && !b->err; i++)
 		for (int d = 0; d < 2 && !b->err; d++)
 			if (on_node(lab, (int)i, node_ep) && lab->eff->np[i].isolated[d])
@@ -262,7 +263,8 @@ void vlnft_netpol_print(const struct vl_lab *lab, int node_ep, FILE *f)
 {
 	if (!vlnft_netpol_needed(lab, node_ep))
 		return;
-	vlnft_print_pair_meter(f, VLNFT_SET_LOG_NP);
+	vlnft_print_log_ceiling(f);
+	vlnft_print_pair_meter(f, lab, VLNFT_SET_LOG_NP);
 	for (int d = VL_DIR_OUT; d >= VL_DIR_IN; d--) {
 		bool first = true;
 

@@ -61,8 +61,10 @@ int vlnft_emit_list_set(struct vlnft_batch *b, const struct vlnft_named *l);
 int vlnft_emit_del_set(struct vlnft_batch *b, const char *name);
 int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const struct vlnft_elem *e, size_t n,
 		   uint32_t *id_out);
-/* The dynamic set of address pairs a vlnft_rx_limit_pair keeps its buckets in. */
-int vlnft_emit_pair_meter(struct vlnft_batch *b, const char *name);
+/* The dynamic set of address pairs vlnft_rx_log_limits keeps its buckets in, sized for lab. */
+int vlnft_emit_pair_meter(struct vlnft_batch *b, const struct vl_lab *lab, const char *name);
+/* The named limit every log rule of the table shares (before the first rule that uses it). */
+int vlnft_emit_log_ceiling(struct vlnft_batch *b);
 int vlnft_ival_elems(const struct vlnft_ivals *iv, int key_len, struct vlnft_elem **out, size_t *n);
 void vlnft_key_be(uint8_t *key, uint32_t v, int len);
 
@@ -83,8 +85,9 @@ void vlnft_rx_log(struct vlnft_rx *x, const char *prefix, uint16_t group);
 /* limit rate per_second/second burst burst packets: the rule stops here past the rate. */
 void vlnft_rx_limit(struct vlnft_rx *x, uint64_t per_second, uint32_t burst);
 /* The limits of what is logged: VL_NFT_LOG_RATE a second from one address to another (a bucket
- * per pair in `set`, made by vlnft_emit_pair_meter), VL_NFT_LOG_MAX_RATE in all; the rule stops
- * here past either. vlnft_print_log_limits says the same in nft syntax. */
+ * per pair in `set`, made by vlnft_emit_pair_meter), VL_NFT_LOG_MAX_RATE in all (the table's
+ * named limit, made by vlnft_emit_log_ceiling); the rule stops here past either.
+ * vlnft_print_log_limits says the same in nft syntax. */
 void vlnft_rx_log_limits(struct vlnft_rx *x, const char *set);
 /* goto chain. */
 void vlnft_rx_goto(struct vlnft_rx *x, const char *chain);

@@ -43,6 +43,7 @@
 #define VLNFT_SET_LOG_DENY "log_deny"
 #define VLNFT_SET_LOG_ALLOW "log_allow"
 #define VLNFT_SET_LOG_NP "np-log"
+#define VLNFT_OBJ_LOG_CEILING "log_ceiling" /* the named limit every log rule of a table shares */
 #define VLNFT_CHAIN_POSTROUTING "postrouting"
 #define VLNFT_MAP_SNAT "edge_snat"	 /* NIC address : its outbound public address */
 #define VLNFT_MAP_DNAT "edge_dnat"	 /* instance public IP : the VM's private address */
@@ -351,8 +352,11 @@ int vlnft_platform_edit(struct vlnft_ctx *c, struct vlnft_batch *b, int nsg, boo
 void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FILE *f);
 /* A compiled rule's match (protocol, addresses, ports, "counter ") as `nft -f` text, after "\t\t". */
 void vlnft_print_match(FILE *f, const struct vlnft_crule *cr);
-/* The set of a pair meter, and the limits of vlnft_rx_log_limits, in nft syntax. */
-void vlnft_print_pair_meter(FILE *f, const char *name);
+/* Pairs a pair meter of lab's tables holds at most (VL_NFT_LOG_PAIRS_MIN..._MAX). */
+uint32_t vlnft_log_pairs(const struct vl_lab *lab);
+/* The set of a pair meter, the ceiling, and the limits of vlnft_rx_log_limits, in nft syntax. */
+void vlnft_print_pair_meter(FILE *f, const struct vl_lab *lab, const char *name);
+void vlnft_print_log_ceiling(FILE *f);
 void vlnft_print_log_limits(FILE *f, const char *set);
 
 /* Masquerade parameters of a node, shared by builder and printer. */

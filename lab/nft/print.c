@@ -106,20 +106,25 @@ static const char *l4_name(uint8_t l4)
 	return "0";
 }
 
-void vlnft_print_pair_meter(FILE *f, const char *name)
+void vlnft_print_pair_meter(FILE *f, const struct vl_lab *lab, const char *name)
 {
+	_Static_assert(VL_NFT_LOG_PAIR_TIMEOUT_S % 60 == 0, "nft lists whole minutes as 1m");
 	fprintf(f,
-		"\tset %s {\n\t\ttype ipv4_addr . ipv4_addr\n\t\tsize %d\n\t\tflags dynamic,timeout\n"
-		"\t\ttimeout %ds\n\t}\n\n",
-		name, VL_NFT_LOG_PAIRS, VL_NFT_LOG_PAIR_TIMEOUT_S);
+		"\tset %s {\n\t\ttype ipv4_addr . ipv4_addr\n\t\tsize %u\n\t\tflags dynamic,timeout\n"
+		"\t\ttimeout %dm\n\t}\n\n",
+		name, vlnft_log_pairs(lab), VL_NFT_LOG_PAIR_TIMEOUT_S / 60);
+}
+
+void vlnft_print_log_ceiling(FILE *f)
+{
+	fprintf(f, "\tlimit %s {\n\t\trate %d/second burst %d packets\n\t}\n\n", VLNFT_OBJ_LOG_CEILING,
+		VL_NFT_LOG_MAX_RATE, VL_NFT_LOG_MAX_BURST);
 }
 
 void vlnft_print_log_limits(FILE *f, const char *set)
 {
-	fprintf(f,
-		"update @%s { ip saddr . ip daddr limit rate %d/second burst %d packets } limit rate %d/second "
-		"burst %d packets ",
-		set, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST, VL_NFT_LOG_MAX_RATE, VL_NFT_LOG_MAX_BURST);
+	fprintf(f, "update @%s { ip saddr . ip daddr limit rate %d/second burst %d packets } limit name \"%s\" ", set,
+		VL_NFT_LOG_RATE, VL_NFT_LOG_BURST, VLNFT_OBJ_LOG_CEILING);
 }
 
 void vlnft_print_match(FILE *f, const struct vlnft_crule *cr)
@@ -274,8 +279,9 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 	fprintf(f,
 		"\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
 		VLNFT_SET_TCPUDP);
-	vlnft_print_pair_meter(f, VLNFT_SET_LOG_DENY);
-	vlnft_print_pair_meter(f, VLNFT_SET_LOG_ALLOW);
+	vlnft_print_log_ceiling(f);
+	vlnft_print_pair_meter(f, lab, VLNFT_SET_LOG_DENY);
+	vlnft_print_pair_meter(f, lab, VLNFT_SET_LOG_ALLOW);
 	for (i = 0; i < n_lists; i++) {
 		fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags constant,interval\n\t\telements = ",
 			lists[i].name, lists[i].addr ? "ipv4_addr" : "inet_service");

@@ -283,7 +283,7 @@ static void rx_limit_pair(struct vlnft_rx *x, const char *set, uint64_t per_seco
 	rx_payload_reg(x, NFT_REG32_01, NFT_PAYLOAD_NETWORK_HEADER, 16, 4); /* . ip daddr */
 	nlh = ex_begin(x, "dynset",
 		       U32S(2) + vlnft_str_room(set) + 2 * MNL_ATTR_HDRLEN + vlnft_str_room("limit") +
-			   2 * vlnft_attr_room(8) + U32S(3) + MNL_ATTR_HDRLEN,
+			   2 * vlnft_attr_room(8) + U32S(3),
 		       nest);
 	if (!nlh)
 		return;
@@ -303,10 +303,23 @@ static void rx_limit_pair(struct vlnft_rx *x, const char *set, uint64_t per_seco
 	ex_end(nlh, nest);
 }
 
+/* limit name "<name>": a named limit object of the table. */
+static void rx_limit_obj(struct vlnft_rx *x, const char *name)
+{
+	struct nlattr *nest[2];
+	struct nlmsghdr *nlh = ex_begin(x, "objref", U32S(1) + vlnft_str_room(name), nest);
+
+	if (!nlh)
+		return;
+	vlnft_put_be32(nlh, NFTA_OBJREF_IMM_TYPE, NFT_OBJECT_LIMIT);
+	vlnft_put_strz(nlh, NFTA_OBJREF_IMM_NAME, name);
+	ex_end(nlh, nest);
+}
+
 void vlnft_rx_log_limits(struct vlnft_rx *x, const char *set)
 {
 	rx_limit_pair(x, set, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST);
-	vlnft_rx_limit(x, VL_NFT_LOG_MAX_RATE, VL_NFT_LOG_MAX_BURST);
+	rx_limit_obj(x, VLNFT_OBJ_LOG_CEILING);
 }
 
 /* An expression without attributes (counter, masq). */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target: the agent's wire formats: a drop line on agent.sock (vl_drop_parse,
- * which formats back and parses to the same drop), an NFLOG message (vl_nflog_parse), a
+ * which formats back and parses to the same drop), a watch message of such lines (vl_drop_each), an NFLOG message (vl_nflog_parse), a
  * packet NFLOG copied (vl_drop_from_packet), an app's reply (vl_app_parse_seen) and a flow
  * record line (vl_flow_parse, which formats back and parses to the same flow).
  */
@@ -22,6 +22,17 @@ static void on_drop(const struct vl_drop *d, void *arg)
 	(void)arg;
 	if (vl_drop_format(line, sizeof(line), d) < 0)
 		abort();
+}
+
+/* Every record vl_drop_each hands out formats back (it parsed); it counts them. */
+static bool each_drop(const struct vl_drop *d, void *arg)
+{
+	char line[512];
+
+	if (vl_drop_format(line, sizeof(line), d) < 0)
+		abort();
+	++*(size_t *)arg;
+	return false;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -49,6 +60,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!vl_app_parse_seen(text, ip, sizeof(ip)) && !memchr(ip, '\0', sizeof(ip)))
 		abort();
+	memcpy(text, data, size); /* vl_drop_each writes its NULs into the message */
+	{
+		size_t records = 0, lines = 1;
+
+		vl_drop_each(text, size, each_drop, &records);
+		for (size_t i = 0; i < size; i++)
+			lines += data[i] == '\n';
+		if (records > lines)
+			abort();
+	}
 	free(text);
 	memset(&d, 0, sizeof(d));
 	vl_drop_from_packet(data, size, &d);

@@ -198,7 +198,7 @@ Test(drop, each_record_of_a_watch_message)
 		       "drop tcp 10.0.0.1 1 10.0.0.2 82 n/a\n");
 	s = (struct seen_drops){.stop_at = 81};
 	cr_assert(vl_drop_each(msg, (size_t)len, collect_drop, &s));
-	cr_assert_eq(s.n, 2, "the walk goes on past the record fn took");
+	cr_assert_eq(s.n, 2, "the walk stops at the record fn took");
 	s = (struct seen_drops){0};
 	cr_assert_not(vl_drop_each(msg, 0, collect_drop, &s));
 	cr_assert_eq(s.n, 0);

@@ -15,6 +15,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -74,6 +75,7 @@ struct msg {
 	struct nftnl_chain *chain;
 	struct nftnl_rule *rule;
 	struct nftnl_set *set;
+	struct nftnl_obj *obj;
 	/* NEWSETELEM, parsed with libmnl (set name and elements) */
 	char set_name[64];
 	struct elem *elems;
@@ -181,6 +183,10 @@ static struct parsed parse_batch(const void *buf, size_t len)
 		case NFT_MSG_NEWSETELEM:
 			parse_elems(nlh, m);
 			break;
+		case NFT_MSG_NEWOBJ:
+			m->obj = nftnl_obj_alloc();
+			cr_assert_eq(nftnl_obj_nlmsg_parse(nlh, m->obj), 0);
+			break;
 		default:
 			cr_assert_fail("unexpected message type %u", m->type);
 		}
@@ -200,6 +206,8 @@ static void parsed_free(struct parsed *p)
 			nftnl_rule_free(p->m[i].rule);
 		if (p->m[i].set)
 			nftnl_set_free(p->m[i].set);
+		if (p->m[i].obj)
+			nftnl_obj_free(p->m[i].obj);
 		free(p->m[i].elems);
 	}
 	free(p->m);
@@ -313,10 +321,46 @@ static void assert_pair_meter(const struct parsed *p, const char *name)
 		cr_assert_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), 7 << 6 | 7, "%s: ipv4_addr . ipv4_addr", name);
 		cr_assert_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 8);
 		cr_assert_eq(nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT), VL_NFT_LOG_PAIR_TIMEOUT_S * 1000ULL);
-		cr_assert_eq(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE), VL_NFT_LOG_PAIRS);
+		cr_assert_eq(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE), VL_NFT_LOG_PAIRS_MIN, "a small lab's floor");
 		return;
 	}
 	cr_assert_fail("no set %s", name);
+}
+
+/* The table's one named limit, made before the rules that share it. */
+static void assert_log_ceiling(const struct parsed *p)
+{
+	int found = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct nftnl_obj *o = p->m[i].obj;
+
+		if (p->m[i].type == NFT_MSG_NEWRULE && !found)
+			for (int k = 0; nth_expr(p->m[i].rule, "objref", k); k++)
+				cr_assert_fail("a rule names the ceiling before it is made");
+		if (p->m[i].type != NFT_MSG_NEWOBJ)
+			continue;
+		found++;
+		cr_assert_str_eq(nftnl_obj_get_str(o, NFTNL_OBJ_NAME), "log_ceiling");
+		cr_assert_eq(nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE), NFT_OBJECT_LIMIT);
+		cr_assert_eq(nftnl_obj_get_u64(o, NFTNL_OBJ_LIMIT_RATE), VL_NFT_LOG_MAX_RATE);
+		cr_assert_eq(nftnl_obj_get_u32(o, NFTNL_OBJ_LIMIT_BURST), VL_NFT_LOG_MAX_BURST);
+		cr_assert_eq(nftnl_obj_get_u32(o, NFTNL_OBJ_LIMIT_TYPE), NFT_LIMIT_PKTS);
+	}
+	cr_assert_eq(found, 1, "one ceiling a table");
+}
+
+/* A pair meter holds the square of the lab's endpoints, within its bounds. */
+Test(nft, pair_meters_grow_with_the_lab)
+{
+	struct vl_lab l = {0};
+
+	l.n_eps = 10;
+	cr_assert_eq(vlnft_log_pairs(&l), VL_NFT_LOG_PAIRS_MIN);
+	l.n_eps = 300;
+	cr_assert_eq(vlnft_log_pairs(&l), 90000);
+	l.n_eps = 5000;
+	cr_assert_eq(vlnft_log_pairs(&l), VL_NFT_LOG_PAIRS_MAX);
 }
 
 /* A rule's log limits (vlnft_rx_log_limits) from expression `at` on: ip saddr . ip daddr into
@@ -325,7 +369,7 @@ static void assert_pair_meter(const struct parsed *p, const char *name)
 static void assert_log_limits(const struct nftnl_rule *r, const char *set)
 {
 	const struct nftnl_expr *sa = nth_expr(r, "payload", 0), *da = nth_expr(r, "payload", 1);
-	const struct nftnl_expr *d = nth_expr(r, "dynset", 0), *lim, *max = nth_expr(r, "limit", 0);
+	const struct nftnl_expr *d = nth_expr(r, "dynset", 0), *lim, *max = nth_expr(r, "objref", 0);
 	uint32_t len;
 
 	cr_assert(sa && da && d && max);
@@ -336,13 +380,13 @@ static void assert_log_limits(const struct nftnl_rule *r, const char *set)
 	cr_assert_str_eq(nftnl_expr_get_str(d, NFTNL_EXPR_DYNSET_SET_NAME), set);
 	cr_assert_eq(nftnl_expr_get_u32(d, NFTNL_EXPR_DYNSET_OP), NFT_DYNSET_OP_UPDATE);
 	cr_assert_eq(nftnl_expr_get_u32(d, NFTNL_EXPR_DYNSET_SREG_KEY), NFT_REG_1);
+	cr_assert_str_eq(nftnl_expr_get_str(max, NFTNL_EXPR_OBJREF_IMM_NAME), "log_ceiling");
+	cr_assert_eq(nftnl_expr_get_u32(max, NFTNL_EXPR_OBJREF_IMM_TYPE), NFT_OBJECT_LIMIT);
 	lim = nftnl_expr_get(d, NFTNL_EXPR_DYNSET_EXPR, &len);
 	cr_assert(lim, "no limit in the dynset");
 	cr_assert_str_eq(nftnl_expr_get_str(lim, NFTNL_EXPR_NAME), "limit");
 	cr_assert_eq(nftnl_expr_get_u64(lim, NFTNL_EXPR_LIMIT_RATE), VL_NFT_LOG_RATE);
 	cr_assert_eq(nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_BURST), VL_NFT_LOG_BURST);
-	cr_assert_eq(nftnl_expr_get_u64(max, NFTNL_EXPR_LIMIT_RATE), VL_NFT_LOG_MAX_RATE);
-	cr_assert_eq(nftnl_expr_get_u32(max, NFTNL_EXPR_LIMIT_BURST), VL_NFT_LOG_MAX_BURST);
 }
 
 static void setup(void)
@@ -434,7 +478,7 @@ Test(nft, forward_base_chain_and_stages)
 	/* Last: the flow log of new flows an Allow decided (its bit in the mark), rate-limited. */
 	r = rule_in(&p, "forward", 5);
 	expr_names(r, names, sizeof(names));
-	cr_assert_str_eq(names, "meta,bitwise,cmp,ct,bitwise,cmp,payload,payload,dynset,limit,counter,log");
+	cr_assert_str_eq(names, "meta,bitwise,cmp,ct,bitwise,cmp,payload,payload,dynset,objref,counter,log");
 	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_MARK);
 	assert_log_limits(r, "log_allow");
 	cr_assert_eq(nftnl_expr_get_u16(nth_expr(r, "log", 0), NFTNL_EXPR_LOG_GROUP), VL_NFLOG_FLOW_GROUP);
@@ -443,9 +487,10 @@ Test(nft, forward_base_chain_and_stages)
 	cr_assert_eq(rules_in(&p, "nsg_deny"), 2);
 	r = rule_in(&p, "nsg_deny", 0);
 	expr_names(r, names, sizeof(names));
-	cr_assert_str_eq(names, "payload,payload,dynset,limit,counter,log");
+	cr_assert_str_eq(names, "payload,payload,dynset,objref,counter,log");
 	assert_log_limits(r, "log_deny");
 	assert_pair_meter(&p, "log_deny");
+	assert_log_ceiling(&p);
 	cr_assert_str_eq(nftnl_expr_get_str(nth_expr(r, "log", 0), NFTNL_EXPR_LOG_PREFIX), VL_NFLOG_PREFIX_DENY);
 	cr_assert_eq(nftnl_expr_get_u16(nth_expr(r, "log", 0), NFTNL_EXPR_LOG_GROUP), VL_NFLOG_GROUP);
 	r = rule_in(&p, "nsg_deny", 1);
@@ -780,15 +825,17 @@ Test(nft, print_matches_the_transaction)
 		 VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("web-nsg", "allow-http"));
 	cr_assert(strstr(t, want), "%s", t);
 	cr_assert(strstr(t, "\tchain nsg_deny {\n\t\tupdate @log_deny { ip saddr . ip daddr limit rate 1000/second "
-			    "burst 5000 packets } limit rate 20000/second burst 50000 packets counter log prefix "
+			    "burst 5000 packets } limit name \"log_ceiling\" counter log prefix "
 			    "\"vl-deny\" group 7\n\t\tcounter drop\n\t}\n"),
 		  "%s", t);
 	cr_assert(strstr(t, "\t\tmeta mark & 0x80000000 != 0 ct state new update @log_allow { ip saddr . ip daddr "
-			    "limit rate 1000/second burst 5000 packets } limit rate 20000/second burst 50000 packets "
+			    "limit rate 1000/second burst 5000 packets } limit name \"log_ceiling\" "
 			    "counter log prefix \"vl-allow\" group 8\n\t}\n"),
 		  "%s", t);
 	cr_assert(strstr(t, "\tset log_deny {\n\t\ttype ipv4_addr . ipv4_addr\n\t\tsize 65536\n\t\tflags "
-			    "dynamic,timeout\n\t\ttimeout 60s\n\t}\n"),
+			    "dynamic,timeout\n\t\ttimeout 1m\n\t}\n"),
+		  "%s", t);
+	cr_assert(strstr(t, "\tlimit log_ceiling {\n\t\trate 20000/second burst 50000 packets\n\t}\n"),
 		  "%s", t);
 	cr_assert(strstr(t, "\tset tcpudp {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n"),
 		  "%s", t);
