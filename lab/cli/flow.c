@@ -220,11 +220,20 @@ static const char *rule_ref(const struct vl_rule *r, char *buf, size_t len)
 	return buf;
 }
 
+/* The pod the hops of a verdict went to (kube-proxy's hop). */
+static const char *shown_pod(const struct vl_lab *lab, const struct vl_verdict *v)
+{
+	for (size_t i = 0; i < v->n_hops; i++)
+		if (v->hops[i].type == VL_HT_KPROXY && v->hops[i].pod != VL_NONE)
+			return lab->eps[v->hops[i].pod].name;
+	return "(none)";
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	struct vl_verdict v;
 	struct flow_args a;
-	char ip[VL_IP_STRLEN], s1[VL_IP_STRLEN], where[256], ref[160];
+	char ip[VL_IP_STRLEN], s1[VL_IP_STRLEN], where[256], ref[160], mixed[1024];
 	struct vl_lab *lab;
 	uint32_t dst;
 	int from, to, rc;
@@ -261,6 +270,13 @@ int cmd_explain(int argc, char **argv)
 		for (size_t i = 0; i < v.n_hops; i++)
 			out_add(hops, hop_tree(lab, &v.hops[i]));
 		out_set(o, "hops", hops);
+		if (v.n_backends) {
+			out_set(o, "backends", backends_tree(lab, &v));
+			out_set(o, "backendCount", out_int((long long)v.n_backends));
+			out_set(o, "dependsOnBackend", out_bool(v.mixed));
+			out_set(o, "backendSummary",
+				out_str(backends_words(lab, &v, mixed, sizeof(mixed)) ? mixed : NULL));
+		}
 		rc = out_emit(o, a.fmt, NULL) ? 1 : 0;
 		json_decref(o);
 		goto out;
@@ -280,6 +296,8 @@ int cmd_explain(int argc, char **argv)
 	}
 	if (v.why[0])
 		printf("  %s: %s\n", vl_outcome_name(v.outcome), v.why);
+	if (backends_words(lab, &v, mixed, sizeof(mixed)))
+		printf("  %s\n  the hops above and the verdict below are those of pod %s\n", mixed, shown_pod(lab, &v));
 	if (v.outcome == VL_OUT_UNREACHABLE)
 		printf("verdict: %s (unreachable: %s)\n", vl_access_name(v.access), v.why);
 	else if (v.outcome == VL_OUT_DENIED && v.nsg == VL_NONE && v.policy != VL_NONE)

@@ -49,15 +49,13 @@ static int kp_rules(const struct vl_lab *lab, int node_ep, const struct vl_servi
 {
 	char eth0[IFNAMSIZ] = "eth0";
 	uint8_t ip[4], port[2];
-	const struct vl_svc_pods *sel = vl_eff_service_pods(lab, c, (int)(sv - lab->aks[c].services));
-	int *pods = calloc(sel->n ? sel->n : 1, sizeof(*pods));
-	size_t n = 0;
+	int s = (int)(sv - lab->aks[c].services);
+	size_t n = vl_eff_kproxy_pods(lab, c, s, node_ep, d->local, NULL, 0);
+	int *pods = calloc(n ? n : 1, sizeof(*pods));
 
 	if (!pods)
 		return b->err = -ENOMEM;
-	for (size_t i = 0; i < sel->n; i++)
-		if (!d->local || lab->eps[sel->pods[i]].node == node_ep)
-			pods[n++] = sel->pods[i];
+	vl_eff_kproxy_pods(lab, c, s, node_ep, d->local, pods, n);
 	vlnft_key_be(ip, d->ip, 4);
 	vlnft_key_be(port, d->port, 2);
 	for (size_t k = 0; k < n && !b->err; k++) {
