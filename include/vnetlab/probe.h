@@ -67,4 +67,12 @@ int vl_probe_icmp_verdict(const void *pkt, size_t len, uint32_t dst, uint16_t id
  */
 int vl_probe_udp_error(int fd, uint32_t dst);
 
+/*
+ * The conntrack entry, in the caller's network namespace, whose original tuple is proto
+ * src:sport -> dst:dport: its reply's source, i.e. where a DNAT sent the flow (lab/probe/ct.c).
+ * 0 with *reply_src set, -ENOENT when there is no such entry, or -errno.
+ */
+int vl_ct_reply_source(enum vl_proto proto, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+		       uint32_t *reply_src);
+
 #endif

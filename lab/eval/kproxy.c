@@ -69,10 +69,16 @@ static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int
 	h->pod = *pod;
 	h->nat_to = f->dst = lab->eps[*pod].ip;
 	f->dport = sp->target_port;
-	/* masquerade takes the address of the way out: a kubenet pod of this node is behind cbr0 */
-	if (masq)
+	/* masquerade takes the address of the way out: a kubenet pod of this node is behind cbr0; a
+	 * pod's flow sent back to itself (hairpin) is masqueraded too (kube-proxy's KUBE-SEP rule) */
+	if (masq || f->src == lab->eps[*pod].ip) {
+		if (!masq)
+			vlev_note(v, "hairpin: kube-proxy sends %s back to itself, masqueraded to its node",
+				  lab->eps[*pod].name);
 		f->src = lab->eps[node].pod_cidr.len && lab->eps[*pod].node == node ? lab->eps[node].pod_cidr.addr + 1
 										    : lab->eps[node].ip;
+		v->seen_src = f->src;
+	}
 	h->flow = *f;
 	return true;
 }
