@@ -2,7 +2,7 @@
 /*
  * Which pod kube-proxy sent a flow to, as the kernel knows it: the conntrack entry of the flow's
  * original tuple in the node that DNATed it holds the pod's address as the reply's source. One
- * ctnetlink get (libmnl) in the caller's network namespace.
+ * ctnetlink get (libmnl) in a network namespace; for a probe, in each node that may have done it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +15,9 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include "vnetlab/eval.h"
+#include "vnetlab/netns.h"
+#include "vnetlab/plan.h"
 #include "vnetlab/probe.h"
 
 static void put_tuple(struct nlmsghdr *nlh, uint8_t l4, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
@@ -106,4 +109,57 @@ int vl_ct_reply_source(enum vl_proto proto, uint32_t src, uint16_t sport, uint32
 out:
 	mnl_socket_close(nl);
 	return rc;
+}
+
+/* vl_ct_reply_source() inside the namespace of endpoint ep. */
+static int reply_source_in(const struct vl_lab *lab, int ep, enum vl_proto proto, uint32_t src, uint16_t sport,
+			   uint32_t dst, uint16_t dport, uint32_t *reply_src)
+{
+	char ns[VL_NS_NAME_MAX];
+	int nsfd, saved, err, leave;
+
+	vl_ns_name(ns, lab->name, lab->eps[ep].name);
+	err = vl_netns_open(ns, &nsfd);
+	if (err < 0)
+		return err;
+	err = vl_netns_enter(nsfd, &saved);
+	close(nsfd);
+	if (err < 0)
+		return err;
+	err = vl_ct_reply_source(proto, src, sport, dst, dport, reply_src);
+	leave = vl_netns_leave(saved);
+	return leave < 0 ? leave : err;
+}
+
+int vl_probe_backend(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+		     uint16_t dport, int *pod, int *node)
+{
+	struct vl_backend_verdict b[VL_MAX_BACKENDS];
+	size_t n = vl_eval_backends(lab, from, dst, proto, sport, dport, b, VL_MAX_BACKENDS);
+	uint32_t ip;
+
+	*pod = *node = VL_NONE;
+	if (n > VL_MAX_BACKENDS)
+		n = VL_MAX_BACKENDS; /* more nodes than listed: asked of the first ones only */
+	for (size_t i = 0; i < n; i++) {
+		bool asked = false;
+		int rc;
+
+		for (size_t j = 0; j < i && !asked; j++)
+			asked = b[j].node == b[i].node;
+		if (asked)
+			continue;
+		rc = reply_source_in(lab, b[i].node, proto, lab->eps[from].ip, sport, dst, dport, &ip);
+		if (rc == -ENOENT)
+			continue;
+		if (rc < 0)
+			return rc;
+		for (size_t k = 0; k < n; k++)
+			if (b[k].pod != VL_NONE && lab->eps[b[k].pod].ip == ip) {
+				*pod = b[k].pod;
+				*node = b[i].node;
+				return 0;
+			}
+	}
+	return -ENOENT;
 }
