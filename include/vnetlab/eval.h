@@ -101,8 +101,8 @@ struct vl_backend_verdict {
 	int policy_cluster, policy; /* deciding network policy or VL_NONE */
 	int np_pod;		    /* denied by a network policy: the pod whose policies did, else VL_NONE */
 	enum vl_dir np_dir;	    /* ... ingress or egress */
-	uint16_t port; /* the pod's target port (0 when the flow ends before kube-proxy) */
-	bool listens;  /* delivered, and the pod's app listens on the target port (else it refuses) */
+	uint16_t port;		    /* the pod's target port (0 when the flow ends before kube-proxy) */
+	bool listens; /* delivered, and the pod's app listens on the target port (else it refuses) */
 };
 
 #define VL_MAX_BACKENDS 16

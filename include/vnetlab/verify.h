@@ -25,7 +25,8 @@
 
 struct vl_verify_flow {
 	int from, to; /* endpoint indexes; to is VL_NONE for a flow to a Service (svc_cluster, svc) */
-	int svc_cluster, svc; /* a flow to service svc of cluster svc_cluster (a clusterIP or a frontend), else VL_NONE */
+	int svc_cluster,
+	    svc; /* a flow to service svc of cluster svc_cluster (a clusterIP or a frontend), else VL_NONE */
 	uint32_t dst;
 	enum vl_proto proto; /* TCP or UDP */
 	uint16_t dport;

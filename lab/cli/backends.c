@@ -25,17 +25,19 @@ static void result_words(const struct vl_lab *lab, const struct vl_backend_verdi
 		if (b->listens)
 			snprintf(buf, len, "%s", plural ? "connect" : "connects");
 		else
-			snprintf(buf, len, "%s (no app listens on port %u)", plural ? "refuse" : "refuses", b->port);
+			snprintf(buf, len, "%s (no app listens on port %u)", plural ? "refuse" : "refuses",
+				 b->port);
 		return;
 	case VL_OUT_DENIED:
 		if (b->nsg == VL_NONE && b->policy != VL_NONE)
-			snprintf(buf, len, "%s denied by network policy %s (%s of pod %s)", plural ? "are" : "is",
+			snprintf(buf, len, "%s denied by network policy %s (%s of pod %s)",
+				 plural ? "are" : "is",
 				 policy_ref(lab, b->policy_cluster, b->policy, ref, sizeof(ref)),
 				 b->np_dir == VL_DIR_IN ? "ingress" : "egress",
 				 b->np_pod != VL_NONE ? lab->eps[b->np_pod].name : "?");
 		else if (b->nsg != VL_NONE && b->rule)
-			snprintf(buf, len, "%s denied by NSG %s, rule %s", plural ? "are" : "is", lab->nsgs[b->nsg].name,
-				 b->rule->name);
+			snprintf(buf, len, "%s denied by NSG %s, rule %s", plural ? "are" : "is",
+				 lab->nsgs[b->nsg].name, b->rule->name);
 		else
 			snprintf(buf, len, "%s denied", plural ? "are" : "is");
 		return;
@@ -90,8 +92,8 @@ bool backends_words(const struct vl_lab *lab, const struct vl_verdict *v, char *
 		if (i)
 			n += (size_t)snprintf(buf + n, len - n, "; ");
 		if (n < len)
-			n += count > 1 ? (size_t)snprintf(buf + n, len - n, "%zu of %zu %s (", count, v->n_backends,
-							  lb ? "backends" : "pods")
+			n += count > 1 ? (size_t)snprintf(buf + n, len - n, "%zu of %zu %s (", count,
+							  v->n_backends, lb ? "backends" : "pods")
 				       : (size_t)snprintf(buf + n, len - n, "pod ");
 		for (size_t j = i; j < listed && n < len; j++) {
 			if (done[j] || !vl_backend_same(&v->backends[i], &v->backends[j]))
@@ -126,7 +128,8 @@ json_t *backends_tree(const struct vl_lab *lab, const struct vl_verdict *v)
 		out_set(o, "access", out_str(vl_access_name(b->access)));
 		out_set(o, "nsg", out_str(b->nsg != VL_NONE ? lab->nsgs[b->nsg].name : NULL));
 		out_set(o, "rule", out_str(b->rule ? b->rule->name : NULL));
-		out_set(o, "policy", out_str(policy_ref(lab, b->policy_cluster, b->policy, ref, sizeof(ref))));
+		out_set(o, "policy",
+			out_str(policy_ref(lab, b->policy_cluster, b->policy, ref, sizeof(ref))));
 		out_add(a, o);
 	}
 	return a;

@@ -103,7 +103,8 @@ static void backends_into(const struct vl_lab *lab, const struct vl_verify *v, c
 
 	out_set(o, "service", out_str(target_name(lab, f)));
 	out_set(o, "reachedPod", out_str(f->reached_pod != VL_NONE ? lab->eps[f->reached_pod].name : NULL));
-	out_set(o, "reachedNode", out_str(f->reached_node != VL_NONE ? lab->eps[f->reached_node].name : NULL));
+	out_set(o, "reachedNode",
+		out_str(f->reached_node != VL_NONE ? lab->eps[f->reached_node].name : NULL));
 	out_set(o, "dependsOnBackend", out_bool(f->mixed));
 	for (size_t i = 0; i < f->n_backends; i++) {
 		const struct vl_backend_verdict *b = &v->backends[f->backend0 + i];
@@ -127,7 +128,8 @@ static json_t *ms(double v, int digits)
 	return out_real((double)(long long)(v * f + 0.5) / f);
 }
 
-static json_t *mismatch_tree(const struct vl_lab *lab, const struct vl_verify *vv, const struct vl_verify_flow *f)
+static json_t *mismatch_tree(const struct vl_lab *lab, const struct vl_verify *vv,
+			     const struct vl_verify_flow *f)
 {
 	struct vl_verdict v;
 	char ip[VL_IP_STRLEN], nsg[128] = "";
@@ -162,7 +164,8 @@ static json_t *mismatch_tree(const struct vl_lab *lab, const struct vl_verify *v
 	return o;
 }
 
-static void print_mismatch(const struct vl_lab *lab, const struct vl_verify *vv, const struct vl_verify_flow *f)
+static void print_mismatch(const struct vl_lab *lab, const struct vl_verify *vv,
+			   const struct vl_verify_flow *f)
 {
 	struct vl_verdict v;
 	char ip[VL_IP_STRLEN];
@@ -185,18 +188,20 @@ static void print_mismatch(const struct vl_lab *lab, const struct vl_verify *vv,
 		printf("%s after %.1f ms\n", vl_probe_status_name(f->status), f->ms);
 	if (!f->n_backends)
 		return;
-	printf("    backend: %s%s%s\n", f->reached_pod != VL_NONE ? lab->eps[f->reached_pod].name : "not known",
-	       f->reached_node != VL_NONE ? " via " : "", f->reached_node != VL_NONE ? lab->eps[f->reached_node].name : "");
+	printf("    backend: %s%s%s\n",
+	       f->reached_pod != VL_NONE ? lab->eps[f->reached_pod].name : "not known",
+	       f->reached_node != VL_NONE ? " via " : "",
+	       f->reached_node != VL_NONE ? lab->eps[f->reached_node].name : "");
 	for (size_t i = 0; i < f->n_backends; i++) {
 		const struct vl_backend_verdict *b = &vv->backends[f->backend0 + i];
 
-		printf("      %s via %s: %s", b->pod != VL_NONE ? lab->eps[b->pod].name : "no pod", lab->eps[b->node].name,
-		       backend_result_name(b));
+		printf("      %s via %s: %s", b->pod != VL_NONE ? lab->eps[b->pod].name : "no pod",
+		       lab->eps[b->node].name, backend_result_name(b));
 		if (b->outcome == VL_OUT_DENIED && b->rule && b->nsg != VL_NONE)
 			printf(" (%s/%s)", lab->nsgs[b->nsg].name, b->rule->name);
 		else if (b->outcome == VL_OUT_DENIED && b->np_pod != VL_NONE)
-			printf(" (network policy, %s of pod %s)", b->np_dir == VL_DIR_IN ? "ingress" : "egress",
-			       lab->eps[b->np_pod].name);
+			printf(" (network policy, %s of pod %s)",
+			       b->np_dir == VL_DIR_IN ? "ingress" : "egress", lab->eps[b->np_pod].name);
 		printf("\n");
 	}
 }
@@ -206,7 +211,8 @@ int cmd_verify(int argc, char **argv)
 	struct verify_args a;
 	struct vl_verify v = {0};
 	struct vl_lab *lab;
-	size_t results[VL_PROBE_UNREACHABLE + 1] = {0}, allowed = 0, disagree = 0, errors = 0, svc = 0, mixed = 0, reached = 0;
+	size_t results[VL_PROBE_UNREACHABLE + 1] = {0}, allowed = 0, disagree = 0, errors = 0, svc = 0,
+					      mixed = 0, reached = 0;
 	char dir[256];
 	double t0 = now_s(), secs;
 	int rc;
@@ -298,7 +304,8 @@ int cmd_verify(int argc, char **argv)
 			printf(", %zu not probed", errors);
 		printf("\n");
 		if (svc)
-			printf("  %zu flows to Services, %zu with an outcome that depends on the backend; the pod the "
+			printf("  %zu flows to Services, %zu with an outcome that depends on the backend; "
+			       "the pod the "
 			       "kernel reached known for %zu\n",
 			       svc, mixed, reached);
 	}

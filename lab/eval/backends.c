@@ -83,7 +83,8 @@ static void one(struct walk *w, int node, int lb_node, int pod)
 {
 	struct vl_backend_verdict b;
 
-	if (vl_eval_path_pick(w->lab, w->from, w->dst, w->proto, w->sport, w->dport, lb_node, pod, w->scratch))
+	if (vl_eval_path_pick(w->lab, w->from, w->dst, w->proto, w->sport, w->dport, lb_node, pod,
+			      w->scratch))
 		return;
 	summarize(w->lab, w->scratch, node, w->proto, &b);
 	if (!w->n)
@@ -118,7 +119,8 @@ static size_t walk(const struct vl_lab *lab, int from, uint32_t dst, enum vl_pro
 	struct vlev_service_flow sf;
 
 	*mixed = false;
-	if (!lab || !lab->eff || !vlev_valid_ep(lab, from) || !vlev_service_flow(lab, from, dst, proto, dport, &sf))
+	if (!lab || !lab->eff || !vlev_valid_ep(lab, from) ||
+	    !vlev_service_flow(lab, from, dst, proto, dport, &sf))
 		return 0;
 	w.scratch = malloc(sizeof(*w.scratch));
 	if (!w.scratch)

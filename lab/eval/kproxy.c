@@ -47,7 +47,8 @@ static const struct vl_svc_port *svc_port(const struct vl_service *s, enum vl_pr
 
 /* kube-proxy on node `node`: DNAT to a pod of the service, masquerade when asked. false: no pod. */
 static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int c, int s,
-		   const struct vl_svc_port *sp, bool local_only, bool masq, struct vl_flow *f, int want, int *pod)
+		   const struct vl_svc_port *sp, bool local_only, bool masq, struct vl_flow *f, int want,
+		   int *pod)
 {
 	struct vl_hop *h;
 	int n;
@@ -86,7 +87,7 @@ static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int
 /* From the Internet to a LoadBalancer frontend: a healthy backend node (floating IP: the node's
  * NSGs see the frontend address), then kube-proxy on it (spec 15.4). */
 void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_frontend *fe,
-			struct vl_flow *f, const struct vlev_pick *pick)
+		      struct vl_flow *f, const struct vlev_pick *pick)
 {
 	const struct vl_service *sv = &lab->aks[fe->cluster].services[fe->service];
 	const struct vl_svc_port *sp = svc_port(sv, f->proto, f->dport);
@@ -120,8 +121,8 @@ void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const stru
 	h->vnet = vlev_ep_vnet(lab, node);
 	if (!vlev_nsgs_in(lab, v, node, node, f))
 		return;
-	if (!kproxy(lab, v, node, fe->cluster, fe->service, sp, sv->local, !sv->local, f, pick ? pick->pod : VL_NONE,
-		    &pod))
+	if (!kproxy(lab, v, node, fe->cluster, fe->service, sp, sv->local, !sv->local, f,
+		    pick ? pick->pod : VL_NONE, &pod))
 		return;
 	v->seen_src = f->src;
 	if (lab->eps[pod].node == node) {
@@ -135,7 +136,7 @@ void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const stru
 /* A pod or node to a clusterIP or a frontend of its own cluster: kube-proxy on its node DNATs it
  * before it leaves (no masquerade, no load balancer). true when it did (or found no pod). */
 bool vlev_in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_endpoint *src,
-			       int node, struct vl_flow *f, const struct vlev_pick *pick)
+			     int node, struct vl_flow *f, const struct vlev_pick *pick)
 {
 	const struct vl_frontend *fe = vl_eff_frontend(lab->eff, f->dst);
 	int c = src->owner, s = vl_eff_cluster_ip(lab, c, f->dst), pod;
@@ -169,7 +170,8 @@ bool vlev_service_flow(const struct vl_lab *lab, int from, uint32_t dst, enum vl
 		out->fe = fe;
 		return true;
 	}
-	if ((src->kind != VL_EP_POD && src->kind != VL_EP_NODE) || src->virtual_node || !vlev_ep_cluster(lab, src))
+	if ((src->kind != VL_EP_POD && src->kind != VL_EP_NODE) || src->virtual_node ||
+	    !vlev_ep_cluster(lab, src))
 		return false;
 	s = vl_eff_cluster_ip(lab, src->owner, dst);
 	if (s == VL_NONE && fe && fe->cluster == src->owner)

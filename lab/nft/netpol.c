@@ -7,10 +7,10 @@
  *     ip daddr vmap @np-in   (... for ingress: jump np-in/<pod>)
  *   chain np-out/<pod>, np-in/<pod>: (np-in: ip saddr <the pod> return: it cannot block itself, as
  *     its own flow back through a Service), one rule per allow entry, ip daddr|saddr <peers>
- *     [meta l4proto <p> th dport <lo-hi>] return; then (at most VL_NFT_LOG_RATE/s) log group 7 prefix "np:out/<pod>"; drop.
- * The forward hook sees routed Azure CNI pods and, with bridge-nf-call-iptables (on in every
- * namespace), kubenet pods bridged on cbr0; after kube-proxy's DNAT, before any masquerade.
- * The node's own traffic (output, input) never passes here: it is always allowed (spec 16.1.4).
+ *     [meta l4proto <p> th dport <lo-hi>] return; then (at most VL_NFT_LOG_RATE/s) log group 7 prefix
+ * "np:out/<pod>"; drop. The forward hook sees routed Azure CNI pods and, with bridge-nf-call-iptables (on in
+ * every namespace), kubenet pods bridged on cbr0; after kube-proxy's DNAT, before any masquerade. The node's
+ * own traffic (output, input) never passes here: it is always allowed (spec 16.1.4).
  */
 #include <errno.h>
 #include <stdio.h>

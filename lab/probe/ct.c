@@ -20,7 +20,8 @@
 #include "vnetlab/plan.h"
 #include "vnetlab/probe.h"
 
-static void put_tuple(struct nlmsghdr *nlh, uint8_t l4, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+static void put_tuple(struct nlmsghdr *nlh, uint8_t l4, uint32_t src, uint16_t sport, uint32_t dst,
+		      uint16_t dport)
 {
 	struct nlattr *t = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG), *n;
 
@@ -41,9 +42,7 @@ static const struct nlattr *nested(const struct nlattr *a, uint16_t type)
 {
 	const struct nlattr *c;
 
-	mnl_attr_for_each_nested(c, a)
-		if (mnl_attr_get_type(c) == type)
-			return c;
+	mnl_attr_for_each_nested(c, a) if (mnl_attr_get_type(c) == type) return c;
 	return NULL;
 }
 
@@ -51,7 +50,8 @@ static int on_entry(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *a, *ip, *src;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	{
 		if (mnl_attr_get_type(a) != CTA_TUPLE_REPLY)
 			continue;
 		ip = nested(a, CTA_TUPLE_IP);
@@ -112,8 +112,8 @@ out:
 }
 
 /* vl_ct_reply_source() inside the namespace of endpoint ep. */
-static int reply_source_in(const struct vl_lab *lab, int ep, enum vl_proto proto, uint32_t src, uint16_t sport,
-			   uint32_t dst, uint16_t dport, uint32_t *reply_src)
+static int reply_source_in(const struct vl_lab *lab, int ep, enum vl_proto proto, uint32_t src,
+			   uint16_t sport, uint32_t dst, uint16_t dport, uint32_t *reply_src)
 {
 	char ns[VL_NS_NAME_MAX];
 	int nsfd, saved, err, leave;

@@ -41,7 +41,7 @@ struct match {
 	uint32_t node_ip; /* NIC address our traffic may be masqueraded to; 0 if none */
 	int from;		  /* the probing endpoint */
 	const struct vl_lab *lab; /* maps a drop's short rule id back to names */
-	int svc_cluster, svc;	  /* dst is this ClusterIP or frontend (svc_cluster VL_NONE: none): kube-proxy */
+	int svc_cluster, svc; /* dst is this ClusterIP or frontend (svc_cluster VL_NONE: none): kube-proxy */
 	uint16_t svc_target;	  /* DNATs it to one of its pods' target port before any NSG */
 	bool via_lb;		  /* ... from the Internet: a node may have masqueraded it (Cluster) */
 };

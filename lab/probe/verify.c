@@ -150,7 +150,8 @@ static int keep_backends(const struct vl_lab *lab, struct vl_verify *v, size_t *
 	}
 	if (n <= VL_MAX_BACKENDS)
 		memcpy(v->backends + v->n_backends, vd->backends, n * sizeof(*vd->backends));
-	else if (vl_eval_backends(lab, f->from, f->dst, f->proto, f->sport, f->dport, v->backends + v->n_backends, n) != n)
+	else if (vl_eval_backends(lab, f->from, f->dst, f->proto, f->sport, f->dport,
+				  v->backends + v->n_backends, n) != n)
 		return -EIO; /* the same evaluation twice gives the same list */
 	v->n_backends += n;
 	f->n_backends = n;
@@ -206,7 +207,8 @@ static int service_flows(struct plan *p, int only_from, int only_c, int only_s)
 					continue;
 				for (size_t e = 0; e < lab->n_eps && !err; e++) {
 					const struct vl_endpoint *src = &lab->eps[e];
-					int nic = src->nic >= 0 && (size_t)src->nic < lab->n_eps ? src->nic : (int)e;
+					int nic = src->nic >= 0 && (size_t)src->nic < lab->n_eps ? src->nic
+												 : (int)e;
 
 					if ((only_from != VL_NONE && (int)e != only_from) ||
 					    !service_source(src, (int)c, sv, ips[k]))
@@ -268,8 +270,8 @@ int vl_verify_plan(const struct vl_lab *lab, const char *from, const char *to, u
 		for (size_t t = 0; t < lab->n_eps && !err; t++) {
 			const struct vl_endpoint *dst = &lab->eps[t];
 
-			if (t == s || ((only_to != VL_NONE || only_c != VL_NONE) && (int)t != only_to) || !dst->n_ports ||
-			    dst->app == VL_APP_NONE)
+			if (t == s || ((only_to != VL_NONE || only_c != VL_NONE) && (int)t != only_to) ||
+			    !dst->n_ports || dst->app == VL_APP_NONE)
 				continue;
 			if (shared[t] && vl_lab_find_endpoint_near(lab, (int)s, dst->ip) != (int)t)
 				continue;
@@ -357,7 +359,8 @@ static bool agrees(const struct vl_lab *lab, const struct vl_verify_flow *f, con
 	switch (f->status) {
 	case VL_PROBE_CONNECTED:
 	case VL_PROBE_REFUSED:
-		if (e->strict && e->outcome == VL_OUT_DELIVERED && e->listens != (f->status == VL_PROBE_CONNECTED))
+		if (e->strict && e->outcome == VL_OUT_DELIVERED &&
+		    e->listens != (f->status == VL_PROBE_CONNECTED))
 			return false;
 		return e->outcome == VL_OUT_DELIVERED;
 	case VL_PROBE_DROPPED:

@@ -146,8 +146,8 @@ static size_t skey_hash(const struct run *r, enum vl_proto proto, uint16_t sport
 }
 
 /* The backend of flow f at address ip (and target port, 0: any), or NULL. */
-static const struct vl_backend_verdict *backend_at(const struct run *r, const struct vl_verify_flow *f, uint32_t ip,
-						   uint16_t port)
+static const struct vl_backend_verdict *backend_at(const struct run *r, const struct vl_verify_flow *f,
+						   uint32_t ip, uint16_t port)
 {
 	for (size_t k = 0; k < f->n_backends; k++) {
 		const struct vl_backend_verdict *b = &r->v->backends[f->backend0 + k];
@@ -174,7 +174,8 @@ static void find_backend(struct run *r, struct vl_verify_flow *f)
 
 		for (size_t j = 0; j < k && !asked; j++)
 			asked = r->v->backends[f->backend0 + j].node == node;
-		if (asked || go_to(r, node) < 0 || vl_ct_reply_source(f->proto, src, f->sport, f->dst, f->dport, &pod_ip))
+		if (asked || go_to(r, node) < 0 ||
+		    vl_ct_reply_source(f->proto, src, f->sport, f->dst, f->dport, &pod_ip))
 			continue;
 		b = backend_at(r, f, pod_ip, 0);
 		if (b) {
@@ -334,7 +335,8 @@ static const struct vl_backend_verdict *dnat_drop_is(const struct run *r, const 
 						     const struct vl_drop *d)
 {
 	const struct vl_endpoint *e = &r->lab->eps[f->from];
-	bool src = d->src == e->ip || (e->nic >= 0 && (size_t)e->nic < r->lab->n_eps && d->src == r->lab->eps[e->nic].ip);
+	bool src = d->src == e->ip ||
+		   (e->nic >= 0 && (size_t)e->nic < r->lab->n_eps && d->src == r->lab->eps[e->nic].ip);
 
 	if (!f->n_backends || d->proto != f->proto || d->sport != f->sport)
 		return NULL;
@@ -568,7 +570,8 @@ int vl_verify_run(const struct vl_lab *lab, const char *dir, struct vl_verify *v
 	r.sbucket = malloc(r.nb * sizeof(*r.sbucket));
 	r.schain = malloc(n * sizeof(*r.schain));
 	list = malloc(n * sizeof(*list));
-	if (!r.fd || !r.t0 || !r.not_before || !r.chain || !r.queue || !r.bucket || !r.sbucket || !r.schain || !list) {
+	if (!r.fd || !r.t0 || !r.not_before || !r.chain || !r.queue || !r.bucket || !r.sbucket || !r.schain ||
+	    !list) {
 		err = -ENOMEM;
 		goto out;
 	}

@@ -57,16 +57,19 @@ Test(backends_lab, explain_names_the_mixed_outcome)
 	char *out = th_run(&st, "%s explain %s client web:80 2>&1", th_vnetlab(), th_lab.name), *js;
 
 	cr_assert_eq(st, 0, "%s", out);
-	cr_expect(strstr(out, "depends on the backend kube-proxy picks: pod web-a connects; pod web-b is denied by "
-			      "network policy default/deny-b (ingress of pod web-b); pod web-c refuses (no app listens "
-			      "on port 8080)"),
-		  "%s", out);
+	cr_expect(
+	    strstr(out,
+		   "depends on the backend kube-proxy picks: pod web-a connects; pod web-b is denied by "
+		   "network policy default/deny-b (ingress of pod web-b); pod web-c refuses (no app listens "
+		   "on port 8080)"),
+	    "%s", out);
 	free(out);
 	js = th_explain("surfer", "front", 80, "tcp");
 	th_compact(js);
 	cr_expect(strstr(js, "\"dependsOnBackend\":true"), "%s", js);
 	cr_expect(strstr(js, "\"backendCount\":6"), "2 healthy nodes x 3 pods: %s", js);
-	cr_expect(strstr(js, "{\"node\":\"k-node-1\",\"pod\":\"web-b\",\"port\":8080,\"result\":\"denied\""), "%s", js);
+	cr_expect(strstr(js, "{\"node\":\"k-node-1\",\"pod\":\"web-b\",\"port\":8080,\"result\":\"denied\""),
+		  "%s", js);
 	free(js);
 }
 
@@ -104,7 +107,8 @@ Test(backends_lab, a_kernel_that_lets_web_b_through_is_caught_on_that_backend)
 
 	th_skip_rootless("changes a node's ruleset with nft");
 	/* web-b's policy chain emptied with nft rather than vnetlab: the kernel now lets web-b answer */
-	free(th_run(&st, "ip netns exec vl-%s-k-node-1 nft flush chain ip vnetlab np-in/web-b 2>&1", th_lab.name));
+	free(th_run(&st, "ip netns exec vl-%s-k-node-1 nft flush chain ip vnetlab np-in/web-b 2>&1",
+		    th_lab.name));
 	cr_assert_eq(st, 0);
 	for (int run = 0; run < 4 && !bad; run++) {
 		free(out);

@@ -32,7 +32,7 @@
 	"    services:\n"                                                                                    \
 	"      - {name: web, selector: {app: web}, port: 80, targetPort: 8080}\n"                            \
 	"      - {name: front, type: LoadBalancer, selector: {app: web}, port: 80, targetPort: 8080,\n"      \
-	"         loadBalancerIP: 198.51.100.120, externalTrafficPolicy: " ETP "}\n" POLICY                    \
+	"         loadBalancerIP: 198.51.100.120, externalTrafficPolicy: " ETP "}\n" POLICY                  \
 	"internet: {hosts: [{name: surfer, address: 203.0.113.70}]}\n"
 
 #define DENY_B                                                                                               \
@@ -62,7 +62,8 @@ static const struct vl_backend_verdict *backend_of(const struct vl_verdict *v, i
 Test(backends, cluster_ip_lists_each_pod_and_a_policy_denying_one_makes_it_mixed)
 {
 	struct vl_lab *lab = th_load(LAB(DENY_B, "Cluster"));
-	int client = ep(lab, "client"), a = ep(lab, "web-a"), b = ep(lab, "web-b"), node0 = ep(lab, "k-node-0");
+	int client = ep(lab, "client"), a = ep(lab, "web-a"), b = ep(lab, "web-b"),
+	    node0 = ep(lab, "k-node-0");
 	const struct vl_backend_verdict *ba, *bb;
 	struct vl_verdict v;
 	uint32_t vip = lab->aks[0].services[0].cluster_ip;
@@ -118,16 +119,17 @@ Test(backends, without_the_policy_every_pod_connects_and_nothing_is_mixed)
 	struct vl_lab *lab = th_load(LAB("", "Cluster"));
 	struct vl_verdict v;
 
-	cr_assert_eq(vl_eval_path(lab, ep(lab, "client"), lab->aks[0].services[0].cluster_ip, VL_PROTO_TCP, 0, 80,
-				  &v),
-		     0);
+	cr_assert_eq(
+	    vl_eval_path(lab, ep(lab, "client"), lab->aks[0].services[0].cluster_ip, VL_PROTO_TCP, 0, 80, &v),
+	    0);
 	cr_assert_eq(v.n_backends, 2);
 	cr_assert_not(v.mixed);
 	for (size_t i = 0; i < v.n_backends; i++)
 		cr_assert(v.backends[i].outcome == VL_OUT_DELIVERED && v.backends[i].listens);
 	/* a flow to no Service lists no backend */
-	cr_assert_eq(vl_eval_path(lab, ep(lab, "client"), lab->eps[ep(lab, "web-b")].ip, VL_PROTO_TCP, 0, 8080, &v),
-		     0);
+	cr_assert_eq(
+	    vl_eval_path(lab, ep(lab, "client"), lab->eps[ep(lab, "web-b")].ip, VL_PROTO_TCP, 0, 8080, &v),
+	    0);
 	cr_assert_eq(v.n_backends, 0);
 	vl_lab_free(lab);
 }
@@ -139,9 +141,9 @@ Test(backends, a_pod_without_an_app_on_the_target_port_refuses)
 	int b = ep(lab, "web-b");
 
 	lab->eps[b].app = VL_APP_NONE;
-	cr_assert_eq(vl_eval_path(lab, ep(lab, "client"), lab->aks[0].services[0].cluster_ip, VL_PROTO_TCP, 0, 80,
-				  &v),
-		     0);
+	cr_assert_eq(
+	    vl_eval_path(lab, ep(lab, "client"), lab->aks[0].services[0].cluster_ip, VL_PROTO_TCP, 0, 80, &v),
+	    0);
 	cr_assert(v.mixed);
 	cr_assert_not(backend_of(&v, ep(lab, "k-node-0"), b)->listens);
 	cr_assert_eq(backend_of(&v, ep(lab, "k-node-0"), b)->outcome, VL_OUT_DELIVERED);
@@ -151,8 +153,8 @@ Test(backends, a_pod_without_an_app_on_the_target_port_refuses)
 Test(backends, load_balancer_cluster_policy_crosses_every_healthy_node_and_pod)
 {
 	struct vl_lab *lab = th_load(LAB(DENY_B, "Cluster"));
-	int surfer = ep(lab, "surfer"), n0 = ep(lab, "k-node-0"), n1 = ep(lab, "k-node-1"), a = ep(lab, "web-a"),
-	    b = ep(lab, "web-b");
+	int surfer = ep(lab, "surfer"), n0 = ep(lab, "k-node-0"), n1 = ep(lab, "k-node-1"),
+	    a = ep(lab, "web-a"), b = ep(lab, "web-b");
 	struct vl_verdict v;
 	uint32_t fe;
 

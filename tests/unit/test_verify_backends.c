@@ -47,7 +47,8 @@ Test(verify_backends, every_service_port_from_its_sources_with_every_backend)
 		if (v.flows[i].to == VL_NONE) {
 			svc++;
 			cr_assert(v.flows[i].mixed, "every flow here depends on the pod");
-			cr_assert_eq(v.flows[i].n_backends, v.flows[i].dst == lab->aks[0].services[1].frontend_ip ? 6 : 3);
+			cr_assert_eq(v.flows[i].n_backends,
+				     v.flows[i].dst == lab->aks[0].services[1].frontend_ip ? 6 : 3);
 		}
 	cr_assert_eq(svc, 13, "4 pods and 2 nodes to 2 clusterIPs, the Internet host to the frontend");
 	cr_assert_eq(to_service(&v, lab, "surfer", "front", true)->n_backends, 6, "2 nodes x 3 pods");
