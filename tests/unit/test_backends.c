@@ -189,3 +189,28 @@ Test(backends, load_balancer_local_policy_keeps_each_node_to_its_own_pods)
 	cr_assert_eq(backend_of(&v, n1, ep(lab, "web-b"))->outcome, VL_OUT_DENIED);
 	vl_lab_free(lab);
 }
+
+Test(backends, a_pod_sent_back_to_itself_is_masqueraded_to_its_node)
+{
+	struct vl_lab *lab = th_load(LAB(DENY_B, "Cluster"));
+	int a = ep(lab, "web-a"), b = ep(lab, "web-b");
+	struct vl_verdict v;
+
+	/* kube-proxy's KUBE-SEP -s <pod> -j KUBE-MARK-MASQ: else the pod would answer itself locally */
+	cr_assert_eq(vl_eval_path_pick(lab, a, lab->aks[0].services[0].cluster_ip, VL_PROTO_TCP, 0, 80, VL_NONE, a, &v),
+		     0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED);
+	cr_assert_eq(v.dst_ep, a);
+	cr_assert_eq(v.seen_src, lab->eps[ep(lab, "k-node-0")].ip);
+	cr_assert(strstr(v.note, "hairpin"), "%s", v.note);
+	/* a pod cannot block itself: web-b's isolation does not stop its own flow back */
+	cr_assert_eq(vl_eval_path_pick(lab, b, lab->aks[0].services[0].cluster_ip, VL_PROTO_TCP, 0, 80, VL_NONE, b, &v),
+		     0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED);
+	/* another pod's flow keeps its own address */
+	cr_assert_eq(vl_eval_path_pick(lab, ep(lab, "client"), lab->aks[0].services[0].cluster_ip, VL_PROTO_TCP, 0, 80,
+				       VL_NONE, a, &v),
+		     0);
+	cr_assert_eq(v.seen_src, lab->eps[ep(lab, "client")].ip);
+	vl_lab_free(lab);
+}
