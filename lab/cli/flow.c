@@ -230,13 +230,13 @@ static const char *rule_ref(const struct vl_rule *r, char *buf, size_t len)
 	return buf;
 }
 
-/* The pod the hops of a verdict went to (kube-proxy's hop). */
+/* The pod the hops of a verdict went to (kube-proxy's hop), NULL when they stop before it. */
 static const char *shown_pod(const struct vl_lab *lab, const struct vl_verdict *v)
 {
 	for (size_t i = 0; i < v->n_hops; i++)
 		if (v->hops[i].type == VL_HT_KPROXY && v->hops[i].pod != VL_NONE)
 			return lab->eps[v->hops[i].pod].name;
-	return "(none)";
+	return NULL;
 }
 
 int cmd_explain(int argc, char **argv)
@@ -306,9 +306,11 @@ int cmd_explain(int argc, char **argv)
 	}
 	if (v.why[0])
 		printf("  %s: %s\n", vl_outcome_name(v.outcome), v.why);
-	if (backends_words(lab, &v, mixed, sizeof(mixed)))
-		printf("  %s\n  the hops above and the verdict below are those of pod %s\n", mixed,
-		       shown_pod(lab, &v));
+	if (backends_words(lab, &v, mixed, sizeof(mixed))) {
+		printf("  %s\n", mixed);
+		if (shown_pod(lab, &v))
+			printf("  the hops above and the verdict below are those of pod %s\n", shown_pod(lab, &v));
+	}
 	if (v.outcome == VL_OUT_UNREACHABLE)
 		printf("verdict: %s (unreachable: %s)\n", vl_access_name(v.access), v.why);
 	else if (v.outcome == VL_OUT_DENIED && v.nsg == VL_NONE && v.policy != VL_NONE)
