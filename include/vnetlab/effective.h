@@ -206,6 +206,15 @@ bool vl_cpa_is_managed(const struct vl_rule *r);
 void vl_eff_lb_health(struct vl_lab *lab);
 /* The endpoints of service s of cluster c (an empty list when there is none). */
 const struct vl_svc_pods *vl_eff_service_pods(const struct vl_lab *lab, int c, int s);
+/*
+ * The pods kube-proxy on node `node` may DNAT a flow for service s of cluster c to (spec 15.4):
+ * every endpoint of the service, or with local_only (externalTrafficPolicy Local, a flow from
+ * outside the node) those on that node. kube-proxy's rules (lab/nft/kproxy.c) pick one at random;
+ * the evaluator weighs each. Fills at most cap of them into pods (NULL with cap 0: count only)
+ * and returns how many there are.
+ */
+size_t vl_eff_kproxy_pods(const struct vl_lab *lab, int c, int s, int node, bool local_only, int *pods,
+			  size_t cap);
 /* One warning per network policy that selects a virtual-node pod (not enforced there, spec 17),
  * appended to *out. 0 or -ENOMEM. */
 int vl_eff_vnode_warnings(const struct vl_lab *lab, struct vl_strv *out);

@@ -86,6 +86,27 @@ enum vl_outcome {
 			     * allowForwardedTraffic drops it, or no reply can come back */
 };
 
+/*
+ * A flow to a Service reaches one of several pods: the load balancer picks a healthy backend node
+ * (from the Internet to a frontend), kube-proxy on that node (or on the source's node) a pod at
+ * random. One backend the flow may get, and how the flow ends with it.
+ */
+struct vl_backend_verdict {
+	int node; /* whose kube-proxy DNATs: the LB's backend node, or the source's node */
+	int pod;  /* VL_NONE: that node has no pod to pick (the flow ends there) */
+	enum vl_outcome outcome;
+	enum vl_access access;
+	int nsg;		    /* deciding NSG or VL_NONE */
+	const struct vl_rule *rule; /* its rule or NULL */
+	int policy_cluster, policy; /* deciding network policy or VL_NONE */
+	int np_pod;		    /* denied by a network policy: the pod whose policies did, else VL_NONE */
+	enum vl_dir np_dir;	    /* ... ingress or egress */
+	uint16_t port;		    /* the pod's target port (0 when the flow ends before kube-proxy) */
+	bool listens; /* delivered, and the pod's app listens on the target port (else it refuses) */
+};
+
+#define VL_MAX_BACKENDS 16
+
 struct vl_verdict {
 	enum vl_access access; /* Deny when DENIED or UNREACHABLE */
 	enum vl_outcome outcome;
@@ -102,6 +123,13 @@ struct vl_verdict {
 	char why[320];	   /* UNREACHABLE, NO_HOST: where and why, e.g. "route None 10.0.0.0/8 (Default)" */
 	char
 	    note[256]; /* e.g. "masqueraded to node 10.1.0.4 by ip-masq-agent", "same node: crosses no NSG" */
+	/* A flow to a Service: every backend it may get (the first VL_MAX_BACKENDS of n_backends),
+	 * in node then pod order; n_backends 0 for any other flow. The fields above follow the
+	 * backend the hops show (a pod on the node when there is one, else the first). mixed: the
+	 * backends' outcomes differ (outcome, deciding rule or policy, or whether the pod listens). */
+	struct vl_backend_verdict backends[VL_MAX_BACKENDS];
+	size_t n_backends;
+	bool mixed;
 };
 
 /*
@@ -116,6 +144,24 @@ struct vl_verdict {
  */
 int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
 		 uint16_t dport, struct vl_verdict *v);
+
+/*
+ * vl_eval_path() as if the load balancer picked backend node `node` (VL_NONE: as vl_eval_path
+ * does) and kube-proxy picked pod `pod` (VL_NONE: likewise); a pick the flow cannot get is ignored.
+ * v->backends is left empty. 0 or -EINVAL.
+ */
+int vl_eval_path_pick(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+		      uint16_t dport, int node, int pod, struct vl_verdict *v);
+
+/*
+ * Every backend a flow to a Service may get (lab/eval/backends.c): the first cap of them into
+ * out, in node then pod order. Returns how many there are: 0 when the flow meets no Service.
+ */
+size_t vl_eval_backends(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+			uint16_t dport, struct vl_backend_verdict *out, size_t cap);
+
+/* Do two backends end the same way (outcome, deciding NSG rule or policy, listening)? */
+bool vl_backend_same(const struct vl_backend_verdict *a, const struct vl_backend_verdict *b);
 
 /* The policy hops of a verdict vl_eval_path() made (lab/eval/netpol.c): the source pod's egress
  * first, the destination pod's ingress last (spec 16.2). */

@@ -28,6 +28,9 @@ struct vl_probe_result {
 	char rule[96];
 	double ms;	/* time to the result */
 	uint16_t sport; /* local port used */
+	/* A probe to a Service: the pod kube-proxy sent it to and the node whose kube-proxy did (from
+	 * conntrack, or the drop record after the DNAT), VL_NONE when not known. */
+	int backend_pod, backend_node;
 };
 
 /* "connected", "refused", "timeout", "dropped", "unreachable" */
@@ -66,5 +69,22 @@ int vl_probe_icmp_verdict(const void *pkt, size_t len, uint32_t dst, uint16_t id
  * unreachable from dst itself, else unreachable), or -1 when none is queued.
  */
 int vl_probe_udp_error(int fd, uint32_t dst);
+
+/*
+ * The conntrack entry, in the caller's network namespace, whose original tuple is proto
+ * src:sport -> dst:dport: its reply's source, i.e. where a DNAT sent the flow (lab/probe/ct.c).
+ * 0 with *reply_src set, -ENOENT when there is no such entry, or -errno.
+ */
+int vl_ct_reply_source(enum vl_proto proto, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+		       uint32_t *reply_src);
+
+/*
+ * A probe from endpoint `from` to dst:dport (a Service) that used source port sport: the pod, and
+ * the node whose kube-proxy sent it there, as the conntrack entries of the nodes that may have done
+ * it say. 0, -ENOENT when none knows the flow (not a Service, or dropped before a node kept it), or
+ * -errno.
+ */
+int vl_probe_backend(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+		     uint16_t dport, int *pod, int *node);
 
 #endif

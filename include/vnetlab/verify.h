@@ -24,7 +24,9 @@
 #define VL_VERIFY_PORT_SPAN 50000
 
 struct vl_verify_flow {
-	int from, to; /* endpoint indexes */
+	int from, to; /* endpoint indexes; to is VL_NONE for a flow to a Service (svc_cluster, svc) */
+	int svc_cluster,
+	    svc; /* a flow to service svc of cluster svc_cluster (a clusterIP or a frontend), else VL_NONE */
 	uint32_t dst;
 	enum vl_proto proto; /* TCP or UDP */
 	uint16_t dport;
@@ -35,17 +37,27 @@ struct vl_verify_flow {
 	const struct vl_rule *rule; /* deciding rule or NULL */
 	int np_pod;		    /* denied by a network policy: the pod whose policies did, else VL_NONE */
 	enum vl_dir np_dir;	    /* ... ingress (VL_DIR_IN) or egress */
+	/* A flow to a Service: the backends it may get, v->backends[backend0 .. backend0 + n_backends),
+	 * each with its own verdict (the fields above are those of the evaluator's own pick); mixed when
+	 * their outcomes differ. */
+	size_t backend0, n_backends;
+	bool mixed;
 	/* the kernel (after vl_verify_run) */
 	bool probed;
 	enum vl_probe_status status;
 	int err;	      /* a local error (-errno) instead of a result, else 0 */
 	const char *drop;     /* DROPPED: "nsg/rule" the agent reported (interned in struct vl_verify) */
 	double ms;	      /* time from its first packet to the result */
+	int reached_pod;      /* a flow to a Service: the pod the kernel DNATed it to (conntrack, or the
+			       * drop record), VL_NONE when unknown */
+	int reached_node;     /* ... and the node whose kube-proxy did (VL_NONE: unknown) */
 };
 
 struct vl_verify {
 	struct vl_verify_flow *flows;
 	size_t n_flows;
+	struct vl_backend_verdict *backends; /* the backends of the flows to Services */
+	size_t n_backends;
 	char **strings; /* interned drop names */
 	size_t n_strings;
 	bool watched;	/* vl_verify_run had the agent's drop records */
@@ -55,7 +67,10 @@ struct vl_verify {
 /*
  * The flows of a lab: for every ordered pair of distinct endpoints (from
  * matching `from`, to matching `to`; NULL: any) and every port the target's
- * app listens on, one TCP flow, and one UDP flow for echo. A pair whose target
+ * app listens on, one TCP flow, and one UDP flow for echo. Then, unless `to`
+ * names an endpoint, every Service port (`to` may name the Service): its
+ * clusterIP from each pod and node of its cluster, and a LoadBalancer's
+ * frontend from each Internet host, with every backend the flow may get. A pair whose target
  * address means another endpoint from the source's side (overlapping address
  * spaces) is left out. Source ports are assigned from port_base upward, one
  * counter per NIC address (a pod counts with its node, whose address it may be
@@ -68,9 +83,14 @@ void vl_verify_free(struct vl_verify *v);
 
 /*
  * Do the two sides agree? connected/refused = delivered; dropped by the same
- * nsg/rule = denied; unreachable = unreachable; timeout = nohost.
+ * nsg/rule = denied; unreachable = unreachable; timeout = nohost. A flow to a
+ * Service is compared with the backend the kernel reached (connected only if
+ * its pod listens, refused only if it does not); when the kernel's pick is not
+ * known, with each backend it may have reached: it agrees when one does.
  */
-bool vl_verify_agrees(const struct vl_lab *lab, const struct vl_verify_flow *f);
+bool vl_verify_agrees(const struct vl_lab *lab, const struct vl_verify *v, const struct vl_verify_flow *f);
+/* The backend of flow f the kernel reached, or NULL (not a Service flow, or not known). */
+const struct vl_backend_verdict *vl_verify_reached(const struct vl_verify *v, const struct vl_verify_flow *f);
 /* Did the kernel let it reach its target (connected or refused)? */
 bool vl_verify_allowed(const struct vl_verify_flow *f);
 

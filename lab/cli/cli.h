@@ -91,6 +91,14 @@ const char *policy_ref(const struct vl_lab *lab, int cluster, int policy, char *
 void hop_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size_t len);
 struct json_t;
 struct json_t *hop_tree(const struct vl_lab *lab, const struct vl_hop *h);
+/* The backends of a flow to a Service (backends.c): "connected", "refused", "denied", "unreachable" or
+ * "nohost" for one; "depends on the backend kube-proxy picks: ..." into buf when their outcomes differ
+ * (false, buf untouched, when they agree); the list as an array of the result tree. */
+struct vl_backend_verdict;
+struct vl_verdict;
+const char *backend_result_name(const struct vl_backend_verdict *b);
+bool backends_words(const struct vl_lab *lab, const struct vl_verdict *v, char *buf, size_t len);
+struct json_t *backends_tree(const struct vl_lab *lab, const struct vl_verdict *v);
 /* "tcp", "udp" or "icmp", as the verbs take and print them. */
 const char *proto_lc(enum vl_proto p);
 

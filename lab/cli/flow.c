@@ -151,8 +151,9 @@ int cmd_probe(int argc, char **argv)
 	vl_ip_fmt(dst, ip);
 	/* A node's policy chain dropped it ("np:<in|out>/<pod>"): the evaluator names the policy. */
 	if (r.status == VL_PROBE_DROPPED && !strncmp(r.nsg, "np:", 3)) {
-		if (!vl_eval_path(lab, from, dst, a.proto, r.sport, (uint16_t)a.port, &v) && v.nsg == VL_NONE &&
-		    v.policy != VL_NONE)
+		if (!vl_eval_path_pick(lab, from, dst, a.proto, r.sport, (uint16_t)a.port, r.backend_node,
+				       r.backend_pod, &v) &&
+		    v.nsg == VL_NONE && v.policy != VL_NONE)
 			policy_ref(lab, v.policy_cluster, v.policy, policy, sizeof(policy));
 		else
 			snprintf(policy, sizeof(policy), "(a policy of pod %.96s)", r.rule);
@@ -164,7 +165,8 @@ int cmd_probe(int argc, char **argv)
 	 * installed say which one did it: name it from the same effective model.
 	 */
 	if ((r.status == VL_PROBE_UNREACHABLE || r.status == VL_PROBE_TIMEOUT) &&
-	    !vl_eval_path(lab, from, dst, a.proto, r.sport, (uint16_t)a.port, &v) &&
+	    !vl_eval_path_pick(lab, from, dst, a.proto, r.sport, (uint16_t)a.port, r.backend_node,
+			       r.backend_pod, &v) &&
 	    (v.outcome == VL_OUT_UNREACHABLE || v.outcome == VL_OUT_NO_HOST))
 		snprintf(why, sizeof(why), "%s", v.why);
 	rc = r.status == VL_PROBE_CONNECTED ? 0 : 1;
@@ -180,6 +182,10 @@ int cmd_probe(int argc, char **argv)
 		out_set(o, "result", out_str(vl_probe_status_name(r.status)));
 		out_set(o, "seenSource", out_str(r.seen_source[0] ? r.seen_source : NULL));
 		out_set(o, "answeredBy", out_str(r.answered_by[0] ? r.answered_by : NULL));
+		out_set(o, "backend",
+			out_str(r.backend_pod != VL_NONE ? lab->eps[r.backend_pod].name : NULL));
+		out_set(o, "backendNode",
+			out_str(r.backend_node != VL_NONE ? lab->eps[r.backend_node].name : NULL));
 		out_set(o, "nsg", out_str(r.nsg[0] ? r.nsg : NULL));
 		out_set(o, "rule", out_str(r.rule[0] ? r.rule : NULL));
 		out_set(o, "policy", out_str(policy[0] ? policy : NULL));
@@ -207,6 +213,10 @@ int cmd_probe(int argc, char **argv)
 			printf("; the app saw the client as %s", r.seen_source);
 		if (r.answered_by[0] && (to == VL_NONE || strcmp(r.answered_by, lab->eps[to].name)))
 			printf("; %s answered", r.answered_by);
+		if (r.backend_pod != VL_NONE)
+			printf("; kube-proxy%s%s sent it to pod %s", r.backend_node != VL_NONE ? " on " : "",
+			       r.backend_node != VL_NONE ? lab->eps[r.backend_node].name : "",
+			       lab->eps[r.backend_pod].name);
 		printf("\n");
 	}
 out:
@@ -220,11 +230,20 @@ static const char *rule_ref(const struct vl_rule *r, char *buf, size_t len)
 	return buf;
 }
 
+/* The pod the hops of a verdict went to (kube-proxy's hop), NULL when they stop before it. */
+static const char *shown_pod(const struct vl_lab *lab, const struct vl_verdict *v)
+{
+	for (size_t i = 0; i < v->n_hops; i++)
+		if (v->hops[i].type == VL_HT_KPROXY && v->hops[i].pod != VL_NONE)
+			return lab->eps[v->hops[i].pod].name;
+	return NULL;
+}
+
 int cmd_explain(int argc, char **argv)
 {
 	struct vl_verdict v;
 	struct flow_args a;
-	char ip[VL_IP_STRLEN], s1[VL_IP_STRLEN], where[256], ref[160];
+	char ip[VL_IP_STRLEN], s1[VL_IP_STRLEN], where[256], ref[160], mixed[1024];
 	struct vl_lab *lab;
 	uint32_t dst;
 	int from, to, rc;
@@ -261,6 +280,13 @@ int cmd_explain(int argc, char **argv)
 		for (size_t i = 0; i < v.n_hops; i++)
 			out_add(hops, hop_tree(lab, &v.hops[i]));
 		out_set(o, "hops", hops);
+		if (v.n_backends) {
+			out_set(o, "backends", backends_tree(lab, &v));
+			out_set(o, "backendCount", out_int((long long)v.n_backends));
+			out_set(o, "dependsOnBackend", out_bool(v.mixed));
+			out_set(o, "backendSummary",
+				out_str(backends_words(lab, &v, mixed, sizeof(mixed)) ? mixed : NULL));
+		}
 		rc = out_emit(o, a.fmt, NULL) ? 1 : 0;
 		json_decref(o);
 		goto out;
@@ -280,6 +306,11 @@ int cmd_explain(int argc, char **argv)
 	}
 	if (v.why[0])
 		printf("  %s: %s\n", vl_outcome_name(v.outcome), v.why);
+	if (backends_words(lab, &v, mixed, sizeof(mixed))) {
+		printf("  %s\n", mixed);
+		if (shown_pod(lab, &v))
+			printf("  the hops above and the verdict below are those of pod %s\n", shown_pod(lab, &v));
+	}
 	if (v.outcome == VL_OUT_UNREACHABLE)
 		printf("verdict: %s (unreachable: %s)\n", vl_access_name(v.access), v.why);
 	else if (v.outcome == VL_OUT_DENIED && v.nsg == VL_NONE && v.policy != VL_NONE)

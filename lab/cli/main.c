@@ -44,7 +44,7 @@ static const struct cli_cmd cmds[] = {
      "a cluster's Kubernetes network policies; apply or delete them live"},
     {"routes", cmd_routes, "routes LAB|FILE ENDPOINT [-o " OUT_FORMATS "]",
      "effective routes of an endpoint's NIC, like az network nic show-effective-route-table"},
-    {"verify", cmd_verify, "verify LAB [--from EP] [--to EP] [--timeout MS] [--deadline MS] [-o " OUT_FORMATS "]",
+    {"verify", cmd_verify, "verify LAB [--from EP] [--to EP|SERVICE] [--timeout MS] [--deadline MS] [-o " OUT_FORMATS "]",
      "every flow between endpoints and app ports: evaluator and kernel side by side"},
     {"check", cmd_check, "check LAB|FILE [--checks FILE] [--name NAME] [-o " OUT_FORMATS "]",
      "run checks (the lab's or a checks file's): PASS/FAIL each, points"},

@@ -90,7 +90,34 @@ static uint16_t port_base(void)
 
 static const char *target_name(const struct vl_lab *lab, const struct vl_verify_flow *f)
 {
+	if (f->to == VL_NONE)
+		return lab->aks[f->svc_cluster].services[f->svc].name;
 	return lab->eps[f->to].name;
+}
+
+/* A flow to a Service: which pod the kernel reached, and every backend's verdict. */
+static void backends_into(const struct vl_lab *lab, const struct vl_verify *v, const struct vl_verify_flow *f,
+			  json_t *o)
+{
+	json_t *a = json_array();
+
+	out_set(o, "service", out_str(target_name(lab, f)));
+	out_set(o, "reachedPod", out_str(f->reached_pod != VL_NONE ? lab->eps[f->reached_pod].name : NULL));
+	out_set(o, "reachedNode",
+		out_str(f->reached_node != VL_NONE ? lab->eps[f->reached_node].name : NULL));
+	out_set(o, "dependsOnBackend", out_bool(f->mixed));
+	for (size_t i = 0; i < f->n_backends; i++) {
+		const struct vl_backend_verdict *b = &v->backends[f->backend0 + i];
+		json_t *e = json_object();
+
+		out_set(e, "node", out_str(lab->eps[b->node].name));
+		out_set(e, "pod", out_str(b->pod != VL_NONE ? lab->eps[b->pod].name : NULL));
+		out_set(e, "result", out_str(backend_result_name(b)));
+		out_set(e, "nsg", out_str(b->nsg != VL_NONE ? lab->nsgs[b->nsg].name : NULL));
+		out_set(e, "rule", out_str(b->rule ? b->rule->name : NULL));
+		out_add(a, e);
+	}
+	out_set(o, "backends", a);
 }
 
 /* A rounded real: how many ms, as the table prints them. */
@@ -101,7 +128,8 @@ static json_t *ms(double v, int digits)
 	return out_real((double)(long long)(v * f + 0.5) / f);
 }
 
-static json_t *mismatch_tree(const struct vl_lab *lab, const struct vl_verify_flow *f)
+static json_t *mismatch_tree(const struct vl_lab *lab, const struct vl_verify *vv,
+			     const struct vl_verify_flow *f)
 {
 	struct vl_verdict v;
 	char ip[VL_IP_STRLEN], nsg[128] = "";
@@ -131,10 +159,13 @@ static json_t *mismatch_tree(const struct vl_lab *lab, const struct vl_verify_fl
 	out_set(k, "error", out_str(f->err ? strerror(-f->err) : NULL));
 	out_set(k, "ms", ms(f->ms, 1));
 	out_set(o, "kernel", k);
+	if (f->n_backends)
+		backends_into(lab, vv, f, o);
 	return o;
 }
 
-static void print_mismatch(const struct vl_lab *lab, const struct vl_verify_flow *f)
+static void print_mismatch(const struct vl_lab *lab, const struct vl_verify *vv,
+			   const struct vl_verify_flow *f)
 {
 	struct vl_verdict v;
 	char ip[VL_IP_STRLEN];
@@ -155,6 +186,24 @@ static void print_mismatch(const struct vl_lab *lab, const struct vl_verify_flow
 		printf("dropped by %s after %.1f ms\n", f->drop ? f->drop : "?", f->ms);
 	else
 		printf("%s after %.1f ms\n", vl_probe_status_name(f->status), f->ms);
+	if (!f->n_backends)
+		return;
+	printf("    backend: %s%s%s\n",
+	       f->reached_pod != VL_NONE ? lab->eps[f->reached_pod].name : "not known",
+	       f->reached_node != VL_NONE ? " via " : "",
+	       f->reached_node != VL_NONE ? lab->eps[f->reached_node].name : "");
+	for (size_t i = 0; i < f->n_backends; i++) {
+		const struct vl_backend_verdict *b = &vv->backends[f->backend0 + i];
+
+		printf("      %s via %s: %s", b->pod != VL_NONE ? lab->eps[b->pod].name : "no pod",
+		       lab->eps[b->node].name, backend_result_name(b));
+		if (b->outcome == VL_OUT_DENIED && b->rule && b->nsg != VL_NONE)
+			printf(" (%s/%s)", lab->nsgs[b->nsg].name, b->rule->name);
+		else if (b->outcome == VL_OUT_DENIED && b->np_pod != VL_NONE)
+			printf(" (network policy, %s of pod %s)",
+			       b->np_dir == VL_DIR_IN ? "ingress" : "egress", lab->eps[b->np_pod].name);
+		printf("\n");
+	}
 }
 
 int cmd_verify(int argc, char **argv)
@@ -162,7 +211,8 @@ int cmd_verify(int argc, char **argv)
 	struct verify_args a;
 	struct vl_verify v = {0};
 	struct vl_lab *lab;
-	size_t results[VL_PROBE_UNREACHABLE + 1] = {0}, allowed = 0, disagree = 0, errors = 0;
+	size_t results[VL_PROBE_UNREACHABLE + 1] = {0}, allowed = 0, disagree = 0, errors = 0, svc = 0,
+					      mixed = 0, reached = 0;
 	char dir[256];
 	double t0 = now_s(), secs;
 	int rc;
@@ -211,7 +261,10 @@ int cmd_verify(int argc, char **argv)
 		else
 			results[f->status]++;
 		allowed += vl_verify_allowed(f);
-		disagree += !vl_verify_agrees(lab, f);
+		svc += f->n_backends > 0;
+		mixed += f->mixed;
+		reached += f->n_backends && f->reached_pod != VL_NONE;
+		disagree += !vl_verify_agrees(lab, &v, f);
 	}
 	rc = disagree ? 1 : 0;
 	if (a.fmt != OUT_TABLE) {
@@ -229,17 +282,20 @@ int cmd_verify(int argc, char **argv)
 		out_set(doc, "results", res);
 		out_set(doc, "retried", out_int((long long)v.retried));
 		out_set(doc, "dropRecords", out_bool(v.watched));
+		out_set(doc, "serviceFlows", out_int((long long)svc));
+		out_set(doc, "dependOnBackend", out_int((long long)mixed));
+		out_set(doc, "backendKnown", out_int((long long)reached));
 		for (size_t i = 0; i < v.n_flows; i++)
-			if (!vl_verify_agrees(lab, &v.flows[i]))
-				out_add(mis, mismatch_tree(lab, &v.flows[i]));
+			if (!vl_verify_agrees(lab, &v, &v.flows[i]))
+				out_add(mis, mismatch_tree(lab, &v, &v.flows[i]));
 		out_set(doc, "mismatches", mis);
 		if (out_emit(doc, a.fmt, NULL))
 			rc = 1;
 		json_decref(doc);
 	} else {
 		for (size_t i = 0; i < v.n_flows; i++)
-			if (!vl_verify_agrees(lab, &v.flows[i]))
-				print_mismatch(lab, &v.flows[i]);
+			if (!vl_verify_agrees(lab, &v, &v.flows[i]))
+				print_mismatch(lab, &v, &v.flows[i]);
 		printf("verify %s: %zu flows, %zu allowed, %zu denied, %zu disagreements in %.2f s\n", lab->name,
 		       v.n_flows, allowed, v.n_flows - allowed, disagree, secs);
 		printf("  kernel: %zu connected, %zu refused, %zu dropped, %zu unreachable, %zu timeout", results[0],
@@ -247,6 +303,11 @@ int cmd_verify(int argc, char **argv)
 		if (errors)
 			printf(", %zu not probed", errors);
 		printf("\n");
+		if (svc)
+			printf("  %zu flows to Services, %zu with an outcome that depends on the backend; "
+			       "the pod the "
+			       "kernel reached known for %zu\n",
+			       svc, mixed, reached);
 	}
 	vl_verify_free(&v);
 	vl_lab_free(lab);

@@ -2,8 +2,8 @@
 /*
  * Each Service's endpoints, computed once: the pods of its namespace whose labels carry every
  * key=value of its selector (Kubernetes' EndpointSlice controller), virtual-node pods included
- * (spec 17: kube-proxy on the VM nodes DNATs to them). kube-proxy's rules, the load balancer's
- * backends and the evaluator all read this list.
+ * (spec 17: kube-proxy on the VM nodes DNATs to them), and the ones kube-proxy on a node may pick.
+ * kube-proxy's rules, the load balancer's backends and the evaluator all read these lists.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -77,4 +77,20 @@ const struct vl_svc_pods *vl_eff_service_pods(const struct vl_lab *lab, int c, i
 	    !lab->eff->svc_pods[c] || (size_t)s >= lab->eff->n_svc_pods[c])
 		return &none;
 	return &lab->eff->svc_pods[c][s];
+}
+
+size_t vl_eff_kproxy_pods(const struct vl_lab *lab, int c, int s, int node, bool local_only, int *pods,
+			  size_t cap)
+{
+	const struct vl_svc_pods *sel = vl_eff_service_pods(lab, c, s);
+	size_t n = 0;
+
+	for (size_t i = 0; i < sel->n; i++) {
+		if (local_only && lab->eps[sel->pods[i]].node != node)
+			continue;
+		if (n < cap)
+			pods[n] = sel->pods[i];
+		n++;
+	}
+	return n;
 }

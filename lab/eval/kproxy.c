@@ -10,9 +10,10 @@
 #include "path-int.h"
 #include "vnetlab/ip.h"
 
-/* The pod kube-proxy sends a flow for service `s` of cluster `c` to, from node `node` (VL_NONE: any):
- * a pod on that node when there is one (Local allows no other), else the first. */
-static int kproxy_pod(const struct vl_lab *lab, int c, int s, int node, bool local_only, int *candidates)
+/* The pod kube-proxy sends a flow for service `s` of cluster `c` to, from node `node`: `want` when
+ * it may pick it, else a pod on that node when there is one (Local allows no other), else the first. */
+static int kproxy_pod(const struct vl_lab *lab, int c, int s, int node, bool local_only, int want,
+		      int *candidates)
 {
 	int first = VL_NONE, here = VL_NONE;
 
@@ -25,6 +26,8 @@ static int kproxy_pod(const struct vl_lab *lab, int c, int s, int node, bool loc
 		if (local_only && e->node != node)
 			continue;
 		++*candidates;
+		if (sel->pods[k] == want)
+			here = first = want;
 		if (first == VL_NONE)
 			first = sel->pods[k];
 		if (here == VL_NONE && e->node == node)
@@ -44,12 +47,13 @@ static const struct vl_svc_port *svc_port(const struct vl_service *s, enum vl_pr
 
 /* kube-proxy on node `node`: DNAT to a pod of the service, masquerade when asked. false: no pod. */
 static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int c, int s,
-		   const struct vl_svc_port *sp, bool local_only, bool masq, struct vl_flow *f, int *pod)
+		   const struct vl_svc_port *sp, bool local_only, bool masq, struct vl_flow *f, int want,
+		   int *pod)
 {
 	struct vl_hop *h;
 	int n;
 
-	*pod = kproxy_pod(lab, c, s, node, local_only, &n);
+	*pod = kproxy_pod(lab, c, s, node, local_only, want, &n);
 	h = vlev_hop_new(v, VL_HT_KPROXY);
 	h->endpoint = node;
 	h->cluster = c;
@@ -66,10 +70,16 @@ static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int
 	h->pod = *pod;
 	h->nat_to = f->dst = lab->eps[*pod].ip;
 	f->dport = sp->target_port;
-	/* masquerade takes the address of the way out: a kubenet pod of this node is behind cbr0 */
-	if (masq)
+	/* masquerade takes the address of the way out: a kubenet pod of this node is behind cbr0; a
+	 * pod's flow sent back to itself (hairpin) is masqueraded too (kube-proxy's KUBE-SEP rule) */
+	if (masq || f->src == lab->eps[*pod].ip) {
+		if (!masq)
+			vlev_note(v, "hairpin: kube-proxy sends %s back to itself, masqueraded to its node",
+				  lab->eps[*pod].name);
 		f->src = lab->eps[node].pod_cidr.len && lab->eps[*pod].node == node ? lab->eps[node].pod_cidr.addr + 1
 										    : lab->eps[node].ip;
+		v->seen_src = f->src;
+	}
 	h->flow = *f;
 	return true;
 }
@@ -77,7 +87,7 @@ static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int
 /* From the Internet to a LoadBalancer frontend: a healthy backend node (floating IP: the node's
  * NSGs see the frontend address), then kube-proxy on it (spec 15.4). */
 void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_frontend *fe,
-			struct vl_flow *f)
+		      struct vl_flow *f, const struct vlev_pick *pick)
 {
 	const struct vl_service *sv = &lab->aks[fe->cluster].services[fe->service];
 	const struct vl_svc_port *sp = svc_port(sv, f->proto, f->dport);
@@ -93,7 +103,7 @@ void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const stru
 		return;
 	}
 	for (size_t i = 0; i < fe->n_backends; i++)
-		if (fe->backends[i].healthy && !healthy++)
+		if (fe->backends[i].healthy && (!healthy++ || (pick && fe->backends[i].node == pick->node)))
 			be = &fe->backends[i];
 	h = vlev_hop_new(v, VL_HT_LB);
 	h->cluster = fe->cluster;
@@ -111,7 +121,8 @@ void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const stru
 	h->vnet = vlev_ep_vnet(lab, node);
 	if (!vlev_nsgs_in(lab, v, node, node, f))
 		return;
-	if (!kproxy(lab, v, node, fe->cluster, fe->service, sp, sv->local, !sv->local, f, &pod))
+	if (!kproxy(lab, v, node, fe->cluster, fe->service, sp, sv->local, !sv->local, f,
+		    pick ? pick->pod : VL_NONE, &pod))
 		return;
 	v->seen_src = f->src;
 	if (lab->eps[pod].node == node) {
@@ -125,7 +136,7 @@ void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const stru
 /* A pod or node to a clusterIP or a frontend of its own cluster: kube-proxy on its node DNATs it
  * before it leaves (no masquerade, no load balancer). true when it did (or found no pod). */
 bool vlev_in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_endpoint *src,
-			       int node, struct vl_flow *f)
+			     int node, struct vl_flow *f, const struct vlev_pick *pick)
 {
 	const struct vl_frontend *fe = vl_eff_frontend(lab->eff, f->dst);
 	int c = src->owner, s = vl_eff_cluster_ip(lab, c, f->dst), pod;
@@ -138,6 +149,37 @@ bool vlev_in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, con
 	sp = svc_port(&lab->aks[c].services[s], f->proto, f->dport);
 	if (!sp)
 		return false; /* no rule for that port: the packet goes on as it is */
-	kproxy(lab, v, node, c, s, sp, false, false, f, &pod);
+	kproxy(lab, v, node, c, s, sp, false, false, f, pick ? pick->pod : VL_NONE, &pod);
+	return true;
+}
+
+bool vlev_service_flow(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t dport,
+		       struct vlev_service_flow *out)
+{
+	const struct vl_endpoint *src = &lab->eps[from];
+	const struct vl_frontend *fe = vl_eff_frontend(lab->eff, dst);
+	int s;
+
+	memset(out, 0, sizeof(*out));
+	out->node = VL_NONE;
+	if (src->kind == VL_EP_INTERNET) {
+		if (!fe || !svc_port(&lab->aks[fe->cluster].services[fe->service], proto, dport))
+			return false;
+		out->cluster = fe->cluster;
+		out->service = fe->service;
+		out->fe = fe;
+		return true;
+	}
+	if ((src->kind != VL_EP_POD && src->kind != VL_EP_NODE) || src->virtual_node ||
+	    !vlev_ep_cluster(lab, src))
+		return false;
+	s = vl_eff_cluster_ip(lab, src->owner, dst);
+	if (s == VL_NONE && fe && fe->cluster == src->owner)
+		s = fe->service;
+	if (s == VL_NONE || !svc_port(&lab->aks[src->owner].services[s], proto, dport))
+		return false;
+	out->cluster = src->owner;
+	out->service = s;
+	out->node = vlev_valid_ep(lab, src->nic) ? src->nic : from;
 	return true;
 }

@@ -40,11 +40,30 @@ bool vlev_nsgs_in(const struct vl_lab *lab, struct vl_verdict *v, int nic, int d
 void vlev_travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int nic, int src_ep,
 		 struct vl_flow *f);
 
-/* kproxy.c */
+/* kproxy.c: pick NULL, or a field VL_NONE, means the evaluator's own choice (vl_eval_path_pick). */
+struct vlev_pick {
+	int node; /* the load balancer's backend node */
+	int pod;  /* kube-proxy's pod */
+};
 void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_frontend *fe,
-		      struct vl_flow *f);
+		      struct vl_flow *f, const struct vlev_pick *pick);
+/* A flow to a Service, as kube-proxy and the load balancer see it: from the Internet to a
+ * frontend (fe set, node VL_NONE), or from a pod or node of the cluster to a clusterIP or a
+ * frontend of its own cluster (kube-proxy on `node`). */
+struct vlev_service_flow {
+	int cluster, service;
+	const struct vl_frontend *fe;
+	int node;
+};
+/* Is the flow from endpoint `from` to dst:dport a flow to a Service port? */
+bool vlev_service_flow(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t dport,
+		       struct vlev_service_flow *out);
 bool vlev_in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_endpoint *src,
-			     int node, struct vl_flow *f);
+			     int node, struct vl_flow *f, const struct vlev_pick *pick);
+
+/* backends.c: v->backends of a verdict vl_eval_path_pick() made without a pick. */
+void vlev_backends_fill(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+			uint16_t dport, struct vl_verdict *v);
 
 /* platform.c */
 void vlev_platform_path(const struct vl_lab *lab, struct vl_verdict *v, int nic, int src_ep,

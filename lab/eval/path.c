@@ -33,7 +33,8 @@ static void to_ilpip(const struct vl_lab *lab, struct vl_verdict *v, int vm, str
 
 /* From the Internet: its hosts, instance public IPs and LoadBalancer frontends; replies to the
  * VNets' outbound addresses. */
-static void from_internet(const struct vl_lab *lab, struct vl_verdict *v, struct vl_flow *f)
+static void from_internet(const struct vl_lab *lab, struct vl_verdict *v, struct vl_flow *f,
+			  const struct vlev_pick *pick)
 {
 	const struct vl_frontend *fe = vl_eff_frontend(lab->eff, f->dst);
 	char ip[VL_IP_STRLEN];
@@ -49,7 +50,7 @@ static void from_internet(const struct vl_lab *lab, struct vl_verdict *v, struct
 		return;
 	}
 	if (fe) {
-		vlev_to_frontend(lab, v, fe, f);
+		vlev_to_frontend(lab, v, fe, f, pick);
 		return;
 	}
 	vlev_end(v, VL_OUT_NO_HOST, "nothing on the Internet answers for %s (no inbound path to private addresses)",
@@ -145,7 +146,7 @@ static int same_nic(const struct vl_lab *lab, int nic, uint32_t dst)
 }
 
 static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
-		uint16_t dport, struct vl_verdict *v)
+		uint16_t dport, const struct vlev_pick *pick, struct vl_verdict *v)
 {
 	const struct vl_endpoint *src;
 	const struct vl_aks *cluster;
@@ -165,7 +166,7 @@ static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto 
 			     .dport = dport};
 	v->seen_src = src->ip;
 	if (src->kind == VL_EP_INTERNET) {
-		from_internet(lab, v, &f);
+		from_internet(lab, v, &f, pick);
 		if (v->outcome == VL_OUT_DELIVERED)
 			reply_route(lab, v);
 		return 0;
@@ -196,7 +197,7 @@ static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto 
 		vlev_note(v, "%s runs on the virtual node: a container group in subnet %s", src->name,
 			 lab->subnets[src->subnet].name);
 	}
-	if (cluster && vlev_in_cluster_service(lab, v, src, nic, &f)) {
+	if (cluster && vlev_in_cluster_service(lab, v, src, nic, &f, pick)) {
 		dst = f.dst;
 		if (v->outcome != VL_OUT_DELIVERED)
 			return 0;
@@ -236,13 +237,24 @@ static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto 
 	return 0;
 }
 
-int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
-		 uint16_t dport, struct vl_verdict *v)
+int vl_eval_path_pick(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+		      uint16_t dport, int node, int pod, struct vl_verdict *v)
 {
-	int rc = path(lab, from, dst, proto, sport, dport, v);
+	struct vlev_pick pick = {node, pod};
+	int rc = path(lab, from, dst, proto, sport, dport, &pick, v);
 
 	if (!rc)
 		vl_eval_netpol(lab, from, dst, proto, dport, v);
+	return rc;
+}
+
+int vl_eval_path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,
+		 uint16_t dport, struct vl_verdict *v)
+{
+	int rc = vl_eval_path_pick(lab, from, dst, proto, sport, dport, VL_NONE, VL_NONE, v);
+
+	if (!rc)
+		vlev_backends_fill(lab, from, dst, proto, sport, dport, v);
 	return rc;
 }
 

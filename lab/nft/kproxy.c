@@ -8,7 +8,8 @@
  *          Local: a pod on this node only, the client address kept)
  *     ip daddr <clusterIP|frontend> <proto> dport <port> -> any selected pod  (from the node's pods)
  *   chain kube-out (nat output -100): the same clusterIP/frontend rules for the node itself
- *   chain kube-post (nat postrouting 99): meta mark & 0x4000 masquerade
+ *   chain kube-post (nat postrouting 99): meta mark & 0x4000 masquerade;
+ *     ip saddr <pod> ip daddr <pod> masquerade (hairpin: a pod's flow sent back to itself)
  * A pod is chosen as kube-proxy's iptables rules do: rule k of n matches with probability
  * 1/(n-k) (numgen random mod (n-k) == 0), the last one always.
  */
@@ -49,15 +50,13 @@ static int kp_rules(const struct vl_lab *lab, int node_ep, const struct vl_servi
 {
 	char eth0[IFNAMSIZ] = "eth0";
 	uint8_t ip[4], port[2];
-	const struct vl_svc_pods *sel = vl_eff_service_pods(lab, c, (int)(sv - lab->aks[c].services));
-	int *pods = calloc(sel->n ? sel->n : 1, sizeof(*pods));
-	size_t n = 0;
+	int s = (int)(sv - lab->aks[c].services);
+	size_t n = vl_eff_kproxy_pods(lab, c, s, node_ep, d->local, NULL, 0);
+	int *pods = calloc(n ? n : 1, sizeof(*pods));
 
 	if (!pods)
 		return b->err = -ENOMEM;
-	for (size_t i = 0; i < sel->n; i++)
-		if (!d->local || lab->eps[sel->pods[i]].node == node_ep)
-			pods[n++] = sel->pods[i];
+	vl_eff_kproxy_pods(lab, c, s, node_ep, d->local, pods, n);
 	vlnft_key_be(ip, d->ip, 4);
 	vlnft_key_be(port, d->port, 2);
 	for (size_t k = 0; k < n && !b->err; k++) {
@@ -91,6 +90,50 @@ static int kp_rules(const struct vl_lab *lab, int node_ep, const struct vl_servi
 		vlnft_rx_end(&x, b, "kube-proxy: dnat to a pod of a service");
 	}
 	free(pods);
+	return b->err;
+}
+
+/* Is pod ep an endpoint of any service of its cluster? */
+static bool serves(const struct vl_lab *lab, int ep)
+{
+	const struct vl_aks *a = &lab->aks[lab->eps[ep].owner];
+
+	for (size_t s = 0; s < a->n_services; s++) {
+		const struct vl_svc_pods *sel = vl_eff_service_pods(lab, lab->eps[ep].owner, (int)s);
+
+		for (size_t i = 0; i < sel->n; i++)
+			if (sel->pods[i] == ep)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * A pod's flow to a Service that kube-proxy sends back to that same pod (hairpin) is masqueraded,
+ * as kube-proxy's KUBE-SEP chains do (-s <pod> -j KUBE-MARK-MASQ): else the pod would get a packet
+ * from its own address and answer it locally, never through the DNAT. Here: ip saddr == ip daddr
+ * == the pod, one rule per pod of this node that a Service selects.
+ */
+static int hairpin_rules(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b)
+{
+	for (size_t i = 0; i < lab->n_eps && !b->err; i++) {
+		const struct vl_endpoint *e = &lab->eps[i];
+		struct vlnft_rx x;
+		uint8_t ip[4];
+
+		if (e->kind != VL_EP_POD || e->node != node_ep || e->virtual_node || !serves(lab, (int)i))
+			continue;
+		if (vlnft_rx_begin(&x, CHAIN_POST))
+			break;
+		vlnft_key_be(ip, e->ip, 4);
+		vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+		vlnft_rx_cmp(&x, NFT_CMP_EQ, ip, 4);
+		vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
+		vlnft_rx_cmp(&x, NFT_CMP_EQ, ip, 4);
+		vlnft_rx_counter(&x);
+		vlnft_rx_masq(&x);
+		vlnft_rx_end(&x, b, "kube-proxy: masquerade a pod's flow back to itself (hairpin)");
+	}
 	return b->err;
 }
 
@@ -166,5 +209,7 @@ int vlnft_kproxy_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
 	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
 	vlnft_rx_counter(&x);
 	vlnft_rx_masq(&x);
-	return vlnft_rx_end(&x, b, "kube-proxy: masquerade marked packets");
+	if (vlnft_rx_end(&x, b, "kube-proxy: masquerade marked packets"))
+		return b->err;
+	return hairpin_rules(lab, node_ep, b);
 }

@@ -5,7 +5,8 @@
  *   chain np-forward (filter forward 0): ct state established,related accept;
  *     ip saddr vmap @np-out  (a pod of this node isolated for egress: jump np-out/<pod>)
  *     ip daddr vmap @np-in   (... for ingress: jump np-in/<pod>)
- *   chain np-out/<pod>, np-in/<pod>: one rule per allow entry, ip daddr|saddr <peers>
+ *   chain np-out/<pod>, np-in/<pod>: (np-in: ip saddr <the pod> return: it cannot block itself, as
+ *     its own flow back through a Service), one rule per allow entry, ip daddr|saddr <peers>
  *     [meta l4proto <p> th dport <lo-hi>] return; then (within the log limits, their buckets per
  *     pair of addresses in set np-log) log group 7 prefix "np:out/<pod>"; drop.
  * The forward hook sees routed Azure CNI pods and, with bridge-nf-call-iptables (on in every
@@ -128,6 +129,16 @@ static int pod_chain(const struct vl_lab *lab, int pod, enum vl_dir d, struct vl
 
 	vlnft_netpol_chain(chain, sizeof(chain), lab, pod, d);
 	vlnft_emit_chain(b, chain, NULL);
+	/* a pod cannot block itself (spec 16.1.4): its own flow back through a Service's clusterIP */
+	if (d == VL_DIR_IN && !vlnft_rx_begin(&x, chain)) {
+		uint8_t ip[4];
+
+		vlnft_key_be(ip, lab->eps[pod].ip, 4);
+		vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+		vlnft_rx_cmp(&x, NFT_CMP_EQ, ip, 4);
+		vlnft_rx_verdict(&x, NFT_RETURN);
+		vlnft_rx_end(&x, b, chain);
+	}
 	for (size_t k = 0; k < np->n_allow[d] && !b->err; k++) {
 		const struct vl_np_allow *a = &np->allow[d][k];
 
@@ -232,6 +243,11 @@ static void print_chain(const struct vl_lab *lab, int pod, enum vl_dir d, FILE *
 	vlnft_netpol_chain(chain, sizeof(chain), lab, pod, d);
 	vlnft_netpol_prefix(prefix, sizeof(prefix), lab, pod, d);
 	fprintf(f, "\tchain %s {\n", chain);
+	if (d == VL_DIR_IN) {
+		fputs("\t\tip saddr ", f);
+		put_addr(f, (struct vl_prefix){lab->eps[pod].ip, 32});
+		fputs(" return\n", f);
+	}
 	for (size_t k = 0; k < np->n_allow[d]; k++) {
 		const struct vl_np_allow *a = &np->allow[d][k];
 

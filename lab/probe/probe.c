@@ -41,8 +41,9 @@ struct match {
 	uint32_t node_ip; /* NIC address our traffic may be masqueraded to; 0 if none */
 	int from;		  /* the probing endpoint */
 	const struct vl_lab *lab; /* maps a drop's short rule id back to names */
-	int svc_cluster, svc;	  /* dst is this ClusterIP (svc_cluster VL_NONE: none): kube-proxy */
+	int svc_cluster, svc; /* dst is this ClusterIP or frontend (svc_cluster VL_NONE: none): kube-proxy */
 	uint16_t svc_target;	  /* DNATs it to one of its pods' target port before any NSG */
+	bool via_lb;		  /* ... from the Internet: a node may have masqueraded it (Cluster) */
 };
 
 /* A ClusterIP flow is dropped after kube-proxy's DNAT: the fabric logs the pod's address. */
@@ -132,7 +133,14 @@ static bool drop_matches(const struct vl_drop *d, const struct match *m)
 	/* Masqueraded behind our node, the fabric sees the node address. NAT keeps
 	 * the port (the echo id) unless it clashes, so the port still tells our
 	 * packet from the node's or another pod's to the same destination. */
-	return d->src == m->src || (m->node_ip && d->src == m->node_ip);
+	if (d->src == m->src || (m->node_ip && d->src == m->node_ip))
+		return true;
+	if (m->via_lb) /* externalTrafficPolicy Cluster: the backend node's address */
+		for (size_t i = 0; i < m->lab->n_eps; i++)
+			if (m->lab->eps[i].kind == VL_EP_NODE && m->lab->eps[i].owner == m->svc_cluster &&
+			    m->lab->eps[i].ip == d->src)
+				return true;
+	return false;
 }
 
 struct ours {
@@ -150,6 +158,8 @@ static bool take_ours(const struct vl_drop *logged, void *arg)
 	if (vl_drop_resolve(o->m->lab, &d))
 		snprintf(d.rule, sizeof(d.rule), "(unknown rule ~%016llx)", (unsigned long long)d.id);
 	o->r->status = VL_PROBE_DROPPED;
+	if (dnat_matches(&d, o->m)) /* after kube-proxy's DNAT: the pod it went to */
+		o->r->backend_pod = vl_lab_find_endpoint_by_ip(o->m->lab, d.dst);
 	snprintf(o->r->nsg, sizeof(o->r->nsg), "%s", d.nsg);
 	snprintf(o->r->rule, sizeof(o->r->rule), "%s", d.rule);
 	return true;
@@ -586,6 +596,7 @@ int vl_probe_run(const struct vl_lab *lab, const char *dir, int from, uint32_t d
 	int fd, wfd, err;
 
 	memset(r, 0, sizeof(*r));
+	r->backend_pod = r->backend_node = VL_NONE;
 	if (from < 0 || (size_t)from >= lab->n_eps)
 		return -EINVAL;
 	if (proto != VL_PROTO_TCP && proto != VL_PROTO_UDP && proto != VL_PROTO_ICMP)
@@ -603,6 +614,18 @@ int vl_probe_run(const struct vl_lab *lab, const char *dir, int from, uint32_t d
 			if (sv->ports[i].port == port && sv->ports[i].proto == proto) {
 				m.svc_cluster = e->owner;
 				m.svc_target = sv->ports[i].target_port;
+			}
+	}
+	if (e->kind == VL_EP_INTERNET && vl_eff_frontend(lab->eff, dst)) {
+		const struct vl_frontend *fe = vl_eff_frontend(lab->eff, dst);
+		const struct vl_service *sv = &lab->aks[fe->cluster].services[fe->service];
+
+		for (size_t i = 0; i < sv->n_ports; i++)
+			if (sv->ports[i].port == port && sv->ports[i].proto == proto) {
+				m.svc_cluster = fe->cluster;
+				m.svc = fe->service;
+				m.svc_target = sv->ports[i].target_port;
+				m.via_lb = true;
 			}
 	}
 	if (timeout_ms <= 0)
@@ -628,6 +651,15 @@ int vl_probe_run(const struct vl_lab *lab, const char *dir, int from, uint32_t d
 		err = probe_icmp(fd, &m, &wfd, deadline, r, t0);
 	if (r->ms == 0)
 		r->ms = now_fms() - t0;
+	/* a flow to a Service: which pod the kernel sent it to (asked before the socket closes) */
+	if (!err && proto != VL_PROTO_ICMP) {
+		int pod, node;
+
+		if (!vl_probe_backend(lab, from, dst, proto, r->sport, port, &pod, &node)) {
+			r->backend_pod = pod;
+			r->backend_node = node;
+		}
+	}
 	close(fd);
 	if (wfd >= 0)
 		close(wfd);

@@ -106,6 +106,8 @@ static int push(struct vl_verify *v, size_t *cap, const struct vl_verify_flow *f
 
 static void judge(const struct vl_lab *lab, struct vl_verify_flow *f, struct vl_verdict *vd)
 {
+	f->np_pod = VL_NONE;
+	f->reached_pod = f->reached_node = VL_NONE;
 	if (vl_eval_path(lab, f->from, f->dst, f->proto, f->sport, f->dport, vd)) {
 		f->outcome = VL_OUT_UNREACHABLE;
 		f->nsg = VL_NONE;
@@ -123,13 +125,128 @@ static void judge(const struct vl_lab *lab, struct vl_verify_flow *f, struct vl_
 		}
 }
 
+/* Every backend of flow f (a flow to a Service) into v->backends. */
+static int keep_backends(const struct vl_lab *lab, struct vl_verify *v, size_t *cap, struct vl_verify_flow *f,
+			 const struct vl_verdict *vd)
+{
+	size_t n = vd->n_backends;
+
+	f->backend0 = v->n_backends;
+	f->n_backends = 0;
+	f->mixed = vd->mixed;
+	if (!n)
+		return 0;
+	if (v->n_backends + n > *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct vl_backend_verdict *p;
+
+		while (nc < v->n_backends + n)
+			nc *= 2;
+		p = realloc(v->backends, nc * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		v->backends = p;
+		*cap = nc;
+	}
+	if (n <= VL_MAX_BACKENDS)
+		memcpy(v->backends + v->n_backends, vd->backends, n * sizeof(*vd->backends));
+	else if (vl_eval_backends(lab, f->from, f->dst, f->proto, f->sport, f->dport,
+				  v->backends + v->n_backends, n) != n)
+		return -EIO; /* the same evaluation twice gives the same list */
+	v->n_backends += n;
+	f->n_backends = n;
+	return 0;
+}
+
+/* The service named s (a clusterIP flow's target), as cluster and index; false when none. */
+static bool find_service(const struct vl_lab *lab, const char *s, int *c, int *svc)
+{
+	for (size_t i = 0; i < lab->n_aks; i++)
+		for (size_t k = 0; k < lab->aks[i].n_services; k++)
+			if (!strcmp(lab->aks[i].services[k].name, s)) {
+				*c = (int)i;
+				*svc = (int)k;
+				return true;
+			}
+	return false;
+}
+
+/* May endpoint e send to service s of cluster c at address ip: a pod or node of c to its clusterIP,
+ * an Internet host to its frontend? */
+static bool service_source(const struct vl_endpoint *e, int c, const struct vl_service *sv, uint32_t ip)
+{
+	if (ip == sv->cluster_ip)
+		return (e->kind == VL_EP_POD || e->kind == VL_EP_NODE) && e->owner == c && !e->virtual_node;
+	return e->kind == VL_EP_INTERNET;
+}
+
+struct plan {
+	const struct vl_lab *lab;
+	struct vl_verify *out;
+	struct port_map *pm;
+	struct vl_verdict *vd;
+	size_t cap, bcap;
+	uint16_t port_base;
+};
+
+/* One flow to every port of each Service (only_c/only_s: that one) from every source it has. */
+static int service_flows(struct plan *p, int only_from, int only_c, int only_s)
+{
+	const struct vl_lab *lab = p->lab;
+	int err = 0;
+
+	for (size_t c = 0; c < lab->n_aks && !err; c++) {
+		for (size_t s = 0; s < lab->aks[c].n_services && !err; s++) {
+			const struct vl_service *sv = &lab->aks[c].services[s];
+			uint32_t ips[2] = {sv->cluster_ip, sv->type == VL_SVC_LB ? sv->frontend_ip : 0};
+
+			if (only_c != VL_NONE && ((int)c != only_c || (int)s != only_s))
+				continue;
+			for (int k = 0; k < 2 && !err; k++) {
+				if (!ips[k])
+					continue;
+				for (size_t e = 0; e < lab->n_eps && !err; e++) {
+					const struct vl_endpoint *src = &lab->eps[e];
+					int nic = src->nic >= 0 && (size_t)src->nic < lab->n_eps ? src->nic
+												 : (int)e;
+
+					if ((only_from != VL_NONE && (int)e != only_from) ||
+					    !service_source(src, (int)c, sv, ips[k]))
+						continue;
+					for (size_t q = 0; q < sv->n_ports && !err; q++) {
+						struct vl_verify_flow f = {
+						    .from = (int)e,
+						    .to = VL_NONE,
+						    .svc_cluster = (int)c,
+						    .svc = (int)s,
+						    .dst = ips[k],
+						    .proto = sv->ports[q].proto,
+						    .dport = sv->ports[q].port,
+						    .sport = port_take(p->pm, lab->eps[nic].ip, p->port_base),
+						};
+
+						if (f.proto != VL_PROTO_TCP && f.proto != VL_PROTO_UDP)
+							continue;
+						judge(lab, &f, p->vd);
+						err = keep_backends(lab, p->out, &p->bcap, &f, p->vd);
+						if (!err)
+							err = push(p->out, &p->cap, &f);
+					}
+				}
+			}
+		}
+	}
+	return err;
+}
+
 int vl_verify_plan(const struct vl_lab *lab, const char *from, const char *to, uint16_t port_base,
 		   struct vl_verify *out)
 {
-	int only_from = VL_NONE, only_to = VL_NONE, err;
+	int only_from = VL_NONE, only_to = VL_NONE, only_c = VL_NONE, only_s = VL_NONE, err;
 	struct vl_verdict *vd = NULL;
 	struct port_map pm = {0};
 	bool *shared = NULL;
+	struct plan p = {0};
 	size_t cap = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -137,7 +254,7 @@ int vl_verify_plan(const struct vl_lab *lab, const char *from, const char *to, u
 		port_base = VL_VERIFY_PORT_LO;
 	if (from && (only_from = find_ep(lab, from)) == VL_NONE)
 		return -ENOENT;
-	if (to && (only_to = find_ep(lab, to)) == VL_NONE)
+	if (to && (only_to = find_ep(lab, to)) == VL_NONE && !find_service(lab, to, &only_c, &only_s))
 		return -ENOENT;
 	shared = calloc(lab->n_eps ? lab->n_eps : 1, sizeof(*shared));
 	vd = malloc(sizeof(*vd));
@@ -153,8 +270,8 @@ int vl_verify_plan(const struct vl_lab *lab, const char *from, const char *to, u
 		for (size_t t = 0; t < lab->n_eps && !err; t++) {
 			const struct vl_endpoint *dst = &lab->eps[t];
 
-			if (t == s || (only_to != VL_NONE && (int)t != only_to) || !dst->n_ports ||
-			    dst->app == VL_APP_NONE)
+			if (t == s || ((only_to != VL_NONE || only_c != VL_NONE) && (int)t != only_to) ||
+			    !dst->n_ports || dst->app == VL_APP_NONE)
 				continue;
 			if (shared[t] && vl_lab_find_endpoint_near(lab, (int)s, dst->ip) != (int)t)
 				continue;
@@ -163,6 +280,8 @@ int vl_verify_plan(const struct vl_lab *lab, const char *from, const char *to, u
 					struct vl_verify_flow f = {
 					    .from = (int)s,
 					    .to = (int)t,
+					    .svc_cluster = VL_NONE,
+					    .svc = VL_NONE,
 					    .dst = dst->ip,
 					    .proto = k ? VL_PROTO_UDP : VL_PROTO_TCP,
 					    .dport = dst->ports[p],
@@ -174,6 +293,10 @@ int vl_verify_plan(const struct vl_lab *lab, const char *from, const char *to, u
 				}
 			}
 		}
+	}
+	if (!err && only_to == VL_NONE) {
+		p = (struct plan){lab, out, &pm, vd, cap, 0, port_base};
+		err = service_flows(&p, only_from, only_c, only_s);
 	}
 	port_map_free(&pm);
 	free(shared);
@@ -191,6 +314,7 @@ void vl_verify_free(struct vl_verify *v)
 		free(v->strings[i]);
 	free(v->strings);
 	free(v->flows);
+	free(v->backends);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -217,31 +341,82 @@ bool vl_verify_allowed(const struct vl_verify_flow *f)
 	return f->probed && !f->err && (f->status == VL_PROBE_CONNECTED || f->status == VL_PROBE_REFUSED);
 }
 
-bool vl_verify_agrees(const struct vl_lab *lab, const struct vl_verify_flow *f)
+/* What the evaluator expects of a flow (its own verdict, or one backend's). */
+struct expect {
+	enum vl_outcome outcome;
+	int nsg;
+	const struct vl_rule *rule;
+	int np_pod;
+	enum vl_dir np_dir;
+	bool strict; /* a Service's backend: connected only when its pod listens, refused only when not */
+	bool listens;
+};
+
+static bool agrees(const struct vl_lab *lab, const struct vl_verify_flow *f, const struct expect *e)
 {
 	char want[128]; /* the NFLOG prefix the fabric logs: "<nsg>/<rule>", as long as a prefix can be */
 
-	if (!f->probed || f->err)
-		return false;
 	switch (f->status) {
 	case VL_PROBE_CONNECTED:
 	case VL_PROBE_REFUSED:
-		return f->outcome == VL_OUT_DELIVERED;
-	case VL_PROBE_DROPPED:
-		if (f->outcome != VL_OUT_DENIED || !f->drop)
+		if (e->strict && e->outcome == VL_OUT_DELIVERED &&
+		    e->listens != (f->status == VL_PROBE_CONNECTED))
 			return false;
-		if (f->nsg == VL_NONE && f->np_pod != VL_NONE) /* the node's policy chain (nft/netpol.c) */
-			snprintf(want, sizeof(want), "np:%s/%s", f->np_dir == VL_DIR_IN ? "in" : "out",
-				 lab->eps[f->np_pod].name);
-		else if (f->nsg == VL_NONE || !f->rule)
+		return e->outcome == VL_OUT_DELIVERED;
+	case VL_PROBE_DROPPED:
+		if (e->outcome != VL_OUT_DENIED || !f->drop)
+			return false;
+		if (e->nsg == VL_NONE && e->np_pod != VL_NONE) /* the node's policy chain (nft/netpol.c) */
+			snprintf(want, sizeof(want), "np:%s/%s", e->np_dir == VL_DIR_IN ? "in" : "out",
+				 lab->eps[e->np_pod].name);
+		else if (e->nsg == VL_NONE || !e->rule)
 			return false;
 		else
-			snprintf(want, sizeof(want), "%s/%s", lab->nsgs[f->nsg].name, f->rule->name);
+			snprintf(want, sizeof(want), "%s/%s", lab->nsgs[e->nsg].name, e->rule->name);
 		return !strcmp(f->drop, want);
 	case VL_PROBE_UNREACHABLE:
-		return f->outcome == VL_OUT_UNREACHABLE;
+		return e->outcome == VL_OUT_UNREACHABLE;
 	case VL_PROBE_TIMEOUT:
-		return f->outcome == VL_OUT_NO_HOST;
+		return e->outcome == VL_OUT_NO_HOST;
+	}
+	return false;
+}
+
+static bool matches_reached(const struct vl_verify_flow *f, const struct vl_backend_verdict *b)
+{
+	return f->reached_pod != VL_NONE && b->pod == f->reached_pod &&
+	       (f->reached_node == VL_NONE || b->node == f->reached_node);
+}
+
+const struct vl_backend_verdict *vl_verify_reached(const struct vl_verify *v, const struct vl_verify_flow *f)
+{
+	for (size_t i = 0; v && i < f->n_backends; i++)
+		if (matches_reached(f, &v->backends[f->backend0 + i]))
+			return &v->backends[f->backend0 + i];
+	return NULL;
+}
+
+bool vl_verify_agrees(const struct vl_lab *lab, const struct vl_verify *v, const struct vl_verify_flow *f)
+{
+	struct expect e = {f->outcome, f->nsg, f->rule, f->np_pod, f->np_dir, false, false};
+	bool known = false;
+
+	if (!f->probed || f->err)
+		return false;
+	if (!v || !f->n_backends)
+		return agrees(lab, f, &e);
+	/* the backend the kernel reached when it is known (a pod may be reached through several
+	 * nodes: any of them), else any backend the flow may have had */
+	for (size_t i = 0; i < f->n_backends; i++)
+		known |= matches_reached(f, &v->backends[f->backend0 + i]);
+	for (size_t i = 0; i < f->n_backends; i++) {
+		const struct vl_backend_verdict *b = &v->backends[f->backend0 + i];
+
+		if (known && !matches_reached(f, b))
+			continue;
+		e = (struct expect){b->outcome, b->nsg, b->rule, b->np_pod, b->np_dir, true, b->listens};
+		if (agrees(lab, f, &e))
+			return true;
 	}
 	return false;
 }

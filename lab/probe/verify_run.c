@@ -27,6 +27,7 @@
 #include "vnetlab/agent.h"
 #include "vnetlab/netns.h"
 #include "vnetlab/plan.h"
+#include "vnetlab/probe.h"
 #include "vnetlab/verify.h"
 
 #define DEFAULT_TIMEOUT_MS 1000
@@ -47,6 +48,8 @@ struct run {
 	double *not_before; /* per flow: do not start it before this time (pacing of the retries) */
 	int *bucket; /* drop index: (proto, dst, dport, sport) -> flows in flight, chained */
 	int *chain;
+	int *sbucket; /* flows to Services, dropped after kube-proxy's DNAT: (proto, sport) -> flows */
+	int *schain;
 	size_t nb;
 	size_t *queue; /* flows in flight in start order: the head times out first */
 	size_t qhead, qtail, inflight;
@@ -137,10 +140,57 @@ static int go_to(struct run *r, int ep)
 	return err;
 }
 
+static size_t skey_hash(const struct run *r, enum vl_proto proto, uint16_t sport)
+{
+	return (size_t)(((uint64_t)sport * 0x9e3779b97f4a7c15ull >> 17) ^ (uint64_t)proto) & (r->nb - 1);
+}
+
+/* The backend of flow f at address ip (and target port, 0: any), or NULL. */
+static const struct vl_backend_verdict *backend_at(const struct run *r, const struct vl_verify_flow *f,
+						   uint32_t ip, uint16_t port)
+{
+	for (size_t k = 0; k < f->n_backends; k++) {
+		const struct vl_backend_verdict *b = &r->v->backends[f->backend0 + k];
+
+		if (b->pod != VL_NONE && r->lab->eps[b->pod].ip == ip && (!port || b->port == port))
+			return b;
+	}
+	return NULL;
+}
+
+/*
+ * A flow to a Service: ask each node whose kube-proxy may have DNATed it (the conntrack entry of
+ * its original tuple there) which pod it went to. Unknown when no node has the entry (a packet
+ * dropped before it left the node leaves none).
+ */
+static void find_backend(struct run *r, struct vl_verify_flow *f)
+{
+	uint32_t src = r->lab->eps[f->from].ip, pod_ip;
+
+	for (size_t k = 0; k < f->n_backends && f->reached_pod == VL_NONE; k++) {
+		int node = r->v->backends[f->backend0 + k].node;
+		const struct vl_backend_verdict *b;
+		bool asked = false;
+
+		for (size_t j = 0; j < k && !asked; j++)
+			asked = r->v->backends[f->backend0 + j].node == node;
+		if (asked || go_to(r, node) < 0 ||
+		    vl_ct_reply_source(f->proto, src, f->sport, f->dst, f->dport, &pod_ip))
+			continue;
+		b = backend_at(r, f, pod_ip, 0);
+		if (b) {
+			f->reached_pod = b->pod;
+			f->reached_node = node;
+		}
+	}
+}
+
 static void finish(struct run *r, size_t i, enum vl_probe_status st, int err)
 {
 	struct vl_verify_flow *f = &r->v->flows[i];
 
+	if (f->n_backends && !err && f->reached_pod == VL_NONE)
+		find_backend(r, f);
 	f->probed = true;
 	f->status = st;
 	f->err = err;
@@ -225,6 +275,11 @@ static void start(struct run *r, size_t i, uint16_t port)
 	h = key_hash(r, f->proto, f->dst, f->dport, f->sport);
 	r->chain[i] = r->bucket[h];
 	r->bucket[h] = (int)i;
+	if (f->n_backends) {
+		h = skey_hash(r, f->proto, f->sport);
+		r->schain[i] = r->sbucket[h];
+		r->sbucket[h] = (int)i;
+	}
 }
 
 
@@ -273,7 +328,40 @@ static bool drop_is(const struct run *r, const struct vl_verify_flow *f, const s
 	return d->src == e->ip || (e->nic >= 0 && (size_t)e->nic < r->lab->n_eps && d->src == r->lab->eps[e->nic].ip);
 }
 
-/* A drop record: finish the flow it names, if one is waiting. Never stops the caller. */
+/* A drop record of flow f to a Service after kube-proxy's DNAT: the fabric or the pod's node logs the
+ * pod's address and target port, and the source masqueraded to a node (externalTrafficPolicy
+ * Cluster) or not. Returns the backend it names, or NULL. */
+static const struct vl_backend_verdict *dnat_drop_is(const struct run *r, const struct vl_verify_flow *f,
+						     const struct vl_drop *d)
+{
+	const struct vl_endpoint *e = &r->lab->eps[f->from];
+	bool src = d->src == e->ip ||
+		   (e->nic >= 0 && (size_t)e->nic < r->lab->n_eps && d->src == r->lab->eps[e->nic].ip);
+
+	if (!f->n_backends || d->proto != f->proto || d->sport != f->sport)
+		return NULL;
+	for (size_t k = 0; k < f->n_backends && !src; k++)
+		src = d->src == r->lab->eps[r->v->backends[f->backend0 + k].node].ip;
+	return src ? backend_at(r, f, d->dst, d->dport) : NULL;
+}
+
+/* The flow in flight drop record d (named `name`) is about, by its own addresses: true when found. */
+static bool drop_flow(struct run *r, const struct vl_drop *d, const char *name)
+{
+	for (int i = r->bucket[key_hash(r, d->proto, d->dst, d->dport, d->sport)]; i >= 0; i = r->chain[i]) {
+		struct vl_verify_flow *f = &r->v->flows[i];
+
+		if (r->fd[i] < 0 || !drop_is(r, f, d))
+			continue;
+		f->drop = vl_verify_intern(r->v, name);
+		finish(r, (size_t)i, VL_PROBE_DROPPED, 0);
+		return true;
+	}
+	return false;
+}
+
+/* A drop record: finish the flow it names, if one is waiting (by its own addresses, else by a
+ * Service's backend after kube-proxy's DNAT). Never stops the caller. */
 static bool take_drop(const struct vl_drop *logged, void *arg)
 {
 	struct run *r = arg;
@@ -284,13 +372,17 @@ static bool take_drop(const struct vl_drop *logged, void *arg)
 		return false;
 	if (vl_drop_resolve(r->lab, &d))
 		snprintf(d.rule, sizeof(d.rule), "~%016llx", (unsigned long long)d.id);
-	for (int i = r->bucket[key_hash(r, d.proto, d.dst, d.dport, d.sport)]; i >= 0; i = r->chain[i]) {
+	snprintf(name, sizeof(name), "%s/%s", d.nsg, d.rule);
+	if (drop_flow(r, &d, name))
+		return false;
+	for (int i = r->sbucket[skey_hash(r, d.proto, d.sport)]; i >= 0; i = r->schain[i]) {
 		struct vl_verify_flow *f = &r->v->flows[i];
+		const struct vl_backend_verdict *b;
 
-		if (r->fd[i] < 0 || !drop_is(r, f, &d))
+		if (r->fd[i] < 0 || !(b = dnat_drop_is(r, f, &d)))
 			continue;
-		snprintf(name, sizeof(name), "%s/%s", d.nsg, d.rule);
 		f->drop = vl_verify_intern(r->v, name);
+		f->reached_pod = b->pod;
 		finish(r, (size_t)i, VL_PROBE_DROPPED, 0);
 		break;
 	}
@@ -346,7 +438,7 @@ static int pass(struct run *r, const size_t *list, size_t n, size_t window, int 
 	int err = 0;
 
 	for (size_t b = 0; b < r->nb; b++)
-		r->bucket[b] = -1;
+		r->bucket[b] = r->sbucket[b] = -1;
 	r->qhead = r->qtail = 0;
 	while (next < n || r->inflight) {
 		int wait, k, m;
@@ -362,6 +454,7 @@ static int pass(struct run *r, const size_t *list, size_t n, size_t window, int 
 			f->probed = false;
 			f->drop = NULL;
 			f->err = 0;
+			f->reached_pod = f->reached_node = VL_NONE;
 			start(r, i, port);
 		}
 		err = go_to(r, VL_NONE);
@@ -401,11 +494,16 @@ static int pass(struct run *r, const size_t *list, size_t n, size_t window, int 
 }
 
 /* A silence, or a local error, that the evaluator did not foresee: worth a second, quieter try. */
-static bool worth_retry(const struct vl_verify_flow *f)
+static bool worth_retry(const struct vl_verify *v, const struct vl_verify_flow *f)
 {
 	if (f->err && f->err != -ETIMEDOUT)
 		return true;
-	return !f->err && f->status == VL_PROBE_TIMEOUT && f->outcome != VL_OUT_NO_HOST;
+	if (f->err || f->status != VL_PROBE_TIMEOUT)
+		return false;
+	for (size_t k = 0; k < f->n_backends; k++) /* a backend the flow may have got is silent */
+		if (v->backends[f->backend0 + k].outcome == VL_OUT_NO_HOST)
+			return false;
+	return f->outcome != VL_OUT_NO_HOST;
 }
 
 static const struct run *sort_run;
@@ -479,8 +577,11 @@ int vl_verify_run(const struct vl_lab *lab, const char *dir, struct vl_verify *v
 	r.chain = malloc(n * sizeof(*r.chain));
 	r.queue = malloc(n * sizeof(*r.queue));
 	r.bucket = malloc(r.nb * sizeof(*r.bucket));
+	r.sbucket = malloc(r.nb * sizeof(*r.sbucket));
+	r.schain = malloc(n * sizeof(*r.schain));
 	list = malloc(n * sizeof(*list));
-	if (!r.fd || !r.t0 || !r.not_before || !r.chain || !r.queue || !r.bucket || !list) {
+	if (!r.fd || !r.t0 || !r.not_before || !r.chain || !r.queue || !r.bucket || !r.sbucket || !r.schain ||
+	    !list) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -503,7 +604,7 @@ int vl_verify_run(const struct vl_lab *lab, const char *dir, struct vl_verify *v
 	}
 	err = pass(&r, list, n, window, 0, deadline);
 	for (size_t i = 0; i < n && !err; i++)
-		if (worth_retry(&v->flows[i]))
+		if (worth_retry(v, &v->flows[i]))
 			list[n_retry++] = i;
 	v->retried = n_retry;
 	if (!err && n_retry) {
@@ -530,6 +631,8 @@ out:
 	free(r.chain);
 	free(r.queue);
 	free(r.bucket);
+	free(r.sbucket);
+	free(r.schain);
 	free(list);
 	return err;
 }
