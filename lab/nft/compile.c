@@ -656,13 +656,7 @@ void vlnft_named_free(struct vlnft_named *v, size_t n)
 	free(v);
 }
 
-struct named_list {
-	struct vlnft_named *v;
-	size_t n;
-	size_t cap;
-};
-
-static int named_add(struct named_list *l, bool addr, const struct vlnft_ivals *iv)
+static int named_add(struct vlnft_lists *l, bool addr, const struct vlnft_ivals *iv)
 {
 	struct vlnft_named *x;
 
@@ -694,6 +688,90 @@ static bool ivals_eq(const struct vlnft_ivals *a, const struct vlnft_ivals *b)
 	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(*a->v));
 }
 
+/* The lists of one compiled rule. A list of VLNFT_SET_MIN or more intervals survives expand()
+ * whole, so a rule compiled but not expanded has the same lists as its expansions. */
+static int lists_of(struct vlnft_lists *l, const struct vlnft_crule *cr)
+{
+	int err = 0;
+
+	if (cr->src.kind == VLNFT_A_IVALS)
+		err = named_add(l, true, &cr->src.iv);
+	if (!err && cr->dst.kind == VLNFT_A_IVALS)
+		err = named_add(l, true, &cr->dst.iv);
+	if (!err)
+		err = named_add(l, false, &cr->sport);
+	if (!err)
+		err = named_add(l, false, &cr->dport);
+	return err;
+}
+
+int vlnft_lists_add(struct vlnft_lists *l, const struct vlnft_crule *cr, size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i++)
+		err = lists_of(l, &cr[i]);
+	return err;
+}
+
+int vlnft_lists_add_nsg(const struct vlnft_ctx *c, struct vlnft_lists *l, const struct vl_nsg *nsg,
+			enum vl_dir dir, char *why, size_t why_len)
+{
+	struct vlnft_crule cr;
+	int err = 0;
+
+	/* Only which lists there are: no order, no expansion. */
+	for (size_t i = 0; i < nsg->n_rules + c->n_defaults && !err; i++) {
+		const struct vl_rule *r = i < nsg->n_rules ? &nsg->rules[i] : &c->defaults[i - nsg->n_rules];
+
+		if (r->dir != dir)
+			continue;
+		err = compile_rule(c, r, &cr);
+		if (!err)
+			err = lists_of(l, &cr);
+		crule_clear(&cr);
+		if (err)
+			snprintf(why, why_len, "NSG %s rule %s: list sets: %s", nsg->name, r->name, strerror(-err));
+	}
+	return err;
+}
+
+void vlnft_lists_fini(struct vlnft_lists *l)
+{
+	vlnft_named_free(l->v, l->n);
+	memset(l, 0, sizeof(*l));
+}
+
+int vlnft_lists_finish(struct vlnft_lists *l, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
+{
+	size_t i, o, k;
+
+	*out = NULL;
+	*n = 0;
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), named_cmp);
+	for (i = 0, o = 0; i < l->n; i++) {
+		if (o && !strcmp(l->v[o - 1].name, l->v[i].name)) {
+			if (l->v[o - 1].addr != l->v[i].addr || !ivals_eq(&l->v[o - 1].iv, &l->v[i].iv)) {
+				/* 64-bit hashes of two different lists: never seen, but never wrong either. */
+				snprintf(why, why_len, "list sets: two lists hash to %s", l->v[i].name);
+				for (k = i; k < l->n; k++)
+					vlnft_ivals_free(&l->v[k].iv);
+				vlnft_named_free(l->v, o);
+				memset(l, 0, sizeof(*l));
+				return -EEXIST;
+			}
+			vlnft_ivals_free(&l->v[i].iv);
+			continue;
+		}
+		l->v[o++] = l->v[i];
+	}
+	*out = l->v;
+	*n = o;
+	memset(l, 0, sizeof(*l));
+	return 0;
+}
+
 int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
 {
 	return vlnft_nsg_sets(c, VL_NONE, out, n, why, why_len);
@@ -702,57 +780,21 @@ int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, cha
 int vlnft_nsg_sets(struct vlnft_ctx *c, int nsg, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
 {
 	static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
-	struct named_list l = {0};
-	struct vlnft_crule *cr;
-	size_t g, i, o, k;
-	int d, err = 0;
+	struct vlnft_lists l = {0};
+	int err = 0;
 
 	*out = NULL;
 	*n = 0;
-	for (g = 0; g < c->n_pairs && !err; g++)
-		for (d = 0; d < 2 && !err && (nsg == VL_NONE || c->pairs[g].nsg == nsg); d++) {
+	for (size_t g = 0; g < c->n_pairs && !err; g++)
+		for (int d = 0; d < 2 && !err && (nsg == VL_NONE || c->pairs[g].nsg == nsg); d++) {
 			err = vlnft_ctx_scope(c, c->pairs[g].scope, why, why_len);
 			if (!err)
-				err = vlnft_compile_nsg(c, &c->lab->nsgs[c->pairs[g].nsg], dirs[d], &cr, &k, why,
-							why_len);
-			if (err)
-				break;
-			for (i = 0; i < k && !err; i++) {
-				if (cr[i].src.kind == VLNFT_A_IVALS)
-					err = named_add(&l, true, &cr[i].src.iv);
-				if (!err && cr[i].dst.kind == VLNFT_A_IVALS)
-					err = named_add(&l, true, &cr[i].dst.iv);
-				if (!err)
-					err = named_add(&l, false, &cr[i].sport);
-				if (!err)
-					err = named_add(&l, false, &cr[i].dport);
-			}
-			vlnft_crules_free(cr, k);
-			if (err && !why[0])
-				snprintf(why, why_len, "list sets: %s", strerror(-err));
+				err = vlnft_lists_add_nsg(c, &l, &c->lab->nsgs[c->pairs[g].nsg], dirs[d], why,
+							  why_len);
 		}
 	if (err) {
-		vlnft_named_free(l.v, l.n);
+		vlnft_lists_fini(&l);
 		return err;
 	}
-	if (l.n > 1)
-		qsort(l.v, l.n, sizeof(*l.v), named_cmp);
-	for (i = 0, o = 0; i < l.n; i++) {
-		if (o && !strcmp(l.v[o - 1].name, l.v[i].name)) {
-			if (l.v[o - 1].addr != l.v[i].addr || !ivals_eq(&l.v[o - 1].iv, &l.v[i].iv)) {
-				/* 64-bit hashes of two different lists: never seen, but never wrong either. */
-				snprintf(why, why_len, "list sets: two lists hash to %s", l.v[i].name);
-				for (k = i; k < l.n; k++)
-					vlnft_ivals_free(&l.v[k].iv);
-				vlnft_named_free(l.v, o);
-				return -EEXIST;
-			}
-			vlnft_ivals_free(&l.v[i].iv);
-			continue;
-		}
-		l.v[o++] = l.v[i];
-	}
-	*out = l.v;
-	*n = o;
-	return 0;
+	return vlnft_lists_finish(&l, out, n, why, why_len);
 }

@@ -202,6 +202,21 @@ int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, cha
 /* The same for the rules of NSG nsg alone (VL_NONE: every NSG, as vlnft_lab_sets). */
 int vlnft_nsg_sets(struct vlnft_ctx *c, int nsg, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
 void vlnft_named_free(struct vlnft_named *v, size_t n);
+/* Lists being gathered (unsorted, with repeats) until vlnft_lists_finish() sorts them by name and
+ * drops the repeats (-EEXIST, why says, if two lists hash to one name). */
+struct vlnft_lists {
+	struct vlnft_named *v;
+	size_t n, cap;
+};
+/* The lists of n compiled rules. */
+int vlnft_lists_add(struct vlnft_lists *l, const struct vlnft_crule *cr, size_t n);
+/* The lists of NSG nsg's rules of `dir` with the VirtualNetwork tag of c's scope, without laying
+ * the chain out (no order, no expansion: the same lists, for less). */
+int vlnft_lists_add_nsg(const struct vlnft_ctx *c, struct vlnft_lists *l, const struct vl_nsg *nsg,
+			enum vl_dir dir, char *why, size_t why_len);
+/* Hand the lists out sorted and unique (*out: free with vlnft_named_free); l is empty after. */
+int vlnft_lists_finish(struct vlnft_lists *l, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
+void vlnft_lists_fini(struct vlnft_lists *l);
 
 /* Names of the list sets (vlnft_is_list_set) of table ip vnetlab. Caller frees *out. 0 or -errno. */
 int vlnft_dump_sets(int nsfd, char (**out)[VLNFT_SET_NAME_MAX], size_t *n, char *why, size_t why_len);
@@ -366,19 +381,20 @@ struct vlnft_kstate {
 	size_t n_chains;
 	const char (*sets)[VLNFT_SET_NAME_MAX]; /* sorted */
 	size_t n_sets;
-	bool platform_had; /* the kernel holds a platform chain of the NSG (platform.c) */
 };
 
 /* The chains of pair k (nsgrules.c): a full commit's (ks NULL; the chains exist) or an edit's. */
 int vlnft_nsg_pair_emit(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, const struct vlnft_kstate *ks,
 			char *why, size_t why_len);
-/* A live edit of NSG nsg: its chains, platform chains and the list sets that come or go. */
-int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, const struct vlnft_kstate *ks, struct vlnft_batch *b,
-			 char *why, size_t why_len);
+/* A live edit of NSG nsg whose rules of the directions in `dirs` (VL_NFT_DIR_IN, _OUT) changed:
+ * the chains of those directions, the platform chains if outbound, and the list sets that come
+ * or go. The chains of a direction not in dirs are left as the kernel has them (ks known; blind,
+ * both directions are written). */
+int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, unsigned dirs, const struct vlnft_kstate *ks,
+			 struct vlnft_batch *b, char *why, size_t why_len);
 /* The kernel's chain and list-set names into ks (it points into *chains and *sets, which the
  * caller frees). No table: ks not known. 0 or -errno. */
-int vlnft_read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, struct vlnft_kstate *ks,
-		      char (**chains)[VLNFT_CHAIN_NAME_MAX], char (**sets)[VLNFT_SET_NAME_MAX], char *why,
-		      size_t why_len);
+int vlnft_read_kernel(int nsfd, struct vlnft_kstate *ks, char (**chains)[VLNFT_CHAIN_NAME_MAX],
+		      char (**sets)[VLNFT_SET_NAME_MAX], char *why, size_t why_len);
 
 #endif

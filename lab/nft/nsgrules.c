@@ -152,7 +152,7 @@ static int fill_layout(struct vlnft_batch *b, const struct vlnft_layout *l, cons
 	return b->err;
 }
 
-static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
+static const enum vl_dir dirs_[2] = {VL_DIR_IN, VL_DIR_OUT};
 
 /* The chains of pair k, for a full commit (ks NULL) or an edit. */
 int vlnft_nsg_pair_emit(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, const struct vlnft_kstate *ks,
@@ -164,7 +164,7 @@ int vlnft_nsg_pair_emit(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, co
 
 	err = vlnft_ctx_scope(c, c->pairs[k].scope, why, why_len);
 	for (int d = 0; d < 2 && !err; d++) {
-		err = vlnft_layout_nsg(c, nsg, c->pairs[k].scope, dirs[d], &l, why, why_len);
+		err = vlnft_layout_nsg(c, nsg, c->pairs[k].scope, dirs_[d], &l, why, why_len);
 		if (err)
 			return err;
 		fill_layout(b, &l, ks);
@@ -177,28 +177,126 @@ int vlnft_nsg_pair_emit(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, co
 	return err;
 }
 
-int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, const struct vlnft_kstate *ks, struct vlnft_batch *b,
-			 char *why, size_t why_len)
+/* Does the kernel hold a platform chain of NSG nsg (for one of its pairs)? */
+static bool kernel_has_platform(const struct vlnft_ctx *c, int nsg, const struct vlnft_kstate *ks)
 {
-	static const struct vlnft_kstate blind = {false, NULL, 0, NULL, 0, false};
+	char chain[VLNFT_CHAIN_NAME_MAX];
+
+	for (size_t k = 0; ks->known && k < c->n_pairs; k++) {
+		if (c->pairs[k].nsg != nsg)
+			continue;
+		vlnft_platform_chain_name(chain, c, c->lab->nsgs[nsg].name, c->pairs[k].scope);
+		if (kernel_has_chain(ks, chain))
+			return true;
+	}
+	return false;
+}
+
+/* The chains of NSG nsg an edit of directions `dirs` rewrites: one layout per pair and direction. */
+struct edit_layouts {
+	struct vlnft_layout *v;
+	size_t n;
+};
+
+static void edit_layouts_fini(struct edit_layouts *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		vlnft_layout_fini(&e->v[i]);
+	free(e->v);
+	memset(e, 0, sizeof(*e));
+}
+
+static int lay_out_edit(struct vlnft_ctx *c, int nsg, unsigned dirs, struct edit_layouts *e, char *why,
+			size_t why_len)
+{
+	int err = 0;
+
+	memset(e, 0, sizeof(*e));
+	e->v = calloc(2 * c->n_pairs + 1, sizeof(*e->v));
+	if (!e->v) {
+		snprintf(why, why_len, "NSG %s: out of memory", c->lab->nsgs[nsg].name);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < c->n_pairs && !err; k++) {
+		if (c->pairs[k].nsg != nsg)
+			continue;
+		err = vlnft_ctx_scope(c, c->pairs[k].scope, why, why_len);
+		for (int d = 0; d < 2 && !err; d++)
+			if (dirs & (1u << dirs_[d])) {
+				err = vlnft_layout_nsg(c, &c->lab->nsgs[nsg], c->pairs[k].scope, dirs_[d], &e->v[e->n],
+						       why, why_len);
+				if (!err)
+					e->n++;
+			}
+	}
+	if (err)
+		edit_layouts_fini(e);
+	return err;
+}
+
+/*
+ * The list sets an edit must see: those of the chains it rewrites and, when the kernel has any
+ * (some may now be unused), those of every other chain of the fabric, compiled for their lists
+ * alone. With none in the kernel, no other chain uses one and none can go.
+ */
+static int edit_lists(struct vlnft_ctx *c, int nsg, unsigned dirs, const struct edit_layouts *e,
+		      const struct vlnft_kstate *ks, struct vlnft_named **out, size_t *n, char *why,
+		      size_t why_len)
+{
+	struct vlnft_lists l = {0};
+	int err = 0;
+
+	for (size_t i = 0; i < e->n && !err; i++)
+		err = vlnft_lists_add(&l, e->v[i].cr, e->v[i].n);
+	if (err)
+		snprintf(why, why_len, "list sets: %s", strerror(-err));
+	for (size_t k = 0; ks->n_sets && k < c->n_pairs && !err; k++)
+		for (int d = 0; d < 2 && !err; d++) {
+			if (c->pairs[k].nsg == nsg && (dirs & (1u << dirs_[d])))
+				continue; /* laid out above */
+			err = vlnft_ctx_scope(c, c->pairs[k].scope, why, why_len);
+			if (!err)
+				err = vlnft_lists_add_nsg(c, &l, &c->lab->nsgs[c->pairs[k].nsg], dirs_[d], why,
+							  why_len);
+		}
+	if (err) {
+		vlnft_lists_fini(&l);
+		return err;
+	}
+	return vlnft_lists_finish(&l, out, n, why, why_len);
+}
+
+int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, unsigned dirs, const struct vlnft_kstate *ks,
+			 struct vlnft_batch *b, char *why, size_t why_len)
+{
+	static const struct vlnft_kstate blind = {false, NULL, 0, NULL, 0};
 	struct vlnft_named *lists = NULL;
+	struct edit_layouts e;
 	size_t i, j, n_lists = 0;
+	bool had;
 	int err = 0;
 
 	if (!ks)
 		ks = &blind;
-	/* Blind: the list sets are those of the last full commit; make and delete none. */
+	/* Blind (an offline batch): both directions, the list sets are those of the last full commit;
+	 * make and delete none. */
 	if (!ks->known) {
 		for (i = 0; i < c->n_pairs && !err; i++)
 			if (c->pairs[i].nsg == nsg)
 				err = vlnft_nsg_pair_emit(c, b, i, ks, why, why_len);
-		return err ? err : vlnft_platform_edit(c, b, nsg, ks->platform_had, why, why_len);
+		return err ? err : vlnft_platform_edit(c, b, nsg, false, why, why_len);
 	}
-	/* With no list set in the kernel, none is the other NSGs' and none can go: only this NSG's
-	 * lists matter (one compile of its rules fewer than all the lab's). */
-	err = vlnft_nsg_sets(c, ks->n_sets ? VL_NONE : nsg, &lists, &n_lists, why, why_len);
+	/* Every rule a direction not in dirs holds is as the kernel has it: its chains, and the
+	 * platform chains (outbound rules only, vl_rule_is_platform), stay as they are. */
+	had = (dirs & VL_NFT_DIR_OUT) && kernel_has_platform(c, nsg, ks);
+	err = lay_out_edit(c, nsg, dirs, &e, why, why_len);
 	if (err)
 		return err;
+	err = edit_lists(c, nsg, dirs, &e, ks, &lists, &n_lists, why, why_len);
+	if (err) {
+		edit_layouts_fini(&e);
+		return err;
+	}
 	/* Both sorted by name: create what the kernel lacks, rules, delete what the lab no longer uses. */
 	for (i = j = 0; i < n_lists && !b->err; i++) {
 		while (j < ks->n_sets && strcmp(ks->sets[j], lists[i].name) < 0)
@@ -206,12 +304,14 @@ int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, const struct vlnft_kstate
 		if (j == ks->n_sets || strcmp(ks->sets[j], lists[i].name))
 			vlnft_emit_list_set(b, &lists[i]);
 	}
+	for (i = 0; i < e.n && !b->err; i++)
+		fill_layout(b, &e.v[i], ks);
+	if (b->err)
+		snprintf(why, why_len, "NSG %s: building rules: %s", c->lab->nsgs[nsg].name, strerror(-b->err));
 	err = b->err;
-	for (i = 0; i < c->n_pairs && !err; i++)
-		if (c->pairs[i].nsg == nsg)
-			err = vlnft_nsg_pair_emit(c, b, i, ks, why, why_len);
-	if (!err)
-		err = vlnft_platform_edit(c, b, nsg, ks->platform_had, why, why_len);
+	edit_layouts_fini(&e);
+	if (!err && (dirs & VL_NFT_DIR_OUT))
+		err = vlnft_platform_edit(c, b, nsg, had, why, why_len);
 	for (i = j = 0; i < ks->n_sets && !err && !b->err; i++) {
 		while (j < n_lists && strcmp(lists[j].name, ks->sets[i]) < 0)
 			j++;
@@ -227,13 +327,11 @@ int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, const struct vlnft_kstate
 	return err;
 }
 
-/* The kernel's chain and list-set names, and so whether it holds the NSG's platform chain. No
- * table: not known (the edit then fails naming its chain). */
-int vlnft_read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, struct vlnft_kstate *ks,
-		      char (**chains)[VLNFT_CHAIN_NAME_MAX], char (**sets)[VLNFT_SET_NAME_MAX], char *why,
-		      size_t why_len)
+/* The kernel's chain and list-set names. No table: not known (the edit then fails naming its
+ * chain). */
+int vlnft_read_kernel(int nsfd, struct vlnft_kstate *ks, char (**chains)[VLNFT_CHAIN_NAME_MAX],
+		      char (**sets)[VLNFT_SET_NAME_MAX], char *why, size_t why_len)
 {
-	struct vlnft_ctx c;
 	int err;
 
 	memset(ks, 0, sizeof(*ks));
@@ -251,17 +349,5 @@ int vlnft_read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, str
 	ks->chains = (const char(*)[VLNFT_CHAIN_NAME_MAX]) * chains;
 	ks->sets = (const char(*)[VLNFT_SET_NAME_MAX]) * sets;
 	ks->known = true;
-	err = vlnft_ctx_init(&c, lab, vnet, why, why_len);
-	if (err)
-		return err;
-	for (size_t k = 0; k < c.n_pairs && !ks->platform_had; k++) {
-		char chain[VLNFT_CHAIN_NAME_MAX];
-
-		if (c.pairs[k].nsg != nsg)
-			continue;
-		vlnft_platform_chain_name(chain, &c, lab->nsgs[nsg].name, c.pairs[k].scope);
-		ks->platform_had = kernel_has_chain(ks, chain);
-	}
-	vlnft_ctx_fini(&c);
 	return 0;
 }
