@@ -513,7 +513,7 @@ static int copy_ivals(struct vlnft_ivals *dst, const struct vlnft_ivals *src)
  * a named set shared by every rule with the same list. `*` with ports looks
  * its protocol up in the one shared set @tcpudp.
  */
-static int expand(const struct vlnft_crule *cr, struct crules *o)
+static int expand(struct vlnft_crule *cr, struct crules *o)
 {
 	bool es = cr->src.kind == VLNFT_A_IVALS && cr->src.iv.n < VLNFT_SET_MIN;
 	bool ed = cr->dst.kind == VLNFT_A_IVALS && cr->dst.iv.n < VLNFT_SET_MIN;
@@ -523,6 +523,19 @@ static int expand(const struct vlnft_crule *cr, struct crules *o)
 	size_t a, b, c, d;
 	int err = 0;
 
+	/* One nft rule (most NSG rules): it takes the compiled rule's lists as they are. */
+	if (ns * nd * nsp * ndp == 1) {
+		struct vlnft_crule *x = crules_add(o);
+
+		if (!x)
+			return -ENOMEM;
+		*x = *cr;
+		memset(&cr->src.iv, 0, sizeof(cr->src.iv));
+		memset(&cr->dst.iv, 0, sizeof(cr->dst.iv));
+		memset(&cr->sport, 0, sizeof(cr->sport));
+		memset(&cr->dport, 0, sizeof(cr->dport));
+		return 0;
+	}
 	for (a = 0; a < ns; a++)
 		for (b = 0; b < nd; b++)
 			for (c = 0; c < nsp; c++)
@@ -610,13 +623,23 @@ static uint64_t fnv_ivals(uint64_t h, const struct vlnft_ivals *iv)
 	return iv->n ? fnv(h, iv->v, iv->n * sizeof(*iv->v)) : h;
 }
 
+uint64_t vlnft_crule_fp_seed(const char *chain, const char *nsg)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ull, chain, strlen(chain) + 1);
+
+	return fnv(h, nsg, strlen(nsg) + 1);
+}
+
 uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_crule *cr)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	return vlnft_crule_fp_from(vlnft_crule_fp_seed(chain, nsg), cr);
+}
+
+uint64_t vlnft_crule_fp_from(uint64_t seed, const struct vlnft_crule *cr)
+{
+	uint64_t h = seed;
 	int v[4] = {cr->rule->access, cr->pk, cr->l4, 0};
 
-	h = fnv(h, chain, strlen(chain) + 1);
-	h = fnv(h, nsg, strlen(nsg) + 1);
 	h = fnv(h, cr->rule->name, strlen(cr->rule->name) + 1);
 	h = fnv(h, v, sizeof(v));
 	v[0] = cr->src.kind;

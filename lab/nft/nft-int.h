@@ -141,6 +141,9 @@ void vlnft_crules_free(struct vlnft_crule *r, size_t n);
 /* What a compiled rule does, as 64 bits; kept in the rule's userdata so a
  * live edit can tell which kernel rules still match the model. */
 uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_crule *cr);
+/* The same in two steps, for many rules of one chain: the chain's part once, then each rule's. */
+uint64_t vlnft_crule_fp_seed(const char *chain, const char *nsg);
+uint64_t vlnft_crule_fp_from(uint64_t seed, const struct vlnft_crule *cr);
 #define VLNFT_UDATA_RULE_FP 0x7f /* nft ignores udata types it does not know */
 
 /*
@@ -223,6 +226,14 @@ int vlnft_dump_sets(int nsfd, char (**out)[VLNFT_SET_NAME_MAX], size_t *n, char 
 /* Names of the chains of table ip vnetlab, sorted (strcmp). Caller frees *out. 0 or -errno;
  * -ENOENT: no such table. */
 int vlnft_dump_chains(int nsfd, char (**out)[VLNFT_CHAIN_NAME_MAX], size_t *n, char *why, size_t why_len);
+
+/* A rule of a chain in the kernel: its handle and the fingerprint in its userdata (0: none). */
+struct vlnft_krule {
+	uint64_t handle;
+	uint64_t fp;
+};
+/* The rules of chain `chain` of table ip vnetlab in their order. Caller frees *out. 0 or -errno. */
+int vlnft_dump_rules(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why, size_t why_len);
 
 int vlnft_ivals_push(struct vlnft_ivals *iv, uint32_t lo, uint32_t hi);
 void vlnft_ivals_merge(struct vlnft_ivals *iv); /* sort, join overlapping and adjacent */
@@ -381,6 +392,7 @@ struct vlnft_kstate {
 	size_t n_chains;
 	const char (*sets)[VLNFT_SET_NAME_MAX]; /* sorted */
 	size_t n_sets;
+	int nsfd; /* the namespace, to read a chain's rules (-1: not read) */
 };
 
 /* The chains of pair k (nsgrules.c): a full commit's (ks NULL; the chains exist) or an edit's. */

@@ -48,23 +48,40 @@ static int emit_rules(struct vlnft_batch *b, const struct vlnft_layout *l, const
 	return b->err;
 }
 
-/* A chunked chain's own rules: the mark to 0, then for each chunk in turn "meta mark 0 jump <chunk>"
- * (an Allow leaves its id in the mark and returns, so no later chunk is entered; a Deny goes to
- * nsg_deny), the last by goto. One rule and three expressions a chunk. */
-static int emit_head(struct vlnft_batch *b, const struct vlnft_layout *l)
+/*
+ * A chunked chain's own rules (its head): the mark to 0, then for each chunk in turn
+ * "meta mark 0 jump <chunk>" (an Allow leaves its id in the mark and returns, so no later chunk is
+ * entered; a Deny goes to nsg_deny), the last by goto. One rule and three expressions a chunk.
+ * Each carries a fingerprint of what it does (no comment: `nft list` shows none), so that an edit
+ * can keep the head rules that still hold and replace only the others.
+ */
+#define HEAD_MARK ((size_t)-1) /* the head's first rule, the mark to 0 */
+
+static uint64_t head_fp(const struct vlnft_layout *l, size_t k)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const char *name = k == HEAD_MARK ? "" : l->chunks[k].name;
+	/* what decides the rule besides its target: with a compare (not the first), goto (the last) */
+	uint8_t kind = k == HEAD_MARK ? 0 : (uint8_t)(1 + (k > 0) + 2 * (k + 1 == l->n_chunks));
+
+	h = (h ^ kind) * 0x100000001b3ull;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	return h ? h : 1; /* 0 is no fingerprint */
+}
+
+static int emit_head_rule(struct vlnft_batch *b, const struct vlnft_layout *l, size_t k, enum vlnft_at at,
+			  uint64_t handle)
 {
 	static const uint32_t zero;
 	struct vlnft_rx x;
 
 	if (vlnft_rx_begin(&x, l->chain))
 		return b->err = x.err;
-	vlnft_rx_imm_host(&x, NFT_REG_1, 0);
-	vlnft_rx_meta_set(&x, NFT_META_MARK);
-	if (vlnft_rx_end(&x, b, l->chain))
-		return b->err;
-	for (size_t k = 0; k < l->n_chunks; k++) {
-		if (vlnft_rx_begin(&x, l->chain))
-			return b->err = x.err;
+	if (k == HEAD_MARK) {
+		vlnft_rx_imm_host(&x, NFT_REG_1, 0);
+		vlnft_rx_meta_set(&x, NFT_META_MARK);
+	} else {
 		if (k) { /* the first is entered with the mark just set to 0 */
 			vlnft_rx_meta(&x, NFT_META_MARK);
 			vlnft_rx_cmp(&x, NFT_CMP_EQ, &zero, 4);
@@ -73,10 +90,73 @@ static int emit_head(struct vlnft_batch *b, const struct vlnft_layout *l)
 			vlnft_rx_goto(&x, l->chunks[k].name);
 		else
 			vlnft_rx_jump(&x, l->chunks[k].name);
-		if (vlnft_rx_end(&x, b, l->chain))
-			return b->err;
 	}
+	vlnft_rx_fp(&x, head_fp(l, k));
+	return vlnft_rx_end_at(&x, b, l->chain, at, handle);
+}
+
+static int emit_head(struct vlnft_batch *b, const struct vlnft_layout *l)
+{
+	emit_head_rule(b, l, HEAD_MARK, VLNFT_AT_END, 0);
+	for (size_t k = 0; k < l->n_chunks && !b->err; k++)
+		emit_head_rule(b, l, k, VLNFT_AT_END, 0);
 	return b->err;
+}
+
+/* Head rule i of the layout: 0 the mark, then the chunks' jumps. */
+static size_t head_index(size_t i)
+{
+	return i ? i - 1 : HEAD_MARK;
+}
+
+/*
+ * Turn the kernel's head (old, n_old rules) into l's: the rules both start and end with stay,
+ * those between are replaced in place one for one, and what is left over is inserted before the
+ * first rule that stays at the end (or appended), or deleted. A one-rule edit replaces one jump
+ * (two when it moved a cut). A rule's fingerprint says all it does, so a rule kept is right.
+ */
+static int patch_head(struct vlnft_batch *b, const struct vlnft_layout *l, const struct vlnft_krule *old,
+		      size_t n_old)
+{
+	size_t n_new = l->n_chunks + 1, p = 0, s = 0, mo, mn, i;
+
+	while (p < n_old && p < n_new && old[p].fp == head_fp(l, head_index(p)))
+		p++;
+	while (s < n_old - p && s < n_new - p && old[n_old - 1 - s].fp == head_fp(l, head_index(n_new - 1 - s)))
+		s++;
+	mo = n_old - p - s;
+	mn = n_new - p - s;
+	for (i = 0; i < mo && i < mn && !b->err; i++)
+		emit_head_rule(b, l, head_index(p + i), VLNFT_AT_REPLACE, old[p + i].handle);
+	for (; i < mn && !b->err; i++)
+		emit_head_rule(b, l, head_index(p + i), s ? VLNFT_AT_BEFORE : VLNFT_AT_END,
+			       s ? old[n_old - s].handle : 0);
+	for (; i < mo && !b->err; i++)
+		vlnft_emit_del_rule(b, l->chain, old[p + i].handle);
+	return b->err;
+}
+
+/* An edit's head of a chunked chain the kernel has: patched when the kernel's head is one
+ * (fingerprints on all its rules), else flushed and written anew. */
+static int rewrite_head(struct vlnft_batch *b, const struct vlnft_layout *l, const struct vlnft_kstate *ks)
+{
+	struct vlnft_krule *old = NULL;
+	size_t n_old = 0, i;
+	char why[256];
+	int err;
+
+	if (ks->nsfd < 0 || vlnft_dump_rules(ks->nsfd, l->chain, &old, &n_old, why, sizeof(why)))
+		n_old = 0; /* not known: written anew */
+	for (i = 0; i < n_old && old[i].fp; i++)
+		;
+	if (n_old && i == n_old) {
+		err = patch_head(b, l, old, n_old);
+	} else {
+		vlnft_emit_flush_chain(b, l->chain);
+		err = emit_head(b, l);
+	}
+	free(old);
+	return err;
 }
 
 static int cmp_chain(const void *key, const void *elem)
@@ -140,12 +220,16 @@ static int fill_layout(struct vlnft_batch *b, const struct vlnft_layout *l, cons
 			vlnft_emit_flush_chain(b, l->chunks[k].name);
 		emit_rules(b, l, l->chunks[k].name, l->chunks[k].first, l->chunks[k].n);
 	}
-	if (ks)
-		vlnft_emit_flush_chain(b, l->chain);
-	if (l->n_chunks)
-		emit_head(b, l);
-	else
-		emit_rules(b, l, l->chain, 0, l->n);
+	if (l->n_chunks && ks && ks->known && kernel_has_chain(ks, l->chain)) {
+		rewrite_head(b, l, ks);
+	} else {
+		if (ks)
+			vlnft_emit_flush_chain(b, l->chain);
+		if (l->n_chunks)
+			emit_head(b, l);
+		else
+			emit_rules(b, l, l->chain, 0, l->n);
+	}
 	for (size_t i = 0; ks && ks->known && i < ks->n_chains && !b->err; i++)
 		if (vlnft_is_chunk_of(ks->chains[i], l->chain) && !layout_has_chunk(l, ks->chains[i]))
 			vlnft_emit_del_chain(b, ks->chains[i]);
@@ -269,7 +353,7 @@ static int edit_lists(struct vlnft_ctx *c, int nsg, unsigned dirs, const struct 
 int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, unsigned dirs, const struct vlnft_kstate *ks,
 			 struct vlnft_batch *b, char *why, size_t why_len)
 {
-	static const struct vlnft_kstate blind = {false, NULL, 0, NULL, 0};
+	static const struct vlnft_kstate blind = {false, NULL, 0, NULL, 0, -1};
 	struct vlnft_named *lists = NULL;
 	struct edit_layouts e;
 	size_t i, j, n_lists = 0;
@@ -335,6 +419,7 @@ int vlnft_read_kernel(int nsfd, struct vlnft_kstate *ks, char (**chains)[VLNFT_C
 	int err;
 
 	memset(ks, 0, sizeof(*ks));
+	ks->nsfd = nsfd;
 	*chains = NULL;
 	*sets = NULL;
 	err = vlnft_dump_chains(nsfd, chains, &ks->n_chains, why, why_len);
