@@ -648,3 +648,32 @@ Test(nft_lab, edit_of_a_table_nft_made_equals_a_full_commit)
 	free(full);
 	vl_lab_free(l);
 }
+
+Test(nft_lab, short_chains_grown_long_by_an_edit_equal_a_full_commit)
+{
+	char why[256] = "", *edited, *full;
+	struct vl_lab *l;
+	struct vl_nsg *nsg;
+	size_t n;
+	int g;
+
+	skip_unless_root();
+	l = dir_lab();
+	g = vl_lab_find_nsg(l, "two");
+	nsg = &l->nsgs[g];
+	/* the kernel first has 10 rules each way (no chunks), then the edit brings all the others */
+	n = nsg->n_rules;
+	nsg->n_rules = 20;
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(chunk_chains(ns_fabric, "in-two"), 0);
+	nsg->n_rules = n;
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_gt(chunk_chains(ns_fabric, "in-two"), 2);
+	edited = sorted_blocks(ns_fabric);
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	full = sorted_blocks(ns_fabric);
+	cr_assert_str_eq(edited, full);
+	free(edited);
+	free(full);
+	vl_lab_free(l);
+}
