@@ -20,8 +20,9 @@
  *                         distinct content, shared by the rules that have it
  *
  * Maps keep the forward chain at six rules whatever the number of NICs.
- * A live edit (nsgrules.c) rewrites the chains of one NSG by name (the chunks the
- * kernel lacks, the heads); in the same transaction it creates the list sets the
+ * A live edit (nsgrules.c) rewrites the chains of one NSG, of the directions it is
+ * told changed, by name (the chunks the kernel lacks; the heads patched by handle);
+ * in the same transaction it creates the list sets the
  * lab now needs that the kernel lacks (before the rules) and deletes those no
  * rule of the lab uses any more (after), so the table is the same as after a
  * fresh full commit (chain and set order aside: new ones are listed last).

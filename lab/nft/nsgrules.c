@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The chains of an NSG in a fabric's transaction, as nsgchain.c lays them out: every rule of a
- * full commit, or a live edit that knows the kernel's chain and set names (vlnft_read_kernel)
- * and sends only the chunks the kernel lacks, the chains' heads and the list sets that come or go.
+ * full commit, or a live edit of the directions that changed, which knows the kernel's chain and
+ * set names (vlnft_read_kernel) and sends only the chunks the kernel lacks, the head rules that
+ * changed (it reads the heads' rules) and the list sets that come or go.
  * fabric.c builds the rest of the fabric and sends.
  */
 #include <errno.h>
