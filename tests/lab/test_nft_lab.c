@@ -677,3 +677,45 @@ Test(nft_lab, short_chains_grown_long_by_an_edit_equal_a_full_commit)
 	free(full);
 	vl_lab_free(l);
 }
+
+Test(nft_lab, many_one_rule_edits_in_a_row_equal_a_full_commit)
+{
+	char why[256] = "", *edited, *full;
+	struct vl_rule *saved;
+	struct vl_lab *l;
+	struct vl_nsg *nsg;
+	size_t n;
+	int g;
+
+	skip_unless_root();
+	l = dir_lab();
+	g = vl_lab_find_nsg(l, "two");
+	nsg = &l->nsgs[g];
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	/* every rule flipped in turn, one edit each: cuts come and go, jumps are replaced, inserted
+	 * between others and deleted */
+	for (size_t i = 0; i < 160; i++) {
+		nsg->rules[i].access = nsg->rules[i].access == VL_ALLOW ? VL_DENY : VL_ALLOW;
+		cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, 1u << nsg->rules[i].dir, fd_fabric, why, sizeof(why)), 0,
+			     "rule %zu: %s", i, why);
+	}
+	/* 60 rules out in the middle and back: chunks, and jumps to them, deleted and inserted */
+	saved = malloc(nsg->n_rules * sizeof(*saved));
+	cr_assert(saved);
+	memcpy(saved, nsg->rules, nsg->n_rules * sizeof(*saved));
+	n = nsg->n_rules;
+	memmove(&nsg->rules[40], &nsg->rules[100], (n - 100) * sizeof(*saved));
+	nsg->n_rules = n - 60;
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	memcpy(nsg->rules, saved, n * sizeof(*saved));
+	nsg->n_rules = n;
+	free(saved);
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	edited = sorted_blocks(ns_fabric);
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	full = sorted_blocks(ns_fabric);
+	cr_assert_str_eq(edited, full);
+	free(edited);
+	free(full);
+	vl_lab_free(l);
+}
