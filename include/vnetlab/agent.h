@@ -74,6 +74,14 @@ struct vl_drop {
 int vl_drop_format(char *buf, size_t len, const struct vl_drop *d);
 /* Parse one such line (trailing newline optional). 0 or -EINVAL. */
 int vl_drop_parse(const char *line, struct vl_drop *d);
+/* A watcher of agent.sock gets its drop records as messages of whole lines, several a message
+ * (those of one NFLOG batch), each message at most VL_WATCH_MSG_MAX bytes; the agent asks for a
+ * send buffer of VL_WATCH_SNDBUF bytes for it. */
+#define VL_WATCH_MSG_MAX 16384
+#define VL_WATCH_SNDBUF (4 << 20)
+/* Each drop record of a watch message of len bytes (msg[len] writable: it becomes '\0'), parsed,
+ * to fn, until fn returns true; lines that do not parse are skipped. true if fn did. */
+bool vl_drop_each(char *msg, size_t len, bool (*fn)(const struct vl_drop *d, void *arg), void *arg);
 /* The protocol words of the wire lines (drop and flow records): tcp udp icmp esp ah ip. */
 const char *vl_wire_proto_word(enum vl_proto p);
 int vl_wire_proto_parse(const char *w, enum vl_proto *p);

@@ -38,10 +38,17 @@
 #define VL_NFLOG_PREFIX_ALLOW "vl-allow"
 #define VL_FLOW_MARK_ALLOW 0x80000000u /* the mark's rule id is an Allow's */
 #define VL_FLOW_MARK_ID 0x7fffffffu    /* the rule id in the mark */
-/* Logged packets per second per fabric (a token bucket each for denies and allows); the
- * burst covers a verify's window of flows starting at once. */
+/* Logged packets per second from one address to another (a token bucket per pair, each for
+ * denies and allows), so that one flood does not starve the attribution of every other flow. */
 #define VL_NFT_LOG_RATE 1000
 #define VL_NFT_LOG_BURST 5000
+/* ... and in all, per table, so that floods between many pairs cannot flood the agent or its disk;
+ * the burst covers a verify's window of flows starting at once. */
+#define VL_NFT_LOG_MAX_RATE 20000
+#define VL_NFT_LOG_MAX_BURST 50000
+/* Pairs with a bucket at most, per table and log; a pair's goes 60 s after its last packet. */
+#define VL_NFT_LOG_PAIRS 65536
+#define VL_NFT_LOG_PAIR_TIMEOUT_S 60
 
 /* Replace VNet `vnet`'s fabric ruleset atomically inside namespace fabric_nsfd. 0 or -errno. */
 int vl_nft_fabric_commit(const struct vl_lab *lab, int vnet, int fabric_nsfd, char *why, size_t why_len);

@@ -64,6 +64,9 @@ struct conn {
 struct ctl {
 	struct node n; /* first: a ctl is its node */
 	bool watching;
+	/* Drop records for a watcher, sent as one message for each NFLOG batch (vlag_watch_flush). */
+	char pend[VL_WATCH_MSG_MAX];
+	size_t pend_len;
 };
 
 /* A VNet's fabric namespace: its NFLOG group and its DNS sockets. */

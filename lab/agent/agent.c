@@ -588,7 +588,13 @@ static void ctl_readable(struct agent *a, struct ctl *c)
 	}
 	buf[n] = '\0';
 	if (!strcmp(buf, "watch\n") || !strcmp(buf, "watch")) {
+		int room = VL_WATCH_SNDBUF;
+
 		c->watching = true;
+		c->pend_len = 0;
+		/* Room for a verify's burst of records; past net.core.wmem_max only as root. */
+		if (setsockopt(c->n.o.fd, SOL_SOCKET, SO_SNDBUFFORCE, &room, sizeof(room)) < 0)
+			setsockopt(c->n.o.fd, SOL_SOCKET, SO_SNDBUF, &room, sizeof(room));
 		/* the client waits for this, so no drop after it can be missed */
 		send(c->n.o.fd, "ok\n", 3, MSG_DONTWAIT | MSG_NOSIGNAL);
 	} else if (!strcmp(buf, "ping\n") || !strcmp(buf, "ping")) {

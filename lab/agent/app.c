@@ -199,6 +199,26 @@ int vl_drop_parse(const char *line, struct vl_drop *d)
 	return vl_drop_set_prefix(d, tag);
 }
 
+bool vl_drop_each(char *msg, size_t len, bool (*fn)(const struct vl_drop *d, void *arg), void *arg)
+{
+	char *line = msg, *end = msg + len;
+
+	msg[len] = '\0';
+	while (line < end) {
+		char *nl = memchr(line, '\n', (size_t)(end - line));
+		struct vl_drop d;
+
+		if (nl)
+			*nl = '\0';
+		if (vl_drop_parse(line, &d) == 0 && fn(&d, arg))
+			return true;
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return false;
+}
+
 int vl_drop_from_packet(const void *pkt, size_t len, struct vl_drop *d)
 {
 	const uint8_t *p = pkt;

@@ -198,6 +198,8 @@ void vlag_dns_udp(struct agent *a, struct listener *l)
 	}
 }
 
+static void watch_send(struct ctl *c);
+
 static void on_drop(const struct vl_drop *logged, void *data)
 {
 	struct agent *a = data;
@@ -241,15 +243,36 @@ static void on_drop(const struct vl_drop *logged, void *data)
 
 		if (!c->watching)
 			continue;
-		/*
-		 * A watcher that does not keep up loses records, it does not stall the agent.
-		 * A broken one is shut down, not freed: it may be in this epoll batch; its EOF frees it.
-		 */
-		if (send(c->n.o.fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
-			c->watching = false;
-			shutdown(c->n.o.fd, SHUT_RDWR);
-		}
+		if (c->pend_len + (size_t)n > sizeof(c->pend))
+			watch_send(c);
+		memcpy(c->pend + c->pend_len, line, (size_t)n);
+		c->pend_len += (size_t)n;
 	}
+}
+
+/*
+ * A watcher's pending records as one message. One message a record overran the watcher's socket
+ * when thousands of flows were dropped at once (verify): the socket's buffer is counted in
+ * buffers, each far larger than a line. A watcher that does not keep up loses records, it does
+ * not stall the agent. A broken one is shut down, not freed: it may be in this epoll batch; its
+ * EOF frees it.
+ */
+static void watch_send(struct ctl *c)
+{
+	if (!c->pend_len)
+		return;
+	if (send(c->n.o.fd, c->pend, c->pend_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
+		c->watching = false;
+		shutdown(c->n.o.fd, SHUT_RDWR);
+	}
+	c->pend_len = 0;
+}
+
+static void watch_flush(struct agent *a)
+{
+	for (struct node *x = a->ctls; x; x = x->next)
+		if (((struct ctl *)x)->watching)
+			watch_send((struct ctl *)x);
 }
 
 void vlag_nflog_readable(struct agent *a, int fd)
@@ -269,6 +292,7 @@ void vlag_nflog_readable(struct agent *a, int fd)
 			return;
 		}
 		vl_nflog_parse(buf, (size_t)n, on_drop, a);
+		watch_flush(a);
 		vlag_flow_flush(a);
 	}
 }

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "kernel.h"
@@ -656,18 +655,6 @@ static int commit_rulesets(struct vlk_apply *a)
 	return 0;
 }
 
-/* Two fds per namespace (its file and its socket) stay open during apply. */
-static void raise_nofile(size_t n_ns)
-{
-	struct rlimit rl;
-	rlim_t want = (rlim_t)n_ns * 2 + 256;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-	setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 /**
  * vl_apply_up - build every object of a plan in new namespaces
  */
@@ -679,7 +666,7 @@ int vl_apply_up(const struct vl_plan *plan, vl_apply_record_fn record, void *arg
 		.err = err, .lock = PTHREAD_MUTEX_INITIALIZER, .describe = describe, .describe_arg = plan}};
 	int ret, r;
 
-	raise_nofile(plan->n_ns);
+	vlk_raise_nofile(plan->n_ns * 2 + 256); /* its file and its socket a namespace, during apply */
 	a.ns = calloc(plan->n_ns ? plan->n_ns : 1, sizeof(*a.ns));
 	if (!a.ns) {
 		vl_error_set(err, NULL, (struct vl_loc){0, 0}, "applying the plan: %s", strerror(ENOMEM));

@@ -127,6 +127,9 @@ int vlk_make_start(struct vlk_apply *a, vl_apply_record_fn record, void *arg);
 int vlk_make_wait(struct vlk_apply *a, int ns);
 int vlk_make_finish(struct vlk_apply *a);
 
+/* Raise the soft limit of open files to want, or to the hard limit. */
+void vlk_raise_nofile(size_t want);
+
 /* Map a libnl -NLE_* code to -errno. */
 int vlk_nlerr_to_errno(int nlerr);
 

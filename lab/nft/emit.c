@@ -186,7 +186,7 @@ int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const 
 		ulen = set_udata(s, udata);
 	nlh = vlnft_batch_msg(b,
 			      64 + vlnft_str_room(VL_NFT_TABLE) + vlnft_str_room(name) +
-				  7 * vlnft_attr_room(4) + vlnft_attr_room(ulen),
+				  9 * vlnft_attr_room(4) + vlnft_attr_room(8) + vlnft_attr_room(ulen),
 			      NFT_MSG_NEWSET, NLM_F_CREATE, "set %s", shown);
 	if (!nlh)
 		return b->err;
@@ -200,6 +200,14 @@ int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const 
 		vlnft_put_be32(nlh, NFTA_SET_DATA_LEN, s->data_len);
 	}
 	vlnft_put_be32(nlh, NFTA_SET_ID, id);
+	if (s->timeout_ms)
+		vlnft_put_be64(nlh, NFTA_SET_TIMEOUT, s->timeout_ms);
+	if (s->size) {
+		struct nlattr *desc = mnl_attr_nest_start(nlh, NFTA_SET_DESC);
+
+		vlnft_put_be32(nlh, NFTA_SET_DESC_SIZE, s->size);
+		mnl_attr_nest_end(nlh, desc);
+	}
 	if (ulen)
 		vlnft_put_data(nlh, NFTA_SET_USERDATA, ulen, udata);
 	vlnft_batch_done(b, nlh);
@@ -226,6 +234,20 @@ int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const 
 	if (id_out)
 		*id_out = id;
 	return b->err;
+}
+
+int vlnft_emit_pair_meter(struct vlnft_batch *b, const char *name)
+{
+	struct vlnft_set_spec spec = {
+	    .name = name,
+	    .flags = NFT_SET_EVAL | NFT_SET_TIMEOUT,
+	    .key_type = VLNFT_TYPE_IPADDR << VLNFT_TYPE_BITS | VLNFT_TYPE_IPADDR, /* ipv4_addr . ipv4_addr */
+	    .key_len = 8,
+	    .timeout_ms = VL_NFT_LOG_PAIR_TIMEOUT_S * 1000ULL,
+	    .size = VL_NFT_LOG_PAIRS,
+	};
+
+	return vlnft_emit_set(b, &spec, NULL, 0, NULL);
 }
 
 /* Interval elements for [lo,hi] ranges of `len`-byte big-endian keys. */

@@ -12,7 +12,8 @@
  *     chain forward       ct established,related accept; then the four vmaps;
  *                         then reject for appliances that do not forward;
  *                         then the flow log of allowed new flows (NFLOG group 8)
- *     chain nsg_deny      every Deny rule's goto: limit, log (group 7), drop
+ *     chain nsg_deny      every Deny rule's goto: limits, log (group 7), drop
+ *     set log_deny, log_allow  the log limits' buckets, one per pair of addresses (dynamic)
  *     map route_marks     ifname : mark; chain prerouting sets it (per-subnet routes)
  *     chain postrouting   oifname "edge" snat to the default outbound address
  *
@@ -76,17 +77,18 @@ static int emit_stage_maps(const struct vlnft_shape *sh, struct vlnft_batch *b)
 }
 
 /*
- * nsg_deny, where every Deny rule goes with its rule id in the mark: log (at most
- * VL_NFT_LOG_RATE a second, so a flood cannot flood the agent or its disk), then drop.
- * Past the rate the limit stops the first rule and the second drops unlogged.
+ * nsg_deny, where every Deny rule goes with its rule id in the mark: log (within
+ * vlnft_rx_log_limits, so that a flood neither floods the agent or its disk nor starves the
+ * attribution of other flows), then drop. Past a limit the first rule stops and the second drops
+ * unlogged.
  */
 static int emit_deny_chain(struct vlnft_batch *b)
 {
 	struct vlnft_rx x;
 
-	if (vlnft_rx_begin(&x, VLNFT_CHAIN_DENY))
-		return b->err = x.err;
-	vlnft_rx_limit(&x, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST);
+	if (vlnft_emit_pair_meter(b, VLNFT_SET_LOG_DENY) || vlnft_rx_begin(&x, VLNFT_CHAIN_DENY))
+		return b->err ?: (b->err = x.err);
+	vlnft_rx_log_limits(&x, VLNFT_SET_LOG_DENY);
 	vlnft_rx_counter(&x);
 	vlnft_rx_log(&x, VL_NFLOG_PREFIX_DENY, VL_NFLOG_GROUP);
 	if (vlnft_rx_end(&x, b, "nsg_deny: limit, log"))
@@ -99,19 +101,19 @@ static int emit_deny_chain(struct vlnft_batch *b)
 }
 
 /* The flow log of what the NSGs allowed: a new flow whose mark names an Allow rule (the last one
- * that returned), at most VL_NFT_LOG_RATE a second. */
+ * that returned), within vlnft_rx_log_limits. */
 static int emit_flow_log(struct vlnft_batch *b)
 {
 	uint32_t allow = VL_FLOW_MARK_ALLOW, newbit = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
 	struct vlnft_rx x;
 
-	if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
-		return b->err = x.err;
+	if (vlnft_emit_pair_meter(b, VLNFT_SET_LOG_ALLOW) || vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
+		return b->err ?: (b->err = x.err);
 	vlnft_rx_meta(&x, NFT_META_MARK);
 	vlnft_rx_bitwise(&x, &allow, 4);
 	vlnft_rx_cmp(&x, NFT_CMP_NEQ, &zero, 4);
 	vlnft_rx_ct_state(&x, newbit);
-	vlnft_rx_limit(&x, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST);
+	vlnft_rx_log_limits(&x, VLNFT_SET_LOG_ALLOW);
 	vlnft_rx_counter(&x);
 	vlnft_rx_log(&x, VL_NFLOG_PREFIX_ALLOW, VL_NFLOG_FLOW_GROUP);
 	return vlnft_rx_end(&x, b, "forward: flow log of allowed flows");

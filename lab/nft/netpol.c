@@ -6,7 +6,8 @@
  *     ip saddr vmap @np-out  (a pod of this node isolated for egress: jump np-out/<pod>)
  *     ip daddr vmap @np-in   (... for ingress: jump np-in/<pod>)
  *   chain np-out/<pod>, np-in/<pod>: one rule per allow entry, ip daddr|saddr <peers>
- *     [meta l4proto <p> th dport <lo-hi>] return; then (at most VL_NFT_LOG_RATE/s) log group 7 prefix "np:out/<pod>"; drop.
+ *     [meta l4proto <p> th dport <lo-hi>] return; then (within the log limits, their buckets per
+ *     pair of addresses in set np-log) log group 7 prefix "np:out/<pod>"; drop.
  * The forward hook sees routed Azure CNI pods and, with bridge-nf-call-iptables (on in every
  * namespace), kubenet pods bridged on cbr0; after kube-proxy's DNAT, before any masquerade.
  * The node's own traffic (output, input) never passes here: it is always allowed (spec 16.1.4).
@@ -137,9 +138,9 @@ static int pod_chain(const struct vl_lab *lab, int pod, enum vl_dir d, struct vl
 	}
 	if (b->err || vlnft_rx_begin(&x, chain))
 		return b->err ?: (b->err = x.err);
-	/* Logged at most VL_NFT_LOG_RATE a second (past it the limit stops this rule), then dropped. */
+	/* Logged within the limits (past one this rule stops), then dropped. */
 	vlnft_netpol_prefix(prefix, sizeof(prefix), lab, pod, d);
-	vlnft_rx_limit(&x, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST);
+	vlnft_rx_log_limits(&x, VLNFT_SET_LOG_NP);
 	vlnft_rx_counter(&x);
 	vlnft_rx_log(&x, prefix, VL_NFLOG_GROUP);
 	if (vlnft_rx_end(&x, b, chain) || vlnft_rx_begin(&x, chain))
@@ -189,6 +190,7 @@ int vlnft_netpol_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
 
 	if (!vlnft_netpol_needed(lab, node_ep))
 		return 0;
+	vlnft_emit_pair_meter(b, VLNFT_SET_LOG_NP);
 	for (size_t i = 0; i < lab->n_eps && !b->err; i++)
 		for (int d = 0; d < 2 && !b->err; d++)
 			if (on_node(lab, (int)i, node_ep) && lab->eff->np[i].isolated[d])
@@ -250,8 +252,9 @@ static void print_chain(const struct vl_lab *lab, int pod, enum vl_dir d, FILE *
 			lab->aks[lab->eps[pod].owner].policies[a->policy].ns,
 			lab->aks[lab->eps[pod].owner].policies[a->policy].name);
 	}
-	fprintf(f, "\t\tlimit rate %d/second burst %d packets counter log prefix \"%s\" group %d\n", VL_NFT_LOG_RATE,
-		VL_NFT_LOG_BURST, prefix, VL_NFLOG_GROUP);
+	fputs("\t\t", f);
+	vlnft_print_log_limits(f, VLNFT_SET_LOG_NP);
+	fprintf(f, "counter log prefix \"%s\" group %d\n", prefix, VL_NFLOG_GROUP);
 	fprintf(f, "\t\tcounter drop\n\t}\n");
 }
 
@@ -259,6 +262,7 @@ void vlnft_netpol_print(const struct vl_lab *lab, int node_ep, FILE *f)
 {
 	if (!vlnft_netpol_needed(lab, node_ep))
 		return;
+	vlnft_print_pair_meter(f, VLNFT_SET_LOG_NP);
 	for (int d = VL_DIR_OUT; d >= VL_DIR_IN; d--) {
 		bool first = true;
 

@@ -23,6 +23,8 @@ struct vlnft_set_spec {
 	uint32_t key_len;
 	uint32_t data_type; /* data maps (NFT_SET_MAP without verdicts): type and length of values */
 	uint32_t data_len;
+	uint64_t timeout_ms; /* elements expire this long after they were last updated (0: never) */
+	uint32_t size;	     /* elements at most (0: the kernel's default) */
 };
 
 struct vlnft_elem {
@@ -59,6 +61,8 @@ int vlnft_emit_list_set(struct vlnft_batch *b, const struct vlnft_named *l);
 int vlnft_emit_del_set(struct vlnft_batch *b, const char *name);
 int vlnft_emit_set(struct vlnft_batch *b, const struct vlnft_set_spec *s, const struct vlnft_elem *e, size_t n,
 		   uint32_t *id_out);
+/* The dynamic set of address pairs a vlnft_rx_limit_pair keeps its buckets in. */
+int vlnft_emit_pair_meter(struct vlnft_batch *b, const char *name);
 int vlnft_ival_elems(const struct vlnft_ivals *iv, int key_len, struct vlnft_elem **out, size_t *n);
 void vlnft_key_be(uint8_t *key, uint32_t v, int len);
 
@@ -87,6 +91,10 @@ void vlnft_rx_masq(struct vlnft_rx *x);
 void vlnft_rx_log(struct vlnft_rx *x, const char *prefix, uint16_t group);
 /* limit rate per_second/second burst burst packets: the rule stops here past the rate. */
 void vlnft_rx_limit(struct vlnft_rx *x, uint64_t per_second, uint32_t burst);
+/* The limits of what is logged: VL_NFT_LOG_RATE a second from one address to another (a bucket
+ * per pair in `set`, made by vlnft_emit_pair_meter), VL_NFT_LOG_MAX_RATE in all; the rule stops
+ * here past either. vlnft_print_log_limits says the same in nft syntax. */
+void vlnft_rx_log_limits(struct vlnft_rx *x, const char *set);
 /* goto chain. */
 void vlnft_rx_goto(struct vlnft_rx *x, const char *chain);
 /* jump chain (its return comes back here). */

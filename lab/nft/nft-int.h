@@ -38,6 +38,11 @@
 #define VLNFT_SET_TCPUDP "tcpudp"
 #define VLNFT_CHAIN_FORWARD "forward"
 #define VLNFT_CHAIN_DENY "nsg_deny" /* every Deny rule goes here: limit, log, drop */
+/* The buckets of the log limits, one per pair of addresses (vlnft_emit_pair_meter): of nsg_deny,
+ * of the flow log of allowed flows, and of a node's network-policy denies. */
+#define VLNFT_SET_LOG_DENY "log_deny"
+#define VLNFT_SET_LOG_ALLOW "log_allow"
+#define VLNFT_SET_LOG_NP "np-log"
 #define VLNFT_CHAIN_POSTROUTING "postrouting"
 #define VLNFT_MAP_SNAT "edge_snat"	 /* NIC address : its outbound public address */
 #define VLNFT_MAP_DNAT "edge_dnat"	 /* instance public IP : the VM's private address */
@@ -47,6 +52,7 @@
 
 /* nftables datatypes (nftables src/datatype.h), stored as set key types so
  * that `nft list` shows keys the way it would have written them. */
+#define VLNFT_TYPE_BITS 6 /* a concatenation's type: its fields' types, 6 bits each */
 #define VLNFT_TYPE_IPADDR 7
 #define VLNFT_TYPE_INET_PROTOCOL 12
 #define VLNFT_TYPE_INET_SERVICE 13
@@ -375,6 +381,9 @@ int vlnft_platform_edit(struct vlnft_ctx *c, struct vlnft_batch *b, int nsg, boo
 void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FILE *f);
 /* A compiled rule's match (protocol, addresses, ports, "counter ") as `nft -f` text, after "\t\t". */
 void vlnft_print_match(FILE *f, const struct vlnft_crule *cr);
+/* The set of a pair meter, and the limits of vlnft_rx_log_limits, in nft syntax. */
+void vlnft_print_pair_meter(FILE *f, const char *name);
+void vlnft_print_log_limits(FILE *f, const char *set);
 
 /* Masquerade parameters of a node, shared by builder and printer. */
 struct vlnft_masq {

@@ -106,6 +106,22 @@ static const char *l4_name(uint8_t l4)
 	return "0";
 }
 
+void vlnft_print_pair_meter(FILE *f, const char *name)
+{
+	fprintf(f,
+		"\tset %s {\n\t\ttype ipv4_addr . ipv4_addr\n\t\tsize %d\n\t\tflags dynamic,timeout\n"
+		"\t\ttimeout %ds\n\t}\n\n",
+		name, VL_NFT_LOG_PAIRS, VL_NFT_LOG_PAIR_TIMEOUT_S);
+}
+
+void vlnft_print_log_limits(FILE *f, const char *set)
+{
+	fprintf(f,
+		"update @%s { ip saddr . ip daddr limit rate %d/second burst %d packets } limit rate %d/second "
+		"burst %d packets ",
+		set, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST, VL_NFT_LOG_MAX_RATE, VL_NFT_LOG_MAX_BURST);
+}
+
 void vlnft_print_match(FILE *f, const struct vlnft_crule *cr)
 {
 	fputs("\t\t", f);
@@ -258,6 +274,8 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 	fprintf(f,
 		"\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
 		VLNFT_SET_TCPUDP);
+	vlnft_print_pair_meter(f, VLNFT_SET_LOG_DENY);
+	vlnft_print_pair_meter(f, VLNFT_SET_LOG_ALLOW);
 	for (i = 0; i < n_lists; i++) {
 		fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags constant,interval\n\t\telements = ",
 			lists[i].name, lists[i].addr ? "ipv4_addr" : "inet_service");
@@ -283,15 +301,14 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 		put_ip(f, sh.nofwd[i].value);
 		fputs(" counter reject with icmp host-unreachable\n", f);
 	}
-	fprintf(f,
-		"\t\tmeta mark & 0x%08x != 0 ct state new limit rate %d/second burst %d packets counter "
-		"log prefix \"%s\" group %d\n",
-		VL_FLOW_MARK_ALLOW, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST, VL_NFLOG_PREFIX_ALLOW, VL_NFLOG_FLOW_GROUP);
+	fprintf(f, "\t\tmeta mark & 0x%08x != 0 ct state new ", VL_FLOW_MARK_ALLOW);
+	vlnft_print_log_limits(f, VLNFT_SET_LOG_ALLOW);
+	fprintf(f, "counter log prefix \"%s\" group %d\n", VL_NFLOG_PREFIX_ALLOW, VL_NFLOG_FLOW_GROUP);
 	fputs("\t}\n\n", f);
-	fprintf(f,
-		"\tchain %s {\n\t\tlimit rate %d/second burst %d packets counter log prefix \"%s\" group %d\n"
-		"\t\tcounter drop\n\t}\n\n",
-		VLNFT_CHAIN_DENY, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST, VL_NFLOG_PREFIX_DENY, VL_NFLOG_GROUP);
+	fprintf(f, "\tchain %s {\n\t\t", VLNFT_CHAIN_DENY);
+	vlnft_print_log_limits(f, VLNFT_SET_LOG_DENY);
+	fprintf(f, "counter log prefix \"%s\" group %d\n\t\tcounter drop\n\t}\n\n", VL_NFLOG_PREFIX_DENY,
+		VL_NFLOG_GROUP);
 	fprintf(f, "\tchain %s {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n",
 		VLNFT_CHAIN_PREROUTING);
 	fprintf(f, "\t\tmeta mark set iifname map @%s\n\t}\n\n", VLNFT_MAP_MARKS);

@@ -313,6 +313,41 @@ void vlnft_rx_map(struct vlnft_rx *x, const char *set)
 	rx_lookup(x, set, 0, NFT_REG_1, false);
 }
 
+static void rx_limit_pair(struct vlnft_rx *x, const char *set, uint64_t per_second, uint32_t burst)
+{
+	struct nlattr *nest[2], *in[2];
+	struct nlmsghdr *nlh;
+
+	rx_payload_reg(x, NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);     /* ip saddr */
+	rx_payload_reg(x, NFT_REG32_01, NFT_PAYLOAD_NETWORK_HEADER, 16, 4); /* . ip daddr */
+	nlh = ex_begin(x, "dynset",
+		       U32S(2) + vlnft_str_room(set) + 2 * MNL_ATTR_HDRLEN + vlnft_str_room("limit") +
+			   2 * vlnft_attr_room(8) + U32S(3) + MNL_ATTR_HDRLEN,
+		       nest);
+	if (!nlh)
+		return;
+	vlnft_put_strz(nlh, NFTA_DYNSET_SET_NAME, set);
+	vlnft_put_be32(nlh, NFTA_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	vlnft_put_be32(nlh, NFTA_DYNSET_SREG_KEY, NFT_REG_1);
+	in[0] = mnl_attr_nest_start(nlh, NFTA_DYNSET_EXPR);
+	vlnft_put_strz(nlh, NFTA_EXPR_NAME, "limit");
+	in[1] = mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
+	vlnft_put_be64(nlh, NFTA_LIMIT_RATE, per_second);
+	vlnft_put_be64(nlh, NFTA_LIMIT_UNIT, 1);
+	vlnft_put_be32(nlh, NFTA_LIMIT_BURST, burst);
+	vlnft_put_be32(nlh, NFTA_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	vlnft_put_be32(nlh, NFTA_LIMIT_FLAGS, 0);
+	mnl_attr_nest_end(nlh, in[1]);
+	mnl_attr_nest_end(nlh, in[0]);
+	ex_end(nlh, nest);
+}
+
+void vlnft_rx_log_limits(struct vlnft_rx *x, const char *set)
+{
+	rx_limit_pair(x, set, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST);
+	vlnft_rx_limit(x, VL_NFT_LOG_MAX_RATE, VL_NFT_LOG_MAX_BURST);
+}
+
 /* An expression without attributes (counter, masq). */
 static void rx_bare(struct vlnft_rx *x, const char *name)
 {

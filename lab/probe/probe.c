@@ -135,14 +135,34 @@ static bool drop_matches(const struct vl_drop *d, const struct match *m)
 	return d->src == m->src || (m->node_ip && d->src == m->node_ip);
 }
 
+struct ours {
+	const struct match *m;
+	struct vl_probe_result *r;
+};
+
+static bool take_ours(const struct vl_drop *logged, void *arg)
+{
+	struct ours *o = arg;
+	struct vl_drop d = *logged;
+
+	if (!drop_matches(&d, o->m))
+		return false;
+	if (vl_drop_resolve(o->m->lab, &d))
+		snprintf(d.rule, sizeof(d.rule), "(unknown rule ~%016llx)", (unsigned long long)d.id);
+	o->r->status = VL_PROBE_DROPPED;
+	snprintf(o->r->nsg, sizeof(o->r->nsg), "%s", d.nsg);
+	snprintf(o->r->rule, sizeof(o->r->rule), "%s", d.rule);
+	return true;
+}
+
 /* Drain drop records; true (and r filled) when one is ours. Closes *wfd when the agent went away. */
 static bool watch_read(int *wfd, const struct match *m, struct vl_probe_result *r)
 {
-	char buf[512];
+	char buf[VL_WATCH_MSG_MAX + 1];
+	struct ours o = {m, r};
 
 	for (;;) {
 		ssize_t n = recv(*wfd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-		struct vl_drop d;
 
 		if (n <= 0) {
 			if (n == 0 || errno != EAGAIN) {
@@ -151,15 +171,8 @@ static bool watch_read(int *wfd, const struct match *m, struct vl_probe_result *
 			}
 			return false;
 		}
-		buf[n] = '\0';
-		if (vl_drop_parse(buf, &d) == 0 && drop_matches(&d, m)) {
-			if (vl_drop_resolve(m->lab, &d))
-				snprintf(d.rule, sizeof(d.rule), "(unknown rule ~%016llx)", (unsigned long long)d.id);
-			r->status = VL_PROBE_DROPPED;
-			snprintf(r->nsg, sizeof(r->nsg), "%s", d.nsg);
-			snprintf(r->rule, sizeof(r->rule), "%s", d.rule);
+		if (vl_drop_each(buf, (size_t)n, take_ours, &o))
 			return true;
-		}
 	}
 }
 

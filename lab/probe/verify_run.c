@@ -273,13 +273,36 @@ static bool drop_is(const struct run *r, const struct vl_verify_flow *f, const s
 	return d->src == e->ip || (e->nic >= 0 && (size_t)e->nic < r->lab->n_eps && d->src == r->lab->eps[e->nic].ip);
 }
 
+/* A drop record: finish the flow it names, if one is waiting. Never stops the caller. */
+static bool take_drop(const struct vl_drop *logged, void *arg)
+{
+	struct run *r = arg;
+	struct vl_drop d = *logged;
+	char name[200];
+
+	if (d.proto != VL_PROTO_TCP && d.proto != VL_PROTO_UDP)
+		return false;
+	if (vl_drop_resolve(r->lab, &d))
+		snprintf(d.rule, sizeof(d.rule), "~%016llx", (unsigned long long)d.id);
+	for (int i = r->bucket[key_hash(r, d.proto, d.dst, d.dport, d.sport)]; i >= 0; i = r->chain[i]) {
+		struct vl_verify_flow *f = &r->v->flows[i];
+
+		if (r->fd[i] < 0 || !drop_is(r, f, &d))
+			continue;
+		snprintf(name, sizeof(name), "%s/%s", d.nsg, d.rule);
+		f->drop = vl_verify_intern(r->v, name);
+		finish(r, (size_t)i, VL_PROBE_DROPPED, 0);
+		break;
+	}
+	return false;
+}
+
 static void watch_readable(struct run *r)
 {
-	char buf[512], name[200];
+	char buf[VL_WATCH_MSG_MAX + 1];
 
 	for (;;) {
 		ssize_t n = recv(r->wfd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-		struct vl_drop d;
 
 		if (n <= 0) {
 			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -289,21 +312,7 @@ static void watch_readable(struct run *r)
 			}
 			return;
 		}
-		buf[n] = '\0';
-		if (vl_drop_parse(buf, &d) || (d.proto != VL_PROTO_TCP && d.proto != VL_PROTO_UDP))
-			continue;
-		if (vl_drop_resolve(r->lab, &d))
-			snprintf(d.rule, sizeof(d.rule), "~%016llx", (unsigned long long)d.id);
-		for (int i = r->bucket[key_hash(r, d.proto, d.dst, d.dport, d.sport)]; i >= 0; i = r->chain[i]) {
-			struct vl_verify_flow *f = &r->v->flows[i];
-
-			if (r->fd[i] < 0 || !drop_is(r, f, &d))
-				continue;
-			snprintf(name, sizeof(name), "%s/%s", d.nsg, d.rule);
-			f->drop = vl_verify_intern(r->v, name);
-			finish(r, (size_t)i, VL_PROBE_DROPPED, 0);
-			break;
-		}
+		vl_drop_each(buf, (size_t)n, take_drop, r);
 	}
 }
 

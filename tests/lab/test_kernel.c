@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,13 +329,30 @@ Test(kernel, apply_error_names_object_and_namespace)
 	free(t);
 }
 
-Test(kernel, apply_200_endpoints_fast)
+/* Descriptors this process has open. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* 200 endpoints: up, a ping across, and down by several threads, which hold every namespace open
+ * until all are unmounted: none is left, and no descriptor either. (Times are logged, not asserted:
+ * `make bench` measures speed.) */
+Test(kernel, apply_200_endpoints_and_delete_them_all)
 {
 	struct vl_error err = {0};
 	const char *names[260];
-	char lab[80];
+	char lab[80], path[PATH_MAX];
 	struct test_plan *t;
 	double t0, t1, t2;
+	int fds;
 
 	skip_unless_root();
 	snprintf(lab, sizeof(lab), "%ss-", prefix);
@@ -345,12 +363,17 @@ Test(kernel, apply_200_endpoints_fast)
 	cr_assert_eq(ping_from(t->ns[1].name, "10.9.1.203"), 0, "e0 cannot ping e199");
 	for (size_t i = 0; i < t->plan.n_ns; i++)
 		names[i] = t->ns[i].name;
+	fds = open_fds();
 	t2 = now();
 	cr_assert_eq(vl_apply_delete_all(names, t->plan.n_ns), 0);
 	cr_log_info("200 endpoints: up %.3f s, down %.3f s", t1 - t0, now() - t2);
 	fprintf(stderr, "kernel: 200 endpoints (201 namespaces): up %.3f s, down %.3f s\n", t1 - t0,
 		now() - t2);
-	cr_expect_lt(t1 - t0, 3.0, "up took %.3f s", t1 - t0);
+	cr_assert_eq(open_fds(), fds, "descriptors left open by the delete");
+	for (size_t i = 0; i < t->plan.n_ns; i++) {
+		snprintf(path, sizeof(path), "/run/netns/%s", names[i]);
+		cr_assert_neq(access(path, F_OK), 0, "%s is still there", path);
+	}
 	free(t);
 }
 

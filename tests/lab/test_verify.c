@@ -61,6 +61,49 @@ Test(verify_lab, mixed_lab_agrees)
 	free(out);
 }
 
+/*
+ * 100 VMs behind an NSG that denies every flow between them: 9,900 drops at once. Each is known
+ * from its drop record, none from a timeout: the log limits give each pair of addresses its own
+ * bucket (one bucket for the fabric starved all past the first 5,000), and the agent sends a
+ * watcher its records a batch a message (one a message overran the watcher's socket).
+ */
+Test(verify_lab, every_flow_denied_is_attributed)
+{
+	char lab[8192], *out, *v;
+	int st, off;
+
+	off = snprintf(lab, sizeof(lab),
+		       "vnets: [{name: v, addressSpace: [10.64.0.0/16], subnets: [{name: s, addressPrefix: "
+		       "10.64.0.0/20, networkSecurityGroup: n}]}]\n"
+		       "networkSecurityGroups:\n"
+		       "  - name: n\n"
+		       "    securityRules:\n"
+		       "      - {name: deny-vnet, priority: 100, direction: Inbound, access: Deny, protocol: '*',\n"
+		       "         sourceAddressPrefix: VirtualNetwork, sourcePortRange: '*', destinationAddressPrefix: "
+		       "'*', destinationPortRange: '*'}\n"
+		       "vms:\n");
+	for (int i = 0; i < 100; i++)
+		off += snprintf(lab + off, sizeof(lab) - (size_t)off, "  - {name: vm%d, subnet: s, app: hello, ports: [80]}\n",
+				i);
+	cr_assert_lt((size_t)off, sizeof(lab));
+	th_lab_up("vfd", lab);
+	out = verify("", &st);
+	v = th_json_get(out, "flows");
+	cr_expect_str_eq(v, "9900", "%s", out);
+	free(v);
+	v = th_json_get(out, "dropped");
+	cr_expect_str_eq(v, "9900", "every drop attributed: %s", out);
+	free(v);
+	v = th_json_get(out, "retried");
+	cr_expect_str_eq(v, "0", "no flow waited for a record that never came: %s", out);
+	free(v);
+	v = th_json_get(out, "disagreements");
+	cr_expect_str_eq(v, "0", "%.2000s", out);
+	free(v);
+	cr_expect_eq(st, 0, "%.2000s", out);
+	free(out);
+}
+
 Test(verify_lab, kernel_changed_behind_its_back)
 {
 	char *out, *v;

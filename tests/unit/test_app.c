@@ -160,6 +160,50 @@ Test(drop, parse_rejects)
 		cr_assert_eq(vl_drop_parse(bad[i], &d), -EINVAL, "%s", bad[i]);
 }
 
+struct seen_drops {
+	int n;
+	uint16_t dports[8];
+	uint16_t stop_at; /* fn returns true on this port */
+};
+
+static bool collect_drop(const struct vl_drop *d, void *arg)
+{
+	struct seen_drops *s = arg;
+
+	if (s->n < 8)
+		s->dports[s->n++] = d->dport;
+	return d->dport == s->stop_at;
+}
+
+/* A watch message holds several records (one NFLOG batch): each is parsed, a bad line skipped,
+ * the last needs no newline, and the walk stops where fn says. */
+Test(drop, each_record_of_a_watch_message)
+{
+	char msg[512];
+	struct seen_drops s = {0};
+	int len = snprintf(msg, sizeof(msg), "%s",
+			   "drop tcp 10.0.0.1 1 10.0.0.2 80 n/a\n"
+			   "garbage\n"
+			   "drop udp 10.0.0.1 2 10.0.0.2 53 n/b\n"
+			   "drop tcp 10.0.0.3 3 10.0.0.4 443 n/c");
+
+	cr_assert_not(vl_drop_each(msg, (size_t)len, collect_drop, &s));
+	cr_assert_eq(s.n, 3);
+	cr_assert_eq(s.dports[0], 80);
+	cr_assert_eq(s.dports[1], 53);
+	cr_assert_eq(s.dports[2], 443);
+
+	len = snprintf(msg, sizeof(msg), "%s",
+		       "drop tcp 10.0.0.1 1 10.0.0.2 80 n/a\ndrop tcp 10.0.0.1 1 10.0.0.2 81 n/a\n"
+		       "drop tcp 10.0.0.1 1 10.0.0.2 82 n/a\n");
+	s = (struct seen_drops){.stop_at = 81};
+	cr_assert(vl_drop_each(msg, (size_t)len, collect_drop, &s));
+	cr_assert_eq(s.n, 2, "the walk goes on past the record fn took");
+	s = (struct seen_drops){0};
+	cr_assert_not(vl_drop_each(msg, 0, collect_drop, &s));
+	cr_assert_eq(s.n, 0);
+}
+
 static size_t make_packet(uint8_t *p, uint8_t proto, const char *src, const char *dst, uint16_t a, uint16_t b)
 {
 	uint32_t s, d;

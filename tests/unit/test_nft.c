@@ -301,6 +301,50 @@ static uint32_t be32_data(const struct nftnl_expr *e, uint16_t attr)
 
 static struct vl_lab *lab;
 
+/* The dynamic set of a pair meter, made in the batch before the rules that use it. */
+static void assert_pair_meter(const struct parsed *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct nftnl_set *s = p->m[i].set;
+
+		if (p->m[i].type != NFT_MSG_NEWSET || !s || strcmp(nftnl_set_get_str(s, NFTNL_SET_NAME), name))
+			continue;
+		cr_assert_eq(nftnl_set_get_u32(s, NFTNL_SET_FLAGS), NFT_SET_EVAL | NFT_SET_TIMEOUT, "%s", name);
+		cr_assert_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), 7 << 6 | 7, "%s: ipv4_addr . ipv4_addr", name);
+		cr_assert_eq(nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), 8);
+		cr_assert_eq(nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT), VL_NFT_LOG_PAIR_TIMEOUT_S * 1000ULL);
+		cr_assert_eq(nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE), VL_NFT_LOG_PAIRS);
+		return;
+	}
+	cr_assert_fail("no set %s", name);
+}
+
+/* A rule's log limits (vlnft_rx_log_limits) from expression `at` on: ip saddr . ip daddr into
+ * registers 1 and 9, a bucket per pair in `set` (update, the limit nested in the dynset), then the
+ * table's own limit. */
+static void assert_log_limits(const struct nftnl_rule *r, const char *set)
+{
+	const struct nftnl_expr *sa = nth_expr(r, "payload", 0), *da = nth_expr(r, "payload", 1);
+	const struct nftnl_expr *d = nth_expr(r, "dynset", 0), *lim, *max = nth_expr(r, "limit", 0);
+	uint32_t len;
+
+	cr_assert(sa && da && d && max);
+	cr_assert_eq(nftnl_expr_get_u32(sa, NFTNL_EXPR_PAYLOAD_OFFSET), 12);
+	cr_assert_eq(nftnl_expr_get_u32(sa, NFTNL_EXPR_PAYLOAD_DREG), NFT_REG_1);
+	cr_assert_eq(nftnl_expr_get_u32(da, NFTNL_EXPR_PAYLOAD_OFFSET), 16);
+	cr_assert_eq(nftnl_expr_get_u32(da, NFTNL_EXPR_PAYLOAD_DREG), NFT_REG32_01);
+	cr_assert_str_eq(nftnl_expr_get_str(d, NFTNL_EXPR_DYNSET_SET_NAME), set);
+	cr_assert_eq(nftnl_expr_get_u32(d, NFTNL_EXPR_DYNSET_OP), NFT_DYNSET_OP_UPDATE);
+	cr_assert_eq(nftnl_expr_get_u32(d, NFTNL_EXPR_DYNSET_SREG_KEY), NFT_REG_1);
+	lim = nftnl_expr_get(d, NFTNL_EXPR_DYNSET_EXPR, &len);
+	cr_assert(lim, "no limit in the dynset");
+	cr_assert_str_eq(nftnl_expr_get_str(lim, NFTNL_EXPR_NAME), "limit");
+	cr_assert_eq(nftnl_expr_get_u64(lim, NFTNL_EXPR_LIMIT_RATE), VL_NFT_LOG_RATE);
+	cr_assert_eq(nftnl_expr_get_u32(lim, NFTNL_EXPR_LIMIT_BURST), VL_NFT_LOG_BURST);
+	cr_assert_eq(nftnl_expr_get_u64(max, NFTNL_EXPR_LIMIT_RATE), VL_NFT_LOG_MAX_RATE);
+	cr_assert_eq(nftnl_expr_get_u32(max, NFTNL_EXPR_LIMIT_BURST), VL_NFT_LOG_MAX_BURST);
+}
+
 static void setup(void)
 {
 	lab = th_load(topo);
@@ -390,16 +434,18 @@ Test(nft, forward_base_chain_and_stages)
 	/* Last: the flow log of new flows an Allow decided (its bit in the mark), rate-limited. */
 	r = rule_in(&p, "forward", 5);
 	expr_names(r, names, sizeof(names));
-	cr_assert_str_eq(names, "meta,bitwise,cmp,ct,bitwise,cmp,limit,counter,log");
+	cr_assert_str_eq(names, "meta,bitwise,cmp,ct,bitwise,cmp,payload,payload,dynset,limit,counter,log");
 	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_MARK);
-	cr_assert_eq(nftnl_expr_get_u64(nth_expr(r, "limit", 0), NFTNL_EXPR_LIMIT_RATE), VL_NFT_LOG_RATE);
+	assert_log_limits(r, "log_allow");
 	cr_assert_eq(nftnl_expr_get_u16(nth_expr(r, "log", 0), NFTNL_EXPR_LOG_GROUP), VL_NFLOG_FLOW_GROUP);
-	/* nsg_deny: limit before log (past the rate the rule stops and the next one drops), then drop. */
+	assert_pair_meter(&p, "log_allow");
+	/* nsg_deny: the limits before log (past one the rule stops and the next one drops), then drop. */
 	cr_assert_eq(rules_in(&p, "nsg_deny"), 2);
 	r = rule_in(&p, "nsg_deny", 0);
 	expr_names(r, names, sizeof(names));
-	cr_assert_str_eq(names, "limit,counter,log");
-	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "limit", 0), NFTNL_EXPR_LIMIT_BURST), VL_NFT_LOG_BURST);
+	cr_assert_str_eq(names, "payload,payload,dynset,limit,counter,log");
+	assert_log_limits(r, "log_deny");
+	assert_pair_meter(&p, "log_deny");
 	cr_assert_str_eq(nftnl_expr_get_str(nth_expr(r, "log", 0), NFTNL_EXPR_LOG_PREFIX), VL_NFLOG_PREFIX_DENY);
 	cr_assert_eq(nftnl_expr_get_u16(nth_expr(r, "log", 0), NFTNL_EXPR_LOG_GROUP), VL_NFLOG_GROUP);
 	r = rule_in(&p, "nsg_deny", 1);
@@ -733,11 +779,16 @@ Test(nft, print_matches_the_transaction)
 		 "\"allow-http\"\n",
 		 VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("web-nsg", "allow-http"));
 	cr_assert(strstr(t, want), "%s", t);
-	cr_assert(strstr(t, "\tchain nsg_deny {\n\t\tlimit rate 1000/second burst 5000 packets counter log prefix "
+	cr_assert(strstr(t, "\tchain nsg_deny {\n\t\tupdate @log_deny { ip saddr . ip daddr limit rate 1000/second "
+			    "burst 5000 packets } limit rate 20000/second burst 50000 packets counter log prefix "
 			    "\"vl-deny\" group 7\n\t\tcounter drop\n\t}\n"),
 		  "%s", t);
-	cr_assert(strstr(t, "\t\tmeta mark & 0x80000000 != 0 ct state new limit rate 1000/second burst 5000 packets "
+	cr_assert(strstr(t, "\t\tmeta mark & 0x80000000 != 0 ct state new update @log_allow { ip saddr . ip daddr "
+			    "limit rate 1000/second burst 5000 packets } limit rate 20000/second burst 50000 packets "
 			    "counter log prefix \"vl-allow\" group 8\n\t}\n"),
+		  "%s", t);
+	cr_assert(strstr(t, "\tset log_deny {\n\t\ttype ipv4_addr . ipv4_addr\n\t\tsize 65536\n\t\tflags "
+			    "dynamic,timeout\n\t\ttimeout 60s\n\t}\n"),
 		  "%s", t);
 	cr_assert(strstr(t, "\tset tcpudp {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n"),
 		  "%s", t);
@@ -1344,8 +1395,8 @@ static void map_back(const struct vlnft_set_spec *s, size_t n)
 
 Test(nft_emit, map_elements_parse_back_with_libnftnl)
 {
-	const struct vlnft_set_spec vmap = {"nic_in", NFT_SET_MAP, 41 /* ifname */, 16, 0, 0};
-	const struct vlnft_set_spec marks = {"route_marks", NFT_SET_MAP, 41, 16, 19 /* mark */, 4};
+	const struct vlnft_set_spec vmap = {"nic_in", NFT_SET_MAP, 41 /* ifname */, 16, 0, 0, 0, 0};
+	const struct vlnft_set_spec marks = {"route_marks", NFT_SET_MAP, 41, 16, 19 /* mark */, 4, 0, 0};
 
 	map_back(&vmap, 300);
 	map_back(&marks, 129);
