@@ -148,7 +148,8 @@ static int measure(struct vl_lab *lab, int fd, double *full_ms, double *edit_ms)
 
 		r->access = r->access == VL_ALLOW ? VL_DENY : VL_ALLOW;
 		t = now_ms();
-		if (vl_nft_nsg_commit_one(lab, 0, 0, fd, why, sizeof(why))) {
+		/* as `nsg rule update` commits it: the direction of the rule it changed */
+		if (vl_nft_nsg_commit_dirs(lab, 0, 0, 1u << r->dir, fd, why, sizeof(why))) {
 			fprintf(stderr, "nft bench: edit: %s\n", why);
 			return -1;
 		}

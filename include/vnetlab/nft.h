@@ -58,6 +58,18 @@ int vl_nft_fabric_commit(const struct vl_lab *lab, int vnet, int fabric_nsfd, ch
 /* Replace only the chains of one NSG in one fabric (a live edit), atomically. 0 or -errno. */
 int vl_nft_nsg_commit_one(const struct vl_lab *lab, int vnet, int nsg, int fabric_nsfd, char *why,
 			  size_t why_len);
+/* Directions of an NSG's rules, as a mask: which ones an edit changed. */
+#define VL_NFT_DIR_IN (1u << VL_DIR_IN)
+#define VL_NFT_DIR_OUT (1u << VL_DIR_OUT)
+#define VL_NFT_DIRS (VL_NFT_DIR_IN | VL_NFT_DIR_OUT)
+/*
+ * The same when only the rules of the directions in `dirs` changed since the kernel last had
+ * the NSG (an edit of one rule: its old and new direction): only their chains are compiled and
+ * rewritten; the other direction's chains, and with it inbound-only the platform chains, stay
+ * as the kernel has them. vl_nft_nsg_commit_one is dirs = VL_NFT_DIRS. -EINVAL for no direction.
+ */
+int vl_nft_nsg_commit_dirs(const struct vl_lab *lab, int vnet, int nsg, unsigned dirs, int fabric_nsfd,
+			   char *why, size_t why_len);
 /* Commit a ruleset of the plan, whatever its kind, in its namespace. 0 or -errno. */
 int vl_nft_ruleset_commit(const struct vl_lab *lab, const struct vl_plan_ruleset *rs, int nsfd, char *why,
 			  size_t why_len);

@@ -534,3 +534,106 @@ int vlnft_dump_chains(int nsfd, char (**out)[VLNFT_CHAIN_NAME_MAX], size_t *n, c
 	*n = d.n;
 	return err;
 }
+
+/* The rules of one chain, in order: handle and fingerprint (VLNFT_UDATA_RULE_FP, 0 without). */
+struct rules_dump {
+	const char *chain;
+	struct vlnft_krule *v;
+	size_t n, cap;
+};
+
+struct rule_tb {
+	const struct nlattr *table, *chain, *handle, *udata;
+};
+
+static int rule_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct rule_tb *t = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case NFTA_RULE_TABLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+			t->table = attr;
+		break;
+	case NFTA_RULE_CHAIN:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+			t->chain = attr;
+		break;
+	case NFTA_RULE_HANDLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U64) >= 0)
+			t->handle = attr;
+		break;
+	case NFTA_RULE_USERDATA:
+		t->udata = attr;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* The fingerprint in a rule's userdata (type-length-value records), 0 if it has none. */
+static uint64_t udata_fp(const struct nlattr *a)
+{
+	const uint8_t *p = a ? mnl_attr_get_payload(a) : NULL;
+	size_t len = a ? mnl_attr_get_payload_len(a) : 0, i = 0;
+	uint64_t fp = 0;
+
+	while (i + 2 <= len && i + 2 + p[i + 1] <= len) {
+		if (p[i] == VLNFT_UDATA_RULE_FP && p[i + 1] == sizeof(fp)) {
+			memcpy(&fp, p + i + 2, sizeof(fp));
+			return fp;
+		}
+		i += 2 + (size_t)p[i + 1];
+	}
+	return 0;
+}
+
+static int rules_one(const struct nlmsghdr *nlh, void *arg)
+{
+	struct rules_dump *d = arg;
+	struct rule_tb t = {NULL, NULL, NULL, NULL};
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr_cb, &t) < 0 || !t.table || !t.chain ||
+	    !t.handle || strcmp(mnl_attr_get_str(t.table), VL_NFT_TABLE) || strcmp(mnl_attr_get_str(t.chain), d->chain))
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct vlnft_krule *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n].handle = be64toh(mnl_attr_get_u64(t.handle));
+	d->v[d->n].fp = udata_fp(t.udata);
+	d->n++;
+	return 0;
+}
+
+/**
+ * vlnft_dump_rules - handles and fingerprints of the rules of one chain of table ip vnetlab
+ */
+int vlnft_dump_rules(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why, size_t why_len)
+{
+	char req[512];
+	struct nlmsghdr *nlh;
+	struct rules_dump d = {chain, NULL, 0, 0};
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if (strlen(chain) >= VLNFT_CHAIN_NAME_MAX)
+		return -ENAMETOOLONG;
+	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP,
+				    (uint32_t)time(NULL) ^ (0x5e70u + NFT_MSG_GETRULE));
+	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, VL_NFT_TABLE);
+	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+	err = run_dump(nsfd, nlh, "list rules", rules_one, &d, why, why_len);
+	if (err) {
+		free(d.v);
+		return err;
+	}
+	*out = d.v;
+	*n = d.n;
+	return 0;
+}

@@ -513,7 +513,7 @@ static int copy_ivals(struct vlnft_ivals *dst, const struct vlnft_ivals *src)
  * a named set shared by every rule with the same list. `*` with ports looks
  * its protocol up in the one shared set @tcpudp.
  */
-static int expand(const struct vlnft_crule *cr, struct crules *o)
+static int expand(struct vlnft_crule *cr, struct crules *o)
 {
 	bool es = cr->src.kind == VLNFT_A_IVALS && cr->src.iv.n < VLNFT_SET_MIN;
 	bool ed = cr->dst.kind == VLNFT_A_IVALS && cr->dst.iv.n < VLNFT_SET_MIN;
@@ -523,6 +523,19 @@ static int expand(const struct vlnft_crule *cr, struct crules *o)
 	size_t a, b, c, d;
 	int err = 0;
 
+	/* One nft rule (most NSG rules): it takes the compiled rule's lists as they are. */
+	if (ns * nd * nsp * ndp == 1) {
+		struct vlnft_crule *x = crules_add(o);
+
+		if (!x)
+			return -ENOMEM;
+		*x = *cr;
+		memset(&cr->src.iv, 0, sizeof(cr->src.iv));
+		memset(&cr->dst.iv, 0, sizeof(cr->dst.iv));
+		memset(&cr->sport, 0, sizeof(cr->sport));
+		memset(&cr->dport, 0, sizeof(cr->dport));
+		return 0;
+	}
 	for (a = 0; a < ns; a++)
 		for (b = 0; b < nd; b++)
 			for (c = 0; c < nsp; c++)
@@ -610,22 +623,67 @@ static uint64_t fnv_ivals(uint64_t h, const struct vlnft_ivals *iv)
 	return iv->n ? fnv(h, iv->v, iv->n * sizeof(*iv->v)) : h;
 }
 
+/*
+ * Rule fingerprints are taken of every rule of a chain at each edit: hashed 8 bytes a step (the
+ * tail zero-padded, with its length), and mixed at the end (murmur3's finaliser) so that every
+ * bit, the low ones that place the cuts (nsgchain.c) too, depends on all of the input.
+ */
+static uint64_t words(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+	uint64_t w;
+
+	for (; n >= 8; n -= 8, c += 8) {
+		memcpy(&w, c, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, c, n);
+		h = (h ^ w ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+static uint64_t words_ivals(uint64_t h, const struct vlnft_ivals *iv)
+{
+	h = words(h, &iv->n, sizeof(iv->n));
+	return iv->n ? words(h, iv->v, iv->n * sizeof(*iv->v)) : h;
+}
+
+uint64_t vlnft_crule_fp_seed(const char *chain, const char *nsg)
+{
+	uint64_t h = words(0xcbf29ce484222325ull, chain, strlen(chain) + 1);
+
+	return words(h, nsg, strlen(nsg) + 1);
+}
+
 uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_crule *cr)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	return vlnft_crule_fp_from(vlnft_crule_fp_seed(chain, nsg), cr);
+}
+
+uint64_t vlnft_crule_fp_from(uint64_t seed, const struct vlnft_crule *cr)
+{
+	uint64_t h = seed;
 	int v[4] = {cr->rule->access, cr->pk, cr->l4, 0};
 
-	h = fnv(h, chain, strlen(chain) + 1);
-	h = fnv(h, nsg, strlen(nsg) + 1);
-	h = fnv(h, cr->rule->name, strlen(cr->rule->name) + 1);
-	h = fnv(h, v, sizeof(v));
+	h = words(h, cr->rule->name, strlen(cr->rule->name) + 1);
+	h = words(h, v, sizeof(v));
 	v[0] = cr->src.kind;
 	v[1] = cr->dst.kind;
-	h = fnv(h, v, sizeof(v));
-	h = fnv_ivals(h, &cr->src.iv);
-	h = fnv_ivals(h, &cr->dst.iv);
-	h = fnv_ivals(h, &cr->sport);
-	return fnv_ivals(h, &cr->dport);
+	h = words(h, v, sizeof(v));
+	h = words_ivals(h, &cr->src.iv);
+	h = words_ivals(h, &cr->dst.iv);
+	h = words_ivals(h, &cr->sport);
+	h = words_ivals(h, &cr->dport);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
 
 void vlnft_set_name(char *buf, bool addr, const struct vlnft_ivals *iv)
@@ -656,13 +714,7 @@ void vlnft_named_free(struct vlnft_named *v, size_t n)
 	free(v);
 }
 
-struct named_list {
-	struct vlnft_named *v;
-	size_t n;
-	size_t cap;
-};
-
-static int named_add(struct named_list *l, bool addr, const struct vlnft_ivals *iv)
+static int named_add(struct vlnft_lists *l, bool addr, const struct vlnft_ivals *iv)
 {
 	struct vlnft_named *x;
 
@@ -694,6 +746,90 @@ static bool ivals_eq(const struct vlnft_ivals *a, const struct vlnft_ivals *b)
 	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(*a->v));
 }
 
+/* The lists of one compiled rule. A list of VLNFT_SET_MIN or more intervals survives expand()
+ * whole, so a rule compiled but not expanded has the same lists as its expansions. */
+static int lists_of(struct vlnft_lists *l, const struct vlnft_crule *cr)
+{
+	int err = 0;
+
+	if (cr->src.kind == VLNFT_A_IVALS)
+		err = named_add(l, true, &cr->src.iv);
+	if (!err && cr->dst.kind == VLNFT_A_IVALS)
+		err = named_add(l, true, &cr->dst.iv);
+	if (!err)
+		err = named_add(l, false, &cr->sport);
+	if (!err)
+		err = named_add(l, false, &cr->dport);
+	return err;
+}
+
+int vlnft_lists_add(struct vlnft_lists *l, const struct vlnft_crule *cr, size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i++)
+		err = lists_of(l, &cr[i]);
+	return err;
+}
+
+int vlnft_lists_add_nsg(const struct vlnft_ctx *c, struct vlnft_lists *l, const struct vl_nsg *nsg,
+			enum vl_dir dir, char *why, size_t why_len)
+{
+	struct vlnft_crule cr;
+	int err = 0;
+
+	/* Only which lists there are: no order, no expansion. */
+	for (size_t i = 0; i < nsg->n_rules + c->n_defaults && !err; i++) {
+		const struct vl_rule *r = i < nsg->n_rules ? &nsg->rules[i] : &c->defaults[i - nsg->n_rules];
+
+		if (r->dir != dir)
+			continue;
+		err = compile_rule(c, r, &cr);
+		if (!err)
+			err = lists_of(l, &cr);
+		crule_clear(&cr);
+		if (err)
+			snprintf(why, why_len, "NSG %s rule %s: list sets: %s", nsg->name, r->name, strerror(-err));
+	}
+	return err;
+}
+
+void vlnft_lists_fini(struct vlnft_lists *l)
+{
+	vlnft_named_free(l->v, l->n);
+	memset(l, 0, sizeof(*l));
+}
+
+int vlnft_lists_finish(struct vlnft_lists *l, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
+{
+	size_t i, o, k;
+
+	*out = NULL;
+	*n = 0;
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), named_cmp);
+	for (i = 0, o = 0; i < l->n; i++) {
+		if (o && !strcmp(l->v[o - 1].name, l->v[i].name)) {
+			if (l->v[o - 1].addr != l->v[i].addr || !ivals_eq(&l->v[o - 1].iv, &l->v[i].iv)) {
+				/* 64-bit hashes of two different lists: never seen, but never wrong either. */
+				snprintf(why, why_len, "list sets: two lists hash to %s", l->v[i].name);
+				for (k = i; k < l->n; k++)
+					vlnft_ivals_free(&l->v[k].iv);
+				vlnft_named_free(l->v, o);
+				memset(l, 0, sizeof(*l));
+				return -EEXIST;
+			}
+			vlnft_ivals_free(&l->v[i].iv);
+			continue;
+		}
+		l->v[o++] = l->v[i];
+	}
+	*out = l->v;
+	*n = o;
+	memset(l, 0, sizeof(*l));
+	return 0;
+}
+
 int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
 {
 	return vlnft_nsg_sets(c, VL_NONE, out, n, why, why_len);
@@ -702,57 +838,21 @@ int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, cha
 int vlnft_nsg_sets(struct vlnft_ctx *c, int nsg, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
 {
 	static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
-	struct named_list l = {0};
-	struct vlnft_crule *cr;
-	size_t g, i, o, k;
-	int d, err = 0;
+	struct vlnft_lists l = {0};
+	int err = 0;
 
 	*out = NULL;
 	*n = 0;
-	for (g = 0; g < c->n_pairs && !err; g++)
-		for (d = 0; d < 2 && !err && (nsg == VL_NONE || c->pairs[g].nsg == nsg); d++) {
+	for (size_t g = 0; g < c->n_pairs && !err; g++)
+		for (int d = 0; d < 2 && !err && (nsg == VL_NONE || c->pairs[g].nsg == nsg); d++) {
 			err = vlnft_ctx_scope(c, c->pairs[g].scope, why, why_len);
 			if (!err)
-				err = vlnft_compile_nsg(c, &c->lab->nsgs[c->pairs[g].nsg], dirs[d], &cr, &k, why,
-							why_len);
-			if (err)
-				break;
-			for (i = 0; i < k && !err; i++) {
-				if (cr[i].src.kind == VLNFT_A_IVALS)
-					err = named_add(&l, true, &cr[i].src.iv);
-				if (!err && cr[i].dst.kind == VLNFT_A_IVALS)
-					err = named_add(&l, true, &cr[i].dst.iv);
-				if (!err)
-					err = named_add(&l, false, &cr[i].sport);
-				if (!err)
-					err = named_add(&l, false, &cr[i].dport);
-			}
-			vlnft_crules_free(cr, k);
-			if (err && !why[0])
-				snprintf(why, why_len, "list sets: %s", strerror(-err));
+				err = vlnft_lists_add_nsg(c, &l, &c->lab->nsgs[c->pairs[g].nsg], dirs[d], why,
+							  why_len);
 		}
 	if (err) {
-		vlnft_named_free(l.v, l.n);
+		vlnft_lists_fini(&l);
 		return err;
 	}
-	if (l.n > 1)
-		qsort(l.v, l.n, sizeof(*l.v), named_cmp);
-	for (i = 0, o = 0; i < l.n; i++) {
-		if (o && !strcmp(l.v[o - 1].name, l.v[i].name)) {
-			if (l.v[o - 1].addr != l.v[i].addr || !ivals_eq(&l.v[o - 1].iv, &l.v[i].iv)) {
-				/* 64-bit hashes of two different lists: never seen, but never wrong either. */
-				snprintf(why, why_len, "list sets: two lists hash to %s", l.v[i].name);
-				for (k = i; k < l.n; k++)
-					vlnft_ivals_free(&l.v[k].iv);
-				vlnft_named_free(l.v, o);
-				return -EEXIST;
-			}
-			vlnft_ivals_free(&l.v[i].iv);
-			continue;
-		}
-		l.v[o++] = l.v[i];
-	}
-	*out = l.v;
-	*n = o;
-	return 0;
+	return vlnft_lists_finish(&l, out, n, why, why_len);
 }

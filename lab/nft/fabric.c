@@ -22,8 +22,9 @@
  *                         distinct content, shared by the rules that have it
  *
  * Maps keep the forward chain at six rules whatever the number of NICs.
- * A live edit (nsgrules.c) rewrites the chains of one NSG by name (the chunks the
- * kernel lacks, the heads); in the same transaction it creates the list sets the
+ * A live edit (nsgrules.c) rewrites the chains of one NSG, of the directions it is
+ * told changed, by name (the chunks the kernel lacks; the heads patched by handle);
+ * in the same transaction it creates the list sets the
  * lab now needs that the kernel lacks (before the rules) and deletes those no
  * rule of the lab uses any more (after), so the table is the same as after a
  * fresh full commit (chain and set order aside: new ones are listed last).
@@ -429,7 +430,7 @@ out:
 	return err;
 }
 
-static int build(const struct vl_lab *lab, int vnet, int nsg, const struct vlnft_kstate *ks,
+static int build(const struct vl_lab *lab, int vnet, int nsg, unsigned dirs, const struct vlnft_kstate *ks,
 		 struct vlnft_batch *b, char *why, size_t why_len)
 {
 	struct vlnft_ctx c;
@@ -445,7 +446,7 @@ static int build(const struct vl_lab *lab, int vnet, int nsg, const struct vlnft
 	err = vlnft_batch_init(b);
 	if (!err)
 		err = nsg == VL_NONE ? build_full(&c, b, why, why_len)
-				     : vlnft_nsg_edit_build(&c, nsg, ks, b, why, why_len);
+				     : vlnft_nsg_edit_build(&c, nsg, dirs, ks, b, why, why_len);
 	if (!err)
 		err = vlnft_batch_finish(b);
 	if (err && !why[0])
@@ -459,7 +460,7 @@ static int build(const struct vl_lab *lab, int vnet, int nsg, const struct vlnft
 int vlnft_nsg_build(const struct vl_lab *lab, int vnet, int nsg, struct vlnft_batch *b, char *why,
 		    size_t why_len)
 {
-	return build(lab, vnet, nsg, NULL, b, why, why_len);
+	return build(lab, vnet, nsg, VL_NFT_DIRS, NULL, b, why, why_len);
 }
 
 /* Hand a batch just built (err: the builder's result) to the caller. */
@@ -513,17 +514,18 @@ int vl_nft_masq_commit(const struct vl_lab *lab, int node_ep, int node_nsfd, cha
 	return send_and_free(&b, vlnft_masq_build(lab, node_ep, &b, why, why_len), node_nsfd, why, why_len);
 }
 
-static int send_built(const struct vl_lab *lab, int vnet, int nsg, const struct vlnft_kstate *ks, int nsfd,
-		      char *why, size_t why_len)
+static int send_built(const struct vl_lab *lab, int vnet, int nsg, unsigned dirs, const struct vlnft_kstate *ks,
+		      int nsfd, char *why, size_t why_len)
 {
 	struct vlnft_batch b;
 
 	why[0] = '\0';
-	return send_and_free(&b, build(lab, vnet, nsg, ks, &b, why, why_len), nsfd, why, why_len);
+	return send_and_free(&b, build(lab, vnet, nsg, dirs, ks, &b, why, why_len), nsfd, why, why_len);
 }
 
 /* A live edit of one NSG: read the kernel's names, send; once more if the table changed between. */
-static int commit_one(const struct vl_lab *lab, int vnet, int nsg, int nsfd, char *why, size_t why_len)
+static int commit_one(const struct vl_lab *lab, int vnet, int nsg, unsigned dirs, int nsfd, char *why,
+		      size_t why_len)
 {
 	int err = 0;
 
@@ -531,9 +533,9 @@ static int commit_one(const struct vl_lab *lab, int vnet, int nsg, int nsfd, cha
 		char(*chains)[VLNFT_CHAIN_NAME_MAX], (*sets)[VLNFT_SET_NAME_MAX];
 		struct vlnft_kstate ks;
 
-		err = vlnft_read_kernel(nsfd, lab, vnet, nsg, &ks, &chains, &sets, why, why_len);
+		err = vlnft_read_kernel(nsfd, &ks, &chains, &sets, why, why_len);
 		if (!err)
-			err = send_built(lab, vnet, nsg, &ks, nsfd, why, why_len);
+			err = send_built(lab, vnet, nsg, dirs, &ks, nsfd, why, why_len);
 		free(chains);
 		free(sets);
 		/* Another editor between our read and our batch: chains or sets came or went. */
@@ -543,15 +545,20 @@ static int commit_one(const struct vl_lab *lab, int vnet, int nsg, int nsfd, cha
 	return err;
 }
 
-static int commit(const struct vl_lab *lab, int vnet, int nsg, int nsfd, char *why, size_t why_len)
+static int commit(const struct vl_lab *lab, int vnet, int nsg, unsigned dirs, int nsfd, char *why,
+		  size_t why_len)
 {
 	if (nsg == VL_NONE)
-		return send_built(lab, vnet, nsg, NULL, nsfd, why, why_len);
+		return send_built(lab, vnet, nsg, VL_NFT_DIRS, NULL, nsfd, why, why_len);
 	if (nsg < 0 || (size_t)nsg >= lab->n_nsgs) {
 		snprintf(why, why_len, "no NSG #%d", nsg);
 		return -EINVAL;
 	}
-	return commit_one(lab, vnet, nsg, nsfd, why, why_len);
+	if (!dirs || (dirs & ~VL_NFT_DIRS)) {
+		snprintf(why, why_len, "NSG %s: no direction to commit (0x%x)", lab->nsgs[nsg].name, dirs);
+		return -EINVAL;
+	}
+	return commit_one(lab, vnet, nsg, dirs, nsfd, why, why_len);
 }
 
 /**
@@ -562,7 +569,7 @@ static int commit(const struct vl_lab *lab, int vnet, int nsg, int nsfd, char *w
 int vl_nft_fabric_commit(const struct vl_lab *lab, int vnet, int fabric_nsfd, char *why, size_t why_len)
 {
 	VLNFT_WHY_INIT(why, why_len);
-	return commit(lab, vnet, VL_NONE, fabric_nsfd, why, why_len);
+	return commit(lab, vnet, VL_NONE, VL_NFT_DIRS, fabric_nsfd, why, why_len);
 }
 
 /**
@@ -571,12 +578,21 @@ int vl_nft_fabric_commit(const struct vl_lab *lab, int vnet, int fabric_nsfd, ch
 int vl_nft_nsg_commit_one(const struct vl_lab *lab, int vnet, int nsg, int fabric_nsfd, char *why,
 			  size_t why_len)
 {
+	return vl_nft_nsg_commit_dirs(lab, vnet, nsg, VL_NFT_DIRS, fabric_nsfd, why, why_len);
+}
+
+/**
+ * vl_nft_nsg_commit_dirs - rewrite the chains of one direction (or both) of one NSG atomically
+ */
+int vl_nft_nsg_commit_dirs(const struct vl_lab *lab, int vnet, int nsg, unsigned dirs, int fabric_nsfd,
+			   char *why, size_t why_len)
+{
 	VLNFT_WHY_INIT(why, why_len);
 	if (nsg < 0) {
 		snprintf(why, why_len, "no NSG #%d", nsg);
 		return -EINVAL;
 	}
-	return commit(lab, vnet, nsg, fabric_nsfd, why, why_len);
+	return commit(lab, vnet, nsg, dirs, fabric_nsfd, why, why_len);
 }
 
 /* The kernel layer commits any ruleset of a plan through this table. */

@@ -70,6 +70,15 @@ void vlnft_key_be(uint8_t *key, uint32_t v, int len);
 
 int vlnft_rx_begin(struct vlnft_rx *x, const char *chain);
 int vlnft_rx_end(struct vlnft_rx *x, struct vlnft_batch *b, const char *label);
+/* Where vlnft_rx_end_at puts the rule in its chain: last, in place of the rule `handle`, or
+ * just before it. */
+enum vlnft_at { VLNFT_AT_END, VLNFT_AT_REPLACE, VLNFT_AT_BEFORE };
+int vlnft_rx_end_at(struct vlnft_rx *x, struct vlnft_batch *b, const char *label, enum vlnft_at at,
+		    uint64_t handle);
+/* The rule `handle` of chain deleted. */
+int vlnft_emit_del_rule(struct vlnft_batch *b, const char *chain, uint64_t handle);
+/* A fingerprint (nft-int.h) as the rule's only userdata: `nft list` shows no comment. */
+void vlnft_rx_fp(struct vlnft_rx *x, uint64_t fp);
 void vlnft_rx_meta(struct vlnft_rx *x, uint32_t key);
 void vlnft_rx_payload(struct vlnft_rx *x, uint32_t base, uint32_t off, uint32_t len);
 void vlnft_rx_cmp(struct vlnft_rx *x, uint32_t op, const void *data, uint32_t len);

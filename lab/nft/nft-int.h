@@ -148,6 +148,9 @@ void vlnft_crules_free(struct vlnft_crule *r, size_t n);
 /* What a compiled rule does, as 64 bits; kept in the rule's userdata so a
  * live edit can tell which kernel rules still match the model. */
 uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_crule *cr);
+/* The same in two steps, for many rules of one chain: the chain's part once, then each rule's. */
+uint64_t vlnft_crule_fp_seed(const char *chain, const char *nsg);
+uint64_t vlnft_crule_fp_from(uint64_t seed, const struct vlnft_crule *cr);
 #define VLNFT_UDATA_RULE_FP 0x7f /* nft ignores udata types it does not know */
 
 /*
@@ -157,13 +160,17 @@ uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_c
  * mark to 0 and jumps to its chunks in turn while the mark is still 0 (an Allow sets it and
  * returns; a Deny goes to nsg_deny), and goes to the last chunk, which
  * ends with the default rules. A live edit makes the chains of the chunks the kernel lacks and
- * rewrites the short head by name: it never reads the kernel's rules, and a one-rule edit of a
- * 1,000-rule NSG sends one chunk of rules, not the 1,000.
+ * patches the head (nsgrules.c: it reads the head's rules, by their fingerprints, and replaces the
+ * jumps that changed), and a one-rule edit of a 1,000-rule NSG sends one chunk of rules and one
+ * jump, not the 1,000.
  */
 #define VLNFT_CHUNK_AT 32
-#define VLNFT_CHUNK_MIN 4
-#define VLNFT_CHUNK_AVG 12 /* past VLNFT_CHUNK_MIN, a cut after one rule in this many */
-#define VLNFT_CHUNK_MAX 64
+/* An edit sends the chunk(s) it changes whole; each chunk costs a full commit a chain and a head
+ * rule. For nft_bench's 500 rules each way, 8/8/24 makes 36 chunks and a one-rule edit sends 17
+ * rules on average; 4/12/64 made 31 and 29 (its long tail past 24 the most of it). */
+#define VLNFT_CHUNK_MIN 8
+#define VLNFT_CHUNK_AVG 8 /* past VLNFT_CHUNK_MIN, a cut after one rule in this many */
+#define VLNFT_CHUNK_MAX 24
 
 struct vlnft_chunk {
 	size_t first; /* index of its first rule in the layout's rules */
@@ -209,12 +216,35 @@ int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, cha
 /* The same for the rules of NSG nsg alone (VL_NONE: every NSG, as vlnft_lab_sets). */
 int vlnft_nsg_sets(struct vlnft_ctx *c, int nsg, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
 void vlnft_named_free(struct vlnft_named *v, size_t n);
+/* Lists being gathered (unsorted, with repeats) until vlnft_lists_finish() sorts them by name and
+ * drops the repeats (-EEXIST, why says, if two lists hash to one name). */
+struct vlnft_lists {
+	struct vlnft_named *v;
+	size_t n, cap;
+};
+/* The lists of n compiled rules. */
+int vlnft_lists_add(struct vlnft_lists *l, const struct vlnft_crule *cr, size_t n);
+/* The lists of NSG nsg's rules of `dir` with the VirtualNetwork tag of c's scope, without laying
+ * the chain out (no order, no expansion: the same lists, for less). */
+int vlnft_lists_add_nsg(const struct vlnft_ctx *c, struct vlnft_lists *l, const struct vl_nsg *nsg,
+			enum vl_dir dir, char *why, size_t why_len);
+/* Hand the lists out sorted and unique (*out: free with vlnft_named_free); l is empty after. */
+int vlnft_lists_finish(struct vlnft_lists *l, struct vlnft_named **out, size_t *n, char *why, size_t why_len);
+void vlnft_lists_fini(struct vlnft_lists *l);
 
 /* Names of the list sets (vlnft_is_list_set) of table ip vnetlab. Caller frees *out. 0 or -errno. */
 int vlnft_dump_sets(int nsfd, char (**out)[VLNFT_SET_NAME_MAX], size_t *n, char *why, size_t why_len);
 /* Names of the chains of table ip vnetlab, sorted (strcmp). Caller frees *out. 0 or -errno;
  * -ENOENT: no such table. */
 int vlnft_dump_chains(int nsfd, char (**out)[VLNFT_CHAIN_NAME_MAX], size_t *n, char *why, size_t why_len);
+
+/* A rule of a chain in the kernel: its handle and the fingerprint in its userdata (0: none). */
+struct vlnft_krule {
+	uint64_t handle;
+	uint64_t fp;
+};
+/* The rules of chain `chain` of table ip vnetlab in their order. Caller frees *out. 0 or -errno. */
+int vlnft_dump_rules(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why, size_t why_len);
 
 int vlnft_ivals_push(struct vlnft_ivals *iv, uint32_t lo, uint32_t hi);
 void vlnft_ivals_merge(struct vlnft_ivals *iv); /* sort, join overlapping and adjacent */
@@ -379,19 +409,21 @@ struct vlnft_kstate {
 	size_t n_chains;
 	const char (*sets)[VLNFT_SET_NAME_MAX]; /* sorted */
 	size_t n_sets;
-	bool platform_had; /* the kernel holds a platform chain of the NSG (platform.c) */
+	int nsfd; /* the namespace, to read a chain's rules (-1: not read) */
 };
 
 /* The chains of pair k (nsgrules.c): a full commit's (ks NULL; the chains exist) or an edit's. */
 int vlnft_nsg_pair_emit(struct vlnft_ctx *c, struct vlnft_batch *b, size_t k, const struct vlnft_kstate *ks,
 			char *why, size_t why_len);
-/* A live edit of NSG nsg: its chains, platform chains and the list sets that come or go. */
-int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, const struct vlnft_kstate *ks, struct vlnft_batch *b,
-			 char *why, size_t why_len);
+/* A live edit of NSG nsg whose rules of the directions in `dirs` (VL_NFT_DIR_IN, _OUT) changed:
+ * the chains of those directions, the platform chains if outbound, and the list sets that come
+ * or go. The chains of a direction not in dirs are left as the kernel has them (ks known; blind,
+ * both directions are written). */
+int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, unsigned dirs, const struct vlnft_kstate *ks,
+			 struct vlnft_batch *b, char *why, size_t why_len);
 /* The kernel's chain and list-set names into ks (it points into *chains and *sets, which the
  * caller frees). No table: ks not known. 0 or -errno. */
-int vlnft_read_kernel(int nsfd, const struct vl_lab *lab, int vnet, int nsg, struct vlnft_kstate *ks,
-		      char (**chains)[VLNFT_CHAIN_NAME_MAX], char (**sets)[VLNFT_SET_NAME_MAX], char *why,
-		      size_t why_len);
+int vlnft_read_kernel(int nsfd, struct vlnft_kstate *ks, char (**chains)[VLNFT_CHAIN_NAME_MAX],
+		      char (**sets)[VLNFT_SET_NAME_MAX], char *why, size_t why_len);
 
 #endif

@@ -84,8 +84,10 @@ int vlnft_layout_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, int sc
 	if (!l->fp) {
 		err = -ENOMEM;
 	} else {
+		uint64_t seed = vlnft_crule_fp_seed(l->chain, nsg->name);
+
 		for (size_t i = 0; i < l->n; i++)
-			l->fp[i] = vlnft_crule_fp(l->chain, nsg->name, &l->cr[i]);
+			l->fp[i] = vlnft_crule_fp_from(seed, &l->cr[i]);
 		err = cut(l->chain, l->fp, l->n, &l->chunks, &l->n_chunks);
 	}
 	if (err) {

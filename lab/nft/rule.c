@@ -88,6 +88,17 @@ int vlnft_rx_begin(struct vlnft_rx *x, const char *chain)
 
 int vlnft_rx_end(struct vlnft_rx *x, struct vlnft_batch *b, const char *label)
 {
+	return vlnft_rx_end_at(x, b, label, VLNFT_AT_END, 0);
+}
+
+int vlnft_rx_end_at(struct vlnft_rx *x, struct vlnft_batch *b, const char *label, enum vlnft_at at,
+		    uint64_t handle)
+{
+	static const uint16_t flags[] = {
+	    [VLNFT_AT_END] = NLM_F_CREATE | NLM_F_APPEND,
+	    [VLNFT_AT_REPLACE] = NLM_F_REPLACE,
+	    [VLNFT_AT_BEFORE] = NLM_F_CREATE,
+	};
 	struct nlmsghdr *nlh;
 	size_t elen;
 
@@ -102,12 +113,16 @@ int vlnft_rx_end(struct vlnft_rx *x, struct vlnft_batch *b, const char *label)
 	}
 	nlh = vlnft_batch_msg(b,
 			      64 + vlnft_str_room(VL_NFT_TABLE) + vlnft_str_room(x->chain) +
-				  vlnft_attr_room(x->udata_len) + elen,
-			      NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, "%s", label);
+				  vlnft_attr_room(x->udata_len) + vlnft_attr_room(8) + elen,
+			      NFT_MSG_NEWRULE, flags[at], "%s", label);
 	if (!nlh)
 		return b->err;
 	vlnft_put_strz(nlh, NFTA_RULE_TABLE, VL_NFT_TABLE);
 	vlnft_put_strz(nlh, NFTA_RULE_CHAIN, x->chain);
+	if (at == VLNFT_AT_REPLACE)
+		vlnft_put_be64(nlh, NFTA_RULE_HANDLE, handle);
+	else if (at == VLNFT_AT_BEFORE)
+		vlnft_put_be64(nlh, NFTA_RULE_POSITION, handle);
 	if (x->udata_len)
 		vlnft_put_data(nlh, NFTA_RULE_USERDATA, x->udata_len, x->udata);
 	if (elen) {
@@ -135,6 +150,30 @@ void vlnft_rx_comment(struct vlnft_rx *x, const char *text, uint64_t fp)
 		memcpy(x->udata + 4 + len, &fp, sizeof(fp));
 	}
 	x->udata_len = n;
+}
+
+/* The fingerprint alone as the rule's userdata (a rule without a comment). */
+void vlnft_rx_fp(struct vlnft_rx *x, uint64_t fp)
+{
+	x->udata[0] = VLNFT_UDATA_RULE_FP;
+	x->udata[1] = sizeof(fp);
+	memcpy(x->udata + 2, &fp, sizeof(fp));
+	x->udata_len = 2 + sizeof(fp);
+}
+
+int vlnft_emit_del_rule(struct vlnft_batch *b, const char *chain, uint64_t handle)
+{
+	struct nlmsghdr *nlh = vlnft_batch_msg(b, 64 + vlnft_str_room(VL_NFT_TABLE) + vlnft_str_room(chain) +
+						      vlnft_attr_room(8),
+					       NFT_MSG_DELRULE, 0, "delete rule in %s", chain);
+
+	if (!nlh)
+		return b->err;
+	vlnft_put_strz(nlh, NFTA_RULE_TABLE, VL_NFT_TABLE);
+	vlnft_put_strz(nlh, NFTA_RULE_CHAIN, chain);
+	vlnft_put_be64(nlh, NFTA_RULE_HANDLE, handle);
+	vlnft_batch_done(b, nlh);
+	return b->err;
 }
 
 /* --- expressions --- */

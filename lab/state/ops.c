@@ -200,7 +200,8 @@ int vl_ops_down(const char *name, struct vl_error *err)
 	return rc;
 }
 
-static int commit_nsg(const struct vl_lab *lab, const char *nsg_name, struct vl_error *err)
+/* Bring NSG nsg_name's rules of the directions in `dirs` (VL_NFT_DIR_*) into every fabric. */
+static int commit_nsg(const struct vl_lab *lab, const char *nsg_name, unsigned dirs, struct vl_error *err)
 {
 	char ns[VL_NS_NAME_MAX] = "", why[512] = "";
 	int nsg = vl_lab_find_nsg(lab, nsg_name), fd, rc = 0;
@@ -218,7 +219,7 @@ static int commit_nsg(const struct vl_lab *lab, const char *nsg_name, struct vl_
 		/* With LoadBalancer frontends an edit may change which backends pass their probes
 		 * (spec 15.4): the whole fabric ruleset, still one transaction; conntrack keeps flows. */
 		rc = lab->eff && lab->eff->n_frontends ? vl_nft_fabric_commit(lab, (int)v, fd, why, sizeof(why))
-						       : vl_nft_nsg_commit_one(lab, (int)v, nsg, fd, why, sizeof(why));
+						       : vl_nft_nsg_commit_dirs(lab, (int)v, nsg, dirs, fd, why, sizeof(why));
 		close(fd);
 		if (rc)
 			break;
@@ -236,6 +237,17 @@ static int journal_err(struct vl_error *err, const char *name, int rc)
 	return rc;
 }
 
+/* The direction of the rule an edit names, as VL_NFT_DIR_* (0: no such rule, or no such NSG). */
+static unsigned rule_dir(const struct vl_lab *lab, const struct vl_rule_edit *e)
+{
+	int g = e->nsg ? vl_lab_find_nsg(lab, e->nsg) : VL_NONE, r;
+
+	if (g == VL_NONE || !e->rule)
+		return 0;
+	r = vl_nsg_find_rule(&lab->nsgs[g], e->rule);
+	return r == VL_NONE ? 0 : 1u << lab->nsgs[g].rules[r].dir;
+}
+
 /*
  * Write ahead: the intent is on disk before the kernel changes, its outcome after.
  * A command that died in between left an intent with no outcome: it is committed
@@ -244,10 +256,12 @@ static int journal_err(struct vl_error *err, const char *name, int rc)
 static int edit_locked(const char *name, struct vl_lab *lab, struct vl_journal *j,
 		       const struct vl_rule_edit *e, struct vl_error *err)
 {
+	unsigned dirs;
 	int rc;
 
 	if (j->pending) {
-		rc = commit_nsg(lab, j->edits[j->n - 1].nsg, err);
+		/* what the interrupted edit changed is not known: both directions */
+		rc = commit_nsg(lab, j->edits[j->n - 1].nsg, VL_NFT_DIRS, err);
 		if (rc)
 			return rc;
 		rc = vl_journal_outcome(name, true);
@@ -255,14 +269,17 @@ static int edit_locked(const char *name, struct vl_lab *lab, struct vl_journal *
 			return journal_err(err, name, rc);
 		j->pending = false;
 	}
+	/* Only the directions the rule had and has change in the kernel. */
+	dirs = rule_dir(lab, e);
 	rc = vl_lab_apply_edit(lab, e, err);
 	if (rc)
 		return rc;
+	dirs |= rule_dir(lab, e);
 	rc = vl_journal_intent(name, e, j);
 	if (rc)
 		return journal_err(err, name, rc);
 	j->torn = false;
-	rc = commit_nsg(lab, e->nsg, err);
+	rc = commit_nsg(lab, e->nsg, dirs ? dirs : VL_NFT_DIRS, err);
 	if (rc) {
 		/* the kernel kept the NSG as it was: say so, or the edit would be rolled forward */
 		vl_journal_outcome(name, false);

@@ -274,7 +274,21 @@ static int strcmp_ptr(const char *const *a, const char *const *b)
 
 /* `nft list table` cut into its chain and set blocks, sorted: the same table whatever order its
  * chains were made in (an edit makes its new chunks last). */
-static char *sorted_blocks(const char *ns)
+static bool has_prefix(const char *block, const char *const *prefixes, size_t n_prefixes)
+{
+	const char *name = block + 2; /* after "\n\t" */
+
+	if (!prefixes)
+		return true;
+	name += !strncmp(name, "chain ", 6) ? 6 : !strncmp(name, "set ", 4) || !strncmp(name, "map ", 4) ? 4 : 0;
+	for (size_t i = 0; i < n_prefixes; i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/* The same for the blocks whose name starts with one of the prefixes (NULL: all). */
+static char *sorted_blocks_of(const char *ns, const char *const *prefixes, size_t n_prefixes)
 {
 	char *text = listing(ns), *out, *blocks[512], *p = text;
 	size_t n = 0, len = 0;
@@ -285,6 +299,10 @@ static char *sorted_blocks(const char *ns)
 		if (!end)
 			break;
 		end += 3;
+		if (!has_prefix(p, prefixes, n_prefixes)) {
+			p = end;
+			continue;
+		}
 		blocks[n] = strndup(p, (size_t)(end - p));
 		len += strlen(blocks[n]) + 1;
 		n++;
@@ -298,6 +316,11 @@ static char *sorted_blocks(const char *ns)
 	}
 	free(text);
 	return out;
+}
+
+static char *sorted_blocks(const char *ns)
+{
+	return sorted_blocks_of(ns, NULL, 0);
 }
 
 static int chunk_chains(const char *ns, const char *chain)
@@ -369,4 +392,330 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	free(edited);
 	free(full);
 	vl_lab_free(big);
+}
+
+/* ---- an edit of one direction ---- */
+
+/* The blocks of `nft -a list table` (handles shown) whose chain or set name starts with one of
+ * the prefixes, in the kernel's order: what an edit that leaves them alone leaves byte for byte. */
+static char *handled_blocks(const char *ns, const char *const *prefixes, size_t n_prefixes)
+{
+	int st;
+	char *text = th_run(&st, "ip netns exec %s nft -a list table ip vnetlab 2>&1", ns), *p = text;
+	char *out = calloc(strlen(text) + 1, 1);
+
+	cr_assert_eq(st, 0, "%s", text);
+	while ((p = strstr(p, "\n\t")) && out) {
+		char *end = strstr(p + 2, "\n\t}");
+		const char *name = p + 2;
+
+		if (!end)
+			break;
+		end += 3;
+		if (!strncmp(name, "chain ", 6))
+			name += 6;
+		else if (!strncmp(name, "set ", 4) || !strncmp(name, "map ", 4))
+			name += 4;
+		for (size_t i = 0; i < n_prefixes; i++)
+			if (!strncmp(name, prefixes[i], strlen(prefixes[i]))) {
+				strncat(out, p, (size_t)(end - p));
+				break;
+			}
+		p = end;
+	}
+	free(text);
+	return out;
+}
+
+/* An NSG of 80 rules each way (chunked), a list only an inbound rule has and one only an
+ * outbound rule has, an outbound AzurePlatformDNS rule (a platform chain). */
+static struct vl_lab *dir_lab(void)
+{
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+	struct vl_lab *l;
+
+	fputs("name: edtd\nvnets:\n  - name: v\n    addressSpace: [10.8.0.0/16]\n    subnets:\n"
+	      "      - {name: s, addressPrefix: 10.8.0.0/24, networkSecurityGroup: two}\n"
+	      "networkSecurityGroups:\n  - name: two\n    securityRules:\n",
+	      f);
+	for (int i = 0; i < 160; i++)
+		fprintf(f,
+			"      - {name: r%d, priority: %d, direction: %s, access: Deny, protocol: Tcp, "
+			"sourceAddressPrefix: 172.18.%d.%d, sourcePortRange: '*', destinationAddressPrefix: '*', "
+			"destinationPortRange: '%d'}\n",
+			i, 200 + i / 2, i % 2 ? "Outbound" : "Inbound", i / 256, i % 256, 2000 + i);
+	fputs("      - {name: lin, priority: 150, direction: Inbound, access: Allow, protocol: Udp,\n"
+	      "         sourceAddressPrefixes: [192.0.2.1, 192.0.2.3, 192.0.2.5], sourcePortRange: '*',\n"
+	      "         destinationAddressPrefix: '*', destinationPortRange: '53'}\n"
+	      "      - {name: lout, priority: 150, direction: Outbound, access: Allow, protocol: Udp,\n"
+	      "         sourceAddressPrefix: '*', sourcePortRange: '*', destinationPortRange: '53',\n"
+	      "         destinationAddressPrefixes: [198.51.100.1, 198.51.100.3, 198.51.100.5]}\n"
+	      "      - {name: dns, priority: 160, direction: Outbound, access: Deny, protocol: '*',\n"
+	      "         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: AzurePlatformDNS,\n"
+	      "         destinationPortRange: '*'}\n"
+	      "vms:\n  - {name: vm0, subnet: s}\n",
+	      f);
+	fclose(f);
+	l = th_load(yaml);
+	free(yaml);
+	return l;
+}
+
+static int count_sets(const char *ns)
+{
+	int st, n;
+	char *out = th_run(&st, "ip netns exec %s nft list sets ip 2>&1 | grep -cE 'set [ap][0-9a-f]{16} '", ns);
+
+	n = atoi(out);
+	free(out);
+	return n;
+}
+
+Test(nft_lab, inbound_edit_leaves_the_outbound_chains_alone)
+{
+	static const char *const out_side[] = {"out-two", "plat-two", "platform"};
+	char why[256] = "", *before, *after, *edited, *full;
+	struct vl_lab *l;
+	struct vl_nsg *nsg;
+	int g, r;
+
+	skip_unless_root();
+	l = dir_lab();
+	g = vl_lab_find_nsg(l, "two");
+	nsg = &l->nsgs[g];
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_gt(chunk_chains(ns_fabric, "out-two"), 2);
+	cr_assert_eq(count_sets(ns_fabric), 2, "lin's and lout's lists");
+	before = handled_blocks(ns_fabric, out_side, 3);
+	cr_assert(strstr(before, "chain plat-two"), "%s", before);
+	/* flip an inbound rule, then drop the inbound rule that alone had a list: inbound edits */
+	r = vl_nsg_find_rule(nsg, "r80");
+	cr_assert_eq(nsg->rules[r].dir, VL_DIR_IN);
+	nsg->rules[r].access = VL_ALLOW;
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIR_IN, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	r = vl_nsg_find_rule(nsg, "lin");
+	vl_rule_clear(&nsg->rules[r]);
+	nsg->rules[r] = nsg->rules[--nsg->n_rules];
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIR_IN, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	after = handled_blocks(ns_fabric, out_side, 3);
+	cr_assert_str_eq(before, after, "an inbound edit rewrote an outbound chain");
+	cr_assert_eq(count_sets(ns_fabric), 1, "lin's list went, lout's stayed");
+	edited = sorted_blocks(ns_fabric);
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	full = sorted_blocks(ns_fabric);
+	cr_assert_str_eq(edited, full, "the inbound edits left another table than a full commit");
+	free(before);
+	free(after);
+	free(edited);
+	free(full);
+	vl_lab_free(l);
+}
+
+Test(nft_lab, edit_that_moves_a_rule_across_directions_equals_a_full_commit)
+{
+	static const char *const in_side[] = {"in-two"};
+	char why[256] = "", *before, *after, *edited, *full;
+	struct vl_lab *l;
+	struct vl_nsg *nsg;
+	int g, r;
+
+	skip_unless_root();
+	l = dir_lab();
+	g = vl_lab_find_nsg(l, "two");
+	nsg = &l->nsgs[g];
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	before = handled_blocks(ns_fabric, in_side, 1);
+	/* an outbound edit: the platform rule dropped, so its chain goes; the inbound side stays */
+	r = vl_nsg_find_rule(nsg, "dns");
+	vl_rule_clear(&nsg->rules[r]);
+	nsg->rules[r] = nsg->rules[--nsg->n_rules];
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIR_OUT, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	after = handled_blocks(ns_fabric, in_side, 1);
+	cr_assert_str_eq(before, after, "an outbound edit rewrote an inbound chain");
+	free(after);
+	after = listing(ns_fabric);
+	cr_assert_not(strstr(after, "chain plat-two"), "the platform chain stayed: %s", after);
+	free(before);
+	free(after);
+	/* lout goes inbound (both directions change), with a new priority */
+	r = vl_nsg_find_rule(nsg, "lout");
+	nsg->rules[r].dir = VL_DIR_IN;
+	nsg->rules[r].priority = 155;
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	edited = sorted_blocks(ns_fabric);
+	cr_assert_not(strstr(edited, "chain plat-two"), "%s", edited);
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	full = sorted_blocks(ns_fabric);
+	cr_assert_str_eq(edited, full, "the edits left another table than a full commit");
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, 0, fd_fabric, why, sizeof(why)), -EINVAL);
+	free(edited);
+	free(full);
+	vl_lab_free(l);
+}
+
+/* The rules of one chain as `nft -a` lists them (each line ends with its handle). */
+static char *chain_rules(const char *ns, const char *chain)
+{
+	int st;
+	char *out = th_run(&st, "ip netns exec %s nft -a list chain ip vnetlab %s 2>&1 | grep '# handle'", ns, chain);
+
+	cr_assert_eq(st, 0, "%s", out);
+	return out;
+}
+
+/* Lines of a that b has too. */
+static int common_lines(const char *a, const char *b)
+{
+	char *copy = strdup(a), *save = NULL;
+	int n = 0;
+
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char want[512];
+
+		snprintf(want, sizeof(want), "%s\n", line);
+		n += strstr(b, want) != NULL;
+	}
+	free(copy);
+	return n;
+}
+
+Test(nft_lab, one_rule_edit_replaces_one_jump_of_the_head)
+{
+	char why[256] = "", *before, *after, *edited, *full;
+	struct vl_lab *l;
+	struct vl_nsg *nsg;
+	int g, r, n_head;
+
+	skip_unless_root();
+	l = dir_lab();
+	g = vl_lab_find_nsg(l, "two");
+	nsg = &l->nsgs[g];
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	before = chain_rules(ns_fabric, "in-two");
+	n_head = count(before, "\n") ;
+	cr_assert_gt(n_head, 4, "%s", before);
+	r = vl_nsg_find_rule(nsg, "r40");
+	nsg->rules[r].access = VL_ALLOW;
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIR_IN, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	after = chain_rules(ns_fabric, "in-two");
+	/* the head's rules keep their handles but the one or two that jump to a new chunk */
+	cr_assert_geq(common_lines(before, after), n_head - 2, "before:\n%s\nafter:\n%s", before, after);
+	cr_assert_lt(common_lines(before, after), n_head, "no jump changed:\n%s", after);
+	cr_assert_not(strstr(after, "comment"), "a head rule shows a comment: %s", after);
+	edited = sorted_blocks(ns_fabric);
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	full = sorted_blocks(ns_fabric);
+	cr_assert_str_eq(edited, full);
+	free(before);
+	free(after);
+	free(edited);
+	free(full);
+	vl_lab_free(l);
+}
+
+Test(nft_lab, edit_of_a_table_nft_made_equals_a_full_commit)
+{
+	static const char *const nsg_side[] = {"in-two", "out-two", "plat-", "platform"};
+	char path[] = "/tmp/vltest-nfted-XXXXXX", why[256] = "", *out, *edited, *full;
+	int fd = mkstemp(path), st, g, r;
+	struct vl_lab *l;
+	FILE *f;
+
+	skip_unless_root();
+	l = dir_lab();
+	g = vl_lab_find_nsg(l, "two");
+	cr_assert(fd >= 0);
+	f = fdopen(fd, "w");
+	vl_nft_fabric_print(l, 0, f);
+	fclose(f);
+	/* nft -f writes no fingerprints: the edit cannot tell the head's rules and writes it anew */
+	out = th_run(&st, "ip netns exec %s nft -f %s 2>&1", ns_fabric, path);
+	unlink(path);
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	r = vl_nsg_find_rule(&l->nsgs[g], "r41");
+	l->nsgs[g].rules[r].priority = 99;
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIR_OUT, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	/* (the printer's table lacks the edge NAT chains: the NSG's chains and sets are compared) */
+	edited = sorted_blocks_of(ns_fabric, nsg_side, 4);
+	cr_assert(strstr(edited, "comment \"r41\""), "%s", edited);
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	full = sorted_blocks_of(ns_fabric, nsg_side, 4);
+	cr_assert_str_eq(edited, full);
+	free(edited);
+	free(full);
+	vl_lab_free(l);
+}
+
+Test(nft_lab, short_chains_grown_long_by_an_edit_equal_a_full_commit)
+{
+	char why[256] = "", *edited, *full;
+	struct vl_lab *l;
+	struct vl_nsg *nsg;
+	size_t n;
+	int g;
+
+	skip_unless_root();
+	l = dir_lab();
+	g = vl_lab_find_nsg(l, "two");
+	nsg = &l->nsgs[g];
+	/* the kernel first has 10 rules each way (no chunks), then the edit brings all the others */
+	n = nsg->n_rules;
+	nsg->n_rules = 20;
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(chunk_chains(ns_fabric, "in-two"), 0);
+	nsg->n_rules = n;
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	cr_assert_gt(chunk_chains(ns_fabric, "in-two"), 2);
+	edited = sorted_blocks(ns_fabric);
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	full = sorted_blocks(ns_fabric);
+	cr_assert_str_eq(edited, full);
+	free(edited);
+	free(full);
+	vl_lab_free(l);
+}
+
+Test(nft_lab, many_one_rule_edits_in_a_row_equal_a_full_commit)
+{
+	char why[256] = "", *edited, *full;
+	struct vl_rule *saved;
+	struct vl_lab *l;
+	struct vl_nsg *nsg;
+	size_t n;
+	int g;
+
+	skip_unless_root();
+	l = dir_lab();
+	g = vl_lab_find_nsg(l, "two");
+	nsg = &l->nsgs[g];
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	/* every rule flipped in turn, one edit each: cuts come and go, jumps are replaced, inserted
+	 * between others and deleted */
+	for (size_t i = 0; i < 160; i++) {
+		nsg->rules[i].access = nsg->rules[i].access == VL_ALLOW ? VL_DENY : VL_ALLOW;
+		cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, 1u << nsg->rules[i].dir, fd_fabric, why, sizeof(why)), 0,
+			     "rule %zu: %s", i, why);
+	}
+	/* 60 rules out in the middle and back: chunks, and jumps to them, deleted and inserted */
+	saved = malloc(nsg->n_rules * sizeof(*saved));
+	cr_assert(saved);
+	memcpy(saved, nsg->rules, nsg->n_rules * sizeof(*saved));
+	n = nsg->n_rules;
+	memmove(&nsg->rules[40], &nsg->rules[100], (n - 100) * sizeof(*saved));
+	nsg->n_rules = n - 60;
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	memcpy(nsg->rules, saved, n * sizeof(*saved));
+	nsg->n_rules = n;
+	free(saved);
+	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	edited = sorted_blocks(ns_fabric);
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	full = sorted_blocks(ns_fabric);
+	cr_assert_str_eq(edited, full);
+	free(edited);
+	free(full);
+	vl_lab_free(l);
 }

@@ -71,6 +71,15 @@ Test(nsg_verbs, create_update_show_list_delete)
 	cr_expect(strstr(out, "\"destinationPortRanges\":[\"80\",\"81\"]"), "%s", out);
 	free(out);
 	expect_probe("dropped", 81);
+	/* a change of direction: the kernel leaves the old direction's chain and takes the new one */
+	out = vl(&st, "nsg rule update %s n deny-web --direction Outbound -o none");
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	expect_probe("dropped", 80); /* now on a's way out */
+	out = vl(&st, "nsg rule update %s n deny-web --direction Inbound --source-address-prefixes 10.77.9.9 -o none");
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	expect_probe("connected", 80); /* neither way any more */
 	/* show and list */
 	out = vl(&st, "nsg rule show %s --nsg-name n --name deny-web -o tsv");
 	cr_expect_eq(st, 0, "%s", out);

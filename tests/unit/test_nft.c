@@ -1453,8 +1453,8 @@ Test(nft_emit, map_elements_parse_back_with_libnftnl)
 /* ---- long NSG chains: content-named chunks ---- */
 
 #define LONG_RULES 200
-#define VLNFT_CHUNK_MIN_T 4  /* lab/nft/nft-int.h VLNFT_CHUNK_MIN, _MAX */
-#define VLNFT_CHUNK_MAX_T 64
+#define VLNFT_CHUNK_MIN_T 8  /* lab/nft/nft-int.h VLNFT_CHUNK_MIN, _MAX */
+#define VLNFT_CHUNK_MAX_T 24
 
 /* A lab whose subnet NSG "big" has LONG_RULES Inbound rules r0..; rule `flip` Allow instead of Deny. */
 static struct vl_lab *long_lab(int flip)
