@@ -21,7 +21,7 @@ SVG=${BENCH_SVG:-docs/bench-up.svg}
 MD=${BENCH_MD:-$(dirname "$VL")/bench.md}
 N_LABS=20
 tmp=$(mktemp -d /tmp/vnetlab-bench.XXXXXX)
-LABS="bs100 bs1k bs5k bk1k bv100 ba20 ba1k bn1k"
+LABS="bs100 bs1k bs5k bk1k bv100 bd100 ba20 ba1k bn1k"
 for k in $(seq 0 $((N_LABS - 1))); do LABS+=" bw$k"; done
 cleanup() {
 	local v l
