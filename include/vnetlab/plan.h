@@ -49,6 +49,10 @@ struct vl_plan_link {
 	 * /proc/sys write in its namespace (each such write looks its first name up among those of
 	 * every namespace: quadratic in a lab of 1,000 pods). */
 	bool peer_no_ipv6;
+	/* veth only, a port of master: a frame may leave by the port it came in (hairpin mode, as
+	 * kubenet's bridge plugin sets it), so a pod's flow that kube-proxy sends back to that very
+	 * pod through a Service gets back to it. */
+	bool hairpin;
 };
 
 struct vl_plan_addr {

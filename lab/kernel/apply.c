@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
@@ -63,6 +65,10 @@ static void describe(const void *plan, const char *ns, int op, size_t idx, char 
 	case VLK_OP_LINK_UP:
 		snprintf(buf, len, "bringing up %s in %s", p->links[idx].name, ns);
 		break;
+	case VLK_OP_HAIRPIN:
+		snprintf(buf, len, "setting hairpin mode on %s (a port of %s) in %s", p->links[idx].name,
+			 p->links[idx].master, ns);
+		break;
 	case VLK_OP_PEER_SYNC:
 		snprintf(buf, len, "reading %s in %s", p->links[idx].peer_name, ns);
 		break;
@@ -104,6 +110,26 @@ struct nl_msg *vlk_up_msg(int ifindex, int master)
 		nlmsg_free(msg);
 		return NULL;
 	}
+	return msg;
+}
+
+/* A bridge port in hairpin mode (`bridge link set dev X hairpin on`): RTM_SETLINK of family
+ * AF_BRIDGE, IFLA_PROTINFO { IFLA_BRPORT_MODE 1 }; after the port is in its bridge. */
+static struct nl_msg *hairpin_msg(int ifindex)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = ifindex};
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+	struct nlattr *info;
+
+	if (!msg)
+		return NULL;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(info = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) ||
+	    nla_put_u8(msg, IFLA_BRPORT_MODE, 1) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	nla_nest_end(msg, info);
 	return msg;
 }
 
@@ -378,7 +404,7 @@ static int link_up(struct vlk_apply *a, size_t idx)
 {
 	const struct vl_plan_link *l = &a->plan->links[idx];
 	struct vlk_ns *c = &a->ns[l->ns];
-	int master = 0;
+	int master = 0, ret;
 	struct nl_msg *msg;
 
 	if (l->master[0]) {
@@ -394,7 +420,16 @@ static int link_up(struct vlk_apply *a, size_t idx)
 		vlk_fail(&a->rt, -ENOMEM, "bringing up %s: %s", l->name, strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	return vlk_rtnl_queue(&a->rt, c, msg, VLK_OP_LINK_UP, idx);
+	ret = vlk_rtnl_queue(&a->rt, c, msg, VLK_OP_LINK_UP, idx);
+	if (ret || !l->hairpin || !master)
+		return ret;
+	/* The batch goes out in order: the port is in its bridge by then. */
+	msg = hairpin_msg(vlk_dev_index(c, l->name));
+	if (!msg) {
+		vlk_fail(&a->rt, -ENOMEM, "setting hairpin mode on %s: %s", l->name, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	return vlk_rtnl_queue(&a->rt, c, msg, VLK_OP_HAIRPIN, idx);
 }
 
 /* Send what is queued in the namespaces of links[first..end) (on the near side, or far). */

@@ -90,6 +90,13 @@ static void link_no_ipv6(struct builder *b)
 		b->p->links[b->p->n_links - 1].peer_no_ipv6 = true;
 }
 
+/* The veth just added: its near end, a port of its bridge, in hairpin mode. */
+static void link_hairpin(struct builder *b)
+{
+	if (!b->rc && b->p->n_links)
+		b->p->links[b->p->n_links - 1].hairpin = true;
+}
+
 static void bridge_add(struct builder *b, int ns, const char *name)
 {
 	struct vl_plan_link l = {.kind = VL_LINK_BRIDGE, .ns = ns, .peer_ns = VL_NONE};
@@ -689,6 +696,7 @@ static void plan_endpoint(struct builder *b, int i)
 		if (node->pod_cidr.len) { /* kubenet: a port of cbr0, gateway cbr0's .1 */
 			veth_add(b, node_ns, ifn, "cbr0", ns, "eth0");
 			link_no_ipv6(b);
+			link_hairpin(b);
 			ep_addr_add(b, ns, "eth0", e->ip, 24);
 			route_add(b, ns, any, node->pod_cidr.addr + 1, "eth0");
 		} else { /* Azure CNI: routed to the pod; the node answers ARP for the subnet */

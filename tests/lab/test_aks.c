@@ -150,6 +150,49 @@ Test(aks, explain_agrees_with_the_kernel_on_the_source)
 	free(out);
 }
 
+/*
+ * A kubenet pod's flow to a Service that kube-proxy sends back to that same pod (hairpin): the
+ * bridge must let the frame out by the port it came in (hairpin mode on the pod's port of cbr0,
+ * as kubenet's bridge plugin sets it), and kube-proxy masquerades it to cbr0's address, as
+ * explain says. Without hairpin mode the flow timed out while explain said it connected.
+ */
+TestSuite(hairpin, .fini = th_lab_down, .timeout = 60);
+
+Test(hairpin, kubenet_pod_reaches_itself_through_its_service)
+{
+	char *out, *res, *seen, target[64];
+	int st;
+
+	th_lab_up("th", "vnets: [{name: v, addressSpace: [10.63.0.0/16], subnets: [{name: kube, addressPrefix: "
+			"10.63.1.0/24}]}]\n"
+			"aksClusters:\n"
+			"  - name: kn\n"
+			"    subnet: kube\n"
+			"    networkPlugin: kubenet\n"
+			"    nodeCount: 1\n"
+			"    pods:\n"
+			"      - {name: a, node: 0, app: hello, ports: [8080], labels: {app: solo}}\n"
+			"      - {name: b, node: 0, app: hello, ports: [8080], labels: {app: other}}\n"
+			"    services:\n"
+			"      - {name: solo, selector: {app: solo}, port: 80, targetPort: 8080}\n");
+	snprintf(target, sizeof(target), "solo:80"); /* the Service by name: its clusterIP */
+	out = th_run(&st, "%s probe %s a %s -o json 2>&1", th_vnetlab(), th_lab.name, target);
+	res = th_json_get(out, "result");
+	seen = th_json_get(out, "seenSource");
+	cr_expect_str_eq(res, "connected", "a -> its own Service: %s", out);
+	cr_expect_str_eq(seen, "10.244.0.1", "masqueraded to cbr0: %s", out);
+	free(res);
+	free(seen);
+	free(out);
+	out = th_run(&st, "%s explain %s a %s 2>&1", th_vnetlab(), th_lab.name, target);
+	cr_expect(strstr(out, "the destination sees the source as 10.244.0.1"), "%s", out);
+	free(out);
+	out = th_run(&st, "ip netns exec vl-%s-kn-node-0 bridge -d link show 2>&1", th_lab.name);
+	cr_expect(strstr(out, "hairpin on"), "%s", out);
+	cr_expect(!strstr(out, "hairpin off"), "%s", out);
+	free(out);
+}
+
 TestSuite(demo, .timeout = 120);
 
 Test(demo, kubenet_outbound_scenario_replays_the_article)

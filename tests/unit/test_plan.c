@@ -200,7 +200,7 @@ Test(plan, kubenet_cluster)
 	text = plan_text(p);
 	cr_assert(strstr(text, "link   vl-k-c-node-0 cbr0 type bridge\n"), "%s", text);
 	cr_assert(strstr(text, "addr   vl-k-c-node-0 cbr0 10.244.0.1/24\n"));
-	cr_assert(strstr(text, "link   vl-k-c-node-0 p2 type veth peer eth0 netns vl-k-web-0 master cbr0 peer-no-ipv6\n"),
+	cr_assert(strstr(text, "link   vl-k-c-node-0 p2 type veth peer eth0 netns vl-k-web-0 master cbr0 hairpin peer-no-ipv6\n"),
 		  "%s", text);
 	/* a pod's IPv6 is off by its link, not by a sysctl (a /proc/sys write each was quadratic) */
 	cr_assert_null(strstr(text, "sysctl vl-k-web-0 "), "%s", text);
