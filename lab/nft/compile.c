@@ -494,7 +494,7 @@ static int one_of(struct vlnft_ivals *dst, const struct vlnft_ivals *src, size_t
 	return vlnft_ivals_push(dst, src->v[i].lo, src->v[i].hi);
 }
 
-static int copy_ivals(struct vlnft_ivals *dst, const struct vlnft_ivals *src)
+int vlnft_ivals_copy(struct vlnft_ivals *dst, const struct vlnft_ivals *src)
 {
 	size_t i;
 	int err = 0;
@@ -551,14 +551,14 @@ static int expand(struct vlnft_crule *cr, struct crules *o)
 					x->dst.kind = cr->dst.kind;
 					memcpy(x->src.set, cr->src.set, sizeof(x->src.set));
 					memcpy(x->dst.set, cr->dst.set, sizeof(x->dst.set));
-					err = es ? one_of(&x->src.iv, &cr->src.iv, a) : copy_ivals(&x->src.iv, &cr->src.iv);
+					err = es ? one_of(&x->src.iv, &cr->src.iv, a) : vlnft_ivals_copy(&x->src.iv, &cr->src.iv);
 					if (!err)
 						err = ed ? one_of(&x->dst.iv, &cr->dst.iv, b)
-							 : copy_ivals(&x->dst.iv, &cr->dst.iv);
+							 : vlnft_ivals_copy(&x->dst.iv, &cr->dst.iv);
 					if (!err)
-						err = esp ? one_of(&x->sport, &cr->sport, c) : copy_ivals(&x->sport, &cr->sport);
+						err = esp ? one_of(&x->sport, &cr->sport, c) : vlnft_ivals_copy(&x->sport, &cr->sport);
 					if (!err)
-						err = edp ? one_of(&x->dport, &cr->dport, d) : copy_ivals(&x->dport, &cr->dport);
+						err = edp ? one_of(&x->dport, &cr->dport, d) : vlnft_ivals_copy(&x->dport, &cr->dport);
 					if (err)
 						return err;
 				}
@@ -608,170 +608,6 @@ int vlnft_compile_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, enum 
 	return 0;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *c = p;
-
-	while (n--)
-		h = (h ^ *c++) * 0x100000001b3ull;
-	return h;
-}
-
-static uint64_t fnv_ivals(uint64_t h, const struct vlnft_ivals *iv)
-{
-	h = fnv(h, &iv->n, sizeof(iv->n));
-	return iv->n ? fnv(h, iv->v, iv->n * sizeof(*iv->v)) : h;
-}
-
-/*
- * Rule fingerprints are taken of every rule of a chain at each edit: hashed 8 bytes a step (the
- * tail zero-padded, with its length), and mixed at the end (murmur3's finaliser) so that every
- * bit, the low ones that place the cuts (nsgchain.c) too, depends on all of the input.
- */
-static uint64_t words(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *c = p;
-	uint64_t w;
-
-	for (; n >= 8; n -= 8, c += 8) {
-		memcpy(&w, c, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 32;
-	}
-	if (n) {
-		w = 0;
-		memcpy(&w, c, n);
-		h = (h ^ w ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 32;
-	}
-	return h;
-}
-
-static uint64_t words_ivals(uint64_t h, const struct vlnft_ivals *iv)
-{
-	h = words(h, &iv->n, sizeof(iv->n));
-	return iv->n ? words(h, iv->v, iv->n * sizeof(*iv->v)) : h;
-}
-
-uint64_t vlnft_crule_fp_seed(const char *chain, const char *nsg)
-{
-	uint64_t h = words(0xcbf29ce484222325ull, chain, strlen(chain) + 1);
-
-	return words(h, nsg, strlen(nsg) + 1);
-}
-
-uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_crule *cr)
-{
-	return vlnft_crule_fp_from(vlnft_crule_fp_seed(chain, nsg), cr);
-}
-
-uint64_t vlnft_crule_fp_from(uint64_t seed, const struct vlnft_crule *cr)
-{
-	uint64_t h = seed;
-	int v[4] = {cr->rule->access, cr->pk, cr->l4, 0};
-
-	h = words(h, cr->rule->name, strlen(cr->rule->name) + 1);
-	h = words(h, v, sizeof(v));
-	v[0] = cr->src.kind;
-	v[1] = cr->dst.kind;
-	h = words(h, v, sizeof(v));
-	h = words_ivals(h, &cr->src.iv);
-	h = words_ivals(h, &cr->dst.iv);
-	h = words_ivals(h, &cr->sport);
-	h = words_ivals(h, &cr->dport);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
-}
-
-void vlnft_set_name(char *buf, bool addr, const struct vlnft_ivals *iv)
-{
-	uint64_t h = fnv_ivals(addr ? 0x84222325cbf29ce4ull : 0xcbf29ce484222325ull, iv);
-
-	snprintf(buf, VLNFT_SET_NAME_MAX, "%c%016llx", addr ? 'a' : 'p', (unsigned long long)h);
-}
-
-bool vlnft_is_list_set(const char *name)
-{
-	size_t i;
-
-	if ((name[0] != 'a' && name[0] != 'p') || strlen(name) != 17)
-		return false;
-	for (i = 1; i < 17; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
-			return false;
-	return true;
-}
-
-void vlnft_named_free(struct vlnft_named *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v && i < n; i++)
-		vlnft_ivals_free(&v[i].iv);
-	free(v);
-}
-
-static int named_add(struct vlnft_lists *l, bool addr, const struct vlnft_ivals *iv)
-{
-	struct vlnft_named *x;
-
-	if (iv->n < VLNFT_SET_MIN)
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct vlnft_named *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	x = &l->v[l->n++];
-	memset(x, 0, sizeof(*x));
-	vlnft_set_name(x->name, addr, iv);
-	x->addr = addr;
-	return copy_ivals(&x->iv, iv);
-}
-
-static int named_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct vlnft_named *)a)->name, ((const struct vlnft_named *)b)->name);
-}
-
-static bool ivals_eq(const struct vlnft_ivals *a, const struct vlnft_ivals *b)
-{
-	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(*a->v));
-}
-
-/* The lists of one compiled rule. A list of VLNFT_SET_MIN or more intervals survives expand()
- * whole, so a rule compiled but not expanded has the same lists as its expansions. */
-static int lists_of(struct vlnft_lists *l, const struct vlnft_crule *cr)
-{
-	int err = 0;
-
-	if (cr->src.kind == VLNFT_A_IVALS)
-		err = named_add(l, true, &cr->src.iv);
-	if (!err && cr->dst.kind == VLNFT_A_IVALS)
-		err = named_add(l, true, &cr->dst.iv);
-	if (!err)
-		err = named_add(l, false, &cr->sport);
-	if (!err)
-		err = named_add(l, false, &cr->dport);
-	return err;
-}
-
-int vlnft_lists_add(struct vlnft_lists *l, const struct vlnft_crule *cr, size_t n)
-{
-	int err = 0;
-
-	for (size_t i = 0; i < n && !err; i++)
-		err = lists_of(l, &cr[i]);
-	return err;
-}
-
 int vlnft_lists_add_nsg(const struct vlnft_ctx *c, struct vlnft_lists *l, const struct vl_nsg *nsg,
 			enum vl_dir dir, char *why, size_t why_len)
 {
@@ -786,73 +622,10 @@ int vlnft_lists_add_nsg(const struct vlnft_ctx *c, struct vlnft_lists *l, const 
 			continue;
 		err = compile_rule(c, r, &cr);
 		if (!err)
-			err = lists_of(l, &cr);
+			err = vlnft_lists_add(l, &cr, 1);
 		crule_clear(&cr);
 		if (err)
 			snprintf(why, why_len, "NSG %s rule %s: list sets: %s", nsg->name, r->name, strerror(-err));
 	}
 	return err;
-}
-
-void vlnft_lists_fini(struct vlnft_lists *l)
-{
-	vlnft_named_free(l->v, l->n);
-	memset(l, 0, sizeof(*l));
-}
-
-int vlnft_lists_finish(struct vlnft_lists *l, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
-{
-	size_t i, o, k;
-
-	*out = NULL;
-	*n = 0;
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), named_cmp);
-	for (i = 0, o = 0; i < l->n; i++) {
-		if (o && !strcmp(l->v[o - 1].name, l->v[i].name)) {
-			if (l->v[o - 1].addr != l->v[i].addr || !ivals_eq(&l->v[o - 1].iv, &l->v[i].iv)) {
-				/* 64-bit hashes of two different lists: never seen, but never wrong either. */
-				snprintf(why, why_len, "list sets: two lists hash to %s", l->v[i].name);
-				for (k = i; k < l->n; k++)
-					vlnft_ivals_free(&l->v[k].iv);
-				vlnft_named_free(l->v, o);
-				memset(l, 0, sizeof(*l));
-				return -EEXIST;
-			}
-			vlnft_ivals_free(&l->v[i].iv);
-			continue;
-		}
-		l->v[o++] = l->v[i];
-	}
-	*out = l->v;
-	*n = o;
-	memset(l, 0, sizeof(*l));
-	return 0;
-}
-
-int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
-{
-	return vlnft_nsg_sets(c, VL_NONE, out, n, why, why_len);
-}
-
-int vlnft_nsg_sets(struct vlnft_ctx *c, int nsg, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
-{
-	static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
-	struct vlnft_lists l = {0};
-	int err = 0;
-
-	*out = NULL;
-	*n = 0;
-	for (size_t g = 0; g < c->n_pairs && !err; g++)
-		for (int d = 0; d < 2 && !err && (nsg == VL_NONE || c->pairs[g].nsg == nsg); d++) {
-			err = vlnft_ctx_scope(c, c->pairs[g].scope, why, why_len);
-			if (!err)
-				err = vlnft_lists_add_nsg(c, &l, &c->lab->nsgs[c->pairs[g].nsg], dirs[d], why,
-							  why_len);
-		}
-	if (err) {
-		vlnft_lists_fini(&l);
-		return err;
-	}
-	return vlnft_lists_finish(&l, out, n, why, why_len);
 }

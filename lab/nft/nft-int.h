@@ -249,6 +249,7 @@ int vlnft_dump_rules(int nsfd, const char *chain, struct vlnft_krule **out, size
 int vlnft_ivals_push(struct vlnft_ivals *iv, uint32_t lo, uint32_t hi);
 void vlnft_ivals_merge(struct vlnft_ivals *iv); /* sort, join overlapping and adjacent */
 void vlnft_ivals_free(struct vlnft_ivals *iv);
+int vlnft_ivals_copy(struct vlnft_ivals *dst, const struct vlnft_ivals *src); /* appends src to dst */
 uint32_t vlnft_prefix_last(struct vl_prefix p); /* last address of p */
 /* Prefix length if [lo,hi] is exactly one prefix, else -1. */
 int vlnft_ival_prefix_len(const struct vlnft_ival *i);

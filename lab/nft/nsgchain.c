@@ -8,6 +8,7 @@
  * chunk has VLNFT_CHUNK_MIN rules, and always at VLNFT_CHUNK_MAX. A chunk is named after what
  * it holds, so a one-rule edit renames only the chunk that holds the rule (two when the edit
  * moves a cut), and every other chunk keeps its name and, in the kernel, its chain and rules.
+ * The rules' fingerprints (vlnft_crule_fp, last in this file) place the cuts and name the chunks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -116,4 +117,67 @@ bool vlnft_is_chunk_of(const char *name, const char *chain)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
 			return false;
 	return true;
+}
+
+/*
+ * Rule fingerprints are taken of every rule of a chain at each edit: hashed 8 bytes a step (the
+ * tail zero-padded, with its length), and mixed at the end (murmur3's finaliser) so that every
+ * bit, the low ones that place the cuts (nsgchain.c) too, depends on all of the input.
+ */
+static uint64_t words(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+	uint64_t w;
+
+	for (; n >= 8; n -= 8, c += 8) {
+		memcpy(&w, c, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, c, n);
+		h = (h ^ w ^ ((uint64_t)n << 56)) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+static uint64_t words_ivals(uint64_t h, const struct vlnft_ivals *iv)
+{
+	h = words(h, &iv->n, sizeof(iv->n));
+	return iv->n ? words(h, iv->v, iv->n * sizeof(*iv->v)) : h;
+}
+
+uint64_t vlnft_crule_fp_seed(const char *chain, const char *nsg)
+{
+	uint64_t h = words(0xcbf29ce484222325ull, chain, strlen(chain) + 1);
+
+	return words(h, nsg, strlen(nsg) + 1);
+}
+
+uint64_t vlnft_crule_fp(const char *chain, const char *nsg, const struct vlnft_crule *cr)
+{
+	return vlnft_crule_fp_from(vlnft_crule_fp_seed(chain, nsg), cr);
+}
+
+uint64_t vlnft_crule_fp_from(uint64_t seed, const struct vlnft_crule *cr)
+{
+	uint64_t h = seed;
+	int v[4] = {cr->rule->access, cr->pk, cr->l4, 0};
+
+	h = words(h, cr->rule->name, strlen(cr->rule->name) + 1);
+	h = words(h, v, sizeof(v));
+	v[0] = cr->src.kind;
+	v[1] = cr->dst.kind;
+	h = words(h, v, sizeof(v));
+	h = words_ivals(h, &cr->src.iv);
+	h = words_ivals(h, &cr->dst.iv);
+	h = words_ivals(h, &cr->sport);
+	h = words_ivals(h, &cr->dport);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
