@@ -20,6 +20,8 @@ int vl_netns_open(const char *name, int *fd);
 int vl_netns_delete(const char *name);
 /* setns() into nsfd; *saved receives an fd of the namespace we left. */
 int vl_netns_enter(int nsfd, int *saved);
+/* vl_netns_enter() of the named namespace. 0 or -errno. */
+int vl_netns_enter_name(const char *name, int *saved);
 /* setns() back to saved and close it. */
 int vl_netns_leave(int saved);
 /*

@@ -164,6 +164,17 @@ int vl_netns_enter(int nsfd, int *saved)
 	return 0;
 }
 
+int vl_netns_enter_name(const char *name, int *saved)
+{
+	int nsfd, err = vl_netns_open(name, &nsfd);
+
+	if (err < 0)
+		return err;
+	err = vl_netns_enter(nsfd, saved);
+	close(nsfd);
+	return err;
+}
+
 int vl_netns_leave(int saved)
 {
 	int ret = 0;

@@ -116,14 +116,10 @@ static int reply_source_in(const struct vl_lab *lab, int ep, enum vl_proto proto
 			   uint16_t sport, uint32_t dst, uint16_t dport, uint32_t *reply_src)
 {
 	char ns[VL_NS_NAME_MAX];
-	int nsfd, saved, err, leave;
+	int saved, err, leave;
 
 	vl_ns_name(ns, lab->name, lab->eps[ep].name);
-	err = vl_netns_open(ns, &nsfd);
-	if (err < 0)
-		return err;
-	err = vl_netns_enter(nsfd, &saved);
-	close(nsfd);
+	err = vl_netns_enter_name(ns, &saved);
 	if (err < 0)
 		return err;
 	err = vl_ct_reply_source(proto, src, sport, dst, dport, reply_src);

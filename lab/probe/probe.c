@@ -215,14 +215,10 @@ static int wait_fd(int fd, short events, int *wfd, const struct match *m, int64_
 static int socket_in(const struct vl_lab *lab, int from, int type, int proto)
 {
 	char ns[VL_NS_NAME_MAX];
-	int nsfd, saved, fd, err, leave;
+	int saved, fd, err, leave;
 
 	vl_ns_name(ns, lab->name, lab->eps[from].name);
-	err = vl_netns_open(ns, &nsfd);
-	if (err < 0)
-		return err;
-	err = vl_netns_enter(nsfd, &saved);
-	close(nsfd);
+	err = vl_netns_enter_name(ns, &saved);
 	if (err < 0)
 		return err;
 	fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
