@@ -183,6 +183,23 @@ int vl_eff_cluster_ip(const struct vl_lab *lab, int c, uint32_t ip)
 	return VL_NONE;
 }
 
+int vl_eff_node_port(const struct vl_lab *lab, int c, enum vl_proto proto, uint16_t port, const struct vl_svc_port **sp)
+{
+	if (c < 0 || (size_t)c >= lab->n_aks || !port)
+		return VL_NONE;
+	for (size_t s = 0; s < lab->aks[c].n_services; s++) {
+		const struct vl_service *sv = &lab->aks[c].services[s];
+
+		for (size_t p = 0; p < sv->n_ports && sv->type != VL_SVC_CLUSTER_IP; p++)
+			if (sv->ports[p].node_port == port && sv->ports[p].proto == proto) {
+				if (sp)
+					*sp = &sv->ports[p];
+				return (int)s;
+			}
+	}
+	return VL_NONE;
+}
+
 int vl_eff_ilpip_owner(const struct vl_lab *lab, uint32_t ip)
 {
 	for (size_t i = 0; i < lab->n_eps; i++)

@@ -133,6 +133,42 @@ void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const stru
 	vlev_travel(lab, v, h->vnet, node, node, f);
 }
 
+/*
+ * To a node's NodePort from outside that node (kube-proxy matches what comes in on eth0 only: not
+ * the node's own flows, nor its pods'): the node's NSGs see node:nodePort, then kube-proxy DNATs
+ * it to a pod of the Service (externalTrafficPolicy Local: a pod of this node, the client address
+ * kept; Cluster: any pod, masqueraded to the node), as in vlev_to_frontend after the load
+ * balancer. false when dst_ep:dport is no NodePort for this flow.
+ */
+bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node, int src_ep, struct vl_flow *f)
+{
+	const struct vl_endpoint *n = &lab->eps[node];
+	const struct vl_svc_port *sp;
+	const struct vl_aks *a;
+	int s, pod;
+
+	if (n->kind != VL_EP_NODE || n->virtual_node || !vlev_ep_cluster(lab, n))
+		return false;
+	if (src_ep == node || (src_ep != VL_NONE && lab->eps[src_ep].kind == VL_EP_POD && lab->eps[src_ep].node == node))
+		return false;
+	s = vl_eff_node_port(lab, n->owner, f->proto, f->dport, &sp);
+	if (s == VL_NONE)
+		return false;
+	a = &lab->aks[n->owner];
+	if (!vlev_nsgs_in(lab, v, n->nic, node, f))
+		return true;
+	if (!kproxy(lab, v, node, n->owner, s, sp, a->services[s].local, !a->services[s].local, f, VL_NONE, &pod))
+		return true;
+	v->seen_src = f->src;
+	if (lab->eps[pod].node == node) {
+		v->dst_ep = pod;
+		v->outcome = VL_OUT_DELIVERED;
+		return true;
+	}
+	vlev_travel(lab, v, vlev_ep_vnet(lab, node), node, node, f);
+	return true;
+}
+
 /* A pod or node to a clusterIP or a frontend of its own cluster: kube-proxy on its node DNATs it
  * before it leaves (no masquerade, no load balancer). true when it did (or found no pod). */
 bool vlev_in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_endpoint *src,

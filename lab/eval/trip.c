@@ -315,7 +315,8 @@ void vlev_travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int n
 				    vl_ip_fmt(f->dst, ip));
 				return;
 			}
-			deliver(lab, v, lab->eps[to].nic, to, f);
+			if (!vlev_to_node_port(lab, v, to, src_ep, f))
+				deliver(lab, v, lab->eps[to].nic, to, f);
 			return;
 		case VL_NH_APPLIANCE: {
 			int nva = r->cluster != VL_NONE ? r->route : vl_eff_appliance(lab, vnet, r->hop_ip);

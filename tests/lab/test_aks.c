@@ -193,6 +193,75 @@ Test(hairpin, kubenet_pod_reaches_itself_through_its_service)
 	free(out);
 }
 
+/*
+ * A VM to a node's NodePort: kube-proxy on that node DNATs it to the Service's pod on the other
+ * node and masquerades it to itself (externalTrafficPolicy Cluster); a pod a policy isolates is
+ * denied. probe and explain say the same.
+ */
+TestSuite(nodeport, .fini = th_lab_down, .timeout = 60);
+
+static int node_port_of(const char *svc)
+{
+	char *out = th_run(NULL, "%s show %s | sed -n 's/.*service %s: .*(nodePort \\([0-9]*\\)).*/\\1/p'",
+			   th_vnetlab(), th_lab.name, svc);
+	int port = atoi(out);
+
+	free(out);
+	cr_assert_geq(port, 30000, "no nodePort for %s", svc);
+	return port;
+}
+
+Test(nodeport, a_vm_reaches_a_pod_through_a_node_port)
+{
+	char *out, *res, *seen, *node0;
+	int st, web, iso;
+
+	th_lab_up("tn", "vnets: [{name: v, addressSpace: [10.66.0.0/16], subnets: [{name: aks, addressPrefix: "
+			"10.66.1.0/24}, {name: vms, addressPrefix: 10.66.2.0/24}]}]\n"
+			"aksClusters:\n"
+			"  - name: k\n"
+			"    subnet: aks\n"
+			"    networkPlugin: azure\n"
+			"    networkPolicy: azure\n"
+			"    nodeCount: 2\n"
+			"    pods:\n"
+			"      - {name: web, labels: {app: web}, app: hello, ports: [8080], node: 1}\n"
+			"      - {name: iso, labels: {app: iso}, app: hello, ports: [8080], node: 1}\n"
+			"    services:\n"
+			"      - {name: websvc, type: NodePort, selector: {app: web}, port: 80, targetPort: 8080}\n"
+			"      - {name: isosvc, type: NodePort, selector: {app: iso}, port: 80, targetPort: 8080}\n"
+			"    networkPolicies:\n"
+			"      - apiVersion: networking.k8s.io/v1\n"
+			"        kind: NetworkPolicy\n"
+			"        metadata: {name: deny-iso, namespace: default}\n"
+			"        spec: {podSelector: {matchLabels: {app: iso}}, policyTypes: [Ingress]}\n"
+			"vms: [{name: vm, subnet: vms}]\n");
+	web = node_port_of("websvc");
+	iso = node_port_of("isosvc");
+	node0 = strdup("10.66.1.4"); /* the first node: the subnet's first host address */
+	out = th_run(&st, "%s probe %s vm k-node-0:%d -o json 2>&1", th_vnetlab(), th_lab.name, web);
+	res = th_json_get(out, "result");
+	seen = th_json_get(out, "seenSource");
+	cr_expect_str_eq(res, "connected", "%s", out);
+	cr_expect_str_eq(seen, node0, "masqueraded to the node it came in by: %s", out);
+	free(res);
+	free(seen);
+	free(out);
+	out = th_run(&st, "%s explain %s vm k-node-0:%d 2>&1", th_vnetlab(), th_lab.name, web);
+	cr_expect(strstr(out, "kube-proxy on k-node-0"), "%s", out);
+	cr_expect(strstr(out, "the destination sees the source as 10.66.1.4"), "%s", out);
+	free(out);
+	out = th_run(&st, "%s probe %s vm k-node-0:%d -o json --timeout 1000 2>&1", th_vnetlab(), th_lab.name, iso);
+	res = th_json_get(out, "result");
+	cr_expect_str_neq(res, "connected", "the policy isolates iso: %s", out);
+	free(res);
+	free(out);
+	out = th_run(&st, "%s explain %s vm k-node-0:%d 2>&1", th_vnetlab(), th_lab.name, iso);
+	cr_expect(strstr(out, "deny-iso"), "%s", out);
+	free(out);
+	free(node0);
+}
+
 TestSuite(demo, .timeout = 120);
 
 Test(demo, kubenet_outbound_scenario_replays_the_article)

@@ -214,3 +214,73 @@ Test(backends, a_pod_sent_back_to_itself_is_masqueraded_to_its_node)
 	cr_assert_eq(v.seen_src, lab->eps[ep(lab, "client")].ip);
 	vl_lab_free(lab);
 }
+
+/* web on node 1, a VM outside the cluster; NodePort Services with either traffic policy. */
+#define NODEPORT_LAB(ETP, POLICY)                                                                            \
+	"name: npu\n"                                                                                        \
+	"vnets:\n"                                                                                           \
+	"  - name: v\n"                                                                                      \
+	"    addressSpace: [10.66.0.0/16]\n"                                                                 \
+	"    subnets: [{name: aks, addressPrefix: 10.66.1.0/24}, {name: vms, addressPrefix: 10.66.2.0/24}]\n" \
+	"aksClusters:\n"                                                                                     \
+	"  - name: k\n"                                                                                      \
+	"    subnet: aks\n"                                                                                  \
+	"    networkPlugin: azure\n"                                                                         \
+	"    networkPolicy: azure\n"                                                                         \
+	"    nodeCount: 2\n"                                                                                 \
+	"    pods: [{name: web, labels: {app: web}, app: hello, ports: [8080], node: 1}]\n"                  \
+	"    services:\n"                                                                                    \
+	"      - {name: websvc, type: NodePort, selector: {app: web}, port: 80, targetPort: 8080,\n"         \
+	"         externalTrafficPolicy: " ETP "}\n" POLICY "vms: [{name: vm, subnet: vms}]\n"
+
+#define DENY_WEB                                                                                             \
+	"    networkPolicies:\n"                                                                             \
+	"      - apiVersion: networking.k8s.io/v1\n"                                                         \
+	"        kind: NetworkPolicy\n"                                                                      \
+	"        metadata: {name: deny-web, namespace: default}\n"                                           \
+	"        spec: {podSelector: {matchLabels: {app: web}}, policyTypes: [Ingress]}\n"
+
+/*
+ * A VM to a node's NodePort: kube-proxy on that node sends it to the Service's pod (on the other
+ * node), masqueraded to the node (Cluster); with Local, node 0 has no pod of it; a policy
+ * isolating the pod denies it. Before, the flow ended at the node as if it were the app.
+ */
+Test(backends, a_vm_to_a_node_port_goes_through_kube_proxy)
+{
+	struct vl_lab *lab = th_load(NODEPORT_LAB("Cluster", ""));
+	int vm = ep(lab, "vm"), web = ep(lab, "web"), node0 = ep(lab, "k-node-0");
+	uint16_t np = lab->aks[0].services[0].ports[0].node_port;
+	struct vl_verdict v;
+
+	cr_assert_geq(np, 30000);
+	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[node0].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED, "%s", v.why);
+	cr_assert_eq(v.dst_ep, web);
+	cr_assert_eq(v.seen_src, lab->eps[node0].ip, "Cluster: masqueraded to the node it came in by");
+	/* the node's own NodePort from the node itself is not kube-proxy's (it matches eth0 only) */
+	cr_assert_eq(vl_eval_path(lab, node0, lab->eps[node0].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_neq(v.dst_ep, web);
+	/* another port of the node: no NodePort, the node itself */
+	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[node0].ip, VL_PROTO_TCP, 0, 22, &v), 0);
+	cr_assert_eq(v.dst_ep, node0);
+	vl_lab_free(lab);
+
+	lab = th_load(NODEPORT_LAB("Local", ""));
+	vm = ep(lab, "vm");
+	node0 = ep(lab, "k-node-0");
+	np = lab->aks[0].services[0].ports[0].node_port;
+	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[node0].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_neq(v.outcome, VL_OUT_DELIVERED, "Local: node 0 has no pod of the Service");
+	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[ep(lab, "k-node-1")].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED, "%s", v.why);
+	cr_assert_eq(v.seen_src, lab->eps[vm].ip, "Local keeps the client's address");
+	vl_lab_free(lab);
+
+	lab = th_load(NODEPORT_LAB("Cluster", DENY_WEB));
+	vm = ep(lab, "vm");
+	node0 = ep(lab, "k-node-0");
+	np = lab->aks[0].services[0].ports[0].node_port;
+	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[node0].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DENIED, "the pod's ingress policy: %s", v.why);
+	vl_lab_free(lab);
+}
