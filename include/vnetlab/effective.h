@@ -224,7 +224,8 @@ const struct vl_frontend *vl_eff_frontend(const struct vl_effective *e, uint32_t
 int vl_eff_cluster_ip(const struct vl_lab *lab, int c, uint32_t ip);
 /* The service of cluster c with NodePort proto/port (NodePort and LoadBalancer services), or
  * VL_NONE; *sp, when given, its port. */
-int vl_eff_node_port(const struct vl_lab *lab, int c, enum vl_proto proto, uint16_t port, const struct vl_svc_port **sp);
+int vl_eff_node_port(const struct vl_lab *lab, int c, enum vl_proto proto, uint16_t port,
+		     const struct vl_svc_port **sp);
 /* The VM whose instance public IP is ip, as its endpoint index, or VL_NONE. */
 int vl_eff_ilpip_owner(const struct vl_lab *lab, uint32_t ip);
 /* The address the Internet sees for a packet leaving VNet vnet's edge with source src (a NIC's

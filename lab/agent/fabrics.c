@@ -257,8 +257,8 @@ static void on_drop(const struct vl_drop *logged, void *data)
  * A watcher's pending records as one message. One message a record overran the watcher's socket
  * when thousands of flows were dropped at once (verify): the socket's buffer is counted in
  * buffers, each far larger than a line. A watcher that does not keep up loses records (a whole
- * message of them when its socket is full), it does not stall the agent. A broken one is shut down, not freed: it may be in this epoll batch; its
- * EOF frees it.
+ * message of them when its socket is full), it does not stall the agent. A broken one is shut down, not
+ * freed: it may be in this epoll batch; its EOF frees it.
  */
 static void watch_send(struct ctl *c)
 {

@@ -111,7 +111,8 @@ int run_check(const struct vl_lab *lab, const struct vl_check *c, struct json_t 
 		return rc;
 	}
 	/* a flow to a Service: the verdict of the pod the kernel picked, when it is known */
-	vl_eval_path_pick(lab, from, dst, c->proto, r.sport, (uint16_t)c->port, r.backend_node, r.backend_pod, &v);
+	vl_eval_path_pick(lab, from, dst, c->proto, r.sport, (uint16_t)c->port, r.backend_node, r.backend_pod,
+			  &v);
 	/* refused: the packet got there; dropped, timeout and unreachable: it did not */
 	allowed = r.status == VL_PROBE_CONNECTED || r.status == VL_PROBE_REFUSED;
 	ok = allowed == (c->expect == VL_EXPECT_ALLOW);

@@ -309,7 +309,8 @@ int cmd_explain(int argc, char **argv)
 	if (backends_words(lab, &v, mixed, sizeof(mixed))) {
 		printf("  %s\n", mixed);
 		if (shown_pod(lab, &v))
-			printf("  the hops above and the verdict below are those of pod %s\n", shown_pod(lab, &v));
+			printf("  the hops above and the verdict below are those of pod %s\n",
+			       shown_pod(lab, &v));
 	}
 	if (v.outcome == VL_OUT_UNREACHABLE)
 		printf("verdict: %s (unreachable: %s)\n", vl_access_name(v.access), v.why);

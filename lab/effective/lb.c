@@ -183,7 +183,8 @@ int vl_eff_cluster_ip(const struct vl_lab *lab, int c, uint32_t ip)
 	return VL_NONE;
 }
 
-int vl_eff_node_port(const struct vl_lab *lab, int c, enum vl_proto proto, uint16_t port, const struct vl_svc_port **sp)
+int vl_eff_node_port(const struct vl_lab *lab, int c, enum vl_proto proto, uint16_t port,
+		     const struct vl_svc_port **sp)
 {
 	if (c < 0 || (size_t)c >= lab->n_aks || !port)
 		return VL_NONE;

@@ -140,7 +140,8 @@ void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const stru
  * kept; Cluster: any pod, masqueraded to the node), as in vlev_to_frontend after the load
  * balancer. false when dst_ep:dport is no NodePort for this flow.
  */
-bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node, int src_ep, struct vl_flow *f)
+bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node, int src_ep,
+		       struct vl_flow *f)
 {
 	const struct vl_endpoint *n = &lab->eps[node];
 	const struct vl_svc_port *sp;
@@ -149,7 +150,8 @@ bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node,
 
 	if (n->kind != VL_EP_NODE || n->virtual_node || !vlev_ep_cluster(lab, n))
 		return false;
-	if (src_ep == node || (src_ep != VL_NONE && lab->eps[src_ep].kind == VL_EP_POD && lab->eps[src_ep].node == node))
+	if (src_ep == node ||
+	    (src_ep != VL_NONE && lab->eps[src_ep].kind == VL_EP_POD && lab->eps[src_ep].node == node))
 		return false;
 	s = vl_eff_node_port(lab, n->owner, f->proto, f->dport, &sp);
 	if (s == VL_NONE)
@@ -157,7 +159,8 @@ bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node,
 	a = &lab->aks[n->owner];
 	if (!vlev_nsgs_in(lab, v, n->nic, node, f))
 		return true;
-	if (!kproxy(lab, v, node, n->owner, s, sp, a->services[s].local, !a->services[s].local, f, VL_NONE, &pod))
+	if (!kproxy(lab, v, node, n->owner, s, sp, a->services[s].local, !a->services[s].local, f, VL_NONE,
+		    &pod))
 		return true;
 	v->seen_src = f->src;
 	if (lab->eps[pod].node == node) {

@@ -61,7 +61,8 @@ bool vlev_service_flow(const struct vl_lab *lab, int from, uint32_t dst, enum vl
 bool vlev_in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_endpoint *src,
 			     int node, struct vl_flow *f, const struct vlev_pick *pick);
 /* A flow reaching node `node` from src_ep: to one of its NodePorts, kube-proxy on it (true), or not. */
-bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node, int src_ep, struct vl_flow *f);
+bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node, int src_ep,
+		       struct vl_flow *f);
 
 /* backends.c: v->backends of a verdict vl_eval_path_pick() made without a pick. */
 void vlev_backends_fill(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,

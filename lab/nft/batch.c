@@ -593,7 +593,8 @@ static int rules_one(const struct nlmsghdr *nlh, void *arg)
 	struct rule_tb t = {NULL, NULL, NULL, NULL};
 
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), rule_attr_cb, &t) < 0 || !t.table || !t.chain ||
-	    !t.handle || strcmp(mnl_attr_get_str(t.table), VL_NFT_TABLE) || strcmp(mnl_attr_get_str(t.chain), d->chain))
+	    !t.handle || strcmp(mnl_attr_get_str(t.table), VL_NFT_TABLE) ||
+	    strcmp(mnl_attr_get_str(t.chain), d->chain))
 		return 0;
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 64;
@@ -613,7 +614,8 @@ static int rules_one(const struct nlmsghdr *nlh, void *arg)
 /**
  * vlnft_dump_rules - handles and fingerprints of the rules of one chain of table ip vnetlab
  */
-int vlnft_dump_rules(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why, size_t why_len)
+int vlnft_dump_rules(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why,
+		     size_t why_len)
 {
 	char req[512];
 	struct nlmsghdr *nlh;

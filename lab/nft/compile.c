@@ -551,14 +551,17 @@ static int expand(struct vlnft_crule *cr, struct crules *o)
 					x->dst.kind = cr->dst.kind;
 					memcpy(x->src.set, cr->src.set, sizeof(x->src.set));
 					memcpy(x->dst.set, cr->dst.set, sizeof(x->dst.set));
-					err = es ? one_of(&x->src.iv, &cr->src.iv, a) : vlnft_ivals_copy(&x->src.iv, &cr->src.iv);
+					err = es ? one_of(&x->src.iv, &cr->src.iv, a)
+						 : vlnft_ivals_copy(&x->src.iv, &cr->src.iv);
 					if (!err)
 						err = ed ? one_of(&x->dst.iv, &cr->dst.iv, b)
 							 : vlnft_ivals_copy(&x->dst.iv, &cr->dst.iv);
 					if (!err)
-						err = esp ? one_of(&x->sport, &cr->sport, c) : vlnft_ivals_copy(&x->sport, &cr->sport);
+						err = esp ? one_of(&x->sport, &cr->sport, c)
+							  : vlnft_ivals_copy(&x->sport, &cr->sport);
 					if (!err)
-						err = edp ? one_of(&x->dport, &cr->dport, d) : vlnft_ivals_copy(&x->dport, &cr->dport);
+						err = edp ? one_of(&x->dport, &cr->dport, d)
+							  : vlnft_ivals_copy(&x->dport, &cr->dport);
 					if (err)
 						return err;
 				}
@@ -625,7 +628,8 @@ int vlnft_lists_add_nsg(const struct vlnft_ctx *c, struct vlnft_lists *l, const 
 			err = vlnft_lists_add(l, &cr, 1);
 		crule_clear(&cr);
 		if (err)
-			snprintf(why, why_len, "NSG %s rule %s: list sets: %s", nsg->name, r->name, strerror(-err));
+			snprintf(why, why_len, "NSG %s rule %s: list sets: %s", nsg->name, r->name,
+				 strerror(-err));
 	}
 	return err;
 }

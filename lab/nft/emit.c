@@ -240,7 +240,9 @@ uint32_t vlnft_log_pairs(const struct vl_lab *lab)
 {
 	uint64_t n = (uint64_t)lab->n_eps * lab->n_eps;
 
-	return n < VL_NFT_LOG_PAIRS_MIN ? VL_NFT_LOG_PAIRS_MIN : n > VL_NFT_LOG_PAIRS_MAX ? VL_NFT_LOG_PAIRS_MAX : (uint32_t)n;
+	return n < VL_NFT_LOG_PAIRS_MIN	  ? VL_NFT_LOG_PAIRS_MIN
+	       : n > VL_NFT_LOG_PAIRS_MAX ? VL_NFT_LOG_PAIRS_MAX
+					  : (uint32_t)n;
 }
 
 int vlnft_emit_pair_meter(struct vlnft_batch *b, const struct vl_lab *lab, const char *name)
@@ -259,10 +261,11 @@ int vlnft_emit_pair_meter(struct vlnft_batch *b, const struct vl_lab *lab, const
 
 int vlnft_emit_log_ceiling(struct vlnft_batch *b)
 {
-	struct nlmsghdr *nlh = vlnft_batch_msg(b,
-					       64 + vlnft_str_room(VL_NFT_TABLE) + vlnft_str_room(VLNFT_OBJ_LOG_CEILING) +
-						   MNL_ATTR_HDRLEN + 2 * vlnft_attr_room(8) + 4 * vlnft_attr_room(4),
-					       NFT_MSG_NEWOBJ, NLM_F_CREATE, "limit %s", VLNFT_OBJ_LOG_CEILING);
+	struct nlmsghdr *nlh =
+	    vlnft_batch_msg(b,
+			    64 + vlnft_str_room(VL_NFT_TABLE) + vlnft_str_room(VLNFT_OBJ_LOG_CEILING) +
+				MNL_ATTR_HDRLEN + 2 * vlnft_attr_room(8) + 4 * vlnft_attr_room(4),
+			    NFT_MSG_NEWOBJ, NLM_F_CREATE, "limit %s", VLNFT_OBJ_LOG_CEILING);
 	struct nlattr *data;
 
 	if (!nlh)

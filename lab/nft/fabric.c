@@ -514,8 +514,8 @@ int vl_nft_masq_commit(const struct vl_lab *lab, int node_ep, int node_nsfd, cha
 	return send_and_free(&b, vlnft_masq_build(lab, node_ep, &b, why, why_len), node_nsfd, why, why_len);
 }
 
-static int send_built(const struct vl_lab *lab, int vnet, int nsg, unsigned dirs, const struct vlnft_kstate *ks,
-		      int nsfd, char *why, size_t why_len)
+static int send_built(const struct vl_lab *lab, int vnet, int nsg, unsigned dirs,
+		      const struct vlnft_kstate *ks, int nsfd, char *why, size_t why_len)
 {
 	struct vlnft_batch b;
 

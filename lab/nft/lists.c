@@ -130,7 +130,8 @@ int vlnft_lists_finish(struct vlnft_lists *l, struct vlnft_named **out, size_t *
 	for (i = 0, o = 0; i < l->n; i++) {
 		if (o && !strcmp(l->v[o - 1].name, l->v[i].name)) {
 			if (l->v[o - 1].addr != l->v[i].addr || !ivals_eq(&l->v[o - 1].iv, &l->v[i].iv)) {
-				/* 64-bit hashes of two different lists: never seen, but never wrong either. */
+				/* 64-bit hashes of two different lists: never seen, but never wrong either.
+				 */
 				snprintf(why, why_len, "list sets: two lists hash to %s", l->v[i].name);
 				for (k = i; k < l->n; k++)
 					vlnft_ivals_free(&l->v[k].iv);
@@ -154,7 +155,8 @@ int vlnft_lab_sets(struct vlnft_ctx *c, struct vlnft_named **out, size_t *n, cha
 	return vlnft_nsg_sets(c, VL_NONE, out, n, why, why_len);
 }
 
-int vlnft_nsg_sets(struct vlnft_ctx *c, int nsg, struct vlnft_named **out, size_t *n, char *why, size_t why_len)
+int vlnft_nsg_sets(struct vlnft_ctx *c, int nsg, struct vlnft_named **out, size_t *n, char *why,
+		   size_t why_len)
 {
 	static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
 	struct vlnft_lists l = {0};

@@ -244,7 +244,8 @@ struct vlnft_krule {
 	uint64_t fp;
 };
 /* The rules of chain `chain` of table ip vnetlab in their order. Caller frees *out. 0 or -errno. */
-int vlnft_dump_rules(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why, size_t why_len);
+int vlnft_dump_rules(int nsfd, const char *chain, struct vlnft_krule **out, size_t *n, char *why,
+		     size_t why_len);
 
 int vlnft_ivals_push(struct vlnft_ivals *iv, uint32_t lo, uint32_t hi);
 void vlnft_ivals_merge(struct vlnft_ivals *iv); /* sort, join overlapping and adjacent */

@@ -123,7 +123,8 @@ static int patch_head(struct vlnft_batch *b, const struct vlnft_layout *l, const
 
 	while (p < n_old && p < n_new && old[p].fp == head_fp(l, head_index(p)))
 		p++;
-	while (s < n_old - p && s < n_new - p && old[n_old - 1 - s].fp == head_fp(l, head_index(n_new - 1 - s)))
+	while (s < n_old - p && s < n_new - p &&
+	       old[n_old - 1 - s].fp == head_fp(l, head_index(n_new - 1 - s)))
 		s++;
 	mo = n_old - p - s;
 	mn = n_new - p - s;
@@ -308,8 +309,8 @@ static int lay_out_edit(struct vlnft_ctx *c, int nsg, unsigned dirs, struct edit
 		err = vlnft_ctx_scope(c, c->pairs[k].scope, why, why_len);
 		for (int d = 0; d < 2 && !err; d++)
 			if (dirs & (1u << dirs_[d])) {
-				err = vlnft_layout_nsg(c, &c->lab->nsgs[nsg], c->pairs[k].scope, dirs_[d], &e->v[e->n],
-						       why, why_len);
+				err = vlnft_layout_nsg(c, &c->lab->nsgs[nsg], c->pairs[k].scope, dirs_[d],
+						       &e->v[e->n], why, why_len);
 				if (!err)
 					e->n++;
 			}
@@ -341,8 +342,8 @@ static int edit_lists(struct vlnft_ctx *c, int nsg, unsigned dirs, const struct 
 				continue; /* laid out above */
 			err = vlnft_ctx_scope(c, c->pairs[k].scope, why, why_len);
 			if (!err)
-				err = vlnft_lists_add_nsg(c, &l, &c->lab->nsgs[c->pairs[k].nsg], dirs_[d], why,
-							  why_len);
+				err = vlnft_lists_add_nsg(c, &l, &c->lab->nsgs[c->pairs[k].nsg], dirs_[d],
+							  why, why_len);
 		}
 	if (err) {
 		vlnft_lists_fini(&l);
@@ -392,7 +393,8 @@ int vlnft_nsg_edit_build(struct vlnft_ctx *c, int nsg, unsigned dirs, const stru
 	for (i = 0; i < e.n && !b->err; i++)
 		fill_layout(b, &e.v[i], ks);
 	if (b->err)
-		snprintf(why, why_len, "NSG %s: building rules: %s", c->lab->nsgs[nsg].name, strerror(-b->err));
+		snprintf(why, why_len, "NSG %s: building rules: %s", c->lab->nsgs[nsg].name,
+			 strerror(-b->err));
 	err = b->err;
 	edit_layouts_fini(&e);
 	if (!err && (dirs & VL_NFT_DIR_OUT))

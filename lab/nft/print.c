@@ -123,8 +123,9 @@ void vlnft_print_log_ceiling(FILE *f)
 
 void vlnft_print_log_limits(FILE *f, const char *set)
 {
-	fprintf(f, "update @%s { ip saddr . ip daddr limit rate %d/second burst %d packets } limit name \"%s\" ", set,
-		VL_NFT_LOG_RATE, VL_NFT_LOG_BURST, VLNFT_OBJ_LOG_CEILING);
+	fprintf(f,
+		"update @%s { ip saddr . ip daddr limit rate %d/second burst %d packets } limit name \"%s\" ",
+		set, VL_NFT_LOG_RATE, VL_NFT_LOG_BURST, VLNFT_OBJ_LOG_CEILING);
 }
 
 void vlnft_print_match(FILE *f, const struct vlnft_crule *cr)

@@ -163,9 +163,9 @@ void vlnft_rx_fp(struct vlnft_rx *x, uint64_t fp)
 
 int vlnft_emit_del_rule(struct vlnft_batch *b, const char *chain, uint64_t handle)
 {
-	struct nlmsghdr *nlh = vlnft_batch_msg(b, 64 + vlnft_str_room(VL_NFT_TABLE) + vlnft_str_room(chain) +
-						      vlnft_attr_room(8),
-					       NFT_MSG_DELRULE, 0, "delete rule in %s", chain);
+	struct nlmsghdr *nlh =
+	    vlnft_batch_msg(b, 64 + vlnft_str_room(VL_NFT_TABLE) + vlnft_str_room(chain) + vlnft_attr_room(8),
+			    NFT_MSG_DELRULE, 0, "delete rule in %s", chain);
 
 	if (!nlh)
 		return b->err;
@@ -318,7 +318,7 @@ static void rx_limit_pair(struct vlnft_rx *x, const char *set, uint64_t per_seco
 	struct nlattr *nest[2], *in[2];
 	struct nlmsghdr *nlh;
 
-	rx_payload_reg(x, NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);     /* ip saddr */
+	rx_payload_reg(x, NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);    /* ip saddr */
 	rx_payload_reg(x, NFT_REG32_01, NFT_PAYLOAD_NETWORK_HEADER, 16, 4); /* . ip daddr */
 	nlh = ex_begin(x, "dynset",
 		       U32S(2) + vlnft_str_room(set) + 2 * MNL_ATTR_HDRLEN + vlnft_str_room("limit") +

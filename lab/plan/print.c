@@ -22,7 +22,8 @@ void vl_plan_print(const struct vl_plan *p, FILE *f)
 		else
 			fprintf(f, "link   %s %s type veth peer %s netns %s%s%s%s%s\n", p->ns[l->ns].name,
 				l->name, l->peer_name, p->ns[l->peer_ns].name, l->master[0] ? " master " : "",
-				l->master, l->hairpin ? " hairpin" : "", l->peer_no_ipv6 ? " peer-no-ipv6" : "");
+				l->master, l->hairpin ? " hairpin" : "",
+				l->peer_no_ipv6 ? " peer-no-ipv6" : "");
 	}
 	for (size_t i = 0; i < p->n_addrs; i++)
 		fprintf(f, "addr   %s %s %s\n", p->ns[p->addrs[i].ns].name, p->addrs[i].dev,

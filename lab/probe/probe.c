@@ -282,7 +282,8 @@ static int target_app(const struct vl_lab *lab, int from, uint32_t dst, uint16_t
 	if (t == VL_NONE)
 		return -1;
 	/* a NodePort: the app of the pod kube-proxy sends it to */
-	if (lab->eps[t].kind == VL_EP_NODE && vl_eff_node_port(lab, lab->eps[t].owner, VL_PROTO_TCP, port, NULL) != VL_NONE)
+	if (lab->eps[t].kind == VL_EP_NODE &&
+	    vl_eff_node_port(lab, lab->eps[t].owner, VL_PROTO_TCP, port, NULL) != VL_NONE)
 		return -1;
 	for (size_t i = 0; i < lab->eps[t].n_ports; i++)
 		if (lab->eps[t].ports[i] == port)

@@ -218,8 +218,9 @@ static int commit_nsg(const struct vl_lab *lab, const char *nsg_name, unsigned d
 		}
 		/* With LoadBalancer frontends an edit may change which backends pass their probes
 		 * (spec 15.4): the whole fabric ruleset, still one transaction; conntrack keeps flows. */
-		rc = lab->eff && lab->eff->n_frontends ? vl_nft_fabric_commit(lab, (int)v, fd, why, sizeof(why))
-						       : vl_nft_nsg_commit_dirs(lab, (int)v, nsg, dirs, fd, why, sizeof(why));
+		rc = lab->eff && lab->eff->n_frontends
+			 ? vl_nft_fabric_commit(lab, (int)v, fd, why, sizeof(why))
+			 : vl_nft_nsg_commit_dirs(lab, (int)v, nsg, dirs, fd, why, sizeof(why));
 		close(fd);
 		if (rc)
 			break;
