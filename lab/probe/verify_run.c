@@ -521,9 +521,14 @@ static int by_start(const void *a, const void *b)
  * A route that drops (None, an appliance that does not forward) answers with an ICMP
  * unreachable from ip_error(), which the kernel limits per source address: a burst of 6, then
  * one a second (net.ipv4.route.error_cost and error_burst, global sysctls of the host, which a
- * lab must not touch). The flows that met that limit are tried again one a second per source,
- * in the order of the plan; the others at once.
+ * lab must not touch). The flows that met that limit are tried again one every
+ * ICMP_RETRY_GAP_MS per source, the first one gap after the first pass, in the order of the plan;
+ * the others at once. The kernel counts the second from the last error it sent (a TCP flow's
+ * retransmitted SYN takes one too), so retries a second apart, the first at once, found the
+ * budget empty now and then on a loaded machine or a sanitizer build and timed out.
  */
+#define ICMP_RETRY_GAP_MS 1250.0
+
 static int pace(struct run *r, size_t *list, size_t n)
 {
 	struct { uint32_t ip; size_t k; } *seen = calloc(n, sizeof(*seen));
@@ -545,7 +550,7 @@ static int pace(struct run *r, size_t *list, size_t n)
 			s++;
 		if (s == n_seen)
 			seen[n_seen++].ip = ip;
-		r->not_before[list[j]] = t + 1000.0 * (double)seen[s].k++;
+		r->not_before[list[j]] = t + ICMP_RETRY_GAP_MS * (double)++seen[s].k;
 	}
 	free(seen);
 	sort_run = r;
