@@ -291,6 +291,8 @@ int vlnft_nsg_build(const struct vl_lab *lab, int vnet, int nsg, struct vlnft_ba
 int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b, char *why, size_t why_len);
 /* kube-proxy's chains of an AKS node (kproxy.c), into the node's batch: nothing without Services. */
 int vlnft_kproxy_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b);
+/* The same chains in `nft -f` syntax, inside the node's table (up --dry-run). */
+void vlnft_kproxy_print(const struct vl_lab *lab, int node_ep, FILE *f);
 /* Network policy chains of an AKS node (netpol.c), into the node's batch: nothing when no pod of
  * the node is isolated. */
 int vlnft_netpol_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch *b);
