@@ -268,8 +268,9 @@ void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FIL
 			fputs(" }\n", f);
 		fputs("\t}\n", f);
 	}
-	fprintf(f, "\n\tset %s {\n\t\ttype ipv4_addr\n\t\tflags constant\n\t\telements = { 168.63.129.16, "
-		   "169.254.169.254 }\n\t}\n",
+	fprintf(f,
+		"\n\tset %s {\n\t\ttype ipv4_addr\n\t\tflags constant\n\t\telements = { 168.63.129.16, "
+		"169.254.169.254 }\n\t}\n",
 		VLNFT_SET_PLATFORM);
 	for (size_t k = 0; k < c->n_pairs; k++) {
 		const char *nsg = c->lab->nsgs[c->pairs[k].nsg].name;
@@ -289,7 +290,8 @@ void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FIL
 		}
 		fputs("\t}\n", f);
 	}
-	fprintf(f, "\n\tchain %s {\n\t\ttype filter hook input priority filter; policy accept;\n", VLNFT_CHAIN_PLATFORM);
+	fprintf(f, "\n\tchain %s {\n\t\ttype filter hook input priority filter; policy accept;\n",
+		VLNFT_CHAIN_PLATFORM);
 	fputs("\t\tct state established,related counter accept\n", f);
 	for (int m = 0; m < 2; m++)
 		fprintf(f, "\t\tip daddr @%s iifname vmap @%s\n", VLNFT_SET_PLATFORM, maps[m]);

@@ -363,7 +363,8 @@ static void put_prerouting(FILE *f, const struct vlnft_shape *sh)
 			put_ip(f, l->ip);
 			fprintf(f, " %s dport %u ", proto, l->port);
 			if (l->n_marks > 1)
-				fprintf(f, "jhash ip saddr . %s sport mod %zu seed 0x7a11 %zu ", proto, l->n_marks, k);
+				fprintf(f, "jhash ip saddr . %s sport mod %zu seed 0x7a11 %zu ", proto,
+					l->n_marks, k);
 			fprintf(f, "counter meta mark set 0x%08x\n", l->marks[k]);
 		}
 	}
@@ -376,7 +377,8 @@ static void put_edge_nat(FILE *f, const struct vlnft_shape *sh)
 {
 	fprintf(f, "\tchain %s {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n",
 		VLNFT_CHAIN_EDGE_IN);
-	fprintf(f, "\t\tiifname \"%s\" counter dnat to ip daddr map @%s\n\t}\n\n", VL_EDGE_IFNAME, VLNFT_MAP_DNAT);
+	fprintf(f, "\t\tiifname \"%s\" counter dnat to ip daddr map @%s\n\t}\n\n", VL_EDGE_IFNAME,
+		VLNFT_MAP_DNAT);
 	fprintf(f, "\tchain %s {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n",
 		VLNFT_CHAIN_POSTROUTING);
 	fprintf(f, "\t\toifname \"%s\" counter snat to ip saddr map @%s\n", VL_EDGE_IFNAME, VLNFT_MAP_SNAT);

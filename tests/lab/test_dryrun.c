@@ -183,7 +183,8 @@ static char *first_difference(const char *a, const char *b)
 	for (int k = 0; k < 3 && from > 0; from--)
 		if (a[from - 1] == '\n' && ++k == 3)
 			break;
-	cr_assert(asprintf(&msg, "line %d:\n--- kernel (what up built)\n%.400s\n--- nft -f of the dry run\n%.400s",
+	cr_assert(asprintf(&msg,
+			   "line %d:\n--- kernel (what up built)\n%.400s\n--- nft -f of the dry run\n%.400s",
 			   line, a + from, b + from) > 0);
 	return msg;
 }
@@ -221,8 +222,9 @@ static int compare_one(const char *ns, const char *text, struct buf *report)
 	if (!printed || !kernel) {
 		char *m;
 
-		cr_assert(asprintf(&m, "%s: %s\n", ns,
-				   !printed ? "nft -f refused the dry run's ruleset" : "no table in the lab") > 0);
+		cr_assert(
+		    asprintf(&m, "%s: %s\n", ns,
+			     !printed ? "nft -f refused the dry run's ruleset" : "no table in the lab") > 0);
 		put(report, m, strlen(m));
 		if (!printed)
 			put(report, out, strlen(out));
@@ -334,7 +336,9 @@ static char *data_file(const char *file)
 	cap = (size_t)len * 2 + 4096;
 	out = calloc(1, cap);
 	body = strstr(text, "\nname: ");
-	body = !strncmp(text, "name: ", 6) ? strchr(text, '\n') + 1 : body ? strchr(body + 1, '\n') + 1 : text;
+	body = !strncmp(text, "name: ", 6) ? strchr(text, '\n') + 1
+	       : body			   ? strchr(body + 1, '\n') + 1
+					   : text;
 	for (const char *p = body; *p;) {
 		const char *hit = strstr(p, "../azure/");
 
@@ -358,27 +362,29 @@ static void skip_unless_lab(void)
 Test(dryrun, public_ip_and_nat_gateway)
 {
 	skip_unless_lab();
-	th_lab_write("dra", "vnets:\n"
-			    "  - name: v\n"
-			    "    addressSpace: [10.72.0.0/16]\n"
-			    "    subnets:\n"
-			    "      - {name: pip, addressPrefix: 10.72.1.0/24}\n"
-			    "      - name: nat\n"
-			    "        addressPrefix: 10.72.2.0/24\n"
-			    "        natGateway: {name: ngw, publicIpAddresses: [198.51.100.121]}\n"
-			    "networkSecurityGroups:\n"
-			    "  - name: vmnsg\n"
-			    "    securityRules:\n"
-			    "      - {name: echo, priority: 100, direction: Inbound, access: Allow, protocol: Tcp,\n"
-			    "         sourceAddressPrefix: Internet, sourcePortRange: '*',\n"
-			    "         destinationAddressPrefix: 10.72.1.10, destinationPortRange: '7'}\n"
-			    "vms:\n"
-			    "  - {name: vm, subnet: pip, privateIpAddress: 10.72.1.10, publicIpAddress: 198.51.100.120,\n"
-			    "     networkSecurityGroup: vmnsg, app: echo, ports: [7]}\n"
-			    "  - {name: vm2, subnet: pip, publicIpAddress: 198.51.100.122}\n"
-			    "  - {name: natvm, subnet: nat}\n"
-			    "internet:\n"
-			    "  hosts: [{name: srv, address: 203.0.113.51, app: echo, ports: [7]}]\n");
+	th_lab_write(
+	    "dra",
+	    "vnets:\n"
+	    "  - name: v\n"
+	    "    addressSpace: [10.72.0.0/16]\n"
+	    "    subnets:\n"
+	    "      - {name: pip, addressPrefix: 10.72.1.0/24}\n"
+	    "      - name: nat\n"
+	    "        addressPrefix: 10.72.2.0/24\n"
+	    "        natGateway: {name: ngw, publicIpAddresses: [198.51.100.121]}\n"
+	    "networkSecurityGroups:\n"
+	    "  - name: vmnsg\n"
+	    "    securityRules:\n"
+	    "      - {name: echo, priority: 100, direction: Inbound, access: Allow, protocol: Tcp,\n"
+	    "         sourceAddressPrefix: Internet, sourcePortRange: '*',\n"
+	    "         destinationAddressPrefix: 10.72.1.10, destinationPortRange: '7'}\n"
+	    "vms:\n"
+	    "  - {name: vm, subnet: pip, privateIpAddress: 10.72.1.10, publicIpAddress: 198.51.100.120,\n"
+	    "     networkSecurityGroup: vmnsg, app: echo, ports: [7]}\n"
+	    "  - {name: vm2, subnet: pip, publicIpAddress: 198.51.100.122}\n"
+	    "  - {name: natvm, subnet: nat}\n"
+	    "internet:\n"
+	    "  hosts: [{name: srv, address: 203.0.113.51, app: echo, ports: [7]}]\n");
 	up_and_compare(1);
 }
 
@@ -387,30 +393,31 @@ Test(dryrun, public_ip_and_nat_gateway)
 Test(dryrun, load_balancer_on_aks)
 {
 	skip_unless_lab();
-	th_lab_write("drb", "vnets:\n"
-			    "  - name: v\n"
-			    "    addressSpace: [10.73.0.0/16]\n"
-			    "    subnets:\n"
-			    "      - {name: aks, addressPrefix: 10.73.0.0/24}\n"
-			    "aksClusters:\n"
-			    "  - name: k\n"
-			    "    subnet: aks\n"
-			    "    networkPlugin: azure\n"
-			    "    nodeCount: 2\n"
-			    "    outboundIp: 198.51.100.132\n"
-			    "    pods:\n"
-			    "      - {name: a, replicas: 2, app: hello, ports: [8080]}\n"
-			    "      - {name: l, node: 1, app: hello, ports: [8080]}\n"
-			    "    services:\n"
-			    "      - {name: web, type: LoadBalancer, selector: a, port: 80, targetPort: 8080,\n"
-			    "         loadBalancerIP: 198.51.100.130}\n"
-			    "      - {name: loc, type: LoadBalancer, selector: l, port: 81, targetPort: 8080,\n"
-			    "         loadBalancerIP: 198.51.100.131, externalTrafficPolicy: Local}\n"
-			    "      - {name: dns, type: LoadBalancer, selector: a, port: 53, targetPort: 8053,\n"
-			    "         protocol: UDP, loadBalancerIP: 198.51.100.133}\n"
-			    "      - {name: inner, selector: a, port: 90, targetPort: 8080}\n"
-			    "internet:\n"
-			    "  hosts: [{name: client, address: 203.0.113.61}]\n");
+	th_lab_write("drb",
+		     "vnets:\n"
+		     "  - name: v\n"
+		     "    addressSpace: [10.73.0.0/16]\n"
+		     "    subnets:\n"
+		     "      - {name: aks, addressPrefix: 10.73.0.0/24}\n"
+		     "aksClusters:\n"
+		     "  - name: k\n"
+		     "    subnet: aks\n"
+		     "    networkPlugin: azure\n"
+		     "    nodeCount: 2\n"
+		     "    outboundIp: 198.51.100.132\n"
+		     "    pods:\n"
+		     "      - {name: a, replicas: 2, app: hello, ports: [8080]}\n"
+		     "      - {name: l, node: 1, app: hello, ports: [8080]}\n"
+		     "    services:\n"
+		     "      - {name: web, type: LoadBalancer, selector: a, port: 80, targetPort: 8080,\n"
+		     "         loadBalancerIP: 198.51.100.130}\n"
+		     "      - {name: loc, type: LoadBalancer, selector: l, port: 81, targetPort: 8080,\n"
+		     "         loadBalancerIP: 198.51.100.131, externalTrafficPolicy: Local}\n"
+		     "      - {name: dns, type: LoadBalancer, selector: a, port: 53, targetPort: 8053,\n"
+		     "         protocol: UDP, loadBalancerIP: 198.51.100.133}\n"
+		     "      - {name: inner, selector: a, port: 90, targetPort: 8080}\n"
+		     "internet:\n"
+		     "  hosts: [{name: client, address: 203.0.113.61}]\n");
 	up_and_compare(3);
 }
 
@@ -419,44 +426,46 @@ Test(dryrun, load_balancer_on_aks)
 Test(dryrun, kubenet_with_network_policy)
 {
 	skip_unless_lab();
-	th_lab_write("drc", "vnets:\n"
-			    "  - name: v\n"
-			    "    addressSpace: [10.74.0.0/16]\n"
-			    "    subnets:\n"
-			    "      - {name: aks, addressPrefix: 10.74.0.0/24}\n"
-			    "      - {name: jump, addressPrefix: 10.74.1.0/24}\n"
-			    "vms:\n"
-			    "  - {name: jump, subnet: jump, privateIpAddress: 10.74.1.4, app: echo, ports: [7]}\n"
-			    "aksClusters:\n"
-			    "  - name: c\n"
-			    "    subnet: aks\n"
-			    "    networkPlugin: kubenet\n"
-			    "    networkPolicy: calico\n"
-			    "    nodeCount: 2\n"
-			    "    namespaces: [{name: myproj, labels: {project: myproject}}]\n"
-			    "    pods:\n"
-			    "      - {name: db, labels: {role: db}, app: hello, ports: [6379], node: 0}\n"
-			    "      - {name: fe, labels: {role: frontend}, app: hello, ports: [80], node: 1}\n"
-			    "      - {name: mp, namespace: myproj, labels: {role: any}, app: hello, ports: [80], node: 1}\n"
-			    "    services:\n"
-			    "      - {name: dbs, selector: {role: db}, port: 6379, targetPort: 6379}\n"
-			    "    networkPolicies:\n"
-			    "      - apiVersion: networking.k8s.io/v1\n"
-			    "        kind: NetworkPolicy\n"
-			    "        metadata: {name: db, namespace: default}\n"
-			    "        spec:\n"
-			    "          podSelector: {matchLabels: {role: db}}\n"
-			    "          policyTypes: [Ingress, Egress]\n"
-			    "          ingress:\n"
-			    "            - from:\n"
-			    "                - ipBlock: {cidr: 10.74.1.0/24, except: [10.74.1.5/32]}\n"
-			    "                - namespaceSelector: {matchLabels: {project: myproject}}\n"
-			    "              ports: [{protocol: TCP, port: 6379}]\n"
-			    "            - from: [{podSelector: {matchLabels: {role: frontend}}}]\n"
-			    "          egress:\n"
-			    "            - to: [{ipBlock: {cidr: 10.74.1.4/32}}]\n"
-			    "              ports: [{protocol: UDP, port: 7000, endPort: 7010}]\n"
-			    "            - to: [{ipBlock: {cidr: 10.74.1.0/24}}]\n");
+	th_lab_write(
+	    "drc",
+	    "vnets:\n"
+	    "  - name: v\n"
+	    "    addressSpace: [10.74.0.0/16]\n"
+	    "    subnets:\n"
+	    "      - {name: aks, addressPrefix: 10.74.0.0/24}\n"
+	    "      - {name: jump, addressPrefix: 10.74.1.0/24}\n"
+	    "vms:\n"
+	    "  - {name: jump, subnet: jump, privateIpAddress: 10.74.1.4, app: echo, ports: [7]}\n"
+	    "aksClusters:\n"
+	    "  - name: c\n"
+	    "    subnet: aks\n"
+	    "    networkPlugin: kubenet\n"
+	    "    networkPolicy: calico\n"
+	    "    nodeCount: 2\n"
+	    "    namespaces: [{name: myproj, labels: {project: myproject}}]\n"
+	    "    pods:\n"
+	    "      - {name: db, labels: {role: db}, app: hello, ports: [6379], node: 0}\n"
+	    "      - {name: fe, labels: {role: frontend}, app: hello, ports: [80], node: 1}\n"
+	    "      - {name: mp, namespace: myproj, labels: {role: any}, app: hello, ports: [80], node: 1}\n"
+	    "    services:\n"
+	    "      - {name: dbs, selector: {role: db}, port: 6379, targetPort: 6379}\n"
+	    "    networkPolicies:\n"
+	    "      - apiVersion: networking.k8s.io/v1\n"
+	    "        kind: NetworkPolicy\n"
+	    "        metadata: {name: db, namespace: default}\n"
+	    "        spec:\n"
+	    "          podSelector: {matchLabels: {role: db}}\n"
+	    "          policyTypes: [Ingress, Egress]\n"
+	    "          ingress:\n"
+	    "            - from:\n"
+	    "                - ipBlock: {cidr: 10.74.1.0/24, except: [10.74.1.5/32]}\n"
+	    "                - namespaceSelector: {matchLabels: {project: myproject}}\n"
+	    "              ports: [{protocol: TCP, port: 6379}]\n"
+	    "            - from: [{podSelector: {matchLabels: {role: frontend}}}]\n"
+	    "          egress:\n"
+	    "            - to: [{ipBlock: {cidr: 10.74.1.4/32}}]\n"
+	    "              ports: [{protocol: UDP, port: 7000, endPort: 7010}]\n"
+	    "            - to: [{ipBlock: {cidr: 10.74.1.0/24}}]\n");
 	up_and_compare(3);
 }
 
@@ -486,17 +495,18 @@ Test(dryrun, long_nsg_in_chunks)
 	skip_unless_lab();
 	put(&y, "", 0);
 	{
-		static const char head[] = "vnets:\n"
-					   "  - name: v\n"
-					   "    addressSpace: [10.75.0.0/16]\n"
-					   "    subnets:\n"
-					   "      - {name: a, addressPrefix: 10.75.1.0/24, networkSecurityGroup: big}\n"
-					   "vms:\n"
-					   "  - {name: vm1, subnet: a, publicIpAddress: 203.0.113.78}\n"
-					   "  - {name: vm2, subnet: a}\n"
-					   "networkSecurityGroups:\n"
-					   "  - name: big\n"
-					   "    securityRules:\n";
+		static const char head[] =
+		    "vnets:\n"
+		    "  - name: v\n"
+		    "    addressSpace: [10.75.0.0/16]\n"
+		    "    subnets:\n"
+		    "      - {name: a, addressPrefix: 10.75.1.0/24, networkSecurityGroup: big}\n"
+		    "vms:\n"
+		    "  - {name: vm1, subnet: a, publicIpAddress: 203.0.113.78}\n"
+		    "  - {name: vm2, subnet: a}\n"
+		    "networkSecurityGroups:\n"
+		    "  - name: big\n"
+		    "    securityRules:\n";
 
 		put(&y, head, strlen(head));
 	}
@@ -505,22 +515,26 @@ Test(dryrun, long_nsg_in_chunks)
 		int n;
 
 		snprintf(ports1, sizeof(ports1), ": '%d'", 1000 + i);
-		snprintf(portsn, sizeof(portsn), "s: ['%d', '%d-%d', '%d']", 1000 + i, 2000 + i, 2010 + i, 3000 + i);
+		snprintf(portsn, sizeof(portsn), "s: ['%d', '%d-%d', '%d']", 1000 + i, 2000 + i, 2010 + i,
+			 3000 + i);
 
 		n = snprintf(r, sizeof(r),
 			     "      - {name: r%d, priority: %d, direction: %s, access: %s, protocol: %s,\n"
 			     "         %s, sourcePortRange: '*', destinationAddressPrefix: '*',\n"
 			     "         destinationPortRange%s}\n",
-			     i, 100 + i, i % 2 ? "Inbound" : "Outbound", i % 3 ? "Allow" : "Deny", i % 4 ? "Tcp" : "'*'",
-			     i % 7 ? "sourceAddressPrefix: '*'" : "sourceAddressPrefixes: [10.76.0.0/28, 10.76.0.64/28, 192.168.9.0/24]",
+			     i, 100 + i, i % 2 ? "Inbound" : "Outbound", i % 3 ? "Allow" : "Deny",
+			     i % 4 ? "Tcp" : "'*'",
+			     i % 7 ? "sourceAddressPrefix: '*'"
+				   : "sourceAddressPrefixes: [10.76.0.0/28, 10.76.0.64/28, 192.168.9.0/24]",
 			     i % 5 ? ports1 : portsn);
 		put(&y, r, (size_t)n);
 	}
 	{
-		static const char dns[] =
-		    "      - {name: nodns, priority: 4000, direction: Outbound, access: Deny, protocol: '*',\n"
-		    "         sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: AzurePlatformDNS,\n"
-		    "         destinationPortRange: '*'}\n";
+		static const char dns[] = "      - {name: nodns, priority: 4000, direction: Outbound, "
+					  "access: Deny, protocol: '*',\n"
+					  "         sourceAddressPrefix: '*', sourcePortRange: '*', "
+					  "destinationAddressPrefix: AzurePlatformDNS,\n"
+					  "         destinationPortRange: '*'}\n";
 
 		put(&y, dns, strlen(dns));
 	}

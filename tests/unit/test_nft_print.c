@@ -54,7 +54,8 @@ static const char *attr_str(const struct nlmsghdr *nlh, uint16_t type)
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) if (mnl_attr_get_type(a) == type) return mnl_attr_get_str(a);
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) if (mnl_attr_get_type(a) ==
+							       type) return mnl_attr_get_str(a);
 	return NULL;
 }
 
@@ -86,7 +87,8 @@ static struct table from_batch(void *buf, size_t len)
 			break;
 		case NFT_MSG_NEWRULE:
 			o = find(&t, 'c', attr_str(nlh, NFTA_RULE_CHAIN), false);
-			cr_assert_not_null(o, "a rule of chain %s before the chain", attr_str(nlh, NFTA_RULE_CHAIN));
+			cr_assert_not_null(o, "a rule of chain %s before the chain",
+					   attr_str(nlh, NFTA_RULE_CHAIN));
 			o->rules++;
 			break;
 		case NFT_MSG_NEWSET:
@@ -142,19 +144,21 @@ static struct table from_text(const char *text)
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		char line[4096], name[128];
 
-		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) - 1 ? len : sizeof(line) - 1), p);
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) - 1 ? len : sizeof(line) - 1),
+			 p);
 		p += len + (nl ? 1 : 0);
 		if (sscanf(line, "\tchain %127s {", name) == 1) {
 			cur = find(&t, 'c', name, true);
-		} else if (sscanf(line, "\tset %127s {", name) == 1 || sscanf(line, "\tmap %127s {", name) == 1) {
+		} else if (sscanf(line, "\tset %127s {", name) == 1 ||
+			   sscanf(line, "\tmap %127s {", name) == 1) {
 			cur = find(&t, 's', name, true);
 			cur->map = !strncmp(line, "\tmap ", 5);
 		} else if (sscanf(line, "\tlimit %127s {", name) == 1) {
 			cur = find(&t, 'o', name, true);
 		} else if (!strcmp(line, "\t}")) {
 			cur = NULL;
-		} else if (cur && cur->kind == 'c' && !strncmp(line, "\t\t", 2) && strncmp(line, "\t\ttype ", 7) &&
-			   strncmp(line, "\t\t#", 3)) {
+		} else if (cur && cur->kind == 'c' && !strncmp(line, "\t\t", 2) &&
+			   strncmp(line, "\t\ttype ", 7) && strncmp(line, "\t\t#", 3)) {
 			cur->rules++;
 		} else if (cur && cur->kind == 's' && cur->map && strncmp(line, "\t\ttype ", 7)) {
 			cur->elements += count_elements(line);
@@ -171,18 +175,20 @@ static void expect_same(struct table *want, struct table *got, const char *what)
 		struct object *w = &want->v[i], *g = &got->v[i];
 
 		cr_expect(w->kind == g->kind && !strcmp(w->name, g->name),
-			  "%s: object %zu: the builder makes %c %s, the printer %c %s", what, i, w->kind, w->name,
-			  g->kind, g->name);
+			  "%s: object %zu: the builder makes %c %s, the printer %c %s", what, i, w->kind,
+			  w->name, g->kind, g->name);
 		if (w->kind != g->kind || strcmp(w->name, g->name))
 			return;
 		cr_expect_eq(w->rules, g->rules, "%s: chain %s: %zu rules built, %zu printed", what, w->name,
 			     w->rules, g->rules);
 		if (w->map)
-			cr_expect_eq(w->elements, g->elements, "%s: map %s: %zu elements built, %zu printed", what,
-				     w->name, w->elements, g->elements);
+			cr_expect_eq(w->elements, g->elements, "%s: map %s: %zu elements built, %zu printed",
+				     what, w->name, w->elements, g->elements);
 	}
 	cr_expect_eq(want->n, got->n, "%s: %zu objects built, %zu printed (next: %s)", what, want->n, got->n,
-		     i < want->n ? want->v[i].name : i < got->n ? got->v[i].name : "");
+		     i < want->n  ? want->v[i].name
+		     : i < got->n ? got->v[i].name
+				  : "");
 }
 
 /* Objects in the order `nft list` shows them: objects, then sets, then chains, each as made. */
@@ -334,8 +340,9 @@ Test(nft_print, edge_and_frontends_in_nft_words)
 	char *fab = printed(lab, 0, true), want[256];
 	int node0 = -1;
 
-	cr_assert(strstr(fab, "\tchain edge_in {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-			      "\t\tiifname \"edge\" counter dnat to ip daddr map @edge_dnat\n\t}\n"),
+	cr_assert(strstr(fab,
+			 "\tchain edge_in {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+			 "\t\tiifname \"edge\" counter dnat to ip daddr map @edge_dnat\n\t}\n"),
 		  "%s", fab);
 	cr_assert(strstr(fab, "\t\toifname \"edge\" counter snat to ip saddr map @edge_snat\n"), "%s", fab);
 	cr_assert(strstr(fab, "\tmap edge_dnat {\n\t\ttype ipv4_addr : ipv4_addr\n"
@@ -343,10 +350,11 @@ Test(nft_print, edge_and_frontends_in_nft_words)
 		  "%s", fab);
 	cr_assert(strstr(fab, "10.71.1.10 : 198.51.100.100"), "%s", fab);
 	cr_assert(strstr(fab, "10.71.2.4 : 198.51.100.101"), "%s", fab);
-	snprintf(want, sizeof(want),
-		 "\t\tiifname \"edge\" ip daddr 198.51.100.110 tcp dport 80 jhash ip saddr . tcp sport mod 2 seed "
-		 "0x7a11 1 counter meta mark set 0x%08x\n",
-		 vl_lb_mark(0, 1));
+	snprintf(
+	    want, sizeof(want),
+	    "\t\tiifname \"edge\" ip daddr 198.51.100.110 tcp dport 80 jhash ip saddr . tcp sport mod 2 seed "
+	    "0x7a11 1 counter meta mark set 0x%08x\n",
+	    vl_lb_mark(0, 1));
 	cr_assert(strstr(fab, want), "%s\n%s", want, fab);
 	snprintf(want, sizeof(want),
 		 "\t\tiifname \"edge\" ip daddr 198.51.100.111 tcp dport 81 counter meta mark set 0x%08x\n",
@@ -357,10 +365,12 @@ Test(nft_print, edge_and_frontends_in_nft_words)
 		if (lab->eps[i].kind == VL_EP_NODE)
 			node0 = (int)i;
 	fab = printed(lab, node0, false);
-	cr_assert(strstr(fab, "\tchain kube-pre {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"),
-		  "%s", fab);
-	cr_assert(strstr(fab, "\t\tip daddr 198.51.100.110 tcp dport 80 numgen random mod 2 0 counter dnat to "),
-		  "%s", fab);
+	cr_assert(
+	    strstr(fab, "\tchain kube-pre {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n"),
+	    "%s", fab);
+	cr_assert(
+	    strstr(fab, "\t\tip daddr 198.51.100.110 tcp dport 80 numgen random mod 2 0 counter dnat to "),
+	    "%s", fab);
 	cr_assert(strstr(fab, "\t\tmeta mark & 0x00004000 != 0x00000000 counter masquerade\n"), "%s", fab);
 	free(fab);
 	vl_lab_free(lab);
