@@ -205,7 +205,8 @@ static int compare_one(const char *ns, const char *text, struct buf *report)
 		char *m;
 
 		cr_assert(asprintf(&m, "%s: %s\n%s\n", ns,
-				   st ? "nft -f refused the dry run's ruleset" : "no table in the lab", printed) > 0);
+				   st ? "nft -f refused the dry run's ruleset" : "no table in the lab",
+				   printed) > 0);
 		put(report, m, strlen(m));
 		free(m);
 		free(printed);
