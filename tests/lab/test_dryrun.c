@@ -453,12 +453,13 @@ Test(dryrun, kubenet_with_network_policy)
 	up_and_compare(3);
 }
 
-/* The NSG topologies of tests/data: a subnet NSG; ASGs, service tags and a peered VNet; the
- * whole schema (hub and spoke, imported NSGs, two clusters). */
+/* The topologies of tests/data: a subnet NSG; ASGs, service tags and a peered VNet; the whole
+ * schema (hub and spoke, imported NSGs, two clusters); peerings without forwarded traffic and
+ * appliances (routing); a kubenet cluster. */
 Test(dryrun, nsg_topologies_of_tests_data)
 {
-	static const char *const files[] = {"nsg.yaml", "asg.yaml", "full.yaml"};
-	static const size_t want[] = {1, 2, 5};
+	static const char *const files[] = {"nsg.yaml", "asg.yaml", "full.yaml", "routing.yaml", "kubenet.yaml"};
+	static const size_t want[] = {1, 2, 5, 3, 3};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char *body = data_file(files[i]);
