@@ -170,11 +170,11 @@ static void put_elem(struct nlmsghdr *nlh, const struct vlnft_set_spec *s, const
 	else if (s->data_len)
 		vlnft_put_value(nlh, NFTA_SET_ELEM_DATA, &e->data, sizeof(e->data));
 	if (e->comment) { /* libnftnl's udata TLV, as `nft` writes an element's comment */
-		uint8_t u[2 + UINT8_MAX];
+		uint8_t u[256]; /* NFT_USERDATA_MAXLEN */
 		size_t len = strlen(e->comment) + 1;
 
-		if (len > UINT8_MAX)
-			len = UINT8_MAX;
+		if (len > sizeof(u) - 2)
+			len = sizeof(u) - 2;
 		u[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
 		u[1] = (uint8_t)len;
 		memcpy(u + 2, e->comment, len - 1);

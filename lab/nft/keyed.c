@@ -52,7 +52,9 @@ unsigned vlnft_crule_shape(const struct vlnft_crule *cr)
 	/* Ports are read at the transport header whatever the protocol: only with it in the key. */
 	if ((s & (VLNFT_KEY_SPORT | VLNFT_KEY_DPORT)) && !(s & VLNFT_KEY_PROTO))
 		return 0;
-	return s;
+	/* The protocol alone: a handful of keys, and nft would list a lone 4-byte inet_proto key as a
+	 * number. */
+	return s == VLNFT_KEY_PROTO ? 0 : s;
 }
 
 bool vlnft_is_keyed_chunk(const char *name)

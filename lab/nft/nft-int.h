@@ -182,7 +182,7 @@ struct vlnft_chunk {
 /*
  * Keyed chunks (keyed.c). A run of at least VLNFT_KEYED_RUN rules in a row that each match every
  * field they match exactly (a protocol, one address, one port), the same fields all, is cut into
- * keyed chunks of VLNFT_KEYED_MIN to VLNFT_KEYED_MAX rules: a packet has one value for those
+ * keyed chunks of VLNFT_KEYED_MIN to VLNFT_KEYED_MAX rules (fewer where the run ends): a packet has one value for those
  * fields, so at most one rule of the chunk can match it (the first of two with one key: the other
  * is never reached), and one map lookup finds it as the rules in turn would. The chunk's chain
  * "<chain>/k<16 hex>" holds three rules whatever its length, and its map of the same name one

@@ -1474,7 +1474,7 @@ Test(nft_emit, map_elements_parse_back_with_libnftnl)
 
 /* What the rules of long_lab_kind are: each a port range (no rule can be keyed), each exact
  * (Tcp, one address, one port), exact but r100 (a port range: the run is cut there), exact with
- * r50 on r10's key (r50 is never reached). */
+ * r20 on r10's key (r20 is never reached; both in the first chunk, which has 32 rules or more). */
 enum long_kind { LONG_PLAIN, LONG_KEYED, LONG_CUT, LONG_DUP };
 
 /* A lab whose subnet NSG "big" has LONG_RULES Inbound rules r0..; rule `flip` Allow instead of Deny. */
@@ -1490,7 +1490,7 @@ static struct vl_lab *long_lab_kind(int flip, enum long_kind kind)
 	      "networkSecurityGroups:\n  - name: big\n    securityRules:\n",
 	      f);
 	for (int i = 0; i < LONG_RULES; i++) {
-		int k = kind == LONG_DUP && i == 50 ? 10 : i; /* the address and port of rule k */
+		int k = kind == LONG_DUP && i == 20 ? 10 : i; /* the address and port of rule k */
 		char hi[16] = "";
 
 		if (kind == LONG_PLAIN || (kind == LONG_CUT && i == 100))
@@ -1840,13 +1840,179 @@ Test(nft, a_rule_of_another_shape_cuts_the_run)
 
 Test(nft, a_keyed_chunk_keeps_the_first_of_two_rules_with_one_key)
 {
-	struct vl_lab *l = long_lab_kind(-1, LONG_DUP);
+	struct vl_lab *l = long_lab_kind(20, LONG_DUP); /* r20, an Allow, has r10's (a Deny's) key */
 	struct parsed p = nsg_batch(l, VL_NONE);
 	static char seen[8192];
+	static struct elem e[LONG_RULES];
+	char names[64][128];
+	size_t n = head_chunks(&p, "in-big", names, 64), m;
+	bool r10 = false;
 
 	keyed_walk(&p, seen, sizeof(seen));
-	cr_assert(strstr(seen, ",r49,r51,"), "r50 (r10's key) has no element: %s", seen);
-	cr_assert(strstr(seen, ",r10,"), "%s", seen);
+	cr_assert(strstr(seen, ",r19,r21,"), "r20 has no element: %s", seen);
+	m = elems_of(&p, names[0], e, LONG_RULES);
+	cr_assert(n > 1 && strstr(names[0], "/k"), "%s", names[0]);
+	for (size_t i = 0; i < m; i++)
+		if (!strcmp(e[i].comment, "r10")) {
+			r10 = true;
+			cr_assert_eq(e[i].data, (uint32_t)vl_rule_id("big", "r10"), "the first rule's mark: a Deny's");
+		}
+	cr_assert(r10);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+/* Three runs of 40 Inbound rules, each of another shape: the address alone (protocol and ports
+ * `*`), Udp to one address from one source port, Icmp between two addresses. */
+static struct vl_lab *shapes_lab(void)
+{
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+	struct vl_lab *l;
+
+	fputs("name: nftshape\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
+	      "      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: sh}\n"
+	      "networkSecurityGroups:\n  - name: sh\n    securityRules:\n",
+	      f);
+	for (int i = 0; i < 120; i++) {
+		fprintf(f, "      - {name: r%d, priority: %d, direction: Inbound, access: Deny, ", i, 100 + i);
+		if (i < 40)
+			fprintf(f, "protocol: '*', sourceAddressPrefix: 172.18.0.%d, sourcePortRange: '*', "
+				   "destinationAddressPrefix: '*', destinationPortRange: '*'}\n", i);
+		else if (i < 80)
+			fprintf(f, "protocol: Udp, sourceAddressPrefix: '*', sourcePortRange: '%d', "
+				   "destinationAddressPrefix: 10.9.0.%d, destinationPortRange: '*'}\n", 2000 + i, i);
+		else
+			fprintf(f, "protocol: Icmp, sourceAddressPrefix: 172.19.0.%d, sourcePortRange: '*', "
+				   "destinationAddressPrefix: 10.9.1.%d, destinationPortRange: '*'}\n", i, i);
+	}
+	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
+	fclose(f);
+	l = th_load(yaml);
+	free(yaml);
+	return l;
+}
+
+/* Load expression i of rule r: meta (base -1, off = key) or payload, into 32-bit register reg. */
+static void assert_load(const struct nftnl_rule *r, int i, int base, uint32_t off, uint32_t len, uint32_t reg)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e = NULL;
+
+	for (int k = 0; k <= i; k++)
+		e = nftnl_expr_iter_next(it);
+	cr_assert_not_null(e);
+	if (base < 0) {
+		cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "meta");
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY), off);
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG), reg);
+	} else {
+		cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "payload");
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), (uint32_t)base);
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), off);
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN), len);
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG), reg);
+	}
+	nftnl_expr_iter_destroy(it);
+}
+
+Test(nft, each_shape_loads_its_fields_into_consecutive_registers)
+{
+	static const struct {
+		const char *first;	  /* the rule whose element comes first */
+		uint32_t key_len, key_type; /* nft datatypes, 6 bits each */
+		const char *type, *expr;
+		uint8_t key[12];
+	} want[] = {
+	    {"r0", 4, 7, "ipv4_addr", "ip saddr", {172, 18, 0, 0}},
+	    {"r40", 12, (12u << 12) | (7u << 6) | 13u, "inet_proto . ipv4_addr . inet_service",
+	     "meta l4proto . ip daddr . th sport", {17, 0, 0, 0, 10, 9, 0, 40, 0x07, 0xf8, 0, 0}},
+	    {"r80", 12, (12u << 12) | (7u << 6) | 7u, "inet_proto . ipv4_addr . ipv4_addr",
+	     "meta l4proto . ip saddr . ip daddr", {1, 0, 0, 0, 172, 19, 0, 80, 10, 9, 1, 80}},
+	};
+	struct vl_lab *l = shapes_lab();
+	struct parsed p = nsg_batch(l, VL_NONE);
+	char names[64][128], line[512], *text = NULL;
+	size_t n = head_chunks(&p, "in-sh", names, 64), len = 0, met = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct elem e[128];
+
+	vl_nft_fabric_print(l, 0, f);
+	fclose(f);
+	for (size_t k = 0; k < n; k++) {
+		const struct nftnl_rule *r = rule_in(&p, names[k], 0);
+		const struct nftnl_set *set = set_named(&p, names[k]);
+		struct nftnl_expr *lk;
+		size_t m, w;
+
+		if (!strstr(names[k], "/k"))
+			continue;
+		m = elems_of(&p, names[k], e, 128);
+		cr_assert_gt(m, 0);
+		for (w = 0; w < 3 && strcmp(want[w].first, e[0].comment); w++)
+			;
+		if (w == 3)
+			continue; /* a later chunk of a run */
+		met |= 1u << w;
+		cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN), want[w].key_len, "%s", want[w].first);
+		cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_KEY_TYPE), want[w].key_type, "%s", want[w].first);
+		cr_assert_arr_eq(e[0].key, want[w].key, want[w].key_len, "%s's key", want[w].first);
+		if (w == 0) {
+			assert_load(r, 0, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
+		} else {
+			assert_load(r, 0, -1, NFT_META_L4PROTO, 1, NFT_REG32_00);
+			assert_load(r, 1, NFT_PAYLOAD_NETWORK_HEADER, w == 1 ? 16 : 12, 4, NFT_REG32_01);
+			assert_load(r, 2, w == 1 ? NFT_PAYLOAD_TRANSPORT_HEADER : NFT_PAYLOAD_NETWORK_HEADER,
+				    w == 1 ? 0 : 16, w == 1 ? 2 : 4, NFT_REG32_02);
+		}
+		lk = nth_expr(r, "lookup", 0);
+		cr_assert_eq(nftnl_expr_get_u32(lk, NFTNL_EXPR_LOOKUP_SREG), NFT_REG_1, "the key from the first field");
+		cr_assert_eq(nftnl_expr_get_u32(lk, NFTNL_EXPR_LOOKUP_DREG), NFT_REG_1, "the mark into register 1");
+		cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", w ? 1 : 0), NFTNL_EXPR_META_SREG), NFT_REG_1);
+		snprintf(line, sizeof(line), "\n\tmap %s {\n\t\ttype %s : mark\n", names[k], want[w].type);
+		cr_assert(strstr(text, line), "%s", line);
+		snprintf(line, sizeof(line), "\t\tmeta mark set %s map @%s\n", want[w].expr, names[k]);
+		cr_assert(strstr(text, line), "%s", line);
+	}
+	cr_assert_eq(met, 7, "a keyed chunk of each shape (%zx)", met);
+	cr_assert(strstr(text, "172.18.0.0 comment \"r0\" : 0x"), "ipv4_addr alone");
+	cr_assert(strstr(text, "udp . 10.9.0.40 . 2040 comment \"r40\" : 0x"), "udp, daddr, sport");
+	cr_assert(strstr(text, "icmp . 172.19.0.80 . 10.9.1.80 comment \"r80\" : 0x"), "icmp, two addresses");
+	free(text);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+Test(nft, a_run_of_rules_on_the_protocol_alone_stays_plain)
+{
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+	struct vl_lab *l;
+	struct parsed p;
+	char names[64][128];
+	size_t n;
+
+	fputs("name: nftproto\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
+	      "      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: pr}\n"
+	      "networkSecurityGroups:\n  - name: pr\n    securityRules:\n",
+	      f);
+	for (int i = 0; i < 40; i++)
+		fprintf(f,
+			"      - {name: r%d, priority: %d, direction: Inbound, access: Deny, protocol: %s, "
+			"sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', "
+			"destinationPortRange: '*'}\n",
+			i, 100 + i, i % 2 ? "Udp" : "Tcp");
+	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
+	fclose(f);
+	l = th_load(yaml);
+	free(yaml);
+	p = nsg_batch(l, VL_NONE);
+	n = head_chunks(&p, "in-pr", names, 64);
+	cr_assert_gt(n, 1);
+	for (size_t k = 0; k < n; k++)
+		cr_assert(strstr(names[k], "in-pr/c"), "%s: no keyed chunk of protocols alone", names[k]);
 	parsed_free(&p);
 	vl_lab_free(l);
 }
