@@ -243,9 +243,9 @@ static bool printed_for(const char *dry, const char *ns)
 
 /*
  * Bring up th_lab's file (written by th_lab_write), and compare every ruleset of its dry run;
- * `want` rulesets at least. Fails on any difference.
+ * `want` rulesets at least. Fails on any difference. The dry run's text (the caller frees it).
  */
-static void up_and_compare(size_t want)
+static char *up_and_compare(size_t want)
 {
 	struct buf report = {0};
 	char *dry, *out, *nss, *line, *save = NULL;
@@ -304,7 +304,7 @@ static void up_and_compare(size_t want)
 	free(nss);
 	cr_assert_eq(bad, 0, "%zu of %zu rulesets differ from the kernel's:\n%s", bad, n, report.s);
 	free(report.s);
-	free(dry);
+	return dry;
 }
 
 /* A topology file of tests/data/good, its `name:` line dropped and its imports made absolute. */
@@ -371,7 +371,7 @@ Test(dryrun, public_ip_and_nat_gateway)
 	    "  - {name: natvm, subnet: nat}\n"
 	    "internet:\n"
 	    "  hosts: [{name: srv, address: 203.0.113.51, app: echo, ports: [7]}]\n");
-	up_and_compare(1);
+	free(up_and_compare(1));
 }
 
 /* LoadBalancer Services on an Azure CNI cluster: the frontends' backend marks (a hash of two
@@ -403,7 +403,7 @@ Test(dryrun, load_balancer_on_aks)
 		     "      - {name: inner, selector: a, port: 90, targetPort: 8080}\n"
 		     "internet:\n"
 		     "  hosts: [{name: client, address: 203.0.113.61}]\n");
-	up_and_compare(3);
+	free(up_and_compare(3));
 }
 
 /* kubenet with Calico network policy (a peer set, one address, ports) and a Service of the
@@ -450,7 +450,7 @@ Test(dryrun, kubenet_with_network_policy)
 	    "            - to: [{ipBlock: {cidr: 10.74.1.4/32}}]\n"
 	    "              ports: [{protocol: UDP, port: 7000, endPort: 7010}]\n"
 	    "            - to: [{ipBlock: {cidr: 10.74.1.0/24}}]\n");
-	up_and_compare(3);
+	free(up_and_compare(3));
 }
 
 /* The topologies of tests/data: a subnet NSG; ASGs, service tags and a peered VNet; the whole
@@ -466,15 +466,17 @@ Test(dryrun, nsg_topologies_of_tests_data)
 
 		th_lab_write("drd", body);
 		free(body);
-		up_and_compare(want[i]);
+		free(up_and_compare(want[i]));
 		th_lab_down();
 	}
 }
 
-/* An NSG past 32 rules each way (its chains cut into chunks), with list sets and a platform rule. */
+/* An NSG past 32 rules each way (its chains cut into chunks, plain and keyed), with list sets and
+ * a platform rule. */
 Test(dryrun, long_nsg_in_chunks)
 {
 	struct buf y = {0};
+	char *dry;
 
 	put(&y, "", 0);
 	{
@@ -512,6 +514,17 @@ Test(dryrun, long_nsg_in_chunks)
 			     i % 5 ? ports1 : portsn);
 		put(&y, r, (size_t)n);
 	}
+	/* a run of rules that each match one protocol, address and port: keyed chunks (a map each) */
+	for (int i = 0; i < 45; i++) {
+		char r[320];
+		int n = snprintf(r, sizeof(r),
+				 "      - {name: k%d, priority: %d, direction: Inbound, access: %s, protocol: Tcp,\n"
+				 "         sourceAddressPrefix: '*', sourcePortRange: '*',\n"
+				 "         destinationAddressPrefix: 10.75.1.%d, destinationPortRange: '%d'}\n",
+				 i, 2000 + i, i % 3 ? "Allow" : "Deny", 4 + i % 3, 5000 + i);
+
+		put(&y, r, (size_t)n);
+	}
 	{
 		static const char dns[] = "      - {name: nodns, priority: 4000, direction: Outbound, "
 					  "access: Deny, protocol: '*',\n"
@@ -523,5 +536,8 @@ Test(dryrun, long_nsg_in_chunks)
 	}
 	th_lab_write("dre", y.s);
 	free(y.s);
-	up_and_compare(1);
+	dry = up_and_compare(1);
+	cr_assert(strstr(dry, "\tchain in-big/c") && strstr(dry, "\tmap in-big/k") && strstr(dry, "\tchain plat-big {"),
+		  "no plain chunk, keyed chunk or platform chain:\n%s", dry);
+	free(dry);
 }
