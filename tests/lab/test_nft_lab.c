@@ -323,25 +323,45 @@ static char *sorted_blocks(const char *ns)
 	return sorted_blocks_of(ns, NULL, 0);
 }
 
-static int chunk_chains(const char *ns, const char *chain)
+/* The table the edits left is the one a full commit of l makes (`what` says which edits). Returns
+ * the full commit's sorted blocks, for more checks; the caller frees them. */
+static char *assert_edits_equal_full(const struct vl_lab *l, const char *what)
+{
+	char why[256] = "", *edited = sorted_blocks(ns_fabric), *full;
+
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	full = sorted_blocks(ns_fabric);
+	cr_assert_str_eq(edited, full, "%s", what);
+	free(edited);
+	return full;
+}
+
+/* Lines of `nft list <what> ip` (chains, maps, sets) that match the extended regex `re`. */
+static int count_listed(const char *ns, const char *what, const char *re)
 {
 	int st, n;
-	char *out = th_run(&st, "ip netns exec %s nft list chains ip 2>&1 | grep -cE 'chain %s/[ck]'", ns, chain);
+	char *out = th_run(&st, "ip netns exec %s nft list %s ip 2>&1 | grep -cE '%s'", ns, what, re);
 
 	n = atoi(out);
 	free(out);
 	return n;
 }
 
-/* Maps of keyed chunks of `chain` in the kernel. */
+/* Chunk chains of `chain` (plain and keyed), and maps of its keyed chunks, in the kernel. */
+static int chunk_chains(const char *ns, const char *chain)
+{
+	char re[256];
+
+	snprintf(re, sizeof(re), "chain %s/[ck]", chain);
+	return count_listed(ns, "chains", re);
+}
+
 static int keyed_maps(const char *ns, const char *chain)
 {
-	int st, n;
-	char *out = th_run(&st, "ip netns exec %s nft list maps ip 2>&1 | grep -c 'map %s/k'", ns, chain);
+	char re[256];
 
-	n = atoi(out);
-	free(out);
-	return n;
+	snprintf(re, sizeof(re), "map %s/k", chain);
+	return count_listed(ns, "maps", re);
 }
 
 /* Rule i of long_edits' NSG: keyable (Tcp, one address, one port) unless the kind says a port
@@ -362,7 +382,7 @@ static bool long_plain_rule(enum long_kind kind, int i)
  */
 static void long_edits(const char *name, enum long_kind kind)
 {
-	char why[256] = "", *yaml = NULL, *edited, *full;
+	char why[256] = "", *yaml = NULL, *full;
 	size_t len = 0;
 	FILE *f = open_memstream(&yaml, &len);
 	struct vl_lab *big;
@@ -413,23 +433,15 @@ static void long_edits(const char *name, enum long_kind kind)
 
 		r->dport[0].hi = (uint16_t)(keep.lo + 5);
 		cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
-		edited = sorted_blocks(ns_fabric);
-		cr_assert_eq(vl_nft_fabric_commit(big, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-		full = sorted_blocks(ns_fabric);
-		cr_assert_str_eq(edited, full, "a run cut by a plain rule");
-		free(edited);
+		full = assert_edits_equal_full(big, "a run cut by a plain rule");
 		free(full);
 		r->dport[0] = keep;
 		cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	}
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "a no-op edit: %s", why);
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(big, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full, "the edits left another table (a stale or missing chunk)");
+	full = assert_edits_equal_full(big, "the edits left another table (a stale or missing chunk)");
 	cr_assert(strstr(full, "comment \"r250\""));
 	cr_assert_not(strstr(full, "comment \"r120\""));
-	free(edited);
 	free(full);
 	/* back to one chain: a short NSG holds its rules itself, and the chunks and their maps go */
 	while (nsg->n_rules > 5)
@@ -437,11 +449,7 @@ static void long_edits(const char *name, enum long_kind kind)
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(chunk_chains(ns_fabric, "in-big"), 0);
 	cr_assert_eq(keyed_maps(ns_fabric, "in-big"), 0);
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(big, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full);
-	free(edited);
+	full = assert_edits_equal_full(big, "the edits left another table than a full commit");
 	free(full);
 	vl_lab_free(big);
 }
@@ -535,18 +543,13 @@ static struct vl_lab *dir_lab(void)
 
 static int count_sets(const char *ns)
 {
-	int st, n;
-	char *out = th_run(&st, "ip netns exec %s nft list sets ip 2>&1 | grep -cE 'set [ap][0-9a-f]{16} '", ns);
-
-	n = atoi(out);
-	free(out);
-	return n;
+	return count_listed(ns, "sets", "set [ap][0-9a-f]{16} ");
 }
 
 Test(nft_lab, inbound_edit_leaves_the_outbound_chains_alone)
 {
 	static const char *const out_side[] = {"out-two", "plat-two", "platform"};
-	char why[256] = "", *before, *after, *edited, *full;
+	char why[256] = "", *before, *after, *full;
 	struct vl_lab *l;
 	struct vl_nsg *nsg;
 	int g, r;
@@ -572,13 +575,9 @@ Test(nft_lab, inbound_edit_leaves_the_outbound_chains_alone)
 	after = handled_blocks(ns_fabric, out_side, 3);
 	cr_assert_str_eq(before, after, "an inbound edit rewrote an outbound chain");
 	cr_assert_eq(count_sets(ns_fabric), 1, "lin's list went, lout's stayed");
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full, "the inbound edits left another table than a full commit");
+	full = assert_edits_equal_full(l, "the inbound edits left another table than a full commit");
 	free(before);
 	free(after);
-	free(edited);
 	free(full);
 	vl_lab_free(l);
 }
@@ -653,7 +652,7 @@ static int common_lines(const char *a, const char *b)
 
 Test(nft_lab, one_rule_edit_replaces_one_jump_of_the_head)
 {
-	char why[256] = "", *before, *after, *edited, *full;
+	char why[256] = "", *before, *after, *full;
 	struct vl_lab *l;
 	struct vl_nsg *nsg;
 	int g, r, n_head;
@@ -674,13 +673,9 @@ Test(nft_lab, one_rule_edit_replaces_one_jump_of_the_head)
 	cr_assert_geq(common_lines(before, after), n_head - 2, "before:\n%s\nafter:\n%s", before, after);
 	cr_assert_lt(common_lines(before, after), n_head, "no jump changed:\n%s", after);
 	cr_assert_not(strstr(after, "comment"), "a head rule shows a comment: %s", after);
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full);
+	full = assert_edits_equal_full(l, "the edits left another table than a full commit");
 	free(before);
 	free(after);
-	free(edited);
 	free(full);
 	vl_lab_free(l);
 }
@@ -720,7 +715,7 @@ Test(nft_lab, edit_of_a_table_nft_made_equals_a_full_commit)
 
 Test(nft_lab, short_chains_grown_long_by_an_edit_equal_a_full_commit)
 {
-	char why[256] = "", *edited, *full;
+	char why[256] = "", *full;
 	struct vl_lab *l;
 	struct vl_nsg *nsg;
 	size_t n;
@@ -738,18 +733,14 @@ Test(nft_lab, short_chains_grown_long_by_an_edit_equal_a_full_commit)
 	nsg->n_rules = n;
 	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	cr_assert_gt(chunk_chains(ns_fabric, "in-two"), 2);
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full);
-	free(edited);
+	full = assert_edits_equal_full(l, "the edits left another table than a full commit");
 	free(full);
 	vl_lab_free(l);
 }
 
 Test(nft_lab, many_one_rule_edits_in_a_row_equal_a_full_commit)
 {
-	char why[256] = "", *edited, *full;
+	char why[256] = "", *full;
 	struct vl_rule *saved;
 	struct vl_lab *l;
 	struct vl_nsg *nsg;
@@ -780,11 +771,7 @@ Test(nft_lab, many_one_rule_edits_in_a_row_equal_a_full_commit)
 	nsg->n_rules = n;
 	free(saved);
 	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full);
-	free(edited);
+	full = assert_edits_equal_full(l, "the edits left another table than a full commit");
 	free(full);
 	vl_lab_free(l);
 }

@@ -1472,6 +1472,32 @@ Test(nft_emit, map_elements_parse_back_with_libnftnl)
 #define VLNFT_CHUNK_MIN_T 8  /* lab/nft/nft-int.h VLNFT_CHUNK_MIN, _MAX */
 #define VLNFT_CHUNK_MAX_T 24
 
+/* A lab whose subnet (10.9.0.0/24, one VM) has NSG `nsg`: the file up to its first rule, into
+ * *f; nsg_lab_load() ends and loads it. */
+static FILE *nsg_lab_begin(char **yaml, size_t *len, const char *lab, const char *nsg)
+{
+	FILE *f = open_memstream(yaml, len);
+
+	cr_assert_not_null(f);
+	fprintf(f,
+		"name: %s\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
+		"      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: %s}\n"
+		"networkSecurityGroups:\n  - name: %s\n    securityRules:\n",
+		lab, nsg, nsg);
+	return f;
+}
+
+static struct vl_lab *nsg_lab_load(FILE *f, char **yaml)
+{
+	struct vl_lab *l;
+
+	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
+	fclose(f); /* *yaml is the text from here */
+	l = th_load(*yaml);
+	free(*yaml);
+	return l;
+}
+
 /* What the rules of long_lab_kind are: each a port range (no rule can be keyed), each exact
  * (Tcp, one address, one port), exact but r100 (a port range: the run is cut there), exact with
  * r20 on r10's key (r20 is never reached; both in the first chunk, which has 32 rules or more). */
@@ -1482,13 +1508,8 @@ static struct vl_lab *long_lab_kind(int flip, enum long_kind kind)
 {
 	char *yaml = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&yaml, &len);
-	struct vl_lab *l;
+	FILE *f = nsg_lab_begin(&yaml, &len, "nftlong", "big");
 
-	fputs("name: nftlong\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
-	      "      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: big}\n"
-	      "networkSecurityGroups:\n  - name: big\n    securityRules:\n",
-	      f);
 	for (int i = 0; i < LONG_RULES; i++) {
 		int k = kind == LONG_DUP && i == 20 ? 10 : i; /* the address and port of rule k */
 		char hi[16] = "";
@@ -1501,11 +1522,7 @@ static struct vl_lab *long_lab_kind(int flip, enum long_kind kind)
 			"destinationPortRange: '%d%s'}\n",
 			i, 100 + i, i == flip ? "Allow" : "Deny", k / 256, k % 256, 1000 + k, hi);
 	}
-	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
-	fclose(f);
-	l = th_load(yaml);
-	free(yaml);
-	return l;
+	return nsg_lab_load(f, &yaml);
 }
 
 static struct vl_lab *long_lab(int flip)
@@ -1868,13 +1885,8 @@ static struct vl_lab *shapes_lab(void)
 {
 	char *yaml = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&yaml, &len);
-	struct vl_lab *l;
+	FILE *f = nsg_lab_begin(&yaml, &len, "nftshape", "sh");
 
-	fputs("name: nftshape\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
-	      "      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: sh}\n"
-	      "networkSecurityGroups:\n  - name: sh\n    securityRules:\n",
-	      f);
 	for (int i = 0; i < 120; i++) {
 		fprintf(f, "      - {name: r%d, priority: %d, direction: Inbound, access: Deny, ", i, 100 + i);
 		if (i < 40)
@@ -1887,11 +1899,7 @@ static struct vl_lab *shapes_lab(void)
 			fprintf(f, "protocol: Icmp, sourceAddressPrefix: 172.19.0.%d, sourcePortRange: '*', "
 				   "destinationAddressPrefix: 10.9.1.%d, destinationPortRange: '*'}\n", i, i);
 	}
-	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
-	fclose(f);
-	l = th_load(yaml);
-	free(yaml);
-	return l;
+	return nsg_lab_load(f, &yaml);
 }
 
 /* Load expression i of rule r: meta (base -1, off = key) or payload, into 32-bit register reg. */
@@ -1988,26 +1996,19 @@ Test(nft, a_run_of_rules_on_the_protocol_alone_stays_plain)
 {
 	char *yaml = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&yaml, &len);
+	FILE *f = nsg_lab_begin(&yaml, &len, "nftproto", "pr");
 	struct vl_lab *l;
 	struct parsed p;
 	char names[64][128];
 	size_t n;
 
-	fputs("name: nftproto\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
-	      "      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: pr}\n"
-	      "networkSecurityGroups:\n  - name: pr\n    securityRules:\n",
-	      f);
 	for (int i = 0; i < 40; i++)
 		fprintf(f,
 			"      - {name: r%d, priority: %d, direction: Inbound, access: Deny, protocol: %s, "
 			"sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', "
 			"destinationPortRange: '*'}\n",
 			i, 100 + i, i % 2 ? "Udp" : "Tcp");
-	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
-	fclose(f);
-	l = th_load(yaml);
-	free(yaml);
+	l = nsg_lab_load(f, &yaml);
 	p = nsg_batch(l, VL_NONE);
 	n = head_chunks(&p, "in-pr", names, 64);
 	cr_assert_gt(n, 1);
