@@ -405,6 +405,13 @@ Test(backends, a_node_port_from_a_pod_counts_only_from_another_node)
 	cr_assert_eq(vl_eval_path(lab, n1, lab->eps[n0].ip, VL_PROTO_TCP, 0, np, &v), 0);
 	cr_assert_eq(v.n_backends, 2);
 	all_on_node(&v, n0);
+	/* web-b (node 1, isolated) to node 0's NodePort, sent back to itself masqueraded to node 0: its
+	 * ingress policy sees node 0, not its own flow */
+	cr_assert_eq(vl_eval_path_pick(lab, ep(lab, "web-b"), lab->eps[n0].ip, VL_PROTO_TCP, 0, np, VL_NONE,
+				       ep(lab, "web-b"), &v),
+		     0);
+	cr_assert_eq(v.outcome, VL_OUT_DENIED, "deny-b applies to what node 0 sends");
+	cr_assert_str_eq(lab->aks[0].policies[v.policy].name, "deny-b");
 	/* its own node's NodePort is not (kube-proxy matches what comes in on eth0), nor the node's own */
 	cr_assert_eq(vl_eval_path(lab, client, lab->eps[n1].ip, VL_PROTO_TCP, 0, np, &v), 0);
 	cr_assert_eq(v.n_backends, 0);
