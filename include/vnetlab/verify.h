@@ -62,6 +62,9 @@ struct vl_verify {
 	size_t n_backends;
 	char **strings; /* interned drop names */
 	size_t n_strings;
+	/* NodePort flows left out: to a node without a pod of an externalTrafficPolicy Local Service
+	 * that has pods elsewhere (kube-proxy drops them; the lab's node refuses them) */
+	size_t not_planned;
 	bool watched;	/* vl_verify_run had the agent's drop records */
 	size_t retried; /* flows tried a second time */
 };
@@ -75,7 +78,8 @@ struct vl_verify {
  * frontend from each Internet host; and, unless `to` names an endpoint other
  * than a node, each node's NodePort of each NodePort and LoadBalancer Service
  * (`to` may name the node) from every endpoint but the Internet's hosts, the
- * node itself and its pods; each with every backend the flow may get. A pair whose target
+ * node itself and its pods (a Local Service's NodePort on a node without its
+ * pod is counted in not_planned); each with every backend the flow may get. A pair whose target
  * address means another endpoint from the source's side (overlapping address
  * spaces) is left out. Source ports are assigned from port_base upward, one
  * counter per NIC address (a pod counts with its node, whose address it may be

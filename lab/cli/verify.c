@@ -293,6 +293,7 @@ int cmd_verify(int argc, char **argv)
 		out_set(doc, "dropRecords", out_bool(v.watched));
 		out_set(doc, "serviceFlows", out_int((long long)svc));
 		out_set(doc, "nodePortFlows", out_int((long long)nodeport));
+		out_set(doc, "notPlanned", out_int((long long)v.not_planned));
 		out_set(doc, "dependOnBackend", out_int((long long)mixed));
 		out_set(doc, "backendKnown", out_int((long long)reached));
 		for (size_t i = 0; i < v.n_flows; i++)
@@ -317,6 +318,10 @@ int cmd_verify(int argc, char **argv)
 			printf("  %zu flows to Services (%zu to NodePorts), %zu with an outcome that depends on "
 			       "the backend; the pod the kernel reached known for %zu\n",
 			       svc, nodeport, mixed, reached);
+		if (v.not_planned)
+			printf("  %zu NodePort flows not probed: to a node without a pod of a Local Service (kube-proxy "
+			       "drops them, this lab's node refuses them)\n",
+			       v.not_planned);
 	}
 	vl_verify_free(&v);
 	vl_lab_free(lab);

@@ -272,6 +272,12 @@ static int node_port_flows(struct plan *p, int only_from, int only_to, int only_
 		for (size_t s = 0; s < a->n_services && !err; s++) {
 			const struct vl_service *sv = &a->services[s];
 
+			/* kube-proxy drops what reaches a node without a pod of a Local Service that has pods
+			 * elsewhere; the node's chains (lab/nft/kproxy.c) have no such rule yet, so the node
+			 * refuses it: left out of the plan, counted */
+			bool dropped = sv->local && vl_eff_service_pods(lab, node->owner, (int)s)->n &&
+				       !vl_eff_kproxy_pods(lab, node->owner, (int)s, (int)n, true, NULL, 0);
+
 			if (sv->type == VL_SVC_CLUSTER_IP || (only_c != VL_NONE && (int)s != only_s))
 				continue;
 			for (size_t e = 0; e < lab->n_eps && !err; e++) {
@@ -294,6 +300,10 @@ static int node_port_flows(struct plan *p, int only_from, int only_to, int only_
 
 					if ((f.proto != VL_PROTO_TCP && f.proto != VL_PROTO_UDP) || !f.dport)
 						continue;
+					if (dropped) {
+						p->out->not_planned++;
+						continue;
+					}
 					f.sport = port_take(p->pm, lab->eps[nic].ip, p->port_base);
 					judge(lab, &f, p->vd);
 					err = keep_backends(lab, p->out, &p->bcap, &f, p->vd);

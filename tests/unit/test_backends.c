@@ -270,7 +270,10 @@ Test(backends, a_vm_to_a_node_port_goes_through_kube_proxy)
 	node0 = ep(lab, "k-node-0");
 	np = lab->aks[0].services[0].ports[0].node_port;
 	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[node0].ip, VL_PROTO_TCP, 0, np, &v), 0);
-	cr_assert_neq(v.outcome, VL_OUT_DELIVERED, "Local: node 0 has no pod of the Service");
+	cr_assert_eq(v.outcome, VL_OUT_NO_HOST, "Local: node 0 has no pod of the Service, kube-proxy drops it");
+	cr_assert(strstr(v.why, "no endpoint on this node"), "%s", v.why);
+	cr_assert_eq(v.n_backends, 1);
+	cr_assert_eq(v.backends[0].pod, VL_NONE);
 	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[ep(lab, "k-node-1")].ip, VL_PROTO_TCP, 0, np, &v), 0);
 	cr_assert_eq(v.outcome, VL_OUT_DELIVERED, "%s", v.why);
 	cr_assert_eq(v.seen_src, lab->eps[vm].ip, "Local keeps the client's address");
