@@ -24,11 +24,10 @@
 #define VL_VERIFY_PORT_SPAN 50000
 
 struct vl_verify_flow {
-	int from, to; /* endpoint indexes; to is VL_NONE for a flow to a clusterIP or a frontend, the
-		       * node for a flow to its NodePort */
-	int svc_cluster,
-	    svc; /* a flow to service svc of cluster svc_cluster (a clusterIP, a frontend or a node's
-		  * NodePort), else VL_NONE */
+	int from, to;	      /* endpoint indexes; to is VL_NONE for a flow to a clusterIP or a frontend, the
+			       * node for a flow to its NodePort */
+	int svc_cluster, svc; /* a flow to service svc of cluster svc_cluster (a clusterIP, a frontend or a
+			       * node's NodePort), else VL_NONE */
 	uint32_t dst;
 	enum vl_proto proto; /* TCP or UDP */
 	uint16_t dport;

@@ -179,9 +179,10 @@ static void print_mismatch(const struct vl_lab *lab, const struct vl_verify *vv,
 
 	if (vl_eval_path(lab, f->from, f->dst, f->proto, f->sport, f->dport, &v))
 		v.why[0] = '\0';
-	printf("DISAGREE  %s -> %s%s%s (%s:%u/%s, source port %u)\n", lab->eps[f->from].name, target_name(lab, f),
-	       node_port(f) ? ", NodePort of " : "", node_port(f) ? lab->aks[f->svc_cluster].services[f->svc].name : "",
-	       vl_ip_fmt(f->dst, ip), f->dport, proto_lc(f->proto), f->sport);
+	printf("DISAGREE  %s -> %s%s%s (%s:%u/%s, source port %u)\n", lab->eps[f->from].name,
+	       target_name(lab, f), node_port(f) ? ", NodePort of " : "",
+	       node_port(f) ? lab->aks[f->svc_cluster].services[f->svc].name : "", vl_ip_fmt(f->dst, ip),
+	       f->dport, proto_lc(f->proto), f->sport);
 	printf("    explain: %s", vl_outcome_name(f->outcome));
 	if (f->rule && f->nsg != VL_NONE)
 		printf(" (%s %s/%s)", vl_access_name(f->rule->access), lab->nsgs[f->nsg].name, f->rule->name);
@@ -315,12 +316,13 @@ int cmd_verify(int argc, char **argv)
 			printf(", %zu not probed", errors);
 		printf("\n");
 		if (svc)
-			printf("  %zu flows to Services (%zu to NodePorts), %zu with an outcome that depends on "
-			       "the backend; the pod the kernel reached known for %zu\n",
-			       svc, nodeport, mixed, reached);
+			printf(
+			    "  %zu flows to Services (%zu to NodePorts), %zu with an outcome that depends on "
+			    "the backend; the pod the kernel reached known for %zu\n",
+			    svc, nodeport, mixed, reached);
 		if (v.not_planned)
-			printf("  %zu NodePort flows not probed: to a node without a pod of a Local Service (kube-proxy "
-			       "drops them, this lab's node refuses them)\n",
+			printf("  %zu NodePort flows not probed: to a node without a pod of a Local Service "
+			       "(kube-proxy drops them, this lab's node refuses them)\n",
 			       v.not_planned);
 	}
 	vl_verify_free(&v);

@@ -65,8 +65,9 @@ static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int
 		/* kube-proxy's "has no local endpoints" rule: DROP, where no endpoint at all REJECTs */
 		h->flow = *f;
 		vlev_end(v, VL_OUT_NO_HOST,
-		    "kube-proxy on %s drops it: service %s has no endpoint on this node (externalTrafficPolicy Local)",
-		    lab->eps[node].name, lab->aks[c].services[s].name);
+			 "kube-proxy on %s drops it: service %s has no endpoint on this node "
+			 "(externalTrafficPolicy Local)",
+			 lab->eps[node].name, lab->aks[c].services[s].name);
 		return false;
 	}
 	if (*pod == VL_NONE) {

@@ -43,7 +43,7 @@ struct match {
 	const struct vl_lab *lab; /* maps a drop's short rule id back to names */
 	int svc_cluster, svc; /* dst is this ClusterIP or frontend (svc_cluster VL_NONE: none): kube-proxy */
 	uint16_t svc_target;	  /* DNATs it to one of its pods' target port before any NSG */
-	bool via_lb;		  /* ... from the Internet or to a NodePort: a node may have masqueraded it (Cluster) */
+	bool via_lb; /* ... from the Internet or to a NodePort: a node may have masqueraded it (Cluster) */
 };
 
 /* A ClusterIP flow is dropped after kube-proxy's DNAT: the fabric logs the pod's address. */
@@ -62,8 +62,8 @@ static bool dnat_matches(const struct vl_drop *d, const struct match *m)
 
 /* To a node's NodePort from outside that node: kube-proxy there DNATs it to a pod (masqueraded to
  * the node with externalTrafficPolicy Cluster), so a drop after it names the pod. */
-static void node_port_match(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t port,
-			    struct match *m)
+static void node_port_match(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto,
+			    uint16_t port, struct match *m)
 {
 	int n = vl_lab_find_endpoint_near(lab, from, dst), s;
 	const struct vl_svc_port *sp;

@@ -179,7 +179,8 @@ static void find_backend(struct run *r, struct vl_verify_flow *f)
 			asked = r->v->backends[f->backend0 + j].node == node;
 		if (asked || go_to(r, node) < 0 ||
 		    (vl_ct_reply_source(f->proto, src, f->sport, f->dst, f->dport, &pod_ip) &&
-		     (masq == src || vl_ct_reply_source(f->proto, masq, f->sport, f->dst, f->dport, &pod_ip))))
+		     (masq == src ||
+		      vl_ct_reply_source(f->proto, masq, f->sport, f->dst, f->dport, &pod_ip))))
 			continue;
 		b = backend_at(r, f, pod_ip, 0);
 		if (b) {

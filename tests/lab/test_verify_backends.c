@@ -92,33 +92,36 @@ Test(verify_nodeport, a_drop_behind_its_back_is_a_node_port_disagreement)
 	th_skip_rootless("changes a node's ruleset with nft");
 	/* a chain in node 0's own table, before kube-proxy's DNAT, dropping its nodePort of websvc (what
 	 * comes in on eth0 to its address: not its pods' flows to node 1's) */
-	free(th_run(&st,
-		    "ip netns exec vl-%s-k-node-0 nft add chain ip vnetlab nbdrop "
-		    "'{ type filter hook prerouting priority -150; }' && "
-		    "ip netns exec vl-%s-k-node-0 nft add rule ip vnetlab nbdrop iifname eth0 ip daddr 10.68.1.4 "
-		    "tcp dport %d drop 2>&1",
-		    th_lab.name, th_lab.name, WEB_NODE_PORT));
+	free(th_run(
+	    &st,
+	    "ip netns exec vl-%s-k-node-0 nft add chain ip vnetlab nbdrop "
+	    "'{ type filter hook prerouting priority -150; }' && "
+	    "ip netns exec vl-%s-k-node-0 nft add rule ip vnetlab nbdrop iifname eth0 ip daddr 10.68.1.4 "
+	    "tcp dport %d drop 2>&1",
+	    th_lab.name, th_lab.name, WEB_NODE_PORT));
 	cr_assert_eq(st, 0);
 	out = th_run(&st, "%s verify %s -o json 2>&1", th_vnetlab(), th_lab.name);
 	cr_expect_eq(st, 1, "%s", out);
 	/* the VM, node 1, web-b and solo to node 0's nodePort time out where the evaluator lets them in */
 	cr_expect_eq(json_int(out, "disagreements"), 4, "%s", out);
 	th_compact(out);
-	cr_expect(strstr(out, "\"to\":\"k-node-0\",\"ip\":\"10.68.1.4\",\"protocol\":\"tcp\",\"port\":30080"), "%s",
-		  out);
+	cr_expect(strstr(out, "\"to\":\"k-node-0\",\"ip\":\"10.68.1.4\",\"protocol\":\"tcp\",\"port\":30080"),
+		  "%s", out);
 	cr_expect(strstr(out, "\"kernel\":{\"result\":\"timeout\""), "%s", out);
 	cr_expect(strstr(out, "\"service\":\"websvc\",\"nodePort\":true"), "%s", out);
 	free(out);
 	out = th_run(&st, "%s verify %s --from vm 2>&1", th_vnetlab(), th_lab.name);
 	cr_expect_eq(st, 1, "%s", out);
-	cr_expect(strstr(out, "DISAGREE  vm -> k-node-0, NodePort of websvc (10.68.1.4:30080/tcp"), "%s", out);
+	cr_expect(strstr(out, "DISAGREE  vm -> k-node-0, NodePort of websvc (10.68.1.4:30080/tcp"), "%s",
+		  out);
 	free(out);
 	/* node 1's nodePort is untouched: restricted to it, verify agrees */
 	out = th_run(&st, "%s verify %s --to k-node-1 -o json 2>&1", th_vnetlab(), th_lab.name);
 	cr_expect_eq(st, 0, "%s", out);
 	cr_expect_eq(json_int(out, "nodePortFlows"), 6, "%s", out);
 	free(out);
-	free(th_run(&st, "ip netns exec vl-%s-k-node-0 nft delete chain ip vnetlab nbdrop 2>&1", th_lab.name));
+	free(
+	    th_run(&st, "ip netns exec vl-%s-k-node-0 nft delete chain ip vnetlab nbdrop 2>&1", th_lab.name));
 	cr_assert_eq(st, 0);
 	out = th_run(&st, "%s verify %s -o json 2>&1", th_vnetlab(), th_lab.name);
 	cr_expect_eq(json_int(out, "disagreements"), 0, "the chain gone, the kernel agrees again: %s", out);

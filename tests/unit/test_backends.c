@@ -270,7 +270,8 @@ Test(backends, a_vm_to_a_node_port_goes_through_kube_proxy)
 	node0 = ep(lab, "k-node-0");
 	np = lab->aks[0].services[0].ports[0].node_port;
 	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[node0].ip, VL_PROTO_TCP, 0, np, &v), 0);
-	cr_assert_eq(v.outcome, VL_OUT_NO_HOST, "Local: node 0 has no pod of the Service, kube-proxy drops it");
+	cr_assert_eq(v.outcome, VL_OUT_NO_HOST,
+		     "Local: node 0 has no pod of the Service, kube-proxy drops it");
 	cr_assert(strstr(v.why, "no endpoint on this node"), "%s", v.why);
 	cr_assert_eq(v.n_backends, 1);
 	cr_assert_eq(v.backends[0].pod, VL_NONE);
@@ -295,7 +296,8 @@ Test(backends, a_vm_to_a_node_port_goes_through_kube_proxy)
 	"vnets:\n"                                                                                           \
 	"  - name: v\n"                                                                                      \
 	"    addressSpace: [10.67.0.0/16]\n"                                                                 \
-	"    subnets: [{name: aks, addressPrefix: 10.67.1.0/24}, {name: vms, addressPrefix: 10.67.2.0/24}]\n" \
+	"    subnets: [{name: aks, addressPrefix: 10.67.1.0/24}, {name: vms, addressPrefix: "                \
+	"10.67.2.0/24}]\n"                                                                                   \
 	"aksClusters:\n"                                                                                     \
 	"  - name: k\n"                                                                                      \
 	"    subnet: aks\n"                                                                                  \
@@ -359,8 +361,8 @@ Test(backends, a_node_port_with_cluster_policy_weighs_every_pod_of_the_service)
 	/* without the policy both connect: nothing depends on the pick */
 	vl_lab_free(lab);
 	lab = th_load(NP2_LAB("Cluster", ""));
-	cr_assert_eq(vl_eval_path(lab, ep(lab, "vm"), lab->eps[ep(lab, "k-node-0")].ip, VL_PROTO_TCP, 0, np, &v),
-		     0);
+	cr_assert_eq(
+	    vl_eval_path(lab, ep(lab, "vm"), lab->eps[ep(lab, "k-node-0")].ip, VL_PROTO_TCP, 0, np, &v), 0);
 	cr_assert_eq(v.n_backends, 2);
 	cr_assert_not(v.mixed);
 	vl_lab_free(lab);

@@ -114,26 +114,27 @@ Test(verify_backends, a_probe_is_compared_with_the_backend_it_reached)
 
 /* Two nodes, a VM, kubenet pods: web (Cluster: web-a on node 0, web-b on node 1) and solo (Local,
  * its pod on node 1 only). */
-static const char np_yaml[] = "name: npv\n"
-			      "vnets:\n"
-			      "  - name: v\n"
-			      "    addressSpace: [10.68.0.0/16]\n"
-			      "    subnets: [{name: aks, addressPrefix: 10.68.1.0/24}, {name: vms, addressPrefix: "
-			      "10.68.2.0/24}]\n"
-			      "aksClusters:\n"
-			      "  - name: k\n"
-			      "    subnet: aks\n"
-			      "    networkPlugin: kubenet\n"
-			      "    nodeCount: 2\n"
-			      "    pods:\n"
-			      "      - {name: web-a, labels: {app: web}, app: hello, ports: [8080], node: 0}\n"
-			      "      - {name: web-b, labels: {app: web}, app: hello, ports: [8080], node: 1}\n"
-			      "      - {name: solo, labels: {app: solo}, app: hello, ports: [8080], node: 1}\n"
-			      "    services:\n"
-			      "      - {name: websvc, type: NodePort, selector: {app: web}, port: 80, targetPort: 8080}\n"
-			      "      - {name: solosvc, type: NodePort, selector: {app: solo}, port: 80, targetPort: 8080,\n"
-			      "         externalTrafficPolicy: Local}\n"
-			      "vms: [{name: vm, subnet: vms}]\n";
+static const char np_yaml[] =
+    "name: npv\n"
+    "vnets:\n"
+    "  - name: v\n"
+    "    addressSpace: [10.68.0.0/16]\n"
+    "    subnets: [{name: aks, addressPrefix: 10.68.1.0/24}, {name: vms, addressPrefix: "
+    "10.68.2.0/24}]\n"
+    "aksClusters:\n"
+    "  - name: k\n"
+    "    subnet: aks\n"
+    "    networkPlugin: kubenet\n"
+    "    nodeCount: 2\n"
+    "    pods:\n"
+    "      - {name: web-a, labels: {app: web}, app: hello, ports: [8080], node: 0}\n"
+    "      - {name: web-b, labels: {app: web}, app: hello, ports: [8080], node: 1}\n"
+    "      - {name: solo, labels: {app: solo}, app: hello, ports: [8080], node: 1}\n"
+    "    services:\n"
+    "      - {name: websvc, type: NodePort, selector: {app: web}, port: 80, targetPort: 8080}\n"
+    "      - {name: solosvc, type: NodePort, selector: {app: solo}, port: 80, targetPort: 8080,\n"
+    "         externalTrafficPolicy: Local}\n"
+    "vms: [{name: vm, subnet: vms}]\n";
 
 /* How many flows of v go to node `node`'s NodePort of service svc, and from `from` (NULL: any). */
 static size_t node_port_flows(const struct vl_verify *v, const struct vl_lab *lab, const char *from,
@@ -145,7 +146,8 @@ static size_t node_port_flows(const struct vl_verify *v, const struct vl_lab *la
 		const struct vl_verify_flow *f = &v->flows[i];
 
 		if (f->to != ep(lab, node) || f->svc_cluster == VL_NONE ||
-		    strcmp(lab->aks[f->svc_cluster].services[f->svc].name, svc) || (from && f->from != ep(lab, from)))
+		    strcmp(lab->aks[f->svc_cluster].services[f->svc].name, svc) ||
+		    (from && f->from != ep(lab, from)))
 			continue;
 		cr_assert_eq(f->dst, lab->eps[f->to].ip);
 		cr_assert_eq(f->dport, lab->aks[f->svc_cluster].services[f->svc].ports[0].node_port);
