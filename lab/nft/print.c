@@ -160,6 +160,57 @@ static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
 		fprintf(f, "meta mark set 0x%08x goto %s comment \"%s\"\n", id, VLNFT_CHAIN_DENY, cr->rule->name);
 }
 
+/* One field of a keyed element's key (4 bytes, network order), as nft writes it. */
+static void put_key_field(FILE *f, unsigned bit, const uint8_t *k)
+{
+	if (bit == VLNFT_KEY_PROTO)
+		fputs(l4_name(k[0]), f);
+	else if (bit == VLNFT_KEY_SADDR || bit == VLNFT_KEY_DADDR)
+		put_ip(f, (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3]);
+	else
+		fprintf(f, "%u", (unsigned)k[0] << 8 | k[1]);
+}
+
+/* A keyed chunk (keyed.c): its map, then its chain. */
+static void put_keyed(FILE *f, const struct vlnft_layout *l, const struct vlnft_chunk *k)
+{
+	static const char *const type[] = {"inet_proto", "ipv4_addr", "ipv4_addr", "inet_service", "inet_service"};
+	static const char *const expr[] = {"meta l4proto", "ip saddr", "ip daddr", "th sport", "th dport"};
+	struct vlnft_keyed_elem *e;
+	size_t n, i;
+	int b, o;
+
+	if (vlnft_keyed_elems(l, k, &e, &n)) {
+		fprintf(f, "\n\t# error: chunk %s: out of memory\n", k->name);
+		return;
+	}
+	fprintf(f, "\n\tmap %s {\n\t\ttype ", k->name);
+	for (b = 0, o = 0; b < 5; b++)
+		if (k->shape & (1u << b))
+			fprintf(f, "%s%s", o++ ? " . " : "", type[b]);
+	fputs(" : mark\n", f);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ",\n\t\t\t     " : "\t\telements = { ", f);
+		for (b = 0, o = 0; b < 5; b++)
+			if (k->shape & (1u << b)) {
+				if (o)
+					fputs(" . ", f);
+				put_key_field(f, 1u << b, e[i].key + 4 * o++);
+			}
+		fprintf(f, " comment \"%s\" : 0x%08x", e[i].cr->rule->name, e[i].mark);
+	}
+	if (n)
+		fputs(" }\n", f);
+	fprintf(f, "\t}\n\n\tchain %s {\n\t\tmeta mark set ", k->name);
+	for (b = 0, o = 0; b < 5; b++)
+		if (k->shape & (1u << b))
+			fprintf(f, "%s%s", o++ ? " . " : "", expr[b]);
+	fprintf(f, " map @%s\n", k->name);
+	fprintf(f, "\t\tmeta mark & 0x%08x != 0x00000000 return\n", VL_FLOW_MARK_ALLOW);
+	fprintf(f, "\t\tmeta mark != 0x00000000 goto %s\n\t}\n", VLNFT_CHAIN_DENY);
+	free(e);
+}
+
 /* One NSG chain as nsgchain.c lays it out: its rules, or its head and then its chunks. */
 static void put_layout(FILE *f, const struct vlnft_ctx *c, const struct vl_nsg *nsg, int scope, enum vl_dir dir)
 {
@@ -184,6 +235,10 @@ static void put_layout(FILE *f, const struct vlnft_ctx *c, const struct vl_nsg *
 			l.chunks[k].name);
 	fputs("\t}\n", f);
 	for (size_t k = 0; k < l.n_chunks; k++) {
+		if (l.chunks[k].shape) {
+			put_keyed(f, &l, &l.chunks[k]);
+			continue;
+		}
 		fprintf(f, "\n\tchain %s {\n", l.chunks[k].name);
 		for (size_t i = l.chunks[k].first; i < l.chunks[k].first + l.chunks[k].n; i++)
 			put_rule(f, nsg->name, &l.cr[i]);

@@ -326,14 +326,41 @@ static char *sorted_blocks(const char *ns)
 static int chunk_chains(const char *ns, const char *chain)
 {
 	int st, n;
-	char *out = th_run(&st, "ip netns exec %s nft list chains ip 2>&1 | grep -c 'chain %s/c'", ns, chain);
+	char *out = th_run(&st, "ip netns exec %s nft list chains ip 2>&1 | grep -cE 'chain %s/[ck]'", ns, chain);
 
 	n = atoi(out);
 	free(out);
 	return n;
 }
 
-Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
+/* Maps of keyed chunks of `chain` in the kernel. */
+static int keyed_maps(const char *ns, const char *chain)
+{
+	int st, n;
+	char *out = th_run(&st, "ip netns exec %s nft list maps ip 2>&1 | grep -c 'map %s/k'", ns, chain);
+
+	n = atoi(out);
+	free(out);
+	return n;
+}
+
+/* Rule i of long_edits' NSG: keyable (Tcp, one address, one port) unless the kind says a port
+ * range (plain: every rule; mixed: every 40th). */
+enum long_kind { LONG_PLAIN, LONG_KEYED, LONG_MIXED };
+
+static bool long_plain_rule(enum long_kind kind, int i)
+{
+	return kind == LONG_PLAIN || (kind == LONG_MIXED && i % 40 == 17);
+}
+
+/*
+ * A 300-rule NSG, committed, then edited live: access flips here and there, one rule moved to the
+ * front, one deleted, and (keyed or mixed) one keyed rule turned plain and one plain turned keyed,
+ * which cuts a run and joins two; then cut back to 5 rules. After each stage the table is the one
+ * a full commit makes (no stale or missing chunk, map or element), and the chunks of the kind are
+ * there.
+ */
+static void long_edits(const char *name, enum long_kind kind)
 {
 	char why[256] = "", *yaml = NULL, *edited, *full;
 	size_t len = 0;
@@ -342,17 +369,22 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	struct vl_nsg *nsg;
 	int g;
 
-	skip_unless_root();
-	fputs("name: nftll\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
-	      "      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: big}\n"
-	      "networkSecurityGroups:\n  - name: big\n    securityRules:\n",
-	      f);
-	for (int i = 0; i < 300; i++)
+	fprintf(f,
+		"name: %s\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
+		"      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: big}\n"
+		"networkSecurityGroups:\n  - name: big\n    securityRules:\n",
+		name);
+	for (int i = 0; i < 300; i++) {
+		char hi[16] = "";
+
+		if (long_plain_rule(kind, i))
+			snprintf(hi, sizeof(hi), "-%d", 1001 + i);
 		fprintf(f,
 			"      - {name: r%d, priority: %d, direction: Inbound, access: Deny, protocol: Tcp, "
 			"sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', destinationAddressPrefix: '*', "
-			"destinationPortRange: '%d'}\n",
-			i, 100 + i, i / 256, i % 256, 1000 + i);
+			"destinationPortRange: '%d%s'}\n",
+			i, 100 + i, i / 256, i % 256, 1000 + i, hi);
+	}
 	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
 	fclose(f);
 	big = th_load(yaml);
@@ -361,6 +393,10 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	nsg = &big->nsgs[g];
 	cr_assert_eq(vl_nft_fabric_commit(big, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	cr_assert_gt(chunk_chains(ns_fabric, "in-big"), 2);
+	if (kind == LONG_PLAIN)
+		cr_assert_eq(keyed_maps(ns_fabric, "in-big"), 0, "no rule can be keyed");
+	else
+		cr_assert_geq(keyed_maps(ns_fabric, "in-big"), kind == LONG_MIXED ? 4 : 2);
 	/* flip rules here and there, move one to the front, delete one: one live edit each */
 	for (int i = 10; i < 300; i += 70) {
 		nsg->rules[i].access = VL_ALLOW;
@@ -371,6 +407,21 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	vl_rule_clear(&nsg->rules[120]);
 	nsg->rules[120] = nsg->rules[--nsg->n_rules];
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	if (kind != LONG_PLAIN) { /* a keyed rule turned plain (a run cut in two), and back */
+		struct vl_rule *r = &nsg->rules[vl_nsg_find_rule(nsg, "r200")];
+		struct vl_port_range keep = r->dport[0];
+
+		r->dport[0].hi = (uint16_t)(keep.lo + 5);
+		cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
+		edited = sorted_blocks(ns_fabric);
+		cr_assert_eq(vl_nft_fabric_commit(big, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+		full = sorted_blocks(ns_fabric);
+		cr_assert_str_eq(edited, full, "a run cut by a plain rule");
+		free(edited);
+		free(full);
+		r->dport[0] = keep;
+		cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	}
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "a no-op edit: %s", why);
 	edited = sorted_blocks(ns_fabric);
 	cr_assert_eq(vl_nft_fabric_commit(big, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
@@ -380,11 +431,12 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	cr_assert_not(strstr(full, "comment \"r120\""));
 	free(edited);
 	free(full);
-	/* back to one chain: a short NSG holds its rules itself, and the chunks go */
+	/* back to one chain: a short NSG holds its rules itself, and the chunks and their maps go */
 	while (nsg->n_rules > 5)
 		vl_rule_clear(&nsg->rules[--nsg->n_rules]);
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(chunk_chains(ns_fabric, "in-big"), 0);
+	cr_assert_eq(keyed_maps(ns_fabric, "in-big"), 0);
 	edited = sorted_blocks(ns_fabric);
 	cr_assert_eq(vl_nft_fabric_commit(big, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	full = sorted_blocks(ns_fabric);
@@ -392,6 +444,24 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	free(edited);
 	free(full);
 	vl_lab_free(big);
+}
+
+Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
+{
+	skip_unless_root();
+	long_edits("nftll", LONG_PLAIN);
+}
+
+Test(nft_lab, keyed_nsg_edits_equal_a_full_commit_and_drop_stale_maps)
+{
+	skip_unless_root();
+	long_edits("nftlk", LONG_KEYED);
+}
+
+Test(nft_lab, mixed_keyed_and_plain_runs_edit_as_a_full_commit)
+{
+	skip_unless_root();
+	long_edits("nftlm", LONG_MIXED);
 }
 
 /* ---- an edit of one direction ---- */
