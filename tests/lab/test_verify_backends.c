@@ -4,7 +4,8 @@
  * each node's nodePort, kube-proxy on that node sends the flow to web-a (connects) or web-b (isolated
  * by a network policy; Cluster: masqueraded to the node) at random, or with Local (solo) to its own
  * pod. verify probes every one, compares it with the pod conntrack names and never disagrees; a drop
- * put into a node's table with nft, behind vnetlab's back, is a disagreement on that NodePort.
+ * put into a node's table with nft, behind vnetlab's back, is a disagreement on that NodePort; explain
+ * weighs the same backends.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -126,4 +127,37 @@ Test(verify_nodeport, a_drop_behind_its_back_is_a_node_port_disagreement)
 	out = th_run(&st, "%s verify %s -o json 2>&1", th_vnetlab(), th_lab.name);
 	cr_expect_eq(json_int(out, "disagreements"), 0, "the chain gone, the kernel agrees again: %s", out);
 	free(out);
+}
+
+Test(verify_nodeport, explain_weighs_the_node_ports_backends)
+{
+	char *out, *js;
+	int st;
+
+	out = th_run(&st, "%s explain %s vm k-node-0:%d 2>&1", th_vnetlab(), th_lab.name, WEB_NODE_PORT);
+	cr_assert_eq(st, 0, "%s", out);
+	cr_expect(strstr(out, "kube-proxy on k-node-0: 10.68.1.4 -> pod web-a"), "%s", out);
+	cr_expect(
+	    strstr(out, "depends on the backend kube-proxy picks: pod web-a connects; pod web-b is denied by "
+			"network policy default/deny-b (ingress of pod web-b)"),
+	    "%s", out);
+	free(out);
+	js = th_explain("vm", "k-node-0", WEB_NODE_PORT, "tcp");
+	th_compact(js);
+	cr_expect(strstr(js, "\"backendCount\":2"), "Cluster: both pods through node 0: %s", js);
+	cr_expect(strstr(js, "\"dependsOnBackend\":true"), "%s", js);
+	cr_expect(strstr(js, "{\"node\":\"k-node-0\",\"pod\":\"web-b\",\"port\":8080,\"result\":\"denied\""),
+		  "%s", js);
+	free(js);
+	/* solosvc is Local and its pod runs on node 1: node 0's kube-proxy drops the flow */
+	out = th_run(&st, "%s explain %s vm k-node-0:30081 2>&1", th_vnetlab(), th_lab.name);
+	cr_expect(strstr(out, "kube-proxy on k-node-0: service solosvc has no endpoint on this node"), "%s",
+		  out);
+	cr_expect(strstr(out, "nohost: kube-proxy on k-node-0 drops it"), "%s", out);
+	free(out);
+	js = th_explain("vm", "k-node-1", 30081, "tcp");
+	th_compact(js);
+	cr_expect(strstr(js, "\"backendCount\":1"), "Local: node 1's own pod only: %s", js);
+	cr_expect(strstr(js, "\"dependsOnBackend\":false"), "%s", js);
+	free(js);
 }
