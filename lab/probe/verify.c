@@ -187,6 +187,7 @@ struct plan {
 	struct vl_verdict *vd;
 	size_t cap, bcap;
 	uint16_t port_base;
+	const bool *shared; /* per endpoint: another one holds its address */
 };
 
 /* One flow to every port of each Service (only_c/only_s: that one) from every source it has. */
@@ -243,11 +244,14 @@ static int service_flows(struct plan *p, int only_from, int only_c, int only_s)
  * its pods (kube-proxy matches what comes in on eth0), nor from the Internet (nodes have no public
  * address); from any other endpoint (VMs, other nodes and their pods, on-premises hosts...): the
  * evaluator says whether the flow gets there. */
-static bool node_port_source(const struct vl_lab *lab, int e, int n)
+static bool node_port_source(const struct vl_lab *lab, const bool *shared, int e, int n)
 {
 	const struct vl_endpoint *src = &lab->eps[e];
 
-	return e != n && src->kind != VL_EP_INTERNET && !(src->kind == VL_EP_POD && src->node == n);
+	if (e == n || src->kind == VL_EP_INTERNET || (src->kind == VL_EP_POD && src->node == n))
+		return false;
+	/* the node's address means another endpoint from the source's side (overlapping spaces) */
+	return !shared[n] || vl_lab_find_endpoint_near(lab, e, lab->eps[n].ip) == n;
 }
 
 /*
@@ -285,7 +289,7 @@ static int node_port_flows(struct plan *p, int only_from, int only_to, int only_
 				int nic = src->nic >= 0 && (size_t)src->nic < lab->n_eps ? src->nic : (int)e;
 
 				if ((only_from != VL_NONE && (int)e != only_from) ||
-				    !node_port_source(lab, (int)e, (int)n))
+				    !node_port_source(lab, p->shared, (int)e, (int)n))
 					continue;
 				for (size_t q = 0; q < sv->n_ports && !err; q++) {
 					struct vl_verify_flow f = {
@@ -371,7 +375,7 @@ int vl_verify_plan(const struct vl_lab *lab, const char *from, const char *to, u
 			}
 		}
 	}
-	p = (struct plan){lab, out, &pm, vd, cap, 0, port_base};
+	p = (struct plan){lab, out, &pm, vd, cap, 0, port_base, shared};
 	if (!err && only_to == VL_NONE)
 		err = service_flows(&p, only_from, only_c, only_s);
 	if (!err && (only_to == VL_NONE || lab->eps[only_to].kind == VL_EP_NODE))

@@ -198,3 +198,36 @@ Test(verify_backends, every_nodes_node_port_from_outside_that_node)
 	vl_verify_free(&v);
 	vl_lab_free(lab);
 }
+
+/* Overlapping VNets that nothing joins: the node's address means b1 from VNet b's side. */
+Test(verify_backends, a_node_port_is_planned_only_from_where_its_address_means_the_node)
+{
+	struct vl_lab *lab = th_load("name: npo\n"
+				     "vnets:\n"
+				     "  - name: a\n"
+				     "    addressSpace: [10.9.0.0/16]\n"
+				     "    subnets: [{name: aks, addressPrefix: 10.9.1.0/24}, {name: vms, addressPrefix: "
+				     "10.9.2.0/24}]\n"
+				     "  - {name: b, addressSpace: [10.9.0.0/16], subnets: [{name: s, addressPrefix: "
+				     "10.9.1.0/24}]}\n"
+				     "aksClusters:\n"
+				     "  - name: k\n"
+				     "    subnet: a/aks\n"
+				     "    networkPlugin: azure\n"
+				     "    nodeCount: 1\n"
+				     "    pods: [{name: web, labels: {app: web}, app: hello, ports: [8080], node: 0}]\n"
+				     "    services: [{name: websvc, type: NodePort, selector: {app: web}, port: 80, "
+				     "targetPort: 8080}]\n"
+				     "vms:\n"
+				     "  - {name: a2, subnet: a/vms}\n"
+				     "  - {name: b1, subnet: b/s, privateIpAddress: 10.9.1.4}\n"
+				     "  - {name: b2, subnet: b/s, privateIpAddress: 10.9.1.5}\n");
+	struct vl_verify v;
+
+	cr_assert_eq(lab->eps[ep(lab, "k-node-0")].ip, lab->eps[ep(lab, "b1")].ip, "the lab's premise");
+	cr_assert_eq(vl_verify_plan(lab, NULL, NULL, 20000, &v), 0);
+	cr_assert_eq(node_port_flows(&v, lab, NULL, "k-node-0", "websvc"), 1, "from a2 only");
+	cr_assert_eq(node_port_flows(&v, lab, "a2", "k-node-0", "websvc"), 1);
+	vl_verify_free(&v);
+	vl_lab_free(lab);
+}
