@@ -24,9 +24,10 @@
 #define VL_VERIFY_PORT_SPAN 50000
 
 struct vl_verify_flow {
-	int from, to; /* endpoint indexes; to is VL_NONE for a flow to a Service (svc_cluster, svc) */
-	int svc_cluster,
-	    svc; /* a flow to service svc of cluster svc_cluster (a clusterIP or a frontend), else VL_NONE */
+	int from, to;	      /* endpoint indexes; to is VL_NONE for a flow to a clusterIP or a frontend, the
+			       * node for a flow to its NodePort */
+	int svc_cluster, svc; /* a flow to service svc of cluster svc_cluster (a clusterIP, a frontend or a
+			       * node's NodePort), else VL_NONE */
 	uint32_t dst;
 	enum vl_proto proto; /* TCP or UDP */
 	uint16_t dport;
@@ -60,6 +61,9 @@ struct vl_verify {
 	size_t n_backends;
 	char **strings; /* interned drop names */
 	size_t n_strings;
+	/* NodePort flows left out: to a node without a pod of an externalTrafficPolicy Local Service
+	 * that has pods elsewhere (kube-proxy drops them; the lab's node refuses them) */
+	size_t not_planned;
 	bool watched;	/* vl_verify_run had the agent's drop records */
 	size_t retried; /* flows tried a second time */
 };
@@ -70,7 +74,11 @@ struct vl_verify {
  * app listens on, one TCP flow, and one UDP flow for echo. Then, unless `to`
  * names an endpoint, every Service port (`to` may name the Service): its
  * clusterIP from each pod and node of its cluster, and a LoadBalancer's
- * frontend from each Internet host, with every backend the flow may get. A pair whose target
+ * frontend from each Internet host; and, unless `to` names an endpoint other
+ * than a node, each node's NodePort of each NodePort and LoadBalancer Service
+ * (`to` may name the node) from every endpoint but the Internet's hosts, the
+ * node itself and its pods (a Local Service's NodePort on a node without its
+ * pod is counted in not_planned); each with every backend the flow may get. A pair whose target
  * address means another endpoint from the source's side (overlapping address
  * spaces) is left out. Source ports are assigned from port_base upward, one
  * counter per NIC address (a pod counts with its node, whose address it may be

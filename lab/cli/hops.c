@@ -141,8 +141,9 @@ void hop_words(const struct vl_lab *lab, const struct vl_hop *h, char *buf, size
 		return;
 	case VL_HT_KPROXY:
 		if (h->pod == VL_NONE)
-			snprintf(buf, len, "kube-proxy on %s: service %s has no endpoints",
-				 lab->eps[h->endpoint].name, lab->aks[h->cluster].services[h->service].name);
+			snprintf(buf, len, "kube-proxy on %s: service %s has no endpoint%s",
+				 lab->eps[h->endpoint].name, lab->aks[h->cluster].services[h->service].name,
+				 vl_eff_service_pods(lab, h->cluster, h->service)->n ? " on this node" : "s");
 		else
 			snprintf(buf, len, "kube-proxy on %s: %s -> pod %s (%s:%u, one of %d)%s%s",
 				 lab->eps[h->endpoint].name, vl_ip_fmt(h->nat_from, a), lab->eps[h->pod].name,

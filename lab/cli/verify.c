@@ -95,13 +95,20 @@ static const char *target_name(const struct vl_lab *lab, const struct vl_verify_
 	return lab->eps[f->to].name;
 }
 
+/* A flow to a node's NodePort (to: the node, svc: the Service)? */
+static bool node_port(const struct vl_verify_flow *f)
+{
+	return f->to != VL_NONE && f->svc_cluster != VL_NONE;
+}
+
 /* A flow to a Service: which pod the kernel reached, and every backend's verdict. */
 static void backends_into(const struct vl_lab *lab, const struct vl_verify *v, const struct vl_verify_flow *f,
 			  json_t *o)
 {
 	json_t *a = json_array();
 
-	out_set(o, "service", out_str(target_name(lab, f)));
+	out_set(o, "service", out_str(lab->aks[f->svc_cluster].services[f->svc].name));
+	out_set(o, "nodePort", out_bool(node_port(f)));
 	out_set(o, "reachedPod", out_str(f->reached_pod != VL_NONE ? lab->eps[f->reached_pod].name : NULL));
 	out_set(o, "reachedNode",
 		out_str(f->reached_node != VL_NONE ? lab->eps[f->reached_node].name : NULL));
@@ -172,8 +179,10 @@ static void print_mismatch(const struct vl_lab *lab, const struct vl_verify *vv,
 
 	if (vl_eval_path(lab, f->from, f->dst, f->proto, f->sport, f->dport, &v))
 		v.why[0] = '\0';
-	printf("DISAGREE  %s -> %s (%s:%u/%s, source port %u)\n", lab->eps[f->from].name, target_name(lab, f),
-	       vl_ip_fmt(f->dst, ip), f->dport, proto_lc(f->proto), f->sport);
+	printf("DISAGREE  %s -> %s%s%s (%s:%u/%s, source port %u)\n", lab->eps[f->from].name,
+	       target_name(lab, f), node_port(f) ? ", NodePort of " : "",
+	       node_port(f) ? lab->aks[f->svc_cluster].services[f->svc].name : "", vl_ip_fmt(f->dst, ip),
+	       f->dport, proto_lc(f->proto), f->sport);
 	printf("    explain: %s", vl_outcome_name(f->outcome));
 	if (f->rule && f->nsg != VL_NONE)
 		printf(" (%s %s/%s)", vl_access_name(f->rule->access), lab->nsgs[f->nsg].name, f->rule->name);
@@ -212,7 +221,7 @@ int cmd_verify(int argc, char **argv)
 	struct vl_verify v = {0};
 	struct vl_lab *lab;
 	size_t results[VL_PROBE_UNREACHABLE + 1] = {0}, allowed = 0, disagree = 0, errors = 0, svc = 0,
-					      mixed = 0, reached = 0;
+					      mixed = 0, reached = 0, nodeport = 0;
 	char dir[256];
 	double t0 = now_s(), secs;
 	int rc;
@@ -262,6 +271,7 @@ int cmd_verify(int argc, char **argv)
 			results[f->status]++;
 		allowed += vl_verify_allowed(f);
 		svc += f->n_backends > 0;
+		nodeport += node_port(f);
 		mixed += f->mixed;
 		reached += f->n_backends && f->reached_pod != VL_NONE;
 		disagree += !vl_verify_agrees(lab, &v, f);
@@ -283,6 +293,8 @@ int cmd_verify(int argc, char **argv)
 		out_set(doc, "retried", out_int((long long)v.retried));
 		out_set(doc, "dropRecords", out_bool(v.watched));
 		out_set(doc, "serviceFlows", out_int((long long)svc));
+		out_set(doc, "nodePortFlows", out_int((long long)nodeport));
+		out_set(doc, "notPlanned", out_int((long long)v.not_planned));
 		out_set(doc, "dependOnBackend", out_int((long long)mixed));
 		out_set(doc, "backendKnown", out_int((long long)reached));
 		for (size_t i = 0; i < v.n_flows; i++)
@@ -304,10 +316,14 @@ int cmd_verify(int argc, char **argv)
 			printf(", %zu not probed", errors);
 		printf("\n");
 		if (svc)
-			printf("  %zu flows to Services, %zu with an outcome that depends on the backend; "
-			       "the pod the "
-			       "kernel reached known for %zu\n",
-			       svc, mixed, reached);
+			printf(
+			    "  %zu flows to Services (%zu to NodePorts), %zu with an outcome that depends on "
+			    "the backend; the pod the kernel reached known for %zu\n",
+			    svc, nodeport, mixed, reached);
+		if (v.not_planned)
+			printf("  %zu NodePort flows not probed: to a node without a pod of a Local Service "
+			       "(kube-proxy drops them, this lab's node refuses them)\n",
+			       v.not_planned);
 	}
 	vl_verify_free(&v);
 	vl_lab_free(lab);

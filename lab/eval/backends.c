@@ -2,7 +2,8 @@
 /*
  * A flow to a Service weighed over every backend it may get (spec 15.4): the load balancer hashes a
  * flow from the Internet onto one healthy backend node, and kube-proxy on that node (or on the
- * source's node, from inside the cluster) DNATs it to one of the pods it may pick
+ * source's node, from inside the cluster; or on the node whose NodePort it is sent to: with
+ * externalTrafficPolicy Local only that node's pods) DNATs it to one of the pods it may pick
  * (vl_eff_kproxy_pods), at random. One evaluation per (node, pod): when their outcomes differ, the
  * verdict depends on the pick, and explain and verify say which backend does what.
  */
@@ -132,7 +133,7 @@ static size_t walk(const struct vl_lab *lab, int from, uint32_t dst, enum vl_pro
 			if (sf.fe->backends[i].healthy)
 				pods_of(&w, &sf, sf.fe->backends[i].node, sf.fe->backends[i].node, local);
 	} else {
-		pods_of(&w, &sf, sf.node, VL_NONE, false);
+		pods_of(&w, &sf, sf.node, VL_NONE, sf.local); /* the source's node, or the NodePort's */
 	}
 	free(w.scratch);
 	*mixed = w.mixed;

@@ -61,6 +61,15 @@ static bool kproxy(const struct vl_lab *lab, struct vl_verdict *v, int node, int
 	h->nat_from = f->dst;
 	h->candidates = n;
 	h->masq = masq;
+	if (*pod == VL_NONE && local_only && vl_eff_service_pods(lab, c, s)->n) {
+		/* kube-proxy's "has no local endpoints" rule: DROP, where no endpoint at all REJECTs */
+		h->flow = *f;
+		vlev_end(v, VL_OUT_NO_HOST,
+			 "kube-proxy on %s drops it: service %s has no endpoint on this node "
+			 "(externalTrafficPolicy Local)",
+			 lab->eps[node].name, lab->aks[c].services[s].name);
+		return false;
+	}
 	if (*pod == VL_NONE) {
 		h->flow = *f;
 		vlev_end(v, VL_OUT_UNREACHABLE, "service %s has no endpoints: kube-proxy rejects the connection",
@@ -130,7 +139,7 @@ void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const stru
 		v->outcome = VL_OUT_DELIVERED;
 		return;
 	}
-	vlev_travel(lab, v, h->vnet, node, node, f);
+	vlev_travel(lab, v, h->vnet, node, node, f, NULL);
 }
 
 /*
@@ -138,10 +147,11 @@ void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const stru
  * the node's own flows, nor its pods'): the node's NSGs see node:nodePort, then kube-proxy DNATs
  * it to a pod of the Service (externalTrafficPolicy Local: a pod of this node, the client address
  * kept; Cluster: any pod, masqueraded to the node), as in vlev_to_frontend after the load
- * balancer. false when dst_ep:dport is no NodePort for this flow.
+ * balancer; pick->pod when kube-proxy may pick it. false when node:dport is no NodePort for this
+ * flow. vlev_service_flow() says the same of a flow before it is walked.
  */
 bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node, int src_ep,
-		       struct vl_flow *f)
+		       struct vl_flow *f, const struct vlev_pick *pick)
 {
 	const struct vl_endpoint *n = &lab->eps[node];
 	const struct vl_svc_port *sp;
@@ -159,8 +169,8 @@ bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node,
 	a = &lab->aks[n->owner];
 	if (!vlev_nsgs_in(lab, v, n->nic, node, f))
 		return true;
-	if (!kproxy(lab, v, node, n->owner, s, sp, a->services[s].local, !a->services[s].local, f, VL_NONE,
-		    &pod))
+	if (!kproxy(lab, v, node, n->owner, s, sp, a->services[s].local, !a->services[s].local, f,
+		    pick ? pick->pod : VL_NONE, &pod))
 		return true;
 	v->seen_src = f->src;
 	if (lab->eps[pod].node == node) {
@@ -168,7 +178,7 @@ bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node,
 		v->outcome = VL_OUT_DELIVERED;
 		return true;
 	}
-	vlev_travel(lab, v, vlev_ep_vnet(lab, node), node, node, f);
+	vlev_travel(lab, v, vlev_ep_vnet(lab, node), node, node, f, NULL);
 	return true;
 }
 
@@ -192,6 +202,32 @@ bool vlev_in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, con
 	return true;
 }
 
+/* From outside a node (not the node, nor its pods: kube-proxy matches eth0) to its nodeIP:nodePort,
+ * as vlev_to_node_port() takes it when the flow gets there. */
+static bool node_port_flow(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto,
+			   uint16_t dport, struct vlev_service_flow *out)
+{
+	const struct vl_endpoint *src = &lab->eps[from];
+	int node = vl_lab_find_endpoint_near(lab, from, dst), s;
+	const struct vl_endpoint *n;
+
+	if (node == VL_NONE || node == from || src->kind == VL_EP_INTERNET)
+		return false;
+	n = &lab->eps[node];
+	if (n->kind != VL_EP_NODE || n->virtual_node || !vlev_ep_cluster(lab, n) ||
+	    (src->kind == VL_EP_POD && src->node == node))
+		return false;
+	s = vl_eff_node_port(lab, n->owner, proto, dport, NULL);
+	if (s == VL_NONE)
+		return false;
+	out->cluster = n->owner;
+	out->service = s;
+	out->node = node;
+	out->node_port = true;
+	out->local = lab->aks[n->owner].services[s].local;
+	return true;
+}
+
 bool vlev_service_flow(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t dport,
 		       struct vlev_service_flow *out)
 {
@@ -211,12 +247,12 @@ bool vlev_service_flow(const struct vl_lab *lab, int from, uint32_t dst, enum vl
 	}
 	if ((src->kind != VL_EP_POD && src->kind != VL_EP_NODE) || src->virtual_node ||
 	    !vlev_ep_cluster(lab, src))
-		return false;
+		return node_port_flow(lab, from, dst, proto, dport, out);
 	s = vl_eff_cluster_ip(lab, src->owner, dst);
 	if (s == VL_NONE && fe && fe->cluster == src->owner)
 		s = fe->service;
 	if (s == VL_NONE || !svc_port(&lab->aks[src->owner].services[s], proto, dport))
-		return false;
+		return node_port_flow(lab, from, dst, proto, dport, out);
 	out->cluster = src->owner;
 	out->service = s;
 	out->node = vlev_valid_ep(lab, src->nic) ? src->nic : from;

@@ -102,6 +102,19 @@ static void ingress(const struct vl_lab *lab, int from, uint32_t dst, enum vl_pr
 	decided(v, &nv);
 }
 
+/* A pod's own flow back to itself, not through another node (its own address, or hairpin by its own
+ * node's kube-proxy): no policy of its own applies. One that another node's NodePort sends back
+ * comes in from that node like any other. */
+static bool own_flow(const struct vl_lab *lab, int from, const struct vl_verdict *v)
+{
+	if (v->dst_ep != from)
+		return false;
+	for (size_t i = 0; i < v->n_hops; i++)
+		if (v->hops[i].type == VL_HT_KPROXY && v->hops[i].endpoint != lab->eps[from].node)
+			return false;
+	return true;
+}
+
 void vl_eval_netpol(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t dport,
 		    struct vl_verdict *v)
 {
@@ -109,6 +122,6 @@ void vl_eval_netpol(const struct vl_lab *lab, int from, uint32_t dst, enum vl_pr
 		return;
 	if (is_pod(lab, from))
 		egress(lab, from, dst, proto, dport, v);
-	if (v->outcome == VL_OUT_DELIVERED && is_pod(lab, v->dst_ep) && v->dst_ep != from)
+	if (v->outcome == VL_OUT_DELIVERED && is_pod(lab, v->dst_ep) && !own_flow(lab, from, v))
 		ingress(lab, from, dst, proto, dport, v);
 }

@@ -15,6 +15,13 @@
 #include "vnetlab/effective.h"
 #include "vnetlab/eval.h"
 
+/* The backend a flow is evaluated with (vl_eval_path_pick): NULL, or a field VL_NONE, means the
+ * evaluator's own choice. */
+struct vlev_pick {
+	int node; /* the load balancer's backend node */
+	int pod;  /* kube-proxy's pod (on the source's node, the LB's node, or the NodePort's node) */
+};
+
 /* trip.c */
 void vlev_note(struct vl_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The flow ends here with outcome o, fmt saying why. */
@@ -36,24 +43,23 @@ int vlev_subnet_nsg(const struct vl_lab *lab, int s); /* VL_NONE: none */
 /* The NSGs into NIC nic on the way to dst_ep (subnet, then NIC); false when one denied. */
 bool vlev_nsgs_in(const struct vl_lab *lab, struct vl_verdict *v, int nic, int dst_ep,
 		  const struct vl_flow *f);
-/* From VNet vnet (sent by NIC nic of endpoint src_ep, or VL_NONE from an edge): trip by trip. */
+/* From VNet vnet (sent by NIC nic of endpoint src_ep, or VL_NONE from an edge): trip by trip; a
+ * NodePort reached on the way picks pick->pod when it may. */
 void vlev_travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int nic, int src_ep,
-		 struct vl_flow *f);
+		 struct vl_flow *f, const struct vlev_pick *pick);
 
 /* kproxy.c: pick NULL, or a field VL_NONE, means the evaluator's own choice (vl_eval_path_pick). */
-struct vlev_pick {
-	int node; /* the load balancer's backend node */
-	int pod;  /* kube-proxy's pod */
-};
 void vlev_to_frontend(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_frontend *fe,
 		      struct vl_flow *f, const struct vlev_pick *pick);
 /* A flow to a Service, as kube-proxy and the load balancer see it: from the Internet to a
- * frontend (fe set, node VL_NONE), or from a pod or node of the cluster to a clusterIP or a
- * frontend of its own cluster (kube-proxy on `node`). */
+ * frontend (fe set, node VL_NONE), from a pod or node of the cluster to a clusterIP or a
+ * frontend of its own cluster (kube-proxy on `node`), or from outside node `node` to its
+ * nodeIP:nodePort (node_port; local: externalTrafficPolicy Local, only that node's pods). */
 struct vlev_service_flow {
 	int cluster, service;
 	const struct vl_frontend *fe;
 	int node;
+	bool node_port, local;
 };
 /* Is the flow from endpoint `from` to dst:dport a flow to a Service port? */
 bool vlev_service_flow(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t dport,
@@ -62,7 +68,7 @@ bool vlev_in_cluster_service(const struct vl_lab *lab, struct vl_verdict *v, con
 			     int node, struct vl_flow *f, const struct vlev_pick *pick);
 /* A flow reaching node `node` from src_ep: to one of its NodePorts, kube-proxy on it (true), or not. */
 bool vlev_to_node_port(const struct vl_lab *lab, struct vl_verdict *v, int node, int src_ep,
-		       struct vl_flow *f);
+		       struct vl_flow *f, const struct vlev_pick *pick);
 
 /* backends.c: v->backends of a verdict vl_eval_path_pick() made without a pick. */
 void vlev_backends_fill(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto, uint16_t sport,

@@ -28,7 +28,7 @@ static void to_ilpip(const struct vl_lab *lab, struct vl_verdict *v, int vm, str
 	h->nat_from = f->dst;
 	h->nat_to = f->dst = lab->eps[vm].ip;
 	h->flow = *f;
-	vlev_travel(lab, v, vnet, VL_NONE, VL_NONE, f);
+	vlev_travel(lab, v, vnet, VL_NONE, VL_NONE, f, NULL);
 }
 
 /* From the Internet: its hosts, instance public IPs and LoadBalancer frontends; replies to the
@@ -59,7 +59,7 @@ static void from_internet(const struct vl_lab *lab, struct vl_verdict *v, struct
 
 /* From on-premises: its own hosts, or through its gateway to the hub and its transit spokes. */
 static void from_onprem(const struct vl_lab *lab, struct vl_verdict *v, const struct vl_endpoint *src,
-			struct vl_flow *f)
+			struct vl_flow *f, const struct vlev_pick *pick)
 {
 	const struct vl_local_gateway *lg = &lab->local_gateways[src->owner];
 	char ip[VL_IP_STRLEN];
@@ -94,7 +94,7 @@ static void from_onprem(const struct vl_lab *lab, struct vl_verdict *v, const st
 				h->gateway = g;
 				h->local_gateway = src->owner;
 				h->flow = *f;
-				vlev_travel(lab, v, lab->gateways[g].vnet, VL_NONE, VL_NONE, f);
+				vlev_travel(lab, v, lab->gateways[g].vnet, VL_NONE, VL_NONE, f, pick);
 				return;
 			}
 		}
@@ -172,7 +172,7 @@ static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto 
 		return 0;
 	}
 	if (src->kind == VL_EP_ONPREM) {
-		from_onprem(lab, v, src, &f);
+		from_onprem(lab, v, src, &f, pick);
 		v->seen_src = f.src;
 		return 0;
 	}
@@ -223,7 +223,7 @@ static int path(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto 
 			 vl_ip_fmt(dst, b));
 	}
 	v->seen_src = f.src;
-	vlev_travel(lab, v, vnet, nic, from, &f);
+	vlev_travel(lab, v, vnet, nic, from, &f, pick);
 	reply_route(lab, v);
 	if (v->outcome == VL_OUT_DELIVERED && v->dst_ep != VL_NONE && lab->eps[v->dst_ep].kind == VL_EP_POD &&
 	    vlev_is_kubenet_pod(lab, &lab->eps[v->dst_ep]))

@@ -285,7 +285,8 @@ static bool cross_peering(const struct vl_lab *lab, struct vl_verdict *v, int fr
  * (VL_NONE: the packet enters the VNet from a peering or a gateway, and its
  * system scope routes it).
  */
-void vlev_travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int nic, int src_ep, struct vl_flow *f)
+void vlev_travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int nic, int src_ep,
+		 struct vl_flow *f, const struct vlev_pick *pick)
 {
 	char words[200], ip[VL_IP_STRLEN];
 	int forwarded_by = VL_NONE; /* the last appliance that forwarded the packet */
@@ -315,7 +316,7 @@ void vlev_travel(const struct vl_lab *lab, struct vl_verdict *v, int vnet, int n
 				    vl_ip_fmt(f->dst, ip));
 				return;
 			}
-			if (!vlev_to_node_port(lab, v, to, src_ep, f))
+			if (!vlev_to_node_port(lab, v, to, src_ep, f, pick))
 				deliver(lab, v, lab->eps[to].nic, to, f);
 			return;
 		case VL_NH_APPLIANCE: {

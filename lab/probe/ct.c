@@ -146,6 +146,11 @@ int vl_probe_backend(const struct vl_lab *lab, int from, uint32_t dst, enum vl_p
 		if (asked)
 			continue;
 		rc = reply_source_in(lab, b[i].node, proto, lab->eps[from].ip, sport, dst, dport, &ip);
+		/* a pod's flow to another node's NodePort comes there masqueraded to its own node */
+		if (rc == -ENOENT && lab->eps[from].nic >= 0 && lab->eps[from].nic != from &&
+		    (size_t)lab->eps[from].nic < lab->n_eps)
+			rc = reply_source_in(lab, b[i].node, proto, lab->eps[lab->eps[from].nic].ip, sport,
+					     dst, dport, &ip);
 		if (rc == -ENOENT)
 			continue;
 		if (rc < 0)

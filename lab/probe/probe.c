@@ -43,7 +43,7 @@ struct match {
 	const struct vl_lab *lab; /* maps a drop's short rule id back to names */
 	int svc_cluster, svc; /* dst is this ClusterIP or frontend (svc_cluster VL_NONE: none): kube-proxy */
 	uint16_t svc_target;	  /* DNATs it to one of its pods' target port before any NSG */
-	bool via_lb;		  /* ... from the Internet: a node may have masqueraded it (Cluster) */
+	bool via_lb; /* ... from the Internet or to a NodePort: a node may have masqueraded it (Cluster) */
 };
 
 /* A ClusterIP flow is dropped after kube-proxy's DNAT: the fabric logs the pod's address. */
@@ -58,6 +58,26 @@ static bool dnat_matches(const struct vl_drop *d, const struct match *m)
 		if (m->lab->eps[l->pods[i]].ip == d->dst)
 			return true;
 	return false;
+}
+
+/* To a node's NodePort from outside that node: kube-proxy there DNATs it to a pod (masqueraded to
+ * the node with externalTrafficPolicy Cluster), so a drop after it names the pod. */
+static void node_port_match(const struct vl_lab *lab, int from, uint32_t dst, enum vl_proto proto,
+			    uint16_t port, struct match *m)
+{
+	int n = vl_lab_find_endpoint_near(lab, from, dst), s;
+	const struct vl_svc_port *sp;
+
+	if (n == VL_NONE || n == from || lab->eps[n].kind != VL_EP_NODE || lab->eps[n].virtual_node ||
+	    (lab->eps[from].kind == VL_EP_POD && lab->eps[from].node == n))
+		return;
+	s = vl_eff_node_port(lab, lab->eps[n].owner, proto, port, &sp);
+	if (s == VL_NONE)
+		return;
+	m->svc_cluster = lab->eps[n].owner;
+	m->svc = s;
+	m->svc_target = sp->target_port;
+	m->via_lb = true; /* a node's address, as after the load balancer */
 }
 
 const char *vl_probe_status_name(enum vl_probe_status s)
@@ -628,6 +648,8 @@ int vl_probe_run(const struct vl_lab *lab, const char *dir, int from, uint32_t d
 				m.via_lb = true;
 			}
 	}
+	if (m.svc_cluster == VL_NONE)
+		node_port_match(lab, from, dst, proto, port, &m);
 	if (timeout_ms <= 0)
 		timeout_ms = DEFAULT_TIMEOUT_MS;
 

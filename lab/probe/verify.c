@@ -187,6 +187,7 @@ struct plan {
 	struct vl_verdict *vd;
 	size_t cap, bcap;
 	uint16_t port_base;
+	const bool *shared; /* per endpoint: another one holds its address */
 };
 
 /* One flow to every port of each Service (only_c/only_s: that one) from every source it has. */
@@ -232,6 +233,86 @@ static int service_flows(struct plan *p, int only_from, int only_c, int only_s)
 						if (!err)
 							err = push(p->out, &p->cap, &f);
 					}
+				}
+			}
+		}
+	}
+	return err;
+}
+
+/* May endpoint e send to node n's NodePort the way kube-proxy takes it? Not from the node itself or
+ * its pods (kube-proxy matches what comes in on eth0), nor from the Internet (nodes have no public
+ * address); from any other endpoint (VMs, other nodes and their pods, on-premises hosts...): the
+ * evaluator says whether the flow gets there. */
+static bool node_port_source(const struct vl_lab *lab, const bool *shared, int e, int n)
+{
+	const struct vl_endpoint *src = &lab->eps[e];
+
+	if (e == n || src->kind == VL_EP_INTERNET || (src->kind == VL_EP_POD && src->node == n))
+		return false;
+	/* the node's address means another endpoint from the source's side (overlapping spaces) */
+	return !shared[n] || vl_lab_find_endpoint_near(lab, e, lab->eps[n].ip) == n;
+}
+
+/*
+ * One flow to each node's NodePort of each NodePort and LoadBalancer Service (only_c/only_s: that
+ * one; only_to: that node) from every source that may send to it: sources x nodes x ports, the
+ * growth of the pairs of endpoints when the nodes are fewer than the endpoints with an app.
+ */
+static int node_port_flows(struct plan *p, int only_from, int only_to, int only_c, int only_s)
+{
+	const struct vl_lab *lab = p->lab;
+	int err = 0;
+
+	for (size_t n = 0; n < lab->n_eps && !err; n++) {
+		const struct vl_endpoint *node = &lab->eps[n];
+		const struct vl_aks *a;
+
+		if (node->kind != VL_EP_NODE || node->virtual_node || node->owner < 0 ||
+		    (size_t)node->owner >= lab->n_aks || (only_to != VL_NONE && (int)n != only_to) ||
+		    (only_c != VL_NONE && node->owner != only_c))
+			continue;
+		a = &lab->aks[node->owner];
+		for (size_t s = 0; s < a->n_services && !err; s++) {
+			const struct vl_service *sv = &a->services[s];
+
+			/* kube-proxy drops what reaches a node without a pod of a Local Service that has pods
+			 * elsewhere; the node's chains (lab/nft/kproxy.c) have no such rule yet, so the node
+			 * refuses it: left out of the plan, counted */
+			bool dropped = sv->local && vl_eff_service_pods(lab, node->owner, (int)s)->n &&
+				       !vl_eff_kproxy_pods(lab, node->owner, (int)s, (int)n, true, NULL, 0);
+
+			if (sv->type == VL_SVC_CLUSTER_IP || (only_c != VL_NONE && (int)s != only_s))
+				continue;
+			for (size_t e = 0; e < lab->n_eps && !err; e++) {
+				const struct vl_endpoint *src = &lab->eps[e];
+				int nic = src->nic >= 0 && (size_t)src->nic < lab->n_eps ? src->nic : (int)e;
+
+				if ((only_from != VL_NONE && (int)e != only_from) ||
+				    !node_port_source(lab, p->shared, (int)e, (int)n))
+					continue;
+				for (size_t q = 0; q < sv->n_ports && !err; q++) {
+					struct vl_verify_flow f = {
+					    .from = (int)e,
+					    .to = (int)n,
+					    .svc_cluster = node->owner,
+					    .svc = (int)s,
+					    .dst = node->ip,
+					    .proto = sv->ports[q].proto,
+					    .dport = sv->ports[q].node_port,
+					};
+
+					if ((f.proto != VL_PROTO_TCP && f.proto != VL_PROTO_UDP) || !f.dport)
+						continue;
+					if (dropped) {
+						p->out->not_planned++;
+						continue;
+					}
+					f.sport = port_take(p->pm, lab->eps[nic].ip, p->port_base);
+					judge(lab, &f, p->vd);
+					err = keep_backends(lab, p->out, &p->bcap, &f, p->vd);
+					if (!err)
+						err = push(p->out, &p->cap, &f);
 				}
 			}
 		}
@@ -294,10 +375,11 @@ int vl_verify_plan(const struct vl_lab *lab, const char *from, const char *to, u
 			}
 		}
 	}
-	if (!err && only_to == VL_NONE) {
-		p = (struct plan){lab, out, &pm, vd, cap, 0, port_base};
+	p = (struct plan){lab, out, &pm, vd, cap, 0, port_base, shared};
+	if (!err && only_to == VL_NONE)
 		err = service_flows(&p, only_from, only_c, only_s);
-	}
+	if (!err && (only_to == VL_NONE || lab->eps[only_to].kind == VL_EP_NODE))
+		err = node_port_flows(&p, only_from, only_to, only_c, only_s);
 	port_map_free(&pm);
 	free(shared);
 	free(vd);

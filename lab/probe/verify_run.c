@@ -165,7 +165,10 @@ static const struct vl_backend_verdict *backend_at(const struct run *r, const st
  */
 static void find_backend(struct run *r, struct vl_verify_flow *f)
 {
-	uint32_t src = r->lab->eps[f->from].ip, pod_ip;
+	const struct vl_endpoint *e = &r->lab->eps[f->from];
+	uint32_t src = e->ip, pod_ip;
+	/* a pod's flow to another node's NodePort comes there masqueraded to its own node */
+	uint32_t masq = e->nic >= 0 && (size_t)e->nic < r->lab->n_eps ? r->lab->eps[e->nic].ip : src;
 
 	for (size_t k = 0; k < f->n_backends && f->reached_pod == VL_NONE; k++) {
 		int node = r->v->backends[f->backend0 + k].node;
@@ -175,7 +178,9 @@ static void find_backend(struct run *r, struct vl_verify_flow *f)
 		for (size_t j = 0; j < k && !asked; j++)
 			asked = r->v->backends[f->backend0 + j].node == node;
 		if (asked || go_to(r, node) < 0 ||
-		    vl_ct_reply_source(f->proto, src, f->sport, f->dst, f->dport, &pod_ip))
+		    (vl_ct_reply_source(f->proto, src, f->sport, f->dst, f->dport, &pod_ip) &&
+		     (masq == src ||
+		      vl_ct_reply_source(f->proto, masq, f->sport, f->dst, f->dport, &pod_ip))))
 			continue;
 		b = backend_at(r, f, pod_ip, 0);
 		if (b) {

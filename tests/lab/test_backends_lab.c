@@ -42,9 +42,11 @@ Test(backends_lab, verify_never_disagrees_run_after_run)
 
 		cr_expect_eq(json_int(out, "disagreements"), 0, "run %d: %s", run, out);
 		cr_expect_eq(st, 0, "run %d: %s", run, out);
-		/* the clusterIPs from 4 pods and 2 nodes, twice; the frontend from the Internet host */
-		cr_expect_eq(json_int(out, "serviceFlows"), 13, "%s", out);
-		cr_expect_eq(json_int(out, "dependOnBackend"), 13, "%s", out);
+		/* the clusterIPs from 4 pods and 2 nodes, twice; the frontend from the Internet host; each
+		 * node's NodePort of front from the other node and its 2 pods */
+		cr_expect_eq(json_int(out, "serviceFlows"), 19, "%s", out);
+		cr_expect_eq(json_int(out, "nodePortFlows"), 6, "%s", out);
+		cr_expect_eq(json_int(out, "dependOnBackend"), 19, "%s", out);
 		known += json_int(out, "backendKnown");
 		free(out);
 	}

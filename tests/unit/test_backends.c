@@ -270,7 +270,11 @@ Test(backends, a_vm_to_a_node_port_goes_through_kube_proxy)
 	node0 = ep(lab, "k-node-0");
 	np = lab->aks[0].services[0].ports[0].node_port;
 	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[node0].ip, VL_PROTO_TCP, 0, np, &v), 0);
-	cr_assert_neq(v.outcome, VL_OUT_DELIVERED, "Local: node 0 has no pod of the Service");
+	cr_assert_eq(v.outcome, VL_OUT_NO_HOST,
+		     "Local: node 0 has no pod of the Service, kube-proxy drops it");
+	cr_assert(strstr(v.why, "no endpoint on this node"), "%s", v.why);
+	cr_assert_eq(v.n_backends, 1);
+	cr_assert_eq(v.backends[0].pod, VL_NONE);
 	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[ep(lab, "k-node-1")].ip, VL_PROTO_TCP, 0, np, &v), 0);
 	cr_assert_eq(v.outcome, VL_OUT_DELIVERED, "%s", v.why);
 	cr_assert_eq(v.seen_src, lab->eps[vm].ip, "Local keeps the client's address");
@@ -282,5 +286,146 @@ Test(backends, a_vm_to_a_node_port_goes_through_kube_proxy)
 	np = lab->aks[0].services[0].ports[0].node_port;
 	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[node0].ip, VL_PROTO_TCP, 0, np, &v), 0);
 	cr_assert_eq(v.outcome, VL_OUT_DENIED, "the pod's ingress policy: %s", v.why);
+	vl_lab_free(lab);
+}
+
+/* web-a on node 0, web-b on node 1, a client pod on node 1 and a VM outside the cluster: a NodePort
+ * Service of both pods; POLICY (optional) isolates web-b for ingress. */
+#define NP2_LAB(ETP, POLICY)                                                                                 \
+	"name: npb\n"                                                                                        \
+	"vnets:\n"                                                                                           \
+	"  - name: v\n"                                                                                      \
+	"    addressSpace: [10.67.0.0/16]\n"                                                                 \
+	"    subnets: [{name: aks, addressPrefix: 10.67.1.0/24}, {name: vms, addressPrefix: "                \
+	"10.67.2.0/24}]\n"                                                                                   \
+	"aksClusters:\n"                                                                                     \
+	"  - name: k\n"                                                                                      \
+	"    subnet: aks\n"                                                                                  \
+	"    networkPlugin: azure\n"                                                                         \
+	"    networkPolicy: azure\n"                                                                         \
+	"    nodeCount: 2\n"                                                                                 \
+	"    pods:\n"                                                                                        \
+	"      - {name: web-a, labels: {app: web, side: a}, app: hello, ports: [8080], node: 0}\n"           \
+	"      - {name: web-b, labels: {app: web, side: b}, app: hello, ports: [8080], node: 1}\n"           \
+	"      - {name: client, labels: {app: client}, node: 1}\n"                                           \
+	"    services:\n"                                                                                    \
+	"      - {name: websvc, type: NodePort, selector: {app: web}, port: 80, targetPort: 8080,\n"         \
+	"         externalTrafficPolicy: " ETP "}\n" POLICY "vms: [{name: vm, subnet: vms}]\n"
+
+/* Every backend of a flow lists kube-proxy's node `node` (the NodePort's, whatever the source). */
+static void all_on_node(const struct vl_verdict *v, int node)
+{
+	for (size_t i = 0; i < v->n_backends; i++)
+		cr_assert_eq(v->backends[i].node, node, "backend %zu: node %d, not the NodePort's %d", i,
+			     v->backends[i].node, node);
+}
+
+Test(backends, a_node_port_with_cluster_policy_weighs_every_pod_of_the_service)
+{
+	struct vl_lab *lab = th_load(NP2_LAB("Cluster", DENY_B));
+	int vm = ep(lab, "vm"), a = ep(lab, "web-a"), b = ep(lab, "web-b"), n0 = ep(lab, "k-node-0"),
+	    n1 = ep(lab, "k-node-1");
+	uint16_t np = lab->aks[0].services[0].ports[0].node_port;
+	const struct vl_backend_verdict *ba, *bb;
+	struct vl_verdict v;
+
+	for (int k = 0; k < 2; k++) {
+		int node = k ? n1 : n0;
+
+		cr_assert_eq(vl_eval_path(lab, vm, lab->eps[node].ip, VL_PROTO_TCP, 0, np, &v), 0);
+		cr_assert_eq(v.n_backends, 2, "Cluster: any pod of the Service, from either node");
+		all_on_node(&v, node);
+		cr_assert(v.mixed, "web-a connects, web-b is denied by its policy");
+		ba = backend_of(&v, node, a);
+		bb = backend_of(&v, node, b);
+		cr_assert_eq(ba->outcome, VL_OUT_DELIVERED);
+		cr_assert(ba->listens);
+		cr_assert_eq(ba->port, 8080);
+		cr_assert_eq(bb->outcome, VL_OUT_DENIED);
+		cr_assert_eq(bb->nsg, VL_NONE);
+		cr_assert_str_eq(lab->aks[0].policies[bb->policy].name, "deny-b");
+		cr_assert_eq(bb->np_pod, b);
+		cr_assert_eq(bb->np_dir, VL_DIR_IN);
+		/* the hops are those of the node's own pod */
+		cr_assert_eq(v.dst_ep, k ? b : a, "node %d", k);
+		cr_assert_eq(v.outcome, k ? VL_OUT_DENIED : VL_OUT_DELIVERED);
+	}
+	/* a pick is taken as the kernel would: web-b through node 0 is masqueraded to node 0 and denied */
+	cr_assert_eq(vl_eval_path_pick(lab, vm, lab->eps[n0].ip, VL_PROTO_TCP, 0, np, VL_NONE, b, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DENIED);
+	cr_assert_eq(v.n_backends, 0);
+	cr_assert_eq(vl_eval_path_pick(lab, vm, lab->eps[n1].ip, VL_PROTO_TCP, 0, np, VL_NONE, a, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DELIVERED);
+	cr_assert_eq(v.dst_ep, a);
+	cr_assert_eq(v.seen_src, lab->eps[n1].ip, "Cluster: masqueraded to the node it came in by");
+	/* without the policy both connect: nothing depends on the pick */
+	vl_lab_free(lab);
+	lab = th_load(NP2_LAB("Cluster", ""));
+	cr_assert_eq(
+	    vl_eval_path(lab, ep(lab, "vm"), lab->eps[ep(lab, "k-node-0")].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_eq(v.n_backends, 2);
+	cr_assert_not(v.mixed);
+	vl_lab_free(lab);
+}
+
+Test(backends, a_node_port_with_local_policy_weighs_only_that_nodes_pods)
+{
+	struct vl_lab *lab = th_load(NP2_LAB("Local", DENY_B));
+	int vm = ep(lab, "vm"), a = ep(lab, "web-a"), b = ep(lab, "web-b"), n0 = ep(lab, "k-node-0"),
+	    n1 = ep(lab, "k-node-1");
+	uint16_t np = lab->aks[0].services[0].ports[0].node_port;
+	struct vl_verdict v;
+
+	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[n0].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_eq(v.n_backends, 1, "Local: node 0's pod only");
+	cr_assert_eq(v.backends[0].pod, a);
+	cr_assert_eq(v.backends[0].node, n0);
+	cr_assert_eq(v.backends[0].outcome, VL_OUT_DELIVERED);
+	cr_assert_not(v.mixed);
+	cr_assert_eq(v.seen_src, lab->eps[vm].ip, "Local keeps the client's address");
+	cr_assert_eq(vl_eval_path(lab, vm, lab->eps[n1].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_eq(v.n_backends, 1);
+	cr_assert_eq(v.backends[0].pod, b);
+	cr_assert_eq(v.backends[0].outcome, VL_OUT_DENIED);
+	/* a pick of another node's pod is no pick with Local: node 1's own */
+	cr_assert_eq(vl_eval_path_pick(lab, vm, lab->eps[n1].ip, VL_PROTO_TCP, 0, np, VL_NONE, a, &v), 0);
+	cr_assert_eq(v.outcome, VL_OUT_DENIED);
+	cr_assert_neq(v.dst_ep, a);
+	vl_lab_free(lab);
+}
+
+Test(backends, a_node_port_from_a_pod_counts_only_from_another_node)
+{
+	struct vl_lab *lab = th_load(NP2_LAB("Cluster", DENY_B));
+	int client = ep(lab, "client"), n0 = ep(lab, "k-node-0"), n1 = ep(lab, "k-node-1");
+	uint16_t np = lab->aks[0].services[0].ports[0].node_port;
+	struct vl_verdict v;
+
+	/* client runs on node 1: node 0's NodePort is kube-proxy's there */
+	cr_assert_eq(vl_eval_path(lab, client, lab->eps[n0].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_eq(v.n_backends, 2);
+	all_on_node(&v, n0);
+	cr_assert(v.mixed);
+	/* node 1 to node 0: the same */
+	cr_assert_eq(vl_eval_path(lab, n1, lab->eps[n0].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_eq(v.n_backends, 2);
+	all_on_node(&v, n0);
+	/* web-b (node 1, isolated) to node 0's NodePort, sent back to itself masqueraded to node 0: its
+	 * ingress policy sees node 0, not its own flow */
+	cr_assert_eq(vl_eval_path_pick(lab, ep(lab, "web-b"), lab->eps[n0].ip, VL_PROTO_TCP, 0, np, VL_NONE,
+				       ep(lab, "web-b"), &v),
+		     0);
+	cr_assert_eq(v.outcome, VL_OUT_DENIED, "deny-b applies to what node 0 sends");
+	cr_assert_str_eq(lab->aks[0].policies[v.policy].name, "deny-b");
+	/* its own node's NodePort is not (kube-proxy matches what comes in on eth0), nor the node's own */
+	cr_assert_eq(vl_eval_path(lab, client, lab->eps[n1].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_eq(v.n_backends, 0);
+	cr_assert_eq(vl_eval_path(lab, n1, lab->eps[n1].ip, VL_PROTO_TCP, 0, np, &v), 0);
+	cr_assert_eq(v.n_backends, 0);
+	/* another port, or UDP to the TCP NodePort: no Service */
+	cr_assert_eq(vl_eval_path(lab, client, lab->eps[n0].ip, VL_PROTO_TCP, 0, (uint16_t)(np + 1), &v), 0);
+	cr_assert_eq(v.n_backends, 0);
+	cr_assert_eq(vl_eval_path(lab, client, lab->eps[n0].ip, VL_PROTO_UDP, 0, np, &v), 0);
+	cr_assert_eq(v.n_backends, 0);
 	vl_lab_free(lab);
 }
