@@ -138,6 +138,10 @@ void vl_fabric_ns_name(char *buf, const struct vl_lab *lab, int vnet);
 void vl_fabric_ifname(char *buf, int endpoint);
 /* A fabric's interface toward the Internet namespace. */
 #define VL_EDGE_IFNAME "edge"
+/* A fabric's bridge without ports that routes with next hop None lead to: the fabric's forward
+ * chain rejects what is routed there (ICMP host unreachable, as an unreachable route would answer,
+ * but not limited to one a second per source as the kernel limits the errors of routes). */
+#define VL_NONE_IFNAME "none"
 /* The kernel routing table and fwmark of a scope that is not its VNet's system scope. */
 uint32_t vl_scope_table(int scope);
 uint32_t vl_scope_mark(int scope);

@@ -10,7 +10,8 @@
  *                         head jumping to chunk chains "<chain>/c<hash>" (nsgchain.c), and
  *                         for a run of exact rules "<chain>/k<hash>" with its map (keyed.c)
  *     map nic_out, subnet_out, subnet_in, nic_in   ifname : jump in-/out-<nsg>
- *     chain forward       ct established,related accept; then the four vmaps;
+ *     chain forward       reject what is routed to "none" (next hop None);
+ *                         ct established,related accept; then the four vmaps;
  *                         then reject for appliances that do not forward;
  *                         then the flow log of allowed new flows (NFLOG group 8)
  *     chain nsg_deny      every Deny rule's goto: limits, log (group 7), drop
@@ -134,6 +135,20 @@ static int emit_forward(const struct vl_lab *lab, const struct vlnft_shape *sh, 
 	struct vlnft_rx x;
 	int s;
 
+	/* Next hop None (plan.c routes it to a bridge of its own): host unreachable, every time, as the
+	 * route would answer the first few of a burst. Before conntrack's accept: every packet. */
+	if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
+		return b->err = x.err;
+	{
+		char name[IFNAMSIZ] = VL_NONE_IFNAME;
+
+		vlnft_rx_meta(&x, NFT_META_OIFNAME);
+		vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+	}
+	vlnft_rx_counter(&x);
+	vlnft_rx_reject_host_unreach(&x);
+	if (vlnft_rx_end(&x, b, "forward: next hop None"))
+		return b->err;
 	if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
 		return b->err = x.err;
 	vlnft_rx_ct_state(&x, mask);

@@ -364,6 +364,7 @@ static void put_forward(FILE *f, const struct vlnft_shape *sh)
 {
 	fprintf(f, "\tchain %s {\n\t\ttype filter hook forward priority filter; policy accept;\n",
 		VLNFT_CHAIN_FORWARD);
+	fputs("\t\toifname \"" VL_NONE_IFNAME "\" counter reject with icmp host-unreachable\n", f);
 	fputs("\t\tct state established,related counter accept\n", f);
 	for (size_t i = 0; i < sh->n_fwd; i++)
 		fprintf(f, "\t\tiifname \"%s\" ip saddr != @" VLNFT_SET_FWD_PREFIX "%s counter drop\n",

@@ -350,7 +350,7 @@ static void scope_route(struct builder *b, int v, uint32_t table, const struct v
 	case VL_NH_NONE:
 		break;
 	}
-	route_full(b, ns, table, VL_RT_UNREACHABLE, r->prefix, 0, NULL);
+	route_full(b, ns, table, VL_RT_UNICAST, r->prefix, 0, VL_NONE_IFNAME);
 }
 
 /*
@@ -453,6 +453,7 @@ static void plan_fabric(struct builder *b, int v, struct fabric_links *fl)
 
 	base_sysctls(b, ns);
 	proxy_router_sysctls(b, ns);
+	bridge_add(b, ns, VL_NONE_IFNAME);
 	/* Azure-provided DNS and the metadata service answer here (spec 19.4): local, never forwarded,
 	 * so no NSG sees them. */
 	addr_add(b, ns, "lo", VL_IP_AZURE_PLATFORM, 32);

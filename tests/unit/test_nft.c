@@ -476,15 +476,29 @@ Test(nft, forward_base_chain_and_stages)
 	cr_assert_str_eq(nftnl_chain_get_str(fwd, NFTNL_CHAIN_TYPE), "filter");
 	cr_assert_eq(nftnl_chain_get_u32(fwd, NFTNL_CHAIN_POLICY), NF_ACCEPT);
 
-	cr_assert_eq(rules_in(&p, "forward"), 6);
+	cr_assert_eq(rules_in(&p, "forward"), 7);
+	/* First, what routes with next hop None lead to: rejected, every packet (plan.c, "none"). */
 	r = rule_in(&p, "forward", 0);
+	expr_names(r, names, sizeof(names));
+	cr_assert_str_eq(names, "meta,cmp,counter,reject");
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_OIFNAME);
+	{
+		uint32_t len;
+		const char *dev = nftnl_expr_get(nth_expr(r, "cmp", 0), NFTNL_EXPR_CMP_DATA, &len);
+
+		cr_assert_eq(len, 16);
+		cr_assert_str_eq(dev, VL_NONE_IFNAME);
+	}
+	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "reject", 0), NFTNL_EXPR_REJECT_TYPE), NFT_REJECT_ICMP_UNREACH);
+	cr_assert_eq(nftnl_expr_get_u8(nth_expr(r, "reject", 0), NFTNL_EXPR_REJECT_CODE), 1 /* host unreachable */);
+	r = rule_in(&p, "forward", 1);
 	expr_names(r, names, sizeof(names));
 	cr_assert_str_eq(names, "ct,bitwise,cmp,counter,immediate");
 	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "immediate", 0), NFTNL_EXPR_IMM_VERDICT), NF_ACCEPT);
 	static const char *const maps[] = { "nic_out", "subnet_out", "subnet_in", "nic_in" };
 	static const uint32_t keys[] = { NFT_META_IIFNAME, NFT_META_IIFNAME, NFT_META_OIFNAME, NFT_META_OIFNAME };
 	for (int s = 0; s < 4; s++) {
-		r = rule_in(&p, "forward", s + 1);
+		r = rule_in(&p, "forward", s + 2);
 		expr_names(r, names, sizeof(names));
 		cr_assert_str_eq(names, "meta,lookup");
 		cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", 0), NFTNL_EXPR_META_KEY), keys[s]);
@@ -492,7 +506,7 @@ Test(nft, forward_base_chain_and_stages)
 		cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "lookup", 0), NFTNL_EXPR_LOOKUP_DREG), NFT_REG_VERDICT);
 	}
 	/* Last: the flow log of new flows an Allow decided (its bit in the mark), rate-limited. */
-	r = rule_in(&p, "forward", 5);
+	r = rule_in(&p, "forward", 6);
 	expr_names(r, names, sizeof(names));
 	cr_assert_str_eq(names, "meta,bitwise,cmp,ct,bitwise,cmp,payload,payload,dynset,objref,counter,log");
 	cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", 0), NFTNL_EXPR_META_KEY), NFT_META_MARK);

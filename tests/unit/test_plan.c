@@ -111,7 +111,8 @@ Test(plan, basic_topology_objects)
 	cr_assert_eq(p->ns[0].index, 0);
 	cr_assert_str_eq(p->ns[1].name, "vl-t-internet");
 	cr_assert_eq(p->ns[1].role, VL_NS_INTERNET);
-	cr_assert_eq(p->n_links, 5, "one veth per NIC and the edge");
+	cr_assert_eq(p->n_links, 6, "one veth per NIC, the edge, and the fabric's bridge of next hop None");
+	cr_assert(strstr(text, "link   vl-t-fabric.v none type bridge\n"), "%s", text);
 	cr_assert_eq(p->n_rulesets, 1, "the fabric's ruleset only");
 	cr_assert_eq(p->rulesets[0].kind, VL_RULESET_FABRIC);
 	cr_assert_eq(p->rulesets[0].index, 0, "of vnet v");
@@ -148,8 +149,8 @@ Test(plan, basic_topology_objects)
 	/* the system routes in main: VNet-local is the NICs' /32s, else dropped without a word */
 	cr_assert(strstr(text, "route  vl-t-fabric.v blackhole 10.5.0.0/16\n"), "%s", text);
 	cr_assert(strstr(text, "route  vl-t-fabric.v blackhole 198.51.100.4/32\n"), "%s", text);
-	cr_assert(strstr(text, "route  vl-t-fabric.v unreachable 10.0.0.0/8\n"), "%s", text);
-	cr_assert(strstr(text, "route  vl-t-fabric.v unreachable 100.64.0.0/10\n"), "%s", text);
+	cr_assert(strstr(text, "route  vl-t-fabric.v 10.0.0.0/8 dev none\n"), "%s", text);
+	cr_assert(strstr(text, "route  vl-t-fabric.v 100.64.0.0/10 dev none\n"), "%s", text);
 	cr_assert(strstr(text, "route  vl-t-fabric.v default via 169.254.0.1 dev edge\n"), "%s", text);
 	cr_assert(!strstr(text, "table"), "no route table, no kubenet: main only\n%s", text);
 	cr_assert_eq(p->n_rules, 0);
@@ -227,7 +228,7 @@ Test(plan, kubenet_cluster)
 		cr_assert(strstr(text, want), "%s\n%s", want, text);
 		cr_assert(!strstr(text, "route  vl-k-fabric.v 10.244.1.0/24 via 10.10.1.5 dev n1\n"), "%s",
 			  text);
-		cr_assert(strstr(text, "route  vl-k-fabric.v unreachable 10.0.0.0/8\n"), "%s", text);
+		cr_assert(strstr(text, "route  vl-k-fabric.v 10.0.0.0/8 dev none\n"), "%s", text);
 	}
 	cr_assert(strstr(text, "sysctl vl-k-c-node-1 net/ipv4/ip_forward=1\n"));
 	cr_assert(strstr(text, "nft    vl-k-c-node-0 masquerade\n"));
@@ -374,7 +375,7 @@ static const struct vl_plan_route *route_for(const struct vl_plan *p, const char
 	return route_from(p, ns, iif, mark, NULL, dst);
 }
 
-/* "unicast via 10.0.0.1 dev n0", "unreachable", ... */
+/* "unicast via 10.0.0.1 dev n0", "blackhole", "unicast dev none" (next hop None), ... */
 static char *hop_text(const struct vl_plan_route *r)
 {
 	static const char *const types[] = {"unicast", "blackhole", "unreachable", "throw"};
@@ -458,10 +459,10 @@ Test(plan, peered_vnets)
 	cr_assert_str_eq(hop_text(route_for(p, "vl-p-fabric.b", "pr0", 0, "10.2.1.4")), "unicast dev n1");
 	/* c declared its side only: no link, and c's space is the 10/8 None route in a (and back) */
 	cr_assert(!strstr(text, "netns vl-p-fabric.c\n"), "%s", text);
-	cr_assert_str_eq(hop_text(route_for(p, "vl-p-fabric.a", "n0", 0, "10.3.1.4")), "unreachable");
-	cr_assert_str_eq(hop_text(route_for(p, "vl-p-fabric.c", "edge", 0, "10.1.1.4")), "unreachable");
+	cr_assert_str_eq(hop_text(route_for(p, "vl-p-fabric.a", "n0", 0, "10.3.1.4")), "unicast dev none");
+	cr_assert_str_eq(hop_text(route_for(p, "vl-p-fabric.c", "edge", 0, "10.1.1.4")), "unicast dev none");
 	/* no transit: b has no route to c */
-	cr_assert_str_eq(hop_text(route_for(p, "vl-p-fabric.b", "n1", 0, "10.3.1.4")), "unreachable");
+	cr_assert_str_eq(hop_text(route_for(p, "vl-p-fabric.b", "n1", 0, "10.3.1.4")), "unicast dev none");
 	assert_routes_unique(p);
 	free(text);
 	vl_plan_free(p);
@@ -507,18 +508,18 @@ Test(plan, route_table)
 		  text);
 	cr_assert(has(text, "route  vl-r-fabric.v throw 10.1.3.0/24 table %u\n", t),
 		  "VnetLocal hands over to main");
-	cr_assert(has(text, "route  vl-r-fabric.v unreachable 10.60.0.0/16 table %u\n", t), "%s", text);
-	cr_assert(!has(text, "route  vl-r-fabric.v unreachable 10.60.0.0/16\n"), "not in main");
+	cr_assert(has(text, "route  vl-r-fabric.v 10.60.0.0/16 dev none table %u\n", t), "%s", text);
+	cr_assert(!has(text, "route  vl-r-fabric.v 10.60.0.0/16 dev none\n"), "not in main");
 	/* the kernel's verdicts */
 	cr_assert_str_eq(hop_text(route_for(p, "vl-r-fabric.v", "n1", m, "10.1.2.4")),
 			 "unicast via 10.1.3.4 dev n0");
 	cr_assert_str_eq(hop_text(route_for(p, "vl-r-fabric.v", "n1", m, "10.1.3.4")), "unicast dev n0");
-	cr_assert_str_eq(hop_text(route_for(p, "vl-r-fabric.v", "n1", m, "10.60.0.1")), "unreachable");
+	cr_assert_str_eq(hop_text(route_for(p, "vl-r-fabric.v", "n1", m, "10.60.0.1")), "unicast dev none");
 	cr_assert_str_eq(hop_text(route_for(p, "vl-r-fabric.v", "n1", m, "10.1.9.9")),
 			 "unicast via 10.1.3.4 dev n0");
 	cr_assert_str_eq(hop_text(route_for(p, "vl-r-fabric.v", "n2", 0, "10.1.1.4")), "unicast dev n1");
 	cr_assert_str_eq(hop_text(route_for(p, "vl-r-fabric.v", "n2", 0, "10.1.9.9")), "blackhole");
-	cr_assert_str_eq(hop_text(route_for(p, "vl-r-fabric.v", "n2", 0, "10.60.0.1")), "unreachable");
+	cr_assert_str_eq(hop_text(route_for(p, "vl-r-fabric.v", "n2", 0, "10.60.0.1")), "unicast dev none");
 	/* the appliance forwards from its own NIC: unmarked, main */
 	cr_assert_str_eq(hop_text(route_for(p, "vl-r-fabric.v", "n0", 0, "10.1.2.4")), "unicast dev n2");
 	assert_routes_unique(p);
