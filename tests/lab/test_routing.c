@@ -505,6 +505,11 @@ Test(routing, vnets_without_peering_are_isolated_even_when_they_overlap)
 	out = in_ep(&st, "a1", "ping -c1 -W1 10.51.1.4");
 	cr_assert_neq(st, 0, "ping a1 -> c1 answered: %s", out);
 	free(out);
+	/* ... and it answers every packet, a burst too: 30 pings 10 ms apart get 30 host unreachables
+	 * (an `unreachable` route answered 5 of them: the kernel limits the errors of routes per source) */
+	out = in_ep(&st, "a1", "ping -c 30 -i 0.01 -W 1 10.51.1.4 | grep -c 'Destination Host Unreachable'");
+	cr_assert_eq(atoi(out), 30, "host unreachables for 30 pings to the None route: %s", out);
+	free(out);
 	/* a public VNet space: Internet route, nobody on the Internet holds it */
 	expect_probe("a1", "d1", 7, "tcp", "timeout", NULL);
 	expect_explain("a1", "d1", 7, "tcp", "nohost", NULL);
