@@ -239,7 +239,8 @@ static int parse_side(const struct vl_lab *lab, const char *side, const char *si
 	bool src = !strcmp(side, "source");
 	const char *sing_name = src ? "sourceAddressPrefix" : "destinationAddressPrefix";
 	const char *plur_name = src ? "sourceAddressPrefixes" : "destinationAddressPrefixes";
-	const char *asg_name = src ? "sourceApplicationSecurityGroups" : "destinationApplicationSecurityGroups";
+	const char *asg_name =
+	    src ? "sourceApplicationSecurityGroups" : "destinationApplicationSecurityGroups";
 	struct vl_addr_match *v;
 
 	if (!asgs->n)

@@ -287,7 +287,8 @@ int vl_nsg_edit_check(const struct vl_lab *lab, const struct vl_rule_edit *e, co
 	}
 	if (have && e->kind == VL_EDIT_ADD) {
 		vl_error_set(err, lab->file, e->loc,
-			     "NSG %s already has a rule named \"%s\" (use set to change it)", e->nsg, have->name);
+			     "NSG %s already has a rule named \"%s\" (use set to change it)", e->nsg,
+			     have->name);
 		return -EEXIST;
 	}
 	if (e->kind == VL_EDIT_ADD && find_default(e->rule)) {

@@ -92,7 +92,8 @@ static void work_free(struct work *w)
 	memset(w, 0, sizeof(*w));
 }
 
-static int work_edit(const struct vl_lab *lab, struct work *w, const struct vl_rule_edit *e, struct vl_error *err)
+static int work_edit(const struct vl_lab *lab, struct work *w, const struct vl_rule_edit *e,
+		     struct vl_error *err)
 {
 	bool found;
 	size_t at = probe(w, e->rule, &found), ri = found ? w->idx[at] - 1 : 0;

@@ -48,13 +48,49 @@ static int copy_edit(struct vl_rule_edit *d, const struct vl_rule_edit *s)
 	return rc;
 }
 
-/* s's fields into d: a field d has already takes s's value in place, a new one goes last. */
+/* A singular field and its plural set one rule field each: the one given last decides both. */
+static const char *partner(const char *key)
+{
+	static const char *const pairs[][2] = {
+	    {"sourceAddressPrefix", "sourceAddressPrefixes"},
+	    {"destinationAddressPrefix", "destinationAddressPrefixes"},
+	    {"sourcePortRange", "sourcePortRanges"},
+	    {"destinationPortRange", "destinationPortRanges"},
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(*pairs); i++)
+		for (int k = 0; k < 2; k++)
+			if (!strcasecmp(key, pairs[i][k]))
+				return pairs[i][!k];
+	return NULL;
+}
+
+static void drop_key(struct vl_rule_edit *d, const char *key)
+{
+	for (size_t k = 0; key && k < d->keys.n; k++) {
+		if (strcasecmp(d->keys.v[k], key))
+			continue;
+		free(d->keys.v[k]);
+		free(d->values.v[k]);
+		memmove(&d->keys.v[k], &d->keys.v[k + 1], (d->keys.n - k - 1) * sizeof(char *));
+		memmove(&d->values.v[k], &d->values.v[k + 1], (d->values.n - k - 1) * sizeof(char *));
+		d->keys.n--;
+		d->values.n--;
+		return;
+	}
+}
+
+/*
+ * s's fields into d: a field d has already takes s's value in place, a new one goes last, and
+ * the other of a singular/plural pair goes (it would otherwise be applied after the later one).
+ */
 static int merge_keys(struct vl_rule_edit *d, const struct vl_rule_edit *s)
 {
 	for (size_t i = 0; i < s->keys.n; i++) {
 		size_t k;
 
-		for (k = 0; k < d->keys.n && strcmp(d->keys.v[k], s->keys.v[i]); k++)
+		drop_key(d, partner(s->keys.v[i]));
+		for (k = 0; k < d->keys.n && strcasecmp(d->keys.v[k], s->keys.v[i]); k++)
 			;
 		if (k < d->keys.n) {
 			char *v = strdup(s->values.v[i]);
@@ -76,8 +112,26 @@ struct net {
 	bool del;
 	bool has; /* edit holds an add or a set */
 	struct vl_rule_edit edit;
-	size_t first; /* where the rule was first edited: the snapshot keeps that order */
+	size_t first;	 /* where the rule was first edited */
+	size_t last_add; /* where it was last added */
 };
+
+/*
+ * The snapshot's order: a rule the edits end with adding goes where it was last added (adds go
+ * last in an NSG, so the NSG's rules come out in the order the journal gave them); the others,
+ * whose place in the NSG no edit changes, where they were first edited.
+ */
+static size_t net_key(const struct net *n)
+{
+	return n->has && n->edit.kind == VL_EDIT_ADD ? n->last_add : n->first;
+}
+
+static int net_cmp(const void *a, const void *b)
+{
+	size_t x = net_key(a), y = net_key(b);
+
+	return x < y ? -1 : x > y;
+}
 
 static int fold_one(struct net *n, const struct vl_rule_edit *e)
 {
@@ -117,7 +171,8 @@ static size_t net_slot(const struct net *v, const size_t *idx, size_t mask, cons
 {
 	size_t at = hash_ci(hash_ci(1469598103934665603u, e->nsg) * 31, e->rule) & mask;
 
-	while (idx[at] && (strcasecmp(v[idx[at] - 1].nsg, e->nsg) || strcasecmp(v[idx[at] - 1].rule, e->rule)))
+	while (idx[at] &&
+	       (strcasecmp(v[idx[at] - 1].nsg, e->nsg) || strcasecmp(v[idx[at] - 1].rule, e->rule)))
 		at = (at + 1) & mask;
 	return at;
 }
@@ -149,9 +204,13 @@ int vl_journal_fold(const struct vl_journal *j, struct vl_journal *out)
 			idx[at] = ++n;
 		}
 		k = idx[at] - 1;
+		if (e->kind == VL_EDIT_ADD)
+			v[k].last_add = i;
 		rc = fold_one(&v[k], e);
 	}
 	free(idx);
+	if (!rc && n > 1)
+		qsort(v, n, sizeof(*v), net_cmp);
 	out->edits = calloc(2 * n + 1, sizeof(*out->edits));
 	if (!out->edits && !rc)
 		rc = -ENOMEM;
@@ -296,7 +355,9 @@ size_t vl_journal_compact_threshold(size_t topology_bytes)
 {
 	size_t t = topology_bytes / 4;
 
-	return t < VL_JOURNAL_COMPACT_MIN ? VL_JOURNAL_COMPACT_MIN : t > VL_JOURNAL_COMPACT_BYTES ? VL_JOURNAL_COMPACT_BYTES : t;
+	return t < VL_JOURNAL_COMPACT_MIN     ? VL_JOURNAL_COMPACT_MIN
+	       : t > VL_JOURNAL_COMPACT_BYTES ? VL_JOURNAL_COMPACT_BYTES
+					      : t;
 }
 
 size_t vl_state_compact_threshold(const char *lab)

@@ -430,8 +430,7 @@ Test(flows, many_edits_compact_the_journal)
 		if (size < last)
 			compactions++;
 		last = size;
-		cr_assert_lt(size, threshold + 4096, "not compacted: %ld bytes after %d edits",
-			     size, n);
+		cr_assert_lt(size, threshold + 4096, "not compacted: %ld bytes after %d edits", size, n);
 	}
 	cr_log_info("%d edits, %d compactions, journal %ld bytes", n, compactions, last);
 	cr_expect_gt(compactions, 0);
