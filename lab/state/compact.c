@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Compaction of the edit journal. Past its threshold (vl_journal_compact_threshold: a quarter of
- * the topology, 4 to 64 KiB) the journal is folded to a
+ * Compaction of the edit journal. Past its threshold (vl_journal_compact_threshold: a sixteenth
+ * of the topology, 4 to 64 KiB) the journal is folded to a
  * snapshot of the lab's edits, at most two records per rule (a delete of the file's rule, then
  * one add or set with every field it now has from the edits), checked by replaying it over the
  * topology copy (the lab must come out the same as with the whole journal, or nothing is
@@ -353,7 +353,7 @@ out:
 
 size_t vl_journal_compact_threshold(size_t topology_bytes)
 {
-	size_t t = topology_bytes / 4;
+	size_t t = topology_bytes / VL_JOURNAL_COMPACT_SHARE;
 
 	return t < VL_JOURNAL_COMPACT_MIN     ? VL_JOURNAL_COMPACT_MIN
 	       : t > VL_JOURNAL_COMPACT_BYTES ? VL_JOURNAL_COMPACT_BYTES

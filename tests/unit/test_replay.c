@@ -384,13 +384,14 @@ static struct vl_lab *load_state(void)
 	return l;
 }
 
-Test(journal_threshold, a_quarter_of_the_topology_within_bounds)
+Test(journal_threshold, a_sixteenth_of_the_topology_within_bounds)
 {
 	cr_expect_eq(vl_journal_compact_threshold(0), VL_JOURNAL_COMPACT_MIN);
-	cr_expect_eq(vl_journal_compact_threshold(10000), VL_JOURNAL_COMPACT_MIN);
-	cr_expect_eq(vl_journal_compact_threshold(100000), 25000);
-	cr_expect_eq(vl_journal_compact_threshold(200000), 50000);
+	cr_expect_eq(vl_journal_compact_threshold(60000), VL_JOURNAL_COMPACT_MIN);
+	cr_expect_eq(vl_journal_compact_threshold(100000), 6250);
+	cr_expect_eq(vl_journal_compact_threshold(207500), 12968);
 	cr_expect_eq(vl_journal_compact_threshold(1u << 20), VL_JOURNAL_COMPACT_BYTES);
+	cr_expect_eq(vl_journal_compact_threshold(16u << 20), VL_JOURNAL_COMPACT_BYTES);
 }
 
 TestSuite(journal_state, .init = state_setup, .fini = state_teardown);
