@@ -38,8 +38,8 @@ int vl_journal_outcome(const char *lab, bool done);
  * Compaction (lab/state/compact.c). Past a threshold, an edit leaves the journal as a snapshot of
  * the lab's edits (vl_state_compact_edits). The threshold is a sixteenth of the topology the
  * journal is replayed over (the copy and its imports), kept within these bounds: replaying the
- * journal then costs a small part of loading the topology (a record costs about as much to replay
- * as a few of its bytes of YAML to load), and a compaction, which costs about one load, comes once
+ * journal then costs a small part of loading the topology (a journal byte replays in about half
+ * the time a topology byte loads in), and a compaction, which costs about one load, comes once
  * per that many bytes of edits, so neither grows with the number of edits made.
  */
 #define VL_JOURNAL_COMPACT_SHARE 16
