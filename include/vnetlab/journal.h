@@ -49,7 +49,9 @@ int vl_journal_outcome(const char *lab, bool done);
 size_t vl_journal_compact_threshold(size_t topology_bytes);
 /*
  * The net edits of j, at most two per rule (a delete, then one add or set with the fields the
- * edits gave it), in the order rules were first edited (pure). -EBUSY with an open intent.
+ * edits gave it), in the order rules were first edited, except that a rule the edits end with
+ * adding goes where it was last added, so an NSG's rules replay in the journal's order (pure).
+ * -EBUSY with an open intent.
  */
 int vl_journal_fold(const struct vl_journal *j, struct vl_journal *out);
 /* j as journal text: one record per edit, each counting as done (malloc'd). */
