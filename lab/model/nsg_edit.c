@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Live edits of an NSG's rules (`nsg rule create|update|delete`, the edit journal's replay): az's
- * field names and defaults applied to a copy of the NSG's rules, which replaces them only once
- * the whole NSG validates (nsg.c).
+ * Live edits of an NSG's rules (`nsg rule create|update|delete`; the edit journal's replay,
+ * nsg_replay.c, shares the steps through nsg-edit.h): az's field names and defaults applied to a
+ * copy of the NSG's rules, which replaces them only once the whole NSG validates (nsg.c).
  */
 #include <ctype.h>
 #include <errno.h>
