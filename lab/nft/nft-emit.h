@@ -30,8 +30,8 @@ struct vlnft_set_spec {
 struct vlnft_elem {
 	uint8_t key[16];
 	uint32_t flags; /* NFT_SET_ELEM_INTERVAL_END */
-	char *chain;	/* verdict maps: jump target */
-	uint32_t data;	/* data maps: the value (host order, 4 bytes) */
+	char *chain;    /* verdict maps: jump target */
+	uint32_t data;  /* data maps: the value (host order, 4 bytes) */
 };
 
 /* Bytes of the expressions of one rule (the largest built so far takes under 2 KiB). */

@@ -348,12 +348,11 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	      "networkSecurityGroups:\n  - name: big\n    securityRules:\n",
 	      f);
 	for (int i = 0; i < 300; i++)
-		fprintf(
-		    f,
-		    "      - {name: r%d, priority: %d, direction: Inbound, access: Deny, protocol: Tcp, "
-		    "sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', destinationAddressPrefix: '*', "
-		    "destinationPortRange: '%d'}\n",
-		    i, 100 + i, i / 256, i % 256, 1000 + i);
+		fprintf(f,
+			"      - {name: r%d, priority: %d, direction: Inbound, access: Deny, protocol: Tcp, "
+			"sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', destinationAddressPrefix: '*', "
+			"destinationPortRange: '%d'}\n",
+			i, 100 + i, i / 256, i % 256, 1000 + i);
 	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
 	fclose(f);
 	big = th_load(yaml);

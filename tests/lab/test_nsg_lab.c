@@ -509,11 +509,9 @@ static void long_setup(void)
 		fprintf(f, "      - {name: r%d, priority: %d, direction: Inbound, access: %s, protocol: Tcp, ", i,
 			100 + i, i == 100 ? "Allow" : "Deny");
 		if (src)
-			fprintf(
-			    f,
-			    "sourceAddressPrefix: %s, sourcePortRange: '*', destinationAddressPrefix: '*', "
-			    "destinationPortRange: '7'}\n",
-			    src);
+			fprintf(f, "sourceAddressPrefix: %s, sourcePortRange: '*', destinationAddressPrefix: '*', "
+				   "destinationPortRange: '7'}\n",
+				src);
 		else
 			fprintf(f, "sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', "
 				   "destinationAddressPrefix: '*', destinationPortRange: '%d'}\n",

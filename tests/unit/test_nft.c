@@ -91,8 +91,7 @@ static void parse_verdict(const struct nlattr *data, struct elem *e)
 {
 	const struct nlattr *v, *a;
 
-	mnl_attr_for_each_nested(v, data)
-	{
+	mnl_attr_for_each_nested(v, data) {
 		if (mnl_attr_get_type(v) != NFTA_DATA_VERDICT)
 			continue;
 		mnl_attr_for_each_nested(a, v) {
@@ -1470,12 +1469,11 @@ static struct vl_lab *long_lab(int flip)
 	      "networkSecurityGroups:\n  - name: big\n    securityRules:\n",
 	      f);
 	for (int i = 0; i < LONG_RULES; i++)
-		fprintf(
-		    f,
-		    "      - {name: r%d, priority: %d, direction: Inbound, access: %s, protocol: Tcp, "
-		    "sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', destinationAddressPrefix: '*', "
-		    "destinationPortRange: '%d'}\n",
-		    i, 100 + i, i == flip ? "Allow" : "Deny", i / 256, i % 256, 1000 + i);
+		fprintf(f,
+			"      - {name: r%d, priority: %d, direction: Inbound, access: %s, protocol: Tcp, "
+			"sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', destinationAddressPrefix: '*', "
+			"destinationPortRange: '%d'}\n",
+			i, 100 + i, i == flip ? "Allow" : "Deny", i / 256, i % 256, 1000 + i);
 	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
 	fclose(f);
 	l = th_load(yaml);
