@@ -152,6 +152,8 @@ static size_t elem_room(const struct vlnft_set_spec *s, const struct vlnft_elem 
 		n += VLNFT_VERDICT_ROOM(e->chain);
 	else if (s->data_len)
 		n += MNL_ATTR_HDRLEN + vlnft_attr_room(4);
+	if (e->comment)
+		n += vlnft_attr_room(2 + strlen(e->comment) + 1);
 	return n;
 }
 
@@ -167,6 +169,18 @@ static void put_elem(struct nlmsghdr *nlh, const struct vlnft_set_spec *s, const
 		vlnft_put_verdict(nlh, NFTA_SET_ELEM_DATA, (uint32_t)NFT_JUMP, e->chain);
 	else if (s->data_len)
 		vlnft_put_value(nlh, NFTA_SET_ELEM_DATA, &e->data, sizeof(e->data));
+	if (e->comment) { /* libnftnl's udata TLV, as `nft` writes an element's comment */
+		uint8_t u[256]; /* NFT_USERDATA_MAXLEN */
+		size_t len = strlen(e->comment) + 1;
+
+		if (len > sizeof(u) - 2)
+			len = sizeof(u) - 2;
+		u[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
+		u[1] = (uint8_t)len;
+		memcpy(u + 2, e->comment, len - 1);
+		u[len + 1] = '\0';
+		vlnft_put_data(nlh, NFTA_SET_ELEM_USERDATA, 2 + len, u);
+	}
 	mnl_attr_nest_end(nlh, nest);
 }
 

@@ -7,7 +7,8 @@
  *     set notinet         everything outside the Internet tag (interval)
  *     set tcpudp          { tcp, udp }: protocol `*` with ports
  *     chain in-/out-<nsg>[/<k>]  one rule per NSG rule, defaults last; past 32 rules, a
- *                         head jumping to chunk chains "<chain>/c<hash>" (nsgchain.c)
+ *                         head jumping to chunk chains "<chain>/c<hash>" (nsgchain.c), and
+ *                         for a run of exact rules "<chain>/k<hash>" with its map (keyed.c)
  *     map nic_out, subnet_out, subnet_in, nic_in   ifname : jump in-/out-<nsg>
  *     chain forward       ct established,related accept; then the four vmaps;
  *                         then reject for appliances that do not forward;

@@ -57,6 +57,39 @@ void vlnft_netpol_prefix(char *buf, size_t len, const struct vl_lab *lab, int po
 	snprintf(buf, len, "np:%s/%s", dir_word[d], lab->eps[pod].name);
 }
 
+/* Does allow entry a match its peers with a named set (else one address, or any)? */
+static bool peers_in_set(const struct vl_np_allow *a)
+{
+	return !a->any_peer && !(a->n_peers == 1 && a->peers[0].len == 32);
+}
+
+/* The set of allow entry k of a pod's chain: "<chain>/<k>". */
+static void allow_set_name(char *buf, size_t len, const char *chain, size_t k)
+{
+	snprintf(buf, len, "%s/%zu", chain, k);
+}
+
+/* The comment of allow entry k's rule. */
+static void allow_comment(char *buf, size_t len, const struct vl_np_allow *a, int k)
+{
+	snprintf(buf, len, "policy #%d rule #%d (%d)", a->policy, a->rule, k);
+}
+
+/* The peers of an allow entry as the intervals of its set, merged. 0 or -ENOMEM. */
+static int allow_ivals(const struct vl_np_allow *a, struct vlnft_ivals *iv)
+{
+	int err = 0;
+
+	memset(iv, 0, sizeof(*iv));
+	for (size_t i = 0; i < a->n_peers && !err; i++)
+		err = vlnft_ivals_push(iv, a->peers[i].addr, vlnft_prefix_last(a->peers[i]));
+	if (err)
+		vlnft_ivals_free(iv);
+	else
+		vlnft_ivals_merge(iv);
+	return err;
+}
+
 static int allow_rule(struct vlnft_batch *b, const char *chain, const char *set, const struct vl_np_allow *a,
 		      enum vl_dir d, int k)
 {
@@ -68,7 +101,7 @@ static int allow_rule(struct vlnft_batch *b, const char *chain, const char *set,
 		return b->err = x.err;
 	if (!a->any_peer) {
 		vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, off, 4);
-		if (a->n_peers == 1 && a->peers[0].len == 32) {
+		if (!peers_in_set(a)) {
 			uint8_t ip[4];
 
 			vlnft_key_be(ip, a->peers[0].addr, 4);
@@ -89,7 +122,7 @@ static int allow_rule(struct vlnft_batch *b, const char *chain, const char *set,
 	}
 	vlnft_rx_counter(&x);
 	vlnft_rx_verdict(&x, NFT_RETURN);
-	snprintf(comment, sizeof(comment), "policy #%d rule #%d (%d)", a->policy, a->rule, k);
+	allow_comment(comment, sizeof(comment), a, k);
 	vlnft_rx_comment(&x, comment, 0);
 	return vlnft_rx_end(&x, b, chain);
 }
@@ -106,14 +139,10 @@ static int allow_set(struct vlnft_batch *b, const char *set, const struct vl_np_
 	struct vlnft_ivals iv = {0};
 	struct vlnft_elem *e = NULL;
 	size_t n = 0;
-	int err = 0;
+	int err = allow_ivals(a, &iv);
 
-	for (size_t i = 0; i < a->n_peers && !err; i++)
-		err = vlnft_ivals_push(&iv, a->peers[i].addr, vlnft_prefix_last(a->peers[i]));
-	if (!err) {
-		vlnft_ivals_merge(&iv);
+	if (!err)
 		err = vlnft_ival_elems(&iv, 4, &e, &n);
-	}
 	if (!err)
 		err = vlnft_emit_set(b, &spec, e, n, NULL);
 	free(e);
@@ -142,8 +171,8 @@ static int pod_chain(const struct vl_lab *lab, int pod, enum vl_dir d, struct vl
 	for (size_t k = 0; k < np->n_allow[d] && !b->err; k++) {
 		const struct vl_np_allow *a = &np->allow[d][k];
 
-		snprintf(set, sizeof(set), "%s/%zu", chain, k);
-		if (!a->any_peer && !(a->n_peers == 1 && a->peers[0].len == 32) && allow_set(b, set, a))
+		allow_set_name(set, sizeof(set), chain, k);
+		if (peers_in_set(a) && allow_set(b, set, a))
 			break;
 		allow_rule(b, chain, set, a, d, (int)k);
 	}
@@ -228,6 +257,8 @@ int vlnft_netpol_emit(const struct vl_lab *lab, int node_ep, struct vlnft_batch 
 	return b->err;
 }
 
+/* ---- the same as `nft -f` text (print.c, up --dry-run), in the order vlnft_netpol_emit sends it ---- */
+
 static void put_addr(FILE *f, struct vl_prefix p)
 {
 	fprintf(f, "%u.%u.%u.%u", p.addr >> 24, (p.addr >> 16) & 255, (p.addr >> 8) & 255, p.addr & 255);
@@ -235,17 +266,55 @@ static void put_addr(FILE *f, struct vl_prefix p)
 		fprintf(f, "/%u", p.len);
 }
 
+static void put_ip(FILE *f, uint32_t a)
+{
+	put_addr(f, (struct vl_prefix){a, 32});
+}
+
+/* The named sets of a pod's chain (allow_set), as pod_chain makes them. */
+static void print_sets(const struct vl_lab *lab, int pod, enum vl_dir d, FILE *f)
+{
+	const struct vl_np_pod *np = &lab->eff->np[pod];
+	char chain[VLNFT_CHAIN_NAME_MAX], set[VLNFT_CHAIN_NAME_MAX + 24];
+
+	vlnft_netpol_chain(chain, sizeof(chain), lab, pod, d);
+	for (size_t k = 0; k < np->n_allow[d]; k++) {
+		const struct vl_np_allow *a = &np->allow[d][k];
+		struct vlnft_ivals iv;
+
+		if (!peers_in_set(a))
+			continue;
+		allow_set_name(set, sizeof(set), chain, k);
+		fprintf(f, "\tset %s {\n\t\ttype ipv4_addr\n\t\tflags constant,interval\n", set);
+		if (allow_ivals(a, &iv)) {
+			fputs("\t\t# error: out of memory\n\t}\n\n", f);
+			continue;
+		}
+		for (size_t i = 0; i < iv.n; i++) {
+			fputs(i ? ", " : "\t\telements = { ", f);
+			put_ip(f, iv.v[i].lo);
+			if (iv.v[i].hi != iv.v[i].lo) {
+				fputc('-', f);
+				put_ip(f, iv.v[i].hi);
+			}
+		}
+		fputs(iv.n ? " }\n\t}\n\n" : "\t}\n\n", f);
+		vlnft_ivals_free(&iv);
+	}
+}
+
 static void print_chain(const struct vl_lab *lab, int pod, enum vl_dir d, FILE *f)
 {
 	const struct vl_np_pod *np = &lab->eff->np[pod];
-	char chain[VLNFT_CHAIN_NAME_MAX], prefix[VLNFT_LOG_PREFIX_MAX + 1];
+	char chain[VLNFT_CHAIN_NAME_MAX], prefix[VLNFT_LOG_PREFIX_MAX + 1], set[VLNFT_CHAIN_NAME_MAX + 24];
+	char comment[96];
 
 	vlnft_netpol_chain(chain, sizeof(chain), lab, pod, d);
 	vlnft_netpol_prefix(prefix, sizeof(prefix), lab, pod, d);
 	fprintf(f, "\tchain %s {\n", chain);
 	if (d == VL_DIR_IN) {
 		fputs("\t\tip saddr ", f);
-		put_addr(f, (struct vl_prefix){lab->eps[pod].ip, 32});
+		put_ip(f, lab->eps[pod].ip);
 		fputs(" return\n", f);
 	}
 	for (size_t k = 0; k < np->n_allow[d]; k++) {
@@ -253,34 +322,40 @@ static void print_chain(const struct vl_lab *lab, int pod, enum vl_dir d, FILE *
 
 		fputs("\t\t", f);
 		if (!a->any_peer) {
-			fprintf(f, "ip %s { ", d == VL_DIR_IN ? "saddr" : "daddr");
-			for (size_t i = 0; i < a->n_peers; i++) {
-				fputs(i ? ", " : "", f);
-				put_addr(f, a->peers[i]);
+			fprintf(f, "ip %s ", d == VL_DIR_IN ? "saddr" : "daddr");
+			if (peers_in_set(a)) {
+				allow_set_name(set, sizeof(set), chain, k);
+				fprintf(f, "@%s ", set);
+			} else {
+				put_ip(f, a->peers[0].addr);
+				fputc(' ', f);
 			}
-			fputs(" } ", f);
 		}
 		if (a->proto != VL_PROTO_ANY) {
-			fprintf(f, "%s ", a->proto == VL_PROTO_UDP ? "udp" : "tcp");
+			fprintf(f, "meta l4proto %s ", a->proto == VL_PROTO_UDP ? "udp" : "tcp");
 			if (a->lo > 1 || a->hi < 65535)
-				fprintf(f, a->lo == a->hi ? "dport %u " : "dport %u-%u ", a->lo, a->hi);
+				fprintf(f, a->lo == a->hi ? "th dport %u " : "th dport %u-%u ", a->lo, a->hi);
 		}
-		fprintf(f, "counter return comment \"%s/%s\"\n",
-			lab->aks[lab->eps[pod].owner].policies[a->policy].ns,
-			lab->aks[lab->eps[pod].owner].policies[a->policy].name);
+		allow_comment(comment, sizeof(comment), a, (int)k);
+		fprintf(f, "counter return comment \"%s\"\n", comment);
 	}
 	fputs("\t\t", f);
 	vlnft_print_log_limits(f, VLNFT_SET_LOG_NP);
 	fprintf(f, "counter log prefix \"%s\" group %d\n", prefix, VL_NFLOG_GROUP);
-	fprintf(f, "\t\tcounter drop\n\t}\n");
+	fprintf(f, "\t\tcounter drop\n\t}\n\n");
 }
 
 void vlnft_netpol_print(const struct vl_lab *lab, int node_ep, FILE *f)
 {
 	if (!vlnft_netpol_needed(lab, node_ep))
 		return;
+	fputc('\n', f);
 	vlnft_print_log_ceiling(f);
 	vlnft_print_pair_meter(f, lab, VLNFT_SET_LOG_NP);
+	for (size_t i = 0; i < lab->n_eps; i++)
+		for (int d = 0; d < 2; d++)
+			if (on_node(lab, (int)i, node_ep) && lab->eff->np[i].isolated[d])
+				print_sets(lab, (int)i, (enum vl_dir)d, f);
 	for (int d = VL_DIR_OUT; d >= VL_DIR_IN; d--) {
 		bool first = true;
 
@@ -293,10 +368,10 @@ void vlnft_netpol_print(const struct vl_lab *lab, int node_ep, FILE *f)
 			vlnft_netpol_chain(chain, sizeof(chain), lab, (int)i, (enum vl_dir)d);
 			fprintf(f, "%s", first ? "\t\telements = { " : ", ");
 			first = false;
-			put_addr(f, (struct vl_prefix){lab->eps[i].ip, 32});
+			put_ip(f, lab->eps[i].ip);
 			fprintf(f, " : jump %s", chain);
 		}
-		fprintf(f, "%s\t}\n", first ? "" : " }\n");
+		fprintf(f, "%s\t}\n\n", first ? "" : " }\n");
 	}
 	for (size_t i = 0; i < lab->n_eps; i++)
 		for (int d = 0; d < 2; d++)

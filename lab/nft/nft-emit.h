@@ -28,10 +28,11 @@ struct vlnft_set_spec {
 };
 
 struct vlnft_elem {
-	uint8_t key[16];
-	uint32_t flags; /* NFT_SET_ELEM_INTERVAL_END */
-	char *chain;    /* verdict maps: jump target */
-	uint32_t data;  /* data maps: the value (host order, 4 bytes) */
+	uint8_t key[VLNFT_KEY_MAX];
+	uint32_t flags;	     /* NFT_SET_ELEM_INTERVAL_END */
+	char *chain;	     /* verdict maps: jump target */
+	uint32_t data;	     /* data maps: the value (host order, 4 bytes) */
+	const char *comment; /* NULL: none (`nft list` shows it after the key) */
 };
 
 /* Bytes of the expressions of one rule (the largest built so far takes under 2 KiB). */
@@ -106,6 +107,10 @@ void vlnft_rx_jump(struct vlnft_rx *x, const char *chain);
 void vlnft_rx_comment(struct vlnft_rx *x, const char *text, uint64_t fp);
 /* Load a 4-byte value into register 1. */
 void vlnft_rx_imm(struct vlnft_rx *x, uint32_t host_value);
+/* meta <key> (into 32-bit register dreg, NFT_REG32_00...: a concatenation's field). */
+void vlnft_rx_meta_to(struct vlnft_rx *x, uint32_t key, uint32_t dreg);
+/* A payload load into 32-bit register dreg (NFT_REG32_00...). */
+void vlnft_rx_payload_to(struct vlnft_rx *x, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg);
 /* meta <key> set <register 1> (e.g. NFT_META_MARK). */
 void vlnft_rx_meta_set(struct vlnft_rx *x, uint32_t key);
 /* A lookup in data map `set` whose value lands in register 1. */

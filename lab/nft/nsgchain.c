@@ -9,6 +9,8 @@
  * it holds, so a one-rule edit renames only the chunk that holds the rule (two when the edit
  * moves a cut), and every other chunk keeps its name and, in the kernel, its chain and rules.
  * The rules' fingerprints (vlnft_crule_fp, last in this file) place the cuts and name the chunks.
+ * A run of rules that can be keyed (keyed.c) is cut apart from the rules around it, into keyed
+ * chunks ("/k" names) by the same rule with VLNFT_KEYED_MIN, _AVG and _MAX.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +21,7 @@
 
 /* Changes whenever what a compiled rule becomes in the kernel changes, so that a chunk chain a
  * build of another encoding made is never taken for one of this build's. */
-#define VLNFT_ENCODING 2u
+#define VLNFT_ENCODING 3u
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -34,37 +36,69 @@ static void name_chunk(struct vlnft_chunk *k, const char *chain, const uint64_t 
 {
 	uint64_t h = mix(0xcbf29ce484222325ull, VLNFT_ENCODING);
 
+	h = mix(h, k->shape);
 	for (size_t i = 0; i < k->n; i++)
 		h = mix(h, fp[k->first + i]);
 	/* A chain name is at most 95 characters ("out-", 80 of the NSG's, "/" and a scope). */
-	snprintf(k->name, sizeof(k->name), "%.*s/c%016llx", (int)sizeof(k->name) - 19, chain,
-		 (unsigned long long)h);
+	snprintf(k->name, sizeof(k->name), "%.*s/%c%016llx", (int)sizeof(k->name) - 19, chain,
+		 k->shape ? 'k' : 'c', (unsigned long long)h);
 }
 
-/* Cut n rules into chunks; *out NULL and *n_out 0 when they stay in the chain itself. */
-static int cut(const char *chain, const uint64_t *fp, size_t n, struct vlnft_chunk **out, size_t *n_out)
+/* Each rule's shape where it is in a run that is keyed (VLNFT_KEYED_RUN rules or more of one
+ * shape in a row), else 0. */
+static unsigned *keyed_runs(const struct vlnft_crule *cr, size_t n)
+{
+	unsigned *v = calloc(n ? n : 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		v[i] = vlnft_crule_shape(&cr[i]);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && v[j] == v[i]; j++)
+			;
+		if (j - i < VLNFT_KEYED_RUN)
+			memset(v + i, 0, (j - i) * sizeof(*v));
+	}
+	return v;
+}
+
+/* Cut n rules into chunks; *out NULL and *n_out 0 when they stay in the chain itself. Plain and
+ * keyed runs are cut apart, each by its own bounds. */
+static int cut(const char *chain, const struct vlnft_crule *cr, const uint64_t *fp, size_t n,
+	       struct vlnft_chunk **out, size_t *n_out)
 {
 	struct vlnft_chunk *v;
 	size_t k = 0, first = 0;
+	unsigned *shape;
 
 	*out = NULL;
 	*n_out = 0;
 	if (n <= VLNFT_CHUNK_AT)
 		return 0;
-	v = calloc(n / VLNFT_CHUNK_MIN + 1, sizeof(*v));
-	if (!v)
+	shape = keyed_runs(cr, n);
+	v = calloc(n + 1, sizeof(*v));
+	if (!v || !shape) {
+		free(v);
+		free(shape);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t len = i + 1 - first;
+		bool keyed = shape[i] != 0;
+		size_t min = keyed ? VLNFT_KEYED_MIN : VLNFT_CHUNK_MIN, max = keyed ? VLNFT_KEYED_MAX : VLNFT_CHUNK_MAX;
+		uint64_t avg = keyed ? VLNFT_KEYED_AVG : VLNFT_CHUNK_AVG;
 
-		if (i + 1 < n && len < VLNFT_CHUNK_MAX && (len < VLNFT_CHUNK_MIN || fp[i] % VLNFT_CHUNK_AVG))
+		if (i + 1 < n && shape[i + 1] == shape[i] && len < max && (len < min || fp[i] % avg))
 			continue;
 		v[k].first = first;
 		v[k].n = len;
+		v[k].shape = shape[i];
 		name_chunk(&v[k], chain, fp);
 		k++;
 		first = i + 1;
 	}
+	free(shape);
 	*out = v;
 	*n_out = k;
 	return 0;
@@ -89,7 +123,7 @@ int vlnft_layout_nsg(const struct vlnft_ctx *c, const struct vl_nsg *nsg, int sc
 
 		for (size_t i = 0; i < l->n; i++)
 			l->fp[i] = vlnft_crule_fp_from(seed, &l->cr[i]);
-		err = cut(l->chain, l->fp, l->n, &l->chunks, &l->n_chunks);
+		err = cut(l->chain, l->cr, l->fp, l->n, &l->chunks, &l->n_chunks);
 	}
 	if (err) {
 		snprintf(why, why_len, "NSG %s: laying out chain %s: %s", nsg->name, l->chain,
@@ -111,7 +145,8 @@ bool vlnft_is_chunk_of(const char *name, const char *chain)
 {
 	size_t n = strlen(chain);
 
-	if (strncmp(name, chain, n) || strncmp(name + n, "/c", 2) || strlen(name + n + 2) != 16)
+	if (strncmp(name, chain, n) || name[n] != '/' || (name[n + 1] != 'c' && name[n + 1] != 'k') ||
+	    strlen(name + n + 2) != 16)
 		return false;
 	for (const char *p = name + n + 2; *p; p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))

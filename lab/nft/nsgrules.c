@@ -220,7 +220,10 @@ static int fill_layout(struct vlnft_batch *b, const struct vlnft_layout *l, cons
 		vlnft_emit_chain(b, l->chunks[k].name, NULL);
 		if (blind)
 			vlnft_emit_flush_chain(b, l->chunks[k].name);
-		emit_rules(b, l, l->chunks[k].name, l->chunks[k].first, l->chunks[k].n);
+		if (l->chunks[k].shape)
+			vlnft_keyed_emit(b, l, &l->chunks[k], blind);
+		else
+			emit_rules(b, l, l->chunks[k].name, l->chunks[k].first, l->chunks[k].n);
 	}
 	if (l->n_chunks && ks && ks->known && kernel_has_chain(ks, l->chain)) {
 		rewrite_head(b, l, ks);
@@ -233,8 +236,11 @@ static int fill_layout(struct vlnft_batch *b, const struct vlnft_layout *l, cons
 			emit_rules(b, l, l->chain, 0, l->n);
 	}
 	for (size_t i = 0; ks && ks->known && i < ks->n_chains && !b->err; i++)
-		if (vlnft_is_chunk_of(ks->chains[i], l->chain) && !layout_has_chunk(l, ks->chains[i]))
+		if (vlnft_is_chunk_of(ks->chains[i], l->chain) && !layout_has_chunk(l, ks->chains[i])) {
 			vlnft_emit_del_chain(b, ks->chains[i]);
+			if (vlnft_is_keyed_chunk(ks->chains[i])) /* and its map, which only it used */
+				vlnft_emit_del_set(b, ks->chains[i]);
+		}
 	return b->err;
 }
 

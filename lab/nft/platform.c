@@ -252,9 +252,6 @@ void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FIL
 	static const enum vlnft_stage stages[2] = {VLNFT_NIC_OUT, VLNFT_SUBNET_OUT};
 	char chain[VLNFT_CHAIN_NAME_MAX], why[256];
 
-	fprintf(f, "\n\tset %s {\n\t\ttype ipv4_addr\n\t\tflags constant\n\t\telements = { 168.63.129.16, "
-		   "169.254.169.254 }\n\t}\n",
-		VLNFT_SET_PLATFORM);
 	for (int m = 0; m < 2; m++) {
 		size_t n = 0;
 
@@ -271,11 +268,10 @@ void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FIL
 			fputs(" }\n", f);
 		fputs("\t}\n", f);
 	}
-	fprintf(f, "\n\tchain %s {\n\t\ttype filter hook input priority filter; policy accept;\n", VLNFT_CHAIN_PLATFORM);
-	fputs("\t\tct state established,related counter accept\n", f);
-	for (int m = 0; m < 2; m++)
-		fprintf(f, "\t\tip daddr @%s iifname vmap @%s\n", VLNFT_SET_PLATFORM, maps[m]);
-	fputs("\t}\n", f);
+	fprintf(f,
+		"\n\tset %s {\n\t\ttype ipv4_addr\n\t\tflags constant\n\t\telements = { 168.63.129.16, "
+		"169.254.169.254 }\n\t}\n",
+		VLNFT_SET_PLATFORM);
 	for (size_t k = 0; k < c->n_pairs; k++) {
 		const char *nsg = c->lab->nsgs[c->pairs[k].nsg].name;
 		struct vlnft_crule *cr;
@@ -294,6 +290,12 @@ void vlnft_platform_print(struct vlnft_ctx *c, const struct vlnft_shape *sh, FIL
 		}
 		fputs("\t}\n", f);
 	}
+	fprintf(f, "\n\tchain %s {\n\t\ttype filter hook input priority filter; policy accept;\n",
+		VLNFT_CHAIN_PLATFORM);
+	fputs("\t\tct state established,related counter accept\n", f);
+	for (int m = 0; m < 2; m++)
+		fprintf(f, "\t\tip daddr @%s iifname vmap @%s\n", VLNFT_SET_PLATFORM, maps[m]);
+	fputs("\t}\n", f);
 }
 
 int vlnft_platform_emit(struct vlnft_ctx *c, struct vlnft_batch *b, const struct vlnft_shape *sh, char *why,

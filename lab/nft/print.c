@@ -160,6 +160,57 @@ static void put_rule(FILE *f, const char *nsg, const struct vlnft_crule *cr)
 		fprintf(f, "meta mark set 0x%08x goto %s comment \"%s\"\n", id, VLNFT_CHAIN_DENY, cr->rule->name);
 }
 
+/* One field of a keyed element's key (4 bytes, network order), as nft writes it. */
+static void put_key_field(FILE *f, unsigned bit, const uint8_t *k)
+{
+	if (bit == VLNFT_KEY_PROTO)
+		fputs(l4_name(k[0]), f);
+	else if (bit == VLNFT_KEY_SADDR || bit == VLNFT_KEY_DADDR)
+		put_ip(f, (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3]);
+	else
+		fprintf(f, "%u", (unsigned)k[0] << 8 | k[1]);
+}
+
+/* A keyed chunk (keyed.c): its map, then its chain. */
+static void put_keyed(FILE *f, const struct vlnft_layout *l, const struct vlnft_chunk *k)
+{
+	static const char *const type[] = {"inet_proto", "ipv4_addr", "ipv4_addr", "inet_service", "inet_service"};
+	static const char *const expr[] = {"meta l4proto", "ip saddr", "ip daddr", "th sport", "th dport"};
+	struct vlnft_keyed_elem *e;
+	size_t n, i;
+	int b, o;
+
+	if (vlnft_keyed_elems(l, k, &e, &n)) {
+		fprintf(f, "\n\t# error: chunk %s: out of memory\n", k->name);
+		return;
+	}
+	fprintf(f, "\n\tmap %s {\n\t\ttype ", k->name);
+	for (b = 0, o = 0; b < 5; b++)
+		if (k->shape & (1u << b))
+			fprintf(f, "%s%s", o++ ? " . " : "", type[b]);
+	fputs(" : mark\n", f);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ",\n\t\t\t     " : "\t\telements = { ", f);
+		for (b = 0, o = 0; b < 5; b++)
+			if (k->shape & (1u << b)) {
+				if (o)
+					fputs(" . ", f);
+				put_key_field(f, 1u << b, e[i].key + 4 * o++);
+			}
+		fprintf(f, " comment \"%s\" : 0x%08x", e[i].cr->rule->name, e[i].mark);
+	}
+	if (n)
+		fputs(" }\n", f);
+	fprintf(f, "\t}\n\n\tchain %s {\n\t\tmeta mark set ", k->name);
+	for (b = 0, o = 0; b < 5; b++)
+		if (k->shape & (1u << b))
+			fprintf(f, "%s%s", o++ ? " . " : "", expr[b]);
+	fprintf(f, " map @%s\n", k->name);
+	fprintf(f, "\t\tmeta mark & 0x%08x != 0x00000000 return\n", VL_FLOW_MARK_ALLOW);
+	fprintf(f, "\t\tmeta mark != 0x00000000 goto %s\n\t}\n", VLNFT_CHAIN_DENY);
+	free(e);
+}
+
 /* One NSG chain as nsgchain.c lays it out: its rules, or its head and then its chunks. */
 static void put_layout(FILE *f, const struct vlnft_ctx *c, const struct vl_nsg *nsg, int scope, enum vl_dir dir)
 {
@@ -184,6 +235,10 @@ static void put_layout(FILE *f, const struct vlnft_ctx *c, const struct vl_nsg *
 			l.chunks[k].name);
 	fputs("\t}\n", f);
 	for (size_t k = 0; k < l.n_chunks; k++) {
+		if (l.chunks[k].shape) {
+			put_keyed(f, &l, &l.chunks[k]);
+			continue;
+		}
 		fprintf(f, "\n\tchain %s {\n", l.chunks[k].name);
 		for (size_t i = l.chunks[k].first; i < l.chunks[k].first + l.chunks[k].n; i++)
 			put_rule(f, nsg->name, &l.cr[i]);
@@ -241,17 +296,163 @@ static void put_header(FILE *f)
 	fprintf(f, "table ip %s {\n", VL_NFT_TABLE);
 }
 
+/*
+ * The parts of a fabric's table besides the NSG chains, each in the order build_full()
+ * (fabric.c) makes them, from the same vlnft_shape: `nft list table` of what `nft -f` makes of
+ * this text is then the listing of what the builder sent (tests/lab/test_dryrun.c).
+ */
+
+/* The sets build_full() makes before the NSG ones' list sets: tag sets, peerings, tcpudp. */
+static void put_tag_sets(FILE *f, struct vlnft_ctx *c, const struct vlnft_shape *sh)
+{
+	char why[256] = "", set[VLNFT_VNET_SET_MAX + 8];
+
+	for (size_t i = 0; i < sh->n_scopes; i++) {
+		vlnft_ctx_scope(c, sh->scopes[i], why, sizeof(why));
+		vlnft_vnet_set_name(set, c, sh->scopes[i]);
+		put_set(f, set, &c->vnet_tag);
+	}
+	put_set(f, VLNFT_SET_NOTINET, &c->notinet);
+	for (size_t i = 0; i < sh->n_fwd; i++) {
+		snprintf(set, sizeof(set), VLNFT_SET_FWD_PREFIX "%s", sh->fwd_if[i] + 2);
+		put_set(f, set, &sh->fwd[i]);
+	}
+	fprintf(f,
+		"\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
+		VLNFT_SET_TCPUDP);
+}
+
+static void put_list_sets(FILE *f, const struct vlnft_named *lists, size_t n_lists)
+{
+	for (size_t i = 0; i < n_lists; i++) {
+		fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags constant,interval\n\t\telements = ",
+			lists[i].name, lists[i].addr ? "ipv4_addr" : "inet_service");
+		put_ivals(f, &lists[i].iv, lists[i].addr);
+		fputs("\n\t}\n\n", f);
+	}
+}
+
+/* address : address, as emit_addr_map() makes edge_dnat and edge_snat. */
+static void put_addr_map(FILE *f, const char *name, const struct vlnft_kv *kv, size_t n)
+{
+	fprintf(f, "\tmap %s {\n\t\ttype ipv4_addr : ipv4_addr\n", name);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n\t\t\t     " : "\t\telements = { ", f);
+		put_ip(f, kv[i].key);
+		fputs(" : ", f);
+		put_ip(f, kv[i].value);
+	}
+	if (n)
+		fputs(" }\n", f);
+	fputs("\t}\n\n", f);
+}
+
+/* The sets and maps from nsg_deny's meter to the edge's NAT maps (platform.c prints its own). */
+static void put_fabric_maps(FILE *f, const struct vl_lab *lab, const struct vlnft_shape *sh)
+{
+	vlnft_print_log_ceiling(f);
+	vlnft_print_pair_meter(f, lab, VLNFT_SET_LOG_DENY);
+	for (int s = 0; s < VLNFT_N_STAGES; s++)
+		put_map(f, sh, s);
+	vlnft_print_pair_meter(f, lab, VLNFT_SET_LOG_ALLOW);
+	put_marks(f, sh);
+	put_addr_map(f, VLNFT_MAP_DNAT, sh->ilpip, sh->n_ilpip);
+	put_addr_map(f, VLNFT_MAP_SNAT, sh->snat, sh->n_snat);
+}
+
+static void put_forward(FILE *f, const struct vlnft_shape *sh)
+{
+	fprintf(f, "\tchain %s {\n\t\ttype filter hook forward priority filter; policy accept;\n",
+		VLNFT_CHAIN_FORWARD);
+	fputs("\t\tct state established,related counter accept\n", f);
+	for (size_t i = 0; i < sh->n_fwd; i++)
+		fprintf(f, "\t\tiifname \"%s\" ip saddr != @" VLNFT_SET_FWD_PREFIX "%s counter drop\n",
+			sh->fwd_if[i], sh->fwd_if[i] + 2);
+	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_NIC_OUT]);
+	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_OUT]);
+	fprintf(f, "\t\toifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_IN]);
+	fprintf(f, "\t\toifname vmap @%s\n", vlnft_stage_map[VLNFT_NIC_IN]);
+	for (size_t i = 0; i < sh->n_nofwd; i++) {
+		fprintf(f, "\t\toifname \"%s\" ip daddr != ", sh->nofwd[i].ifname);
+		put_ip(f, sh->nofwd[i].value);
+		fputs(" counter reject with icmp host-unreachable\n", f);
+	}
+	fprintf(f, "\t\tmeta mark & 0x%08x != 0 ct state new ", VL_FLOW_MARK_ALLOW);
+	vlnft_print_log_limits(f, VLNFT_SET_LOG_ALLOW);
+	fprintf(f, "counter log prefix \"%s\" group %d\n", VL_NFLOG_PREFIX_ALLOW, VL_NFLOG_FLOW_GROUP);
+	fputs("\t}\n\n", f);
+	fprintf(f, "\tchain %s {\n\t\t", VLNFT_CHAIN_DENY);
+	vlnft_print_log_limits(f, VLNFT_SET_LOG_DENY);
+	fprintf(f, "counter log prefix \"%s\" group %d\n\t\tcounter drop\n\t}\n\n", VL_NFLOG_PREFIX_DENY,
+		VL_NFLOG_GROUP);
+}
+
+/* The NSG chains, empty, where build_full() makes them (before prerouting): their rules and
+ * chunks come later (put_layout), as the builder fills them after the edge's chains. */
+static void put_nsg_chains_first(FILE *f, const struct vlnft_ctx *c)
+{
+	char chain[VLNFT_CHAIN_NAME_MAX];
+
+	for (size_t i = 0; i < c->n_pairs; i++) {
+		const char *nsg = c->lab->nsgs[c->pairs[i].nsg].name;
+
+		vlnft_chain_name(chain, c, nsg, c->pairs[i].scope, VL_DIR_IN);
+		fprintf(f, "\tchain %s {\n\t}\n\n", chain);
+		vlnft_chain_name(chain, c, nsg, c->pairs[i].scope, VL_DIR_OUT);
+		fprintf(f, "\tchain %s {\n\t}\n\n", chain);
+	}
+}
+
+/* prerouting: the route marks, then each frontend port's backends (emit_lb). */
+static void put_prerouting(FILE *f, const struct vlnft_shape *sh)
+{
+	fprintf(f, "\tchain %s {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n",
+		VLNFT_CHAIN_PREROUTING);
+	fprintf(f, "\t\tmeta mark set iifname map @%s\n", VLNFT_MAP_MARKS);
+	for (size_t i = 0; i < sh->n_lb; i++) {
+		const struct vlnft_lbport *l = &sh->lb[i];
+		const char *proto = l->l4 == 17 ? "udp" : "tcp";
+
+		for (size_t k = 0; k < l->n_marks; k++) {
+			fprintf(f, "\t\tiifname \"%s\" ip daddr ", VL_EDGE_IFNAME);
+			put_ip(f, l->ip);
+			fprintf(f, " %s dport %u ", proto, l->port);
+			if (l->n_marks > 1)
+				fprintf(f, "jhash ip saddr . %s sport mod %zu seed 0x7a11 %zu ", proto,
+					l->n_marks, k);
+			fprintf(f, "counter meta mark set 0x%08x\n", l->marks[k]);
+		}
+	}
+	fputs("\t}\n\n", f);
+}
+
+/* edge_in and postrouting: the edge's DNAT of instance public IPs and its SNAT (emit_edge_dnat,
+ * emit_edge_snat). */
+static void put_edge_nat(FILE *f, const struct vlnft_shape *sh)
+{
+	fprintf(f, "\tchain %s {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n",
+		VLNFT_CHAIN_EDGE_IN);
+	fprintf(f, "\t\tiifname \"%s\" counter dnat to ip daddr map @%s\n\t}\n\n", VL_EDGE_IFNAME,
+		VLNFT_MAP_DNAT);
+	fprintf(f, "\tchain %s {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n",
+		VLNFT_CHAIN_POSTROUTING);
+	fprintf(f, "\t\toifname \"%s\" counter snat to ip saddr map @%s\n", VL_EDGE_IFNAME, VLNFT_MAP_SNAT);
+	fprintf(f, "\t\toifname \"%s\" counter snat to ", VL_EDGE_IFNAME);
+	put_ip(f, sh->outbound);
+	fputs("\n\t}\n", f);
+}
+
 /**
  * vl_nft_fabric_print - a VNet fabric's ruleset as `nft -f` input
  */
 void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 {
-	char why[256] = "", set[VLNFT_VNET_SET_MAX];
+	char why[256] = "";
 	struct vlnft_named *lists;
 	struct vlnft_shape sh;
 	struct vlnft_ctx c;
-	size_t g, i, n_lists;
-	int s, d;
+	size_t g, n_lists;
+	int d;
 
 	if (vlnft_ctx_init(&c, lab, vnet, why, sizeof(why))) {
 		fprintf(f, "# error: %s\n", why);
@@ -267,63 +468,14 @@ void vl_nft_fabric_print(const struct vl_lab *lab, int vnet, FILE *f)
 		goto out;
 	}
 	put_header(f);
-	for (i = 0; i < sh.n_scopes; i++) {
-		vlnft_ctx_scope(&c, sh.scopes[i], why, sizeof(why));
-		vlnft_vnet_set_name(set, &c, sh.scopes[i]);
-		put_set(f, set, &c.vnet_tag);
-	}
-	put_set(f, VLNFT_SET_NOTINET, &c.notinet);
-	for (i = 0; i < sh.n_fwd; i++) {
-		snprintf(set, sizeof(set), VLNFT_SET_FWD_PREFIX "%s", sh.fwd_if[i] + 2);
-		put_set(f, set, &sh.fwd[i]);
-	}
-	fprintf(f,
-		"\tset %s {\n\t\ttype inet_proto\n\t\tflags constant\n\t\telements = { tcp, udp }\n\t}\n\n",
-		VLNFT_SET_TCPUDP);
-	vlnft_print_log_ceiling(f);
-	vlnft_print_pair_meter(f, lab, VLNFT_SET_LOG_DENY);
-	vlnft_print_pair_meter(f, lab, VLNFT_SET_LOG_ALLOW);
-	for (i = 0; i < n_lists; i++) {
-		fprintf(f, "\tset %s {\n\t\ttype %s\n\t\tflags constant,interval\n\t\telements = ",
-			lists[i].name, lists[i].addr ? "ipv4_addr" : "inet_service");
-		put_ivals(f, &lists[i].iv, lists[i].addr);
-		fputs("\n\t}\n\n", f);
-	}
+	put_tag_sets(f, &c, &sh);
+	put_list_sets(f, lists, n_lists);
 	vlnft_named_free(lists, n_lists);
-	for (s = 0; s < VLNFT_N_STAGES; s++)
-		put_map(f, &sh, s);
-	put_marks(f, &sh);
-	fprintf(f, "\tchain %s {\n\t\ttype filter hook forward priority filter; policy accept;\n",
-		VLNFT_CHAIN_FORWARD);
-	fputs("\t\tct state established,related counter accept\n", f);
-	for (i = 0; i < sh.n_fwd; i++)
-		fprintf(f, "\t\tiifname \"%s\" ip saddr != @" VLNFT_SET_FWD_PREFIX "%s counter drop\n",
-			sh.fwd_if[i], sh.fwd_if[i] + 2);
-	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_NIC_OUT]);
-	fprintf(f, "\t\tiifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_OUT]);
-	fprintf(f, "\t\toifname vmap @%s\n", vlnft_stage_map[VLNFT_SUBNET_IN]);
-	fprintf(f, "\t\toifname vmap @%s\n", vlnft_stage_map[VLNFT_NIC_IN]);
-	for (i = 0; i < sh.n_nofwd; i++) {
-		fprintf(f, "\t\toifname \"%s\" ip daddr != ", sh.nofwd[i].ifname);
-		put_ip(f, sh.nofwd[i].value);
-		fputs(" counter reject with icmp host-unreachable\n", f);
-	}
-	fprintf(f, "\t\tmeta mark & 0x%08x != 0 ct state new ", VL_FLOW_MARK_ALLOW);
-	vlnft_print_log_limits(f, VLNFT_SET_LOG_ALLOW);
-	fprintf(f, "counter log prefix \"%s\" group %d\n", VL_NFLOG_PREFIX_ALLOW, VL_NFLOG_FLOW_GROUP);
-	fputs("\t}\n\n", f);
-	fprintf(f, "\tchain %s {\n\t\t", VLNFT_CHAIN_DENY);
-	vlnft_print_log_limits(f, VLNFT_SET_LOG_DENY);
-	fprintf(f, "counter log prefix \"%s\" group %d\n\t\tcounter drop\n\t}\n\n", VL_NFLOG_PREFIX_DENY,
-		VL_NFLOG_GROUP);
-	fprintf(f, "\tchain %s {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n",
-		VLNFT_CHAIN_PREROUTING);
-	fprintf(f, "\t\tmeta mark set iifname map @%s\n\t}\n\n", VLNFT_MAP_MARKS);
-	fprintf(f, "\tchain %s {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n",
-		VLNFT_CHAIN_POSTROUTING);
-	fprintf(f, "\t\toifname \"%s\" counter snat to ", VL_EDGE_IFNAME);
-	put_ip(f, sh.outbound);
-	fputs("\n\t}\n", f);
+	put_fabric_maps(f, lab, &sh);
+	put_forward(f, &sh);
+	put_nsg_chains_first(f, &c);
+	put_prerouting(f, &sh);
+	put_edge_nat(f, &sh);
 	for (g = 0; g < c.n_pairs; g++) {
 		static const enum vl_dir dirs[2] = {VL_DIR_IN, VL_DIR_OUT};
 		const struct vl_nsg *nsg = &lab->nsgs[c.pairs[g].nsg];
@@ -364,6 +516,7 @@ void vl_nft_masq_print(const struct vl_lab *lab, int node_ep, FILE *f)
 		put_ip(f, m.node_ip);
 	}
 	fprintf(f, " oifname \"eth0\" ip daddr != @%s counter masquerade\n\t}\n", VLNFT_SET_NONMASQ);
+	vlnft_kproxy_print(lab, node_ep, f);
 	vlnft_netpol_print(lab, node_ep, f);
 	fputs("}\n", f);
 	vlnft_ivals_free(&m.nonmasq);

@@ -178,7 +178,7 @@ int vlnft_emit_del_rule(struct vlnft_batch *b, const char *chain, uint64_t handl
 
 /* --- expressions --- */
 
-void vlnft_rx_meta(struct vlnft_rx *x, uint32_t key)
+void vlnft_rx_meta_to(struct vlnft_rx *x, uint32_t key, uint32_t dreg)
 {
 	struct nlattr *nest[2];
 	struct nlmsghdr *nlh = ex_begin(x, "meta", U32S(2), nest);
@@ -186,8 +186,13 @@ void vlnft_rx_meta(struct vlnft_rx *x, uint32_t key)
 	if (!nlh)
 		return;
 	vlnft_put_be32(nlh, NFTA_META_KEY, key);
-	vlnft_put_be32(nlh, NFTA_META_DREG, NFT_REG_1);
+	vlnft_put_be32(nlh, NFTA_META_DREG, dreg);
 	ex_end(nlh, nest);
+}
+
+void vlnft_rx_meta(struct vlnft_rx *x, uint32_t key)
+{
+	vlnft_rx_meta_to(x, key, NFT_REG_1);
 }
 
 void vlnft_rx_meta_set(struct vlnft_rx *x, uint32_t key)
@@ -214,6 +219,11 @@ static void rx_payload_reg(struct vlnft_rx *x, uint32_t dreg, uint32_t base, uin
 	vlnft_put_be32(nlh, NFTA_PAYLOAD_OFFSET, off);
 	vlnft_put_be32(nlh, NFTA_PAYLOAD_LEN, len);
 	ex_end(nlh, nest);
+}
+
+void vlnft_rx_payload_to(struct vlnft_rx *x, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+{
+	rx_payload_reg(x, dreg, base, off, len);
 }
 
 void vlnft_rx_payload(struct vlnft_rx *x, uint32_t base, uint32_t off, uint32_t len)

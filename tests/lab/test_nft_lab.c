@@ -323,36 +323,88 @@ static char *sorted_blocks(const char *ns)
 	return sorted_blocks_of(ns, NULL, 0);
 }
 
-static int chunk_chains(const char *ns, const char *chain)
+/* The table the edits left is the one a full commit of l makes (`what` says which edits). Returns
+ * the full commit's sorted blocks, for more checks; the caller frees them. */
+static char *assert_edits_equal_full(const struct vl_lab *l, const char *what)
+{
+	char why[256] = "", *edited = sorted_blocks(ns_fabric), *full;
+
+	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	full = sorted_blocks(ns_fabric);
+	cr_assert_str_eq(edited, full, "%s", what);
+	free(edited);
+	return full;
+}
+
+/* Lines of `nft list <what> ip` (chains, maps, sets) that match the extended regex `re`. */
+static int count_listed(const char *ns, const char *what, const char *re)
 {
 	int st, n;
-	char *out = th_run(&st, "ip netns exec %s nft list chains ip 2>&1 | grep -c 'chain %s/c'", ns, chain);
+	char *out = th_run(&st, "ip netns exec %s nft list %s ip 2>&1 | grep -cE '%s'", ns, what, re);
 
 	n = atoi(out);
 	free(out);
 	return n;
 }
 
-Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
+/* Chunk chains of `chain` (plain and keyed), and maps of its keyed chunks, in the kernel. */
+static int chunk_chains(const char *ns, const char *chain)
 {
-	char why[256] = "", *yaml = NULL, *edited, *full;
+	char re[256];
+
+	snprintf(re, sizeof(re), "chain %s/[ck]", chain);
+	return count_listed(ns, "chains", re);
+}
+
+static int keyed_maps(const char *ns, const char *chain)
+{
+	char re[256];
+
+	snprintf(re, sizeof(re), "map %s/k", chain);
+	return count_listed(ns, "maps", re);
+}
+
+/* Rule i of long_edits' NSG: keyable (Tcp, one address, one port) unless the kind says a port
+ * range (plain: every rule; mixed: every 40th). */
+enum long_kind { LONG_PLAIN, LONG_KEYED, LONG_MIXED };
+
+static bool long_plain_rule(enum long_kind kind, int i)
+{
+	return kind == LONG_PLAIN || (kind == LONG_MIXED && i % 40 == 17);
+}
+
+/*
+ * A 300-rule NSG, committed, then edited live: access flips here and there, one rule moved to the
+ * front, one deleted, and (keyed or mixed) one keyed rule turned plain and one plain turned keyed,
+ * which cuts a run and joins two; then cut back to 5 rules. After each stage the table is the one
+ * a full commit makes (no stale or missing chunk, map or element), and the chunks of the kind are
+ * there.
+ */
+static void long_edits(const char *name, enum long_kind kind)
+{
+	char why[256] = "", *yaml = NULL, *full;
 	size_t len = 0;
 	FILE *f = open_memstream(&yaml, &len);
 	struct vl_lab *big;
 	struct vl_nsg *nsg;
 	int g;
 
-	skip_unless_root();
-	fputs("name: nftll\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
-	      "      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: big}\n"
-	      "networkSecurityGroups:\n  - name: big\n    securityRules:\n",
-	      f);
-	for (int i = 0; i < 300; i++)
+	fprintf(f,
+		"name: %s\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
+		"      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: big}\n"
+		"networkSecurityGroups:\n  - name: big\n    securityRules:\n",
+		name);
+	for (int i = 0; i < 300; i++) {
+		char hi[16] = "";
+
+		if (long_plain_rule(kind, i))
+			snprintf(hi, sizeof(hi), "-%d", 1001 + i);
 		fprintf(f,
 			"      - {name: r%d, priority: %d, direction: Inbound, access: Deny, protocol: Tcp, "
 			"sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', destinationAddressPrefix: '*', "
-			"destinationPortRange: '%d'}\n",
-			i, 100 + i, i / 256, i % 256, 1000 + i);
+			"destinationPortRange: '%d%s'}\n",
+			i, 100 + i, i / 256, i % 256, 1000 + i, hi);
+	}
 	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
 	fclose(f);
 	big = th_load(yaml);
@@ -361,6 +413,10 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	nsg = &big->nsgs[g];
 	cr_assert_eq(vl_nft_fabric_commit(big, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	cr_assert_gt(chunk_chains(ns_fabric, "in-big"), 2);
+	if (kind == LONG_PLAIN)
+		cr_assert_eq(keyed_maps(ns_fabric, "in-big"), 0, "no rule can be keyed");
+	else
+		cr_assert_geq(keyed_maps(ns_fabric, "in-big"), kind == LONG_MIXED ? 4 : 2);
 	/* flip rules here and there, move one to the front, delete one: one live edit each */
 	for (int i = 10; i < 300; i += 70) {
 		nsg->rules[i].access = VL_ALLOW;
@@ -371,27 +427,49 @@ Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
 	vl_rule_clear(&nsg->rules[120]);
 	nsg->rules[120] = nsg->rules[--nsg->n_rules];
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	if (kind != LONG_PLAIN) { /* a keyed rule turned plain (a run cut in two), and back */
+		struct vl_rule *r = &nsg->rules[vl_nsg_find_rule(nsg, "r200")];
+		struct vl_port_range keep = r->dport[0];
+
+		r->dport[0].hi = (uint16_t)(keep.lo + 5);
+		cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
+		full = assert_edits_equal_full(big, "a run cut by a plain rule");
+		free(full);
+		r->dport[0] = keep;
+		cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
+	}
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "a no-op edit: %s", why);
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(big, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full, "the edits left another table (a stale or missing chunk)");
+	full = assert_edits_equal_full(big, "the edits left another table (a stale or missing chunk)");
 	cr_assert(strstr(full, "comment \"r250\""));
 	cr_assert_not(strstr(full, "comment \"r120\""));
-	free(edited);
 	free(full);
-	/* back to one chain: a short NSG holds its rules itself, and the chunks go */
+	/* back to one chain: a short NSG holds its rules itself, and the chunks and their maps go */
 	while (nsg->n_rules > 5)
 		vl_rule_clear(&nsg->rules[--nsg->n_rules]);
 	cr_assert_eq(vl_nft_nsg_commit_one(big, 0, g, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(chunk_chains(ns_fabric, "in-big"), 0);
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(big, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full);
-	free(edited);
+	cr_assert_eq(keyed_maps(ns_fabric, "in-big"), 0);
+	full = assert_edits_equal_full(big, "the edits left another table than a full commit");
 	free(full);
 	vl_lab_free(big);
+}
+
+Test(nft_lab, long_nsg_edits_equal_a_full_commit_and_drop_stale_chunks)
+{
+	skip_unless_root();
+	long_edits("nftll", LONG_PLAIN);
+}
+
+Test(nft_lab, keyed_nsg_edits_equal_a_full_commit_and_drop_stale_maps)
+{
+	skip_unless_root();
+	long_edits("nftlk", LONG_KEYED);
+}
+
+Test(nft_lab, mixed_keyed_and_plain_runs_edit_as_a_full_commit)
+{
+	skip_unless_root();
+	long_edits("nftlm", LONG_MIXED);
 }
 
 /* ---- an edit of one direction ---- */
@@ -465,18 +543,13 @@ static struct vl_lab *dir_lab(void)
 
 static int count_sets(const char *ns)
 {
-	int st, n;
-	char *out = th_run(&st, "ip netns exec %s nft list sets ip 2>&1 | grep -cE 'set [ap][0-9a-f]{16} '", ns);
-
-	n = atoi(out);
-	free(out);
-	return n;
+	return count_listed(ns, "sets", "set [ap][0-9a-f]{16} ");
 }
 
 Test(nft_lab, inbound_edit_leaves_the_outbound_chains_alone)
 {
 	static const char *const out_side[] = {"out-two", "plat-two", "platform"};
-	char why[256] = "", *before, *after, *edited, *full;
+	char why[256] = "", *before, *after, *full;
 	struct vl_lab *l;
 	struct vl_nsg *nsg;
 	int g, r;
@@ -502,13 +575,9 @@ Test(nft_lab, inbound_edit_leaves_the_outbound_chains_alone)
 	after = handled_blocks(ns_fabric, out_side, 3);
 	cr_assert_str_eq(before, after, "an inbound edit rewrote an outbound chain");
 	cr_assert_eq(count_sets(ns_fabric), 1, "lin's list went, lout's stayed");
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full, "the inbound edits left another table than a full commit");
+	full = assert_edits_equal_full(l, "the inbound edits left another table than a full commit");
 	free(before);
 	free(after);
-	free(edited);
 	free(full);
 	vl_lab_free(l);
 }
@@ -583,7 +652,7 @@ static int common_lines(const char *a, const char *b)
 
 Test(nft_lab, one_rule_edit_replaces_one_jump_of_the_head)
 {
-	char why[256] = "", *before, *after, *edited, *full;
+	char why[256] = "", *before, *after, *full;
 	struct vl_lab *l;
 	struct vl_nsg *nsg;
 	int g, r, n_head;
@@ -604,20 +673,15 @@ Test(nft_lab, one_rule_edit_replaces_one_jump_of_the_head)
 	cr_assert_geq(common_lines(before, after), n_head - 2, "before:\n%s\nafter:\n%s", before, after);
 	cr_assert_lt(common_lines(before, after), n_head, "no jump changed:\n%s", after);
 	cr_assert_not(strstr(after, "comment"), "a head rule shows a comment: %s", after);
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full);
+	full = assert_edits_equal_full(l, "the edits left another table than a full commit");
 	free(before);
 	free(after);
-	free(edited);
 	free(full);
 	vl_lab_free(l);
 }
 
 Test(nft_lab, edit_of_a_table_nft_made_equals_a_full_commit)
 {
-	static const char *const nsg_side[] = {"in-two", "out-two", "plat-", "platform"};
 	char path[] = "/tmp/vltest-nfted-XXXXXX", why[256] = "", *out, *edited, *full;
 	int fd = mkstemp(path), st, g, r;
 	struct vl_lab *l;
@@ -638,11 +702,11 @@ Test(nft_lab, edit_of_a_table_nft_made_equals_a_full_commit)
 	r = vl_nsg_find_rule(&l->nsgs[g], "r41");
 	l->nsgs[g].rules[r].priority = 99;
 	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIR_OUT, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	/* (the printer's table lacks the edge NAT chains: the NSG's chains and sets are compared) */
-	edited = sorted_blocks_of(ns_fabric, nsg_side, 4);
+	/* the printer's table is the builder's (test_dryrun): the whole table is compared */
+	edited = sorted_blocks(ns_fabric);
 	cr_assert(strstr(edited, "comment \"r41\""), "%s", edited);
 	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks_of(ns_fabric, nsg_side, 4);
+	full = sorted_blocks(ns_fabric);
 	cr_assert_str_eq(edited, full);
 	free(edited);
 	free(full);
@@ -651,7 +715,7 @@ Test(nft_lab, edit_of_a_table_nft_made_equals_a_full_commit)
 
 Test(nft_lab, short_chains_grown_long_by_an_edit_equal_a_full_commit)
 {
-	char why[256] = "", *edited, *full;
+	char why[256] = "", *full;
 	struct vl_lab *l;
 	struct vl_nsg *nsg;
 	size_t n;
@@ -669,18 +733,14 @@ Test(nft_lab, short_chains_grown_long_by_an_edit_equal_a_full_commit)
 	nsg->n_rules = n;
 	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
 	cr_assert_gt(chunk_chains(ns_fabric, "in-two"), 2);
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full);
-	free(edited);
+	full = assert_edits_equal_full(l, "the edits left another table than a full commit");
 	free(full);
 	vl_lab_free(l);
 }
 
 Test(nft_lab, many_one_rule_edits_in_a_row_equal_a_full_commit)
 {
-	char why[256] = "", *edited, *full;
+	char why[256] = "", *full;
 	struct vl_rule *saved;
 	struct vl_lab *l;
 	struct vl_nsg *nsg;
@@ -711,11 +771,7 @@ Test(nft_lab, many_one_rule_edits_in_a_row_equal_a_full_commit)
 	nsg->n_rules = n;
 	free(saved);
 	cr_assert_eq(vl_nft_nsg_commit_dirs(l, 0, g, VL_NFT_DIRS, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	edited = sorted_blocks(ns_fabric);
-	cr_assert_eq(vl_nft_fabric_commit(l, 0, fd_fabric, why, sizeof(why)), 0, "%s", why);
-	full = sorted_blocks(ns_fabric);
-	cr_assert_str_eq(edited, full);
-	free(edited);
+	full = assert_edits_equal_full(l, "the edits left another table than a full commit");
 	free(full);
 	vl_lab_free(l);
 }

@@ -508,10 +508,10 @@ static void long_setup(void)
 
 		fprintf(f, "      - {name: r%d, priority: %d, direction: Inbound, access: %s, protocol: Tcp, ", i,
 			100 + i, i == 100 ? "Allow" : "Deny");
-		if (src)
+		if (src) /* r150's range cuts the run of keyable rules: a plain chunk between keyed ones */
 			fprintf(f, "sourceAddressPrefix: %s, sourcePortRange: '*', destinationAddressPrefix: '*', "
-				   "destinationPortRange: '7'}\n",
-				src);
+				   "destinationPortRange: '%s'}\n",
+				src, i == 150 ? "6-7" : "7");
 		else
 			fprintf(f, "sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', "
 				   "destinationAddressPrefix: '*', destinationPortRange: '%d'}\n",
@@ -550,7 +550,12 @@ Test(nsg_long, chunked_chain_decides_as_the_evaluator_and_edits_live)
 	int st;
 
 	out = th_run(&st, "ip netns exec vl-%s-fabric.v nft list chain ip vnetlab in-big", th_lab.name);
-	cr_assert(strstr(out, "jump in-big/c"), "%d rules are cut into chunks: %s", LONG_N, out);
+	/* keyed chunks (one map lookup each), and plain ones: r150's (a port range) and the defaults' */
+	cr_assert(strstr(out, "jump in-big/k"), "%d rules are cut into chunks: %s", LONG_N, out);
+	cr_assert(strstr(out, "jump in-big/c"), "r150 is in a plain chunk: %s", out);
+	free(out);
+	out = th_run(&st, "ip netns exec vl-%s-fabric.v nft list ruleset", th_lab.name);
+	cr_assert(strstr(out, "10.65.1.4 . 7 comment \"r100\""), "r100 is an element of a keyed chunk's map");
 	free(out);
 	long_flow("lv0", "lv1", 7, "Allow", "r100", "connected"); /* a middle chunk's Allow */
 	long_flow("lv1", "lv0", 7, "Deny", "r150", "dropped");	  /* a later chunk's Deny */

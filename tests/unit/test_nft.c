@@ -60,11 +60,13 @@ static const char *topo =
 	"  - {name: k2, subnet: cni, networkPlugin: azure, nodeCount: 1}\n";
 
 struct elem {
-	uint8_t key[16];
+	uint8_t key[20];
 	uint32_t key_len;
 	uint32_t flags;
 	int verdict;      /* NFT_JUMP for map elements, 0 otherwise */
 	char chain[128];
+	uint32_t data;    /* data maps: the value as sent (4 bytes) */
+	char comment[128]; /* NFTNL_UDATA_SET_ELEM_COMMENT, "" without */
 };
 
 /* One parsed message of a batch. */
@@ -77,7 +79,7 @@ struct msg {
 	struct nftnl_set *set;
 	struct nftnl_obj *obj;
 	/* NEWSETELEM, parsed with libmnl (set name and elements) */
-	char set_name[64];
+	char set_name[128];
 	struct elem *elems;
 	size_t n_elems;
 };
@@ -92,6 +94,8 @@ static void parse_verdict(const struct nlattr *data, struct elem *e)
 	const struct nlattr *v, *a;
 
 	mnl_attr_for_each_nested(v, data) {
+		if (mnl_attr_get_type(v) == NFTA_DATA_VALUE && mnl_attr_get_payload_len(v) == 4)
+			memcpy(&e->data, mnl_attr_get_payload(v), 4);
 		if (mnl_attr_get_type(v) != NFTA_DATA_VERDICT)
 			continue;
 		mnl_attr_for_each_nested(a, v) {
@@ -135,6 +139,17 @@ static void parse_elems(const struct nlmsghdr *nlh, struct msg *m)
 				case NFTA_SET_ELEM_DATA:
 					parse_verdict(a, e);
 					break;
+				case NFTA_SET_ELEM_USERDATA: {
+					/* one TLV: type, length, the comment with its NUL */
+					const uint8_t *u = mnl_attr_get_payload(a);
+
+					cr_assert_geq(mnl_attr_get_payload_len(a), 3);
+					cr_assert_eq(u[0], NFTNL_UDATA_SET_ELEM_COMMENT);
+					cr_assert_eq(u[1] + 2u, mnl_attr_get_payload_len(a));
+					cr_assert_eq(u[1 + u[1]], '\0');
+					snprintf(e->comment, sizeof(e->comment), "%s", (const char *)u + 2);
+					break;
+				}
 				}
 			}
 		}
@@ -181,6 +196,7 @@ static struct parsed parse_batch(const void *buf, size_t len)
 			cr_assert_eq(nftnl_set_nlmsg_parse(nlh, m->set), 0);
 			break;
 		case NFT_MSG_NEWSETELEM:
+		case NFT_MSG_DELSETELEM: /* without elements: a flush of the set */
 			parse_elems(nlh, m);
 			break;
 		case NFT_MSG_NEWOBJ:
@@ -1456,29 +1472,62 @@ Test(nft_emit, map_elements_parse_back_with_libnftnl)
 #define VLNFT_CHUNK_MIN_T 8  /* lab/nft/nft-int.h VLNFT_CHUNK_MIN, _MAX */
 #define VLNFT_CHUNK_MAX_T 24
 
+/* A lab whose subnet (10.9.0.0/24, one VM) has NSG `nsg`: the file up to its first rule, into
+ * *f; nsg_lab_load() ends and loads it. */
+static FILE *nsg_lab_begin(char **yaml, size_t *len, const char *lab, const char *nsg)
+{
+	FILE *f = open_memstream(yaml, len);
+
+	cr_assert_not_null(f);
+	fprintf(f,
+		"name: %s\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
+		"      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: %s}\n"
+		"networkSecurityGroups:\n  - name: %s\n    securityRules:\n",
+		lab, nsg, nsg);
+	return f;
+}
+
+static struct vl_lab *nsg_lab_load(FILE *f, char **yaml)
+{
+	struct vl_lab *l;
+
+	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
+	fclose(f); /* *yaml is the text from here */
+	l = th_load(*yaml);
+	free(*yaml);
+	return l;
+}
+
+/* What the rules of long_lab_kind are: each a port range (no rule can be keyed), each exact
+ * (Tcp, one address, one port), exact but r100 (a port range: the run is cut there), exact with
+ * r20 on r10's key (r20 is never reached; both in the first chunk, which has 32 rules or more). */
+enum long_kind { LONG_PLAIN, LONG_KEYED, LONG_CUT, LONG_DUP };
+
 /* A lab whose subnet NSG "big" has LONG_RULES Inbound rules r0..; rule `flip` Allow instead of Deny. */
-static struct vl_lab *long_lab(int flip)
+static struct vl_lab *long_lab_kind(int flip, enum long_kind kind)
 {
 	char *yaml = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&yaml, &len);
-	struct vl_lab *l;
+	FILE *f = nsg_lab_begin(&yaml, &len, "nftlong", "big");
 
-	fputs("name: nftlong\nvnets:\n  - name: v\n    addressSpace: [10.9.0.0/16]\n    subnets:\n"
-	      "      - {name: s, addressPrefix: 10.9.0.0/24, networkSecurityGroup: big}\n"
-	      "networkSecurityGroups:\n  - name: big\n    securityRules:\n",
-	      f);
-	for (int i = 0; i < LONG_RULES; i++)
+	for (int i = 0; i < LONG_RULES; i++) {
+		int k = kind == LONG_DUP && i == 20 ? 10 : i; /* the address and port of rule k */
+		char hi[16] = "";
+
+		if (kind == LONG_PLAIN || (kind == LONG_CUT && i == 100))
+			snprintf(hi, sizeof(hi), "-%d", 1001 + k);
 		fprintf(f,
 			"      - {name: r%d, priority: %d, direction: Inbound, access: %s, protocol: Tcp, "
 			"sourceAddressPrefix: 172.17.%d.%d, sourcePortRange: '*', destinationAddressPrefix: '*', "
-			"destinationPortRange: '%d'}\n",
-			i, 100 + i, i == flip ? "Allow" : "Deny", i / 256, i % 256, 1000 + i);
-	fputs("vms:\n  - {name: vm0, subnet: s}\n", f);
-	fclose(f);
-	l = th_load(yaml);
-	free(yaml);
-	return l;
+			"destinationPortRange: '%d%s'}\n",
+			i, 100 + i, i == flip ? "Allow" : "Deny", k / 256, k % 256, 1000 + k, hi);
+	}
+	return nsg_lab_load(f, &yaml);
+}
+
+static struct vl_lab *long_lab(int flip)
+{
+	return long_lab_kind(flip, LONG_PLAIN);
 }
 
 /* The chunk chains a full batch makes for chain `chain`, in the order the head jumps to them. */
@@ -1616,6 +1665,430 @@ Test(nft, offline_edit_of_a_long_nsg_fills_every_chunk_after_emptying_it)
 		cr_assert_eq(rules_in(&p, names[k]), rules_in(&full, names[k]));
 	}
 	cr_assert_eq(rules_in(&p, "in-big"), rules_in(&full, "in-big"));
+	parsed_free(&full);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+/* ---- keyed chunks: a run of exact rules as one map lookup (lab/nft/keyed.c) ---- */
+
+#define VLNFT_KEYED_MIN_T 32 /* lab/nft/nft-int.h VLNFT_KEYED_MIN, _MAX */
+#define VLNFT_KEYED_MAX_T 128
+
+/* The elements the batch adds to set `name`, in order (at most max). */
+static size_t elems_of(const struct parsed *p, const char *name, struct elem *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->m[i].type == NFT_MSG_NEWSETELEM && !strcmp(p->m[i].set_name, name))
+			for (size_t j = 0; j < p->m[i].n_elems; j++) {
+				cr_assert_lt(n, max);
+				out[n++] = p->m[i].elems[j];
+			}
+	return n;
+}
+
+static const struct nftnl_set *set_named(const struct parsed *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->m[i].type == NFT_MSG_NEWSET && !strcmp(nftnl_set_get_str(p->m[i].set, NFTNL_SET_NAME), name))
+			return p->m[i].set;
+	return NULL;
+}
+
+/* The key long_lab_kind gives rule k: tcp . 172.17.k/256.k%256 . 1000+k, 4 bytes a field. */
+static void long_key(uint8_t *key, int k)
+{
+	const uint8_t want[12] = {6, 0, 0, 0, 172, 17, (uint8_t)(k / 256), (uint8_t)(k % 256),
+				  (uint8_t)((1000 + k) >> 8), (uint8_t)((1000 + k) & 255), 0, 0};
+
+	memcpy(key, want, sizeof(want));
+}
+
+/*
+ * Checks the keyed chunks of in-big: each a chain of three rules (the lookup that sets the mark,
+ * an Allow's return, a Deny's goto) and a map of its name whose elements are its rules, in order,
+ * key : mark, commented with the rule's name. Returns the rule names met across every chunk, in
+ * the head's order, as "r0,r1,..." ("|" between chunks, "c" before a plain one's).
+ */
+static void keyed_walk(const struct parsed *p, char *seen, size_t seen_len)
+{
+	static struct elem e[LONG_RULES];
+	char names[64][128], ex[256], cmt[128];
+	size_t n = head_chunks(p, "in-big", names, 64);
+
+	seen[0] = '\0';
+	for (size_t k = 0; k < n; k++) {
+		const struct nftnl_set *set = set_named(p, names[k]);
+		bool keyed = strstr(names[k], "/k") != NULL;
+		size_t m;
+
+		strncat(seen, k ? "|" : "", seen_len - strlen(seen) - 1);
+		if (!keyed) {
+			cr_assert(!strncmp(names[k], "in-big/c", 8), "%s", names[k]);
+			cr_assert_null(set, "a plain chunk has no map");
+			strncat(seen, "c", seen_len - strlen(seen) - 1);
+			for (int i = 0; i < rules_in(p, names[k]); i++) {
+				comment_of(rule_in(p, names[k], i), cmt, sizeof(cmt));
+				strncat(seen, cmt, seen_len - strlen(seen) - 1);
+				strncat(seen, i + 1 < rules_in(p, names[k]) ? "," : "", seen_len - strlen(seen) - 1);
+			}
+			continue;
+		}
+		cr_assert(!strncmp(names[k], "in-big/k", 8) && strlen(names[k]) == 8 + 16, "%s", names[k]);
+		cr_assert_eq(rules_in(p, names[k]), 3, "a keyed chunk's chain: three rules whatever its length");
+		expr_names(rule_in(p, names[k], 0), ex, sizeof(ex));
+		cr_assert_str_eq(ex, "meta,payload,payload,lookup,meta");
+		cr_assert_str_eq(nftnl_expr_get_str(nth_expr(rule_in(p, names[k], 0), "lookup", 0),
+						    NFTNL_EXPR_LOOKUP_SET),
+				 names[k]);
+		cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(p, names[k], 0), "meta", 1), NFTNL_EXPR_META_KEY),
+			     NFT_META_MARK);
+		expr_names(rule_in(p, names[k], 1), ex, sizeof(ex));
+		cr_assert_str_eq(ex, "meta,bitwise,cmp,immediate");
+		cr_assert_eq(nftnl_expr_get_u32(nth_expr(rule_in(p, names[k], 1), "immediate", 0),
+						NFTNL_EXPR_IMM_VERDICT),
+			     (uint32_t)NFT_RETURN);
+		expr_names(rule_in(p, names[k], 2), ex, sizeof(ex));
+		cr_assert_str_eq(ex, "meta,cmp,immediate");
+		cr_assert_str_eq(nftnl_expr_get_str(nth_expr(rule_in(p, names[k], 2), "immediate", 0),
+						    NFTNL_EXPR_IMM_CHAIN),
+				 "nsg_deny");
+		cr_assert_not_null(set, "chunk %s has its map", names[k]);
+		cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN), 12);
+		cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_KEY_TYPE), (12u << 12) | (7u << 6) | 13u,
+			     "inet_proto . ipv4_addr . inet_service");
+		cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_FLAGS), (uint32_t)NFT_SET_MAP);
+		cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_DATA_TYPE), 19u, "mark");
+		m = elems_of(p, names[k], e, LONG_RULES);
+		cr_assert_leq(m, VLNFT_KEYED_MAX_T);
+		for (size_t i = 0; i < m; i++) {
+			int r = atoi(e[i].comment + 1);
+			uint32_t id = (uint32_t)vl_rule_id("big", e[i].comment);
+			uint8_t key[12];
+
+			cr_assert_eq(e[i].comment[0], 'r', "element %zu of %s: comment \"%s\"", i, names[k], e[i].comment);
+			cr_assert_eq(e[i].key_len, 12);
+			long_key(key, r);
+			cr_assert_arr_eq(e[i].key, key, 12, "the key of %s", e[i].comment);
+			/* the flip rule (an Allow) carries the allow bit */
+			cr_assert(e[i].data == id || e[i].data == (VL_FLOW_MARK_ALLOW | id), "%s: mark %08x",
+				  e[i].comment, e[i].data);
+			strncat(seen, e[i].comment, seen_len - strlen(seen) - 1);
+			strncat(seen, i + 1 < m ? "," : "", seen_len - strlen(seen) - 1);
+		}
+	}
+}
+
+/* "r<from>,...,r<to>" (inclusive) appended to buf. */
+static void range_names(char *buf, size_t len, int from, int to)
+{
+	for (int i = from; i <= to; i++) {
+		char one[16];
+
+		snprintf(one, sizeof(one), "%sr%d", i > from ? "," : "", i);
+		strncat(buf, one, len - strlen(buf) - 1);
+	}
+}
+
+/* The run split at its cuts: the names of the chunks' rules, "|" between chunks. */
+static void strip_cuts(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p == '|')
+			*p = ',';
+}
+
+Test(nft, a_run_of_exact_rules_becomes_keyed_chunks_of_one_lookup)
+{
+	struct vl_lab *l = long_lab_kind(7, LONG_KEYED);
+	struct parsed p = nsg_batch(l, VL_NONE);
+	static char seen[8192], want[8192];
+	char names[64][128];
+	size_t n = head_chunks(&p, "in-big", names, 64), keyed = 0;
+	struct elem e[LONG_RULES];
+
+	keyed_walk(&p, seen, sizeof(seen));
+	for (size_t k = 0; k < n; k++)
+		if (strstr(names[k], "/k")) {
+			size_t m = elems_of(&p, names[k], e, LONG_RULES);
+
+			keyed++;
+			if (k + 2 < n) /* not the run's last */
+				cr_assert_geq(m, VLNFT_KEYED_MIN_T, "chunk %s: %zu rules", names[k], m);
+			if (!strcmp(e[0].comment, "r7") || (m > 7 && !strcmp(e[7].comment, "r7")))
+				cr_assert_eq(e[!strcmp(e[0].comment, "r7") ? 0 : 7].data,
+					     VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("big", "r7"));
+		}
+	cr_assert_geq(keyed, 2, "%d rules: more than one keyed chunk", LONG_RULES);
+	cr_assert(strstr(names[n - 1], "in-big/c"), "the defaults stay plain: %s", names[n - 1]);
+	want[0] = '\0';
+	range_names(want, sizeof(want), 0, LONG_RULES - 1);
+	strncat(want, "|cAllowVnetInBound,AllowAzureLoadBalancerInBound,DenyAllInBound", sizeof(want) - strlen(want) - 1);
+	/* every rule once, in priority order */
+	{
+		char *last = strrchr(seen, '|');
+
+		cr_assert_not_null(last);
+		*last = '\0';
+		strip_cuts(seen);
+		*strrchr(want, '|') = '\0';
+		cr_assert_str_eq(seen, want);
+	}
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+Test(nft, a_rule_of_another_shape_cuts_the_run)
+{
+	struct vl_lab *l = long_lab_kind(-1, LONG_CUT);
+	struct parsed p = nsg_batch(l, VL_NONE);
+	static char seen[8192];
+	char *at;
+
+	keyed_walk(&p, seen, sizeof(seen));
+	at = strstr(seen, "|cr100|");
+	cr_assert_not_null(at, "r100 (a port range) alone in a plain chunk between keyed ones: %s", seen);
+	cr_assert(at > seen && at[-1] == '9' && !strncmp(at + 7, "r101,", 5), "%s", seen);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+Test(nft, a_keyed_chunk_keeps_the_first_of_two_rules_with_one_key)
+{
+	struct vl_lab *l = long_lab_kind(20, LONG_DUP); /* r20, an Allow, has r10's (a Deny's) key */
+	struct parsed p = nsg_batch(l, VL_NONE);
+	static char seen[8192];
+	static struct elem e[LONG_RULES];
+	char names[64][128];
+	size_t n = head_chunks(&p, "in-big", names, 64), m;
+	bool r10 = false;
+
+	keyed_walk(&p, seen, sizeof(seen));
+	cr_assert(strstr(seen, ",r19,r21,"), "r20 has no element: %s", seen);
+	m = elems_of(&p, names[0], e, LONG_RULES);
+	cr_assert(n > 1 && strstr(names[0], "/k"), "%s", names[0]);
+	for (size_t i = 0; i < m; i++)
+		if (!strcmp(e[i].comment, "r10")) {
+			r10 = true;
+			cr_assert_eq(e[i].data, (uint32_t)vl_rule_id("big", "r10"), "the first rule's mark: a Deny's");
+		}
+	cr_assert(r10);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+/* Three runs of 40 Inbound rules, each of another shape: the address alone (protocol and ports
+ * `*`), Udp to one address from one source port, Icmp between two addresses. */
+static struct vl_lab *shapes_lab(void)
+{
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = nsg_lab_begin(&yaml, &len, "nftshape", "sh");
+
+	for (int i = 0; i < 120; i++) {
+		fprintf(f, "      - {name: r%d, priority: %d, direction: Inbound, access: Deny, ", i, 100 + i);
+		if (i < 40)
+			fprintf(f, "protocol: '*', sourceAddressPrefix: 172.18.0.%d, sourcePortRange: '*', "
+				   "destinationAddressPrefix: '*', destinationPortRange: '*'}\n", i);
+		else if (i < 80)
+			fprintf(f, "protocol: Udp, sourceAddressPrefix: '*', sourcePortRange: '%d', "
+				   "destinationAddressPrefix: 10.9.0.%d, destinationPortRange: '*'}\n", 2000 + i, i);
+		else
+			fprintf(f, "protocol: Icmp, sourceAddressPrefix: 172.19.0.%d, sourcePortRange: '*', "
+				   "destinationAddressPrefix: 10.9.1.%d, destinationPortRange: '*'}\n", i, i);
+	}
+	return nsg_lab_load(f, &yaml);
+}
+
+/* Load expression i of rule r: meta (base -1, off = key) or payload, into 32-bit register reg. */
+static void assert_load(const struct nftnl_rule *r, int i, int base, uint32_t off, uint32_t len, uint32_t reg)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	struct nftnl_expr *e = NULL;
+
+	for (int k = 0; k <= i; k++)
+		e = nftnl_expr_iter_next(it);
+	cr_assert_not_null(e);
+	if (base < 0) {
+		cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "meta");
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY), off);
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG), reg);
+	} else {
+		cr_assert_str_eq(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "payload");
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE), (uint32_t)base);
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET), off);
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN), len);
+		cr_assert_eq(nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG), reg);
+	}
+	nftnl_expr_iter_destroy(it);
+}
+
+Test(nft, each_shape_loads_its_fields_into_consecutive_registers)
+{
+	static const struct {
+		const char *first;	  /* the rule whose element comes first */
+		uint32_t key_len, key_type; /* nft datatypes, 6 bits each */
+		const char *type, *expr;
+		uint8_t key[12];
+	} want[] = {
+	    {"r0", 4, 7, "ipv4_addr", "ip saddr", {172, 18, 0, 0}},
+	    {"r40", 12, (12u << 12) | (7u << 6) | 13u, "inet_proto . ipv4_addr . inet_service",
+	     "meta l4proto . ip daddr . th sport", {17, 0, 0, 0, 10, 9, 0, 40, 0x07, 0xf8, 0, 0}},
+	    {"r80", 12, (12u << 12) | (7u << 6) | 7u, "inet_proto . ipv4_addr . ipv4_addr",
+	     "meta l4proto . ip saddr . ip daddr", {1, 0, 0, 0, 172, 19, 0, 80, 10, 9, 1, 80}},
+	};
+	struct vl_lab *l = shapes_lab();
+	struct parsed p = nsg_batch(l, VL_NONE);
+	char names[64][128], line[512], *text = NULL;
+	size_t n = head_chunks(&p, "in-sh", names, 64), len = 0, met = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct elem e[128];
+
+	vl_nft_fabric_print(l, 0, f);
+	fclose(f);
+	for (size_t k = 0; k < n; k++) {
+		const struct nftnl_rule *r = rule_in(&p, names[k], 0);
+		const struct nftnl_set *set = set_named(&p, names[k]);
+		struct nftnl_expr *lk;
+		size_t m, w;
+
+		if (!strstr(names[k], "/k"))
+			continue;
+		m = elems_of(&p, names[k], e, 128);
+		cr_assert_gt(m, 0);
+		for (w = 0; w < 3 && strcmp(want[w].first, e[0].comment); w++)
+			;
+		if (w == 3)
+			continue; /* a later chunk of a run */
+		met |= 1u << w;
+		cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_KEY_LEN), want[w].key_len, "%s", want[w].first);
+		cr_assert_eq(nftnl_set_get_u32(set, NFTNL_SET_KEY_TYPE), want[w].key_type, "%s", want[w].first);
+		cr_assert_arr_eq(e[0].key, want[w].key, want[w].key_len, "%s's key", want[w].first);
+		if (w == 0) {
+			assert_load(r, 0, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
+		} else {
+			assert_load(r, 0, -1, NFT_META_L4PROTO, 1, NFT_REG32_00);
+			assert_load(r, 1, NFT_PAYLOAD_NETWORK_HEADER, w == 1 ? 16 : 12, 4, NFT_REG32_01);
+			assert_load(r, 2, w == 1 ? NFT_PAYLOAD_TRANSPORT_HEADER : NFT_PAYLOAD_NETWORK_HEADER,
+				    w == 1 ? 0 : 16, w == 1 ? 2 : 4, NFT_REG32_02);
+		}
+		lk = nth_expr(r, "lookup", 0);
+		cr_assert_eq(nftnl_expr_get_u32(lk, NFTNL_EXPR_LOOKUP_SREG), NFT_REG_1, "the key from the first field");
+		cr_assert_eq(nftnl_expr_get_u32(lk, NFTNL_EXPR_LOOKUP_DREG), NFT_REG_1, "the mark into register 1");
+		cr_assert_eq(nftnl_expr_get_u32(nth_expr(r, "meta", w ? 1 : 0), NFTNL_EXPR_META_SREG), NFT_REG_1);
+		snprintf(line, sizeof(line), "\n\tmap %s {\n\t\ttype %s : mark\n", names[k], want[w].type);
+		cr_assert(strstr(text, line), "%s", line);
+		snprintf(line, sizeof(line), "\t\tmeta mark set %s map @%s\n", want[w].expr, names[k]);
+		cr_assert(strstr(text, line), "%s", line);
+	}
+	cr_assert_eq(met, 7, "a keyed chunk of each shape (%zx)", met);
+	cr_assert(strstr(text, "172.18.0.0 comment \"r0\" : 0x"), "ipv4_addr alone");
+	cr_assert(strstr(text, "udp . 10.9.0.40 . 2040 comment \"r40\" : 0x"), "udp, daddr, sport");
+	cr_assert(strstr(text, "icmp . 172.19.0.80 . 10.9.1.80 comment \"r80\" : 0x"), "icmp, two addresses");
+	free(text);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+Test(nft, a_run_of_rules_on_the_protocol_alone_stays_plain)
+{
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = nsg_lab_begin(&yaml, &len, "nftproto", "pr");
+	struct vl_lab *l;
+	struct parsed p;
+	char names[64][128];
+	size_t n;
+
+	for (int i = 0; i < 40; i++)
+		fprintf(f,
+			"      - {name: r%d, priority: %d, direction: Inbound, access: Deny, protocol: %s, "
+			"sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', "
+			"destinationPortRange: '*'}\n",
+			i, 100 + i, i % 2 ? "Udp" : "Tcp");
+	l = nsg_lab_load(f, &yaml);
+	p = nsg_batch(l, VL_NONE);
+	n = head_chunks(&p, "in-pr", names, 64);
+	cr_assert_gt(n, 1);
+	for (size_t k = 0; k < n; k++)
+		cr_assert(strstr(names[k], "in-pr/c"), "%s: no keyed chunk of protocols alone", names[k]);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+Test(nft, print_shows_the_keyed_chunks_the_transaction_makes)
+{
+	struct vl_lab *l = long_lab_kind(3, LONG_CUT);
+	struct parsed p = nsg_batch(l, VL_NONE);
+	char names[64][128], want[512], *text = NULL;
+	size_t n = head_chunks(&p, "in-big", names, 64), len = 0, keyed = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	vl_nft_fabric_print(l, 0, f);
+	fclose(f);
+	for (size_t k = 0; k < n; k++) {
+		snprintf(want, sizeof(want), "\t\t%s%s %.127s\n", k ? "meta mark 0x00000000 " : "",
+			 k + 1 < n ? "jump" : "goto", names[k]);
+		cr_assert(strstr(text, want), "%s", want);
+		snprintf(want, sizeof(want), "\n\tchain %.127s {\n", names[k]);
+		cr_assert(strstr(text, want), "%s", want);
+		if (!strstr(names[k], "/k"))
+			continue;
+		keyed++;
+		snprintf(want, sizeof(want),
+			 "\n\tmap %.127s {\n\t\ttype inet_proto . ipv4_addr . inet_service : mark\n\t\telements = { ",
+			 names[k]);
+		cr_assert(strstr(text, want), "%s", want);
+		snprintf(want, sizeof(want),
+			 "\n\tchain %.127s {\n\t\tmeta mark set meta l4proto . ip saddr . th dport map @%.127s\n"
+			 "\t\tmeta mark & 0x80000000 != 0x00000000 return\n\t\tmeta mark != 0x00000000 goto nsg_deny\n\t}\n",
+			 names[k], names[k]);
+		cr_assert(strstr(text, want), "%s", want);
+	}
+	cr_assert_geq(keyed, 2);
+	snprintf(want, sizeof(want), "tcp . 172.17.0.3 . 1003 comment \"r3\" : 0x%08x",
+		 VL_FLOW_MARK_ALLOW | (uint32_t)vl_rule_id("big", "r3"));
+	cr_assert(strstr(text, want), "%s", want);
+	snprintf(want, sizeof(want), "tcp . 172.17.0.4 . 1004 comment \"r4\" : 0x%08x",
+		 (uint32_t)vl_rule_id("big", "r4"));
+	cr_assert(strstr(text, want), "%s", want);
+	free(text);
+	parsed_free(&p);
+	vl_lab_free(l);
+}
+
+Test(nft, offline_edit_of_a_keyed_chunk_empties_its_map_then_fills_it)
+{
+	struct vl_lab *l = long_lab_kind(7, LONG_KEYED);
+	struct parsed full = nsg_batch(l, VL_NONE), p = nsg_batch(l, vl_lab_find_nsg(l, "big"));
+	char names[64][128];
+	size_t n = head_chunks(&full, "in-big", names, 64);
+	static struct elem e[LONG_RULES], ef[LONG_RULES];
+	size_t keyed = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t made = 0, flushed = 0, filled = 0;
+
+		if (!strstr(names[k], "/k"))
+			continue;
+		keyed++;
+		for (size_t i = 0; i < p.n; i++) {
+			if (p.m[i].type == NFT_MSG_NEWSET &&
+			    !strcmp(nftnl_set_get_str(p.m[i].set, NFTNL_SET_NAME), names[k]))
+				made = made ? made : i + 1;
+			if (p.m[i].type == NFT_MSG_DELSETELEM && !strcmp(p.m[i].set_name, names[k]))
+				flushed = i + 1;
+			if (p.m[i].type == NFT_MSG_NEWSETELEM && !strcmp(p.m[i].set_name, names[k]))
+				filled = i + 1;
+		}
+		cr_assert(made && made < flushed && flushed < filled, "map %s: made %zu, emptied %zu, filled %zu",
+			  names[k], made, flushed, filled);
+		cr_assert_eq(elems_of(&p, names[k], e, LONG_RULES), elems_of(&full, names[k], ef, LONG_RULES));
+		cr_assert_eq(rules_in(&p, names[k]), 3);
+	}
+	cr_assert_geq(keyed, 2);
 	parsed_free(&full);
 	parsed_free(&p);
 	vl_lab_free(l);
