@@ -35,13 +35,23 @@ int vl_journal_intent(const char *lab, const struct vl_rule_edit *e, const struc
 int vl_journal_outcome(const char *lab, bool done);
 
 /*
- * Compaction (lab/state/compact.c). Past this many bytes, an edit leaves the journal as a
- * snapshot of the lab's edits (vl_state_compact_edits).
+ * Compaction (lab/state/compact.c). Past a threshold, an edit leaves the journal as a snapshot of
+ * the lab's edits (vl_state_compact_edits). The threshold is a sixteenth of the topology the
+ * journal is replayed over (the copy and its imports), kept within these bounds: replaying the
+ * journal then costs a small part of loading the topology (a journal byte replays in about half
+ * the time a topology byte loads in), and a compaction, which costs about one load, comes once
+ * per that many bytes of edits, so neither grows with the number of edits made.
  */
+#define VL_JOURNAL_COMPACT_SHARE 16
+#define VL_JOURNAL_COMPACT_MIN (4u << 10)
 #define VL_JOURNAL_COMPACT_BYTES (64u << 10)
+/* The threshold for a topology of that many bytes (pure). */
+size_t vl_journal_compact_threshold(size_t topology_bytes);
 /*
  * The net edits of j, at most two per rule (a delete, then one add or set with the fields the
- * edits gave it), in the order rules were first edited (pure). -EBUSY with an open intent.
+ * edits gave it), in the order rules were first edited, except that a rule the edits end with
+ * adding goes where it was last added, so an NSG's rules replay in the journal's order (pure).
+ * -EBUSY with an open intent.
  */
 int vl_journal_fold(const struct vl_journal *j, struct vl_journal *out);
 /* j as journal text: one record per edit, each counting as done (malloc'd). */

@@ -732,6 +732,13 @@ int vl_lab_check_asgs(struct vl_lab *lab, struct vl_error *err);
 
 /* Apply a live edit to lab->nsgs, validated like the file. 0 or -errno with err set. */
 int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err);
+/*
+ * Apply n edits in order, as n calls of vl_lab_apply_edit would, with each NSG they touch copied
+ * once and validated once, after its last edit (lab/model/nsg_replay.c): the cost of a journal's
+ * replay grows with its edits, not with edits × rules. When that fails, nothing has changed and the
+ * edits are applied one by one, so the error (and what stays applied) is vl_lab_apply_edit's.
+ */
+int vl_lab_apply_edits(struct vl_lab *lab, const struct vl_rule_edit *e, size_t n, struct vl_error *err);
 
 /* A cluster's service by name, or VL_NONE. */
 int vl_aks_find_service(const struct vl_aks *a, const char *name);

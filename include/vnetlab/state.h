@@ -82,6 +82,8 @@ int vl_state_count_edits(const char *lab, size_t *n);
  * edit). 0 when compacted or not needed; -errno (the journal untouched) otherwise.
  */
 int vl_state_compact_edits(const char *lab, const struct vl_lab *now, size_t threshold);
+/* vl_journal_compact_threshold of the lab's topology copy and imports (the largest on failure). */
+size_t vl_state_compact_threshold(const char *lab);
 /* Forget every recorded edit (after `reset` has put the file's rules back). */
 int vl_state_clear_edits(const char *lab);
 int vl_state_source(const char *lab, char *buf, size_t len);

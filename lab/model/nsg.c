@@ -235,12 +235,14 @@ static int parse_side(const struct vl_lab *lab, const char *side, const char *si
 		      const struct vl_strv *plur, const struct vl_strv *asgs, void **out, size_t *n,
 		      char *why, size_t why_len)
 {
-	char sing_name[40], plur_name[40], asg_name[48];
+	/* the field names as constants: formatting them cost a third of validating a rule */
+	bool src = !strcmp(side, "source");
+	const char *sing_name = src ? "sourceAddressPrefix" : "destinationAddressPrefix";
+	const char *plur_name = src ? "sourceAddressPrefixes" : "destinationAddressPrefixes";
+	const char *asg_name =
+	    src ? "sourceApplicationSecurityGroups" : "destinationApplicationSecurityGroups";
 	struct vl_addr_match *v;
 
-	snprintf(sing_name, sizeof(sing_name), "%sAddressPrefix", side);
-	snprintf(plur_name, sizeof(plur_name), "%sAddressPrefixes", side);
-	snprintf(asg_name, sizeof(asg_name), "%sApplicationSecurityGroups", side);
 	if (!asgs->n)
 		return parse_set(lab, sing_name, sing, plur_name, plur, parse_addr, sizeof(*v), out, n, why,
 				 why_len);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Live edits of an NSG's rules (`nsg rule create|update|delete`, the edit journal's replay): az's
- * field names and defaults applied to a copy of the NSG's rules, which replaces them only once
- * the whole NSG validates (nsg.c).
+ * Live edits of an NSG's rules (`nsg rule create|update|delete`; the edit journal's replay,
+ * nsg_replay.c, shares the steps through nsg-edit.h): az's field names and defaults applied to a
+ * copy of the NSG's rules, which replaces them only once the whole NSG validates (nsg.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +12,7 @@
 
 #include "vnetlab/effective.h"
 #include "vnetlab/model.h"
+#include "nsg-edit.h"
 
 static const struct vl_rule *find_default(const char *name)
 {
@@ -250,14 +251,8 @@ static int add_defaults(struct vl_rule *r, const char *name, struct vl_loc loc)
 	return 0;
 }
 
-int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err)
+int vl_nsg_edit_target(const struct vl_lab *lab, const struct vl_rule_edit *e, int *ni, struct vl_error *err)
 {
-	struct edit_ctx c = {.file = lab->file, .loc = e->loc, .nsg = e->nsg, .rule = e->rule, .err = err};
-	struct vl_rule *rules = NULL;
-	struct vl_nsg tmp;
-	size_t n = 0;
-	int ni, ri, rc;
-
 	if (!e->nsg || !e->rule) {
 		vl_error_set(err, lab->file, e->loc, "rule edit needs an NSG and a rule name");
 		return -EINVAL;
@@ -267,28 +262,33 @@ int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct v
 			     e->rule, e->keys.n, e->values.n);
 		return -EINVAL;
 	}
-	ni = vl_lab_find_nsg(lab, e->nsg);
-	if (ni == VL_NONE) {
+	*ni = vl_lab_find_nsg(lab, e->nsg);
+	if (*ni == VL_NONE) {
 		vl_error_set(err, lab->file, e->loc, "no NSG named \"%s\" in lab %s", e->nsg,
 			     lab->name ? lab->name : "");
 		return -ENOENT;
 	}
-	ri = vl_nsg_find_rule(&lab->nsgs[ni], e->rule);
-	if (ri == VL_NONE && e->kind != VL_EDIT_ADD && find_default(e->rule)) {
+	return 0;
+}
+
+int vl_nsg_edit_check(const struct vl_lab *lab, const struct vl_rule_edit *e, const struct vl_rule *have,
+		      struct vl_error *err)
+{
+	if (!have && e->kind != VL_EDIT_ADD && find_default(e->rule)) {
 		vl_error_set(err, lab->file, e->loc,
 			     "NSG %s: %s is a default rule: default rules cannot be edited or deleted (add a "
 			     "custom rule with a priority below 65000 to override it)",
 			     e->nsg, find_default(e->rule)->name);
 		return -EPERM;
 	}
-	if (ri == VL_NONE && e->kind != VL_EDIT_ADD) {
+	if (!have && e->kind != VL_EDIT_ADD) {
 		vl_error_set(err, lab->file, e->loc, "NSG %s has no rule named \"%s\"", e->nsg, e->rule);
 		return -ENOENT;
 	}
-	if (ri != VL_NONE && e->kind == VL_EDIT_ADD) {
+	if (have && e->kind == VL_EDIT_ADD) {
 		vl_error_set(err, lab->file, e->loc,
 			     "NSG %s already has a rule named \"%s\" (use set to change it)", e->nsg,
-			     lab->nsgs[ni].rules[ri].name);
+			     have->name);
 		return -EEXIST;
 	}
 	if (e->kind == VL_EDIT_ADD && find_default(e->rule)) {
@@ -303,43 +303,86 @@ int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct v
 			     "NSG %s: rule %s: adding a rule needs a priority (100-4096)", e->nsg, e->rule);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int vl_nsg_edit_fill(const struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_rule *r,
+		     struct vl_error *err)
+{
+	struct edit_ctx c = {.file = lab->file, .loc = e->loc, .nsg = e->nsg, .rule = e->rule, .err = err};
+	int rc;
+
+	if (e->kind == VL_EDIT_ADD && add_defaults(r, e->rule, e->loc))
+		goto nomem;
+	for (size_t i = 0; i < e->keys.n; i++) {
+		rc = apply_key(&c, r, e->keys.v[i], e->values.v[i]);
+		if (rc == -ENOMEM)
+			goto nomem;
+		if (rc)
+			return rc;
+	}
+	return 0;
+nomem:
+	vl_error_set(err, lab->file, e->loc, "out of memory");
+	return -ENOMEM;
+}
+
+int vl_nsg_rules_copy(const struct vl_nsg *nsg, size_t extra, struct vl_rule **out)
+{
+	struct vl_rule *rules = calloc(nsg->n_rules + extra + 1, sizeof(*rules));
+
+	*out = NULL;
+	if (!rules)
+		return -ENOMEM;
+	for (size_t i = 0; i < nsg->n_rules; i++) {
+		if (rule_copy(&rules[i], &nsg->rules[i])) {
+			vl_nsg_rules_free(rules, i + 1);
+			return -ENOMEM;
+		}
+	}
+	*out = rules;
+	return 0;
+}
+
+void vl_nsg_rules_free(struct vl_rule *rules, size_t n)
+{
+	rules_free(rules, n);
+}
+
+int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct vl_error *err)
+{
+	struct vl_rule *rules = NULL;
+	struct vl_nsg tmp;
+	size_t n = 0;
+	int ni, ri, rc;
+
+	rc = vl_nsg_edit_target(lab, e, &ni, err);
+	if (rc)
+		return rc;
+	ri = vl_nsg_find_rule(&lab->nsgs[ni], e->rule);
+	rc = vl_nsg_edit_check(lab, e, ri == VL_NONE ? NULL : &lab->nsgs[ni].rules[ri], err);
+	if (rc)
+		return rc;
 
 	/* Work on a copy; swap it in only once it validates. */
 	n = lab->nsgs[ni].n_rules;
-	rules = calloc(n + 1, sizeof(*rules));
-	if (!rules)
+	if (vl_nsg_rules_copy(&lab->nsgs[ni], 1, &rules)) {
+		vl_error_set(err, lab->file, e->loc, "out of memory");
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		rc = rule_copy(&rules[i], &lab->nsgs[ni].rules[i]);
-		if (rc) {
-			n = i + 1;
-			goto fail_nomem;
-		}
 	}
 	if (e->kind == VL_EDIT_DELETE) {
 		vl_rule_clear(&rules[ri]);
 		memmove(&rules[ri], &rules[ri + 1], (n - (size_t)ri - 1) * sizeof(*rules));
 		n--;
 	} else {
-		struct vl_rule *r;
-
-		if (e->kind == VL_EDIT_ADD) {
+		if (e->kind == VL_EDIT_ADD)
 			ri = (int)n++;
-			rc = add_defaults(&rules[ri], e->rule, e->loc);
-			if (rc)
-				goto fail_nomem;
-		}
-		r = &rules[ri];
-		for (size_t i = 0; i < e->keys.n; i++) {
-			rc = apply_key(&c, r, e->keys.v[i], e->values.v[i]);
-			if (rc == -ENOMEM)
-				goto fail_nomem;
-			if (rc)
-				goto fail;
-		}
+		rc = vl_nsg_edit_fill(lab, e, &rules[ri], err);
+		if (rc)
+			goto fail;
 		/* errors about this rule point at the edit when it has a place */
 		if (e->loc.line)
-			r->loc = e->loc;
+			rules[ri].loc = e->loc;
 	}
 	tmp = lab->nsgs[ni];
 	tmp.rules = rules;
@@ -355,9 +398,6 @@ int vl_lab_apply_edit(struct vl_lab *lab, const struct vl_rule_edit *e, struct v
 	/* Health probes are subject to NSGs (spec 15.4): an edit may take a backend in or out. */
 	vl_eff_lb_health(lab);
 	return 0;
-fail_nomem:
-	vl_error_set(err, lab->file, e->loc, "out of memory");
-	rc = -ENOMEM;
 fail:
 	rules_free(rules, n);
 	return rc;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Compaction of the edit journal. Past VL_JOURNAL_COMPACT_BYTES the journal is folded to a
+ * Compaction of the edit journal. Past its threshold (vl_journal_compact_threshold: a sixteenth
+ * of the topology, 4 to 64 KiB) the journal is folded to a
  * snapshot of the lab's edits, at most two records per rule (a delete of the file's rule, then
  * one add or set with every field it now has from the edits), checked by replaying it over the
  * topology copy (the lab must come out the same as with the whole journal, or nothing is
@@ -9,12 +10,14 @@
  * outcome, so the snapshot has no open intent; a crash before the rename leaves the old journal
  * (and a stale temporary file the next compaction truncates), after it the new one.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vnetlab/journal.h"
@@ -45,13 +48,49 @@ static int copy_edit(struct vl_rule_edit *d, const struct vl_rule_edit *s)
 	return rc;
 }
 
-/* s's fields into d: a field d has already takes s's value in place, a new one goes last. */
+/* A singular field and its plural set one rule field each: the one given last decides both. */
+static const char *partner(const char *key)
+{
+	static const char *const pairs[][2] = {
+	    {"sourceAddressPrefix", "sourceAddressPrefixes"},
+	    {"destinationAddressPrefix", "destinationAddressPrefixes"},
+	    {"sourcePortRange", "sourcePortRanges"},
+	    {"destinationPortRange", "destinationPortRanges"},
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(*pairs); i++)
+		for (int k = 0; k < 2; k++)
+			if (!strcasecmp(key, pairs[i][k]))
+				return pairs[i][!k];
+	return NULL;
+}
+
+static void drop_key(struct vl_rule_edit *d, const char *key)
+{
+	for (size_t k = 0; key && k < d->keys.n; k++) {
+		if (strcasecmp(d->keys.v[k], key))
+			continue;
+		free(d->keys.v[k]);
+		free(d->values.v[k]);
+		memmove(&d->keys.v[k], &d->keys.v[k + 1], (d->keys.n - k - 1) * sizeof(char *));
+		memmove(&d->values.v[k], &d->values.v[k + 1], (d->values.n - k - 1) * sizeof(char *));
+		d->keys.n--;
+		d->values.n--;
+		return;
+	}
+}
+
+/*
+ * s's fields into d: a field d has already takes s's value in place, a new one goes last, and
+ * the other of a singular/plural pair goes (it would otherwise be applied after the later one).
+ */
 static int merge_keys(struct vl_rule_edit *d, const struct vl_rule_edit *s)
 {
 	for (size_t i = 0; i < s->keys.n; i++) {
 		size_t k;
 
-		for (k = 0; k < d->keys.n && strcmp(d->keys.v[k], s->keys.v[i]); k++)
+		drop_key(d, partner(s->keys.v[i]));
+		for (k = 0; k < d->keys.n && strcasecmp(d->keys.v[k], s->keys.v[i]); k++)
 			;
 		if (k < d->keys.n) {
 			char *v = strdup(s->values.v[i]);
@@ -73,8 +112,26 @@ struct net {
 	bool del;
 	bool has; /* edit holds an add or a set */
 	struct vl_rule_edit edit;
-	size_t first; /* where the rule was first edited: the snapshot keeps that order */
+	size_t first;	 /* where the rule was first edited */
+	size_t last_add; /* where it was last added */
 };
+
+/*
+ * The snapshot's order: a rule the edits end with adding goes where it was last added (adds go
+ * last in an NSG, so the NSG's rules come out in the order the journal gave them); the others,
+ * whose place in the NSG no edit changes, where they were first edited.
+ */
+static size_t net_key(const struct net *n)
+{
+	return n->has && n->edit.kind == VL_EDIT_ADD ? n->last_add : n->first;
+}
+
+static int net_cmp(const void *a, const void *b)
+{
+	size_t x = net_key(a), y = net_key(b);
+
+	return x < y ? -1 : x > y;
+}
 
 static int fold_one(struct net *n, const struct vl_rule_edit *e)
 {
@@ -102,27 +159,58 @@ static int fold_one(struct net *n, const struct vl_rule_edit *e)
 	return -EINVAL;
 }
 
+static size_t hash_ci(size_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 1099511628211u;
+	return h;
+}
+
+/* The net entry of e's rule in idx (net index + 1, 0 empty): found, or the free slot for it. */
+static size_t net_slot(const struct net *v, const size_t *idx, size_t mask, const struct vl_rule_edit *e)
+{
+	size_t at = hash_ci(hash_ci(1469598103934665603u, e->nsg) * 31, e->rule) & mask;
+
+	while (idx[at] &&
+	       (strcasecmp(v[idx[at] - 1].nsg, e->nsg) || strcasecmp(v[idx[at] - 1].rule, e->rule)))
+		at = (at + 1) & mask;
+	return at;
+}
+
 int vl_journal_fold(const struct vl_journal *j, struct vl_journal *out)
 {
 	struct net *v = calloc(j->n ? j->n : 1, sizeof(*v));
-	size_t n = 0;
+	size_t n = 0, slots = 16, *idx;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!v)
+	/* rules found by a hash of their names: a journal of many rules folds in one pass */
+	while (slots < 2 * (j->n + 1))
+		slots *= 2;
+	idx = calloc(slots, sizeof(*idx));
+	if (!v || !idx) {
+		free(v);
+		free(idx);
 		return -ENOMEM;
+	}
 	if (j->pending)
 		rc = -EBUSY; /* an open intent is the journal's to roll forward, not the snapshot's */
 	for (size_t i = 0; i < j->n && !rc; i++) {
 		const struct vl_rule_edit *e = &j->edits[i];
-		size_t k;
+		size_t at = net_slot(v, idx, slots - 1, e), k;
 
-		for (k = 0; k < n && (strcasecmp(v[k].nsg, e->nsg) || strcasecmp(v[k].rule, e->rule)); k++)
-			;
-		if (k == n)
-			v[n++] = (struct net){.nsg = e->nsg, .rule = e->rule, .first = i};
+		if (!idx[at]) {
+			v[n] = (struct net){.nsg = e->nsg, .rule = e->rule, .first = i};
+			idx[at] = ++n;
+		}
+		k = idx[at] - 1;
+		if (e->kind == VL_EDIT_ADD)
+			v[k].last_add = i;
 		rc = fold_one(&v[k], e);
 	}
+	free(idx);
+	if (!rc && n > 1)
+		qsort(v, n, sizeof(*v), net_cmp);
 	out->edits = calloc(2 * n + 1, sizeof(*out->edits));
 	if (!out->edits && !rc)
 		rc = -ENOMEM;
@@ -246,8 +334,8 @@ int vl_state_compact_edits(const char *lab, const struct vl_lab *now, size_t thr
 		goto out;
 	/* The snapshot must make the same lab as the whole journal, or it is not written. */
 	rc = vl_state_load_lab_as_built(lab, &check, &err);
-	for (size_t i = 0; i < snap.n && !rc; i++)
-		rc = vl_lab_apply_edit(check, &snap.edits[i], &err);
+	if (!rc)
+		rc = vl_lab_apply_edits(check, snap.edits, snap.n, &err);
 	if (!rc)
 		rc = vl_lab_diff(check, now, &diffs);
 	if (!rc && diffs.n)
@@ -261,4 +349,31 @@ out:
 	vl_journal_clear(&snap);
 	vl_journal_clear(&j);
 	return rc;
+}
+
+size_t vl_journal_compact_threshold(size_t topology_bytes)
+{
+	size_t t = topology_bytes / VL_JOURNAL_COMPACT_SHARE;
+
+	return t < VL_JOURNAL_COMPACT_MIN     ? VL_JOURNAL_COMPACT_MIN
+	       : t > VL_JOURNAL_COMPACT_BYTES ? VL_JOURNAL_COMPACT_BYTES
+					      : t;
+}
+
+size_t vl_state_compact_threshold(const char *lab)
+{
+	static const char *const files[] = {"topology", "imports"};
+	char dir[256], path[300];
+	size_t bytes = 0;
+	struct stat st;
+
+	vl_state_dir(dir, sizeof(dir), lab);
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (stat(path, &st) == 0)
+			bytes += (size_t)st.st_size;
+		else if (i == 0)
+			return VL_JOURNAL_COMPACT_BYTES;
+	}
+	return vl_journal_compact_threshold(bytes);
 }

@@ -290,7 +290,7 @@ static int edit_locked(const char *name, struct vl_lab *lab, struct vl_journal *
 	if (rc)
 		return journal_err(err, name, rc);
 	/* The edit is done whatever compaction says: a journal it could not fold stays as it is. */
-	vl_state_compact_edits(name, lab, VL_JOURNAL_COMPACT_BYTES);
+	vl_state_compact_edits(name, lab, vl_state_compact_threshold(name));
 	return 0;
 }
 

@@ -372,13 +372,14 @@ static int load(const char *lab, bool with_edits, struct vl_lab **out, struct vl
 	else if (rc == -EFBIG)
 		vl_error_set(
 		    err, path, (struct vl_loc){0, 0},
-		    "the edit journal is larger than %u MiB (edits compact it past %u KiB; this one "
+		    "the edit journal is larger than %u MiB (edits compact it past at most %u KiB; this one "
 		    "could not be folded): 'vnetlab down %s' and up again",
 		    VL_FILE_MAX >> 20, VL_JOURNAL_COMPACT_BYTES >> 10, lab);
 	else if (rc)
 		vl_error_set(err, path, (struct vl_loc){0, 0}, "%s", strerror(-rc));
-	for (size_t i = 0; i < j.n && !rc; i++)
-		rc = vl_lab_apply_edit(l, &j.edits[i], err);
+	/* one validation per edited NSG, not one per edit: a long journal costs what a short one does */
+	if (!rc)
+		rc = vl_lab_apply_edits(l, j.edits, j.n, err);
 	if (!rc && with_edits)
 		rc = vl_state_netpol_replay(lab, l, err);
 	if (rc) {

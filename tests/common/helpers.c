@@ -106,16 +106,32 @@ const char *th_state_root(void)
 	return vl_state_root();
 }
 
+void (*th_skip_cleanup)(void) = th_lab_down;
+
+void th_skip(const char *fmt, ...)
+{
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (th_skip_cleanup)
+		th_skip_cleanup();
+	cr_skip_test("%s", why);
+	abort(); /* cr_skip_test does not return */
+}
+
 void th_skip_rootless(const char *why)
 {
 	if (th_rootless())
-		cr_skip_test("rootless run: %s", why);
+		th_skip("rootless run: %s", why);
 }
 
 void th_enter_or_skip(void)
 {
 	if (geteuid() != 0)
-		cr_skip_test("needs root (or uid 0 of a user namespace)");
+		th_skip("needs root (or uid 0 of a user namespace)");
 }
 
 /*
@@ -232,7 +248,7 @@ void th_lab_write(const char *prefix, const char *body)
 	char *text;
 
 	if (!th_is_root())
-		cr_skip_test("needs root");
+		th_skip("needs root");
 	snprintf(th_lab.name, sizeof(th_lab.name), "%s%d", prefix, getpid() % 100000);
 	cr_assert(asprintf(&text, "name: %s\n%s", th_lab.name, body) > 0);
 	th_lab.file = th_write_temp(text);

@@ -25,7 +25,15 @@ bool th_is_root(void);
 bool th_rootless(void);
 /* Where lab state lives for this run: /run/vnetlab, or the rootless user's own directory. */
 const char *th_state_root(void);
-/* Skip the test in a rootless run, saying why it cannot run there. */
+/*
+ * Skip the test, saying why. Criterion runs no .fini for a skipped test, so th_skip first runs
+ * th_skip_cleanup: th_lab_down() (the suite's lab goes, whether its .init or the test built it),
+ * or what a suite with its own teardown puts there in its .init. Every skip of a lab test goes
+ * through here, wherever it comes, so none leaves a lab behind.
+ */
+void th_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+extern void (*th_skip_cleanup)(void);
+/* Skip the test in a rootless run, saying why it cannot run there (th_skip). */
 void th_skip_rootless(const char *why);
 /*
  * For tests that make namespaces in-process (lab/kernel, lab/nft directly): they need uid 0,

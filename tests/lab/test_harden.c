@@ -100,11 +100,14 @@ static int agents_of(const char *file, pid_t *pids, int max)
 	return n;
 }
 
+static void teardown(void);
+
 static void setup(void)
 {
 	if (!th_is_root())
 		cr_skip_test("needs root");
 	n_paths = 0;
+	th_skip_cleanup = teardown; /* a skipped test's .fini does not run */
 }
 
 static void teardown(void)
@@ -361,11 +364,12 @@ Test(harden, lab_names_checked_planted_state_untouched)
 						{"check", ""},
 						{"explain", "a b:80"}};
 	char dir[128], decoy[32], cmd[256], *out, *ns;
-	pid_t victim = spawn_sleeper();
+	pid_t victim;
 	FILE *f;
 	int st;
 
 	th_skip_rootless("plants a namespace in the host's /run/netns (root's)");
+	victim = spawn_sleeper(); /* after the skip: a skipped test would leave it sleeping */
 	th_lab_write("hd", SMALL);
 	snprintf(decoy, sizeof(decoy), "%sdecoy", th_lab.name);
 	snprintf(dir, sizeof(dir), "/tmp/%s-planted", th_lab.name);
@@ -404,11 +408,12 @@ Test(harden, lab_names_checked_planted_state_untouched)
 Test(harden, down_deletes_only_lab_names_and_signals_only_its_agent)
 {
 	char path[128], decoy[32], *out, *ns;
-	pid_t victim = spawn_sleeper();
+	pid_t victim;
 	FILE *f;
 	int st;
 
 	th_skip_rootless("plants a namespace in the host's /run/netns (root's); a rootless lab never sees it (test_rootless checks that)");
+	victim = spawn_sleeper(); /* after the skip: a skipped test would leave it sleeping */
 	th_lab_up("hd", SMALL);
 	snprintf(decoy, sizeof(decoy), "%sdecoy", th_lab.name);
 	free(th_run(NULL, "ip netns add %s", decoy));

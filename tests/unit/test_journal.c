@@ -184,3 +184,15 @@ Test(journal_compact, many_edits_fold_small)
 	free(t);
 	free(text);
 }
+
+/* A singular field and its plural are one rule field: the one set last decides it in the snapshot. */
+Test(journal_compact, singular_and_plural_fold_to_the_last_given)
+{
+	char *t =
+	    folded("intent\tset\tn\tr\tsourceAddressPrefix=*\tdestinationPortRanges=80 443\ndone\n"
+		   "intent\tset\tn\tr\tsourceAddressPrefixes=10.0.0.0/8 10.1.0.0/16\ndone\n"
+		   "intent\tset\tn\tr\tsourceAddressPrefix=10.2.0.0/16\tdestinationPortRange=22\ndone\n");
+
+	cr_assert_str_eq(t, "set\tn\tr\tsourceAddressPrefix=10.2.0.0/16\tdestinationPortRange=22\n");
+	free(t);
+}
