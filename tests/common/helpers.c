@@ -211,6 +211,15 @@ char *th_json_get(const char *json, const char *key)
 	return strndup(p, e ? (size_t)(e - p) : strlen(p));
 }
 
+int th_json_int(const char *json, const char *key)
+{
+	char *v = th_json_get(json, key);
+	int n = atoi(v);
+
+	free(v);
+	return n;
+}
+
 char *th_compact(char *json)
 {
 	bool in_str = false;

@@ -59,6 +59,8 @@ void th_lab_up(const char *prefix, const char *body);
 void th_lab_down(void);
 /* A JSON value of a top-level key in a flat JSON object, as text ("" if absent). */
 char *th_json_get(const char *json, const char *key);
+/* The same as an integer (0 if absent). */
+int th_json_int(const char *json, const char *key);
 /*
  * vnetlab prints JSON indented (as az does): this removes the blanks between tokens, in place, so
  * a test can look for `"key":"value"`; a newline that ends a document (before the next) stays.

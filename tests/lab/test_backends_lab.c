@@ -23,15 +23,6 @@ static void setup(void)
 
 TestSuite(backends_lab, .init = setup, .fini = th_lab_down, .timeout = 240);
 
-static int json_int(const char *json, const char *key)
-{
-	char *v = th_json_get(json, key);
-	int n = atoi(v);
-
-	free(v);
-	return n;
-}
-
 Test(backends_lab, verify_never_disagrees_run_after_run)
 {
 	int known = 0;
@@ -40,14 +31,14 @@ Test(backends_lab, verify_never_disagrees_run_after_run)
 		int st;
 		char *out = th_run(&st, "%s verify %s -o json 2>&1", th_vnetlab(), th_lab.name);
 
-		cr_expect_eq(json_int(out, "disagreements"), 0, "run %d: %s", run, out);
+		cr_expect_eq(th_json_int(out, "disagreements"), 0, "run %d: %s", run, out);
 		cr_expect_eq(st, 0, "run %d: %s", run, out);
 		/* the clusterIPs from 4 pods and 2 nodes, twice; the frontend from the Internet host; each
 		 * node's NodePort of front from the other node and its 2 pods */
-		cr_expect_eq(json_int(out, "serviceFlows"), 19, "%s", out);
-		cr_expect_eq(json_int(out, "nodePortFlows"), 6, "%s", out);
-		cr_expect_eq(json_int(out, "dependOnBackend"), 19, "%s", out);
-		known += json_int(out, "backendKnown");
+		cr_expect_eq(th_json_int(out, "serviceFlows"), 19, "%s", out);
+		cr_expect_eq(th_json_int(out, "nodePortFlows"), 6, "%s", out);
+		cr_expect_eq(th_json_int(out, "dependOnBackend"), 19, "%s", out);
+		known += th_json_int(out, "backendKnown");
 		free(out);
 	}
 	cr_expect_gt(known, 0, "conntrack named the pod of some flow in six runs");
@@ -117,7 +108,7 @@ Test(backends_lab, a_kernel_that_lets_web_b_through_is_caught_on_that_backend)
 	for (int run = 0; run < 6 && !caught; run++) {
 		free(out);
 		out = th_run(&st, "%s verify %s -o json 2>&1", th_vnetlab(), th_lab.name);
-		bad += json_int(out, "disagreements");
+		bad += th_json_int(out, "disagreements");
 		th_compact(out);
 		caught = strstr(out, "\"kernel\":{\"result\":\"connected\"") &&
 			 strstr(out, "\"reachedPod\":\"web-b\"");

@@ -51,15 +51,6 @@ static void setup(void)
 
 TestSuite(verify_nodeport, .init = setup, .fini = th_lab_down, .timeout = 240);
 
-static int json_int(const char *json, const char *key)
-{
-	char *v = th_json_get(json, key);
-	int n = atoi(v);
-
-	free(v);
-	return n;
-}
-
 Test(verify_nodeport, every_node_port_flow_agrees_run_after_run)
 {
 	int known = 0;
@@ -68,16 +59,16 @@ Test(verify_nodeport, every_node_port_flow_agrees_run_after_run)
 		int st;
 		char *out = th_run(&st, "%s verify %s -o json 2>&1", th_vnetlab(), th_lab.name);
 
-		cr_expect_eq(json_int(out, "disagreements"), 0, "run %d: %s", run, out);
+		cr_expect_eq(th_json_int(out, "disagreements"), 0, "run %d: %s", run, out);
 		cr_expect_eq(st, 0, "run %d: %s", run, out);
 		/* websvc: node 0's from the VM, node 1, web-b, solo; node 1's from the VM, node 0, web-a;
 		 * solosvc (Local): node 1's from the VM, node 0, web-a; node 0 has no pod of it */
-		cr_expect_eq(json_int(out, "nodePortFlows"), 10, "%s", out);
-		cr_expect_eq(json_int(out, "notPlanned"), 4, "%s", out);
+		cr_expect_eq(th_json_int(out, "nodePortFlows"), 10, "%s", out);
+		cr_expect_eq(th_json_int(out, "notPlanned"), 4, "%s", out);
 		/* websvc's 7 NodePort flows, and its clusterIP from web-a, solo and node 0 (web-b's own
 		 * flow back to itself, and node 1's to its own pod, cross no policy): web-a or web-b */
-		cr_expect_eq(json_int(out, "dependOnBackend"), 10, "%s", out);
-		known += json_int(out, "backendKnown");
+		cr_expect_eq(th_json_int(out, "dependOnBackend"), 10, "%s", out);
+		known += th_json_int(out, "backendKnown");
 		free(out);
 	}
 	cr_expect_gt(known, 0, "conntrack named the pod of some flow in four runs");
@@ -104,7 +95,7 @@ Test(verify_nodeport, a_drop_behind_its_back_is_a_node_port_disagreement)
 	out = th_run(&st, "%s verify %s -o json 2>&1", th_vnetlab(), th_lab.name);
 	cr_expect_eq(st, 1, "%s", out);
 	/* the VM, node 1, web-b and solo to node 0's nodePort time out where the evaluator lets them in */
-	cr_expect_eq(json_int(out, "disagreements"), 4, "%s", out);
+	cr_expect_eq(th_json_int(out, "disagreements"), 4, "%s", out);
 	th_compact(out);
 	cr_expect(strstr(out, "\"to\":\"k-node-0\",\"ip\":\"10.68.1.4\",\"protocol\":\"tcp\",\"port\":30080"),
 		  "%s", out);
@@ -119,13 +110,13 @@ Test(verify_nodeport, a_drop_behind_its_back_is_a_node_port_disagreement)
 	/* node 1's nodePort is untouched: restricted to it, verify agrees */
 	out = th_run(&st, "%s verify %s --to k-node-1 -o json 2>&1", th_vnetlab(), th_lab.name);
 	cr_expect_eq(st, 0, "%s", out);
-	cr_expect_eq(json_int(out, "nodePortFlows"), 6, "%s", out);
+	cr_expect_eq(th_json_int(out, "nodePortFlows"), 6, "%s", out);
 	free(out);
 	free(
 	    th_run(&st, "ip netns exec vl-%s-k-node-0 nft delete chain ip vnetlab nbdrop 2>&1", th_lab.name));
 	cr_assert_eq(st, 0);
 	out = th_run(&st, "%s verify %s -o json 2>&1", th_vnetlab(), th_lab.name);
-	cr_expect_eq(json_int(out, "disagreements"), 0, "the chain gone, the kernel agrees again: %s", out);
+	cr_expect_eq(th_json_int(out, "disagreements"), 0, "the chain gone, the kernel agrees again: %s", out);
 	free(out);
 }
 
