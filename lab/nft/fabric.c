@@ -139,12 +139,7 @@ static int emit_forward(const struct vl_lab *lab, const struct vlnft_shape *sh, 
 	 * route would answer the first few of a burst. Before conntrack's accept: every packet. */
 	if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
 		return b->err = x.err;
-	{
-		char name[IFNAMSIZ] = VL_NONE_IFNAME;
-
-		vlnft_rx_meta(&x, NFT_META_OIFNAME);
-		vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
-	}
+	vlnft_rx_ifname(&x, NFT_META_OIFNAME, VL_NONE_IFNAME);
 	vlnft_rx_counter(&x);
 	vlnft_rx_reject_host_unreach(&x);
 	if (vlnft_rx_end(&x, b, "forward: next hop None"))
@@ -158,14 +153,12 @@ static int emit_forward(const struct vl_lab *lab, const struct vlnft_shape *sh, 
 		return b->err;
 	/* Forwarded traffic a peering does not admit (spec 12.4), before this VNet's NSGs. */
 	for (size_t i = 0; i < sh->n_fwd; i++) {
-		char name[IFNAMSIZ] = {0}, set[32];
+		char set[32];
 
 		if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
 			return b->err = x.err;
-		memcpy(name, sh->fwd_if[i], strnlen(sh->fwd_if[i], IFNAMSIZ - 1));
 		snprintf(set, sizeof(set), VLNFT_SET_FWD_PREFIX "%s", sh->fwd_if[i] + 2);
-		vlnft_rx_meta(&x, NFT_META_IIFNAME);
-		vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+		vlnft_rx_ifname(&x, NFT_META_IIFNAME, sh->fwd_if[i]);
 		vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
 		vlnft_rx_lookup(&x, set, 0, true, false);
 		vlnft_rx_counter(&x);
@@ -184,14 +177,11 @@ static int emit_forward(const struct vl_lab *lab, const struct vlnft_shape *sh, 
 	}
 	/* After the NSGs, as Azure drops at the appliance that does not forward (spec 23.3). */
 	for (size_t i = 0; i < sh->n_nofwd; i++) {
-		char name[IFNAMSIZ] = {0};
 		uint8_t ip[4];
 
 		if (vlnft_rx_begin(&x, VLNFT_CHAIN_FORWARD))
 			return b->err = x.err;
-		memcpy(name, sh->nofwd[i].ifname, strnlen(sh->nofwd[i].ifname, IFNAMSIZ - 1));
-		vlnft_rx_meta(&x, NFT_META_OIFNAME);
-		vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+		vlnft_rx_ifname(&x, NFT_META_OIFNAME, sh->nofwd[i].ifname);
 		vlnft_key_be(ip, sh->nofwd[i].value, 4);
 		vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
 		vlnft_rx_cmp(&x, NFT_CMP_NEQ, ip, 4);
@@ -264,15 +254,13 @@ static int emit_addr_map(struct vlnft_batch *b, const char *name, const struct v
 static int emit_edge_dnat(const struct vlnft_shape *sh, struct vlnft_batch *b)
 {
 	static const struct vlnft_hook pre = {NF_INET_PRE_ROUTING, -100, "nat"};
-	char name[IFNAMSIZ] = VL_EDGE_IFNAME;
 	struct vlnft_rx x;
 
 	emit_addr_map(b, VLNFT_MAP_DNAT, sh->ilpip, sh->n_ilpip);
 	vlnft_emit_chain(b, VLNFT_CHAIN_EDGE_IN, &pre);
 	if (vlnft_rx_begin(&x, VLNFT_CHAIN_EDGE_IN))
 		return b->err = x.err;
-	vlnft_rx_meta(&x, NFT_META_IIFNAME);
-	vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+	vlnft_rx_ifname(&x, NFT_META_IIFNAME, VL_EDGE_IFNAME);
 	vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
 	vlnft_rx_map(&x, VLNFT_MAP_DNAT);
 	vlnft_rx_counter(&x);
@@ -285,7 +273,6 @@ static int emit_edge_dnat(const struct vlnft_shape *sh, struct vlnft_batch *b)
  * node with the frontend address kept (floating IP, spec 15.4). */
 static int emit_lb(const struct vlnft_shape *sh, struct vlnft_batch *b)
 {
-	char name[IFNAMSIZ] = VL_EDGE_IFNAME;
 
 	for (size_t i = 0; i < sh->n_lb; i++) {
 		const struct vlnft_lbport *l = &sh->lb[i];
@@ -299,8 +286,7 @@ static int emit_lb(const struct vlnft_shape *sh, struct vlnft_batch *b)
 
 			if (vlnft_rx_begin(&x, VLNFT_CHAIN_PREROUTING))
 				return b->err = x.err;
-			vlnft_rx_meta(&x, NFT_META_IIFNAME);
-			vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+			vlnft_rx_ifname(&x, NFT_META_IIFNAME, VL_EDGE_IFNAME);
 			vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
 			vlnft_rx_cmp(&x, NFT_CMP_EQ, ip, 4);
 			vlnft_rx_meta(&x, NFT_META_L4PROTO);
@@ -327,15 +313,13 @@ static int emit_lb(const struct vlnft_shape *sh, struct vlnft_batch *b)
 static int emit_edge_snat(const struct vlnft_shape *sh, struct vlnft_batch *b)
 {
 	static const struct vlnft_hook post = {NF_INET_POST_ROUTING, 100, "nat"};
-	char name[IFNAMSIZ] = VL_EDGE_IFNAME;
 	struct vlnft_rx x;
 
 	emit_addr_map(b, VLNFT_MAP_SNAT, sh->snat, sh->n_snat);
 	vlnft_emit_chain(b, VLNFT_CHAIN_POSTROUTING, &post);
 	if (vlnft_rx_begin(&x, VLNFT_CHAIN_POSTROUTING))
 		return b->err = x.err;
-	vlnft_rx_meta(&x, NFT_META_OIFNAME);
-	vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+	vlnft_rx_ifname(&x, NFT_META_OIFNAME, VL_EDGE_IFNAME);
 	vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
 	vlnft_rx_map(&x, VLNFT_MAP_SNAT);
 	vlnft_rx_counter(&x);
@@ -344,8 +328,7 @@ static int emit_edge_snat(const struct vlnft_shape *sh, struct vlnft_batch *b)
 		return b->err;
 	if (vlnft_rx_begin(&x, VLNFT_CHAIN_POSTROUTING))
 		return b->err = x.err;
-	vlnft_rx_meta(&x, NFT_META_OIFNAME);
-	vlnft_rx_cmp(&x, NFT_CMP_EQ, name, IFNAMSIZ);
+	vlnft_rx_ifname(&x, NFT_META_OIFNAME, VL_EDGE_IFNAME);
 	vlnft_rx_counter(&x);
 	vlnft_rx_imm(&x, sh->outbound);
 	vlnft_rx_snat(&x);

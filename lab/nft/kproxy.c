@@ -207,7 +207,6 @@ static int kp_rules(const struct vl_lab *lab, int node_ep, struct kp_rules *k)
 
 static void kp_emit_rule(const struct kp_rule *r, struct vlnft_batch *b)
 {
-	char eth0[IFNAMSIZ] = "eth0";
 	uint8_t ip[4], port[2];
 	struct vlnft_rx x;
 	uint32_t zero = 0;
@@ -219,8 +218,7 @@ static void kp_emit_rule(const struct kp_rule *r, struct vlnft_batch *b)
 	vlnft_key_be(ip, r->d.ip, 4);
 	vlnft_key_be(port, r->d.port, 2);
 	if (r->d.from_eth0) {
-		vlnft_rx_meta(&x, NFT_META_IIFNAME);
-		vlnft_rx_cmp(&x, NFT_CMP_EQ, eth0, IFNAMSIZ);
+		vlnft_rx_ifname(&x, NFT_META_IIFNAME, "eth0");
 	}
 	vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
 	vlnft_rx_cmp(&x, NFT_CMP_EQ, ip, 4);

@@ -66,7 +66,6 @@ int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *
 	    .key_len = 4,
 	};
 	struct vlnft_addr saddr = {.kind = VLNFT_A_IVALS};
-	char ifname[IFNAMSIZ] = "eth0";
 	struct vlnft_masq m;
 	struct vlnft_elem *e = NULL;
 	struct vlnft_rx x;
@@ -99,8 +98,7 @@ int vlnft_masq_build(const struct vl_lab *lab, int node_ep, struct vlnft_batch *
 		vlnft_key_be(key, m.node_ip, 4);
 		vlnft_rx_cmp(&x, NFT_CMP_NEQ, key, 4);
 	}
-	vlnft_rx_meta(&x, NFT_META_OIFNAME);
-	vlnft_rx_cmp(&x, NFT_CMP_EQ, ifname, IFNAMSIZ);
+	vlnft_rx_ifname(&x, NFT_META_OIFNAME, "eth0");
 	vlnft_rx_payload(&x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
 	vlnft_rx_lookup(&x, VLNFT_SET_NONMASQ, 0, true, false);
 	vlnft_rx_counter(&x);

@@ -107,6 +107,9 @@ void vlnft_rx_jump(struct vlnft_rx *x, const char *chain);
 void vlnft_rx_comment(struct vlnft_rx *x, const char *text, uint64_t fp);
 /* Load a 4-byte value into register 1. */
 void vlnft_rx_imm(struct vlnft_rx *x, uint32_t host_value);
+/* meta iifname/oifname (key NFT_META_IIFNAME, _OIFNAME) == name: the name zero-padded to IFNAMSIZ,
+ * as the kernel compares it. */
+void vlnft_rx_ifname(struct vlnft_rx *x, uint32_t key, const char *name);
 /* meta <key> (into 32-bit register dreg, NFT_REG32_00...: a concatenation's field). */
 void vlnft_rx_meta_to(struct vlnft_rx *x, uint32_t key, uint32_t dreg);
 /* A payload load into 32-bit register dreg (NFT_REG32_00...). */

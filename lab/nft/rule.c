@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <net/if.h>
+
 #include <libmnl/libmnl.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
@@ -193,6 +195,15 @@ void vlnft_rx_meta_to(struct vlnft_rx *x, uint32_t key, uint32_t dreg)
 void vlnft_rx_meta(struct vlnft_rx *x, uint32_t key)
 {
 	vlnft_rx_meta_to(x, key, NFT_REG_1);
+}
+
+void vlnft_rx_ifname(struct vlnft_rx *x, uint32_t key, const char *name)
+{
+	char pad[IFNAMSIZ] = {0};
+
+	memcpy(pad, name, strnlen(name, IFNAMSIZ - 1));
+	vlnft_rx_meta(x, key);
+	vlnft_rx_cmp(x, NFT_CMP_EQ, pad, IFNAMSIZ);
 }
 
 void vlnft_rx_meta_set(struct vlnft_rx *x, uint32_t key)
